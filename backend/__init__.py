@@ -1,0 +1,36 @@
+"""PostRound: the API and web apps for postmen carrying administrative paperwork."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from backend.config import load_config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"),
+                static_folder=None)
+    app.config.update(load_config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    from backend import models  # noqa: F401  (register every table with the metadata)
+    from backend.api import register_api
+    from backend.cli import register_cli
+    from backend.errors import register_error_handlers
+    from backend.extensions import db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True)
+    limiter.init_app(app)
+    register_error_handlers(app)
+    register_api(app)
+    register_cli(app)
+    return app

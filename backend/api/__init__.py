@@ -1,0 +1,19 @@
+"""One blueprint per resource, all under /api."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from backend.extensions import api
+
+SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+
+
+def register_api(app: Flask) -> None:
+    from backend.api import agencies, auth, items, meta, procedures, rounds, users
+
+    api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
+    for module in (meta, auth, agencies, procedures, users, items, rounds):
+        api.register_blueprint(module.blp)
+    meta.register_docs_page(app)

@@ -1,0 +1,67 @@
+"""Agencies: the offices whose one-stop shops work with the post."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from backend.api.common import commit_unique, get_or_404
+from backend.audit import audit
+from backend.auth.guard import STAFF, auth_required, current_user
+from backend.domain.rules import DomainError
+from backend.extensions import db
+from backend.models import Agency
+from backend.schemas.org import AgencySchema, AgencyUpdateSchema
+
+blp = Blueprint("agencies", __name__, url_prefix="/api/agencies", description="Agencies (one-stop shops)")
+
+
+def _visible(agency: Agency) -> Agency:
+    user = current_user()
+    if user.role == "agency" and user.agency_id != agency.id:
+        raise DomainError("forbidden", "Agency officers see only their own agency.", status=403)
+    return agency
+
+
+@blp.route("")
+class Agencies(MethodView):
+    @auth_required(*STAFF, "agency")
+    @blp.response(200, AgencySchema(many=True))
+    def get(self):
+        """List agencies (an agency officer sees only their own)."""
+        query = db.select(Agency).order_by(Agency.name)
+        if current_user().role == "agency":
+            query = query.where(Agency.id == current_user().agency_id)
+        return db.session.execute(query).scalars().all()
+
+    @auth_required("admin")
+    @blp.arguments(AgencySchema)
+    @blp.response(201, AgencySchema)
+    def post(self, body):
+        """Create an agency."""
+        agency = Agency(**body)
+        db.session.add(agency)
+        audit("agency.created", "agency", body["code"])
+        commit_unique(f"An agency with code {body['code']} already exists.")
+        return agency
+
+
+@blp.route("/<int:agency_id>")
+class AgencyById(MethodView):
+    @auth_required(*STAFF, "agency")
+    @blp.response(200, AgencySchema)
+    def get(self, agency_id):
+        """One agency."""
+        return _visible(get_or_404(Agency, agency_id))
+
+    @auth_required("admin")
+    @blp.arguments(AgencyUpdateSchema)
+    @blp.response(200, AgencySchema)
+    def patch(self, body, agency_id):
+        """Change an agency."""
+        agency = get_or_404(Agency, agency_id)
+        for key, value in body.items():
+            setattr(agency, key, value)
+        audit("agency.updated", "agency", agency_id, {"fields": sorted(body)})
+        commit_unique("Another agency already has that code.")
+        return agency

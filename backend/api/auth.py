@@ -1,0 +1,117 @@
+"""Sign in, refresh and sign out."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from backend.audit import audit
+from backend.auth.guard import auth_required, current_user
+from backend.auth.passwords import verify_password
+from backend.auth.tokens import (
+    AuthError,
+    check_user_may_sign_in,
+    issue_access_token,
+    issue_refresh_token,
+    revoke_refresh_token,
+    rotate_refresh_token,
+)
+from backend.domain.rules import DomainError
+from backend.extensions import db, limiter
+from backend.models import Device, User
+from backend.models.base import now_utc
+from backend.schemas.auth import LoginSchema, RefreshSchema, TokenSchema
+from backend.schemas.users import UserSchema
+
+blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign in, refresh, sign out")
+PUBLIC = {"security": []}
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _tokens(user: User, device_id: str | None, refresh_token: str) -> dict:
+    return {"access_token": issue_access_token(user, device_id), "refresh_token": refresh_token,
+            "token_type": "Bearer", "expires_in": current_app.config["ACCESS_TOKEN_TTL"],
+            "device_id": device_id, "user": user}
+
+
+def _device_for_login(user: User, device_id: str | None, label: str | None) -> str | None:
+    """Postmen sign in from a registered phone; its first login registers it."""
+    if device_id is None:
+        if user.role != "postman":
+            return None
+        device = Device(user_id=user.id, label=label)
+        db.session.add(device)
+        db.session.flush()
+        audit("device.registered", "device", device.id, actor_id=user.id)
+        return device.id
+    device = db.session.get(Device, device_id)
+    if device is None:
+        db.session.add(Device(id=device_id, user_id=user.id, label=label))
+        audit("device.registered", "device", device_id, actor_id=user.id)
+        return device_id
+    if device.user_id != user.id:
+        raise DomainError("device-belongs-to-another-user",
+                          "This device is registered to another account; ask a supervisor.", status=403)
+    check_user_may_sign_in(user, device_id)
+    if label:
+        device.label = label
+    return device_id
+
+
+@blp.route("/login")
+class Login(MethodView):
+    decorators = [limiter.limit(_login_limit, methods=["POST"])]
+
+    @blp.doc(**PUBLIC)
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body):
+        """Sign in with a username and password; returns an access and a refresh token."""
+        user = db.session.execute(db.select(User).where(User.username == body["username"].lower())
+                                  ).scalar_one_or_none()
+        if not verify_password(user.password_hash if user else None, body["password"]):
+            raise AuthError("invalid-credentials", "Wrong username or password.")
+        check_user_may_sign_in(user, None)
+        device_id = _device_for_login(user, body.get("device_id"), body.get("device_label"))
+        refresh = issue_refresh_token(user, device_id)
+        audit("auth.login", "user", user.id, {"device_id": device_id}, actor_id=user.id)
+        if device_id:
+            db.session.get(Device, device_id).last_seen_at = now_utc()
+        db.session.commit()
+        return _tokens(user, device_id, refresh)
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @blp.doc(**PUBLIC)
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body):
+        """Trade a refresh token for a new pair (the old refresh token is spent)."""
+        user, device_id, refresh = rotate_refresh_token(body["refresh_token"])
+        db.session.commit()
+        return _tokens(user, device_id, refresh)
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.doc(**PUBLIC)
+    @blp.arguments(RefreshSchema)
+    @blp.response(204)
+    def post(self, body):
+        """Revoke a refresh token and every token rotated from the same login."""
+        revoke_refresh_token(body["refresh_token"])
+        db.session.commit()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @auth_required()
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The signed-in user."""
+        return current_user()

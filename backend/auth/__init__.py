@@ -1,0 +1,1 @@
+"""Authentication: one path for every endpoint (see guard.py)."""

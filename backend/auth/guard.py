@@ -1,0 +1,57 @@
+"""The one auth path: `@auth_required(roles...)` on every protected view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from flask import g, request
+
+from backend.auth.tokens import AuthError, check_user_may_sign_in, decode_access_token
+from backend.domain.rules import DomainError
+from backend.extensions import db
+from backend.models import User
+
+STAFF = ("admin", "supervisor")
+
+
+def _authenticate() -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("missing-token", "Send an access token as 'Authorization: Bearer <token>'.")
+    claims = decode_access_token(token.strip())
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError):
+        raise AuthError("invalid-token", "The access token names no valid user.") from None
+    user = db.session.get(User, user_id)
+    check_user_may_sign_in(user, claims.get("dev"))
+    g.device_id = claims.get("dev")
+    return user
+
+
+def auth_required(*roles: str) -> Callable:
+    """Require a valid access token and, when roles are given, one of them."""
+    allowed: Iterable[str] = roles
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = _authenticate()
+            if allowed and user.role not in allowed:
+                raise DomainError("forbidden", f"This needs the role {' or '.join(allowed)}.", status=403)
+            g.user = user
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_user() -> User:
+    return g.user
+
+
+def current_device_id() -> str | None:
+    return g.get("device_id")

@@ -1,0 +1,117 @@
+"""Short-lived JWT access tokens and rotating, revocable refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import jwt
+from flask import current_app
+from sqlalchemy import update
+
+from backend.domain.rules import DomainError
+from backend.extensions import db
+from backend.models import Device, RefreshToken, User
+from backend.models.base import new_uuid, now_utc
+
+ALGORITHM = "HS256"
+# A phone on 2G may lose the response to a refresh and send the old token again.
+# Within this window that is treated as a retry, not as theft.
+REFRESH_RETRY_GRACE = timedelta(seconds=60)
+
+
+class AuthError(DomainError):
+    def __init__(self, kind: str, detail: str, status: int = 401):
+        super().__init__(kind, detail, status=status)
+
+
+def issue_access_token(user: User, device_id: str | None) -> str:
+    now = now_utc()
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "dev": device_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=current_app.config["ACCESS_TOKEN_TTL"])).timestamp()),
+        "typ": "access",
+    }
+    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str) -> dict:
+    try:
+        claims = jwt.decode(token, current_app.config["SECRET_KEY"], algorithms=[ALGORITHM],
+                            options={"require": ["exp", "iat", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise AuthError("token-expired", "The access token has expired; refresh it.") from None
+    except jwt.InvalidTokenError:
+        raise AuthError("invalid-token", "The access token is malformed or its signature is wrong.") from None
+    if claims.get("typ") != "access":
+        raise AuthError("invalid-token", "This is not an access token.")
+    return claims
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_refresh_token(user: User, device_id: str | None, family_id: str | None = None) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(RefreshToken(
+        family_id=family_id or new_uuid(), user_id=user.id, device_id=device_id, token_hash=_hash(token),
+        expires_at=now_utc() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
+    ))
+    return token
+
+
+def revoke_family(family_id: str) -> None:
+    db.session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
+                                                  RefreshToken.revoked_at.is_(None))
+                       .values(revoked_at=now_utc()))
+
+
+def rotate_refresh_token(token: str) -> tuple[User, str | None, str]:
+    """Spend a refresh token; return (user, device_id, new refresh token)."""
+    record = db.session.execute(
+        db.select(RefreshToken).where(RefreshToken.token_hash == _hash(token)).with_for_update()
+    ).scalar_one_or_none()
+    now = now_utc()
+    if record is None or record.revoked_at is not None:
+        raise AuthError("invalid-refresh-token", "The refresh token is unknown or was revoked; log in again.")
+    if record.expires_at <= now:
+        raise AuthError("refresh-token-expired", "The refresh token has expired; log in again.")
+    if record.used_at is not None:
+        if now - record.used_at > REFRESH_RETRY_GRACE:
+            revoke_family(record.family_id)
+            db.session.commit()
+            raise AuthError("refresh-token-reused",
+                            "This refresh token was already used; every session of this login is revoked.")
+        # A retry after a lost response: retire the sibling issued then, issue a fresh one.
+        db.session.execute(update(RefreshToken).where(RefreshToken.family_id == record.family_id,
+                                                      RefreshToken.issued_at >= record.used_at,
+                                                      RefreshToken.revoked_at.is_(None))
+                           .values(revoked_at=now))
+    user = db.session.get(User, record.user_id)
+    check_user_may_sign_in(user, record.device_id)
+    record.used_at = record.used_at or now
+    return user, record.device_id, issue_refresh_token(user, record.device_id, record.family_id)
+
+
+def check_user_may_sign_in(user: User | None, device_id: str | None) -> None:
+    if user is None or not user.active:
+        raise AuthError("account-disabled", "This account is disabled.", status=403)
+    if device_id is not None:
+        device = db.session.get(Device, device_id)
+        if device is None or device.revoked_at is not None:
+            raise AuthError("device-revoked",
+                            "This device has been revoked by a supervisor; it can no longer sign in or sync.",
+                            status=403)
+
+
+def revoke_refresh_token(token: str) -> None:
+    record = db.session.execute(
+        db.select(RefreshToken).where(RefreshToken.token_hash == _hash(token))
+    ).scalar_one_or_none()
+    if record is not None:
+        revoke_family(record.family_id)

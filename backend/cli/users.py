@@ -1,0 +1,37 @@
+"""create-user."""
+
+from __future__ import annotations
+
+import click
+
+from backend.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from backend.extensions import db
+from backend.models import Agency, User
+from backend.models.users import ROLES
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--full-name", default=None, help="Defaults to the username.")
+@click.option("--agency-code", default=None, help="Required for the agency role.")
+def create_user(role: str, username: str, password: str, full_name: str | None, agency_code: str | None):
+    """Create a user with a role."""
+    username = username.strip().lower()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.UsageError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    if db.session.execute(db.select(User).where(User.username == username)).scalar_one_or_none():
+        raise click.UsageError(f"The username {username} is taken.")
+    agency_id = None
+    if role == "agency" or agency_code:
+        if not agency_code:
+            raise click.UsageError("An agency user needs --agency-code.")
+        agency = db.session.execute(db.select(Agency).where(Agency.code == agency_code)).scalar_one_or_none()
+        if agency is None:
+            raise click.UsageError(f"No agency with code {agency_code}.")
+        agency_id = agency.id
+    db.session.add(User(username=username, password_hash=hash_password(password),
+                        full_name=full_name or username, role=role, agency_id=agency_id))
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")

@@ -1,0 +1,134 @@
+"""Configuration read from the environment and checked strictly at start-up.
+
+A bad value stops the app with a message naming the variable, so a misconfigured
+production server never starts half-working.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class _Reader:
+    env: dict[str, str]
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.env.get(name)
+        return default if value is None or value.strip() == "" else value.strip()
+
+    def integer(self, name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum}" if maximum is not None else ""
+            raise ConfigError(f"{name} must be at least {minimum}{upper}, got {value}")
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    read = _Reader(dict(os.environ if env is None else env))
+    mode = read.text("POSTROUND_ENV", "production")
+    if mode not in ENVIRONMENTS:
+        raise ConfigError(f"POSTROUND_ENV must be one of {', '.join(ENVIRONMENTS)}, got {mode!r}")
+
+    secret = read.text("SECRET_KEY")
+    if secret is None:
+        if mode == "production":
+            raise ConfigError("SECRET_KEY is required in production (set POSTROUND_ENV=development to try it)")
+        secret = "dev-only-secret-key-never-use-in-production-0123456789"
+    elif len(secret) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters long")
+
+    default_db = "sqlite:///" + str(Path(instance_path) / "postround.db")
+    database_url = read.text("DATABASE_URL", default_db)
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError("DATABASE_URL must be an sqlite:// or postgresql:// URL")
+
+    tz_name = read.text("POSTROUND_TIMEZONE", "Asia/Ho_Chi_Minh")
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"POSTROUND_TIMEZONE is not a known time zone: {tz_name!r}") from None
+
+    lat = read.number("POST_OFFICE_LAT", 10.0035)
+    lon = read.number("POST_OFFICE_LON", 105.1694)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ConfigError("POST_OFFICE_LAT/POST_OFFICE_LON are not a valid position")
+
+    return {
+        "POSTROUND_ENV": mode,
+        "TESTING": mode == "testing",
+        "DEBUG": False,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "ACCESS_TOKEN_TTL": read.integer("ACCESS_TOKEN_TTL", 15 * 60, minimum=30, maximum=24 * 3600),
+        "REFRESH_TOKEN_TTL": read.integer("REFRESH_TOKEN_TTL", 30 * 24 * 3600, minimum=300),
+        # JSON bodies; attachment chunks have their own limit (sync issue).
+        "MAX_CONTENT_LENGTH": read.integer("MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
+        "MAX_UPLOAD_BYTES": read.integer("MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024),
+        "MAX_BULK_ITEMS": read.integer("MAX_BULK_ITEMS", 1000, minimum=1),
+        "FAILED_ATTEMPT_LIMIT": read.integer("FAILED_ATTEMPT_LIMIT", 3, minimum=1, maximum=20),
+        "TIMEZONE": tz_name,
+        "POST_OFFICE_LAT": lat,
+        "POST_OFFICE_LON": lon,
+        "GEOCODING_ENABLED": read.flag("GEOCODING_ENABLED", False),
+        "GEOCODER_USER_AGENT": read.text("GEOCODER_USER_AGENT", "postround"),
+        "LOGIN_RATE_LIMIT": read.text("LOGIN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": read.text("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": read.flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "STORAGE_DIR": read.text("STORAGE_DIR", str(Path(instance_path) / "storage")),
+        "PHOTO_RETENTION_DAYS": read.integer("PHOTO_RETENTION_DAYS", 365, minimum=1),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "PostRound API",
+        "API_VERSION": "1.0",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": read.text("SWAGGER_UI_URL", None),
+        "OPENAPI_REDOC_PATH": "/redoc",
+        "OPENAPI_REDOC_URL": read.text("REDOC_URL", None),
+        "JSON_SORT_KEYS": False,
+    }

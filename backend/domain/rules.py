@@ -1,0 +1,21 @@
+"""The base exception for broken business rules (no Flask here; the API maps it to problem+json)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request that is well-formed but breaks a business rule.
+
+    `kind` is a stable machine-readable slug: the problem `type` over HTTP, the
+    rejection `reason` in sync outcomes.
+    """
+
+    status = 409
+
+    def __init__(self, kind: str, detail: str, *, status: int | None = None, errors: dict | None = None):
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        self.errors = errors

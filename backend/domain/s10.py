@@ -1,0 +1,34 @@
+"""UPU S10 item identifiers, e.g. RR123456785VN."""
+
+from __future__ import annotations
+
+import re
+
+_S10 = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
+_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+
+
+def check_digit(serial: str) -> int:
+    """The S10 check digit of an 8-digit serial number."""
+    if len(serial) != 8 or not serial.isdigit():
+        raise ValueError("serial must be 8 digits")
+    remainder = 11 - sum(int(d) * w for d, w in zip(serial, _WEIGHTS, strict=True)) % 11
+    return {10: 0, 11: 5}.get(remainder, remainder)
+
+
+def s10_problem(code: str) -> str | None:
+    """Why `code` is not a valid S10 identifier, or None when it is."""
+    match = _S10.match(code)
+    if not match:
+        return "must be 2 letters, 8 digits, a check digit and a 2-letter country code (e.g. RR123456785VN)"
+    _, serial, digit, _ = match.groups()
+    expected = check_digit(serial)
+    if int(digit) != expected:
+        return f"check digit is {digit} but should be {expected}"
+    return None
+
+
+def make_s10(prefix: str, serial: int, country: str = "VN") -> str:
+    """Compose a valid S10 identifier from a prefix and a serial number."""
+    digits = f"{serial:08d}"
+    return f"{prefix}{digits}{check_digit(digits)}{country}"

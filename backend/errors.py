@@ -1,0 +1,101 @@
+"""The API's one error format: application/problem+json (RFC 9457).
+
+Every error anywhere (validation, auth, domain rules, 404s, crashes) goes through
+`problem()` so a client has exactly one shape to parse.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, json, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from backend.domain.rules import DomainError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://postround.example/problems/"
+
+log = logging.getLogger(__name__)
+
+
+def problem(status: int, kind: str, title: str, detail: str | None = None,
+            errors: dict | None = None, headers: dict | None = None, **extra) -> Response:
+    """Build a problem+json response."""
+    body = {"type": PROBLEM_TYPE_BASE + kind, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body["instance"] = request.path if request else None
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-").replace("'", "")
+
+
+def _flatten_webargs_errors(errors: dict) -> dict:
+    # webargs nests by location ({"json": {...}, "query": {...}}); clients want field names.
+    if len(errors) == 1 and next(iter(errors)) in ("json", "query", "form", "files", "headers", "view_args"):
+        return next(iter(errors.values()))
+    return errors
+
+
+class ProblemApi(Api):
+    """flask-smorest Api whose error handler speaks problem+json."""
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        headers = dict(data.get("headers") or {})
+        if isinstance(error, InternalServerError):
+            original = getattr(error, "original_exception", None)
+            if original is not None:
+                log.exception("Unhandled error", exc_info=original)
+            return problem(500, "internal-error", "Internal Server Error",
+                           "Something went wrong on the server; nothing was half-written.")
+        detail = data.get("message") or error.description
+        kind = data.get("kind") or _slug(error.name)
+        if isinstance(errors, list):
+            # webargs reports an unparsable body as a bare list of messages.
+            detail, errors = "; ".join(str(e) for e in errors), None
+            kind = "malformed-json"
+        if errors:
+            errors = _flatten_webargs_errors(errors)
+            if error.code == 422:
+                kind = "validation-error"
+                detail = data.get("message") or "The request has invalid fields; see errors."
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if error.code == 429:
+            detail = f"Too many requests: {error.description}. Try again later."
+            headers.setdefault("Retry-After", "60")
+        return problem(error.code or 500, kind, error.name, detail, errors=errors, headers=headers)
+
+
+def register_error_handlers(app) -> None:
+    """Handlers for what flask-smorest's HTTPException handler does not see."""
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else None
+        return problem(error.status, error.kind, HTTP_STATUS_CODES.get(error.status, "Error"), error.detail,
+                       errors=error.errors, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        from backend.extensions import api, db
+
+        if isinstance(error, HTTPException):
+            return api.handle_http_exception(error)
+        log.exception("Unhandled error", exc_info=error)
+        db.session.rollback()
+        return problem(500, "internal-error", "Internal Server Error",
+                       "Something went wrong on the server; nothing was half-written.")

@@ -1,0 +1,13 @@
+"""All models, imported here so Alembic and the app see the whole schema."""
+
+from backend.models.audit import AuditEntry
+from backend.models.handover import Handover, HandoverLine
+from backend.models.items import Item, Round
+from backend.models.org import Agency, Procedure
+from backend.models.proofs import Attachment, DeliveryAttempt, ProofAttachment
+from backend.models.users import Device, RefreshToken, User
+
+__all__ = [
+    "Agency", "Attachment", "AuditEntry", "DeliveryAttempt", "Device", "Handover", "HandoverLine",
+    "Item", "Procedure", "ProofAttachment", "RefreshToken", "Round", "User",
+]

@@ -1,0 +1,58 @@
+"""Handover records (biên bản bàn giao) between an agency and the post office."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.extensions import db
+from backend.models.base import UTCDateTime, now_utc
+
+HANDOVER_DIRECTIONS = ("agency_to_post", "post_to_agency")
+
+
+class Handover(db.Model):
+    __tablename__ = "handovers"
+    __table_args__ = (
+        CheckConstraint("direction in ('agency_to_post', 'post_to_agency')", name="direction_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_mutation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    postman_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    officer_name: Mapped[str | None] = mapped_column(String(200))
+    result_ready_date: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(1000))
+    device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+    lines = relationship("HandoverLine", back_populates="handover", order_by="HandoverLine.id")
+    agency = relationship("Agency")
+
+    @property
+    def fee_total(self) -> int:
+        return sum(line.fee_passed_on for line in self.lines)
+
+
+class HandoverLine(db.Model):
+    __tablename__ = "handover_lines"
+    __table_args__ = (
+        UniqueConstraint("handover_id", "item_id", name="handover_item"),
+        CheckConstraint("originals >= 0 AND copies >= 0", name="counts_non_negative"),
+        CheckConstraint("fee_passed_on >= 0", name="fee_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    originals: Mapped[int] = mapped_column(default=0)
+    copies: Mapped[int] = mapped_column(default=0)
+    fee_passed_on: Mapped[int] = mapped_column(default=0)  # VND
+
+    handover = relationship("Handover", back_populates="lines")
+    item = relationship("Item")

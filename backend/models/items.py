@@ -1,0 +1,92 @@
+"""Items (one dossier movement each) and the rounds that carry them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.domain.status import Status
+from backend.domain.text import fold
+from backend.extensions import db
+from backend.models.base import UTCDateTime, now_utc
+
+ROUND_STATUSES = ("planned", "in_progress", "completed")
+
+
+class Round(db.Model):
+    """A postman's round on one day: an ordered list of stops (items)."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("postman_id", "round_date", name="postman_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    round_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    note: Mapped[str | None] = mapped_column(String(500))
+    total_distance_m: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    postman = relationship("User", foreign_keys=[postman_id], lazy="joined")
+    items = relationship("Item", back_populates="round", order_by="Item.stop_order")
+
+
+class Item(db.Model):
+    """One dossier movement: `collect` (citizen -> agency) or `return` (agency -> citizen)."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        CheckConstraint("service_fee >= 0", name="service_fee_non_negative"),
+        CheckConstraint("government_fee >= 0", name="government_fee_non_negative"),
+        CheckConstraint("attempt_count >= 0", name="attempt_count_non_negative"),
+        CheckConstraint("direction in ('collect', 'return')", name="direction_known"),
+        Index("ix_items_round_stop", "round_id", "stop_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(13), unique=True)  # UPU S10
+    direction: Mapped[str] = mapped_column(String(8))
+    dossier_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    recipient_phone: Mapped[str | None] = mapped_column(String(20))
+    address_line: Mapped[str] = mapped_column(String(300))
+    commune: Mapped[str] = mapped_column(String(100), index=True)  # current commune/ward (post-2025)
+    province: Mapped[str] = mapped_column(String(100))
+    old_address: Mapped[str | None] = mapped_column(String(300))  # pre-2025 address, if known
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+
+    service_fee: Mapped[int] = mapped_column(default=0)  # VND
+    government_fee: Mapped[int] = mapped_column(default=0)  # VND
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    attempt_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(24), default=Status.REGISTERED.value, index=True)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    stop_order: Mapped[int | None]
+    leg_distance_m: Mapped[int | None]  # geodesic distance from the previous stop
+
+    # Diacritic-free, lower-case copy of the searchable text (see domain.text.fold).
+    search_text: Mapped[str] = mapped_column(String(1000), default="")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    procedure = relationship("Procedure", lazy="joined")
+    agency = relationship("Agency", lazy="joined")
+    round = relationship("Round", back_populates="items")
+
+    def refresh_search_text(self) -> None:
+        parts = [self.code, self.dossier_code, self.recipient_name, self.recipient_phone,
+                 self.address_line, self.commune, self.province, self.old_address]
+        self.search_text = fold(" ".join(p for p in parts if p))[:1000]

@@ -1,0 +1,47 @@
+"""Agencies (one-stop shops) and the procedures they handle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.extensions import db
+from backend.models.base import UTCDateTime, now_utc
+
+AGENCY_KINDS = ("district_office", "commune_centre", "provincial_department", "other")
+
+
+class Agency(db.Model):
+    """An office whose one-stop shop hands items to the post: generic on purpose (see DOMAIN.md)."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), default="commune_centre")
+    province: Mapped[str] = mapped_column(String(100))
+    commune: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Procedure(db.Model):
+    """An administrative procedure; `checklist` lists its papers, each an original or a copy."""
+
+    __tablename__ = "procedures"
+    __table_args__ = (CheckConstraint("government_fee >= 0", name="government_fee_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    allowed_by_post: Mapped[bool] = mapped_column(default=True)
+    government_fee: Mapped[int] = mapped_column(default=0)
+    # [{"name": str, "form": "original"|"copy", "required": bool}, ...]
+    checklist: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

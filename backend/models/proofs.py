@@ -1,0 +1,98 @@
+"""Delivery attempts (proof of delivery) and their attachments: legal evidence."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.extensions import db
+from backend.models.base import UTCDateTime, now_utc
+
+OUTCOMES = ("delivered", "collected", "failed")
+RECEIVER_RELATIONS = ("self", "authorised")
+FAILURE_REASONS = ("not_home", "refused", "wrong_address", "moved", "no_valid_id",
+                   "no_authorisation", "cannot_pay", "unsafe_access", "other")
+ATTACHMENT_KINDS = ("signature", "postman_signature", "photo", "id_photo", "authorisation_letter")
+
+
+class DeliveryAttempt(db.Model):
+    """One attempt at an item's address, successful or not. Never updated after the fact
+    except for flags and attachment completeness."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (
+        CheckConstraint("fee_collected >= 0", name="fee_non_negative"),
+        CheckConstraint("government_fee_collected >= 0", name="gov_fee_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The phone's id for the mutation that created it: the exactly-once key.
+    client_mutation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    next_attempt_date: Mapped[date | None] = mapped_column(Date)
+
+    receiver_name: Mapped[str | None] = mapped_column(String(200))
+    receiver_relation: Mapped[str | None] = mapped_column(String(16))
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))  # e.g. ********1234
+    id_number_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, for matching only
+
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
+    device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    server_time: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+    fee_collected: Mapped[int] = mapped_column(default=0)
+    government_fee_collected: Mapped[int] = mapped_column(default=0)
+    receipt_number: Mapped[str | None] = mapped_column(String(64))
+
+    # Dossier collection
+    checklist: Mapped[list | None] = mapped_column(JSON)
+    missing_papers: Mapped[str | None] = mapped_column(String(1000))
+    seal_number: Mapped[str | None] = mapped_column(String(64))
+
+    # Set when the item was reassigned or cancelled before this proof arrived.
+    flagged: Mapped[bool] = mapped_column(default=False, index=True)
+    flag_reason: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    complete: Mapped[bool] = mapped_column(default=True)  # all attachments verified
+
+    item = relationship("Item")
+    attachments = relationship("ProofAttachment", back_populates="attempt")
+
+
+class Attachment(db.Model):
+    """Content-addressed file: stored once however often it is sent."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (CheckConstraint("size_bytes >= 0", name="size_non_negative"),)
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int]
+    media_type: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(300))
+    verified: Mapped[bool] = mapped_column(default=False)
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProofAttachment(db.Model):
+    __tablename__ = "proof_attachments"
+    __table_args__ = (UniqueConstraint("attempt_id", "sha256", "kind", name="attempt_file_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("delivery_attempts.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # may arrive before the file
+    kind: Mapped[str] = mapped_column(String(32))
+
+    attempt = relationship("DeliveryAttempt", back_populates="attachments")

@@ -1,0 +1,63 @@
+"""Fields and base classes shared by every schema."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from backend.domain.text import nfc
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class Text(fields.String):
+    """A string, NFC-normalised and trimmed; blank is treated as missing when `allow_blank` is False."""
+
+    def __init__(self, *args, allow_blank: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_blank = allow_blank
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = nfc(super()._deserialize(value, attr, data, **kwargs))
+        if not text and not self.allow_blank:
+            raise ma.ValidationError("Must not be blank.")
+        return text
+
+
+class WholeNumber(fields.Integer):
+    """An integer that refuses floats, numeric strings and booleans."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("strict", True)
+        super().__init__(*args, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ma.ValidationError("Not a valid integer.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Money(**kwargs) -> WholeNumber:  # noqa: N802  (reads like a field class)
+    """Integer VND, never negative, never fractional."""
+    kwargs.setdefault("validate", validate.Range(min=0, max=1_000_000_000))
+    kwargs.setdefault("metadata", {"description": "Integer VND"})
+    return WholeNumber(**kwargs)
+
+
+def Latitude(**kwargs) -> fields.Float:  # noqa: N802
+    return fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False, **kwargs)
+
+
+def Longitude(**kwargs) -> fields.Float:  # noqa: N802
+    return fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False, **kwargs)
+
+
+class PageQuery(StrictSchema):
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1))
+    per_page = WholeNumber(load_default=50, validate=validate.Range(min=1, max=500))

@@ -1,0 +1,45 @@
+from marshmallow import fields, validate
+
+from backend.models.org import AGENCY_KINDS
+from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Text
+
+CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$", error="Letters, digits, . _ - only (at most 64).")
+
+
+class AgencySchema(StrictSchema):
+    id = fields.Integer(dump_only=True)
+    code = Text(required=True, validate=[validate.Length(max=32), CODE])
+    name = Text(required=True, validate=validate.Length(max=200))
+    kind = fields.String(load_default="commune_centre", validate=validate.OneOf(AGENCY_KINDS))
+    province = Text(required=True, validate=validate.Length(max=100))
+    commune = Text(allow_none=True, validate=validate.Length(max=100))
+    address = Text(allow_none=True, validate=validate.Length(max=300))
+    lat = Latitude(allow_none=True)
+    lon = Longitude(allow_none=True)
+    active = fields.Boolean(load_default=True)
+
+
+class AgencyUpdateSchema(AgencySchema):
+    class Meta:
+        partial = True
+
+
+class ChecklistPaperSchema(StrictSchema):
+    name = Text(required=True, validate=validate.Length(max=300))
+    form = fields.String(required=True, validate=validate.OneOf(("original", "copy")))
+    required = fields.Boolean(load_default=True)
+
+
+class ProcedureSchema(StrictSchema):
+    id = fields.Integer(dump_only=True)
+    code = Text(required=True, validate=CODE)
+    name = Text(required=True, validate=validate.Length(max=300))
+    allowed_by_post = fields.Boolean(load_default=True)
+    government_fee = Money(load_default=0)
+    checklist = fields.List(fields.Nested(ChecklistPaperSchema), load_default=list,
+                            validate=validate.Length(max=50))
+
+
+class ProcedureUpdateSchema(ProcedureSchema):
+    class Meta:
+        partial = True

@@ -1,0 +1,48 @@
+from marshmallow import fields, validate
+
+from backend.auth.passwords import MIN_PASSWORD_LENGTH
+from backend.models.users import ROLES
+from backend.schemas.common import StrictSchema, Text, WholeNumber
+
+USERNAME = validate.Regexp(r"^[a-z0-9._-]{3,64}$", error="3-64 characters: lower-case letters, digits, . _ -")
+
+
+class UserSchema(StrictSchema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    full_name = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+    phone = fields.String(dump_only=True, allow_none=True)
+    agency_id = fields.Integer(dump_only=True, allow_none=True)
+    active = fields.Boolean(dump_only=True)
+
+
+class UserCreateSchema(StrictSchema):
+    username = Text(required=True, validate=USERNAME)
+    password = fields.String(required=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256))
+    full_name = Text(required=True, validate=validate.Length(max=200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    phone = Text(validate=validate.Length(max=20), allow_none=True)
+    agency_id = WholeNumber(allow_none=True)
+
+
+class UserUpdateSchema(StrictSchema):
+    password = fields.String(validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256))
+    full_name = Text(validate=validate.Length(max=200))
+    phone = Text(validate=validate.Length(max=20), allow_none=True)
+    active = fields.Boolean()
+    agency_id = WholeNumber(allow_none=True)
+
+
+class UserQuerySchema(StrictSchema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+
+
+class DeviceSchema(StrictSchema):
+    id = fields.String(dump_only=True)
+    user_id = fields.Integer(dump_only=True)
+    label = fields.String(dump_only=True, allow_none=True)
+    registered_at = fields.AwareDateTime(dump_only=True)
+    revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    last_seen_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    last_sync_at = fields.AwareDateTime(dump_only=True, allow_none=True)
