@@ -13,7 +13,10 @@ from backend.config import load_config
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"),
                 static_folder=None)
-    app.config.update(load_config(app.instance_path))
+    env = dict(os.environ)
+    if test_config and "POSTROUND_ENV" in test_config:
+        env["POSTROUND_ENV"] = test_config["POSTROUND_ENV"]
+    app.config.update(load_config(app.instance_path, env))
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)

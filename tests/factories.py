@@ -1,0 +1,84 @@
+"""Factories that write real rows and hand back detached, fully loaded objects."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from functools import lru_cache
+
+from backend.auth.passwords import hash_password
+from backend.domain.s10 import make_s10
+from backend.domain.status import Status
+from backend.extensions import db
+from backend.models import Agency, Item, Procedure, Round, User
+
+_serial = itertools.count(10_000_001)
+
+
+@lru_cache(maxsize=8)
+def _hashed(password: str) -> str:
+    # Argon2 is slow on purpose; hash each test password once per run.
+    return hash_password(password)
+
+
+class Factory:
+    PASSWORD = "correct-horse-battery"
+
+    def __init__(self, app):
+        self.app = app
+
+    def _save(self, obj):
+        with self.app.app_context():
+            db.session.add(obj)
+            db.session.commit()
+            db.session.refresh(obj)
+            db.session.expunge(obj)
+        return obj
+
+    def agency(self, **overrides) -> Agency:
+        n = next(_serial)
+        fields = {"code": f"AG{n}", "name": f"Trung tâm PVHCC xã {n}", "kind": "commune_centre",
+                  "province": "An Giang", "commune": "Xã Châu Thành", "lat": 10.0, "lon": 105.17}
+        return self._save(Agency(**(fields | overrides)))
+
+    def procedure(self, **overrides) -> Procedure:
+        n = next(_serial)
+        fields = {"code": f"TTHC-{n}", "name": "Cấp giấy khai sinh", "allowed_by_post": True,
+                  "government_fee": 0,
+                  "checklist": [{"name": "Tờ khai đăng ký khai sinh", "form": "original", "required": True},
+                                {"name": "Giấy chứng sinh", "form": "copy", "required": True}]}
+        return self._save(Procedure(**(fields | overrides)))
+
+    def user(self, role: str = "postman", **overrides) -> User:
+        n = next(_serial)
+        fields = {"username": f"{role}{n}", "password_hash": _hashed(self.PASSWORD),
+                  "full_name": f"Nguyễn Văn {n}", "role": role}
+        if role == "agency" and "agency_id" not in overrides:
+            fields["agency_id"] = self.agency().id
+        return self._save(User(**(fields | overrides)))
+
+    def item(self, **overrides) -> Item:
+        n = next(_serial)
+        if "agency_id" not in overrides:
+            overrides["agency_id"] = self.agency().id
+        if "procedure_id" not in overrides:
+            overrides["procedure_id"] = self.procedure().id
+        fields = {"code": make_s10("RR", n), "direction": "return", "dossier_code": f"000.00.{n}",
+                  "recipient_name": "Trần Thị Bích", "recipient_phone": "0912345678",
+                  "address_line": "Ấp Phước Lợi", "commune": "Xã Mong Thọ", "province": "An Giang",
+                  "lat": 10.01, "lon": 105.16, "service_fee": 26_000, "government_fee": 0,
+                  "due_date": date.today() + timedelta(days=3), "status": Status.AT_POST_OFFICE.value}
+        item = Item(**(fields | overrides))
+        item.refresh_search_text()
+        return self._save(item)
+
+    def round(self, postman: User, round_date: date | None = None, items: list[Item] = (), **overrides) -> Round:
+        fields = {"postman_id": postman.id, "round_date": round_date or date.today()}
+        rnd = self._save(Round(**(fields | overrides)))
+        if items:
+            with self.app.app_context():
+                for order, item in enumerate(items, start=1):
+                    row = db.session.get(Item, item.id)
+                    row.round_id, row.stop_order, row.status = rnd.id, order, Status.ASSIGNED.value
+                db.session.commit()
+        return rnd
