@@ -22,7 +22,7 @@ def apply_event(item: Item, event: Event | str, detail: dict | None = None, acto
     previous = item.status
     item.status = new_status.value
     item.attempt_count = attempts_after
-    if event == Event.UNASSIGN or new_status.value in ("cancelled", "return_to_agency"):
+    if event in (Event.UNASSIGN, Event.CANCEL):
         item.round_id = None
         item.stop_order = None
         item.leg_distance_m = None
