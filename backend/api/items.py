@@ -1,5 +1,162 @@
-"""Items: placeholder, filled in below."""
+"""Items: one dossier movement each, collect or return."""
 
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("items", __name__, url_prefix="/api/items", description="Items")
+from backend.api.common import commit_unique, get_or_404, paginate
+from backend.audit import audit
+from backend.auth.guard import STAFF, auth_required, current_user
+from backend.domain.rules import DomainError
+from backend.domain.status import FINAL
+from backend.extensions import db, limiter
+from backend.models import Item
+from backend.schemas.items import (
+    BulkItemsSchema,
+    ItemCreateSchema,
+    ItemEventSchema,
+    ItemQuerySchema,
+    ItemSchema,
+    ItemUpdateSchema,
+    TrackingQuerySchema,
+    TrackingSchema,
+)
+from backend.services.item_events import apply_event
+from backend.services.items import build_item, check_item_access, existing_codes, filter_items, visible_items
+
+blp = Blueprint("items", __name__, url_prefix="/api", description="Items (dossiers and results)")
+
+
+def _load_visible(item_id: int) -> Item:
+    item = get_or_404(Item, item_id, "item")
+    check_item_access(current_user(), item)
+    return item
+
+
+def _check_if_match(item: Item) -> None:
+    """Optional optimistic locking: If-Match: <version> guards against lost updates."""
+    expected = request.headers.get("If-Match")
+    if expected is not None and expected.strip('"W/ ') != str(item.version):
+        raise DomainError("version-mismatch",
+                          f"Item {item.code} changed meanwhile (now version {item.version}); reload it.",
+                          status=412)
+
+
+@blp.route("/items")
+class Items(MethodView):
+    @auth_required(*STAFF, "postman", "agency")
+    @blp.arguments(ItemQuerySchema, location="query")
+    @blp.response(200, ItemSchema(many=True))
+    def get(self, args):
+        """List items with filters and diacritic-insensitive search; total in X-Total-Count."""
+        query = filter_items(visible_items(current_user()), args)
+        rows, total = paginate(query, args["page"], args["per_page"])
+        return rows, 200, {"X-Total-Count": str(total)}
+
+    @auth_required(*STAFF, "agency")
+    @blp.arguments(ItemCreateSchema)
+    @blp.response(201, ItemSchema)
+    def post(self, body):
+        """Create one item."""
+        if existing_codes([body["code"]]):
+            raise DomainError("duplicate-item-code", f"An item with code {body['code']} already exists.",
+                              errors={"code": ["Already exists."]})
+        item = build_item(current_user(), body)
+        commit_unique(f"An item with code {body['code']} already exists.", "duplicate-item-code")
+        return item
+
+
+@blp.route("/items/bulk")
+class ItemsBulk(MethodView):
+    @auth_required(*STAFF, "agency")
+    @blp.arguments(BulkItemsSchema)
+    @blp.response(201, ItemSchema(many=True))
+    def post(self, body):
+        """Create many items at once: all of them, or none when any is wrong."""
+        rows = body["items"]
+        limit = current_app.config["MAX_BULK_ITEMS"]
+        if len(rows) > limit:
+            raise DomainError("too-many-items", f"At most {limit} items per request.", status=422)
+        errors: dict[str, dict] = {}
+        seen: dict[str, int] = {}
+        for index, row in enumerate(rows):
+            if row["code"] in seen:
+                errors[str(index)] = {"code": [f"Same code as item {seen[row['code']]} in this request."]}
+            seen.setdefault(row["code"], index)
+        for code in existing_codes(list(seen)):
+            errors.setdefault(str(seen[code]), {"code": ["Already exists."]})
+        if errors:
+            raise DomainError("duplicate-item-code", "Some item codes are repeated or already exist; "
+                              "nothing was created.", errors={"items": errors})
+        items = []
+        for index, row in enumerate(rows):
+            try:
+                items.append(build_item(current_user(), row))
+            except DomainError as error:
+                db.session.rollback()
+                error.errors = {"items": {str(index): error.errors or {"_": [error.detail]}}}
+                error.detail = f"Item {index}: {error.detail} Nothing was created."
+                raise
+        commit_unique("Some item codes already exist; nothing was created.", "duplicate-item-code")
+        return items
+
+
+@blp.route("/items/<int:item_id>")
+class ItemById(MethodView):
+    @auth_required(*STAFF, "postman", "agency")
+    @blp.response(200, ItemSchema)
+    def get(self, item_id):
+        """One item."""
+        item = _load_visible(item_id)
+        return item, 200, {"ETag": f'"{item.version}"'}
+
+    @auth_required(*STAFF)
+    @blp.arguments(ItemUpdateSchema)
+    @blp.response(200, ItemSchema)
+    def patch(self, body, item_id):
+        """Correct an item's recipient, address, fees or due date (not its status)."""
+        item = _load_visible(item_id)
+        _check_if_match(item)
+        if item.status in FINAL:
+            raise DomainError("item-closed", f"Item {item.code} is {item.status}; it can no longer change.")
+        for key, value in body.items():
+            setattr(item, key, value)
+        item.refresh_search_text()
+        audit("item.updated", "item", item.code, {"fields": sorted(body)})
+        db.session.commit()
+        return item, 200, {"ETag": f'"{item.version}"'}
+
+
+@blp.route("/items/<int:item_id>/events")
+class ItemEvents(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ItemEventSchema)
+    @blp.response(200, ItemSchema)
+    def post(self, body, item_id):
+        """Apply an office-side event: received from the agency, cancelled, or given up (back to agency)."""
+        item = _load_visible(item_id)
+        _check_if_match(item)
+        apply_event(item, body["event"], {"reason": body.get("reason")})
+        db.session.commit()
+        return item
+
+
+@blp.route("/track/<string:code>")
+class Track(MethodView):
+    # Public: rate-limited so the last-4-digits check cannot be brute-forced.
+    decorators = [limiter.limit("30 per minute")]
+
+    @blp.doc(security=[])
+    @blp.arguments(TrackingQuerySchema, location="query")
+    @blp.response(200, TrackingSchema)
+    def get(self, args, code):
+        """Public tracking for citizens: the code plus the last 4 digits of the recipient's phone."""
+        item = db.session.execute(db.select(Item).where(Item.code == code.upper())).scalar_one_or_none()
+        phone_digits = "".join(ch for ch in (item.recipient_phone or "") if ch.isdigit()) if item else ""
+        if item is None or not phone_digits.endswith(args["phone_last4"]):
+            raise DomainError("not-found", "No item with that code and phone number.", status=404)
+        return {"code": item.code, "direction": item.direction, "status": item.status,
+                "procedure": item.procedure.name, "agency": item.agency.name,
+                "attempt_count": item.attempt_count, "updated_at": item.updated_at}

@@ -59,5 +59,6 @@ def Longitude(**kwargs) -> fields.Float:  # noqa: N802
 
 
 class PageQuery(StrictSchema):
-    page = WholeNumber(load_default=1, validate=validate.Range(min=1))
-    per_page = WholeNumber(load_default=50, validate=validate.Range(min=1, max=500))
+    # Query strings are text, so these are the lenient Integer (WholeNumber is for JSON bodies).
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))

@@ -1,0 +1,145 @@
+from marshmallow import ValidationError, fields, post_load, validate, validates
+
+from backend.domain.s10 import s10_problem
+from backend.domain.status import Direction, Status
+from backend.schemas.common import Latitude, Longitude, Money, PageQuery, StrictSchema, Text, WholeNumber
+
+PHONE = validate.Regexp(r"^\+?[0-9 .-]{8,15}$", error="Not a valid phone number.")
+
+
+class ItemCode(Text):
+    """A UPU S10 code, upper-cased, with its check digit verified."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs).upper()
+        problem = s10_problem(code)
+        if problem:
+            raise ValidationError(f"Not a valid S10 item code: {problem}.")
+        return code
+
+
+class ItemFieldsSchema(StrictSchema):
+    """What a supervisor or an agency may set on an item."""
+
+    dossier_code = Text(allow_none=True, validate=validate.Length(max=64))
+    recipient_name = Text(validate=validate.Length(max=200))
+    recipient_phone = Text(allow_none=True, validate=[validate.Length(max=20), PHONE])
+    address_line = Text(validate=validate.Length(max=300))
+    commune = Text(validate=validate.Length(max=100),
+                   metadata={"description": "Current (post-July-2025) commune or ward"})
+    province = Text(validate=validate.Length(max=100))
+    old_address = Text(allow_none=True, validate=validate.Length(max=300),
+                       metadata={"description": "Pre-2025 address, if the citizen still uses it"})
+    lat = Latitude(allow_none=True)
+    lon = Longitude(allow_none=True)
+    service_fee = Money()
+    government_fee = Money()
+    due_date = fields.Date(allow_none=True)
+    note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=500))
+
+    @post_load
+    def _both_coordinates_or_none(self, data, **kwargs):
+        if ("lat" in data) != ("lon" in data) or (data.get("lat") is None) != (data.get("lon") is None):
+            raise ValidationError("Give both lat and lon, or neither.", "lat")
+        return data
+
+
+class ItemCreateSchema(ItemFieldsSchema):
+    code = ItemCode(required=True, metadata={"description": "UPU S10 code, e.g. RR123456785VN"})
+    direction = fields.String(required=True, validate=validate.OneOf([d.value for d in Direction]))
+    procedure_id = WholeNumber(required=True)
+    agency_id = WholeNumber(metadata={"description": "Required for staff; agency users create for their own"})
+    received_from_agency = fields.Boolean(
+        metadata={"description": "Return items only: the post office already holds the result "
+                                 "(default true for staff, false for agency users)"})
+
+    # Required on creation (optional when updating).
+    recipient_name = Text(required=True, validate=validate.Length(max=200))
+    address_line = Text(required=True, validate=validate.Length(max=300))
+    commune = Text(required=True, validate=validate.Length(max=100))
+    province = Text(required=True, validate=validate.Length(max=100))
+    service_fee = Money(required=True)
+
+
+class ItemUpdateSchema(ItemFieldsSchema):
+    pass
+
+
+class BulkItemsSchema(StrictSchema):
+    items = fields.List(fields.Nested(ItemCreateSchema), required=True, validate=validate.Length(min=1))
+
+
+class ItemEventSchema(StrictSchema):
+    event = fields.String(required=True, validate=validate.OneOf(
+        ("receive_from_agency", "cancel", "give_up")),
+        metadata={"description": "Office-side events; deliveries and failed attempts arrive through sync"})
+    reason = Text(validate=validate.Length(max=500))
+
+
+class ItemQuerySchema(PageQuery):
+    q = Text(validate=validate.Length(max=100),
+             metadata={"description": "Search name, address, phone or code, with or without diacritics"})
+    status = fields.List(fields.String(validate=validate.OneOf([s.value for s in Status])))
+    direction = fields.String(validate=validate.OneOf([d.value for d in Direction]))
+    date = fields.Date(metadata={"description": "Items on rounds of this date"})
+    postman_id = fields.Integer()
+    agency_id = fields.Integer()
+    round_id = fields.Integer()
+    commune = Text(validate=validate.Length(max=100))
+    unassigned = fields.Boolean()
+    due_before = fields.Date()
+
+    @validates("status")
+    def _some_status(self, value, **kwargs):
+        if not value:
+            raise ValidationError("Give at least one status.")
+
+
+class RefSchema(StrictSchema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class ItemSchema(StrictSchema):
+    id = fields.Integer()
+    code = fields.String()
+    direction = fields.String()
+    status = fields.String()
+    dossier_code = fields.String(allow_none=True)
+    procedure = fields.Nested(RefSchema)
+    agency = fields.Nested(RefSchema)
+    recipient_name = fields.String()
+    recipient_phone = fields.String(allow_none=True)
+    address_line = fields.String()
+    commune = fields.String()
+    province = fields.String()
+    old_address = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    service_fee = fields.Integer()
+    government_fee = fields.Integer()
+    due_date = fields.Date(allow_none=True)
+    attempt_count = fields.Integer()
+    note = fields.String(allow_none=True)
+    round_id = fields.Integer(allow_none=True)
+    stop_order = fields.Integer(allow_none=True)
+    leg_distance_m = fields.Integer(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class TrackingSchema(StrictSchema):
+    code = fields.String()
+    direction = fields.String()
+    status = fields.String()
+    procedure = fields.String()
+    agency = fields.String()
+    attempt_count = fields.Integer()
+    updated_at = fields.AwareDateTime()
+
+
+class TrackingQuerySchema(StrictSchema):
+    phone_last4 = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"),
+                                metadata={"description": "Last 4 digits of the recipient's phone"})

@@ -1,0 +1,119 @@
+"""Creating, finding and scoping items."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_
+
+from backend.audit import audit
+from backend.domain.rules import DomainError
+from backend.domain.status import Direction, Event, Status
+from backend.domain.text import fold
+from backend.extensions import db
+from backend.models import Agency, Item, Procedure, Round, User
+from backend.services.item_events import apply_event
+
+
+def visible_items(user: User) -> Select:
+    """The items `user` may see: postmen their rounds', agency officers their agency's."""
+    query = db.select(Item)
+    if user.role == "postman":
+        query = query.join(Round, Item.round_id == Round.id).where(Round.postman_id == user.id)
+    elif user.role == "agency":
+        query = query.where(Item.agency_id == user.agency_id)
+    return query
+
+
+def check_item_access(user: User, item: Item) -> None:
+    if user.role in ("admin", "supervisor"):
+        return
+    if user.role == "agency" and item.agency_id == user.agency_id:
+        return
+    if user.role == "postman" and item.round is not None and item.round.postman_id == user.id:
+        return
+    raise DomainError("not-your-item", f"Item {item.code} is not yours to see or change.", status=403)
+
+
+def search_filter(query: Select, text: str) -> Select:
+    """Every word must appear in the folded search text (diacritics optional on both sides)."""
+    for word in fold(text).split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Item.search_text.like(f"%{escaped}%", escape="\\"))
+    return query
+
+
+def filter_items(query: Select, args: dict) -> Select:
+    if args.get("q"):
+        query = search_filter(query, args["q"])
+    if args.get("status"):
+        query = query.where(Item.status.in_(args["status"]))
+    if args.get("direction"):
+        query = query.where(Item.direction == args["direction"])
+    if args.get("agency_id") is not None:
+        query = query.where(Item.agency_id == args["agency_id"])
+    if args.get("round_id") is not None:
+        query = query.where(Item.round_id == args["round_id"])
+    if args.get("commune"):
+        folded = fold(args["commune"])
+        query = query.where(or_(Item.commune == args["commune"], Item.search_text.like(f"%{folded}%")))
+    if args.get("unassigned"):
+        query = query.where(Item.round_id.is_(None))
+    if args.get("due_before"):
+        query = query.where(Item.due_date < args["due_before"])
+    if args.get("date") is not None or args.get("postman_id") is not None:
+        rounds = db.select(Round.id)
+        if args.get("date") is not None:
+            rounds = rounds.where(Round.round_date == args["date"])
+        if args.get("postman_id") is not None:
+            rounds = rounds.where(Round.postman_id == args["postman_id"])
+        query = query.where(Item.round_id.in_(rounds))
+    return query.order_by(Item.round_id, Item.stop_order, Item.id)
+
+
+def _reference_checks(user: User, body: dict) -> tuple[Procedure, Agency]:
+    if user.role == "agency":
+        if body.get("agency_id") not in (None, user.agency_id):
+            raise DomainError("not-your-agency", "Agency officers create items for their own agency only.",
+                              status=403)
+        body["agency_id"] = user.agency_id
+    if body.get("agency_id") is None:
+        raise DomainError("validation-error", "agency_id is required.", status=422,
+                          errors={"agency_id": ["Missing data for required field."]})
+    procedure = db.session.get(Procedure, body["procedure_id"])
+    if procedure is None:
+        raise DomainError("validation-error", "Unknown procedure.", status=422,
+                          errors={"procedure_id": [f"No procedure with id {body['procedure_id']}."]})
+    if not procedure.allowed_by_post:
+        raise DomainError("procedure-not-allowed-by-post",
+                          f"The procedure '{procedure.name}' needs the person present; it cannot go by post.",
+                          status=422, errors={"procedure_id": ["This procedure is not allowed by post."]})
+    agency = db.session.get(Agency, body["agency_id"])
+    if agency is None:
+        raise DomainError("validation-error", "Unknown agency.", status=422,
+                          errors={"agency_id": [f"No agency with id {body['agency_id']}."]})
+    return procedure, agency
+
+
+def build_item(user: User, body: dict) -> Item:
+    """A new item from validated fields (not yet committed)."""
+    body = dict(body)
+    procedure, _ = _reference_checks(user, body)
+    received = body.pop("received_from_agency", None)
+    if received is None:
+        received = user.role != "agency"
+    if received and body["direction"] == Direction.COLLECT:
+        received = False  # a dossier to collect is at the citizen's, not the agency's
+    body.setdefault("government_fee", procedure.government_fee)
+    item = Item(**body, status=Status.REGISTERED.value, attempt_count=0)
+    item.refresh_search_text()
+    db.session.add(item)
+    audit("item.created", "item", item.code, {"direction": item.direction})
+    if received:
+        apply_event(item, Event.RECEIVE_FROM_AGENCY)
+    return item
+
+
+def existing_codes(codes: list[str]) -> set[str]:
+    if not codes:
+        return set()
+    return set(db.session.execute(db.select(Item.code).where(Item.code.in_(codes))).scalars())
+
