@@ -43,18 +43,18 @@ class WholeNumber(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def Money(**kwargs) -> WholeNumber:  # noqa: N802  (reads like a field class)
+def Money(**kwargs) -> WholeNumber:
     """Integer VND, never negative, never fractional."""
     kwargs.setdefault("validate", validate.Range(min=0, max=1_000_000_000))
     kwargs.setdefault("metadata", {"description": "Integer VND"})
     return WholeNumber(**kwargs)
 
 
-def Latitude(**kwargs) -> fields.Float:  # noqa: N802
+def Latitude(**kwargs) -> fields.Float:
     return fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False, **kwargs)
 
 
-def Longitude(**kwargs) -> fields.Float:  # noqa: N802
+def Longitude(**kwargs) -> fields.Float:
     return fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False, **kwargs)
 
 
