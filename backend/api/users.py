@@ -14,7 +14,13 @@ from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Agency, Device, RefreshToken, User
 from backend.models.base import now_utc
-from backend.schemas.users import DeviceSchema, UserCreateSchema, UserQuerySchema, UserSchema, UserUpdateSchema
+from backend.schemas.users import (
+    DeviceSchema,
+    UserCreateSchema,
+    UserQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
+)
 
 blp = Blueprint("users", __name__, url_prefix="/api", description="Users and devices")
 
