@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -62,3 +64,16 @@ class PageQuery(StrictSchema):
     # Query strings are text, so these are the lenient Integer (WholeNumber is for JSON bodies).
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+def update_schema(create_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A PATCH schema from a create schema: the same fields, none required, no defaults."""
+    fields_ = {}
+    for field_name, field in create_schema._declared_fields.items():
+        if field.dump_only:
+            continue
+        optional = copy.copy(field)
+        optional.required = False
+        optional.load_default = ma.missing
+        fields_[field_name] = optional
+    return type(name, (StrictSchema,), fields_)

@@ -1,7 +1,7 @@
 from marshmallow import fields, validate
 
 from backend.models.org import AGENCY_KINDS
-from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Text
+from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Text, update_schema
 
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$", error="Letters, digits, . _ - only (at most 64).")
 
@@ -19,9 +19,7 @@ class AgencySchema(StrictSchema):
     active = fields.Boolean(load_default=True)
 
 
-class AgencyUpdateSchema(AgencySchema):
-    class Meta:
-        partial = True
+AgencyUpdateSchema = update_schema(AgencySchema, "AgencyUpdateSchema")
 
 
 class ChecklistPaperSchema(StrictSchema):
@@ -40,6 +38,4 @@ class ProcedureSchema(StrictSchema):
                             validate=validate.Length(max=50))
 
 
-class ProcedureUpdateSchema(ProcedureSchema):
-    class Meta:
-        partial = True
+ProcedureUpdateSchema = update_schema(ProcedureSchema, "ProcedureUpdateSchema")

@@ -1,0 +1,134 @@
+"""Every endpoint x every role x own/foreign resource.
+
+The world: agency A's item is on the round of `postman`; agency B's item is on
+`other_postman`'s round. `officer` works for A, `other_officer` for B. For each
+endpoint the table names who may call it for the *own* resources (A's item, postman's
+round); everyone else must get 403 (401 without a token). A final test makes sure
+every API route in the app appears in the table, so a new endpoint cannot skip it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from backend.auth.tokens import issue_access_token
+from backend.domain.s10 import make_s10
+from backend.extensions import db
+from backend.models import Device, User
+
+PERSONAS = ("anonymous", "admin", "supervisor", "postman", "other_postman", "officer", "other_officer")
+STAFF = {"admin", "supervisor"}
+SIGNED_IN = set(PERSONAS) - {"anonymous"}
+PUBLIC = set(PERSONAS)
+
+
+@dataclass(frozen=True)
+class Rule:
+    method: str
+    path: str  # with {item}, {round}, {user}, {agency}, {procedure}, {device}
+    allowed: frozenset
+    body: object = None
+    query: object = None
+
+
+def rule(method, path, allowed, body=None, query=None):
+    return Rule(method, path, frozenset(allowed), body, query)
+
+
+def new_item_body(w):
+    return {"code": make_s10("RR", 77_000_001), "direction": "collect", "procedure_id": w["procedure"],
+            "recipient_name": "Phạm Văn An", "address_line": "Ấp 1", "commune": "Xã Bình An",
+            "province": "An Giang", "service_fee": 26_000, **({"agency_id": w["agency"]})}
+
+
+RULES = [
+    rule("GET", "/api/health", PUBLIC),
+    rule("GET", "/api/auth/me", SIGNED_IN),
+    rule("GET", "/api/agencies", STAFF | {"officer", "other_officer"}),
+    rule("POST", "/api/agencies", {"admin"},
+         body=lambda w: {"code": "NEW1", "name": "UBND xã Mới", "province": "An Giang"}),
+    rule("GET", "/api/agencies/{agency}", STAFF | {"officer"}),
+    rule("PATCH", "/api/agencies/{agency}", {"admin"}, body=lambda w: {"name": "Đổi tên"}),
+    rule("GET", "/api/procedures", SIGNED_IN),
+    rule("POST", "/api/procedures", {"admin"}, body=lambda w: {"code": "P-NEW", "name": "Thủ tục mới"}),
+    rule("GET", "/api/procedures/{procedure}", SIGNED_IN),
+    rule("PATCH", "/api/procedures/{procedure}", {"admin"}, body=lambda w: {"government_fee": 10_000}),
+    rule("GET", "/api/users", STAFF),
+    rule("POST", "/api/users", {"admin"},
+         body=lambda w: {"username": "newbie", "password": "long-enough-pass", "full_name": "Người Mới",
+                         "role": "postman"}),
+    rule("GET", "/api/users/{user}", STAFF),
+    rule("PATCH", "/api/users/{user}", {"admin"}, body=lambda w: {"full_name": "Tên Mới"}),
+    rule("GET", "/api/users/{user}/devices", STAFF),
+    rule("POST", "/api/devices/{device}/revoke", STAFF),
+    rule("GET", "/api/items", STAFF | {"postman", "other_postman", "officer", "other_officer"}),
+    rule("POST", "/api/items", STAFF | {"officer"}, body=new_item_body),
+    rule("POST", "/api/items/bulk", STAFF | {"officer"}, body=lambda w: {"items": [new_item_body(w)]}),
+    rule("GET", "/api/items/{item}", STAFF | {"postman", "officer"}),
+    rule("PATCH", "/api/items/{item}", STAFF, body=lambda w: {"note": "gọi trước khi đến"}),
+    rule("POST", "/api/items/{item}/events", STAFF, body=lambda w: {"event": "cancel"}),
+    rule("GET", "/api/track/{code}", PUBLIC, query={"phone_last4": "5678"}),
+]
+
+# Public by design: the spec and docs, and the sign-in endpoints (covered in test_auth.py).
+NOT_IN_MATRIX = {"/api/openapi.json", "/api/docs", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout"}
+
+
+@pytest.fixture
+def world(app, make):
+    agency_a, agency_b = make.agency(), make.agency()
+    people = {
+        "admin": make.user("admin"), "supervisor": make.user("supervisor"),
+        "postman": make.user("postman"), "other_postman": make.user("postman"),
+        "officer": make.user("agency", agency_id=agency_a.id),
+        "other_officer": make.user("agency", agency_id=agency_b.id),
+    }
+    item_a = make.item(agency_id=agency_a.id, recipient_phone="0900005678")
+    item_b = make.item(agency_id=agency_b.id)
+    round_a = make.round(people["postman"], date(2026, 11, 26), items=[item_a])
+    make.round(people["other_postman"], date(2026, 11, 26), items=[item_b])
+    with app.app_context():
+        db.session.add(Device(id="device-of-postman", user_id=people["postman"].id))
+        db.session.commit()
+        tokens = {name: issue_access_token(db.session.get(User, user.id), None) for name, user in people.items()}
+    return {"tokens": tokens, "item": item_a.id, "code": item_a.code, "round": round_a.id,
+            "user": people["postman"].id, "agency": agency_a.id, "procedure": item_a.procedure_id,
+            "device": "device-of-postman"}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("r", RULES, ids=lambda r: f"{r.method} {r.path}")
+def test_only_the_named_roles_reach_each_endpoint(client, world, r, persona):
+    path = r.path.format(**{k: world[k] for k in ("item", "round", "user", "agency", "procedure", "device",
+                                                    "code")})
+    headers = {} if persona == "anonymous" else {"Authorization": f"Bearer {world['tokens'][persona]}"}
+    body = r.body(world) if callable(r.body) else r.body
+    response = client.open(path, method=r.method, json=body, query_string=r.query, headers=headers)
+    if persona in r.allowed:
+        assert response.status_code < 400, (persona, response.get_json())
+    elif persona == "anonymous":
+        assert response.status_code == 401, response.get_json()
+    else:
+        assert response.status_code == 403, (persona, response.get_json())
+    if response.status_code >= 400:
+        assert response.content_type == "application/problem+json"
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"<[^>]+>|\{[^}]+\}", "<x>", path)
+
+
+def test_every_api_route_is_in_the_matrix(app):
+    covered = {(r.method, _shape(r.path)) for r in RULES}
+    missing = [
+        f"{method} {url_rule.rule}"
+        for url_rule in app.url_map.iter_rules()
+        if url_rule.rule.startswith("/api") and url_rule.rule not in NOT_IN_MATRIX
+        for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"})
+        if (method, _shape(url_rule.rule)) not in covered
+    ]
+    assert not missing, f"Add these routes to the authorization matrix: {missing}"
