@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
+    import sync.changes  # noqa: F401  (the change feed's flush hook)
     from backend import models  # noqa: F401  (register every table with the metadata)
     from backend.api import register_api
     from backend.cli import register_cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.domain.status import Status
@@ -27,6 +27,7 @@ class Round(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="planned")
     note: Mapped[str | None] = mapped_column(String(500))
     total_distance_m: Mapped[int | None]
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # sync cursor
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
@@ -76,6 +77,7 @@ class Item(db.Model):
 
     # Diacritic-free, lower-case copy of the searchable text (see domain.text.fold).
     search_text: Mapped[str] = mapped_column(String(1000), default="")
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # sync cursor
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)

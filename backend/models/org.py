@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.extensions import db
@@ -44,4 +44,5 @@ class Procedure(db.Model):
     government_fee: Mapped[int] = mapped_column(default=0)
     # [{"name": str, "form": "original"|"copy", "required": bool}, ...]
     checklist: Mapped[list] = mapped_column(JSON, default=list)
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # sync cursor
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -79,6 +79,7 @@ class Attachment(db.Model):
     size_bytes: Mapped[int]
     media_type: Mapped[str] = mapped_column(String(64))
     storage_path: Mapped[str] = mapped_column(String(300))
+    received_bytes: Mapped[int] = mapped_column(default=0)  # resumable upload progress
     verified: Mapped[bool] = mapped_column(default=False)
     width: Mapped[int | None]
     height: Mapped[int | None]
@@ -96,3 +97,24 @@ class ProofAttachment(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
 
     attempt = relationship("DeliveryAttempt", back_populates="attachments")
+
+
+class FeeEntry(db.Model):
+    """Cash a postman collected: one entry per proof (or per separate fee mutation)."""
+
+    __tablename__ = "fee_entries"
+    __table_args__ = (
+        CheckConstraint("service_fee >= 0 AND government_fee >= 0", name="amounts_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_mutation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_attempts.id"))
+    postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    service_fee: Mapped[int] = mapped_column(default=0)  # VND
+    government_fee: Mapped[int] = mapped_column(default=0)  # VND
+    receipt_number: Mapped[str | None] = mapped_column(String(64))
+    device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    server_time: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    handed_over_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
@@ -43,6 +43,9 @@ class Device(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Highest per-device mutation sequence the server has taken (applied or rejected).
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    app_version: Mapped[str | None] = mapped_column(String(32))
 
     user = relationship("User", back_populates="devices")
 

@@ -1,0 +1,63 @@
+"""What the offline sync protocol keeps on the server (see docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.extensions import db
+from backend.models.base import UTCDateTime, now_utc
+
+
+class SyncClock(db.Model):
+    """A single row whose counter is the pull cursor.
+
+    Each writing transaction bumps it once and holds the row lock until commit, so
+    sequence order is commit order: a reader that sees sequence N has seen every
+    change numbered N or less. Never a clock: phones' clocks may be hours off.
+    """
+
+    __tablename__ = "sync_clock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ScopeRemoval(db.Model):
+    """An item left a postman's phone (reassigned away or cancelled) at sequence `seq`."""
+
+    __tablename__ = "sync_scope_removals"
+    __table_args__ = (Index("ix_sync_scope_removals_postman_seq", "postman_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class SyncMutation(db.Model):
+    """The ledger: one row per client mutation ever received, with the outcome sent back.
+
+    Written in the same transaction as the mutation's effect, so a replay finds it
+    and gets the stored outcome instead of a second effect.
+    """
+
+    __tablename__ = "sync_mutations"
+    __table_args__ = (UniqueConstraint("device_id", "device_seq", name="device_seq"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # client-generated
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    device_seq: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | rejected
+    reason: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[dict] = mapped_column(JSON)
+    app_version: Mapped[str | None] = mapped_column(String(32))
+    device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
