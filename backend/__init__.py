@@ -29,11 +29,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from backend.cli import register_cli
     from backend.errors import register_error_handlers
     from backend.extensions import db, limiter, migrate
+    from sync.storage import DirectoryStore
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True)
     limiter.init_app(app)
+    app.extensions["postround.store"] = DirectoryStore(app.config["STORAGE_DIR"])
     register_error_handlers(app)
     register_api(app)
     register_cli(app)

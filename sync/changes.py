@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from backend.models import Item, Procedure, Round, ScopeRemoval, SyncClock
 
 _SEQ_KEY = "postround.sync_seq"
+_SEQ_TX = "postround.sync_seq_tx"
 TRACKED = (Item, Round, Procedure)
 
 
@@ -28,6 +29,8 @@ def take_seq(session: Session) -> int:
             conn.execute(insert(SyncClock).values(id=1, seq=1))
             seq = 1
         session.info[_SEQ_KEY] = seq
+        # If a savepoint rolls back, so does the bump: forget the number when it ends.
+        session.info[_SEQ_TX] = session.get_nested_transaction() or session.get_transaction()
     return seq
 
 
@@ -69,5 +72,6 @@ def _stamp_changes(session: Session, flush_context, instances) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_seq(session: Session, transaction) -> None:
-    if transaction.parent is None:
+    if transaction.parent is None or transaction is session.info.get(_SEQ_TX):
         session.info.pop(_SEQ_KEY, None)
+        session.info.pop(_SEQ_TX, None)

@@ -58,6 +58,8 @@ class SyncMutation(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))  # applied | rejected
     reason: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict] = mapped_column(JSON)
+    # The mutation exactly as received: evidence even when it was rejected.
+    payload: Mapped[dict] = mapped_column(JSON)
     app_version: Mapped[str | None] = mapped_column(String(32))
     device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -1,0 +1,162 @@
+"""The offline-sync endpoints (protocol in docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from datetime import timedelta
+
+from flask import Response, current_app, json, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from backend.auth.guard import auth_required, current_device_id, current_user
+from backend.domain.rules import DomainError
+from backend.extensions import db
+from backend.models import Device
+from backend.models.base import now_utc
+from backend.schemas.common import StrictSchema
+from backend.timeutil import local_today
+from sync import attachments
+from sync.protocol import APP_VERSION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, Cursor, check_protocol
+from sync.pull import DEFAULT_PAGE, MAX_PAGE, pull
+from sync.push import push
+from sync.schemas import PushSchema
+
+blp = Blueprint("sync", __name__, url_prefix="/api/sync",
+                description="Offline sync for postmen's phones: pull, push, attachments")
+
+SHA_PATH = "<string(length=64):sha256>"
+MAX_INFLATED_PUSH = 8 * 1024 * 1024
+LAST_SYNC_WRITE_EVERY = timedelta(seconds=60)
+
+
+class PullQuerySchema(StrictSchema):
+    cursor = fields.String(validate=validate.Length(max=80))
+    limit = fields.Integer(load_default=DEFAULT_PAGE, validate=validate.Range(min=1, max=MAX_PAGE))
+    protocol = fields.Integer()
+
+
+def _device_for_sync() -> Device:
+    device_id = current_device_id()
+    if device_id is None:
+        raise DomainError("device-required", "Sync needs a token issued to a registered device; sign in "
+                          "from the phone with its device_id.", status=403)
+    return db.session.get(Device, device_id)
+
+
+def _compact_json(payload: dict, status: int = 200) -> Response:
+    """Minified JSON, gzipped when the client accepts it: phones are on 2G."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    response = Response(body, status=status, mimetype="application/json")
+    if len(body) > 512 and "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
+    response.headers[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _request_json() -> dict:
+    """The push body, inflated if the phone gzipped it (bounded against zip bombs)."""
+    raw = request.get_data(cache=False)
+    if request.headers.get("Content-Encoding", "").lower() == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            raw = inflater.decompress(raw, MAX_INFLATED_PUSH)
+        except zlib.error:
+            raise DomainError("malformed-body", "The gzip body is corrupt.", status=400) from None
+        if inflater.unconsumed_tail:
+            raise DomainError("body-too-large", "The inflated push body is too large.", status=413)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise DomainError("malformed-json", "The body is not valid JSON.", status=400) from None
+    if not isinstance(body, dict):
+        raise DomainError("malformed-json", "The body must be a JSON object.", status=400)
+    return body
+
+
+@blp.route("/pull")
+class Pull(MethodView):
+    @auth_required("postman")
+    @blp.arguments(PullQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Download the postman's rounds, items and checklists; with a cursor, only what changed
+        (including removals). Send the returned cursor next time; while `more` is true, pull again."""
+        check_protocol(request.headers.get(PROTOCOL_HEADER) or args.get("protocol"))
+        device = _device_for_sync()
+        payload = pull(db.session, current_user().id, device.last_seq, Cursor.decode(args.get("cursor")),
+                       local_today(), args["limit"])
+        if device.last_sync_at is None or now_utc() - device.last_sync_at > LAST_SYNC_WRITE_EVERY:
+            device.last_sync_at = now_utc()
+            db.session.commit()
+        return _compact_json(payload)
+
+
+@blp.route("/push")
+class Push(MethodView):
+    @auth_required("postman")
+    @blp.doc(requestBody={"content": {"application/json": {"schema": PushSchema}}})
+    @blp.response(200)
+    def post(self):
+        """Apply a batch of mutations (deliver, fail, collect, fee, handover) exactly once each;
+        every mutation gets its own outcome: applied, duplicate or rejected (with a reason)."""
+        body = PushSchema().load(_request_json())
+        check_protocol(request.headers.get(PROTOCOL_HEADER) or body["protocol"])
+        device = _device_for_sync()
+        app_version = body.get("app_version") or request.headers.get(APP_VERSION_HEADER)
+        result = push(db.session, current_user(), device.id, body["mutations"], app_version)
+        return _compact_json({"protocol": PROTOCOL_VERSION, **result})
+
+
+def _check_sha(sha256: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise DomainError("bad-digest", "Name the file by its lower-case hex SHA-256.", status=422)
+    return sha256
+
+
+def _content_range(total_header: str | None, length: int) -> tuple[int, int]:
+    """(start, total) from 'Content-Range: bytes START-END/TOTAL' (or a whole file without it)."""
+    if not total_header:
+        return 0, length
+    try:
+        unit, _, spec = total_header.partition(" ")
+        span, _, total = spec.partition("/")
+        start, _, end = span.partition("-")
+        start, end, total = int(start), int(end), int(total)
+    except ValueError:
+        raise DomainError("bad-content-range", "Content-Range must be 'bytes START-END/TOTAL'.", status=400
+                          ) from None
+    if unit != "bytes" or start < 0 or end - start + 1 != length or total <= 0:
+        raise DomainError("bad-content-range", "Content-Range does not match the body.", status=400)
+    return start, total
+
+
+@blp.route(f"/attachments/{SHA_PATH}")
+class AttachmentUpload(MethodView):
+    @auth_required("postman", "admin", "supervisor")
+    @blp.response(200)
+    def get(self, sha256):
+        """How much of this file the server has (resume from `received`), and whether it is verified."""
+        return attachments.status(db.session, current_app.extensions["postround.store"],
+                                  _check_sha(sha256)).as_dict()
+
+    @auth_required("postman")
+    @blp.doc(requestBody={"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                              "format": "binary"}}}})
+    @blp.response(200)
+    def put(self, sha256):
+        """Upload a file (or a chunk with Content-Range) by its SHA-256; verified when complete."""
+        _check_sha(sha256)
+        _device_for_sync()
+        data = request.get_data(cache=False)
+        start, total = _content_range(request.headers.get("Content-Range"), len(data))
+        result = attachments.receive_chunk(db.session, current_app.extensions["postround.store"], sha256,
+                                           start, total, data, current_app.config["MAX_UPLOAD_BYTES"])
+        return result.as_dict()
+

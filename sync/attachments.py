@@ -1,0 +1,108 @@
+"""Resumable, verified, content-addressed attachment uploads (no base64 on the wire)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from backend.domain.rules import DomainError
+from backend.models import Attachment, DeliveryAttempt, ProofAttachment
+from backend.models.base import now_utc
+from sync.storage import AttachmentStore, OffsetMismatch
+
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PIXELS = 40_000_000
+
+
+@dataclass
+class UploadStatus:
+    sha256: str
+    received: int
+    size: int | None
+    verified: bool
+
+    def as_dict(self) -> dict:
+        return {"sha256": self.sha256, "received": self.received, "size": self.size, "verified": self.verified}
+
+
+def status(session: Session, store: AttachmentStore, sha256: str) -> UploadStatus:
+    row = session.get(Attachment, sha256)
+    if row is not None and row.verified:
+        return UploadStatus(sha256, row.size_bytes, row.size_bytes, True)
+    return UploadStatus(sha256, store.received(sha256), None, False)
+
+
+def _check_image(store: AttachmentStore, sha256: str) -> tuple[str, int, int]:
+    try:
+        with store.open_partial(sha256) as handle, Image.open(handle) as image:
+            image.verify()
+            kind, (width, height) = image.format, image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise DomainError("not-an-image", "The upload is not a readable JPEG, PNG or WebP image.",
+                          status=422) from None
+    if kind not in IMAGE_TYPES:
+        raise DomainError("not-an-image", f"{kind} images are not accepted; send JPEG, PNG or WebP.",
+                          status=422)
+    if width * height > MAX_PIXELS:
+        raise DomainError("image-too-large", f"The image is {width}x{height}; resize it on the phone.",
+                          status=422)
+    return IMAGE_TYPES[kind], width, height
+
+
+def receive_chunk(session: Session, store: AttachmentStore, sha256: str, start: int, total: int,
+                  data: bytes, max_bytes: int) -> UploadStatus:
+    """Take bytes [start, start+len(data)) of a `total`-byte file; verify it when complete."""
+    if total > max_bytes:
+        raise DomainError("attachment-too-large", f"Attachments may be at most {max_bytes} bytes.", status=413)
+    current = status(session, store, sha256)
+    if current.verified:
+        return current  # stored once, however often it is sent
+    if start + len(data) > total:
+        raise DomainError("chunk-out-of-range", "The chunk runs past the declared total size.", status=422)
+    try:
+        received = store.append(sha256, start, data) if data else store.received(sha256)
+    except OffsetMismatch as mismatch:
+        raise DomainError("offset-mismatch", f"The server has {mismatch.received} bytes of this file; "
+                          f"resume from there.", status=409,
+                          errors={"received": [str(mismatch.received)]}) from None
+    if received < total:
+        return UploadStatus(sha256, received, total, False)
+    if store.partial_digest(sha256) != sha256:
+        store.discard(sha256)
+        raise DomainError("hash-mismatch", "The bytes do not match their SHA-256; the upload was discarded, "
+                          "send it again from the start.", status=422)
+    try:
+        media_type, width, height = _check_image(store, sha256)
+    except DomainError:
+        store.discard(sha256)
+        raise
+    key = store.promote(sha256)
+    _record_verified(session, sha256, total, media_type, width, height, key)
+    return UploadStatus(sha256, total, total, True)
+
+
+def _record_verified(session: Session, sha256: str, size: int, media_type: str, width: int, height: int,
+                     key: str) -> None:
+    row = session.get(Attachment, sha256)
+    if row is None:
+        row = Attachment(sha256=sha256)
+        session.add(row)
+    row.size_bytes, row.media_type, row.width, row.height = size, media_type, width, height
+    row.storage_path, row.received_bytes, row.verified, row.verified_at = key, size, True, now_utc()
+    session.flush()
+    mark_complete_proofs(session, sha256)
+    session.commit()
+
+
+def mark_complete_proofs(session: Session, sha256: str) -> None:
+    """Proofs waiting for this file become complete when all their files are verified."""
+    waiting = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
+    unverified = select(ProofAttachment.attempt_id).where(
+        ProofAttachment.sha256.not_in(select(Attachment.sha256).where(Attachment.verified.is_(True))))
+    session.execute(update(DeliveryAttempt).where(DeliveryAttempt.id.in_(waiting),
+                                                  DeliveryAttempt.id.not_in(unverified),
+                                                  DeliveryAttempt.complete.is_(False))
+                    .values(complete=True))

@@ -1,0 +1,105 @@
+"""Pull: a phone downloads its rounds and items, then only what changed since its cursor.
+
+A constant number of SQL statements per pull, whatever the number of items.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from backend.models import Agency, Item, Procedure, Round, ScopeRemoval
+from sync.changes import current_seq
+from sync.protocol import PROTOCOL_VERSION, Cursor
+
+SCOPE_PAST_DAYS = 1  # yesterday's round stays on the phone for late work
+SCOPE_FUTURE_DAYS = 2  # planned rounds arrive early
+DEFAULT_PAGE = 1000
+MAX_PAGE = 2000
+
+ITEM_COLUMNS = (
+    Item.id, Item.code, Item.direction, Item.status, Item.round_id, Item.stop_order, Item.leg_distance_m,
+    Item.dossier_code, Item.procedure_id, Item.agency_id, Item.recipient_name, Item.recipient_phone,
+    Item.address_line, Item.commune, Item.province, Item.old_address, Item.lat, Item.lon, Item.service_fee,
+    Item.government_fee, Item.due_date, Item.attempt_count, Item.note, Item.version,
+)
+ITEM_KEYS = tuple(c.key for c in ITEM_COLUMNS)
+
+
+def scope_days(today: date) -> tuple[date, date]:
+    return today - timedelta(days=SCOPE_PAST_DAYS), today + timedelta(days=SCOPE_FUTURE_DAYS)
+
+
+def _in_scope_rounds(postman_id: int, today: date):
+    first, last = scope_days(today)
+    return select(Round.id).where(Round.postman_id == postman_id, Round.round_date.between(first, last))
+
+
+def _item_row(row) -> dict:
+    item = dict(zip(ITEM_KEYS, row, strict=True))
+    if item["due_date"] is not None:
+        item["due_date"] = item["due_date"].isoformat()
+    return item
+
+
+def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, today: date,
+         limit: int = DEFAULT_PAGE) -> dict:
+    """One page of the postman's changes after `cursor`."""
+    limit = max(1, min(limit, MAX_PAGE))
+    if cursor.scope_day != today:
+        cursor = Cursor(scope_day=today)  # a new day, or a first pull: start from scratch
+    reset = cursor.from_seq == 0
+    snapshot = cursor.snapshot or current_seq(session)
+    if not reset and cursor.snapshot == 0 and cursor.from_seq >= snapshot:
+        # The phone's steady-state poll: nothing new. Cheapest path.
+        return _envelope(Cursor(snapshot, 0, 0, today), False, False, device_seq, [], [], [], [], [])
+
+    scope = _in_scope_rounds(postman_id, today)
+    query = select(*ITEM_COLUMNS).where(Item.round_id.in_(scope), Item.id > cursor.after_id)
+    if not reset:
+        query = query.where(and_(Item.change_seq > cursor.from_seq, Item.change_seq <= snapshot))
+    rows = session.execute(query.order_by(Item.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    items = [_item_row(r) for r in rows[:limit]]
+
+    first_page = cursor.after_id == 0
+    rounds, removed = [], []
+    if first_page:
+        first, last = scope_days(today)
+        round_query = select(Round.id, Round.round_date, Round.status, Round.note, Round.total_distance_m) \
+            .where(Round.postman_id == postman_id, Round.round_date.between(first, last))
+        if not reset:
+            round_query = round_query.where(Round.change_seq > cursor.from_seq, Round.change_seq <= snapshot)
+        rounds = [{"id": r.id, "date": r.round_date.isoformat(), "status": r.status, "note": r.note,
+                   "total_distance_m": r.total_distance_m} for r in session.execute(round_query)]
+        if not reset:
+            removed = list(session.execute(
+                select(ScopeRemoval.item_id).distinct().where(
+                    ScopeRemoval.postman_id == postman_id, ScopeRemoval.seq > cursor.from_seq,
+                    ScopeRemoval.seq <= snapshot, ScopeRemoval.item_id.not_in(
+                        select(Item.id).where(Item.round_id.in_(scope))))
+            ).scalars())
+
+    procedure_ids = {i["procedure_id"] for i in items}
+    agency_ids = {i["agency_id"] for i in items}
+    procedures = [{"id": p.id, "code": p.code, "name": p.name, "allowed_by_post": p.allowed_by_post,
+                   "government_fee": p.government_fee, "checklist": p.checklist}
+                  for p in session.execute(select(Procedure).where(Procedure.id.in_(procedure_ids))).scalars()
+                  ] if procedure_ids else []
+    agencies = [{"id": a.id, "code": a.code, "name": a.name, "address": a.address}
+                for a in session.execute(select(Agency.id, Agency.code, Agency.name, Agency.address)
+                                         .where(Agency.id.in_(agency_ids)))] if agency_ids else []
+
+    next_cursor = (Cursor(cursor.from_seq, snapshot, items[-1]["id"], today) if more
+                   else Cursor(snapshot, 0, 0, today))
+    return _envelope(next_cursor, more, reset and first_page, device_seq, rounds, items, procedures,
+                     agencies, removed)
+
+
+def _envelope(cursor: Cursor, more: bool, reset: bool, device_seq: int, rounds, items, procedures, agencies,
+              removed) -> dict:
+    return {"protocol": PROTOCOL_VERSION, "cursor": cursor.encode(), "more": more, "reset": reset,
+            "device_seq": device_seq, "rounds": rounds, "items": items, "procedures": procedures,
+            "agencies": agencies, "removed": removed}

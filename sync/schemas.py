@@ -1,0 +1,116 @@
+"""The shapes of client mutations (protocol 1)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate, validates_schema
+
+from backend.models.proofs import ATTACHMENT_KINDS, FAILURE_REASONS, RECEIVER_RELATIONS
+from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Text, WholeNumber
+
+SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="A lower-case hex SHA-256 digest.")
+MUTATION_TYPES = ("deliver", "fail", "collect", "fee", "handover")
+
+
+class EnvelopeSchema(ma.Schema):
+    """Checked before anything else: without these a mutation cannot even be recorded."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$"))
+    seq = WholeNumber(required=True, validate=validate.Range(min=1, max=2**53))
+
+
+class MutationSchema(StrictSchema):
+    id = fields.String(required=True)
+    seq = WholeNumber(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(MUTATION_TYPES))
+    v = WholeNumber(load_default=1, metadata={"description": "Mutation payload version"})
+    at = fields.AwareDateTime(required=True, metadata={"description": "Device time, with offset"})
+    item_id = WholeNumber()
+    data = fields.Dict(load_default=dict)
+    attachments = fields.List(fields.Nested(lambda: AttachmentRefSchema()), load_default=list,
+                              validate=validate.Length(max=12))
+
+
+class AttachmentRefSchema(StrictSchema):
+    sha256 = fields.String(required=True, validate=SHA256)
+    kind = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_KINDS))
+
+
+class PositionMixin(StrictSchema):
+    lat = Latitude(allow_none=True)
+    lon = Longitude(allow_none=True)
+    accuracy_m = fields.Float(allow_none=True, validate=validate.Range(min=0, max=100_000))
+
+
+class FeeMixin(StrictSchema):
+    fee_collected = Money(load_default=0)
+    government_fee_collected = Money(load_default=0)
+    receipt_number = Text(allow_none=True, validate=validate.Length(max=64))
+
+
+class DeliverData(PositionMixin, FeeMixin):
+    receiver_name = Text(required=True, validate=validate.Length(max=200))
+    receiver_relation = fields.String(required=True, validate=validate.OneOf(RECEIVER_RELATIONS))
+    id_number = Text(allow_none=True, validate=validate.Regexp(r"^[0-9A-Za-z]{6,20}$"))
+    note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+
+
+class FailData(PositionMixin):
+    reason_code = fields.String(required=True, validate=validate.OneOf(FAILURE_REASONS))
+    note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+    next_attempt_date = fields.Date(allow_none=True)
+
+
+class ChecklistTickSchema(StrictSchema):
+    name = Text(required=True, validate=validate.Length(max=300))
+    form = fields.String(required=True, validate=validate.OneOf(("original", "copy")))
+    present = fields.Boolean(required=True)
+
+
+class CollectData(PositionMixin, FeeMixin):
+    checklist = fields.List(fields.Nested(ChecklistTickSchema), required=True, validate=validate.Length(max=50))
+    missing_papers = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+    seal_number = Text(required=True, validate=validate.Length(max=64))
+    note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+
+
+class FeeData(StrictSchema):
+    service_fee = Money(load_default=0)
+    government_fee = Money(load_default=0)
+    receipt_number = Text(allow_none=True, validate=validate.Length(max=64))
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data.get("service_fee") and not data.get("government_fee"):
+            raise ma.ValidationError("A fee mutation must carry an amount.", "service_fee")
+
+
+class HandoverLineSchema(StrictSchema):
+    item_id = WholeNumber(required=True)
+    originals = WholeNumber(load_default=0, validate=validate.Range(min=0, max=100))
+    copies = WholeNumber(load_default=0, validate=validate.Range(min=0, max=100))
+    fee_passed_on = Money(load_default=0)
+
+
+class HandoverData(StrictSchema):
+    direction = fields.String(required=True, validate=validate.OneOf(("agency_to_post", "post_to_agency")))
+    agency_id = WholeNumber(required=True)
+    officer_name = Text(required=True, validate=validate.Length(max=200))
+    result_ready_date = fields.Date(allow_none=True)
+    note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+    lines = fields.List(fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500))
+
+
+DATA_SCHEMAS = {"deliver": DeliverData, "fail": FailData, "collect": CollectData, "fee": FeeData,
+                "handover": HandoverData}
+# Attachments each proof must carry.
+REQUIRED_ATTACHMENTS = {"deliver": {"signature"}, "collect": {"signature", "postman_signature"}}
+
+
+class PushSchema(StrictSchema):
+    protocol = WholeNumber(load_default=1)
+    app_version = Text(allow_none=True, validate=validate.Length(max=32))
+    mutations = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=200))

@@ -1,0 +1,112 @@
+"""Where attachment bytes live: a directory by default, behind an interface an object store could implement.
+
+Uploads land in a partial file and are moved into their content-addressed place only
+after their SHA-256 is verified, so a crash mid-upload leaves nothing corrupt in place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+
+class AttachmentStore(Protocol):
+    def received(self, sha256: str) -> int:
+        """Bytes of a partial upload received so far (0 if none)."""
+
+    def append(self, sha256: str, offset: int, data: bytes) -> int:
+        """Write `data` at `offset` (which must equal what was received); returns the new size."""
+
+    def partial_digest(self, sha256: str) -> str:
+        """SHA-256 of the partial upload as it stands."""
+
+    def promote(self, sha256: str) -> str:
+        """Move a verified partial upload into place; returns its storage key."""
+
+    def discard(self, sha256: str) -> None:
+        """Forget a partial upload."""
+
+    def exists(self, sha256: str) -> bool:
+        """Whether verified bytes for this digest are in place."""
+
+    def open(self, sha256: str) -> BinaryIO:
+        """Read verified bytes."""
+
+    def open_partial(self, sha256: str) -> BinaryIO:
+        """Read a partial upload."""
+
+
+class OffsetMismatch(Exception):
+    def __init__(self, received: int):
+        super().__init__(f"upload has {received} bytes")
+        self.received = received
+
+
+class DirectoryStore:
+    """Files under a root directory: partial/<sha>.part, then <sha[:2]>/<sha[2:4]>/<sha>."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        (self.root / "partial").mkdir(parents=True, exist_ok=True)
+
+    def _partial(self, sha256: str) -> Path:
+        return self.root / "partial" / f"{sha256}.part"
+
+    def key(self, sha256: str) -> str:
+        return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def _final(self, sha256: str) -> Path:
+        return self.root / self.key(sha256)
+
+    def received(self, sha256: str) -> int:
+        try:
+            return self._partial(sha256).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def append(self, sha256: str, offset: int, data: bytes) -> int:
+        path = self._partial(sha256)
+        with open(path, "ab") as handle:
+            # Two retries of one chunk may race (two workers); only one may write.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            if size != offset:
+                raise OffsetMismatch(size)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            return handle.tell()
+
+    def partial_digest(self, sha256: str) -> str:
+        digest = hashlib.sha256()
+        with open(self._partial(sha256), "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def promote(self, sha256: str) -> str:
+        final = self._final(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._partial(sha256), final)  # atomic on one filesystem
+        directory = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return self.key(sha256)
+
+    def discard(self, sha256: str) -> None:
+        self._partial(sha256).unlink(missing_ok=True)
+
+    def exists(self, sha256: str) -> bool:
+        return self._final(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return open(self._final(sha256), "rb")
+
+    def open_partial(self, sha256: str) -> BinaryIO:
+        return open(self._partial(sha256), "rb")

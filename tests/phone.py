@@ -1,0 +1,129 @@
+"""A scripted phone for tests: an outbox, a local view of the round, and the sync calls a real
+client makes. It speaks only the documented protocol over HTTP (the Flask test client or a real
+server through `requests`)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from datetime import UTC, datetime
+
+from PIL import Image
+
+from tests.factories import Factory
+
+
+def jpeg_bytes(seed: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
+    image = Image.new("RGB", size, (seed * 37 % 256, seed * 91 % 256, 120))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def png_signature(seed: int = 0) -> bytes:
+    image = Image.new("L", (120, 40), 255)
+    for x in range(10, 110):
+        image.putpixel((x, 20 + (x * (seed + 1)) % 7), 0)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Phone:
+    def __init__(self, client, username: str, device_id: str | None = None, password: str = Factory.PASSWORD):
+        self.client = client
+        self.username, self.password = username, password
+        self.device_id = device_id or f"phone-{uuid.uuid4().hex[:12]}"
+        self.seq = 0
+        self.outbox: list[dict] = []
+        self.files: dict[str, bytes] = {}
+        self.items: dict[int, dict] = {}
+        self.cursor: str | None = None
+        self.outcomes: dict[str, dict] = {}
+        self.headers: dict = {}
+        self.refresh_token: str | None = None
+
+    # --- auth
+    def login(self):
+        response = self.client.post("/api/auth/login", json={"username": self.username, "password": self.password,
+                                                             "device_id": self.device_id})
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        self.headers = {"Authorization": f"Bearer {body['access_token']}"}
+        self.refresh_token = body["refresh_token"]
+        return self
+
+    # --- capture (offline)
+    def capture(self, kind: str, item_id: int | None, data: dict, files: dict[str, bytes] = ()) -> dict:
+        self.seq += 1
+        refs = []
+        for file_kind, content in dict(files).items():
+            digest = sha(content)
+            self.files[digest] = content
+            refs.append({"sha256": digest, "kind": file_kind})
+        mutation = {"id": uuid.uuid4().hex, "seq": self.seq, "type": kind, "v": 1,
+                    "at": datetime.now(UTC).isoformat(), "data": data, "attachments": refs}
+        if item_id is not None:
+            mutation["item_id"] = item_id
+        self.outbox.append(mutation)
+        return mutation
+
+    def deliver(self, item_id: int, seed: int = 0, **data) -> dict:
+        body = {"receiver_name": "Trần Thị Bích", "receiver_relation": "self", "id_number": "089123456789",
+                "lat": 10.01, "lon": 105.16, "accuracy_m": 8.5, "fee_collected": 26_000,
+                "receipt_number": f"BL-{seed}"} | data
+        return self.capture("deliver", item_id, body, {"signature": png_signature(seed), "photo": jpeg_bytes(seed)})
+
+    def fail(self, item_id: int, reason: str = "not_home", **data) -> dict:
+        return self.capture("fail", item_id, {"reason_code": reason, "note": "Gọi không nghe máy", **data})
+
+    # --- sync (online)
+    def upload_files(self):
+        for digest, content in self.files.items():
+            response = self.client.put(f"/api/sync/attachments/{digest}", data=content, headers=self.headers,
+                                       content_type="application/octet-stream")
+            assert response.status_code == 200, response.get_json()
+
+    def push(self, lose_response: bool = False) -> dict | None:
+        if not self.outbox:
+            return None
+        response = self.client.post("/api/sync/push", json={"protocol": 1, "mutations": self.outbox},
+                                    headers=self.headers)
+        assert response.status_code == 200, response.get_json()
+        if lose_response:
+            return None
+        body = response.get_json()
+        done = {r["id"] for r in body["results"] if r["outcome"] in ("applied", "duplicate")
+                or (r["outcome"] == "rejected" and not r.get("retryable"))}
+        for result in body["results"]:
+            self.outcomes[result["id"]] = result
+        self.outbox = [m for m in self.outbox if m["id"] not in done]
+        return body
+
+    def pull(self) -> dict:
+        while True:
+            query = {"cursor": self.cursor} if self.cursor else {}
+            response = self.client.get("/api/sync/pull", query_string=query, headers=self.headers)
+            assert response.status_code == 200, response.get_json()
+            page = response.get_json()
+            if page["reset"]:
+                pending = {m.get("item_id") for m in self.outbox}
+                self.items = {k: v for k, v in self.items.items() if k in pending}
+            for item_id in page["removed"]:
+                if item_id not in {m.get("item_id") for m in self.outbox}:
+                    self.items.pop(item_id, None)
+            for item in page["items"]:
+                self.items[item["id"]] = item
+            self.cursor = page["cursor"]
+            if not page["more"]:
+                return page
+
+    def sync(self):
+        self.upload_files()
+        self.push()
+        return self.pull()

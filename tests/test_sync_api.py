@@ -1,0 +1,181 @@
+"""A postman's phone syncs: pull the round, work offline, push proof exactly once."""
+
+from datetime import date
+
+import pytest
+
+from backend.extensions import db
+from backend.models import Attachment, DeliveryAttempt, FeeEntry, Item, SyncMutation
+from tests.phone import Phone, jpeg_bytes, sha
+
+
+@pytest.fixture
+def round_of_three(make, app):
+    postman = make.user("postman")
+    items = [make.item(recipient_name=f"Người nhận {i}") for i in range(3)]
+    make.round(postman, _today(app), items=items)
+    return postman, items
+
+
+def _today(app):
+    with app.app_context():
+        from backend.timeutil import local_today
+
+        return local_today()
+
+
+def test_a_postman_goes_offline_delivers_three_items_and_comes_back_online(client, app, round_of_three):
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    first = phone.pull()
+    assert first["reset"] is True
+    assert sorted(phone.items) == sorted(i.id for i in items)
+    assert first["procedures"] and first["procedures"][0]["checklist"]
+
+    for n, item in enumerate(items):  # offline: nothing is sent yet
+        phone.deliver(item.id, seed=n)
+    phone.sync()
+
+    assert phone.outbox == []
+    assert [o["outcome"] for o in phone.outcomes.values()] == ["applied"] * 3
+    assert {i["status"] for i in phone.items.values()} == {"delivered"}
+    with app.app_context():
+        proofs = db.session.execute(db.select(DeliveryAttempt)).scalars().all()
+        assert len(proofs) == 3 and all(p.complete for p in proofs)
+        assert {p.id_number_masked for p in proofs} == {"*********789"}
+        assert db.session.execute(db.select(db.func.count(FeeEntry.id))).scalar_one() == 3
+        assert db.session.execute(db.select(db.func.count(Attachment.sha256))).scalar_one() == 6
+
+
+def test_a_lost_response_is_retried_without_a_second_effect(client, app, round_of_three):
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    phone.deliver(items[0].id)
+    phone.upload_files()
+    phone.push(lose_response=True)
+    body = phone.push()
+    assert body["results"][0]["outcome"] == "duplicate"
+    assert body["results"][0]["original_outcome"] == "applied"
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(DeliveryAttempt.id))).scalar_one() == 1
+        assert db.session.execute(db.select(db.func.count(FeeEntry.id))).scalar_one() == 1
+
+
+def test_one_bad_mutation_does_not_block_the_rest(client, app, round_of_three):
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    phone.deliver(items[0].id)
+    phone.capture("deliver", items[1].id, {"receiver_name": "X"})  # no relation, no signature
+    phone.fail(items[2].id)
+    body = phone.sync() and list(phone.outcomes.values())
+    assert [r["outcome"] for r in body] == ["applied", "rejected", "applied"]
+    assert body[1]["reason"] == "invalid-mutation" and "receiver_relation" in body[1]["errors"]["data"]
+    assert phone.outbox == []
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(SyncMutation.id))).scalar_one() == 3
+        assert db.session.get(Item, items[2].id).status == "failed_attempt"
+
+
+def test_a_gap_in_the_sequence_is_refused_and_applied_once_the_gap_is_filled(client, round_of_three):
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    first = phone.fail(items[0].id)
+    second = phone.fail(items[1].id)
+    phone.outbox = [second]
+    body = phone.push()
+    assert body["results"][0]["reason"] == "sequence-gap" and body["results"][0]["expected_seq"] == 1
+    phone.outbox = [second, first]
+    body = phone.push()
+    assert [r["outcome"] for r in body["results"]] == ["applied", "applied"]
+    assert body["device_seq"] == 2
+
+
+def test_a_delivery_for_an_item_reassigned_meanwhile_is_kept_and_flagged(client, app, make, round_of_three):
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    phone.deliver(items[0].id)  # captured offline ...
+    other = make.user("postman")
+    supervisor = make.user("supervisor")
+    headers = Phone(client, supervisor.username).login().headers
+    other_round = client.post("/api/rounds", json={"postman_id": other.id, "round_date": _today(app).isoformat()},
+                              headers=headers)
+    assert other_round.status_code == 201, other_round.get_json()
+    response = client.post(f"/api/rounds/{other_round.get_json()['id']}/assign",
+                           json={"item_ids": [items[0].id]}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    phone.sync()  # ... and pushed after the reassignment
+    result = next(iter(phone.outcomes.values()))
+    assert result["outcome"] == "applied" and result["flag"] == "item-reassigned"
+    assert items[0].id not in phone.items  # removed from the phone on the pull
+    with app.app_context():
+        proof = db.session.execute(db.select(DeliveryAttempt)).scalar_one()
+        assert proof.flagged and proof.flag_reason == "item-reassigned"
+        assert db.session.get(Item, items[0].id).status == "assigned"  # the new postman still has it
+
+
+def test_a_mutation_for_an_item_never_on_the_round_is_rejected(client, make, round_of_three):
+    postman, _ = round_of_three
+    stranger = make.item()
+    phone = Phone(client, postman.username).login()
+    phone.fail(stranger.id)
+    body = phone.push()
+    assert body["results"][0]["reason"] == "not-your-item"
+
+
+def test_a_chunked_upload_resumes_and_a_corrupt_one_is_refused(client, app, round_of_three):
+    postman, _ = round_of_three
+    phone = Phone(client, postman.username).login()
+    photo = jpeg_bytes(3, (400, 300))
+    digest = sha(photo)
+    url = f"/api/sync/attachments/{digest}"
+    half = len(photo) // 2
+    response = client.put(url, data=photo[:half], headers=phone.headers | {
+        "Content-Range": f"bytes 0-{half - 1}/{len(photo)}"})
+    assert response.get_json() == {"sha256": digest, "received": half, "size": len(photo), "verified": False}
+    assert client.get(url, headers=phone.headers).get_json()["received"] == half
+    response = client.put(url, data=photo[half:], headers=phone.headers | {
+        "Content-Range": f"bytes {half}-{len(photo) - 1}/{len(photo)}"})
+    assert response.get_json()["verified"] is True
+
+    fake = b"GIF89a not really" * 10
+    response = client.put(f"/api/sync/attachments/{sha(fake)}", data=fake, headers=phone.headers)
+    assert response.status_code == 422 and response.get_json()["type"].endswith("not-an-image")
+    wrong = jpeg_bytes(4)
+    response = client.put(f"/api/sync/attachments/{'0' * 64}", data=wrong, headers=phone.headers)
+    assert response.status_code == 422 and response.get_json()["type"].endswith("hash-mismatch")
+    with app.app_context():
+        assert db.session.execute(db.select(Attachment.sha256)).scalars().all() == [digest]
+
+
+def test_an_unsupported_protocol_is_refused_clearly(client, round_of_three):
+    postman, _ = round_of_three
+    phone = Phone(client, postman.username).login()
+    response = client.get("/api/sync/pull", headers=phone.headers | {"X-PostRound-Protocol": "9"})
+    assert response.status_code == 400
+    assert response.get_json()["type"].endswith("unsupported-protocol")
+
+
+def test_the_steady_state_poll_returns_nothing_new(client, round_of_three):
+    postman, _ = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    page = phone.pull()
+    assert page["items"] == [] and page["removed"] == [] and page["reset"] is False
+
+
+def test_pulls_are_gzipped_for_phones_that_accept_it(client, round_of_three):
+    postman, _ = round_of_three
+    phone = Phone(client, postman.username).login()
+    response = client.get("/api/sync/pull", headers=phone.headers | {"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+
+
+def test_a_new_day_starts_from_scratch(client, app, make):
+    postman = make.user("postman")
+    make.round(postman, date(2020, 1, 1), items=[make.item()])
+    phone = Phone(client, postman.username).login()
+    assert phone.pull()["items"] == []  # old rounds are out of scope
