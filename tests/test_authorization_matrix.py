@@ -10,6 +10,7 @@ every API route in the app appears in the table, so a new endpoint cannot skip i
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,7 +19,8 @@ import pytest
 from backend.auth.tokens import issue_access_token
 from backend.domain.s10 import make_s10
 from backend.extensions import db
-from backend.models import Device, User
+from backend.models import Attachment, DeliveryAttempt, Device, User
+from tests.phone import jpeg_bytes, sha
 
 PERSONAS = ("anonymous", "admin", "supervisor", "postman", "other_postman", "officer", "other_officer")
 STAFF = {"admin", "supervisor"}
@@ -72,6 +74,18 @@ RULES = [
     rule("PATCH", "/api/items/{item}", STAFF, body=lambda w: {"note": "gọi trước khi đến"}),
     rule("POST", "/api/items/{item}/events", STAFF, body=lambda w: {"event": "cancel"}),
     rule("GET", "/api/track/{code}", PUBLIC, query={"phone_last4": "5678"}),
+    rule("GET", "/api/sync/pull", {"postman", "other_postman"}),
+    rule("POST", "/api/sync/push", {"postman", "other_postman"},
+         body=lambda w: {"mutations": [{"id": f"m-{uuid.uuid4().hex}", "seq": 1, "type": "fee", "item_id": w["item"],
+                                        "at": "2026-11-26T08:00:00+07:00", "data": {"service_fee": 26000}}]}),
+    rule("GET", "/api/sync/attachments/{sha}", STAFF | {"postman", "other_postman"}),
+    rule("PUT", "/api/sync/attachments/{sha}", {"postman", "other_postman"}, body=lambda w: w["photo"]),
+    rule("GET", "/api/sync/reconciliation", STAFF),
+    rule("GET", "/api/sync/devices", STAFF),
+    rule("GET", "/api/proofs", STAFF),
+    rule("GET", "/api/proofs/{proof}", STAFF),
+    rule("POST", "/api/proofs/{proof}/resolve", STAFF, body=lambda w: {"note": "Đã xử lý"}),
+    rule("GET", "/api/attachments/{stored_sha}", STAFF),
 ]
 
 # Public by design: the spec and docs, and the sign-in endpoints (covered in test_auth.py).
@@ -91,23 +105,37 @@ def world(app, make):
     item_b = make.item(agency_id=agency_b.id)
     round_a = make.round(people["postman"], date(2026, 11, 26), items=[item_a])
     make.round(people["other_postman"], date(2026, 11, 26), items=[item_b])
+    photo, stored = jpeg_bytes(1), jpeg_bytes(2)
     with app.app_context():
-        db.session.add(Device(id="device-of-postman", user_id=people["postman"].id))
+        devices = {"postman": "device-of-postman", "other_postman": "device-of-other"}
+        for name, device_id in devices.items():
+            db.session.add(Device(id=device_id, user_id=people[name].id))
+        proof = DeliveryAttempt(item_id=item_a.id, postman_id=people["postman"].id, outcome="delivered",
+                                flagged=True, flag_reason="item-cancelled")
+        db.session.add(proof)
+        store = app.extensions["postround.store"]
+        store.append(sha(stored), 0, stored)
+        db.session.add(Attachment(sha256=sha(stored), size_bytes=len(stored), media_type="image/jpeg",
+                                  storage_path=store.promote(sha(stored)), verified=True))
         db.session.commit()
-        tokens = {name: issue_access_token(db.session.get(User, user.id), None) for name, user in people.items()}
+        tokens = {name: issue_access_token(db.session.get(User, user.id), devices.get(name))
+                  for name, user in people.items()}
+        proof_id = proof.id
     return {"tokens": tokens, "item": item_a.id, "code": item_a.code, "round": round_a.id,
             "user": people["postman"].id, "agency": agency_a.id, "procedure": item_a.procedure_id,
-            "device": "device-of-postman"}
+            "device": "device-of-postman", "proof": proof_id, "photo": photo, "sha": sha(photo),
+            "stored_sha": sha(stored)}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("r", RULES, ids=lambda r: f"{r.method} {r.path}")
 def test_only_the_named_roles_reach_each_endpoint(client, world, r, persona):
-    path = r.path.format(**{k: world[k] for k in ("item", "round", "user", "agency", "procedure", "device",
-                                                    "code")})
+    path = r.path.format(**{k: v for k, v in world.items() if isinstance(v, (int, str))})
     headers = {} if persona == "anonymous" else {"Authorization": f"Bearer {world['tokens'][persona]}"}
     body = r.body(world) if callable(r.body) else r.body
-    response = client.open(path, method=r.method, json=body, query_string=r.query, headers=headers)
+    payload = {"data": body, "content_type": "application/octet-stream"} if isinstance(body, bytes) else {
+        "json": body}
+    response = client.open(path, method=r.method, query_string=r.query, headers=headers, **payload)
     if persona in r.allowed:
         assert response.status_code < 400, (persona, response.get_json())
     elif persona == "anonymous":

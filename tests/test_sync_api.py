@@ -179,3 +179,54 @@ def test_a_new_day_starts_from_scratch(client, app, make):
     make.round(postman, date(2020, 1, 1), items=[make.item()])
     phone = Phone(client, postman.username).login()
     assert phone.pull()["items"] == []  # old rounds are out of scope
+
+
+def test_a_supervisor_sees_flagged_proofs_resolves_them_and_each_view_is_audited(client, app, make,
+                                                                                   round_of_three):
+    from backend.models import AuditEntry
+    from backend.services.item_events import apply_event
+
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    phone.deliver(items[0].id)
+    with app.app_context():
+        apply_event(db.session.get(Item, items[0].id), "cancel")
+        db.session.commit()
+    phone.sync()
+    supervisor = Phone(client, make.user("supervisor").username).login()
+    queue = client.get("/api/proofs", query_string={"flagged": "true", "unresolved": "true"},
+                       headers=supervisor.headers)
+    assert queue.status_code == 200
+    [proof] = queue.get_json()
+    assert proof["flag_reason"] == "item-cancelled" and proof["item_code"] == items[0].code
+    assert {a["kind"] for a in proof["attachments"]} == {"signature", "photo"}
+
+    viewed = client.get(f"/api/proofs/{proof['id']}", headers=supervisor.headers)
+    assert viewed.get_json()["id_number_masked"] == "*********789"
+    photo = next(a for a in proof["attachments"] if a["kind"] == "photo")
+    content = client.get(f"/api/attachments/{photo['sha256']}", headers=supervisor.headers)
+    assert content.status_code == 200 and sha(content.data) == photo["sha256"]
+    resolved = client.post(f"/api/proofs/{proof['id']}/resolve", json={"note": "Đã báo UBND xã"},
+                           headers=supervisor.headers)
+    assert resolved.get_json()["resolved_at"] is not None
+    assert client.get("/api/proofs", query_string={"flagged": "true", "unresolved": "true"},
+                      headers=supervisor.headers).get_json() == []
+    with app.app_context():
+        actions = db.session.execute(db.select(AuditEntry.action)).scalars().all()
+        assert {"proof.viewed", "attachment.viewed", "proof.resolved", "proof.flagged"} <= set(actions)
+
+
+def test_end_of_shift_reconciliation_lists_assigned_items_with_no_proof(client, app, make, round_of_three):
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    phone.fail(items[0].id)
+    phone.sync()
+    supervisor = Phone(client, make.user("supervisor").username).login()
+    response = client.get("/api/sync/reconciliation", headers=supervisor.headers)
+    assert response.status_code == 200
+    [entry] = response.get_json()["postmen"]
+    assert entry["postman_id"] == postman.id
+    assert {i["id"] for i in entry["items"]} == {items[1].id, items[2].id}
+    assert entry["devices"][0]["id"] == phone.device_id and entry["devices"][0]["last_seq"] == 1

@@ -10,10 +10,10 @@ SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFo
 
 
 def register_api(app: Flask) -> None:
-    from backend.api import agencies, auth, items, meta, procedures, rounds, sync, users
+    from backend.api import agencies, auth, items, meta, procedures, proofs, rounds, sync, users
 
     api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
-    for module in (meta, auth, agencies, procedures, users, items, rounds, sync):
+    for module in (meta, auth, agencies, procedures, users, items, rounds, sync, proofs):
         api.register_blueprint(module.blp)
     meta.register_docs_page(app)

@@ -1,0 +1,138 @@
+"""Proofs of delivery for supervisors: flagged conflicts, the proof viewer, end-of-shift reconciliation."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy.orm import selectinload
+
+from backend.api.common import get_or_404, paginate
+from backend.audit import audit
+from backend.auth.guard import STAFF, auth_required
+from backend.domain.rules import DomainError
+from backend.extensions import db
+from backend.models import Attachment, DeliveryAttempt, Device, Item, Round, User
+from backend.models.base import now_utc
+from backend.schemas.items import ItemSchema
+from backend.schemas.proofs import (
+    DeviceSyncSchema,
+    ProofQuerySchema,
+    ProofSchema,
+    ReconciliationQuerySchema,
+    ResolveSchema,
+)
+from backend.timeutil import local_today, local_zone
+
+blp = Blueprint("proofs", __name__, url_prefix="/api", description="Proofs of delivery and sync supervision")
+
+
+@blp.route("/proofs")
+class Proofs(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ProofQuerySchema, location="query")
+    @blp.response(200, ProofSchema(many=True))
+    def get(self, args):
+        """List proofs; `flagged=true&unresolved=true` is the supervisor's conflict queue."""
+        query = db.select(DeliveryAttempt).options(selectinload(DeliveryAttempt.attachments),
+                                                   selectinload(DeliveryAttempt.item))
+        if args.get("flagged") is not None:
+            query = query.where(DeliveryAttempt.flagged.is_(args["flagged"]))
+        if args.get("unresolved"):
+            query = query.where(DeliveryAttempt.resolved_at.is_(None))
+        for key in ("item_id", "postman_id", "outcome"):
+            if args.get(key) is not None:
+                query = query.where(getattr(DeliveryAttempt, key) == args[key])
+        if args.get("date"):
+            start = datetime.combine(args["date"], time.min, local_zone())
+            query = query.where(DeliveryAttempt.server_time >= start,
+                                DeliveryAttempt.server_time < start + timedelta(days=1))
+        rows, total = paginate(query.order_by(DeliveryAttempt.server_time.desc()), args["page"],
+                               args["per_page"])
+        return rows, 200, {"X-Total-Count": str(total)}
+
+
+@blp.route("/proofs/<int:proof_id>")
+class ProofById(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, ProofSchema)
+    def get(self, proof_id):
+        """One proof, in full. Every view is written to the audit log (personal data)."""
+        proof = get_or_404(DeliveryAttempt, proof_id, "proof")
+        audit("proof.viewed", "proof", proof.id, {"item": proof.item.code})
+        db.session.commit()
+        return proof
+
+
+@blp.route("/proofs/<int:proof_id>/resolve")
+class ResolveProof(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ResolveSchema)
+    @blp.response(200, ProofSchema)
+    def post(self, body, proof_id):
+        """Close a flagged proof with a note saying what was done about it."""
+        proof = get_or_404(DeliveryAttempt, proof_id, "proof")
+        if not proof.flagged:
+            raise DomainError("not-flagged", "Only flagged proofs need resolving.", status=409)
+        if proof.resolved_at is None:
+            proof.resolved_at = now_utc()
+            audit("proof.resolved", "proof", proof.id, {"note": body["note"]})
+        db.session.commit()
+        return proof
+
+
+@blp.route("/attachments/<string(length=64):sha256>")
+class AttachmentContent(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/jpeg")
+    def get(self, sha256):
+        """The bytes of a verified attachment (signature or photo); audited."""
+        row = db.session.get(Attachment, sha256)
+        if row is None or not row.verified:
+            raise DomainError("not-found", "No verified attachment with that digest.", status=404)
+        audit("attachment.viewed", "attachment", sha256)
+        db.session.commit()
+        with current_app.extensions["postround.store"].open(sha256) as handle:
+            data = handle.read()
+        response = Response(data, mimetype=row.media_type)
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        response.headers["ETag"] = f'"{sha256}"'
+        return response
+
+
+@blp.route("/sync/reconciliation")
+class Reconciliation(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ReconciliationQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """End of shift: items still assigned on the day's rounds with no proof, by postman, with
+        each postman's devices and when they last synced."""
+        day = args.get("date") or local_today()
+        query = (db.select(Item, Round.postman_id).join(Round, Item.round_id == Round.id)
+                 .where(Round.round_date == day, Item.status == "assigned")
+                 .where(~db.exists().where(DeliveryAttempt.item_id == Item.id,
+                                           DeliveryAttempt.round_id == Round.id)))
+        if args.get("postman_id") is not None:
+            query = query.where(Round.postman_id == args["postman_id"])
+        by_postman: dict[int, list] = {}
+        for item, postman_id in db.session.execute(query.order_by(Round.postman_id, Item.stop_order)):
+            by_postman.setdefault(postman_id, []).append(item)
+        users = {u.id: u for u in db.session.execute(db.select(User).where(User.id.in_(by_postman))).scalars()}
+        devices = db.session.execute(db.select(Device).where(Device.user_id.in_(by_postman))).scalars().all()
+        return {"date": day.isoformat(), "postmen": [
+            {"postman_id": pid, "full_name": users[pid].full_name, "items": ItemSchema(many=True).dump(items),
+             "devices": DeviceSyncSchema(many=True).dump([d for d in devices if d.user_id == pid])}
+            for pid, items in by_postman.items()]}
+
+
+@blp.route("/sync/devices")
+class SyncDevices(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, DeviceSyncSchema(many=True))
+    def get(self):
+        """Every registered phone with its last sync time and mutation count."""
+        return db.session.execute(db.select(Device).options(selectinload(Device.user))
+                                  .order_by(Device.last_sync_at.desc().nulls_last())).scalars().all()
