@@ -6,48 +6,23 @@ run (created here, dropped at the end) because the server outlives the run.
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 import sqlalchemy as sa
 
 from backend import create_app
 from backend.extensions import db
 from tests.factories import Factory
+from tests.pg import fresh_database, require_pg
 
-PG_ADMIN_URL = os.environ.get("POSTROUND_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def _pg_available() -> str | None:
-    try:
-        engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001  (any failure means: no server)
-        return str(exc).splitlines()[0]
 
 
 @pytest.fixture(scope="session")
 def pg_database_url():
     """A fresh PostgreSQL database for this run, dropped afterwards."""
-    problem = _pg_available()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI but unreachable: {problem}")
-        pytest.skip(f"PostgreSQL not reachable: {problem}")
-    name = f"postround_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    require_pg()
+    with fresh_database("postround_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,8 @@ class Phone:
         self.outcomes: dict[str, dict] = {}
         self.headers: dict = {}
         self.refresh_token: str | None = None
+        # Removals that arrived while the item still had queued work: applied once it is pushed.
+        self.removal_deferred: set[int] = set()
 
     # --- auth
     def login(self):
@@ -103,7 +105,16 @@ class Phone:
         for result in body["results"]:
             self.outcomes[result["id"]] = result
         self.outbox = [m for m in self.outbox if m["id"] not in done]
+        self._apply_deferred_removals()
         return body
+
+    def _pending_items(self) -> set:
+        return {m.get("item_id") for m in self.outbox}
+
+    def _apply_deferred_removals(self):
+        for item_id in self.removal_deferred - self._pending_items():
+            self.items.pop(item_id, None)
+        self.removal_deferred &= self._pending_items()
 
     def pull(self) -> dict:
         while True:
@@ -111,14 +122,18 @@ class Phone:
             response = self.client.get("/api/sync/pull", query_string=query, headers=self.headers)
             assert response.status_code == 200, response.get_json()
             page = response.get_json()
+            pending = self._pending_items()
             if page["reset"]:
-                pending = {m.get("item_id") for m in self.outbox}
+                self.removal_deferred |= set(self.items) & pending
                 self.items = {k: v for k, v in self.items.items() if k in pending}
             for item_id in page["removed"]:
-                if item_id not in {m.get("item_id") for m in self.outbox}:
+                if item_id in pending:
+                    self.removal_deferred.add(item_id)
+                else:
                     self.items.pop(item_id, None)
             for item in page["items"]:
                 self.items[item["id"]] = item
+                self.removal_deferred.discard(item["id"])
             self.cursor = page["cursor"]
             if not page["more"]:
                 return page

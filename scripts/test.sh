@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make test`: set up, make sure Chromium and PostgreSQL are there, run pytest.
+# Arguments go to pytest: bash scripts/test.sh -q tests/test_migrations.py
+# Exits with pytest's code; "no tests collected" (5) counts as a failure too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+# Browser tests drive Debian's Chromium (never Playwright's own download).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test: installing chromium"
+  apt-get update -qq && apt-get install -y -qq chromium \
+    || echo "test: WARNING could not install chromium; browser tests will not run" >&2
+fi
+
+# PostgreSQL tests use the server on 127.0.0.1:5432 (they skip without it, but fail under CI=true).
+pg_answers() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+if ! pg_answers; then
+  echo "test: starting PostgreSQL"
+  if pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start; then
+    for _ in $(seq 30); do pg_answers && break; sleep 1; done
+  fi
+  pg_answers || echo "test: WARNING PostgreSQL is not answering on 127.0.0.1:5432" >&2
+fi
+
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "test: pytest collected no tests; that is a failure" >&2
+fi
+exit "$status"

@@ -1,0 +1,55 @@
+"""The PostgreSQL server the tests run against: is it there, and throwaway databases on it.
+
+The server outlives a test run, so every run creates databases of its own and drops them.
+Under CI (CI=true) a missing server fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+PG_ADMIN_URL = os.environ.get("POSTROUND_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def pg_unavailable() -> str | None:
+    """Why the server cannot be used, or None when it answers."""
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means: no server
+        return str(exc).splitlines()[0]
+
+
+def require_pg() -> None:
+    """Skip the calling test when there is no server, or fail it under CI."""
+    problem = pg_unavailable()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI but unreachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+
+
+@contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """Create an empty database named <prefix>_<random>, yield its URL, drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield admin.url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
