@@ -126,7 +126,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        # /api/docs is our own self-contained page; Swagger UI (needs a CDN URL) lives beside it.
+        "OPENAPI_SWAGGER_UI_PATH": "/swagger",
         "OPENAPI_SWAGGER_UI_URL": read.text("SWAGGER_UI_URL", None),
         "OPENAPI_REDOC_PATH": "/redoc",
         "OPENAPI_REDOC_URL": read.text("REDOC_URL", None),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from backend.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from backend.extensions import db
@@ -11,6 +12,7 @@ from backend.models.users import ROLES
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--username", required=True)
 @click.option("--password", required=True)

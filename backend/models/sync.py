@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.extensions import db
@@ -23,6 +23,12 @@ class SyncClock(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+@event.listens_for(SyncClock.__table__, "after_create")
+def _seed_clock(table, connection, **kwargs) -> None:
+    # create_all (tests) gets the row the migration creates in production.
+    connection.execute(table.insert().values(id=1, seq=0))
 
 
 class ScopeRemoval(db.Model):

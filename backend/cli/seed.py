@@ -1,0 +1,589 @@
+"""seed-demo: realistic demo data for one post office in the Mekong Delta.
+
+Bưu điện Châu Thành at Minh Lương (the former district town of Châu Thành, Kiên Giang; since
+1 July 2025 xã Châu Thành, An Giang province): agencies, procedures with their checklists, one user
+per role, ~150 items around the post office, past rounds with proof, and today's rounds.
+Everything is derived from a fixed random seed, so every run gives the same data.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from backend.audit import audit
+from backend.auth.passwords import hash_password
+from backend.domain.s10 import make_s10
+from backend.domain.status import Event, Status, next_status
+from backend.domain.text import nfc
+from backend.extensions import db
+from backend.models import (
+    Agency,
+    DeliveryAttempt,
+    FeeEntry,
+    Handover,
+    HandoverLine,
+    Item,
+    Procedure,
+    ProofAttachment,
+    Round,
+    ScopeRemoval,
+    SyncMutation,
+    User,
+)
+from backend.services.item_events import apply_event
+
+RANDOM_SEED = 20190528
+CODE_PREFIX, FIRST_SERIAL = "RD", 90_000_001  # demo items: RD90000001?VN ... (see demo_codes)
+SERVICE_FEE = 26_000
+TODAY_STOPS = (26, 24, 25)  # per postman
+PAST_DAYS, PAST_STOPS = 3, 5  # completed rounds before today, stops on each
+UNASSIGNED = {"at_post_office": 17, "registered_return": 4, "registered_collect": 8, "cancelled": 1}
+ITEM_COUNT = sum(TODAY_STOPS) + PAST_DAYS * PAST_STOPS * len(TODAY_STOPS) + sum(UNASSIGNED.values())
+MAX_RADIUS_KM = 7.8
+PROVINCE, OLD_PROVINCE = "An Giang", "Kiên Giang"
+
+# (code, name, kind, commune, address, lat, lon)
+AGENCIES = [
+    ("PVHCC-CHAUTHANH", "Trung tâm Phục vụ hành chính công xã Châu Thành", "commune_centre", "Xã Châu Thành",
+     "Khu phố Minh An, xã Châu Thành, tỉnh An Giang", 10.0041, 105.1712),
+    ("PVHCC-BINHAN", "Trung tâm Phục vụ hành chính công xã Bình An", "commune_centre", "Xã Bình An",
+     "Ấp An Bình, xã Bình An, tỉnh An Giang", 9.9630, 105.1420),
+    ("PVHCC-THANHLOC", "Trung tâm Phục vụ hành chính công xã Thạnh Lộc", "commune_centre", "Xã Thạnh Lộc",
+     "Ấp Thạnh Bình, xã Thạnh Lộc, tỉnh An Giang", 10.0480, 105.1610),
+    ("STP-ANGIANG", "Sở Tư pháp tỉnh An Giang", "provincial_department", None,
+     "Rạch Giá, tỉnh An Giang", 10.0125, 105.0809),
+    ("VPDKDD-ANGIANG", "Văn phòng Đăng ký đất đai tỉnh An Giang", "provincial_department", None,
+     "Rạch Giá, tỉnh An Giang", 10.0090, 105.0870),
+    ("CA-ANGIANG", "Công an tỉnh An Giang (Phòng Cảnh sát giao thông)", "provincial_department", None,
+     "Rạch Giá, tỉnh An Giang", 10.0160, 105.0905),
+]
+
+# One-stop-shop dossier numbers: "<office>-<yymmdd>-<sequence>", as the national system prints them.
+DOSSIER_PREFIXES = {"PVHCC-CHAUTHANH": "000.21.30.H01", "PVHCC-BINHAN": "000.22.30.H01",
+                    "PVHCC-THANHLOC": "000.23.30.H01", "STP-ANGIANG": "000.00.15.H01",
+                    "VPDKDD-ANGIANG": "000.12.25.H01", "CA-ANGIANG": "000.00.07.H01"}
+
+
+@dataclass(frozen=True)
+class _Proc:
+    code: str
+    name: str
+    fee: int  # VND
+    allowed_by_post: bool
+    agency: str  # "commune" = the citizen's commune centre
+    weight: int  # how often it appears among demo items
+    papers: tuple[tuple[str, str, bool], ...]  # (paper, original|copy, required)
+
+
+PROCEDURES = [
+    _Proc("1.001193", "Đăng ký khai sinh", 0, True, "commune", 16, (
+        ("Tờ khai đăng ký khai sinh", "original", True), ("Giấy chứng sinh", "original", True),
+        ("Giấy chứng nhận kết hôn của cha mẹ", "copy", False))),
+    _Proc("1.000894", "Đăng ký kết hôn", 0, False, "commune", 0, (
+        ("Tờ khai đăng ký kết hôn", "original", True),
+        ("Giấy xác nhận tình trạng hôn nhân", "original", False))),
+    _Proc("2.000635", "Cấp bản sao trích lục hộ tịch", 8_000, True, "commune", 10, (
+        ("Tờ khai cấp bản sao trích lục hộ tịch", "original", True), ("Giấy ủy quyền", "original", False))),
+    _Proc("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản", 2_000, True, "commune", 8, (
+        ("Bản chính giấy tờ cần chứng thực", "original", True), ("Bản sao cần chứng thực", "copy", True))),
+    _Proc("2.000884", "Chứng thực chữ ký trong giấy tờ, văn bản", 10_000, False, "commune", 0, (
+        ("Giấy tờ, văn bản cần chứng thực chữ ký", "original", True),)),
+    _Proc("1.004194", "Đăng ký thường trú", 20_000, True, "commune", 7, (
+        ("Tờ khai thay đổi thông tin cư trú (CT01)", "original", True),
+        ("Giấy tờ chứng minh chỗ ở hợp pháp", "copy", True))),
+    _Proc("2.000720", "Đăng ký thành lập hộ kinh doanh", 100_000, True, "commune", 8, (
+        ("Giấy đề nghị đăng ký hộ kinh doanh", "original", True),
+        ("Bản sao giấy tờ pháp lý của chủ hộ kinh doanh", "copy", True),
+        ("Biên bản họp thành viên hộ gia đình", "original", False))),
+    _Proc("1.011608", "Cấp giấy phép xây dựng nhà ở riêng lẻ", 75_000, True, "commune", 5, (
+        ("Đơn đề nghị cấp giấy phép xây dựng", "original", True),
+        ("Giấy tờ chứng minh quyền sử dụng đất", "copy", True),
+        ("Bản vẽ thiết kế xây dựng (02 bộ)", "original", True))),
+    _Proc("1.012756", "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu",
+          100_000, True, "VPDKDD-ANGIANG", 12, (
+              ("Đơn đăng ký, cấp Giấy chứng nhận (Mẫu 04/ĐK)", "original", True),
+              ("Giấy tờ về quyền sử dụng đất", "copy", True),
+              ("Chứng từ thực hiện nghĩa vụ tài chính", "copy", False))),
+    _Proc("2.001417", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam", 200_000, True, "STP-ANGIANG", 15, (
+        ("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "original", True),
+        ("Bản chụp thẻ Căn cước công dân", "copy", True), ("Văn bản ủy quyền", "original", False))),
+    _Proc("1.002804", "Cấp đổi giấy phép lái xe", 135_000, True, "CA-ANGIANG", 10, (
+        ("Đơn đề nghị đổi giấy phép lái xe", "original", True),
+        ("Giấy khám sức khỏe của người lái xe", "original", True),
+        ("Giấy phép lái xe cũ", "original", True))),
+]
+COLLECTABLE = {"1.001193", "2.000720", "1.011608", "1.012756", "2.001417", "1.002804"}
+
+# username, role, full name, phone; one password per role (hashed once each).
+USERS = [
+    ("demo.quantri", "admin", "Lê Minh Tuấn", "0913456120"),
+    ("demo.dieuphoi", "supervisor", "Trần Thị Mỹ Linh", "0939112468"),
+    ("demo.buuta1", "postman", "Nguyễn Văn Hùng", "0987215346"),
+    ("demo.buuta2", "postman", "Danh Sóc", "0372884105"),
+    ("demo.buuta3", "postman", "Phạm Thị Thu Hà", "0868301927"),
+    ("demo.motcua", "agency", "Huỳnh Thị Ngọc Hân", "0296383721"),
+]
+PASSWORDS = {"admin": "quantri2025", "supervisor": "dieuphoi2025", "postman": "buuta2025", "agency": "motcua2025"}
+ROLE_NAMES = {"admin": "Quản trị / Administrator", "supervisor": "Điều phối / Supervisor",
+              "postman": "Bưu tá / Postman", "agency": "Cán bộ một cửa / Agency officer"}
+OFFICER_AGENCY = "PVHCC-CHAUTHANH"
+
+
+@dataclass(frozen=True)
+class _Place:
+    old_unit: str  # pre-2025 commune or town
+    commune: str  # current commune
+    east_km: float  # centre, from the post office
+    north_km: float
+    hamlets: tuple[str, ...]
+
+
+PLACES = [
+    _Place("thị trấn Minh Lương", "Xã Châu Thành", 0.0, 0.0,
+           ("Khu phố Minh An", "Khu phố Minh Phong", "Khu phố Minh Long", "Khu phố Minh Phú")),
+    _Place("xã Minh Hòa", "Xã Châu Thành", 3.5, 1.5, ("Ấp Minh Hòa", "Ấp Hòa Lợi", "Ấp Minh Tân")),
+    _Place("xã Giục Tượng", "Xã Châu Thành", 2.0, -3.5, ("Ấp Láng Cát", "Ấp Phước Chung", "Ấp Cư Xá")),
+    _Place("xã Vĩnh Hòa Hiệp", "Xã Bình An", -4.5, -0.5, ("Ấp Vĩnh Thành", "Ấp Vĩnh Lộc", "Ấp Vĩnh Phước")),
+    _Place("xã Bình An", "Xã Bình An", -3.0, -4.5, ("Ấp An Bình", "Ấp Hòa An", "Ấp Bình Lạc")),
+    _Place("xã Thạnh Lộc", "Xã Thạnh Lộc", -1.0, 5.0, ("Ấp Tân Điền", "Ấp Thạnh Bình", "Ấp Phước Thạnh")),
+    _Place("xã Mong Thọ", "Xã Thạnh Lộc", 4.5, 4.5, ("Ấp Phước Lợi", "Ấp Phước Hòa", "Ấp Phước Ninh")),
+]
+SECTORS = ((5, 6, 1), (3, 4), (0, 2))  # PLACES served by each postman: north-east, west, town and south
+COMMUNE_CENTRES = {"Xã Châu Thành": "PVHCC-CHAUTHANH", "Xã Bình An": "PVHCC-BINHAN",
+                   "Xã Thạnh Lộc": "PVHCC-THANHLOC"}
+
+SURNAMES = (("Nguyễn", 30), ("Trần", 10), ("Lê", 9), ("Phạm", 6), ("Huỳnh", 6), ("Võ", 5), ("Phan", 4),
+            ("Trương", 3), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Ngô", 2), ("Dương", 2), ("Lý", 2),
+            ("Lâm", 2), ("Danh", 6), ("Thạch", 4), ("Sơn", 2))
+KHMER_SURNAMES = {"Danh", "Thạch", "Sơn"}
+MALE_MIDDLE = ("Văn", "Hữu", "Minh", "Quốc", "Thanh", "Hoàng", "Công", "Văn")
+FEMALE_MIDDLE = ("Thị", "Ngọc", "Thị Ngọc", "Thị Thu", "Thị Mỹ", "Thị Kim", "Thị")
+MALE_NAMES = ("Hùng", "Dũng", "Tâm", "Phúc", "Lộc", "Tài", "Nghĩa", "Khánh", "Toàn", "Hiếu", "Trung",
+              "Sơn", "Tuấn", "Thành", "Bình", "Hải", "Long", "Quang", "Đức", "Nhân")
+FEMALE_NAMES = ("Lan", "Hoa", "Hương", "Nhung", "Trang", "Thảo", "Hằng", "Yến", "Phượng", "Diễm",
+                "Trinh", "Thủy", "Mai", "Ngân", "Huyền", "Vy", "Loan", "Tuyết")
+KHMER_NAMES = ("Sóc", "Sang", "Phol", "Rinh", "Chanh", "Tha", "Sa Ry", "Sô Phi", "Sà Rươne", "Kim Hoa")
+PHONE_PREFIXES = ("090", "091", "093", "094", "097", "098", "086", "088", "032", "033", "035", "037",
+                  "039", "070", "077", "079", "081", "083", "085")
+NOTES = ("Gọi trước khi đến", "Nhà sau chợ, cổng màu xanh", "Chỉ có nhà buổi chiều",
+         "Người nhận lớn tuổi, đọc chậm giúp", "Giao giờ hành chính", "Hẻm nhỏ, để xe ngoài đầu hẻm")
+FAIL_REASONS = (("not_home", "Gọi điện không nghe máy, nhà đóng cửa"), ("not_home", "Người nhận đi làm ruộng"),
+                ("wrong_address", "Số nhà không đúng, hàng xóm không biết"), ("moved", "Đã chuyển đi nơi khác"))
+
+
+def demo_codes() -> list[str]:
+    return [make_s10(CODE_PREFIX, FIRST_SERIAL + n) for n in range(ITEM_COUNT)]
+
+
+@lru_cache(maxsize=8)
+def _hashed(password: str) -> str:
+    # Argon2 is slow on purpose: hash each demo password once per process.
+    return hash_password(password)
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users.")
+@click.option("--reset", is_flag=True, help="Delete the demo data first, then seed again.")
+@click.option("--force", is_flag=True, help="Allow running when POSTROUND_ENV is production.")
+def seed_demo(if_empty: bool, reset: bool, force: bool):
+    """Fill the database with realistic demo data and print the demo logins."""
+    if if_empty and reset:
+        raise click.UsageError("--if-empty and --reset contradict each other; give one.")
+    if current_app.config["POSTROUND_ENV"] == "production" and not force:
+        raise click.ClickException("POSTROUND_ENV is production: refusing to add demo data "
+                                   "(use --force if this really is a demo server).")
+    usernames = [u[0] for u in USERS]
+    demo_users = db.session.execute(db.select(User.username).where(User.username.in_(usernames))).scalars().all()
+    if if_empty and db.session.execute(db.select(User.id).limit(1)).first():
+        click.echo("Đã có người dùng: không tạo dữ liệu demo. / Users exist already: no demo data added.")
+        _print_logins(bool(demo_users))
+        return
+    if not reset and (demo_users or _existing_demo_items()):
+        raise click.ClickException("Demo data is already there: use --reset to recreate it "
+                                   "or --if-empty to keep it.")
+    if reset:
+        removed = _delete_demo_data()
+        click.echo(f"Removed {removed} demo item(s) and their rounds, proofs and handover lines.")
+    counts = _seed(random.Random(RANDOM_SEED))
+    audit("demo.seeded", "demo", None, counts)
+    db.session.commit()
+    click.echo("Demo data: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+    _print_logins(True)
+
+
+def _print_logins(available: bool) -> None:
+    if not available:
+        click.echo("Không có tài khoản demo trong cơ sở dữ liệu này. / This database has no demo logins.")
+        return
+    click.echo("\nTài khoản demo / Demo logins")
+    click.echo(f"  {'Vai trò / Role':<34}{'Tên đăng nhập / Username':<28}Mật khẩu / Password")
+    for username, role, _, _ in USERS:
+        click.echo(f"  {ROLE_NAMES[role]:<34}{username:<28}{PASSWORDS[role]}")
+    click.echo("Bưu tá đăng nhập từ điện thoại được đăng ký ở lần đầu. / "
+               "A postman's first login registers the phone.")
+
+
+def _existing_demo_items() -> bool:
+    return db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes())).limit(1)).first() is not None
+
+
+def _delete_demo_data() -> int:
+    """Delete demo items and demo postmen's rounds with what hangs on them; users, agencies and
+    procedures stay (the append-only audit log refers to users) and are reused."""
+    item_ids = db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes()))).scalars().all()
+    postmen = db.select(User.id).where(User.username.in_([u[0] for u in USERS]))
+    round_ids = db.session.execute(db.select(Round.id).where(Round.postman_id.in_(postmen))).scalars().all()
+    handover_ids = db.session.execute(db.select(HandoverLine.handover_id).where(
+        HandoverLine.item_id.in_(item_ids)).distinct()).scalars().all()
+    attempts = db.select(DeliveryAttempt.id).where(DeliveryAttempt.item_id.in_(item_ids))
+    db.session.execute(db.delete(FeeEntry).where(FeeEntry.item_id.in_(item_ids)))
+    db.session.execute(db.delete(ProofAttachment).where(ProofAttachment.attempt_id.in_(attempts)))
+    db.session.execute(db.delete(DeliveryAttempt).where(DeliveryAttempt.item_id.in_(item_ids)))
+    db.session.execute(db.delete(HandoverLine).where(HandoverLine.item_id.in_(item_ids)))
+    db.session.execute(db.delete(Handover).where(
+        Handover.id.in_(handover_ids), ~Handover.lines.any(),
+        ~db.select(FeeEntry.id).where(FeeEntry.handed_over_id == Handover.id).exists()))
+    db.session.execute(db.delete(ScopeRemoval).where(ScopeRemoval.item_id.in_(item_ids)))
+    # The sync ledger is kept (replays must still find their outcome); it just loses the item.
+    db.session.execute(db.update(SyncMutation).where(SyncMutation.item_id.in_(item_ids)).values(item_id=None))
+    # Items someone added later to a demo postman's round go back to the office.
+    for item in db.session.execute(db.select(Item).where(Item.round_id.in_(round_ids),
+                                                         Item.id.not_in(item_ids))).scalars():
+        if item.status == Status.ASSIGNED:
+            apply_event(item, Event.UNASSIGN, {"reason": "demo reset"})
+        item.round_id = item.stop_order = item.leg_distance_m = None
+    db.session.execute(db.update(DeliveryAttempt).where(DeliveryAttempt.round_id.in_(round_ids))
+                       .values(round_id=None))
+    db.session.execute(db.delete(Item).where(Item.id.in_(item_ids)))
+    db.session.execute(db.delete(Round).where(Round.id.in_(round_ids)))
+    db.session.flush()
+    return len(item_ids)
+
+
+# ---- generation -------------------------------------------------------------------------------------------
+
+@dataclass
+class _World:
+    rng: random.Random
+    zone: ZoneInfo
+    today: date
+    office: tuple[float, float]
+    agencies: dict[str, Agency]
+    procedures: dict[str, Procedure]
+    users: dict[str, User]
+    rounds: dict[tuple[int, date], Round] = field(default_factory=dict)
+    received: list[tuple[Item, date]] = field(default_factory=list)  # results the agencies handed over
+    fees: dict[int, FeeEntry] = field(default_factory=dict)  # item id -> the cash collected for it
+    handed: list[tuple[Item, User, date]] = field(default_factory=list)  # dossiers the post handed in
+    serial: int = FIRST_SERIAL
+
+    @property
+    def postmen(self) -> list[User]:
+        return [self.users[u[0]] for u in USERS if u[1] == "postman"]
+
+    def at(self, day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute), self.zone).astimezone(UTC)
+
+    def procedures_by_id(self) -> dict[int, Procedure]:
+        return {p.id: p for p in self.procedures.values()}
+
+
+def _seed(rng: random.Random) -> dict[str, int]:
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    world = _World(rng, zone, datetime.now(zone).date(),
+                   (current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]),
+                   _agencies(), _procedures(), _users())
+    past_days = _working_days_before(world.today, PAST_DAYS)  # the last working day first
+    supervisor = next(u for u in world.users.values() if u.role == "supervisor")
+    for postman in world.postmen:
+        for day in (*past_days, world.today):
+            world.rounds[postman.id, day] = Round(
+                postman_id=postman.id, round_date=day, created_by_id=supervisor.id,
+                status="planned" if day == world.today else "completed", created_at=world.at(day, 7))
+    db.session.add_all(world.rounds.values())
+    db.session.flush()
+    for index, postman in enumerate(world.postmen):
+        for age, day in enumerate(past_days):
+            _past_round(world, index, postman, day, age, past_days)
+        _today_round(world, index, postman, past_days[0])
+    _unassigned(world, past_days[0])
+    _handovers(world, supervisor)
+    return {"agencies": len(world.agencies), "procedures": len(world.procedures), "users": len(world.users),
+            "items": world.serial - FIRST_SERIAL, "rounds": len(world.rounds),
+            "rounds today": len(world.postmen)}
+
+
+def _agencies() -> dict[str, Agency]:
+    found = {}
+    for code, name, kind, commune, address, lat, lon in AGENCIES:
+        agency = db.session.execute(db.select(Agency).where(Agency.code == code)).scalar_one_or_none()
+        if agency is None:
+            agency = Agency(code=code, name=nfc(name), kind=kind, province=PROVINCE, commune=commune,
+                            address=nfc(address), lat=lat, lon=lon)
+            db.session.add(agency)
+        found[code] = agency
+    db.session.flush()
+    return found
+
+
+def _procedures() -> dict[str, Procedure]:
+    found = {}
+    for proc in PROCEDURES:
+        row = db.session.execute(db.select(Procedure).where(Procedure.code == proc.code)).scalar_one_or_none()
+        if row is None:
+            row = Procedure(code=proc.code, name=nfc(proc.name), allowed_by_post=proc.allowed_by_post,
+                            government_fee=proc.fee,
+                            checklist=[{"name": nfc(p), "form": form, "required": req}
+                                       for p, form, req in proc.papers])
+            db.session.add(row)
+        found[proc.code] = row
+    db.session.flush()
+    return found
+
+
+def _users() -> dict[str, User]:
+    officer_agency = db.session.execute(db.select(Agency).where(Agency.code == OFFICER_AGENCY)).scalar_one()
+    found = {}
+    for username, role, full_name, phone in USERS:
+        user = db.session.execute(db.select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            user = User(username=username)
+            db.session.add(user)
+        user.password_hash, user.full_name, user.role = _hashed(PASSWORDS[role]), nfc(full_name), role
+        user.phone, user.active = phone, True
+        user.agency_id = officer_agency.id if role == "agency" else None
+        found[username] = user
+    db.session.flush()
+    return found
+
+
+def _working_days_before(today: date, count: int) -> list[date]:
+    days, day = [], today
+    while len(days) < count:
+        day -= timedelta(days=1)
+        if day.weekday() != 6:  # the post delivers on Saturdays, not on Sundays
+            days.append(day)
+    return days
+
+
+def _walk(direction: str, events: list[Event]) -> tuple[str, int]:
+    """The status an item reaches through `events`, checked by the one state machine."""
+    status, attempts = Status.REGISTERED, 0
+    limit = current_app.config["FAILED_ATTEMPT_LIMIT"]
+    for event in events:
+        attempts += event == Event.FAIL
+        status = next_status(direction, status, event, attempts_after=attempts, attempt_limit=limit)
+    return status.value, attempts
+
+
+RECEIVE, ASSIGN, FAIL, DELIVER, COLLECT, HAND_IN, CANCEL = (
+    Event.RECEIVE_FROM_AGENCY, Event.ASSIGN, Event.FAIL, Event.DELIVER, Event.COLLECT, Event.HAND_TO_AGENCY,
+    Event.CANCEL)
+PATHS = {  # how each kind of demo item got where it is ("gave_up" depends on the attempt limit)
+    "gave_up": ("return", []),
+    "delivered": ("return", [RECEIVE, ASSIGN, DELIVER]),
+    "failed": ("return", [RECEIVE, ASSIGN, FAIL]),
+    "collected": ("collect", [ASSIGN, COLLECT]),
+    "handed": ("collect", [ASSIGN, COLLECT, HAND_IN]),
+    "to_deliver": ("return", [RECEIVE, ASSIGN]),
+    "second_try": ("return", [RECEIVE, ASSIGN, FAIL, ASSIGN]),
+    "to_collect": ("collect", [ASSIGN]),
+    "at_post_office": ("return", [RECEIVE]),
+    "registered_return": ("return", []),
+    "registered_collect": ("collect", []),
+    "cancelled": ("collect", [CANCEL]),
+}
+
+
+def _tries_before_giving_up(past_days: list[date]) -> int:
+    """Failed attempts, one a day, that reach the configured limit (or fill the past rounds)."""
+    return min(current_app.config["FAILED_ATTEMPT_LIMIT"], len(past_days))
+
+
+def _past_round(world: _World, index: int, postman: User, day: date, age: int, past_days: list[date]) -> None:
+    plan = ["handed" if age else "collected"] + ["delivered"] * (PAST_STOPS - 1)
+    if age == 0:
+        plan[1] = ("gave_up", "failed", "failed")[index]
+    tries = _tries_before_giving_up(past_days)
+    first_day = {"gave_up": past_days[tries - 1]}
+    items = [_new_item(world, index, kind, first_day.get(kind, day)) for kind in plan]
+    rnd = world.rounds[postman.id, day]
+    _fill_round(world, rnd, items)
+    for item, kind in zip(items, plan, strict=True):
+        if kind == "gave_up":  # one failed attempt on each of the last working days
+            for earlier in reversed(past_days[:tries]):
+                _attempt(world, item, postman, world.rounds[postman.id, earlier], earlier, "failed")
+        else:
+            _attempt(world, item, postman, rnd, day, {"delivered": "delivered", "failed": "failed"}.get(
+                kind, "collected"))
+        if kind == "handed":
+            world.handed.append((item, postman, day))
+
+
+def _today_round(world: _World, index: int, postman: User, last_day: date) -> None:
+    kinds = []
+    second_tries = (2 if index == 0 else 1) if current_app.config["FAILED_ATTEMPT_LIMIT"] > 1 else 0
+    for stop in range(TODAY_STOPS[index]):
+        if stop < second_tries:
+            kinds.append("second_try")  # failed on the last round, out again today
+        else:
+            kinds.append("to_collect" if world.rng.random() < 0.15 else "to_deliver")
+    items = [_new_item(world, index, kind, last_day if kind == "second_try" else world.today) for kind in kinds]
+    _fill_round(world, world.rounds[postman.id, world.today], items)
+    for item, kind in zip(items, kinds, strict=True):
+        if kind == "second_try":
+            _attempt(world, item, postman, world.rounds[postman.id, last_day], last_day, "failed")
+
+
+def _unassigned(world: _World, last_day: date) -> None:
+    for kind, count in UNASSIGNED.items():
+        for _ in range(count):
+            received = world.today if world.rng.random() < 0.7 else last_day
+            _new_item(world, world.rng.randrange(len(SECTORS)), kind, received)
+    db.session.flush()
+
+
+def _new_item(world: _World, sector: int, kind: str, received: date) -> Item:
+    rng = world.rng
+    direction, events = PATHS[kind]
+    if kind == "gave_up":
+        events = [RECEIVE] + [ASSIGN, FAIL] * _tries_before_giving_up(list(range(PAST_DAYS)))
+    place = PLACES[rng.choice(SECTORS[sector])]
+    choices = [p for p in PROCEDURES if p.weight and (direction == "return" or p.code in COLLECTABLE)]
+    proc = rng.choices(choices, weights=[p.weight for p in choices])[0]
+    agency = world.agencies[COMMUNE_CENTRES[place.commune] if proc.agency == "commune" else proc.agency]
+    status, attempts = _walk(direction, events)
+    lat, lon = _position(world, place)
+    hamlet = rng.choice(place.hamlets)
+    street = f"Số {rng.randint(1, 250)}" if hamlet.startswith("Khu phố") else f"Tổ {rng.randint(1, 12)}"
+    pays_on_delivery = direction == "collect" or rng.random() < 0.3
+    item = Item(
+        code=make_s10(CODE_PREFIX, world.serial), direction=direction,
+        dossier_code=f"{DOSSIER_PREFIXES[agency.code]}-{received:%y%m%d}-{world.serial % 10_000:04d}",
+        procedure_id=world.procedures[proc.code].id, agency_id=agency.id,
+        recipient_name=_person(rng), recipient_phone=rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**7):07d}",
+        address_line=nfc(f"{street}, {hamlet}"), commune=place.commune, province=PROVINCE,
+        old_address=nfc(f"{hamlet}, {place.old_unit}, huyện Châu Thành, tỉnh {OLD_PROVINCE}")
+        if rng.random() < 0.7 else None,
+        lat=lat, lon=lon, service_fee=SERVICE_FEE, government_fee=proc.fee if pays_on_delivery else 0,
+        due_date=(received if direction == "collect" else received + timedelta(days=rng.randint(0, 4))),
+        attempt_count=attempts, status=status, note=rng.choice(NOTES) if rng.random() < 0.2 else None,
+        created_at=world.at(received - timedelta(days=1 if direction == "collect" else 0), 7, 30))
+    item.refresh_search_text()
+    db.session.add(item)
+    world.serial += 1
+    if RECEIVE in events:
+        world.received.append((item, received))
+    return item
+
+
+def _person(rng: random.Random) -> str:
+    surname = rng.choices([s for s, _ in SURNAMES], weights=[w for _, w in SURNAMES])[0]
+    female = rng.random() < 0.5
+    if surname in KHMER_SURNAMES:
+        return nfc(f"{surname}{' Thị' if female else ''} {rng.choice(KHMER_NAMES)}")
+    middle = rng.choice(FEMALE_MIDDLE if female else MALE_MIDDLE)
+    return nfc(f"{surname} {middle} {rng.choice(FEMALE_NAMES if female else MALE_NAMES)}")
+
+
+def _position(world: _World, place: _Place) -> tuple[float, float]:
+    east = place.east_km + world.rng.gauss(0, 0.8)
+    north = place.north_km + world.rng.gauss(0, 0.8)
+    scale = min(1.0, MAX_RADIUS_KM / max(math.hypot(east, north), 1e-9))
+    lat0, lon0 = world.office
+    lat = lat0 + north * scale / 110.574
+    lon = lon0 + east * scale / (111.320 * math.cos(math.radians(lat0)))
+    return round(lat, 6), round(lon, 6)
+
+
+def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> int:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return round(2 * 6_371_000 * math.asin(math.sqrt(h)))
+
+
+def _fill_round(world: _World, rnd: Round, items: list[Item]) -> None:
+    """Stops by nearest neighbour from the post office (good enough for demo data); the total is the
+    closed tour back to the office, as backend.routing measures rounds."""
+    here, left, total = world.office, list(items), 0
+    for order in range(1, len(items) + 1):
+        item = min(left, key=lambda i: _distance_m(here, (i.lat, i.lon)))
+        left.remove(item)
+        leg = _distance_m(here, (item.lat, item.lon))
+        item.round_id, item.stop_order, item.leg_distance_m = rnd.id, order, leg
+        here, total = (item.lat, item.lon), total + leg
+    rnd.total_distance_m = total + _distance_m(here, world.office)
+    db.session.flush()
+
+
+def _attempt(world: _World, item: Item, postman: User, rnd: Round, day: date, outcome: str) -> None:
+    rng = world.rng
+    when = world.at(day, 8) + timedelta(minutes=12 * (item.stop_order or 1) + rng.randint(0, 9))
+    attempt = DeliveryAttempt(
+        item_id=item.id, postman_id=postman.id, round_id=rnd.id, outcome=outcome,
+        lat=round(item.lat + rng.uniform(-2e-4, 2e-4), 6), lon=round(item.lon + rng.uniform(-2e-4, 2e-4), 6),
+        accuracy_m=float(rng.randint(5, 30)), device_time=when, server_time=when + timedelta(minutes=2))
+    if outcome == "failed":
+        attempt.reason_code, attempt.note = rng.choice(FAIL_REASONS)
+        attempt.next_attempt_date = day + timedelta(days=1)
+    else:
+        authorised = outcome == "delivered" and rng.random() < 0.15
+        attempt.receiver_name = _person(rng) if authorised else item.recipient_name
+        attempt.receiver_relation = "authorised" if authorised else "self"
+        attempt.id_number_masked = f"********{rng.randrange(10_000):04d}"
+        attempt.fee_collected, attempt.government_fee_collected = item.service_fee, item.government_fee
+        attempt.receipt_number = f"BL{day:%y%m%d}{item.id:05d}"
+        if outcome == "collected":
+            papers = world.procedures_by_id()[item.procedure_id].checklist
+            attempt.checklist = [{"name": p["name"], "form": p["form"], "present": True} for p in papers]
+            attempt.seal_number = f"NP{day:%y%m%d}{item.id:05d}"
+    db.session.add(attempt)
+    if outcome != "failed":
+        db.session.flush()
+        world.fees[item.id] = FeeEntry(
+            item_id=item.id, attempt_id=attempt.id, postman_id=postman.id, service_fee=item.service_fee,
+            government_fee=item.government_fee, receipt_number=attempt.receipt_number, device_time=when,
+            server_time=attempt.server_time)
+        db.session.add(world.fees[item.id])
+
+
+def _handovers(world: _World, supervisor: User) -> None:
+    """Handover records: results the agencies gave the post, dossiers the post handed in."""
+    officer = next(u for u in world.users.values() if u.role == "agency")
+    procedures = world.procedures_by_id()
+    groups: dict[tuple, list] = {}
+    passed_on: list[tuple[Item, Handover]] = []
+    for item, day in world.received:
+        groups.setdefault(("agency_to_post", item.agency_id, day, None), []).append(item)
+    for item, postman, day in world.handed:
+        groups.setdefault(("post_to_agency", item.agency_id, day, postman.id), []).append(item)
+    for (direction, agency_id, day, postman_id), items in sorted(groups.items(), key=lambda g: (g[0][2], g[0][1])):
+        inbound = direction == "agency_to_post"
+        handover = Handover(
+            direction=direction, agency_id=agency_id, postman_id=postman_id, created_by_id=supervisor.id,
+            officer_name=officer.full_name if agency_id == officer.agency_id else "Cán bộ bộ phận một cửa",
+            result_ready_date=None if inbound else day + timedelta(days=7),
+            created_at=world.at(day, 7, 15) if inbound else world.at(day, 16, 30))
+        for item in items:
+            papers = procedures[item.procedure_id].checklist
+            originals = 1 if inbound else sum(p["form"] == "original" and p["required"] for p in papers)
+            copies = 0 if inbound else sum(p["form"] == "copy" and p["required"] for p in papers)
+            handover.lines.append(HandoverLine(item_id=item.id, originals=originals, copies=copies,
+                                               fee_passed_on=0 if inbound else item.government_fee))
+            if not inbound:
+                passed_on.append((item, handover))
+        db.session.add(handover)
+    db.session.flush()
+    for item, handover in passed_on:  # the government fee went to the agency with the dossier
+        world.fees[item.id].handed_over_id = handover.id
+    db.session.flush()

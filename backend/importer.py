@@ -1,0 +1,377 @@
+"""Reading one-stop-shop exports (CSV or XLSX) into rows of cells, and parsing the cells.
+
+Plain Python: no Flask, no database. `backend.services.item_import` validates the rows
+against the database and imports them; docs/import-format.md describes the format.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from backend.domain.text import fold, nfc
+
+# field -> header names accepted for it (compared after `header_key`).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("Mã bưu gửi", "Số hiệu bưu gửi", "Mã bưu phẩm", "Mã vận đơn", "code", "item_code"),
+    "dossier_code": ("Số hồ sơ", "Mã hồ sơ", "dossier_code"),
+    "procedure_code": ("Mã thủ tục", "Mã TTHC", "Mã thủ tục hành chính", "procedure_code"),
+    "agency_code": ("Mã cơ quan", "Mã đơn vị", "agency_code"),
+    "recipient_name": ("Họ tên", "Họ và tên", "Người nhận", "Tên người nhận", "recipient_name"),
+    "recipient_phone": ("Điện thoại", "Số điện thoại", "SĐT", "recipient_phone", "phone"),
+    "address_line": ("Địa chỉ", "Địa chỉ nhận", "address_line", "address"),
+    "commune": ("Xã/Phường", "Xã, phường", "Xã", "Phường", "Phường/Xã", "commune", "ward"),
+    "province": ("Tỉnh/Thành phố", "Tỉnh/TP", "Tỉnh", "Tỉnh, thành phố", "province"),
+    "old_address": ("Địa chỉ cũ", "Địa chỉ trước sáp nhập", "old_address"),
+    "lat": ("Vĩ độ", "lat", "latitude"),
+    "lon": ("Kinh độ", "lon", "lng", "longitude"),
+    "service_fee": ("Phí dịch vụ", "Cước", "Cước phí", "service_fee"),
+    "government_fee": ("Lệ phí", "Phí, lệ phí", "government_fee"),
+    "due_date": ("Hạn trả", "Ngày hẹn trả", "Hạn xử lý", "due_date"),
+    "direction": ("Chiều", "direction"),
+    "note": ("Ghi chú", "note"),
+}
+REQUIRED_COLUMNS = ("code", "procedure_code", "recipient_name", "address_line", "commune", "province")
+HEADER_SEARCH_ROWS = 10  # title lines above the header are common in exports
+
+MAX_VND = 1_000_000_000
+# Vietnam's mainland and islands (Hoàng Sa, Trường Sa), so swapped or foreign positions stand out.
+LAT_RANGE = (6.0, 24.0)
+LON_RANGE = (102.0, 118.0)
+
+_DIRECTIONS = {
+    "return": "return", "tra": "return", "tra ket qua": "return", "tra kq": "return",
+    "phat ket qua": "return",
+    "collect": "collect", "thu gom": "collect", "thu gom ho so": "collect", "nhan ho so": "collect",
+}
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message is shown to the user as is."""
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read (encoding, format, no header)."""
+
+
+def header_key(text: str) -> str:
+    """'Xã/Phường', 'xa phuong' and 'XA_PHUONG' all give 'xaphuong'."""
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+_ALIASES = {header_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
+
+
+@dataclass
+class Table:
+    """The rows under the header, each with its spreadsheet line number (header line = header_line)."""
+
+    kind: str  # "CSV" or "XLSX"
+    header_line: int
+    headers: list[str]
+    columns: dict[str, int]  # field -> column index
+    ignored: list[str]
+    rows: list[tuple[int, dict[str, object]]]
+    notes: list[str] = field(default_factory=list)
+
+
+# ---- reading files --------------------------------------------------------------------------------------
+
+def read_table(filename: str, data: bytes, encoding: str | None = None) -> Table:
+    """Rows of a CSV or XLSX export, keyed by field; raises FileProblem."""
+    if not data.strip():
+        raise FileProblem(f"{filename} is empty.")
+    if data.startswith(b"PK\x03\x04"):
+        return _table("XLSX", _xlsx_rows(data), [])
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileProblem(f"{filename} is an old Excel 97-2003 (.xls) workbook; save it as .xlsx "
+                          "or as 'CSV UTF-8' and import that.")
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise FileProblem(f"{filename} is not a valid .xlsx workbook.")
+    text, notes = decode_text(data, encoding)
+    return _table("CSV", _csv_rows(text), notes)
+
+
+def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, list[str]]:
+    """The text of a CSV file: UTF-8 (with or without BOM) or UTF-16 with BOM, unless told otherwise.
+
+    Other encodings are refused rather than guessed: Windows-1258 and Latin-1 bytes decode
+    "successfully" into the wrong letters, and wrong names on a certificate envelope are worse
+    than an error.
+    """
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise FileProblem(f"Unknown encoding {encoding!r}.") from None
+        try:
+            return data.decode(encoding).lstrip("\ufeff"), [f"read as {encoding}"]
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise FileProblem(f"The file cannot be read as {encoding}: {exc.reason} "
+                              f"at byte {exc.start} (line {line}).") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), ["UTF-16"]
+        except UnicodeDecodeError as exc:
+            raise FileProblem(f"The file starts as UTF-16 but cannot be read as it: {exc.reason}.") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FileProblem(
+            f"The file is not UTF-8: byte 0x{data[exc.start]:02X} on line {line} is not valid UTF-8. "
+            "It was probably saved in a legacy encoding such as Windows-1258 (Excel's plain 'CSV'). "
+            "Save it again as 'CSV UTF-8 (Comma delimited)' and import that "
+            "(or, if you are sure of the encoding, name it: --encoding cp1258). "
+            "/ Tệp không phải UTF-8: hãy lưu lại bằng 'CSV UTF-8' rồi nhập lại.") from None
+    notes = ["UTF-8 with BOM" if data.startswith(codecs.BOM_UTF8) else "UTF-8"]
+    if any(marker in text for marker in ("á»", "Æ°", "Ä‘")):
+        notes.append("warning: the text looks double-encoded (e.g. 'Nguyá»…n'); check the names")
+    return text, notes
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[object]]]:
+    sample = text.splitlines()[:HEADER_SEARCH_ROWS]
+    delimiter = max((",", ";", "\t"), key=lambda d: sum(line.count(d) for line in sample))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        # The record number is the row number a spreadsheet shows, even with line breaks inside cells.
+        return list(enumerate(reader, start=1))
+    except csv.Error as exc:
+        raise FileProblem(f"The CSV file is malformed: {exc}.") from None
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list[object]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FileProblem(f"The workbook cannot be read: {exc}.") from None
+    try:
+        if not workbook.worksheets:
+            raise FileProblem("The workbook has no sheets.")
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers store a wrong size; read every row there is
+        return [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), 1)]
+    finally:
+        workbook.close()
+
+
+def _find_header(rows: list[tuple[int, list[object]]]) -> tuple[int, list[str], list[str | None]]:
+    """The first row naming at least three known columns: (its index, headers, field per header)."""
+    for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        headers = [nfc(str(c)) if c is not None else "" for c in cells]
+        keys = [_ALIASES.get(header_key(h)) for h in headers]
+        if sum(k is not None for k in keys) >= 3:
+            return index, headers, keys
+    raise FileProblem("No header row found in the first lines: name the columns, e.g. "
+                      "'Mã bưu gửi, Mã thủ tục, Họ tên, Địa chỉ, Xã/Phường, Tỉnh/Thành phố' "
+                      "(see docs/import-format.md).")
+
+
+def _table(kind: str, rows: list[tuple[int, list[object]]], notes: list[str]) -> Table:
+    index, headers, keys = _find_header(rows)
+    line = rows[index][0]
+    columns: dict[str, int] = {}
+    problems, ignored = [], []
+    for position, (header, key) in enumerate(zip(headers, keys, strict=True)):
+        if key is None:
+            if header:
+                ignored.append(header)
+        elif key in columns:
+            problems.append(f"two columns mean {key}: '{headers[columns[key]]}' and '{header}'")
+        else:
+            columns[key] = position
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        problems.append("missing column(s): " + ", ".join(f"{COLUMNS[m][0]} ({m})" for m in missing))
+    if problems:
+        raise FileProblem(f"Line {line}: " + "; ".join(problems) + ".")
+    body = []
+    for number, cells in rows[index + 1:]:
+        values = {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}
+        if all(is_blank(v) for v in values.values()):
+            continue  # blank, or only a pre-numbered STT left in a template
+        body.append((number, values))
+    return Table(kind, line, headers, columns, ignored, body, notes)
+
+
+# ---- parsing cells --------------------------------------------------------------------------------------
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: object, max_length: int) -> str | None:
+    """NFC text on one line, or None when blank; numbers written as numbers (no '.0')."""
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    result = nfc(" ".join(str(value).split()))
+    if len(result) > max_length:
+        raise CellError(f"is {len(result)} characters long; at most {max_length}")
+    return result
+
+
+def item_code(value: object) -> str | None:
+    """An S10 code as written on labels, spaces allowed: 'rr 123 456 785 vn' -> 'RR123456785VN'."""
+    if is_blank(value):
+        return None
+    return "".join(str(value).split()).upper()
+
+
+def money(value: object) -> int:
+    """Whole VND: 26000, '26.000', '26,000', '26 000 đ'; no fractions, nothing negative."""
+    if isinstance(value, bool):
+        raise CellError("is not an amount")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise CellError(f"{value:g} is not whole đồng: fractions are not allowed")
+        value = int(value)
+    if isinstance(value, int):
+        amount = value
+    else:
+        raw = nfc(str(value))
+        compact = re.sub(r"\s", "", raw)
+        compact = re.sub(r"(vnđ|vnd|đồng|đ|₫)$", "", compact, flags=re.IGNORECASE)
+        negative = compact[:1] in ("-", "−")
+        digits = compact[1:] if negative else compact
+        if re.fullmatch(r"\d+|\d{1,3}(\.\d{3})+|\d{1,3}(,\d{3})+", digits):
+            amount = int(re.sub(r"[.,]", "", digits))
+        elif re.fullmatch(r"[\d.,]+", digits) and any(ch.isdigit() for ch in digits):
+            raise CellError(f"'{raw}' is not whole đồng: fractions are not allowed "
+                            "(write thousands as 26.000 or 26,000)")
+        else:
+            raise CellError(f"'{raw}' is not an amount in đồng")
+        amount = -amount if negative else amount
+    if amount < 0:
+        raise CellError(f"{amount} is negative")
+    if amount > MAX_VND:
+        raise CellError(f"{amount} is more than {MAX_VND:,} đồng")
+    return amount
+
+
+def due_date(value: object) -> date:
+    """YYYY-MM-DD or DD/MM/YYYY (a time after it is ignored), or a date cell."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float):
+        raise CellError(f"{value:g} is a number, not a date: write DD/MM/YYYY or format the cell as a date")
+    raw = str(value).strip()
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?", raw)
+    local = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?", raw)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    elif local:
+        day, month, year = (int(g) for g in local.groups())
+    else:
+        raise CellError(f"'{raw}' is not a date: write YYYY-MM-DD or DD/MM/YYYY")
+    try:
+        parsed = date(year, month, day)
+    except ValueError:
+        raise CellError(f"'{raw}' is not a real date (day/month/year)") from None
+    if not 2000 <= parsed.year <= 2100:
+        raise CellError(f"'{raw}' is outside the years 2000-2100")
+    return parsed
+
+
+def phone(value: object) -> str:
+    """A Vietnamese number as 0xxxxxxxxx: accepts +84/84, spaces, dots and dashes, and the
+    leading zero that spreadsheets drop from numeric cells."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    raw = nfc(str(value))
+    digits = re.sub(r"[\s.\-()]", "", raw)
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    elif re.fullmatch(r"[35789]\d{8}|2\d{9}", digits):
+        digits = "0" + digits
+    if not re.fullmatch(r"0[35789]\d{8}|02\d{9}", digits):
+        raise CellError(f"'{raw}' is not a Vietnamese phone number "
+                        "(10 digits starting 03, 05, 07, 08 or 09; landlines 11 digits starting 02)")
+    return digits
+
+
+def coordinate(value: object, name: str) -> float:
+    if isinstance(value, bool):
+        raise CellError("is not a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        raw = str(value).strip()
+        if re.fullmatch(r"-?\d+,\d+", raw):
+            raw = raw.replace(",", ".")  # decimal comma, as Vietnamese-locale spreadsheets write it
+        try:
+            number = float(raw)
+        except ValueError:
+            raise CellError(f"'{raw}' is not a number") from None
+    low, high = LAT_RANGE if name == "lat" else LON_RANGE
+    if not low <= number <= high:
+        raise CellError(f"{number:g} is outside Vietnam ({low:g} to {high:g})")
+    return number
+
+
+def direction(value: object) -> str:
+    if is_blank(value):
+        raise CellError("is empty: write 'trả kết quả' (return) or 'thu gom' (collect)")
+    found = _DIRECTIONS.get(fold(str(value)))
+    if found is None:
+        raise CellError(f"'{value}' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)")
+    return found
+
+
+# Provinces that ceased to exist on 1 July 2025 (Resolution 202/2025/QH15), and Thừa Thiên Huế,
+# renamed Huế on 1 January 2025: name -> the unit that took them over.
+MERGED_PROVINCES = {
+    "Hà Giang": "Tuyên Quang", "Yên Bái": "Lào Cai", "Bắc Kạn": "Thái Nguyên", "Vĩnh Phúc": "Phú Thọ",
+    "Hòa Bình": "Phú Thọ", "Bắc Giang": "Bắc Ninh", "Thái Bình": "Hưng Yên", "Hải Dương": "Hải Phòng",
+    "Hà Nam": "Ninh Bình", "Nam Định": "Ninh Bình", "Quảng Bình": "Quảng Trị", "Quảng Nam": "Đà Nẵng",
+    "Kon Tum": "Quảng Ngãi", "Bình Định": "Gia Lai", "Ninh Thuận": "Khánh Hòa", "Đắk Nông": "Lâm Đồng",
+    "Bình Thuận": "Lâm Đồng", "Phú Yên": "Đắk Lắk", "Bình Dương": "Thành phố Hồ Chí Minh",
+    "Bà Rịa - Vũng Tàu": "Thành phố Hồ Chí Minh", "Bình Phước": "Đồng Nai", "Long An": "Tây Ninh",
+    "Sóc Trăng": "Cần Thơ", "Hậu Giang": "Cần Thơ", "Bến Tre": "Vĩnh Long", "Trà Vinh": "Vĩnh Long",
+    "Tiền Giang": "Đồng Tháp", "Bạc Liêu": "Cà Mau", "Kiên Giang": "An Giang", "Thừa Thiên Huế": "Huế",
+}
+
+
+def _unit_key(name: str, prefixes: tuple[str, ...]) -> str:
+    folded = fold(name)
+    for prefix in prefixes:
+        if folded.startswith(prefix):
+            folded = folded[len(prefix):]
+            break
+    return re.sub(r"[^a-z0-9]", "", folded)
+
+
+_PROVINCE_PREFIXES = ("tinh ", "thanh pho ", "tp. ", "tp.", "tp ")
+_MERGED = {_unit_key(old, ()): new for old, new in MERGED_PROVINCES.items()}
+
+
+def current_province_problem(name: str) -> str | None:
+    """Why `name` is not a current (post-July-2025) province, or None."""
+    successor = _MERGED.get(_unit_key(name, _PROVINCE_PREFIXES))
+    if successor:
+        return (f"'{name}' is a pre-2025 province, now part of {successor}: put the current province "
+                "here and the old address in Địa chỉ cũ (old_address)")
+    return None
+
+
+def current_commune_problem(name: str) -> str | None:
+    """Towns (thị trấn) and districts were abolished on 1 July 2025; a commune named so is the old unit."""
+    folded = fold(name)
+    if folded.startswith(("thi tran ", "tt. ", "tt ", "huyen ")):
+        return (f"'{name}' is a pre-2025 unit (towns and districts were abolished on 1 July 2025): "
+                "give the current commune or ward and put the old address in Địa chỉ cũ (old_address)")
+    return None

@@ -1,0 +1,280 @@
+"""Importing items from one-stop-shop exports: validate every row, then import in one transaction.
+
+Usable without the CLI (a dashboard upload calls the same two functions):
+
+    result = parse_items_file("export.xlsx", data, agency_code="TTPVHCC-CT")
+    if result.errors: show them (each has its spreadsheet line)
+    else: import_items(result.rows_ok, actor_id=user.id, source=result.source)
+
+Both need an app context (procedures, agencies and existing codes come from the database).
+docs/import-format.md describes the columns and the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+
+from backend import importer
+from backend.audit import audit
+from backend.domain.rules import DomainError
+from backend.domain.s10 import s10_problem
+from backend.domain.status import Direction, Event, Status
+from backend.extensions import db
+from backend.importer import CellError, FileProblem
+from backend.models import Agency, Item, Procedure
+from backend.services.item_events import apply_event
+
+DEFAULT_SERVICE_FEE = 26_000  # VND per dossier, the post office's published price (DOMAIN.md)
+_TEXT_LIMITS = {"dossier_code": 64, "procedure_code": 64, "agency_code": 32, "recipient_name": 200,
+                "address_line": 300, "commune": 100, "province": 100, "old_address": 300, "note": 500}
+_REQUIRED_TEXT = ("recipient_name", "address_line", "commune", "province")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: `line` is the spreadsheet line (None for the file as a whole)."""
+
+    line: int | None
+    message: str
+    column: str | None = None  # the header as written in the file
+
+    def __str__(self) -> str:
+        where = "File" if self.line is None else f"Line {self.line}"
+        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+@dataclass
+class ImportRow:
+    line: int
+    values: dict  # Item fields, with procedure_id and agency_id resolved
+
+
+@dataclass
+class ImportResult:
+    rows_ok: list[ImportRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows_total: int = 0
+    description: str = ""  # e.g. "CSV (UTF-8), header on line 1"
+    ignored_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    source: dict = field(default_factory=dict)  # file name and hash, for the audit entry
+
+    @property
+    def bad_lines(self) -> list[int]:
+        return sorted({e.line for e in self.errors if e.line is not None})
+
+    @property
+    def file_error(self) -> bool:
+        return any(e.line is None for e in self.errors)
+
+
+@dataclass
+class _Context:
+    procedures: dict[str, Procedure]
+    agencies: dict[str, Agency]
+    default_agency: Agency | None
+    default_service_fee: int
+    headers: dict[str, str]  # field -> header as written
+    seen: dict[str, int] = field(default_factory=dict)  # code -> first line
+
+
+def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = None,
+                     default_service_fee: int = DEFAULT_SERVICE_FEE,
+                     encoding: str | None = None) -> ImportResult:
+    """Read and validate a CSV or XLSX export; nothing is written."""
+    result = ImportResult(source={"file": filename, "sha256": hashlib.sha256(data).hexdigest(),
+                                  "bytes": len(data)})
+    try:
+        table = importer.read_table(filename, data, encoding)
+    except FileProblem as exc:
+        result.errors.append(RowError(None, str(exc)))
+        return result
+    result.rows_total = len(table.rows)
+    result.description = f"{table.kind} ({', '.join(table.notes)})" if table.notes else table.kind
+    result.description += f", header on line {table.header_line}"
+    result.ignored_columns = table.ignored
+    result.warnings = [n[len("warning: "):] for n in table.notes if n.startswith("warning: ")]
+    if not table.rows:
+        result.errors.append(RowError(None, "The file has a header but no rows."))
+        return result
+
+    agencies = {a.code.upper(): a for a in db.session.execute(db.select(Agency)).scalars()}
+    default_agency, problem = _default_agency(agencies, agency_code, "agency_code" in table.columns)
+    if problem:
+        result.errors.append(RowError(None, problem))
+        return result
+    ctx = _Context(
+        procedures={p.code.strip().upper(): p for p in db.session.execute(db.select(Procedure)).scalars()},
+        agencies=agencies, default_agency=default_agency, default_service_fee=default_service_fee,
+        headers={name: table.headers[i] for name, i in table.columns.items()})
+
+    candidates = []
+    for line, cells in table.rows:
+        values, errors = _check_row(line, cells, ctx)
+        result.errors.extend(errors)
+        if values is not None and not errors:
+            candidates.append(ImportRow(line, values))
+    taken = _existing_codes([row.values["code"] for row in candidates])
+    for row in candidates:
+        if row.values["code"] in taken:
+            result.errors.append(RowError(row.line, f"{row.values['code']} is already in the database",
+                                          ctx.headers["code"]))
+        else:
+            result.rows_ok.append(row)
+    position = {header: i for i, header in enumerate(table.headers)}
+    result.errors.sort(key=lambda e: (e.line or 0, position.get(e.column, -1)))
+    return result
+
+
+def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: dict | None = None) -> list[Item]:
+    """Create the items in one transaction and audit the import; return items start at the post office.
+
+    Raises DomainError (nothing written) if a code was taken meanwhile.
+    """
+    items = []
+    for row in rows:
+        item = Item(**row.values, status=Status.REGISTERED.value, attempt_count=0)
+        item.refresh_search_text()
+        db.session.add(item)
+        audit("item.created", "item", item.code,
+              {"direction": item.direction, "source": "import", "line": row.line}, actor_id=actor_id)
+        if item.direction == Direction.RETURN:
+            # The export lists results the agency hands over with it: they are at the post office.
+            apply_event(item, Event.RECEIVE_FROM_AGENCY, {"source": "import"}, actor_id=actor_id)
+        items.append(item)
+    source = dict(source or {})
+    audit("items.imported", "import", source.get("sha256"),
+          {**source, "count": len(items), "codes": [i.code for i in items]}, actor_id=actor_id)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("duplicate-item-code",
+                          "Another import or user added one of these item codes meanwhile; "
+                          "nothing was imported. Check the file again.") from None
+    return items
+
+
+def _default_agency(agencies: dict[str, Agency], code: str | None,
+                    has_column: bool) -> tuple[Agency | None, str | None]:
+    if code:
+        agency = agencies.get(code.strip().upper())
+        if agency is None:
+            return None, f"No agency with code {code}."
+        if not agency.active:
+            return None, f"The agency {agency.code} is inactive."
+        return agency, None
+    active = [a for a in agencies.values() if a.active]
+    if len(active) == 1:
+        return active[0], None
+    if has_column:
+        return None, None  # each row names its agency
+    return None, ("Say which agency handed these items over (--agency-code CODE on the command line), "
+                  "or add a 'Mã cơ quan' / agency_code column.")
+
+
+def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list[RowError]]:
+    errors: list[RowError] = []
+    values: dict = {}
+
+    def fail(name: str, message: str) -> None:
+        errors.append(RowError(line, message, ctx.headers.get(name, name)))
+
+    def read(name: str, parse, *args):
+        raw = cells.get(name)
+        if importer.is_blank(raw):
+            return None
+        try:
+            return parse(raw, *args)
+        except CellError as exc:
+            fail(name, str(exc))
+            return None
+
+    code = importer.item_code(cells.get("code"))
+    if code is None:
+        fail("code", "is empty")
+    elif problem := s10_problem(code):
+        fail("code", f"{code}: {problem}")
+    elif code in ctx.seen:
+        fail("code", f"{code} appears twice in the file (first on line {ctx.seen[code]})")
+    else:
+        ctx.seen[code] = line
+    values["code"] = code
+
+    texts = {name: read(name, importer.text, limit) for name, limit in _TEXT_LIMITS.items()}
+    for name in (*_REQUIRED_TEXT, "procedure_code"):
+        if importer.is_blank(cells.get(name)):
+            fail(name, "is empty")
+    if texts["commune"] and (problem := importer.current_commune_problem(texts["commune"])):
+        fail("commune", problem)
+    if texts["province"] and (problem := importer.current_province_problem(texts["province"])):
+        fail("province", problem)
+
+    procedure = _procedure(texts["procedure_code"], cells.get("procedure_code"), ctx, fail)
+    agency = _agency(texts["agency_code"], ctx, fail)
+
+    values["direction"] = "return"  # without a direction column, the export lists results to return
+    if "direction" in ctx.headers:
+        try:
+            values["direction"] = importer.direction(cells.get("direction"))
+        except CellError as exc:
+            fail("direction", str(exc))
+    values["recipient_phone"] = read("recipient_phone", importer.phone)
+    lat, lon = read("lat", importer.coordinate, "lat"), read("lon", importer.coordinate, "lon")
+    if importer.is_blank(cells.get("lat")) != importer.is_blank(cells.get("lon")):
+        fail("lat" if importer.is_blank(cells.get("lat")) else "lon",
+             "give both latitude and longitude, or neither")
+    service_fee = read("service_fee", importer.money)
+    government_fee = read("government_fee", importer.money)
+    values["due_date"] = read("due_date", importer.due_date)
+
+    if errors:
+        return None, errors
+    values.update(
+        dossier_code=texts["dossier_code"], recipient_name=texts["recipient_name"],
+        address_line=texts["address_line"], commune=texts["commune"], province=texts["province"],
+        old_address=texts["old_address"], note=texts["note"], lat=lat, lon=lon,
+        procedure_id=procedure.id, agency_id=agency.id,
+        service_fee=ctx.default_service_fee if service_fee is None else service_fee,
+        government_fee=procedure.government_fee if government_fee is None else government_fee)
+    return values, errors
+
+
+def _procedure(code: str | None, raw: object, ctx: _Context, fail) -> Procedure | None:
+    if code is None:  # blank or unreadable, reported already
+        return None
+    procedure = ctx.procedures.get(code.upper())
+    if procedure is None:
+        hint = (" (the cell holds a number: format the column as Text so codes like 2.000490 keep "
+                "their zeros)" if isinstance(raw, int | float) else "")
+        fail("procedure_code", f"no procedure with code {code}{hint}")
+        return None
+    if not procedure.allowed_by_post:
+        fail("procedure_code", f"{code} '{procedure.name}' needs the citizen in person; it cannot go by post")
+        return None
+    return procedure
+
+
+def _agency(code: str | None, ctx: _Context, fail) -> Agency | None:
+    if code is None:
+        if ctx.default_agency is None:
+            fail("agency_code", "is empty and no --agency-code was given")
+        return ctx.default_agency
+    agency = ctx.agencies.get(code.upper())
+    if agency is None:
+        fail("agency_code", f"no agency with code {code}")
+    elif not agency.active:
+        fail("agency_code", f"the agency {agency.code} is inactive")
+        return None
+    return agency
+
+
+def _existing_codes(codes: list[str]) -> set[str]:
+    taken: set[str] = set()
+    for start in range(0, len(codes), 500):
+        chunk = codes[start:start + 500]
+        taken.update(db.session.execute(db.select(Item.code).where(Item.code.in_(chunk))).scalars())
+    return taken
