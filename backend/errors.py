@@ -85,6 +85,9 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
+        from backend.extensions import db
+
+        db.session.rollback()  # a refused request leaves nothing half-written behind
         headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else None
         return problem(error.status, error.kind, HTTP_STATUS_CODES.get(error.status, "Error"), error.detail,
                        errors=error.errors, headers=headers)

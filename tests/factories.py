@@ -11,6 +11,7 @@ from backend.domain.s10 import make_s10
 from backend.domain.status import Status
 from backend.extensions import db
 from backend.models import Agency, Item, Procedure, Round, User
+from backend.timeutil import local_today
 
 _serial = itertools.count(10_000_001)
 
@@ -73,7 +74,10 @@ class Factory:
         return self._save(item)
 
     def round(self, postman: User, round_date: date | None = None, items: list[Item] = (), **overrides) -> Round:
-        fields = {"postman_id": postman.id, "round_date": round_date or date.today()}
+        if round_date is None:
+            with self.app.app_context():
+                round_date = local_today()  # the post office's date, not the machine's
+        fields = {"postman_id": postman.id, "round_date": round_date}
         rnd = self._save(Round(**(fields | overrides)))
         if items:
             with self.app.app_context():

@@ -74,6 +74,14 @@ RULES = [
     rule("PATCH", "/api/items/{item}", STAFF, body=lambda w: {"note": "gọi trước khi đến"}),
     rule("POST", "/api/items/{item}/events", STAFF, body=lambda w: {"event": "cancel"}),
     rule("GET", "/api/track/{code}", PUBLIC, query={"phone_last4": "5678"}),
+    rule("GET", "/api/rounds", STAFF | {"postman", "other_postman"}),
+    rule("POST", "/api/rounds", STAFF, body=lambda w: {"postman_id": w["idle_postman"], "round_date": "2026-12-01"}),
+    rule("GET", "/api/rounds/mine", {"postman", "other_postman"}),
+    rule("GET", "/api/rounds/{round}", STAFF | {"postman"}),
+    rule("POST", "/api/rounds/{round}/assign", STAFF, body=lambda w: {"item_ids": [w["spare_item"]]}),
+    rule("POST", "/api/rounds/{round}/unassign", STAFF, body=lambda w: {"item_ids": [w["item"]]}),
+    rule("PUT", "/api/rounds/{round}/order", STAFF, body=lambda w: {"item_ids": [w["item"]]}),
+    rule("POST", "/api/rounds/{round}/optimise", STAFF),
     rule("GET", "/api/sync/pull", {"postman", "other_postman"}),
     rule("POST", "/api/sync/push", {"postman", "other_postman"},
          body=lambda w: {"mutations": [{"id": f"m-{uuid.uuid4().hex}", "seq": 1, "type": "fee", "item_id": w["item"],
@@ -103,6 +111,8 @@ def world(app, make):
     }
     item_a = make.item(agency_id=agency_a.id, recipient_phone="0900005678")
     item_b = make.item(agency_id=agency_b.id)
+    spare_item = make.item(agency_id=agency_a.id)
+    idle_postman = make.user("postman")
     round_a = make.round(people["postman"], date(2026, 11, 26), items=[item_a])
     make.round(people["other_postman"], date(2026, 11, 26), items=[item_b])
     photo, stored = jpeg_bytes(1), jpeg_bytes(2)
@@ -124,7 +134,7 @@ def world(app, make):
     return {"tokens": tokens, "item": item_a.id, "code": item_a.code, "round": round_a.id,
             "user": people["postman"].id, "agency": agency_a.id, "procedure": item_a.procedure_id,
             "device": "device-of-postman", "proof": proof_id, "photo": photo, "sha": sha(photo),
-            "stored_sha": sha(stored)}
+            "stored_sha": sha(stored), "spare_item": spare_item.id, "idle_postman": idle_postman.id}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

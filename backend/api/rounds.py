@@ -1,5 +1,131 @@
-"""Rounds: placeholder, filled in below."""
+"""Rounds: supervisors plan each postman's day; a postman reads their own.
 
+Every change is one transaction: if any item in a request is refused, nothing changes.
+"""
+
+from __future__ import annotations
+
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("rounds", __name__, url_prefix="/api/rounds", description="Rounds")
+from backend.api.common import commit_unique, get_or_404, paginate
+from backend.auth.guard import STAFF, auth_required, current_user
+from backend.domain.rules import DomainError
+from backend.extensions import db
+from backend.models import Round
+from backend.schemas.rounds import (
+    ItemIdsSchema,
+    MineQuerySchema,
+    RoundCreateSchema,
+    RoundDetailSchema,
+    RoundQuerySchema,
+    RoundSchema,
+)
+from backend.services import rounds
+
+blp = Blueprint("rounds", __name__, url_prefix="/api/rounds",
+                description="Rounds: a postman's ordered stops for one day")
+
+
+@blp.route("")
+class Rounds(MethodView):
+    @auth_required(*STAFF, "postman")
+    @blp.arguments(RoundQuerySchema, location="query")
+    @blp.response(200, RoundSchema(many=True), headers={"X-Total-Count": {"schema": {"type": "integer"}}})
+    def get(self, query):
+        """List rounds, newest day first, with progress per item status (a postman sees only their own)."""
+        user = current_user()
+        if user.role == "postman":
+            if query.get("postman_id", user.id) != user.id:
+                raise DomainError("forbidden", "Postmen see only their own rounds.", status=403)
+            query["postman_id"] = user.id
+        select = db.select(Round).order_by(Round.round_date.desc(), Round.id)
+        if "round_date" in query:
+            select = select.where(Round.round_date == query["round_date"])
+        if "postman_id" in query:
+            select = select.where(Round.postman_id == query["postman_id"])
+        page, total = paginate(select, query["page"], query["per_page"])
+        progress = rounds.progress_of([r.id for r in page])
+        return [rounds.summary(r, progress[r.id]) for r in page], {"X-Total-Count": str(total)}
+
+    @auth_required(*STAFF)
+    @blp.arguments(RoundCreateSchema)
+    @blp.response(201, RoundDetailSchema)
+    def post(self, body):
+        """Plan a round for an active postman on a day (one round per postman per day)."""
+        rnd = rounds.create_round(body["postman_id"], body["round_date"], body.get("note"), current_user().id)
+        commit_unique("That postman already has a round on that day.", kind="round-exists")
+        return rounds.detail(rnd)
+
+
+@blp.route("/mine")
+class MyRounds(MethodView):
+    @auth_required("postman")
+    @blp.arguments(MineQuerySchema, location="query")
+    @blp.response(200, RoundDetailSchema(many=True))
+    def get(self, query):
+        """The signed-in postman's round(s) for a day (today by default), with ordered stops."""
+        day = query.get("round_date") or rounds.local_today()
+        mine = db.session.execute(db.select(Round).where(
+            Round.postman_id == current_user().id, Round.round_date == day).order_by(Round.id)).scalars()
+        return [rounds.detail(r) for r in mine]
+
+
+@blp.route("/<int:round_id>")
+class RoundById(MethodView):
+    @auth_required(*STAFF, "postman")
+    @blp.response(200, RoundDetailSchema)
+    def get(self, round_id):
+        """One round with its stops in visiting order."""
+        return rounds.detail(rounds.check_may_read(get_or_404(Round, round_id, "round"), current_user()))
+
+
+@blp.route("/<int:round_id>/assign")
+class AssignItems(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ItemIdsSchema)
+    @blp.response(200, RoundDetailSchema)
+    def post(self, body, round_id):
+        """Add items after the round's stops; an item on another round moves to this one."""
+        with rounds.all_or_nothing():
+            rnd = rounds.lock_round(round_id)
+            rounds.assign_items(rnd, body["item_ids"])
+        return rounds.detail(rnd)
+
+
+@blp.route("/<int:round_id>/unassign")
+class UnassignItems(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ItemIdsSchema)
+    @blp.response(200, RoundDetailSchema)
+    def post(self, body, round_id):
+        """Take items off the round; they wait at the post office again."""
+        with rounds.all_or_nothing():
+            rnd = rounds.lock_round(round_id)
+            rounds.unassign_items(rnd, body["item_ids"])
+        return rounds.detail(rnd)
+
+
+@blp.route("/<int:round_id>/order")
+class StopOrder(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ItemIdsSchema)
+    @blp.response(200, RoundDetailSchema)
+    def put(self, body, round_id):
+        """Set the visiting order by hand: every item of the round, each once."""
+        with rounds.all_or_nothing():
+            rnd = rounds.lock_round(round_id)
+            rounds.set_order(rnd, body["item_ids"])
+        return rounds.detail(rnd)
+
+
+@blp.route("/<int:round_id>/optimise")
+class Optimise(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, RoundDetailSchema)
+    def post(self, round_id):
+        """Order the stops for the shortest walk from the post office and back (road-free distances)."""
+        with rounds.all_or_nothing():
+            rnd = rounds.lock_round(round_id)
+            rounds.optimise(rnd)
+        return rounds.detail(rnd)

@@ -48,7 +48,7 @@ S = Status
 _RETURN: dict[Event, tuple[frozenset[Status], Status]] = {
     Event.RECEIVE_FROM_AGENCY: (frozenset({S.REGISTERED}), S.AT_POST_OFFICE),
     Event.ASSIGN: (frozenset({S.AT_POST_OFFICE, S.FAILED_ATTEMPT, S.ASSIGNED}), S.ASSIGNED),
-    Event.UNASSIGN: (frozenset({S.ASSIGNED}), S.AT_POST_OFFICE),
+    Event.UNASSIGN: (frozenset({S.ASSIGNED, S.FAILED_ATTEMPT}), S.AT_POST_OFFICE),
     Event.DELIVER: (frozenset({S.ASSIGNED}), S.DELIVERED),
     Event.FAIL: (frozenset({S.ASSIGNED}), S.FAILED_ATTEMPT),
     Event.GIVE_UP: (frozenset({S.FAILED_ATTEMPT, S.AT_POST_OFFICE}), S.RETURN_TO_AGENCY),
@@ -57,7 +57,7 @@ _RETURN: dict[Event, tuple[frozenset[Status], Status]] = {
 }
 _COLLECT: dict[Event, tuple[frozenset[Status], Status]] = {
     Event.ASSIGN: (frozenset({S.REGISTERED, S.FAILED_ATTEMPT, S.ASSIGNED}), S.ASSIGNED),
-    Event.UNASSIGN: (frozenset({S.ASSIGNED}), S.REGISTERED),
+    Event.UNASSIGN: (frozenset({S.ASSIGNED, S.FAILED_ATTEMPT}), S.REGISTERED),
     Event.COLLECT: (frozenset({S.ASSIGNED}), S.COLLECTED),
     Event.FAIL: (frozenset({S.ASSIGNED}), S.FAILED_ATTEMPT),
     Event.GIVE_UP: (frozenset({S.FAILED_ATTEMPT, S.REGISTERED}), S.RETURN_TO_AGENCY),

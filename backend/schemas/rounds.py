@@ -1,0 +1,83 @@
+from collections import Counter
+
+from marshmallow import ValidationError, fields, validate
+
+from backend.schemas.common import PageQuery, StrictSchema, Text, WholeNumber
+
+
+def _no_repeats(ids: list[int]) -> None:
+    repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if repeated:
+        raise ValidationError(f"Item ids must not repeat: {', '.join(map(str, repeated))}.")
+
+
+class RoundCreateSchema(StrictSchema):
+    postman_id = WholeNumber(required=True, metadata={"description": "An active user with the postman role"})
+    round_date = fields.Date(required=True)
+    note = Text(allow_none=True, validate=validate.Length(max=500))
+
+
+class RoundQuerySchema(PageQuery):
+    # Query strings are text: these integers must accept "2" (WholeNumber is strict, for JSON).
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    round_date = fields.Date(data_key="date")
+    postman_id = fields.Integer()
+
+
+class MineQuerySchema(StrictSchema):
+    round_date = fields.Date(data_key="date", metadata={"description": "Defaults to today (local time)"})
+
+
+class ItemIdsSchema(StrictSchema):
+    item_ids = fields.List(WholeNumber(validate=validate.Range(min=1)), required=True,
+                           validate=[validate.Length(min=1), _no_repeats],
+                           metadata={"description": "Item ids; for assign and order, in visiting order"})
+
+
+class PostmanSchema(StrictSchema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    full_name = fields.String(dump_only=True)
+
+
+class StopSchema(StrictSchema):
+    """One stop: only what the postman needs to find the place and the person (Decree 13/2023)."""
+
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    direction = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    recipient_name = fields.String(dump_only=True)
+    address_line = fields.String(dump_only=True)
+    commune = fields.String(dump_only=True)
+    province = fields.String(dump_only=True)
+    lat = fields.Float(dump_only=True, allow_none=True)
+    lon = fields.Float(dump_only=True, allow_none=True)
+    stop_order = fields.Integer(dump_only=True, allow_none=True)
+    leg_distance_m = fields.Integer(dump_only=True, allow_none=True,
+                                    metadata={"description": "Metres from the previous located stop "
+                                                             "(or the post office); null without coordinates"})
+
+
+class RoundSchema(StrictSchema):
+    id = fields.Integer(dump_only=True)
+    postman_id = fields.Integer(dump_only=True)
+    postman = fields.Nested(PostmanSchema, dump_only=True)
+    round_date = fields.Date(dump_only=True)
+    status = fields.String(dump_only=True)
+    note = fields.String(dump_only=True, allow_none=True)
+    total_distance_m = fields.Integer(dump_only=True, allow_none=True,
+                                      metadata={"description": "From the post office through every located "
+                                                               "stop and back, in metres"})
+    stop_count = fields.Integer(dump_only=True)
+    progress = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True,
+                           metadata={"description": "Number of stops in each item status"})
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class RoundDetailSchema(RoundSchema):
+    return_distance_m = fields.Integer(dump_only=True, allow_none=True,
+                                       metadata={"description": "Last located stop back to the post office"})
+    stops = fields.List(fields.Nested(StopSchema), dump_only=True)

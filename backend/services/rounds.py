@@ -1,0 +1,239 @@
+"""Planning rounds: who goes where, in which order. The API calls these; the caller commits.
+
+Every change to a round leaves it consistent: stops numbered 1..n, each located stop
+with its leg from the previous one, and the round's total (closed tour, see
+backend.routing) measured for the order it now has.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from backend import routing
+from backend.audit import audit
+from backend.domain.rules import DomainError
+from backend.domain.status import Event, IllegalTransition, Status
+from backend.extensions import db
+from backend.models import Item, Round, User
+from backend.services.item_events import apply_event
+
+CLOSED_TOUR = True  # the day ends at the post office: see backend.routing
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Commit the block's changes together; any failure rolls every one of them back."""
+    try:
+        yield
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise DomainError("edit-conflict", "Someone else changed these items at the same time; "
+                          "reload the round and try again.", status=409) from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def local_today() -> date:
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+# Reading ------------------------------------------------------------------------------------------
+
+def stops_of(round_id: int) -> list[Item]:
+    return list(db.session.execute(
+        db.select(Item).where(Item.round_id == round_id)
+        .order_by(Item.stop_order.is_(None), Item.stop_order, Item.id)).scalars())
+
+
+def progress_of(round_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Stops per status for each round, in one query."""
+    progress: dict[int, dict[str, int]] = {rid: {} for rid in round_ids}
+    if round_ids:
+        rows = db.session.execute(
+            db.select(Item.round_id, Item.status, func.count()).where(Item.round_id.in_(round_ids))
+            .group_by(Item.round_id, Item.status))
+        for round_id, status, count in rows:
+            progress[round_id][status] = count
+    return progress
+
+
+def summary(rnd: Round, progress: dict[str, int]) -> dict:
+    """A round as RoundSchema shows it."""
+    return {"id": rnd.id, "postman_id": rnd.postman_id, "postman": rnd.postman, "round_date": rnd.round_date,
+            "status": rnd.status, "note": rnd.note, "total_distance_m": rnd.total_distance_m,
+            "stop_count": sum(progress.values()), "progress": dict(sorted(progress.items())),
+            "created_at": rnd.created_at, "updated_at": rnd.updated_at}
+
+
+def detail(rnd: Round) -> dict:
+    """A round with its ordered stops, as RoundDetailSchema shows it."""
+    stops = stops_of(rnd.id)
+    view = summary(rnd, Counter(stop.status for stop in stops))
+    legs = sum(stop.leg_distance_m or 0 for stop in stops)
+    view["return_distance_m"] = None if rnd.total_distance_m is None else rnd.total_distance_m - legs
+    view["stops"] = stops
+    return view
+
+
+def check_may_read(rnd: Round, user: User) -> Round:
+    if user.role == "postman" and rnd.postman_id != user.id:
+        raise DomainError("forbidden", "Postmen see only their own rounds.", status=403)
+    return rnd
+
+
+# Planning -----------------------------------------------------------------------------------------
+
+def create_round(postman_id: int, round_date: date, note: str | None = None,
+                 created_by_id: int | None = None) -> Round:
+    """A new, empty round; 422 unless the user is an active postman, 409 if they have one that day."""
+    postman = db.session.get(User, postman_id)
+    reason = ("No such user." if postman is None else
+              f"{postman.full_name} is not a postman." if postman.role != "postman" else
+              f"{postman.full_name}'s account is disabled." if not postman.active else None)
+    if reason:
+        raise DomainError("not-an-active-postman", reason, status=422, errors={"postman_id": [reason]})
+    existing = db.session.execute(db.select(Round.id).where(
+        Round.postman_id == postman_id, Round.round_date == round_date)).scalar()
+    if existing is not None:
+        raise DomainError("round-exists", f"{postman.full_name} already has a round on {round_date} "
+                          f"(round {existing}).", status=409)
+    rnd = Round(postman_id=postman_id, round_date=round_date, note=note, created_by_id=created_by_id)
+    db.session.add(rnd)
+    try:
+        db.session.flush()  # the id, for the audit entry
+    except IntegrityError:  # another supervisor was quicker
+        db.session.rollback()
+        raise DomainError("round-exists", f"{postman.full_name} already has a round on {round_date}.",
+                          status=409) from None
+    audit("round.created", "round", rnd.id, {"postman_id": postman_id, "round_date": round_date.isoformat()})
+    return rnd
+
+
+def lock_round(round_id: int) -> Round:
+    """The round, locked against concurrent planning until commit; completed rounds are frozen."""
+    rnd = db.session.execute(
+        db.select(Round).where(Round.id == round_id).with_for_update(of=Round)
+        .execution_options(populate_existing=True)).unique().scalar_one_or_none()
+    if rnd is None:
+        raise DomainError("not-found", f"No round with id {round_id}.", status=404)
+    if rnd.status == "completed":
+        raise DomainError("round-completed", f"Round {round_id} is completed and can no longer change.",
+                          status=409)
+    return rnd
+
+
+def _items_in_request(item_ids: list[int]) -> list[Item]:
+    """The items in request order; unknown ids are one 422 naming each of them."""
+    limit = current_app.config["MAX_BULK_ITEMS"]
+    if len(item_ids) > limit:
+        raise DomainError("too-many-items", f"At most {limit} items per request.", status=422,
+                          errors={"item_ids": [f"At most {limit} items."]})
+    found = {item.id: item for item in db.session.execute(
+        db.select(Item).where(Item.id.in_(item_ids))).unique().scalars()}
+    missing = {str(k): [f"No item with id {i}."] for k, i in enumerate(item_ids) if i not in found}
+    if missing:
+        raise DomainError("unknown-items", "Some items do not exist; see errors.", status=422,
+                          errors={"item_ids": missing})
+    return [found[i] for i in item_ids]
+
+
+def _refuse(kind: str, index: int, item: Item, reason: str, status: int = 409) -> DomainError:
+    return DomainError(kind, f"Item {item.code}: {reason} Nothing was changed.", status=status,
+                       errors={"item_ids": {str(index): [reason]}})
+
+
+def _move(item: Item, index: int, event: Event, detail: dict) -> None:
+    try:
+        apply_event(item, event, detail)
+    except IllegalTransition as exc:
+        raise _refuse(exc.kind, index, item, exc.detail) from None
+
+
+def assign_items(rnd: Round, item_ids: list[int]) -> None:
+    """Put items on the round, after its current stops; an item on another round moves here."""
+    items = _items_in_request(item_ids)
+    next_order = 1 + max((s.stop_order or 0 for s in stops_of(rnd.id)), default=0)
+    left: set[int] = set()
+    for index, item in enumerate(items):
+        if not item.procedure.allowed_by_post:
+            raise _refuse("procedure-not-by-post", index, item,
+                          f"the procedure '{item.procedure.name}' ({item.procedure.code}) needs the person "
+                          "present and cannot go by post.")
+        if item.round_id == rnd.id and item.status == Status.ASSIGNED:
+            continue  # already here: assigning twice changes nothing
+        if item.round_id is not None and item.round_id != rnd.id:
+            left.add(item.round_id)
+        _move(item, index, Event.ASSIGN, {"round_id": rnd.id, "from_round_id": item.round_id})
+        item.round_id, item.stop_order, item.leg_distance_m = rnd.id, next_order, None
+        next_order += 1
+    for round_id in sorted(left):
+        remeasure(db.session.get(Round, round_id))
+    remeasure(rnd)
+
+
+def unassign_items(rnd: Round, item_ids: list[int]) -> None:
+    """Take items off the round; they go back to waiting at the post office (or for pickup)."""
+    for index, item in enumerate(_items_in_request(item_ids)):
+        if item.round_id != rnd.id:
+            raise _refuse("not-on-round", index, item, f"it is not on round {rnd.id}.", status=422)
+        _move(item, index, Event.UNASSIGN, {"round_id": rnd.id})
+    remeasure(rnd)
+
+
+def set_order(rnd: Round, item_ids: list[int]) -> None:
+    """A manual stop order: exactly the round's items, each once."""
+    stops = {item.id: item for item in stops_of(rnd.id)}
+    unknown = {str(k): [f"Item {i} is not on this round."] for k, i in enumerate(item_ids) if i not in stops}
+    missing = sorted(set(stops) - set(item_ids))
+    if unknown or missing:
+        errors = dict(unknown)
+        if missing:
+            errors["missing"] = [f"Item {i} is on this round but not in the order." for i in missing]
+        raise DomainError("not-a-permutation", "The order must list every item of the round exactly once.",
+                          status=422, errors={"item_ids": errors})
+    _apply(rnd, stops, routing.measure_route(_office(), [(i, _point(stops[i])) for i in item_ids],
+                                             closed=CLOSED_TOUR))
+    audit("round.reordered", "round", rnd.id, {"total_distance_m": rnd.total_distance_m})
+
+
+def optimise(rnd: Round) -> routing.Route:
+    """Order the stops for the shortest walk from the post office and back."""
+    stops = {item.id: item for item in stops_of(rnd.id)}
+    route = routing.plan_route(_office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR)
+    _apply(rnd, stops, route)
+    audit("round.optimised", "round", rnd.id, {"total_distance_m": rnd.total_distance_m,
+                                               "solver": route.solver})
+    return route
+
+
+def remeasure(rnd: Round) -> None:
+    """Renumber the stops 1..n in their current order and measure the legs again."""
+    stops = {item.id: item for item in stops_of(rnd.id)}
+    _apply(rnd, stops, routing.measure_route(_office(), [(i, _point(item)) for i, item in stops.items()],
+                                             closed=CLOSED_TOUR))
+
+
+def _office() -> routing.Point:
+    return current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]
+
+
+def _point(item: Item) -> routing.Point | None:
+    return None if item.lat is None or item.lon is None else (item.lat, item.lon)
+
+
+def _apply(rnd: Round, stops: dict[int, Item], route: routing.Route) -> None:
+    for position, (item_id, leg) in enumerate(zip(route.order, route.legs_m, strict=True), start=1):
+        stops[item_id].stop_order, stops[item_id].leg_distance_m = position, leg
+    located = any(leg is not None for leg in route.legs_m)
+    rnd.total_distance_m = route.total_m if located else None
