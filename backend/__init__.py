@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from backend.cli import register_cli
     from backend.errors import register_error_handlers
     from backend.extensions import db, limiter, migrate
+    from backend.web import register_web_apps
     from sync.storage import DirectoryStore
 
     db.init_app(app)
@@ -38,5 +39,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["postround.store"] = DirectoryStore(app.config["STORAGE_DIR"])
     register_error_handlers(app)
     register_api(app)
+    register_web_apps(app)
     register_cli(app)
     return app

@@ -20,7 +20,19 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "$wanted" > "$stamp"
 fi
 
-# --- FRONT-END BUILD (mobile_pwa/) -------------------------------------------------------
-# Reserved for the PWA build step (e.g. `npm ci && npm run build` in mobile_pwa/).
-# Keep it idempotent, like the steps above.
+# --- FRONT-END BUILD (mobile_pwa/, dashboard/) ------------------------------------------
+# Each web app with a package.json: `npm ci` when its lock file changed, then `npm run build`
+# into its dist/, which Flask serves (/app/ and /dashboard/).
+for app in mobile_pwa dashboard; do
+  [ -f "$app/package.json" ] || continue
+  stamp="$app/node_modules/.postround-lock.sha256"
+  wanted=$(sha256sum "$app/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    echo "setup: installing front-end packages for $app"
+    (cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$wanted" > "$stamp"
+  fi
+  echo "setup: building $app"
+  (cd "$app" && npm run build --silent)
+done
 # --- END FRONT-END BUILD -----------------------------------------------------------------
