@@ -150,3 +150,13 @@ def test_a_cursor_from_yesterday_starts_over(scene):
     user, _ = scene
     stale = Cursor(from_seq=999, scope_day=date(2026, 11, 25))
     assert pull(db.session, user.id, 0, stale, TODAY)["reset"] is True
+
+
+def test_the_first_proof_starts_the_round(scene):
+    from backend.models import Round
+
+    user, items = scene
+    round_id = db.session.get(Item, items[0]).round_id
+    assert db.session.get(Round, round_id).status == "planned"
+    run(user, mutation(1, "fail", items[0]))
+    assert db.session.get(Round, round_id).status == "in_progress"
