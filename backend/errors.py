@@ -63,15 +63,15 @@ class ProblemApi(Api):
                            "Something went wrong on the server; nothing was half-written.")
         detail = data.get("message") or error.description
         kind = data.get("kind") or _slug(error.name)
+        if isinstance(errors, dict):
+            errors = _flatten_webargs_errors(errors)
         if isinstance(errors, list):
             # webargs reports an unparsable body as a bare list of messages.
             detail, errors = "; ".join(str(e) for e in errors), None
             kind = "malformed-json"
-        if errors:
-            errors = _flatten_webargs_errors(errors)
-            if error.code == 422:
-                kind = "validation-error"
-                detail = data.get("message") or "The request has invalid fields; see errors."
+        if errors and error.code == 422:
+            kind = "validation-error"
+            detail = data.get("message") or "The request has invalid fields; see errors."
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         if error.code == 429:

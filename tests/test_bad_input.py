@@ -1,0 +1,87 @@
+"""Bad input anywhere gets a 4xx problem+json naming what is wrong, and nothing is half-written."""
+
+import pytest
+
+from backend.extensions import db
+from backend.models import Agency
+
+
+@pytest.fixture
+def admin_headers(make, auth):
+    return auth(make.user("admin"))
+
+
+def assert_problem(response, status, kind=None):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["title"] and body["type"].startswith("https://")
+    if kind:
+        assert body["type"].endswith("/" + kind), body
+    return body
+
+
+def test_malformed_json_is_refused(client, admin_headers):
+    response = client.post("/api/agencies", data='{"code": "X",', content_type="application/json",
+                           headers=admin_headers)
+    body = assert_problem(response, 400, "malformed-json")
+    assert "Invalid JSON" in body["detail"]
+
+
+def test_a_body_that_is_not_json_is_refused_naming_the_missing_fields(client, admin_headers):
+    response = client.post("/api/agencies", data="code=X", content_type="application/x-www-form-urlencoded",
+                           headers=admin_headers)
+    body = assert_problem(response, 422, "validation-error")
+    assert "code" in body["errors"]
+
+
+def test_wrong_types_and_unknown_enums_are_named(client, admin_headers):
+    response = client.post("/api/agencies", json={"code": 5, "name": ["x"], "province": "An Giang",
+                                                  "kind": "ministry"}, headers=admin_headers)
+    body = assert_problem(response, 422, "validation-error")
+    assert set(body["errors"]) == {"code", "name", "kind"}
+
+
+def test_an_oversize_body_is_refused_and_nothing_is_stored(client, app, admin_headers):
+    huge = {"code": "BIG", "name": "x" * (3 * 1024 * 1024), "province": "An Giang"}
+    response = client.post("/api/agencies", json=huge, headers=admin_headers)
+    assert_problem(response, 413)
+    with app.app_context():
+        assert db.session.execute(db.select(Agency).where(Agency.code == "BIG")).first() is None
+
+
+def test_a_wrong_method_is_refused_with_the_allowed_ones(client, admin_headers):
+    response = client.delete("/api/agencies", headers=admin_headers)
+    assert_problem(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+
+def test_an_unknown_id_is_a_404_problem(client, admin_headers):
+    assert_problem(client.get("/api/items/999999", headers=admin_headers), 404, "not-found")
+    assert_problem(client.get("/api/nothing-here", headers=admin_headers), 404)
+
+
+def test_a_duplicate_code_is_a_409_and_the_first_row_is_kept(client, app, admin_headers):
+    body = {"code": "UBND-MT", "name": "UBND xã Mong Thọ", "province": "An Giang"}
+    assert client.post("/api/agencies", json=body, headers=admin_headers).status_code == 201
+    response = client.post("/api/agencies", json=body | {"name": "Khác"}, headers=admin_headers)
+    assert_problem(response, 409, "already-exists")
+    with app.app_context():
+        names = db.session.execute(db.select(Agency.name).where(Agency.code == "UBND-MT")).scalars().all()
+        assert names == ["UBND xã Mong Thọ"]
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "1000", True, None])
+def test_money_must_be_a_non_negative_whole_number(client, admin_headers, value):
+    response = client.post("/api/procedures", json={"code": "P1", "name": "Thủ tục", "government_fee": value},
+                           headers=admin_headers)
+    body = assert_problem(response, 422, "validation-error")
+    assert "government_fee" in body["errors"]
+
+
+def test_vietnamese_text_is_stored_nfc_normalised(client, app, admin_headers):
+    decomposed = "Mong Tho\u0323"  # "Thọ" typed as o + combining dot below
+    response = client.post("/api/agencies", json={"code": "MT", "name": decomposed, "province": "An Giang"},
+                           headers=admin_headers)
+    assert response.status_code == 201
+    assert response.get_json()["name"] == "Mong Thọ"
