@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from backend.domain.rules import DomainError
@@ -99,10 +99,11 @@ def _record_verified(session: Session, sha256: str, size: int, media_type: str, 
 
 def mark_complete_proofs(session: Session, sha256: str) -> None:
     """Proofs waiting for this file become complete when all their files are verified."""
+    # Correlated per proof, so it uses the indexes and stays cheap however many files exist.
     waiting = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
-    unverified = select(ProofAttachment.attempt_id).where(
-        ProofAttachment.sha256.not_in(select(Attachment.sha256).where(Attachment.verified.is_(True))))
+    still_missing = exists().where(
+        ProofAttachment.attempt_id == DeliveryAttempt.id,
+        ~exists().where(Attachment.sha256 == ProofAttachment.sha256, Attachment.verified.is_(True)))
     session.execute(update(DeliveryAttempt).where(DeliveryAttempt.id.in_(waiting),
-                                                  DeliveryAttempt.id.not_in(unverified),
-                                                  DeliveryAttempt.complete.is_(False))
+                                                  DeliveryAttempt.complete.is_(False), ~still_missing)
                     .values(complete=True))

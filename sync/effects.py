@@ -26,7 +26,6 @@ from backend.models import (
     ProofAttachment,
     Round,
     ScopeRemoval,
-    User,
 )
 from backend.services.item_events import apply_event
 
@@ -51,15 +50,14 @@ def _load_item(session: Session, item_id: int | None) -> Item:
     return item
 
 
-def ownership(session: Session, user: User, item: Item) -> str | None:
+def ownership(session: Session, user_id: int, item: Item) -> str | None:
     """None when the item is on the postman's round now; a flag reason when it was and left;
     DomainError when it was never theirs."""
-    if item.round_id is not None:
-        postman = session.execute(select(Round.postman_id).where(Round.id == item.round_id)).scalar_one()
-        if postman == user.id:
-            return None
+    # session.get keeps the round in the identity map for _mark_round_started.
+    if item.round_id is not None and session.get(Round, item.round_id).postman_id == user_id:
+        return None
     removal = session.execute(select(ScopeRemoval.reason).where(
-        ScopeRemoval.postman_id == user.id, ScopeRemoval.item_id == item.id)
+        ScopeRemoval.postman_id == user_id, ScopeRemoval.item_id == item.id)
         .order_by(ScopeRemoval.seq.desc()).limit(1)).scalar_one_or_none()
     if removal is None:
         raise DomainError("not-your-item", f"Item {item.code} was never on your round.", status=403)
@@ -78,11 +76,11 @@ def _attach(session: Session, attempt: DeliveryAttempt, refs: list[dict]) -> lis
     return missing
 
 
-def record_attempt(session: Session, user: User, device_id: str, mutation: dict, data: dict) -> dict:
+def record_attempt(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
     """deliver / fail / collect: store the proof, then move the item if the domain allows."""
     kind = mutation["type"]
     item = _load_item(session, mutation.get("item_id"))
-    flag = ownership(session, user, item)
+    flag = ownership(session, user_id, item)
     expected_direction = DIRECTION_OF.get(kind)
     if expected_direction and item.direction != expected_direction:
         raise DomainError("wrong-direction", f"Item {item.code} is a {item.direction} item; "
@@ -94,7 +92,7 @@ def record_attempt(session: Session, user: User, device_id: str, mutation: dict,
     id_number = data.pop("id_number", None)
     checklist = data.pop("checklist", None)
     attempt = DeliveryAttempt(
-        client_mutation_id=mutation["id"], item_id=item.id, postman_id=user.id, device_id=device_id,
+        client_mutation_id=mutation["id"], item_id=item.id, postman_id=user_id, device_id=device_id,
         round_id=item.round_id, outcome=outcome, device_time=mutation["at"],
         id_number_masked=mask_id_number(id_number) if id_number else None,
         id_number_hash=hash_id_number(id_number) if id_number else None,
@@ -106,14 +104,14 @@ def record_attempt(session: Session, user: User, device_id: str, mutation: dict,
     session.flush()
     if data.get("fee_collected") or data.get("government_fee_collected"):
         session.add(FeeEntry(client_mutation_id=mutation["id"], item_id=item.id, attempt_id=attempt.id,
-                             postman_id=user.id, service_fee=data.get("fee_collected", 0),
+                             postman_id=user_id, service_fee=data.get("fee_collected", 0),
                              government_fee=data.get("government_fee_collected", 0),
                              receipt_number=data.get("receipt_number"), device_time=mutation["at"]))
     if flag is None:
-        apply_event(item, event, {"attempt_id": attempt.id}, actor_id=user.id)
+        apply_event(item, event, {"attempt_id": attempt.id}, actor_id=user_id)
         _mark_round_started(session, item.round_id)
     else:
-        audit("proof.flagged", "item", item.code, {"attempt_id": attempt.id, "reason": flag}, actor_id=user.id)
+        audit("proof.flagged", "item", item.code, {"attempt_id": attempt.id, "reason": flag}, actor_id=user_id)
     result = {"proof_id": attempt.id, "item": {"id": item.id, "status": item.status,
                                                "attempt_count": item.attempt_count}}
     if flag:
@@ -130,14 +128,14 @@ def _mark_round_started(session: Session, round_id: int | None) -> None:
         rnd.status = "in_progress"
 
 
-def record_fee(session: Session, user: User, device_id: str, mutation: dict, data: dict) -> dict:
+def record_fee(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
     item = _load_item(session, mutation.get("item_id"))
-    flag = ownership(session, user, item)
-    entry = FeeEntry(client_mutation_id=mutation["id"], item_id=item.id, postman_id=user.id,
+    flag = ownership(session, user_id, item)
+    entry = FeeEntry(client_mutation_id=mutation["id"], item_id=item.id, postman_id=user_id,
                      device_time=mutation["at"], **data)
     session.add(entry)
     session.flush()
-    audit("fee.collected", "item", item.code, {"fee_entry_id": entry.id, "flag": flag}, actor_id=user.id)
+    audit("fee.collected", "item", item.code, {"fee_entry_id": entry.id, "flag": flag}, actor_id=user_id)
     return {"fee_entry_id": entry.id, **({"flag": flag} if flag else {})}
 
 
@@ -148,7 +146,7 @@ HANDOVER_EVENTS = {
 }
 
 
-def record_handover(session: Session, user: User, device_id: str, mutation: dict, data: dict) -> dict:
+def record_handover(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
     """A signed handover record; every listed item moves, or the mutation is rejected whole."""
     lines = data.pop("lines")
     ids = [line["item_id"] for line in lines]
@@ -174,16 +172,16 @@ def record_handover(session: Session, user: User, device_id: str, mutation: dict
     if problems:
         raise DomainError("handover-not-possible", "Some listed items cannot be handed over; nothing was "
                           "recorded.", status=409, errors={"lines": problems})
-    handover = Handover(client_mutation_id=mutation["id"], postman_id=user.id, created_by_id=user.id,
+    handover = Handover(client_mutation_id=mutation["id"], postman_id=user_id, created_by_id=user_id,
                         device_time=mutation["at"], **data)
     session.add(handover)
     for line in lines:
         handover.lines.append(HandoverLine(**line))
     session.flush()
     for item, event in moves:
-        apply_event(item, event, {"handover_id": handover.id}, actor_id=user.id)
+        apply_event(item, event, {"handover_id": handover.id}, actor_id=user_id)
     audit("handover.recorded", "handover", handover.id, {"direction": data["direction"], "items": len(lines)},
-          actor_id=user.id)
+          actor_id=user_id)
     return {"handover_id": handover.id}
 
 

@@ -71,7 +71,7 @@ def _stored_outcome(session: Session, mutation_id: str, device_id: str, seq: int
     return {**row.result, "outcome": DUPLICATE, "original_outcome": row.outcome}
 
 
-def apply_one(session: Session, user: User, device_id: str, raw: dict, app_version: str | None) -> dict:
+def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_version: str | None) -> dict:
     """Apply one mutation in its own transaction and return its outcome. Commits or rolls back."""
     try:
         envelope = EnvelopeSchema().load(raw)
@@ -100,7 +100,7 @@ def apply_one(session: Session, user: User, device_id: str, raw: dict, app_versi
             mutation, data = _validate(raw)
             device_time = mutation["at"]
             with session.begin_nested():
-                result = HANDLERS[mutation["type"]](session, user, device_id, mutation, data)
+                result = HANDLERS[mutation["type"]](session, user_id, device_id, mutation, data)
             outcome, reason, body = APPLIED, None, _outcome(mutation_id, seq, APPLIED, **result)
         except (Rejection, DomainError) as error:
             reason = getattr(error, "reason", None) or error.kind
@@ -109,7 +109,7 @@ def apply_one(session: Session, user: User, device_id: str, raw: dict, app_versi
             body = _outcome(mutation_id, seq, REJECTED, reason=reason, detail=error.detail, retryable=False,
                             **({"errors": errors} if errors else {}))
         session.add(SyncMutation(
-            id=mutation_id, device_id=device_id, device_seq=seq, user_id=user.id,
+            id=mutation_id, device_id=device_id, device_seq=seq, user_id=user_id,
             type=str(raw.get("type"))[:32], item_id=_int_or_none(raw.get("item_id")) if outcome == APPLIED else None,
             outcome=outcome, reason=reason, result=body, payload=raw, app_version=app_version,
             device_time=device_time,
@@ -141,7 +141,8 @@ def _int_or_none(value) -> int | None:
 def push(session: Session, user: User, device_id: str, mutations: list[dict], app_version: str | None) -> dict:
     """Apply a batch in per-device order; every mutation gets its own outcome."""
     ordered = sorted(mutations, key=lambda m: m.get("seq") if isinstance(m.get("seq"), int) else 0)
-    results = [apply_one(session, user, device_id, raw, app_version) for raw in ordered]
+    user_id = user.id  # read once: every per-mutation commit expires the User object
+    results = [apply_one(session, user_id, device_id, raw, app_version) for raw in ordered]
     device_seq = session.execute(select(Device.last_seq).where(Device.id == device_id)).scalar_one()
     session.rollback()
     return {"results": results, "device_seq": device_seq}

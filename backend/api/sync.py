@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from backend.auth.guard import auth_required, current_device_id, current_user
+from backend.auth.guard import auth_required, current_device, current_user
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Device
@@ -40,11 +40,11 @@ class PullQuerySchema(StrictSchema):
 
 
 def _device_for_sync() -> Device:
-    device_id = current_device_id()
-    if device_id is None:
+    device = current_device()
+    if device is None:
         raise DomainError("device-required", "Sync needs a token issued to a registered device; sign in "
                           "from the phone with its device_id.", status=403)
-    return db.session.get(Device, device_id)
+    return device
 
 
 def _compact_json(payload: dict, status: int = 200) -> Response:

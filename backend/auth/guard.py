@@ -26,7 +26,8 @@ def _authenticate() -> User:
     except (TypeError, ValueError):
         raise AuthError("invalid-token", "The access token names no valid user.") from None
     user = db.session.get(User, user_id)
-    check_user_may_sign_in(user, claims.get("dev"))
+    # Kept on g (a strong reference) so sync views reuse it instead of loading it again.
+    g.device = check_user_may_sign_in(user, claims.get("dev"))
     g.device_id = claims.get("dev")
     return user
 
@@ -55,3 +56,8 @@ def current_user() -> User:
 
 def current_device_id() -> str | None:
     return g.get("device_id")
+
+
+def current_device():
+    """The registered device the access token was issued to, or None."""
+    return g.get("device")

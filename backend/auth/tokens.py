@@ -98,15 +98,18 @@ def rotate_refresh_token(token: str) -> tuple[User, str | None, str]:
     return user, record.device_id, issue_refresh_token(user, record.device_id, record.family_id)
 
 
-def check_user_may_sign_in(user: User | None, device_id: str | None) -> None:
+def check_user_may_sign_in(user: User | None, device_id: str | None) -> Device | None:
+    """Refuse disabled accounts and revoked devices; returns the device, if any."""
     if user is None or not user.active:
         raise AuthError("account-disabled", "This account is disabled.", status=403)
-    if device_id is not None:
-        device = db.session.get(Device, device_id)
-        if device is None or device.revoked_at is not None:
-            raise AuthError("device-revoked",
-                            "This device has been revoked by a supervisor; it can no longer sign in or sync.",
-                            status=403)
+    if device_id is None:
+        return None
+    device = db.session.get(Device, device_id)
+    if device is None or device.revoked_at is not None:
+        raise AuthError("device-revoked",
+                        "This device has been revoked by a supervisor; it can no longer sign in or sync.",
+                        status=403)
+    return device
 
 
 def revoke_refresh_token(token: str) -> None:

@@ -1,0 +1,760 @@
+#!/usr/bin/env python3
+"""Offline-sync benchmark: bytes on the wire, latency, throughput and SQL statements of the
+sync protocol (pull, push, attachments) against a real gunicorn server on PostgreSQL.
+
+    .venv/bin/python bench/sync_bench.py [--seconds 8] [--loadgen auto|wrk|python]
+
+It creates its own database (postround_bench_<random>, dropped at the end, even on error),
+starts and stops its own gunicorn, prints human-readable lines, and as its LAST line one JSON
+object with every figure, the ratios and `targets_met`. Targets are reported, not asserted:
+the exit status is 0 whenever the benchmark itself ran. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+for path in (str(BENCH_DIR), str(REPO)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+import _data  # noqa: E402
+import _load  # noqa: E402
+from _wire import Client  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("POSTROUND_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+HOST = "127.0.0.1"
+PASSWORD = "buu-dien-chau-thanh-2026"
+BIG_ROUND, SMALL_ROUND, RPS_POSTMEN, RPS_ROUND = 300, 30, 20, 5
+PUSH_BATCH = 25  # mutations per push request for the day's proofs
+CHUNK = 256 * 1024  # attachment upload chunk (every image here fits in one)
+RPS_BATCH = 10  # mutations per push in the push_rps test
+FULL_PULLS = 15
+
+# Targets from the "Offline sync" issue.
+PULL_WIRE_MAX, PULL_REQUESTS_MAX = 1.25, 2
+PUSH_WIRE_MAX = 1.05
+PULL_RPS_MIN = 0.3
+FULL_PULL_MAX = 10
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _interrupted(signum, frame):
+    raise SystemExit(128 + signum)  # runs every cleanup (finally / ExitStack) on SIGTERM too
+
+
+# --- database ------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def bench_database():
+    """A fresh database postround_bench_<random>; dropped afterwards whatever happens."""
+    import sqlalchemy as sa
+
+    name = f"postround_bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        say(f"database: created {name}")
+        try:
+            yield name, admin.url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            say(f"database: dropped {name}")
+    finally:
+        admin.dispose()
+
+
+def _tool(name: str) -> list[str]:
+    venv = REPO / ".venv" / "bin" / name
+    if venv.exists():
+        return [str(venv)]
+    return [sys.executable, "-m", name]
+
+
+def build_schema(app, env: dict) -> str:
+    """`flask --app wsgi db upgrade` when migrations/ exists and works, else db.create_all()."""
+    import sqlalchemy as sa
+
+    from backend.extensions import db
+
+    reason = "no migrations/ directory"
+    if (REPO / "migrations").is_dir():
+        began = time.perf_counter()
+        done = subprocess.run([*_tool("flask"), "--app", "wsgi", "db", "upgrade"], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=180)
+        if done.returncode == 0:
+            with app.app_context():
+                tables = set(sa.inspect(db.engine).get_table_names())
+                missing = sorted(set(db.metadata.tables) - tables)
+                head = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                db.session.remove()
+                if not missing:
+                    return f"flask --app wsgi db upgrade (alembic head {head}, {time.perf_counter() - began:.1f} s)"
+                db.create_all()
+                return (f"flask --app wsgi db upgrade (head {head}) + db.create_all() for tables the migrations "
+                        f"lack: {', '.join(missing)}")
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        reason = f"flask db upgrade failed: {lines[-1] if lines else done.returncode}"
+        with app.app_context():  # start again from an empty schema
+            db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
+            db.session.execute(sa.text("CREATE SCHEMA public"))
+            db.session.commit()
+            db.session.remove()
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+    return f"db.create_all() via backend.create_app ({reason})"
+
+
+def seed(app) -> dict:
+    """Agencies, procedures, a 300-item round for one postman, a 30-item round for another, and 20 postmen
+    with a 5-item round each, all for today's local date. Written through the ORM in one transaction, so the
+    change feed stamps everything with one sequence number as it would in production."""
+    from backend.auth.passwords import hash_password
+    from backend.domain.s10 import make_s10
+    from backend.extensions import db
+    from backend.models import Agency, Item, Procedure, Round, User
+    from backend.timeutil import local_today
+
+    rng = random.Random(_data.RANDOM_SEED)
+    with app.app_context():
+        today = local_today()
+        agencies = {}
+        for code, name, kind, commune, address, lat, lon, _ in _data.AGENCIES:
+            agencies[code] = Agency(code=code, name=_data.nfc(name), kind=kind, province=_data.PROVINCE,
+                                    commune=commune, address=_data.nfc(address), lat=lat, lon=lon)
+        procedures = {}
+        for code, name, fee, _, papers in _data.PROCEDURES:
+            procedures[code] = Procedure(code=code, name=_data.nfc(name), allowed_by_post=True, government_fee=fee,
+                                         checklist=[{"name": _data.nfc(p), "form": f, "required": r}
+                                                    for p, f, r in papers])
+        db.session.add_all([*agencies.values(), *procedures.values()])
+        db.session.flush()
+        agency_ids = {k: v.id for k, v in agencies.items()}
+        procedure_ids = {k: v.id for k, v in procedures.items()}
+
+        password_hash = hash_password(PASSWORD)
+        plan = [("buuta.ct300", BIG_ROUND), ("buuta.ct030", SMALL_ROUND)]
+        plan += [(f"buuta.rps{n:02d}", RPS_ROUND) for n in range(1, RPS_POSTMEN + 1)]
+        serials = iter(rng.sample(range(10_000_000, 99_999_999), sum(n for _, n in plan)))
+        users = {}
+        for username, count in plan:
+            user = User(username=username, password_hash=password_hash, full_name=_data.person(rng), role="postman",
+                        phone=_data.phone_number(rng))
+            db.session.add(user)
+            db.session.flush()
+            fields = [_data.item_fields(rng, next(serials), today - timedelta(days=rng.randint(1, 6)),
+                                        procedure_ids, agency_ids, make_s10) for _ in range(count)]
+            total = _data.order_stops(fields)
+            rnd = Round(postman_id=user.id, round_date=today, status="in_progress", total_distance_m=total,
+                        note=_data.nfc("Tuyến Châu Thành – Mong Thọ") if count == BIG_ROUND else None)
+            db.session.add(rnd)
+            db.session.flush()
+            for item_fields in fields:
+                item = Item(**item_fields, status="assigned", round_id=rnd.id)
+                item.refresh_search_text()
+                db.session.add(item)
+            users[username] = {"id": user.id, "round_id": rnd.id, "items": count}
+        db.session.commit()
+        db.session.remove()
+    return {"today": today, "users": users}
+
+
+# --- the server ----------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict, workdir: Path):
+    port = free_port()
+    log = workdir / "gunicorn.log"
+    command = [*_tool("gunicorn"), "-w", "2", "-b", f"{HOST}:{port}", "--error-logfile", str(log)]
+    help_text = subprocess.run([*_tool("gunicorn"), "--help"], capture_output=True, text=True).stdout
+    if "--no-control-socket" in help_text:
+        # gunicorn >= 27 opens a control socket at one fixed path per user: leave other servers' alone.
+        command.append("--no-control-socket")
+    command.append("wsgi:app")
+    with open(workdir / "gunicorn.out", "wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        client = Client(HOST, port)
+        deadline = time.time() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{_tail(log)}")
+            try:
+                reply = client.call("GET", "/api/health")
+                if reply.status == 200:
+                    break
+            except (OSError, http.client.HTTPException):
+                pass
+            if time.time() > deadline:
+                raise RuntimeError(f"gunicorn did not answer /api/health within 60 s:\n{_tail(log)}")
+            time.sleep(0.2)
+        say(f"server: {' '.join(command)} (pid {process.pid}), "
+            f"/api/health {reply.json()}")
+        yield port
+    finally:
+        if process.poll() is None:
+            process.terminate()  # the master stops its workers
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)  # the group of the server started here
+                process.wait(5)
+        say(f"server: gunicorn stopped ({process.returncode})")
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# --- a phone over the wire -----------------------------------------------------------------------------
+
+def login(client: Client, username: str, device_id: str) -> dict:
+    reply = client.call_json("POST", "/api/auth/login", {"username": username, "password": PASSWORD,
+                                                         "device_id": device_id, "device_label": "bench"})
+    if reply.status != 200:
+        raise RuntimeError(f"login {username}: {reply.status} {reply.body[:300]!r}")
+    body = reply.json()
+    client.token = body["access_token"]
+    return body
+
+
+def full_pull(client: Client, cursor: str | None = None) -> tuple[list[dict], str, list]:
+    """Pull until `more` is false; returns (items, cursor, replies)."""
+    items, replies = [], []
+    while True:
+        reply = client.call("GET", "/api/sync/pull" + (f"?cursor={cursor}" if cursor else ""))
+        if reply.status != 200:
+            raise RuntimeError(f"pull: {reply.status} {reply.body[:300]!r}")
+        page = reply.json()
+        replies.append(reply)
+        items.extend(page["items"])
+        cursor = page["cursor"]
+        if not page["more"]:
+            return items, cursor, replies
+
+
+def minified(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def floor_gzip(items: list[dict]) -> bytes:
+    """The smallest honest encoding of the round: the items as one minified JSON array, gzipped (level 6,
+    the usual HTTP default)."""
+    return gzip.compress(minified(items), compresslevel=6, mtime=0)
+
+
+def upload(client: Client, content: bytes) -> list:
+    """PUT the file by its SHA-256: whole when it fits a chunk, else in 256 KiB chunks with Content-Range."""
+    digest = hashlib.sha256(content).hexdigest()
+    replies = []
+    for start in range(0, len(content), CHUNK):
+        chunk = content[start:start + CHUNK]
+        headers = {"Content-Type": "application/octet-stream"}
+        if len(content) > CHUNK:
+            headers["Content-Range"] = f"bytes {start}-{start + len(chunk) - 1}/{len(content)}"
+        reply = client.call("PUT", f"/api/sync/attachments/{digest}", chunk, headers)
+        if reply.status != 200:
+            raise RuntimeError(f"upload {digest[:12]}: {reply.status} {reply.body[:300]!r}")
+        replies.append(reply)
+    if not replies[-1].json().get("verified"):
+        raise RuntimeError(f"upload {digest[:12]} not verified: {replies[-1].body!r}")
+    return replies
+
+
+def deliver_mutation(item: dict, seq: int, at: datetime, signature: bytes, photo: bytes, rng) -> dict:
+    """A 'deliver' proof exactly as tests/phone.py builds it, with this item's own data."""
+    lat, lon = item["lat"] + rng.uniform(-2e-4, 2e-4), item["lon"] + rng.uniform(-2e-4, 2e-4)
+    return {"id": uuid.uuid4().hex, "seq": seq, "type": "deliver", "v": 1, "at": at.isoformat(),
+            "item_id": item["id"],
+            "data": {"receiver_name": item["recipient_name"], "receiver_relation": "self",
+                     "id_number": _data.id_number(rng), "lat": round(lat, 6), "lon": round(lon, 6),
+                     "accuracy_m": round(rng.uniform(4, 25), 1), "fee_collected": item["service_fee"],
+                     "government_fee_collected": item["government_fee"],
+                     "receipt_number": f"BL-{at:%y%m%d}-{seq:04d}"},
+            "attachments": [{"sha256": hashlib.sha256(signature).hexdigest(), "kind": "signature"},
+                            {"sha256": hashlib.sha256(photo).hexdigest(), "kind": "photo"}]}
+
+
+# --- the phases ----------------------------------------------------------------------------------------
+
+def measure_pull(port: int, username: str, results: dict) -> list[dict]:
+    say("\n== Full pull of a 300-item round (phone on 2G: gzip accepted) ==")
+    client = Client(HOST, port)
+    login_reply_bytes = client.meter.total
+    login(client, username, f"bench-phone-{uuid.uuid4().hex[:8]}")
+    login_reply_bytes = client.meter.total - login_reply_bytes
+    items, cursor, replies = full_pull(client)
+    wire = sum(r.wire_bytes for r in replies)
+    floor = floor_gzip(items)
+    first = replies[0]
+    say(f"login: {login_reply_bytes} B on the wire (not counted in the pull)")
+    say(f"pull: {len(items)} items in {len(replies)} request(s), {wire} B on the wire "
+        f"(sent {sum(r.sent_bytes for r in replies)} B, received {sum(r.received_bytes for r in replies)} B; "
+        f"body {len(first.raw_body)} B gzip / {len(first.body)} B JSON, "
+        f"Content-Encoding: {first.headers.get('content-encoding', 'none')})")
+    say(f"floor: the 300 items as one minified JSON array: {len(minified(items))} B, gzipped {len(floor)} B")
+    if len(items) != BIG_ROUND:
+        raise RuntimeError(f"the full pull returned {len(items)} items, expected {BIG_ROUND}")
+
+    # Interleaved, so that both medians see the same load on the (shared) machine.
+    timings, floor_timings = [], []
+    for _ in range(FULL_PULLS):
+        began = time.perf_counter()
+        full_pull(client)
+        timings.append((time.perf_counter() - began) * 1000)
+        for _ in range(3):
+            began = time.perf_counter()
+            floor_gzip(items)
+            floor_timings.append((time.perf_counter() - began) * 1000)
+    full_ms, floor_ms = statistics.median(timings), statistics.median(floor_timings)
+    say(f"full pull: median {full_ms:.1f} ms of {FULL_PULLS} (min {min(timings):.1f}, max {max(timings):.1f}), "
+        f"end to end from the client incl. gunzip + json.loads")
+    say(f"floor: json.dumps + gzip of the same array: median {floor_ms:.2f} ms")
+    client.close()
+    results.update(pull_items=len(items), pull_requests=len(replies), pull_wire_bytes=wire,
+                   pull_json_bytes=sum(len(r.body) for r in replies),
+                   pull_floor_gzip_bytes=len(floor), pull_floor_json_bytes=len(minified(items)),
+                   pull_floor_gzip9_bytes=len(gzip.compress(minified(items), compresslevel=9, mtime=0)),
+                   full_pull_ms=round(full_ms, 2), floor_ms=round(floor_ms, 3))
+    return items
+
+
+def measure_push(port: int, username: str, user_id: int, items: list[dict], db_url: str, results: dict) -> None:
+    import sqlalchemy as sa
+
+    say("\n== Push a day: 300 deliveries, each with a signature PNG and a photo JPEG ==")
+    rng = random.Random(_data.RANDOM_SEED + 1)
+    began = time.perf_counter()
+    noise = _data.calibrate_photo()
+    images = [(_data.signature_png(rng.randrange(2**31)), _data.photo_jpeg(noise)) for _ in items]
+    photo_sizes = [len(p) for _, p in images]
+    signature_sizes = [len(s) for s, _ in images]
+    say(f"images: {len(images)} signatures (mean {statistics.mean(signature_sizes) / 1000:.1f} kB) and photos "
+        f"(mean {statistics.mean(photo_sizes) / 1000:.1f} kB, {min(photo_sizes)}-{max(photo_sizes)} B, all "
+        f"distinct: {len({hashlib.sha256(p).digest() for _, p in images}) == len(images)}), "
+        f"made in {time.perf_counter() - began:.1f} s")
+
+    client = Client(HOST, port)
+    login(client, username, f"bench-phone-{uuid.uuid4().hex[:8]}")
+    ordered = sorted(items, key=lambda i: i["stop_order"] or 0)
+    start = datetime.now(_tz()).replace(hour=8, minute=0, second=0, microsecond=0)
+    mutations = [deliver_mutation(item, n, start + timedelta(seconds=95 * n), sig, photo, rng)
+                 for n, (item, (sig, photo)) in enumerate(zip(ordered, images, strict=True), start=1)]
+    raw_json = sum(len(minified(m)) for m in mutations)
+    raw_images = sum(len(s) + len(p) for s, p in images)
+
+    began = time.perf_counter()
+    upload_replies = [r for sig, photo in images for content in (sig, photo) for r in upload(client, content)]
+    upload_s = time.perf_counter() - began
+    push_replies, outcomes = [], []
+    began = time.perf_counter()
+    for first in range(0, len(mutations), PUSH_BATCH):
+        reply = client.call_json("POST", "/api/sync/push", {"protocol": 1, "app_version": "bench-1.0",
+                                                            "mutations": mutations[first:first + PUSH_BATCH]})
+        if reply.status != 200:
+            raise RuntimeError(f"push: {reply.status} {reply.body[:300]!r}")
+        push_replies.append(reply)
+        outcomes.extend(reply.json()["results"])
+    push_s = time.perf_counter() - began
+    client.close()
+
+    applied = sum(1 for o in outcomes if o["outcome"] == "applied")
+    incomplete = sum(1 for o in outcomes if o.get("missing_attachments"))
+    flagged = sum(1 for o in outcomes if o.get("flag"))
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        proofs = conn.execute(sa.text("SELECT count(*), count(*) FILTER (WHERE complete) FROM delivery_attempts "
+                                      "WHERE postman_id = :u"), {"u": user_id}).one()
+        stored = conn.execute(sa.text("SELECT count(*) FROM attachments WHERE verified")).scalar()
+        delivered = conn.execute(sa.text("SELECT count(*) FROM items i JOIN rounds r ON r.id = i.round_id "
+                                         "WHERE r.postman_id = :u AND i.status = 'delivered'"), {"u": user_id}).scalar()
+    engine.dispose()
+    upload_wire = sum(r.wire_bytes for r in upload_replies)
+    push_wire = sum(r.wire_bytes for r in push_replies)
+    say(f"uploads: {len(upload_replies)} PUTs, {upload_wire} B on the wire for {raw_images} B of images, "
+        f"{upload_s:.1f} s ({upload_s / len(upload_replies) * 1000:.1f} ms each)")
+    say(f"pushes: {len(push_replies)} requests of {PUSH_BATCH}, {push_wire} B on the wire for {raw_json} B of "
+        f"mutation JSON, {push_s:.1f} s ({push_s / len(mutations) * 1000:.1f} ms a mutation)")
+    say(f"outcomes: {applied}/{len(mutations)} applied, {incomplete} missing attachments, {flagged} flagged; "
+        f"server DB: {proofs[0]} proofs ({proofs[1]} complete), {stored} verified attachments, "
+        f"{delivered} items delivered")
+    ok = applied == len(mutations) == proofs[0] == proofs[1] == delivered and incomplete == 0 and flagged == 0
+    if not ok:
+        say("PUSH CHECK FAILED: not every proof was applied and stored complete")
+    results.update(push_mutations=len(mutations), push_applied=applied, push_db_proofs=proofs[0],
+                   push_db_complete_proofs=proofs[1], push_check_ok=ok,
+                   push_requests=len(upload_replies) + len(push_replies), upload_requests=len(upload_replies),
+                   push_batches=len(push_replies), push_wire_bytes=upload_wire + push_wire,
+                   upload_wire_bytes=upload_wire, push_json_wire_bytes=push_wire,
+                   push_raw_bytes=raw_json + raw_images, push_raw_json_bytes=raw_json,
+                   push_raw_image_bytes=raw_images, upload_ms_each=round(upload_s / len(upload_replies) * 1000, 2),
+                   push_ms_per_mutation=round(push_s / len(mutations) * 1000, 2))
+
+
+def measure_rps(port: int, db_url: str, seconds: float, loadgen: str, workdir: Path,
+                results: dict) -> None:
+    import sqlalchemy as sa
+
+    say(f"\n== Throughput: {RPS_POSTMEN} phones at once against gunicorn -w 2 ({_load.cpu_count()} cores "
+        f"shared with the load generator) ==")
+    run = secrets.token_hex(4)
+    phones, devices = [], []
+    for n in range(1, RPS_POSTMEN + 1):
+        client = Client(HOST, port)
+        device = f"bench-rps-{run}-{n:02d}"
+        login(client, f"buuta.rps{n:02d}", device)
+        items, cursor, _ = full_pull(client)
+        steady, cursor2, _ = full_pull(client, cursor)
+        if steady or cursor2 != cursor:
+            raise RuntimeError(f"phone {n} is not at steady state after its full pull")
+        phones.append(_load.Phone(client.token, cursor, items[0]["id"], 1, f"b{run}p{n:02d}s"))
+        devices.append(device)
+        client.close()
+    say(f"phones: {RPS_POSTMEN} postmen logged in with their own device, each pulled its round "
+        f"({RPS_ROUND} items) and holds a steady-state cursor")
+
+    use_wrk = loadgen == "wrk" or (loadgen == "auto" and _load.wrk_path())
+    if loadgen == "wrk" and not _load.wrk_path():
+        raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
+
+    def load(kind: str, secs: float) -> _load.LoadResult:
+        if use_wrk:
+            return _load.run_wrk(f"http://{HOST}:{port}", kind, phones, RPS_POSTMEN, secs, workdir, RPS_BATCH)
+        return _load.run_python(HOST, port, kind, phones, RPS_POSTMEN, secs, RPS_BATCH)
+
+    load("health", 1)  # warm-up
+    time.sleep(1)
+    # Baseline and pull alternate in two halves each, so that both see the same background load on the
+    # shared machine; the pause after each lets the server drain what was queued when the load stopped.
+    parts: dict[str, list[_load.LoadResult]] = {"health": [], "pull": []}
+    for _ in range(2):
+        for kind in ("health", "pull"):
+            parts[kind].append(load(kind, seconds / 2))
+            time.sleep(1)
+    base, pulls = (_load.combine(parts[kind]) for kind in ("health", "pull"))
+    say(f"baseline GET /api/health: {base.rps:.0f} req/s ({base.tool}, {base.requests} requests, "
+        f"{base.errors} errors, p50 {base.p50_ms:.1f} ms, p99 {base.p99_ms:.1f} ms; halves "
+        f"{' + '.join(f'{p.rps:.0f}' for p in parts['health'])})")
+    say(f"steady-state pull:         {pulls.rps:.0f} req/s ({pulls.requests} requests, {pulls.errors} errors, "
+        f"p50 {pulls.p50_ms:.1f} ms, p99 {pulls.p99_ms:.1f} ms; halves "
+        f"{' + '.join(f'{p.rps:.0f}' for p in parts['pull'])})")
+    pushes = load("push", seconds)
+    # Requests the server had accepted when the load stopped are still applied after it: wait until the
+    # ledger stops growing, then every answered request's 10 mutations must be in it, none rejected.
+    engine = sa.create_engine(db_url)
+    counts, last, deadline = {}, None, time.time() + 60
+    while time.time() < deadline:
+        with engine.connect() as conn:
+            counts = dict(conn.execute(sa.text("SELECT outcome, count(*) FROM sync_mutations WHERE device_id = "
+                                               "ANY(:d) GROUP BY outcome"), {"d": devices}).all())
+        if counts == last:
+            break
+        last = counts
+        time.sleep(1.0)
+    engine.dispose()
+    answered = (pushes.requests - pushes.errors) * RPS_BATCH
+    ledger_ok = counts.get("applied", 0) >= answered and not counts.get("rejected")
+    say(f"push of {RPS_BATCH} fee mutations: {pushes.rps:.0f} req/s = {pushes.rps * RPS_BATCH:.0f} mutations/s "
+        f"({pushes.requests} requests, {pushes.errors} errors, p50 {pushes.p50_ms:.1f} ms, "
+        f"p99 {pushes.p99_ms:.1f} ms); ledger once drained: {counts.get('applied', 0)} applied "
+        f"(>= {answered} answered: {ledger_ok}), {counts.get('rejected', 0)} rejected")
+    results.update(loadgen=base.tool, rps_connections=RPS_POSTMEN, rps_seconds=seconds,
+                   baseline_rps=round(base.rps, 1), pull_rps=round(pulls.rps, 1), push_rps=round(pushes.rps, 1),
+                   push_rps_mutations=round(pushes.rps * RPS_BATCH, 1),
+                   rps_errors={"baseline": base.errors, "pull": pulls.errors, "push": pushes.errors},
+                   push_rps_ledger_applied=counts.get("applied", 0),
+                   push_rps_ledger_rejected=counts.get("rejected", 0), push_rps_ledger_ok=ledger_ok,
+                   latency_p50_ms={k: _ms(v.p50_ms) for k, v in (("baseline", base), ("pull", pulls), ("push", pushes))},
+                   latency_p99_ms={k: _ms(v.p99_ms) for k, v in (("baseline", base), ("pull", pulls), ("push", pushes))})
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def measure_statements(app, results: dict) -> None:
+    """SQL statements per request, counted in-process with a before_cursor_execute listener."""
+    from sqlalchemy import event
+
+    from backend.extensions import db
+
+    say("\n== SQL statements per request (in-process, Flask test client, same database) ==")
+    client = app.test_client()
+    log: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        log.append(" ".join(statement.split()))
+
+    headers_of: dict[str, dict] = {}
+    base = {"Accept-Encoding": "gzip", "X-PostRound-Protocol": "1"}
+
+    def sign_in(username: str) -> dict:
+        reply = client.post("/api/auth/login", json={"username": username, "password": PASSWORD,
+                                                     "device_id": f"bench-sql-{uuid.uuid4().hex[:8]}"})
+        assert reply.status_code == 200, reply.get_json()
+        headers_of[username] = base | {"Authorization": f"Bearer {reply.get_json()['access_token']}"}
+        return headers_of[username]
+
+    def counted(call) -> tuple[list[str], object]:
+        del log[:]
+        value = call()
+        return list(log), value
+
+    def pull_all(username: str, cursor: str | None = None):
+        items, pages = [], 0
+        while True:
+            reply = client.get("/api/sync/pull", query_string={"cursor": cursor} if cursor else {},
+                               headers=headers_of[username])
+            assert reply.status_code == 200, reply.get_data()[:300]
+            page = json.loads(gzip.decompress(reply.get_data()) if reply.headers.get("Content-Encoding") == "gzip"
+                              else reply.get_data())
+            items += page["items"]
+            pages += 1
+            cursor = page["cursor"]
+            if not page["more"]:
+                return items, cursor, pages
+
+    def push(username: str, mutations: list[dict]) -> dict:
+        reply = client.post("/api/sync/push", json={"protocol": 1, "mutations": mutations},
+                            headers=headers_of[username])
+        assert reply.status_code == 200, reply.get_data()[:300]
+        body = json.loads(gzip.decompress(reply.get_data()) if reply.headers.get("Content-Encoding") == "gzip"
+                          else reply.get_data())
+        assert all(r["outcome"] == "applied" for r in body["results"]), body["results"]
+        return body
+
+    def marks(statements: list[str]) -> list[int]:
+        return [i for i, s in enumerate(statements) if "FROM devices" in s and "FOR UPDATE" in s]
+
+    def per_mutation(statements: list[str]) -> list[int]:
+        """Statement counts between two consecutive device row locks (one per mutation), the last excluded
+        because the batch's closing statements follow it."""
+        found = marks(statements)
+        return [b - a for a, b in zip(found, found[1:], strict=False)]
+
+    # No app context is held open here: each test-client request pushes its own and gets a fresh
+    # session, exactly as under gunicorn (a shared session would serve objects from its identity map).
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        small, big = "buuta.ct030", "buuta.ct300"
+        sign_in(small)
+        sign_in(big)
+        # Warm-up: first-request work is not counted, and each device's first pull also records
+        # last_sync_at (one UPDATE, then at most once a minute), which would blur the comparison.
+        pull_all(small)
+        pull_all(big)
+        sql30, (items30, _, pages30) = counted(lambda: pull_all(small))
+        sql300, (items300, cursor300, pages300) = counted(lambda: pull_all(big))
+        steady, (steady_items, _, _) = counted(lambda: pull_all(big, cursor300))
+        assert len(items30) == SMALL_ROUND and len(items300) == BIG_ROUND and not steady_items
+        say(f"full pull: {len(sql30)} statements for {len(items30)} items ({pages30} page), {len(sql300)} for "
+            f"{len(items300)} items ({pages300} page); steady-state pull: {len(steady)}")
+
+        at = datetime.now(_tz()).isoformat()
+        target = items30[0]["id"]
+
+        def fees(first: int, n: int) -> list[dict]:
+            return [{"id": uuid.uuid4().hex, "seq": s, "type": "fee", "v": 1, "at": at, "item_id": target,
+                     "data": {"service_fee": 5000}} for s in range(first, first + n)]
+
+        fee1, _ = counted(lambda: push(small, fees(1, 1)))
+        fee10, _ = counted(lambda: push(small, fees(2, 10)))
+
+        rng = random.Random(7)
+        files = [(_data.signature_png(n), _data.signature_png(1000 + n)) for n in range(11)]
+        uploads, upload_sql = [], []
+        for sig, photo in files:
+            for content in (sig, photo):
+                digest = hashlib.sha256(content).hexdigest()
+                sql, reply = counted(lambda d=digest, c=content: client.put(
+                    f"/api/sync/attachments/{d}", data=c, headers=headers_of[small],
+                    content_type="application/octet-stream"))
+                assert reply.status_code == 200 and reply.get_json()["verified"], reply.get_data()
+                uploads.append(len(sql))
+                upload_sql = sql
+        seq = 12
+        delivers = []
+        for n, item in enumerate(items30[1:12]):
+            sig, photo = files[n]
+            delivers.append(deliver_mutation(item, seq, datetime.now(_tz()), sig, photo, rng))
+            seq += 1
+        del1, _ = counted(lambda: push(small, delivers[:1]))
+        del10, _ = counted(lambda: push(small, delivers[1:11]))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    fee_marginal = (len(fee10) - len(fee1)) / 9
+    del_marginal = (len(del10) - len(del1)) / 9
+    fee_segments, del_segments = per_mutation(fee10), per_mutation(del10)
+    say("the steady-state pull, statement by statement:")
+    for statement in steady:
+        say(f"    {statement[:140]}")
+    say(f"push 'fee': {len(fee1)} statements for 1 mutation, {len(fee10)} for 10 -> {fee_marginal:g} per mutation "
+        f"(per-mutation segments of the 10-batch: {fee_segments})")
+    say(f"push 'deliver' (2 attachments): {len(del1)} statements for 1, {len(del10)} for 10 -> {del_marginal:g} per "
+        f"mutation (segments: {del_segments})")
+    say(f"attachment upload (whole file, verified): {uploads[0]} statements (all {len(uploads)}: "
+        f"{sorted(set(uploads))})")
+    say("an attachment upload, statement by statement:")
+    for statement in upload_sql:
+        say(f"    {statement[:140]}")
+    say("the second 'deliver' mutation of a batch, statement by statement:")
+    found = marks(del10)
+    for statement in del10[found[1]:found[2]]:
+        say(f"    {statement[:140]}")
+    pull_constant = len(sql30) == len(sql300)
+    # Constant per mutation: every mutation after the first of a batch costs the same, and that is the
+    # marginal cost (the first one may differ: it reuses what the request's authentication loaded).
+    push_constant = all(len(set(seg[1:])) == 1 and marginal == seg[-1] for seg, marginal in
+                        ((fee_segments, fee_marginal), (del_segments, del_marginal)))
+    results.update(pull_statements_30=len(sql30), pull_statements_300=len(sql300),
+                   pull_statements_steady=len(steady), push_statements_1=len(del1), push_statements_10=len(del10),
+                   push_statements_per_mutation=del_marginal, push_fee_statements_1=len(fee1),
+                   push_fee_statements_10=len(fee10), push_fee_statements_per_mutation=fee_marginal,
+                   upload_statements=uploads[0], pull_statements_constant=pull_constant,
+                   push_statements_constant_per_mutation=push_constant)
+
+
+def _tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def ratios_and_targets(r: dict) -> None:
+    def ratio(a, b):
+        return round(r[a] / r[b], 3) if r.get(a) is not None and r.get(b) else None
+
+    r["pull_wire_ratio"] = ratio("pull_wire_bytes", "pull_floor_gzip_bytes")
+    r["push_wire_ratio"] = ratio("push_wire_bytes", "push_raw_bytes")
+    r["pull_rps_ratio"] = ratio("pull_rps", "baseline_rps")
+    r["full_pull_ratio"] = ratio("full_pull_ms", "floor_ms")
+
+    def check(value, test):
+        return None if value is None else bool(test(value))
+
+    r["targets_met"] = {
+        "pull_wire": check(r["pull_wire_ratio"], lambda v: v <= PULL_WIRE_MAX
+                           and r.get("pull_requests", 99) <= PULL_REQUESTS_MAX),
+        "push_wire": check(r["push_wire_ratio"], lambda v: v <= PUSH_WIRE_MAX),
+        "pull_rps": check(r["pull_rps_ratio"], lambda v: v >= PULL_RPS_MIN),
+        "full_pull_latency": check(r["full_pull_ratio"], lambda v: v <= FULL_PULL_MAX),
+        "statements_constant": check(r.get("pull_statements_constant"),
+                                     lambda v: v and r.get("push_statements_constant_per_mutation")),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8, help="duration of each throughput test (default 8)")
+    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator for the rps tests (auto: wrk if installed)")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupted)
+    began = time.perf_counter()
+    results: dict = {"benchmark": "sync", "version": 1}
+    failure = None
+    try:
+        with contextlib.ExitStack() as stack:
+            workdir = Path(tempfile.mkdtemp(prefix="postround_bench_"))
+            stack.callback(shutil.rmtree, workdir, True)
+            name, db_url = stack.enter_context(bench_database())
+            results["database"] = name
+            env = dict(os.environ, POSTROUND_ENV="production", SECRET_KEY=secrets.token_hex(20),
+                       DATABASE_URL=db_url, RATELIMIT_ENABLED="false", STORAGE_DIR=str(workdir / "storage"),
+                       PYTHONUNBUFFERED="1")
+            for key in ("POSTROUND_ENV", "SECRET_KEY", "DATABASE_URL", "RATELIMIT_ENABLED", "STORAGE_DIR"):
+                os.environ[key] = env[key]  # the in-process app (seeding, statement counts) reads them too
+
+            from backend import create_app
+            from backend.extensions import db
+
+            app = create_app()
+
+            def dispose() -> None:
+                with app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
+
+            stack.callback(dispose)
+            results["schema"] = build_schema(app, env)
+            say(f"schema: {results['schema']}")
+            t = time.perf_counter()
+            info = seed(app)
+            users = info["users"]
+            say(f"seed: {len(users)} postmen, rounds for {info['today']} (Asia/Ho_Chi_Minh): "
+                f"{BIG_ROUND}, {SMALL_ROUND} and {RPS_POSTMEN} x {RPS_ROUND} items, "
+                f"{sum(u['items'] for u in users.values())} items in {time.perf_counter() - t:.1f} s")
+            results["local_date"] = info["today"].isoformat()
+
+            with gunicorn(env, workdir) as port:
+                items = measure_pull(port, "buuta.ct300", results)
+                measure_push(port, "buuta.ct300", users["buuta.ct300"]["id"], items, db_url, results)
+                measure_rps(port, db_url, args.seconds, args.loadgen, workdir, results)
+            measure_statements(app, results)
+    except BaseException as error:  # report, then exit non-zero: the benchmark itself did not run
+        failure = error
+        if not isinstance(error, (KeyboardInterrupt, SystemExit)):
+            traceback.print_exc()
+    results["elapsed_s"] = round(time.perf_counter() - began, 1)
+    ratios_and_targets_safe(results)
+    if failure is not None:
+        results["error"] = f"{type(failure).__name__}: {failure}"[:500]
+    say("\n== Summary ==")
+    for key, ok in results.get("targets_met", {}).items():
+        say(f"target {key}: {'met' if ok else 'MISSED' if ok is False else 'not measured'}")
+    say(f"elapsed: {results['elapsed_s']} s")
+    print(json.dumps(results, ensure_ascii=False, default=str), flush=True)
+    return 1 if failure is not None else 0
+
+
+def ratios_and_targets_safe(results: dict) -> None:
+    try:
+        ratios_and_targets(results)
+    except (KeyError, TypeError) as error:
+        results.setdefault("targets_met", {})
+        results["ratio_error"] = repr(error)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
