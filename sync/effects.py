@@ -28,6 +28,7 @@ from backend.models import (
     ScopeRemoval,
 )
 from backend.services.item_events import apply_event
+from sync.attachments import lock_digests
 
 OUTCOME_EVENT = {"deliver": (Event.DELIVER, "delivered"), "fail": (Event.FAIL, "failed"),
                  "collect": (Event.COLLECT, "collected")}
@@ -66,9 +67,10 @@ def ownership(session: Session, user_id: int, item: Item) -> str | None:
 
 def _attach(session: Session, attempt: DeliveryAttempt, refs: list[dict]) -> list[str]:
     """Link attachments to a proof; returns the digests the server does not have yet."""
+    wanted = {ref["sha256"] for ref in refs}
+    lock_digests(session, wanted)
     for ref in refs:
         session.add(ProofAttachment(attempt=attempt, sha256=ref["sha256"], kind=ref["kind"]))
-    wanted = {ref["sha256"] for ref in refs}
     have = set(session.execute(select(Attachment.sha256).where(
         Attachment.sha256.in_(wanted), Attachment.verified.is_(True))).scalars()) if wanted else set()
     missing = sorted(wanted - have)

@@ -14,6 +14,7 @@ import marshmallow as ma
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from backend.domain.rules import DomainError
 from backend.models import Device, SyncMutation, User
@@ -71,7 +72,8 @@ def _stored_outcome(session: Session, mutation_id: str, device_id: str, seq: int
     return {**row.result, "outcome": DUPLICATE, "original_outcome": row.outcome}
 
 
-def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_version: str | None) -> dict:
+def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_version: str | None,
+              _attempt: int = 0) -> dict:
     """Apply one mutation in its own transaction and return its outcome. Commits or rolls back."""
     try:
         envelope = EnvelopeSchema().load(raw)
@@ -118,6 +120,14 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
                         .values(last_seq=seq, last_sync_at=now_utc(), app_version=app_version))
         session.commit()
         return body
+    except StaleDataError:
+        # A supervisor changed the item (reassigned, reordered) while this was applied:
+        # read it again and decide on the fresh state.
+        session.rollback()
+        if _attempt < 2:
+            return apply_one(session, user_id, device_id, raw, app_version, _attempt + 1)
+        return _outcome(mutation_id, seq, REJECTED, reason="conflict-retry", retryable=True,
+                        detail="The item kept changing while this was applied; send it again.")
     except IntegrityError:
         # Another connection applied the same mutation first: report its outcome.
         session.rollback()

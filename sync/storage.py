@@ -32,6 +32,9 @@ class AttachmentStore(Protocol):
     def exists(self, sha256: str) -> bool:
         """Whether verified bytes for this digest are in place."""
 
+    def key(self, sha256: str) -> str:
+        """The storage key of verified bytes."""
+
     def open(self, sha256: str) -> BinaryIO:
         """Read verified bytes."""
 
