@@ -38,6 +38,9 @@ class AttachmentStore(Protocol):
     def open(self, sha256: str) -> BinaryIO:
         """Read verified bytes."""
 
+    def remove(self, sha256: str) -> None:
+        """Delete verified bytes (retention)."""
+
     def open_partial(self, sha256: str) -> BinaryIO:
         """Read a partial upload."""
 
@@ -113,3 +116,6 @@ class DirectoryStore:
 
     def open_partial(self, sha256: str) -> BinaryIO:
         return open(self._partial(sha256), "rb")
+
+    def remove(self, sha256: str) -> None:
+        self._final(sha256).unlink(missing_ok=True)

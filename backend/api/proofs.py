@@ -92,6 +92,8 @@ class AttachmentContent(MethodView):
         row = db.session.get(Attachment, sha256)
         if row is None or not row.verified:
             raise DomainError("not-found", "No verified attachment with that digest.", status=404)
+        if row.purged_at is not None:
+            raise DomainError("purged", "This photo was deleted at the end of its retention period.", status=410)
         audit("attachment.viewed", "attachment", sha256)
         db.session.commit()
         with current_app.extensions["postround.store"].open(sha256) as handle:

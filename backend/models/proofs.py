@@ -85,6 +85,8 @@ class Attachment(db.Model):
     height: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Photos are deleted after PHOTO_RETENTION_DAYS (personal data); the row stays as a record.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ProofAttachment(db.Model):
@@ -97,6 +99,9 @@ class ProofAttachment(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
 
     attempt = relationship("DeliveryAttempt", back_populates="attachments")
+    # The file may arrive after the proof: no foreign key, a read-only join.
+    file = relationship("Attachment", primaryjoin="foreign(ProofAttachment.sha256) == Attachment.sha256",
+                        viewonly=True, lazy="joined")
 
 
 class FeeEntry(db.Model):

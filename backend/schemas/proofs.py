@@ -6,6 +6,9 @@ from backend.schemas.common import PageQuery, StrictSchema, Text
 class ProofAttachmentSchema(StrictSchema):
     sha256 = fields.String()
     kind = fields.String()
+    available = fields.Function(lambda link: link.file is not None and link.file.verified
+                                and link.file.purged_at is None,
+                                metadata={"description": "False until uploaded, and after retention"})
 
 
 class ProofSchema(StrictSchema):
