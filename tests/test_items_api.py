@@ -178,3 +178,21 @@ def test_a_citizen_tracks_an_item_with_the_last_digits_of_their_phone(client, ma
     assert response.get_json()["status"] == "at_post_office"
     assert "recipient_name" not in response.get_json()
     assert client.get(f"/api/track/{item.code}", query_string={"phone_last4": "0000"}).status_code == 404
+
+
+def test_an_agency_system_polls_for_status_changes_with_a_cursor(client, app, auth, make):
+    from backend.services.item_events import apply_event
+
+    officer = make.user("agency")
+    mine = [make.item(agency_id=officer.agency_id) for _ in range(2)]
+    make.item()  # another agency's
+    headers = auth(officer)
+    first = client.get("/api/items", headers=headers)
+    assert {i["code"] for i in first.get_json()} == {i.code for i in mine}
+    cursor = first.headers["X-Change-Cursor"]
+    assert client.get("/api/items", query_string={"changed_since": cursor}, headers=headers).get_json() == []
+    with app.app_context():
+        apply_event(db.session.get(Item, mine[1].id), "give_up")
+        db.session.commit()
+    changed = client.get("/api/items", query_string={"changed_since": cursor}, headers=headers).get_json()
+    assert [(i["code"], i["status"]) for i in changed] == [(mine[1].code, "return_to_agency")]

@@ -25,6 +25,7 @@ from backend.schemas.items import (
 )
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, check_item_access, existing_codes, filter_items, visible_items
+from sync.changes import current_seq
 
 blp = Blueprint("items", __name__, url_prefix="/api", description="Items (dossiers and results)")
 
@@ -51,9 +52,10 @@ class Items(MethodView):
     @blp.response(200, ItemSchema(many=True))
     def get(self, args):
         """List items with filters and diacritic-insensitive search; total in X-Total-Count."""
+        cursor = current_seq(db.session)  # read first: nothing committed later is missed
         query = filter_items(visible_items(current_user()), args)
         rows, total = paginate(query, args["page"], args["per_page"])
-        return rows, 200, {"X-Total-Count": str(total)}
+        return rows, 200, {"X-Total-Count": str(total), "X-Change-Cursor": str(cursor)}
 
     @auth_required(*STAFF, "agency")
     @blp.arguments(ItemCreateSchema)

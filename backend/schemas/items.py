@@ -88,6 +88,9 @@ class ItemQuerySchema(PageQuery):
     commune = Text(validate=validate.Length(max=100))
     unassigned = fields.Boolean()
     due_before = fields.Date()
+    changed_since = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "Only items changed after this change cursor (from the X-Change-Cursor header of an "
+                       "earlier answer): how an agency's system polls for status updates"})
 
     @validates("status")
     def _some_status(self, value, **kwargs):

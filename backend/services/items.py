@@ -66,6 +66,9 @@ def filter_items(query: Select, args: dict) -> Select:
         if args.get("postman_id") is not None:
             rounds = rounds.where(Round.postman_id == args["postman_id"])
         query = query.where(Item.round_id.in_(rounds))
+    if args.get("changed_since") is not None:
+        # Oldest change first, so a poller can page through and keep the newest cursor.
+        return query.where(Item.change_seq > args["changed_since"]).order_by(Item.change_seq, Item.id)
     return query.order_by(Item.round_id, Item.stop_order, Item.id)
 
 
