@@ -120,6 +120,17 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "STORAGE_DIR": read.text("STORAGE_DIR", str(Path(instance_path) / "storage")),
         "PHOTO_RETENTION_DAYS": read.integer("PHOTO_RETENTION_DAYS", 365, minimum=1),
+        # Supervisors' dashboard (docs/dashboard.md). No tile server by default: the map still
+        # draws stops and proofs on a blank background, so a closed network works.
+        "MAP_TILE_URL": read.text("MAP_TILE_URL", ""),
+        "MAP_TILE_ATTRIBUTION": read.text("MAP_TILE_ATTRIBUTION", ""),
+        "LOCATION_MISMATCH_METRES": read.integer("LOCATION_MISMATCH_METRES", 300, minimum=10, maximum=100_000),
+        "UNSYNCED_DEVICE_MINUTES": read.integer("UNSYNCED_DEVICE_MINUTES", 60, minimum=5, maximum=7 * 24 * 60),
+        "DASHBOARD_POLL_SECONDS": read.integer("DASHBOARD_POLL_SECONDS", 10, minimum=2, maximum=15),
+        "REPORT_MAX_DAYS": read.integer("REPORT_MAX_DAYS", 400, minimum=1, maximum=5000),
+        "PDF_FONT_PATH": read.text("PDF_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        "PDF_FONT_BOLD_PATH": read.text("PDF_FONT_BOLD_PATH",
+                                        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
         # flask-smorest / OpenAPI
         "API_TITLE": "PostRound API",
         "API_VERSION": "1.0",

@@ -14,6 +14,16 @@ if [ ! -x /usr/bin/chromium ]; then
     || echo "test: WARNING could not install chromium; browser tests will not run" >&2
 fi
 
+# Handover PDFs: a Unicode font with Vietnamese letters; the PDF tests render pages with poppler.
+missing_pkgs=()
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing_pkgs+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null 2>&1 || missing_pkgs+=(poppler-utils)
+if [ "${#missing_pkgs[@]}" -gt 0 ]; then
+  echo "test: installing ${missing_pkgs[*]}"
+  { apt-get install -y -qq "${missing_pkgs[@]}" || { apt-get update -qq && apt-get install -y -qq "${missing_pkgs[@]}"; }; } \
+    || echo "test: WARNING could not install ${missing_pkgs[*]}; the PDF tests will not run" >&2
+fi
+
 # PostgreSQL tests use the server on 127.0.0.1:5432 (they skip without it, but fail under CI=true).
 pg_answers() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 if ! pg_answers; then

@@ -5,6 +5,9 @@ The world: agency A's item is on the round of `postman`; agency B's item is on
 endpoint the table names who may call it for the *own* resources (A's item, postman's
 round); everyone else must get 403 (401 without a token). A final test makes sure
 every API route in the app appears in the table, so a new endpoint cannot skip it.
+
+Authorization does not depend on the database, so this grid runs on SQLite only; every
+other API test runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from backend.auth.tokens import issue_access_token
 from backend.domain.s10 import make_s10
 from backend.extensions import db
-from backend.models import Attachment, DeliveryAttempt, Device, User
+from backend.models import Attachment, DeliveryAttempt, Device, Handover, HandoverLine, Procedure, User
 from tests.phone import jpeg_bytes, sha
 
 PERSONAS = ("anonymous", "admin", "supervisor", "postman", "other_postman", "officer", "other_officer")
@@ -46,6 +49,17 @@ def new_item_body(w):
             "recipient_name": "Phạm Văn An", "address_line": "Ấp 1", "commune": "Xã Bình An",
             "province": "An Giang", "service_fee": 26_000, **({"agency_id": w["agency"]})}
 
+
+def export_file(w):
+    """A one-row one-stop-shop export (CSV) that imports cleanly into the world."""
+    return ("code,procedure_code,agency_code,recipient_name,address_line,commune,province\n"
+            f"{make_s10('RR', 77_000_002)},{w['procedure_code']},{w['agency_code']},Phạm Văn An,Ấp 1,"
+            "Xã Bình An,An Giang\n").encode()
+
+
+# Around today on any machine's clock: the world's handover record (made now) is in it.
+REPORT_RANGE = {"date_from": (date.today() - timedelta(days=1)).isoformat(),
+                "date_to": (date.today() + timedelta(days=1)).isoformat()}
 
 RULES = [
     rule("GET", "/api/health", PUBLIC),
@@ -94,10 +108,31 @@ RULES = [
     rule("GET", "/api/proofs/{proof}", STAFF),
     rule("POST", "/api/proofs/{proof}/resolve", STAFF, body=lambda w: {"note": "Đã xử lý"}),
     rule("GET", "/api/attachments/{stored_sha}", STAFF),
+    # The supervisors' dashboard (docs/dashboard.md)
+    rule("GET", "/api/dashboard/config", STAFF),
+    rule("GET", "/api/dashboard/today", STAFF),
+    rule("GET", "/api/dashboard/exceptions", STAFF),
+    rule("GET", "/api/dashboard/map", STAFF),
+    rule("POST", "/api/imports/preview", STAFF, body=export_file),
+    rule("POST", "/api/imports", STAFF, body=export_file),
+    rule("GET", "/api/handovers", STAFF | {"officer", "other_officer"}),
+    rule("POST", "/api/handovers", STAFF,
+         body=lambda w: {"direction": "agency_to_post", "agency_id": w["agency"], "officer_name": "Lê Thị Hoa",
+                         "lines": [{"item_id": w["spare_item"], "originals": 1}]}),
+    rule("GET", "/api/handovers/candidates", STAFF, query={"direction": "post_to_agency"}),
+    rule("GET", "/api/handovers/{handover}", STAFF | {"officer"}),
+    rule("GET", "/api/handovers/{handover}/pdf", STAFF | {"officer"}),
+    rule("GET", "/api/reports", STAFF, query=REPORT_RANGE),
+    rule("GET", "/api/reports/export", STAFF, query=REPORT_RANGE),
 ]
 
 # Public by design: the spec and docs, and the sign-in endpoints (covered in test_auth.py).
 NOT_IN_MATRIX = {"/api/openapi.json", "/api/docs", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout"}
+
+
+@pytest.fixture(params=["sqlite"])
+def backend_name(request):
+    return request.param
 
 
 @pytest.fixture
@@ -123,6 +158,9 @@ def world(app, make):
         proof = DeliveryAttempt(item_id=item_a.id, postman_id=people["postman"].id, outcome="delivered",
                                 flagged=True, flag_reason="item-cancelled")
         db.session.add(proof)
+        handover = Handover(direction="agency_to_post", agency_id=agency_a.id, officer_name="Lê Thị Hoa",
+                            lines=[HandoverLine(item_id=item_a.id, originals=1)])
+        db.session.add(handover)
         store = app.extensions["postround.store"]
         store.append(sha(stored), 0, stored)
         db.session.add(Attachment(sha256=sha(stored), size_bytes=len(stored), media_type="image/jpeg",
@@ -131,10 +169,12 @@ def world(app, make):
         tokens = {name: issue_access_token(db.session.get(User, user.id), devices.get(name))
                   for name, user in people.items()}
         proof_id = proof.id
+        extra = {"handover": handover.id, "agency_code": agency_a.code,
+                 "procedure_code": db.session.get(Procedure, item_a.procedure_id).code}
     return {"tokens": tokens, "item": item_a.id, "code": item_a.code, "round": round_a.id,
             "user": people["postman"].id, "agency": agency_a.id, "procedure": item_a.procedure_id,
             "device": "device-of-postman", "proof": proof_id, "photo": photo, "sha": sha(photo),
-            "stored_sha": sha(stored), "spare_item": spare_item.id, "idle_postman": idle_postman.id}
+            "stored_sha": sha(stored), "spare_item": spare_item.id, "idle_postman": idle_postman.id, **extra}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

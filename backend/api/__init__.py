@@ -10,10 +10,25 @@ SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFo
 
 
 def register_api(app: Flask) -> None:
-    from backend.api import agencies, auth, items, meta, procedures, proofs, rounds, sync, users
+    from backend.api import (
+        agencies,
+        auth,
+        dashboard,
+        handovers,
+        imports,
+        items,
+        meta,
+        procedures,
+        proofs,
+        reports,
+        rounds,
+        sync,
+        users,
+    )
 
     api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}]})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
-    for module in (meta, auth, agencies, procedures, users, items, rounds, sync, proofs):
+    for module in (meta, auth, agencies, procedures, users, items, rounds, sync, proofs, dashboard, imports,
+                   handovers, reports):
         api.register_blueprint(module.blp)
     meta.register_docs_page(app)

@@ -1,0 +1,84 @@
+"""The supervisors' dashboard: settings, the day at a glance, the map and the exceptions.
+
+Live progress is plain polling of GET /dashboard/today (every DASHBOARD_POLL_SECONDS, at most
+15 s), not server-sent events: under gunicorn's sync workers each open event stream would pin
+a worker (and a database connection) for as long as a supervisor keeps the page open, and
+two open dashboards would starve the phones. A poll is a handful of GROUP BY queries; the
+ETag lets an unchanged answer go back as an empty 304. See docs/dashboard.md.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from backend.auth.guard import STAFF, auth_required
+from backend.schemas.dashboard import (
+    DashboardConfigSchema,
+    DayQuerySchema,
+    ExceptionsSchema,
+    MapSchema,
+    TodaySchema,
+)
+from backend.services import dashboard
+from backend.timeutil import local_today
+
+blp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard",
+                description="Supervisors' dashboard: today's rounds, the map, exceptions")
+REVALIDATE = {"Cache-Control": "private, no-cache"}
+
+
+@blp.route("/config")
+class Config(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, DashboardConfigSchema)
+    def get(self):
+        """Settings the dashboard needs: map tiles (empty: none), poll interval, thresholds."""
+        config = current_app.config
+        return {"map_tile_url": config["MAP_TILE_URL"], "map_tile_attribution": config["MAP_TILE_ATTRIBUTION"],
+                "poll_seconds": config["DASHBOARD_POLL_SECONDS"],
+                "mismatch_metres": config["LOCATION_MISMATCH_METRES"],
+                "unsynced_device_minutes": config["UNSYNCED_DEVICE_MINUTES"],
+                "attempt_limit": config["FAILED_ATTEMPT_LIMIT"], "timezone": config["TIMEZONE"],
+                "today": local_today(),
+                "post_office": {"lat": config["POST_OFFICE_LAT"], "lon": config["POST_OFFICE_LON"]}}
+
+
+@blp.route("/today")
+class Today(MethodView):
+    @auth_required(*STAFF)
+    @blp.etag
+    @blp.arguments(DayQuerySchema, location="query")
+    @blp.response(200, TodaySchema)
+    def get(self, args):
+        """Every round of the day with its postman, progress, phones and last sync; poll it (≤ 15 s)."""
+        day = args.get("date") or local_today()
+        view = dashboard.today(day)
+        view["exception_counts"] = dashboard.exception_counts(dashboard.exceptions(day))
+        return view, REVALIDATE
+
+
+@blp.route("/exceptions")
+class Exceptions(MethodView):
+    @auth_required(*STAFF)
+    @blp.etag
+    @blp.arguments(DayQuerySchema, location="query")
+    @blp.response(200, ExceptionsSchema)
+    def get(self, args):
+        """What needs a supervisor: flagged proofs, location mismatches, silent phones, attempt limits,
+        failed attempts and overdue items, each with the action to take."""
+        day = args.get("date") or local_today()
+        found = dashboard.exceptions(day)
+        return {"date": day, "counts": dashboard.exception_counts(found), "exceptions": found}, REVALIDATE
+
+
+@blp.route("/map")
+class Map(MethodView):
+    @auth_required(*STAFF)
+    @blp.etag
+    @blp.arguments(DayQuerySchema, location="query")
+    @blp.response(200, MapSchema)
+    def get(self, args):
+        """Stops of the day's rounds and the positions where proofs were captured, mismatches marked."""
+        return dashboard.map_of(args.get("date") or local_today()), REVALIDATE

@@ -1,0 +1,91 @@
+"""Handover records (biên bản bàn giao) as supervisors create, list and print them."""
+
+from marshmallow import fields, validate
+
+from backend.models.handover import HANDOVER_DIRECTIONS
+from backend.schemas.common import PageQuery, StrictSchema, Text, WholeNumber
+from backend.schemas.items import RefSchema
+from backend.schemas.rounds import PostmanSchema
+from sync.schemas import HandoverLineSchema  # the same line shape as a phone's `handover` mutation
+
+DIRECTION = validate.OneOf(HANDOVER_DIRECTIONS)
+
+
+class HandoverCreateSchema(StrictSchema):
+    direction = fields.String(required=True, validate=DIRECTION,
+                              metadata={"description": "agency_to_post: results the agency hands to the post; "
+                                                       "post_to_agency: collected dossiers and results sent back"})
+    agency_id = WholeNumber(required=True)
+    officer_name = Text(required=True, validate=validate.Length(max=200),
+                        metadata={"description": "The agency officer who signs"})
+    postman_id = WholeNumber(allow_none=True, metadata={"description": "The postman who carries, if any"})
+    result_ready_date = fields.Date(allow_none=True, metadata={"description": "When the agency will have the "
+                                                                             "results ready"})
+    note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+    lines = fields.List(fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500))
+
+
+class HandoverQuerySchema(PageQuery):
+    agency_id = fields.Integer()
+    direction = fields.String(validate=DIRECTION)
+    date_from = fields.Date(metadata={"description": "Local date the record was made, inclusive"})
+    date_to = fields.Date()
+
+
+class CandidateQuerySchema(StrictSchema):
+    direction = fields.String(required=True, validate=DIRECTION)
+    agency_id = fields.Integer()
+
+
+class HandoverLineViewSchema(StrictSchema):
+    item_id = fields.Integer()
+    code = fields.String()
+    dossier_code = fields.String(allow_none=True)
+    recipient_name = fields.String()
+    direction = fields.String()
+    status = fields.String()
+    procedure = fields.String()
+    originals = fields.Integer()
+    copies = fields.Integer()
+    fee_passed_on = fields.Integer(metadata={"description": "VND"})
+
+
+class HandoverTotalsSchema(StrictSchema):
+    items = fields.Integer()
+    originals = fields.Integer()
+    copies = fields.Integer()
+    fee_passed_on = fields.Integer()
+
+
+class HandoverSchema(StrictSchema):
+    id = fields.Integer()
+    number = fields.String(metadata={"description": "Printed number, e.g. BG-000012"})
+    direction = fields.String()
+    agency = fields.Nested(RefSchema)
+    postman = fields.Nested(PostmanSchema, allow_none=True)
+    created_by = fields.Nested(PostmanSchema, allow_none=True)
+    officer_name = fields.String(allow_none=True)
+    result_ready_date = fields.Date(allow_none=True)
+    note = fields.String(allow_none=True)
+    source = fields.String(metadata={"description": "phone (a postman's sync mutation) or dashboard"})
+    created_at = fields.AwareDateTime()
+    device_time = fields.AwareDateTime(allow_none=True)
+    verification = fields.String(metadata={"description": "The hash printed in the QR code"})
+    lines = fields.List(fields.Nested(HandoverLineViewSchema))
+    totals = fields.Nested(HandoverTotalsSchema)
+
+
+class CandidateSchema(StrictSchema):
+    item_id = fields.Integer()
+    code = fields.String()
+    dossier_code = fields.String(allow_none=True)
+    recipient_name = fields.String()
+    direction = fields.String()
+    status = fields.String()
+    procedure = fields.String()
+    agency_id = fields.Integer()
+    event = fields.String(allow_none=True, metadata={"description": "The status change the record makes; null: "
+                                                                    "it documents a receipt already booked"})
+    originals = fields.Integer(metadata={"description": "Suggested: from the checklist"})
+    copies = fields.Integer()
+    fee_passed_on = fields.Integer(metadata={"description": "Suggested: government fees collected for the item"})

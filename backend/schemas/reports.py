@@ -1,0 +1,55 @@
+"""Reports: the query (range, period, grouping) and the aggregated rows."""
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from backend.schemas.common import StrictSchema
+from backend.services.reports import GROUPS, PERIODS
+
+
+class ReportQuerySchema(StrictSchema):
+    date_from = fields.Date(required=True, metadata={"description": "First local date, inclusive"})
+    date_to = fields.Date(required=True, metadata={"description": "Last local date, inclusive"})
+    period = fields.String(load_default="day", validate=validate.OneOf(PERIODS),
+                           metadata={"description": "Bucket rows per day or per month"})
+    group_by = fields.String(load_default="agency", validate=validate.OneOf(GROUPS))
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("Must be on or after date_from.", "date_to")
+
+
+class ReportExportQuerySchema(ReportQuerySchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+
+
+class ReportRowSchema(StrictSchema):
+    period = fields.String(metadata={"description": "YYYY-MM-DD or YYYY-MM (local)"})
+    key = fields.Integer(allow_none=True, metadata={"description": "Agency, procedure or postman id"})
+    label = fields.String()
+    returned = fields.Integer()
+    collected = fields.Integer()
+    failed = fields.Integer()
+    failed_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    delivered_with_due = fields.Integer()
+    delivered_on_time = fields.Integer()
+    on_time_share = fields.Float(allow_none=True, metadata={"description": "delivered_on_time / "
+                                                                           "delivered_with_due"})
+    service_fees_collected = fields.Integer()
+    government_fees_collected = fields.Integer()
+    fees_collected = fields.Integer()
+    fees_handed_over = fields.Integer()
+    fees_not_handed_over = fields.Integer(metadata={"description": "Government fees collected minus "
+                                                                   "fees handed over"})
+
+
+class ReportSchema(StrictSchema):
+    period = fields.String()
+    group_by = fields.String()
+    date_from = fields.Date()
+    date_to = fields.Date()
+    timezone = fields.String()
+    empty = fields.Boolean(metadata={"description": "Nothing happened in the range"})
+    reasons = fields.List(fields.String(), metadata={"description": "Failure reasons present, in order"})
+    rows = fields.List(fields.Nested(ReportRowSchema))
+    totals = fields.Nested(ReportRowSchema)

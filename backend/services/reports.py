@@ -1,0 +1,295 @@
+"""Reports per day or month, by agency, procedure or postman: aggregate SQL on SQLite and PostgreSQL.
+
+Four GROUP BY queries (attempts by outcome and reason, on-time deliveries, fees collected,
+fees handed over), each grouped by (period, key); their rows are merged here. Definitions:
+
+- returned / collected / failed: proofs (delivery attempts) by outcome, by the local date the
+  server received them. Flagged proofs (the item was reassigned or cancelled meanwhile) are left
+  out: they did not move the item; they are on the exceptions list instead.
+- on time: among results delivered whose item has a due date, those whose proof's local server
+  date is on or before the due date.
+- fees collected: FeeEntry (service fee and government fee) by the local date received, the
+  item's agency and procedure, and the postman who collected.
+- fees handed over: HandoverLine.fee_passed_on by the handover's local date, the item's agency
+  and procedure, and the handover's postman.
+
+Local dates: PostgreSQL converts with its time-zone database; SQLite shifts by the zone's UTC
+offset at the start of the range (exact for Asia/Ho_Chi_Minh, which has no daylight saving).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy.sql import ColumnElement
+
+from backend.domain.rules import DomainError
+from backend.extensions import db
+from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, Procedure, User
+from backend.models.proofs import FAILURE_REASONS
+from backend.timeutil import local_zone
+
+PERIODS = ("day", "month")
+GROUPS = ("agency", "procedure", "postman")
+REASON_LABELS = {
+    "not_home": "Vắng nhà", "refused": "Từ chối nhận", "wrong_address": "Sai địa chỉ",
+    "moved": "Đã chuyển đi", "no_valid_id": "Không có giấy tờ tùy thân hợp lệ",
+    "no_authorisation": "Không có giấy ủy quyền", "cannot_pay": "Không trả được phí",
+    "unsafe_access": "Không tiếp cận được an toàn", "other": "Khác",
+}
+MEASURES = ("returned", "collected", "failed", "delivered_with_due", "delivered_on_time",
+            "service_fees_collected", "government_fees_collected", "fees_handed_over")
+
+
+@dataclass(frozen=True)
+class ReportRange:
+    period: str
+    group_by: str
+    date_from: date
+    date_to: date
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        start = datetime.combine(self.date_from, time.min, local_zone())
+        end = datetime.combine(self.date_to + timedelta(days=1), time.min, local_zone())
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def check_range(period: str, group_by: str, date_from: date, date_to: date) -> ReportRange:
+    if date_from > date_to:
+        raise DomainError("bad-range", f"The range starts ({date_from}) after it ends ({date_to}).", status=422,
+                          errors={"date_to": ["Must be on or after date_from."]})
+    limit = current_app.config["REPORT_MAX_DAYS"]
+    if (date_to - date_from).days + 1 > limit:
+        raise DomainError("range-too-long", f"A report covers at most {limit} days.", status=422,
+                          errors={"date_to": [f"At most {limit} days after date_from."]})
+    return ReportRange(period, group_by, date_from, date_to)
+
+
+# Local dates in SQL -------------------------------------------------------------------------------
+
+def _sqlite_offset(rng: ReportRange) -> str:
+    offset = datetime.combine(rng.date_from, time(12), local_zone()).utcoffset()
+    return f"{int(offset.total_seconds()):+d} seconds"
+
+
+def _local_text(column, rng: ReportRange, period: str) -> ColumnElement:
+    """The local day ('YYYY-MM-DD') or month ('YYYY-MM') of a UTC timestamp column, as text."""
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(func.timezone(current_app.config["TIMEZONE"], column),
+                            "YYYY-MM-DD" if period == "day" else "YYYY-MM")
+    return func.strftime("%Y-%m-%d" if period == "day" else "%Y-%m", column, _sqlite_offset(rng))
+
+
+def _local_date(column, rng: ReportRange) -> ColumnElement:
+    """The local date of a UTC timestamp, comparable with a Date column on both databases."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.timezone(current_app.config["TIMEZONE"], column), Date)
+    return func.date(column, _sqlite_offset(rng))  # 'YYYY-MM-DD', as SQLite stores dates
+
+
+# The four aggregates --------------------------------------------------------------------------------
+
+def _key(rng: ReportRange, postman_column) -> ColumnElement:
+    return {"agency": Item.agency_id, "procedure": Item.procedure_id, "postman": postman_column}[rng.group_by]
+
+
+def _attempts(rng: ReportRange):
+    start, end = rng.bounds
+    period = _local_text(DeliveryAttempt.server_time, rng, rng.period)
+    key = _key(rng, DeliveryAttempt.postman_id)
+    return db.session.execute(
+        select(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code, func.count())
+        .join(Item, DeliveryAttempt.item_id == Item.id)
+        .where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end,
+               DeliveryAttempt.flagged.is_(False))
+        .group_by(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code)).all()
+
+
+def _on_time(rng: ReportRange):
+    start, end = rng.bounds
+    period = _local_text(DeliveryAttempt.server_time, rng, rng.period)
+    key = _key(rng, DeliveryAttempt.postman_id)
+    on_time = func.sum(case((_local_date(DeliveryAttempt.server_time, rng) <= Item.due_date, 1), else_=0))
+    return db.session.execute(
+        select(period, key, func.count(), on_time).join(Item, DeliveryAttempt.item_id == Item.id)
+        .where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end,
+               DeliveryAttempt.flagged.is_(False), DeliveryAttempt.outcome == "delivered",
+               Item.due_date.is_not(None))
+        .group_by(period, key)).all()
+
+
+def _fees(rng: ReportRange):
+    start, end = rng.bounds
+    period = _local_text(FeeEntry.server_time, rng, rng.period)
+    key = _key(rng, FeeEntry.postman_id)
+    return db.session.execute(
+        select(period, key, func.sum(FeeEntry.service_fee), func.sum(FeeEntry.government_fee))
+        .join(Item, FeeEntry.item_id == Item.id)
+        .where(FeeEntry.server_time >= start, FeeEntry.server_time < end)
+        .group_by(period, key)).all()
+
+
+def _handed_over(rng: ReportRange):
+    start, end = rng.bounds
+    period = _local_text(Handover.created_at, rng, rng.period)
+    key = _key(rng, Handover.postman_id)
+    return db.session.execute(
+        select(period, key, func.sum(HandoverLine.fee_passed_on))
+        .join(Handover, HandoverLine.handover_id == Handover.id).join(Item, HandoverLine.item_id == Item.id)
+        .where(Handover.created_at >= start, Handover.created_at < end)
+        .group_by(period, key)).all()
+
+
+# Putting it together ----------------------------------------------------------------------------------
+
+def _empty_row(period: str, key) -> dict:
+    return {"period": period, "key": key, **dict.fromkeys(MEASURES, 0), "failed_by_reason": {}}
+
+
+def build_report(rng: ReportRange) -> dict:
+    """Rows per (period, key), totals, and the labels of the keys."""
+    rows: dict[tuple, dict] = {}
+
+    def row(period, key) -> dict:
+        return rows.setdefault((period, key), _empty_row(period, key))
+
+    for period, key, outcome, reason, count in _attempts(rng):
+        target = row(period, key)
+        measure = {"delivered": "returned", "collected": "collected", "failed": "failed"}[outcome]
+        target[measure] += count
+        if outcome == "failed":
+            reason = reason or "other"
+            target["failed_by_reason"][reason] = target["failed_by_reason"].get(reason, 0) + count
+    for period, key, delivered, on_time in _on_time(rng):
+        row(period, key).update(delivered_with_due=delivered, delivered_on_time=int(on_time or 0))
+    for period, key, service, government in _fees(rng):
+        row(period, key).update(service_fees_collected=int(service or 0), government_fees_collected=int(government or 0))
+    for period, key, passed_on in _handed_over(rng):
+        row(period, key)["fees_handed_over"] = int(passed_on or 0)
+
+    labels = _labels(rng.group_by, {key for _, key in rows})
+    ordered = sorted(rows.values(), key=lambda r: (r["period"], labels.get(r["key"], ""), r["key"] or 0))
+    for entry in ordered:
+        entry["label"] = labels.get(entry["key"], "—")
+        _derive(entry)
+    totals = _empty_row("", None)
+    for entry in ordered:
+        for measure in MEASURES:
+            totals[measure] += entry[measure]
+        for reason, count in entry["failed_by_reason"].items():
+            totals["failed_by_reason"][reason] = totals["failed_by_reason"].get(reason, 0) + count
+    totals["label"] = "Tổng cộng / Total"
+    _derive(totals)
+    return {"period": rng.period, "group_by": rng.group_by, "date_from": rng.date_from, "date_to": rng.date_to,
+            "timezone": current_app.config["TIMEZONE"], "empty": not ordered, "rows": ordered, "totals": totals,
+            "reasons": [r for r in FAILURE_REASONS if totals["failed_by_reason"].get(r)]}
+
+
+def _derive(entry: dict) -> None:
+    with_due = entry["delivered_with_due"]
+    entry["on_time_share"] = round(entry["delivered_on_time"] / with_due, 4) if with_due else None
+    entry["fees_collected"] = entry["service_fees_collected"] + entry["government_fees_collected"]
+    entry["fees_not_handed_over"] = entry["government_fees_collected"] - entry["fees_handed_over"]
+
+
+def _labels(group_by: str, keys: set) -> dict:
+    keys = {k for k in keys if k is not None}
+    if not keys:
+        return {}
+    model, column = {"agency": (Agency, Agency.name), "procedure": (Procedure, Procedure.name),
+                     "postman": (User, User.full_name)}[group_by]
+    return dict(db.session.execute(select(model.id, column).where(model.id.in_(keys))).all())
+
+
+def require_rows(report: dict) -> None:
+    """An export of a range with nothing in it is refused with a clear message, not an empty file."""
+    if report["empty"]:
+        raise DomainError(
+            "empty-report",
+            f"Nothing happened between {report['date_from']} and {report['date_to']}: no deliveries, "
+            "collections, failed attempts, fees or handovers. Nothing to export; choose another range. "
+            "/ Không có dữ liệu trong khoảng thời gian này.", status=422)
+
+
+# Exports ---------------------------------------------------------------------------------------------
+
+GROUP_HEADERS = {"agency": "Cơ quan / Agency", "procedure": "Thủ tục / Procedure", "postman": "Bưu tá / Postman"}
+
+
+def _columns(report: dict) -> list[tuple[str, Callable[[dict], object]]]:
+    reasons = report["reasons"]
+    cols = [("Kỳ / Period", lambda r: r["period"]), (GROUP_HEADERS[report["group_by"]], lambda r: r["label"]),
+            ("Mã / Id", lambda r: r["key"]),
+            ("Đã trả kết quả / Returned", lambda r: r["returned"]),
+            ("Đã thu gom / Collected", lambda r: r["collected"]),
+            ("Phát không thành công / Failed attempts", lambda r: r["failed"])]
+    cols += [(f"KTC: {REASON_LABELS.get(reason, reason)} / Failed: {reason}",
+              lambda r, reason=reason: r["failed_by_reason"].get(reason, 0)) for reason in reasons]
+    cols += [("Có hạn trả / Delivered with due date", lambda r: r["delivered_with_due"]),
+             ("Đúng hạn / On time", lambda r: r["delivered_on_time"]),
+             ("Tỉ lệ đúng hạn / On-time share", lambda r: r["on_time_share"]),
+             ("Phí dịch vụ đã thu (VND) / Service fees collected", lambda r: r["service_fees_collected"]),
+             ("Lệ phí đã thu (VND) / Government fees collected", lambda r: r["government_fees_collected"]),
+             ("Lệ phí đã bàn giao (VND) / Fees handed over", lambda r: r["fees_handed_over"]),
+             ("Lệ phí chưa bàn giao (VND) / Not yet handed over", lambda r: r["fees_not_handed_over"])]
+    return cols
+
+
+def _table(report: dict) -> tuple[list[str], list[list]]:
+    cols = _columns(report)
+    body = [[get(r) for _, get in cols] for r in [*report["rows"], report["totals"]]]
+    return [name for name, _ in cols], body
+
+
+def to_csv(report: dict) -> bytes:
+    """UTF-8 with a BOM so Excel shows Vietnamese letters; the share as a decimal fraction."""
+    headers, body = _table(report)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows([["" if value is None else value for value in line] for line in body])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: dict) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    headers, body = _table(report)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Báo cáo"
+    sheet.append(headers)
+    for line in body:
+        sheet.append(line)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    share_column = headers.index("Tỉ lệ đúng hạn / On-time share") + 1
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row[3:]:
+            cell.number_format = "0.0%" if cell.column == share_column else "#,##0"
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(headers, start=1):
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, min(len(name) * 0.6, 40))
+    about = workbook.create_sheet("Thông tin")
+    for pair in (("Từ ngày / From", report["date_from"].isoformat()), ("Đến ngày / To", report["date_to"].isoformat()),
+                 ("Theo / Period", report["period"]), ("Nhóm theo / Group by", report["group_by"]),
+                 ("Múi giờ / Time zone", report["timezone"])):
+        about.append(pair)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def file_name(report: dict, extension: str) -> str:
+    return (f"bao-cao-{report['period']}-{report['group_by']}-{report['date_from'].isoformat()}"
+            f"-{report['date_to'].isoformat()}.{extension}")

@@ -1,0 +1,115 @@
+// The proof viewer: who received it and as what, signature and photos, where and when. Opening it
+// reads GET /api/proofs/{id}, which the server writes to the audit log (personal data).
+import * as api from '../lib/api.js';
+import { h, replace } from '../lib/dom.js';
+import { dateTime, day, metres, money } from '../lib/format.js';
+import { label, t } from '../lib/i18n.js';
+import { COLOURS, createMap, distance, dot, fit, line } from '../lib/leaflet-map.js';
+
+let config = null;
+
+export function setProofConfig(value) { config = value; }
+
+export async function openProof(proofId, { onChange } = {}) {
+  const body = h('div', { class: 'proof-body' }, h('p', {}, t('common.loading')));
+  const closeButton = h('button', { type: 'button', class: 'close', onclick: () => dialog.close() }, t('common.close'));
+  const dialog = h('dialog', { class: 'proof', 'aria-labelledby': 'proof-title' },
+    h('div', { class: 'dialog-head' }, h('h2', { id: 'proof-title' }, t('proof.title', { id: proofId })), closeButton),
+    body);
+  const urls = [];
+  dialog.addEventListener('close', () => { urls.forEach((u) => URL.revokeObjectURL(u)); dialog.remove(); });
+  document.body.append(dialog);
+  dialog.showModal();
+  try {
+    const proof = await api.get(`/api/proofs/${proofId}`);
+    const [item, postman] = await Promise.all([
+      api.get(`/api/items/${proof.item_id}`).catch(() => null),
+      api.get(`/api/users/${proof.postman_id}`).catch(() => null),
+    ]);
+    replace(body, details(proof, item, postman), attachments(proof, urls), h('div', { class: 'proof-map', id: 'proof-map' }),
+      resolveForm(proof, dialog, onChange));
+    drawMap(body.querySelector('.proof-map'), proof, item);
+  } catch (error) {
+    replace(body, h('p', { class: 'error', role: 'alert' }, error.message));
+  }
+  return dialog;
+}
+
+function details(proof, item, postman) {
+  const rows = [
+    ['proof.item', item ? `${proof.item_code} — ${item.recipient_name}, ${item.address_line}, ${item.commune}` : proof.item_code],
+    ['proof.outcome', label('outcome', proof.outcome)],
+    proof.reason_code && ['proof.reason', label('reason', proof.reason_code)],
+    proof.next_attempt_date && ['proof.next', day(proof.next_attempt_date)],
+    proof.receiver_name && ['proof.receiver', proof.receiver_name],
+    proof.receiver_relation && ['proof.relation', label('relation', proof.receiver_relation)],
+    proof.id_number_masked && ['proof.idNumber', proof.id_number_masked],
+    ['proof.postman', postman ? postman.full_name : `#${proof.postman_id}`],
+    ['proof.device', proof.device_id || '—'],
+    ['proof.deviceTime', dateTime(proof.device_time)],
+    ['proof.serverTime', dateTime(proof.server_time)],
+    ['proof.position', proof.lat === null ? t('proof.noPosition') : `${proof.lat.toFixed(5)}, ${proof.lon.toFixed(5)}${proof.accuracy_m ? ` (±${Math.round(proof.accuracy_m)} m)` : ''}`],
+    item && item.lat !== null && proof.lat !== null && ['proof.distance', `≈ ${metres(distance([proof.lat, proof.lon], [item.lat, item.lon]))}`],
+    (proof.fee_collected || proof.government_fee_collected) && ['proof.fees', `${money(proof.fee_collected)} + ${money(proof.government_fee_collected)}`],
+    proof.receipt_number && ['proof.receipt', proof.receipt_number],
+    proof.seal_number && ['proof.seal', proof.seal_number],
+    proof.checklist && ['proof.checklist', proof.checklist.map((p) => `${p.present ? '✓' : '✗'} ${p.name} (${label('form', p.form)})`).join('; ')],
+    proof.missing_papers && ['proof.missing', proof.missing_papers],
+    proof.note && ['proof.note', proof.note],
+    proof.flagged && ['proof.flag', `${label('flag', proof.flag_reason)}${proof.resolved_at ? ` — ${t('proof.resolvedAt', { time: dateTime(proof.resolved_at) })}` : ''}`],
+    !proof.complete && ['proof.incomplete', t('proof.incompleteText')],
+  ].filter(Boolean);
+  return h('dl', { class: 'facts' }, rows.map(([key, value]) => [h('dt', {}, t(key)), h('dd', { 'data-field': key }, value)]));
+}
+
+function attachments(proof, urls) {
+  if (!proof.attachments.length) return h('p', { class: 'muted' }, t('proof.noFiles'));
+  return h('div', { class: 'files' }, proof.attachments.map((a) => {
+    const figure = h('figure', { class: `file file-${a.kind}` }, h('figcaption', {}, label('file', a.kind)), h('p', { class: 'muted small' }, t('common.loading')));
+    api.blob(`/api/attachments/${a.sha256}`).then(({ blob }) => {
+      const url = URL.createObjectURL(blob);
+      urls.push(url);
+      figure.querySelector('p').replaceWith(h('img', { src: url, alt: `${label('file', a.kind)} — ${proof.item_code}` }));
+    }).catch(() => { figure.querySelector('p').textContent = t('proof.notUploaded'); });
+    return figure;
+  }));
+}
+
+function drawMap(element, proof, item) {
+  if (!config) return;
+  const map = createMap(element, config, { zoom: 15 });
+  const points = [];
+  if (item && item.lat !== null) {
+    dot(map, item.lat, item.lon, { colour: COLOURS.assigned, label: t('proof.address'), dashed: true, radius: 9 });
+    points.push([item.lat, item.lon]);
+  }
+  if (proof.lat !== null) {
+    dot(map, proof.lat, proof.lon, { colour: COLOURS.mismatch, label: t('proof.capturedHere') });
+    points.push([proof.lat, proof.lon]);
+  }
+  if (points.length === 2) line(map, points[0], points[1], COLOURS.mismatch);
+  const legend = document.createElement('p');
+  legend.className = 'small muted map-caption';
+  legend.textContent = t('proof.mapCaption');
+  element.after(legend);
+  fit(map, points);
+  setTimeout(() => map.invalidateSize(), 50);
+}
+
+function resolveForm(proof, dialog, onChange) {
+  if (!proof.flagged || proof.resolved_at) return null;
+  const note = h('textarea', { id: 'resolve-note', rows: 2, required: true, maxlength: 1000 });
+  const message = h('p', { class: 'error', role: 'alert' });
+  return h('form', {
+    class: 'resolve',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        await api.post(`/api/proofs/${proof.id}/resolve`, { note: note.value.trim() });
+        dialog.close();
+        onChange?.();
+      } catch (error) { message.textContent = error.message; }
+    },
+  }, h('label', { for: 'resolve-note' }, t('proof.resolveNote')), note, message,
+  h('button', { type: 'submit', class: 'primary' }, t('proof.resolve')));
+}

@@ -1,0 +1,98 @@
+"""A supervisor records a handover from an agency on the dashboard and prints it: the PDF renders
+(its first page as a PNG is not blank) and lists exactly the items on the record."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from backend.extensions import db
+from backend.models import Handover, Item
+from tests.browser.conftest import LiveServer
+from tests.factories import Factory
+
+
+@pytest.fixture
+def server(tmp_path):
+    live = LiveServer(tmp_path).start()
+    yield live
+    live.stop()
+    with live.app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def poppler():
+    if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftoppm/pdftotext (poppler-utils) are missing; scripts/test.sh installs them")
+        pytest.skip("poppler-utils is not installed")
+
+
+def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_items(page, server, tmp_path,
+                                                                                        poppler):
+    make = server.make
+    agency = make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
+    other = make.agency(name="UBND xã Bình An")
+    results = [make.item(agency_id=agency.id, status="registered", recipient_name=name,
+                         dossier_code=f"000.21.30.H01-251201-00{n}")
+               for n, name in enumerate(("Nguyễn Thị Kim Ngân", "Trần Văn Lộc", "Danh Thị Sa Ry"))]
+    elsewhere = make.item(agency_id=other.id, status="registered")
+    supervisor = make.user("supervisor")
+    postman = make.user("postman", full_name="Lê Văn Tư")
+
+    page.goto(f"{server.url}/dashboard/#/handovers")
+    page.fill("#login-username", supervisor.username)
+    page.fill("#login-password", Factory.PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Biên bản bàn giao")
+    page.select_option("select[name=direction]", "agency_to_post")
+    page.select_option("select[name=agency]", str(agency.id))
+    candidates = page.locator("#handover-candidates tbody tr")
+    expect(candidates).to_have_count(3)
+    for item in results[:2]:
+        row = page.locator(f'#handover-candidates tr[data-item-id="{item.id}"]')
+        row.get_by_role("checkbox").check()
+        row.get_by_label(f"Số bản chính của {item.code}").fill("1")
+        row.get_by_label(f"Số bản sao của {item.code}").fill("2")
+    page.fill("#handover-officer", "Phạm Thị Hồng Nhung")
+    page.select_option("select[name=postman]", str(postman.id))
+    page.fill("#handover-ready", "2026-12-05")
+    page.click("#handover-submit")
+    expect(page.locator("#handover-done")).to_contain_text("Đã lập biên bản BG-000001 (2 bưu gửi).")
+    expect(page.locator("#handover-list tr[data-handover-id]")).to_have_count(1)
+    expect(candidates).to_have_count(1)  # the two received results are no longer waiting
+
+    with page.expect_download() as download:
+        page.click("#handover-pdf-link")
+    pdf = tmp_path / "record.pdf"
+    download.value.save_as(pdf)
+    assert download.value.suggested_filename == "bien-ban-BG-000001.pdf"
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
+    assert image.size[0] > 400 and sum(image.histogram()[:128]) > 0.01 * image.size[0] * image.size[1]
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "BIÊN BẢN BÀN GIAO" in text and "Cơ quan bàn giao kết quả cho bưu điện" in text
+    assert {i.code for i in results[:2]} <= set(text.split())
+    assert results[2].code not in text and elsewhere.code not in text
+    assert "Phạm Thị Hồng Nhung" in text and "Lê Văn Tư" in text and "05/12/2026" in text
+    with server.app.app_context():
+        record = db.session.execute(db.select(Handover)).scalar_one()
+        assert sorted((line.item.code, line.originals, line.copies) for line in record.lines) == sorted(
+            (i.code, 1, 2) for i in results[:2])
+        assert [db.session.get(Item, i.id).status for i in results] == ["at_post_office", "at_post_office",
+                                                                         "registered"]
