@@ -34,6 +34,12 @@ if ! pg_answers; then
   pg_answers || echo "test: WARNING PostgreSQL is not answering on 127.0.0.1:5432" >&2
 fi
 
+# Redis holds shared rate-limit counters (tests/test_rate_limit_redis.py).
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && command -v redis-server >/dev/null; then
+  echo "test: starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
+fi
+
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then
