@@ -21,7 +21,13 @@ def _serve(mount: str, dist: Path, path: str) -> Response:
     if not (dist / "index.html").is_file():
         raise DomainError("not-built", "This web app has not been built; run `make run` (or scripts/setup.sh).",
                           status=503)
-    target = path if path and (dist / path).is_file() else "index.html"
+    if path and (dist / path).is_file():
+        target = path
+    elif path.startswith("assets/") or "." in Path(path).name:
+        # A missing file (e.g. an asset of an older release) is a 404, not the HTML shell.
+        raise DomainError("not-found", f"No file {path} in this release.", status=404)
+    else:
+        target = "index.html"  # client-side routes
     response = send_from_directory(dist, target)
     name = Path(target).name
     if name in REVALIDATE or target.endswith(".html"):

@@ -230,3 +230,22 @@ def test_end_of_shift_reconciliation_lists_assigned_items_with_no_proof(client, 
     assert entry["postman_id"] == postman.id
     assert {i["id"] for i in entry["items"]} == {items[1].id, items[2].id}
     assert entry["devices"][0]["id"] == phone.device_id and entry["devices"][0]["last_seq"] == 1
+
+
+def test_a_whole_photo_larger_than_a_json_body_uploads_in_one_request(client, app, round_of_three):
+    import os
+
+    postman, _ = round_of_three
+    phone = Phone(client, postman.username).login()
+    import io
+
+    from PIL import Image
+
+    image = Image.frombytes("RGB", (1600, 1200), os.urandom(1600 * 1200 * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95)
+    photo = buffer.getvalue()
+    assert len(photo) > app.config["MAX_CONTENT_LENGTH"]
+    response = client.put(f"/api/sync/attachments/{sha(photo)}", data=photo, headers=phone.headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["verified"] is True

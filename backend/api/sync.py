@@ -154,6 +154,8 @@ class AttachmentUpload(MethodView):
         """Upload a file (or a chunk with Content-Range) by its SHA-256; verified when complete."""
         _check_sha(sha256)
         _device_for_sync()
+        # A whole file may come in one request: the upload limit applies here, not the JSON one.
+        request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
         data = request.get_data(cache=False)
         start, total = _content_range(request.headers.get("Content-Range"), len(data))
         result = attachments.receive_chunk(db.session, current_app.extensions["postround.store"], sha256,

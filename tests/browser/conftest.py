@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
+from dataclasses import dataclass
 
 import pytest
 from werkzeug.serving import make_server
@@ -67,9 +69,202 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    server = LiveServer(tmp_path).start()
+def live_server_config() -> dict:
+    """Override in a test module to change the live server's settings (e.g. ACCESS_TOKEN_TTL)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path, live_server_config):
+    server = LiveServer(tmp_path, **live_server_config).start()
     yield server
     server.stop()
     with server.app.app_context():
         db.engine.dispose()
+
+
+# --- The postman's PWA (tests/browser/test_pwa_*.py) ---------------------------------------------
+
+PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh", "service_workers": "allow"}
+AT_THE_DOOR = {"latitude": 10.0123, "longitude": 105.1601, "accuracy": 8}
+
+# Reads an IndexedDB store of the app; blobs come back base64-encoded.
+READ_STORE_JS = """async (name) => {
+  const db = await new Promise((ok, ko) => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result);
+                                             r.onerror = () => ko(r.error) })
+  const rows = await new Promise((ok, ko) => { const r = db.transaction(name).objectStore(name).getAll();
+                                               r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error) })
+  db.close()
+  for (const row of rows) {
+    if (!(row.blob instanceof Blob)) continue
+    const bytes = new Uint8Array(await row.blob.arrayBuffer())
+    let text = ''
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+    row.blob = btoa(text)
+  }
+  return rows
+}"""
+
+OUTBOX_COUNT_JS = """async () => {
+  const db = await new Promise(ok => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result) })
+  const n = await new Promise(ok => { db.transaction('outbox').objectStore('outbox').count().onsuccess = e => ok(e.target.result) })
+  db.close()
+  return n
+}"""
+
+
+@dataclass
+class PostmanDay:
+    postman: object
+    deliveries: list  # three return items to deliver
+    to_fail: object  # a return item whose attempt fails
+    to_collect: object  # a dossier to collect
+    round: object
+
+    @property
+    def items(self) -> list:
+        return [*self.deliveries, self.to_fail, self.to_collect]
+
+
+@pytest.fixture
+def postman_day(live_server) -> PostmanDay:
+    """A postman with today's round (the post office's date): 3 results to return, one more that
+    will fail, and one dossier to collect, in route order with leg distances."""
+    make = live_server.make
+    postman = make.user("postman", full_name="Lê Văn Bưu")
+    people = [("Nguyễn Thị Hồng", "Ấp Phước Lợi", "Xã Mong Thọ"), ("Trần Văn Đức", "Ấp Giục Tượng", "Xã Giục Tượng"),
+              ("Phạm Thị Ánh", "Khu phố Minh Lương", "Xã Châu Thành"), ("Võ Minh Đạt", "Ấp Vĩnh Hòa", "Xã Vĩnh Hòa Hiệp")]
+    returns = [make.item(recipient_name=name, address_line=line, commune=commune, leg_distance_m=400 + 350 * n,
+                         service_fee=26_000, government_fee=10_000 * (n % 2), lat=10.01 + n / 1000, lon=105.16)
+               for n, (name, line, commune) in enumerate(people)]
+    dossier = make.item(direction="collect", status="registered", recipient_name="Đặng Thị Thu",
+                        address_line="Ấp Bình An", commune="Xã Bình An", leg_distance_m=1200, service_fee=26_000)
+    rnd = make.round(postman, items=[*returns, dossier], total_distance_m=5400)
+    return PostmanDay(postman, returns[:3], returns[3], dossier, rnd)
+
+
+@pytest.fixture
+def phone(browser):
+    """A cheap Android phone at 360×640, Vietnamese, with GPS allowed and a fix at the citizen's door."""
+    context = browser.new_context(**PHONE, permissions=["geolocation"], geolocation=AT_THE_DOOR)
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+def photo_file(directory, seed: int = 0, size=(2400, 1800)) -> str:
+    """A camera-sized JPEG (bigger than the app keeps: it must be compressed on the phone)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, (40 + seed * 30 % 200, 90, 160))
+    draw = ImageDraw.Draw(image)
+    for n in range(0, size[0], 97):
+        draw.line([(n, 0), (size[0] - n, size[1])], fill=(255, (n * 7 + seed * 50) % 256, 0), width=9)
+    path = directory / f"photo-{seed}.jpg"
+    image.save(path, "JPEG", quality=90)
+    return str(path)
+
+
+class Pwa:
+    """Drives the app like a postman: sign in, open a stop, fill a form, save."""
+
+    def __init__(self, page, server):
+        self.page, self.server = page, server
+
+    def open(self):
+        self.page.goto(f"{self.server.url}/app/")
+        return self
+
+    def login(self, username: str, password: str = Factory.PASSWORD):
+        self.page.fill("#username", username)
+        self.page.fill("#password", password)
+        self.page.click("form.login button[type=submit]")
+        self.page.wait_for_selector("main[data-screen=round]")
+        return self
+
+    def wait_for_service_worker(self):
+        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    def wait_for_stops(self, count: int):
+        self.page.wait_for_function(f"document.querySelectorAll('.stops .stop').length === {count}")
+
+    def open_item(self, item_id: int):
+        self.page.click(f'.stop[data-item-id="{item_id}"] a')
+        self.page.wait_for_selector(f'.item[data-item-id="{item_id}"]')
+
+    def sign(self, field: str, seed: int = 0):
+        canvas = self.page.locator(f'[data-field="{field}"] canvas')
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+        self.page.mouse.move(x + w * 0.1, y + h * 0.6)
+        self.page.mouse.down()
+        for step in range(1, 13):
+            self.page.mouse.move(x + w * (0.1 + step * 0.065), y + h * (0.5 + 0.3 * ((step + seed) % 3 - 1) / 2),
+                                 steps=2)
+        self.page.mouse.up()
+
+    def add_photo(self, field: str, path: str, count: int = 1):
+        self.page.set_input_files(f'[data-field="{field}"] input[type=file]', path)
+        self.page.wait_for_selector(f'[data-field="{field}"][data-count="{count}"]')
+
+    def wait_for_gps(self):
+        self.page.wait_for_selector('[data-field="gps"][data-state="ok"]')
+
+    def save(self):
+        self.click_save()
+        errors = self.page.locator("form[data-state=error] .errors")
+        assert not errors.count(), errors.inner_text()
+
+    def click_save(self):
+        """Tap Save and wait for its answer: back on the round (saved) or the form's errors."""
+        attempt = int(self.page.get_attribute("form.capture", "data-attempts") or 0) + 1
+        self.page.click('[data-action="save"]')
+        self.page.wait_for_function("""(n) => document.querySelector('main[data-screen=round]') ||
+            document.querySelector(`form.capture[data-attempts="${n}"][data-state=error]`)""", arg=attempt)
+
+    def deliver(self, item, photo: str, id_number: str = "089123456789", receipt: str = "BL-0001", seed: int = 0):
+        self.open_item(item.id)
+        self.page.click('[data-action="deliver"]')
+        self.page.fill('[data-field="id_number"] input', id_number)
+        self.sign("signature", seed)
+        self.add_photo("photos", photo)
+        self.page.fill('[data-field="receipt_number"] input', receipt)
+        self.wait_for_gps()
+        self.save()
+
+    def fail(self, item, reason: str = "not_home", note: str = "Gọi ba lần không nghe máy"):
+        self.open_item(item.id)
+        self.page.click('[data-action="fail"]')
+        self.page.check(f'[data-field="reason_code"] input[value="{reason}"]')
+        self.page.fill('[data-field="note"] textarea', note)
+        self.wait_for_gps()
+        self.save()
+
+    def collect(self, item, seal: str = "NP-000123"):
+        self.open_item(item.id)
+        self.page.click('[data-action="collect"]')
+        self.page.locator(".paper input[type=checkbox]").first.check()
+        self.page.fill('[data-field="seal_number"] input', seal)
+        self.sign("signature", 1)
+        self.sign("postman_signature", 2)
+        self.wait_for_gps()
+        self.save()
+
+    def store(self, name: str) -> list[dict]:
+        return self.page.evaluate(READ_STORE_JS, name)
+
+    def wait_until_synced(self, timeout: float = 20_000):
+        """The outbox is empty (every mutation had its outcome) and the pull after it finished."""
+        deadline = time.monotonic() + timeout / 1000
+        while self.page.evaluate(OUTBOX_COUNT_JS):
+            assert time.monotonic() < deadline, f"the outbox did not drain: {self.store('outbox')}"
+            self.page.wait_for_timeout(200)
+        self.page.wait_for_selector('#sync-indicator[data-pending="0"][data-state="ok"]', timeout=timeout)
+
+
+@pytest.fixture
+def pwa_for():
+    """pwa_for(page, server) → a Pwa driver."""
+    return Pwa

@@ -1,0 +1,75 @@
+// The durable outbox. A capture (deliver, collect, fail) writes its files, the proof shown on the
+// screens, the outbox entry with the next per-device sequence number, and the item's new local
+// status in ONE IndexedDB transaction. It resolves only once that transaction has committed: only
+// then may the screen say "saved". Killing the tab at any moment leaves all of it or none of it.
+import { uuid } from './compat.js'
+import { UserError } from './errors.js'
+import { emit } from './events.js'
+import { db } from './store.js'
+import { deviceTime } from './text.js'
+
+export const MUTATION_VERSION = 1
+const LOCAL_STATUS = { deliver: 'delivered', collect: 'collected', fail: 'failed_attempt' }
+
+/** A client-generated mutation id: 32 hex characters. */
+export function newMutationId() {
+  return uuid().replace(/-/g, '')
+}
+
+function storageError(error) {
+  const name = error?.name || error?.inner?.name
+  if (name === 'QuotaExceededError' || /quota/i.test(String(error?.message))) return new UserError('save.storageFull')
+  return new UserError('save.failed', { detail: error?.message || String(error) })
+}
+
+/**
+ * @param {object} work  {type, itemId, data, files: [{kind, sha256, blob}], summary}
+ *   `data` is the protocol's mutation data; `summary` is what the screens show later (no full ID number).
+ */
+export async function capture({ type, itemId, data, files = [], summary = {} }) {
+  const id = newMutationId()
+  const at = deviceTime()
+  const now = Date.now()
+  const attachments = files.map((file) => ({ sha256: file.sha256, kind: file.kind }))
+  let seq
+  let tx
+  try {
+    tx = (await db()).transaction(['meta', 'blobs', 'outbox', 'proofs', 'items'], 'readwrite')
+    const meta = tx.objectStore('meta')
+    seq = ((await meta.get('seq')) ?? 0) + 1
+    await meta.put(seq, 'seq')
+    const blobs = tx.objectStore('blobs')
+    for (const file of files) {
+      const known = await blobs.get(file.sha256)
+      if (!known) {
+        await blobs.put({ sha256: file.sha256, blob: file.blob, type: file.blob.type, size: file.blob.size,
+          kind: file.kind, verified: false, created_at: now })
+      }
+    }
+    await tx.objectStore('outbox').put({ id, seq, type, v: MUTATION_VERSION, at, item_id: itemId, data, attachments,
+      created_at: now, tries: 0 })
+    await tx.objectStore('proofs').put({ id, seq, type, item_id: itemId, at, created_at: now, state: 'queued',
+      summary, attachments })
+    const item = await tx.objectStore('items').get(itemId)
+    if (item) await tx.objectStore('items').put({ ...item, status: LOCAL_STATUS[type] ?? item.status })
+    await tx.done
+  } catch (error) {
+    try {
+      tx?.abort()
+    } catch {
+      // already finished or aborted
+    }
+    throw storageError(error)
+  }
+  emit('outbox', { saved: id, seq })
+  return { id, seq }
+}
+
+/** The outbox in sequence order (the order the server must receive it in). */
+export async function pendingEntries(limit) {
+  return (await db()).getAll('outbox', null, limit)
+}
+
+export async function pendingCount() {
+  return (await db()).count('outbox')
+}

@@ -1,0 +1,68 @@
+// Pull: download the round with the server's cursor, page by page while `more` is true, and apply
+// each page in one transaction with its cursor (docs/sync-protocol.md, "Pull"):
+// - `reset`: the pages up to `more: false` are the whole scope; drop what they did not name,
+//   except items with queued work (dropped once it is pushed);
+// - `removed`: same deferral for items with queued work;
+// - no flicker: an item with queued mutations above the server's `device_seq` keeps its local status.
+import { requestJson } from '../api.js'
+import { db, pendingByItem } from '../store.js'
+
+const PAGE = 500
+
+async function applyPage(page) {
+  const names = ['items', 'rounds', 'procedures', 'agencies', 'meta', 'outbox']
+  const tx = (await db()).transaction(names, 'readwrite')
+  const [items, rounds, procedures, agencies, meta, outbox] = names.map((name) => tx.objectStore(name))
+  const pending = pendingByItem(await outbox.getAll())
+  const deferred = new Set((await meta.get('deferred_removals')) ?? [])
+  let seen = (await meta.get('reset_seen')) ?? null // ids named since a reset began
+  if (page.reset) {
+    seen = []
+    await rounds.clear()
+  }
+  for (const round of page.rounds) await rounds.put(round)
+  for (const itemId of page.removed) {
+    if (pending.has(itemId)) deferred.add(itemId)
+    else await items.delete(itemId)
+  }
+  for (const row of page.items) {
+    const local = await items.get(row.id)
+    const item = { ...row, server_status: row.status }
+    if (local && (pending.get(row.id) ?? 0) > page.device_seq) {
+      item.status = local.status // the server has not seen our work on it yet
+      item.attempt_count = local.attempt_count
+    }
+    await items.put(item)
+    deferred.delete(row.id)
+    seen?.push(row.id)
+  }
+  for (const procedure of page.procedures) await procedures.put(procedure)
+  for (const agency of page.agencies) await agencies.put(agency)
+  if (seen && !page.more) {
+    const named = new Set(seen)
+    for (const itemId of await items.getAllKeys()) {
+      if (named.has(itemId)) continue
+      if (pending.has(itemId)) deferred.add(itemId)
+      else await items.delete(itemId)
+    }
+    seen = null
+  }
+  if (seen) await meta.put(seen, 'reset_seen')
+  else await meta.delete('reset_seen')
+  await meta.put([...deferred], 'deferred_removals')
+  await meta.put(page.cursor, 'cursor')
+  await meta.put(page.device_seq, 'pulled_device_seq')
+  await tx.done
+}
+
+export async function pullChanges() {
+  let cursor = await (await db()).get('meta', 'cursor')
+  for (let n = 0; n < 1000; n += 1) {
+    const query = new URLSearchParams({ limit: String(PAGE) })
+    if (cursor) query.set('cursor', cursor)
+    const page = await requestJson(`/api/sync/pull?${query}`)
+    await applyPage(page)
+    cursor = page.cursor
+    if (!page.more) return
+  }
+}

@@ -1,0 +1,35 @@
+// A tiny DOM builder: h('button', {class: 'btn', onclick}, 'Text'). Text is always set as text,
+// never as HTML, so names and addresses from the server cannot inject markup.
+const PROPERTIES = new Set(['value', 'checked', 'selected', 'disabled', 'hidden', 'required', 'multiple'])
+
+export function h(tag, props, ...children) {
+  const element = document.createElement(tag)
+  for (const [key, value] of Object.entries(props ?? {})) {
+    if (value === undefined || value === null || value === false) continue
+    if (key === 'class') element.className = value
+    else if (key.startsWith('on') && typeof value === 'function') element.addEventListener(key.slice(2), value)
+    else if (PROPERTIES.has(key)) element[key] = value
+    else element.setAttribute(key, value === true ? '' : String(value))
+  }
+  append(element, children)
+  return element
+}
+
+export function append(element, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)))
+  }
+  return element
+}
+
+export function replace(element, ...children) {
+  element.replaceChildren()
+  return append(element, children)
+}
+
+let uid = 0
+export function newId(prefix = 'f') {
+  uid += 1
+  return `${prefix}-${uid}`
+}

@@ -1,0 +1,217 @@
+// Form fields shared by the capture screens: each returns {element, …} with what the form needs.
+// Every control has a visible <label>; errors are announced (role=alert).
+import SignaturePad from 'signature_pad'
+import { UserError } from '../errors.js'
+import { locate } from '../geo.js'
+import { t } from '../i18n.js'
+import { canvasToPng, compressPhoto, sha256Hex } from '../media.js'
+import { h, newId, replace } from './dom.js'
+
+export function textField({ name, label, value = '', hint, required, type = 'text', ...attrs }) {
+  const id = newId(name)
+  const input = h('input', { id, name, type, value, required, 'aria-describedby': hint ? `${id}-hint` : null, ...attrs })
+  const element = h('div', { class: 'field', 'data-field': name },
+    h('label', { for: id }, label, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
+    hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
+    input)
+  return { element, input, label, get value() { return input.value.trim() } }
+}
+
+export function textArea({ name, label, value = '', rows = 2, ...attrs }) {
+  const id = newId(name)
+  const input = h('textarea', { id, name, rows, maxlength: 1000, ...attrs })
+  input.value = value
+  const element = h('div', { class: 'field', 'data-field': name }, h('label', { for: id }, label), input)
+  return { element, input, label, get value() { return input.value.trim() } }
+}
+
+export function checkbox({ name, label, checked = false, onchange }) {
+  const id = newId(name)
+  const input = h('input', { id, name, type: 'checkbox', checked, onchange })
+  const element = h('div', { class: 'field check', 'data-field': name }, input, h('label', { for: id }, label))
+  return { element, input, get checked() { return input.checked } }
+}
+
+export function radioGroup({ name, legend, options, value, onchange }) {
+  const inputs = options.map(([optionValue, text]) => {
+    const id = newId(name)
+    const input = h('input', { id, type: 'radio', name, value: optionValue, checked: optionValue === value,
+      onchange: () => onchange?.(optionValue) })
+    return { input, node: h('div', { class: 'radio' }, input, h('label', { for: id }, text)) }
+  })
+  const element = h('fieldset', { class: 'field radios', 'data-field': name }, h('legend', null, legend),
+    inputs.map((entry) => entry.node))
+  return { element, label: legend, get value() { return inputs.find((entry) => entry.input.checked)?.input.value ?? null } }
+}
+
+export function dateField({ name, label, value, min }) {
+  return textField({ name, label, value, type: 'date', min })
+}
+
+/** Money in whole VND: a numeric keypad, no decimals. */
+export function moneyField({ name, label, value = 0 }) {
+  const field = textField({ name, label, value: String(value ?? 0), inputmode: 'numeric', pattern: '[0-9]*',
+    autocomplete: 'off', maxlength: 12 })
+  return { ...field, get amount() {
+    const text = field.input.value.replace(/[.\s,₫]/g, '')
+    return /^\d{1,12}$/.test(text) ? Number(text) : (text === '' ? 0 : null)
+  } }
+}
+
+export function feeFields(item) {
+  const service = moneyField({ name: 'fee_collected', label: t('fees.service'), value: item.service_fee })
+  const government = moneyField({ name: 'government_fee_collected', label: t('fees.government'),
+    value: item.government_fee })
+  const receipt = textField({ name: 'receipt_number', label: t('fees.receipt'), maxlength: 64, autocomplete: 'off' })
+  const element = h('fieldset', { class: 'group' }, h('legend', null, t('fees.title')),
+    service.element, government.element, receipt.element)
+  return {
+    element,
+    errors: () => (service.amount === null || government.amount === null ? [t('fees.invalid')] : []),
+    data: () => ({ fee_collected: service.amount ?? 0, government_fee_collected: government.amount ?? 0,
+      receipt_number: receipt.value || null }),
+  }
+}
+
+/** A signature drawn on screen with signature_pad, exported as PNG. */
+export function signatureField({ name, label }) {
+  const id = newId(name)
+  const canvas = h('canvas', { id, class: 'sig-canvas', role: 'img', 'aria-label': `${label}. ${t('signature.hint')}` })
+  let pad = null
+  let width = 0
+  const fit = () => {
+    const ratio = Math.min(window.devicePixelRatio || 1, 2)
+    const cssWidth = canvas.offsetWidth
+    if (!cssWidth || cssWidth === width) return
+    width = cssWidth
+    const strokes = pad?.toData() ?? []
+    canvas.width = cssWidth * ratio
+    canvas.height = canvas.offsetHeight * ratio
+    canvas.getContext('2d').scale(ratio, ratio)
+    pad ??= new SignaturePad(canvas, { backgroundColor: 'rgb(255,255,255)', penColor: 'rgb(11,31,77)',
+      minWidth: 1, maxWidth: 3 })
+    pad.clear()
+    if (strokes.length) pad.fromData(strokes)
+  }
+  new ResizeObserver(fit).observe(canvas)
+  const element = h('div', { class: 'field sig', 'data-field': name },
+    h('span', { class: 'label', id: `${id}-label` }, label, h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
+    h('div', { class: 'sig-box' }, canvas, h('span', { class: 'sig-hint', 'aria-hidden': 'true' }, t('signature.hint'))),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => pad?.clear() }, t('signature.clear')))
+  return {
+    element,
+    label,
+    isEmpty: () => !pad || pad.isEmpty(),
+    async toFile(kind) {
+      if (!pad || pad.isEmpty()) throw new UserError('signature.emptyField', { label })
+      const blob = await canvasToPng(canvas)
+      return { kind, blob, sha256: await sha256Hex(blob) }
+    },
+  }
+}
+
+/** Camera photos, compressed on the phone, with thumbnails and a remove button each. */
+export function photosField({ name, label, multiple = true }) {
+  const id = newId(name)
+  const photos = []
+  let working = Promise.resolve()
+  const list = h('ul', { class: 'thumbs' })
+  const status = h('p', { class: 'field-error', role: 'alert' })
+  const button = h('label', { for: id, class: 'btn btn-secondary' }, t('photo.add'))
+  const input = h('input', { id, name, type: 'file', accept: 'image/*', capture: 'environment', class: 'file-input',
+    'aria-describedby': `${id}-help`, onchange: () => {
+      const files = [...input.files]
+      input.value = ''
+      working = working.then(() => addAll(files))
+    } })
+  const redraw = () => {
+    replace(list, photos.map((photo, index) => h('li', null,
+      h('img', { src: photo.url, alt: t('photo.alt', { n: index + 1 }), width: 72, height: 72 }),
+      h('button', { type: 'button', class: 'btn-icon', 'aria-label': `${t('common.remove')} ${t('photo.alt', { n: index + 1 })}`,
+        onclick: () => {
+          URL.revokeObjectURL(photo.url)
+          photos.splice(index, 1)
+          redraw()
+        } }, '×'))))
+    button.textContent = photos.length ? t('photo.addMore') : t('photo.add')
+    if (!multiple) button.hidden = photos.length > 0
+    element.dataset.count = String(photos.length)
+  }
+  async function addAll(files) {
+    status.textContent = files.length ? t('photo.working') : ''
+    for (const file of files) {
+      try {
+        const { blob } = await compressPhoto(file)
+        photos.push({ blob, sha256: await sha256Hex(blob), url: URL.createObjectURL(blob) })
+        status.textContent = ''
+      } catch (error) {
+        status.textContent = error instanceof UserError ? t(error.key, error.params) : t('photo.unreadable')
+      }
+    }
+    redraw()
+  }
+  const element = h('div', { class: 'field photos', 'data-field': name, 'data-count': '0' },
+    h('span', { class: 'label' }, label), list, input, button,
+    h('p', { class: 'hint', id: `${id}-help` }, t('photo.help')), status)
+  return {
+    element,
+    label,
+    get count() { return photos.length },
+    settled: () => working,
+    files: (kind) => photos.map((photo) => ({ kind, blob: photo.blob, sha256: photo.sha256 })),
+  }
+}
+
+/** The position, asked for as the form opens; never blocks a save. */
+export function gpsField() {
+  let fix = null
+  let error = null
+  let pending = null
+  const text = h('p', { class: 'gps-status' })
+  const retry = h('button', { type: 'button', class: 'btn btn-secondary btn-small', hidden: true,
+    onclick: () => start() }, t('common.retry'))
+  const element = h('div', { class: 'field gps', 'data-field': 'gps', 'aria-live': 'polite' },
+    h('span', { class: 'label' }, t('gps.title')), text, retry)
+  function show() {
+    element.dataset.state = fix ? 'ok' : error ? 'error' : 'waiting'
+    text.textContent = fix ? t('gps.ok', { m: Math.round(fix.accuracy_m) }) : error ? t(`gps.${error}`) : t('gps.waiting')
+    retry.hidden = !error || error === 'unsupported'
+  }
+  function start() {
+    error = null
+    show()
+    pending = locate().then((result) => {
+      if (result.error) error = result.error
+      else fix = result
+      show()
+    })
+    return pending
+  }
+  start()
+  return {
+    element,
+    get fix() { return fix },
+    /** Wait a little for a fix that is on its way (never long: the postman is at the door). */
+    settle: (ms = 3000) => Promise.race([pending, new Promise((resolve) => setTimeout(resolve, ms))]),
+    data: () => (fix ? { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m } : { lat: null, lon: null, accuracy_m: null }),
+  }
+}
+
+/** The list of problems at the top of a form; focused so a screen reader reads it. */
+export function errorSummary() {
+  const element = h('div', { class: 'errors', role: 'alert', tabindex: '-1', hidden: true })
+  return {
+    element,
+    show(messages, title) {
+      replace(element, title ? [h('p', null, title), h('ul', null, messages.map((m) => h('li', null, m)))]
+        : messages.map((m) => h('p', null, m)))
+      element.hidden = false
+      element.focus()
+      element.scrollIntoView?.({ block: 'center' })
+    },
+    clear() {
+      element.hidden = true
+      element.replaceChildren()
+    },
+  }
+}

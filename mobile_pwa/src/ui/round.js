@@ -1,0 +1,99 @@
+// Today's round: the stops in route order with distance and status, the day's counters, and a
+// search that matches with or without diacritics.
+import { on } from '../events.js'
+import { t } from '../i18n.js'
+import { pickRound, roundView, rounds } from '../queries.js'
+import { addDays, distance, fold, localToday, showDate } from '../text.js'
+import { h, replace } from './dom.js'
+
+let chosenDay = null
+let query = ''
+
+function dayLabel(date) {
+  const today = localToday()
+  if (date === today) return t('round.today')
+  if (date === addDays(today, -1)) return t('round.yesterday')
+  if (date === addDays(today, 1)) return t('round.tomorrow')
+  return showDate(date)
+}
+
+function haystack(item) {
+  return fold([item.recipient_name, item.address_line, item.commune, item.province, item.old_address, item.code,
+    item.dossier_code, item.recipient_phone].filter(Boolean).join(' '))
+}
+
+function stopRow(item, pending, flagged) {
+  const where = [item.address_line, item.commune].filter(Boolean).join(', ')
+  const meta = [item.code, t(`dir.${item.direction}`), item.leg_distance_m != null ? t('stop.leg', { d: distance(item.leg_distance_m) }) : null]
+  return h('li', { class: 'stop', 'data-item-id': item.id, 'data-status': item.status, 'data-search': haystack(item) },
+    h('a', { href: `#/item/${item.id}`, class: 'stop-link' },
+      h('span', { class: 'order', 'aria-label': t('stop.order', { n: item.stop_order ?? '–' }) }, String(item.stop_order ?? '–')),
+      h('span', { class: 'stop-main' },
+        h('strong', { class: 'name' }, item.recipient_name),
+        h('span', { class: 'addr' }, where),
+        h('span', { class: 'meta' }, meta.filter(Boolean).join(' · '))),
+      h('span', { class: 'chips' },
+        h('span', { class: `chip st-${item.status}` }, t(`status.${item.status}`)),
+        pending.has(item.id) ? h('span', { class: 'chip st-unsynced' }, t('status.unsynced')) : null,
+        flagged.has(item.id) ? h('span', { class: 'chip st-attention' }, t('status.attention')) : null)))
+}
+
+function counter(key, value) {
+  return h('li', { class: `count count-${key}`, 'data-count': key },
+    h('span', { class: 'count-n' }, String(value)), h('span', { class: 'count-l' }, t(`count.${key}`)))
+}
+
+export async function roundScreen() {
+  const section = h('section', { class: 'screen round' })
+  async function draw() {
+    const list = await rounds()
+    const round = pickRound(list, chosenDay)
+    const view = await roundView(round)
+    const stops = h('ol', { class: 'stops', 'aria-labelledby': 'stops-title' },
+      view.items.map((item) => stopRow(item, view.pending, view.flagged)))
+    const empty = h('p', { class: 'empty', hidden: true }, t('round.noMatch'))
+    const filter = () => {
+      const words = fold(query).split(' ').filter(Boolean)
+      let shown = 0
+      for (const row of stops.children) {
+        const match = words.every((word) => row.dataset.search.includes(word))
+        row.hidden = !match
+        shown += match ? 1 : 0
+      }
+      empty.hidden = shown > 0 || !view.items.length
+    }
+    const search = h('input', { id: 'search', type: 'search', value: query, placeholder: t('search.placeholder'),
+      autocomplete: 'off', oninput: (event) => {
+        query = event.target.value
+        filter()
+      } })
+    const hadFocus = document.activeElement?.id === 'search'
+    replace(section,
+      h('h1', { id: 'screen-title', tabindex: '-1' }, round ? `${dayLabel(round.date)} · ${showDate(round.date)}` : t('round.today')),
+      list.length > 1 ? h('nav', { class: 'days', 'aria-label': t('round.days') }, list.map((r) => h('button', {
+        type: 'button', class: 'chip-btn', 'aria-pressed': String(r.id === round?.id),
+        onclick: () => {
+          chosenDay = r.date
+          draw()
+        } }, dayLabel(r.date)))) : null,
+      round ? h('p', { class: 'sub' }, t('round.total', { d: distance(round.total_distance_m ?? 0), n: view.items.length })) : null,
+      h('ul', { class: 'counters', 'aria-label': t('round.title') },
+        counter('todo', view.counts.todo), counter('done', view.counts.done), counter('failed', view.counts.failed),
+        counter('unsynced', view.counts.unsynced)),
+      h('div', { class: 'field search' }, h('label', { for: 'search' }, t('search.label')), search),
+      h('h2', { id: 'stops-title', class: 'visually-hidden' }, t('round.stops')),
+      view.items.length ? stops : h('p', { class: 'empty' }, t('round.none')),
+      empty)
+    filter()
+    if (hadFocus) search.focus()
+  }
+  await draw()
+  let last = ''
+  const off = on('sync', (snap) => {
+    // Redraw when a sync finished or the queue changed (not on every tick).
+    const key = `${snap.running}|${snap.pending}|${snap.attention}|${snap.lastSync}`
+    if (key !== last && !snap.running) draw()
+    last = key
+  })
+  return { node: section, title: t('round.title'), cleanup: off }
+}
