@@ -268,3 +268,22 @@ class Pwa:
 def pwa_for():
     """pwa_for(page, server) → a Pwa driver."""
     return Pwa
+
+
+# --- The supervisors' dashboard (tests/browser/test_dashboard_*.py) ------------------------------
+
+
+@pytest.fixture
+def server(live_server):
+    """The live server, by the name the dashboard stories use."""
+    return live_server
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop browser at the post office (not pytest-playwright's `page`: its base_url fixture warns)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()

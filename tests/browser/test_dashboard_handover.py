@@ -13,26 +13,7 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import Handover, Item
-from tests.browser.conftest import LiveServer
 from tests.factories import Factory
-
-
-@pytest.fixture
-def server(tmp_path):
-    live = LiveServer(tmp_path).start()
-    yield live
-    live.stop()
-    with live.app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
-                                  timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 @pytest.fixture

@@ -3,32 +3,11 @@ English on request, and signing out."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from backend.extensions import db
-from tests.browser.conftest import LiveServer
 from tests.factories import Factory
 
 SESSION = "postround.dashboard.session"
-
-
-@pytest.fixture
-def server(tmp_path):
-    live = LiveServer(tmp_path).start()
-    yield live
-    live.stop()
-    with live.app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
-                                  timezone_id="Asia/Ho_Chi_Minh")
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 def sign_in(page, user, password=Factory.PASSWORD):

@@ -21,7 +21,6 @@ from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import AuditEntry, DeliveryAttempt, FeeEntry, Item, Round
 from backend.timeutil import local_today
-from tests.browser.conftest import LiveServer
 from tests.factories import Factory
 from tests.phone import Phone
 
@@ -34,22 +33,8 @@ PEOPLE = [("Nguyễn Thị Kim Ngân", "Tổ 4, Ấp Láng Cát", 10.0101, 105.1
 
 
 @pytest.fixture
-def server(tmp_path):
-    live = LiveServer(tmp_path, DASHBOARD_POLL_SECONDS=2).start()
-    yield live
-    live.stop()
-    with live.app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def page(browser):
-    """A desktop browser at the post office (not pytest-playwright's `page`: its base_url fixture warns)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
-                                  timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+def live_server_config():
+    return {"DASHBOARD_POLL_SECONDS": 2}
 
 
 @pytest.fixture
