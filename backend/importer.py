@@ -51,12 +51,31 @@ _DIRECTIONS = {
 }
 
 
-class CellError(ValueError):
+class BilingualError(ValueError):
+    """A problem told in English (`str(exc)`, `message`) and in Vietnamese (`message_vi`)."""
+
+    def __init__(self, message: str, message_vi: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.message_vi = message if message_vi is None else message_vi
+
+
+class CellError(BilingualError):
     """A cell that cannot be read; the message is shown to the user as is."""
 
 
-class FileProblem(ValueError):
+class FileProblem(BilingualError):
     """The file as a whole cannot be read (encoding, format, no header)."""
+
+
+DOUBLE_ENCODED = "the text looks double-encoded (e.g. 'Nguyá»…n'); check the names"
+# English warning (as in Table.notes, without "warning: ") -> the same in Vietnamese.
+WARNINGS_VI = {DOUBLE_ENCODED: "văn bản có vẻ bị mã hóa hai lần (ví dụ 'Nguyá»…n'); hãy kiểm tra lại các tên"}
+
+
+def _vnd(amount: int) -> str:
+    """1000000000 -> '1.000.000.000', as Vietnamese writes thousands."""
+    return f"{amount:,}".replace(",", ".")
 
 
 def header_key(text: str) -> str:
@@ -85,14 +104,17 @@ class Table:
 def read_table(filename: str, data: bytes, encoding: str | None = None) -> Table:
     """Rows of a CSV or XLSX export, keyed by field; raises FileProblem."""
     if not data.strip():
-        raise FileProblem(f"{filename} is empty.")
+        raise FileProblem(f"{filename} is empty.", f"Tệp {filename} trống.")
     if data.startswith(b"PK\x03\x04"):
         return _table("XLSX", _xlsx_rows(data), [])
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileProblem(f"{filename} is an old Excel 97-2003 (.xls) workbook; save it as .xlsx "
-                          "or as 'CSV UTF-8' and import that.")
+                          "or as 'CSV UTF-8' and import that.",
+                          f"{filename} là sổ tính Excel 97-2003 (.xls) kiểu cũ; hãy lưu lại thành .xlsx "
+                          "hoặc 'CSV UTF-8' rồi nhập tệp đó.")
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        raise FileProblem(f"{filename} is not a valid .xlsx workbook.")
+        raise FileProblem(f"{filename} is not a valid .xlsx workbook.",
+                          f"{filename} không phải sổ tính .xlsx hợp lệ.")
     text, notes = decode_text(data, encoding)
     return _table("CSV", _csv_rows(text), notes)
 
@@ -108,18 +130,22 @@ def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, list[str
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise FileProblem(f"Unknown encoding {encoding!r}.") from None
+            raise FileProblem(f"Unknown encoding {encoding!r}.",
+                              f"Không biết bảng mã {encoding!r}.") from None
         try:
             return data.decode(encoding).lstrip("\ufeff"), [f"read as {encoding}"]
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             raise FileProblem(f"The file cannot be read as {encoding}: {exc.reason} "
-                              f"at byte {exc.start} (line {line}).") from None
+                              f"at byte {exc.start} (line {line}).",
+                              f"Không đọc được tệp theo bảng mã {encoding}: byte thứ {exc.start} "
+                              f"(dòng {line}) không hợp lệ ({exc.reason}).") from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), ["UTF-16"]
         except UnicodeDecodeError as exc:
-            raise FileProblem(f"The file starts as UTF-16 but cannot be read as it: {exc.reason}.") from None
+            raise FileProblem(f"The file starts as UTF-16 but cannot be read as it: {exc.reason}.",
+                              f"Tệp bắt đầu như UTF-16 nhưng không đọc được theo UTF-16 ({exc.reason}).") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -129,10 +155,14 @@ def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, list[str
             "It was probably saved in a legacy encoding such as Windows-1258 (Excel's plain 'CSV'). "
             "Save it again as 'CSV UTF-8 (Comma delimited)' and import that "
             "(or, if you are sure of the encoding, name it: --encoding cp1258). "
-            "/ Tệp không phải UTF-8: hãy lưu lại bằng 'CSV UTF-8' rồi nhập lại.") from None
+            "/ Tệp không phải UTF-8: hãy lưu lại bằng 'CSV UTF-8' rồi nhập lại.",
+            f"Tệp không phải UTF-8: byte 0x{data[exc.start]:02X} ở dòng {line} không hợp lệ trong UTF-8. "
+            "Có lẽ tệp được lưu bằng bảng mã cũ như Windows-1258 (kiểu 'CSV' thường của Excel). "
+            "Hãy lưu lại bằng 'CSV UTF-8 (Comma delimited)' rồi nhập lại "
+            "(hoặc, nếu chắc chắn về bảng mã, hãy ghi rõ: --encoding cp1258).") from None
     notes = ["UTF-8 with BOM" if data.startswith(codecs.BOM_UTF8) else "UTF-8"]
     if any(marker in text for marker in ("á»", "Æ°", "Ä‘")):
-        notes.append("warning: the text looks double-encoded (e.g. 'Nguyá»…n'); check the names")
+        notes.append("warning: " + DOUBLE_ENCODED)
     return text, notes
 
 
@@ -144,7 +174,7 @@ def _csv_rows(text: str) -> list[tuple[int, list[object]]]:
         # The record number is the row number a spreadsheet shows, even with line breaks inside cells.
         return list(enumerate(reader, start=1))
     except csv.Error as exc:
-        raise FileProblem(f"The CSV file is malformed: {exc}.") from None
+        raise FileProblem(f"The CSV file is malformed: {exc}.", f"Tệp CSV sai định dạng: {exc}.") from None
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, list[object]]]:
@@ -153,10 +183,10 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[object]]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileProblem(f"The workbook cannot be read: {exc}.") from None
+        raise FileProblem(f"The workbook cannot be read: {exc}.", f"Không đọc được sổ tính: {exc}.") from None
     try:
         if not workbook.worksheets:
-            raise FileProblem("The workbook has no sheets.")
+            raise FileProblem("The workbook has no sheets.", "Sổ tính không có trang tính nào.")
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some writers store a wrong size; read every row there is
         return [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), 1)]
@@ -173,27 +203,34 @@ def _find_header(rows: list[tuple[int, list[object]]]) -> tuple[int, list[str], 
             return index, headers, keys
     raise FileProblem("No header row found in the first lines: name the columns, e.g. "
                       "'Mã bưu gửi, Mã thủ tục, Họ tên, Địa chỉ, Xã/Phường, Tỉnh/Thành phố' "
-                      "(see docs/import-format.md).")
+                      "(see docs/import-format.md).",
+                      "Không tìm thấy dòng tiêu đề ở các dòng đầu: hãy đặt tên các cột, ví dụ "
+                      "'Mã bưu gửi, Mã thủ tục, Họ tên, Địa chỉ, Xã/Phường, Tỉnh/Thành phố' "
+                      "(xem docs/import-format.md).")
 
 
 def _table(kind: str, rows: list[tuple[int, list[object]]], notes: list[str]) -> Table:
     index, headers, keys = _find_header(rows)
     line = rows[index][0]
     columns: dict[str, int] = {}
-    problems, ignored = [], []
+    problems, problems_vi, ignored = [], [], []
     for position, (header, key) in enumerate(zip(headers, keys, strict=True)):
         if key is None:
             if header:
                 ignored.append(header)
         elif key in columns:
             problems.append(f"two columns mean {key}: '{headers[columns[key]]}' and '{header}'")
+            problems_vi.append(f"hai cột cùng là {key}: '{headers[columns[key]]}' và '{header}'")
         else:
             columns[key] = position
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        problems.append("missing column(s): " + ", ".join(f"{COLUMNS[m][0]} ({m})" for m in missing))
+        named = ", ".join(f"{COLUMNS[m][0]} ({m})" for m in missing)
+        problems.append("missing column(s): " + named)
+        problems_vi.append("thiếu cột: " + named)
     if problems:
-        raise FileProblem(f"Line {line}: " + "; ".join(problems) + ".")
+        raise FileProblem(f"Line {line}: " + "; ".join(problems) + ".",
+                          f"Dòng {line}: " + "; ".join(problems_vi) + ".")
     body = []
     for number, cells in rows[index + 1:]:
         values = {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}
@@ -217,7 +254,8 @@ def text(value: object, max_length: int) -> str | None:
         value = int(value)
     result = nfc(" ".join(str(value).split()))
     if len(result) > max_length:
-        raise CellError(f"is {len(result)} characters long; at most {max_length}")
+        raise CellError(f"is {len(result)} characters long; at most {max_length}",
+                        f"dài {len(result)} ký tự; tối đa {max_length} ký tự")
     return result
 
 
@@ -231,10 +269,11 @@ def item_code(value: object) -> str | None:
 def money(value: object) -> int:
     """Whole VND: 26000, '26.000', '26,000', '26 000 đ'; no fractions, nothing negative."""
     if isinstance(value, bool):
-        raise CellError("is not an amount")
+        raise CellError("is not an amount", "không phải số tiền")
     if isinstance(value, float):
         if not value.is_integer():
-            raise CellError(f"{value:g} is not whole đồng: fractions are not allowed")
+            raise CellError(f"{value:g} is not whole đồng: fractions are not allowed",
+                            f"{value:g} không phải số đồng chẵn: không được có phần lẻ")
         value = int(value)
     if isinstance(value, int):
         amount = value
@@ -248,14 +287,16 @@ def money(value: object) -> int:
             amount = int(re.sub(r"[.,]", "", digits))
         elif re.fullmatch(r"[\d.,]+", digits) and any(ch.isdigit() for ch in digits):
             raise CellError(f"'{raw}' is not whole đồng: fractions are not allowed "
-                            "(write thousands as 26.000 or 26,000)")
+                            "(write thousands as 26.000 or 26,000)",
+                            f"'{raw}' không phải số đồng chẵn: không được có phần lẻ "
+                            "(viết hàng nghìn là 26.000 hoặc 26,000)")
         else:
-            raise CellError(f"'{raw}' is not an amount in đồng")
+            raise CellError(f"'{raw}' is not an amount in đồng", f"'{raw}' không phải số tiền (đồng)")
         amount = -amount if negative else amount
     if amount < 0:
-        raise CellError(f"{amount} is negative")
+        raise CellError(f"{amount} is negative", f"{amount} là số âm")
     if amount > MAX_VND:
-        raise CellError(f"{amount} is more than {MAX_VND:,} đồng")
+        raise CellError(f"{amount} is more than {MAX_VND:,} đồng", f"{amount} lớn hơn {_vnd(MAX_VND)} đồng")
     return amount
 
 
@@ -266,7 +307,8 @@ def due_date(value: object) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, int | float):
-        raise CellError(f"{value:g} is a number, not a date: write DD/MM/YYYY or format the cell as a date")
+        raise CellError(f"{value:g} is a number, not a date: write DD/MM/YYYY or format the cell as a date",
+                        f"{value:g} là một số, không phải ngày: hãy viết DD/MM/YYYY hoặc định dạng ô là ngày")
     raw = str(value).strip()
     iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?", raw)
     local = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?", raw)
@@ -275,13 +317,15 @@ def due_date(value: object) -> date:
     elif local:
         day, month, year = (int(g) for g in local.groups())
     else:
-        raise CellError(f"'{raw}' is not a date: write YYYY-MM-DD or DD/MM/YYYY")
+        raise CellError(f"'{raw}' is not a date: write YYYY-MM-DD or DD/MM/YYYY",
+                        f"'{raw}' không phải ngày: viết YYYY-MM-DD hoặc DD/MM/YYYY")
     try:
         parsed = date(year, month, day)
     except ValueError:
-        raise CellError(f"'{raw}' is not a real date (day/month/year)") from None
+        raise CellError(f"'{raw}' is not a real date (day/month/year)",
+                        f"'{raw}' không phải ngày có thật (ngày/tháng/năm)") from None
     if not 2000 <= parsed.year <= 2100:
-        raise CellError(f"'{raw}' is outside the years 2000-2100")
+        raise CellError(f"'{raw}' is outside the years 2000-2100", f"'{raw}' nằm ngoài các năm 2000-2100")
     return parsed
 
 
@@ -300,13 +344,15 @@ def phone(value: object) -> str:
         digits = "0" + digits
     if not re.fullmatch(r"0[35789]\d{8}|02\d{9}", digits):
         raise CellError(f"'{raw}' is not a Vietnamese phone number "
-                        "(10 digits starting 03, 05, 07, 08 or 09; landlines 11 digits starting 02)")
+                        "(10 digits starting 03, 05, 07, 08 or 09; landlines 11 digits starting 02)",
+                        f"'{raw}' không phải số điện thoại Việt Nam (di động 10 chữ số, bắt đầu bằng 03, 05, "
+                        "07, 08 hoặc 09; cố định 11 chữ số, bắt đầu bằng 02)")
     return digits
 
 
 def coordinate(value: object, name: str) -> float:
     if isinstance(value, bool):
-        raise CellError("is not a number")
+        raise CellError("is not a number", "không phải số")
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -316,19 +362,22 @@ def coordinate(value: object, name: str) -> float:
         try:
             number = float(raw)
         except ValueError:
-            raise CellError(f"'{raw}' is not a number") from None
+            raise CellError(f"'{raw}' is not a number", f"'{raw}' không phải số") from None
     low, high = LAT_RANGE if name == "lat" else LON_RANGE
     if not low <= number <= high:
-        raise CellError(f"{number:g} is outside Vietnam ({low:g} to {high:g})")
+        raise CellError(f"{number:g} is outside Vietnam ({low:g} to {high:g})",
+                        f"{number:g} nằm ngoài Việt Nam (từ {low:g} đến {high:g})")
     return number
 
 
 def direction(value: object) -> str:
     if is_blank(value):
-        raise CellError("is empty: write 'trả kết quả' (return) or 'thu gom' (collect)")
+        raise CellError("is empty: write 'trả kết quả' (return) or 'thu gom' (collect)",
+                        "không được để trống: hãy viết 'trả kết quả' hoặc 'thu gom'")
     found = _DIRECTIONS.get(fold(str(value)))
     if found is None:
-        raise CellError(f"'{value}' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)")
+        raise CellError(f"'{value}' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)",
+                        f"'{value}' không phải chiều hợp lệ: hãy viết 'trả kết quả' hoặc 'thu gom'")
     return found
 
 
@@ -375,3 +424,20 @@ def current_commune_problem(name: str) -> str | None:
         return (f"'{name}' is a pre-2025 unit (towns and districts were abolished on 1 July 2025): "
                 "give the current commune or ward and put the old address in Địa chỉ cũ (old_address)")
     return None
+
+
+def current_province_problem_vi(name: str) -> str | None:
+    """`current_province_problem` in Vietnamese."""
+    successor = _MERGED.get(_unit_key(name, _PROVINCE_PREFIXES))
+    if successor:
+        return (f"'{name}' là tỉnh cũ (trước năm 2025), nay thuộc {successor}: hãy ghi tỉnh hiện nay "
+                "ở đây và ghi địa chỉ cũ vào cột Địa chỉ cũ (old_address)")
+    return None
+
+
+def current_commune_problem_vi(name: str) -> str | None:
+    """`current_commune_problem` in Vietnamese."""
+    if current_commune_problem(name) is None:
+        return None
+    return (f"'{name}' là đơn vị hành chính cũ (thị trấn và huyện đã bị bãi bỏ từ ngày 1/7/2025): "
+            "hãy ghi xã hoặc phường hiện nay và ghi địa chỉ cũ vào cột Địa chỉ cũ (old_address)")

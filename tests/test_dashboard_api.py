@@ -259,6 +259,43 @@ def test_a_preview_lists_the_good_rows_and_each_bad_line_and_writes_nothing(clie
     assert item_count(app) == 0
 
 
+def test_every_import_problem_comes_in_vietnamese_and_english(client, auth, supervisor, export):
+    _, _, csv = export
+    data = csv({}, {"code": "RR123456784VN", "due": "ngày mai"}, {"procedure": "9.999999", "name": ""})
+    headers = auth(supervisor)
+
+    preview = upload(client, "/api/imports/preview", headers, data).get_json()
+    refused = upload(client, "/api/imports", headers, data)
+
+    assert {(e["line"], e["column"], e["message"], e["message_vi"]) for e in preview["errors"]} == {
+        (3, "Mã bưu gửi", "RR123456784VN: check digit is 4 but should be 5",
+         "RR123456784VN: số kiểm tra là 4 nhưng phải là 5"),
+        (3, "Hạn trả", "'ngày mai' is not a date: write YYYY-MM-DD or DD/MM/YYYY",
+         "'ngày mai' không phải ngày: viết YYYY-MM-DD hoặc DD/MM/YYYY"),
+        (4, "Mã thủ tục", "no procedure with code 9.999999", "không có thủ tục nào có mã 9.999999"),
+        (4, "Họ tên", "is empty", "không được để trống")}
+    assert refused.status_code == 422
+    errors = refused.get_json()["errors"]
+    assert errors["lines"]["3"][0] == "Line 3, Mã bưu gửi: RR123456784VN: check digit is 4 but should be 5"
+    assert errors["lines_vi"]["3"][0] == "Dòng 3, Mã bưu gửi: RR123456784VN: số kiểm tra là 4 nhưng phải là 5"
+    assert errors["lines_vi"]["4"] == ["Dòng 4, Mã thủ tục: không có thủ tục nào có mã 9.999999",
+                                       "Dòng 4, Họ tên: không được để trống"]
+
+
+def test_a_file_problem_comes_in_vietnamese_and_english(client, auth, supervisor, export):
+    headers = auth(supervisor)
+    no_header = upload(client, "/api/imports/preview", headers, "STT,Tên\n1,An\n".encode()).get_json()
+    missing = upload(client, "/api/imports/preview", headers, "Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Tỉnh\n".encode())
+
+    assert no_header["file_error"] is True
+    assert no_header["errors"][0]["message"].startswith("No header row found")
+    assert no_header["errors"][0]["message_vi"].startswith("Không tìm thấy dòng tiêu đề")
+    error = missing.get_json()["errors"][0]
+    assert (error["line"], error["column"]) == (None, None)
+    assert error["message"] == "Line 1: missing column(s): Xã/Phường (commune)."
+    assert error["message_vi"] == "Dòng 1: thiếu cột: Xã/Phường (commune)."
+
+
 def test_importing_a_file_with_a_bad_row_imports_nothing_and_names_the_line(client, app, auth, supervisor,
                                                                               export):
     _, _, csv = export
@@ -310,6 +347,8 @@ def test_a_mis_encoded_file_is_refused_with_a_clear_message(client, app, auth, s
 
     assert preview.status_code == 200 and preview.get_json()["file_error"] is True
     assert "not UTF-8" in preview.get_json()["errors"][0]["message"]
+    assert preview.get_json()["errors"][0]["message_vi"].startswith("Tệp không phải UTF-8: byte 0x")
+    assert refused.get_json()["errors"]["lines_vi"]["file"][0].startswith("Tệp: Tệp không phải UTF-8")
     assert refused.status_code == 422 and refused.get_json()["type"].endswith("/import-file-unreadable")
     assert "CSV UTF-8" in refused.get_json()["detail"] and "Nothing was imported" in refused.get_json()["detail"]
     assert item_count(app) == 0

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from backend import importer
-from backend.domain.s10 import make_s10
+from backend.domain.s10 import make_s10, s10_problem, s10_problem_vi
 from backend.extensions import db
 from backend.models import AuditEntry, Item
 from backend.services.item_import import import_items, parse_items_file
@@ -129,6 +129,40 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_every_bad_line(app, runn
     assert items_in(app) == {}
 
 
+def test_the_cli_prints_each_problem_in_vietnamese_then_in_english(app, runner, office, tmp_path):
+    rows = [GOOD_ROWS[0].replace(make_s10("RR", 31250001), BAD_CHECK_DIGIT).replace("05/12/2025", "mai"),
+            GOOD_ROWS[1].replace("2.001417", "1.000894")]
+    result = runner.invoke(args=["import-items", str(write_csv(tmp_path, rows))])
+
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines == [
+        f"Dòng 2, Mã bưu gửi: {BAD_CHECK_DIGIT}: số kiểm tra là 0 nhưng phải là 1",
+        f"  Line 2, Mã bưu gửi: {BAD_CHECK_DIGIT}: check digit is 0 but should be 1",
+        "Dòng 2, Hạn trả: 'mai' không phải ngày: viết YYYY-MM-DD hoặc DD/MM/YYYY",
+        "  Line 2, Hạn trả: 'mai' is not a date: write YYYY-MM-DD or DD/MM/YYYY",
+        "Dòng 3, Mã thủ tục: 1.000894 'Đăng ký kết hôn' yêu cầu công dân đến trực tiếp; "
+        "không thể gửi qua bưu chính",
+        "  Line 3, Mã thủ tục: 1.000894 'Đăng ký kết hôn' needs the citizen in person; it cannot go by post",
+        "2 dòng: 0 hợp lệ, 2 có lỗi. Chưa nhập gì: hãy sửa các dòng trên, hoặc dùng --skip-bad để nhập "
+        "0 dòng hợp lệ.",
+        "  2 row(s): 0 good, 2 with problems. Nothing imported: fix the lines above, or use --skip-bad to "
+        "import the 0 good row(s).",
+    ]
+
+
+def test_the_cli_prints_a_file_problem_in_vietnamese_then_in_english(app, runner, office, tmp_path):
+    path = tmp_path / "ansi.csv"
+    path.write_bytes(to_cp1258("\r\n".join([HEADER, *GOOD_ROWS, ""])))
+    result = runner.invoke(args=["import-items", str(path)])
+
+    assert result.exit_code == 1
+    vietnamese, english, *rest = result.stderr.splitlines()
+    assert vietnamese.startswith("Tệp: Tệp không phải UTF-8: byte 0x") and "'CSV UTF-8" in vietnamese
+    assert english.startswith("  File: The file is not UTF-8")
+    assert rest == ["Chưa nhập gì.", "  Nothing imported."]
+
+
 def test_skip_bad_imports_only_the_good_rows_and_records_the_skipped_lines(app, runner, office, tmp_path):
     rows = [GOOD_ROWS[0], GOOD_ROWS[1].replace(make_s10("RR", 31250002), BAD_CHECK_DIGIT), GOOD_ROWS[2]]
     result = runner.invoke(args=["import-items", str(write_csv(tmp_path, rows)), "--skip-bad"])
@@ -239,6 +273,29 @@ def test_money_refuses_fractions_negatives_and_words(raw, message):
         importer.money(raw)
 
 
+@pytest.mark.parametrize("parse, raw, english, vietnamese", [
+    (importer.money, "hai mươi", "'hai mươi' is not an amount in đồng", "'hai mươi' không phải số tiền (đồng)"),
+    (importer.money, "-5000", "-5000 is negative", "-5000 là số âm"),
+    (importer.money, "2.000.000.000", "2000000000 is more than 1,000,000,000 đồng",
+     "2000000000 lớn hơn 1.000.000.000 đồng"),
+    (importer.due_date, "31/02/2025", "'31/02/2025' is not a real date (day/month/year)",
+     "'31/02/2025' không phải ngày có thật (ngày/tháng/năm)"),
+    (importer.direction, "gửi", "'gửi' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)",
+     "'gửi' không phải chiều hợp lệ: hãy viết 'trả kết quả' hoặc 'thu gom'"),
+])
+def test_cell_errors_carry_the_english_and_the_vietnamese_message(parse, raw, english, vietnamese):
+    with pytest.raises(importer.CellError) as caught:
+        parse(raw)
+    assert (str(caught.value), caught.value.message, caught.value.message_vi) == (english, english, vietnamese)
+
+
+def test_s10_problems_have_a_vietnamese_variant():
+    assert s10_problem(BAD_CHECK_DIGIT) == "check digit is 0 but should be 1"
+    assert s10_problem_vi(BAD_CHECK_DIGIT) == "số kiểm tra là 0 nhưng phải là 1"
+    assert s10_problem_vi("RR12345VN").startswith("phải gồm 2 chữ cái, 8 chữ số")
+    assert s10_problem_vi(make_s10("RR", 31250001)) is None
+
+
 @pytest.mark.parametrize("raw, expected", [
     ("2025-12-05", date(2025, 12, 5)), ("05/12/2025", date(2025, 12, 5)), ("5/12/2025", date(2025, 12, 5)),
     ("05/12/2025 17:00", date(2025, 12, 5)), (datetime(2025, 12, 5, 8), date(2025, 12, 5)),
@@ -308,8 +365,9 @@ def test_blank_lines_and_template_lines_numbered_in_advance_are_skipped():
 
 
 def test_a_file_missing_required_columns_is_refused_naming_them():
-    with pytest.raises(importer.FileProblem, match=r"missing column\(s\): Xã/Phường \(commune\)"):
+    with pytest.raises(importer.FileProblem, match=r"missing column\(s\): Xã/Phường \(commune\)") as caught:
         importer.read_table("x.csv", "Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Tỉnh\r\n".encode())
+    assert caught.value.message_vi == "Dòng 1: thiếu cột: Xã/Phường (commune)."
 
 
 @pytest.mark.parametrize("name, successor", [("Kiên Giang", "An Giang"), ("tỉnh Bà Rịa - Vũng Tàu", "Hồ Chí Minh"),
@@ -325,5 +383,8 @@ def test_current_provinces_are_accepted(name):
 
 def test_towns_abolished_in_2025_are_refused_as_communes():
     assert "pre-2025" in importer.current_commune_problem("Thị trấn Minh Lương")
+    assert "thị trấn và huyện đã bị bãi bỏ" in importer.current_commune_problem_vi("Thị trấn Minh Lương")
+    assert importer.current_commune_problem_vi("Xã Châu Thành") is None
+    assert "nay thuộc An Giang" in importer.current_province_problem_vi("Kiên Giang")
     assert importer.current_commune_problem("TT. Minh Lương") is not None
     assert importer.current_commune_problem("Xã Châu Thành") is None

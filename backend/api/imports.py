@@ -66,9 +66,10 @@ def _parse(args: dict) -> ImportResult:
 def _preview(result: ImportResult) -> dict:
     return {**result.source, "description": result.description,
             "rows_total": result.rows_total, "rows_ok": len(result.rows_ok), "bad_lines": result.bad_lines,
-            "file_error": result.file_error, "warnings": result.warnings,
+            "file_error": result.file_error, "warnings": result.warnings, "warnings_vi": result.warnings_vi,
             "ignored_columns": result.ignored_columns,
-            "errors": [{"line": e.line, "column": e.column, "message": e.message} for e in result.errors],
+            "errors": [{"line": e.line, "column": e.column, "message": e.message, "message_vi": e.message_vi}
+                       for e in result.errors],
             "rows": [{"line": row.line, **row.values} for row in result.rows_ok[:PREVIEW_ROWS]]}
 
 
@@ -76,18 +77,20 @@ def _check_importable(result: ImportResult, args: dict) -> None:
     if args.get("sha256") and args["sha256"] != result.source["sha256"]:
         raise DomainError("file-changed", "This is not the file that was previewed; preview it again.",
                           status=409)
-    by_line = {}
+    by_line, by_line_vi = {}, {}
     for error in result.errors:
         by_line.setdefault(str(error.line or "file"), []).append(str(error))
+        by_line_vi.setdefault(str(error.line or "file"), []).append(error.text_vi)
+    lines = {"lines": by_line, "lines_vi": by_line_vi}  # the same problems, in English and in Vietnamese
     if result.file_error:
         raise DomainError("import-file-unreadable", "; ".join(str(e) for e in result.errors if e.line is None)
-                          + " Nothing was imported.", status=422, errors={"lines": by_line})
+                          + " Nothing was imported.", status=422, errors=lines)
     if result.errors and not (args["skip_bad"] and result.rows_ok):
         bad = len(result.bad_lines)
         hint = "" if result.rows_ok else " No row is good."
         raise DomainError("import-has-errors", f"{bad} of {result.rows_total} row(s) have problems, so nothing "
                           f"was imported: fix them, or import only the good rows (skip_bad).{hint}",
-                          status=422, errors={"lines": by_line})
+                          status=422, errors=lines)
 
 
 @blp.route("/preview")

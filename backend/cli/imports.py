@@ -37,23 +37,27 @@ def import_items_command(file: Path, skip_bad: bool, agency_code: str | None, dr
         click.echo(f"{file.name}: {result.description}, {result.rows_total} row(s).")
     if result.ignored_columns:
         click.echo("Ignored columns: " + ", ".join(result.ignored_columns))
-    for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    for error in result.errors:
-        click.echo(str(error), err=True)
+    for warning, warning_vi in zip(result.warnings, result.warnings_vi, strict=True):
+        _both(f"Cảnh báo: {warning_vi}", f"Warning: {warning}")
+    for error in result.errors:  # each problem in Vietnamese, then in English
+        _both(error.text_vi, str(error))
 
     good = len(result.rows_ok)
     if result.file_error:
-        _fail("Nothing imported.")
+        _fail("Chưa nhập gì.", "Nothing imported.")
     if result.errors:
         bad = len(result.bad_lines)
+        summary_vi = f"{result.rows_total} dòng: {good} hợp lệ, {bad} có lỗi."
         summary = f"{result.rows_total} row(s): {good} good, {bad} with problems."
         if not skip_bad:
-            _fail(f"{summary} Nothing imported: fix the lines above, "
+            _fail(f"{summary_vi} Chưa nhập gì: hãy sửa các dòng trên, "
+                  f"hoặc dùng --skip-bad để nhập {good} dòng hợp lệ.",
+                  f"{summary} Nothing imported: fix the lines above, "
                   f"or use --skip-bad to import the {good} good row(s).")
         if not good:
-            _fail(f"{summary} Nothing to import.")
-        click.echo(f"{summary} Skipping lines {', '.join(map(str, result.bad_lines))}.", err=True)
+            _fail(f"{summary_vi} Không có gì để nhập.", f"{summary} Nothing to import.")
+        skipped = ", ".join(map(str, result.bad_lines))
+        _both(f"{summary_vi} Bỏ qua dòng {skipped}.", f"{summary} Skipping lines {skipped}.")
     if dry_run:
         click.echo(f"Dry run: {good} row(s) would be imported; nothing was written.")
         return
@@ -61,12 +65,24 @@ def import_items_command(file: Path, skip_bad: bool, agency_code: str | None, dr
     try:
         items = import_items(result.rows_ok, source=source)
     except DomainError as exc:
-        _fail(exc.detail)
+        _fail(_DOMAIN_ERRORS_VI.get(exc.kind, exc.detail), exc.detail)
     directions = Counter(item.direction for item in items)
     click.echo(f"Imported {len(items)} item(s): {directions['return']} to return (at the post office), "
                f"{directions['collect']} to collect (registered).")
 
 
-def _fail(message: str):
-    click.echo(message, err=True)
+_DOMAIN_ERRORS_VI = {
+    "duplicate-item-code": "Một lần nhập khác hoặc người dùng khác vừa thêm một trong các mã bưu gửi này; "
+                           "chưa nhập gì. Hãy kiểm tra lại tệp.",
+}
+
+
+def _both(vietnamese: str, english: str) -> None:
+    """A problem on standard error: the Vietnamese line, then the English one."""
+    click.echo(vietnamese, err=True)
+    click.echo(f"  {english}", err=True)
+
+
+def _fail(vietnamese: str, english: str):
+    _both(vietnamese, english)
     raise click.exceptions.Exit(1)

@@ -175,7 +175,8 @@ class ImportConfirmQuerySchema(ImportQuerySchema):
 class RowErrorSchema(StrictSchema):
     line = fields.Integer(allow_none=True, metadata={"description": "Spreadsheet line; null: the whole file"})
     column = fields.String(allow_none=True)
-    message = fields.String()
+    message = fields.String(metadata={"description": "The problem in English"})
+    message_vi = fields.String(metadata={"description": "The same problem in Vietnamese"})
 
 
 class PreviewRowSchema(StrictSchema):
@@ -206,6 +207,7 @@ class ImportPreviewSchema(StrictSchema):
     file_error = fields.Boolean(metadata={"description": "The file as a whole cannot be imported"})
     errors = fields.List(fields.Nested(RowErrorSchema))
     warnings = fields.List(fields.String())
+    warnings_vi = fields.List(fields.String(), metadata={"description": "The same warnings in Vietnamese"})
     ignored_columns = fields.List(fields.String())
     rows = fields.List(fields.Nested(PreviewRowSchema), metadata={"description": "The good rows (first 500)"})
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from backend import importer
 from backend.audit import audit
 from backend.domain.rules import DomainError
-from backend.domain.s10 import s10_problem
+from backend.domain.s10 import s10_problem, s10_problem_vi
 from backend.domain.status import Direction, Event, Status
 from backend.extensions import db
 from backend.importer import CellError, FileProblem
@@ -31,19 +31,35 @@ DEFAULT_SERVICE_FEE = 26_000  # VND per dossier, the post office's published pri
 _TEXT_LIMITS = {"dossier_code": 64, "procedure_code": 64, "agency_code": 32, "recipient_name": 200,
                 "address_line": 300, "commune": 100, "province": 100, "old_address": 300, "note": 500}
 _REQUIRED_TEXT = ("recipient_name", "address_line", "commune", "province")
+EMPTY_VI = "không được để trống"  # "is empty"
 
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem: `line` is the spreadsheet line (None for the file as a whole)."""
+    """One problem: `line` is the spreadsheet line (None for the file as a whole).
+
+    `message` is English, `message_vi` the same in Vietnamese (the English one when not given);
+    str() and `text_vi` add the line and column.
+    """
 
     line: int | None
     message: str
     column: str | None = None  # the header as written in the file
+    message_vi: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.message_vi is None:
+            object.__setattr__(self, "message_vi", self.message)
 
     def __str__(self) -> str:
         where = "File" if self.line is None else f"Line {self.line}"
         return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+    @property
+    def text_vi(self) -> str:
+        """'Dòng 3, Mã bưu gửi: …' / 'Tệp: …'."""
+        where = "Tệp" if self.line is None else f"Dòng {self.line}"
+        return f"{where}, {self.column}: {self.message_vi}" if self.column else f"{where}: {self.message_vi}"
 
 
 @dataclass
@@ -60,6 +76,7 @@ class ImportResult:
     description: str = ""  # e.g. "CSV (UTF-8), header on line 1"
     ignored_columns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    warnings_vi: list[str] = field(default_factory=list)  # the same warnings in Vietnamese
     source: dict = field(default_factory=dict)  # file name and hash, for the audit entry
 
     @property
@@ -90,21 +107,23 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
     try:
         table = importer.read_table(filename, data, encoding)
     except FileProblem as exc:
-        result.errors.append(RowError(None, str(exc)))
+        result.errors.append(RowError(None, exc.message, message_vi=exc.message_vi))
         return result
     result.rows_total = len(table.rows)
     result.description = f"{table.kind} ({', '.join(table.notes)})" if table.notes else table.kind
     result.description += f", header on line {table.header_line}"
     result.ignored_columns = table.ignored
     result.warnings = [n[len("warning: "):] for n in table.notes if n.startswith("warning: ")]
+    result.warnings_vi = [importer.WARNINGS_VI.get(w, w) for w in result.warnings]
     if not table.rows:
-        result.errors.append(RowError(None, "The file has a header but no rows."))
+        result.errors.append(RowError(None, "The file has a header but no rows.",
+                                      message_vi="Tệp có dòng tiêu đề nhưng không có dòng dữ liệu nào."))
         return result
 
     agencies = {a.code.upper(): a for a in db.session.execute(db.select(Agency)).scalars()}
     default_agency, problem = _default_agency(agencies, agency_code, "agency_code" in table.columns)
     if problem:
-        result.errors.append(RowError(None, problem))
+        result.errors.append(RowError(None, problem[0], message_vi=problem[1]))
         return result
     ctx = _Context(
         procedures={p.code.strip().upper(): p for p in db.session.execute(db.select(Procedure)).scalars()},
@@ -121,7 +140,8 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
     for row in candidates:
         if row.values["code"] in taken:
             result.errors.append(RowError(row.line, f"{row.values['code']} is already in the database",
-                                          ctx.headers["code"]))
+                                          ctx.headers["code"],
+                                          f"{row.values['code']} đã có trong cơ sở dữ liệu"))
         else:
             result.rows_ok.append(row)
     position = {header: i for i, header in enumerate(table.headers)}
@@ -159,13 +179,15 @@ def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: 
 
 
 def _default_agency(agencies: dict[str, Agency], code: str | None,
-                    has_column: bool) -> tuple[Agency | None, str | None]:
+                    has_column: bool) -> tuple[Agency | None, tuple[str, str] | None]:
+    """The agency for rows without one, or a problem as (English, Vietnamese)."""
     if code:
         agency = agencies.get(code.strip().upper())
         if agency is None:
-            return None, f"No agency with code {code}."
+            return None, (f"No agency with code {code}.", f"Không có cơ quan nào có mã {code}.")
         if not agency.active:
-            return None, f"The agency {agency.code} is inactive."
+            return None, (f"The agency {agency.code} is inactive.",
+                          f"Cơ quan {agency.code} đã ngừng hoạt động.")
         return agency, None
     active = [a for a in agencies.values() if a.active]
     if len(active) == 1:
@@ -173,15 +195,17 @@ def _default_agency(agencies: dict[str, Agency], code: str | None,
     if has_column:
         return None, None  # each row names its agency
     return None, ("Say which agency handed these items over (--agency-code CODE on the command line), "
-                  "or add a 'Mã cơ quan' / agency_code column.")
+                  "or add a 'Mã cơ quan' / agency_code column.",
+                  "Hãy chọn cơ quan đã bàn giao các bưu gửi này (--agency-code MÃ khi dùng dòng lệnh), "
+                  "hoặc thêm cột 'Mã cơ quan' / agency_code.")
 
 
 def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list[RowError]]:
     errors: list[RowError] = []
     values: dict = {}
 
-    def fail(name: str, message: str) -> None:
-        errors.append(RowError(line, message, ctx.headers.get(name, name)))
+    def fail(name: str, message: str, message_vi: str) -> None:
+        errors.append(RowError(line, message, ctx.headers.get(name, name), message_vi))
 
     def read(name: str, parse, *args):
         raw = cells.get(name)
@@ -190,16 +214,17 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
         try:
             return parse(raw, *args)
         except CellError as exc:
-            fail(name, str(exc))
+            fail(name, exc.message, exc.message_vi)
             return None
 
     code = importer.item_code(cells.get("code"))
     if code is None:
-        fail("code", "is empty")
+        fail("code", "is empty", EMPTY_VI)
     elif problem := s10_problem(code):
-        fail("code", f"{code}: {problem}")
+        fail("code", f"{code}: {problem}", f"{code}: {s10_problem_vi(code)}")
     elif code in ctx.seen:
-        fail("code", f"{code} appears twice in the file (first on line {ctx.seen[code]})")
+        fail("code", f"{code} appears twice in the file (first on line {ctx.seen[code]})",
+             f"{code} xuất hiện hai lần trong tệp (lần đầu ở dòng {ctx.seen[code]})")
     else:
         ctx.seen[code] = line
     values["code"] = code
@@ -207,11 +232,11 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
     texts = {name: read(name, importer.text, limit) for name, limit in _TEXT_LIMITS.items()}
     for name in (*_REQUIRED_TEXT, "procedure_code"):
         if importer.is_blank(cells.get(name)):
-            fail(name, "is empty")
+            fail(name, "is empty", EMPTY_VI)
     if texts["commune"] and (problem := importer.current_commune_problem(texts["commune"])):
-        fail("commune", problem)
+        fail("commune", problem, importer.current_commune_problem_vi(texts["commune"]))
     if texts["province"] and (problem := importer.current_province_problem(texts["province"])):
-        fail("province", problem)
+        fail("province", problem, importer.current_province_problem_vi(texts["province"]))
 
     procedure = _procedure(texts["procedure_code"], cells.get("procedure_code"), ctx, fail)
     agency = _agency(texts["agency_code"], ctx, fail)
@@ -221,12 +246,13 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
         try:
             values["direction"] = importer.direction(cells.get("direction"))
         except CellError as exc:
-            fail("direction", str(exc))
+            fail("direction", exc.message, exc.message_vi)
     values["recipient_phone"] = read("recipient_phone", importer.phone)
     lat, lon = read("lat", importer.coordinate, "lat"), read("lon", importer.coordinate, "lon")
     if importer.is_blank(cells.get("lat")) != importer.is_blank(cells.get("lon")):
         fail("lat" if importer.is_blank(cells.get("lat")) else "lon",
-             "give both latitude and longitude, or neither")
+             "give both latitude and longitude, or neither",
+             "hãy ghi cả vĩ độ và kinh độ, hoặc bỏ trống cả hai")
     service_fee = read("service_fee", importer.money)
     government_fee = read("government_fee", importer.money)
     values["due_date"] = read("due_date", importer.due_date)
@@ -248,12 +274,17 @@ def _procedure(code: str | None, raw: object, ctx: _Context, fail) -> Procedure 
         return None
     procedure = ctx.procedures.get(code.upper())
     if procedure is None:
+        number = isinstance(raw, int | float)
         hint = (" (the cell holds a number: format the column as Text so codes like 2.000490 keep "
-                "their zeros)" if isinstance(raw, int | float) else "")
-        fail("procedure_code", f"no procedure with code {code}{hint}")
+                "their zeros)" if number else "")
+        hint_vi = (" (ô đang chứa một số: hãy định dạng cột là Văn bản (Text) để các mã như 2.000490 "
+                   "giữ nguyên các số 0)" if number else "")
+        fail("procedure_code", f"no procedure with code {code}{hint}",
+             f"không có thủ tục nào có mã {code}{hint_vi}")
         return None
     if not procedure.allowed_by_post:
-        fail("procedure_code", f"{code} '{procedure.name}' needs the citizen in person; it cannot go by post")
+        fail("procedure_code", f"{code} '{procedure.name}' needs the citizen in person; it cannot go by post",
+             f"{code} '{procedure.name}' yêu cầu công dân đến trực tiếp; không thể gửi qua bưu chính")
         return None
     return procedure
 
@@ -261,13 +292,14 @@ def _procedure(code: str | None, raw: object, ctx: _Context, fail) -> Procedure 
 def _agency(code: str | None, ctx: _Context, fail) -> Agency | None:
     if code is None:
         if ctx.default_agency is None:
-            fail("agency_code", "is empty and no --agency-code was given")
+            fail("agency_code", "is empty and no --agency-code was given",
+                 "để trống và chưa chọn cơ quan bàn giao (--agency-code)")
         return ctx.default_agency
     agency = ctx.agencies.get(code.upper())
     if agency is None:
-        fail("agency_code", f"no agency with code {code}")
+        fail("agency_code", f"no agency with code {code}", f"không có cơ quan nào có mã {code}")
     elif not agency.active:
-        fail("agency_code", f"the agency {agency.code} is inactive")
+        fail("agency_code", f"the agency {agency.code} is inactive", f"cơ quan {agency.code} đã ngừng hoạt động")
         return None
     return agency
 

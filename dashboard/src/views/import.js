@@ -2,7 +2,7 @@
 import * as api from '../lib/api.js';
 import { announce, h, replace, selectField } from '../lib/dom.js';
 import { day, money } from '../lib/format.js';
-import { t } from '../lib/i18n.js';
+import { lang, t } from '../lib/i18n.js';
 import { problemText } from '../lib/problems.js';
 
 export function renderImport(main) {
@@ -52,7 +52,7 @@ export function renderImport(main) {
       h('h2', {}, t('import.previewTitle', { file: p.file })),
       h('p', { id: 'import-summary' }, t('import.summary', { total: p.rows_total, good, bad: p.bad_lines.length }),
         p.description ? h('span', { class: 'muted' }, ` — ${p.description}`) : null),
-      p.warnings.map((w) => h('p', { class: 'warn' }, w)),
+      inLang(p.warnings, p.warnings_vi).map((w) => h('p', { class: 'warn' }, w)),
       p.ignored_columns.length ? h('p', { class: 'muted small' }, t('import.ignored', { columns: p.ignored_columns.join(', ') })) : null,
       p.errors.length ? errorTable(p.errors) : h('p', { class: 'ok' }, t('import.allGood')),
       p.errors.length && canImport ? h('div', { class: 'field check' }, skip, h('label', { for: 'skip-bad' }, t('import.skipBad', { lines: p.bad_lines.join(', ') }))) : null,
@@ -71,9 +71,23 @@ export function renderImport(main) {
         ' ', h('a', { href: '#/planning' }, t('import.toPlanning'))));
       announce(t('import.done', { n: done.imported, ret: done.to_return, col: done.to_collect }));
     } catch (error) {
-      replace(message, h('p', { class: 'error', role: 'alert' }, problemText(error)));
+      replace(message, h('p', { class: 'error', role: 'alert' }, importProblemText(error)));
     }
   }
+}
+
+/** The server's text in the page's language: Vietnamese when it sent one, else the English. */
+function inLang(english, vietnamese) {
+  return lang() === 'vi' && vietnamese != null ? vietnamese : english;
+}
+
+/** A refused import: in Vietnamese, our sentence and each line's problem in Vietnamese (errors.lines_vi). */
+function importProblemText(error) {
+  const lines = error.problem?.errors?.lines_vi;
+  if (lang() !== 'vi' || !lines) return problemText(error);
+  const known = t(`problem.${error.kind}`);
+  const detail = Object.values(lines).flat().join(' ');
+  return known === `problem.${error.kind}` ? detail : `${known} ${detail}`;
 }
 
 function errorTable(errors) {
@@ -81,7 +95,7 @@ function errorTable(errors) {
     h('caption', {}, t('import.errors', { n: errors.length })),
     h('thead', {}, h('tr', {}, ['import.line', 'import.column', 'import.problem'].map((k) => h('th', { scope: 'col' }, t(k))))),
     h('tbody', {}, errors.map((e) => h('tr', { 'data-line': e.line ?? 'file' },
-      h('td', {}, e.line ?? t('import.wholeFile')), h('td', {}, e.column || '—'), h('td', {}, e.message)))));
+      h('td', {}, e.line ?? t('import.wholeFile')), h('td', {}, e.column || '—'), h('td', {}, inLang(e.message, e.message_vi))))));
 }
 
 function rowsTable(rows) {
