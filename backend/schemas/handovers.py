@@ -75,14 +75,9 @@ class HandoverSchema(StrictSchema):
     totals = fields.Nested(HandoverTotalsSchema)
 
 
-class CandidateSchema(StrictSchema):
-    item_id = fields.Integer()
-    code = fields.String()
-    dossier_code = fields.String(allow_none=True)
-    recipient_name = fields.String()
-    direction = fields.String()
-    status = fields.String()
-    procedure = fields.String()
+class CandidateSchema(HandoverLineViewSchema):
+    """An item that could go on a handover record (a line-to-be, with suggestions)."""
+
     agency_id = fields.Integer()
     event = fields.String(allow_none=True, metadata={"description": "The status change the record makes; null: "
                                                                     "it documents a receipt already booked"})
