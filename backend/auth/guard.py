@@ -7,10 +7,10 @@ from functools import wraps
 
 from flask import g, request
 
-from backend.auth.tokens import AuthError, check_user_may_sign_in, decode_access_token
+from backend.auth.tokens import AuthError, check_device, check_user_may_sign_in, decode_access_token
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import User
+from backend.models import Device, User
 
 STAFF = ("admin", "supervisor")
 
@@ -25,10 +25,18 @@ def _authenticate() -> User:
         user_id = int(claims["sub"])
     except (TypeError, ValueError):
         raise AuthError("invalid-token", "The access token names no valid user.") from None
-    user = db.session.get(User, user_id)
+    device_id = claims.get("dev")
+    if device_id is None:
+        user, device = db.session.get(User, user_id), None
+    else:
+        # One statement for both: phones poll often, and this is most of a steady-state pull.
+        row = db.session.execute(db.select(User, Device).outerjoin(Device, Device.id == device_id)
+                                 .where(User.id == user_id)).first()
+        user, device = row if row is not None else (None, None)
+    check_user_may_sign_in(user, None)
     # Kept on g (a strong reference) so sync views reuse it instead of loading it again.
-    g.device = check_user_may_sign_in(user, claims.get("dev"))
-    g.device_id = claims.get("dev")
+    g.device = check_device(device_id, device) if device_id is not None else None
+    g.device_id = device_id
     return user
 
 

@@ -104,7 +104,10 @@ def check_user_may_sign_in(user: User | None, device_id: str | None) -> Device |
         raise AuthError("account-disabled", "This account is disabled.", status=403)
     if device_id is None:
         return None
-    device = db.session.get(Device, device_id)
+    return check_device(device_id, db.session.get(Device, device_id))
+
+
+def check_device(device_id: str, device: Device | None) -> Device:
     if device is None or device.revoked_at is not None:
         raise AuthError("device-revoked",
                         "This device has been revoked by a supervisor; it can no longer sign in or sync.",
