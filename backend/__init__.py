@@ -6,8 +6,15 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from backend.config import load_config
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -20,6 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Ids are 32-bit in the database: a larger one in a URL is simply not found.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 

@@ -10,6 +10,7 @@ import logging
 
 from flask import Response, json, request
 from flask_smorest import Api
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -91,6 +92,15 @@ def register_error_handlers(app) -> None:
         headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else None
         return problem(error.status, error.kind, HTTP_STATUS_CODES.get(error.status, "Error"), error.detail,
                        errors=error.errors, headers=headers)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(error: Exception):
+        from backend.extensions import db
+
+        db.session.rollback()
+        return problem(422, "invalid-value", "Unprocessable Content",
+                       "A value is out of range or not storable (e.g. a number too large for an id).")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

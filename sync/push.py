@@ -12,7 +12,7 @@ import logging
 
 import marshmallow as ma
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -104,6 +104,12 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
             with session.begin_nested():
                 result = HANDLERS[mutation["type"]](session, user_id, device_id, mutation, data)
             outcome, reason, body = APPLIED, None, _outcome(mutation_id, seq, APPLIED, **result)
+        except (DataError, OverflowError):
+            # A value the database cannot hold (an id beyond its integer range...): the savepoint
+            # is rolled back and the mutation recorded as rejected, so it blocks nothing.
+            outcome, reason = REJECTED, "invalid-value"
+            body = _outcome(mutation_id, seq, REJECTED, reason=reason, retryable=False,
+                            detail="A value is out of range for the server; this mutation cannot be applied.")
         except (Rejection, DomainError) as error:
             reason = getattr(error, "reason", None) or error.kind
             errors = error.errors

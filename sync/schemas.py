@@ -9,6 +9,7 @@ from backend.models.proofs import ATTACHMENT_KINDS, FAILURE_REASONS, RECEIVER_RE
 from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Text, WholeNumber
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="A lower-case hex SHA-256 digest.")
+ID_RANGE = validate.Range(min=1, max=2**31 - 1)  # ids are 32-bit in the database
 MUTATION_TYPES = ("deliver", "fail", "collect", "fee", "handover")
 
 
@@ -28,7 +29,7 @@ class MutationSchema(StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(MUTATION_TYPES))
     v = WholeNumber(load_default=1, metadata={"description": "Mutation payload version"})
     at = fields.AwareDateTime(required=True, metadata={"description": "Device time, with offset"})
-    item_id = WholeNumber()
+    item_id = WholeNumber(validate=ID_RANGE)
     data = fields.Dict(load_default=dict)
     attachments = fields.List(fields.Nested(lambda: AttachmentRefSchema()), load_default=list,
                               validate=validate.Length(max=12))
@@ -89,7 +90,7 @@ class FeeData(StrictSchema):
 
 
 class HandoverLineSchema(StrictSchema):
-    item_id = WholeNumber(required=True)
+    item_id = WholeNumber(required=True, validate=ID_RANGE)
     originals = WholeNumber(load_default=0, validate=validate.Range(min=0, max=100))
     copies = WholeNumber(load_default=0, validate=validate.Range(min=0, max=100))
     fee_passed_on = Money(load_default=0)
@@ -97,7 +98,7 @@ class HandoverLineSchema(StrictSchema):
 
 class HandoverData(StrictSchema):
     direction = fields.String(required=True, validate=validate.OneOf(("agency_to_post", "post_to_agency")))
-    agency_id = WholeNumber(required=True)
+    agency_id = WholeNumber(required=True, validate=ID_RANGE)
     officer_name = Text(required=True, validate=validate.Length(max=200))
     result_ready_date = fields.Date(allow_none=True)
     note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))

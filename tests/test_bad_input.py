@@ -85,3 +85,35 @@ def test_vietnamese_text_is_stored_nfc_normalised(client, app, admin_headers):
                            headers=admin_headers)
     assert response.status_code == 201
     assert response.get_json()["name"] == "Mong Thọ"
+
+
+@pytest.mark.parametrize("url", [
+    "/api/items/99999999999999999999", "/api/rounds/99999999999", "/api/items?agency_id=99999999999999999999",
+    "/api/proofs?item_id=9999999999999", "/api/items?per_page=500&page=4611686018427387904",
+])
+def test_numbers_beyond_the_database_range_are_answered_not_crashed(client, admin_headers, url):
+    response = client.get(url, headers=admin_headers)
+    if response.status_code == 200:  # SQLite's 64-bit integers can hold some of them: nothing matches
+        assert response.get_json() == []
+    else:
+        assert_problem(response, response.status_code)
+        assert response.status_code in (404, 422)
+
+
+def test_control_characters_in_text_are_refused(client, admin_headers):
+    response = client.post("/api/agencies", json={"code": "NUL", "name": "Trung tâm\u0000", "province": "An Giang"},
+                           headers=admin_headers)
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"]["name"] == ["Must not contain control characters."]
+
+
+def test_a_mutation_with_an_out_of_range_id_is_rejected_and_blocks_nothing(client, make, auth):
+    from tests.phone import Phone
+
+    postman = make.user("postman")
+    phone = Phone(client, postman.username).login()
+    phone.capture("fee", 99_999_999_999_999, {"service_fee": 26_000})
+    phone.capture("fee", 99_999_999_999_998, {"service_fee": 26_000})
+    body = phone.push()
+    assert [(r["outcome"], r["reason"]) for r in body["results"]] == [("rejected", "invalid-mutation")] * 2
+    assert body["device_seq"] == 2

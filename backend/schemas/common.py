@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -18,6 +19,9 @@ class StrictSchema(ma.Schema):
         ordered = True
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class Text(fields.String):
     """A string, NFC-normalised and trimmed; blank is treated as missing when `allow_blank` is False."""
 
@@ -27,6 +31,8 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = nfc(super()._deserialize(value, attr, data, **kwargs))
+        if _CONTROL.search(text):
+            raise ma.ValidationError("Must not contain control characters.")
         if not text and not self.allow_blank:
             raise ma.ValidationError("Must not be blank.")
         return text
