@@ -28,16 +28,21 @@ def proofs_on_server(server) -> int:
         return db.session.execute(db.select(db.func.count(DeliveryAttempt.id))).scalar_one()
 
 
-def test_an_expired_token_is_refreshed_once_and_the_queue_syncs(phone, live_server, postman_day):
-    day = postman_day
+def signed_in_then_offline(phone, live_server, day):
+    """The postman signs in online, the round and the app shell arrive, then the network goes."""
     page = phone.new_page()
     refused = count_401s(page)
     pwa = Pwa(page, live_server).open()
     pwa.login(day.postman.username)
     pwa.wait_for_stops(5)
     pwa.wait_for_service_worker()
-
     phone.set_offline(True)
+    return page, pwa, refused
+
+
+def test_an_expired_token_is_refreshed_once_and_the_queue_syncs(phone, live_server, postman_day):
+    day = postman_day
+    page, pwa, refused = signed_in_then_offline(phone, live_server, day)
     pwa.fail(day.deliveries[0])
     time.sleep(2.5)  # the access token expires meanwhile
     page.reload()  # offline, the app opens on its cached session even with an expired token
@@ -55,14 +60,7 @@ def test_an_expired_token_is_refreshed_once_and_the_queue_syncs(phone, live_serv
 def test_after_the_session_is_lost_offline_the_postman_signs_in_again_and_nothing_is_lost(phone, live_server,
                                                                                          postman_day):
     day = postman_day
-    page = phone.new_page()
-    refused = count_401s(page)
-    pwa = Pwa(page, live_server).open()
-    pwa.login(day.postman.username)
-    pwa.wait_for_stops(5)
-    pwa.wait_for_service_worker()
-
-    phone.set_offline(True)
+    page, pwa, refused = signed_in_then_offline(phone, live_server, day)
     pwa.fail(day.deliveries[0])
     pwa.fail(day.deliveries[1], reason="moved", note="Chuyển vào Cần Thơ")
     time.sleep(2.5)
