@@ -112,8 +112,6 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "TIMEZONE": tz_name,
         "POST_OFFICE_LAT": lat,
         "POST_OFFICE_LON": lon,
-        "GEOCODING_ENABLED": read.flag("GEOCODING_ENABLED", False),
-        "GEOCODER_USER_AGENT": read.text("GEOCODER_USER_AGENT", "postround"),
         "LOGIN_RATE_LIMIT": read.text("LOGIN_RATE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": read.text("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": read.flag("RATELIMIT_ENABLED", True),

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geopy.distance import geodesic
 
 from backend.config import load_config
-from backend.routing import (
+from backend.domain.route_planner import (
     distance_matrix,
     plan_route,
     solve_heuristic,

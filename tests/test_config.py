@@ -17,7 +17,6 @@ def test_development_gets_a_default_sqlite_database_under_instance(tmp_path):
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/postround.db"
     assert config["TIMEZONE"] == "Asia/Ho_Chi_Minh"
     assert config["FAILED_ATTEMPT_LIMIT"] == 3
-    assert config["GEOCODING_ENABLED"] is False
 
 
 def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
@@ -33,7 +32,6 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
     ("ACCESS_TOKEN_TTL", "5", "at least 30"),
     ("FAILED_ATTEMPT_LIMIT", "0", "at least 1"),
     ("POSTROUND_TIMEZONE", "Mars/Olympus", "time zone"),
-    ("GEOCODING_ENABLED", "maybe", "true or false"),
     ("POST_OFFICE_LAT", "95", "valid position"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from backend import importer
+from backend.domain import import_parser
 from backend.domain.s10 import make_s10, s10_problem, s10_problem_vi
 from backend.extensions import db
 from backend.models import AuditEntry, Item
@@ -261,7 +261,7 @@ def test_the_parser_and_importer_work_without_the_cli(app, office):
     ("26 000", 26000), ("1.250.000", 1250000), ("26.000 đ", 26000), ("135,000 VND", 135000), ("0", 0),
 ])
 def test_money_is_read_as_whole_dong_with_vietnamese_thousands_separators(raw, amount):
-    assert importer.money(raw) == amount
+    assert import_parser.money(raw) == amount
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -269,22 +269,22 @@ def test_money_is_read_as_whole_dong_with_vietnamese_thousands_separators(raw, a
     (26000.5, "fractions"), ("26.00", "fractions"), ("hai mươi", "not an amount"), ("2.000.000.000", "more than"),
 ])
 def test_money_refuses_fractions_negatives_and_words(raw, message):
-    with pytest.raises(importer.CellError, match=message):
-        importer.money(raw)
+    with pytest.raises(import_parser.CellError, match=message):
+        import_parser.money(raw)
 
 
 @pytest.mark.parametrize("parse, raw, english, vietnamese", [
-    (importer.money, "hai mươi", "'hai mươi' is not an amount in đồng", "'hai mươi' không phải số tiền (đồng)"),
-    (importer.money, "-5000", "-5000 is negative", "-5000 là số âm"),
-    (importer.money, "2.000.000.000", "2000000000 is more than 1,000,000,000 đồng",
+    (import_parser.money, "hai mươi", "'hai mươi' is not an amount in đồng", "'hai mươi' không phải số tiền (đồng)"),
+    (import_parser.money, "-5000", "-5000 is negative", "-5000 là số âm"),
+    (import_parser.money, "2.000.000.000", "2000000000 is more than 1,000,000,000 đồng",
      "2000000000 lớn hơn 1.000.000.000 đồng"),
-    (importer.due_date, "31/02/2025", "'31/02/2025' is not a real date (day/month/year)",
+    (import_parser.due_date, "31/02/2025", "'31/02/2025' is not a real date (day/month/year)",
      "'31/02/2025' không phải ngày có thật (ngày/tháng/năm)"),
-    (importer.direction, "gửi", "'gửi' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)",
+    (import_parser.direction, "gửi", "'gửi' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)",
      "'gửi' không phải chiều hợp lệ: hãy viết 'trả kết quả' hoặc 'thu gom'"),
 ])
 def test_cell_errors_carry_the_english_and_the_vietnamese_message(parse, raw, english, vietnamese):
-    with pytest.raises(importer.CellError) as caught:
+    with pytest.raises(import_parser.CellError) as caught:
         parse(raw)
     assert (str(caught.value), caught.value.message, caught.value.message_vi) == (english, english, vietnamese)
 
@@ -301,13 +301,13 @@ def test_s10_problems_have_a_vietnamese_variant():
     ("05/12/2025 17:00", date(2025, 12, 5)), (datetime(2025, 12, 5, 8), date(2025, 12, 5)),
 ])
 def test_dates_are_read_in_iso_and_vietnamese_order(raw, expected):
-    assert importer.due_date(raw) == expected
+    assert import_parser.due_date(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["12/31/2025", "31/02/2025", "2025/12/05", "tomorrow", 45991])
 def test_impossible_or_ambiguous_dates_are_refused(raw):
-    with pytest.raises(importer.CellError):
-        importer.due_date(raw)
+    with pytest.raises(import_parser.CellError):
+        import_parser.due_date(raw)
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -315,13 +315,13 @@ def test_impossible_or_ambiguous_dates_are_refused(raw):
     (912345678, "0912345678"), ("0296-3837-211", "02963837211"),
 ])
 def test_phones_are_normalised_to_a_leading_zero(raw, expected):
-    assert importer.phone(raw) == expected
+    assert import_parser.phone(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["12345", "0123456789", "09123456789", "0912 345 678 / 0987 654 321"])
 def test_implausible_phones_are_refused(raw):
-    with pytest.raises(importer.CellError, match="not a Vietnamese phone number"):
-        importer.phone(raw)
+    with pytest.raises(import_parser.CellError, match="not a Vietnamese phone number"):
+        import_parser.phone(raw)
 
 
 @pytest.mark.parametrize("raw, direction", [
@@ -329,13 +329,13 @@ def test_implausible_phones_are_refused(raw):
     ("thu gom", "collect"), ("collect", "collect"),
 ])
 def test_directions_are_accepted_in_vietnamese_and_english(raw, direction):
-    assert importer.direction(raw) == direction
+    assert import_parser.direction(raw) == direction
 
 
 def test_headers_match_without_case_diacritics_or_punctuation():
     data = ("MA BUU GUI;ma thu tuc;HỌ TÊN;dia_chi;Xa Phuong;TINH / THANH PHO\r\n"
             f"{make_s10('RR', 1)};1.001193;An;Ấp A;Xã B;An Giang\r\n").encode()
-    table = importer.read_table("x.csv", data)
+    table = import_parser.read_table("x.csv", data)
     assert set(table.columns) == {"code", "procedure_code", "recipient_name", "address_line", "commune",
                                   "province"}
     assert table.rows == [(2, {"code": make_s10("RR", 1), "procedure_code": "1.001193", "recipient_name": "An",
@@ -345,7 +345,7 @@ def test_headers_match_without_case_diacritics_or_punctuation():
 def test_excel_unicode_text_is_read_as_tab_separated_utf16():
     data = ("Mã bưu gửi\tMã thủ tục\tHọ tên\tĐịa chỉ\tXã/Phường\tTỉnh\r\n"
             f"{make_s10('RR', 1)}\t1.001193\tAn\tẤp A\tXã B\tAn Giang\r\n").encode("utf-16")
-    table = importer.read_table("export.txt", data)
+    table = import_parser.read_table("export.txt", data)
     assert table.notes == ["UTF-16"] and table.rows[0][1]["address_line"] == "Ấp A"
 
 
@@ -354,37 +354,37 @@ def test_excel_unicode_text_is_read_as_tab_separated_utf16():
     ("STT,Tên\r\n1,An\r\n".encode(), "No header row"),
 ])
 def test_unreadable_files_are_refused_with_a_reason(data, message):
-    with pytest.raises(importer.FileProblem, match=message):
-        importer.read_table("export.csv", data)
+    with pytest.raises(import_parser.FileProblem, match=message):
+        import_parser.read_table("export.csv", data)
 
 
 def test_blank_lines_and_template_lines_numbered_in_advance_are_skipped():
     data = ("STT,Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Xã/Phường,Tỉnh\r\n"
             f"1,{make_s10('RR', 1)},1.001193,An,Ấp A,Xã B,An Giang\r\n,,,,,,\r\n\r\n4,,,,,,\r\n").encode()
-    assert [line for line, _ in importer.read_table("x.csv", data).rows] == [2]
+    assert [line for line, _ in import_parser.read_table("x.csv", data).rows] == [2]
 
 
 def test_a_file_missing_required_columns_is_refused_naming_them():
-    with pytest.raises(importer.FileProblem, match=r"missing column\(s\): Xã/Phường \(commune\)") as caught:
-        importer.read_table("x.csv", "Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Tỉnh\r\n".encode())
+    with pytest.raises(import_parser.FileProblem, match=r"missing column\(s\): Xã/Phường \(commune\)") as caught:
+        import_parser.read_table("x.csv", "Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Tỉnh\r\n".encode())
     assert caught.value.message_vi == "Dòng 1: thiếu cột: Xã/Phường (commune)."
 
 
 @pytest.mark.parametrize("name, successor", [("Kiên Giang", "An Giang"), ("tỉnh Bà Rịa - Vũng Tàu", "Hồ Chí Minh"),
                                              ("TP. Hải Dương", "Hải Phòng")])
 def test_provinces_merged_in_2025_are_refused_naming_their_successor(name, successor):
-    assert successor in importer.current_province_problem(name)
+    assert successor in import_parser.current_province_problem(name)
 
 
 @pytest.mark.parametrize("name", ["An Giang", "Tỉnh An Giang", "Thành phố Cần Thơ", "TP. Hồ Chí Minh"])
 def test_current_provinces_are_accepted(name):
-    assert importer.current_province_problem(name) is None
+    assert import_parser.current_province_problem(name) is None
 
 
 def test_towns_abolished_in_2025_are_refused_as_communes():
-    assert "pre-2025" in importer.current_commune_problem("Thị trấn Minh Lương")
-    assert "thị trấn và huyện đã bị bãi bỏ" in importer.current_commune_problem_vi("Thị trấn Minh Lương")
-    assert importer.current_commune_problem_vi("Xã Châu Thành") is None
-    assert "nay thuộc An Giang" in importer.current_province_problem_vi("Kiên Giang")
-    assert importer.current_commune_problem("TT. Minh Lương") is not None
-    assert importer.current_commune_problem("Xã Châu Thành") is None
+    assert "pre-2025" in import_parser.current_commune_problem("Thị trấn Minh Lương")
+    assert "thị trấn và huyện đã bị bãi bỏ" in import_parser.current_commune_problem_vi("Thị trấn Minh Lương")
+    assert import_parser.current_commune_problem_vi("Xã Châu Thành") is None
+    assert "nay thuộc An Giang" in import_parser.current_province_problem_vi("Kiên Giang")
+    assert import_parser.current_commune_problem("TT. Minh Lương") is not None
+    assert import_parser.current_commune_problem("Xã Châu Thành") is None

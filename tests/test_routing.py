@@ -1,17 +1,14 @@
-"""Ordering stops (backend.routing) and geocoding (backend.geocoding): plain functions, no database."""
+"""Ordering stops (backend.domain.route_planner): plain functions, no database."""
 
 from __future__ import annotations
 
 import random
-import socket
 import time
 
 import pytest
 from geopy.distance import geodesic
 
-from backend import geocoding
-from backend.config import load_config
-from backend.routing import (
+from backend.domain.route_planner import (
     distance_matrix,
     measure_route,
     plan_route,
@@ -134,48 +131,3 @@ def test_three_hundred_stops_are_ordered_within_the_time_limit():
     elapsed = time.perf_counter() - started
     assert sorted(route.order) == list(range(300))
     assert elapsed < time_limit_for(300) + 3.0
-
-
-# Geocoding -----------------------------------------------------------------------------------------
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to resolve a name or open a connection fails the test."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(geocoding, "Nominatim", refuse)
-    geocoding._geocoder.cache_clear()
-    yield
-    geocoding._geocoder.cache_clear()
-
-
-def test_geocoding_is_off_unless_configured(tmp_path):
-    assert load_config(str(tmp_path), {"POSTROUND_ENV": "testing"})["GEOCODING_ENABLED"] is False
-
-
-def test_geocoding_when_off_returns_none_without_touching_the_network(no_network):
-    assert geocoding.geocode("Ấp Phước Lợi, Xã Mong Thọ, An Giang", {"GEOCODING_ENABLED": False}) is None
-
-
-def test_geocoding_when_on_asks_nominatim_within_vietnam(monkeypatch, no_network):
-    calls = []
-
-    class FakeNominatim:
-        def __init__(self, user_agent, timeout):
-            calls.append(("init", user_agent))
-
-        def geocode(self, query, **kwargs):
-            calls.append(("geocode", query, kwargs["country_codes"]))
-            return type("Location", (), {"latitude": 10.03, "longitude": 105.15})()
-
-    monkeypatch.setattr(geocoding, "Nominatim", FakeNominatim)
-    config = {"GEOCODING_ENABLED": True, "GEOCODER_USER_AGENT": "postround-test"}
-    query = geocoding.address_query("Ấp Phước Lợi", "Xã Mong Thọ", "An Giang")
-    assert geocoding.geocode(query, config) == (10.03, 105.15)
-    assert calls == [("init", "postround-test"),
-                     ("geocode", "Ấp Phước Lợi, Xã Mong Thọ, An Giang, Việt Nam", "vn")]

@@ -514,7 +514,7 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> int:
 
 def _fill_round(world: _World, rnd: Round, items: list[Item]) -> None:
     """Stops by nearest neighbour from the post office (good enough for demo data); the total is the
-    closed tour back to the office, as backend.routing measures rounds."""
+    closed tour back to the office, as backend.domain.route_planner measures rounds."""
     here, left, total = world.office, list(items), 0
     for order in range(1, len(items) + 1):
         item = min(left, key=lambda i: _distance_m(here, (i.lat, i.lon)))

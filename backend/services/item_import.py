@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
-from backend import importer
 from backend.audit import audit
+from backend.domain import import_parser
+from backend.domain.import_parser import CellError, FileProblem
 from backend.domain.rules import DomainError
 from backend.domain.s10 import s10_problem, s10_problem_vi
 from backend.domain.status import Direction, Event, Status
 from backend.extensions import db
-from backend.importer import CellError, FileProblem
 from backend.models import Agency, Item, Procedure
 from backend.services.item_events import apply_event
 
@@ -105,7 +105,7 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
     result = ImportResult(source={"file": filename, "sha256": hashlib.sha256(data).hexdigest(),
                                   "bytes": len(data)})
     try:
-        table = importer.read_table(filename, data, encoding)
+        table = import_parser.read_table(filename, data, encoding)
     except FileProblem as exc:
         result.errors.append(RowError(None, exc.message, message_vi=exc.message_vi))
         return result
@@ -114,7 +114,7 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
     result.description += f", header on line {table.header_line}"
     result.ignored_columns = table.ignored
     result.warnings = [n[len("warning: "):] for n in table.notes if n.startswith("warning: ")]
-    result.warnings_vi = [importer.WARNINGS_VI.get(w, w) for w in result.warnings]
+    result.warnings_vi = [import_parser.WARNINGS_VI.get(w, w) for w in result.warnings]
     if not table.rows:
         result.errors.append(RowError(None, "The file has a header but no rows.",
                                       message_vi="Tệp có dòng tiêu đề nhưng không có dòng dữ liệu nào."))
@@ -209,7 +209,7 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
 
     def read(name: str, parse, *args):
         raw = cells.get(name)
-        if importer.is_blank(raw):
+        if import_parser.is_blank(raw):
             return None
         try:
             return parse(raw, *args)
@@ -217,7 +217,7 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
             fail(name, exc.message, exc.message_vi)
             return None
 
-    code = importer.item_code(cells.get("code"))
+    code = import_parser.item_code(cells.get("code"))
     if code is None:
         fail("code", "is empty", EMPTY_VI)
     elif problem := s10_problem(code):
@@ -229,14 +229,14 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
         ctx.seen[code] = line
     values["code"] = code
 
-    texts = {name: read(name, importer.text, limit) for name, limit in _TEXT_LIMITS.items()}
+    texts = {name: read(name, import_parser.text, limit) for name, limit in _TEXT_LIMITS.items()}
     for name in (*_REQUIRED_TEXT, "procedure_code"):
-        if importer.is_blank(cells.get(name)):
+        if import_parser.is_blank(cells.get(name)):
             fail(name, "is empty", EMPTY_VI)
-    if texts["commune"] and (problem := importer.current_commune_problem(texts["commune"])):
-        fail("commune", problem, importer.current_commune_problem_vi(texts["commune"]))
-    if texts["province"] and (problem := importer.current_province_problem(texts["province"])):
-        fail("province", problem, importer.current_province_problem_vi(texts["province"]))
+    if texts["commune"] and (problem := import_parser.current_commune_problem(texts["commune"])):
+        fail("commune", problem, import_parser.current_commune_problem_vi(texts["commune"]))
+    if texts["province"] and (problem := import_parser.current_province_problem(texts["province"])):
+        fail("province", problem, import_parser.current_province_problem_vi(texts["province"]))
 
     procedure = _procedure(texts["procedure_code"], cells.get("procedure_code"), ctx, fail)
     agency = _agency(texts["agency_code"], ctx, fail)
@@ -244,18 +244,18 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
     values["direction"] = "return"  # without a direction column, the export lists results to return
     if "direction" in ctx.headers:
         try:
-            values["direction"] = importer.direction(cells.get("direction"))
+            values["direction"] = import_parser.direction(cells.get("direction"))
         except CellError as exc:
             fail("direction", exc.message, exc.message_vi)
-    values["recipient_phone"] = read("recipient_phone", importer.phone)
-    lat, lon = read("lat", importer.coordinate, "lat"), read("lon", importer.coordinate, "lon")
-    if importer.is_blank(cells.get("lat")) != importer.is_blank(cells.get("lon")):
-        fail("lat" if importer.is_blank(cells.get("lat")) else "lon",
+    values["recipient_phone"] = read("recipient_phone", import_parser.phone)
+    lat, lon = read("lat", import_parser.coordinate, "lat"), read("lon", import_parser.coordinate, "lon")
+    if import_parser.is_blank(cells.get("lat")) != import_parser.is_blank(cells.get("lon")):
+        fail("lat" if import_parser.is_blank(cells.get("lat")) else "lon",
              "give both latitude and longitude, or neither",
              "hãy ghi cả vĩ độ và kinh độ, hoặc bỏ trống cả hai")
-    service_fee = read("service_fee", importer.money)
-    government_fee = read("government_fee", importer.money)
-    values["due_date"] = read("due_date", importer.due_date)
+    service_fee = read("service_fee", import_parser.money)
+    government_fee = read("government_fee", import_parser.money)
+    values["due_date"] = read("due_date", import_parser.due_date)
 
     if errors:
         return None, errors

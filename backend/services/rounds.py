@@ -2,7 +2,7 @@
 
 Every change to a round leaves it consistent: stops numbered 1..n, each located stop
 with its leg from the previous one, and the round's total (closed tour, see
-backend.routing) measured for the order it now has.
+backend.domain.route_planner) measured for the order it now has.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from backend import routing
 from backend.audit import audit
+from backend.domain import route_planner
 from backend.domain.rules import DomainError
 from backend.domain.status import Event, IllegalTransition, Status
 from backend.extensions import db
 from backend.models import Item, Round, User
 from backend.services.item_events import apply_event
 
-CLOSED_TOUR = True  # the day ends at the post office: see backend.routing
+CLOSED_TOUR = True  # the day ends at the post office: see backend.domain.route_planner
 
 
 @contextmanager
@@ -202,15 +202,15 @@ def set_order(rnd: Round, item_ids: list[int]) -> None:
             errors["missing"] = [f"Item {i} is on this round but not in the order." for i in missing]
         raise DomainError("not-a-permutation", "The order must list every item of the round exactly once.",
                           status=422, errors={"item_ids": errors})
-    _apply(rnd, stops, routing.measure_route(_office(), [(i, _point(stops[i])) for i in item_ids],
+    _apply(rnd, stops, route_planner.measure_route(_office(), [(i, _point(stops[i])) for i in item_ids],
                                              closed=CLOSED_TOUR))
     audit("round.reordered", "round", rnd.id, {"total_distance_m": rnd.total_distance_m})
 
 
-def optimise(rnd: Round) -> routing.Route:
+def optimise(rnd: Round) -> route_planner.Route:
     """Order the stops for the shortest walk from the post office and back."""
     stops = {item.id: item for item in stops_of(rnd.id)}
-    route = routing.plan_route(_office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR)
+    route = route_planner.plan_route(_office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR)
     _apply(rnd, stops, route)
     audit("round.optimised", "round", rnd.id, {"total_distance_m": rnd.total_distance_m,
                                                "solver": route.solver})
@@ -220,19 +220,19 @@ def optimise(rnd: Round) -> routing.Route:
 def remeasure(rnd: Round) -> None:
     """Renumber the stops 1..n in their current order and measure the legs again."""
     stops = {item.id: item for item in stops_of(rnd.id)}
-    _apply(rnd, stops, routing.measure_route(_office(), [(i, _point(item)) for i, item in stops.items()],
+    _apply(rnd, stops, route_planner.measure_route(_office(), [(i, _point(item)) for i, item in stops.items()],
                                              closed=CLOSED_TOUR))
 
 
-def _office() -> routing.Point:
+def _office() -> route_planner.Point:
     return current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]
 
 
-def _point(item: Item) -> routing.Point | None:
+def _point(item: Item) -> route_planner.Point | None:
     return None if item.lat is None or item.lon is None else (item.lat, item.lon)
 
 
-def _apply(rnd: Round, stops: dict[int, Item], route: routing.Route) -> None:
+def _apply(rnd: Round, stops: dict[int, Item], route: route_planner.Route) -> None:
     for position, (item_id, leg) in enumerate(zip(route.order, route.legs_m, strict=True), start=1):
         stops[item_id].stop_order, stops[item_id].leg_distance_m = position, leg
     located = any(leg is not None for leg in route.legs_m)
