@@ -111,7 +111,6 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
                              receipt_number=data.get("receipt_number"), device_time=mutation["at"]))
     if flag is None:
         apply_event(item, event, {"attempt_id": attempt.id}, actor_id=user_id)
-        _mark_round_started(session, item.round_id)
     else:
         audit("proof.flagged", "item", item.code, {"attempt_id": attempt.id, "reason": flag}, actor_id=user_id)
     result = {"proof_id": attempt.id, "item": {"id": item.id, "status": item.status,
@@ -121,13 +120,6 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
     if missing:
         result["missing_attachments"] = missing
     return result
-
-
-def _mark_round_started(session: Session, round_id: int | None) -> None:
-    # Through the ORM, so the change feed stamps the round and phones see it.
-    rnd = session.get(Round, round_id) if round_id is not None else None
-    if rnd is not None and rnd.status == "planned":
-        rnd.status = "in_progress"
 
 
 def record_fee(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:

@@ -22,7 +22,7 @@ import pytest
 from backend.auth.tokens import issue_access_token
 from backend.domain.s10 import make_s10
 from backend.extensions import db
-from backend.models import Attachment, DeliveryAttempt, Device, Handover, HandoverLine, Procedure, User
+from backend.models import Attachment, DeliveryAttempt, Device, Handover, HandoverLine, Procedure, Round, User
 from tests.phone import jpeg_bytes, sha
 
 PERSONAS = ("anonymous", "admin", "supervisor", "postman", "other_postman", "officer", "other_officer")
@@ -96,6 +96,7 @@ RULES = [
     rule("POST", "/api/rounds/{round}/unassign", STAFF, body=lambda w: {"item_ids": [w["item"]]}),
     rule("PUT", "/api/rounds/{round}/order", STAFF, body=lambda w: {"item_ids": [w["item"]]}),
     rule("POST", "/api/rounds/{round}/optimise", STAFF),
+    rule("POST", "/api/rounds/{finished_round}/close", STAFF),
     rule("GET", "/api/sync/pull", {"postman", "other_postman"}),
     rule("POST", "/api/sync/push", {"postman", "other_postman"},
          body=lambda w: {"mutations": [{"id": f"m-{uuid.uuid4().hex}", "seq": 1, "type": "fee", "item_id": w["item"],
@@ -150,6 +151,12 @@ def world(app, make):
     idle_postman = make.user("postman")
     round_a = make.round(people["postman"], date(2026, 11, 26), items=[item_a])
     make.round(people["other_postman"], date(2026, 11, 26), items=[item_b])
+    finished_round = make.round(people["postman"], date(2026, 11, 25), status="completed",
+                                items=[make.item(agency_id=agency_a.id)])
+    with app.app_context():
+        for stop in db.session.get(Round, finished_round.id).items:
+            stop.status = "delivered"
+        db.session.commit()
     photo, stored = jpeg_bytes(1), jpeg_bytes(2)
     with app.app_context():
         devices = {"postman": "device-of-postman", "other_postman": "device-of-other"}
@@ -173,7 +180,7 @@ def world(app, make):
                  "procedure_code": db.session.get(Procedure, item_a.procedure_id).code}
     return {"tokens": tokens, "item": item_a.id, "code": item_a.code, "round": round_a.id,
             "user": people["postman"].id, "agency": agency_a.id, "procedure": item_a.procedure_id,
-            "device": "device-of-postman", "proof": proof_id, "photo": photo, "sha": sha(photo),
+            "device": "device-of-postman", "proof": proof_id, "finished_round": finished_round.id, "photo": photo, "sha": sha(photo),
             "stored_sha": sha(stored), "spare_item": spare_item.id, "idle_postman": idle_postman.id, **extra}
 
 

@@ -21,7 +21,7 @@ from backend.schemas.rounds import (
     RoundQuerySchema,
     RoundSchema,
 )
-from backend.services import rounds
+from backend.services import round_events, rounds
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/rounds",
                 description="Rounds: a postman's ordered stops for one day")
@@ -128,4 +128,16 @@ class Optimise(MethodView):
         with rounds.all_or_nothing():
             rnd = rounds.lock_round(round_id)
             rounds.optimise(rnd)
+        return rounds.detail(rnd)
+
+
+@blp.route("/<int:round_id>/close")
+class CloseRound(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, RoundDetailSchema)
+    def post(self, round_id):
+        """Close a completed round at the end of its day: it can no longer be planned."""
+        with rounds.all_or_nothing():
+            rnd = rounds.lock_round(round_id)
+            round_events.close_round(rnd, current_user().id)
         return rounds.detail(rnd)

@@ -21,6 +21,7 @@ from flask.cli import with_appcontext
 
 from backend.audit import audit
 from backend.auth.passwords import hash_password
+from backend.domain.round_status import RoundStatus
 from backend.domain.s10 import make_s10
 from backend.domain.status import Event, Status, next_status
 from backend.domain.text import nfc
@@ -309,7 +310,8 @@ def _seed(rng: random.Random) -> dict[str, int]:
         for day in (*past_days, world.today):
             world.rounds[postman.id, day] = Round(
                 postman_id=postman.id, round_date=day, created_by_id=supervisor.id,
-                status="planned" if day == world.today else "completed", created_at=world.at(day, 7))
+                status=RoundStatus.PLANNED if day == world.today else RoundStatus.CLOSED,
+                created_at=world.at(day, 7))
     db.session.add_all(world.rounds.values())
     db.session.flush()
     for index, postman in enumerate(world.postmen):

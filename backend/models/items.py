@@ -7,12 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backend.domain.round_status import RoundStatus
 from backend.domain.status import Status
 from backend.domain.text import fold
 from backend.extensions import db
 from backend.models.base import UTCDateTime, now_utc
 
-ROUND_STATUSES = ("planned", "in_progress", "completed")
+ROUND_STATUSES = tuple(s.value for s in RoundStatus)
 
 
 class Round(db.Model):
@@ -24,7 +25,7 @@ class Round(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     round_date: Mapped[date] = mapped_column(Date, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="planned")
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.PLANNED.value)
     note: Mapped[str | None] = mapped_column(String(500))
     total_distance_m: Mapped[int | None]
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # sync cursor

@@ -7,6 +7,7 @@ from flask import current_app
 from backend.audit import audit
 from backend.domain.status import Event, next_status
 from backend.models import Item
+from backend.services.round_events import settle_round
 
 
 def apply_event(item: Item, event: Event | str, detail: dict | None = None, actor_id: int | None = None) -> str:
@@ -20,12 +21,15 @@ def apply_event(item: Item, event: Event | str, detail: dict | None = None, acto
     new_status = next_status(item.direction, item.status, event, attempts_after=attempts_after,
                              attempt_limit=current_app.config["FAILED_ATTEMPT_LIMIT"])
     previous = item.status
+    previous_round_id = item.round_id
     item.status = new_status.value
     item.attempt_count = attempts_after
     if event in (Event.UNASSIGN, Event.CANCEL):
         item.round_id = None
         item.stop_order = None
         item.leg_distance_m = None
+        settle_round(previous_round_id, actor_id)
+    settle_round(item.round_id, actor_id)
     audit(f"item.{event.value}", "item", item.code,
           {"from": previous, "to": new_status.value, **(detail or {})}, actor_id=actor_id)
     return new_status.value

@@ -20,11 +20,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backend.audit import audit
 from backend.domain import route_planner
+from backend.domain.round_status import RoundStatus
 from backend.domain.rules import DomainError
 from backend.domain.status import Event, IllegalTransition, Status
 from backend.extensions import db
 from backend.models import Item, Round, User
 from backend.services.item_events import apply_event
+from backend.services.round_events import settle_round
 
 CLOSED_TOUR = True  # the day ends at the post office: see backend.domain.route_planner
 
@@ -121,14 +123,14 @@ def create_round(postman_id: int, round_date: date, note: str | None = None,
 
 
 def lock_round(round_id: int) -> Round:
-    """The round, locked against concurrent planning until commit; completed rounds are frozen."""
+    """The round, locked against concurrent planning until commit; closed rounds are frozen."""
     rnd = db.session.execute(
         db.select(Round).where(Round.id == round_id).with_for_update(of=Round)
         .execution_options(populate_existing=True)).unique().scalar_one_or_none()
     if rnd is None:
         raise DomainError("not-found", f"No round with id {round_id}.", status=404)
-    if rnd.status == "completed":
-        raise DomainError("round-completed", f"Round {round_id} is completed and can no longer change.",
+    if rnd.status == RoundStatus.CLOSED:
+        raise DomainError("round-closed", f"Round {round_id} is closed and can no longer change.",
                           status=409)
     return rnd
 
@@ -174,11 +176,14 @@ def assign_items(rnd: Round, item_ids: list[int]) -> None:
             continue  # already here: assigning twice changes nothing
         if item.round_id is not None and item.round_id != rnd.id:
             left.add(item.round_id)
-        _move(item, index, Event.ASSIGN, {"round_id": rnd.id, "from_round_id": item.round_id})
+        from_round_id = item.round_id
+        # On the round before the event, so the round's status follows its new stop.
         item.round_id, item.stop_order, item.leg_distance_m = rnd.id, next_order, None
+        _move(item, index, Event.ASSIGN, {"round_id": rnd.id, "from_round_id": from_round_id})
         next_order += 1
     for round_id in sorted(left):
         remeasure(db.session.get(Round, round_id))
+        settle_round(round_id)
     remeasure(rnd)
 
 
