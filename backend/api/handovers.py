@@ -10,7 +10,7 @@ for them; each item goes on at most one such record.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from flask import Response
 from flask.views import MethodView
@@ -34,7 +34,7 @@ from backend.schemas.handovers import (
 )
 from backend.services import handover_pdf
 from backend.services.item_events import apply_event
-from backend.timeutil import local_zone
+from backend.timeutil import day_start
 from sync.effects import HANDOVER_EVENTS
 
 blp = Blueprint("handovers", __name__, url_prefix="/api/handovers",
@@ -157,10 +157,6 @@ def _collected_checklists(ids: list[int]) -> dict[int, list[dict]]:
     return {item_id: [p for p in checklist or [] if p.get("present")] for item_id, checklist in rows}
 
 
-def _day_start(day) -> datetime:
-    return datetime.combine(day, time.min, local_zone()).astimezone(UTC)
-
-
 @blp.route("")
 class Handovers(MethodView):
     @auth_required(*STAFF, "agency")
@@ -176,9 +172,9 @@ class Handovers(MethodView):
             if args.get(key) is not None:
                 query = query.where(getattr(Handover, key) == args[key])
         if args.get("date_from"):
-            query = query.where(Handover.created_at >= _day_start(args["date_from"]))
+            query = query.where(Handover.created_at >= day_start(args["date_from"]))
         if args.get("date_to"):
-            query = query.where(Handover.created_at < _day_start(args["date_to"] + timedelta(days=1)))
+            query = query.where(Handover.created_at < day_start(args["date_to"] + timedelta(days=1)))
         rows, total = paginate(query.order_by(Handover.created_at.desc(), Handover.id.desc()), args["page"],
                                args["per_page"])
         people = handover_pdf.people_of(rows)

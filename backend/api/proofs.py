@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -24,7 +22,7 @@ from backend.schemas.proofs import (
     ReconciliationQuerySchema,
     ResolveSchema,
 )
-from backend.timeutil import local_today, local_zone
+from backend.timeutil import day_bounds, local_today
 
 blp = Blueprint("proofs", __name__, url_prefix="/api", description="Proofs of delivery and sync supervision")
 
@@ -46,9 +44,8 @@ class Proofs(MethodView):
             if args.get(key) is not None:
                 query = query.where(getattr(DeliveryAttempt, key) == args[key])
         if args.get("date"):
-            start = datetime.combine(args["date"], time.min, local_zone())
-            query = query.where(DeliveryAttempt.server_time >= start,
-                                DeliveryAttempt.server_time < start + timedelta(days=1))
+            start, end = day_bounds(args["date"])
+            query = query.where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end)
         rows, total = paginate(query.order_by(DeliveryAttempt.server_time.desc()), args["page"],
                                args["per_page"])
         return rows, 200, {"X-Total-Count": str(total)}

@@ -12,7 +12,7 @@ which proofs arrived without all their photos. The dashboard labels those as suc
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from geopy.distance import geodesic
@@ -23,7 +23,7 @@ from backend.extensions import db
 from backend.models import DeliveryAttempt, Device, Item, Round, SyncMutation, User
 from backend.models.base import now_utc
 from backend.services.rounds import progress_of
-from backend.timeutil import local_today, local_zone
+from backend.timeutil import day_bounds, local_today
 from sync.changes import current_seq
 
 # Item statuses counted in each progress bucket of a round.
@@ -37,13 +37,6 @@ EXCEPTION_KINDS = ("flagged_proof", "location_mismatch", "unsynced_device", "att
                    "overdue")
 _ORDER = {kind: n for n, kind in enumerate(EXCEPTION_KINDS)}
 LIST_LIMIT = 500  # per kind: a dashboard list, not an export
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC instants at which the local day starts and the next one starts."""
-    start = datetime.combine(day, time.min, local_zone())
-    end = datetime.combine(day + timedelta(days=1), time.min, local_zone())
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def distance_m(proof_lat, proof_lon, item_lat, item_lon) -> int | None:

@@ -23,7 +23,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from flask import current_app
 from sqlalchemy import Date, case, cast, func, select
@@ -33,7 +33,7 @@ from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, Procedure, User
 from backend.models.proofs import FAILURE_REASONS
-from backend.timeutil import local_zone
+from backend.timeutil import day_bounds, local_zone
 
 PERIODS = ("day", "month")
 GROUPS = ("agency", "procedure", "postman")
@@ -56,9 +56,7 @@ class ReportRange:
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
-        start = datetime.combine(self.date_from, time.min, local_zone())
-        end = datetime.combine(self.date_to + timedelta(days=1), time.min, local_zone())
-        return start.astimezone(UTC), end.astimezone(UTC)
+        return day_bounds(self.date_from, self.date_to)
 
 
 def check_range(period: str, group_by: str, date_from: date, date_to: date) -> ReportRange:

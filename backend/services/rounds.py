@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import func
@@ -44,10 +43,6 @@ def all_or_nothing() -> Iterator[None]:
     except Exception:
         db.session.rollback()
         raise
-
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 # Reading ------------------------------------------------------------------------------------------
