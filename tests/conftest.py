@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from backend import create_app
 from backend.extensions import db
+from backend.timeutil import local_today
 from tests.factories import Factory
 from tests.pg import fresh_database, require_pg
 
@@ -102,3 +103,22 @@ def auth(client, make):
         return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
     return headers_for
+
+
+# Personas ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def supervisor(make):
+    return make.user("supervisor")
+
+
+@pytest.fixture
+def postman(make):
+    return make.user("postman")
+
+
+@pytest.fixture
+def today(app):
+    """The post office's date, not the machine's."""
+    with app.app_context():
+        return local_today()

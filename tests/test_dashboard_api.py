@@ -14,22 +14,10 @@ from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import AuditEntry, Device, Item, Round
 from backend.models.base import now_utc
-from backend.timeutil import local_today
 from tests.phone import Phone
 
 PROBLEM = "application/problem+json"
 _codes = itertools.count(55_000_001)
-
-
-@pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
-
-
-@pytest.fixture
-def today(app):
-    with app.app_context():
-        return local_today()
 
 
 def synced_phone(client, postman) -> Phone:

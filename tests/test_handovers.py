@@ -18,11 +18,6 @@ POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext")
 
 
 @pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
-
-
-@pytest.fixture
 def agency(make):
     return make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành", address="Khu phố Minh Long")
 

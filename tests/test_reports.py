@@ -14,22 +14,10 @@ from openpyxl import load_workbook
 from backend.extensions import db
 from backend.models import DeliveryAttempt, FeeEntry, HandoverLine, Item
 from backend.services.item_events import apply_event
-from backend.timeutil import local_today
 from tests.phone import Phone, png_signature
 
 PROBLEM = "application/problem+json"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
-
-
-@pytest.fixture
-def today(app):
-    with app.app_context():
-        return local_today()
 
 
 @pytest.fixture

@@ -27,16 +27,6 @@ from tests.phone import Phone
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
-
-
-@pytest.fixture
-def postman(make):
-    return make.user("postman")
-
-
 def status_of(app, round_id):
     with app.app_context():
         return db.session.get(Round, round_id).status

@@ -15,16 +15,6 @@ PROBLEM = "application/problem+json"
 TODAY = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()  # the default POSTROUND_TIMEZONE
 
 
-@pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
-
-
-@pytest.fixture
-def postman(make):
-    return make.user("postman")
-
-
 def row(model, key):
     """A fresh copy of a row, as the database has it now."""
     obj = db.session.get(model, key)
