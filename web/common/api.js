@@ -167,7 +167,7 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
   async function request(path, options = {}) {
     let session = await store.read()
     if (!session) throw new AuthRequired()
-    if (session.expiresAt && Date.now() > session.expiresAt) session = await refresh(session.access)
+    if (session.expiresAt != null && Date.now() > session.expiresAt) session = await refresh(session.access)
     let response = await send(path, options, session.access)
     if (response.status === 401) {
       const fresh = await refresh(session.access)
