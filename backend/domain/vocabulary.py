@@ -92,14 +92,10 @@ def bilingual(family: str, code: str) -> str:
 
 
 def as_dict() -> dict:
-    """{family: {"codes": [...], "vi": {code: word}, "en": {code: word}}} in the enums' order."""
-    out = {}
-    for family, codes in FAMILIES.items():
-        words = LABELS[family]
-        out[family] = {"codes": [c.value for c in codes],
-                       **{lang: {c.value: words[c][n] for c in codes if c in words}
-                          for n, lang in enumerate(LANGUAGES)}}
-    return out
+    """{family: {"vi": {code: word}, "en": {code: word}}}, codes in the enums' order."""
+    return {family: {lang: {c.value: LABELS[family][c][n] for c in codes if c in LABELS[family]}
+                     for n, lang in enumerate(LANGUAGES)}
+            for family, codes in FAMILIES.items()}
 
 
 def render_module() -> str:

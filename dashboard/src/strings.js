@@ -18,11 +18,7 @@ const vi = {
   'common.loading': 'Đang tải…',
   'common.close': 'Đóng',
 
-  'login.title': 'Đăng nhập',
   'login.hint': 'Dành cho giám sát viên và quản trị viên bưu điện.',
-  'login.username': 'Tên đăng nhập',
-  'login.password': 'Mật khẩu',
-  'login.submit': 'Đăng nhập',
   'login.wrong': 'Sai tên đăng nhập hoặc mật khẩu.',
   'login.notStaff': 'Tài khoản này không dùng được bảng điều khiển (chỉ giám sát viên và quản trị viên).',
 
@@ -311,11 +307,7 @@ const en = {
   'common.loading': 'Loading…',
   'common.close': 'Close',
 
-  'login.title': 'Sign in',
   'login.hint': 'For post office supervisors and administrators.',
-  'login.username': 'Username',
-  'login.password': 'Password',
-  'login.submit': 'Sign in',
   'login.wrong': 'Wrong username or password.',
   'login.notStaff': 'This account cannot use the dashboard (supervisors and administrators only).',
 

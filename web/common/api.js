@@ -187,6 +187,24 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
   return {
     request,
     json,
+    /** Sign in: no token yet, so no refresh logic. Resolves to the server's tokens and user. */
+    async login(credentials) {
+      const response = await send('/api/auth/login', { method: 'POST', json: credentials })
+      if (!response.ok) throw new ApiError(response.status, await problemOf(response), response.statusText)
+      return response.json()
+    },
+    /** End the login on the server (best effort: signing out works offline too). */
+    logout(refreshToken) {
+      if (!refreshToken) return Promise.resolve()
+      return send('/api/auth/logout', { method: 'POST', json: { refresh_token: refreshToken } }).catch(() => {})
+    },
+  }
+}
+
+/** The REST conveniences over a client: get/post/put JSON, upload a file, fetch a blob. */
+export function restCalls(client) {
+  const { json, request } = client
+  return {
     get: (path, query) => json(withQuery(path, query)),
     post: (path, body, query) => json(withQuery(path, query), { method: 'POST', json: body }),
     put: (path, body) => json(path, { method: 'PUT', json: body }),
@@ -201,17 +219,6 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
       const response = await request(withQuery(path, query))
       const disposition = response.headers.get('Content-Disposition') || ''
       return { blob: await response.blob(), name: /filename="([^"]+)"/.exec(disposition)?.[1] }
-    },
-    /** Sign in: no token yet, so no refresh logic. Resolves to the server's tokens and user. */
-    async login(credentials) {
-      const response = await send('/api/auth/login', { method: 'POST', json: credentials })
-      if (!response.ok) throw new ApiError(response.status, await problemOf(response), response.statusText)
-      return response.json()
-    },
-    /** End the login on the server (best effort: signing out works offline too). */
-    logout(refreshToken) {
-      if (!refreshToken) return Promise.resolve()
-      return send('/api/auth/logout', { method: 'POST', json: { refresh_token: refreshToken } }).catch(() => {})
     },
   }
 }

@@ -10,13 +10,19 @@ export const LANGUAGES = ['vi', 'en']
 function vocabularyStrings(lang) {
   const out = {}
   for (const [family, words] of Object.entries(VOCABULARY)) {
-    for (const code of words.codes) out[`${family}.${code}`] = words[lang][code]
+    for (const [code, word] of Object.entries(words[lang])) out[`${family}.${code}`] = word
   }
   return out
 }
 
-const strings = { vi: vocabularyStrings('vi'), en: vocabularyStrings('en') }
-const OWNED = new Set(Object.keys(strings.vi))
+// Texts every app shows the same way (the sign-in form); an app may add more of its own.
+const SHARED = {
+  vi: { 'login.title': 'Đăng nhập', 'login.username': 'Tên đăng nhập', 'login.password': 'Mật khẩu', 'login.submit': 'Đăng nhập' },
+  en: { 'login.title': 'Sign in', 'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Sign in' },
+}
+
+const strings = { vi: { ...SHARED.vi, ...vocabularyStrings('vi') }, en: { ...SHARED.en, ...vocabularyStrings('en') } }
+const OWNED = new Set(Object.keys(vocabularyStrings('vi')))
 const listeners = new Set()
 
 let current = (() => {

@@ -2,18 +2,6 @@
 // The codes of the domain (status, event, direction, failure reason, outcome) and their words.
 export const VOCABULARY = {
   "status": {
-    "codes": [
-      "registered",
-      "at_post_office",
-      "assigned",
-      "failed_attempt",
-      "delivered",
-      "collected",
-      "handed_to_agency",
-      "return_to_agency",
-      "returned_to_agency",
-      "cancelled"
-    ],
     "vi": {
       "registered": "Đã đăng ký",
       "at_post_office": "Tại bưu cục",
@@ -40,18 +28,6 @@ export const VOCABULARY = {
     }
   },
   "event": {
-    "codes": [
-      "receive_from_agency",
-      "assign",
-      "unassign",
-      "deliver",
-      "collect",
-      "fail",
-      "give_up",
-      "hand_to_agency",
-      "return_to_agency",
-      "cancel"
-    ],
     "vi": {
       "receive_from_agency": "Nhận từ cơ quan",
       "assign": "Phân công",
@@ -78,10 +54,6 @@ export const VOCABULARY = {
     }
   },
   "direction": {
-    "codes": [
-      "collect",
-      "return"
-    ],
     "vi": {
       "collect": "Thu gom hồ sơ",
       "return": "Trả kết quả"
@@ -92,17 +64,6 @@ export const VOCABULARY = {
     }
   },
   "reason": {
-    "codes": [
-      "not_home",
-      "refused",
-      "wrong_address",
-      "moved",
-      "no_valid_id",
-      "no_authorisation",
-      "cannot_pay",
-      "unsafe_access",
-      "other"
-    ],
     "vi": {
       "not_home": "Vắng nhà",
       "refused": "Từ chối nhận",
@@ -127,11 +88,6 @@ export const VOCABULARY = {
     }
   },
   "outcome": {
-    "codes": [
-      "delivered",
-      "collected",
-      "failed"
-    ],
     "vi": {
       "delivered": "Phát thành công",
       "collected": "Thu gom",

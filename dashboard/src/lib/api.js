@@ -1,7 +1,7 @@
 // The dashboard's API client: the shared one (web/common/api.js) with the tokens in this tab's
 // sessionStorage (lib/session.js), refreshed shortly before they expire and once more on a 401.
 // When a refresh is refused the session ends and the sign-in form comes back (onSignedOut).
-import { createApiClient } from '@common/api.js';
+import { createApiClient, restCalls } from '@common/api.js';
 import * as session from './session.js';
 
 export { ApiError } from '@common/api.js';
@@ -26,7 +26,7 @@ const client = createApiClient({
   },
 });
 
-export const { get, post, put, upload, blob } = client;
+export const { get, post, put, upload, blob } = restCalls(client);
 
 export function login(username, password) {
   return client.login({ username, password });
