@@ -3,14 +3,19 @@ shows dates in the post office's zone as the server tells it, not in a zone buil
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import RefreshToken
 from backend.timeutil import local_today
 from tests.browser.conftest import Pwa
+from tests.factories import Factory
+
+SESSION = "postround.dashboard.session"
 
 ZONE = "Pacific/Kiritimati"  # UTC+14: its date is not the phone's (Asia/Ho_Chi_Minh) for 7 hours a day
 
@@ -70,3 +75,37 @@ def test_the_phone_takes_the_post_offices_zone_from_the_server(phone, live_serve
     # The round of the post office's today is "today" on the phone, whatever the phone's own date is.
     pwa.page.wait_for_function("(d) => document.querySelector('h1').textContent.includes(d)",
                                arg=f"Hôm nay · {today:%d/%m/%Y}")
+
+
+def test_a_duplicated_dashboard_tab_never_spends_the_refresh_token_its_twin_spent(browser, server):
+    """The dashboard keeps its tokens in the tab's sessionStorage; a duplicated tab starts with a copy."""
+    supervisor = server.make.user("supervisor")
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh")
+    calls = refresh_calls(context)
+    first = context.new_page()
+    first.goto(f"{server.url}/dashboard/")
+    first.fill("#login-username", supervisor.username)
+    first.fill("#login-password", Factory.PASSWORD)
+    first.click("form button[type=submit]")
+    expect(first.locator("h1")).to_have_text("Hôm nay")
+    saved = first.evaluate(f"sessionStorage.getItem('{SESSION}')")
+    second = context.new_page()
+    second.add_init_script(f"sessionStorage.setItem('{SESSION}', {json.dumps(saved)})")  # the duplicate
+    second.goto(f"{server.url}/dashboard/")
+    expect(second.locator("h1")).to_have_text("Hôm nay")
+
+    for page in (first, second):  # both copies of the session are due for a refresh
+        page.evaluate(f"""() => {{ const s = JSON.parse(sessionStorage.getItem('{SESSION}'));
+                                 s.expiresAt = 0; sessionStorage.setItem('{SESSION}', JSON.stringify(s)); }}""")
+    first.click("nav a[data-route=reports]")
+    second.click("nav a[data-route=reports]")
+    for page in (first, second):
+        expect(page.locator("#report-empty")).to_be_visible()
+    assert calls and len(set(calls)) == len(calls)  # each refresh token spent once
+    for page in (first, second):  # and both tabs carry on with the rotated pair
+        page.click("nav a[data-route=handovers]")
+        expect(page.locator("#handover-list-title")).to_be_visible()
+    with server.app.app_context():
+        assert db.session.execute(db.select(RefreshToken).where(RefreshToken.revoked_at.is_(None))).scalars().all()
+    context.close()

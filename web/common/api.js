@@ -49,6 +49,7 @@ export class AuthRequired extends ApiError {
   }
 }
 
+const HANDOVER_MS = 150 // how long a rotation keeps the lock after telling the other tabs
 const isRevoked = (problem) => Boolean(problem?.type?.endsWith('/device-revoked'))
 
 async function problemOf(response) {
@@ -142,7 +143,11 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
     if (!response.ok) throw new ApiError(response.status, await problemOf(response), response.statusText)
     const tokens = await response.json()
     await store.write(tokens)
-    channel?.postMessage({ type: 'refreshed', from: current.refresh, tokens })
+    if (channel) {
+      channel.postMessage({ type: 'refreshed', from: current.refresh, tokens })
+      // Keep the lock a moment: a tab waiting for it takes the new pair before it looks at its store.
+      await new Promise((resolve) => setTimeout(resolve, HANDOVER_MS))
+    }
     return store.read({ fresh: true })
   }
 
