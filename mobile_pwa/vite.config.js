@@ -1,12 +1,18 @@
 // Build of the postman's PWA, served by Flask at /app/ (backend/web.py).
 // The service worker (src/sw.js) is built by vite-plugin-pwa with injectManifest: Workbox injects
 // the list of app-shell files, with a revision per file, which the worker precaches.
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
 import pkg from './package.json' with { type: 'json' }
 
+// The base every web app shares (DOM helpers, API client, i18n, formatting, the vocabulary).
+const common = fileURLToPath(new URL('../web/common', import.meta.url))
+
 export default defineConfig({
   base: '/app/',
+  resolve: { alias: { '@common': common } },
+  server: { fs: { allow: ['.', common] } },
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   build: {
     target: 'es2020',

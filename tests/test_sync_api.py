@@ -167,6 +167,14 @@ def test_the_steady_state_poll_returns_nothing_new(client, round_of_three):
     assert page["items"] == [] and page["removed"] == [] and page["reset"] is False
 
 
+def test_every_pull_tells_the_phone_the_post_offices_time_zone(client, app, round_of_three):
+    postman, _ = round_of_three
+    phone = Phone(client, postman.username).login()
+    assert phone.pull()["timezone"] == "Asia/Ho_Chi_Minh"
+    app.config["TIMEZONE"] = "Asia/Bangkok"  # the server's setting, not a constant in the app
+    assert phone.pull()["timezone"] == "Asia/Bangkok"  # the steady-state poll carries it too
+
+
 def test_pulls_are_gzipped_for_phones_that_accept_it(client, round_of_three):
     postman, _ = round_of_three
     phone = Phone(client, postman.username).login()

@@ -87,7 +87,8 @@ class Pull(MethodView):
     @blp.response(200)
     def get(self, args):
         """Download the postman's rounds, items and checklists; with a cursor, only what changed
-        (including removals). Send the returned cursor next time; while `more` is true, pull again."""
+        (including removals). Send the returned cursor next time; while `more` is true, pull again.
+        `timezone` is the post office's zone, in which the phone shows dates and times."""
         check_protocol(request.headers.get(PROTOCOL_HEADER) or args.get("protocol"))
         device = _device_for_sync()
         payload = pull(db.session, current_user().id, device.last_seq, Cursor.decode(args.get("cursor")),
@@ -95,6 +96,7 @@ class Pull(MethodView):
         if device.last_sync_at is None or now_utc() - device.last_sync_at > LAST_SYNC_WRITE_EVERY:
             device.last_sync_at = now_utc()
             db.session.commit()
+        payload["timezone"] = current_app.config["TIMEZONE"]  # the post office's: local dates and times
         return _compact_json(payload)
 
 

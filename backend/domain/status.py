@@ -42,6 +42,28 @@ class Event(StrEnum):
     CANCEL = "cancel"
 
 
+class FailureReason(StrEnum):
+    """Why an attempt failed (the `reason_code` of a failed attempt, chosen by the postman)."""
+
+    NOT_HOME = "not_home"
+    REFUSED = "refused"
+    WRONG_ADDRESS = "wrong_address"
+    MOVED = "moved"
+    NO_VALID_ID = "no_valid_id"
+    NO_AUTHORISATION = "no_authorisation"
+    CANNOT_PAY = "cannot_pay"
+    UNSAFE_ACCESS = "unsafe_access"
+    OTHER = "other"  # the note must say what
+
+
+class Outcome(StrEnum):
+    """What one attempt at the door came to (a proof's `outcome`)."""
+
+    DELIVERED = "delivered"
+    COLLECTED = "collected"
+    FAILED = "failed"
+
+
 FINAL = frozenset({Status.DELIVERED, Status.HANDED_TO_AGENCY, Status.RETURNED_TO_AGENCY, Status.CANCELLED})
 
 S = Status

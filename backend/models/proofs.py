@@ -7,13 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backend.domain.status import FailureReason, Outcome
 from backend.extensions import db
 from backend.models.base import UTCDateTime, now_utc
 
-OUTCOMES = ("delivered", "collected", "failed")
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
 RECEIVER_RELATIONS = ("self", "authorised")
-FAILURE_REASONS = ("not_home", "refused", "wrong_address", "moved", "no_valid_id",
-                   "no_authorisation", "cannot_pay", "unsafe_access", "other")
+FAILURE_REASONS = tuple(reason.value for reason in FailureReason)
 ATTACHMENT_KINDS = ("signature", "postman_signature", "photo", "id_photo", "authorisation_letter")
 
 

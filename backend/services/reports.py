@@ -30,6 +30,7 @@ from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.sql import ColumnElement
 
 from backend.domain.rules import DomainError
+from backend.domain.vocabulary import label
 from backend.extensions import db
 from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, Procedure, User
 from backend.models.proofs import FAILURE_REASONS
@@ -37,12 +38,6 @@ from backend.timeutil import day_bounds, local_zone
 
 PERIODS = ("day", "month")
 GROUPS = ("agency", "procedure", "postman")
-REASON_LABELS = {
-    "not_home": "Vắng nhà", "refused": "Từ chối nhận", "wrong_address": "Sai địa chỉ",
-    "moved": "Đã chuyển đi", "no_valid_id": "Không có giấy tờ tùy thân hợp lệ",
-    "no_authorisation": "Không có giấy ủy quyền", "cannot_pay": "Không trả được phí",
-    "unsafe_access": "Không tiếp cận được an toàn", "other": "Khác",
-}
 MEASURES = ("returned", "collected", "failed", "delivered_with_due", "delivered_on_time",
             "service_fees_collected", "government_fees_collected", "fees_handed_over")
 
@@ -228,7 +223,7 @@ def _columns(report: dict) -> list[tuple[str, Callable[[dict], object]]]:
             ("Đã trả kết quả / Returned", lambda r: r["returned"]),
             ("Đã thu gom / Collected", lambda r: r["collected"]),
             ("Phát không thành công / Failed attempts", lambda r: r["failed"])]
-    cols += [(f"KTC: {REASON_LABELS.get(reason, reason)} / Failed: {reason}",
+    cols += [(f"KTC: {label('reason', reason)} / Failed: {reason}",
               lambda r, reason=reason: r["failed_by_reason"].get(reason, 0)) for reason in reasons]
     cols += [("Có hạn trả / Delivered with due date", lambda r: r["delivered_with_due"]),
              ("Đúng hạn / On time", lambda r: r["delivered_on_time"]),

@@ -1,7 +1,7 @@
 // The page frame: sign-in, navigation between views, the language switch.
 import * as api from './lib/api.js';
-import { h, replace } from './lib/dom.js';
-import { setZone } from './lib/format.js';
+import { h, replace } from '@common/dom.js';
+import { setZone } from '@common/format.js';
 import { lang, onLangChange, setLang, t } from './lib/i18n.js';
 import * as session from './lib/session.js';
 import { renderLogin } from './views/login.js';

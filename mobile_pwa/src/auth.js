@@ -1,5 +1,5 @@
 // Sign in and out. Signing in again after an expiry keeps the round and the outbox.
-import { postLogin } from './api.js'
+import { postLogin, postLogout } from './api.js'
 import { emit } from './events.js'
 import { UserError } from './errors.js'
 import { clearSession, getSession, saveSession } from './session.js'
@@ -46,10 +46,7 @@ export async function login(username, password) {
 export async function logout() {
   if (await pendingCount()) throw new UserError('logout.pending')
   const session = await getSession()
-  if (session?.refresh_token) {
-    fetch('/api/auth/logout', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ refresh_token: session.refresh_token }) }).catch(() => {})
-  }
+  postLogout(session?.refresh_token) // not awaited: signing out works offline too
   await wipe()
   await clearSession()
 }

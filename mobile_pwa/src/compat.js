@@ -9,11 +9,3 @@ export function uuid() {
   const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
-
-/** An AbortSignal that fires after `ms` (AbortSignal.timeout needs Chrome 103). */
-export function timeoutSignal(ms) {
-  if (AbortSignal.timeout) return AbortSignal.timeout(ms)
-  const controller = new AbortController()
-  setTimeout(() => controller.abort(), ms)
-  return controller.signal
-}

@@ -1,5 +1,6 @@
-// Vietnamese first, English switchable. t('key', {n: 3}) fills {n}.
-const STORAGE_KEY = 'postround.lang'
+// The phone's texts, Vietnamese and English; the words for statuses, reasons, directions and
+// events come from the shared vocabulary (web/common/i18n.js). t('key', {n: 3}) fills {n}.
+import { addStrings, has, label, lang, setLang, t } from '@common/i18n.js'
 
 const vi = {
   'app.name': 'PostRound',
@@ -10,11 +11,7 @@ const vi = {
   'common.retry': 'Thử lại',
   'common.remove': 'Xóa',
   'common.optional': '(không bắt buộc)',
-  'login.title': 'Đăng nhập',
   'login.intro': 'Đăng nhập một lần khi có mạng. Sau đó ứng dụng dùng được cả ngày khi không có sóng.',
-  'login.username': 'Tên đăng nhập',
-  'login.password': 'Mật khẩu',
-  'login.submit': 'Đăng nhập',
   'login.busy': 'Đang đăng nhập…',
   'login.again': 'Đăng nhập lại',
   'login.againIntro': 'Phiên đăng nhập đã hết hạn. Đăng nhập lại để gửi {n} việc đang chờ — không mất dữ liệu nào.',
@@ -44,18 +41,6 @@ const vi = {
   'search.placeholder': 'VD: nguyen thi, Mong Thọ, RR1234',
   'stop.order': 'Điểm {n}',
   'stop.leg': 'cách {d}',
-  'dir.return': 'Trả kết quả',
-  'dir.collect': 'Thu gom hồ sơ',
-  'status.registered': 'Đã đăng ký',
-  'status.at_post_office': 'Tại bưu cục',
-  'status.assigned': 'Cần làm',
-  'status.failed_attempt': 'Phát không thành công',
-  'status.delivered': 'Đã phát',
-  'status.collected': 'Đã thu gom',
-  'status.handed_to_agency': 'Đã bàn giao cơ quan',
-  'status.return_to_agency': 'Chuyển trả cơ quan',
-  'status.returned_to_agency': 'Đã trả cơ quan',
-  'status.cancelled': 'Đã hủy',
   'status.unsynced': 'Chưa đồng bộ',
   'status.attention': 'Cần xử lý',
   'item.missing': 'Bưu gửi này không còn trên máy (đã chuyển cho người khác hoặc đã hủy).',
@@ -117,15 +102,6 @@ const vi = {
   'fail.photo': 'Ảnh (nếu có)',
   'fail.next': 'Ngày hẹn phát lại',
   'fail.save': 'Lưu – Không thành công',
-  'reason.not_home': 'Không có người nhận',
-  'reason.refused': 'Từ chối nhận',
-  'reason.wrong_address': 'Sai địa chỉ',
-  'reason.moved': 'Đã chuyển đi',
-  'reason.no_valid_id': 'Không có giấy tờ tùy thân hợp lệ',
-  'reason.no_authorisation': 'Không có giấy ủy quyền',
-  'reason.cannot_pay': 'Không đủ tiền phí',
-  'reason.unsafe_access': 'Không tiếp cận được',
-  'reason.other': 'Lý do khác',
   'fees.title': 'Tiền thu',
   'fees.service': 'Phí dịch vụ đã thu (đồng)',
   'fees.government': 'Lệ phí đã thu (đồng)',
@@ -190,9 +166,6 @@ const vi = {
   'storage.notPersisted': 'Trình duyệt có thể xóa dữ liệu khi máy đầy bộ nhớ. Hãy đồng bộ thường xuyên.',
   'storage.ask': 'Xin giữ dữ liệu lâu dài',
   'storage.usage': 'Đang dùng {used} / {quota}',
-  'kind.deliver': 'Phát thành công',
-  'kind.fail': 'Phát không thành công',
-  'kind.collect': 'Thu gom hồ sơ',
   'kind.file': 'Tệp đính kèm',
   'proof.queued': 'Chờ gửi',
   'proof.synced': 'Đã gửi',
@@ -232,11 +205,7 @@ const en = {
   'common.retry': 'Try again',
   'common.remove': 'Remove',
   'common.optional': '(optional)',
-  'login.title': 'Sign in',
   'login.intro': 'Sign in once while online. The app then works all day without signal.',
-  'login.username': 'Username',
-  'login.password': 'Password',
-  'login.submit': 'Sign in',
   'login.busy': 'Signing in…',
   'login.again': 'Sign in again',
   'login.againIntro': 'Your session has expired. Sign in again to send the {n} waiting records — nothing is lost.',
@@ -266,18 +235,6 @@ const en = {
   'search.placeholder': 'e.g. nguyen thi, Mong Thọ, RR1234',
   'stop.order': 'Stop {n}',
   'stop.leg': '{d} away',
-  'dir.return': 'Return result',
-  'dir.collect': 'Collect dossier',
-  'status.registered': 'Registered',
-  'status.at_post_office': 'At post office',
-  'status.assigned': 'To do',
-  'status.failed_attempt': 'Failed attempt',
-  'status.delivered': 'Delivered',
-  'status.collected': 'Collected',
-  'status.handed_to_agency': 'Handed to agency',
-  'status.return_to_agency': 'Back to agency',
-  'status.returned_to_agency': 'Returned to agency',
-  'status.cancelled': 'Cancelled',
   'status.unsynced': 'Unsynced',
   'status.attention': 'Needs attention',
   'item.missing': 'This item is no longer on the phone (reassigned or cancelled).',
@@ -339,15 +296,6 @@ const en = {
   'fail.photo': 'Photo (optional)',
   'fail.next': 'Next attempt date',
   'fail.save': 'Save – Failed',
-  'reason.not_home': 'Nobody home',
-  'reason.refused': 'Refused',
-  'reason.wrong_address': 'Wrong address',
-  'reason.moved': 'Moved away',
-  'reason.no_valid_id': 'No valid ID document',
-  'reason.no_authorisation': 'No authorisation letter',
-  'reason.cannot_pay': 'Cannot pay the fees',
-  'reason.unsafe_access': 'Address not reachable',
-  'reason.other': 'Other reason',
   'fees.title': 'Money collected',
   'fees.service': 'Service fee collected (VND)',
   'fees.government': 'Government fee collected (VND)',
@@ -412,9 +360,6 @@ const en = {
   'storage.notPersisted': 'The browser may clear data when the phone is full. Sync often.',
   'storage.ask': 'Ask to keep data',
   'storage.usage': 'Using {used} of {quota}',
-  'kind.deliver': 'Delivered',
-  'kind.fail': 'Failed attempt',
-  'kind.collect': 'Dossier collected',
   'kind.file': 'Attachment',
   'proof.queued': 'Waiting',
   'proof.synced': 'Sent',
@@ -445,38 +390,14 @@ const en = {
   'dbError': 'Cannot open the browser storage ({detail}). Leave private mode or free some space, then reopen.',
 }
 
-const DICTIONARIES = { vi, en }
-let current = (() => {
-  try {
-    return localStorage.getItem(STORAGE_KEY) === 'en' ? 'en' : 'vi'
-  } catch {
-    return 'vi'
-  }
-})()
+addStrings({ vi, en })
 
-export function lang() {
-  return current
-}
-
-export function setLang(next) {
-  current = next === 'en' ? 'en' : 'vi'
-  try {
-    localStorage.setItem(STORAGE_KEY, current)
-  } catch {
-    // private mode: the choice lasts for this visit
-  }
-  document.documentElement.lang = current
-}
-
-export function t(key, params = {}) {
-  const text = DICTIONARIES[current][key] ?? vi[key] ?? key
-  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`))
-}
+export { lang, setLang, t }
 
 /** A rejection or flag reason in words. */
 export function reasonText(reason) {
   if (!reason) return ''
-  if (reason.startsWith('status-')) return t('rej.status', { status: t(`status.${reason.slice(7)}`) })
+  if (reason.startsWith('status-')) return t('rej.status', { status: label('status', reason.slice(7)) })
   const key = `rej.${reason}`
-  return DICTIONARIES[current][key] ? t(key) : t('rej.other', { reason })
+  return has(key) ? t(key) : t('rej.other', { reason })
 }

@@ -1,7 +1,8 @@
 // Boot: styles, the service worker, the screens, then sync (which never blocks the first paint).
 import './styles.css'
+import { setZone } from '@common/format.js'
 import { lang, t } from './i18n.js'
-import { db } from './store.js'
+import { db, getMeta } from './store.js'
 import { startSync } from './sync/scheduler.js'
 import { startApp } from './ui/app.js'
 import { toast } from './ui/toast.js'
@@ -23,6 +24,7 @@ async function boot() {
   document.querySelector('.skip').textContent = t('app.skip')
   try {
     await db()
+    setZone(await getMeta('timezone')) // as the server said at the last sync
   } catch (error) {
     document.getElementById('main').textContent = t('dbError', { detail: error?.message || String(error) })
     return

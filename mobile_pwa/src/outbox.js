@@ -6,7 +6,7 @@ import { uuid } from './compat.js'
 import { UserError } from './errors.js'
 import { emit } from './events.js'
 import { db } from './store.js'
-import { deviceTime } from './text.js'
+import { deviceTime } from '@common/format.js'
 
 export const MUTATION_VERSION = 1
 const LOCAL_STATUS = { deliver: 'delivered', collect: 'collected', fail: 'failed_attempt' }

@@ -1,6 +1,6 @@
 // Read-only views of the local database for the screens.
 import { db, pendingByItem } from './store.js'
-import { localToday } from './text.js'
+import { localToday } from '@common/format.js'
 
 export const DONE = new Set(['delivered', 'collected', 'handed_to_agency'])
 export const FAILED = new Set(['failed_attempt', 'return_to_agency', 'returned_to_agency'])

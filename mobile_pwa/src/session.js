@@ -5,8 +5,9 @@ import { db, getMeta, setMeta } from './store.js'
 
 let cached
 
-export async function getSession() {
-  if (cached === undefined) cached = (await getMeta('session')) ?? null
+/** The session (cached in this tab); `fresh`: read it again, another tab may have changed it. */
+export async function getSession({ fresh = false } = {}) {
+  if (cached === undefined || fresh) cached = (await getMeta('session')) ?? null
   return cached
 }
 

@@ -1,7 +1,7 @@
 // Files the API returns (PDF, CSV, XLSX) arrive through fetch (they need the token), so they are
 // handed to the browser as blob: links.
 import * as api from './api.js';
-import { h } from './dom.js';
+import { h } from '@common/dom.js';
 
 /** Fetch a file and return a link that downloads it (and the object URL to open it). */
 export async function fileLink(path, query, text, fallbackName) {

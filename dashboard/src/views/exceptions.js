@@ -1,6 +1,6 @@
 // The exceptions a supervisor must handle, most urgent first, each with its action.
-import { h, replace } from '../lib/dom.js';
-import { dateTime, day, metres } from '../lib/format.js';
+import { h, replace } from '@common/dom.js';
+import { dateTime, day, metres } from '@common/format.js';
 import { label, t } from '../lib/i18n.js';
 import { changed } from '../lib/memo.js';
 import { openProof } from './proof.js';

@@ -1,8 +1,9 @@
 // Handover records between an agency and the post office: record one, list them, print the PDF.
 import * as api from '../lib/api.js';
-import { announce, h, replace, selectField } from '../lib/dom.js';
+import { announce, h, replace } from '@common/dom.js';
+import { selectField } from '../lib/fields.js';
 import { fileLink, openFile } from '../lib/download.js';
-import { dateTime, money, number } from '../lib/format.js';
+import { dateTime, money, number } from '@common/format.js';
 import { label, t } from '../lib/i18n.js';
 import { problemText } from '../lib/problems.js';
 

@@ -1,7 +1,8 @@
 // Import items from a one-stop-shop export: preview (nothing written), then import all or nothing.
 import * as api from '../lib/api.js';
-import { announce, h, replace, selectField } from '../lib/dom.js';
-import { day, money } from '../lib/format.js';
+import { announce, h, replace } from '@common/dom.js';
+import { selectField } from '../lib/fields.js';
+import { day, money } from '@common/format.js';
 import { lang, t } from '../lib/i18n.js';
 import { problemText } from '../lib/problems.js';
 

@@ -1,6 +1,6 @@
 // Sign-in for supervisors and administrators (postmen use the phone app).
 import * as api from '../lib/api.js';
-import { h } from '../lib/dom.js';
+import { h } from '@common/dom.js';
 import { lang, setLang, t } from '../lib/i18n.js';
 import * as session from '../lib/session.js';
 

@@ -2,8 +2,8 @@
 // with a dashed line to the address. A list under the map says the same for keyboard and screen readers.
 import L from 'leaflet';
 import * as api from '../lib/api.js';
-import { h, replace } from '../lib/dom.js';
-import { localToday, metres, time } from '../lib/format.js';
+import { h, replace } from '@common/dom.js';
+import { localToday, metres, time } from '@common/format.js';
 import { label, t } from '../lib/i18n.js';
 import { COLOURS, createMap, dot, fit, line } from '../lib/leaflet-map.js';
 import { changed } from '../lib/memo.js';

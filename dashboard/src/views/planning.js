@@ -1,8 +1,9 @@
 // Planning: create rounds, assign and reassign items by selection or by drag, optimise the stop order.
 // Every change is one API call that the server applies whole or refuses whole.
 import * as api from '../lib/api.js';
-import { announce, h, replace, selectField } from '../lib/dom.js';
-import { day as showDay, localToday, metres } from '../lib/format.js';
+import { announce, h, replace } from '@common/dom.js';
+import { selectField } from '../lib/fields.js';
+import { day as showDay, localToday, metres } from '@common/format.js';
 import { label, t } from '../lib/i18n.js';
 import { problemText } from '../lib/problems.js';
 

@@ -1,8 +1,8 @@
 // The proof viewer: who received it and as what, signature and photos, where and when. Opening it
 // reads GET /api/proofs/{id}, which the server writes to the audit log (personal data).
 import * as api from '../lib/api.js';
-import { h, replace } from '../lib/dom.js';
-import { dateTime, day, metres, money } from '../lib/format.js';
+import { h, replace } from '@common/dom.js';
+import { dateTime, day, metres, money } from '@common/format.js';
 import { label, t } from '../lib/i18n.js';
 import { COLOURS, createMap, distance, dot, fit, line } from '../lib/leaflet-map.js';
 

@@ -1,8 +1,9 @@
 // Reports per day or month by agency, procedure or postman: a chart, a table and CSV/XLSX exports.
 import * as api from '../lib/api.js';
-import { announce, h, replace, selectField } from '../lib/dom.js';
+import { announce, h, replace } from '@common/dom.js';
+import { selectField } from '../lib/fields.js';
 import { fileLink } from '../lib/download.js';
-import { localToday, money, number, percent } from '../lib/format.js';
+import { localToday, money, number, percent } from '@common/format.js';
 import { label, t } from '../lib/i18n.js';
 import { problemText } from '../lib/problems.js';
 import { drawReportChart } from '../lib/report-chart.js';

@@ -1,7 +1,7 @@
 // Today at a glance: each round's progress and phones, and the exceptions, re-read every few seconds.
 import * as api from '../lib/api.js';
-import { announce, h, replace } from '../lib/dom.js';
-import { dateTime, localToday, minutesSince, number, time } from '../lib/format.js';
+import { announce, h, replace } from '@common/dom.js';
+import { dateTime, localToday, minutesSince, number, time } from '@common/format.js';
 import { t } from '../lib/i18n.js';
 import { changed } from '../lib/memo.js';
 import { poll } from '../lib/poller.js';

@@ -3,7 +3,9 @@
 // - `reset`: the pages up to `more: false` are the whole scope; drop what they did not name,
 //   except items with queued work (dropped once it is pushed);
 // - `removed`: same deferral for items with queued work;
-// - no flicker: an item with queued mutations above the server's `device_seq` keeps its local status.
+// - no flicker: an item with queued mutations above the server's `device_seq` keeps its local status;
+// - `timezone`: the post office's zone, kept for offline starts (local dates, times).
+import { setZone } from '@common/format.js'
 import { requestJson } from '../api.js'
 import { db, pendingByItem } from '../store.js'
 
@@ -52,7 +54,9 @@ async function applyPage(page) {
   await meta.put([...deferred], 'deferred_removals')
   await meta.put(page.cursor, 'cursor')
   await meta.put(page.device_seq, 'pulled_device_seq')
+  if (page.timezone) await meta.put(page.timezone, 'timezone')
   await tx.done
+  setZone(page.timezone) // the post office's zone: local dates and times follow the server
 }
 
 export async function pullChanges() {

@@ -4,8 +4,8 @@ import { on } from '../events.js'
 import { lang, setLang, t } from '../i18n.js'
 import { getSession } from '../session.js'
 import { STALE_MS, refreshSyncState } from '../sync/scheduler.js'
-import { showTime } from '../text.js'
-import { h, replace } from './dom.js'
+import { h, replace } from '@common/dom.js'
+import { shortDateTime } from '@common/format.js'
 import { captureScreen, itemScreen } from './item.js'
 import { loginScreen } from './login.js'
 import { roundScreen } from './round.js'
@@ -34,7 +34,7 @@ function indicator(snap) {
   return h('a', { href: '#/sync', id: 'sync-indicator', class: `sync-ind ind-${state}`, 'data-state': state,
     'data-pending': pending, 'data-attention': attention,
     'aria-label': `${t('sync.indicator', { n: pending, a: attention })}. ${snap?.lastSync
-      ? t('sync.last', { time: showTime(snap.lastSync) }) : t('sync.never')}` },
+      ? t('sync.last', { time: shortDateTime(snap.lastSync) }) : t('sync.never')}` },
   h('span', { 'aria-hidden': 'true' }, icon), ' ',
   h('span', { 'aria-hidden': 'true' }, pending ? String(pending) : t('sync.allSent')),
   attention ? h('span', { class: 'badge', 'aria-hidden': 'true' }, `!${attention}`) : null)
@@ -65,7 +65,7 @@ function renderBanners(snap) {
   }
   if (snap?.oldest != null && Date.now() - snap.oldest > STALE_MS) {
     list.push(h('div', { class: 'banner banner-warn', role: 'alert', 'data-banner': 'stale' },
-      h('p', null, t('sync.stale')), h('p', { class: 'hint' }, showTime(snap.oldest))))
+      h('p', null, t('sync.stale')), h('p', { class: 'hint' }, shortDateTime(snap.oldest))))
   }
   replace(banners, list)
 }

@@ -4,7 +4,7 @@
 import { UserError } from '../errors.js'
 import { t } from '../i18n.js'
 import { capture } from '../outbox.js'
-import { h } from './dom.js'
+import { h } from '@common/dom.js'
 import { errorSummary, gpsField } from './fields.js'
 import { toast } from './toast.js'
 

@@ -3,7 +3,7 @@
 import { t } from '../i18n.js'
 import { captureForm, requiredErrors, signatureFiles } from './capture.js'
 import { feeFields, photosField, signatureField, textArea, textField } from './fields.js'
-import { h, newId } from './dom.js'
+import { h, newId } from '@common/dom.js'
 
 function checklistRows(procedure) {
   return (procedure?.checklist ?? []).map((paper) => {

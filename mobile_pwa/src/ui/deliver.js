@@ -1,6 +1,6 @@
 // Return a result to the citizen: identity check, ID number, signature, photos, fees, position.
 import { t } from '../i18n.js'
-import { maskId } from '../text.js'
+import { maskId } from '@common/format.js'
 import { captureForm, requiredErrors, signatureFiles } from './capture.js'
 import { checkbox, feeFields, photosField, radioGroup, signatureField, textArea, textField } from './fields.js'
 

@@ -1,6 +1,6 @@
 // A failed attempt: a reason code, a note, an optional photo, the next attempt date.
 import { t } from '../i18n.js'
-import { addDays, localToday } from '../text.js'
+import { addDays, localToday } from '@common/format.js'
 import { captureForm } from './capture.js'
 import { dateField, photosField, radioGroup, textArea } from './fields.js'
 

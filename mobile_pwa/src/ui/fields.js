@@ -5,7 +5,7 @@ import { UserError } from '../errors.js'
 import { locate } from '../geo.js'
 import { t } from '../i18n.js'
 import { canvasToPng, compressPhoto, sha256Hex } from '../media.js'
-import { h, newId, replace } from './dom.js'
+import { h, newId, replace } from '@common/dom.js'
 
 export function textField({ name, label, value = '', hint, required, type = 'text', ...attrs }) {
   const id = newId(name)

@@ -2,10 +2,10 @@
 // checklist, what was recorded on this phone, and the actions the item's status allows.
 import { reasonText, t } from '../i18n.js'
 import { itemView } from '../queries.js'
-import { money, showDate, showTime } from '../text.js'
+import { day as showDate, money, shortDateTime as showTime } from '@common/format.js'
 import { collectForm } from './collect.js'
 import { deliverForm } from './deliver.js'
-import { h } from './dom.js'
+import { h } from '@common/dom.js'
 import { failForm } from './fail.js'
 
 function row(label, ...value) {
@@ -44,7 +44,7 @@ function history(proofs, attention) {
   const problems = new Map(attention.map((entry) => [entry.id, entry]))
   return h('section', { class: 'card' }, h('h2', null, t('item.history')),
     h('ul', { class: 'history' }, proofs.map((proof) => h('li', { 'data-proof-state': proof.state },
-      h('strong', null, t(`kind.${proof.type}`)), ` · ${showTime(proof.created_at)} · `,
+      h('strong', null, t(`event.${proof.type}`)), ` · ${showTime(proof.created_at)} · `,
       h('span', { class: `chip proof-${proof.state}` }, t(`proof.${proof.state}`)),
       proof.summary?.reason_code ? ` · ${t(`reason.${proof.summary.reason_code}`)}` : null,
       proof.summary?.id_number_masked ? ` · ${proof.summary.id_number_masked}` : null,
@@ -62,7 +62,7 @@ export async function itemScreen(id) {
   const node = h('section', { class: 'screen item', 'data-item-id': item.id },
     h('a', { href: '#/', class: 'back' }, `‹ ${t('common.back')}`),
     h('h1', { id: 'screen-title', tabindex: '-1' }, item.recipient_name),
-    h('p', { class: 'sub' }, h('span', { class: `chip dir-${item.direction}` }, t(`dir.${item.direction}`)), ' ',
+    h('p', { class: 'sub' }, h('span', { class: `chip dir-${item.direction}` }, t(`direction.${item.direction}`)), ' ',
       h('span', { class: `chip st-${item.status}` }, t(`status.${item.status}`)),
       view.queued.length ? [' ', h('span', { class: 'chip st-unsynced' }, t('status.unsynced'))] : null),
     h('section', { class: 'card' }, h('h2', null, t('item.recipient')),

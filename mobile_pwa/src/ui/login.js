@@ -5,7 +5,7 @@ import { UserError } from '../errors.js'
 import { t } from '../i18n.js'
 import { getSession } from '../session.js'
 import { db } from '../store.js'
-import { h } from './dom.js'
+import { h } from '@common/dom.js'
 
 function message(error) {
   if (error instanceof UserError) return t(error.key, error.params)

@@ -3,8 +3,8 @@
 import { on } from '../events.js'
 import { t } from '../i18n.js'
 import { pickRound, roundView, rounds } from '../queries.js'
-import { addDays, distance, fold, localToday, showDate } from '../text.js'
-import { h, replace } from './dom.js'
+import { h, replace } from '@common/dom.js'
+import { addDays, day, fold, localToday, metres } from '@common/format.js'
 
 let chosenDay = null
 let query = ''
@@ -14,7 +14,7 @@ function dayLabel(date) {
   if (date === today) return t('round.today')
   if (date === addDays(today, -1)) return t('round.yesterday')
   if (date === addDays(today, 1)) return t('round.tomorrow')
-  return showDate(date)
+  return day(date)
 }
 
 function haystack(item) {
@@ -24,7 +24,7 @@ function haystack(item) {
 
 function stopRow(item, pending, flagged) {
   const where = [item.address_line, item.commune].filter(Boolean).join(', ')
-  const meta = [item.code, t(`dir.${item.direction}`), item.leg_distance_m != null ? t('stop.leg', { d: distance(item.leg_distance_m) }) : null]
+  const meta = [item.code, t(`direction.${item.direction}`), item.leg_distance_m != null ? t('stop.leg', { d: metres(item.leg_distance_m) }) : null]
   return h('li', { class: 'stop', 'data-item-id': item.id, 'data-status': item.status, 'data-search': haystack(item) },
     h('a', { href: `#/item/${item.id}`, class: 'stop-link' },
       h('span', { class: 'order', 'aria-label': t('stop.order', { n: item.stop_order ?? '–' }) }, String(item.stop_order ?? '–')),
@@ -69,14 +69,14 @@ export async function roundScreen() {
       } })
     const hadFocus = document.activeElement?.id === 'search'
     replace(section,
-      h('h1', { id: 'screen-title', tabindex: '-1' }, round ? `${dayLabel(round.date)} · ${showDate(round.date)}` : t('round.today')),
+      h('h1', { id: 'screen-title', tabindex: '-1' }, round ? `${dayLabel(round.date)} · ${day(round.date)}` : t('round.today')),
       list.length > 1 ? h('nav', { class: 'days', 'aria-label': t('round.days') }, list.map((r) => h('button', {
         type: 'button', class: 'chip-btn', 'aria-pressed': String(r.id === round?.id),
         onclick: () => {
           chosenDay = r.date
           draw()
         } }, dayLabel(r.date)))) : null,
-      round ? h('p', { class: 'sub' }, t('round.total', { d: distance(round.total_distance_m ?? 0), n: view.items.length })) : null,
+      round ? h('p', { class: 'sub' }, t('round.total', { d: metres(round.total_distance_m ?? 0), n: view.items.length })) : null,
       h('ul', { class: 'counters', 'aria-label': t('round.title') },
         counter('todo', view.counts.todo), counter('done', view.counts.done), counter('failed', view.counts.failed),
         counter('unsynced', view.counts.unsynced)),

@@ -7,9 +7,9 @@ import { on } from '../events.js'
 import { lang, reasonText, setLang, t } from '../i18n.js'
 import { syncView } from '../queries.js'
 import { askPersistentStorage, db, storageInfo } from '../store.js'
-import { showTime } from '../text.js'
 import { refreshSyncState, snapshot, syncNow } from '../sync/scheduler.js'
-import { h, replace } from './dom.js'
+import { h, replace } from '@common/dom.js'
+import { shortDateTime } from '@common/format.js'
 import { toast } from './toast.js'
 
 const MB = 1024 * 1024
@@ -51,14 +51,14 @@ export async function syncScreen() {
       h('div', { class: 'card status', id: 'sync-status', 'data-pending': snap.pending, 'data-attention': snap.attention },
         h('p', { class: 'big' }, snap.pending ? t('sync.pending', { n: snap.pending }) : t('sync.allSent')),
         h('p', null, snap.online ? t('sync.online') : t('sync.offline')),
-        h('p', null, snap.lastSync ? t('sync.last', { time: showTime(snap.lastSync) }) : t('sync.never')),
+        h('p', null, snap.lastSync ? t('sync.last', { time: shortDateTime(snap.lastSync) }) : t('sync.never')),
         snap.error && syncErrorText(snap.error) ? h('p', { class: 'warn' }, syncErrorText(snap.error)) : null,
-        snap.pending && snap.nextAt && !snap.running ? h('p', { class: 'hint' }, t('sync.next', { time: showTime(snap.nextAt) })) : null,
+        snap.pending && snap.nextAt && !snap.running ? h('p', { class: 'hint' }, t('sync.next', { time: shortDateTime(snap.nextAt) })) : null,
         snap.needsLogin ? h('a', { class: 'btn btn-primary btn-block', href: '#/login' }, t('login.again')) : button),
       h('section', { class: 'card' }, h('h2', null, t('sync.attention')),
         view.attention.length ? h('ul', { class: 'attention' }, view.attention.map((entry) => h('li', {
           'data-kind': entry.kind, 'data-reason': entry.reason },
-        h('strong', null, t(`kind.${entry.type ?? 'file'}`)), ` · ${itemLabel(view.byId, entry.item_id)}`,
+        h('strong', null, t(entry.type ? `event.${entry.type}` : 'kind.file')), ` · ${itemLabel(view.byId, entry.item_id)}`,
         h('p', { class: 'warn' }, reasonText(entry.reason)),
         entry.detail ? h('p', { class: 'hint' }, entry.detail) : null,
         h('p', null, t('attn.what', { what: whatToDo(entry) })),
@@ -70,7 +70,7 @@ export async function syncScreen() {
           } }, t('attn.dismiss'))))) : h('p', null, t('sync.attentionNone'))),
       h('section', { class: 'card' }, h('h2', null, t('sync.queue')),
         view.outbox.length ? h('ol', { class: 'queue' }, view.outbox.map((entry) => h('li', { 'data-seq': entry.seq },
-          h('strong', null, t(`kind.${entry.type}`)), ` · ${itemLabel(view.byId, entry.item_id)} · ${showTime(entry.created_at)}`,
+          h('strong', null, t(`event.${entry.type}`)), ` · ${itemLabel(view.byId, entry.item_id)} · ${shortDateTime(entry.created_at)}`,
           entry.tries ? ` · ${t('sync.tries', { n: entry.tries })}` : ''))) : h('p', null, t('sync.queueNone'))),
       h('section', { class: 'card' }, h('h2', null, t('storage.title')),
         h('p', null, storage.persisted ? t('storage.persisted') : t('storage.notPersisted')),

@@ -1,5 +1,6 @@
-// A tiny DOM builder: h('button', {class: 'btn', onclick}, 'Text'). Text is always set as text,
-// never as HTML, so names and addresses from the server cannot inject markup.
+// Building pages from data without innerHTML: h('button', {class: 'btn', onclick}, 'Text').
+// Every text goes in as text, never as markup, so names and addresses from the server cannot
+// inject anything.
 const PROPERTIES = new Set(['value', 'checked', 'selected', 'disabled', 'hidden', 'required', 'multiple'])
 
 export function h(tag, props, ...children) {
@@ -7,6 +8,7 @@ export function h(tag, props, ...children) {
   for (const [key, value] of Object.entries(props ?? {})) {
     if (value === undefined || value === null || value === false) continue
     if (key === 'class') element.className = value
+    else if (key === 'dataset') Object.assign(element.dataset, value)
     else if (key.startsWith('on') && typeof value === 'function') element.addEventListener(key.slice(2), value)
     else if (PROPERTIES.has(key)) element[key] = value
     else element.setAttribute(key, value === true ? '' : String(value))
@@ -29,7 +31,14 @@ export function replace(element, ...children) {
 }
 
 let uid = 0
+/** A page-unique id for pairing a <label for> with its control. */
 export function newId(prefix = 'f') {
   uid += 1
   return `${prefix}-${uid}`
+}
+
+/** Tell screen-reader users what changed, in the page's one polite live region (#announcer). */
+export function announce(message) {
+  const region = document.getElementById('announcer')
+  if (region) region.textContent = message
 }

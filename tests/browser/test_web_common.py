@@ -1,0 +1,111 @@
+"""The shared web base (web/common): two tabs never spend one refresh token twice, and the phone
+shows dates in the post office's zone as the server tells it, not in a zone built into the app."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from backend.extensions import db
+from backend.models import RefreshToken
+from backend.timeutil import local_today
+from tests.browser.conftest import Pwa
+from tests.factories import Factory
+
+SESSION = "postround.dashboard.session"
+
+ZONE = "Pacific/Kiritimati"  # UTC+14: its date is not the phone's (Asia/Ho_Chi_Minh) for 7 hours a day
+
+
+@pytest.fixture
+def live_server_config():
+    return {"ACCESS_TOKEN_TTL": 2, "TIMEZONE": ZONE}
+
+
+def refresh_calls(context) -> list[str]:
+    """The refresh tokens the tabs spend, in order."""
+    calls = []
+    context.on("request", lambda r: calls.append(r.post_data_json["refresh_token"])
+               if r.url.endswith("/api/auth/refresh") else None)
+    return calls
+
+
+def test_two_tabs_with_an_expired_token_refresh_it_once_and_both_keep_working(phone, live_server, postman_day):
+    calls = refresh_calls(phone)
+    first = Pwa(phone.new_page(), live_server).open()
+    first.login(postman_day.postman.username)
+    first.wait_for_stops(5)
+    second = Pwa(phone.new_page(), live_server).open()  # the same phone: the same session, another tab
+    second.wait_for_stops(5)
+    time.sleep(2.5)  # both tabs' access token has expired
+
+    phone.set_offline(True)
+    phone.set_offline(False)  # both tabs sync at once, each with the token it read at start
+    for pwa in (first, second):
+        pwa.page.click("#sync-indicator")
+        pwa.page.click('[data-action="sync-now"]')
+        pwa.page.wait_for_selector('#sync-indicator[data-state="ok"]')
+    # Each refresh token is spent once: a tab that finds the pair already rotated by the other takes the new
+    # pair instead of spending the old one (which the server would treat as theft).
+    assert calls and len(set(calls)) == len(calls)
+    for pwa in (first, second):
+        assert pwa.page.locator('[data-banner="auth"]').count() == 0
+    with live_server.app.app_context():  # a reused refresh token would have revoked the whole login
+        live = db.session.execute(db.select(RefreshToken).where(RefreshToken.revoked_at.is_(None))).scalars().all()
+        assert live, "the login was revoked: a refresh token was spent twice"
+
+
+def test_the_phone_takes_the_post_offices_zone_from_the_server(phone, live_server, postman_day):
+    pwa = Pwa(phone.new_page(), live_server).open()
+    pwa.login(postman_day.postman.username)
+    pwa.wait_for_stops(5)
+    meta = pwa.page.evaluate("""async () => {
+      const db = await new Promise(ok => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result) })
+      const zone = await new Promise(ok => { db.transaction('meta').objectStore('meta').get('timezone').onsuccess =
+        e => ok(e.target.result) })
+      db.close()
+      return zone
+    }""")
+    assert meta == ZONE
+    with live_server.app.app_context():
+        today = local_today()  # the post office's date: the round's
+    # The round of the post office's today is "today" on the phone, whatever the phone's own date is.
+    pwa.page.wait_for_function("(d) => document.querySelector('h1').textContent.includes(d)",
+                               arg=f"Hôm nay · {today:%d/%m/%Y}")
+
+
+def test_a_duplicated_dashboard_tab_never_spends_the_refresh_token_its_twin_spent(browser, server):
+    """The dashboard keeps its tokens in the tab's sessionStorage; a duplicated tab starts with a copy."""
+    supervisor = server.make.user("supervisor")
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh")
+    calls = refresh_calls(context)
+    first = context.new_page()
+    first.goto(f"{server.url}/dashboard/")
+    first.fill("#login-username", supervisor.username)
+    first.fill("#login-password", Factory.PASSWORD)
+    first.click("form button[type=submit]")
+    expect(first.locator("h1")).to_have_text("Hôm nay")
+    saved = first.evaluate(f"sessionStorage.getItem('{SESSION}')")
+    second = context.new_page()
+    second.add_init_script(f"sessionStorage.setItem('{SESSION}', {json.dumps(saved)})")  # the duplicate
+    second.goto(f"{server.url}/dashboard/")
+    expect(second.locator("h1")).to_have_text("Hôm nay")
+
+    for page in (first, second):  # both copies of the session are due for a refresh
+        page.evaluate(f"""() => {{ const s = JSON.parse(sessionStorage.getItem('{SESSION}'));
+                                 s.expiresAt = 0; sessionStorage.setItem('{SESSION}', JSON.stringify(s)); }}""")
+    first.click("nav a[data-route=reports]")
+    second.click("nav a[data-route=reports]")
+    for page in (first, second):
+        expect(page.locator("#report-empty")).to_be_visible()
+    assert calls and len(set(calls)) == len(calls)  # each refresh token spent once
+    for page in (first, second):  # and both tabs carry on with the rotated pair
+        page.click("nav a[data-route=handovers]")
+        expect(page.locator("#handover-list-title")).to_be_visible()
+    with server.app.app_context():
+        assert db.session.execute(db.select(RefreshToken).where(RefreshToken.revoked_at.is_(None))).scalars().all()
+    context.close()
