@@ -98,5 +98,19 @@ export const VOCABULARY = {
       "collected": "Collected",
       "failed": "Failed attempt"
     }
+  },
+  "round": {
+    "vi": {
+      "planned": "Chưa đi",
+      "in_progress": "Đang đi",
+      "completed": "Đã đi xong",
+      "closed": "Đã chốt"
+    },
+    "en": {
+      "planned": "Planned",
+      "in_progress": "In progress",
+      "completed": "Completed",
+      "closed": "Closed"
+    }
   }
 }

@@ -72,7 +72,7 @@ function renderRounds(list, config) {
 function roundRow(r, config) {
   const done = r.counts.returned + r.counts.collected + r.counts.failed;
   return h('tr', { 'data-round-id': r.id },
-    h('th', { scope: 'row' }, r.postman.full_name, h('div', { class: 'muted small' }, `#${r.id} · ${t(`roundStatus.${r.status}`)}`)),
+    h('th', { scope: 'row' }, r.postman.full_name, h('div', { class: 'muted small' }, `#${r.id} · ${t(`round.${r.status}`)}`)),
     h('td', {}, progressBar(r), h('div', { class: 'small' }, t('today.doneOf', { done, total: r.stop_count }))),
     ...['returned', 'collected', 'failed', 'pending'].map((key) => h('td', { class: 'num', 'data-count': key }, number(r.counts[key]))),
     h('td', {}, r.devices.length ? h('ul', { class: 'plain' }, r.devices.map((d) => deviceLine(d, config))) : h('span', { class: 'warn' }, t('today.noDevice'))),
