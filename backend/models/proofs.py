@@ -62,7 +62,13 @@ class DeliveryAttempt(db.Model):
     # Set when the item was reassigned or cancelled before this proof arrived.
     flagged: Mapped[bool] = mapped_column(default=False, index=True)
     flag_reason: Mapped[str | None] = mapped_column(String(64))
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it was reviewed
+    # A supervisor's decision on a flagged proof: NULL (pending), accepted or rejected.
+    review: Mapped[str | None] = mapped_column(String(16))
+    review_note: Mapped[str | None] = mapped_column(String(1000))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A failed visit: whether it counted as one of the regulation's invitations (None otherwise).
+    counts_as_invitation: Mapped[bool | None]
     complete: Mapped[bool] = mapped_column(default=True)  # all attachments verified
 
     item = relationship("Item")
