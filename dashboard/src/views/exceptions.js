@@ -1,4 +1,5 @@
 // The exceptions a supervisor must handle, most urgent first, each with its action.
+import * as api from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { dateTime, day, metres } from '../lib/format.js';
 import { label, t } from '../lib/i18n.js';
@@ -47,7 +48,9 @@ function facts(e) {
       return t('exc.fact.limit', { attempts: f.attempts, reason: label('reason', f.reason_code) }) + postman;
     case 'failed_attempt':
       return t('exc.fact.failed', { reason: label('reason', f.reason_code), attempts: f.attempts, limit: f.limit })
-        + (f.next_attempt_date ? ` · ${t('exc.fact.next', { date: day(f.next_attempt_date) })}` : '') + postman + when;
+        + (f.next_attempt_date ? ` · ${t('exc.fact.next', { date: day(f.next_attempt_date) })}` : '')
+        + (f.next_attempt_from ? ` · ${t('exc.fact.counts', { date: day(f.next_attempt_from), n: f.invitations })}` : '')
+        + postman + when;
     case 'overdue':
       return t('exc.fact.overdue', { days: f.days_late, date: day(e.item?.due_date) }) + ` · ${label('status', e.item?.status)}`;
     default:
@@ -60,11 +63,27 @@ function buttons(e, onChange) {
   if (e.proof_id) {
     out.push(h('button', { type: 'button', onclick: () => openProof(e.proof_id, { onChange }) }, t('exc.openProof')));
   }
-  if (['reassign', 'assign_today', 'deliver_first'].includes(e.action) && e.item) {
+  if (['reassign', 'assign_today', 'deliver_first', 'collect_first', 'fetch_from_agency'].includes(e.action) && e.item) {
     out.push(h('a', { class: 'button', href: `#/planning?item=${e.item.id}` }, t('exc.goPlan')));
   }
-  if (e.action === 'return_to_agency' && e.item) {
+  if (['return_to_agency', 'hand_to_agency'].includes(e.action) && e.item) {
     out.push(h('a', { class: 'button', href: `#/handovers?direction=post_to_agency&agency=${e.item.agency_id}&item=${e.item.id}` }, t('exc.goHandover')));
   }
+  if (e.subject && !e.acknowledged) out.push(ackButton(e, onChange));
   return out;
+}
+
+// "Checked" / "noted": the exception leaves the list, with who and when (kept by the server).
+function ackButton(e, onChange) {
+  const button = h('button', { type: 'button', 'data-action': 'acknowledge', onclick: async () => {
+    button.disabled = true;
+    try {
+      await api.post('/api/dashboard/exceptions/acknowledge', { kind: e.kind, subject: e.subject });
+      onChange?.();
+    } catch (error) {
+      button.disabled = false;
+      button.after(h('span', { class: 'error', role: 'alert' }, error.message));
+    }
+  } }, t(`exc.ack.${e.kind}`));
+  return button;
 }
