@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from backend.domain.workdays import add_working_days
 from backend.extensions import db
 from backend.models import AuditEntry, ExceptionAck, Item
 from backend.timeutil import local_today
@@ -105,8 +106,7 @@ def test_what_cannot_be_acknowledged_says_what_to_do_instead(client, app, make, 
         assert db.session.execute(db.select(db.func.count(ExceptionAck.id))).scalar_one() == 0
 
 
-def test_two_supervisors_acknowledge_at_once_and_the_first_stands(app, make, desk, today):
-    _, _, _, _ = desk
+def test_two_supervisors_acknowledge_at_once_and_the_first_stands(app, make, today):
     first, second = make.user("supervisor"), make.user("supervisor")
     make.item(due_date=today - timedelta(days=3))
     clients = [app.test_client(), app.test_client()]
@@ -149,8 +149,5 @@ def test_the_advice_fits_the_case(client, app, make, desk, today):
     assert found[("failed_attempt", refused.id)]["action"] == "return_to_agency"  # a refusal is not rescheduled
     reattempt = found[("failed_attempt", not_home.id)]
     assert reattempt["action"] == "reattempt"
-    with app.app_context():
-        from backend.domain.workdays import add_working_days
-
-        assert reattempt["facts"]["next_attempt_from"] == add_working_days(today, 2).isoformat()
+    assert reattempt["facts"]["next_attempt_from"] == add_working_days(today, 2).isoformat()
     assert reattempt["facts"]["invitations"] == 1

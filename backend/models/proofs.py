@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
@@ -73,6 +73,11 @@ class DeliveryAttempt(db.Model):
 
     item = relationship("Item")
     attachments = relationship("ProofAttachment", back_populates="attempt")
+
+    @classmethod
+    def counted(cls):
+        """SQL: the proofs that moved their item (not flagged, or flagged and then accepted)."""
+        return or_(cls.flagged.is_(False), cls.review == "accepted")
 
 
 class Attachment(db.Model):

@@ -73,7 +73,7 @@ def _rounds_of(day: date) -> list[Round]:
 
 def _proof_summary(round_ids: list[int]) -> dict[int, tuple[int, int, datetime | None]]:
     """Per round: proofs still uploading files, unresolved flagged proofs, the latest proof's time."""
-    unresolved_flag = DeliveryAttempt.flagged.is_(True) & DeliveryAttempt.resolved_at.is_(None)
+    unresolved_flag = DeliveryAttempt.flagged.is_(True) & DeliveryAttempt.review.is_(None)
     rows = db.session.execute(
         select(DeliveryAttempt.round_id, func.sum(case((DeliveryAttempt.complete.is_(False), 1), else_=0)),
                func.sum(case((unresolved_flag, 1), else_=0)), func.max(DeliveryAttempt.server_time))
@@ -278,7 +278,7 @@ def _location_mismatches(day: date) -> list[dict]:
 def _last_failures(statuses: tuple[Status, ...]) -> list[tuple[Item, DeliveryAttempt | None]]:
     """Items in these statuses with their latest failed attempt, if any (one query)."""
     latest = (select(DeliveryAttempt.item_id, func.max(DeliveryAttempt.id).label("attempt_id"))
-              .where(DeliveryAttempt.outcome == "failed", DeliveryAttempt.flagged.is_(False))
+              .where(DeliveryAttempt.outcome == "failed", DeliveryAttempt.counted())
               .group_by(DeliveryAttempt.item_id).subquery())
     return db.session.execute(
         select(Item, DeliveryAttempt).outerjoin(latest, latest.c.item_id == Item.id)

@@ -3,9 +3,14 @@ position of its own stop, never the one before (Chromium's GPS emulation is move
 
 from __future__ import annotations
 
+from datetime import date
+
+from backend.domain.workdays import add_working_days
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Item
+from backend.timeutil import local_today
 from tests.browser.conftest import Pwa, photo_file
+
 
 def _proofs(server, item_id):
     with server.app.app_context():
@@ -53,12 +58,7 @@ def test_the_fail_form_dates_the_next_attempt_in_working_days(phone, live_server
     pwa.login(postman_day.postman.username)
     pwa.wait_for_stops(5)
     [calendar] = [row for row in _meta(pwa) if row[0] == "calendar"]
-    from datetime import date
-
-    from backend.domain.workdays import add_working_days
     with live_server.app.app_context():
-        from backend.timeutil import local_today
-
         today = local_today()
     assert calendar[1]["reattempt_spacing_working_days"] == 2
     pwa.open_item(postman_day.to_fail.id)

@@ -63,7 +63,7 @@ function buttons(e, onChange) {
   if (e.proof_id) {
     out.push(h('button', { type: 'button', onclick: () => openProof(e.proof_id, { onChange }) }, t('exc.openProof')));
   }
-  if (['reassign', 'assign_today', 'deliver_first', 'collect_first', 'fetch_from_agency'].includes(e.action) && e.item) {
+  if (['reassign', 'reattempt', 'assign_today', 'deliver_first', 'collect_first', 'fetch_from_agency'].includes(e.action) && e.item) {
     out.push(h('a', { class: 'button', href: `#/planning?item=${e.item.id}` }, t('exc.goPlan')));
   }
   if (['return_to_agency', 'hand_to_agency'].includes(e.action) && e.item) {
