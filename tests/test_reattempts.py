@@ -380,3 +380,17 @@ def test_accepting_a_flagged_failed_visit_counts_it(client, app, reassigned_whil
     assert response.get_json()["counts_as_invitation"] is True
     row = item_row(app, s["item"].id)
     assert (row.status, row.attempt_count, row.round_id) == ("failed_attempt", 1, s["round_b"].id)
+
+
+def test_an_accepted_flagged_proof_counts_in_the_report_a_pending_one_does_not(client, app, reassigned_while_offline,
+                                                                               today):
+    s = reassigned_while_offline
+    query = {"date_from": today.isoformat(), "date_to": today.isoformat(), "period": "day", "group_by": "postman"}
+
+    def returned():
+        body = client.get("/api/reports", headers=s["sup"], query_string=query).get_json()
+        return body["totals"]["returned"]
+
+    assert returned() == 0  # flagged, not decided: it did not move the item
+    assert client.post(f"/api/proofs/{s['proof_id']}/accept", json={}, headers=s["sup"]).status_code == 200
+    assert returned() == 1
