@@ -8,6 +8,7 @@ another postman (both phones see it), or rejects one with a reason.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -179,7 +180,7 @@ def tet_item(app, make, today):
     return postman, item
 
 
-def test_two_invitations_two_working_days_apart_across_tet_then_back_to_the_agency(client, app, tet_item):
+def test_two_invitations_two_working_days_apart_across_tet_then_back_to_the_agency(client, app, make, tet_item):
     postman, item = tet_item
     phone = Phone(client, postman.username).login()
     phone.pull()
@@ -192,6 +193,9 @@ def test_two_invitations_two_working_days_apart_across_tet_then_back_to_the_agen
     assert (row.status, row.attempt_count, row.invitation_count) == ("failed_attempt", 3, 1)
     assert [p.counts_as_invitation for p in proofs_of(app, item.id)] == [True, False, False]
     assert phone.items[item.id]["next_attempt_from"] == "2026-02-24"
+    office = Phone(client, make.user("supervisor").username).login().headers
+    seen = client.get(f"/api/items/{item.id}", headers=office).get_json()
+    assert (seen["attempt_count"], seen["invitation_count"], seen["next_attempt_from"]) == (3, 1, "2026-02-24")
 
     visit(phone, "fail", item.id, at(date(2026, 2, 24), 9))  # Tuesday: two working days after the first
     phone.sync()
@@ -394,3 +398,33 @@ def test_an_accepted_flagged_proof_counts_in_the_report_a_pending_one_does_not(c
     assert returned() == 0  # flagged, not decided: it did not move the item
     assert client.post(f"/api/proofs/{s['proof_id']}/accept", json={}, headers=s["sup"]).status_code == 200
     assert returned() == 1
+
+
+def test_two_supervisors_decide_the_same_proof_at_once_and_one_decision_stands(app, make, reassigned_while_offline):
+    s = reassigned_while_offline
+    people = [make.user("supervisor"), make.user("supervisor")]
+    clients = [app.test_client(), app.test_client()]
+    headers = [Phone(c, u.username).login().headers for c, u in zip(clients, people, strict=True)]
+    calls = [("accept", {}), ("reject", {"reason": "Không đúng người nhận"})]
+    answers: dict[str, object] = {}
+    barrier = threading.Barrier(2)
+
+    def decide(index):
+        action, body = calls[index]
+        barrier.wait()
+        answers[action] = clients[index].post(f"/api/proofs/{s['proof_id']}/{action}", json=body,
+                                              headers=headers[index])
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(a.status_code for a in answers.values())
+    assert codes == [200, 409], {k: (a.status_code, a.get_json()) for k, a in answers.items()}
+    winner = next(k for k, a in answers.items() if a.status_code == 200)
+    loser = answers["reject" if winner == "accept" else "accept"]
+    assert loser.content_type == PROBLEM and loser.get_json()["type"].endswith("already-reviewed")
+    [proof] = proofs_of(app, s["item"].id)
+    assert proof.review == {"accept": "accepted", "reject": "rejected"}[winner]
+    assert item_row(app, s["item"].id).status == ("delivered" if winner == "accept" else "assigned")
