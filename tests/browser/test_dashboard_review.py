@@ -63,6 +63,9 @@ def test_a_supervisor_accepts_one_flagged_proof_rejects_another_and_notes_an_ove
     overdue = page.locator(f'.exception[data-kind="overdue"][data-item-code="{late.code}"]')
     overdue.locator('[data-action="acknowledge"]').click()
     expect(overdue).to_have_count(0)
+    page.check("#exceptions-acknowledged")  # who and when stay visible on demand
+    expect(overdue.locator(".exc-ack")).to_contain_text("Đã ghi nhận bởi Hồ Thị Giám Sát")
+    expect(overdue.locator('[data-action="acknowledge"]')).to_have_count(0)
     assert errors == []
 
     with server.app.app_context():

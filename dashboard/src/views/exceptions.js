@@ -10,13 +10,13 @@ const KINDS = ['flagged_proof', 'location_mismatch', 'unsynced_device', 'attempt
 
 export function renderExceptions(section, found, { onChange }) {
   if (!changed(section, found)) return;
-  const total = found.exceptions.length;
+  const total = found.exceptions.filter((e) => !e.acknowledged).length;
   replace(section,
     h('h2', { id: 'exceptions-title' }, t('exc.title', { n: total })),
     h('ul', { class: 'chips', 'aria-label': t('exc.counts') },
       KINDS.map((kind) => h('li', { class: `chip chip-${kind}`, 'data-kind-count': kind },
         `${label('exc.kind', kind)}: ${found.counts[kind] || 0}`))),
-    total ? h('ol', { class: 'exceptions' }, found.exceptions.map((e) => row(e, onChange)))
+    found.exceptions.length ? h('ol', { class: 'exceptions' }, found.exceptions.map((e) => row(e, onChange)))
       : h('p', { class: 'empty' }, t('exc.none')));
 }
 
@@ -24,8 +24,12 @@ function row(e, onChange) {
   const who = e.item
     ? [h('strong', { class: 'code' }, e.item.code), ` — ${e.item.recipient_name}, ${e.item.commune}`]
     : [h('strong', {}, e.postman?.full_name || '—')];
-  return h('li', { class: `exception exc-${e.kind}`, 'data-kind': e.kind, 'data-item-code': e.item?.code || '' },
+  return h('li', { class: `exception exc-${e.kind}${e.acknowledged ? ' acknowledged' : ''}`, 'data-kind': e.kind,
+    'data-item-code': e.item?.code || '', 'data-acknowledged': e.acknowledged ? 'true' : null },
     h('div', { class: 'exc-head' }, h('span', { class: `badge badge-${e.kind}` }, label('exc.kind', e.kind)), ' ', ...who),
+    e.acknowledged ? h('div', { class: 'exc-ack muted small' }, t('exc.acknowledgedBy', {
+      name: e.acknowledged.by?.full_name || '—', time: dateTime(e.acknowledged.at) }),
+    e.acknowledged.note ? ` — ${e.acknowledged.note}` : '') : null,
     h('div', { class: 'exc-facts' }, facts(e)),
     h('div', { class: 'exc-action' }, h('span', { class: 'action-label' }, `${t('exc.todo')}: `), label('exc.action', e.action)),
     h('div', { class: 'exc-buttons' }, buttons(e, onChange)));
