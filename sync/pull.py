@@ -51,10 +51,10 @@ def _item_row(row, spacing: int) -> dict:
 
 
 def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, today: date,
-         limit: int = DEFAULT_PAGE, spacing: int = 2) -> dict:
+         limit: int = DEFAULT_PAGE, spacing: int = 2, attempt_limit: int = 3) -> dict:
     """One page of the postman's changes after `cursor`. `spacing`: the working days between
     two invitations (REATTEMPT_SPACING_WORKING_DAYS), for each item's `next_attempt_from` and the
-    calendar a full download carries."""
+    calendar a full download carries (with `attempt_limit`, FAILED_ATTEMPT_LIMIT)."""
     limit = max(1, min(limit, MAX_PAGE))
     if cursor.scope_day != today:
         cursor = Cursor(scope_day=today)  # a new day, or a first pull: start from scratch
@@ -105,7 +105,7 @@ def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, tod
     envelope = _envelope(next_cursor, more, reset and first_page, device_seq, rounds, items, procedures,
                          agencies, removed)
     if reset and first_page:
-        envelope["calendar"] = phone_calendar(today, spacing)
+        envelope["calendar"] = phone_calendar(today, spacing, attempt_limit)
     return envelope
 
 

@@ -160,6 +160,7 @@ def test_the_pull_says_when_the_next_visit_counts_and_carries_the_calendar(clien
     phone = Phone(client, postman.username).login()
     first = phone.pull()
     assert first["calendar"]["reattempt_spacing_working_days"] == 2
+    assert (first["calendar"]["failed_attempt_limit"], first["calendar"]["required_invitations"]) == (3, 2)
     assert first["calendar"]["from"] == (today - timedelta(days=1)).isoformat()
     assert all(is_working_day(date.fromisoformat(d)) is False for d in first["calendar"]["holidays"])
     assert phone.items[item.id]["next_attempt_from"] is None

@@ -5,7 +5,8 @@
 import { getMeta } from './store.js'
 import { addDays } from './text.js'
 
-export const DEFAULT_CALENDAR = { reattempt_spacing_working_days: 2, holidays: [] }
+export const DEFAULT_CALENDAR = { reattempt_spacing_working_days: 2, failed_attempt_limit: 3, required_invitations: 2,
+  holidays: [] }
 
 export async function calendar() {
   return (await getMeta('calendar')) ?? DEFAULT_CALENDAR
@@ -31,12 +32,15 @@ export function nextAttemptFrom(lastInvitationOn, cal = DEFAULT_CALENDAR) {
   return lastInvitationOn ? addWorkingDays(lastInvitationOn, cal.reattempt_spacing_working_days ?? 2, cal) : null
 }
 
-/** What a failed visit today does to the item's counters, as the server will decide it. */
+/** What a failed visit today does to the item, as the server will decide it: the counters, and
+ * `return_to_agency` once the attempt limit is reached and the regulation's invitations are made. */
 export function afterFailedVisit(item, today, cal = DEFAULT_CALENDAR) {
   const earliest = nextAttemptFrom(item.last_invitation_on, cal)
   const counts = !earliest || today >= earliest
   const last = counts ? today : item.last_invitation_on
-  return { attempt_count: (item.attempt_count ?? 0) + 1,
-    invitation_count: (item.invitation_count ?? 0) + (counts ? 1 : 0),
-    last_invitation_on: last, next_attempt_from: nextAttemptFrom(last, cal) }
+  const attempts = (item.attempt_count ?? 0) + 1
+  const invitations = (item.invitation_count ?? 0) + (counts ? 1 : 0)
+  const back = attempts >= (cal.failed_attempt_limit ?? 3) && invitations >= (cal.required_invitations ?? 2)
+  return { status: back ? 'return_to_agency' : 'failed_attempt', attempt_count: attempts,
+    invitation_count: invitations, last_invitation_on: last, next_attempt_from: nextAttemptFrom(last, cal) }
 }

@@ -103,3 +103,29 @@ def test_each_proof_gets_the_position_of_its_own_stop(phone, live_server, postma
     [failed] = _proofs(live_server, second.id)
     assert (delivered.lat, delivered.lon, delivered.accuracy_m) == (10.0101, 105.1601, 6)
     assert (failed.lat, failed.lon, failed.accuracy_m) == (10.0236, 105.165, 14)
+
+
+def test_offline_the_phone_sends_an_item_back_as_the_server_will(phone, live_server, postman_day):
+    """Two failed visits before, the first invitation long ago: the third visit, captured offline,
+    reaches the limit with the second invitation; the phone shows it going back at once."""
+    item = postman_day.to_fail
+    with live_server.app.app_context():
+        row = db.session.get(Item, item.id)
+        row.status, row.attempt_count, row.invitation_count = "failed_attempt", 2, 1
+        row.last_invitation_on = date(2026, 3, 2)
+        db.session.commit()
+    pwa = Pwa(phone.new_page(), live_server).open()
+    pwa.login(postman_day.postman.username)
+    pwa.wait_for_stops(5)
+    phone.set_offline(True)
+    pwa.fail(postman_day.to_fail)
+    [local] = [i for i in pwa.store("items") if i["id"] == item.id]
+    assert (local["status"], local["attempt_count"], local["invitation_count"]) == ("return_to_agency", 3, 2)
+    pwa.open_item(item.id)
+    assert pwa.page.locator('[data-action="deliver"]').count() == 0
+    phone.set_offline(False)
+    pwa.page.goto(f"{live_server.url}/app/#/sync")
+    pwa.wait_until_synced()
+    with live_server.app.app_context():
+        row = db.session.get(Item, item.id)
+        assert (row.status, row.attempt_count, row.invitation_count) == ("return_to_agency", 3, 2)
