@@ -279,6 +279,7 @@ def test_a_proof_accepted_after_reassignment_reaches_both_phones(client, app, re
 
     row = item_row(app, s["item"].id)
     assert row.status == "delivered" and row.round_id == s["round_a"].id  # back on the round that delivered it
+    assert row.stop_order is not None  # the round's stops are renumbered and measured again
     s["phone_b"].pull()
     assert s["item"].id not in s["phone_b"].items  # the other phone is told: a removal
     s["phone_a"].pull()

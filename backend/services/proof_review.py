@@ -65,9 +65,10 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
         if item.round_id is None or db.session.get(Round, item.round_id).postman_id != proof.postman_id:
             item.round_id = own.id if own else None
             item.stop_order, item.leg_distance_m = None, None
-        if left is not None and left != item.round_id:
+        if left != item.round_id:
             db.session.flush()
-            remeasure(db.session.get(Round, left))
+            for round_id in {left, item.round_id} - {None}:
+                remeasure(db.session.get(Round, round_id))
     audit("proof.accepted", "proof", proof.id, {"item": item.code, "status": item.status, "note": note},
           actor_id=user_id)
     return proof
