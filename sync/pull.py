@@ -39,7 +39,8 @@ def _in_scope_rounds(postman_id: int, today: date):
     return select(Round.id).where(Round.postman_id == postman_id, Round.round_date.between(first, last))
 
 
-def _item_row(row, spacing: int) -> dict:
+def item_row(row, spacing: int) -> dict:
+    """One item as a pull sends it (dates as ISO text, `next_attempt_from` computed)."""
     item = dict(zip(ITEM_KEYS, row, strict=True))
     if item["due_date"] is not None:
         item["due_date"] = item["due_date"].isoformat()
@@ -70,7 +71,7 @@ def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, tod
         query = query.where(and_(Item.change_seq > cursor.from_seq, Item.change_seq <= snapshot))
     rows = session.execute(query.order_by(Item.id).limit(limit + 1)).all()
     more = len(rows) > limit
-    items = [_item_row(r, spacing) for r in rows[:limit]]
+    items = [item_row(r, spacing) for r in rows[:limit]]
 
     first_page = cursor.after_id == 0
     rounds, removed = [], []
