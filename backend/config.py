@@ -109,6 +109,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "MAX_UPLOAD_BYTES": read.integer("MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024),
         "MAX_BULK_ITEMS": read.integer("MAX_BULK_ITEMS", 1000, minimum=1),
         "FAILED_ATTEMPT_LIMIT": read.integer("FAILED_ATTEMPT_LIMIT", 3, minimum=1, maximum=20),
+        # Working days between two invitations that count for the regulation (Decision 45: two).
+        "REATTEMPT_SPACING_WORKING_DAYS": read.integer("REATTEMPT_SPACING_WORKING_DAYS", 2, minimum=1, maximum=10),
         "TIMEZONE": tz_name,
         "POST_OFFICE_LAT": lat,
         "POST_OFFICE_LON": lon,

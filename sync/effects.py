@@ -54,7 +54,7 @@ def _load_item(session: Session, item_id: int | None) -> Item:
 def ownership(session: Session, user_id: int, item: Item) -> str | None:
     """None when the item is on the postman's round now; a flag reason when it was and left;
     DomainError when it was never theirs."""
-    # session.get keeps the round in the identity map for _mark_round_started.
+    # session.get keeps the round in the identity map for settle_round.
     if item.round_id is not None and session.get(Round, item.round_id).postman_id == user_id:
         return None
     removal = session.execute(select(ScopeRemoval.reason).where(
@@ -110,11 +110,17 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
                              government_fee=data.get("government_fee_collected", 0),
                              receipt_number=data.get("receipt_number"), device_time=mutation["at"]))
     if flag is None:
-        apply_event(item, event, {"attempt_id": attempt.id}, actor_id=user_id)
+        invitations_before = item.invitation_count
+        apply_event(item, event, {"attempt_id": attempt.id}, actor_id=user_id, at=mutation["at"])
+        if event == Event.FAIL:
+            attempt.counts_as_invitation = item.invitation_count > invitations_before
     else:
         audit("proof.flagged", "item", item.code, {"attempt_id": attempt.id, "reason": flag}, actor_id=user_id)
     result = {"proof_id": attempt.id, "item": {"id": item.id, "status": item.status,
-                                               "attempt_count": item.attempt_count}}
+                                               "attempt_count": item.attempt_count,
+                                               "invitation_count": item.invitation_count}}
+    if attempt.counts_as_invitation is not None:
+        result["counts_as_invitation"] = attempt.counts_as_invitation
     if flag:
         result["flag"] = flag
     if missing:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from backend.domain.workdays import next_invitation_from, phone_calendar
 from backend.models import Agency, Item, Procedure, Round, ScopeRemoval
 from sync.changes import current_seq
 from sync.protocol import PROTOCOL_VERSION, Cursor
@@ -23,7 +24,8 @@ ITEM_COLUMNS = (
     Item.id, Item.code, Item.direction, Item.status, Item.round_id, Item.stop_order, Item.leg_distance_m,
     Item.dossier_code, Item.procedure_id, Item.agency_id, Item.recipient_name, Item.recipient_phone,
     Item.address_line, Item.commune, Item.province, Item.old_address, Item.lat, Item.lon, Item.service_fee,
-    Item.government_fee, Item.due_date, Item.attempt_count, Item.note, Item.version,
+    Item.government_fee, Item.due_date, Item.attempt_count, Item.invitation_count, Item.last_invitation_on,
+    Item.note, Item.version,
 )
 ITEM_KEYS = tuple(c.key for c in ITEM_COLUMNS)
 
@@ -37,16 +39,23 @@ def _in_scope_rounds(postman_id: int, today: date):
     return select(Round.id).where(Round.postman_id == postman_id, Round.round_date.between(first, last))
 
 
-def _item_row(row) -> dict:
+def item_row(row, spacing: int) -> dict:
+    """One item as a pull sends it (dates as ISO text, `next_attempt_from` computed)."""
     item = dict(zip(ITEM_KEYS, row, strict=True))
     if item["due_date"] is not None:
         item["due_date"] = item["due_date"].isoformat()
+    last = item["last_invitation_on"]
+    nxt = next_invitation_from(last, spacing)
+    item["last_invitation_on"] = last.isoformat() if last else None
+    item["next_attempt_from"] = nxt.isoformat() if nxt else None
     return item
 
 
 def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, today: date,
-         limit: int = DEFAULT_PAGE) -> dict:
-    """One page of the postman's changes after `cursor`."""
+         limit: int = DEFAULT_PAGE, spacing: int = 2, attempt_limit: int = 3) -> dict:
+    """One page of the postman's changes after `cursor`. `spacing`: the working days between
+    two invitations (REATTEMPT_SPACING_WORKING_DAYS), for each item's `next_attempt_from` and the
+    calendar a full download carries (with `attempt_limit`, FAILED_ATTEMPT_LIMIT)."""
     limit = max(1, min(limit, MAX_PAGE))
     if cursor.scope_day != today:
         cursor = Cursor(scope_day=today)  # a new day, or a first pull: start from scratch
@@ -62,7 +71,7 @@ def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, tod
         query = query.where(and_(Item.change_seq > cursor.from_seq, Item.change_seq <= snapshot))
     rows = session.execute(query.order_by(Item.id).limit(limit + 1)).all()
     more = len(rows) > limit
-    items = [_item_row(r) for r in rows[:limit]]
+    items = [item_row(r, spacing) for r in rows[:limit]]
 
     first_page = cursor.after_id == 0
     rounds, removed = [], []
@@ -94,8 +103,11 @@ def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, tod
 
     next_cursor = (Cursor(cursor.from_seq, snapshot, items[-1]["id"], today) if more
                    else Cursor(snapshot, 0, 0, today))
-    return _envelope(next_cursor, more, reset and first_page, device_seq, rounds, items, procedures,
-                     agencies, removed)
+    envelope = _envelope(next_cursor, more, reset and first_page, device_seq, rounds, items, procedures,
+                         agencies, removed)
+    if reset and first_page:
+        envelope["calendar"] = phone_calendar(today, spacing, attempt_limit)
+    return envelope
 
 
 def _envelope(cursor: Cursor, more: bool, reset: bool, device_seq: int, rounds, items, procedures, agencies,

@@ -108,11 +108,15 @@ RULES = [
     rule("GET", "/api/proofs", STAFF),
     rule("GET", "/api/proofs/{proof}", STAFF),
     rule("POST", "/api/proofs/{proof}/resolve", STAFF, body=lambda w: {"note": "Đã xử lý"}),
+    rule("POST", "/api/proofs/{proof}/accept", STAFF, body={"note": "Bưu tá đã phát trước khi hủy"}),
+    rule("POST", "/api/proofs/{proof}/reject", STAFF, body={"reason": "Chữ ký không khớp"}),
     rule("GET", "/api/attachments/{stored_sha}", STAFF),
     # The supervisors' dashboard (docs/dashboard.md)
     rule("GET", "/api/dashboard/config", STAFF),
     rule("GET", "/api/dashboard/today", STAFF),
     rule("GET", "/api/dashboard/exceptions", STAFF),
+    rule("POST", "/api/dashboard/exceptions/acknowledge", STAFF,
+         body=lambda w: {"kind": "overdue", "subject": f"item:{w['overdue_item']}:due:2026-11-01"}),
     rule("GET", "/api/dashboard/map", STAFF),
     rule("POST", "/api/imports/preview", STAFF, body=export_file),
     rule("POST", "/api/imports", STAFF, body=export_file),
@@ -148,6 +152,7 @@ def world(app, make):
     item_a = make.item(agency_id=agency_a.id, recipient_phone="0900005678")
     item_b = make.item(agency_id=agency_b.id)
     spare_item = make.item(agency_id=agency_a.id)
+    overdue_item = make.item(agency_id=agency_a.id, due_date=date(2026, 11, 1))
     idle_postman = make.user("postman")
     round_a = make.round(people["postman"], date(2026, 11, 26), items=[item_a])
     make.round(people["other_postman"], date(2026, 11, 26), items=[item_b])
@@ -180,8 +185,9 @@ def world(app, make):
                  "procedure_code": db.session.get(Procedure, item_a.procedure_id).code}
     return {"tokens": tokens, "item": item_a.id, "code": item_a.code, "round": round_a.id,
             "user": people["postman"].id, "agency": agency_a.id, "procedure": item_a.procedure_id,
-            "device": "device-of-postman", "proof": proof_id, "finished_round": finished_round.id, "photo": photo, "sha": sha(photo),
-            "stored_sha": sha(stored), "spare_item": spare_item.id, "idle_postman": idle_postman.id, **extra}
+            "device": "device-of-postman", "proof": proof_id, "finished_round": finished_round.id,
+            "photo": photo, "sha": sha(photo), "stored_sha": sha(stored), "spare_item": spare_item.id,
+            "overdue_item": overdue_item.id, "idle_postman": idle_postman.id, **extra}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -99,7 +99,9 @@ def test_each_kind_of_exception_is_listed_with_the_action_to_take(client, app, m
     postman, quiet, phoneless = make.user("postman"), make.user("postman"), make.user("postman")
     failing, far, reassigned, at_limit = (make.item() for _ in range(4))
     with app.app_context():
-        db.session.get(Item, at_limit.id).attempt_count = 2  # the limit is 3
+        row = db.session.get(Item, at_limit.id)
+        row.attempt_count = 2  # the limit is 3
+        row.invitation_count, row.last_invitation_on = 1, today - timedelta(days=10)  # the regulation's first
         db.session.commit()
     late = make.item(due_date=today - timedelta(days=2))
     make.round(postman, items=[failing, far, reassigned, at_limit])
@@ -131,7 +133,7 @@ def test_each_kind_of_exception_is_listed_with_the_action_to_take(client, app, m
         ("unsynced_device", "call_postman", quiet.id),
         ("unsynced_device", "call_postman", phoneless.id),
         ("attempt_limit", "return_to_agency", at_limit.code),
-        ("failed_attempt", "reassign", failing.code),
+        ("failed_attempt", "reattempt", failing.code),
         ("overdue", "assign_today", late.code),
     }
     assert [e["kind"] for e in body["exceptions"]][0] == "flagged_proof"  # most urgent first

@@ -102,3 +102,42 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_app)
 
     flask_migrate.upgrade()
     assert _table_names() == set(db.metadata.tables) | {"alembic_version"}
+
+
+def test_the_reattempt_migration_carries_failed_visits_and_resolved_proofs_over(empty_app):
+    """Failed visits made before the regulation was tracked count as invitations; a flagged proof
+    that was "resolved" is recorded as rejected (its item never moved)."""
+    flask_migrate.upgrade(revision="0004")
+    now, yes, no = "2026-11-20 02:00:00", True, False
+    with db.engine.begin() as conn:
+        run = conn.execute
+        run(sa.text("INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+                    "VALUES (1, 'buuta', 'x', 'Lê Văn Bưu', 'postman', :yes, :now)"), {"yes": yes, "now": now})
+        run(sa.text("INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
+                    "VALUES (1, 'A1', 'UBND xã', 'commune_centre', 'An Giang', :yes, :now)"), {"yes": yes, "now": now})
+        run(sa.text("INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
+                    "created_at) VALUES (1, 'P1', 'Khai sinh', :yes, 0, '[]', 0, :now)"), {"yes": yes, "now": now})
+        for item_id, attempts, status in ((1, 2, "failed_attempt"), (2, 0, "assigned")):
+            run(sa.text("INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
+                        "commune, province, service_fee, government_fee, attempt_count, status, search_text, "
+                        "change_seq, version, created_at, updated_at) VALUES (:id, :code, 'return', 1, 1, 'Bích', "
+                        "'Ấp 1', 'Xã Mong Thọ', 'An Giang', 0, 0, :attempts, :status, '', 0, 1, :now, :now)"),
+                {"id": item_id, "code": f"RR10000000{item_id}VN", "attempts": attempts, "status": status, "now": now})
+        proofs = [(1, 1, "failed", "2026-11-18 02:00:00", no, None), (2, 1, "failed", "2026-11-20 02:00:00", no, None),
+                  (3, 2, "delivered", now, yes, now), (4, 2, "delivered", now, yes, None)]
+        for pid, item_id, outcome, at, flagged, resolved in proofs:
+            run(sa.text("INSERT INTO delivery_attempts (id, item_id, postman_id, outcome, server_time, device_time, "
+                        "fee_collected, government_fee_collected, flagged, complete, resolved_at) VALUES (:id, :item, "
+                        "1, :outcome, :at, :at, 0, 0, :flagged, :yes, :resolved)"),
+                {"id": pid, "item": item_id, "outcome": outcome, "at": at, "flagged": flagged, "yes": yes,
+                 "resolved": resolved})
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as conn:
+        items = conn.execute(sa.text("SELECT id, invitation_count, last_invitation_on FROM items ORDER BY id")).all()
+        proofs = conn.execute(sa.text("SELECT id, review, counts_as_invitation FROM delivery_attempts "
+                                      "ORDER BY id")).all()
+    assert [(i, n, str(day) if day else None) for i, n, day in items] == [(1, 2, "2026-11-20"), (2, 0, None)]
+    assert [(p, review, None if c is None else bool(c)) for p, review, c in proofs] == [
+        (1, None, True), (2, None, True), (3, "rejected", None), (4, None, None)]

@@ -30,7 +30,7 @@ from backend.models import (
     SyncMutation,
 )
 from backend.timeutil import local_today
-from sync.pull import ITEM_COLUMNS, scope_days
+from sync.pull import ITEM_COLUMNS, item_row, scope_days
 from tests.conftest import _test_config
 from tests.factories import Factory
 from tests.phone import Phone
@@ -192,8 +192,7 @@ def server_items_of(session, postman_id: int, today) -> dict[int, dict]:
     rows = session.execute(sa.select(*ITEM_COLUMNS).where(Item.round_id.in_(rounds))).all()
     items = {}
     for row in rows:
-        item = dict(row._mapping)
-        item["due_date"] = item["due_date"].isoformat() if item["due_date"] else None
+        item = item_row(row, 2)  # the pull's own serialisation (dates as text, next_attempt_from)
         items[item["id"]] = item
     return items
 

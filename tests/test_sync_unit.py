@@ -110,6 +110,8 @@ def test_reaching_the_attempt_limit_sends_the_item_back_to_the_agency(scene, app
     user, items = scene
     item = db.session.get(Item, items[0])
     item.attempt_count = app.config["FAILED_ATTEMPT_LIMIT"] - 1
+    # ... and the regulation's first invitation was made weeks ago, so this one is the second.
+    item.invitation_count, item.last_invitation_on = 1, date(2026, 1, 5)
     db.session.commit()
     result = run(user, mutation(1, "fail", items[0]))["results"][0]
     assert result["item"]["status"] == "return_to_agency"

@@ -13,10 +13,13 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from backend.auth.guard import STAFF, auth_required
+from backend.auth.guard import STAFF, auth_required, current_user
 from backend.schemas.dashboard import (
+    AcknowledgementSchema,
+    AcknowledgeSchema,
     DashboardConfigSchema,
     DayQuerySchema,
+    ExceptionsQuerySchema,
     ExceptionsSchema,
     MapSchema,
     TodaySchema,
@@ -63,14 +66,33 @@ class Today(MethodView):
 class Exceptions(MethodView):
     @auth_required(*STAFF)
     @blp.etag
-    @blp.arguments(DayQuerySchema, location="query")
+    @blp.arguments(ExceptionsQuerySchema, location="query")
     @blp.response(200, ExceptionsSchema)
     def get(self, args):
         """What needs a supervisor: flagged proofs, location mismatches, silent phones, attempt limits,
-        failed attempts and overdue items, each with the action to take."""
+        failed attempts and overdue items, each with the action to take. Acknowledged ones leave the
+        list (`include_acknowledged=true` lists them too, with who and when); `counts` counts the
+        ones still open."""
         day = args.get("date") or local_today()
-        found = dashboard.exceptions(day)
-        return {"date": day, "counts": dashboard.exception_counts(found), "exceptions": found}, REVALIDATE
+        found = dashboard.exceptions(day, include_acknowledged=args["include_acknowledged"])
+        open_ones = [e for e in found if e["acknowledged"] is None]
+        return {"date": day, "counts": dashboard.exception_counts(open_ones), "exceptions": found}, REVALIDATE
+
+
+@blp.route("/exceptions/acknowledge")
+class AcknowledgeException(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(AcknowledgeSchema)
+    @blp.response(201, AcknowledgementSchema)
+    @blp.alt_response(200, schema=AcknowledgementSchema, description="Already acknowledged: the first one stands")
+    def post(self, body):
+        """Acknowledge an exception (a location mismatch checked, an overdue item noted, a failed
+        attempt or a silent phone seen), with who and when; it leaves the list. A flagged proof is
+        accepted or rejected instead (409 `not-acknowledgeable`), an item at its attempt limit handed
+        back to the agency."""
+        ack, created = dashboard.acknowledge(body["kind"], body["subject"], body.get("note"), current_user().id,
+                                             body.get("date"))
+        return ack, 201 if created else 200
 
 
 @blp.route("/map")

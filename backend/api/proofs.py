@@ -6,22 +6,25 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from backend.api.common import get_or_404, paginate
 from backend.audit import audit
-from backend.auth.guard import STAFF, auth_required
+from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, Device, Item, Round, User
-from backend.models.base import now_utc
 from backend.schemas.items import ItemSchema
 from backend.schemas.proofs import (
+    AcceptSchema,
     DeviceSyncSchema,
     ProofQuerySchema,
     ProofSchema,
     ReconciliationQuerySchema,
+    RejectSchema,
     ResolveSchema,
 )
+from backend.services import proof_review
 from backend.timeutil import day_bounds, local_today
 
 blp = Blueprint("proofs", __name__, url_prefix="/api", description="Proofs of delivery and sync supervision")
@@ -63,20 +66,55 @@ class ProofById(MethodView):
         return proof
 
 
+def _reviewed(decide, proof_id: int, **kwargs) -> DeliveryAttempt:
+    proof = get_or_404(DeliveryAttempt, proof_id, "proof")
+    try:
+        decide(proof, current_user().id, **kwargs)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise DomainError("conflict-retry", "The item changed while this was decided; try again.",
+                          status=409) from None
+    return proof
+
+
+@blp.route("/proofs/<int:proof_id>/accept")
+class AcceptProof(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(AcceptSchema)
+    @blp.response(200, ProofSchema)
+    def post(self, body, proof_id):
+        """Accept a flagged proof: the item becomes delivered / collected (a failed visit is counted),
+        leaves another postman's round (their phone gets a removal), audited. 409 `cannot-accept`
+        when the item's status no longer allows it (e.g. someone else delivered it), 409
+        `already-reviewed` when another supervisor decided first."""
+        return _reviewed(proof_review.accept, proof_id, note=body.get("note"))
+
+
+@blp.route("/proofs/<int:proof_id>/reject")
+class RejectProof(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(RejectSchema)
+    @blp.response(200, ProofSchema)
+    def post(self, body, proof_id):
+        """Reject a flagged proof with a reason: it stays stored as evidence, the item does not move."""
+        return _reviewed(proof_review.reject, proof_id, reason=body["reason"])
+
+
 @blp.route("/proofs/<int:proof_id>/resolve")
 class ResolveProof(MethodView):
     @auth_required(*STAFF)
     @blp.arguments(ResolveSchema)
     @blp.response(200, ProofSchema)
+    @blp.doc(deprecated=True)
     def post(self, body, proof_id):
-        """Close a flagged proof with a note saying what was done about it."""
+        """Deprecated: the same as reject with `reason` = `note`. A proof already reviewed is
+        returned unchanged (as before)."""
         proof = get_or_404(DeliveryAttempt, proof_id, "proof")
         if not proof.flagged:
             raise DomainError("not-flagged", "Only flagged proofs need resolving.", status=409)
-        if proof.resolved_at is None:
-            proof.resolved_at = now_utc()
-            audit("proof.resolved", "proof", proof.id, {"note": body["note"]})
-        db.session.commit()
+        if proof.review is None:
+            return _reviewed(proof_review.reject, proof_id, reason=body["note"], action="proof.resolved")
         return proof
 
 

@@ -92,7 +92,9 @@ class Pull(MethodView):
         check_protocol(request.headers.get(PROTOCOL_HEADER) or args.get("protocol"))
         device = _device_for_sync()
         payload = pull(db.session, current_user().id, device.last_seq, Cursor.decode(args.get("cursor")),
-                       local_today(), args["limit"])
+                       local_today(), args["limit"],
+                       spacing=current_app.config["REATTEMPT_SPACING_WORKING_DAYS"],
+                       attempt_limit=current_app.config["FAILED_ATTEMPT_LIMIT"])
         if device.last_sync_at is None or now_utc() - device.last_sync_at > LAST_SYNC_WRITE_EVERY:
             device.last_sync_at = now_utc()
             db.session.commit()

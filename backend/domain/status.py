@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from backend.domain.rules import DomainError
+from backend.domain.workdays import REQUIRED_INVITATIONS
 
 
 class Direction(StrEnum):
@@ -40,6 +41,9 @@ class Event(StrEnum):
     HAND_TO_AGENCY = "hand_to_agency"
     RETURN_TO_AGENCY = "return_to_agency"
     CANCEL = "cancel"
+    # A supervisor accepts a proof that was flagged (the item had been reassigned, cancelled or
+    # sent back while the phone was offline): the item becomes delivered / collected.
+    ACCEPT_PROOF = "accept_proof"
 
 
 class FailureReason(StrEnum):
@@ -71,21 +75,26 @@ _RETURN: dict[Event, tuple[frozenset[Status], Status]] = {
     Event.RECEIVE_FROM_AGENCY: (frozenset({S.REGISTERED}), S.AT_POST_OFFICE),
     Event.ASSIGN: (frozenset({S.AT_POST_OFFICE, S.FAILED_ATTEMPT, S.ASSIGNED}), S.ASSIGNED),
     Event.UNASSIGN: (frozenset({S.ASSIGNED, S.FAILED_ATTEMPT}), S.AT_POST_OFFICE),
-    Event.DELIVER: (frozenset({S.ASSIGNED}), S.DELIVERED),
-    Event.FAIL: (frozenset({S.ASSIGNED}), S.FAILED_ATTEMPT),
+    # A failed item stays on the postman's work: it can be delivered or failed again.
+    Event.DELIVER: (frozenset({S.ASSIGNED, S.FAILED_ATTEMPT}), S.DELIVERED),
+    Event.FAIL: (frozenset({S.ASSIGNED, S.FAILED_ATTEMPT}), S.FAILED_ATTEMPT),
     Event.GIVE_UP: (frozenset({S.FAILED_ATTEMPT, S.AT_POST_OFFICE}), S.RETURN_TO_AGENCY),
     Event.RETURN_TO_AGENCY: (frozenset({S.RETURN_TO_AGENCY}), S.RETURNED_TO_AGENCY),
     Event.CANCEL: (frozenset({S.REGISTERED, S.AT_POST_OFFICE, S.ASSIGNED, S.FAILED_ATTEMPT}), S.CANCELLED),
+    Event.ACCEPT_PROOF: (frozenset({S.AT_POST_OFFICE, S.ASSIGNED, S.FAILED_ATTEMPT, S.RETURN_TO_AGENCY,
+                                    S.CANCELLED}), S.DELIVERED),
 }
 _COLLECT: dict[Event, tuple[frozenset[Status], Status]] = {
     Event.ASSIGN: (frozenset({S.REGISTERED, S.FAILED_ATTEMPT, S.ASSIGNED}), S.ASSIGNED),
     Event.UNASSIGN: (frozenset({S.ASSIGNED, S.FAILED_ATTEMPT}), S.REGISTERED),
-    Event.COLLECT: (frozenset({S.ASSIGNED}), S.COLLECTED),
-    Event.FAIL: (frozenset({S.ASSIGNED}), S.FAILED_ATTEMPT),
+    Event.COLLECT: (frozenset({S.ASSIGNED, S.FAILED_ATTEMPT}), S.COLLECTED),
+    Event.FAIL: (frozenset({S.ASSIGNED, S.FAILED_ATTEMPT}), S.FAILED_ATTEMPT),
     Event.GIVE_UP: (frozenset({S.FAILED_ATTEMPT, S.REGISTERED}), S.RETURN_TO_AGENCY),
     Event.HAND_TO_AGENCY: (frozenset({S.COLLECTED}), S.HANDED_TO_AGENCY),
     Event.RETURN_TO_AGENCY: (frozenset({S.RETURN_TO_AGENCY}), S.RETURNED_TO_AGENCY),
     Event.CANCEL: (frozenset({S.REGISTERED, S.ASSIGNED, S.FAILED_ATTEMPT}), S.CANCELLED),
+    Event.ACCEPT_PROOF: (frozenset({S.REGISTERED, S.ASSIGNED, S.FAILED_ATTEMPT, S.RETURN_TO_AGENCY, S.CANCELLED}),
+                         S.COLLECTED),
 }
 TRANSITIONS = {Direction.RETURN: _RETURN, Direction.COLLECT: _COLLECT}
 
@@ -107,15 +116,20 @@ def allowed(direction: str, current: str, event: str) -> bool:
 
 
 def next_status(direction: str, current: str, event: str, *, attempts_after: int = 0,
-                attempt_limit: int | None = None) -> Status:
+                attempt_limit: int | None = None, invitations_after: int | None = None) -> Status:
     """The status after `event`, or IllegalTransition.
 
-    A failed attempt that reaches the attempt limit sends the item back to the agency.
+    A failed attempt sends the item back to the agency when both hold: it reaches the attempt
+    limit (every failed visit counts), and the regulation is met — at least
+    REQUIRED_INVITATIONS invitations, spaced by working days (`invitations_after`, None when
+    the caller does not track them). Before that, the item stays `failed_attempt` on the
+    postman's work for the next visit.
     """
     if not allowed(direction, current, event):
         raise IllegalTransition(direction, current, event)
     target = TRANSITIONS[Direction(direction)][Event(event)][1]
-    if event == Event.FAIL and attempt_limit is not None and attempts_after >= attempt_limit:
+    regulation_met = invitations_after is None or invitations_after >= REQUIRED_INVITATIONS
+    if event == Event.FAIL and attempt_limit is not None and attempts_after >= attempt_limit and regulation_met:
         return Status.RETURN_TO_AGENCY
     return target
 
@@ -123,3 +137,35 @@ def next_status(direction: str, current: str, event: str, *, attempts_after: int
 def events_from(direction: str, current: str) -> list[str]:
     """Events allowed from a status (for docs and UIs)."""
     return [e.value for e, (sources, _) in TRANSITIONS[Direction(direction)].items() if Status(current) in sources]
+
+
+# Proof review: the second entity with a state. A proof is never changed or deleted; a flagged one
+# waits for a supervisor, who accepts it (the item moves by ACCEPT_PROOF, or FAIL for a failed
+# visit) or rejects it with a reason (the item stays as it is). `resolve` is the old name of
+# reject, kept for existing clients.
+
+class Review(StrEnum):
+    PENDING = "pending"  # flagged, nobody decided yet (stored as NULL)
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+REVIEW_TRANSITIONS = {"accept": (Review.PENDING, Review.ACCEPTED), "reject": (Review.PENDING, Review.REJECTED)}
+
+
+class ReviewNotPossible(DomainError):
+    def __init__(self, current: str, action: str):
+        super().__init__("already-reviewed" if current != Review.PENDING else "not-flagged",
+                         f"This proof is '{current}' and cannot be '{action}ed'.", status=409)
+        self.current = current
+
+
+def next_review(flagged: bool, current: str | None, action: str) -> Review:
+    """The review state after `action` ('accept' / 'reject'), or ReviewNotPossible."""
+    if not flagged:
+        raise DomainError("not-flagged", "Only flagged proofs are reviewed.", status=409)
+    source, target = REVIEW_TRANSITIONS[action]
+    state = Review(current or Review.PENDING)
+    if state != source:
+        raise ReviewNotPossible(state, action)
+    return target

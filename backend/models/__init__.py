@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from backend.models.audit import AuditEntry
+from backend.models.exceptions import ExceptionAck
 from backend.models.handover import Handover, HandoverLine
 from backend.models.items import Item, Round
 from backend.models.org import Agency, Procedure
@@ -9,7 +10,7 @@ from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
 from backend.models.users import Device, RefreshToken, User
 
 __all__ = [
-    "Agency", "Attachment", "AuditEntry", "DeliveryAttempt", "Device", "FeeEntry", "Handover", "HandoverLine",
+    "Agency", "Attachment", "AuditEntry", "DeliveryAttempt", "Device", "ExceptionAck", "FeeEntry", "Handover", "HandoverLine",
     "Item", "Procedure", "ProofAttachment", "RefreshToken", "Round", "ScopeRemoval", "SyncClock",
     "SyncMutation", "User",
 ]

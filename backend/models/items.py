@@ -45,6 +45,7 @@ class Item(db.Model):
         CheckConstraint("service_fee >= 0", name="service_fee_non_negative"),
         CheckConstraint("government_fee >= 0", name="government_fee_non_negative"),
         CheckConstraint("attempt_count >= 0", name="attempt_count_non_negative"),
+        CheckConstraint("invitation_count >= 0", name="invitation_count_non_negative"),
         CheckConstraint("direction in ('collect', 'return')", name="direction_known"),
         Index("ix_items_round_stop", "round_id", "stop_order"),
     )
@@ -68,7 +69,11 @@ class Item(db.Model):
     service_fee: Mapped[int] = mapped_column(default=0)  # VND
     government_fee: Mapped[int] = mapped_column(default=0)  # VND
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
-    attempt_count: Mapped[int] = mapped_column(default=0)
+    attempt_count: Mapped[int] = mapped_column(default=0)  # every failed visit
+    # Failed visits that count for the regulation (the first, then each one at least
+    # REATTEMPT_SPACING_WORKING_DAYS working days after the last one that counted).
+    invitation_count: Mapped[int] = mapped_column(default=0)
+    last_invitation_on: Mapped[date | None] = mapped_column(Date)  # local date of that last one
     status: Mapped[str] = mapped_column(String(24), default=Status.REGISTERED.value, index=True)
     note: Mapped[str | None] = mapped_column(String(500))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.domain.status import FailureReason, Outcome
@@ -62,11 +62,22 @@ class DeliveryAttempt(db.Model):
     # Set when the item was reassigned or cancelled before this proof arrived.
     flagged: Mapped[bool] = mapped_column(default=False, index=True)
     flag_reason: Mapped[str | None] = mapped_column(String(64))
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it was reviewed
+    # A supervisor's decision on a flagged proof: NULL (pending), accepted or rejected.
+    review: Mapped[str | None] = mapped_column(String(16))
+    review_note: Mapped[str | None] = mapped_column(String(1000))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A failed visit: whether it counted as one of the regulation's invitations (None otherwise).
+    counts_as_invitation: Mapped[bool | None]
     complete: Mapped[bool] = mapped_column(default=True)  # all attachments verified
 
     item = relationship("Item")
     attachments = relationship("ProofAttachment", back_populates="attempt")
+
+    @classmethod
+    def counted(cls):
+        """SQL: the proofs that moved their item (not flagged, or flagged and then accepted)."""
+        return or_(cls.flagged.is_(False), cls.review == "accepted")
 
 
 class Attachment(db.Model):

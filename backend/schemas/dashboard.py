@@ -93,11 +93,32 @@ class ItemRefSchema(StrictSchema):
     agency_id = fields.Integer()
 
 
+class AcknowledgementSchema(StrictSchema):
+    by = fields.Nested(PostmanSchema, allow_none=True, metadata={"description": "The supervisor"})
+    at = fields.AwareDateTime()
+    note = fields.String(allow_none=True)
+
+
+class ExceptionsQuerySchema(DayQuerySchema):
+    include_acknowledged = fields.Boolean(load_default=False, metadata={
+        "description": "Also list acknowledged exceptions, with who and when"})
+
+
+class AcknowledgeSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=96),
+                            metadata={"description": "The `subject` of the exception, as listed"})
+    note = Text(validate=validate.Length(max=1000), allow_none=True)
+    date = fields.Date(metadata={"description": "The day the exception is listed for; defaults to today"})
+
+
 class ExceptionSchema(StrictSchema):
     kind = fields.String(metadata={"description": "flagged_proof, location_mismatch, unsynced_device, "
                                                   "attempt_limit, failed_attempt or overdue"})
     action = fields.String(metadata={"description": "What to do: review_proof, check_location, call_postman, "
-                                                    "return_to_agency, reassign, deliver_first, assign_today"})
+                                                    "return_to_agency, reattempt, hand_to_agency, "
+                                                    "fetch_from_agency, deliver_first, collect_first, "
+                                                    "assign_today"})
     item = fields.Nested(ItemRefSchema, allow_none=True)
     proof_id = fields.Integer(allow_none=True)
     postman = fields.Nested(PostmanSchema, allow_none=True)
@@ -105,6 +126,9 @@ class ExceptionSchema(StrictSchema):
     at = fields.AwareDateTime(allow_none=True)
     facts = fields.Dict(keys=fields.String(), metadata={"description": "Numbers behind the exception, "
                                                                        "by kind"})
+    subject = fields.String(allow_none=True, metadata={
+        "description": "What to send to acknowledge it; null when it cannot be acknowledged"})
+    acknowledged = fields.Nested(AcknowledgementSchema, allow_none=True)
 
 
 class ExceptionsSchema(StrictSchema):

@@ -3,6 +3,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates
 from backend.domain.s10 import s10_problem
 from backend.domain.status import Direction, Status
 from backend.schemas.common import Latitude, Longitude, Money, PageQuery, StrictSchema, Text, WholeNumber
+from backend.services.item_events import next_attempt_from
 
 PHONE = validate.Regexp(r"^\+?[0-9 .-]{8,15}$", error="Not a valid phone number.")
 
@@ -123,7 +124,14 @@ class ItemSchema(StrictSchema):
     service_fee = fields.Integer()
     government_fee = fields.Integer()
     due_date = fields.Date(allow_none=True)
-    attempt_count = fields.Integer()
+    attempt_count = fields.Integer(metadata={"description": "Every failed visit"})
+    invitation_count = fields.Integer(metadata={"description": "Failed visits that count for the regulation "
+                                                "(spaced by REATTEMPT_SPACING_WORKING_DAYS working days)"})
+    last_invitation_on = fields.Date(allow_none=True)
+    next_attempt_from = fields.Function(
+        lambda item: _next_attempt_from(item), allow_none=True,
+        metadata={"type": "string", "format": "date", "nullable": True,
+                  "description": "Earliest day a new failed visit counts as the next invitation"})
     note = fields.String(allow_none=True)
     round_id = fields.Integer(allow_none=True)
     stop_order = fields.Integer(allow_none=True)
@@ -146,3 +154,8 @@ class TrackingSchema(StrictSchema):
 class TrackingQuerySchema(StrictSchema):
     phone_last4 = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"),
                                 metadata={"description": "Last 4 digits of the recipient's phone"})
+
+
+def _next_attempt_from(item):
+    day = next_attempt_from(item)
+    return day.isoformat() if day else None

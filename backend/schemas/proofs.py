@@ -38,7 +38,13 @@ class ProofSchema(StrictSchema):
     seal_number = fields.String(allow_none=True)
     flagged = fields.Boolean()
     flag_reason = fields.String(allow_none=True)
-    resolved_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When it was reviewed"})
+    review = fields.String(allow_none=True, metadata={
+        "description": "A flagged proof: null while pending, then `accepted` or `rejected`"})
+    review_note = fields.String(allow_none=True)
+    reviewed_by_id = fields.Integer(allow_none=True)
+    counts_as_invitation = fields.Boolean(allow_none=True, metadata={
+        "description": "A failed visit: whether it counted as one of the regulation's invitations"})
     complete = fields.Boolean()
     attachments = fields.List(fields.Nested(ProofAttachmentSchema))
 
@@ -53,7 +59,16 @@ class ProofQuerySchema(PageQuery):
 
 
 class ResolveSchema(StrictSchema):
-    note = Text(required=True, validate=validate.Length(max=1000))
+    note = Text(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class AcceptSchema(StrictSchema):
+    note = Text(validate=validate.Length(max=1000), allow_none=True)
+
+
+class RejectSchema(StrictSchema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000),
+                  metadata={"description": "Why the proof does not count (shown in the audit log)"})
 
 
 class ReconciliationQuerySchema(StrictSchema):

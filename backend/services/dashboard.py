@@ -17,10 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from geopy.distance import geodesic
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 
+from backend.audit import audit
+from backend.domain.rules import DomainError
 from backend.domain.status import FINAL, Status
+from backend.domain.workdays import next_invitation_from
 from backend.extensions import db
-from backend.models import DeliveryAttempt, Device, Item, Round, SyncMutation, User
+from backend.models import DeliveryAttempt, Device, ExceptionAck, Item, Round, SyncMutation, User
 from backend.models.base import now_utc
 from backend.services.rounds import progress_of
 from backend.timeutil import day_bounds, local_today
@@ -35,6 +39,9 @@ BUCKETS = {
 }
 EXCEPTION_KINDS = ("flagged_proof", "location_mismatch", "unsynced_device", "attempt_limit", "failed_attempt",
                    "overdue")
+# Kinds a supervisor may acknowledge ("checked", "noted"). A flagged proof is accepted or rejected
+# instead, and an item at its attempt limit leaves the list when it is handed back to the agency.
+ACKNOWLEDGEABLE = ("location_mismatch", "unsynced_device", "failed_attempt", "overdue")
 _ORDER = {kind: n for n, kind in enumerate(EXCEPTION_KINDS)}
 LIST_LIMIT = 500  # per kind: a dashboard list, not an export
 
@@ -59,7 +66,7 @@ def _rounds_of(day: date) -> list[Round]:
 
 def _proof_summary(round_ids: list[int]) -> dict[int, tuple[int, int, datetime | None]]:
     """Per round: proofs still uploading files, unresolved flagged proofs, the latest proof's time."""
-    unresolved_flag = DeliveryAttempt.flagged.is_(True) & DeliveryAttempt.resolved_at.is_(None)
+    unresolved_flag = DeliveryAttempt.flagged.is_(True) & DeliveryAttempt.review.is_(None)
     rows = db.session.execute(
         select(DeliveryAttempt.round_id, func.sum(case((DeliveryAttempt.complete.is_(False), 1), else_=0)),
                func.sum(case((unresolved_flag, 1), else_=0)), func.max(DeliveryAttempt.server_time))
@@ -159,17 +166,68 @@ def _item_ref(item: Item) -> dict:
 
 def _exception(kind: str, action: str, *, item: Item | None = None, proof_id: int | None = None,
                postman: User | None = None, device_id: str | None = None, at: datetime | None = None,
-               **facts) -> dict:
+               subject: str | None = None, **facts) -> dict:
     return {"kind": kind, "action": action, "item": _item_ref(item) if item else None, "proof_id": proof_id,
-            "postman": postman, "device_id": device_id, "at": at, "facts": facts}
+            "postman": postman, "device_id": device_id, "at": at, "facts": facts,
+            "subject": subject if kind in ACKNOWLEDGEABLE else None, "acknowledged": None}
 
 
-def exceptions(day: date | None = None) -> list[dict]:
-    """Everything a supervisor should act on, most urgent kind first, each with its action."""
+def exceptions(day: date | None = None, include_acknowledged: bool = False) -> list[dict]:
+    """Everything a supervisor should act on, most urgent kind first, each with its action.
+    Acknowledged ones leave the list (or come with who and when, with `include_acknowledged`)."""
     day = day or local_today()
     found = (_flagged_proofs() + _location_mismatches(day) + _unsynced_devices(day) + _attempt_limit()
              + _failed_attempts() + _overdue(day))
+    acks = _acks_of(found)
+    for entry in found:
+        entry["acknowledged"] = acks.get((entry["kind"], entry["subject"]))
+    if not include_acknowledged:
+        found = [e for e in found if e["acknowledged"] is None]
     return sorted(found, key=lambda e: _ORDER[e["kind"]])
+
+
+def _acks_of(found: list[dict]) -> dict[tuple[str, str], dict]:
+    subjects = {e["subject"] for e in found if e["subject"]}
+    if not subjects:
+        return {}
+    rows = db.session.execute(select(ExceptionAck).where(ExceptionAck.subject.in_(subjects))).scalars().all()
+    people = _postmen(a.acknowledged_by_id for a in rows)
+    return {(a.kind, a.subject): _ack_view(a, people.get(a.acknowledged_by_id)) for a in rows}
+
+
+def _ack_view(ack: ExceptionAck, by: User | None) -> dict:
+    return {"by": by, "at": ack.acknowledged_at, "note": ack.note}
+
+
+def acknowledge(kind: str, subject: str, note: str | None, user_id: int, day: date | None = None) -> tuple[dict, bool]:
+    """Record that a supervisor checked / noted an exception listed now; (the acknowledgement,
+    created?). Acknowledging twice (or two supervisors at once) keeps the first."""
+    if kind not in ACKNOWLEDGEABLE:
+        what = ("accept or reject the proof" if kind == "flagged_proof" else
+                "hand the item back to the agency" if kind == "attempt_limit" else None)
+        if what is None:
+            raise DomainError("unknown-exception-kind", f"No exception kind '{kind}'.", status=422,
+                              errors={"kind": [f"One of: {', '.join(ACKNOWLEDGEABLE)}."]})
+        raise DomainError("not-acknowledgeable", f"A '{kind}' leaves the list when you {what}; it cannot "
+                          "just be acknowledged.", status=409)
+    listed = [e for e in exceptions(day, include_acknowledged=True) if e["kind"] == kind and e["subject"] == subject]
+    if not listed:
+        raise DomainError("no-such-exception", f"There is no '{kind}' exception '{subject}' on the list now.",
+                          status=404)
+    if listed[0]["acknowledged"] is not None:
+        return listed[0]["acknowledged"], False
+    ack = ExceptionAck(kind=kind, subject=subject, note=note, acknowledged_by_id=user_id)
+    db.session.add(ack)
+    try:
+        db.session.flush()
+    except IntegrityError:  # another supervisor was quicker: theirs stands
+        db.session.rollback()
+        existing = db.session.execute(select(ExceptionAck).where(ExceptionAck.kind == kind,
+                                                                 ExceptionAck.subject == subject)).scalar_one()
+        return _ack_view(existing, db.session.get(User, existing.acknowledged_by_id)), False
+    audit("exception.acknowledged", "exception", f"{kind}:{subject}"[:64], {"note": note}, actor_id=user_id)
+    db.session.commit()
+    return _ack_view(ack, db.session.get(User, user_id)), True
 
 
 def _postmen(ids) -> dict[int, User]:
@@ -182,7 +240,7 @@ def _postmen(ids) -> dict[int, User]:
 def _flagged_proofs() -> list[dict]:
     rows = db.session.execute(
         select(DeliveryAttempt, Item).join(Item, DeliveryAttempt.item_id == Item.id)
-        .where(DeliveryAttempt.flagged.is_(True), DeliveryAttempt.resolved_at.is_(None))
+        .where(DeliveryAttempt.flagged.is_(True), DeliveryAttempt.review.is_(None))
         .order_by(DeliveryAttempt.server_time.desc()).limit(LIST_LIMIT)).unique().all()
     people = _postmen(p.postman_id for p, _ in rows)
     return [_exception("flagged_proof", "review_proof", item=item, proof_id=proof.id,
@@ -204,6 +262,7 @@ def _location_mismatches(day: date) -> list[dict]:
     people = _postmen(p.postman_id for p, _, _ in far)
     return [_exception("location_mismatch", "check_location", item=item, proof_id=proof.id,
                        postman=people.get(proof.postman_id), device_id=proof.device_id, at=proof.server_time,
+                       subject=f"proof:{proof.id}",
                        distance_m=metres, limit_m=current_app.config["LOCATION_MISMATCH_METRES"],
                        outcome=proof.outcome, accuracy_m=proof.accuracy_m)
             for proof, item, metres in far]
@@ -212,7 +271,7 @@ def _location_mismatches(day: date) -> list[dict]:
 def _last_failures(statuses: tuple[Status, ...]) -> list[tuple[Item, DeliveryAttempt | None]]:
     """Items in these statuses with their latest failed attempt, if any (one query)."""
     latest = (select(DeliveryAttempt.item_id, func.max(DeliveryAttempt.id).label("attempt_id"))
-              .where(DeliveryAttempt.outcome == "failed", DeliveryAttempt.flagged.is_(False))
+              .where(DeliveryAttempt.outcome == "failed", DeliveryAttempt.counted())
               .group_by(DeliveryAttempt.item_id).subquery())
     return db.session.execute(
         select(Item, DeliveryAttempt).outerjoin(latest, latest.c.item_id == Item.id)
@@ -221,26 +280,50 @@ def _last_failures(statuses: tuple[Status, ...]) -> list[tuple[Item, DeliveryAtt
         .order_by(Item.due_date.is_(None), Item.due_date, Item.id).limit(LIST_LIMIT)).unique().all()
 
 
-def _failure_exceptions(kind: str, action: str, statuses: tuple[Status, ...], **facts) -> list[dict]:
+def _failure_exceptions(kind: str, statuses: tuple[Status, ...], **facts) -> list[dict]:
     rows = _last_failures(statuses)
     people = _postmen(a.postman_id for _, a in rows if a)
+    spacing = current_app.config["REATTEMPT_SPACING_WORKING_DAYS"]
     found = []
     for item, attempt in rows:
         about = {} if attempt is None else {
             "proof_id": attempt.id, "postman": people.get(attempt.postman_id), "at": attempt.server_time}
-        found.append(_exception(kind, action, item=item, **about, attempts=item.attempt_count,
-                                reason_code=attempt.reason_code if attempt else None,
-                                next_attempt_date=_iso(attempt.next_attempt_date if attempt else None), **facts))
+        reason = attempt.reason_code if attempt else None
+        if kind == "attempt_limit":
+            action, extra = "return_to_agency", {}
+        else:
+            # A refusal is not rescheduled: the citizen said no; the item goes back to the agency.
+            action = "return_to_agency" if reason == "refused" else "reattempt"
+            nxt = next_invitation_from(item.last_invitation_on, spacing)
+            extra = {"invitations": item.invitation_count, "next_attempt_from": _iso(nxt)}
+        subject = f"proof:{attempt.id}" if attempt else f"item:{item.id}:attempts:{item.attempt_count}"
+        found.append(_exception(kind, action, item=item, **about, subject=subject, attempts=item.attempt_count,
+                                reason_code=reason,
+                                next_attempt_date=_iso(attempt.next_attempt_date if attempt else None),
+                                **extra, **facts))
     return found
 
 
 def _failed_attempts() -> list[dict]:
-    return _failure_exceptions("failed_attempt", "reassign", (Status.FAILED_ATTEMPT,),
+    return _failure_exceptions("failed_attempt", (Status.FAILED_ATTEMPT,),
                                limit=current_app.config["FAILED_ATTEMPT_LIMIT"])
 
 
 def _attempt_limit() -> list[dict]:
-    return _failure_exceptions("attempt_limit", "return_to_agency", (Status.RETURN_TO_AGENCY,))
+    return _failure_exceptions("attempt_limit", (Status.RETURN_TO_AGENCY,))
+
+
+def _overdue_action(item: Item) -> str:
+    """What fits the case of an item past its due date."""
+    if item.direction == "collect" and item.status == Status.COLLECTED:
+        return "hand_to_agency"  # the dossier is with the post: take it to the agency now
+    if item.direction == "return" and item.status == Status.REGISTERED:
+        return "fetch_from_agency"  # the result is still at the agency
+    if item.status == Status.FAILED_ATTEMPT:
+        return "reattempt"
+    if item.round_id:
+        return "collect_first" if item.direction == "collect" else "deliver_first"
+    return "assign_today"
 
 
 def _overdue(day: date) -> list[dict]:
@@ -248,7 +331,7 @@ def _overdue(day: date) -> list[dict]:
     items = db.session.execute(
         db.select(Item).where(Item.due_date < day, Item.status.in_(open_statuses))
         .order_by(Item.due_date, Item.id).limit(LIST_LIMIT)).unique().scalars().all()
-    return [_exception("overdue", "deliver_first" if item.round_id else "assign_today", item=item,
+    return [_exception("overdue", _overdue_action(item), item=item, subject=f"item:{item.id}:due:{item.due_date}",
                        days_late=(day - item.due_date).days) for item in items]
 
 
@@ -277,7 +360,7 @@ def _unsynced_devices(day: date) -> list[dict]:
         synced = _aware(last_sync[pid]) if last_sync.get(pid) else None
         out.append(_exception(
             "unsynced_device", "call_postman", postman=people.get(pid), device_id=latest_device.get(pid),
-            at=synced, minutes=None if synced is None else int((now - synced).total_seconds() // 60),
+            at=synced, subject=f"postman:{pid}:{day}:since:{synced.isoformat() if synced else 'never'}", minutes=None if synced is None else int((now - synced).total_seconds() // 60),
             limit_minutes=current_app.config["UNSYNCED_DEVICE_MINUTES"], has_device=pid in latest_device))
     return out
 

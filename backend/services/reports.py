@@ -101,7 +101,7 @@ def _attempts(rng: ReportRange):
         select(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code, func.count())
         .join(Item, DeliveryAttempt.item_id == Item.id)
         .where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end,
-               DeliveryAttempt.flagged.is_(False))
+               DeliveryAttempt.counted())
         .group_by(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code)).all()
 
 
@@ -113,7 +113,7 @@ def _on_time(rng: ReportRange):
     return db.session.execute(
         select(period, key, func.count(), on_time).join(Item, DeliveryAttempt.item_id == Item.id)
         .where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end,
-               DeliveryAttempt.flagged.is_(False), DeliveryAttempt.outcome == "delivered",
+               DeliveryAttempt.counted(), DeliveryAttempt.outcome == "delivered",
                Item.due_date.is_not(None))
         .group_by(period, key)).all()
 

@@ -26,6 +26,7 @@ from backend.extensions import db
 from backend.models import Item, Round, User
 from backend.services.item_events import apply_event
 from backend.services.round_events import settle_round
+from backend.timeutil import local_today
 
 CLOSED_TOUR = True  # the day ends at the post office: see backend.domain.route_planner
 
@@ -114,7 +115,23 @@ def create_round(postman_id: int, round_date: date, note: str | None = None,
         raise DomainError("round-exists", f"{postman.full_name} already has a round on {round_date}.",
                           status=409) from None
     audit("round.created", "round", rnd.id, {"postman_id": postman_id, "round_date": round_date.isoformat()})
+    carry_over_failed(rnd)
     return rnd
+
+
+def carry_over_failed(rnd: Round) -> list[int]:
+    """A postman's new round (today or later) takes over their items still `failed_attempt` on
+    earlier rounds: the second visit stays the same postman's work. Returns the item ids."""
+    if rnd.round_date < local_today():
+        return []
+    ids = list(db.session.execute(
+        db.select(Item.id).join(Round, Item.round_id == Round.id)
+        .where(Round.postman_id == rnd.postman_id, Round.round_date < rnd.round_date,
+               Item.status == Status.FAILED_ATTEMPT.value).order_by(Round.round_date, Item.stop_order)).scalars())
+    if ids:
+        assign_items(rnd, ids)
+        audit("round.carried_over", "round", rnd.id, {"items": ids})
+    return ids
 
 
 def lock_round(round_id: int) -> Round:

@@ -1,6 +1,7 @@
 // The phone's position for a proof. Never blocks a delivery: without a fix the proof is saved
-// with no position, and the screen says so.
-export function locate({ timeout = 15_000, maximumAge = 60_000 } = {}) {
+// with no position, and the screen says so. `maximumAge: 0`: never a position the browser cached
+// (it may be the previous stop's); every stop gets its own fix.
+export function locate({ timeout = 15_000, maximumAge = 0 } = {}) {
   return new Promise((resolve) => {
     if (!navigator.geolocation) {
       resolve({ error: 'unsupported' })

@@ -6,7 +6,8 @@ import { uuid } from './compat.js'
 import { UserError } from './errors.js'
 import { emit } from './events.js'
 import { db } from './store.js'
-import { deviceTime } from '@common/format.js'
+import { deviceTime, localToday } from '@common/format.js'
+import { afterFailedVisit, DEFAULT_CALENDAR } from './workdays.js'
 
 export const MUTATION_VERSION = 1
 const LOCAL_STATUS = { deliver: 'delivered', collect: 'collected', fail: 'failed_attempt' }
@@ -51,7 +52,11 @@ export async function capture({ type, itemId, data, files = [], summary = {} }) 
     await tx.objectStore('proofs').put({ id, seq, type, item_id: itemId, at, created_at: now, state: 'queued',
       summary, attachments })
     const item = await tx.objectStore('items').get(itemId)
-    if (item) await tx.objectStore('items').put({ ...item, status: LOCAL_STATUS[type] ?? item.status })
+    const cal = (await meta.get('calendar')) ?? DEFAULT_CALENDAR
+    if (item) {
+      await tx.objectStore('items').put({ ...item, status: LOCAL_STATUS[type] ?? item.status,
+        ...(type === 'fail' ? afterFailedVisit(item, localToday(), cal) : {}) })
+    }
     await tx.done
   } catch (error) {
     try {

@@ -27,7 +27,7 @@ export async function openProof(proofId, { onChange } = {}) {
       api.get(`/api/users/${proof.postman_id}`).catch(() => null),
     ]);
     replace(body, details(proof, item, postman), attachments(proof, urls), h('div', { class: 'proof-map', id: 'proof-map' }),
-      resolveForm(proof, dialog, onChange));
+      reviewForm(proof, dialog, onChange));
     drawMap(body.querySelector('.proof-map'), proof, item);
   } catch (error) {
     replace(body, h('p', { class: 'error', role: 'alert' }, error.message));
@@ -56,7 +56,8 @@ function details(proof, item, postman) {
     proof.checklist && ['proof.checklist', proof.checklist.map((p) => `${p.present ? '✓' : '✗'} ${p.name} (${label('form', p.form)})`).join('; ')],
     proof.missing_papers && ['proof.missing', proof.missing_papers],
     proof.note && ['proof.note', proof.note],
-    proof.flagged && ['proof.flag', `${label('flag', proof.flag_reason)}${proof.resolved_at ? ` — ${t('proof.resolvedAt', { time: dateTime(proof.resolved_at) })}` : ''}`],
+    proof.flagged && ['proof.flag', `${label('flag', proof.flag_reason)}${proof.review ? ` — ${t(`proof.review.${proof.review}`, { time: dateTime(proof.resolved_at) })}${proof.review_note ? `: ${proof.review_note}` : ''}` : ''}`],
+    proof.counts_as_invitation !== null && proof.counts_as_invitation !== undefined && ['proof.invitation', t(proof.counts_as_invitation ? 'proof.invitationYes' : 'proof.invitationNo')],
     !proof.complete && ['proof.incomplete', t('proof.incompleteText')],
   ].filter(Boolean);
   return h('dl', { class: 'facts' }, rows.map(([key, value]) => [h('dt', {}, t(key)), h('dd', { 'data-field': key }, value)]));
@@ -96,20 +97,31 @@ function drawMap(element, proof, item) {
   setTimeout(() => map.invalidateSize(), 50);
 }
 
-function resolveForm(proof, dialog, onChange) {
-  if (!proof.flagged || proof.resolved_at) return null;
-  const note = h('textarea', { id: 'resolve-note', rows: 2, required: true, maxlength: 1000 });
+// A flagged proof is accepted (the item becomes delivered / collected and leaves another postman's
+// round) or rejected with a reason (it stays as evidence, the item does not move). Both audited.
+function reviewForm(proof, dialog, onChange) {
+  if (!proof.flagged || proof.review) return null;
+  const note = h('textarea', { id: 'review-note', rows: 2, maxlength: 1000 });
   const message = h('p', { class: 'error', role: 'alert' });
-  return h('form', {
-    class: 'resolve',
-    onsubmit: async (event) => {
-      event.preventDefault();
-      try {
-        await api.post(`/api/proofs/${proof.id}/resolve`, { note: note.value.trim() });
-        dialog.close();
-        onChange?.();
-      } catch (error) { message.textContent = error.message; }
-    },
-  }, h('label', { for: 'resolve-note' }, t('proof.resolveNote')), note, message,
-  h('button', { type: 'submit', class: 'primary' }, t('proof.resolve')));
+  async function decide(action) {
+    const text = note.value.trim();
+    if (action === 'reject' && !text) {
+      message.textContent = t('proof.reasonRequired');
+      note.focus();
+      return;
+    }
+    try {
+      await api.post(`/api/proofs/${proof.id}/${action}`, action === 'accept' ? { note: text || null } : { reason: text });
+      dialog.close();
+      onChange?.();
+    } catch (error) { message.textContent = error.message; }
+  }
+  return h('form', { class: 'review', onsubmit: (event) => event.preventDefault() },
+    h('p', { class: 'muted small' }, t('proof.reviewHelp')),
+    h('label', { for: 'review-note' }, t('proof.reviewNote')), note, message,
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', class: 'primary', 'data-action': 'accept-proof', onclick: () => decide('accept') },
+        t(proof.outcome === 'failed' ? 'proof.acceptVisit' : 'proof.accept')),
+      h('button', { type: 'button', class: 'danger', 'data-action': 'reject-proof', onclick: () => decide('reject') },
+        t('proof.reject'))));
 }

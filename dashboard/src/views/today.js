@@ -16,6 +16,7 @@ export function renderToday(main, { config, params }) {
   const rounds = h('div', { id: 'today-rounds' });
   const exceptions = h('section', { id: 'exceptions', 'aria-labelledby': 'exceptions-title' });
   const error = h('p', { class: 'error', role: 'alert' });
+  const showAcknowledged = h('input', { type: 'checkbox', id: 'exceptions-acknowledged', onchange: () => poller.now() });
   const dayInput = h('input', { type: 'date', id: 'today-date', value: day,
     onchange: () => { day = dayInput.value || localToday(); poller.now(); } });
 
@@ -28,6 +29,8 @@ export function renderToday(main, { config, params }) {
     error, totals,
     h('section', { 'aria-labelledby': 'rounds-title' }, h('h2', { id: 'rounds-title' }, t('today.rounds')), rounds,
       h('p', { class: 'note' }, t('today.honest'))),
+    h('div', { class: 'field inline' }, showAcknowledged,
+      h('label', { for: 'exceptions-acknowledged' }, t('exc.showAcknowledged'))),
     exceptions);
 
   let lastSeq = null;
@@ -35,7 +38,7 @@ export function renderToday(main, { config, params }) {
     try {
       const [view, found] = await Promise.all([
         api.get('/api/dashboard/today', { date: day }),
-        api.get('/api/dashboard/exceptions', { date: day }),
+        api.get('/api/dashboard/exceptions', { date: day, include_acknowledged: showAcknowledged.checked }),
       ]);
       error.textContent = '';
       if (changed(totals, view.totals)) replace(totals, renderTotals(view.totals));

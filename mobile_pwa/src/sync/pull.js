@@ -32,7 +32,9 @@ async function applyPage(page) {
     const item = { ...row, server_status: row.status }
     if (local && (pending.get(row.id) ?? 0) > page.device_seq) {
       item.status = local.status // the server has not seen our work on it yet
-      item.attempt_count = local.attempt_count
+      for (const key of ['attempt_count', 'invitation_count', 'last_invitation_on', 'next_attempt_from']) {
+        item[key] = local[key]
+      }
     }
     await items.put(item)
     deferred.delete(row.id)
@@ -52,6 +54,7 @@ async function applyPage(page) {
   if (seen) await meta.put(seen, 'reset_seen')
   else await meta.delete('reset_seen')
   await meta.put([...deferred], 'deferred_removals')
+  if (page.calendar) await meta.put(page.calendar, 'calendar') // working days for the next-attempt date
   await meta.put(page.cursor, 'cursor')
   await meta.put(page.device_seq, 'pulled_device_seq')
   if (page.timezone) await meta.put(page.timezone, 'timezone')

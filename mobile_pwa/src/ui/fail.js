@@ -1,19 +1,23 @@
 // A failed attempt: a reason code, a note, an optional photo, the next attempt date.
 import { t } from '../i18n.js'
-import { addDays, localToday } from '@common/format.js'
+import { localToday } from '@common/format.js'
+import { addWorkingDays, DEFAULT_CALENDAR } from '../workdays.js'
 import { captureForm } from './capture.js'
 import { dateField, photosField, radioGroup, textArea } from './fields.js'
 
 export const REASONS = ['not_home', 'refused', 'wrong_address', 'moved', 'no_valid_id', 'no_authorisation',
   'cannot_pay', 'unsafe_access', 'other']
 
-export function failForm(item) {
+export function failForm(item, cal = DEFAULT_CALENDAR) {
   const reason = radioGroup({ name: 'reason_code', legend: t('fail.reason'), value: null,
     options: REASONS.map((code) => [code, t(`reason.${code}`)]) })
   const note = textArea({ name: 'note', label: t('fail.note') })
   const photo = photosField({ name: 'photos', label: t('fail.photo') })
   const today = localToday()
-  const next = dateField({ name: 'next_attempt_date', label: t('fail.next'), value: addDays(today, 1), min: today })
+  // The regulation: the next invitation counts only so many working days later (holidays skipped).
+  const spacing = cal.reattempt_spacing_working_days ?? 2
+  const next = dateField({ name: 'next_attempt_date', label: t('fail.next'), value: addWorkingDays(today, spacing, cal),
+    min: today, hint: t('fail.nextHint', { days: spacing }) })
 
   async function prepare(position) {
     await photo.settled()

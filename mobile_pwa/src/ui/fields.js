@@ -44,8 +44,8 @@ export function radioGroup({ name, legend, options, value, onchange }) {
   return { element, label: legend, get value() { return inputs.find((entry) => entry.input.checked)?.input.value ?? null } }
 }
 
-export function dateField({ name, label, value, min }) {
-  return textField({ name, label, value, type: 'date', min })
+export function dateField({ name, label, value, min, hint }) {
+  return textField({ name, label, value, type: 'date', min, hint })
 }
 
 /** Money in whole VND: a numeric keypad, no decimals. */
@@ -162,25 +162,43 @@ export function photosField({ name, label, multiple = true }) {
   }
 }
 
-/** The position, asked for as the form opens; never blocks a save. */
-export function gpsField() {
+/** How long ago, for the GPS line: "12 s" / "3 min". */
+function ago(ms) {
+  const seconds = Math.max(0, Math.round(ms / 1000))
+  return seconds < 90 ? t('gps.seconds', { n: seconds }) : t('gps.minutes', { n: Math.round(seconds / 60) })
+}
+
+/**
+ * The position of THIS stop, asked for as the form opens; never blocks a save. Each form asks for
+ * a new fix (never one the browser cached, which may be the previous stop's); the line says how
+ * accurate and how old it is, and a fix older than `maxAgeMs` at save time is asked for again.
+ */
+export function gpsField({ maxAgeMs = 120_000 } = {}) {
+  const openedAt = Date.now()
   let fix = null
   let error = null
   let pending = null
   const text = h('p', { class: 'gps-status' })
   const retry = h('button', { type: 'button', class: 'btn btn-secondary btn-small', hidden: true,
-    onclick: () => start() }, t('common.retry'))
+    'data-action': 'gps-retry', onclick: () => start() }, t('common.retry'))
   const element = h('div', { class: 'field gps', 'data-field': 'gps', 'aria-live': 'polite' },
     h('span', { class: 'label' }, t('gps.title')), text, retry)
+  const fresh = () => fix && Date.now() - fix.at <= maxAgeMs
   function show() {
     element.dataset.state = fix ? 'ok' : error ? 'error' : 'waiting'
-    text.textContent = fix ? t('gps.ok', { m: Math.round(fix.accuracy_m) }) : error ? t(`gps.${error}`) : t('gps.waiting')
-    retry.hidden = !error || error === 'unsupported'
+    text.textContent = fix ? t('gps.ok', { m: Math.round(fix.accuracy_m), age: ago(Date.now() - fix.at) })
+      : error ? t(`gps.${error}`) : t('gps.waiting')
+    if (fix) {
+      element.dataset.fixAt = String(fix.at)
+      element.dataset.accuracy = String(fix.accuracy_m)
+    }
+    retry.textContent = fix ? t('gps.refresh') : t('common.retry')
+    retry.hidden = !fix && (!error || error === 'unsupported')
   }
   function start() {
     error = null
     show()
-    pending = locate().then((result) => {
+    pending = locate().then((result) => { // maximumAge 0: a new fix, never the browser's cached one
       if (result.error) error = result.error
       else fix = result
       show()
@@ -188,11 +206,17 @@ export function gpsField() {
     return pending
   }
   start()
+  // Keep the age on screen current while the form is open.
+  const ticker = setInterval(() => (element.isConnected || Date.now() - openedAt < 5000 ? show() : clearInterval(ticker)), 5000)
   return {
     element,
     get fix() { return fix },
-    /** Wait a little for a fix that is on its way (never long: the postman is at the door). */
-    settle: (ms = 3000) => Promise.race([pending, new Promise((resolve) => setTimeout(resolve, ms))]),
+    /** Wait a little for a fix that is on its way (never long: the postman is at the door). A fix
+     * that has grown old while the form stayed open is taken again. */
+    settle: (ms = 3000) => {
+      if (fix && !fresh()) start() // keeps the old fix until a newer one arrives
+      return Promise.race([pending, new Promise((resolve) => setTimeout(resolve, ms))])
+    },
     data: () => (fix ? { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m } : { lat: null, lon: null, accuracy_m: null }),
   }
 }

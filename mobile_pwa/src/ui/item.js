@@ -2,7 +2,8 @@
 // checklist, what was recorded on this phone, and the actions the item's status allows.
 import { reasonText, t } from '../i18n.js'
 import { itemView } from '../queries.js'
-import { day as showDate, money, shortDateTime as showTime } from '@common/format.js'
+import { day as showDate, localToday, money, shortDateTime as showTime } from '@common/format.js'
+import { calendar, nextAttemptFrom } from '../workdays.js'
 import { collectForm } from './collect.js'
 import { deliverForm } from './deliver.js'
 import { h } from '@common/dom.js'
@@ -26,8 +27,25 @@ export function mapLinks(item) {
     web: `https://www.google.com/maps/search/?api=1&query=${encodeURIComponent(address)}` }
 }
 
+// A failed item stays this postman's work: it can be delivered, collected or failed again.
+export const WORKABLE = new Set(['assigned', 'failed_attempt'])
+
+/** Second visit: how many failed visits, and from when the next one counts as an invitation. */
+function reattempt(item, cal) {
+  if (item.status !== 'failed_attempt') return null
+  const today = localToday()
+  const from = item.next_attempt_from ?? nextAttemptFrom(item.last_invitation_on, cal)
+  const early = from && today < from
+  return h('section', { class: 'card reattempt', 'data-reattempt': early ? 'early' : 'due' },
+    h('h2', null, t('reattempt.title')),
+    h('p', null, t('reattempt.count', { n: item.attempt_count ?? 0, invitations: item.invitation_count ?? 0 })),
+    from ? h('p', { class: early ? 'warn' : 'hint', 'data-next-attempt-from': from },
+      t(early ? 'reattempt.early' : 'reattempt.counts', { date: showDate(from),
+        days: cal.reattempt_spacing_working_days ?? 2 })) : null)
+}
+
 function actions(item, procedure) {
-  if (item.status !== 'assigned') return h('p', { class: 'note' }, t('item.closed', { status: t(`status.${item.status}`) }))
+  if (!WORKABLE.has(item.status)) return h('p', { class: 'note' }, t('item.closed', { status: t(`status.${item.status}`) }))
   const notByPost = procedure && procedure.allowed_by_post === false
   const main = item.direction === 'collect'
     ? h('a', { class: 'btn btn-primary btn-block', href: `#/item/${item.id}/collect`, 'data-action': 'collect' }, t('action.collect'))
@@ -58,6 +76,7 @@ export async function itemScreen(id) {
       h('a', { href: '#/', class: 'back' }, `‹ ${t('common.back')}`), h('p', { id: 'screen-title', tabindex: '-1' }, t('item.missing'))) }
   }
   const { item, procedure, agency } = view
+  const cal = await calendar()
   const links = mapLinks(item)
   const node = h('section', { class: 'screen item', 'data-item-id': item.id },
     h('a', { href: '#/', class: 'back' }, `‹ ${t('common.back')}`),
@@ -77,6 +96,7 @@ export async function itemScreen(id) {
         h('a', { class: 'btn btn-secondary', href: links.web, target: '_blank', rel: 'noopener',
           'data-action': 'google-maps' }, t('item.googleMaps'))),
       item.lat == null ? h('p', { class: 'hint' }, t('item.noPosition')) : null),
+    reattempt(item, cal),
     actions(item, procedure),
     history(view.proofs, view.attention),
     h('section', { class: 'card' }, h('h2', null, t('item.procedure')),
@@ -99,9 +119,9 @@ export async function itemScreen(id) {
 export async function captureScreen(id, kind) {
   const view = await itemView(id)
   if (!view) return itemScreen(id)
-  if (view.item.status !== 'assigned') return itemScreen(id)
+  if (!WORKABLE.has(view.item.status)) return itemScreen(id)
   const node = kind === 'deliver' && view.item.direction === 'return' ? deliverForm(view.item)
     : kind === 'collect' && view.item.direction === 'collect' ? collectForm(view.item, view.procedure)
-      : failForm(view.item)
+      : failForm(view.item, await calendar())
   return { node, title: t(`action.${kind}`) }
 }
