@@ -56,6 +56,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         Event.HAND_TO_AGENCY: ("Bàn giao cơ quan", "Handed to the agency"),
         Event.RETURN_TO_AGENCY: ("Trả cơ quan", "Returned to the agency"),
         Event.CANCEL: ("Hủy", "Cancelled"),
+        Event.ACCEPT_PROOF: ("Chấp nhận bằng chứng phát", "Proof accepted"),
     },
     "direction": {
         Direction.RETURN: ("Trả kết quả", "Return result"),

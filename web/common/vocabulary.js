@@ -38,7 +38,8 @@ export const VOCABULARY = {
       "give_up": "Hết số lần phát",
       "hand_to_agency": "Bàn giao cơ quan",
       "return_to_agency": "Trả cơ quan",
-      "cancel": "Hủy"
+      "cancel": "Hủy",
+      "accept_proof": "Chấp nhận bằng chứng phát"
     },
     "en": {
       "receive_from_agency": "Received from the agency",
@@ -50,7 +51,8 @@ export const VOCABULARY = {
       "give_up": "Attempt limit reached",
       "hand_to_agency": "Handed to the agency",
       "return_to_agency": "Returned to the agency",
-      "cancel": "Cancelled"
+      "cancel": "Cancelled",
+      "accept_proof": "Proof accepted"
     }
   },
   "direction": {
