@@ -127,7 +127,8 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
     this batch reused a number, so this one is not applied either (the phone renumbers them all).
     """
     claimed_id, seq = raw.get("id"), raw.get("seq")
-    reply_id = claimed_id if isinstance(claimed_id, str) else None
+    # The id as sent (a JSON scalar), so the phone can match the answer; never an object echoed back.
+    reply_id = claimed_id if isinstance(claimed_id, (str, int, float)) and not isinstance(claimed_id, bool) else None
     if not _valid_seq(seq):
         return _rejected(reply_id, seq if _valid_seq(seq) else None, "invalid-envelope",
                          "A mutation needs a whole-number seq from 1; this one cannot be recorded.", False,
