@@ -91,7 +91,7 @@ def register_error_handlers(app) -> None:
         db.session.rollback()  # a refused request leaves nothing half-written behind
         headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else None
         return problem(error.status, error.kind, HTTP_STATUS_CODES.get(error.status, "Error"), error.detail,
-                       errors=error.errors, headers=headers)
+                       errors=error.errors, headers=headers, **getattr(error, "extra", {}))
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)

@@ -77,7 +77,8 @@ def receive_chunk(session: Session, store: AttachmentStore, sha256: str, start: 
     except OffsetMismatch as mismatch:
         raise DomainError("offset-mismatch", f"The server has {mismatch.received} bytes of this file; "
                           f"resume from there.", status=409,
-                          errors={"received": [str(mismatch.received)]}) from None
+                          errors={"received": [str(mismatch.received)]},
+                          extra={"received": mismatch.received}) from None
     if received < total:
         return UploadStatus(sha256, received, total, False)
     if received > total:

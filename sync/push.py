@@ -8,6 +8,8 @@ so it never blocks the ones behind it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 import marshmallow as ma
@@ -21,7 +23,7 @@ from backend.models import Device, SyncMutation, User
 from backend.models.base import now_utc
 from sync.effects import HANDLERS
 from sync.protocol import APPLIED, DUPLICATE, REJECTED, SUPPORTED_MUTATION_VERSIONS
-from sync.schemas import DATA_SCHEMAS, REQUIRED_ATTACHMENTS, EnvelopeSchema, MutationSchema
+from sync.schemas import CLIENT_ID, DATA_SCHEMAS, MAX_SEQ, REQUIRED_ATTACHMENTS, MutationSchema
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,46 @@ def _outcome(mutation_id, seq, outcome, **extra) -> dict:
     return {"id": mutation_id, "seq": seq, "outcome": outcome, **extra}
 
 
+def _rejected(mutation_id, seq, reason: str, detail: str, retryable: bool, errors: dict | None = None,
+              **extra) -> dict:
+    body = _outcome(mutation_id, seq, REJECTED, reason=reason, detail=detail, retryable=retryable, **extra)
+    if errors:
+        body["errors"] = error_shape(errors)
+    return body
+
+
+def error_shape(errors) -> dict:
+    """The one documented shape of `errors`: field -> list of messages (strings), or field -> the same
+    shape for nested objects and list positions (keys are strings)."""
+    def messages(value):
+        if isinstance(value, dict):
+            return {str(k): messages(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            if value and all(isinstance(v, dict) for v in value):
+                return {str(i): messages(v) for i, v in enumerate(value)}
+            return [str(v) for v in value]
+        return [str(value)]
+
+    shaped = messages(errors)
+    return shaped if isinstance(shaped, dict) else {"_schema": shaped}
+
+
+def payload_hash(raw: dict) -> str:
+    """SHA-256 of the mutation as received, as canonical JSON (sorted keys, no spaces, ASCII)."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _ledger_id(device_id: str, seq: int) -> str:
+    """The ledger key of a mutation whose own id cannot be used (malformed, or taken by another
+    mutation). `~` is outside the client id alphabet, so it never collides with a client id."""
+    return "~" + hashlib.sha256(f"{device_id}\n{seq}".encode()).hexdigest()[:48]
+
+
+def _valid_seq(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEQ
+
+
 def _validate(raw: dict) -> tuple[dict, dict]:
     try:
         mutation = MutationSchema().load(raw)
@@ -45,7 +87,8 @@ def _validate(raw: dict) -> tuple[dict, dict]:
         raise Rejection("invalid-mutation", "The mutation is malformed.", error.messages) from None
     if mutation["v"] not in SUPPORTED_MUTATION_VERSIONS:
         raise Rejection("unsupported-mutation-version",
-                        f"Mutation version {mutation['v']} is not supported.")
+                        f"Mutation version {mutation['v']} is not supported.",
+                        {"v": [f"Supported: {sorted(SUPPORTED_MUTATION_VERSIONS)}"]})
     try:
         data = DATA_SCHEMAS[mutation["type"]]().load(mutation["data"])
     except ma.ValidationError as error:
@@ -58,68 +101,89 @@ def _validate(raw: dict) -> tuple[dict, dict]:
         raise Rejection("missing-attachment", f"This proof needs: {', '.join(sorted(needed - kinds))}.",
                         {"attachments": [f"Missing {k}." for k in sorted(needed - kinds)]})
     if mutation["type"] != "handover" and "item_id" not in mutation:
-        raise Rejection("invalid-mutation", "item_id is required.", {"item_id": ["Missing."]})
+        raise Rejection("invalid-mutation", "item_id is required.", {"item_id": ["Missing data for required field."]})
     return mutation, data
 
 
-def _stored_outcome(session: Session, mutation_id: str, device_id: str, seq: int) -> dict | None:
-    row = session.get(SyncMutation, mutation_id)
-    if row is None:
-        return None
-    if row.device_id != device_id or row.device_seq != seq:
-        return _outcome(mutation_id, seq, REJECTED, reason="id-reused",
-                        detail="This mutation id was already used for another mutation.")
-    return {**row.result, "outcome": DUPLICATE, "original_outcome": row.outcome}
+def _replay(row: SyncMutation | None, claimed_id, digest: str, seq: int, expected: int) -> dict:
+    """A mutation whose number this device has already spent: a retry, or a phone counting again."""
+    if row is not None and row.result.get("id") == claimed_id:
+        if row.payload_hash is None or row.payload_hash == digest:
+            return {**row.result, "outcome": DUPLICATE, "original_outcome": row.outcome}
+        return _rejected(claimed_id, seq, "id-reused", "This id and number were already used for a mutation with "
+                         "other content; nothing was applied. Give a new mutation a new id.", False,
+                         {"id": ["Already used with other content."]})
+    return _rejected(claimed_id, seq, "sequence-reused", f"Mutation number {seq} was already used by another "
+                     f"mutation of this device; renumber the unsent mutations from {expected}.", True,
+                     expected_seq=expected)
 
 
 def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_version: str | None,
-              _attempt: int = 0) -> dict:
-    """Apply one mutation in its own transaction and return its outcome. Commits or rolls back."""
-    try:
-        envelope = EnvelopeSchema().load(raw)
-    except ma.ValidationError as error:
-        return _outcome(raw.get("id") if isinstance(raw.get("id"), str) else None,
-                        raw.get("seq") if isinstance(raw.get("seq"), int) else None, REJECTED,
-                        reason="invalid-envelope", detail="A mutation needs a valid id and seq.",
-                        errors=error.messages, retryable=False)
-    mutation_id, seq = envelope["id"], envelope["seq"]
+              hold: bool = False, _attempt: int = 0) -> dict:
+    """Apply one mutation in its own transaction and return its outcome. Commits or rolls back.
+
+    Every mutation that carries a valid `seq` equal to the device's next number spends that number,
+    whatever else is wrong with it, so the ones behind it go through. `hold`: an earlier mutation of
+    this batch reused a number, so this one is not applied either (the phone renumbers them all).
+    """
+    claimed_id, seq = raw.get("id"), raw.get("seq")
+    # The id as sent (a JSON scalar), so the phone can match the answer; never an object echoed back.
+    reply_id = claimed_id if isinstance(claimed_id, (str, int, float)) and not isinstance(claimed_id, bool) else None
+    if not _valid_seq(seq):
+        return _rejected(reply_id, seq if _valid_seq(seq) else None, "invalid-envelope",
+                         "A mutation needs a whole-number seq from 1; this one cannot be recorded.", False,
+                         {"seq": [f"A whole number from 1 to {MAX_SEQ}."]})
+    id_ok = isinstance(claimed_id, str) and CLIENT_ID.fullmatch(claimed_id) is not None
+    digest = payload_hash(raw)
     try:
         # Lock the device row: one device's mutations are applied one at a time, in order.
         device = session.execute(select(Device).where(Device.id == device_id).with_for_update()
                                  .execution_options(populate_existing=True)).scalar_one()
-        stored = _stored_outcome(session, mutation_id, device_id, seq)
-        if stored is not None:
-            session.rollback()
-            return stored
         expected = device.last_seq + 1
-        if seq != expected:
+        if seq < expected:
+            row = session.execute(select(SyncMutation).where(SyncMutation.device_id == device_id,
+                                                             SyncMutation.device_seq == seq)).scalar_one_or_none()
+            body = _replay(row, reply_id, digest, seq, expected)
             session.rollback()
-            reason = "sequence-gap" if seq > expected else "sequence-reused"
-            return _outcome(mutation_id, seq, REJECTED, reason=reason, expected_seq=expected, retryable=True,
-                            detail=f"Expected mutation number {expected} from this device, got {seq}.")
-        device_time = None
+            return body
+        if hold:
+            session.rollback()
+            return _rejected(reply_id, seq, "sequence-reused", "An earlier mutation of this batch reused a "
+                             f"number; renumber this one too, from {expected}.", True, expected_seq=expected)
+        if seq > expected:
+            session.rollback()
+            return _rejected(reply_id, seq, "sequence-gap", f"Expected mutation number {expected} from this "
+                             f"device, got {seq}; send the outbox from its oldest entry.", True, expected_seq=expected)
+        # seq == expected: from here on the number is spent, whatever is wrong with the mutation.
+        ledger_id, device_time = claimed_id, None
         try:
+            if not id_ok:
+                ledger_id = _ledger_id(device_id, seq)
+                raise Rejection("invalid-mutation", "The mutation id is malformed.",
+                                {"id": ["8 to 64 characters of A-Z, a-z, 0-9, _ and -."]})
+            if session.get(SyncMutation, claimed_id) is not None:
+                ledger_id = _ledger_id(device_id, seq)
+                raise Rejection("id-reused", "This mutation id was already used for another mutation; nothing "
+                                "was applied. Give a new mutation a new id.", {"id": ["Already used."]})
             mutation, data = _validate(raw)
             device_time = mutation["at"]
             with session.begin_nested():
                 result = HANDLERS[mutation["type"]](session, user_id, device_id, mutation, data)
-            outcome, reason, body = APPLIED, None, _outcome(mutation_id, seq, APPLIED, **result)
+            outcome, reason, body = APPLIED, None, _outcome(claimed_id, seq, APPLIED, **result)
         except (DataError, OverflowError):
             # A value the database cannot hold (an id beyond its integer range...): the savepoint
             # is rolled back and the mutation recorded as rejected, so it blocks nothing.
             outcome, reason = REJECTED, "invalid-value"
-            body = _outcome(mutation_id, seq, REJECTED, reason=reason, retryable=False,
-                            detail="A value is out of range for the server; this mutation cannot be applied.")
+            body = _rejected(reply_id, seq, reason, "A value is out of range for the server; this mutation "
+                             "cannot be applied.", False)
         except (Rejection, DomainError) as error:
             reason = getattr(error, "reason", None) or error.kind
-            errors = error.errors
             outcome = REJECTED
-            body = _outcome(mutation_id, seq, REJECTED, reason=reason, detail=error.detail, retryable=False,
-                            **({"errors": errors} if errors else {}))
+            body = _rejected(reply_id, seq, reason, error.detail, False, error.errors)
         session.add(SyncMutation(
-            id=mutation_id, device_id=device_id, device_seq=seq, user_id=user_id,
+            id=ledger_id, device_id=device_id, device_seq=seq, user_id=user_id,
             type=str(raw.get("type"))[:32], item_id=_int_or_none(raw.get("item_id")) if outcome == APPLIED else None,
-            outcome=outcome, reason=reason, result=body, payload=raw, app_version=app_version,
+            outcome=outcome, reason=reason, result=body, payload=raw, payload_hash=digest, app_version=app_version,
             device_time=device_time,
         ))
         session.execute(update(Device).where(Device.id == device_id)
@@ -131,23 +195,25 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
         # read it again and decide on the fresh state.
         session.rollback()
         if _attempt < 2:
-            return apply_one(session, user_id, device_id, raw, app_version, _attempt + 1)
-        return _outcome(mutation_id, seq, REJECTED, reason="conflict-retry", retryable=True,
-                        detail="The item kept changing while this was applied; send it again.")
+            return apply_one(session, user_id, device_id, raw, app_version, hold, _attempt + 1)
+        return _rejected(reply_id, seq, "conflict-retry", "The item kept changing while this was applied; send it "
+                         "again.", True)
     except IntegrityError:
         # Another connection applied the same mutation first: report its outcome.
         session.rollback()
-        stored = _stored_outcome(session, mutation_id, device_id, seq)
+        row = session.execute(select(SyncMutation).where(SyncMutation.device_id == device_id,
+                                                         SyncMutation.device_seq == seq)).scalar_one_or_none()
+        body = _replay(row, reply_id, digest, seq, seq + 1) if row is not None else None
         session.rollback()
-        if stored is not None:
-            return stored
-        return _outcome(mutation_id, seq, REJECTED, reason="conflict-retry", retryable=True,
-                        detail="Another request changed the same data; send it again.")
+        if body is not None:
+            return body
+        return _rejected(reply_id, seq, "conflict-retry", "Another request changed the same data; send it again.",
+                         True)
     except OperationalError:
         session.rollback()
-        log.exception("Database error while applying mutation %s", mutation_id)
-        return _outcome(mutation_id, seq, REJECTED, reason="server-busy", retryable=True,
-                        detail="The server could not apply this now; it will be retried.")
+        log.exception("Database error while applying mutation %s", reply_id)
+        return _rejected(reply_id, seq, "server-busy", "The server could not apply this now; it will be retried.",
+                         True)
 
 
 def _int_or_none(value) -> int | None:
@@ -156,9 +222,13 @@ def _int_or_none(value) -> int | None:
 
 def push(session: Session, user: User, device_id: str, mutations: list[dict], app_version: str | None) -> dict:
     """Apply a batch in per-device order; every mutation gets its own outcome."""
-    ordered = sorted(mutations, key=lambda m: m.get("seq") if isinstance(m.get("seq"), int) else 0)
+    ordered = sorted(mutations, key=lambda m: m.get("seq") if _valid_seq(m.get("seq")) else 0)
     user_id = user.id  # read once: every per-mutation commit expires the User object
-    results = [apply_one(session, user_id, device_id, raw, app_version) for raw in ordered]
+    results, reused = [], False
+    for raw in ordered:
+        result = apply_one(session, user_id, device_id, raw, app_version, hold=reused)
+        reused = reused or result.get("reason") == "sequence-reused"
+        results.append(result)
     device_seq = session.execute(select(Device.last_seq).where(Device.id == device_id)).scalar_one()
     session.rollback()
     return {"results": results, "device_seq": device_seq}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
@@ -11,21 +13,13 @@ from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Tex
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="A lower-case hex SHA-256 digest.")
 ID_RANGE = validate.Range(min=1, max=2**31 - 1)  # ids are 32-bit in the database
 MUTATION_TYPES = ("deliver", "fail", "collect", "fee", "handover")
-
-
-class EnvelopeSchema(ma.Schema):
-    """Checked before anything else: without these a mutation cannot even be recorded."""
-
-    class Meta:
-        unknown = ma.INCLUDE
-
-    id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$"))
-    seq = WholeNumber(required=True, validate=validate.Range(min=1, max=2**53))
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # a mutation's client-generated id
+MAX_SEQ = 2**53  # the largest integer a JavaScript phone counts exactly
 
 
 class MutationSchema(StrictSchema):
-    id = fields.String(required=True)
-    seq = WholeNumber(required=True)
+    id = fields.String(required=True, validate=validate.Regexp(CLIENT_ID.pattern + "$"))
+    seq = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_SEQ))
     type = fields.String(required=True, validate=validate.OneOf(MUTATION_TYPES))
     v = WholeNumber(load_default=1, metadata={"description": "Mutation payload version"})
     at = fields.AwareDateTime(required=True, metadata={"description": "Device time, with offset"})
@@ -111,7 +105,11 @@ DATA_SCHEMAS = {"deliver": DeliverData, "fail": FailData, "collect": CollectData
 REQUIRED_ATTACHMENTS = {"deliver": {"signature"}, "collect": {"signature", "postman_signature"}}
 
 
+MAX_BATCH = 200  # mutations per push
+MAX_APP_VERSION = 32  # characters of app_version / X-PostRound-App (the ledger keeps it)
+
+
 class PushSchema(StrictSchema):
     protocol = WholeNumber(load_default=1)
-    app_version = Text(allow_none=True, validate=validate.Length(max=32))
-    mutations = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=200))
+    app_version = Text(allow_none=True, validate=validate.Length(max=MAX_APP_VERSION))
+    mutations = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=MAX_BATCH))

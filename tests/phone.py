@@ -104,9 +104,18 @@ class Phone:
                 or (r["outcome"] == "rejected" and not r.get("retryable"))}
         for result in body["results"]:
             self.outcomes[result["id"]] = result
-        self.outbox = [m for m in self.outbox if m["id"] not in done]
+        self.outbox = [m for m in self.outbox if m.get("id") not in done]
+        if any(r.get("reason") == "sequence-reused" for r in body["results"]):
+            self.renumber(body["device_seq"])
         self._apply_deferred_removals()
         return body
+
+    def renumber(self, device_seq: int):
+        """The documented way out for a phone whose counter went backwards (restored from a backup):
+        the unsent mutations, in their order, take the numbers after the server's `device_seq`."""
+        for n, mutation in enumerate(sorted(self.outbox, key=lambda m: m["seq"]), start=device_seq + 1):
+            mutation["seq"] = n
+        self.seq = max(self.seq, device_seq + len(self.outbox))
 
     def _pending_items(self) -> set:
         return {m.get("item_id") for m in self.outbox}

@@ -19,10 +19,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend.auth.tokens import issue_access_token
+from backend.auth.tokens import issue_access_token, start_session
 from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, Device, Handover, HandoverLine, Procedure, Round, User
+from tests.factories import Factory
 from tests.phone import jpeg_bytes, sha
 
 PERSONAS = ("anonymous", "admin", "supervisor", "postman", "other_postman", "officer", "other_officer")
@@ -64,6 +65,8 @@ REPORT_RANGE = {"date_from": (date.today() - timedelta(days=1)).isoformat(),
 RULES = [
     rule("GET", "/api/health", PUBLIC),
     rule("GET", "/api/auth/me", SIGNED_IN),
+    rule("POST", "/api/auth/password", SIGNED_IN,
+         body={"current_password": Factory.PASSWORD, "new_password": "a-new-long-password"}),
     rule("GET", "/api/agencies", STAFF | {"officer", "other_officer"}),
     rule("POST", "/api/agencies", {"admin"},
          body=lambda w: {"code": "NEW1", "name": "UBND xã Mới", "province": "An Giang"}),
@@ -178,8 +181,10 @@ def world(app, make):
         db.session.add(Attachment(sha256=sha(stored), size_bytes=len(stored), media_type="image/jpeg",
                                   storage_path=store.promote(sha(stored)), verified=True))
         db.session.commit()
-        tokens = {name: issue_access_token(db.session.get(User, user.id), devices.get(name))
+        tokens = {name: issue_access_token(db.session.get(User, user.id), devices.get(name),
+                                           start_session(user, devices.get(name)))
                   for name, user in people.items()}
+        db.session.commit()
         proof_id = proof.id
         extra = {"handover": handover.id, "agency_code": agency_a.code,
                  "procedure_code": db.session.get(Procedure, item_a.procedure_id).code}

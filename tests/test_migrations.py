@@ -141,3 +141,28 @@ def test_the_reattempt_migration_carries_failed_visits_and_resolved_proofs_over(
     assert [(i, n, str(day) if day else None) for i, n, day in items] == [(1, 2, "2026-11-20"), (2, 0, None)]
     assert [(p, review, None if c is None else bool(c)) for p, review, c in proofs] == [
         (1, None, True), (2, None, True), (3, "rejected", None), (4, None, None)]
+
+
+def test_login_sessions_are_carried_over_from_existing_refresh_token_families(empty_app):
+    """Phones signed in before the upgrade stay signed in; a family already revoked stays revoked."""
+    flask_migrate.upgrade(revision="0004")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+                             "VALUES (1, 'buuta', 'x', 'Bưu tá', 'postman', TRUE, CURRENT_TIMESTAMP)"))
+        conn.execute(sa.text("INSERT INTO devices (id, user_id, registered_at, last_seq) "
+                             "VALUES ('phone-mig-1', 1, CURRENT_TIMESTAMP, 0)"))
+        rows = [("t1", "alive", "phone-mig-1", None), ("t2", "alive", "phone-mig-1", "2026-11-26 08:00:00+00"),
+                ("t3", "dead", None, "2026-11-26 09:00:00+00"), ("t4", "dead", None, "2026-11-26 09:30:00+00")]
+        for token_id, family, device, revoked in rows:
+            conn.execute(sa.text(
+                "INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, issued_at, expires_at, "
+                "revoked_at) VALUES (:id, :family, 1, :device, :hash, '2026-11-26 07:00:00+00', "
+                "'2026-12-26 07:00:00+00', :revoked)"),
+                {"id": token_id, "family": family, "device": device, "hash": token_id * 16, "revoked": revoked})
+    flask_migrate.upgrade()
+    with db.engine.connect() as conn:
+        sessions = {row.id: row for row in conn.execute(sa.text(
+            "SELECT id, user_id, device_id, revoked_at FROM login_sessions"))}
+    assert set(sessions) == {"alive", "dead"}
+    assert sessions["alive"].revoked_at is None and sessions["alive"].device_id == "phone-mig-1"
+    assert sessions["dead"].revoked_at is not None and sessions["dead"].user_id == 1

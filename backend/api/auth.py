@@ -7,21 +7,23 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from backend.audit import audit
-from backend.auth.guard import auth_required, current_user
-from backend.auth.passwords import verify_password
+from backend.auth.guard import auth_required, current_device_id, current_session_id, current_user
+from backend.auth.passwords import hash_password, verify_password
 from backend.auth.tokens import (
     AuthError,
     check_user_may_sign_in,
     issue_access_token,
     issue_refresh_token,
     revoke_refresh_token,
+    revoke_sessions,
     rotate_refresh_token,
+    start_session,
 )
 from backend.domain.rules import DomainError
 from backend.extensions import db, limiter
 from backend.models import Device, User
 from backend.models.base import now_utc
-from backend.schemas.auth import LoginSchema, RefreshSchema, TokenSchema
+from backend.schemas.auth import LoginSchema, PasswordChangeSchema, RefreshSchema, TokenSchema
 from backend.schemas.users import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign in, refresh, sign out")
@@ -32,8 +34,8 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _tokens(user: User, device_id: str | None, refresh_token: str) -> dict:
-    return {"access_token": issue_access_token(user, device_id), "refresh_token": refresh_token,
+def _tokens(user: User, device_id: str | None, session_id: str, refresh_token: str) -> dict:
+    return {"access_token": issue_access_token(user, device_id, session_id), "refresh_token": refresh_token,
             "token_type": "Bearer", "expires_in": current_app.config["ACCESS_TOKEN_TTL"],
             "device_id": device_id, "user": user}
 
@@ -77,12 +79,13 @@ class Login(MethodView):
             raise AuthError("invalid-credentials", "Wrong username or password.")
         check_user_may_sign_in(user, None)
         device_id = _device_for_login(user, body.get("device_id"), body.get("device_label"))
-        refresh = issue_refresh_token(user, device_id)
+        session_id = start_session(user, device_id)
+        refresh = issue_refresh_token(user, device_id, session_id)
         audit("auth.login", "user", user.id, {"device_id": device_id}, actor_id=user.id)
         if device_id:
             db.session.get(Device, device_id).last_seen_at = now_utc()
         db.session.commit()
-        return _tokens(user, device_id, refresh)
+        return _tokens(user, device_id, session_id, refresh)
 
 
 @blp.route("/refresh")
@@ -92,9 +95,9 @@ class Refresh(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, body):
         """Trade a refresh token for a new pair (the old refresh token is spent)."""
-        user, device_id, refresh = rotate_refresh_token(body["refresh_token"])
+        user, device_id, session_id, refresh = rotate_refresh_token(body["refresh_token"])
         db.session.commit()
-        return _tokens(user, device_id, refresh)
+        return _tokens(user, device_id, session_id, refresh)
 
 
 @blp.route("/logout")
@@ -103,9 +106,37 @@ class Logout(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(204)
     def post(self, body):
-        """Revoke a refresh token and every token rotated from the same login."""
+        """End this login now: its refresh tokens and its access tokens stop working at once."""
         revoke_refresh_token(body["refresh_token"])
         db.session.commit()
+
+
+@blp.route("/password")
+class ChangePassword(MethodView):
+    decorators = [limiter.limit(_login_limit, methods=["POST"])]
+
+    @auth_required()
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body):
+        """Change your own password with the current one. Every login of the account ends at once
+        (other phones and browsers sign in again); this one gets a fresh token pair."""
+        user = current_user()
+        if not verify_password(user.password_hash, body["current_password"]):
+            raise DomainError("wrong-password", "The current password is wrong. / Mật khẩu hiện tại không "
+                              "đúng.", status=403, errors={"current_password": ["Wrong password. / Sai mật khẩu."]})
+        if body["new_password"] == body["current_password"]:
+            raise DomainError("validation-error", "The new password must differ from the current one.",
+                              status=422, errors={"new_password": [
+                                  "Must differ from the current password. / Mật khẩu mới phải khác mật khẩu cũ."]})
+        user.password_hash = hash_password(body["new_password"])
+        revoke_sessions(user_id=user.id)
+        device_id = current_device_id()
+        session_id = start_session(user, device_id)
+        refresh = issue_refresh_token(user, device_id, session_id)
+        audit("auth.password_changed", "user", user.id, {"ended_session": current_session_id()}, actor_id=user.id)
+        db.session.commit()
+        return _tokens(user, device_id, session_id, refresh)
 
 
 @blp.route("/me")

@@ -7,6 +7,7 @@ import re
 import zlib
 from datetime import timedelta
 
+import marshmallow as ma
 from flask import Response, current_app, json, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -22,8 +23,8 @@ from backend.timeutil import local_today
 from sync import attachments
 from sync.protocol import APP_VERSION_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, Cursor, check_protocol
 from sync.pull import DEFAULT_PAGE, MAX_PAGE, pull
-from sync.push import push
-from sync.schemas import PushSchema
+from sync.push import error_shape, push
+from sync.schemas import MAX_APP_VERSION, PushSchema
 
 blp = Blueprint("sync", __name__, url_prefix="/api/sync",
                 description="Offline sync for postmen's phones: pull, push, attachments")
@@ -37,6 +38,33 @@ class PullQuerySchema(StrictSchema):
     cursor = fields.String(validate=validate.Length(max=80))
     limit = fields.Integer(load_default=DEFAULT_PAGE, validate=validate.Range(min=1, max=MAX_PAGE))
     protocol = fields.Integer()
+
+
+@blp.after_app_request
+def _protocol_header(response: Response) -> Response:
+    """Every answer under /api/sync says which protocol the server speaks, errors included."""
+    if request.path == "/api/sync" or request.path.startswith("/api/sync/"):
+        response.headers[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
+    return response
+
+
+def _app_version_header() -> str | None:
+    value = request.headers.get(APP_VERSION_HEADER)
+    if value is None:
+        return None
+    if len(value) > MAX_APP_VERSION or not value.isprintable():
+        raise DomainError("invalid-header", f"{APP_VERSION_HEADER} must be at most {MAX_APP_VERSION} printable "
+                          "characters.", status=400,
+                          errors={APP_VERSION_HEADER: [f"At most {MAX_APP_VERSION} printable characters."]})
+    return value or None
+
+
+def _load_push(body: dict) -> dict:
+    try:
+        return PushSchema().load(body)
+    except ma.ValidationError as error:
+        raise DomainError("validation-error", "The push envelope is invalid; see errors.", status=422,
+                          errors=error_shape(error.messages)) from None
 
 
 def _device_for_sync() -> Device:
@@ -90,6 +118,7 @@ class Pull(MethodView):
         (including removals). Send the returned cursor next time; while `more` is true, pull again.
         `timezone` is the post office's zone, in which the phone shows dates and times."""
         check_protocol(request.headers.get(PROTOCOL_HEADER) or args.get("protocol"))
+        _app_version_header()
         device = _device_for_sync()
         payload = pull(db.session, current_user().id, device.last_seq, Cursor.decode(args.get("cursor")),
                        local_today(), args["limit"],
@@ -110,10 +139,11 @@ class Push(MethodView):
     def post(self):
         """Apply a batch of mutations (deliver, fail, collect, fee, handover) exactly once each;
         every mutation gets its own outcome: applied, duplicate or rejected (with a reason)."""
-        body = PushSchema().load(_request_json())
+        body = _load_push(_request_json())
         check_protocol(request.headers.get(PROTOCOL_HEADER) or body["protocol"])
+        header_version = _app_version_header()
         device = _device_for_sync()
-        app_version = body.get("app_version") or request.headers.get(APP_VERSION_HEADER)
+        app_version = body.get("app_version") or header_version
         result = push(db.session, current_user(), device.id, body["mutations"], app_version)
         return _compact_json({"protocol": PROTOCOL_VERSION, **result})
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import update
 
 from backend.api.common import commit_unique, get_or_404
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.passwords import hash_password
+from backend.auth.tokens import revoke_sessions
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import Agency, Device, RefreshToken, User
+from backend.models import Agency, Device, User
 from backend.models.base import now_utc
 from backend.schemas.users import (
     DeviceSchema,
@@ -31,15 +31,6 @@ def _check_agency_link(role: str, agency_id: int | None) -> None:
                           errors={"agency_id": ["Required for the agency role."]})
     if agency_id is not None:
         get_or_404(Agency, agency_id, "agency")
-
-
-def _revoke_sessions(user_id: int | None = None, device_id: str | None = None) -> None:
-    query = update(RefreshToken).where(RefreshToken.revoked_at.is_(None))
-    if user_id is not None:
-        query = query.where(RefreshToken.user_id == user_id)
-    if device_id is not None:
-        query = query.where(RefreshToken.device_id == device_id)
-    db.session.execute(query.values(revoked_at=now_utc()))
 
 
 @blp.route("/users")
@@ -89,11 +80,11 @@ class UserById(MethodView):
             _check_agency_link(user.role, body["agency_id"])
         if "password" in body:
             user.password_hash = hash_password(body.pop("password"))
-            _revoke_sessions(user_id=user.id)
+            revoke_sessions(user_id=user.id)
         for key, value in body.items():
             setattr(user, key, value)
         if body.get("active") is False:
-            _revoke_sessions(user_id=user.id)
+            revoke_sessions(user_id=user.id)
         audit("user.updated", "user", user_id, {"fields": sorted(body)})
         db.session.commit()
         return user
@@ -119,7 +110,7 @@ class RevokeDevice(MethodView):
         device = get_or_404(Device, device_id, "device")
         if device.revoked_at is None:
             device.revoked_at = now_utc()
-            _revoke_sessions(device_id=device.id)
+            revoke_sessions(device_id=device.id)
             audit("device.revoked", "device", device.id)
         db.session.commit()
         return device

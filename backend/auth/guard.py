@@ -10,7 +10,7 @@ from flask import g, request
 from backend.auth.tokens import AuthError, check_device, check_user_may_sign_in, decode_access_token
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import Device, User
+from backend.models import Device, LoginSession, User
 
 STAFF = ("admin", "supervisor")
 
@@ -25,18 +25,23 @@ def _authenticate() -> User:
         user_id = int(claims["sub"])
     except (TypeError, ValueError):
         raise AuthError("invalid-token", "The access token names no valid user.") from None
-    device_id = claims.get("dev")
-    if device_id is None:
-        user, device = db.session.get(User, user_id), None
-    else:
-        # One statement for both: phones poll often, and this is most of a steady-state pull.
-        row = db.session.execute(db.select(User, Device).outerjoin(Device, Device.id == device_id)
-                                 .where(User.id == user_id)).first()
-        user, device = row if row is not None else (None, None)
+    device_id, session_id = claims.get("dev"), claims["sid"]
+    # One statement for the user, the device and the login's revocation: phones poll often, and this
+    # is most of a steady-state pull. A session row that is missing counts as revoked.
+    alive = (LoginSession.revoked_at.is_(None) & LoginSession.id.is_not(None)).label("session_alive")
+    joined = db.select(User, alive).select_from(User).outerjoin(
+        LoginSession, (LoginSession.id == session_id) & (LoginSession.user_id == User.id))
+    query = joined if device_id is None else joined.add_columns(Device).outerjoin(Device, Device.id == device_id)
+    row = db.session.execute(query.where(User.id == user_id)).first()
+    user, alive, device = (tuple(row) + (None,))[:3] if row is not None else (None, False, None)
     check_user_may_sign_in(user, None)
     # Kept on g (a strong reference) so sync views reuse it instead of loading it again.
     g.device = check_device(device_id, device) if device_id is not None else None
+    if not alive:
+        raise AuthError("session-revoked", "This login has ended (signed out, password changed, or its refresh "
+                        "token was reused); sign in again.")
     g.device_id = device_id
+    g.session_id = session_id
     return user
 
 
@@ -64,6 +69,10 @@ def current_user() -> User:
 
 def current_device_id() -> str | None:
     return g.get("device_id")
+
+
+def current_session_id() -> str | None:
+    return g.get("session_id")
 
 
 def current_device():

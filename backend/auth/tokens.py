@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import Device, RefreshToken, User
+from backend.models import Device, LoginSession, RefreshToken, User
 from backend.models.base import new_uuid, now_utc
 
 ALGORITHM = "HS256"
@@ -26,12 +26,14 @@ class AuthError(DomainError):
         super().__init__(kind, detail, status=status)
 
 
-def issue_access_token(user: User, device_id: str | None) -> str:
+def issue_access_token(user: User, device_id: str | None, session_id: str) -> str:
+    """An access token of one login session (`sid`): it dies with the session, not only at `exp`."""
     now = now_utc()
     claims = {
         "sub": str(user.id),
         "role": user.role,
         "dev": device_id,
+        "sid": session_id,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=current_app.config["ACCESS_TOKEN_TTL"])).timestamp()),
         "typ": "access",
@@ -49,6 +51,9 @@ def decode_access_token(token: str) -> dict:
         raise AuthError("invalid-token", "The access token is malformed or its signature is wrong.") from None
     if claims.get("typ") != "access":
         raise AuthError("invalid-token", "This is not an access token.")
+    if not isinstance(claims.get("sid"), str):
+        # Issued before sessions were revocable: refreshing gives one that is.
+        raise AuthError("token-expired", "The access token is of an older kind; refresh it.")
     return claims
 
 
@@ -56,27 +61,53 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_refresh_token(user: User, device_id: str | None, family_id: str | None = None) -> str:
+def start_session(user: User, device_id: str | None) -> str:
+    """A new login session; returns its id (the family of its refresh tokens)."""
+    session_id = new_uuid()
+    db.session.add(LoginSession(id=session_id, user_id=user.id, device_id=device_id))
+    return session_id
+
+
+def issue_refresh_token(user: User, device_id: str | None, family_id: str) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(RefreshToken(
-        family_id=family_id or new_uuid(), user_id=user.id, device_id=device_id, token_hash=_hash(token),
+        family_id=family_id, user_id=user.id, device_id=device_id, token_hash=_hash(token),
         expires_at=now_utc() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
     ))
     return token
 
 
 def revoke_family(family_id: str) -> None:
+    """End one login: its refresh tokens and, at once, its access tokens."""
+    now = now_utc()
     db.session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
                                                   RefreshToken.revoked_at.is_(None))
-                       .values(revoked_at=now_utc()))
+                       .values(revoked_at=now))
+    db.session.execute(update(LoginSession).where(LoginSession.id == family_id, LoginSession.revoked_at.is_(None))
+                       .values(revoked_at=now))
 
 
-def rotate_refresh_token(token: str) -> tuple[User, str | None, str]:
-    """Spend a refresh token; return (user, device_id, new refresh token)."""
+def revoke_sessions(user_id: int | None = None, device_id: str | None = None) -> None:
+    """End every login of a user and/or a device (password change, account disabled, device revoked)."""
+    now = now_utc()
+    for model in (RefreshToken, LoginSession):
+        query = update(model).where(model.revoked_at.is_(None))
+        if user_id is not None:
+            query = query.where(model.user_id == user_id)
+        if device_id is not None:
+            query = query.where(model.device_id == device_id)
+        db.session.execute(query.values(revoked_at=now))
+
+
+def rotate_refresh_token(token: str) -> tuple[User, str | None, str, str]:
+    """Spend a refresh token; return (user, device_id, session id, new refresh token)."""
     record = db.session.execute(
         db.select(RefreshToken).where(RefreshToken.token_hash == _hash(token)).with_for_update()
     ).scalar_one_or_none()
     now = now_utc()
+    if record is not None and record.device_id is not None:
+        # A revoked phone is told so (403), not sent to a sign-in that would fail too.
+        check_device(record.device_id, db.session.get(Device, record.device_id))
     if record is None or record.revoked_at is not None:
         raise AuthError("invalid-refresh-token", "The refresh token is unknown or was revoked; log in again.")
     if record.expires_at <= now:
@@ -95,7 +126,7 @@ def rotate_refresh_token(token: str) -> tuple[User, str | None, str]:
     user = db.session.get(User, record.user_id)
     check_user_may_sign_in(user, record.device_id)
     record.used_at = record.used_at or now
-    return user, record.device_id, issue_refresh_token(user, record.device_id, record.family_id)
+    return user, record.device_id, record.family_id, issue_refresh_token(user, record.device_id, record.family_id)
 
 
 def check_user_may_sign_in(user: User | None, device_id: str | None) -> Device | None:

@@ -12,10 +12,13 @@ class DomainError(Exception):
 
     status = 409
 
-    def __init__(self, kind: str, detail: str, *, status: int | None = None, errors: dict | None = None):
+    def __init__(self, kind: str, detail: str, *, status: int | None = None, errors: dict | None = None,
+                 extra: dict | None = None):
         super().__init__(detail)
         self.kind = kind
         self.detail = detail
         if status is not None:
             self.status = status
         self.errors = errors
+        # Further members of the problem (numbers stay numbers: e.g. `received`).
+        self.extra = extra or {}

@@ -7,10 +7,11 @@ from backend.models.items import Item, Round
 from backend.models.org import Agency, Procedure
 from backend.models.proofs import Attachment, DeliveryAttempt, FeeEntry, ProofAttachment
 from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
-from backend.models.users import Device, RefreshToken, User
+from backend.models.users import Device, LoginSession, RefreshToken, User
 
 __all__ = [
-    "Agency", "Attachment", "AuditEntry", "DeliveryAttempt", "Device", "ExceptionAck", "FeeEntry", "Handover", "HandoverLine",
-    "Item", "Procedure", "ProofAttachment", "RefreshToken", "Round", "ScopeRemoval", "SyncClock",
+    "Agency", "Attachment", "AuditEntry", "DeliveryAttempt", "Device", "ExceptionAck", "FeeEntry", "Handover",
+    "HandoverLine", "Item", "LoginSession", "Procedure", "ProofAttachment", "RefreshToken", "Round", "ScopeRemoval",
+    "SyncClock",
     "SyncMutation", "User",
 ]

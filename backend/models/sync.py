@@ -66,6 +66,9 @@ class SyncMutation(db.Model):
     result: Mapped[dict] = mapped_column(JSON)
     # The mutation exactly as received: evidence even when it was rejected.
     payload: Mapped[dict] = mapped_column(JSON)
+    # SHA-256 of the mutation as received, canonical JSON (sync.push.payload_hash): a retry must match
+    # it to be a duplicate. NULL for mutations recorded before it existed (treated as matching).
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
     app_version: Mapped[str | None] = mapped_column(String(32))
     device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -54,6 +54,23 @@ class Device(db.Model):
         return self.revoked_at is not None
 
 
+class LoginSession(db.Model):
+    """One login: the family of refresh tokens rotated from it and the access tokens issued with them.
+
+    Access tokens carry its id (`sid`), and the request's one authentication statement reads
+    `revoked_at`, so revoking a session (logout, refresh-token reuse, password change, device
+    revoked, account disabled) stops its access tokens at once.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)  # = RefreshToken.family_id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class RefreshToken(db.Model):
     """One rotating refresh token. Only its hash is stored.
 

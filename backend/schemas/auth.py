@@ -1,5 +1,6 @@
 from marshmallow import fields, validate
 
+from backend.auth.passwords import MIN_PASSWORD_LENGTH
 from backend.schemas.common import StrictSchema, Text
 
 
@@ -13,6 +14,11 @@ class LoginSchema(StrictSchema):
 
 class RefreshSchema(StrictSchema):
     refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+
+
+class PasswordChangeSchema(StrictSchema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256))
 
 
 class TokenSchema(StrictSchema):

@@ -7,14 +7,14 @@ invitation (they were made under the old rules), and a flagged proof that was "r
 recorded as rejected (its item never moved).
 
 Revision ID: 0006_reattempts
-Revises: 0004
+Revises: 0005_token_sessions
 Create Date: 2026-12-01 10:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0006_reattempts'
-down_revision = '0004'
+down_revision = '0005_token_sessions'
 branch_labels = None
 depends_on = None
 

@@ -100,13 +100,31 @@ async function applyResults(sent, body) {
   }
   await meta.put(keep, 'deferred_removals')
   await meta.put(body.device_seq, 'device_seq')
+  const renumbered = body.results.some((r) => r.reason === 'sequence-reused')
+  if (renumbered) await renumber(outbox, proofs, meta, remaining, body.device_seq)
   // Files the server has verified and no queued mutation names any more: free the phone's storage.
   const named = new Set(remaining.flatMap((entry) => entry.attachments.map((a) => a.sha256)))
   for (const record of await blobs.getAll()) {
     if (record.verified && !named.has(record.sha256)) await blobs.delete(record.sha256)
   }
   await tx.done
-  return settled
+  return { settled, renumbered }
+}
+
+/** The phone's counter went backwards (restored from a backup, reinstalled with the same device id):
+ *  the server has spent these numbers on other mutations. Give the unsent ones, in their order, the
+ *  numbers after the server's `device_seq`, in the same transaction as the counter. */
+async function renumber(outbox, proofs, meta, remaining, deviceSeq) {
+  const entries = [...remaining].sort((a, b) => a.seq - b.seq)
+  for (const entry of entries) await outbox.delete(entry.seq)
+  let seq = deviceSeq
+  for (const entry of entries) {
+    seq += 1
+    await outbox.put({ ...entry, seq, renumbered_from: entry.renumbered_from ?? entry.seq })
+    const proof = await proofs.get(entry.id)
+    if (proof) await proofs.put({ ...proof, seq })
+  }
+  if (seq > ((await meta.get('seq')) ?? 0)) await meta.put(seq, 'seq')
 }
 
 /** Push the whole outbox. Returns {stuck: reason} when the server keeps answering "retry later". */
@@ -132,9 +150,9 @@ export async function pushOutbox() {
     }
     const body = await requestJson('/api/sync/push', { method: 'POST', gzip: true,
       json: { protocol: PROTOCOL, app_version: APP_VERSION, mutations: batch.map(wire) } })
-    const settled = await applyResults(batch, body)
+    const { settled, renumbered } = await applyResults(batch, body)
     if (interrupted) throw interrupted
-    if (!settled) {
+    if (!settled && !renumbered) {
       const reason = body.results.find((r) => r.outcome === 'rejected')?.reason ?? 'retry'
       return { stuck: reason }
     }

@@ -32,7 +32,7 @@ export async function uploadBlob(record) {
       if (!(error instanceof ApiError)) throw error
       if (error.kind === 'offset-mismatch' && restarts < 3) {
         restarts += 1
-        offset = Number(error.problem.errors?.received?.[0] ?? 0)
+        offset = Number(error.problem.received ?? error.problem.errors?.received?.[0] ?? 0)
         if (!(offset >= 0 && offset < total)) offset = 0
         continue
       }
