@@ -168,7 +168,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "HSTS_MAX_AGE": read.integer("HSTS_MAX_AGE", 365 * 24 * 3600, minimum=0),
         "RATELIMIT_STORAGE_URI": read.text("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": read.flag("RATELIMIT_ENABLED", True),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-*/Retry-After on answers that were not refused: Retry-After means "refused,
+        # come back then" (a 429 or 503 only; backend/errors.py sets it).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "STORAGE_DIR": read.text("STORAGE_DIR", str(Path(instance_path) / "storage")),
         "PHOTO_RETENTION_DAYS": read.integer("PHOTO_RETENTION_DAYS", 365, minimum=1),
         # Supervisors' dashboard (docs/dashboard.md). No tile server by default: the map still

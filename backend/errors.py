@@ -77,7 +77,7 @@ class ProblemApi(Api):
             headers["Allow"] = ", ".join(error.valid_methods)
         if error.code == 429:
             detail = f"Too many requests: {error.description}. Try again later."
-            headers.setdefault("Retry-After", "60")
+            headers.setdefault("Retry-After", _seconds_until_reset())
         return problem(error.code or 500, kind, error.name, detail, errors=errors, headers=headers)
 
 
@@ -110,6 +110,19 @@ def register_outage_handler(app) -> None:
         except DBAPIError:
             db.session.close()  # the connection is gone; the pool discards it
         return database_unavailable()
+
+
+def _seconds_until_reset() -> str:
+    """Retry-After for a flask-limiter 429: when the breached limit's window ends."""
+    import time
+
+    from backend.extensions import limiter
+
+    try:
+        limit = limiter.current_limit
+        return str(max(1, int(limit.reset_at - time.time()))) if limit else "60"
+    except Exception:  # the limit store is unreachable: a safe guess
+        return "60"
 
 
 def register_error_handlers(app) -> None:
