@@ -8,6 +8,8 @@ export function h(tag, attrs = {}, ...children) {
     if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (key === 'class') el.className = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
+    // Through the CSSOM: a style attribute in markup is inline style, refused by the page's CSP.
+    else if (key === 'style') el.style.cssText = String(value);
     else if (key === 'value' || key === 'checked' || key === 'selected' || key === 'disabled') el[key] = value;
     else el.setAttribute(key, value === true ? '' : String(value));
   }
