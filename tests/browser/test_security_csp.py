@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -83,14 +82,6 @@ def watch(page) -> list[str]:
     return problems
 
 
-def until(page, expression: str, timeout: float = 15.0) -> None:
-    """Poll from outside the page: Playwright's wait_for_function would itself need 'unsafe-eval'."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        time.sleep(0.1)
-
-
 def violations(page, problems: list[str]) -> list[str]:
     return problems + page.evaluate("window.__csp || []")
 
@@ -111,8 +102,8 @@ def test_the_dashboard_works_under_its_policy_with_map_tiles(page, live_server, 
         page.click(f"nav a[data-route={route}]")
         page.wait_for_load_state("networkidle")
         if route == "map":
-            until(page, "[...document.querySelectorAll('img.leaflet-tile')]"
-                        ".some((img) => img.complete && img.naturalWidth === 256)")
+            page.wait_for_function("() => [...document.querySelectorAll('img.leaflet-tile')]"
+                                   ".some((img) => img.complete && img.naturalWidth === 256)")
 
     assert tiles.served, "no map tile was requested"
     assert violations(page, problems) == []
@@ -131,8 +122,9 @@ def test_the_phone_app_and_its_service_worker_work_under_the_policy(browser, liv
         page.fill("#password", Factory.PASSWORD)
         page.click("form.login button[type=submit]")
         page.wait_for_selector("main[data-screen=round]")
-        until(page, "navigator.serviceWorker.controller !== null")
-        until(page, "document.querySelectorAll('.stops .stop').length === 1")
+        # (functions, not bare expressions: Playwright evaluates those with eval, which the policy refuses)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        page.wait_for_function("() => document.querySelectorAll('.stops .stop').length === 1")
         page.reload()  # now served through the service worker, under its own policy
         page.wait_for_selector("main[data-screen=round]")
 
@@ -160,5 +152,5 @@ def test_the_policy_really_blocks_an_injected_inline_script(page, live_server):
                              document.head.appendChild(s); }""")
 
     assert page.evaluate("window.__ran === undefined")
-    until(page, "window.__csp.length > 0")
+    page.wait_for_function("() => window.__csp.length > 0")
     assert any("script-src" in v for v in violations(page, problems))
