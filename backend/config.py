@@ -168,6 +168,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "HSTS_MAX_AGE": read.integer("HSTS_MAX_AGE", 365 * 24 * 3600, minimum=0),
         "RATELIMIT_STORAGE_URI": read.text("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": read.flag("RATELIMIT_ENABLED", True),
+        # Redis down: limits go on counting in each worker's memory (weaker, never off) and
+        # Redis is tried again; sign-in and tracking keep working (docs/security.md, "Outages").
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # No X-RateLimit-*/Retry-After on answers that were not refused: Retry-After means "refused,
         # come back then" (a 429 or 503 only; backend/errors.py sets it).
         "RATELIMIT_HEADERS_ENABLED": False,

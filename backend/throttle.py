@@ -10,13 +10,28 @@ when the window does.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
 from flask import current_app
 from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from backend.extensions import limiter
+
+log = logging.getLogger(__name__)
+# When the shared store is unreachable, count in this process rather than not at all.
+_FALLBACK = FixedWindowRateLimiter(MemoryStorage())
+
+
+def _call(method: str, *args):
+    try:
+        return getattr(limiter.limiter, method)(*args)
+    except Exception as error:  # the store (Redis) is down: this worker's own count
+        log.warning("rate-limit store unreachable (%s); counting in memory", type(error).__name__)
+        return getattr(_FALLBACK, method)(*args)
 
 
 def _on() -> bool:
@@ -34,7 +49,7 @@ def retry_after(setting: str, scope: str, value: str) -> int | None:
     if not _on():
         return None
     item = parse(current_app.config[setting])
-    stats = limiter.limiter.get_window_stats(item, *_identifiers(scope, value))
+    stats = _call("get_window_stats", item, *_identifiers(scope, value))
     if stats.remaining > 0:
         return None
     return max(1, math.ceil(stats.reset_time - time.time()))
@@ -42,9 +57,9 @@ def retry_after(setting: str, scope: str, value: str) -> int | None:
 
 def count_failure(setting: str, scope: str, value: str) -> None:
     if _on():
-        limiter.limiter.hit(parse(current_app.config[setting]), *_identifiers(scope, value))
+        _call("hit", parse(current_app.config[setting]), *_identifiers(scope, value))
 
 
 def clear(setting: str, scope: str, value: str) -> None:
     if _on():
-        limiter.limiter.clear(parse(current_app.config[setting]), *_identifiers(scope, value))
+        _call("clear", parse(current_app.config[setting]), *_identifiers(scope, value))

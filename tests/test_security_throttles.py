@@ -152,6 +152,32 @@ class TestPerAddress:
         assert track(client, item.code, "5678", there).status_code == 200
 
 
+class TestTheSharedStoreIsDown:
+    """Redis unreachable (nothing listens on its port): nobody is locked out of signing in, and
+    every limit goes on counting in the worker's memory until Redis is back."""
+
+    @pytest.fixture
+    def app_config(self):
+        from tests.server_process import free_port
+
+        return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}",
+                "LOGIN_RATE_LIMIT": "2 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "2 per minute",
+                "TRACKING_WRONG_DIGITS_LIMIT": "2 per minute"}
+
+    def test_sign_in_and_tracking_work_and_are_still_limited(self, client, make):
+        lan = make.user("postman")
+        item = make.item(recipient_phone="0912345678")
+        here = from_somewhere_new()
+
+        assert login(client, lan.username, Factory.PASSWORD, here).status_code == 200
+        assert [login(client, "x", "guess", here).status_code for _ in range(2)] == [401, 429]
+        for _ in range(2):
+            login(client, lan.username, "guess")
+        assert "Retry-After" in login(client, lan.username, Factory.PASSWORD).headers  # the account lock holds
+        assert track(client, item.code, "5678").status_code == 200
+        assert [track(client, item.code, "0000").status_code for _ in range(3)] == [404, 404, 429]
+
+
 PROXY = {"REMOTE_ADDR": "10.0.0.2"}  # the reverse proxy in front of the app
 
 
