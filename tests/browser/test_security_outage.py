@@ -1,4 +1,4 @@
-"""The server's database goes away while a postman works: the phone keeps the work and says so.
+"""The server's database goes away: the phone keeps the work and says so; the dashboard says so.
 
 The live server's SQLite file is moved away (a real outage: every request that needs the
 database answers 503 database-unavailable). The postman records a failed attempt; the phone's
@@ -11,11 +11,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt
 from tests.browser.conftest import OUTBOX_COUNT_JS
+from tests.factories import Factory
 
 
 def _take_the_database_away(server, tmp_path: Path) -> Path:
@@ -62,3 +64,27 @@ def test_a_database_outage_keeps_the_work_on_the_phone_and_says_so(phone, live_s
         attempts = db.session.execute(db.select(DeliveryAttempt).where(
             DeliveryAttempt.item_id == postman_day.to_fail.id)).scalars().all()
         assert [(a.outcome, a.reason_code) for a in attempts] == [("failed", "not_home")]
+
+
+@pytest.fixture
+def live_server_config():
+    return {"DASHBOARD_POLL_SECONDS": 2}
+
+
+def test_the_dashboard_says_plainly_that_the_database_is_down_and_recovers(page, live_server, tmp_path):
+    supervisor = live_server.make.user("supervisor")
+    page.goto(f"{live_server.url}/dashboard/")
+    page.fill("#login-username", supervisor.username)
+    page.fill("#login-password", Factory.PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Hôm nay")
+
+    away = _take_the_database_away(live_server, tmp_path)
+
+    alert = page.locator("main p.error[role=alert]").first
+    expect(alert).to_contain_text("Không kết nối được cơ sở dữ liệu", timeout=10_000)
+    expect(alert).to_contain_text("Try again")
+
+    _bring_it_back(live_server, tmp_path, away)
+
+    expect(alert).to_have_text("", timeout=10_000)  # the next poll works again
