@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from backend.config import load_config
+from backend.config import engine_options, load_config
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -26,6 +26,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, env))
     if test_config:
         app.config.update(test_config)
+    if not (test_config and "SQLALCHEMY_ENGINE_OPTIONS" in test_config):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        # X-Forwarded-For/-Proto are believed only from that many proxies in front of us.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     os.makedirs(app.instance_path, exist_ok=True)
     # Ids are 32-bit in the database: a larger one in a URL is simply not found.
     app.url_map.converters["int"] = BoundedIntConverter
@@ -38,10 +46,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from backend.cli import register_cli
     from backend.errors import register_error_handlers
     from backend.extensions import db, limiter, migrate
+    from backend.headers import register_security_headers
     from backend.web import register_web_apps
     from sync.storage import DirectoryStore
 
     db.init_app(app)
+    with app.app_context():
+        from backend.dbguard import guard_engine
+
+        # The client side of statement_timeout: a link that never answers is cut a little later.
+        guard_engine(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"] / 1000 + app.config["DB_CONNECT_TIMEOUT"])
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True)
     limiter.init_app(app)
@@ -49,5 +63,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_api(app)
     register_web_apps(app)
+    register_security_headers(app)
     register_cli(app)
     return app

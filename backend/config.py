@@ -60,6 +60,43 @@ class _Reader:
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+RATE_LIMITS = {
+    "LOGIN_RATE_LIMIT": "10 per minute",  # login attempts per client address
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per 15 minutes",  # failed logins per account name, from anywhere
+    "TRACKING_RATE_LIMIT": "30 per minute",  # public tracking look-ups per client address
+    "TRACKING_CODE_RATE_LIMIT": "60 per hour",  # look-ups of one item code, from anywhere
+    "TRACKING_WRONG_DIGITS_LIMIT": "5 per hour",  # wrong phone digits for one code before it locks
+}
+
+
+def _rate(read: _Reader, name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = read.text(name, default)
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a rate such as '10 per minute', got {value!r}") from None
+    return value
+
+
+def engine_options(config: dict) -> dict:
+    """Timeouts so a database that is down or hangs gives a quick 503, never a frozen worker.
+
+    Computed from the final config (tests and the app factory may change the database URL)."""
+    connect = config["DB_CONNECT_TIMEOUT"]
+    statement_ms = config["DB_STATEMENT_TIMEOUT_MS"]
+    options: dict = {"pool_pre_ping": True, "pool_timeout": connect}
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options["connect_args"] = {
+            "connect_timeout": connect,
+            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}",
+        }
+    else:
+        options["connect_args"] = {"timeout": config["DB_BUSY_TIMEOUT"]}
+    return options
+
+
 def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from environment variables."""
     read = _Reader(dict(os.environ if env is None else env))
@@ -95,13 +132,22 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ConfigError("POST_OFFICE_LAT/POST_OFFICE_LON are not a valid position")
 
+    trusted_proxies = read.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+    throttles = {name: _rate(read, name, default) for name, default in RATE_LIMITS.items()}
+
     return {
         "POSTROUND_ENV": mode,
         "TESTING": mode == "testing",
         "DEBUG": False,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLALCHEMY_ENGINE_OPTIONS: engine_options(), set by the app factory from these.
+        "DB_CONNECT_TIMEOUT": read.integer("DB_CONNECT_TIMEOUT", 5, minimum=1, maximum=120),
+        "DB_STATEMENT_TIMEOUT_MS": read.integer("DB_STATEMENT_TIMEOUT_MS", 15_000, minimum=100, maximum=3_600_000),
+        "DB_BUSY_TIMEOUT": read.integer("DB_BUSY_TIMEOUT", 10, minimum=0, maximum=600),
+        # A database that is down or hangs: a 503 with Retry-After (docs/security.md, "Outages").
+        "DB_RETRY_AFTER": read.integer("DB_RETRY_AFTER", 30, minimum=1, maximum=3600),
+
         "ACCESS_TOKEN_TTL": read.integer("ACCESS_TOKEN_TTL", 15 * 60, minimum=30, maximum=24 * 3600),
         "REFRESH_TOKEN_TTL": read.integer("REFRESH_TOKEN_TTL", 30 * 24 * 3600, minimum=300),
         # JSON bodies; attachment chunks have their own limit (sync issue).
@@ -114,10 +160,20 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "TIMEZONE": tz_name,
         "POST_OFFICE_LAT": lat,
         "POST_OFFICE_LON": lon,
-        "LOGIN_RATE_LIMIT": read.text("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Throttles (docs/security.md, "Limits and throttles"); "N per <period>" as flask-limiter reads it.
+        **throttles,
+        "TRUSTED_PROXY_COUNT": trusted_proxies,
+        # Headers (docs/security.md, "Headers"): HSTS only when every visitor arrives over HTTPS.
+        "BEHIND_TLS": read.flag("BEHIND_TLS", False),
+        "HSTS_MAX_AGE": read.integer("HSTS_MAX_AGE", 365 * 24 * 3600, minimum=0),
         "RATELIMIT_STORAGE_URI": read.text("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": read.flag("RATELIMIT_ENABLED", True),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: limits go on counting in each worker's memory (weaker, never off) and
+        # Redis is tried again; sign-in and tracking keep working (docs/security.md, "Outages").
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # No X-RateLimit-*/Retry-After on answers that were not refused: Retry-After means "refused,
+        # come back then" (a 429 or 503 only; backend/errors.py sets it).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "STORAGE_DIR": read.text("STORAGE_DIR", str(Path(instance_path) / "storage")),
         "PHOTO_RETENTION_DAYS": read.integer("PHOTO_RETENTION_DAYS", 365, minimum=1),
         # Supervisors' dashboard (docs/dashboard.md). No tile server by default: the map still

@@ -77,19 +77,65 @@ class ProblemApi(Api):
             headers["Allow"] = ", ".join(error.valid_methods)
         if error.code == 429:
             detail = f"Too many requests: {error.description}. Try again later."
-            headers.setdefault("Retry-After", "60")
+            headers.setdefault("Retry-After", _seconds_until_reset())
         return problem(error.code or 500, kind, error.name, detail, errors=errors, headers=headers)
+
+
+DATABASE_DOWN = ("The database cannot be reached right now; nothing was saved. Try again shortly. "
+                 "/ Không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau.")
+
+
+def database_unavailable(**extra) -> Response:
+    """503 + Retry-After for a database that is down, refuses connections or does not answer in time."""
+    from flask import current_app
+
+    return problem(503, "database-unavailable", "Service Unavailable", DATABASE_DOWN,
+                   headers={"Retry-After": str(current_app.config["DB_RETRY_AFTER"])}, **extra)
+
+
+def register_outage_handler(app) -> None:
+    """A database outage is a 503 the clients retry, never a 500 (docs/security.md, "Outages")."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_down(error: Exception):
+        from backend.extensions import db
+
+        log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__)
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.close()  # the connection is gone; the pool discards it
+        return database_unavailable()
+
+
+def _seconds_until_reset() -> str:
+    """Retry-After for a flask-limiter 429: when the breached limit's window ends."""
+    import time
+
+    from backend.extensions import limiter
+
+    try:
+        limit = limiter.current_limit
+        return str(max(1, int(limit.reset_at - time.time()))) if limit else "60"
+    except Exception:  # the limit store is unreachable: a safe guess
+        return "60"
 
 
 def register_error_handlers(app) -> None:
     """Handlers for what flask-smorest's HTTPException handler does not see."""
+    register_outage_handler(app)
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         from backend.extensions import db
 
         db.session.rollback()  # a refused request leaves nothing half-written behind
-        headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else None
+        headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else {}
+        headers.update(error.headers or {})
         return problem(error.status, error.kind, HTTP_STATUS_CODES.get(error.status, "Error"), error.detail,
                        errors=error.errors, headers=headers, **getattr(error, "extra", {}))
 

@@ -33,9 +33,10 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     # SQLite ignores foreign keys unless asked; WAL lets readers and one writer work at once,
-    # and busy_timeout makes a second writer wait instead of failing at once.
+    # and the busy timeout (DB_BUSY_TIMEOUT, given to sqlite3.connect) makes a second writer wait
+    # instead of failing at once.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()

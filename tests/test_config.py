@@ -2,7 +2,7 @@
 
 import pytest
 
-from backend.config import ConfigError, load_config
+from backend.config import ConfigError, engine_options, load_config
 
 GOOD_SECRET = "x" * 40
 
@@ -33,8 +33,35 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
     ("FAILED_ATTEMPT_LIMIT", "0", "at least 1"),
     ("POSTROUND_TIMEZONE", "Mars/Olympus", "time zone"),
     ("POST_OFFICE_LAT", "95", "valid position"),
+    ("LOGIN_ACCOUNT_RATE_LIMIT", "lots", "must be a rate"),
+    ("TRACKING_WRONG_DIGITS_LIMIT", "5 per fortnight", "must be a rate"),
+    ("TRUSTED_PROXY_COUNT", "-1", "at least 0"),
+    ("TRUSTED_PROXY_COUNT", "9", "at most 5"),
+    ("DB_CONNECT_TIMEOUT", "0", "at least 1"),
+    ("DB_STATEMENT_TIMEOUT_MS", "10", "at least 100"),
+    ("BEHIND_TLS", "perhaps", "true or false"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):
     env = {"SECRET_KEY": GOOD_SECRET, name: value}
     with pytest.raises(ConfigError, match=message):
         load_config(str(tmp_path), env)
+
+
+def test_the_database_timeouts_reach_the_driver(tmp_path):
+    env = {"SECRET_KEY": GOOD_SECRET, "DB_CONNECT_TIMEOUT": "3", "DB_STATEMENT_TIMEOUT_MS": "2500",
+           "DB_BUSY_TIMEOUT": "7"}
+    postgres = load_config(str(tmp_path), {**env, "DATABASE_URL": "postgresql://u@h/db"})
+    sqlite = load_config(str(tmp_path), env)
+
+    assert engine_options(postgres)["connect_args"] == {
+        "connect_timeout": 3, "options": "-c statement_timeout=2500 -c lock_timeout=2500"}
+    assert engine_options(postgres)["pool_timeout"] == 3
+    assert engine_options(sqlite)["connect_args"] == {"timeout": 7}
+
+
+def test_safe_defaults_for_throttles_proxies_and_tls(tmp_path):
+    config = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET})
+    assert config["TRUSTED_PROXY_COUNT"] == 0  # X-Forwarded-For is believed from nobody
+    assert config["BEHIND_TLS"] is False
+    assert config["LOGIN_ACCOUNT_RATE_LIMIT"] == "10 per 15 minutes"
+    assert config["TRACKING_WRONG_DIGITS_LIMIT"] == "5 per hour"

@@ -64,7 +64,10 @@ def new_app(pg_url, tmp_path):
     apps = []
 
     def build():
-        app = create_app(_test_config(pg_url, STORAGE_DIR=str(tmp_path / "storage"), PROPAGATE_EXCEPTIONS=False))
+        # A paused statement (Pause below) may hold a lock up to WAIT seconds while another
+        # connection waits for it: the statement timeout must outlast that hand-off.
+        app = create_app(_test_config(pg_url, STORAGE_DIR=str(tmp_path / "storage"), PROPAGATE_EXCEPTIONS=False,
+                                      DB_STATEMENT_TIMEOUT_MS=(WAIT + 30) * 1000))
         apps.append(app)
         return app
 

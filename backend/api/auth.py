@@ -6,6 +6,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from backend import throttle
 from backend.audit import audit
 from backend.auth.guard import auth_required, current_device_id, current_session_id, current_user
 from backend.auth.passwords import hash_password, verify_password
@@ -28,6 +29,7 @@ from backend.schemas.users import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign in, refresh, sign out")
 PUBLIC = {"security": []}
+WRONG_CREDENTIALS = "Wrong username or password."
 
 
 def _login_limit() -> str:
@@ -73,10 +75,19 @@ class Login(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, body):
         """Sign in with a username and password; returns an access and a refresh token."""
-        user = db.session.execute(db.select(User).where(User.username == body["username"].lower())
-                                  ).scalar_one_or_none()
+        username = body["username"].lower()
+        # Per account name, whoever asks and whether or not it exists: a locked name answers like a
+        # wrong password, plus Retry-After, until its window ends (LOGIN_ACCOUNT_RATE_LIMIT).
+        wait = throttle.retry_after("LOGIN_ACCOUNT_RATE_LIMIT", "login-account", username)
+        if wait is not None:
+            error = AuthError("invalid-credentials", WRONG_CREDENTIALS)
+            error.headers = {"Retry-After": str(wait)}
+            raise error
+        user = db.session.execute(db.select(User).where(User.username == username)).scalar_one_or_none()
         if not verify_password(user.password_hash if user else None, body["password"]):
-            raise AuthError("invalid-credentials", "Wrong username or password.")
+            throttle.count_failure("LOGIN_ACCOUNT_RATE_LIMIT", "login-account", username)
+            raise AuthError("invalid-credentials", WRONG_CREDENTIALS)
+        throttle.clear("LOGIN_ACCOUNT_RATE_LIMIT", "login-account", username)
         check_user_may_sign_in(user, None)
         device_id = _device_for_login(user, body.get("device_id"), body.get("device_label"))
         session_id = start_session(user, device_id)

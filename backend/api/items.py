@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from backend import throttle
 from backend.api.common import commit_unique, get_or_404, paginate
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
@@ -147,17 +148,28 @@ class ItemEvents(MethodView):
 
 @blp.route("/track/<string:code>")
 class Track(MethodView):
-    # Public: rate-limited so the last-4-digits check cannot be brute-forced.
-    decorators = [limiter.limit("30 per minute")]
+    # Public: rate-limited per client address and per item code, and a code locks after repeated
+    # wrong digits, so the last-4-digits check cannot be brute-forced (docs/security.md).
+    decorators = [limiter.limit(lambda: current_app.config["TRACKING_RATE_LIMIT"]),
+                  limiter.limit(lambda: current_app.config["TRACKING_CODE_RATE_LIMIT"],
+                                key_func=lambda: "code:" + str((request.view_args or {}).get("code", "")).upper())]
 
     @blp.doc(security=[])
     @blp.arguments(TrackingQuerySchema, location="query")
     @blp.response(200, TrackingSchema)
     def get(self, args, code):
         """Public tracking for citizens: the code plus the last 4 digits of the recipient's phone."""
-        item = db.session.execute(db.select(Item).where(Item.code == code.upper())).scalar_one_or_none()
+        code = code.upper()
+        wait = throttle.retry_after("TRACKING_WRONG_DIGITS_LIMIT", "track-wrong", code)
+        if wait is not None:
+            error = DomainError("tracking-locked", "Too many wrong phone digits for this code; try again later. "
+                                "/ Nhập sai số điện thoại quá nhiều lần cho mã này; vui lòng thử lại sau.", status=429)
+            error.headers = {"Retry-After": str(wait)}
+            raise error
+        item = db.session.execute(db.select(Item).where(Item.code == code)).scalar_one_or_none()
         phone_digits = "".join(ch for ch in (item.recipient_phone or "") if ch.isdigit()) if item else ""
         if item is None or not phone_digits.endswith(args["phone_last4"]):
+            throttle.count_failure("TRACKING_WRONG_DIGITS_LIMIT", "track-wrong", code)
             raise DomainError("not-found", "No item with that code and phone number.", status=404)
         return {"code": item.code, "direction": item.direction, "status": item.status,
                 "procedure": item.procedure.name, "agency": item.agency.name,

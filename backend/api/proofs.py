@@ -136,6 +136,9 @@ class AttachmentContent(MethodView):
         response = Response(data, mimetype=row.media_type)
         response.headers["Cache-Control"] = "private, max-age=3600"
         response.headers["ETag"] = f'"{sha256}"'
+        # Opened directly, the file is downloaded, never rendered as a page (nosniff: backend/headers.py).
+        extension = {"image/png": "png", "image/jpeg": "jpg"}.get(row.media_type, "bin")
+        response.headers["Content-Disposition"] = f'attachment; filename="proof-{sha256[:16]}.{extension}"'
         return response
 
 

@@ -19,8 +19,6 @@ offset at the start of the range (exact for Asia/Ho_Chi_Minh, which has no dayli
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -31,6 +29,7 @@ from sqlalchemy.sql import ColumnElement
 
 from backend.domain.rules import DomainError
 from backend.domain.vocabulary import label
+from backend.exports import csv_bytes, sheet_append, xlsx_bytes
 from backend.extensions import db
 from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, Procedure, User
 from backend.models.proofs import FAILURE_REASONS
@@ -244,11 +243,7 @@ def _table(report: dict) -> tuple[list[str], list[list]]:
 def to_csv(report: dict) -> bytes:
     """UTF-8 with a BOM so Excel shows Vietnamese letters; the share as a decimal fraction."""
     headers, body = _table(report)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows([["" if value is None else value for value in line] for line in body])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes([headers, *body])
 
 
 def to_xlsx(report: dict) -> bytes:
@@ -259,9 +254,9 @@ def to_xlsx(report: dict) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Báo cáo"
-    sheet.append(headers)
+    sheet_append(sheet, headers)
     for line in body:
-        sheet.append(line)
+        sheet_append(sheet, line)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for cell in sheet[sheet.max_row]:
@@ -277,10 +272,8 @@ def to_xlsx(report: dict) -> bytes:
     for pair in (("Từ ngày / From", report["date_from"].isoformat()), ("Đến ngày / To", report["date_to"].isoformat()),
                  ("Theo / Period", report["period"]), ("Nhóm theo / Group by", report["group_by"]),
                  ("Múi giờ / Time zone", report["timezone"])):
-        about.append(pair)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        sheet_append(about, pair)
+    return xlsx_bytes(workbook)
 
 
 def file_name(report: dict, extension: str) -> str:

@@ -304,6 +304,7 @@ const vi = {
   'problem.range-too-long': 'Khoảng thời gian quá dài.',
   'problem.pdf-font-missing': 'Máy chủ thiếu phông chữ để in PDF.',
   'problem.validation-error': 'Dữ liệu chưa hợp lệ.',
+  'problem.database-unavailable': 'Máy chủ tạm thời không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau ít phút.',
 };
 
 const en = {
@@ -606,6 +607,7 @@ const en = {
   'problem.duplicate-item-code': 'An item code already exists; nothing was imported.',
   'problem.handover-not-possible': 'Some items cannot be handed over this way; nothing was recorded.',
   'problem.empty-report': 'Nothing to export in this range.',
+  'problem.database-unavailable': 'The server cannot reach its database right now; nothing was saved. Try again in a few minutes.',
   'problem.range-too-long': 'The range is too long.',
   'problem.pdf-font-missing': 'The server lacks the font to print the PDF.',
   'problem.validation-error': 'Some fields are not valid.',

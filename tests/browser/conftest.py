@@ -184,10 +184,10 @@ class Pwa:
         return self
 
     def wait_for_service_worker(self):
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+        self.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
     def wait_for_stops(self, count: int):
-        self.page.wait_for_function(f"document.querySelectorAll('.stops .stop').length === {count}")
+        self.page.wait_for_function(f"() => document.querySelectorAll('.stops .stop').length === {count}")
 
     def open_item(self, item_id: int):
         self.page.click(f'.stop[data-item-id="{item_id}"] a')

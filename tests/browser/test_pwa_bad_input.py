@@ -97,7 +97,7 @@ def test_photos_that_cannot_be_used_are_refused_with_what_to_do(signed_in, postm
     for path, message in ((not_a_photo, "Tệp này không phải ảnh"), (broken, "Không đọc được ảnh này"),
                           (huge, "Ảnh quá lớn (41 MB)")):
         page.set_input_files('[data-field="photos"] input[type=file]', str(path))
-        page.wait_for_function(f"document.querySelector('{status}').textContent.includes('{message}')")
+        page.wait_for_function(f"() => document.querySelector('{status}').textContent.includes('{message}')")
     assert page.get_attribute('[data-field="photos"]', "data-count") == "0"
 
     # The camera is refused altogether: the postman says so, and the delivery is still recorded.

@@ -81,7 +81,7 @@ def test_a_save_killed_midway_leaves_all_or_nothing_and_the_outbox_drains(browse
     fill_delivery(pwa, day.deliveries[0], photo_file(tmp_path, 0))
     pwa.page.evaluate("window.__holdSave = true")
     pwa.page.click('[data-action="save"]')
-    pwa.page.wait_for_function("window.__saveHeld === true")
+    pwa.page.wait_for_function("() => window.__saveHeld === true")
     kill_renderers(browser, pwa.page)
     pwa = reopen(phone, live_server)
     assert assert_all_or_nothing(pwa) == []  # nothing at all: the postman sees it was not saved

@@ -69,7 +69,7 @@ def test_a_postman_works_the_round_offline_and_every_proof_syncs_exactly_once(ph
     assert pushes and all(h.get("content-encoding") == "gzip" for h in pushes)  # small on a 2G link
     assert pwa.store("outbox") == []
     assert {proof["state"] for proof in pwa.store("proofs")} == {"synced"}
-    page.wait_for_function("document.querySelector('[data-count=unsynced] .count-n').textContent === '0'")
+    page.wait_for_function("() => document.querySelector('[data-count=unsynced] .count-n').textContent === '0'")
 
     with live_server.app.app_context():
         attempts = db.session.execute(db.select(DeliveryAttempt)).scalars().all()

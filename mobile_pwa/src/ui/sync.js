@@ -19,6 +19,7 @@ export function syncErrorText(error) {
   if (error === 'network') return t('sync.error.network')
   if (error === 'offline') return '' // the line above already says so
   if (error === 'update-needed') return t('sync.updateNeeded')
+  if (error === 'server:database-unavailable') return t('sync.error.unavailable')
   if (error.startsWith('server:')) return t('sync.error.server', { kind: error.slice(7) })
   if (error.startsWith('stuck:')) return t('sync.error.stuck', { kind: error.slice(6) })
   if (error === 'session-expired' || error === 'device-revoked') return ''
