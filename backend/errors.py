@@ -52,6 +52,15 @@ def _flatten_webargs_errors(errors: dict) -> dict:
 class ProblemApi(Api):
     """flask-smorest Api whose error handler speaks problem+json."""
 
+    def _register_responses(self):
+        # Error responses are documented as problem+json by backend/api/openapi.py; keep only
+        # flask-smorest's content-less ones (304 for ETags), not its "Error" schema.
+        from http import HTTPStatus
+
+        for status in HTTPStatus:
+            if status < 400:
+                self.spec.components.response(status.name, {"description": status.phrase}, lazy=True)
+
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")

@@ -6,6 +6,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import auth_required, current_user
 from backend.auth.passwords import verify_password
@@ -67,6 +68,7 @@ class Login(MethodView):
     decorators = [limiter.limit(_login_limit, methods=["POST"])]
 
     @blp.doc(**PUBLIC)
+    @problems(401, 403)
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     def post(self, body):
@@ -88,6 +90,7 @@ class Login(MethodView):
 @blp.route("/refresh")
 class Refresh(MethodView):
     @blp.doc(**PUBLIC)
+    @problems(401, 403)
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokenSchema)
     def post(self, body):

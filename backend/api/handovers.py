@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from backend.api.common import get_or_404, paginate
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
@@ -185,6 +186,7 @@ class Handovers(MethodView):
         return [handover_pdf.view(h, people) for h in rows], {"X-Total-Count": str(total)}
 
     @auth_required(*STAFF)
+    @problems(404, 409)
     @blp.arguments(HandoverCreateSchema)
     @blp.response(201, HandoverSchema)
     def post(self, body):

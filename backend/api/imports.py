@@ -17,6 +17,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.schemas.dashboard import (
@@ -107,6 +108,7 @@ class ImportPreview(MethodView):
 @blp.route("")
 class Imports(MethodView):
     @auth_required(*STAFF)
+    @problems(409)
     @blp.arguments(ImportConfirmQuerySchema, location="query")
     @blp.doc(**UPLOAD_BODY)
     @blp.response(201, ImportResultSchema)

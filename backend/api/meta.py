@@ -16,6 +16,9 @@ blp = Blueprint("meta", __name__, url_prefix="/api", description="Service health
 class Health(MethodView):
     @blp.doc(security=[])
     @blp.response(200)
+    @blp.doc(responses={200: {"description": "OK", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["status"], "properties": {
+            "status": {"type": "string"}, "database": {"type": "string"}, "env": {"type": "string"}}}}}}})
     def get(self):
         """Liveness and database reachability."""
         db.session.execute(text("SELECT 1"))

@@ -12,6 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from backend.api.openapi import problems
 from backend.auth.guard import auth_required, current_device, current_user
 from backend.domain.rules import DomainError
 from backend.extensions import db
@@ -31,6 +32,26 @@ blp = Blueprint("sync", __name__, url_prefix="/api/sync",
 SHA_PATH = "<string(length=64):sha256>"
 MAX_INFLATED_PUSH = 8 * 1024 * 1024
 LAST_SYNC_WRITE_EVERY = timedelta(seconds=60)
+
+
+# Response shapes for the OpenAPI document (the fields are described in docs/sync-protocol.md).
+PULL_ANSWER = {"type": "object", "required": ["protocol", "cursor", "more", "device_seq"], "properties": {
+    "protocol": {"type": "integer"}, "cursor": {"type": "string"}, "more": {"type": "boolean"},
+    "reset": {"type": "boolean"}, "device_seq": {"type": "integer"},
+    **{key: {"type": "array", "items": {"type": "object"}}
+       for key in ("rounds", "items", "procedures", "agencies")}, "removed": {"type": "object"}}}
+PUSH_ANSWER = {"type": "object", "required": ["protocol", "results", "device_seq"], "properties": {
+    "protocol": {"type": "integer"}, "device_seq": {"type": "integer"},
+    "results": {"type": "array", "items": {"type": "object", "required": ["id", "outcome"], "properties": {
+        "id": {"type": "string"}, "seq": {"type": "integer", "nullable": True},
+        "outcome": {"type": "string", "enum": ["applied", "duplicate", "rejected"]}}}}}}
+UPLOAD_STATUS = {"type": "object", "required": ["sha256", "received", "verified"], "properties": {
+    "sha256": {"type": "string"}, "received": {"type": "integer"}, "size": {"type": "integer", "nullable": True},
+    "verified": {"type": "boolean"}}}
+
+
+def _answer(schema: dict) -> dict:
+    return {"responses": {200: {"description": "OK", "content": {"application/json": {"schema": schema}}}}}
 
 
 class PullQuerySchema(StrictSchema):
@@ -83,8 +104,10 @@ def _request_json() -> dict:
 @blp.route("/pull")
 class Pull(MethodView):
     @auth_required("postman")
+    @problems(400)
     @blp.arguments(PullQuerySchema, location="query")
     @blp.response(200)
+    @blp.doc(**_answer(PULL_ANSWER))
     def get(self, args):
         """Download the postman's rounds, items and checklists; with a cursor, only what changed
         (including removals). Send the returned cursor next time; while `more` is true, pull again."""
@@ -103,6 +126,7 @@ class Push(MethodView):
     @auth_required("postman")
     @blp.doc(requestBody={"content": {"application/json": {"schema": PushSchema}}})
     @blp.response(200)
+    @blp.doc(**_answer(PUSH_ANSWER))
     def post(self):
         """Apply a batch of mutations (deliver, fail, collect, fee, handover) exactly once each;
         every mutation gets its own outcome: applied, duplicate or rejected (with a reason)."""
@@ -140,7 +164,9 @@ def _content_range(total_header: str | None, length: int) -> tuple[int, int]:
 @blp.route(f"/attachments/{SHA_PATH}")
 class AttachmentUpload(MethodView):
     @auth_required("postman", "admin", "supervisor")
+    @problems(422)
     @blp.response(200)
+    @blp.doc(**_answer(UPLOAD_STATUS))
     def get(self, sha256):
         """How much of this file the server has (resume from `received`), and whether it is verified."""
         return attachments.status(db.session, current_app.extensions["postround.store"],
@@ -149,7 +175,9 @@ class AttachmentUpload(MethodView):
     @auth_required("postman")
     @blp.doc(requestBody={"content": {"application/octet-stream": {"schema": {"type": "string",
                                                                               "format": "binary"}}}})
+    @problems(409)
     @blp.response(200)
+    @blp.doc(**_answer(UPLOAD_STATUS))
     def put(self, sha256):
         """Upload a file (or a chunk with Content-Range) by its SHA-256; verified when complete."""
         _check_sha(sha256)

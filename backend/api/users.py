@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import update
 
 from backend.api.common import commit_unique, get_or_404
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.passwords import hash_password
@@ -55,6 +56,7 @@ class Users(MethodView):
         return db.session.execute(select).scalars().all()
 
     @auth_required("admin")
+    @problems(404, 409)
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, body):
@@ -78,6 +80,7 @@ class UserById(MethodView):
         return get_or_404(User, user_id, "user")
 
     @auth_required("admin")
+    @problems(409)
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, body, user_id):
