@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.api.common import Blueprint
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import auth_required, current_user

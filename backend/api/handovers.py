@@ -14,11 +14,10 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from backend.api.common import get_or_404, paginate
+from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user

@@ -15,8 +15,8 @@ from collections import Counter
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.api.common import Blueprint
 from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError

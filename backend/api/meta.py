@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template_string
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
+from backend.api.common import Blueprint
 from backend.extensions import api, db
 
 blp = Blueprint("meta", __name__, url_prefix="/api", description="Service health")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from backend.api.common import commit_unique, get_or_404
+from backend.api.common import Blueprint, commit_unique, get_or_404
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import auth_required

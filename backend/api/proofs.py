@@ -6,10 +6,9 @@ from datetime import datetime, time, timedelta
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
-from backend.api.common import get_or_404, paginate
+from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.api.common import Blueprint
 from backend.auth.guard import STAFF, auth_required
 from backend.schemas.reports import ReportExportQuerySchema, ReportQuerySchema, ReportSchema
 from backend.services import reports

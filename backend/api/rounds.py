@@ -6,9 +6,8 @@ Every change is one transaction: if any item in a request is refused, nothing ch
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from backend.api.common import commit_unique, get_or_404, paginate
+from backend.api.common import Blueprint, commit_unique, get_or_404, paginate
 from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError

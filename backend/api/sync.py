@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from flask import Response, current_app, json, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from backend.api.common import Blueprint
 from backend.api.openapi import problems
 from backend.auth.guard import auth_required, current_device, current_user
 from backend.domain.rules import DomainError

@@ -19,7 +19,12 @@ class StrictSchema(ma.Schema):
         ordered = True
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
+# The same rules as a JSON Schema pattern, so the OpenAPI document states them: no control
+# characters and (unless blank is allowed) at least one character that is not white space.
+NO_CONTROL_PATTERN = f"^[^{_CONTROL_CLASS}]*$"
+NOT_BLANK_PATTERN = f"^[^{_CONTROL_CLASS}]*[^\\s\\x85{_CONTROL_CLASS}][^{_CONTROL_CLASS}]*$"
 
 
 class Text(fields.String):
@@ -28,6 +33,7 @@ class Text(fields.String):
     def __init__(self, *args, allow_blank: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.allow_blank = allow_blank
+        self.metadata = {"pattern": NO_CONTROL_PATTERN if allow_blank else NOT_BLANK_PATTERN, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = nfc(super()._deserialize(value, attr, data, **kwargs))

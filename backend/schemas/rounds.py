@@ -32,7 +32,8 @@ class MineQuerySchema(StrictSchema):
 class ItemIdsSchema(StrictSchema):
     item_ids = fields.List(WholeNumber(validate=validate.Range(min=1)), required=True,
                            validate=[validate.Length(min=1), _no_repeats],
-                           metadata={"description": "Item ids; for assign and order, in visiting order"})
+                           metadata={"description": "Item ids; for assign and order, in visiting order",
+                                     "uniqueItems": True})
 
 
 class PostmanSchema(StrictSchema):
