@@ -74,7 +74,7 @@ def _check_postman(postman_id: int | None) -> None:
         return
     postman = db.session.get(User, postman_id)
     if postman is None or postman.role != "postman":
-        raise DomainError("validation-error", "postman_id must name a postman.", status=422,
+        raise DomainError("not-a-postman", "postman_id must name a postman.", status=422,
                           errors={"postman_id": ["Not a postman."]})
 
 

@@ -33,7 +33,15 @@ class Text(fields.String):
     def __init__(self, *args, allow_blank: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.allow_blank = allow_blank
-        self.metadata = {"pattern": NO_CONTROL_PATTERN if allow_blank else NOT_BLANK_PATTERN, **self.metadata}
+        # A Regexp validator (codes, phone numbers) says more than the generic rule; the value is
+        # trimmed before it is checked, so the documented pattern allows surrounding space.
+        regex = next((v.regex.pattern for v in self.validators if isinstance(getattr(v, "regex", None), re.Pattern)),
+                     None)
+        if regex is not None:
+            pattern = rf"^\s*(?:{regex.removeprefix('^').removesuffix('$')})\s*$"
+        else:
+            pattern = NO_CONTROL_PATTERN if allow_blank else NOT_BLANK_PATTERN
+        self.metadata = {"pattern": pattern, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = nfc(super()._deserialize(value, attr, data, **kwargs))
@@ -57,6 +65,15 @@ class WholeNumber(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class Flag(fields.Boolean):
+    """A JSON true or false; 0, 1, "yes" and the like are refused (query strings use fields.Boolean)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ma.ValidationError("Not a valid boolean (true or false).")
+        return value
+
+
 def Money(**kwargs) -> WholeNumber:
     """Integer VND, never negative, never fractional."""
     kwargs.setdefault("validate", validate.Range(min=0, max=1_000_000_000))
@@ -70,6 +87,15 @@ def Latitude(**kwargs) -> fields.Float:
 
 def Longitude(**kwargs) -> fields.Float:
     return fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False, **kwargs)
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit in the database (URL ids too: backend.BoundedIntConverter)
+
+
+def QueryId(**kwargs) -> fields.Integer:
+    """An id in a query string: text that holds a whole number within the database's range."""
+    kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+    return fields.Integer(**kwargs)
 
 
 class PageQuery(StrictSchema):
