@@ -2,19 +2,72 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import flask_smorest
 import marshmallow as ma
 from sqlalchemy import Select, func
 from sqlalchemy.exc import IntegrityError
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from backend.domain.rules import DomainError
 from backend.extensions import db
 
+_BAD_TEXT = re.compile("[\ud800-\udfff\x00]")  # lone surrogates (not Unicode text) and NUL
+
+
+def _check_text(value, doc: str) -> None:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _BAD_TEXT.search(node):
+                raise json.JSONDecodeError("Text must be valid Unicode without NUL characters (no lone "
+                                           "surrogates such as \\ud800)", doc, 0)
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json_body(data: bytes):
+    """A request body as JSON, or json.JSONDecodeError for anything that is not plain JSON text:
+    bytes that are not UTF-8, NaN/Infinity, numbers too long to convert, nesting too deep for the
+    parser, lone surrogates or NUL in any string or key. One parser for every JSON body (webargs
+    arguments and the sync push), so hostile input is a 400, never a 500."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise json.JSONDecodeError("The body is not UTF-8", "", 0) from None
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("The body is nested too deeply", text, 0) from None
+    except ValueError as error:  # NaN/Infinity, integers beyond Python's digit limit
+        raise json.JSONDecodeError(str(error), text, 0) from None
+    _check_text(value, text)
+    return value
+
 
 class BodyRequiredParser(FlaskParser):
-    """webargs' parser, except that a request with no body at all is refused (422), never read as `{}`:
-    an empty PATCH changed nothing and said so with a 200 before."""
+    """webargs' parser, reading JSON with `parse_json_body`; a request with no body at all is refused
+    (422), never read as `{}`: an empty PATCH changed nothing and said so with a 200 before."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return ma.missing
+        data = req.get_data(cache=True)
+        if not data:
+            raise json.JSONDecodeError("empty", "", 0)  # load_json turns an empty document into `missing`
+        return parse_json_body(data)
 
     def load_json(self, req, schema):
         data = super().load_json(req, schema)

@@ -11,7 +11,7 @@ from flask import Response, current_app, json, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from backend.api.common import Blueprint
+from backend.api.common import Blueprint, parse_json_body
 from backend.api.openapi import problems
 from backend.auth.guard import auth_required, current_device, current_user
 from backend.domain.rules import DomainError
@@ -93,9 +93,9 @@ def _request_json() -> dict:
         if inflater.unconsumed_tail:
             raise DomainError("body-too-large", "The inflated push body is too large.", status=413)
     try:
-        body = json.loads(raw)
-    except ValueError:
-        raise DomainError("malformed-json", "The body is not valid JSON.", status=400) from None
+        body = parse_json_body(raw)
+    except ValueError as error:  # json.JSONDecodeError: not plain JSON text (see parse_json_body)
+        raise DomainError("malformed-json", f"The body is not valid JSON: {getattr(error, 'msg', error)}.", status=400) from None
     if not isinstance(body, dict):
         raise DomainError("malformed-json", "The body must be a JSON object.", status=400)
     return body
