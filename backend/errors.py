@@ -10,6 +10,7 @@ import logging
 
 from flask import Response, json, request
 from flask_smorest import Api
+from marshmallow import ValidationError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
@@ -101,6 +102,16 @@ def register_error_handlers(app) -> None:
         headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else None
         return problem(error.status, error.kind, HTTP_STATUS_CODES.get(error.status, "Error"), error.detail,
                        errors=error.errors, headers=headers)
+
+    @app.errorhandler(ValidationError)
+    def _invalid(error: ValidationError):
+        # A schema loaded by hand in a view (not through @blp.arguments) refused its input.
+        from backend.extensions import db
+
+        db.session.rollback()
+        errors = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        return problem(422, "validation-error", "Unprocessable Content",
+                       "The request has invalid fields; see errors.", errors=errors)
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)

@@ -14,17 +14,19 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from backend.domain.rules import DomainError
 from backend.extensions import db
 
-_BAD_TEXT = re.compile("[\ud800-\udfff\x00]")  # lone surrogates (not Unicode text) and NUL
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # \ud800 in JSON: not Unicode text, storable nowhere
+_LONE_SURROGATE_OR_NUL = re.compile("[\ud800-\udfff\x00]")
 
 
-def _check_text(value, doc: str) -> None:
+def _check_text(value, doc: str, allow_nul: bool) -> None:
+    bad = _LONE_SURROGATE if allow_nul else _LONE_SURROGATE_OR_NUL
     stack = [value]
     while stack:
         node = stack.pop()
         if isinstance(node, str):
-            if _BAD_TEXT.search(node):
-                raise json.JSONDecodeError("Text must be valid Unicode without NUL characters (no lone "
-                                           "surrogates such as \\ud800)", doc, 0)
+            if bad.search(node):
+                raise json.JSONDecodeError("Text must be valid Unicode (no lone surrogates such as \\ud800)"
+                                           + ("" if allow_nul else " without NUL characters"), doc, 0)
         elif isinstance(node, dict):
             stack.extend(node.keys())
             stack.extend(node.values())
@@ -36,11 +38,14 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def parse_json_body(data: bytes):
+def parse_json_body(data: bytes, *, allow_nul: bool = True):
     """A request body as JSON, or json.JSONDecodeError for anything that is not plain JSON text:
     bytes that are not UTF-8, NaN/Infinity, numbers too long to convert, nesting too deep for the
-    parser, lone surrogates or NUL in any string or key. One parser for every JSON body (webargs
-    arguments and the sync push), so hostile input is a 400, never a 500."""
+    parser, lone surrogates in any string or key, and NUL unless `allow_nul` (the fields of a
+    schema name it themselves; a sync push is kept verbatim as evidence, and PostgreSQL's jsonb
+    cannot hold it).
+    One parser for every JSON body (webargs arguments and the sync push), so hostile input is a
+    400, never a 500."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -53,7 +58,7 @@ def parse_json_body(data: bytes):
         raise json.JSONDecodeError("The body is nested too deeply", text, 0) from None
     except ValueError as error:  # NaN/Infinity, integers beyond Python's digit limit
         raise json.JSONDecodeError(str(error), text, 0) from None
-    _check_text(value, text)
+    _check_text(value, text, allow_nul)
     return value
 
 

@@ -12,6 +12,7 @@ schema and the statuses the operation can really return:
 - a request body: 400 (unparsable body), 413 (too large), 422 (invalid fields);
 - query arguments: 422;
 - rate-limited (a Flask-Limiter decorator on the view): 429 with Retry-After;
+- every operation: 414 when the URL is too long for the HTTP server (not problem+json);
 - statuses of the operation's own business rules (409, 410, 412, …), declared next to the
   view with `@problems(...)`.
 
@@ -75,6 +76,10 @@ MEANING = {
     503: "A dependency the server needs is unavailable; retry later (see Retry-After when present).",
 }
 DEFAULT_MEANING = "Any other error, e.g. 500 (a server fault; nothing was half-written) or 503 (retry later)."
+# Answered by the HTTP server (gunicorn's limit-request-line, 4094 bytes) before the application
+# runs, so it is not problem+json.
+URI_TOO_LONG = ("The URL (path and query) is longer than the HTTP server accepts; answered by the server "
+                "in front of the application, so not problem+json.")
 RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
 
 
@@ -145,8 +150,9 @@ class ProblemResponsesPlugin(BasePlugin):
                 wanted.add(429)
             for status in wanted:
                 responses.setdefault(str(status), {"description": MEANING[status]})
+            responses.setdefault("414", {"description": URI_TOO_LONG})
             for code in list(responses):
-                if not _is_error(str(code)):
+                if not _is_error(str(code)) or code == "414":
                     continue
                 current = responses[code]
                 status = None if code == "default" else int(code)

@@ -39,11 +39,11 @@ PULL_ANSWER = {"type": "object", "required": ["protocol", "cursor", "more", "dev
     "protocol": {"type": "integer"}, "cursor": {"type": "string"}, "more": {"type": "boolean"},
     "reset": {"type": "boolean"}, "device_seq": {"type": "integer"},
     **{key: {"type": "array", "items": {"type": "object"}}
-       for key in ("rounds", "items", "procedures", "agencies")}, "removed": {"type": "object"}}}
+       for key in ("rounds", "items", "procedures", "agencies")}, "removed": {"type": "array"}}}
 PUSH_ANSWER = {"type": "object", "required": ["protocol", "results", "device_seq"], "properties": {
     "protocol": {"type": "integer"}, "device_seq": {"type": "integer"},
     "results": {"type": "array", "items": {"type": "object", "required": ["id", "outcome"], "properties": {
-        "id": {"type": "string"}, "seq": {"type": "integer", "nullable": True},
+        "id": {"type": "string", "nullable": True}, "seq": {"type": "integer", "nullable": True},
         "outcome": {"type": "string", "enum": ["applied", "duplicate", "rejected"]}}}}}}
 UPLOAD_STATUS = {"type": "object", "required": ["sha256", "received", "verified"], "properties": {
     "sha256": {"type": "string"}, "received": {"type": "integer"}, "size": {"type": "integer", "nullable": True},
@@ -93,7 +93,7 @@ def _request_json() -> dict:
         if inflater.unconsumed_tail:
             raise DomainError("body-too-large", "The inflated push body is too large.", status=413)
     try:
-        body = parse_json_body(raw)
+        body = parse_json_body(raw, allow_nul=False)
     except ValueError as error:  # json.JSONDecodeError: not plain JSON text (see parse_json_body)
         raise DomainError("malformed-json", f"The body is not valid JSON: {getattr(error, 'msg', error)}.", status=400) from None
     if not isinstance(body, dict):

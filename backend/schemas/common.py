@@ -44,7 +44,12 @@ class Text(fields.String):
         self.metadata = {"pattern": pattern, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = nfc(super()._deserialize(value, attr, data, **kwargs))
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        # The documented maxLength counts what was sent, as JSON Schema does, not what is left after trimming.
+        for validator in self.validators:
+            if isinstance(validator, validate.Length) and validator.max is not None and len(raw) > validator.max:
+                raise ma.ValidationError(f"Longer than maximum length {validator.max}.")
+        text = nfc(raw)
         if _CONTROL.search(text):
             raise ma.ValidationError("Must not contain control characters.")
         if not text and not self.allow_blank:
@@ -58,6 +63,9 @@ class WholeNumber(fields.Integer):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("strict", True)
         super().__init__(*args, **kwargs)
+        # Every whole number is stored in a 32-bit column: the document says so, and a larger one is
+        # a field error (422 naming it), not a database error.
+        self.validators.append(validate.Range(min=-(2**31), max=2**31 - 1))
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
