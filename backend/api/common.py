@@ -74,6 +74,11 @@ class BodyRequiredParser(FlaskParser):
             raise json.JSONDecodeError("empty", "", 0)  # load_json turns an empty document into `missing`
         return parse_json_body(data)
 
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        # Say why (webargs says only "Invalid JSON body."); `detail` of the 400 malformed-json problem.
+        reason = getattr(error, "msg", None) or str(error)
+        flask_smorest.abort(400, exc=error, messages={"json": [f"Invalid JSON body: {reason}."]})
+
     def load_json(self, req, schema):
         data = super().load_json(req, schema)
         if data is ma.missing and not req.get_data(cache=True):
