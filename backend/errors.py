@@ -10,6 +10,7 @@ import logging
 
 from flask import Response, json, request
 from flask_smorest import Api
+from marshmallow import ValidationError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
@@ -51,6 +52,15 @@ def _flatten_webargs_errors(errors: dict) -> dict:
 
 class ProblemApi(Api):
     """flask-smorest Api whose error handler speaks problem+json."""
+
+    def _register_responses(self):
+        # Error responses are documented as problem+json by backend/api/openapi.py; keep only
+        # flask-smorest's content-less ones (304 for ETags), not its "Error" schema.
+        from http import HTTPStatus
+
+        for status in HTTPStatus:
+            if status < 400:
+                self.spec.components.response(status.name, {"description": status.phrase}, lazy=True)
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
@@ -138,6 +148,16 @@ def register_error_handlers(app) -> None:
         headers.update(error.headers or {})
         return problem(error.status, error.kind, HTTP_STATUS_CODES.get(error.status, "Error"), error.detail,
                        errors=error.errors, headers=headers, **getattr(error, "extra", {}))
+
+    @app.errorhandler(ValidationError)
+    def _invalid(error: ValidationError):
+        # A schema loaded by hand in a view (not through @blp.arguments) refused its input.
+        from backend.extensions import db
+
+        db.session.rollback()
+        errors = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        return problem(422, "validation-error", "Unprocessable Content",
+                       "The request has invalid fields; see errors.", errors=errors)
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)

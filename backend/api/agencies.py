@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from backend.api.common import commit_unique, get_or_404
+from backend.api.common import Blueprint, commit_unique, get_or_404
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
@@ -35,6 +35,7 @@ class Agencies(MethodView):
         return db.session.execute(query).scalars().all()
 
     @auth_required("admin")
+    @problems(409)
     @blp.arguments(AgencySchema)
     @blp.response(201, AgencySchema)
     def post(self, body):
@@ -55,6 +56,7 @@ class AgencyById(MethodView):
         return _visible(get_or_404(Agency, agency_id))
 
     @auth_required("admin")
+    @problems(409)
     @blp.arguments(AgencyUpdateSchema)
     @blp.response(200, AgencySchema)
     def patch(self, body, agency_id):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend import throttle
+from backend.api.common import Blueprint
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import auth_required, current_device_id, current_session_id, current_user
 from backend.auth.passwords import hash_password, verify_password
@@ -71,6 +72,7 @@ class Login(MethodView):
     decorators = [limiter.limit(_login_limit, methods=["POST"])]
 
     @blp.doc(**PUBLIC)
+    @problems(401, 403)
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     def post(self, body):
@@ -102,6 +104,7 @@ class Login(MethodView):
 @blp.route("/refresh")
 class Refresh(MethodView):
     @blp.doc(**PUBLIC)
+    @problems(401, 403)
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokenSchema)
     def post(self, body):

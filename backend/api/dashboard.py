@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.api.common import Blueprint
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.schemas.dashboard import (
     AcknowledgementSchema,

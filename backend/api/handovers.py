@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from backend.api.common import get_or_404, paginate
+from backend.api.common import Blueprint, get_or_404, paginate
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
@@ -74,7 +74,7 @@ def _check_postman(postman_id: int | None) -> None:
         return
     postman = db.session.get(User, postman_id)
     if postman is None or postman.role != "postman":
-        raise DomainError("validation-error", "postman_id must name a postman.", status=422,
+        raise DomainError("not-a-postman", "postman_id must name a postman.", status=422,
                           errors={"postman_id": ["Not a postman."]})
 
 
@@ -181,6 +181,7 @@ class Handovers(MethodView):
         return [handover_pdf.view(h, people) for h in rows], {"X-Total-Count": str(total)}
 
     @auth_required(*STAFF)
+    @problems(404, 409)
     @blp.arguments(HandoverCreateSchema)
     @blp.response(201, HandoverSchema)
     def post(self, body):

@@ -15,8 +15,9 @@ from collections import Counter
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.api.common import Blueprint
+from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.schemas.dashboard import (
@@ -29,7 +30,7 @@ from backend.services.item_import import ImportResult, import_items, parse_items
 
 PREVIEW_ROWS = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BINARY = {"type": "string", "format": "binary"}
+BINARY = {"type": "string", "format": "binary", "minLength": 1}
 UPLOAD_BODY = {"requestBody": {"required": True, "description": "The export: a multipart `file` part, or the "
                                "raw file as the body (then name it with ?filename=)", "content": {
     "multipart/form-data": {"schema": {"type": "object", "properties": {"file": BINARY}, "required": ["file"]}},
@@ -54,7 +55,12 @@ def _upload(args: dict) -> tuple[str, bytes]:
                               status=422, errors={"file": ["Missing data for required field."]})
         return part.filename, part.read()
     default = "upload.xlsx" if request.mimetype == XLSX else "upload.csv"
-    return args.get("filename") or default, request.get_data(cache=False)
+    data = request.get_data(cache=False)
+    if not data:
+        raise DomainError("validation-error", "Send the export as the body, or as the multipart part named "
+                          "'file'. / Hãy gửi tệp xuất làm nội dung, hoặc phần 'file' của multipart.", status=422,
+                          errors={"file": ["The file is empty."]})
+    return args.get("filename") or default, data
 
 
 def _parse(args: dict) -> ImportResult:
@@ -107,6 +113,7 @@ class ImportPreview(MethodView):
 @blp.route("")
 class Imports(MethodView):
     @auth_required(*STAFF)
+    @problems(409)
     @blp.arguments(ImportConfirmQuerySchema, location="query")
     @blp.doc(**UPLOAD_BODY)
     @blp.response(201, ImportResultSchema)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend import throttle
-from backend.api.common import commit_unique, get_or_404, paginate
+from backend.api.common import Blueprint, commit_unique, get_or_404, paginate
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
@@ -59,6 +59,7 @@ class Items(MethodView):
         return rows, 200, {"X-Total-Count": str(total), "X-Change-Cursor": str(cursor)}
 
     @auth_required(*STAFF, "agency")
+    @problems(409)
     @blp.arguments(ItemCreateSchema)
     @blp.response(201, ItemSchema)
     def post(self, body):
@@ -74,6 +75,7 @@ class Items(MethodView):
 @blp.route("/items/bulk")
 class ItemsBulk(MethodView):
     @auth_required(*STAFF, "agency")
+    @problems(409)
     @blp.arguments(BulkItemsSchema)
     @blp.response(201, ItemSchema(many=True))
     def post(self, body):
@@ -116,6 +118,7 @@ class ItemById(MethodView):
         return item, 200, {"ETag": f'"{item.version}"'}
 
     @auth_required(*STAFF)
+    @problems(409, 412)
     @blp.arguments(ItemUpdateSchema)
     @blp.response(200, ItemSchema)
     def patch(self, body, item_id):
@@ -135,6 +138,7 @@ class ItemById(MethodView):
 @blp.route("/items/<int:item_id>/events")
 class ItemEvents(MethodView):
     @auth_required(*STAFF)
+    @problems(409, 412)
     @blp.arguments(ItemEventSchema)
     @blp.response(200, ItemSchema)
     def post(self, body, item_id):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template_string
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
+from backend.api.common import Blueprint
 from backend.errors import database_unavailable
 from backend.extensions import api, db
 
@@ -19,6 +19,9 @@ blp = Blueprint("meta", __name__, url_prefix="/api", description="Service health
 class Health(MethodView):
     @blp.doc(security=[])
     @blp.response(200)
+    @blp.doc(responses={200: {"description": "OK", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["status"], "properties": {
+            "status": {"type": "string"}, "database": {"type": "string"}, "env": {"type": "string"}}}}}}})
     def get(self):
         """Liveness and database reachability: 200 `ok`, or 503 problem+json with `database: "down"`."""
         try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from backend.api.common import commit_unique, get_or_404
+from backend.api.common import Blueprint, commit_unique, get_or_404
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import auth_required
 from backend.extensions import db
@@ -25,6 +25,7 @@ class Procedures(MethodView):
         return db.session.execute(db.select(Procedure).order_by(Procedure.code)).scalars().all()
 
     @auth_required("admin")
+    @problems(409)
     @blp.arguments(ProcedureSchema)
     @blp.response(201, ProcedureSchema)
     def post(self, body):
@@ -45,6 +46,7 @@ class ProcedureById(MethodView):
         return get_or_404(Procedure, procedure_id)
 
     @auth_required("admin")
+    @problems(409)
     @blp.arguments(ProcedureUpdateSchema)
     @blp.response(200, ProcedureSchema)
     def patch(self, body, procedure_id):

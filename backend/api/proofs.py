@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from backend.api.common import get_or_404, paginate
+from backend.api.common import Blueprint, get_or_404, paginate
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
@@ -104,6 +104,7 @@ class RejectProof(MethodView):
 @blp.route("/proofs/<int:proof_id>/resolve")
 class ResolveProof(MethodView):
     @auth_required(*STAFF)
+    @problems(409)
     @blp.arguments(ResolveSchema)
     @blp.response(200, ProofSchema)
     @blp.doc(deprecated=True)
@@ -121,7 +122,10 @@ class ResolveProof(MethodView):
 @blp.route("/attachments/<string(length=64):sha256>")
 class AttachmentContent(MethodView):
     @auth_required(*STAFF)
+    @problems(410)
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/jpeg")
+    @blp.doc(responses={200: {"content": {media: {"schema": {"type": "string", "format": "binary"}}
+                                            for media in ("image/png", "image/webp")}}})
     def get(self, sha256):
         """The bytes of a verified attachment (signature or photo); audited."""
         row = db.session.get(Attachment, sha256)
@@ -147,6 +151,13 @@ class Reconciliation(MethodView):
     @auth_required(*STAFF)
     @blp.arguments(ReconciliationQuerySchema, location="query")
     @blp.response(200)
+    @blp.doc(responses={200: {"description": "OK", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["date", "postmen"], "properties": {
+            "date": {"type": "string", "format": "date"}, "postmen": {"type": "array", "items": {
+                "type": "object", "properties": {"postman_id": {"type": "integer"}, "full_name": {"type": "string"},
+                                                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+                                                 "devices": {"type": "array", "items": {
+                                                     "$ref": "#/components/schemas/DeviceSync"}}}}}}}}}}})
     def get(self, args):
         """End of shift: items still assigned on the day's rounds with no proof, by postman, with
         each postman's devices and when they last synced."""

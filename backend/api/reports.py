@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.api.common import Blueprint
 from backend.auth.guard import STAFF, auth_required
 from backend.schemas.reports import ReportExportQuerySchema, ReportQuerySchema, ReportSchema
 from backend.services import reports
@@ -36,7 +36,8 @@ class ReportExport(MethodView):
     @auth_required(*STAFF)
     @blp.arguments(ReportExportQuerySchema, location="query")
     @blp.response(200, {"type": "string", "format": "binary"}, content_type=MEDIA_TYPES["xlsx"])
-    @blp.alt_response(422, description="Nothing in the range: nothing to export (problem+json)")
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.alt_response(422, description="Invalid fields, or nothing in the range: nothing to export")
     def get(self, args):
         """The same report as a file: CSV (UTF-8 with BOM, for Excel) or XLSX, with a totals row.
         A range with nothing in it is refused with 422 `empty-report` rather than an empty file."""

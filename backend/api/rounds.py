@@ -6,9 +6,9 @@ Every change is one transaction: if any item in a request is refused, nothing ch
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from backend.api.common import commit_unique, get_or_404, paginate
+from backend.api.common import Blueprint, commit_unique, get_or_404, paginate
+from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.extensions import db
@@ -50,6 +50,7 @@ class Rounds(MethodView):
         return [rounds.summary(r, progress[r.id]) for r in page], {"X-Total-Count": str(total)}
 
     @auth_required(*STAFF)
+    @problems(409)
     @blp.arguments(RoundCreateSchema)
     @blp.response(201, RoundDetailSchema)
     def post(self, body):
@@ -84,6 +85,7 @@ class RoundById(MethodView):
 @blp.route("/<int:round_id>/assign")
 class AssignItems(MethodView):
     @auth_required(*STAFF)
+    @problems(409)
     @blp.arguments(ItemIdsSchema)
     @blp.response(200, RoundDetailSchema)
     def post(self, body, round_id):
@@ -97,6 +99,7 @@ class AssignItems(MethodView):
 @blp.route("/<int:round_id>/unassign")
 class UnassignItems(MethodView):
     @auth_required(*STAFF)
+    @problems(409)
     @blp.arguments(ItemIdsSchema)
     @blp.response(200, RoundDetailSchema)
     def post(self, body, round_id):
@@ -110,6 +113,7 @@ class UnassignItems(MethodView):
 @blp.route("/<int:round_id>/order")
 class StopOrder(MethodView):
     @auth_required(*STAFF)
+    @problems(409)
     @blp.arguments(ItemIdsSchema)
     @blp.response(200, RoundDetailSchema)
     def put(self, body, round_id):
@@ -123,6 +127,7 @@ class StopOrder(MethodView):
 @blp.route("/<int:round_id>/optimise")
 class Optimise(MethodView):
     @auth_required(*STAFF)
+    @problems(409)
     @blp.response(200, RoundDetailSchema)
     def post(self, round_id):
         """Order the stops for the shortest walk from the post office and back (road-free distances)."""

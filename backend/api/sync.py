@@ -10,9 +10,10 @@ from datetime import timedelta
 import marshmallow as ma
 from flask import Response, current_app, json, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from backend.api.common import Blueprint, parse_json_body
+from backend.api.openapi import problems
 from backend.auth.guard import auth_required, current_device, current_user
 from backend.domain.rules import DomainError
 from backend.extensions import db
@@ -32,6 +33,26 @@ blp = Blueprint("sync", __name__, url_prefix="/api/sync",
 SHA_PATH = "<string(length=64):sha256>"
 MAX_INFLATED_PUSH = 8 * 1024 * 1024
 LAST_SYNC_WRITE_EVERY = timedelta(seconds=60)
+
+
+# Response shapes for the OpenAPI document (the fields are described in docs/sync-protocol.md).
+PULL_ANSWER = {"type": "object", "required": ["protocol", "cursor", "more", "device_seq"], "properties": {
+    "protocol": {"type": "integer"}, "cursor": {"type": "string"}, "more": {"type": "boolean"},
+    "reset": {"type": "boolean"}, "device_seq": {"type": "integer"},
+    **{key: {"type": "array", "items": {"type": "object"}}
+       for key in ("rounds", "items", "procedures", "agencies")}, "removed": {"type": "array"}}}
+PUSH_ANSWER = {"type": "object", "required": ["protocol", "results", "device_seq"], "properties": {
+    "protocol": {"type": "integer"}, "device_seq": {"type": "integer"},
+    "results": {"type": "array", "items": {"type": "object", "required": ["id", "outcome"], "properties": {
+        "id": {"type": "string", "nullable": True}, "seq": {"type": "integer", "nullable": True},
+        "outcome": {"type": "string", "enum": ["applied", "duplicate", "rejected"]}}}}}}
+UPLOAD_STATUS = {"type": "object", "required": ["sha256", "received", "verified"], "properties": {
+    "sha256": {"type": "string"}, "received": {"type": "integer"}, "size": {"type": "integer", "nullable": True},
+    "verified": {"type": "boolean"}}}
+
+
+def _answer(schema: dict) -> dict:
+    return {"responses": {200: {"description": "OK", "content": {"application/json": {"schema": schema}}}}}
 
 
 class PullQuerySchema(StrictSchema):
@@ -100,9 +121,9 @@ def _request_json() -> dict:
         if inflater.unconsumed_tail:
             raise DomainError("body-too-large", "The inflated push body is too large.", status=413)
     try:
-        body = json.loads(raw)
-    except ValueError:
-        raise DomainError("malformed-json", "The body is not valid JSON.", status=400) from None
+        body = parse_json_body(raw, allow_nul=False)
+    except ValueError as error:  # json.JSONDecodeError: not plain JSON text (see parse_json_body)
+        raise DomainError("malformed-json", f"The body is not valid JSON: {getattr(error, 'msg', error)}.", status=400) from None
     if not isinstance(body, dict):
         raise DomainError("malformed-json", "The body must be a JSON object.", status=400)
     return body
@@ -111,8 +132,10 @@ def _request_json() -> dict:
 @blp.route("/pull")
 class Pull(MethodView):
     @auth_required("postman")
+    @problems(400)
     @blp.arguments(PullQuerySchema, location="query")
     @blp.response(200)
+    @blp.doc(**_answer(PULL_ANSWER))
     def get(self, args):
         """Download the postman's rounds, items and checklists; with a cursor, only what changed
         (including removals). Send the returned cursor next time; while `more` is true, pull again.
@@ -136,6 +159,7 @@ class Push(MethodView):
     @auth_required("postman")
     @blp.doc(requestBody={"content": {"application/json": {"schema": PushSchema}}})
     @blp.response(200)
+    @blp.doc(**_answer(PUSH_ANSWER))
     def post(self):
         """Apply a batch of mutations (deliver, fail, collect, fee, handover) exactly once each;
         every mutation gets its own outcome: applied, duplicate or rejected (with a reason)."""
@@ -174,7 +198,9 @@ def _content_range(total_header: str | None, length: int) -> tuple[int, int]:
 @blp.route(f"/attachments/{SHA_PATH}")
 class AttachmentUpload(MethodView):
     @auth_required("postman", "admin", "supervisor")
+    @problems(422)
     @blp.response(200)
+    @blp.doc(**_answer(UPLOAD_STATUS))
     def get(self, sha256):
         """How much of this file the server has (resume from `received`), and whether it is verified."""
         return attachments.status(db.session, current_app.extensions["postround.store"],
@@ -183,7 +209,9 @@ class AttachmentUpload(MethodView):
     @auth_required("postman")
     @blp.doc(requestBody={"content": {"application/octet-stream": {"schema": {"type": "string",
                                                                               "format": "binary"}}}})
+    @problems(409)
     @blp.response(200)
+    @blp.doc(**_answer(UPLOAD_STATUS))
     def put(self, sha256):
         """Upload a file (or a chunk with Content-Range) by its SHA-256; verified when complete."""
         _check_sha(sha256)

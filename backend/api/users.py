@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from backend.api.common import commit_unique, get_or_404
+from backend.api.common import Blueprint, commit_unique, get_or_404
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.passwords import hash_password
@@ -46,6 +46,7 @@ class Users(MethodView):
         return db.session.execute(select).scalars().all()
 
     @auth_required("admin")
+    @problems(404, 409)
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, body):
@@ -69,6 +70,7 @@ class UserById(MethodView):
         return get_or_404(User, user_id, "user")
 
     @auth_required("admin")
+    @problems(409)
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, body, user_id):

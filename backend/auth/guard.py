@@ -58,6 +58,7 @@ def auth_required(*roles: str) -> Callable:
             g.user = user
             return view(*args, **kwargs)
 
+        wrapper.auth_roles = tuple(allowed)  # read by the OpenAPI plugin (backend/api/openapi.py): 401/403
         return wrapper
 
     return decorator

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 _S10 = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
+# The shape in JSON Schema terms (the check digit is verified on top; surrounding space is trimmed).
+S10_PATTERN = r"^\s*[A-Za-z]{2}[0-9]{9}[A-Za-z]{2}\s*$"
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 

@@ -13,7 +13,7 @@ class LoginSchema(StrictSchema):
 
 
 class RefreshSchema(StrictSchema):
-    refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+    refresh_token = Text(required=True, validate=validate.Length(min=10, max=200))
 
 
 class PasswordChangeSchema(StrictSchema):

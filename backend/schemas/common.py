@@ -19,7 +19,12 @@ class StrictSchema(ma.Schema):
         ordered = True
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
+# The same rules as a JSON Schema pattern, so the OpenAPI document states them: no control
+# characters and (unless blank is allowed) at least one character that is not white space.
+NO_CONTROL_PATTERN = f"^[^{_CONTROL_CLASS}]*$"
+NOT_BLANK_PATTERN = f"^[^{_CONTROL_CLASS}]*[^\\s\\x85{_CONTROL_CLASS}][^{_CONTROL_CLASS}]*$"
 
 
 class Text(fields.String):
@@ -28,9 +33,23 @@ class Text(fields.String):
     def __init__(self, *args, allow_blank: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.allow_blank = allow_blank
+        # A Regexp validator (codes, phone numbers) says more than the generic rule; the value is
+        # trimmed before it is checked, so the documented pattern allows surrounding space.
+        regex = next((v.regex.pattern for v in self.validators if isinstance(getattr(v, "regex", None), re.Pattern)),
+                     None)
+        if regex is not None:
+            pattern = rf"^\s*(?:{regex.removeprefix('^').removesuffix('$')})\s*$"
+        else:
+            pattern = NO_CONTROL_PATTERN if allow_blank else NOT_BLANK_PATTERN
+        self.metadata = {"pattern": pattern, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = nfc(super()._deserialize(value, attr, data, **kwargs))
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        # The documented maxLength counts what was sent, as JSON Schema does, not what is left after trimming.
+        for validator in self.validators:
+            if isinstance(validator, validate.Length) and validator.max is not None and len(raw) > validator.max:
+                raise ma.ValidationError(f"Longer than maximum length {validator.max}.")
+        text = nfc(raw)
         if _CONTROL.search(text):
             raise ma.ValidationError("Must not contain control characters.")
         if not text and not self.allow_blank:
@@ -44,11 +63,23 @@ class WholeNumber(fields.Integer):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("strict", True)
         super().__init__(*args, **kwargs)
+        # Every whole number is stored in a 32-bit column: the document says so, and a larger one is
+        # a field error (422 naming it), not a database error.
+        self.validators.append(validate.Range(min=-(2**31), max=2**31 - 1))
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             raise ma.ValidationError("Not a valid integer.")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Flag(fields.Boolean):
+    """A JSON true or false; 0, 1, "yes" and the like are refused (query strings use fields.Boolean)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ma.ValidationError("Not a valid boolean (true or false).")
+        return value
 
 
 def Money(**kwargs) -> WholeNumber:
@@ -64,6 +95,15 @@ def Latitude(**kwargs) -> fields.Float:
 
 def Longitude(**kwargs) -> fields.Float:
     return fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False, **kwargs)
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit in the database (URL ids too: backend.BoundedIntConverter)
+
+
+def QueryId(**kwargs) -> fields.Integer:
+    """An id in a query string: text that holds a whole number within the database's range."""
+    kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+    return fields.Integer(**kwargs)
 
 
 class PageQuery(StrictSchema):

@@ -3,7 +3,7 @@
 from marshmallow import fields, validate
 
 from backend.models.handover import HANDOVER_DIRECTIONS
-from backend.schemas.common import PageQuery, StrictSchema, Text, WholeNumber
+from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text, WholeNumber
 from backend.schemas.items import RefSchema
 from backend.schemas.rounds import PostmanSchema
 from sync.schemas import HandoverLineSchema  # the same line shape as a phone's `handover` mutation
@@ -26,7 +26,7 @@ class HandoverCreateSchema(StrictSchema):
 
 
 class HandoverQuerySchema(PageQuery):
-    agency_id = fields.Integer()
+    agency_id = QueryId()
     direction = fields.String(validate=DIRECTION)
     date_from = fields.Date(metadata={"description": "Local date the record was made, inclusive"})
     date_to = fields.Date()
@@ -34,7 +34,7 @@ class HandoverQuerySchema(PageQuery):
 
 class CandidateQuerySchema(StrictSchema):
     direction = fields.String(required=True, validate=DIRECTION)
-    agency_id = fields.Integer()
+    agency_id = QueryId()
 
 
 class HandoverLineViewSchema(StrictSchema):

@@ -1,8 +1,18 @@
 from marshmallow import ValidationError, fields, post_load, validate, validates
 
-from backend.domain.s10 import s10_problem
+from backend.domain.s10 import S10_PATTERN, s10_problem
 from backend.domain.status import Direction, Status
-from backend.schemas.common import Latitude, Longitude, Money, PageQuery, StrictSchema, Text, WholeNumber
+from backend.schemas.common import (
+    Flag,
+    Latitude,
+    Longitude,
+    Money,
+    PageQuery,
+    QueryId,
+    StrictSchema,
+    Text,
+    WholeNumber,
+)
 from backend.services.item_events import next_attempt_from
 
 PHONE = validate.Regexp(r"^\+?[0-9 .-]{8,15}$", error="Not a valid phone number.")
@@ -46,11 +56,12 @@ class ItemFieldsSchema(StrictSchema):
 
 
 class ItemCreateSchema(ItemFieldsSchema):
-    code = ItemCode(required=True, metadata={"description": "UPU S10 code, e.g. RR123456785VN"})
+    code = ItemCode(required=True, metadata={"description": "UPU S10 code, e.g. RR123456785VN (the check "
+                                             "digit is verified)", "pattern": S10_PATTERN})
     direction = fields.String(required=True, validate=validate.OneOf([d.value for d in Direction]))
     procedure_id = WholeNumber(required=True)
     agency_id = WholeNumber(metadata={"description": "Required for staff; agency users create for their own"})
-    received_from_agency = fields.Boolean(
+    received_from_agency = Flag(
         metadata={"description": "Return items only: the post office already holds the result "
                                  "(default true for staff, false for agency users)"})
 
@@ -83,9 +94,9 @@ class ItemQuerySchema(PageQuery):
     status = fields.List(fields.String(validate=validate.OneOf([s.value for s in Status])))
     direction = fields.String(validate=validate.OneOf([d.value for d in Direction]))
     date = fields.Date(metadata={"description": "Items on rounds of this date"})
-    postman_id = fields.Integer()
-    agency_id = fields.Integer()
-    round_id = fields.Integer()
+    postman_id = QueryId()
+    agency_id = QueryId()
+    round_id = QueryId()
     commune = Text(validate=validate.Length(max=100))
     unassigned = fields.Boolean()
     due_before = fields.Date()

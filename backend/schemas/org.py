@@ -1,7 +1,7 @@
 from marshmallow import fields, validate
 
 from backend.models.org import AGENCY_KINDS
-from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Text, update_schema
+from backend.schemas.common import Flag, Latitude, Longitude, Money, StrictSchema, Text, update_schema
 
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$", error="Letters, digits, . _ - only (at most 64).")
 
@@ -16,7 +16,7 @@ class AgencySchema(StrictSchema):
     address = Text(allow_none=True, validate=validate.Length(max=300))
     lat = Latitude(allow_none=True)
     lon = Longitude(allow_none=True)
-    active = fields.Boolean(load_default=True)
+    active = Flag(load_default=True)
 
 
 AgencyUpdateSchema = update_schema(AgencySchema, "AgencyUpdateSchema")
@@ -25,14 +25,14 @@ AgencyUpdateSchema = update_schema(AgencySchema, "AgencyUpdateSchema")
 class ChecklistPaperSchema(StrictSchema):
     name = Text(required=True, validate=validate.Length(max=300))
     form = fields.String(required=True, validate=validate.OneOf(("original", "copy")))
-    required = fields.Boolean(load_default=True)
+    required = Flag(load_default=True)
 
 
 class ProcedureSchema(StrictSchema):
     id = fields.Integer(dump_only=True)
     code = Text(required=True, validate=CODE)
     name = Text(required=True, validate=validate.Length(max=300))
-    allowed_by_post = fields.Boolean(load_default=True)
+    allowed_by_post = Flag(load_default=True)
     government_fee = Money(load_default=0)
     checklist = fields.List(fields.Nested(ChecklistPaperSchema), load_default=list,
                             validate=validate.Length(max=50))

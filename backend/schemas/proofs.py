@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from backend.schemas.common import PageQuery, StrictSchema, Text
+from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text
 
 
 class ProofAttachmentSchema(StrictSchema):
@@ -52,8 +52,8 @@ class ProofSchema(StrictSchema):
 class ProofQuerySchema(PageQuery):
     flagged = fields.Boolean()
     unresolved = fields.Boolean()
-    item_id = fields.Integer()
-    postman_id = fields.Integer()
+    item_id = QueryId()
+    postman_id = QueryId()
     outcome = fields.String(validate=validate.OneOf(("delivered", "collected", "failed")))
     date = fields.Date(metadata={"description": "Server date (local time) the proof arrived"})
 
@@ -73,7 +73,7 @@ class RejectSchema(StrictSchema):
 
 class ReconciliationQuerySchema(StrictSchema):
     date = fields.Date(metadata={"description": "Round date; defaults to today (local)"})
-    postman_id = fields.Integer()
+    postman_id = QueryId()
 
 
 class DeviceSyncSchema(StrictSchema):

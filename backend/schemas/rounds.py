@@ -2,7 +2,7 @@ from collections import Counter
 
 from marshmallow import ValidationError, fields, validate
 
-from backend.schemas.common import PageQuery, StrictSchema, Text, WholeNumber
+from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text, WholeNumber
 
 
 def _no_repeats(ids: list[int]) -> None:
@@ -22,7 +22,7 @@ class RoundQuerySchema(PageQuery):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     round_date = fields.Date(data_key="date")
-    postman_id = fields.Integer()
+    postman_id = QueryId()
 
 
 class MineQuerySchema(StrictSchema):
@@ -32,7 +32,8 @@ class MineQuerySchema(StrictSchema):
 class ItemIdsSchema(StrictSchema):
     item_ids = fields.List(WholeNumber(validate=validate.Range(min=1)), required=True,
                            validate=[validate.Length(min=1), _no_repeats],
-                           metadata={"description": "Item ids; for assign and order, in visiting order"})
+                           metadata={"description": "Item ids; for assign and order, in visiting order",
+                                     "uniqueItems": True})
 
 
 class PostmanSchema(StrictSchema):

@@ -2,7 +2,7 @@ from marshmallow import fields, validate
 
 from backend.auth.passwords import MIN_PASSWORD_LENGTH
 from backend.models.users import ROLES
-from backend.schemas.common import StrictSchema, Text, WholeNumber
+from backend.schemas.common import Flag, StrictSchema, Text, WholeNumber
 
 USERNAME = validate.Regexp(r"^[a-z0-9._-]{3,64}$", error="3-64 characters: lower-case letters, digits, . _ -")
 
@@ -30,7 +30,7 @@ class UserUpdateSchema(StrictSchema):
     password = fields.String(validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256))
     full_name = Text(validate=validate.Length(max=200))
     phone = Text(validate=validate.Length(max=20), allow_none=True)
-    active = fields.Boolean()
+    active = Flag()
     agency_id = WholeNumber(allow_none=True)
 
 

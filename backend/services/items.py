@@ -79,11 +79,11 @@ def _reference_checks(user: User, body: dict) -> tuple[Procedure, Agency]:
                               status=403)
         body["agency_id"] = user.agency_id
     if body.get("agency_id") is None:
-        raise DomainError("validation-error", "agency_id is required.", status=422,
+        raise DomainError("agency-required", "agency_id is required.", status=422,
                           errors={"agency_id": ["Missing data for required field."]})
     procedure = db.session.get(Procedure, body["procedure_id"])
     if procedure is None:
-        raise DomainError("validation-error", "Unknown procedure.", status=422,
+        raise DomainError("unknown-procedure", "Unknown procedure.", status=422,
                           errors={"procedure_id": [f"No procedure with id {body['procedure_id']}."]})
     if not procedure.allowed_by_post:
         raise DomainError("procedure-not-allowed-by-post",
@@ -91,7 +91,7 @@ def _reference_checks(user: User, body: dict) -> tuple[Procedure, Agency]:
                           status=422, errors={"procedure_id": ["This procedure is not allowed by post."]})
     agency = db.session.get(Agency, body["agency_id"])
     if agency is None:
-        raise DomainError("validation-error", "Unknown agency.", status=422,
+        raise DomainError("unknown-agency", "Unknown agency.", status=422,
                           errors={"agency_id": [f"No agency with id {body['agency_id']}."]})
     return procedure, agency
 

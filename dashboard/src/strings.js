@@ -305,6 +305,10 @@ const vi = {
   'problem.pdf-font-missing': 'Máy chủ thiếu phông chữ để in PDF.',
   'problem.validation-error': 'Dữ liệu chưa hợp lệ.',
   'problem.database-unavailable': 'Máy chủ tạm thời không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau ít phút.',
+  'problem.unknown-agency': 'Không có cơ quan này.',
+  'problem.unknown-procedure': 'Không có thủ tục này.',
+  'problem.agency-required': 'Cần chọn cơ quan.',
+  'problem.not-a-postman': 'Người được chọn không phải bưu tá.',
 };
 
 const en = {
@@ -611,6 +615,10 @@ const en = {
   'problem.range-too-long': 'The range is too long.',
   'problem.pdf-font-missing': 'The server lacks the font to print the PDF.',
   'problem.validation-error': 'Some fields are not valid.',
+  'problem.unknown-agency': 'There is no such agency.',
+  'problem.unknown-procedure': 'There is no such procedure.',
+  'problem.agency-required': 'Choose an agency.',
+  'problem.not-a-postman': 'The person chosen is not a postman.',
 };
 
 export const STRINGS = { vi, en };
