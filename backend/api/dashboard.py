@@ -13,6 +13,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from backend.api.common import Blueprint
+from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.schemas.dashboard import (
     AcknowledgementSchema,
@@ -85,6 +86,7 @@ class AcknowledgeException(MethodView):
     @blp.arguments(AcknowledgeSchema)
     @blp.response(201, AcknowledgementSchema)
     @blp.alt_response(200, schema=AcknowledgementSchema, description="Already acknowledged: the first one stands")
+    @problems(404, 409)
     def post(self, body):
         """Acknowledge an exception (a location mismatch checked, an overdue item noted, a failed
         attempt or a silent phone seen), with who and when; it leaves the list. A flagged proof is

@@ -141,6 +141,7 @@ class Optimise(MethodView):
 class CloseRound(MethodView):
     @auth_required(*STAFF)
     @blp.response(200, RoundDetailSchema)
+    @problems(409)
     def post(self, round_id):
         """Close a completed round at the end of its day: it can no longer be planned."""
         with rounds.all_or_nothing():
