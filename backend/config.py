@@ -12,6 +12,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("production", "development", "testing")
+# Circular 17/2017/TT-BTTTT Art. 14: electronic records of the public postal service are kept at
+# least five years. Five calendar years, leap days included.
+LEGAL_MINIMUM_DAYS = 5 * 365 + 2
+# Which data is kept how long (docs/security.md, "Retention"): setting -> (default days, legal minimum).
+RETENTION_SETTINGS = {
+    "PHOTO_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # door photos of a proof
+    "ID_PHOTO_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # ID card and authorisation letters
+    "SIGNATURE_RETENTION_DAYS": (10 * 365 + 3, LEGAL_MINIMUM_DAYS),  # the receiver's and postman's signatures
+    "LEDGER_PAYLOAD_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # raw (redacted) mutations
+    "AUDIT_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # the audit log (never deleted by the app)
+}
 
 
 class ConfigError(RuntimeError):
@@ -75,6 +86,28 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     elif len(secret) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters long")
 
+    id_hash_key = read.text("ID_HASH_KEY")
+    if id_hash_key is None:
+        if mode == "production":
+            raise ConfigError("ID_HASH_KEY is required in production: the key of the ID-number hashes, "
+                              "not the token-signing SECRET_KEY")
+        id_hash_key = "dev-only-id-hash-key-never-use-in-production-9876543210"
+    elif len(id_hash_key) < 32:
+        raise ConfigError("ID_HASH_KEY must be at least 32 characters long")
+    if id_hash_key == secret:
+        raise ConfigError("ID_HASH_KEY must differ from SECRET_KEY (a key of its own)")
+    id_hash_key_id = read.text("ID_HASH_KEY_ID", "k1")
+    if len(id_hash_key_id) > 16 or not id_hash_key_id.replace("-", "").isalnum():
+        raise ConfigError("ID_HASH_KEY_ID must be at most 16 letters, digits or '-'")
+
+    retention = {}
+    for name, (default, minimum) in RETENTION_SETTINGS.items():
+        try:
+            retention[name] = read.integer(name, default, minimum=minimum)
+        except ConfigError:
+            raise ConfigError(f"{name} must be at least {minimum} days (Circular 17/2017/TT-BTTTT Art. 14: "
+                              f"electronic records are kept at least five years), got {read.text(name)!r}") from None
+
     default_db = "sqlite:///" + str(Path(instance_path) / "postround.db")
     database_url = read.text("DATABASE_URL", default_db)
     if database_url.startswith("postgres://"):
@@ -94,6 +127,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     lon = read.number("POST_OFFICE_LON", 105.1694)
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ConfigError("POST_OFFICE_LAT/POST_OFFICE_LON are not a valid position")
+
+    min_ink = read.number("SIGNATURE_MIN_INK", 0.002)
+    if not 0 <= min_ink < 0.5:
+        raise ConfigError(f"SIGNATURE_MIN_INK must be a share between 0 and 0.5, got {min_ink}")
 
     return {
         "POSTROUND_ENV": mode,
@@ -119,7 +156,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_ENABLED": read.flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "STORAGE_DIR": read.text("STORAGE_DIR", str(Path(instance_path) / "storage")),
-        "PHOTO_RETENTION_DAYS": read.integer("PHOTO_RETENTION_DAYS", 365, minimum=1),
+        "ID_HASH_KEY": id_hash_key,
+        "ID_HASH_KEY_ID": id_hash_key_id,
+        **retention,
+        # Uploads (docs/security.md, "Files").
+        "UPLOAD_EXPIRY_HOURS": read.integer("UPLOAD_EXPIRY_HOURS", 72, minimum=1, maximum=90 * 24),
+        "UPLOAD_QUOTA_BYTES": read.integer("UPLOAD_QUOTA_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
+        "SIGNATURE_MIN_INK": min_ink,
         # Supervisors' dashboard (docs/dashboard.md). No tile server by default: the map still
         # draws stops and proofs on a blank background, so a closed network works.
         "MAP_TILE_URL": read.text("MAP_TILE_URL", ""),

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from backend.domain.rules import DomainError
 from backend.models import Device, SyncMutation, User
 from backend.models.base import now_utc
+from backend.personal_data import redact_for_ledger
 from sync.effects import HANDLERS
 from sync.protocol import APPLIED, DUPLICATE, REJECTED, SUPPORTED_MUTATION_VERSIONS
 from sync.schemas import DATA_SCHEMAS, REQUIRED_ATTACHMENTS, EnvelopeSchema, MutationSchema
@@ -116,10 +117,11 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
             outcome = REJECTED
             body = _outcome(mutation_id, seq, REJECTED, reason=reason, detail=error.detail, retryable=False,
                             **({"errors": errors} if errors else {}))
+        payload, body = redact_for_ledger(raw, body)  # no ID number in clear, stored or sent back
         session.add(SyncMutation(
             id=mutation_id, device_id=device_id, device_seq=seq, user_id=user_id,
             type=str(raw.get("type"))[:32], item_id=_int_or_none(raw.get("item_id")) if outcome == APPLIED else None,
-            outcome=outcome, reason=reason, result=body, payload=raw, app_version=app_version,
+            outcome=outcome, reason=reason, result=body, payload=payload, app_version=app_version,
             device_time=device_time,
         ))
         session.execute(update(Device).where(Device.id == device_id)

@@ -4,12 +4,12 @@ from backend.models.audit import AuditEntry
 from backend.models.handover import Handover, HandoverLine
 from backend.models.items import Item, Round
 from backend.models.org import Agency, Procedure
-from backend.models.proofs import Attachment, DeliveryAttempt, FeeEntry, ProofAttachment
+from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
 from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
 from backend.models.users import Device, RefreshToken, User
 
 __all__ = [
-    "Agency", "Attachment", "AuditEntry", "DeliveryAttempt", "Device", "FeeEntry", "Handover", "HandoverLine",
+    "Agency", "Attachment", "AttachmentUpload", "AuditEntry", "DeliveryAttempt", "Device", "FeeEntry", "Handover", "HandoverLine",
     "Item", "Procedure", "ProofAttachment", "RefreshToken", "Round", "ScopeRemoval", "SyncClock",
     "SyncMutation", "User",
 ]
