@@ -13,6 +13,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from backend.audit import audit_read
 from backend.auth.guard import STAFF, auth_required
 from backend.schemas.dashboard import (
     DashboardConfigSchema,
@@ -26,7 +27,8 @@ from backend.timeutil import local_today
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard",
                 description="Supervisors' dashboard: today's rounds, the map, exceptions")
-REVALIDATE = {"Cache-Control": "private, no-cache"}
+# Personal data: never stored (backend.api.no_store); a client may still revalidate with the ETag.
+REVALIDATE = {"Cache-Control": "private, no-cache, no-store"}
 
 
 @blp.route("/config")
@@ -70,6 +72,8 @@ class Exceptions(MethodView):
         failed attempts and overdue items, each with the action to take."""
         day = args.get("date") or local_today()
         found = dashboard.exceptions(day)
+        audit_read("dashboard.exceptions.viewed", "proof", [e.get("proof_id") for e in found],
+                   {"date": day.isoformat()})
         return {"date": day, "counts": dashboard.exception_counts(found), "exceptions": found}, REVALIDATE
 
 
@@ -81,4 +85,7 @@ class Map(MethodView):
     @blp.response(200, MapSchema)
     def get(self, args):
         """Stops of the day's rounds and the positions where proofs were captured, mismatches marked."""
-        return dashboard.map_of(args.get("date") or local_today()), REVALIDATE
+        day = args.get("date") or local_today()
+        view = dashboard.map_of(day)
+        audit_read("dashboard.map.viewed", "proof", [p["id"] for p in view["proofs"]], {"date": day.isoformat()})
+        return view, REVALIDATE
