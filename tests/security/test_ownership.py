@@ -167,3 +167,16 @@ def test_an_agency_officer_gets_the_same_answer_for_another_agencys_record_and_a
             body = response.get_json()
             answers.append((response.status_code, body["type"], body["detail"].replace(str(handover_id), "<id>")))
     assert len(set(answers)) == 1 and answers[0][0] == 403
+
+
+def test_a_postman_gets_the_same_answer_for_another_postmans_round_and_a_missing_one(client, make, auth):
+    postman = make.user("postman")
+    theirs = make.round(make.user("postman"))
+    mine = make.round(postman)
+    headers = auth(postman)
+    answers = []
+    for round_id in (theirs.id, UNKNOWN_ID):
+        response = client.get(f"/api/rounds/{round_id}", headers=headers)
+        answers.append((response.status_code, response.get_json()["type"], response.get_json()["detail"]))
+    assert answers[0] == answers[1] and answers[0][0] == 403
+    assert client.get(f"/api/rounds/{mine.id}", headers=headers).status_code == 200
