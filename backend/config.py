@@ -128,7 +128,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ConfigError("POST_OFFICE_LAT/POST_OFFICE_LON are not a valid position")
 
-    min_ink = read.number("SIGNATURE_MIN_INK", 0.002)
+    min_ink = read.number("SIGNATURE_MIN_INK", 0.001)
     if not 0 <= min_ink < 0.5:
         raise ConfigError(f"SIGNATURE_MIN_INK must be a share between 0 and 0.5, got {min_ink}")
 

@@ -186,3 +186,30 @@ def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_name
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == "applied"  # evidence never counts against the quota
     assert _put(client, phone.headers, second).get_json()["verified"] is True
+
+
+def _pad(strokes) -> bytes:
+    """A phone's signature pad at 2x (680x320, white), with dark strokes of 3 px."""
+    image = Image.new("RGB", (680, 320), (255, 255, 255))
+    for x0, x1, y in strokes:
+        for x in range(x0, x1):
+            for dy in range(3):
+                image.putpixel((x, y + dy), (11, 31, 77))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("strokes, outcome", [
+    ([(300, 303, 160)], "rejected"),  # a tap
+    ([(300, 380, 160)], "applied"),  # short initials
+    ([(60, 620, 150), (80, 600, 170)], "applied"),  # a full signature
+])
+def test_a_tap_on_the_signature_pad_is_not_a_signature_but_short_initials_are(client, postmen, strokes, outcome):
+    postman, _, items = postmen
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
+                  {"signature": _pad(strokes)})
+    phone.upload_files()
+    assert phone.push()["results"][0]["outcome"] == outcome
