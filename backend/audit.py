@@ -18,3 +18,17 @@ def audit(action: str, entity_type: str, entity_id: object = None, detail: dict 
         entity_id=None if entity_id is None else str(entity_id), detail=detail,
         ip=request.remote_addr if has_request_context() else None,
     ))
+
+
+def audit_read(action: str, entity_type: str, ids, detail: dict | None = None) -> None:
+    """Record that the signed-in user was shown personal data (proofs, their files, handover
+    records), lists included, and commit it at once: a read changes nothing else."""
+    shown = sorted({str(i) for i in ids if i is not None})
+    audit(action, entity_type, shown[0] if len(shown) == 1 else None,
+          {"ids": shown, "count": len(shown), **(detail or {})})
+    db.session.commit()
+
+
+def query_detail(args: dict) -> dict:
+    """The filters of a list request, JSON-safe, for its audit entry."""
+    return {"query": {k: v if isinstance(v, int | bool | None) else str(v) for k, v in args.items()}}

@@ -12,6 +12,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("production", "development", "testing")
+# Circular 17/2017/TT-BTTTT Art. 14: electronic records of the public postal service are kept at
+# least five years. Five calendar years, leap days included.
+LEGAL_MINIMUM_DAYS = 5 * 365 + 2
+# Which data is kept how long (docs/security.md, "Retention"): setting -> (default days, legal minimum).
+RETENTION_SETTINGS = {
+    "PHOTO_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # door photos of a proof
+    "ID_PHOTO_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # ID card and authorisation letters
+    "SIGNATURE_RETENTION_DAYS": (10 * 365 + 3, LEGAL_MINIMUM_DAYS),  # the receiver's and postman's signatures
+    "LEDGER_PAYLOAD_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # raw (redacted) mutations
+    "AUDIT_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # the audit log (never deleted by the app)
+}
 
 
 class ConfigError(RuntimeError):
@@ -112,6 +123,28 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     elif len(secret) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters long")
 
+    id_hash_key = read.text("ID_HASH_KEY")
+    if id_hash_key is None:
+        if mode == "production":
+            raise ConfigError("ID_HASH_KEY is required in production: the key of the ID-number hashes, "
+                              "not the token-signing SECRET_KEY")
+        id_hash_key = "dev-only-id-hash-key-never-use-in-production-9876543210"
+    elif len(id_hash_key) < 32:
+        raise ConfigError("ID_HASH_KEY must be at least 32 characters long")
+    if id_hash_key == secret:
+        raise ConfigError("ID_HASH_KEY must differ from SECRET_KEY (a key of its own)")
+    id_hash_key_id = read.text("ID_HASH_KEY_ID", "k1")
+    if len(id_hash_key_id) > 16 or not id_hash_key_id.replace("-", "").isalnum():
+        raise ConfigError("ID_HASH_KEY_ID must be at most 16 letters, digits or '-'")
+
+    retention = {}
+    for name, (default, minimum) in RETENTION_SETTINGS.items():
+        try:
+            retention[name] = read.integer(name, default, minimum=minimum)
+        except ConfigError:
+            raise ConfigError(f"{name} must be at least {minimum} days (Circular 17/2017/TT-BTTTT Art. 14: "
+                              f"electronic records are kept at least five years), got {read.text(name)!r}") from None
+
     default_db = "sqlite:///" + str(Path(instance_path) / "postround.db")
     database_url = read.text("DATABASE_URL", default_db)
     if database_url.startswith("postgres://"):
@@ -134,6 +167,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
 
     trusted_proxies = read.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
     throttles = {name: _rate(read, name, default) for name, default in RATE_LIMITS.items()}
+    min_ink = read.number("SIGNATURE_MIN_INK", 0.001)
+    if not 0 <= min_ink < 0.5:
+        raise ConfigError(f"SIGNATURE_MIN_INK must be a share between 0 and 0.5, got {min_ink}")
 
     return {
         "POSTROUND_ENV": mode,
@@ -175,7 +211,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # come back then" (a 429 or 503 only; backend/errors.py sets it).
         "RATELIMIT_HEADERS_ENABLED": False,
         "STORAGE_DIR": read.text("STORAGE_DIR", str(Path(instance_path) / "storage")),
-        "PHOTO_RETENTION_DAYS": read.integer("PHOTO_RETENTION_DAYS", 365, minimum=1),
+        "ID_HASH_KEY": id_hash_key,
+        "ID_HASH_KEY_ID": id_hash_key_id,
+        **retention,
+        # Uploads (docs/security.md, "Files").
+        "UPLOAD_EXPIRY_HOURS": read.integer("UPLOAD_EXPIRY_HOURS", 72, minimum=1, maximum=90 * 24),
+        "UPLOAD_QUOTA_BYTES": read.integer("UPLOAD_QUOTA_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
+        "SIGNATURE_MIN_INK": min_ink,
         # Supervisors' dashboard (docs/dashboard.md). No tile server by default: the map still
         # draws stops and proofs on a blank background, so a closed network works.
         "MAP_TILE_URL": read.text("MAP_TILE_URL", ""),

@@ -76,6 +76,7 @@ def free_port() -> int:
 def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "POSTROUND_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(40),
+           "ID_HASH_KEY": secrets.token_urlsafe(40),
            "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}", "STORAGE_DIR": str(workdir / "storage"),
            "RATELIMIT_ENABLED": "false"}
     gunicorn = ROOT / ".venv" / "bin" / "gunicorn"

@@ -701,9 +701,10 @@ def main() -> int:
             name, db_url = stack.enter_context(bench_database())
             results["database"] = name
             env = dict(os.environ, POSTROUND_ENV="production", SECRET_KEY=secrets.token_hex(20),
-                       DATABASE_URL=db_url, RATELIMIT_ENABLED="false", STORAGE_DIR=str(workdir / "storage"),
-                       PYTHONUNBUFFERED="1")
-            for key in ("POSTROUND_ENV", "SECRET_KEY", "DATABASE_URL", "RATELIMIT_ENABLED", "STORAGE_DIR"):
+                       ID_HASH_KEY=secrets.token_hex(20), DATABASE_URL=db_url, RATELIMIT_ENABLED="false",
+                       STORAGE_DIR=str(workdir / "storage"), PYTHONUNBUFFERED="1")
+            for key in ("POSTROUND_ENV", "SECRET_KEY", "ID_HASH_KEY", "DATABASE_URL", "RATELIMIT_ENABLED",
+                        "STORAGE_DIR"):
                 os.environ[key] = env[key]  # the in-process app (seeding, statement counts) reads them too
 
             from backend import create_app

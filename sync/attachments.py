@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import dataclass
+from datetime import timedelta
 
+from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import exists, select, text, update
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.domain.rules import DomainError
-from backend.models import Attachment, DeliveryAttempt, ProofAttachment
+from backend.models import Attachment, AttachmentUpload, DeliveryAttempt, ProofAttachment
 from backend.models.base import now_utc
 from sync.storage import AttachmentStore, OffsetMismatch
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_PIXELS = 40_000_000
+SIGNATURE_KINDS = ("signature", "postman_signature")
+INK_CONTRAST = 64  # shades (of 255) a pixel must differ from the background to count as ink
 
 
 @dataclass
@@ -28,52 +34,121 @@ class UploadStatus:
         return {"sha256": self.sha256, "received": self.received, "size": self.size, "verified": self.verified}
 
 
-def status(session: Session, store: AttachmentStore, sha256: str) -> UploadStatus:
+def has_uploaded(session: Session, sha256: str, user_id: int) -> bool:
+    return session.execute(select(AttachmentUpload.id).where(
+        AttachmentUpload.sha256 == sha256, AttachmentUpload.user_id == user_id)).first() is not None
+
+
+def status(session: Session, store: AttachmentStore, sha256: str, user_id: int | None) -> UploadStatus:
+    """Upload progress as `user_id` sees it: a file is verified for a postman once they have sent it
+    whole themselves (staff, user_id None, see whether the server has it at all)."""
     row = session.get(Attachment, sha256)
-    if row is not None and row.verified:
+    if row is not None and row.verified and (user_id is None or has_uploaded(session, sha256, user_id)):
         return UploadStatus(sha256, row.size_bytes, row.size_bytes, True)
-    return UploadStatus(sha256, store.received(sha256), None, False)
+    return UploadStatus(sha256, store.received(sha256, user_id) if user_id is not None else 0, None, False)
 
 
-def _check_image(store: AttachmentStore, sha256: str) -> tuple[str, int, int]:
+def _refuse(message_en: str, message_vi: str, kind: str = "not-an-image", status: int = 422):
+    return DomainError(kind, f"{message_en} / {message_vi}", status=status)
+
+
+def ink_share(image: Image.Image) -> float:
+    """Share of pixels that stand out from the background (the most common shade), transparent
+    pixels counting as background: a blank or near-blank signature pad scores ~0."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat.alpha_composite(rgba)
+        grey = flat.convert("L")
+    else:
+        grey = image.convert("L")
+    grey.thumbnail((800, 800))
+    histogram = grey.histogram()
+    total = sum(histogram) or 1
+    background = max(range(256), key=histogram.__getitem__)
+    ink = sum(count for shade, count in enumerate(histogram) if abs(shade - background) > INK_CONTRAST)
+    return ink / total
+
+
+def _check_image(store: AttachmentStore, sha256: str, owner: int) -> tuple[str, int, int, float]:
+    """Decode the whole image (not only its header): truncated data or garbage pixels are refused."""
     try:
-        with store.open_partial(sha256) as handle, Image.open(handle) as image:
-            image.verify()
+        with store.open_partial(sha256, owner) as handle, Image.open(handle) as image:
             kind, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise DomainError("not-an-image", "The upload is not a readable JPEG, PNG or WebP image.",
-                          status=422) from None
-    if kind not in IMAGE_TYPES:
-        raise DomainError("not-an-image", f"{kind} images are not accepted; send JPEG, PNG or WebP.",
-                          status=422)
-    if width * height > MAX_PIXELS:
-        raise DomainError("image-too-large", f"The image is {width}x{height}; resize it on the phone.",
-                          status=422)
-    return IMAGE_TYPES[kind], width, height
+            if kind not in IMAGE_TYPES:
+                raise _refuse(f"{kind} images are not accepted; send JPEG, PNG or WebP.",
+                              f"Không nhận ảnh {kind}; hãy gửi JPEG, PNG hoặc WebP.")
+            if width * height > MAX_PIXELS:
+                raise _refuse(f"The image is {width}x{height}; resize it on the phone.",
+                              f"Ảnh {width}x{height} quá lớn; hãy thu nhỏ trên điện thoại.", "image-too-large")
+            image.load()  # every pixel; raises on truncated or corrupt data
+            if getattr(image, "n_frames", 1) != 1:
+                raise _refuse("Animated images are not accepted.", "Không nhận ảnh động.")
+            ink = ink_share(image)
+    except DomainError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error,
+            IndexError, TypeError, Image.DecompressionBombError):
+        raise _refuse("The upload is not a readable JPEG, PNG or WebP image (its data is incomplete or "
+                      "corrupt).", "Tệp tải lên không phải ảnh JPEG, PNG hoặc WebP đọc được (dữ liệu thiếu "
+                      "hoặc hỏng).") from None
+    return IMAGE_TYPES[kind], width, height, ink
+
+
+def held_bytes(session: Session, store: AttachmentStore, user_id: int) -> int:
+    """What counts towards a user's quota: their unfinished uploads plus verified files they sent
+    that none of their proofs names yet. Evidence (files their proofs name) never counts."""
+    named = exists().where(ProofAttachment.sha256 == AttachmentUpload.sha256,
+                           DeliveryAttempt.id == ProofAttachment.attempt_id,
+                           DeliveryAttempt.postman_id == user_id)
+    loose = session.execute(select(func.coalesce(func.sum(AttachmentUpload.size_bytes), 0)).where(
+        AttachmentUpload.user_id == user_id, ~named)).scalar_one()
+    return int(loose) + store.partial_bytes(user_id)
+
+
+def _check_quota(session: Session, store: AttachmentStore, user_id: int, incoming: int, quota: int) -> None:
+    held = held_bytes(session, store, user_id)
+    if held + incoming > quota:
+        mib = quota / (1024 * 1024)
+        raise DomainError("upload-quota-exceeded",
+                          f"Your uploads waiting for a proof take {held} bytes; at most {mib:.0f} MiB may wait. "
+                          f"Push your proofs (or let unfinished uploads expire), then send this again. / Tệp "
+                          f"tải lên chưa gắn với bằng chứng nào đã chiếm {held} byte; tối đa {mib:.0f} MiB. Hãy "
+                          f"đồng bộ bằng chứng rồi gửi lại.", status=413,
+                          errors={"quota": [str(quota)], "held": [str(held)]})
 
 
 def receive_chunk(session: Session, store: AttachmentStore, sha256: str, start: int, total: int,
-                  data: bytes, max_bytes: int) -> UploadStatus:
-    """Take bytes [start, start+len(data)) of a `total`-byte file; verify it when complete."""
+                  data: bytes, max_bytes: int, user_id: int, quota: int) -> UploadStatus:
+    """Take bytes [start, start+len(data)) of `user_id`'s `total`-byte file; verify it when complete.
+
+    Partial uploads are per uploader, so another user's chunks never touch this one. A file the
+    server verified already is stored once; a second postman still sends it whole (the bytes
+    are checked against the digest and dropped) before their proofs count it."""
     if total > max_bytes:
-        raise DomainError("attachment-too-large", f"Attachments may be at most {max_bytes} bytes.", status=413)
-    current = status(session, store, sha256)
-    if current.verified:
+        raise DomainError("attachment-too-large", f"Attachments may be at most {max_bytes} bytes. / Tệp đính "
+                          f"kèm tối đa {max_bytes} byte.", status=413)
+    row = session.get(Attachment, sha256)
+    if row is not None and row.verified and has_uploaded(session, sha256, user_id):
         mark_complete_proofs(session, sha256)  # repairs a proof that raced the first upload
         session.commit()
-        return current  # stored once, however often it is sent
+        return UploadStatus(sha256, row.size_bytes, row.size_bytes, True)  # stored once
     if start + len(data) > total:
         raise DomainError("chunk-out-of-range", "The chunk runs past the declared total size.", status=422)
-    if store.exists(sha256):
+    if (row is None or not row.verified) and store.exists(sha256):
         # Verified and moved into place, but the server died before recording it.
-        return _recover_promoted(session, store, sha256)
-    have = store.received(sha256)
+        # Who sent it is unknown, so this uploader still proves possession below.
+        _recover_promoted(session, store, sha256)
+    have = store.received(sha256, user_id)
+    fresh = max(start + len(data) - have, 0)
+    if fresh:
+        _check_quota(session, store, user_id, fresh, quota)
     try:
         if start > have:
             raise OffsetMismatch(have)
         # Bytes the server already has (a retry after a lost answer, or a crash after the write)
         # are skipped, so the upload can always be finished.
-        received = store.append(sha256, have, data[have - start:]) if start + len(data) > have else have
+        received = store.append(sha256, have, data[have - start:], user_id) if fresh else have
     except OffsetMismatch as mismatch:
         raise DomainError("offset-mismatch", f"The server has {mismatch.received} bytes of this file; "
                           f"resume from there.", status=409,
@@ -82,40 +157,57 @@ def receive_chunk(session: Session, store: AttachmentStore, sha256: str, start: 
     if received < total:
         return UploadStatus(sha256, received, total, False)
     if received > total:
-        store.discard(sha256)
+        store.discard(sha256, user_id)
         raise DomainError("hash-mismatch", "More bytes arrived than the declared size; the upload was "
                           "discarded, send it again from the start.", status=422)
     try:
-        return _verify_and_promote(session, store, sha256, total)
+        return _verify_and_promote(session, store, sha256, total, user_id)
     except FileNotFoundError:
-        # A concurrent request for the same file finished it first.
+        # A concurrent request for the same file (same uploader) finished it first.
+        session.rollback()
+        if has_uploaded(session, sha256, user_id):
+            return status(session, store, sha256, user_id)
         if store.exists(sha256):
-            return _recover_promoted(session, store, sha256)
+            return _recover_promoted(session, store, sha256, user_id)
         raise
 
 
-def _verify_and_promote(session: Session, store: AttachmentStore, sha256: str, total: int) -> UploadStatus:
-    if store.partial_digest(sha256) != sha256:
-        store.discard(sha256)
+def _verify_and_promote(session: Session, store: AttachmentStore, sha256: str, total: int,
+                        user_id: int) -> UploadStatus:
+    if store.partial_digest(sha256, user_id) != sha256:
+        store.discard(sha256, user_id)
         raise DomainError("hash-mismatch", "The bytes do not match their SHA-256; the upload was discarded, "
                           "send it again from the start.", status=422)
+    row = session.get(Attachment, sha256)
+    if row is not None and row.verified:
+        # The same bytes as the stored file (the digest matched): the uploader has proved they hold
+        # them; nothing is stored twice.
+        store.discard(sha256, user_id)
+        _record_upload(session, sha256, user_id, total)
+        mark_complete_proofs(session, sha256)
+        session.commit()
+        return UploadStatus(sha256, total, total, True)
     try:
-        media_type, width, height = _check_image(store, sha256)
+        media_type, width, height, ink = _check_image(store, sha256, user_id)
     except DomainError:
-        store.discard(sha256)
+        store.discard(sha256, user_id)
         raise
-    key = store.promote(sha256)
-    _record_verified(session, sha256, total, media_type, width, height, key)
+    key = store.promote(sha256, user_id)
+    _record_verified(session, sha256, total, media_type, width, height, key, ink, user_id)
     return UploadStatus(sha256, total, total, True)
 
 
-def _recover_promoted(session: Session, store: AttachmentStore, sha256: str) -> UploadStatus:
-    # Only bytes whose digest matched are ever promoted, so what is in place is the file.
+def _recover_promoted(session: Session, store: AttachmentStore, sha256: str,
+                      user_id: int | None = None) -> UploadStatus:
+    # Only bytes whose digest matched and that decoded are ever promoted, so what is in place is the
+    # file. It is recorded for `user_id` only when that user's own upload was the one promoted.
     with store.open(sha256) as handle, Image.open(handle) as image:
         media_type, (width, height) = IMAGE_TYPES.get(image.format, "application/octet-stream"), image.size
+        image.load()
+        ink = ink_share(image)
         handle.seek(0, 2)
         size = handle.tell()
-    _record_verified(session, sha256, size, media_type, width, height, store.key(sha256))
+    _record_verified(session, sha256, size, media_type, width, height, store.key(sha256), ink, user_id)
     return UploadStatus(sha256, size, size, True)
 
 
@@ -130,8 +222,14 @@ def lock_digests(session: Session, digests) -> None:
             session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:d))"), {"d": digest})
 
 
+def _record_upload(session: Session, sha256: str, user_id: int, size: int) -> None:
+    if not has_uploaded(session, sha256, user_id):
+        session.add(AttachmentUpload(sha256=sha256, user_id=user_id, size_bytes=size))
+        session.flush()
+
+
 def _record_verified(session: Session, sha256: str, size: int, media_type: str, width: int, height: int,
-                     key: str) -> None:
+                     key: str, ink: float, user_id: int | None) -> None:
     lock_digests(session, [sha256])
     row = session.get(Attachment, sha256)
     if row is None:
@@ -139,18 +237,47 @@ def _record_verified(session: Session, sha256: str, size: int, media_type: str, 
         session.add(row)
     row.size_bytes, row.media_type, row.width, row.height = size, media_type, width, height
     row.storage_path, row.received_bytes, row.verified, row.verified_at = key, size, True, now_utc()
+    row.ink_share = ink
     session.flush()
+    if user_id is not None:
+        _record_upload(session, sha256, user_id, size)
+    _flag_blank_signatures(session, sha256, ink)
     mark_complete_proofs(session, sha256)
     session.commit()
+
+
+def _flag_blank_signatures(session: Session, sha256: str, ink: float) -> None:
+    """A signature that arrives after its proof and turns out blank: the proof is kept (evidence)
+    and flagged for a supervisor. (Sent before the proof, the proof is rejected instead.)"""
+    if ink >= current_app.config["SIGNATURE_MIN_INK"]:
+        return
+    signed = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256,
+                                                      ProofAttachment.kind.in_(SIGNATURE_KINDS))
+    session.execute(update(DeliveryAttempt).where(DeliveryAttempt.id.in_(signed),
+                                                  DeliveryAttempt.flagged.is_(False))
+                    .values(flagged=True, flag_reason="blank-signature"))
 
 
 def mark_complete_proofs(session: Session, sha256: str) -> None:
     """Proofs waiting for this file become complete when all their files are verified."""
     # Correlated per proof, so it uses the indexes and stays cheap however many files exist.
+    # A file counts for a proof once the proof's own postman has uploaded it (only verified files
+    # have upload rows).
     waiting = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
     still_missing = exists().where(
         ProofAttachment.attempt_id == DeliveryAttempt.id,
-        ~exists().where(Attachment.sha256 == ProofAttachment.sha256, Attachment.verified.is_(True)))
+        ~exists().where(AttachmentUpload.sha256 == ProofAttachment.sha256,
+                        AttachmentUpload.user_id == DeliveryAttempt.postman_id))
     session.execute(update(DeliveryAttempt).where(DeliveryAttempt.id.in_(waiting),
                                                   DeliveryAttempt.complete.is_(False), ~still_missing)
                     .values(complete=True))
+
+
+def expire_uploads(store: AttachmentStore, now=None) -> int:
+    """Delete unfinished uploads untouched for UPLOAD_EXPIRY_HOURS; returns how many.
+    Run by backend.maintenance.run (the one scheduled entry point)."""
+    cutoff = (now or now_utc()) - timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"])
+    expired = [p for p in store.partials() if p.modified < cutoff]
+    for partial in expired:
+        store.discard(partial.sha256, partial.owner)
+    return len(expired)

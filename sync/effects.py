@@ -6,9 +6,6 @@ whose status no longer allows it, is stored and flagged for a supervisor, never 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -18,6 +15,7 @@ from backend.domain.rules import DomainError
 from backend.domain.status import Event, allowed
 from backend.models import (
     Attachment,
+    AttachmentUpload,
     DeliveryAttempt,
     FeeEntry,
     Handover,
@@ -27,55 +25,74 @@ from backend.models import (
     Round,
     ScopeRemoval,
 )
+from backend.personal_data import hash_id_number, mask_id_number
 from backend.services.item_events import apply_event
-from sync.attachments import lock_digests
+from sync.attachments import SIGNATURE_KINDS, lock_digests
 
 OUTCOME_EVENT = {"deliver": (Event.DELIVER, "delivered"), "fail": (Event.FAIL, "failed"),
                  "collect": (Event.COLLECT, "collected")}
 DIRECTION_OF = {"deliver": "return", "collect": "collect"}
 
 
-def mask_id_number(number: str) -> str:
-    return "*" * max(len(number) - 3, 0) + number[-3:]
-
-
-def hash_id_number(number: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, number.upper().encode(), hashlib.sha256).hexdigest()
+def not_yours(item_id) -> DomainError:
+    """The one answer for an item the postman may not touch, whether it exists or not: it never
+    names or describes the item (docs/security.md, "Who may see what")."""
+    return DomainError("not-your-item", f"Item {item_id} is not on your rounds. / Bưu gửi {item_id} không "
+                       f"thuộc chuyến của bạn.", status=403)
 
 
 def _load_item(session: Session, item_id: int | None) -> Item:
     item = session.get(Item, item_id) if item_id is not None else None
     if item is None:
-        raise DomainError("unknown-item", f"No item with id {item_id}.", status=422)
+        raise not_yours(item_id)
     return item
+
+
+def carries(session: Session, user_id: int, item: Item) -> bool:
+    """Whether the item is on one of the postman's rounds now."""
+    # session.get keeps the round in the identity map for settle_round.
+    return item.round_id is not None and session.get(Round, item.round_id).postman_id == user_id
 
 
 def ownership(session: Session, user_id: int, item: Item) -> str | None:
     """None when the item is on the postman's round now; a flag reason when it was and left;
-    DomainError when it was never theirs."""
-    # session.get keeps the round in the identity map for settle_round.
-    if item.round_id is not None and session.get(Round, item.round_id).postman_id == user_id:
+    the not-yours DomainError when it was never theirs."""
+    if carries(session, user_id, item):
         return None
     removal = session.execute(select(ScopeRemoval.reason).where(
         ScopeRemoval.postman_id == user_id, ScopeRemoval.item_id == item.id)
         .order_by(ScopeRemoval.seq.desc()).limit(1)).scalar_one_or_none()
     if removal is None:
-        raise DomainError("not-your-item", f"Item {item.code} was never on your round.", status=403)
+        raise not_yours(item.id)
     return f"item-{removal}"
 
 
-def _attach(session: Session, attempt: DeliveryAttempt, refs: list[dict]) -> list[str]:
-    """Link attachments to a proof; returns the digests the server does not have yet."""
+def _attach(session: Session, user_id: int, attempt: DeliveryAttempt, refs: list[dict]) -> list[str]:
+    """Link attachments to a proof; returns the digests this postman has not uploaded yet (a file
+    counts for a proof once its own postman has sent it whole, docs/security.md "Files")."""
     wanted = {ref["sha256"] for ref in refs}
     lock_digests(session, wanted)
+    _refuse_blank_signatures(session, refs)
     for ref in refs:
         session.add(ProofAttachment(attempt=attempt, sha256=ref["sha256"], kind=ref["kind"]))
-    have = set(session.execute(select(Attachment.sha256).where(
-        Attachment.sha256.in_(wanted), Attachment.verified.is_(True))).scalars()) if wanted else set()
+    have = set(session.execute(select(AttachmentUpload.sha256).where(
+        AttachmentUpload.sha256.in_(wanted), AttachmentUpload.user_id == user_id)).scalars()) if wanted else set()
     missing = sorted(wanted - have)
     attempt.complete = not missing
     return missing
+
+
+def _refuse_blank_signatures(session: Session, refs: list[dict]) -> None:
+    signed = {ref["sha256"] for ref in refs if ref["kind"] in SIGNATURE_KINDS}
+    if not signed:
+        return
+    minimum = current_app.config["SIGNATURE_MIN_INK"]
+    blank = session.execute(select(Attachment.sha256).where(
+        Attachment.sha256.in_(signed), Attachment.verified.is_(True), Attachment.ink_share < minimum)).first()
+    if blank is not None:
+        raise DomainError("blank-signature", "A signature is blank (too little ink); have it signed again. / "
+                          "Chữ ký để trống (quá ít nét); hãy ký lại.", status=422,
+                          errors={"attachments": ["A signature needs ink."]})
 
 
 def record_attempt(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
@@ -93,16 +110,20 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
 
     id_number = data.pop("id_number", None)
     checklist = data.pop("checklist", None)
+    id_hash, id_key = hash_id_number(id_number) if id_number else (None, None)
+    if id_number:  # typed into a note as well? never in clear
+        data = {k: v.replace(id_number, mask_id_number(id_number)) if isinstance(v, str) else v
+                for k, v in data.items()}
     attempt = DeliveryAttempt(
         client_mutation_id=mutation["id"], item_id=item.id, postman_id=user_id, device_id=device_id,
         round_id=item.round_id, outcome=outcome, device_time=mutation["at"],
         id_number_masked=mask_id_number(id_number) if id_number else None,
-        id_number_hash=hash_id_number(id_number) if id_number else None,
+        id_number_hash=id_hash, id_number_hash_key=id_key,
         checklist=checklist, flagged=flag is not None, flag_reason=flag,
         **data,
     )
     session.add(attempt)
-    missing = _attach(session, attempt, mutation["attachments"])
+    missing = _attach(session, user_id, attempt, mutation["attachments"])
     session.flush()
     if data.get("fee_collected") or data.get("government_fee_collected"):
         session.add(FeeEntry(client_mutation_id=mutation["id"], item_id=item.id, attempt_id=attempt.id,
@@ -146,8 +167,25 @@ HANDOVER_EVENTS = {
 }
 
 
+def _handover_event(session: Session, user_id: int, data: dict, item: Item | None) -> Event | None:
+    """The event a postman's handover makes to `item`, or None when this postman may not move it.
+
+    post_to_agency: only items the postman carries (on their round now). agency_to_post: results
+    the agency named in the record still holds (`registered`): the postman takes them, so they
+    carry none yet."""
+    if item is None or item.agency_id != data["agency_id"]:
+        return None
+    if data["direction"] == "post_to_agency" and not carries(session, user_id, item):
+        return None
+    events = HANDOVER_EVENTS.get((data["direction"], item.direction), ())
+    return next((e for e in events if allowed(item.direction, item.status, e)), None)
+
+
 def record_handover(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
-    """A signed handover record; every listed item moves, or the mutation is rejected whole."""
+    """A signed handover record; every listed item moves, or the mutation is rejected whole.
+
+    A refused line gets the same words whether the item does not exist, belongs to another agency,
+    is on someone else's round or is in the wrong status, unless the postman carries it."""
     lines = data.pop("lines")
     ids = [line["item_id"] for line in lines]
     if len(set(ids)) != len(ids):
@@ -157,21 +195,19 @@ def record_handover(session: Session, user_id: int, device_id: str, mutation: di
     moves = []
     for index, line in enumerate(lines):
         item = items.get(line["item_id"])
-        if item is None:
-            problems[str(index)] = f"No item with id {line['item_id']}."
-            continue
-        if item.agency_id != data["agency_id"]:
-            problems[str(index)] = f"Item {item.code} belongs to another agency."
-            continue
-        events = HANDOVER_EVENTS.get((data["direction"], item.direction), ())
-        event = next((e for e in events if allowed(item.direction, item.status, e)), None)
-        if event is None:
-            problems[str(index)] = f"Item {item.code} is '{item.status}' and cannot be handed over this way."
-            continue
-        moves.append((item, event))
+        event = _handover_event(session, user_id, data, item)
+        if event is not None:
+            moves.append((item, event))
+        elif item is not None and carries(session, user_id, item) and item.agency_id == data["agency_id"]:
+            problems[str(index)] = [f"Item {item.code} is '{item.status}' and cannot be handed over this way. / "
+                                    f"Bưu gửi {item.code} đang '{item.status}', không bàn giao theo chiều này được."]
+        else:
+            problems[str(index)] = [f"Item {line['item_id']} is not one you can hand over to this agency. / "
+                                    f"Bưu gửi {line['item_id']} không phải bưu gửi bạn bàn giao được cho cơ quan này."]
     if problems:
         raise DomainError("handover-not-possible", "Some listed items cannot be handed over; nothing was "
-                          "recorded.", status=409, errors={"lines": problems})
+                          "recorded. / Có bưu gửi không bàn giao được; chưa ghi gì.", status=409,
+                          errors={"lines": problems})
     handover = Handover(client_mutation_id=mutation["id"], postman_id=user_id, created_by_id=user_id,
                         device_time=mutation["at"], **data)
     session.add(handover)

@@ -9,10 +9,12 @@ so it never blocks the ones behind it.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 
 import marshmallow as ma
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from backend.domain.rules import DomainError
 from backend.models import Device, SyncMutation, User
 from backend.models.base import now_utc
+from backend.personal_data import redact_for_ledger
 from sync.effects import HANDLERS
 from sync.protocol import APPLIED, DUPLICATE, REJECTED, SUPPORTED_MUTATION_VERSIONS
 from sync.schemas import CLIENT_ID, DATA_SCHEMAS, MAX_SEQ, REQUIRED_ATTACHMENTS, MutationSchema
@@ -65,9 +68,12 @@ def error_shape(errors) -> dict:
 
 
 def payload_hash(raw: dict) -> str:
-    """SHA-256 of the mutation as received, as canonical JSON (sorted keys, no spaces, ASCII)."""
+    """HMAC-SHA256 of the mutation as received, as canonical JSON (sorted keys, no spaces, ASCII).
+
+    Keyed with ID_HASH_KEY: the mutation may carry an ID number, and everything else in it is
+    stored beside the hash, so a plain hash could be reversed by trying every number."""
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(current_app.config["ID_HASH_KEY"].encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _ledger_id(device_id: str, seq: int) -> str:
@@ -180,10 +186,11 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
             reason = getattr(error, "reason", None) or error.kind
             outcome = REJECTED
             body = _rejected(reply_id, seq, reason, error.detail, False, error.errors)
+        payload, body = redact_for_ledger(raw, body)  # no ID number in clear, stored or sent back
         session.add(SyncMutation(
             id=ledger_id, device_id=device_id, device_seq=seq, user_id=user_id,
             type=str(raw.get("type"))[:32], item_id=_int_or_none(raw.get("item_id")) if outcome == APPLIED else None,
-            outcome=outcome, reason=reason, result=body, payload=raw, payload_hash=digest, app_version=app_version,
+            outcome=outcome, reason=reason, result=body, payload=payload, payload_hash=digest, app_version=app_version,
             device_time=device_time,
         ))
         session.execute(update(Device).where(Device.id == device_id)

@@ -6,28 +6,41 @@ after their SHA-256 is verified, so a crash mid-upload leaves nothing corrupt in
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 
 class AttachmentStore(Protocol):
-    def received(self, sha256: str) -> int:
-        """Bytes of a partial upload received so far (0 if none)."""
+    """Partial uploads belong to one uploader (`owner`, a user id): another user's bytes never
+    touch them. Verified files are shared, named by their digest."""
 
-    def append(self, sha256: str, offset: int, data: bytes) -> int:
+    def received(self, sha256: str, owner: int) -> int:
+        """Bytes of `owner`'s partial upload received so far (0 if none)."""
+
+    def append(self, sha256: str, offset: int, data: bytes, owner: int) -> int:
         """Write `data` at `offset` (which must equal what was received); returns the new size."""
 
-    def partial_digest(self, sha256: str) -> str:
+    def partial_digest(self, sha256: str, owner: int) -> str:
         """SHA-256 of the partial upload as it stands."""
 
-    def promote(self, sha256: str) -> str:
+    def promote(self, sha256: str, owner: int) -> str:
         """Move a verified partial upload into place; returns its storage key."""
 
-    def discard(self, sha256: str) -> None:
+    def discard(self, sha256: str, owner: int) -> None:
         """Forget a partial upload."""
+
+    def partials(self) -> Iterator[PartialUpload]:
+        """Every partial upload (for expiry and quotas)."""
+
+    def partial_bytes(self, owner: int) -> int:
+        """Bytes held in `owner`'s partial uploads."""
 
     def exists(self, sha256: str) -> bool:
         """Whether verified bytes for this digest are in place."""
@@ -41,8 +54,16 @@ class AttachmentStore(Protocol):
     def remove(self, sha256: str) -> None:
         """Delete verified bytes (retention)."""
 
-    def open_partial(self, sha256: str) -> BinaryIO:
+    def open_partial(self, sha256: str, owner: int) -> BinaryIO:
         """Read a partial upload."""
+
+
+@dataclass(frozen=True)
+class PartialUpload:
+    owner: int
+    sha256: str
+    size: int
+    modified: datetime  # UTC, last write
 
 
 class OffsetMismatch(Exception):
@@ -52,14 +73,14 @@ class OffsetMismatch(Exception):
 
 
 class DirectoryStore:
-    """Files under a root directory: partial/<sha>.part, then <sha[:2]>/<sha[2:4]>/<sha>."""
+    """Files under a root directory: partial/<owner>/<sha>.part, then <sha[:2]>/<sha[2:4]>/<sha>."""
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         (self.root / "partial").mkdir(parents=True, exist_ok=True)
 
-    def _partial(self, sha256: str) -> Path:
-        return self.root / "partial" / f"{sha256}.part"
+    def _partial(self, sha256: str, owner: int) -> Path:
+        return self.root / "partial" / str(int(owner)) / f"{sha256}.part"
 
     def key(self, sha256: str) -> str:
         return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
@@ -67,15 +88,15 @@ class DirectoryStore:
     def _final(self, sha256: str) -> Path:
         return self.root / self.key(sha256)
 
-    def received(self, sha256: str) -> int:
+    def received(self, sha256: str, owner: int) -> int:
         try:
-            return self._partial(sha256).stat().st_size
+            return self._partial(sha256, owner).stat().st_size
         except FileNotFoundError:
             return 0
 
-    def append(self, sha256: str, offset: int, data: bytes) -> int:
-        path = self._partial(sha256)
-        with open(path, "ab") as handle:
+    def append(self, sha256: str, offset: int, data: bytes, owner: int) -> int:
+        path = self._partial(sha256, owner)
+        with self._open_append(path) as handle:
             # Two retries of one chunk may race (two workers); only one may write.
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             handle.seek(0, os.SEEK_END)
@@ -87,17 +108,18 @@ class DirectoryStore:
             os.fsync(handle.fileno())
             return handle.tell()
 
-    def partial_digest(self, sha256: str) -> str:
+    def partial_digest(self, sha256: str, owner: int) -> str:
         digest = hashlib.sha256()
-        with open(self._partial(sha256), "rb") as handle:
+        with open(self._partial(sha256, owner), "rb") as handle:
             for block in iter(lambda: handle.read(1 << 16), b""):
                 digest.update(block)
         return digest.hexdigest()
 
-    def promote(self, sha256: str) -> str:
+    def promote(self, sha256: str, owner: int) -> str:
         final = self._final(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._partial(sha256), final)  # atomic on one filesystem
+        os.replace(self._partial(sha256, owner), final)  # atomic on one filesystem
+        self._tidy(owner)
         directory = os.open(final.parent, os.O_RDONLY)
         try:
             os.fsync(directory)
@@ -105,8 +127,37 @@ class DirectoryStore:
             os.close(directory)
         return self.key(sha256)
 
-    def discard(self, sha256: str) -> None:
-        self._partial(sha256).unlink(missing_ok=True)
+    def discard(self, sha256: str, owner: int) -> None:
+        self._partial(sha256, owner).unlink(missing_ok=True)
+        self._tidy(owner)
+
+    def _tidy(self, owner: int) -> None:
+        with contextlib.suppress(OSError):
+            (self.root / "partial" / str(int(owner))).rmdir()  # only when empty
+
+    @staticmethod
+    def _open_append(path: Path) -> BinaryIO:
+        for _ in range(3):  # the owner's directory may be tidied away between mkdir and open
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                return open(path, "ab")  # the caller closes it
+        return open(path, "ab")  # the caller closes it
+
+    def partials(self) -> Iterator[PartialUpload]:
+        for path in (self.root / "partial").glob("*/*.part"):
+            try:
+                stat = path.stat()
+                owner = int(path.parent.name)
+            except (FileNotFoundError, ValueError):
+                continue
+            yield PartialUpload(owner, path.stem, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
+
+    def partial_bytes(self, owner: int) -> int:
+        total = 0
+        for path in (self.root / "partial" / str(int(owner))).glob("*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                total += path.stat().st_size
+        return total
 
     def exists(self, sha256: str) -> bool:
         return self._final(sha256).is_file()
@@ -114,8 +165,8 @@ class DirectoryStore:
     def open(self, sha256: str) -> BinaryIO:
         return open(self._final(sha256), "rb")
 
-    def open_partial(self, sha256: str) -> BinaryIO:
-        return open(self._partial(sha256), "rb")
+    def open_partial(self, sha256: str, owner: int) -> BinaryIO:
+        return open(self._partial(sha256, owner), "rb")
 
     def remove(self, sha256: str) -> None:
         self._final(sha256).unlink(missing_ok=True)

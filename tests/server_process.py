@@ -21,6 +21,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "crash-test-secret-key-that-is-long-enough-0123456789"
+ID_HASH_KEY = "crash-test-id-hash-key-that-is-long-enough-9876543210"
 
 
 def free_port() -> int:
@@ -38,7 +39,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
         self.env = {**os.environ, "POSTROUND_ENV": "production", "SECRET_KEY": SECRET_KEY,
-                    "DATABASE_URL": database_url, "STORAGE_DIR": str(storage_dir), "RATELIMIT_ENABLED": "false",
+                    "ID_HASH_KEY": ID_HASH_KEY, "DATABASE_URL": database_url, "STORAGE_DIR": str(storage_dir), "RATELIMIT_ENABLED": "false",
                     "PYTHONUNBUFFERED": "1", **env}
         self.process: subprocess.Popen | None = None
         self.starts = 0

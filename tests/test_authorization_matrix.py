@@ -177,9 +177,9 @@ def world(app, make):
                             lines=[HandoverLine(item_id=item_a.id, originals=1)])
         db.session.add(handover)
         store = app.extensions["postround.store"]
-        store.append(sha(stored), 0, stored)
+        store.append(sha(stored), 0, stored, people["postman"].id)
         db.session.add(Attachment(sha256=sha(stored), size_bytes=len(stored), media_type="image/jpeg",
-                                  storage_path=store.promote(sha(stored)), verified=True))
+                                  storage_path=store.promote(sha(stored), people["postman"].id), verified=True))
         db.session.commit()
         tokens = {name: issue_access_token(db.session.get(User, user.id), devices.get(name),
                                            start_session(user, devices.get(name)))

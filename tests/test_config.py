@@ -5,6 +5,7 @@ import pytest
 from backend.config import ConfigError, engine_options, load_config
 
 GOOD_SECRET = "x" * 40
+GOOD_ID_KEY = "y" * 40
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
@@ -20,7 +21,8 @@ def test_development_gets_a_default_sqlite_database_under_instance(tmp_path):
 
 
 def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
-    config = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET, "DATABASE_URL": "postgres://u@h/db"})
+    config = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY,
+                                          "DATABASE_URL": "postgres://u@h/db"})
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 
@@ -42,7 +44,7 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
     ("BEHIND_TLS", "perhaps", "true or false"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):
-    env = {"SECRET_KEY": GOOD_SECRET, name: value}
+    env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, name: value}
     with pytest.raises(ConfigError, match=message):
         load_config(str(tmp_path), env)
 

@@ -316,7 +316,7 @@ def test_an_upload_whose_last_bytes_landed_just_before_a_crash_can_be_finished(w
     phone = Phone(None, postman.username)
     photo = noisy_jpeg(random.Random(SEED), (240, 180))
     digest = sha(photo)
-    DirectoryStore(storage).append(digest, 0, photo)  # what the dead server had written, fsync'ed
+    DirectoryStore(storage).append(digest, 0, photo, postman.id)  # what the dead server had written, fsync'ed
     client = CrashPhone(phone, server.url)
     try:
         client.login()

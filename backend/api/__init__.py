@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from backend.extensions import api
+
+# The one caching rule for the API (docs/security.md, "Personal data"): every answer under /api
+# carries names, addresses, phones, proofs or tokens and is never stored by a browser, a proxy or
+# the phone's HTTP cache, except these blueprints, which hold none (health, the API description).
+CACHEABLE_BLUEPRINTS = frozenset({"meta", "api-docs"})
+NO_STORE = "private, no-cache, no-store"
 
 SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
@@ -34,3 +40,12 @@ def register_api(app: Flask) -> None:
                    handovers, reports):
         api.register_blueprint(module.blp)
     meta.register_docs_page(app)
+    app.after_request(no_store)
+
+
+def no_store(response: Response) -> Response:
+    if request.path.startswith("/api/") and request.blueprint not in CACHEABLE_BLUEPRINTS:
+        current = response.headers.get("Cache-Control", "")
+        if "no-store" not in current:
+            response.headers["Cache-Control"] = NO_STORE
+    return response

@@ -14,6 +14,7 @@ from flask.views import MethodView
 
 from backend.api.common import Blueprint
 from backend.api.openapi import problems
+from backend.audit import audit_read
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.schemas.dashboard import (
     AcknowledgementSchema,
@@ -30,7 +31,8 @@ from backend.timeutil import local_today
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard",
                 description="Supervisors' dashboard: today's rounds, the map, exceptions")
-REVALIDATE = {"Cache-Control": "private, no-cache"}
+# Personal data: never stored (backend.api.no_store); a client may still revalidate with the ETag.
+REVALIDATE = {"Cache-Control": "private, no-cache, no-store"}
 
 
 @blp.route("/config")
@@ -76,6 +78,8 @@ class Exceptions(MethodView):
         ones still open."""
         day = args.get("date") or local_today()
         found = dashboard.exceptions(day, include_acknowledged=args["include_acknowledged"])
+        audit_read("dashboard.exceptions.viewed", "proof", [e.get("proof_id") for e in found],
+                   {"date": day.isoformat()})
         open_ones = [e for e in found if e["acknowledged"] is None]
         return {"date": day, "counts": dashboard.exception_counts(open_ones), "exceptions": found}, REVALIDATE
 
@@ -105,4 +109,7 @@ class Map(MethodView):
     @blp.response(200, MapSchema)
     def get(self, args):
         """Stops of the day's rounds and the positions where proofs were captured, mismatches marked."""
-        return dashboard.map_of(args.get("date") or local_today()), REVALIDATE
+        day = args.get("date") or local_today()
+        view = dashboard.map_of(day)
+        audit_read("dashboard.map.viewed", "proof", [p["id"] for p in view["proofs"]], {"date": day.isoformat()})
+        return view, REVALIDATE

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
-from backend.audit import audit
+from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.domain.status import Direction, Event, Status, allowed
@@ -62,10 +62,15 @@ def _documents_receipt(direction: str, item: Item, documented: set[int]) -> bool
             and item.status in ALREADY_RECEIVED and item.id not in documented)
 
 
-def _check_access(handover: Handover) -> Handover:
+def _load_visible(handover_id: int) -> Handover:
+    """Agency officers get the same 403 for another agency's record and for one that does not exist."""
     user = current_user()
-    if user.role == "agency" and handover.agency_id != user.agency_id:
-        raise DomainError("not-your-agency", "This handover record belongs to another agency.", status=403)
+    handover = db.session.get(Handover, handover_id)
+    if user.role == "agency" and (handover is None or handover.agency_id != user.agency_id):
+        raise DomainError("not-your-agency", f"Handover record {handover_id} is not one of your agency's. / "
+                          f"Biên bản {handover_id} không thuộc cơ quan của bạn.", status=403)
+    if handover is None:
+        raise DomainError("not-found", f"No handover record with id {handover_id}.", status=404)
     return handover
 
 
@@ -178,6 +183,7 @@ class Handovers(MethodView):
         rows, total = paginate(query.order_by(Handover.created_at.desc(), Handover.id.desc()), args["page"],
                                args["per_page"])
         people = handover_pdf.people_of(rows)
+        audit_read("handovers.listed", "handover", [h.id for h in rows], query_detail(args))
         return [handover_pdf.view(h, people) for h in rows], {"X-Total-Count": str(total)}
 
     @auth_required(*STAFF)
@@ -206,8 +212,11 @@ class HandoverById(MethodView):
     @auth_required(*STAFF, "agency")
     @blp.response(200, HandoverSchema)
     def get(self, handover_id):
-        """One handover record with its lines, totals and verification hash."""
-        return handover_pdf.view(_check_access(get_or_404(Handover, handover_id, "handover record")))
+        """One handover record with its lines, totals and verification hash. Audited."""
+        handover = _load_visible(handover_id)
+        view = handover_pdf.view(handover)
+        audit_read("handover.viewed", "handover", [handover.id])
+        return view
 
 
 @blp.route("/<int:handover_id>/pdf")
@@ -216,7 +225,7 @@ class HandoverPdf(MethodView):
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
     def get(self, handover_id):
         """The printable record (A4 PDF): items, originals, copies, fees, QR code, signature lines. Audited."""
-        handover = _check_access(get_or_404(Handover, handover_id, "handover record"))
+        handover = _load_visible(handover_id)
         data = handover_pdf.render(handover)
         audit("handover.printed", "handover", handover.id)
         db.session.commit()

@@ -6,7 +6,7 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from backend import throttle
-from backend.api.common import Blueprint, commit_unique, get_or_404, paginate
+from backend.api.common import Blueprint, commit_unique, paginate
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
@@ -25,16 +25,14 @@ from backend.schemas.items import (
     TrackingSchema,
 )
 from backend.services.item_events import apply_event
-from backend.services.items import build_item, check_item_access, existing_codes, filter_items, visible_items
+from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from sync.changes import current_seq
 
 blp = Blueprint("items", __name__, url_prefix="/api", description="Items (dossiers and results)")
 
 
 def _load_visible(item_id: int) -> Item:
-    item = get_or_404(Item, item_id, "item")
-    check_item_access(current_user(), item)
-    return item
+    return load_visible_item(current_user(), item_id)
 
 
 def _check_if_match(item: Item) -> None:

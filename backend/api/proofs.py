@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
-from backend.audit import audit
+from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.extensions import db
@@ -51,6 +51,7 @@ class Proofs(MethodView):
             query = query.where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end)
         rows, total = paginate(query.order_by(DeliveryAttempt.server_time.desc()), args["page"],
                                args["per_page"])
+        audit_read("proofs.listed", "proof", [r.id for r in rows], query_detail(args))
         return rows, 200, {"X-Total-Count": str(total)}
 
 
@@ -132,13 +133,14 @@ class AttachmentContent(MethodView):
         if row is None or not row.verified:
             raise DomainError("not-found", "No verified attachment with that digest.", status=404)
         if row.purged_at is not None:
-            raise DomainError("purged", "This photo was deleted at the end of its retention period.", status=410)
+            raise DomainError("purged", "This file was deleted at the end of its retention period. / Tệp này đã "
+                              "bị xóa khi hết thời hạn lưu.", status=410)
         audit("attachment.viewed", "attachment", sha256)
         db.session.commit()
         with current_app.extensions["postround.store"].open(sha256) as handle:
             data = handle.read()
         response = Response(data, mimetype=row.media_type)
-        response.headers["Cache-Control"] = "private, max-age=3600"
+        response.headers["Cache-Control"] = "private, no-store"
         response.headers["ETag"] = f'"{sha256}"'
         # Opened directly, the file is downloaded, never rendered as a page (nosniff: backend/headers.py).
         extension = {"image/png": "png", "image/jpeg": "jpg"}.get(row.media_type, "bin")

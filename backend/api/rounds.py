@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.api.common import Blueprint, commit_unique, get_or_404, paginate
+from backend.api.common import Blueprint, commit_unique, paginate
 from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
@@ -79,7 +79,7 @@ class RoundById(MethodView):
     @blp.response(200, RoundDetailSchema)
     def get(self, round_id):
         """One round with its stops in visiting order."""
-        return rounds.detail(rounds.check_may_read(get_or_404(Round, round_id, "round"), current_user()))
+        return rounds.detail(rounds.check_may_read(db.session.get(Round, round_id), current_user(), round_id))
 
 
 @blp.route("/<int:round_id>/assign")

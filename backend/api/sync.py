@@ -202,9 +202,11 @@ class AttachmentUpload(MethodView):
     @blp.response(200)
     @blp.doc(**_answer(UPLOAD_STATUS))
     def get(self, sha256):
-        """How much of this file the server has (resume from `received`), and whether it is verified."""
-        return attachments.status(db.session, current_app.extensions["postround.store"],
-                                  _check_sha(sha256)).as_dict()
+        """How much of this file the server has from you (resume from `received`), and whether it is
+        verified for you: a postman's proofs count a file once that postman has sent it whole."""
+        user = current_user()
+        return attachments.status(db.session, current_app.extensions["postround.store"], _check_sha(sha256),
+                                  user.id if user.role == "postman" else None).as_dict()
 
     @auth_required("postman")
     @blp.doc(requestBody={"content": {"application/octet-stream": {"schema": {"type": "string",
@@ -221,6 +223,7 @@ class AttachmentUpload(MethodView):
         data = request.get_data(cache=False)
         start, total = _content_range(request.headers.get("Content-Range"), len(data))
         result = attachments.receive_chunk(db.session, current_app.extensions["postround.store"], sha256,
-                                           start, total, data, current_app.config["MAX_UPLOAD_BYTES"])
+                                           start, total, data, current_app.config["MAX_UPLOAD_BYTES"],
+                                           current_user().id, current_app.config["UPLOAD_QUOTA_BYTES"])
         return result.as_dict()
 

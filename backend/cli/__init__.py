@@ -6,9 +6,12 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    from backend import maintenance
     from backend.cli import imports, retention, seed, users
 
     app.cli.add_command(users.create_user)
     app.cli.add_command(seed.seed_demo)
     app.cli.add_command(imports.import_items_command)
     app.cli.add_command(retention.purge_photos)
+    app.cli.add_command(retention.purge_expired_command)
+    app.cli.add_command(maintenance.maintenance_command)

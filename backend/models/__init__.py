@@ -5,13 +5,13 @@ from backend.models.exceptions import ExceptionAck
 from backend.models.handover import Handover, HandoverLine
 from backend.models.items import Item, Round
 from backend.models.org import Agency, Procedure
-from backend.models.proofs import Attachment, DeliveryAttempt, FeeEntry, ProofAttachment
+from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
 from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
 from backend.models.users import Device, LoginSession, RefreshToken, User
 
 __all__ = [
-    "Agency", "Attachment", "AuditEntry", "DeliveryAttempt", "Device", "ExceptionAck", "FeeEntry", "Handover",
-    "HandoverLine", "Item", "LoginSession", "Procedure", "ProofAttachment", "RefreshToken", "Round", "ScopeRemoval",
-    "SyncClock",
+    "Agency", "Attachment", "AttachmentUpload", "AuditEntry", "DeliveryAttempt", "Device", "ExceptionAck", "FeeEntry",
+    "Handover", "HandoverLine", "Item", "LoginSession", "Procedure", "ProofAttachment", "RefreshToken", "Round",
+    "ScopeRemoval", "SyncClock",
     "SyncMutation", "User",
 ]

@@ -43,6 +43,9 @@ class DeliveryAttempt(db.Model):
     receiver_relation: Mapped[str | None] = mapped_column(String(16))
     id_number_masked: Mapped[str | None] = mapped_column(String(32))  # e.g. ********1234
     id_number_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, for matching only
+    # Which ID_HASH_KEY made the hash (ID_HASH_KEY_ID); "legacy" for hashes made with the old
+    # token-signing key before 0007, which cannot be re-keyed without the clear number.
+    id_number_hash_key: Mapped[str | None] = mapped_column(String(16))
 
     lat: Mapped[float | None]
     lon: Mapped[float | None]
@@ -96,8 +99,24 @@ class Attachment(db.Model):
     height: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Photos are deleted after PHOTO_RETENTION_DAYS (personal data); the row stays as a record.
+    # Files are deleted after their retention period (docs/security.md); the row stays as a record.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Share of pixels that differ from the background (a signature needs SIGNATURE_MIN_INK).
+    ink_share: Mapped[float | None]
+
+
+class AttachmentUpload(db.Model):
+    """Who has sent the whole of a verified file (proof of possession). A proof counts a file only
+    once its own postman has uploaded it; bytes are stored once however many have."""
+
+    __tablename__ = "attachment_uploads"
+    __table_args__ = (UniqueConstraint("sha256", "user_id", name="attachment_upload_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    size_bytes: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 class ProofAttachment(db.Model):

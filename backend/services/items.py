@@ -23,6 +23,27 @@ def visible_items(user: User) -> Select:
     return query
 
 
+def not_your_item(item_id: int) -> DomainError:
+    """The one answer to a postman or agency officer for an item they may not see, whether it exists
+    or not: it names only the id they sent (docs/security.md, "Who may see what")."""
+    return DomainError("not-your-item", f"Item {item_id} is not yours to see or change. / Bưu gửi {item_id} "
+                       f"không thuộc quyền xem hay sửa của bạn.", status=403)
+
+
+def load_visible_item(user: User, item_id: int) -> Item:
+    """The item, if `user` may see it. Staff get 404 for an unknown id; everyone else gets the same
+    403 for "does not exist" and "not yours"."""
+    item = db.session.get(Item, item_id)
+    if user.role in ("admin", "supervisor"):
+        if item is None:
+            raise DomainError("not-found", f"No item with id {item_id}.", status=404)
+        return item
+    if item is None:
+        raise not_your_item(item_id)
+    check_item_access(user, item)
+    return item
+
+
 def check_item_access(user: User, item: Item) -> None:
     if user.role in ("admin", "supervisor"):
         return
@@ -30,7 +51,7 @@ def check_item_access(user: User, item: Item) -> None:
         return
     if user.role == "postman" and item.round is not None and item.round.postman_id == user.id:
         return
-    raise DomainError("not-your-item", f"Item {item.code} is not yours to see or change.", status=403)
+    raise not_your_item(item.id)
 
 
 def search_filter(query: Select, text: str) -> Select:

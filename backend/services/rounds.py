@@ -84,9 +84,13 @@ def detail(rnd: Round) -> dict:
     return view
 
 
-def check_may_read(rnd: Round, user: User) -> Round:
-    if user.role == "postman" and rnd.postman_id != user.id:
-        raise DomainError("forbidden", "Postmen see only their own rounds.", status=403)
+def check_may_read(rnd: Round | None, user: User, round_id: int | None = None) -> Round:
+    """Postmen get the same 403 for another postman's round and for one that does not exist."""
+    if user.role == "postman" and (rnd is None or rnd.postman_id != user.id):
+        raise DomainError("forbidden", "Postmen see only their own rounds. / Bưu tá chỉ xem được chuyến "
+                          "của mình.", status=403)
+    if rnd is None:
+        raise DomainError("not-found", f"No round with id {round_id}.", status=404)
     return rnd
 
 

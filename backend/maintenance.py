@@ -1,0 +1,28 @@
+"""The one scheduled entry point: `run()` does every periodic clean-up, in order.
+
+Until a task queue arrives, run it from cron (`flask --app wsgi maintenance`, e.g. hourly); the
+queue will call `backend.maintenance.run` itself. Each step is safe to repeat and to interrupt.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from backend.cli.retention import purge_expired
+from sync.attachments import expire_uploads
+
+
+def run(now=None) -> dict:
+    """Expire unfinished uploads (UPLOAD_EXPIRY_HOURS), then purge what is past its retention period."""
+    expired = expire_uploads(current_app.extensions["postround.store"], now)
+    return {"expired_uploads": expired, **purge_expired(now)}
+
+
+@click.command("maintenance")
+@with_appcontext
+def maintenance_command() -> None:
+    """Expire unfinished uploads and purge data past its retention period (run it from cron)."""
+    counts = run()
+    click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))

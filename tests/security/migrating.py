@@ -1,0 +1,41 @@
+"""An app on a brand-new database migrated to a given revision (for data-migration tests)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import flask_migrate
+
+from backend import create_app
+from backend.extensions import db
+from tests.pg import fresh_database, require_pg
+
+
+@contextmanager
+def migrated_app(backend_kind: str, tmp_path, revision: str):
+    def run(url):
+        app = create_app({"POSTROUND_ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                          "RATELIMIT_ENABLED": False, "STORAGE_DIR": str(tmp_path / "storage")})
+        with app.app_context():
+            flask_migrate.upgrade(revision=revision)
+        return app
+
+    if backend_kind == "sqlite":
+        app = run(f"sqlite:///{tmp_path / 'migrating.db'}")
+        try:
+            with app.app_context():
+                yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+        return
+    require_pg()
+    with fresh_database("postround_mig7") as url:
+        app = run(url)
+        try:
+            with app.app_context():
+                yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
