@@ -50,7 +50,7 @@ def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, m
 
 
 def test_the_database_timeouts_reach_the_driver(tmp_path):
-    env = {"SECRET_KEY": GOOD_SECRET, "DB_CONNECT_TIMEOUT": "3", "DB_STATEMENT_TIMEOUT_MS": "2500",
+    env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, "DB_CONNECT_TIMEOUT": "3", "DB_STATEMENT_TIMEOUT_MS": "2500",
            "DB_BUSY_TIMEOUT": "7"}
     postgres = load_config(str(tmp_path), {**env, "DATABASE_URL": "postgresql://u@h/db"})
     sqlite = load_config(str(tmp_path), env)
@@ -62,7 +62,7 @@ def test_the_database_timeouts_reach_the_driver(tmp_path):
 
 
 def test_safe_defaults_for_throttles_proxies_and_tls(tmp_path):
-    config = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET})
+    config = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY})
     assert config["TRUSTED_PROXY_COUNT"] == 0  # X-Forwarded-For is believed from nobody
     assert config["BEHIND_TLS"] is False
     assert config["LOGIN_ACCOUNT_RATE_LIMIT"] == "10 per 15 minutes"

@@ -111,7 +111,7 @@ BAD_MUTATIONS = {
     "item_id beyond 32 bits": (_set("item_id", 2**40), {"invalid-mutation"}),
     "unsupported mutation version": (_set("v", 99), {"unsupported-mutation-version"}),
     "proof without its signature": (_deliver_unsigned, {"missing-attachment"}),
-    "unknown item": (_set("item_id", 2**31 - 1), {"unknown-item"}),
+    "unknown item": (_set("item_id", 2**31 - 1), {"not-your-item"}),  # the same answer as a foreign item
     "another postman's item": (_stranger, {"not-your-item"}),
     "collect on a return item": (_collect_on_a_return_item, {"wrong-direction"}),
     "handover listing an item twice": (_handover_listing_an_item_twice, {"duplicate-line"}),

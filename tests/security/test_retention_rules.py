@@ -40,8 +40,8 @@ def old_delivery(client, app, make):
     phone.pull()
     files = {"signature": png_signature(3), "photo": jpeg_bytes(3), "id_photo": jpeg_bytes(4),
              "authorisation_letter": jpeg_bytes(5)}
-    phone.capture("deliver", item.id, {"receiver_name": "Lê Văn Tám", "receiver_relation": "authorised",
-                                       "id_number": "079301005678"}, files)
+    sent = phone.capture("deliver", item.id, {"receiver_name": "Lê Văn Tám", "receiver_relation": "authorised",
+                                              "id_number": "079301005678"}, files)
     phone.sync()
     app.config.update(PHOTO_RETENTION_DAYS=LEGAL_MINIMUM_DAYS, ID_PHOTO_RETENTION_DAYS=2000,
                       SIGNATURE_RETENTION_DAYS=3000, LEDGER_PAYLOAD_RETENTION_DAYS=2500)
@@ -55,7 +55,8 @@ def old_delivery(client, app, make):
             db.session.commit()
 
     from tests.phone import sha
-    return {"age": age, "phone": phone, "sha": {kind: sha(content) for kind, content in files.items()}}
+    return {"age": age, "phone": phone, "sent": sent,
+            "sha": {kind: sha(content) for kind, content in files.items()}}
 
 
 def _kept(app, digests: dict) -> dict:
@@ -93,9 +94,9 @@ def test_ledger_payloads_are_reduced_after_their_period_and_a_late_retry_is_stil
     with app.app_context():
         row = db.session.execute(db.select(SyncMutation)).scalar_one()
         assert set(row.payload) == {"id", "seq", "type", "purged_at"} and row.outcome == "applied"
-        mutation = {"id": row.id, "seq": row.device_seq, "type": "deliver", "at": now_utc().isoformat(),
-                    "item_id": 1, "data": {}}
-    retry = phone.client.post("/api/sync/push", json={"protocol": 1, "mutations": [mutation]}, headers=phone.headers)
+    # The phone never heard the answer and sends the very same mutation again, years later.
+    retry = phone.client.post("/api/sync/push", json={"protocol": 1, "mutations": [old_delivery["sent"]]},
+                              headers=phone.headers)
     assert retry.get_json()["results"][0]["outcome"] == "duplicate"
 
 
