@@ -40,8 +40,14 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && command -v redis-server >/
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
 fi
 
+# The suite runs on every core (pytest-xdist), a test file per worker so module-scoped servers
+# and browsers are shared within a file; PYTEST_WORKERS=0 runs it in one process.
+workers=${PYTEST_WORKERS:-$(nproc)}
+parallel=()
+[ "$workers" -gt 1 ] && parallel=(-n "$workers" --dist loadfile)
+
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+.venv/bin/python -m pytest "${parallel[@]}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "test: pytest collected no tests; that is a failure" >&2
 fi
