@@ -11,11 +11,7 @@ means the dead worker left nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 
@@ -23,8 +19,7 @@ import pytest
 
 from backend.extensions import db
 from backend.models import AuditEntry, BackgroundJob
-from tests.jobs_helpers import export, item_codes
-from tests.server_process import ID_HASH_KEY, ROOT, SECRET_KEY
+from tests.jobs_helpers import Consumer, export, item_codes
 
 ROWS = 15_000
 STALE = 3  # seconds without a heartbeat before a running job is taken again
@@ -56,40 +51,6 @@ def app_config(queue_url):
     return {"TASK_QUEUE_URL": url, "TASK_QUEUE_NAME": name, "IMPORT_QUEUE_ROWS": 1000, "JOB_STALE_SECONDS": STALE}
 
 
-class Consumer:
-    """`flask --app wsgi worker` against the test's database and queue."""
-
-    def __init__(self, app, log_path):
-        self.log_path = log_path
-        self.env = {**os.environ, "POSTROUND_ENV": "production", "SECRET_KEY": SECRET_KEY, "ID_HASH_KEY": ID_HASH_KEY,
-                    "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "STORAGE_DIR": app.config["STORAGE_DIR"],
-                    "TASK_QUEUE_URL": app.config["TASK_QUEUE_URL"], "TASK_QUEUE_NAME": app.config["TASK_QUEUE_NAME"],
-                    "JOB_STALE_SECONDS": str(STALE), "RATELIMIT_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
-        self.process = None
-
-    def start(self):
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "2"],
-                                            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        return self
-
-    def kill(self):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(self.process.pid, signal.SIGINT)
-                self.process.wait(15)
-            self.kill()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-
 def wait_for(app, job_id, condition, timeout, consumer):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,7 +71,7 @@ def consumers(app, tmp_path):
     started = []
 
     def start():
-        started.append(Consumer(app, tmp_path / "worker.log").start())
+        started.append(Consumer(app, tmp_path / "worker.log", JOB_STALE_SECONDS=str(STALE)).start())
         return started[-1]
 
     yield start
