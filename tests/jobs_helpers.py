@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 
+from sqlalchemy.orm import undefer
+
 from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import BackgroundJob, Item
@@ -39,7 +41,7 @@ def run_queued(app) -> int:
 
 def job_row(app, job_id: str) -> BackgroundJob:
     with app.app_context():
-        job = db.session.get(BackgroundJob, job_id)
+        job = db.session.get(BackgroundJob, job_id, options=[undefer(BackgroundJob.input)])
         db.session.expunge(job)
         return job
 

@@ -16,6 +16,7 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy.orm import undefer
 
 from backend.extensions import db
 from backend.models import AuditEntry, BackgroundJob
@@ -55,7 +56,7 @@ def wait_for(app, job_id, condition, timeout, consumer):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with app.app_context():
-            job = db.session.get(BackgroundJob, job_id)
+            job = db.session.get(BackgroundJob, job_id, options=[undefer(BackgroundJob.input)])
             db.session.expunge(job)
             db.session.remove()
         if condition(job):

@@ -31,8 +31,8 @@ class BackgroundJob(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far
     claim: Mapped[str | None] = mapped_column(String(36))  # the current claim's token
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    # The uploaded file, kept only until the job ends (it names citizens).
-    input: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The uploaded file, kept only until the job ends (it names citizens); not loaded by a progress poll.
+    input: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_checked: Mapped[int] = mapped_column(Integer, default=0)
     rows_imported: Mapped[int] = mapped_column(Integer, default=0)
