@@ -64,5 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_api(app)
     register_web_apps(app)
     register_security_headers(app)
+    from backend import tasks
+
+    tasks.init_app(app)
     register_cli(app)
     return app

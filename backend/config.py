@@ -171,6 +171,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     if not 0 <= min_ink < 0.5:
         raise ConfigError(f"SIGNATURE_MIN_INK must be a share between 0 and 0.5, got {min_ink}")
 
+    queue_url = read.text("TASK_QUEUE_URL", "sqlite:///" + str(Path(instance_path) / "tasks.db"))
+    if not (queue_url.startswith(("sqlite:///", "redis://", "rediss://")) or queue_url == "immediate"):
+        raise ConfigError("TASK_QUEUE_URL must be a sqlite:///file, a redis:// URL, or 'immediate' (tests)")
+
     return {
         "POSTROUND_ENV": mode,
         "TESTING": mode == "testing",
@@ -218,6 +222,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "UPLOAD_EXPIRY_HOURS": read.integer("UPLOAD_EXPIRY_HOURS", 72, minimum=1, maximum=90 * 24),
         "UPLOAD_QUOTA_BYTES": read.integer("UPLOAD_QUOTA_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
         "SIGNATURE_MIN_INK": min_ink,
+        # Background work (backend/tasks): where the queue lives, and its schedules.
+        "TASK_QUEUE_URL": queue_url,
+        "TASK_QUEUE_NAME": read.text("TASK_QUEUE_NAME", "postround"),
+        "TASK_WORKERS": read.integer("TASK_WORKERS", 2, minimum=1, maximum=32),
+        "MAINTENANCE_EVERY_MINUTES": read.integer("MAINTENANCE_EVERY_MINUTES", 60, minimum=1, maximum=24 * 60),
+        "JOB_STALE_SECONDS": read.integer("JOB_STALE_SECONDS", 120, minimum=2, maximum=24 * 3600),
+        "JOB_MAX_ATTEMPTS": read.integer("JOB_MAX_ATTEMPTS", 3, minimum=1, maximum=20),
+        # Imports with more rows than this run as a job (202 and a job to follow), not in the request.
+        "IMPORT_QUEUE_ROWS": read.integer("IMPORT_QUEUE_ROWS", 1000, minimum=1),
         # Supervisors' dashboard (docs/dashboard.md). No tile server by default: the map still
         # draws stops and proofs on a blank background, so a closed network works.
         "MAP_TILE_URL": read.text("MAP_TILE_URL", ""),

@@ -1,7 +1,8 @@
 """The one scheduled entry point: `run()` does every periodic clean-up, in order.
 
-Until a task queue arrives, run it from cron (`flask --app wsgi maintenance`, e.g. hourly); the
-queue will call `backend.maintenance.run` itself. Each step is safe to repeat and to interrupt.
+The task queue's worker runs it every MAINTENANCE_EVERY_MINUTES (backend.tasks); `flask --app wsgi
+maintenance` runs it by hand. Each step is safe to repeat and to interrupt (every worker's
+scheduler enqueues it, so with several workers it may run more than once an hour).
 """
 
 from __future__ import annotations
@@ -23,6 +24,6 @@ def run(now=None) -> dict:
 @click.command("maintenance")
 @with_appcontext
 def maintenance_command() -> None:
-    """Expire unfinished uploads and purge data past its retention period (run it from cron)."""
+    """Expire unfinished uploads and purge data past its retention period (the worker runs it on a schedule)."""
     counts = run()
     click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))

@@ -59,14 +59,15 @@ def _record_scope_change(session: Session, item: Item, seq: int) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _stamp_changes(session: Session, flush_context, instances) -> None:
-    changed = [obj for obj in session.new if isinstance(obj, TRACKED)]
-    changed += [obj for obj in session.dirty if isinstance(obj, TRACKED) and session.is_modified(obj)]
+    new = [obj for obj in session.new if isinstance(obj, TRACKED)]
+    fresh = {id(obj) for obj in new}  # session.new builds a new set on every call: once, not per object
+    changed = new + [obj for obj in session.dirty if isinstance(obj, TRACKED) and session.is_modified(obj)]
     if not changed:
         return
     seq = take_seq(session)
     for obj in changed:
         obj.change_seq = seq
-        if isinstance(obj, Item) and obj not in session.new:
+        if isinstance(obj, Item) and id(obj) not in fresh:
             _record_scope_change(session, obj, seq)
 
 

@@ -55,7 +55,8 @@ def app_config():
 
 @pytest.fixture
 def app(request, backend_name, tmp_path, app_config):
-    storage = {"STORAGE_DIR": str(tmp_path / "storage")}
+    storage = {"STORAGE_DIR": str(tmp_path / "storage"), "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}"}
+    storage = {key: value for key, value in storage.items() if key not in app_config}
     if backend_name == "sqlite":
         app = create_app(_test_config(f"sqlite:///{tmp_path / 'test.db'}", **storage, **app_config))
         with app.app_context():

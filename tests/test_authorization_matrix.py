@@ -22,7 +22,17 @@ import pytest
 from backend.auth.tokens import issue_access_token, start_session
 from backend.domain.s10 import make_s10
 from backend.extensions import db
-from backend.models import Attachment, DeliveryAttempt, Device, Handover, HandoverLine, Procedure, Round, User
+from backend.models import (
+    Attachment,
+    BackgroundJob,
+    DeliveryAttempt,
+    Device,
+    Handover,
+    HandoverLine,
+    Procedure,
+    Round,
+    User,
+)
 from tests.factories import Factory
 from tests.phone import jpeg_bytes, sha
 
@@ -123,6 +133,7 @@ RULES = [
     rule("GET", "/api/dashboard/map", STAFF),
     rule("POST", "/api/imports/preview", STAFF, body=export_file),
     rule("POST", "/api/imports", STAFF, body=export_file),
+    rule("GET", "/api/jobs/{job}", STAFF),
     rule("GET", "/api/handovers", STAFF | {"officer", "other_officer"}),
     rule("POST", "/api/handovers", STAFF,
          body=lambda w: {"direction": "agency_to_post", "agency_id": w["agency"], "officer_name": "Lê Thị Hoa",
@@ -176,6 +187,9 @@ def world(app, make):
         handover = Handover(direction="agency_to_post", agency_id=agency_a.id, officer_name="Lê Thị Hoa",
                             lines=[HandoverLine(item_id=item_a.id, originals=1)])
         db.session.add(handover)
+        job = BackgroundJob(id=str(uuid.uuid4()), kind="import-items", status="succeeded", params={"file": "a.csv"},
+                            attempts=1, rows_total=1, rows_checked=1, rows_imported=1, result={"imported": 1})
+        db.session.add(job)
         store = app.extensions["postround.store"]
         store.append(sha(stored), 0, stored, people["postman"].id)
         db.session.add(Attachment(sha256=sha(stored), size_bytes=len(stored), media_type="image/jpeg",
@@ -186,7 +200,7 @@ def world(app, make):
                   for name, user in people.items()}
         db.session.commit()
         proof_id = proof.id
-        extra = {"handover": handover.id, "agency_code": agency_a.code,
+        extra = {"handover": handover.id, "job": job.id, "agency_code": agency_a.code,
                  "procedure_code": db.session.get(Procedure, item_a.procedure_id).code}
     return {"tokens": tokens, "item": item_a.id, "code": item_a.code, "round": round_a.id,
             "user": people["postman"].id, "agency": agency_a.id, "procedure": item_a.procedure_id,

@@ -42,6 +42,9 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
     ("DB_CONNECT_TIMEOUT", "0", "at least 1"),
     ("DB_STATEMENT_TIMEOUT_MS", "10", "at least 100"),
     ("BEHIND_TLS", "perhaps", "true or false"),
+    ("TASK_QUEUE_URL", "amqp://rabbit", "TASK_QUEUE_URL"),
+    ("JOB_STALE_SECONDS", "1", "at least 2"),
+    ("IMPORT_QUEUE_ROWS", "0", "at least 1"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):
     env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, name: value}
@@ -67,3 +70,12 @@ def test_safe_defaults_for_throttles_proxies_and_tls(tmp_path):
     assert config["BEHIND_TLS"] is False
     assert config["LOGIN_ACCOUNT_RATE_LIMIT"] == "10 per 15 minutes"
     assert config["TRACKING_WRONG_DIGITS_LIMIT"] == "5 per hour"
+
+
+def test_the_task_queue_is_a_sqlite_file_under_instance_unless_told(tmp_path):
+    config = load_config(str(tmp_path), {"POSTROUND_ENV": "development"})
+    assert config["TASK_QUEUE_URL"] == f"sqlite:///{tmp_path / 'tasks.db'}"
+    assert config["MAINTENANCE_EVERY_MINUTES"] == 60
+    production = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY,
+                                             "TASK_QUEUE_URL": "redis://queue:6379/0"})
+    assert production["TASK_QUEUE_URL"] == "redis://queue:6379/0"

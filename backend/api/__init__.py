@@ -23,6 +23,7 @@ def register_api(app: Flask) -> None:
         handovers,
         imports,
         items,
+        jobs,
         meta,
         procedures,
         proofs,
@@ -37,7 +38,7 @@ def register_api(app: Flask) -> None:
                                    "extra_plugins": [ProblemResponsesPlugin(app)]})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
     for module in (meta, auth, agencies, procedures, users, items, rounds, sync, proofs, dashboard, imports,
-                   handovers, reports):
+                   jobs, handovers, reports):
         api.register_blueprint(module.blp)
     meta.register_docs_page(app)
     app.after_request(no_store)

@@ -11,9 +11,9 @@ same under any number of workers. Both call backend.services.item_import, like t
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
 
-from flask import current_app, request
+from flask import current_app, jsonify, request, url_for
 from flask.views import MethodView
 
 from backend.api.common import Blueprint
@@ -26,9 +26,19 @@ from backend.schemas.dashboard import (
     ImportQuerySchema,
     ImportResultSchema,
 )
-from backend.services.item_import import ImportResult, import_items, parse_items_file
+from backend.schemas.jobs import JobSchema
+from backend.services import jobs
+from backend.services.item_import import (
+    ImportResult,
+    check_importable,
+    check_same_file,
+    import_items,
+    import_summary,
+    parse_items_file,
+)
 
 PREVIEW_ROWS = 500
+JOB_OPTIONS = ("agency_code", "service_fee", "encoding", "skip_bad", "sha256")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BINARY = {"type": "string", "format": "binary", "minLength": 1}
 UPLOAD_BODY = {"requestBody": {"required": True, "description": "The export: a multipart `file` part, or the "
@@ -79,26 +89,6 @@ def _preview(result: ImportResult) -> dict:
             "rows": [{"line": row.line, **row.values} for row in result.rows_ok[:PREVIEW_ROWS]]}
 
 
-def _check_importable(result: ImportResult, args: dict) -> None:
-    if args.get("sha256") and args["sha256"] != result.source["sha256"]:
-        raise DomainError("file-changed", "This is not the file that was previewed; preview it again.",
-                          status=409)
-    by_line, by_line_vi = {}, {}
-    for error in result.errors:
-        by_line.setdefault(str(error.line or "file"), []).append(str(error))
-        by_line_vi.setdefault(str(error.line or "file"), []).append(error.text_vi)
-    lines = {"lines": by_line, "lines_vi": by_line_vi}  # the same problems, in English and in Vietnamese
-    if result.file_error:
-        raise DomainError("import-file-unreadable", "; ".join(str(e) for e in result.errors if e.line is None)
-                          + " Nothing was imported.", status=422, errors=lines)
-    if result.errors and not (args["skip_bad"] and result.rows_ok):
-        bad = len(result.bad_lines)
-        hint = "" if result.rows_ok else " No row is good."
-        raise DomainError("import-has-errors", f"{bad} of {result.rows_total} row(s) have problems, so nothing "
-                          f"was imported: fix them, or import only the good rows (skip_bad).{hint}",
-                          status=422, errors=lines)
-
-
 @blp.route("/preview")
 class ImportPreview(MethodView):
     @auth_required(*STAFF)
@@ -117,14 +107,24 @@ class Imports(MethodView):
     @blp.arguments(ImportConfirmQuerySchema, location="query")
     @blp.doc(**UPLOAD_BODY)
     @blp.response(201, ImportResultSchema)
+    @blp.alt_response(202, schema=JobSchema, description="A file of more than IMPORT_QUEUE_ROWS rows: the "
+                      "import runs as a background job; follow it at GET /api/jobs/{id} (Location)")
     def post(self, args):
         """Import the previewed file in one transaction: every row, or none if any row is bad
-        (unless skip_bad, which imports the good rows and lists the skipped lines)."""
-        result = _parse(args)
-        _check_importable(result, args)
+        (unless skip_bad, which imports the good rows and lists the skipped lines). A large file
+        is imported by a background job: 202 and the job, whose progress GET /api/jobs/{id} shows."""
+        filename, data = _upload(args)
+        check_same_file(args.get("sha256"), hashlib.sha256(data).hexdigest())
+        if jobs.rows_in(filename, data, args.get("encoding")) > current_app.config["IMPORT_QUEUE_ROWS"]:
+            job = jobs.start_import(filename, data, {key: args.get(key) for key in JOB_OPTIONS},
+                                    actor_id=current_user().id)
+            answer = jsonify(JobSchema().dump(jobs.describe(job)))  # a Response: not the 201's schema
+            answer.status_code = 202
+            answer.headers["Location"] = url_for("jobs.Job", job_id=job.id)
+            return answer
+        result = parse_items_file(filename, data, agency_code=args.get("agency_code"),
+                                  default_service_fee=args["service_fee"], encoding=args.get("encoding"))
+        check_importable(result, skip_bad=args["skip_bad"], sha256=args.get("sha256"))
         items = import_items(result.rows_ok, actor_id=current_user().id,
                              source={**result.source, "skipped_lines": result.bad_lines, "via": "dashboard"})
-        directions = Counter(item.direction for item in items)
-        return {"imported": len(items), "item_ids": [i.id for i in items], "codes": [i.code for i in items],
-                "to_return": directions["return"], "to_collect": directions["collect"],
-                "skipped_lines": result.bad_lines}
+        return import_summary(items, result)

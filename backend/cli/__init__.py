@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from backend import maintenance
-    from backend.cli import imports, retention, seed, users
+    from backend.cli import imports, retention, seed, users, worker
 
     app.cli.add_command(users.create_user)
     app.cli.add_command(seed.seed_demo)
@@ -15,3 +15,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(retention.purge_photos)
     app.cli.add_command(retention.purge_expired_command)
     app.cli.add_command(maintenance.maintenance_command)
+    app.cli.add_command(worker.worker_command)

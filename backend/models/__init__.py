@@ -4,13 +4,14 @@ from backend.models.audit import AuditEntry
 from backend.models.exceptions import ExceptionAck
 from backend.models.handover import Handover, HandoverLine
 from backend.models.items import Item, Round
+from backend.models.jobs import BackgroundJob
 from backend.models.org import Agency, Procedure
 from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
 from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
 from backend.models.users import Device, LoginSession, RefreshToken, User
 
 __all__ = [
-    "Agency", "Attachment", "AttachmentUpload", "AuditEntry", "DeliveryAttempt", "Device", "ExceptionAck", "FeeEntry",
+    "Agency", "Attachment", "BackgroundJob", "AttachmentUpload", "AuditEntry", "DeliveryAttempt", "Device", "ExceptionAck", "FeeEntry",
     "Handover", "HandoverLine", "Item", "LoginSession", "Procedure", "ProofAttachment", "RefreshToken", "Round",
     "ScopeRemoval", "SyncClock",
     "SyncMutation", "User",

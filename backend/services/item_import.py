@@ -13,6 +13,7 @@ docs/import-format.md describes the columns and the rules.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ _TEXT_LIMITS = {"dossier_code": 64, "procedure_code": 64, "agency_code": 32, "re
                 "address_line": 300, "commune": 100, "province": 100, "old_address": 300, "note": 500}
 _REQUIRED_TEXT = ("recipient_name", "address_line", "commune", "province")
 EMPTY_VI = "không được để trống"  # "is empty"
+PROGRESS_ROWS = 500  # a big file's job reports how far its check has got every this many rows
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,10 @@ class _Context:
 
 def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = None,
                      default_service_fee: int = DEFAULT_SERVICE_FEE,
-                     encoding: str | None = None) -> ImportResult:
-    """Read and validate a CSV or XLSX export; nothing is written."""
+                     encoding: str | None = None, progress=None) -> ImportResult:
+    """Read and validate a CSV or XLSX export; nothing is written.
+
+    `progress(rows_checked, rows_total)`, if given, is called every PROGRESS_ROWS rows."""
     result = ImportResult(source={"file": filename, "sha256": hashlib.sha256(data).hexdigest(),
                                   "bytes": len(data)})
     try:
@@ -131,7 +135,9 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
         headers={name: table.headers[i] for name, i in table.columns.items()})
 
     candidates = []
-    for line, cells in table.rows:
+    for checked, (line, cells) in enumerate(table.rows, 1):
+        if progress is not None and checked % PROGRESS_ROWS == 0:
+            progress(checked, result.rows_total)
         values, errors = _check_row(line, cells, ctx)
         result.errors.extend(errors)
         if values is not None and not errors:
@@ -149,10 +155,12 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
     return result
 
 
-def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: dict | None = None) -> list[Item]:
+def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: dict | None = None,
+                 before_commit=None) -> list[Item]:
     """Create the items in one transaction and audit the import; return items start at the post office.
 
-    Raises DomainError (nothing written) if a code was taken meanwhile.
+    Raises DomainError (nothing written) if a code was taken meanwhile. `before_commit(items)` runs
+    inside the same transaction (a job records its outcome there, so the two commit together).
     """
     items = []
     for row in rows:
@@ -169,6 +177,8 @@ def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: 
     audit("items.imported", "import", source.get("sha256"),
           {**source, "count": len(items), "codes": [i.code for i in items]}, actor_id=actor_id)
     try:
+        if before_commit is not None:
+            before_commit(items)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -176,6 +186,40 @@ def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: 
                           "Another import or user added one of these item codes meanwhile; "
                           "nothing was imported. Check the file again.") from None
     return items
+
+
+def check_same_file(previewed: str | None, sha256: str) -> None:
+    """A confirmation must send the file that was previewed (its digest), when it names one."""
+    if previewed and previewed != sha256:
+        raise DomainError("file-changed", "This is not the file that was previewed; preview it again.",
+                          status=409)
+
+
+def check_importable(result: ImportResult, *, skip_bad: bool, sha256: str | None = None) -> None:
+    """Raise the DomainError that refuses this import (nothing is written), or return."""
+    check_same_file(sha256, result.source["sha256"])
+    by_line, by_line_vi = {}, {}
+    for error in result.errors:
+        by_line.setdefault(str(error.line or "file"), []).append(str(error))
+        by_line_vi.setdefault(str(error.line or "file"), []).append(error.text_vi)
+    lines = {"lines": by_line, "lines_vi": by_line_vi}  # the same problems, in English and in Vietnamese
+    if result.file_error:
+        raise DomainError("import-file-unreadable", "; ".join(str(e) for e in result.errors if e.line is None)
+                          + " Nothing was imported.", status=422, errors=lines)
+    if result.errors and not (skip_bad and result.rows_ok):
+        bad = len(result.bad_lines)
+        hint = "" if result.rows_ok else " No row is good."
+        raise DomainError("import-has-errors", f"{bad} of {result.rows_total} row(s) have problems, so nothing "
+                          f"was imported: fix them, or import only the good rows (skip_bad).{hint}",
+                          status=422, errors=lines)
+
+
+def import_summary(items: list[Item], result: ImportResult) -> dict:
+    """What an import did (the ImportResultSchema answer)."""
+    directions = Counter(item.direction for item in items)
+    return {"imported": len(items), "item_ids": [i.id for i in items], "codes": [i.code for i in items],
+            "to_return": directions["return"], "to_collect": directions["collect"],
+            "skipped_lines": result.bad_lines}
 
 
 def _default_agency(agencies: dict[str, Agency], code: str | None,

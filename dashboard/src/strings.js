@@ -221,6 +221,11 @@ const vi = {
   'import.done': 'Đã nhập {n} bưu gửi: {ret} kết quả chờ trả, {col} hồ sơ chờ thu gom.',
   'import.skipped': 'Đã bỏ qua dòng {lines}.',
   'import.toPlanning': 'Lập kế hoạch chuyến phát',
+  'import.queued': 'Tệp lớn ({total} dòng): đang chờ tiến trình nền xử lý…',
+  'import.checking': 'Đang kiểm tra: {n} / {total} dòng',
+  'import.importing': 'Đang nhập {total} dòng vào cơ sở dữ liệu…',
+  'import.retried': 'Tiến trình nền bị dừng giữa chừng; đang xử lý lại từ đầu (lần {n}). Không có gì bị nhập hai lần.',
+  'problem.job-abandoned': 'Tiến trình nền đã dừng nhiều lần khi xử lý tệp này; chưa nhập gì.',
 
   'handover.title': 'Biên bản bàn giao',
   'handover.new': 'Lập biên bản mới',
@@ -531,6 +536,11 @@ const en = {
   'import.done': 'Imported {n} items: {ret} results to return, {col} dossiers to collect.',
   'import.skipped': 'Skipped lines {lines}.',
   'import.toPlanning': 'Plan rounds',
+  'import.queued': 'A large file ({total} rows): waiting for the background worker…',
+  'import.checking': 'Checking: {n} of {total} rows',
+  'import.importing': 'Importing {total} rows into the database…',
+  'import.retried': 'The background worker stopped midway; starting again (attempt {n}). Nothing is imported twice.',
+  'problem.job-abandoned': 'The background worker stopped several times on this file; nothing was imported.',
 
   'handover.title': 'Handover records',
   'handover.new': 'New handover record',

@@ -1,0 +1,46 @@
+"""A supervisor imports a month's export of 3,000 rows: the dashboard shows the background job's
+progress and then the result, with a real worker process (flask --app wsgi worker) doing the work."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_dashboard_story import sign_in
+from tests.jobs_helpers import Consumer, export, item_codes
+
+ROWS = 3_000
+
+
+@pytest.fixture
+def live_server_config(tmp_path):
+    return {"IMPORT_QUEUE_ROWS": 1000, "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}"}
+
+
+@pytest.fixture
+def worker(server, tmp_path):
+    consumer = Consumer(server.app, tmp_path / "worker.log").start()
+    yield consumer
+    consumer.stop()
+
+
+def test_a_big_export_is_imported_by_the_worker_with_its_progress_on_the_page(page, server, worker):
+    server.make.agency(code="PVHCC-CT", name="Trung tâm PVHCC xã Châu Thành")
+    server.make.procedure(code="1.001193", name="Cấp giấy khai sinh")
+    supervisor = server.make.user("supervisor", full_name="Hồ Thị Giám Sát")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, server, supervisor)
+
+    page.click("nav a[data-route=import]")
+    page.set_input_files("#import-file", files=[{"name": "ca-thang-12.csv", "mimeType": "text/csv",
+                                                 "buffer": export(ROWS)}])
+    page.click("#preview-button")
+    expect(page.locator("#import-summary")).to_contain_text(f"{ROWS} dòng: {ROWS} hợp lệ, 0 có lỗi.")
+    page.click("#import-button")
+
+    expect(page.locator("#import-job")).to_be_visible()  # a job, not a long request
+    expect(page.locator("#import-progress-text")).to_contain_text("3.000")  # Vietnamese thousands
+    expect(page.locator("#import-done")).to_contain_text(f"Đã nhập {ROWS} bưu gửi", timeout=90_000)
+    assert len(item_codes(server.app)) == ROWS
+    assert errors == []
