@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wsgi import wrap_file
 
 from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
@@ -26,6 +27,8 @@ from backend.schemas.proofs import (
 )
 from backend.services import proof_review
 from backend.timeutil import day_bounds, local_today
+
+DOWNLOAD_BLOCK = 64 * 1024
 
 blp = Blueprint("proofs", __name__, url_prefix="/api", description="Proofs of delivery and sync supervision")
 
@@ -137,9 +140,13 @@ class AttachmentContent(MethodView):
                               "bị xóa khi hết thời hạn lưu.", status=410)
         audit("attachment.viewed", "attachment", sha256)
         db.session.commit()
-        with current_app.extensions["postround.store"].open(sha256) as handle:
-            data = handle.read()
-        response = Response(data, mimetype=row.media_type)
+        # Streamed in blocks from the store (a directory or a bucket), never read whole.
+        handle = current_app.extensions["postround.store"].open(sha256)
+        size = handle.seek(0, 2)
+        handle.seek(0)
+        response = Response(wrap_file(request.environ, handle, DOWNLOAD_BLOCK), mimetype=row.media_type,
+                            direct_passthrough=True)
+        response.content_length = size
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["ETag"] = f'"{sha256}"'
         # Opened directly, the file is downloaded, never rendered as a page (nosniff: backend/headers.py).
