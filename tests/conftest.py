@@ -6,6 +6,7 @@ run (created here, dropped at the end) because the server outlives the run.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import pytest
@@ -71,9 +72,12 @@ def s3_server():
         env.setenv("AWS_SECRET_ACCESS_KEY", "postround-test-secret")
         env.setenv("AWS_CONFIG_FILE", "/dev/null")
         env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        env.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)  # not a line per S3 request
         port = free_port()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
+        # Handler threads of boto3's kept-alive connections must not hold up the session's end.
+        server._server.daemon_threads, server._server.block_on_close = True, False
         try:
             yield f"http://127.0.0.1:{port}"
         finally:

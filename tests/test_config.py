@@ -42,6 +42,9 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
     ("DB_CONNECT_TIMEOUT", "0", "at least 1"),
     ("DB_STATEMENT_TIMEOUT_MS", "10", "at least 100"),
     ("BEHIND_TLS", "perhaps", "true or false"),
+    ("ATTACHMENT_STORE", "ftp", "ATTACHMENT_STORE must be directory or s3"),
+    ("ATTACHMENT_STORE", "s3", "S3_BUCKET is required"),
+    ("S3_ENDPOINT_URL", "minio:9000", "S3_ENDPOINT_URL must be an http"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):
     env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, name: value}
@@ -67,3 +70,17 @@ def test_safe_defaults_for_throttles_proxies_and_tls(tmp_path):
     assert config["BEHIND_TLS"] is False
     assert config["LOGIN_ACCOUNT_RATE_LIMIT"] == "10 per 15 minutes"
     assert config["TRACKING_WRONG_DIGITS_LIMIT"] == "5 per hour"
+
+
+def test_attachments_stay_in_a_directory_unless_a_bucket_is_chosen(tmp_path):
+    from sync.s3_storage import S3Store
+    from sync.storage import DirectoryStore, make_store
+
+    env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY}
+    config = load_config(str(tmp_path), env)
+    assert config["ATTACHMENT_STORE"] == "directory" and isinstance(make_store(config), DirectoryStore)
+    config = load_config(str(tmp_path), env | {"ATTACHMENT_STORE": "s3", "S3_BUCKET": "bccl-an-giang",
+                                               "S3_ENDPOINT_URL": "https://s3.example.vn", "S3_REGION": "hn"})
+    store = make_store(config)
+    assert isinstance(store, S3Store)
+    assert (store.bucket, store.endpoint_url, store.region) == ("bccl-an-giang", "https://s3.example.vn", "hn")
