@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.wsgi import wrap_file
+from werkzeug.wsgi import FileWrapper
 
 from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
@@ -29,6 +29,17 @@ from backend.services import proof_review
 from backend.timeutil import day_bounds, local_today
 
 DOWNLOAD_BLOCK = 64 * 1024
+
+
+class _Blocks(FileWrapper):
+    """A stored file sent in blocks; closed once the last block is out (or when the server closes it)."""
+
+    def __next__(self) -> bytes:
+        try:
+            return super().__next__()
+        except StopIteration:
+            self.close()
+            raise
 
 blp = Blueprint("proofs", __name__, url_prefix="/api", description="Proofs of delivery and sync supervision")
 
@@ -144,7 +155,7 @@ class AttachmentContent(MethodView):
         handle = current_app.extensions["postround.store"].open(sha256)
         size = handle.seek(0, 2)
         handle.seek(0)
-        response = Response(wrap_file(request.environ, handle, DOWNLOAD_BLOCK), mimetype=row.media_type,
+        response = Response(_Blocks(handle, DOWNLOAD_BLOCK), mimetype=row.media_type,
                             direct_passthrough=True)
         response.content_length = size
         response.headers["Cache-Control"] = "private, no-store"
