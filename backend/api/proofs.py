@@ -6,7 +6,6 @@ from flask import Response, current_app
 from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.wsgi import FileWrapper
 
 from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
@@ -31,15 +30,35 @@ from backend.timeutil import day_bounds, local_today
 DOWNLOAD_BLOCK = 64 * 1024
 
 
-class _Blocks(FileWrapper):
-    """A stored file sent in blocks; closed once the last block is out (or when the server closes it)."""
+class _Blocks:
+    """A stored file of `size` bytes sent in blocks. It is opened at the first block and closed as
+    soon as its last byte is read (or when the server closes the answer early)."""
+
+    def __init__(self, open_file, size: int, block: int):
+        self._open, self._left, self._block, self._handle = open_file, size, block, None
+
+    def __iter__(self):
+        return self
 
     def __next__(self) -> bytes:
-        try:
-            return super().__next__()
-        except StopIteration:
+        if self._left <= 0:
+            raise StopIteration
+        if self._handle is None:
+            self._handle = self._open()
+        data = self._handle.read(min(self._block, self._left))
+        if not data:
             self.close()
-            raise
+            raise OSError("the stored file ended early")
+        self._left -= len(data)
+        if self._left <= 0:
+            self.close()
+        return data
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
 
 blp = Blueprint("proofs", __name__, url_prefix="/api", description="Proofs of delivery and sync supervision")
 
@@ -152,10 +171,10 @@ class AttachmentContent(MethodView):
         audit("attachment.viewed", "attachment", sha256)
         db.session.commit()
         # Streamed in blocks from the store (a directory or a bucket), never read whole.
-        handle = current_app.extensions["postround.store"].open(sha256)
-        size = handle.seek(0, 2)
-        handle.seek(0)
-        response = Response(_Blocks(handle, DOWNLOAD_BLOCK), mimetype=row.media_type,
+        store = current_app.extensions["postround.store"]
+        with store.open(sha256) as handle:  # a missing file fails here, before any header is sent
+            size = handle.seek(0, 2)
+        response = Response(_Blocks(lambda: store.open(sha256), size, DOWNLOAD_BLOCK), mimetype=row.media_type,
                             direct_passthrough=True)
         response.content_length = size
         response.headers["Cache-Control"] = "private, no-store"
