@@ -48,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from backend.extensions import db, limiter, migrate
     from backend.headers import register_security_headers
     from backend.web import register_web_apps
-    from sync.storage import DirectoryStore
+    from sync.storage import make_store
 
     db.init_app(app)
     with app.app_context():
@@ -59,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True)
     limiter.init_app(app)
-    app.extensions["postround.store"] = DirectoryStore(app.config["STORAGE_DIR"])
+    app.extensions["postround.store"] = make_store(app.config)
     register_error_handlers(app)
     register_api(app)
     register_web_apps(app)

@@ -174,6 +174,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     queue_url = read.text("TASK_QUEUE_URL", "sqlite:///" + str(Path(instance_path) / "tasks.db"))
     if not (queue_url.startswith(("sqlite:///", "redis://", "rediss://")) or queue_url == "immediate"):
         raise ConfigError("TASK_QUEUE_URL must be a sqlite:///file, a redis:// URL, or 'immediate' (tests)")
+    store = read.text("ATTACHMENT_STORE", "directory")
+    if store not in ("directory", "s3"):
+        raise ConfigError(f"ATTACHMENT_STORE must be directory or s3, got {store!r}")
+    bucket = read.text("S3_BUCKET")
+    if store == "s3" and bucket is None:
+        raise ConfigError("S3_BUCKET is required when ATTACHMENT_STORE=s3")
+    endpoint = read.text("S3_ENDPOINT_URL")
+    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"S3_ENDPOINT_URL must be an http:// or https:// URL, got {endpoint!r}")
 
     return {
         "POSTROUND_ENV": mode,
@@ -214,7 +223,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # No X-RateLimit-*/Retry-After on answers that were not refused: Retry-After means "refused,
         # come back then" (a 429 or 503 only; backend/errors.py sets it).
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Attachments (sync/storage.py): a directory on this server, or an S3-compatible bucket
+        # shared by every node (credentials: the standard AWS_* variables, read by boto3).
+        "ATTACHMENT_STORE": store,
         "STORAGE_DIR": read.text("STORAGE_DIR", str(Path(instance_path) / "storage")),
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_REGION": read.text("S3_REGION"),
         "ID_HASH_KEY": id_hash_key,
         "ID_HASH_KEY_ID": id_hash_key_id,
         **retention,

@@ -1,4 +1,5 @@
-"""Where attachment bytes live: a directory by default, behind an interface an object store could implement.
+"""Where attachment bytes live: a directory by default, or an S3-compatible bucket
+(`sync.s3_storage`, ATTACHMENT_STORE=s3), behind one interface.
 
 Uploads land in a partial file and are moved into their content-addressed place only
 after their SHA-256 is verified, so a crash mid-upload leaves nothing corrupt in place.
@@ -66,6 +67,20 @@ class PartialUpload:
     modified: datetime  # UTC, last write
 
 
+def content_key(sha256: str) -> str:
+    """Where verified bytes live in every store: <sha[:2]>/<sha[2:4]>/<sha>."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def make_store(config) -> AttachmentStore:
+    """The store the settings name (ATTACHMENT_STORE, backend/config.py)."""
+    if config["ATTACHMENT_STORE"] == "s3":
+        from sync.s3_storage import S3Store
+
+        return S3Store(config["S3_BUCKET"], config["S3_ENDPOINT_URL"], config["S3_REGION"])
+    return DirectoryStore(config["STORAGE_DIR"])
+
+
 class OffsetMismatch(Exception):
     def __init__(self, received: int):
         super().__init__(f"upload has {received} bytes")
@@ -83,7 +98,7 @@ class DirectoryStore:
         return self.root / "partial" / str(int(owner)) / f"{sha256}.part"
 
     def key(self, sha256: str) -> str:
-        return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+        return content_key(sha256)
 
     def _final(self, sha256: str) -> Path:
         return self.root / self.key(sha256)

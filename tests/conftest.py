@@ -6,6 +6,9 @@ run (created here, dropped at the end) because the server outlives the run.
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 import pytest
 import sqlalchemy as sa
 
@@ -14,6 +17,7 @@ from backend.extensions import db
 from backend.timeutil import local_today
 from tests.factories import Factory
 from tests.pg import fresh_database, require_pg
+from tests.stores import S3_REGION
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -53,9 +57,62 @@ def app_config():
     return {}
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3 API emulator (moto's server mode) in a thread on a free 127.0.0.1 port: its endpoint URL.
+    Credentials reach boto3 the standard way, through the AWS_* variables."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.server_process import free_port
+
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+            env.delenv(name, raising=False)
+        env.setenv("AWS_ACCESS_KEY_ID", "postround-test")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "postround-test-secret")
+        env.setenv("AWS_CONFIG_FILE", "/dev/null")
+        env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        env.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)  # not a line per S3 request
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        # Handler threads of boto3's kept-alive connections must not hold up the session's end.
+        server._server.daemon_threads, server._server.block_on_close = True, False
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.stop()
+
+
+def s3_bucket(endpoint: str) -> str:
+    """A new, empty bucket on the emulator."""
+    import boto3
+
+    name = f"postround-{uuid.uuid4().hex[:16]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name=S3_REGION).create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": S3_REGION})
+    return name
+
+
 @pytest.fixture
-def app(request, backend_name, tmp_path, app_config):
-    storage = {"STORAGE_DIR": str(tmp_path / "storage"), "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}"}
+def attachment_store(request):
+    """Which store the app keeps files in: "directory" unless a test asks for both (tests.stores)."""
+    return getattr(request, "param", "directory")
+
+
+@pytest.fixture
+def store_config(request, attachment_store, tmp_path) -> dict:
+    config = {"STORAGE_DIR": str(tmp_path / "storage")}
+    if attachment_store == "s3":
+        endpoint = request.getfixturevalue("s3_server")
+        config.update(ATTACHMENT_STORE="s3", S3_BUCKET=s3_bucket(endpoint), S3_ENDPOINT_URL=endpoint,
+                      S3_REGION=S3_REGION)
+    return config
+
+
+@pytest.fixture
+def app(request, backend_name, tmp_path, app_config, store_config):
+    storage = {**store_config, "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}"}
     storage = {key: value for key, value in storage.items() if key not in app_config}
     if backend_name == "sqlite":
         app = create_app(_test_config(f"sqlite:///{tmp_path / 'test.db'}", **storage, **app_config))

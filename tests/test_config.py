@@ -45,6 +45,9 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
     ("TASK_QUEUE_URL", "amqp://rabbit", "TASK_QUEUE_URL"),
     ("JOB_STALE_SECONDS", "1", "at least 2"),
     ("IMPORT_QUEUE_ROWS", "0", "at least 1"),
+    ("ATTACHMENT_STORE", "ftp", "ATTACHMENT_STORE must be directory or s3"),
+    ("ATTACHMENT_STORE", "s3", "S3_BUCKET is required"),
+    ("S3_ENDPOINT_URL", "minio:9000", "S3_ENDPOINT_URL must be an http"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):
     env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, name: value}
@@ -79,3 +82,17 @@ def test_the_task_queue_is_a_sqlite_file_under_instance_unless_told(tmp_path):
     production = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY,
                                              "TASK_QUEUE_URL": "redis://queue:6379/0"})
     assert production["TASK_QUEUE_URL"] == "redis://queue:6379/0"
+
+
+def test_attachments_stay_in_a_directory_unless_a_bucket_is_chosen(tmp_path):
+    from sync.s3_storage import S3Store
+    from sync.storage import DirectoryStore, make_store
+
+    env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY}
+    config = load_config(str(tmp_path), env)
+    assert config["ATTACHMENT_STORE"] == "directory" and isinstance(make_store(config), DirectoryStore)
+    config = load_config(str(tmp_path), env | {"ATTACHMENT_STORE": "s3", "S3_BUCKET": "bccl-an-giang",
+                                               "S3_ENDPOINT_URL": "https://s3.example.vn", "S3_REGION": "hn"})
+    store = make_store(config)
+    assert isinstance(store, S3Store)
+    assert (store.bucket, store.endpoint_url, store.region) == ("bccl-an-giang", "https://s3.example.vn", "hn")

@@ -6,8 +6,10 @@ from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, Item
 from backend.models.base import now_utc
 from tests.phone import Phone
+from tests.stores import both_stores
 
 
+@both_stores
 def test_old_photos_are_purged_and_signatures_kept(client, app, make, runner, auth):
     postman = make.user("postman")
     item = make.item()

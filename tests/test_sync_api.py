@@ -7,6 +7,7 @@ import pytest
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, FeeEntry, Item, SyncMutation
 from tests.phone import Phone, jpeg_bytes, sha
+from tests.stores import both_stores
 
 
 @pytest.fixture
@@ -24,6 +25,7 @@ def _today(app):
         return local_today()
 
 
+@both_stores
 def test_a_postman_goes_offline_delivers_three_items_and_comes_back_online(client, app, round_of_three):
     postman, items = round_of_three
     phone = Phone(client, postman.username).login()
@@ -47,6 +49,7 @@ def test_a_postman_goes_offline_delivers_three_items_and_comes_back_online(clien
         assert db.session.execute(db.select(db.func.count(Attachment.sha256))).scalar_one() == 6
 
 
+@both_stores
 def test_a_lost_response_is_retried_without_a_second_effect(client, app, round_of_three):
     postman, items = round_of_three
     phone = Phone(client, postman.username).login()
@@ -126,6 +129,7 @@ def test_a_mutation_for_an_item_never_on_the_round_is_rejected(client, make, rou
     assert body["results"][0]["reason"] == "not-your-item"
 
 
+@both_stores
 def test_a_chunked_upload_resumes_and_a_corrupt_one_is_refused(client, app, round_of_three):
     postman, _ = round_of_three
     phone = Phone(client, postman.username).login()
@@ -189,6 +193,7 @@ def test_a_new_day_starts_from_scratch(client, app, make):
     assert phone.pull()["items"] == []  # old rounds are out of scope
 
 
+@both_stores
 def test_a_supervisor_sees_flagged_proofs_resolves_them_and_each_view_is_audited(client, app, make,
                                                                                    round_of_three):
     from backend.models import AuditEntry
@@ -240,6 +245,7 @@ def test_end_of_shift_reconciliation_lists_assigned_items_with_no_proof(client, 
     assert entry["devices"][0]["id"] == phone.device_id and entry["devices"][0]["last_seq"] == 1
 
 
+@both_stores
 def test_a_whole_photo_larger_than_a_json_body_uploads_in_one_request(client, app, round_of_three):
     import os
 

@@ -27,6 +27,39 @@ from backend.schemas.proofs import (
 from backend.services import proof_review
 from backend.timeutil import day_bounds, local_today
 
+DOWNLOAD_BLOCK = 64 * 1024
+
+
+class _Blocks:
+    """A stored file of `size` bytes sent in blocks. It is opened at the first block and closed as
+    soon as its last byte is read (or when the server closes the answer early)."""
+
+    def __init__(self, open_file, size: int, block: int):
+        self._open, self._left, self._block, self._handle = open_file, size, block, None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        if self._left <= 0:
+            raise StopIteration
+        if self._handle is None:
+            self._handle = self._open()
+        data = self._handle.read(min(self._block, self._left))
+        if not data:
+            self.close()
+            raise OSError("the stored file ended early")
+        self._left -= len(data)
+        if self._left <= 0:
+            self.close()
+        return data
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
 blp = Blueprint("proofs", __name__, url_prefix="/api", description="Proofs of delivery and sync supervision")
 
 
@@ -137,9 +170,13 @@ class AttachmentContent(MethodView):
                               "bị xóa khi hết thời hạn lưu.", status=410)
         audit("attachment.viewed", "attachment", sha256)
         db.session.commit()
-        with current_app.extensions["postround.store"].open(sha256) as handle:
-            data = handle.read()
-        response = Response(data, mimetype=row.media_type)
+        # Streamed in blocks from the store (a directory or a bucket), never read whole.
+        store = current_app.extensions["postround.store"]
+        with store.open(sha256) as handle:  # a missing file fails here, before any header is sent
+            size = handle.seek(0, 2)
+        response = Response(_Blocks(lambda: store.open(sha256), size, DOWNLOAD_BLOCK), mimetype=row.media_type,
+                            direct_passthrough=True)
+        response.content_length = size
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["ETag"] = f'"{sha256}"'
         # Opened directly, the file is downloaded, never rendered as a page (nosniff: backend/headers.py).

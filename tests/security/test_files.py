@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import os
 import struct
-import time
 import zlib
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -17,6 +15,10 @@ from backend import maintenance
 from backend.extensions import db
 from backend.models import Attachment, AttachmentUpload, DeliveryAttempt
 from tests.phone import Phone, jpeg_bytes, png_signature, sha
+from tests.stores import STORES, age_partial, held_partials, stored_objects, verified_copies
+
+# Every story here holds for files in a directory and in an S3 bucket alike.
+pytestmark = pytest.mark.parametrize("attachment_store", STORES, indirect=True)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -78,7 +80,7 @@ def test_a_file_that_does_not_decode_whole_is_refused_and_nothing_is_kept(client
     assert body["type"].endswith("/not-an-image") and "/" in body["detail"]  # English / Vietnamese
     with app.app_context():
         assert db.session.get(Attachment, sha(BROKEN[name])) is None
-    assert [p for p in Path(app.config["STORAGE_DIR"]).rglob("*") if p.is_file()] == []
+    assert stored_objects(app) == []
 
 
 def test_a_blank_signature_is_refused_and_a_blank_photo_is_not(client, app, postmen):
@@ -150,8 +152,7 @@ def test_a_proof_counts_a_file_only_once_its_own_postman_has_sent_it(client, app
         uploads = db.session.execute(db.select(AttachmentUpload.user_id).where(
             AttachmentUpload.sha256 == sha(photo))).scalars().all()
         assert sorted(uploads) == sorted([first.id, second.id])
-    stored = [p for p in Path(app.config["STORAGE_DIR"]).rglob(sha(photo)) if p.is_file()]
-    assert len(stored) == 1
+    assert len(verified_copies(app, sha(photo))) == 1
 
 
 def test_unfinished_uploads_expire_and_the_maintenance_run_cleans_them(client, app, postmen, runner):
@@ -159,12 +160,12 @@ def test_unfinished_uploads_expire_and_the_maintenance_run_cleans_them(client, a
     old, fresh = _noisy_jpeg(3), _noisy_jpeg(4)
     _put(client, phone.headers, old[:100], total=len(old), digest=sha(old))
     _put(client, phone.headers, fresh[:100], total=len(fresh), digest=sha(fresh))
-    partial = Path(app.config["STORAGE_DIR"]) / "partial" / str(postmen[0].id) / f"{sha(old)}.part"
-    stale = time.time() - (app.config["UPLOAD_EXPIRY_HOURS"] * 3600 + 60)
-    os.utime(partial, (stale, stale))
+    age_partial(app, sha(old), postmen[0].id, app.config["UPLOAD_EXPIRY_HOURS"] * 3600 + 60)
+    assert held_partials(app) == {(postmen[0].id, sha(old)), (postmen[0].id, sha(fresh))}
     with app.app_context():
         counts = maintenance.run()
-    assert counts["expired_uploads"] == 1 and not partial.exists()
+    assert counts["expired_uploads"] == 1 and held_partials(app) == {(postmen[0].id, sha(fresh))}
+    assert not [name for name in stored_objects(app) if sha(old) in name]  # its bytes are gone
     assert client.get(f"/api/sync/attachments/{sha(fresh)}", headers=phone.headers).get_json()["received"] == 100
     result = runner.invoke(args=["maintenance"])
     assert result.exit_code == 0 and "expired_uploads=0" in result.output

@@ -12,6 +12,7 @@ from backend.extensions import db
 from backend.models import Attachment, AuditEntry, DeliveryAttempt, SyncMutation
 from backend.models.base import now_utc
 from tests.phone import Phone, jpeg_bytes, png_signature
+from tests.stores import both_stores
 
 KEYS = {"SECRET_KEY": "s" * 40, "ID_HASH_KEY": "i" * 40}
 
@@ -72,6 +73,7 @@ def _kept(app, digests: dict) -> dict:
     (2100, {"signature": True, "photo": False, "id_photo": False, "authorisation_letter": False}),
     (3100, {"signature": False, "photo": False, "id_photo": False, "authorisation_letter": False}),
 ])
+@both_stores
 def test_the_purge_deletes_each_kind_of_file_after_its_own_period(app, runner, old_delivery, days, kept):
     old_delivery["age"](days)
     result = runner.invoke(args=["purge-expired"])
