@@ -1,10 +1,13 @@
-"""Fixtures: the app on SQLite and on PostgreSQL, personas, and factories.
+"""Fixtures: the app on SQLite and on PostgreSQL, personas, factories and shared tools.
 
 Every API test runs against both databases. PostgreSQL gets one database per test
 run (created here, dropped at the end) because the server outlives the run.
 """
 
 from __future__ import annotations
+
+import os
+import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -115,6 +118,15 @@ def supervisor(make):
 @pytest.fixture
 def postman(make):
     return make.user("postman")
+
+
+@pytest.fixture
+def poppler():
+    """pdftoppm and pdftotext, to read a printed PDF back (required in CI)."""
+    if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftoppm/pdftotext (poppler-utils) are missing; scripts/test.sh installs them")
+        pytest.skip("poppler-utils is not installed")
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, Device, Handover, HandoverLine, Procedure, Round, User
 from tests.factories import Factory
-from tests.phone import jpeg_bytes, sha
+from tests.kit.images import jpeg_bytes
+from tests.kit.phone import sha
 
 PERSONAS = ("anonymous", "admin", "supervisor", "postman", "other_postman", "officer", "other_officer")
 STAFF = {"admin", "supervisor"}

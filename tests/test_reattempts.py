@@ -18,8 +18,7 @@ from backend.config import ConfigError, load_config
 from backend.domain.workdays import add_working_days, holidays_between, is_working_day, working_days_between
 from backend.extensions import db
 from backend.models import AuditEntry, DeliveryAttempt, Item
-from backend.timeutil import local_today
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PROBLEM = "application/problem+json"
@@ -27,17 +26,6 @@ PROBLEM = "application/problem+json"
 
 def at(day: date, hour: int, minute: int = 0) -> str:
     return datetime.combine(day, time(hour, minute), VN).isoformat()
-
-
-@pytest.fixture
-def today(app):
-    with app.app_context():
-        return local_today()
-
-
-@pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
 
 
 def item_row(app, item_id) -> Item:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, Item
 from backend.models.base import now_utc
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 
 def test_old_photos_are_purged_and_signatures_kept(client, app, make, runner, auth):

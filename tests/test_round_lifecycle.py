@@ -22,7 +22,7 @@ from backend.domain.round_status import (
 )
 from backend.extensions import db
 from backend.models import AuditEntry, Round
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
 

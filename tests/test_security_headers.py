@@ -14,7 +14,8 @@ import pytest
 from backend.headers import tile_source
 from backend.timeutil import local_today
 from backend.web import WEB_APPS
-from tests.phone import Phone, jpeg_bytes, sha
+from tests.kit.images import jpeg_bytes
+from tests.kit.phone import Phone, sha
 
 BUILT = all((dist / "index.html").is_file() for dist in WEB_APPS.values())
 

@@ -6,7 +6,8 @@ import pytest
 
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, FeeEntry, Item, SyncMutation
-from tests.phone import Phone, jpeg_bytes, sha
+from tests.kit.images import jpeg_bytes, noisy_jpeg
+from tests.kit.phone import Phone, sha
 
 
 @pytest.fixture
@@ -241,18 +242,9 @@ def test_end_of_shift_reconciliation_lists_assigned_items_with_no_proof(client, 
 
 
 def test_a_whole_photo_larger_than_a_json_body_uploads_in_one_request(client, app, round_of_three):
-    import os
-
     postman, _ = round_of_three
     phone = Phone(client, postman.username).login()
-    import io
-
-    from PIL import Image
-
-    image = Image.frombytes("RGB", (1600, 1200), os.urandom(1600 * 1200 * 3))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=95)
-    photo = buffer.getvalue()
+    photo = noisy_jpeg(size=(1600, 1200), quality=95)
     assert len(photo) > app.config["MAX_CONTENT_LENGTH"]
     response = client.put(f"/api/sync/attachments/{sha(photo)}", data=photo, headers=phone.headers)
     assert response.status_code == 200, response.get_json()

@@ -33,7 +33,7 @@ from backend.timeutil import local_today
 from sync.pull import ITEM_COLUMNS, item_row, scope_days
 from tests.conftest import _test_config
 from tests.factories import Factory
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 pytestmark = pytest.mark.postgres
 

@@ -153,19 +153,6 @@ def phone(browser):
     context.close()
 
 
-def photo_file(directory, seed: int = 0, size=(2400, 1800)) -> str:
-    """A camera-sized JPEG (bigger than the app keeps: it must be compressed on the phone)."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", size, (40 + seed * 30 % 200, 90, 160))
-    draw = ImageDraw.Draw(image)
-    for n in range(0, size[0], 97):
-        draw.line([(n, 0), (size[0] - n, size[1])], fill=(255, (n * 7 + seed * 50) % 256, 0), width=9)
-    path = directory / f"photo-{seed}.jpg"
-    image.save(path, "JPEG", quality=90)
-    return str(path)
-
-
 class Pwa:
     """Drives the app like a postman: sign in, open a stop, fill a form, save."""
 

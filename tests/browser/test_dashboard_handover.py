@@ -3,25 +3,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import Handover, Item
 from tests.factories import Factory
-
-
-@pytest.fixture
-def poppler():
-    if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftoppm/pdftotext (poppler-utils) are missing; scripts/test.sh installs them")
-        pytest.skip("poppler-utils is not installed")
 
 
 def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_items(page, server, tmp_path,

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from backend.extensions import db
 from backend.models import Item, Round
 from tests.factories import Factory
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from backend.extensions import db
 from backend.models import AuditEntry, DeliveryAttempt, FeeEntry, Item, Round
 from backend.timeutil import local_today
 from tests.factories import Factory
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 _serial = itertools.count(61_000_001)
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")

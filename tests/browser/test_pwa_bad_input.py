@@ -9,7 +9,8 @@ import pytest
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Item
 from backend.services.item_events import apply_event
-from tests.browser.conftest import PHONE, Pwa, photo_file
+from tests.browser.conftest import PHONE, Pwa
+from tests.kit.images import photo_file
 
 # Test switch: the next write of a blob fails as a full disk would.
 FULL_DISK = """(() => {

@@ -8,7 +8,8 @@ import signal
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, SyncMutation
-from tests.browser.conftest import Pwa, photo_file
+from tests.browser.conftest import Pwa
+from tests.kit.images import photo_file
 
 # Keeps the save's IndexedDB transaction open (a chain of reads on the outbox store) once the
 # outbox entry is written, so the kill lands inside the transaction, not before or after it.

@@ -11,7 +11,8 @@ from backend.config import LEGAL_MINIMUM_DAYS, RETENTION_SETTINGS, ConfigError, 
 from backend.extensions import db
 from backend.models import Attachment, AuditEntry, DeliveryAttempt, SyncMutation
 from backend.models.base import now_utc
-from tests.phone import Phone, jpeg_bytes, png_signature
+from tests.kit.images import jpeg_bytes, png_signature
+from tests.kit.phone import Phone
 
 KEYS = {"SECRET_KEY": "s" * 40, "ID_HASH_KEY": "i" * 40}
 
@@ -54,7 +55,7 @@ def old_delivery(client, app, make):
                 row.received_at = now_utc() - timedelta(days=days)
             db.session.commit()
 
-    from tests.phone import sha
+    from tests.kit.phone import sha
     return {"age": age, "phone": phone, "sha": {kind: sha(content) for kind, content in files.items()}}
 
 
