@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,15 @@ from tests.factories import Factory
 from tests.pg import fresh_database, require_pg
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def redis_up() -> bool:
+    """Whether Redis answers on 127.0.0.1:6379 (the shared rate-limit store's tests need it)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="session")

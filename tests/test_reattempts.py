@@ -75,11 +75,7 @@ def test_the_reattempt_spacing_is_a_strict_setting(tmp_path, value):
 # Second visits -------------------------------------------------------------------------------------
 
 def test_nobody_home_at_nine_delivered_at_three(client, app, make, today):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, today, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
 
     visit(phone, "fail", item.id, at(today, 9))
     phone.sync()
@@ -285,11 +281,7 @@ def test_a_proof_accepted_after_reassignment_reaches_both_phones(client, app, re
 
 
 def test_a_proof_for_a_cancelled_item_can_be_accepted(client, app, make, supervisor, today):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, today, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     sup = Phone(client, supervisor.username).login().headers
     phone.deliver(item.id)
     cancelled = client.post(f"/api/items/{item.id}/events", json={"event": "cancel"}, headers=sup)
@@ -344,11 +336,7 @@ def test_the_old_resolve_endpoint_still_works_and_means_reject(client, app, reas
 
 
 def test_a_proof_that_was_not_flagged_is_not_reviewed_and_postmen_cannot_review(client, app, make, today):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, today, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     phone.deliver(item.id)
     phone.sync()
     proof_id = next(iter(phone.outcomes.values()))["proof_id"]

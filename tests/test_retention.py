@@ -9,11 +9,7 @@ from tests.kit.phone import Phone
 
 
 def test_old_photos_are_purged_and_signatures_kept(client, app, make, runner, auth):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     phone.deliver(item.id)
     phone.sync()
     with app.app_context():
@@ -36,11 +32,7 @@ def test_old_photos_are_purged_and_signatures_kept(client, app, make, runner, au
 
 
 def test_recent_photos_are_kept(client, app, make, runner):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     phone.deliver(item.id)
     phone.sync()
     result = runner.invoke(args=["purge-photos", "--dry-run"])

@@ -11,18 +11,20 @@ from tests.kit.phone import Phone, sha
 
 
 @pytest.fixture
-def round_of_three(make, app):
+def round_of_three(make):
     postman = make.user("postman")
     items = [make.item(recipient_name=f"Người nhận {i}") for i in range(3)]
-    make.round(postman, _today(app), items=items)
+    make.round(postman, items=items)
     return postman, items
 
 
-def _today(app):
-    with app.app_context():
-        from backend.timeutil import local_today
-
-        return local_today()
+@pytest.fixture
+def signed_in(client, round_of_three):
+    """That postman's phone, signed in, with the round downloaded. -> (phone, items)"""
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    return phone, items
 
 
 def test_a_postman_goes_offline_delivers_three_items_and_comes_back_online(client, app, round_of_three):
@@ -48,10 +50,8 @@ def test_a_postman_goes_offline_delivers_three_items_and_comes_back_online(clien
         assert db.session.execute(db.select(db.func.count(Attachment.sha256))).scalar_one() == 6
 
 
-def test_a_lost_response_is_retried_without_a_second_effect(client, app, round_of_three):
-    postman, items = round_of_three
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_a_lost_response_is_retried_without_a_second_effect(client, app, signed_in):
+    phone, items = signed_in
     phone.deliver(items[0].id)
     phone.upload_files()
     phone.push(lose_response=True)
@@ -63,10 +63,8 @@ def test_a_lost_response_is_retried_without_a_second_effect(client, app, round_o
         assert db.session.execute(db.select(db.func.count(FeeEntry.id))).scalar_one() == 1
 
 
-def test_one_bad_mutation_does_not_block_the_rest(client, app, round_of_three):
-    postman, items = round_of_three
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_one_bad_mutation_does_not_block_the_rest(client, app, signed_in):
+    phone, items = signed_in
     phone.deliver(items[0].id)
     phone.capture("deliver", items[1].id, {"receiver_name": "X"})  # no relation, no signature
     phone.fail(items[2].id)
@@ -79,10 +77,8 @@ def test_one_bad_mutation_does_not_block_the_rest(client, app, round_of_three):
         assert db.session.get(Item, items[2].id).status == "failed_attempt"
 
 
-def test_a_gap_in_the_sequence_is_refused_and_applied_once_the_gap_is_filled(client, round_of_three):
-    postman, items = round_of_three
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_a_gap_in_the_sequence_is_refused_and_applied_once_the_gap_is_filled(client, signed_in):
+    phone, items = signed_in
     first = phone.fail(items[0].id)
     second = phone.fail(items[1].id)
     phone.outbox = [second]
@@ -94,15 +90,13 @@ def test_a_gap_in_the_sequence_is_refused_and_applied_once_the_gap_is_filled(cli
     assert body["device_seq"] == 2
 
 
-def test_a_delivery_for_an_item_reassigned_meanwhile_is_kept_and_flagged(client, app, make, round_of_three):
-    postman, items = round_of_three
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_a_delivery_for_an_item_reassigned_meanwhile_is_kept_and_flagged(client, app, make, today, signed_in):
+    phone, items = signed_in
     phone.deliver(items[0].id)  # captured offline ...
     other = make.user("postman")
     supervisor = make.user("supervisor")
     headers = Phone(client, supervisor.username).login().headers
-    other_round = client.post("/api/rounds", json={"postman_id": other.id, "round_date": _today(app).isoformat()},
+    other_round = client.post("/api/rounds", json={"postman_id": other.id, "round_date": today.isoformat()},
                               headers=headers)
     assert other_round.status_code == 201, other_round.get_json()
     response = client.post(f"/api/rounds/{other_round.get_json()['id']}/assign",

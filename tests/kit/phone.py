@@ -32,6 +32,17 @@ class Phone:
         # Removals that arrived while the item still had queued work: applied once it is pushed.
         self.removal_deferred: set[int] = set()
 
+    @classmethod
+    def on_a_round(cls, client, make, items=None) -> tuple[Phone, list]:
+        """A new postman with `items` (one new item if none) on today's round, signed in on a new
+        phone that has downloaded the round."""
+        postman = make.user("postman")
+        items = list(items) if items else [make.item()]
+        make.round(postman, items=items)
+        phone = cls(client, postman.username).login()
+        phone.pull()
+        return phone, items
+
     # --- auth
     def login(self):
         response = self.client.post("/api/auth/login", json={"username": self.username, "password": self.password,
