@@ -43,8 +43,8 @@ for path in (str(BENCH_DIR), str(REPO)):
 import _load  # noqa: E402
 from _wire import Client  # noqa: E402
 
-from backend.demo.world import id_number  # noqa: E402
-from tests.kit.images import calibrate_photo, camera_photo, drawn_signature  # noqa: E402
+# The demo world (backend.demo) and the image makers (tests.kit) are imported where they are used:
+# the load generator's worker processes import this module and must start fast.
 
 PG_ADMIN_URL = os.environ.get("POSTROUND_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 HOST = "127.0.0.1"
@@ -306,6 +306,8 @@ def upload(client: Client, content: bytes) -> list:
 
 def deliver_mutation(item: dict, seq: int, at: datetime, signature: bytes, photo: bytes, rng) -> dict:
     """A 'deliver' proof exactly as tests/kit/phone.py builds it, with this item's own data."""
+    from backend.demo.world import id_number
+
     lat, lon = item["lat"] + rng.uniform(-2e-4, 2e-4), item["lon"] + rng.uniform(-2e-4, 2e-4)
     return {"id": uuid.uuid4().hex, "seq": seq, "type": "deliver", "v": 1, "at": at.isoformat(),
             "item_id": item["id"],
@@ -364,6 +366,8 @@ def measure_pull(port: int, username: str, results: dict) -> list[dict]:
 
 def measure_push(port: int, username: str, user_id: int, items: list[dict], db_url: str, results: dict) -> None:
     import sqlalchemy as sa
+
+    from tests.kit.images import calibrate_photo, camera_photo, drawn_signature
 
     say("\n== Push a day: 300 deliveries, each with a signature PNG and a photo JPEG ==")
     rng = random.Random(RANDOM_SEED + 1)
@@ -520,6 +524,7 @@ def measure_statements(app, results: dict) -> None:
     from sqlalchemy import event
 
     from backend.extensions import db
+    from tests.kit.images import drawn_signature
 
     say("\n== SQL statements per request (in-process, Flask test client, same database) ==")
     client = app.test_client()

@@ -187,7 +187,7 @@ def _seed(rng: random.Random) -> dict[str, int]:
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     world = _World(rng, zone, datetime.now(zone).date(),
                    (current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]),
-                   _agencies(), _procedures(), _users())
+                   _by_code(Agency, AGENCIES), _by_code(Procedure, PROCEDURES), _users())
     past_days = _working_days_before(world.today, PAST_DAYS)  # the last working day first
     supervisor = next(u for u in world.users.values() if u.role == "supervisor")
     for postman in world.postmen:
@@ -209,26 +209,15 @@ def _seed(rng: random.Random) -> dict[str, int]:
             "rounds today": len(world.postmen)}
 
 
-def _agencies() -> dict[str, Agency]:
+def _by_code(model, demos) -> dict:
+    """The demo world's agencies or procedures by code: the rows already there, else new ones."""
     found = {}
-    for demo in AGENCIES:
-        agency = db.session.execute(db.select(Agency).where(Agency.code == demo.code)).scalar_one_or_none()
-        if agency is None:
-            agency = Agency(**demo.columns())
-            db.session.add(agency)
-        found[demo.code] = agency
-    db.session.flush()
-    return found
-
-
-def _procedures() -> dict[str, Procedure]:
-    found = {}
-    for proc in PROCEDURES:
-        row = db.session.execute(db.select(Procedure).where(Procedure.code == proc.code)).scalar_one_or_none()
+    for demo in demos:
+        row = db.session.execute(db.select(model).where(model.code == demo.code)).scalar_one_or_none()
         if row is None:
-            row = Procedure(**proc.columns())
+            row = model(**demo.columns())
             db.session.add(row)
-        found[proc.code] = row
+        found[demo.code] = row
     db.session.flush()
     return found
 
