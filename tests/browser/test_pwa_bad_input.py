@@ -35,12 +35,7 @@ EDIT_OUTBOX = """async ([seq, patch]) => {
 @pytest.fixture
 def signed_in(phone, live_server, postman_day):
     phone.add_init_script(FULL_DISK)
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
-    pwa.wait_for_service_worker()
-    phone.set_offline(True)
-    return pwa
+    return Pwa(phone.new_page(), live_server).ready_offline(postman_day.postman.username)
 
 
 def save_refused(pwa) -> str:
