@@ -17,7 +17,7 @@ from flask.views import MethodView
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from backend.api.common import Blueprint, paginate
+from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
@@ -25,7 +25,7 @@ from backend.domain.handover_rules import ALREADY_RECEIVED, Recorder
 from backend.domain.rules import DomainError
 from backend.domain.status import Direction, Status
 from backend.extensions import db
-from backend.models import DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item
+from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, User
 from backend.schemas.handovers import (
     CandidateQuerySchema,
     CandidateSchema,
@@ -49,6 +49,17 @@ def _load_visible(handover_id: int) -> Handover:
     if handover is None:
         raise DomainError("not-found", f"No handover record with id {handover_id}.", status=404)
     return handover
+
+
+def _check_references(body: dict) -> None:
+    """A supervisor names the agency and optionally the postman: both must exist."""
+    get_or_404(Agency, body["agency_id"], "agency")
+    postman_id = body.get("postman_id")
+    if postman_id is not None:
+        postman = db.session.get(User, postman_id)
+        if postman is None or postman.role != "postman":
+            raise DomainError("not-a-postman", "postman_id must name a postman.", status=422,
+                              errors={"postman_id": ["Not a postman."]})
 
 
 def _candidates(direction: str, agency_id: int | None) -> list[dict]:
@@ -123,6 +134,7 @@ class Handovers(MethodView):
     @blp.response(201, HandoverSchema)
     def post(self, body):
         """Record a handover: every listed item moves (or is documented as received), or nothing is written."""
+        _check_references(body)
         handover = handovers.record(Recorder.STAFF, current_user().id, body)
         db.session.commit()
         return handover_pdf.view(handover)

@@ -21,7 +21,7 @@ from backend.audit import audit
 from backend.domain.handover_rules import Decision, Recorder, Refusal, decide
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import Agency, Handover, HandoverLine, Item, User
+from backend.models import Handover, HandoverLine, Item
 from backend.services.item_events import apply_event
 from backend.services.items import carries
 
@@ -69,31 +69,18 @@ def _refusal_text(recorder: Recorder, refusal: Refusal, item_id: int, item: Item
             f"Bưu gửi {item_id} không phải bưu gửi bạn bàn giao được cho cơ quan này.")
 
 
-def _check_references(body: dict) -> None:
-    """A supervisor names the agency and optionally the postman: both must exist."""
-    if db.session.get(Agency, body["agency_id"]) is None:
-        raise DomainError("not-found", f"No agency with id {body['agency_id']}.", status=404)
-    postman_id = body.get("postman_id")
-    if postman_id is not None:
-        postman = db.session.get(User, postman_id)
-        if postman is None or postman.role != "postman":
-            raise DomainError("not-a-postman", "postman_id must name a postman.", status=422,
-                              errors={"postman_id": ["Not a postman."]})
-
-
 def record(recorder: Recorder, actor_id: int, body: dict, *, client_mutation_id: str | None = None,
            device_time: datetime | None = None) -> Handover:
     """Check every line, then write the record and move the items; one refused line refuses all.
-    The caller commits. A postman's record names them as its postman."""
+    The caller commits (a supervisor's agency and postman are checked by the API first). A
+    postman's record names them as its postman."""
     body = dict(body)
     lines = body.pop("lines")
     ids = [line["item_id"] for line in lines]
     if len(set(ids)) != len(ids):
         raise DomainError("duplicate-line", "An item is listed twice in the handover. / Một bưu gửi được liệt "
                           "kê hai lần trong biên bản.", status=422)
-    if recorder == Recorder.STAFF:
-        _check_references(body)
-    else:
+    if recorder == Recorder.POSTMAN:
         body["postman_id"] = actor_id
     items = lock_items(ids)
     already = documented(ids)
