@@ -40,12 +40,15 @@ for path in (str(BENCH_DIR), str(REPO)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-import _data  # noqa: E402
 import _load  # noqa: E402
 from _wire import Client  # noqa: E402
 
+# The demo world (backend.demo) and the image makers (tests.kit) are imported where they are used:
+# the load generator's worker processes import this module and must start fast.
+
 PG_ADMIN_URL = os.environ.get("POSTROUND_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 HOST = "127.0.0.1"
+RANDOM_SEED = 20261126  # the demo world's items and people: byte counts compare between runs
 PASSWORD = "buu-dien-chau-thanh-2026"
 BIG_ROUND, SMALL_ROUND, RPS_POSTMEN, RPS_ROUND = 300, 30, 20, 5
 PUSH_BATCH = 25  # mutations per push request for the day's proofs
@@ -138,27 +141,20 @@ def seed(app) -> dict:
     with a 5-item round each, all for today's local date. Written through the ORM in one transaction, so the
     change feed stamps everything with one sequence number as it would in production."""
     from backend.auth.passwords import hash_password
-    from backend.domain.s10 import make_s10
+    from backend.demo import world
+    from backend.domain.text import nfc
     from backend.extensions import db
     from backend.models import Agency, Item, Procedure, Round, User
     from backend.timeutil import local_today
 
-    rng = random.Random(_data.RANDOM_SEED)
+    rng = random.Random(RANDOM_SEED)
     with app.app_context():
         today = local_today()
-        agencies = {}
-        for code, name, kind, commune, address, lat, lon, _ in _data.AGENCIES:
-            agencies[code] = Agency(code=code, name=_data.nfc(name), kind=kind, province=_data.PROVINCE,
-                                    commune=commune, address=_data.nfc(address), lat=lat, lon=lon)
-        procedures = {}
-        for code, name, fee, _, papers in _data.PROCEDURES:
-            procedures[code] = Procedure(code=code, name=_data.nfc(name), allowed_by_post=True, government_fee=fee,
-                                         checklist=[{"name": _data.nfc(p), "form": f, "required": r}
-                                                    for p, f, r in papers])
+        office = (app.config["POST_OFFICE_LAT"], app.config["POST_OFFICE_LON"])
+        agencies = {a.code: Agency(**a.columns()) for a in world.AGENCIES}
+        procedures = {p.code: Procedure(**p.columns()) for p in world.PROCEDURES}
         db.session.add_all([*agencies.values(), *procedures.values()])
         db.session.flush()
-        agency_ids = {k: v.id for k, v in agencies.items()}
-        procedure_ids = {k: v.id for k, v in procedures.items()}
 
         password_hash = hash_password(PASSWORD)
         plan = [("buuta.ct300", BIG_ROUND), ("buuta.ct030", SMALL_ROUND)]
@@ -166,15 +162,24 @@ def seed(app) -> dict:
         serials = iter(rng.sample(range(10_000_000, 99_999_999), sum(n for _, n in plan)))
         users = {}
         for username, count in plan:
-            user = User(username=username, password_hash=password_hash, full_name=_data.person(rng), role="postman",
-                        phone=_data.phone_number(rng))
+            user = User(username=username, password_hash=password_hash, full_name=world.person(rng), role="postman",
+                        phone=world.phone_number(rng))
             db.session.add(user)
             db.session.flush()
-            fields = [_data.item_fields(rng, next(serials), today - timedelta(days=rng.randint(1, 6)),
-                                        procedure_ids, agency_ids, make_s10) for _ in range(count)]
-            total = _data.order_stops(fields)
+            fields = []
+            for _ in range(count):  # results on their way to the citizens, received in the last days
+                place = rng.choice(world.PLACES)
+                procedure = world.pick_procedure(rng, "return")
+                columns = world.item_columns(rng, prefix="RR", serial=next(serials), direction="return", place=place,
+                                             procedure=procedure, office=office,
+                                             received=today - timedelta(days=rng.randint(1, 6)))
+                fields.append(columns | {"procedure_id": procedures[procedure.code].id,
+                                         "agency_id": agencies[world.agency_of(procedure, place).code].id})
+            legs, total = world.nearest_neighbour_tour(office, fields, lambda f: (f["lat"], f["lon"]))
+            for order, (columns, leg) in enumerate(legs, start=1):
+                columns["stop_order"], columns["leg_distance_m"] = order, leg
             rnd = Round(postman_id=user.id, round_date=today, status="in_progress", total_distance_m=total,
-                        note=_data.nfc("Tuyến Châu Thành – Mong Thọ") if count == BIG_ROUND else None)
+                        note=nfc("Tuyến Châu Thành – Mong Thọ") if count == BIG_ROUND else None)
             db.session.add(rnd)
             db.session.flush()
             for item_fields in fields:
@@ -300,12 +305,14 @@ def upload(client: Client, content: bytes) -> list:
 
 
 def deliver_mutation(item: dict, seq: int, at: datetime, signature: bytes, photo: bytes, rng) -> dict:
-    """A 'deliver' proof exactly as tests/phone.py builds it, with this item's own data."""
+    """A 'deliver' proof exactly as tests/kit/phone.py builds it, with this item's own data."""
+    from backend.demo.world import id_number
+
     lat, lon = item["lat"] + rng.uniform(-2e-4, 2e-4), item["lon"] + rng.uniform(-2e-4, 2e-4)
     return {"id": uuid.uuid4().hex, "seq": seq, "type": "deliver", "v": 1, "at": at.isoformat(),
             "item_id": item["id"],
             "data": {"receiver_name": item["recipient_name"], "receiver_relation": "self",
-                     "id_number": _data.id_number(rng), "lat": round(lat, 6), "lon": round(lon, 6),
+                     "id_number": id_number(rng), "lat": round(lat, 6), "lon": round(lon, 6),
                      "accuracy_m": round(rng.uniform(4, 25), 1), "fee_collected": item["service_fee"],
                      "government_fee_collected": item["government_fee"],
                      "receipt_number": f"BL-{at:%y%m%d}-{seq:04d}"},
@@ -360,11 +367,13 @@ def measure_pull(port: int, username: str, results: dict) -> list[dict]:
 def measure_push(port: int, username: str, user_id: int, items: list[dict], db_url: str, results: dict) -> None:
     import sqlalchemy as sa
 
+    from tests.kit.images import calibrate_photo, camera_photo, drawn_signature
+
     say("\n== Push a day: 300 deliveries, each with a signature PNG and a photo JPEG ==")
-    rng = random.Random(_data.RANDOM_SEED + 1)
+    rng = random.Random(RANDOM_SEED + 1)
     began = time.perf_counter()
-    noise = _data.calibrate_photo()
-    images = [(_data.signature_png(rng.randrange(2**31)), _data.photo_jpeg(noise)) for _ in items]
+    noise = calibrate_photo()
+    images = [(drawn_signature(rng.randrange(2**31)), camera_photo(noise)) for _ in items]
     photo_sizes = [len(p) for _, p in images]
     signature_sizes = [len(s) for s, _ in images]
     say(f"images: {len(images)} signatures (mean {statistics.mean(signature_sizes) / 1000:.1f} kB) and photos "
@@ -515,6 +524,7 @@ def measure_statements(app, results: dict) -> None:
     from sqlalchemy import event
 
     from backend.extensions import db
+    from tests.kit.images import drawn_signature
 
     say("\n== SQL statements per request (in-process, Flask test client, same database) ==")
     client = app.test_client()
@@ -601,7 +611,7 @@ def measure_statements(app, results: dict) -> None:
         fee10, _ = counted(lambda: push(small, fees(2, 10)))
 
         rng = random.Random(7)
-        files = [(_data.signature_png(n), _data.signature_png(1000 + n)) for n in range(11)]
+        files = [(drawn_signature(n), drawn_signature(1000 + n)) for n in range(11)]
         uploads, upload_sql = [], []
         for sig, photo in files:
             for content in (sig, photo):

@@ -11,6 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from backend.audit import audit
+from backend.domain.handover_rules import Recorder
 from backend.domain.rules import DomainError
 from backend.domain.status import Event, allowed
 from backend.models import (
@@ -18,15 +19,14 @@ from backend.models import (
     AttachmentUpload,
     DeliveryAttempt,
     FeeEntry,
-    Handover,
-    HandoverLine,
     Item,
     ProofAttachment,
-    Round,
     ScopeRemoval,
 )
 from backend.personal_data import hash_id_number, mask_id_number
+from backend.services import handovers
 from backend.services.item_events import apply_event
+from backend.services.items import carries
 from sync.attachments import SIGNATURE_KINDS, lock_digests
 
 OUTCOME_EVENT = {"deliver": (Event.DELIVER, "delivered"), "fail": (Event.FAIL, "failed"),
@@ -46,12 +46,6 @@ def _load_item(session: Session, item_id: int | None) -> Item:
     if item is None:
         raise not_yours(item_id)
     return item
-
-
-def carries(session: Session, user_id: int, item: Item) -> bool:
-    """Whether the item is on one of the postman's rounds now."""
-    # session.get keeps the round in the identity map for settle_round.
-    return item.round_id is not None and session.get(Round, item.round_id).postman_id == user_id
 
 
 def ownership(session: Session, user_id: int, item: Item) -> str | None:
@@ -160,64 +154,11 @@ def record_fee(session: Session, user_id: int, device_id: str, mutation: dict, d
     return {"fee_entry_id": entry.id, **({"flag": flag} if flag else {})}
 
 
-HANDOVER_EVENTS = {
-    ("agency_to_post", "return"): (Event.RECEIVE_FROM_AGENCY,),
-    ("post_to_agency", "collect"): (Event.HAND_TO_AGENCY, Event.RETURN_TO_AGENCY),
-    ("post_to_agency", "return"): (Event.RETURN_TO_AGENCY,),
-}
-
-
-def _handover_event(session: Session, user_id: int, data: dict, item: Item | None) -> Event | None:
-    """The event a postman's handover makes to `item`, or None when this postman may not move it.
-
-    post_to_agency: only items the postman carries (on their round now). agency_to_post: results
-    the agency named in the record still holds (`registered`): the postman takes them, so they
-    carry none yet."""
-    if item is None or item.agency_id != data["agency_id"]:
-        return None
-    if data["direction"] == "post_to_agency" and not carries(session, user_id, item):
-        return None
-    events = HANDOVER_EVENTS.get((data["direction"], item.direction), ())
-    return next((e for e in events if allowed(item.direction, item.status, e)), None)
-
-
 def record_handover(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
-    """A signed handover record; every listed item moves, or the mutation is rejected whole.
-
-    A refused line gets the same words whether the item does not exist, belongs to another agency,
-    is on someone else's round or is in the wrong status, unless the postman carries it."""
-    lines = data.pop("lines")
-    ids = [line["item_id"] for line in lines]
-    if len(set(ids)) != len(ids):
-        raise DomainError("duplicate-line", "An item is listed twice in the handover.", status=422)
-    items = {i.id: i for i in session.execute(select(Item).where(Item.id.in_(ids))).scalars()}
-    problems = {}
-    moves = []
-    for index, line in enumerate(lines):
-        item = items.get(line["item_id"])
-        event = _handover_event(session, user_id, data, item)
-        if event is not None:
-            moves.append((item, event))
-        elif item is not None and carries(session, user_id, item) and item.agency_id == data["agency_id"]:
-            problems[str(index)] = [f"Item {item.code} is '{item.status}' and cannot be handed over this way. / "
-                                    f"Bưu gửi {item.code} đang '{item.status}', không bàn giao theo chiều này được."]
-        else:
-            problems[str(index)] = [f"Item {line['item_id']} is not one you can hand over to this agency. / "
-                                    f"Bưu gửi {line['item_id']} không phải bưu gửi bạn bàn giao được cho cơ quan này."]
-    if problems:
-        raise DomainError("handover-not-possible", "Some listed items cannot be handed over; nothing was "
-                          "recorded. / Có bưu gửi không bàn giao được; chưa ghi gì.", status=409,
-                          errors={"lines": problems})
-    handover = Handover(client_mutation_id=mutation["id"], postman_id=user_id, created_by_id=user_id,
-                        device_time=mutation["at"], **data)
-    session.add(handover)
-    for line in lines:
-        handover.lines.append(HandoverLine(**line))
-    session.flush()
-    for item, event in moves:
-        apply_event(item, event, {"handover_id": handover.id}, actor_id=user_id)
-    audit("handover.recorded", "handover", handover.id, {"direction": data["direction"], "items": len(lines)},
-          actor_id=user_id)
+    """A signed handover record (backend.services.handovers): every listed item moves, or the
+    mutation is rejected whole."""
+    handover = handovers.record(Recorder.POSTMAN, user_id, data, client_mutation_id=mutation["id"],
+                                device_time=mutation["at"])
     return {"handover_id": handover.id}
 
 

@@ -1,4 +1,4 @@
-"""Fixtures: the app on SQLite and on PostgreSQL, personas, and factories.
+"""Fixtures: the app on SQLite and on PostgreSQL, personas, factories and shared tools.
 
 Every API test runs against both databases. PostgreSQL gets one database per test
 run (created here, dropped at the end) because the server outlives the run.
@@ -7,6 +7,9 @@ run (created here, dropped at the end) because the server outlives the run.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import socket
 import uuid
 
 import pytest
@@ -20,6 +23,15 @@ from tests.pg import fresh_database, require_pg
 from tests.stores import S3_REGION
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def redis_up() -> bool:
+    """Whether Redis answers on 127.0.0.1:6379 (the shared rate-limit store's tests need it)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +185,15 @@ def supervisor(make):
 @pytest.fixture
 def postman(make):
     return make.user("postman")
+
+
+@pytest.fixture
+def poppler():
+    """pdftoppm and pdftotext, to read a printed PDF back (required in CI)."""
+    if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftoppm/pdftotext (poppler-utils) are missing; scripts/test.sh installs them")
+        pytest.skip("poppler-utils is not installed")
 
 
 @pytest.fixture

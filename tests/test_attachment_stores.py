@@ -16,7 +16,7 @@ from backend.models import Attachment, AttachmentUpload
 from sync.s3_storage import S3Store
 from sync.storage import OffsetMismatch
 from tests.conftest import _test_config, s3_bucket
-from tests.phone import Phone, sha
+from tests.kit.phone import Phone, sha
 from tests.stores import S3_REGION, both_stores, held_partials
 
 CHUNK = 64 * 1024

@@ -34,7 +34,8 @@ from backend.models import (
     User,
 )
 from tests.factories import Factory
-from tests.phone import jpeg_bytes, sha
+from tests.kit.images import jpeg_bytes
+from tests.kit.phone import sha
 
 PERSONAS = ("anonymous", "admin", "supervisor", "postman", "other_postman", "officer", "other_officer")
 STAFF = {"admin", "supervisor"}

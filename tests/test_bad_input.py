@@ -108,7 +108,7 @@ def test_control_characters_in_text_are_refused(client, admin_headers):
 
 
 def test_a_mutation_with_an_out_of_range_id_is_rejected_and_blocks_nothing(client, make, auth):
-    from tests.phone import Phone
+    from tests.kit.phone import Phone
 
     postman = make.user("postman")
     phone = Phone(client, postman.username).login()

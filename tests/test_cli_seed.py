@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 
 from backend.auth.passwords import MIN_PASSWORD_LENGTH
-from backend.cli.seed import ITEM_COUNT, PASSWORDS, USERS
+from backend.cli.seed import ITEM_COUNT
+from backend.demo.world import PASSWORDS, USERS
 from backend.domain.s10 import s10_problem
 from backend.domain.status import Status
 from backend.extensions import db

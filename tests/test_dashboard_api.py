@@ -14,7 +14,7 @@ from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import AuditEntry, Device, Item, Round
 from backend.models.base import now_utc
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
 _codes = itertools.count(55_000_001)

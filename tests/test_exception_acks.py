@@ -11,16 +11,9 @@ import pytest
 from backend.domain.workdays import add_working_days
 from backend.extensions import db
 from backend.models import AuditEntry, ExceptionAck, Item
-from backend.timeutil import local_today
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def today(app):
-    with app.app_context():
-        return local_today()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import pytest
@@ -11,10 +9,10 @@ from PIL import Image
 
 from backend.extensions import db
 from backend.models import AuditEntry, Handover, HandoverLine, Item
-from tests.phone import Phone, png_signature
+from tests.kit.images import png_signature
+from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
-POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext")
 
 
 @pytest.fixture
@@ -150,14 +148,6 @@ def test_agency_officers_see_only_their_agencys_records(client, make, auth, supe
     assert mine.headers["X-Total-Count"] == "1"
     assert theirs.get_json() == []
     assert forbidden.status_code == 403 and forbidden.content_type == PROBLEM
-
-
-@pytest.fixture
-def poppler():
-    if not POPPLER:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftoppm/pdftotext (poppler-utils) are missing; scripts/test.sh installs them")
-        pytest.skip("poppler-utils is not installed")
 
 
 def test_the_printed_record_renders_and_lists_the_right_items(client, app, auth, supervisor, agency, collected,

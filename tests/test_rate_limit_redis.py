@@ -1,25 +1,16 @@
 """With several workers the login limit must count across them: Redis holds the counters."""
 
 import os
-import socket
 import uuid
 
 import pytest
 
 from backend import create_app
 from backend.extensions import db
-from tests.conftest import _test_config
+from tests.conftest import _test_config, redis_up
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _redis_up() and os.environ.get("CI") != "true", reason="Redis is not running")
+@pytest.mark.skipif(not redis_up() and os.environ.get("CI") != "true", reason="Redis is not running")
 def test_two_workers_share_one_login_limit(tmp_path):
     config = _test_config(f"sqlite:///{tmp_path / 'r.db'}", RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute",
                           RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",

@@ -18,8 +18,7 @@ from backend.config import ConfigError, load_config
 from backend.domain.workdays import add_working_days, holidays_between, is_working_day, working_days_between
 from backend.extensions import db
 from backend.models import AuditEntry, DeliveryAttempt, Item
-from backend.timeutil import local_today
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PROBLEM = "application/problem+json"
@@ -27,17 +26,6 @@ PROBLEM = "application/problem+json"
 
 def at(day: date, hour: int, minute: int = 0) -> str:
     return datetime.combine(day, time(hour, minute), VN).isoformat()
-
-
-@pytest.fixture
-def today(app):
-    with app.app_context():
-        return local_today()
-
-
-@pytest.fixture
-def supervisor(make):
-    return make.user("supervisor")
 
 
 def item_row(app, item_id) -> Item:
@@ -87,11 +75,7 @@ def test_the_reattempt_spacing_is_a_strict_setting(tmp_path, value):
 # Second visits -------------------------------------------------------------------------------------
 
 def test_nobody_home_at_nine_delivered_at_three(client, app, make, today):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, today, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
 
     visit(phone, "fail", item.id, at(today, 9))
     phone.sync()
@@ -298,11 +282,7 @@ def test_a_proof_accepted_after_reassignment_reaches_both_phones(client, app, re
 
 
 def test_a_proof_for_a_cancelled_item_can_be_accepted(client, app, make, supervisor, today):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, today, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     sup = Phone(client, supervisor.username).login().headers
     phone.deliver(item.id)
     cancelled = client.post(f"/api/items/{item.id}/events", json={"event": "cancel"}, headers=sup)
@@ -357,11 +337,7 @@ def test_the_old_resolve_endpoint_still_works_and_means_reject(client, app, reas
 
 
 def test_a_proof_that_was_not_flagged_is_not_reviewed_and_postmen_cannot_review(client, app, make, today):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, today, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     phone.deliver(item.id)
     phone.sync()
     proof_id = next(iter(phone.outcomes.values()))["proof_id"]

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from backend.extensions import db
 from backend.models import DeliveryAttempt, FeeEntry, HandoverLine, Item
 from backend.services.item_events import apply_event
-from tests.phone import Phone, png_signature
+from tests.kit.images import png_signature
+from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")

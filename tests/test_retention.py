@@ -5,17 +5,13 @@ from datetime import timedelta
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, Item
 from backend.models.base import now_utc
-from tests.phone import Phone
+from tests.kit.phone import Phone
 from tests.stores import both_stores
 
 
 @both_stores
 def test_old_photos_are_purged_and_signatures_kept(client, app, make, runner, auth):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     phone.deliver(item.id)
     phone.sync()
     with app.app_context():
@@ -38,11 +34,7 @@ def test_old_photos_are_purged_and_signatures_kept(client, app, make, runner, au
 
 
 def test_recent_photos_are_kept(client, app, make, runner):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     phone.deliver(item.id)
     phone.sync()
     result = runner.invoke(args=["purge-photos", "--dry-run"])

@@ -22,7 +22,7 @@ from backend.domain.round_status import (
 )
 from backend.extensions import db
 from backend.models import AuditEntry, Round
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
 
@@ -131,13 +131,19 @@ def test_a_round_moves_with_its_stops_and_closes_at_the_end_of_the_day(app, clie
                                         ("round.close", "closed")]
 
 
-def test_taking_the_last_open_stop_off_completes_the_round(app, client, make, auth, supervisor, postman):
-    done, waiting = make.item(), make.item()
-    rnd = make.round(postman, items=[done, waiting])
+def first_of_two_stops_delivered(client, make, postman):
+    """A round of two stops for `postman`; the phone delivers the first and syncs. -> (round, open stop)"""
+    done, open_stop = make.item(), make.item()
+    rnd = make.round(postman, items=[done, open_stop])
     phone = Phone(client, postman.username).login()
     phone.pull()
     phone.deliver(done.id)
     phone.sync()
+    return rnd, open_stop
+
+
+def test_taking_the_last_open_stop_off_completes_the_round(app, client, make, auth, supervisor, postman):
+    rnd, waiting = first_of_two_stops_delivered(client, make, postman)
     assert status_of(app, rnd.id) == "in_progress"
 
     taken = client.post(f"/api/rounds/{rnd.id}/unassign", headers=auth(supervisor),
@@ -148,13 +154,8 @@ def test_taking_the_last_open_stop_off_completes_the_round(app, client, make, au
 
 def test_moving_the_last_open_stop_to_another_round_completes_the_one_it_left(app, client, make, auth,
                                                                                supervisor, postman):
-    done, moved = make.item(), make.item()
-    rnd = make.round(postman, items=[done, moved])
+    rnd, moved = first_of_two_stops_delivered(client, make, postman)
     other = make.round(make.user("postman"))
-    phone = Phone(client, postman.username).login()
-    phone.pull()
-    phone.deliver(done.id)
-    phone.sync()
 
     response = client.post(f"/api/rounds/{other.id}/assign", headers=auth(supervisor),
                            json={"item_ids": [moved.id]})
@@ -164,12 +165,7 @@ def test_moving_the_last_open_stop_to_another_round_completes_the_one_it_left(ap
 
 
 def test_cancelling_an_open_stop_can_complete_the_round(app, client, make, auth, supervisor, postman):
-    done, cancelled = make.item(), make.item()
-    rnd = make.round(postman, items=[done, cancelled])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
-    phone.deliver(done.id)
-    phone.sync()
+    rnd, cancelled = first_of_two_stops_delivered(client, make, postman)
     response = client.post(f"/api/items/{cancelled.id}/events", headers=auth(supervisor),
                            json={"event": "cancel"})
     assert response.status_code == 200, response.get_json()

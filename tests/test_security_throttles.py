@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import time
 import uuid
 
@@ -19,6 +18,7 @@ import pytest
 import requests
 
 from backend.domain.s10 import make_s10
+from tests.conftest import redis_up
 from tests.factories import Factory
 from tests.pg import fresh_database, require_pg
 from tests.server_process import ServerProcess
@@ -215,18 +215,10 @@ class TestNoProxyConfigured:
 
 # Across processes: two servers, one Redis ------------------------------------------------------------
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def two_servers(tmp_path):
     """Two gunicorn servers (separate processes) on one PostgreSQL database and one Redis."""
-    if not _redis_up():
+    if not redis_up():
         if os.environ.get("CI") == "true":
             pytest.fail("Redis is required under CI but unreachable")
         pytest.skip("Redis is not running")

@@ -6,23 +6,26 @@ import pytest
 
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, FeeEntry, Item, SyncMutation
-from tests.phone import Phone, jpeg_bytes, sha
+from tests.kit.images import jpeg_bytes, noisy_jpeg
+from tests.kit.phone import Phone, sha
 from tests.stores import both_stores
 
 
 @pytest.fixture
-def round_of_three(make, app):
+def round_of_three(make):
     postman = make.user("postman")
     items = [make.item(recipient_name=f"Người nhận {i}") for i in range(3)]
-    make.round(postman, _today(app), items=items)
+    make.round(postman, items=items)
     return postman, items
 
 
-def _today(app):
-    with app.app_context():
-        from backend.timeutil import local_today
-
-        return local_today()
+@pytest.fixture
+def signed_in(client, round_of_three):
+    """That postman's phone, signed in, with the round downloaded. -> (phone, items)"""
+    postman, items = round_of_three
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    return phone, items
 
 
 @both_stores
@@ -50,10 +53,8 @@ def test_a_postman_goes_offline_delivers_three_items_and_comes_back_online(clien
 
 
 @both_stores
-def test_a_lost_response_is_retried_without_a_second_effect(client, app, round_of_three):
-    postman, items = round_of_three
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_a_lost_response_is_retried_without_a_second_effect(client, app, signed_in):
+    phone, items = signed_in
     phone.deliver(items[0].id)
     phone.upload_files()
     phone.push(lose_response=True)
@@ -65,10 +66,8 @@ def test_a_lost_response_is_retried_without_a_second_effect(client, app, round_o
         assert db.session.execute(db.select(db.func.count(FeeEntry.id))).scalar_one() == 1
 
 
-def test_one_bad_mutation_does_not_block_the_rest(client, app, round_of_three):
-    postman, items = round_of_three
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_one_bad_mutation_does_not_block_the_rest(client, app, signed_in):
+    phone, items = signed_in
     phone.deliver(items[0].id)
     phone.capture("deliver", items[1].id, {"receiver_name": "X"})  # no relation, no signature
     phone.fail(items[2].id)
@@ -81,10 +80,8 @@ def test_one_bad_mutation_does_not_block_the_rest(client, app, round_of_three):
         assert db.session.get(Item, items[2].id).status == "failed_attempt"
 
 
-def test_a_gap_in_the_sequence_is_refused_and_applied_once_the_gap_is_filled(client, round_of_three):
-    postman, items = round_of_three
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_a_gap_in_the_sequence_is_refused_and_applied_once_the_gap_is_filled(client, signed_in):
+    phone, items = signed_in
     first = phone.fail(items[0].id)
     second = phone.fail(items[1].id)
     phone.outbox = [second]
@@ -96,15 +93,13 @@ def test_a_gap_in_the_sequence_is_refused_and_applied_once_the_gap_is_filled(cli
     assert body["device_seq"] == 2
 
 
-def test_a_delivery_for_an_item_reassigned_meanwhile_is_kept_and_flagged(client, app, make, round_of_three):
-    postman, items = round_of_three
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_a_delivery_for_an_item_reassigned_meanwhile_is_kept_and_flagged(client, app, make, today, signed_in):
+    phone, items = signed_in
     phone.deliver(items[0].id)  # captured offline ...
     other = make.user("postman")
     supervisor = make.user("supervisor")
     headers = Phone(client, supervisor.username).login().headers
-    other_round = client.post("/api/rounds", json={"postman_id": other.id, "round_date": _today(app).isoformat()},
+    other_round = client.post("/api/rounds", json={"postman_id": other.id, "round_date": today.isoformat()},
                               headers=headers)
     assert other_round.status_code == 201, other_round.get_json()
     response = client.post(f"/api/rounds/{other_round.get_json()['id']}/assign",
@@ -247,18 +242,9 @@ def test_end_of_shift_reconciliation_lists_assigned_items_with_no_proof(client, 
 
 @both_stores
 def test_a_whole_photo_larger_than_a_json_body_uploads_in_one_request(client, app, round_of_three):
-    import os
-
     postman, _ = round_of_three
     phone = Phone(client, postman.username).login()
-    import io
-
-    from PIL import Image
-
-    image = Image.frombytes("RGB", (1600, 1200), os.urandom(1600 * 1200 * 3))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=95)
-    photo = buffer.getvalue()
+    photo = noisy_jpeg(size=(1600, 1200), quality=95)
     assert len(photo) > app.config["MAX_CONTENT_LENGTH"]
     response = client.put(f"/api/sync/attachments/{sha(photo)}", data=photo, headers=phone.headers)
     assert response.status_code == 200, response.get_json()

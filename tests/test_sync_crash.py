@@ -9,7 +9,6 @@ byte-identical to what the phone sent, every proof complete (SYNC.md requirement
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import random
 import threading
@@ -20,7 +19,6 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
-from PIL import Image
 
 from backend import create_app
 from backend.extensions import db
@@ -29,7 +27,8 @@ from backend.timeutil import local_today
 from sync.storage import DirectoryStore
 from tests.conftest import _test_config
 from tests.factories import Factory
-from tests.phone import Phone, png_signature, sha
+from tests.kit.images import noisy_jpeg, png_signature
+from tests.kit.phone import Phone, sha
 from tests.server_process import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -68,13 +67,6 @@ def server(world, tmp_path):
 
 
 # The phone ---------------------------------------------------------------------------------------
-
-def noisy_jpeg(rng: random.Random, size: tuple[int, int]) -> bytes:
-    """A photo that does not compress to nothing, so it takes several chunks."""
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3)).save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
-
 
 class Unanswered(Exception):
     """The request got no definite answer (connection refused or reset, timed out, body cut short)."""

@@ -23,7 +23,7 @@ DOC = ROOT / "docs" / "sync-protocol.md"
 SOURCES = [*sorted((ROOT / "sync").glob("*.py")), *sorted((ROOT / "backend" / "auth").glob("*.py")),
            *sorted((ROOT / "backend" / "domain").glob("*.py")), ROOT / "backend" / "api" / "sync.py",
            ROOT / "backend" / "api" / "auth.py", ROOT / "backend" / "services" / "item_events.py",
-           ROOT / "backend" / "errors.py"]
+           ROOT / "backend" / "services" / "handovers.py", ROOT / "backend" / "errors.py"]
 # Calls whose argument at this position is a problem type or rejection reason.
 KIND_ARGUMENT = {"DomainError": 0, "AuthError": 0, "Rejection": 0, "__init__": 0, "_rejected": 2, "problem": 1}
 SLUG = re.compile(r"^[a-z]+(-[a-z]+)+$")

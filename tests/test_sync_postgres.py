@@ -33,7 +33,7 @@ from backend.timeutil import local_today
 from sync.pull import ITEM_COLUMNS, item_row, scope_days
 from tests.conftest import _test_config
 from tests.factories import Factory
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 pytestmark = pytest.mark.postgres
 
@@ -220,6 +220,17 @@ class Pause:
             self.reached.set()
             self.resume.wait(WAIT)
 
+    def then(self, action: Callable[[], object], stage: str) -> Callable[[], object]:
+        """An actor for run_together: once the paused side has `stage` (reached the statement), do
+        `action`, then let it go on; returns what `action` returns."""
+        def actor():
+            assert self.reached.wait(WAIT), f"the push never {stage}"
+            try:
+                return action()
+            finally:
+                self.resume.set()
+        return actor
+
 
 # (a) the same push from two connections at once ------------------------------------------------
 
@@ -385,17 +396,8 @@ def test_a_proof_pushed_while_its_photo_upload_finishes_still_becomes_complete(s
     uploader.files = dict(pusher.files)
     pause = Pause(pusher.client.application, "after_cursor_execute", "FROM attachments")
 
-    def push():
-        return post_push(pusher.client, pusher, pusher.outbox)
-
-    def upload_while_the_push_waits():
-        assert pause.reached.wait(WAIT), "the push never checked its attachments"
-        try:
-            upload(uploader)
-        finally:
-            pause.resume.set()
-
-    response, _ = run_together(push, upload_while_the_push_waits)
+    response, _ = run_together(lambda: post_push(pusher.client, pusher, pusher.outbox),
+                               pause.then(lambda: upload(uploader), "checked its attachments"))
     assert response.status_code == 200
     assert response.get_json()["results"][0]["outcome"] == "applied"
     # Whatever the phone does next cannot repair it: both files and the push are already done.
@@ -432,18 +434,12 @@ def test_a_delivery_racing_a_reassignment_gets_an_outcome_and_does_not_block_the
     upload(phone)
     pause = Pause(phone.client.application, "before_cursor_execute", "INSERT INTO delivery_attempts")
 
-    def push():
-        return post_push(phone.client, phone, phone.outbox)
+    def reassign():
+        return office.client.post(f"/api/rounds/{other_round.id}/assign", json={"item_ids": [moved.id]},
+                                  headers=office.headers)
 
-    def reassign_while_the_push_waits():
-        assert pause.reached.wait(WAIT), "the push never wrote its proof"
-        try:
-            return office.client.post(f"/api/rounds/{other_round.id}/assign", json={"item_ids": [moved.id]},
-                                      headers=office.headers)
-        finally:
-            pause.resume.set()
-
-    response, assigned = run_together(push, reassign_while_the_push_waits)
+    response, assigned = run_together(lambda: post_push(phone.client, phone, phone.outbox),
+                                      pause.then(reassign, "wrote its proof"))
     assert assigned.status_code == 200, assigned.get_json()
     assert response.status_code == 200, response.get_json()
     results = {r["id"]: r for r in response.get_json()["results"]}

@@ -10,7 +10,8 @@ import pytest
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Device, Item, SyncMutation
-from tests.phone import Phone, jpeg_bytes, png_signature, sha
+from tests.kit.images import jpeg_bytes, png_signature
+from tests.kit.phone import Phone, sha
 
 
 @pytest.fixture

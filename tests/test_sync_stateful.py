@@ -27,7 +27,7 @@ from backend.services.item_events import apply_event
 from backend.timeutil import local_today
 from tests.conftest import _test_config
 from tests.factories import Factory
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 ALLOWED_PAIRS = {(direction, src.value, target.value)
                  for direction, table in TRANSITIONS.items()

@@ -13,7 +13,7 @@ from backend.extensions import db
 from backend.models import LoginSession, RefreshToken
 from backend.models.base import now_utc
 from tests.factories import Factory
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 

@@ -1,8 +1,8 @@
 """Handover records (biên bản bàn giao) between an agency and the post office: list, record, print.
 
 A postman's phone records handovers with the sync `handover` mutation; supervisors record them
-here. Both move the items with the same table (sync.effects.HANDOVER_EVENTS) through the one
-state machine (apply_event). One addition on this side: results the post office already
+here. Both go through the one service (backend.services.handovers) and the one rule table
+(backend.domain.handover_rules). One addition for supervisors: results the post office already
 booked as received (an import records `receive_from_agency`) may be listed on an
 agency-to-post record without moving again, so the paper the agency signs can be printed
 for them; each item goes on at most one such record.
@@ -21,8 +21,9 @@ from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
+from backend.domain.handover_rules import ALREADY_RECEIVED, Recorder
 from backend.domain.rules import DomainError
-from backend.domain.status import Direction, Event, Status, allowed
+from backend.domain.status import Direction, Status
 from backend.extensions import db
 from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, User
 from backend.schemas.handovers import (
@@ -32,35 +33,11 @@ from backend.schemas.handovers import (
     HandoverQuerySchema,
     HandoverSchema,
 )
-from backend.services import handover_pdf
-from backend.services.item_events import apply_event
+from backend.services import handover_pdf, handovers
 from backend.timeutil import day_start
-from sync.effects import HANDOVER_EVENTS
 
 blp = Blueprint("handovers", __name__, url_prefix="/api/handovers",
                 description="Handover records between agencies and the post office, with a printable PDF")
-
-# Results the post office holds already (booked as received) that may still lack a signed record.
-ALREADY_RECEIVED = frozenset({Status.AT_POST_OFFICE, Status.ASSIGNED, Status.FAILED_ATTEMPT})
-
-
-def _event_for(direction: str, item: Item) -> Event | None:
-    """The status change a handover in `direction` makes to `item` (None: none is allowed)."""
-    return next((e for e in HANDOVER_EVENTS.get((direction, item.direction), ())
-                 if allowed(item.direction, item.status, e)), None)
-
-
-def _documented(item_ids) -> set[int]:
-    """Items already on an agency-to-post record."""
-    return set(db.session.execute(
-        select(HandoverLine.item_id).join(Handover, HandoverLine.handover_id == Handover.id)
-        .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))).scalars())
-
-
-def _documents_receipt(direction: str, item: Item, documented: set[int]) -> bool:
-    return (direction == "agency_to_post" and item.direction == Direction.RETURN
-            and item.status in ALREADY_RECEIVED and item.id not in documented)
-
 
 def _load_visible(handover_id: int) -> Handover:
     """Agency officers get the same 403 for another agency's record and for one that does not exist."""
@@ -74,51 +51,15 @@ def _load_visible(handover_id: int) -> Handover:
     return handover
 
 
-def _check_postman(postman_id: int | None) -> None:
-    if postman_id is None:
-        return
-    postman = db.session.get(User, postman_id)
-    if postman is None or postman.role != "postman":
-        raise DomainError("not-a-postman", "postman_id must name a postman.", status=422,
-                          errors={"postman_id": ["Not a postman."]})
-
-
-def _record(body: dict) -> Handover:
-    """Check every line, then write the record and move the items; one refused line refuses all."""
-    lines = body.pop("lines")
-    ids = [line["item_id"] for line in lines]
-    if len(set(ids)) != len(ids):
-        raise DomainError("duplicate-line", "An item is listed twice in the handover.", status=422)
+def _check_references(body: dict) -> None:
+    """A supervisor names the agency and optionally the postman: both must exist."""
     get_or_404(Agency, body["agency_id"], "agency")
-    _check_postman(body.get("postman_id"))
-    items = {i.id: i for i in db.session.execute(
-        db.select(Item).where(Item.id.in_(ids)).with_for_update(of=Item)).unique().scalars()}
-    documented = _documented(ids)
-    problems, moves = {}, []
-    for index, line in enumerate(lines):
-        item = items.get(line["item_id"])
-        if item is None:
-            problems[str(index)] = [f"No item with id {line['item_id']}."]
-        elif item.agency_id != body["agency_id"]:
-            problems[str(index)] = [f"Item {item.code} belongs to another agency."]
-        elif (event := _event_for(body["direction"], item)) or _documents_receipt(body["direction"], item,
-                                                                                   documented):
-            moves.append((item, event))
-        else:
-            problems[str(index)] = [f"Item {item.code} is '{item.status}' and cannot be handed over this way."]
-    if problems:
-        raise DomainError("handover-not-possible", "Some listed items cannot be handed over; nothing was "
-                          "recorded.", status=409, errors={"lines": problems})
-    handover = Handover(created_by_id=current_user().id, **body)
-    db.session.add(handover)
-    handover.lines.extend(HandoverLine(**line) for line in lines)
-    db.session.flush()
-    for item, event in moves:
-        if event is not None:
-            apply_event(item, event, {"handover_id": handover.id})
-    audit("handover.recorded", "handover", handover.id,
-          {"direction": handover.direction, "items": len(lines), "via": "dashboard"})
-    return handover
+    postman_id = body.get("postman_id")
+    if postman_id is not None:
+        postman = db.session.get(User, postman_id)
+        if postman is None or postman.role != "postman":
+            raise DomainError("not-a-postman", "postman_id must name a postman.", status=422,
+                              errors={"postman_id": ["Not a postman."]})
 
 
 def _candidates(direction: str, agency_id: int | None) -> list[dict]:
@@ -132,15 +73,16 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
         query = query.where(Item.agency_id == agency_id)
     items = db.session.execute(query.order_by(Item.agency_id, Item.id).limit(1000)).unique().scalars().all()
     ids = [i.id for i in items]
-    documented = _documented(ids)
+    already = handovers.documented(ids)
     fees = dict(db.session.execute(select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
                                    .where(FeeEntry.item_id.in_(ids)).group_by(FeeEntry.item_id)).all())
     ticks = _collected_checklists(ids) if direction == "post_to_agency" else {}
     found = []
     for item in items:
-        event = _event_for(direction, item)
-        if event is None and not _documents_receipt(direction, item, documented):
+        decision = handovers.decide_line(Recorder.STAFF, current_user().id, direction, item.agency_id, item, already)
+        if not decision.accepted:
             continue
+        event = decision.event
         papers = ticks.get(item.id) or [p for p in item.procedure.checklist or [] if p.get("required", True)]
         found.append({"item_id": item.id, "code": item.code, "dossier_code": item.dossier_code,
                       "recipient_name": item.recipient_name, "direction": item.direction, "status": item.status,
@@ -192,7 +134,8 @@ class Handovers(MethodView):
     @blp.response(201, HandoverSchema)
     def post(self, body):
         """Record a handover: every listed item moves (or is documented as received), or nothing is written."""
-        handover = _record(body)
+        _check_references(body)
+        handover = handovers.record(Recorder.STAFF, current_user().id, body)
         db.session.commit()
         return handover_pdf.view(handover)
 

@@ -8,7 +8,6 @@ Everything is derived from a fixed random seed, so every run gives the same data
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,6 +20,21 @@ from flask.cli import with_appcontext
 
 from backend.audit import audit
 from backend.auth.passwords import hash_password
+from backend.demo.world import (
+    AGENCIES,
+    FAIL_REASONS,
+    OFFICER_AGENCY,
+    PASSWORDS,
+    PLACES,
+    PROCEDURES,
+    ROLE_NAMES,
+    USERS,
+    agency_of,
+    item_columns,
+    nearest_neighbour_tour,
+    person,
+    pick_procedure,
+)
 from backend.domain.round_status import RoundStatus
 from backend.domain.s10 import make_s10
 from backend.domain.status import Event, Status, next_status
@@ -44,141 +58,11 @@ from backend.services.item_events import apply_event
 
 RANDOM_SEED = 20190528
 CODE_PREFIX, FIRST_SERIAL = "RD", 90_000_001  # demo items: RD90000001?VN ... (see demo_codes)
-SERVICE_FEE = 26_000
 TODAY_STOPS = (26, 24, 25)  # per postman
 PAST_DAYS, PAST_STOPS = 3, 5  # completed rounds before today, stops on each
 UNASSIGNED = {"at_post_office": 17, "registered_return": 4, "registered_collect": 8, "cancelled": 1}
 ITEM_COUNT = sum(TODAY_STOPS) + PAST_DAYS * PAST_STOPS * len(TODAY_STOPS) + sum(UNASSIGNED.values())
-MAX_RADIUS_KM = 7.8
-PROVINCE, OLD_PROVINCE = "An Giang", "Kiên Giang"
-
-# (code, name, kind, commune, address, lat, lon)
-AGENCIES = [
-    ("PVHCC-CHAUTHANH", "Trung tâm Phục vụ hành chính công xã Châu Thành", "commune_centre", "Xã Châu Thành",
-     "Khu phố Minh An, xã Châu Thành, tỉnh An Giang", 10.0041, 105.1712),
-    ("PVHCC-BINHAN", "Trung tâm Phục vụ hành chính công xã Bình An", "commune_centre", "Xã Bình An",
-     "Ấp An Bình, xã Bình An, tỉnh An Giang", 9.9630, 105.1420),
-    ("PVHCC-THANHLOC", "Trung tâm Phục vụ hành chính công xã Thạnh Lộc", "commune_centre", "Xã Thạnh Lộc",
-     "Ấp Thạnh Bình, xã Thạnh Lộc, tỉnh An Giang", 10.0480, 105.1610),
-    ("STP-ANGIANG", "Sở Tư pháp tỉnh An Giang", "provincial_department", None,
-     "Rạch Giá, tỉnh An Giang", 10.0125, 105.0809),
-    ("VPDKDD-ANGIANG", "Văn phòng Đăng ký đất đai tỉnh An Giang", "provincial_department", None,
-     "Rạch Giá, tỉnh An Giang", 10.0090, 105.0870),
-    ("CA-ANGIANG", "Công an tỉnh An Giang (Phòng Cảnh sát giao thông)", "provincial_department", None,
-     "Rạch Giá, tỉnh An Giang", 10.0160, 105.0905),
-]
-
-# One-stop-shop dossier numbers: "<office>-<yymmdd>-<sequence>", as the national system prints them.
-DOSSIER_PREFIXES = {"PVHCC-CHAUTHANH": "000.21.30.H01", "PVHCC-BINHAN": "000.22.30.H01",
-                    "PVHCC-THANHLOC": "000.23.30.H01", "STP-ANGIANG": "000.00.15.H01",
-                    "VPDKDD-ANGIANG": "000.12.25.H01", "CA-ANGIANG": "000.00.07.H01"}
-
-
-@dataclass(frozen=True)
-class _Proc:
-    code: str
-    name: str
-    fee: int  # VND
-    allowed_by_post: bool
-    agency: str  # "commune" = the citizen's commune centre
-    weight: int  # how often it appears among demo items
-    papers: tuple[tuple[str, str, bool], ...]  # (paper, original|copy, required)
-
-
-PROCEDURES = [
-    _Proc("1.001193", "Đăng ký khai sinh", 0, True, "commune", 16, (
-        ("Tờ khai đăng ký khai sinh", "original", True), ("Giấy chứng sinh", "original", True),
-        ("Giấy chứng nhận kết hôn của cha mẹ", "copy", False))),
-    _Proc("1.000894", "Đăng ký kết hôn", 0, False, "commune", 0, (
-        ("Tờ khai đăng ký kết hôn", "original", True),
-        ("Giấy xác nhận tình trạng hôn nhân", "original", False))),
-    _Proc("2.000635", "Cấp bản sao trích lục hộ tịch", 8_000, True, "commune", 10, (
-        ("Tờ khai cấp bản sao trích lục hộ tịch", "original", True), ("Giấy ủy quyền", "original", False))),
-    _Proc("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản", 2_000, True, "commune", 8, (
-        ("Bản chính giấy tờ cần chứng thực", "original", True), ("Bản sao cần chứng thực", "copy", True))),
-    _Proc("2.000884", "Chứng thực chữ ký trong giấy tờ, văn bản", 10_000, False, "commune", 0, (
-        ("Giấy tờ, văn bản cần chứng thực chữ ký", "original", True),)),
-    _Proc("1.004194", "Đăng ký thường trú", 20_000, True, "commune", 7, (
-        ("Tờ khai thay đổi thông tin cư trú (CT01)", "original", True),
-        ("Giấy tờ chứng minh chỗ ở hợp pháp", "copy", True))),
-    _Proc("2.000720", "Đăng ký thành lập hộ kinh doanh", 100_000, True, "commune", 8, (
-        ("Giấy đề nghị đăng ký hộ kinh doanh", "original", True),
-        ("Bản sao giấy tờ pháp lý của chủ hộ kinh doanh", "copy", True),
-        ("Biên bản họp thành viên hộ gia đình", "original", False))),
-    _Proc("1.011608", "Cấp giấy phép xây dựng nhà ở riêng lẻ", 75_000, True, "commune", 5, (
-        ("Đơn đề nghị cấp giấy phép xây dựng", "original", True),
-        ("Giấy tờ chứng minh quyền sử dụng đất", "copy", True),
-        ("Bản vẽ thiết kế xây dựng (02 bộ)", "original", True))),
-    _Proc("1.012756", "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu",
-          100_000, True, "VPDKDD-ANGIANG", 12, (
-              ("Đơn đăng ký, cấp Giấy chứng nhận (Mẫu 04/ĐK)", "original", True),
-              ("Giấy tờ về quyền sử dụng đất", "copy", True),
-              ("Chứng từ thực hiện nghĩa vụ tài chính", "copy", False))),
-    _Proc("2.001417", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam", 200_000, True, "STP-ANGIANG", 15, (
-        ("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "original", True),
-        ("Bản chụp thẻ Căn cước công dân", "copy", True), ("Văn bản ủy quyền", "original", False))),
-    _Proc("1.002804", "Cấp đổi giấy phép lái xe", 135_000, True, "CA-ANGIANG", 10, (
-        ("Đơn đề nghị đổi giấy phép lái xe", "original", True),
-        ("Giấy khám sức khỏe của người lái xe", "original", True),
-        ("Giấy phép lái xe cũ", "original", True))),
-]
-COLLECTABLE = {"1.001193", "2.000720", "1.011608", "1.012756", "2.001417", "1.002804"}
-
-# username, role, full name, phone; one password per role (hashed once each).
-USERS = [
-    ("demo.quantri", "admin", "Lê Minh Tuấn", "0913456120"),
-    ("demo.dieuphoi", "supervisor", "Trần Thị Mỹ Linh", "0939112468"),
-    ("demo.buuta1", "postman", "Nguyễn Văn Hùng", "0987215346"),
-    ("demo.buuta2", "postman", "Danh Sóc", "0372884105"),
-    ("demo.buuta3", "postman", "Phạm Thị Thu Hà", "0868301927"),
-    ("demo.motcua", "agency", "Huỳnh Thị Ngọc Hân", "0296383721"),
-]
-PASSWORDS = {"admin": "quantri2025", "supervisor": "dieuphoi2025", "postman": "buuta2025", "agency": "motcua2025"}
-ROLE_NAMES = {"admin": "Quản trị / Administrator", "supervisor": "Điều phối / Supervisor",
-              "postman": "Bưu tá / Postman", "agency": "Cán bộ một cửa / Agency officer"}
-OFFICER_AGENCY = "PVHCC-CHAUTHANH"
-
-
-@dataclass(frozen=True)
-class _Place:
-    old_unit: str  # pre-2025 commune or town
-    commune: str  # current commune
-    east_km: float  # centre, from the post office
-    north_km: float
-    hamlets: tuple[str, ...]
-
-
-PLACES = [
-    _Place("thị trấn Minh Lương", "Xã Châu Thành", 0.0, 0.0,
-           ("Khu phố Minh An", "Khu phố Minh Phong", "Khu phố Minh Long", "Khu phố Minh Phú")),
-    _Place("xã Minh Hòa", "Xã Châu Thành", 3.5, 1.5, ("Ấp Minh Hòa", "Ấp Hòa Lợi", "Ấp Minh Tân")),
-    _Place("xã Giục Tượng", "Xã Châu Thành", 2.0, -3.5, ("Ấp Láng Cát", "Ấp Phước Chung", "Ấp Cư Xá")),
-    _Place("xã Vĩnh Hòa Hiệp", "Xã Bình An", -4.5, -0.5, ("Ấp Vĩnh Thành", "Ấp Vĩnh Lộc", "Ấp Vĩnh Phước")),
-    _Place("xã Bình An", "Xã Bình An", -3.0, -4.5, ("Ấp An Bình", "Ấp Hòa An", "Ấp Bình Lạc")),
-    _Place("xã Thạnh Lộc", "Xã Thạnh Lộc", -1.0, 5.0, ("Ấp Tân Điền", "Ấp Thạnh Bình", "Ấp Phước Thạnh")),
-    _Place("xã Mong Thọ", "Xã Thạnh Lộc", 4.5, 4.5, ("Ấp Phước Lợi", "Ấp Phước Hòa", "Ấp Phước Ninh")),
-]
 SECTORS = ((5, 6, 1), (3, 4), (0, 2))  # PLACES served by each postman: north-east, west, town and south
-COMMUNE_CENTRES = {"Xã Châu Thành": "PVHCC-CHAUTHANH", "Xã Bình An": "PVHCC-BINHAN",
-                   "Xã Thạnh Lộc": "PVHCC-THANHLOC"}
-
-SURNAMES = (("Nguyễn", 30), ("Trần", 10), ("Lê", 9), ("Phạm", 6), ("Huỳnh", 6), ("Võ", 5), ("Phan", 4),
-            ("Trương", 3), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Ngô", 2), ("Dương", 2), ("Lý", 2),
-            ("Lâm", 2), ("Danh", 6), ("Thạch", 4), ("Sơn", 2))
-KHMER_SURNAMES = {"Danh", "Thạch", "Sơn"}
-MALE_MIDDLE = ("Văn", "Hữu", "Minh", "Quốc", "Thanh", "Hoàng", "Công", "Văn")
-FEMALE_MIDDLE = ("Thị", "Ngọc", "Thị Ngọc", "Thị Thu", "Thị Mỹ", "Thị Kim", "Thị")
-MALE_NAMES = ("Hùng", "Dũng", "Tâm", "Phúc", "Lộc", "Tài", "Nghĩa", "Khánh", "Toàn", "Hiếu", "Trung",
-              "Sơn", "Tuấn", "Thành", "Bình", "Hải", "Long", "Quang", "Đức", "Nhân")
-FEMALE_NAMES = ("Lan", "Hoa", "Hương", "Nhung", "Trang", "Thảo", "Hằng", "Yến", "Phượng", "Diễm",
-                "Trinh", "Thủy", "Mai", "Ngân", "Huyền", "Vy", "Loan", "Tuyết")
-KHMER_NAMES = ("Sóc", "Sang", "Phol", "Rinh", "Chanh", "Tha", "Sa Ry", "Sô Phi", "Sà Rươne", "Kim Hoa")
-PHONE_PREFIXES = ("090", "091", "093", "094", "097", "098", "086", "088", "032", "033", "035", "037",
-                  "039", "070", "077", "079", "081", "083", "085")
-NOTES = ("Gọi trước khi đến", "Nhà sau chợ, cổng màu xanh", "Chỉ có nhà buổi chiều",
-         "Người nhận lớn tuổi, đọc chậm giúp", "Giao giờ hành chính", "Hẻm nhỏ, để xe ngoài đầu hẻm")
-FAIL_REASONS = (("not_home", "Gọi điện không nghe máy, nhà đóng cửa"), ("not_home", "Người nhận đi làm ruộng"),
-                ("wrong_address", "Số nhà không đúng, hàng xóm không biết"), ("moved", "Đã chuyển đi nơi khác"))
 
 
 def demo_codes() -> list[str]:
@@ -303,7 +187,7 @@ def _seed(rng: random.Random) -> dict[str, int]:
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     world = _World(rng, zone, datetime.now(zone).date(),
                    (current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]),
-                   _agencies(), _procedures(), _users())
+                   _by_code(Agency, AGENCIES), _by_code(Procedure, PROCEDURES), _users())
     past_days = _working_days_before(world.today, PAST_DAYS)  # the last working day first
     supervisor = next(u for u in world.users.values() if u.role == "supervisor")
     for postman in world.postmen:
@@ -325,30 +209,15 @@ def _seed(rng: random.Random) -> dict[str, int]:
             "rounds today": len(world.postmen)}
 
 
-def _agencies() -> dict[str, Agency]:
+def _by_code(model, demos) -> dict:
+    """The demo world's agencies or procedures by code: the rows already there, else new ones."""
     found = {}
-    for code, name, kind, commune, address, lat, lon in AGENCIES:
-        agency = db.session.execute(db.select(Agency).where(Agency.code == code)).scalar_one_or_none()
-        if agency is None:
-            agency = Agency(code=code, name=nfc(name), kind=kind, province=PROVINCE, commune=commune,
-                            address=nfc(address), lat=lat, lon=lon)
-            db.session.add(agency)
-        found[code] = agency
-    db.session.flush()
-    return found
-
-
-def _procedures() -> dict[str, Procedure]:
-    found = {}
-    for proc in PROCEDURES:
-        row = db.session.execute(db.select(Procedure).where(Procedure.code == proc.code)).scalar_one_or_none()
+    for demo in demos:
+        row = db.session.execute(db.select(model).where(model.code == demo.code)).scalar_one_or_none()
         if row is None:
-            row = Procedure(code=proc.code, name=nfc(proc.name), allowed_by_post=proc.allowed_by_post,
-                            government_fee=proc.fee,
-                            checklist=[{"name": nfc(p), "form": form, "required": req}
-                                       for p, form, req in proc.papers])
+            row = model(**demo.columns())
             db.session.add(row)
-        found[proc.code] = row
+        found[demo.code] = row
     db.session.flush()
     return found
 
@@ -461,26 +330,13 @@ def _new_item(world: _World, sector: int, kind: str, received: date) -> Item:
     if kind == "gave_up":
         events = [RECEIVE] + [ASSIGN, FAIL] * _tries_before_giving_up(list(range(PAST_DAYS)))
     place = PLACES[rng.choice(SECTORS[sector])]
-    choices = [p for p in PROCEDURES if p.weight and (direction == "return" or p.code in COLLECTABLE)]
-    proc = rng.choices(choices, weights=[p.weight for p in choices])[0]
-    agency = world.agencies[COMMUNE_CENTRES[place.commune] if proc.agency == "commune" else proc.agency]
+    proc = pick_procedure(rng, direction)
     status, attempts = _walk(direction, events)
-    lat, lon = _position(world, place)
-    hamlet = rng.choice(place.hamlets)
-    street = f"Số {rng.randint(1, 250)}" if hamlet.startswith("Khu phố") else f"Tổ {rng.randint(1, 12)}"
-    pays_on_delivery = direction == "collect" or rng.random() < 0.3
-    item = Item(
-        code=make_s10(CODE_PREFIX, world.serial), direction=direction,
-        dossier_code=f"{DOSSIER_PREFIXES[agency.code]}-{received:%y%m%d}-{world.serial % 10_000:04d}",
-        procedure_id=world.procedures[proc.code].id, agency_id=agency.id,
-        recipient_name=_person(rng), recipient_phone=rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**7):07d}",
-        address_line=nfc(f"{street}, {hamlet}"), commune=place.commune, province=PROVINCE,
-        old_address=nfc(f"{hamlet}, {place.old_unit}, huyện Châu Thành, tỉnh {OLD_PROVINCE}")
-        if rng.random() < 0.7 else None,
-        lat=lat, lon=lon, service_fee=SERVICE_FEE, government_fee=proc.fee if pays_on_delivery else 0,
-        due_date=(received if direction == "collect" else received + timedelta(days=rng.randint(0, 4))),
-        attempt_count=attempts, status=status, note=rng.choice(NOTES) if rng.random() < 0.2 else None,
-        created_at=world.at(received - timedelta(days=1 if direction == "collect" else 0), 7, 30))
+    columns = item_columns(rng, prefix=CODE_PREFIX, serial=world.serial, direction=direction, place=place,
+                           procedure=proc, received=received, office=world.office)
+    item = Item(**columns, procedure_id=world.procedures[proc.code].id,
+                agency_id=world.agencies[agency_of(proc, place).code].id, attempt_count=attempts, status=status,
+                created_at=world.at(received - timedelta(days=1 if direction == "collect" else 0), 7, 30))
     item.refresh_search_text()
     db.session.add(item)
     world.serial += 1
@@ -489,42 +345,11 @@ def _new_item(world: _World, sector: int, kind: str, received: date) -> Item:
     return item
 
 
-def _person(rng: random.Random) -> str:
-    surname = rng.choices([s for s, _ in SURNAMES], weights=[w for _, w in SURNAMES])[0]
-    female = rng.random() < 0.5
-    if surname in KHMER_SURNAMES:
-        return nfc(f"{surname}{' Thị' if female else ''} {rng.choice(KHMER_NAMES)}")
-    middle = rng.choice(FEMALE_MIDDLE if female else MALE_MIDDLE)
-    return nfc(f"{surname} {middle} {rng.choice(FEMALE_NAMES if female else MALE_NAMES)}")
-
-
-def _position(world: _World, place: _Place) -> tuple[float, float]:
-    east = place.east_km + world.rng.gauss(0, 0.8)
-    north = place.north_km + world.rng.gauss(0, 0.8)
-    scale = min(1.0, MAX_RADIUS_KM / max(math.hypot(east, north), 1e-9))
-    lat0, lon0 = world.office
-    lat = lat0 + north * scale / 110.574
-    lon = lon0 + east * scale / (111.320 * math.cos(math.radians(lat0)))
-    return round(lat, 6), round(lon, 6)
-
-
-def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> int:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return round(2 * 6_371_000 * math.asin(math.sqrt(h)))
-
-
 def _fill_round(world: _World, rnd: Round, items: list[Item]) -> None:
-    """Stops by nearest neighbour from the post office (good enough for demo data); the total is the
-    closed tour back to the office, as backend.domain.route_planner measures rounds."""
-    here, left, total = world.office, list(items), 0
-    for order in range(1, len(items) + 1):
-        item = min(left, key=lambda i: _distance_m(here, (i.lat, i.lon)))
-        left.remove(item)
-        leg = _distance_m(here, (item.lat, item.lon))
+    """Stops by nearest neighbour from the post office, as backend.demo.world plans demo rounds."""
+    legs, rnd.total_distance_m = nearest_neighbour_tour(world.office, items, lambda i: (i.lat, i.lon))
+    for order, (item, leg) in enumerate(legs, start=1):
         item.round_id, item.stop_order, item.leg_distance_m = rnd.id, order, leg
-        here, total = (item.lat, item.lon), total + leg
-    rnd.total_distance_m = total + _distance_m(here, world.office)
     db.session.flush()
 
 
@@ -540,7 +365,7 @@ def _attempt(world: _World, item: Item, postman: User, rnd: Round, day: date, ou
         attempt.next_attempt_date = day + timedelta(days=1)
     else:
         authorised = outcome == "delivered" and rng.random() < 0.15
-        attempt.receiver_name = _person(rng) if authorised else item.recipient_name
+        attempt.receiver_name = person(rng) if authorised else item.recipient_name
         attempt.receiver_relation = "authorised" if authorised else "self"
         attempt.id_number_masked = f"********{rng.randrange(10_000):04d}"
         attempt.fee_collected, attempt.government_fee_collected = item.service_fee, item.government_fee

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, or_
+from sqlalchemy.orm import Session
 
 from backend.audit import audit
 from backend.domain.rules import DomainError
@@ -21,6 +22,12 @@ def visible_items(user: User) -> Select:
     elif user.role == "agency":
         query = query.where(Item.agency_id == user.agency_id)
     return query
+
+
+def carries(session: Session, user_id: int, item: Item) -> bool:
+    """Whether the item is on one of the postman's rounds now."""
+    # session.get keeps the round in the identity map for settle_round.
+    return item.round_id is not None and session.get(Round, item.round_id).postman_id == user_id
 
 
 def not_your_item(item_id: int) -> DomainError:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from backend import create_app
@@ -153,17 +154,13 @@ def phone(browser):
     context.close()
 
 
-def photo_file(directory, seed: int = 0, size=(2400, 1800)) -> str:
-    """A camera-sized JPEG (bigger than the app keeps: it must be compressed on the phone)."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", size, (40 + seed * 30 % 200, 90, 160))
-    draw = ImageDraw.Draw(image)
-    for n in range(0, size[0], 97):
-        draw.line([(n, 0), (size[0] - n, size[1])], fill=(255, (n * 7 + seed * 50) % 256, 0), width=9)
-    path = directory / f"photo-{seed}.jpg"
-    image.save(path, "JPEG", quality=90)
-    return str(path)
+def sign_in_to_dashboard(page, server, user, route: str = "", heading: str = "Hôm nay") -> None:
+    """Open the dashboard (at `#/route`), sign in as `user` and wait for the screen's heading."""
+    page.goto(f"{server.url}/dashboard/" + (f"#/{route}" if route else ""))
+    page.fill("#login-username", user.username)
+    page.fill("#login-password", Factory.PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_have_text(heading)
 
 
 class Pwa:
@@ -181,6 +178,14 @@ class Pwa:
         self.page.fill("#password", password)
         self.page.click("form.login button[type=submit]")
         self.page.wait_for_selector("main[data-screen=round]")
+        return self
+
+    def ready_offline(self, username: str, stops: int = 5):
+        """Signed in online, the round (`stops` stops) and the app shell downloaded, then the network goes."""
+        self.open().login(username)
+        self.wait_for_stops(stops)
+        self.wait_for_service_worker()
+        self.page.context.set_offline(True)
         return self
 
     def wait_for_service_worker(self):

@@ -3,25 +3,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import Handover, Item
-from tests.factories import Factory
-
-
-@pytest.fixture
-def poppler():
-    if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftoppm/pdftotext (poppler-utils) are missing; scripts/test.sh installs them")
-        pytest.skip("poppler-utils is not installed")
+from tests.browser.conftest import sign_in_to_dashboard
 
 
 def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_items(page, server, tmp_path,
@@ -36,11 +25,7 @@ def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_
     supervisor = make.user("supervisor")
     postman = make.user("postman", full_name="Lê Văn Tư")
 
-    page.goto(f"{server.url}/dashboard/#/handovers")
-    page.fill("#login-username", supervisor.username)
-    page.fill("#login-password", Factory.PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Biên bản bàn giao")
+    sign_in_to_dashboard(page, server, supervisor, "handovers", "Biên bản bàn giao")
     page.select_option("select[name=direction]", "agency_to_post")
     page.select_option("select[name=agency]", str(agency.id))
     candidates = page.locator("#handover-candidates tbody tr")

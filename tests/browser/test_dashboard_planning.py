@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import Item, Round
-from tests.factories import Factory
-from tests.phone import Phone
+from tests.browser.conftest import sign_in_to_dashboard
+from tests.kit.phone import Phone
 
 
 @pytest.fixture
@@ -25,11 +25,7 @@ def day(server):
 
 
 def open_planning(page, server, supervisor):
-    page.goto(f"{server.url}/dashboard/#/planning")
-    page.fill("#login-username", supervisor.username)
-    page.fill("#login-password", Factory.PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Lập kế hoạch chuyến phát")
+    sign_in_to_dashboard(page, server, supervisor, "planning", "Lập kế hoạch chuyến phát")
 
 
 def round_of(server, item) -> int | None:

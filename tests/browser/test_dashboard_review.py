@@ -12,7 +12,7 @@ from backend.extensions import db
 from backend.models import DeliveryAttempt, ExceptionAck, Item
 from backend.timeutil import local_today
 from tests.browser.test_dashboard_story import sign_in
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import AuditEntry, DeliveryAttempt, FeeEntry, Item, Round
 from backend.timeutil import local_today
-from tests.factories import Factory
-from tests.phone import Phone
+from tests.browser.conftest import sign_in_to_dashboard
+from tests.kit.phone import Phone
 
 _serial = itertools.count(61_000_001)
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -59,11 +59,7 @@ def export(today, bad: bool = False) -> tuple[list[str], bytes]:
 
 
 def sign_in(page, server, user):
-    page.goto(f"{server.url}/dashboard/")
-    page.fill("#login-username", user.username)
-    page.fill("#login-password", Factory.PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Hôm nay")
+    sign_in_to_dashboard(page, server, user)
 
 
 def check(page, selector: str):

@@ -9,7 +9,8 @@ import pytest
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Item
 from backend.services.item_events import apply_event
-from tests.browser.conftest import PHONE, Pwa, photo_file
+from tests.browser.conftest import PHONE, Pwa
+from tests.kit.images import photo_file
 
 # Test switch: the next write of a blob fails as a full disk would.
 FULL_DISK = """(() => {
@@ -34,12 +35,7 @@ EDIT_OUTBOX = """async ([seq, patch]) => {
 @pytest.fixture
 def signed_in(phone, live_server, postman_day):
     phone.add_init_script(FULL_DISK)
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
-    pwa.wait_for_service_worker()
-    phone.set_offline(True)
-    return pwa
+    return Pwa(phone.new_page(), live_server).ready_offline(postman_day.postman.username)
 
 
 def save_refused(pwa) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, FeeEntry, ProofAttachment
-from tests.browser.conftest import Pwa, photo_file
+from tests.browser.conftest import Pwa
+from tests.kit.images import photo_file
 
 
 def test_a_stand_in_must_show_an_authorisation_letter_and_it_is_sent_with_the_proof(phone, live_server,

@@ -8,7 +8,8 @@ import signal
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, SyncMutation
-from tests.browser.conftest import Pwa, photo_file
+from tests.browser.conftest import Pwa
+from tests.kit.images import photo_file
 
 # Keeps the save's IndexedDB transaction open (a chain of reads on the outbox store) once the
 # outbox entry is written, so the kill lands inside the transaction, not before or after it.
@@ -71,11 +72,7 @@ def test_a_save_killed_midway_leaves_all_or_nothing_and_the_outbox_drains(browse
                                                                           tmp_path):
     day = postman_day
     phone.add_init_script(HOLD_SAVE_OPEN)
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(day.postman.username)
-    pwa.wait_for_stops(5)
-    pwa.wait_for_service_worker()
-    phone.set_offline(True)
+    pwa = Pwa(phone.new_page(), live_server).ready_offline(day.postman.username)
 
     # 1. Killed inside the transaction: blobs and outbox entry written but not committed.
     fill_delivery(pwa, day.deliveries[0], photo_file(tmp_path, 0))

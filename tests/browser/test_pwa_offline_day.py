@@ -11,7 +11,8 @@ from PIL import Image
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, FeeEntry, Item, ProofAttachment, SyncMutation
-from tests.browser.conftest import Pwa, photo_file
+from tests.browser.conftest import Pwa
+from tests.kit.images import photo_file
 
 
 def counters(page) -> dict[str, int]:

@@ -9,7 +9,8 @@ from backend.domain.workdays import add_working_days
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Item
 from backend.timeutil import local_today
-from tests.browser.conftest import Pwa, photo_file
+from tests.browser.conftest import Pwa
+from tests.kit.images import photo_file
 
 
 def _proofs(server, item_id):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, SyncMutation
-from tests.browser.conftest import Pwa, photo_file
+from tests.browser.conftest import Pwa
+from tests.kit.images import photo_file
 
 REWIND_COUNTER_JS = """async () => {
   const db = await new Promise(ok => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result) })

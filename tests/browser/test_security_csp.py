@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, sign_in_to_dashboard
 from tests.factories import Factory
 
 RECORD_VIOLATIONS = """
@@ -93,11 +93,7 @@ def test_the_dashboard_works_under_its_policy_with_map_tiles(page, live_server, 
     make.round(postman, items=[make.item(lat=10.01, lon=105.16), make.item(lat=10.02, lon=105.17)])
     problems = watch(page)
 
-    page.goto(f"{live_server.url}/dashboard/")
-    page.fill("#login-username", supervisor.username)
-    page.fill("#login-password", Factory.PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Hôm nay")
+    sign_in_to_dashboard(page, live_server, supervisor)
     for route in ("map", "planning", "import", "handovers", "reports", "today"):
         page.click(f"nav a[data-route={route}]")
         page.wait_for_load_state("networkidle")

@@ -16,8 +16,7 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt
-from tests.browser.conftest import OUTBOX_COUNT_JS
-from tests.factories import Factory
+from tests.browser.conftest import OUTBOX_COUNT_JS, sign_in_to_dashboard
 
 
 def _take_the_database_away(server, tmp_path: Path) -> Path:
@@ -73,11 +72,7 @@ def live_server_config():
 
 def test_the_dashboard_says_plainly_that_the_database_is_down_and_recovers(page, live_server, tmp_path):
     supervisor = live_server.make.user("supervisor")
-    page.goto(f"{live_server.url}/dashboard/")
-    page.fill("#login-username", supervisor.username)
-    page.fill("#login-password", Factory.PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Hôm nay")
+    sign_in_to_dashboard(page, live_server, supervisor)
 
     away = _take_the_database_away(live_server, tmp_path)
 

@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 from backend.extensions import db
 from backend.models import RefreshToken
 from backend.timeutil import local_today
-from tests.browser.conftest import Pwa
-from tests.factories import Factory
+from tests.browser.conftest import Pwa, sign_in_to_dashboard
 
 SESSION = "postround.dashboard.session"
 
@@ -84,11 +83,7 @@ def test_a_duplicated_dashboard_tab_never_spends_the_refresh_token_its_twin_spen
                                   timezone_id="Asia/Ho_Chi_Minh")
     calls = refresh_calls(context)
     first = context.new_page()
-    first.goto(f"{server.url}/dashboard/")
-    first.fill("#login-username", supervisor.username)
-    first.fill("#login-password", Factory.PASSWORD)
-    first.click("form button[type=submit]")
-    expect(first.locator("h1")).to_have_text("Hôm nay")
+    sign_in_to_dashboard(first, server, supervisor)
     saved = first.evaluate(f"sessionStorage.getItem('{SESSION}')")
     second = context.new_page()
     second.add_init_script(f"sessionStorage.setItem('{SESSION}', {json.dumps(saved)})")  # the duplicate

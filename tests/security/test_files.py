@@ -3,18 +3,18 @@ uploads expiring, and a per-user quota."""
 
 from __future__ import annotations
 
-import io
 import os
+import random
 import struct
 import zlib
 
 import pytest
-from PIL import Image
 
 from backend import maintenance
 from backend.extensions import db
 from backend.models import Attachment, AttachmentUpload, DeliveryAttempt
-from tests.phone import Phone, jpeg_bytes, png_signature, sha
+from tests.kit.images import blank_image, jpeg_bytes, noisy_jpeg, pad_signature, png_signature
+from tests.kit.phone import Phone, sha
 from tests.stores import STORES, age_partial, held_partials, stored_objects, verified_copies
 
 # Every story here holds for files in a directory and in an S3 bucket alike.
@@ -28,20 +28,6 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def _png(*chunks: bytes) -> bytes:
     header = _chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 48, 8, 2, 0, 0, 0))
     return b"\x89PNG\r\n\x1a\n" + header + b"".join(chunks) + _chunk(b"IEND", b"")
-
-
-def _noisy_jpeg(seed: int, size=(160, 120)) -> bytes:
-    image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3) if seed < 0 else
-                            bytes((x * 7 + seed * 13) % 256 for x in range(size[0] * size[1] * 3)))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
-
-
-def _blank(mode="L", colour=255, kind="PNG") -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, (300, 100), colour).save(buffer, kind)
-    return buffer.getvalue()
 
 
 GOOD = jpeg_bytes(3, (200, 150))
@@ -87,7 +73,7 @@ def test_a_blank_signature_is_refused_and_a_blank_photo_is_not(client, app, post
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
-    for blank in (_blank(), _blank("RGBA", (0, 0, 0, 0)), _blank("RGB", (250, 250, 250), "JPEG")):
+    for blank in (blank_image(), blank_image("RGBA", (0, 0, 0, 0)), blank_image("RGB", (250, 250, 250), "JPEG")):
         phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
                       {"signature": blank})
         phone.upload_files()
@@ -95,7 +81,7 @@ def test_a_blank_signature_is_refused_and_a_blank_photo_is_not(client, app, post
         assert (result["outcome"], result["reason"]) == ("rejected", "blank-signature"), result
         assert "ký lại" in result["detail"]
     phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": png_signature(4), "photo": _blank("RGB", (128, 128, 128), "JPEG")})
+                  {"signature": png_signature(4), "photo": blank_image("RGB", (128, 128, 128), "JPEG")})
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == "applied"
 
@@ -105,7 +91,7 @@ def test_a_blank_signature_sent_after_its_proof_flags_the_proof_for_a_supervisor
     phone = Phone(client, postman.username).login()
     phone.pull()
     phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": _blank()})
+                  {"signature": blank_image()})
     assert phone.push()["results"][0]["outcome"] == "applied"  # the file is not there yet
     phone.upload_files()
     with app.app_context():
@@ -116,7 +102,7 @@ def test_a_blank_signature_sent_after_its_proof_flags_the_proof_for_a_supervisor
 def test_another_postmans_chunks_never_spoil_an_upload_in_progress(client, app, postmen):
     first, second, _ = postmen
     mine, theirs = Phone(client, first.username).login(), Phone(client, second.username).login()
-    photo = _noisy_jpeg(1)
+    photo = noisy_jpeg(random.Random(1), quality=90)
     digest, half = sha(photo), len(photo) // 2
     assert _put(client, mine.headers, photo[:half], total=len(photo), digest=digest).get_json()["received"] == half
     # The other postman sends garbage under the same name, from the start and at the same offset.
@@ -134,7 +120,7 @@ def test_a_proof_counts_a_file_only_once_its_own_postman_has_sent_it(client, app
     they upload the bytes themselves; the bytes are still stored once."""
     first, second, items = postmen
     mine, theirs = Phone(client, first.username).login(), Phone(client, second.username).login()
-    photo, signature = _noisy_jpeg(2), png_signature(7)
+    photo, signature = noisy_jpeg(random.Random(2), quality=90), png_signature(7)
     assert _put(client, mine.headers, photo).get_json()["verified"] is True
     theirs.pull()
     theirs.capture("deliver", items[2].id, {"receiver_name": "Bích", "receiver_relation": "self"},
@@ -157,7 +143,7 @@ def test_a_proof_counts_a_file_only_once_its_own_postman_has_sent_it(client, app
 
 def test_unfinished_uploads_expire_and_the_maintenance_run_cleans_them(client, app, postmen, runner):
     phone = Phone(client, postmen[0].username).login()
-    old, fresh = _noisy_jpeg(3), _noisy_jpeg(4)
+    old, fresh = noisy_jpeg(random.Random(3), quality=90), noisy_jpeg(random.Random(4), quality=90)
     _put(client, phone.headers, old[:100], total=len(old), digest=sha(old))
     _put(client, phone.headers, fresh[:100], total=len(fresh), digest=sha(fresh))
     age_partial(app, sha(old), postmen[0].id, app.config["UPLOAD_EXPIRY_HOURS"] * 3600 + 60)
@@ -175,7 +161,7 @@ def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_name
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
-    first, second = _noisy_jpeg(5), _noisy_jpeg(6)
+    first, second = noisy_jpeg(random.Random(5), quality=90), noisy_jpeg(random.Random(6), quality=90)
     app.config["UPLOAD_QUOTA_BYTES"] = len(first) + len(second) // 2
     assert _put(client, phone.headers, first).get_json()["verified"] is True
     refused = _put(client, phone.headers, second)
@@ -189,18 +175,6 @@ def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_name
     assert _put(client, phone.headers, second).get_json()["verified"] is True
 
 
-def _pad(strokes) -> bytes:
-    """A phone's signature pad at 2x (680x320, white), with dark strokes of 3 px."""
-    image = Image.new("RGB", (680, 320), (255, 255, 255))
-    for x0, x1, y in strokes:
-        for x in range(x0, x1):
-            for dy in range(3):
-                image.putpixel((x, y + dy), (11, 31, 77))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize("strokes, outcome", [
     ([(300, 303, 160)], "rejected"),  # a tap
     ([(300, 380, 160)], "applied"),  # short initials
@@ -211,6 +185,6 @@ def test_a_tap_on_the_signature_pad_is_not_a_signature_but_short_initials_are(cl
     phone = Phone(client, postman.username).login()
     phone.pull()
     phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": _pad(strokes)})
+                  {"signature": pad_signature(strokes)})
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == outcome

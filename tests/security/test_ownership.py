@@ -16,7 +16,8 @@ import pytest
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, FeeEntry, Handover, Item
-from tests.phone import Phone, png_signature
+from tests.kit.images import png_signature
+from tests.kit.phone import Phone
 
 MUTATION_TYPES = ("deliver", "fail", "collect", "fee", "handover")
 UNKNOWN_ID = 987_654

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt
-from tests.phone import Phone, jpeg_bytes, png_signature
+from tests.kit.images import jpeg_bytes, png_signature
+from tests.kit.phone import Phone
 from tests.security.migrating import migrated_app
 
 # Distinctive numbers: their first digits appear nowhere else by chance.

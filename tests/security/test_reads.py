@@ -7,7 +7,7 @@ import pytest
 
 from backend.extensions import db
 from backend.models import AuditEntry
-from tests.phone import Phone
+from tests.kit.phone import Phone
 
 
 @pytest.fixture

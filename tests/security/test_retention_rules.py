@@ -11,7 +11,8 @@ from backend.config import LEGAL_MINIMUM_DAYS, RETENTION_SETTINGS, ConfigError, 
 from backend.extensions import db
 from backend.models import Attachment, AuditEntry, DeliveryAttempt, SyncMutation
 from backend.models.base import now_utc
-from tests.phone import Phone, jpeg_bytes, png_signature
+from tests.kit.images import jpeg_bytes, png_signature
+from tests.kit.phone import Phone, sha
 from tests.stores import both_stores
 
 KEYS = {"SECRET_KEY": "s" * 40, "ID_HASH_KEY": "i" * 40}
@@ -34,11 +35,7 @@ def test_a_period_below_the_legal_minimum_stops_start_up_naming_the_law(tmp_path
 
 @pytest.fixture
 def old_delivery(client, app, make):
-    postman = make.user("postman")
-    item = make.item()
-    make.round(postman, items=[item])
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    phone, (item,) = Phone.on_a_round(client, make)
     files = {"signature": png_signature(3), "photo": jpeg_bytes(3), "id_photo": jpeg_bytes(4),
              "authorisation_letter": jpeg_bytes(5)}
     sent = phone.capture("deliver", item.id, {"receiver_name": "Lê Văn Tám", "receiver_relation": "authorised",
@@ -55,7 +52,6 @@ def old_delivery(client, app, make):
                 row.received_at = now_utc() - timedelta(days=days)
             db.session.commit()
 
-    from tests.phone import sha
     return {"age": age, "phone": phone, "sent": sent,
             "sha": {kind: sha(content) for kind, content in files.items()}}
 

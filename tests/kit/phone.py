@@ -5,29 +5,11 @@ server through `requests`)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import uuid
 from datetime import UTC, datetime
 
-from PIL import Image
-
 from tests.factories import Factory
-
-
-def jpeg_bytes(seed: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
-    image = Image.new("RGB", size, (seed * 37 % 256, seed * 91 % 256, 120))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-def png_signature(seed: int = 0) -> bytes:
-    image = Image.new("L", (120, 40), 255)
-    for x in range(10, 110):
-        image.putpixel((x, 20 + (x * (seed + 1)) % 7), 0)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+from tests.kit.images import jpeg_bytes, png_signature
 
 
 def sha(data: bytes) -> str:
@@ -49,6 +31,17 @@ class Phone:
         self.refresh_token: str | None = None
         # Removals that arrived while the item still had queued work: applied once it is pushed.
         self.removal_deferred: set[int] = set()
+
+    @classmethod
+    def on_a_round(cls, client, make, items=None) -> tuple[Phone, list]:
+        """A new postman with `items` (one new item if none) on today's round, signed in on a new
+        phone that has downloaded the round."""
+        postman = make.user("postman")
+        items = list(items) if items else [make.item()]
+        make.round(postman, items=items)
+        phone = cls(client, postman.username).login()
+        phone.pull()
+        return phone, items
 
     # --- auth
     def login(self):

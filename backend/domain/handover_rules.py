@@ -1,0 +1,109 @@
+"""Who may put which item on a handover record (biên bản bàn giao), and what it does to the item.
+
+Plain Python, table-driven like `status.py`: one row per (who records, handover direction, item
+direction). The item moves by the first of the row's events the state machine allows from its
+status; `documents` are statuses a record may list without moving the item (results the post
+office already booked as received, by an import, that still lack a signed paper); `must_carry`:
+the recorder must have the item on their round now. `backend.services.handovers` applies the table
+for the dashboard (supervisors) and for the phones' `handover` mutation (postmen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from backend.domain.status import Direction, Event, Status, allowed
+
+
+class HandoverDirection(StrEnum):
+    AGENCY_TO_POST = "agency_to_post"  # the agency hands results (or returned dossiers) to the post
+    POST_TO_AGENCY = "post_to_agency"  # the post hands collected dossiers / returned results to the agency
+
+
+class Recorder(StrEnum):
+    STAFF = "staff"  # a supervisor or an administrator, on the dashboard
+    POSTMAN = "postman"  # a postman, from the phone (sync `handover` mutation)
+
+
+class Refusal(StrEnum):
+    """Why a line cannot go on the record (the service turns it into words for the recorder)."""
+
+    UNKNOWN = "unknown"  # no such item
+    OTHER_AGENCY = "other-agency"  # the item belongs to another agency than the record's
+    NOT_CARRIED = "not-carried"  # the recorder must carry the item and does not
+    STATUS = "status"  # the item's status does not allow this handover
+    DOCUMENTED = "documented"  # already listed on a record of this kind
+
+
+# Results the post office holds already (booked as received) that may still lack a signed record.
+ALREADY_RECEIVED = frozenset({Status.AT_POST_OFFICE, Status.ASSIGNED, Status.FAILED_ATTEMPT})
+
+
+@dataclass(frozen=True)
+class Rule:
+    events: tuple[Event, ...]
+    documents: frozenset[Status] = frozenset()
+    must_carry: bool = False
+
+
+_TO_POST = HandoverDirection.AGENCY_TO_POST
+_TO_AGENCY = HandoverDirection.POST_TO_AGENCY
+RULES: dict[tuple[Recorder, HandoverDirection, Direction], Rule] = {
+    # Results the agency still holds (`registered`) come to the post office.
+    (Recorder.STAFF, _TO_POST, Direction.RETURN): Rule((Event.RECEIVE_FROM_AGENCY,), documents=ALREADY_RECEIVED),
+    (Recorder.POSTMAN, _TO_POST, Direction.RETURN): Rule((Event.RECEIVE_FROM_AGENCY,)),
+    # Collected dossiers go to the agency; so do items sent back after the attempt limit.
+    (Recorder.STAFF, _TO_AGENCY, Direction.COLLECT): Rule((Event.HAND_TO_AGENCY, Event.RETURN_TO_AGENCY)),
+    (Recorder.STAFF, _TO_AGENCY, Direction.RETURN): Rule((Event.RETURN_TO_AGENCY,)),
+    (Recorder.POSTMAN, _TO_AGENCY, Direction.COLLECT): Rule((Event.HAND_TO_AGENCY, Event.RETURN_TO_AGENCY),
+                                                           must_carry=True),
+    (Recorder.POSTMAN, _TO_AGENCY, Direction.RETURN): Rule((Event.RETURN_TO_AGENCY,), must_carry=True),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A line's fate: it moves the item by `event`, or lists it without moving (`event` None), or
+    is refused for `refusal`."""
+
+    event: Event | None = None
+    refusal: Refusal | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.refusal is None
+
+
+def event_for(recorder: Recorder | str, direction: HandoverDirection | str, item_direction: str,
+              status: str) -> Event | None:
+    """The status change a handover makes to an item, by the table and the state machine alone."""
+    rule = RULES.get((Recorder(recorder), HandoverDirection(direction), Direction(item_direction)))
+    return next((e for e in rule.events if allowed(item_direction, status, e)), None) if rule else None
+
+
+def documents(recorder: Recorder | str, direction: HandoverDirection | str, item_direction: str,
+              status: str) -> bool:
+    """Whether the record may list the item without moving it (receipt already booked)."""
+    rule = RULES.get((Recorder(recorder), HandoverDirection(direction), Direction(item_direction)))
+    return rule is not None and Status(status) in rule.documents
+
+
+def decide(recorder: Recorder | str, direction: HandoverDirection | str, *, exists: bool,
+           same_agency: bool = False, item_direction: str | None = None, status: str | None = None,
+           carried: bool = False, documented: bool = False) -> Decision:
+    """What one line of a record does, checked in this order: the item exists, is the record's
+    agency's, is carried when the row asks it, then moves or is documented once."""
+    if not exists:
+        return Decision(refusal=Refusal.UNKNOWN)
+    if not same_agency:
+        return Decision(refusal=Refusal.OTHER_AGENCY)
+    rule = RULES.get((Recorder(recorder), HandoverDirection(direction), Direction(item_direction)))
+    if rule is not None and rule.must_carry and not carried:
+        return Decision(refusal=Refusal.NOT_CARRIED)
+    event = event_for(recorder, direction, item_direction, status)
+    if event is not None:
+        return Decision(event=event)
+    if documents(recorder, direction, item_direction, status):
+        return Decision(refusal=Refusal.DOCUMENTED) if documented else Decision()
+    return Decision(refusal=Refusal.STATUS)
