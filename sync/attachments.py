@@ -202,7 +202,7 @@ def _recover_promoted(session: Session, store: AttachmentStore, sha256: str,
     # Only bytes whose digest matched and that decoded are ever promoted, so what is in place is the
     # file. It is recorded for `user_id` only when that user's own upload was the one promoted.
     with store.open(sha256) as handle, Image.open(handle) as image:
-        media_type, (width, height) = IMAGE_TYPES.get(image.format, "application/octet-stream"), image.size
+        media_type, (width, height) = IMAGE_TYPES.get(image.format or "", "application/octet-stream"), image.size
         image.load()
         ink = ink_share(image)
         handle.seek(0, 2)

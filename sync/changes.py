@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import History
 
 from backend.models import Item, Procedure, Round, ScopeRemoval, SyncClock
 
@@ -47,7 +48,7 @@ def _postman_of_round(session: Session, round_id: int | None) -> int | None:
 
 
 def _record_scope_change(session: Session, item: Item, seq: int) -> None:
-    history = inspect(item).attrs.round_id.history
+    history: History = inspect(item).attrs.round_id.history
     if not history.deleted:
         return
     old_postman = _postman_of_round(session, history.deleted[0])

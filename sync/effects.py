@@ -50,8 +50,8 @@ def _load_item(session: Session, item_id: int | None) -> Item:
 
 def carries(session: Session, user_id: int, item: Item) -> bool:
     """Whether the item is on one of the postman's rounds now."""
-    # session.get keeps the round in the identity map for settle_round.
-    return item.round_id is not None and session.get(Round, item.round_id).postman_id == user_id
+    # session.get_one keeps the round in the identity map for settle_round.
+    return item.round_id is not None and session.get_one(Round, item.round_id).postman_id == user_id
 
 
 def ownership(session: Session, user_id: int, item: Item) -> str | None:
@@ -192,11 +192,11 @@ def record_handover(session: Session, user_id: int, device_id: str, mutation: di
         raise DomainError("duplicate-line", "An item is listed twice in the handover.", status=422)
     items = {i.id: i for i in session.execute(select(Item).where(Item.id.in_(ids))).scalars()}
     problems = {}
-    moves = []
+    moves: list[tuple[Item, Event]] = []
     for index, line in enumerate(lines):
         item = items.get(line["item_id"])
         event = _handover_event(session, user_id, data, item)
-        if event is not None:
+        if item is not None and event is not None:  # no event without an item
             moves.append((item, event))
         elif item is not None and carries(session, user_id, item) and item.agency_id == data["agency_id"]:
             problems[str(index)] = [f"Item {item.code} is '{item.status}' and cannot be handed over this way. / "

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+from typing import TypeGuard
 
 import marshmallow as ma
 from flask import current_app
@@ -82,7 +83,7 @@ def _ledger_id(device_id: str, seq: int) -> str:
     return "~" + hashlib.sha256(f"{device_id}\n{seq}".encode()).hexdigest()[:48]
 
 
-def _valid_seq(value) -> bool:
+def _valid_seq(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEQ
 
 
@@ -90,7 +91,7 @@ def _validate(raw: dict) -> tuple[dict, dict]:
     try:
         mutation = MutationSchema().load(raw)
     except ma.ValidationError as error:
-        raise Rejection("invalid-mutation", "The mutation is malformed.", error.messages) from None
+        raise Rejection("invalid-mutation", "The mutation is malformed.", error.normalized_messages()) from None
     if mutation["v"] not in SUPPORTED_MUTATION_VERSIONS:
         raise Rejection("unsupported-mutation-version",
                         f"Mutation version {mutation['v']} is not supported.",
@@ -183,7 +184,7 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
             body = _rejected(reply_id, seq, reason, "A value is out of range for the server; this mutation "
                              "cannot be applied.", False)
         except (Rejection, DomainError) as error:
-            reason = getattr(error, "reason", None) or error.kind
+            reason = error.reason if isinstance(error, Rejection) else error.kind
             outcome = REJECTED
             body = _rejected(reply_id, seq, reason, error.detail, False, error.errors)
         payload, body = redact_for_ledger(raw, body)  # no ID number in clear, stored or sent back
@@ -210,10 +211,10 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
         session.rollback()
         row = session.execute(select(SyncMutation).where(SyncMutation.device_id == device_id,
                                                          SyncMutation.device_seq == seq)).scalar_one_or_none()
-        body = _replay(row, reply_id, digest, seq, seq + 1) if row is not None else None
+        replayed = _replay(row, reply_id, digest, seq, seq + 1) if row is not None else None
         session.rollback()
-        if body is not None:
-            return body
+        if replayed is not None:
+            return replayed
         return _rejected(reply_id, seq, "conflict-retry", "Another request changed the same data; send it again.",
                          True)
     except OperationalError:
@@ -227,9 +228,14 @@ def _int_or_none(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _order_key(mutation: dict) -> int:
+    seq = mutation.get("seq")
+    return seq if _valid_seq(seq) else 0
+
+
 def push(session: Session, user: User, device_id: str, mutations: list[dict], app_version: str | None) -> dict:
     """Apply a batch in per-device order; every mutation gets its own outcome."""
-    ordered = sorted(mutations, key=lambda m: m.get("seq") if _valid_seq(m.get("seq")) else 0)
+    ordered = sorted(mutations, key=_order_key)
     user_id = user.id  # read once: every per-mutation commit expires the User object
     results, reused = [], False
     for raw in ordered:

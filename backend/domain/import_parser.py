@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -166,7 +167,7 @@ def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, list[str
     return text, notes
 
 
-def _csv_rows(text: str) -> list[tuple[int, list[object]]]:
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
     sample = text.splitlines()[:HEADER_SEARCH_ROWS]
     delimiter = max((",", ";", "\t"), key=lambda d: sum(line.count(d) for line in sample))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -194,7 +195,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[object]]]:
         workbook.close()
 
 
-def _find_header(rows: list[tuple[int, list[object]]]) -> tuple[int, list[str], list[str | None]]:
+def _find_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, list[str], list[str | None]]:
     """The first row naming at least three known columns: (its index, headers, field per header)."""
     for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         headers = [nfc(str(c)) if c is not None else "" for c in cells]
@@ -209,7 +210,7 @@ def _find_header(rows: list[tuple[int, list[object]]]) -> tuple[int, list[str], 
                       "(xem docs/import-format.md).")
 
 
-def _table(kind: str, rows: list[tuple[int, list[object]]], notes: list[str]) -> Table:
+def _table(kind: str, rows: Sequence[tuple[int, Sequence[object]]], notes: list[str]) -> Table:
     index, headers, keys = _find_header(rows)
     line = rows[index][0]
     columns: dict[str, int] = {}

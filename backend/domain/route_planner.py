@@ -36,6 +36,7 @@ import random
 import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 from geopy.distance import geodesic
@@ -53,11 +54,14 @@ _VINCENTY_TOLERANCE = 1e-12
 SOLVERS = ("ortools", "heuristic")
 
 
+K = TypeVar("K", bound=Hashable)  # a stop's key, whatever the caller uses (an item id...)
+
+
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[K]):
     """Stops in visiting order, with the distance walked to reach each one."""
 
-    order: list[Hashable]  # stop keys: located stops in visiting order, then unlocated ones
+    order: list[K]  # stop keys: located stops in visiting order, then unlocated ones
     legs_m: list[int | None]  # aligned with `order`: from the previous located stop (or the office)
     return_m: int  # from the last located stop back to the office; 0 for an open path
     total_m: int
@@ -264,14 +268,14 @@ def _or_opt(costs: list[list[int]], seq: list[int]) -> bool:
     return improved_any
 
 
-def _split(stops: Sequence[tuple[Hashable, Point | None]]):
+def _split(stops: Sequence[tuple[K, Point | None]]) -> tuple[list[tuple[K, Point]], list[K]]:
     located = [(key, point) for key, point in stops if point is not None and None not in point]
     unlocated = [key for key, point in stops if point is None or None in point]
     return located, unlocated
 
 
-def _route(located, unlocated, sequence: list[int], matrix, closed: bool,
-           solver: str) -> Route:
+def _route(located: list[tuple[K, Point]], unlocated: list[K], sequence: list[int], matrix: list[list[int]],
+           closed: bool, solver: str) -> Route[K]:
     legs, previous = [], 0
     for node in sequence:
         legs.append(matrix[previous][node])
@@ -282,8 +286,8 @@ def _route(located, unlocated, sequence: list[int], matrix, closed: bool,
                  total_m=sum(legs) + return_m, solver=solver)
 
 
-def plan_route(origin: Point, stops: Sequence[tuple[Hashable, Point | None]], *, closed: bool = True,
-               solver: str = "ortools", time_limit_s: float | None = None) -> Route:
+def plan_route(origin: Point, stops: Sequence[tuple[K, Point | None]], *, closed: bool = True,
+               solver: str = "ortools", time_limit_s: float | None = None) -> Route[K]:
     """The shortest order for `stops` ((key, (lat, lon) or None) pairs) starting at `origin`."""
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}")
@@ -302,8 +306,8 @@ def plan_route(origin: Point, stops: Sequence[tuple[Hashable, Point | None]], *,
     return _route(located, unlocated, sequence, matrix, closed, solver)
 
 
-def measure_route(origin: Point, stops: Sequence[tuple[Hashable, Point | None]], *,
-                  closed: bool = True) -> Route:
+def measure_route(origin: Point, stops: Sequence[tuple[K, Point | None]], *,
+                  closed: bool = True) -> Route[K]:
     """Legs and total for `stops` in the order given (a manual order); unlocated stops have no leg."""
     points = [point if point is not None and None not in point else None for _, point in stops]
     located = [point for point in points if point is not None]

@@ -13,6 +13,7 @@ which proofs arrived without all their photos. The dashboard labels those as suc
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from geopy.distance import geodesic
@@ -96,7 +97,7 @@ def today(day: date) -> dict:
         })
     totals = {bucket: sum(v["counts"][bucket] for v in views) for bucket in BUCKETS}
     totals["stops"] = sum(v["stop_count"] for v in views)
-    return {"date": day, "sync_seq": current_seq(db.session), "rounds": views, "totals": totals}
+    return {"date": day, "sync_seq": current_seq(db.session()), "rounds": views, "totals": totals}
 
 
 def _devices_of(postman_ids: set[int], day: date) -> dict[int, list[dict]]:
@@ -273,11 +274,12 @@ def _last_failures(statuses: tuple[Status, ...]) -> list[tuple[Item, DeliveryAtt
     latest = (select(DeliveryAttempt.item_id, func.max(DeliveryAttempt.id).label("attempt_id"))
               .where(DeliveryAttempt.outcome == "failed", DeliveryAttempt.counted())
               .group_by(DeliveryAttempt.item_id).subquery())
-    return db.session.execute(
+    rows = db.session.execute(
         select(Item, DeliveryAttempt).outerjoin(latest, latest.c.item_id == Item.id)
         .outerjoin(DeliveryAttempt, DeliveryAttempt.id == latest.c.attempt_id)
         .where(Item.status.in_([s.value for s in statuses]))
-        .order_by(Item.due_date.is_(None), Item.due_date, Item.id).limit(LIST_LIMIT)).unique().all()
+        .order_by(Item.due_date.is_(None), Item.due_date, Item.id).limit(LIST_LIMIT)).unique()
+    return [(item, attempt) for item, attempt in rows]  # the attempt is None without a failure (outer join)
 
 
 def _failure_exceptions(kind: str, statuses: tuple[Status, ...], **facts) -> list[dict]:
@@ -286,9 +288,10 @@ def _failure_exceptions(kind: str, statuses: tuple[Status, ...], **facts) -> lis
     spacing = current_app.config["REATTEMPT_SPACING_WORKING_DAYS"]
     found = []
     for item, attempt in rows:
-        about = {} if attempt is None else {
+        about: dict[str, Any] = {} if attempt is None else {
             "proof_id": attempt.id, "postman": people.get(attempt.postman_id), "at": attempt.server_time}
         reason = attempt.reason_code if attempt else None
+        extra: dict[str, Any]
         if kind == "attempt_limit":
             action, extra = "return_to_agency", {}
         else:
@@ -348,7 +351,7 @@ def _unsynced_devices(day: date) -> list[dict]:
     limit = timedelta(minutes=current_app.config["UNSYNCED_DEVICE_MINUTES"])
     now = now_utc()
     silent = [pid for pid in sorted(postman_ids)
-              if last_sync.get(pid) is None or now - _aware(last_sync[pid]) > limit]
+              if (seen := last_sync.get(pid)) is None or now - _aware(seen) > limit]
     latest_device: dict[int, str] = {}
     for user_id, device_id in db.session.execute(
             select(Device.user_id, Device.id).where(Device.user_id.in_(silent), Device.revoked_at.is_(None))
@@ -357,7 +360,7 @@ def _unsynced_devices(day: date) -> list[dict]:
     people = _postmen(silent)
     out = []
     for pid in silent:
-        synced = _aware(last_sync[pid]) if last_sync.get(pid) else None
+        synced = _aware(seen) if (seen := last_sync.get(pid)) else None
         out.append(_exception(
             "unsynced_device", "call_postman", postman=people.get(pid), device_id=latest_device.get(pid),
             at=synced, subject=f"postman:{pid}:{day}:since:{synced.isoformat() if synced else 'never'}", minutes=None if synced is None else int((now - synced).total_seconds() // 60),

@@ -63,13 +63,17 @@ def people_of(handovers: list[Handover]) -> dict[int, User]:
 def view(handover: Handover, people: dict[int, User] | None = None) -> dict:
     """The record as HandoverSchema shows it (`people`: from people_of, when showing many)."""
     people = people_of([handover]) if people is None else people
+
+    def person(user_id: int | None) -> User | None:
+        return None if user_id is None else people.get(user_id)
+
     lines = [{"item_id": line.item_id, "code": line.item.code, "dossier_code": line.item.dossier_code,
               "recipient_name": line.item.recipient_name, "direction": line.item.direction,
               "status": line.item.status, "procedure": line.item.procedure.name, "originals": line.originals,
               "copies": line.copies, "fee_passed_on": line.fee_passed_on} for line in handover.lines]
     return {"id": handover.id, "number": number(handover), "direction": handover.direction,
-            "agency": handover.agency, "postman": people.get(handover.postman_id),
-            "created_by": people.get(handover.created_by_id), "officer_name": handover.officer_name,
+            "agency": handover.agency, "postman": person(handover.postman_id),
+            "created_by": person(handover.created_by_id), "officer_name": handover.officer_name,
             "result_ready_date": handover.result_ready_date, "note": handover.note,
             "source": "phone" if handover.client_mutation_id else "dashboard",
             "created_at": handover.created_at, "device_time": handover.device_time,

@@ -144,7 +144,7 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
                                           f"{row.values['code']} đã có trong cơ sở dữ liệu"))
         else:
             result.rows_ok.append(row)
-    position = {header: i for i, header in enumerate(table.headers)}
+    position: dict[str | None, int] = {header: i for i, header in enumerate(table.headers)}
     result.errors.sort(key=lambda e: (e.line or 0, position.get(e.column, -1)))
     return result
 
@@ -204,7 +204,7 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
     errors: list[RowError] = []
     values: dict = {}
 
-    def fail(name: str, message: str, message_vi: str) -> None:
+    def fail(name: str, message: str, message_vi: str | None) -> None:
         errors.append(RowError(line, message, ctx.headers.get(name, name), message_vi))
 
     def read(name: str, parse, *args):
@@ -259,6 +259,7 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
 
     if errors:
         return None, errors
+    assert procedure is not None and agency is not None  # a missing one has failed the row above
     values.update(
         dossier_code=texts["dossier_code"], recipient_name=texts["recipient_name"],
         address_line=texts["address_line"], commune=texts["commune"], province=texts["province"],

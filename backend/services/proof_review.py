@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from backend.audit import audit
 from backend.domain.rules import DomainError
@@ -25,11 +25,12 @@ ACCEPT_EVENT = {"delivered": Event.ACCEPT_PROOF, "collected": Event.ACCEPT_PROOF
 def _claim(proof: DeliveryAttempt, review: Review, note: str | None, user_id: int) -> None:
     """Write the decision only if nobody decided first (two supervisors at once: one wins, the
     other gets 409 already-reviewed)."""
-    claimed = db.session.execute(
+    result = db.session.execute(
         update(DeliveryAttempt).where(DeliveryAttempt.id == proof.id, DeliveryAttempt.review.is_(None))
         .values(review=review.value, review_note=note, reviewed_by_id=user_id, resolved_at=now_utc())
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+        .execution_options(synchronize_session=False))
+    assert isinstance(result, CursorResult)  # an UPDATE's result counts its rows
+    if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(proof)
         raise DomainError("already-reviewed", f"Another supervisor has already {proof.review} this proof.",
@@ -48,7 +49,7 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
     it on the round of the postman who made it, that day, if they have one."""
     next_review(proof.flagged, proof.review, "accept")
     _claim(proof, Review.ACCEPTED, note, user_id)  # first: the row lock serialises two supervisors
-    item = db.session.get(Item, proof.item_id)
+    item = db.session.get_one(Item, proof.item_id)
     event = ACCEPT_EVENT[proof.outcome]
     invitations_before = item.invitation_count
     try:
@@ -63,13 +64,13 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
     else:
         left = item.round_id
         own = _round_of(proof.postman_id, visit_day(proof.device_time))
-        if item.round_id is None or db.session.get(Round, item.round_id).postman_id != proof.postman_id:
+        if item.round_id is None or db.session.get_one(Round, item.round_id).postman_id != proof.postman_id:
             item.round_id = own.id if own else None
             item.stop_order, item.leg_distance_m = None, None
         if left != item.round_id:
             db.session.flush()
             for round_id in {left, item.round_id} - {None}:
-                remeasure(db.session.get(Round, round_id))
+                remeasure(db.session.get_one(Round, round_id))
                 settle_round(round_id, user_id)
     audit("proof.accepted", "proof", proof.id, {"item": item.code, "status": item.status, "note": note},
           actor_id=user_id)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Date, case, cast, func, select
@@ -68,6 +69,7 @@ def check_range(period: str, group_by: str, date_from: date, date_to: date) -> R
 
 def _sqlite_offset(rng: ReportRange) -> str:
     offset = datetime.combine(rng.date_from, time(12), local_zone()).utcoffset()
+    assert offset is not None  # an aware datetime has one
     return f"{int(offset.total_seconds()):+d} seconds"
 
 
@@ -195,8 +197,9 @@ def _labels(group_by: str, keys: set) -> dict:
     keys = {k for k in keys if k is not None}
     if not keys:
         return {}
-    model, column = {"agency": (Agency, Agency.name), "procedure": (Procedure, Procedure.name),
-                     "postman": (User, User.full_name)}[group_by]
+    groups: dict[str, tuple[type[Agency | Procedure | User], Any]] = {
+        "agency": (Agency, Agency.name), "procedure": (Procedure, Procedure.name), "postman": (User, User.full_name)}
+    model, column = groups[group_by]
     return dict(db.session.execute(select(model.id, column).where(model.id.in_(keys))).all())
 
 
@@ -215,6 +218,10 @@ def require_rows(report: dict) -> None:
 GROUP_HEADERS = {"agency": "Cơ quan / Agency", "procedure": "Thủ tục / Procedure", "postman": "Bưu tá / Postman"}
 
 
+def _failed_by(reason: str) -> Callable[[dict], object]:
+    return lambda r: r["failed_by_reason"].get(reason, 0)
+
+
 def _columns(report: dict) -> list[tuple[str, Callable[[dict], object]]]:
     reasons = report["reasons"]
     cols = [("Kỳ / Period", lambda r: r["period"]), (GROUP_HEADERS[report["group_by"]], lambda r: r["label"]),
@@ -222,8 +229,7 @@ def _columns(report: dict) -> list[tuple[str, Callable[[dict], object]]]:
             ("Đã trả kết quả / Returned", lambda r: r["returned"]),
             ("Đã thu gom / Collected", lambda r: r["collected"]),
             ("Phát không thành công / Failed attempts", lambda r: r["failed"])]
-    cols += [(f"KTC: {label('reason', reason)} / Failed: {reason}",
-              lambda r, reason=reason: r["failed_by_reason"].get(reason, 0)) for reason in reasons]
+    cols += [(f"KTC: {label('reason', reason)} / Failed: {reason}", _failed_by(reason)) for reason in reasons]
     cols += [("Có hạn trả / Delivered with due date", lambda r: r["delivered_with_due"]),
              ("Đúng hạn / On time", lambda r: r["delivered_on_time"]),
              ("Tỉ lệ đúng hạn / On-time share", lambda r: r["on_time_share"]),

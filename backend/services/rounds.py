@@ -105,6 +105,7 @@ def create_round(postman_id: int, round_date: date, note: str | None = None,
               f"{postman.full_name}'s account is disabled." if not postman.active else None)
     if reason:
         raise DomainError("not-an-active-postman", reason, status=422, errors={"postman_id": [reason]})
+    assert postman is not None  # a missing user has a reason above
     existing = db.session.execute(db.select(Round.id).where(
         Round.postman_id == postman_id, Round.round_date == round_date)).scalar()
     if existing is not None:
@@ -198,7 +199,7 @@ def assign_items(rnd: Round, item_ids: list[int]) -> None:
         _move(item, index, Event.ASSIGN, {"round_id": rnd.id, "from_round_id": from_round_id})
         next_order += 1
     for round_id in sorted(left):
-        remeasure(db.session.get(Round, round_id))
+        remeasure(db.session.get_one(Round, round_id))
         settle_round(round_id)
     remeasure(rnd)
 
@@ -228,7 +229,7 @@ def set_order(rnd: Round, item_ids: list[int]) -> None:
     audit("round.reordered", "round", rnd.id, {"total_distance_m": rnd.total_distance_m})
 
 
-def optimise(rnd: Round) -> route_planner.Route:
+def optimise(rnd: Round) -> route_planner.Route[int]:
     """Order the stops for the shortest walk from the post office and back."""
     stops = {item.id: item for item in stops_of(rnd.id)}
     route = route_planner.plan_route(_office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR)
@@ -253,7 +254,7 @@ def _point(item: Item) -> route_planner.Point | None:
     return None if item.lat is None or item.lon is None else (item.lat, item.lon)
 
 
-def _apply(rnd: Round, stops: dict[int, Item], route: route_planner.Route) -> None:
+def _apply(rnd: Round, stops: dict[int, Item], route: route_planner.Route[int]) -> None:
     for position, (item_id, leg) in enumerate(zip(route.order, route.legs_m, strict=True), start=1):
         stops[item_id].stop_order, stops[item_id].leg_distance_m = position, leg
     located = any(leg is not None for leg in route.legs_m)
