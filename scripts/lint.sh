@@ -5,7 +5,8 @@
 #   web:     ESLint (eslint.config.js, the recommended rules) and Prettier --check (.prettierrc.json)
 #            over mobile_pwa/src, dashboard/src and web/common, with the linters of the root
 #            package.json (`npm ci` at the root when its lock file changed).
-# Fix the formatting with: .venv/bin/ruff format . && npx prettier --write mobile_pwa/src dashboard/src web/common
+# `make format` (lint.sh --fix) applies ruff format and Prettier first, then checks. Prettier runs
+# twice: on some member chains its first pass is not its last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 fi
 
 WEB=(mobile_pwa/src dashboard/src web/common)
+if [ "${1:-}" = --fix ]; then
+  echo "lint: applying ruff format and Prettier"
+  .venv/bin/ruff format .
+  node_modules/.bin/prettier --write --log-level warn "${WEB[@]}"
+  node_modules/.bin/prettier --write --log-level warn "${WEB[@]}"
+fi
 failed=()
 check() {
   local name=$1; shift
