@@ -27,74 +27,283 @@ def nfc(text: str) -> str:
 
 # (code, name, kind, commune, address, lat, lon, dossier prefix)
 AGENCIES = [
-    ("PVHCC-CHAUTHANH", "Trung tâm Phục vụ hành chính công xã Châu Thành", "commune_centre", "Xã Châu Thành",
-     "Khu phố Minh An, xã Châu Thành, tỉnh An Giang", 10.0041, 105.1712, "000.21.30.H01"),
-    ("PVHCC-BINHAN", "Trung tâm Phục vụ hành chính công xã Bình An", "commune_centre", "Xã Bình An",
-     "Ấp An Bình, xã Bình An, tỉnh An Giang", 9.9630, 105.1420, "000.22.30.H01"),
-    ("PVHCC-THANHLOC", "Trung tâm Phục vụ hành chính công xã Thạnh Lộc", "commune_centre", "Xã Thạnh Lộc",
-     "Ấp Thạnh Bình, xã Thạnh Lộc, tỉnh An Giang", 10.0480, 105.1610, "000.23.30.H01"),
-    ("STP-ANGIANG", "Sở Tư pháp tỉnh An Giang", "provincial_department", None,
-     "Số 6 Nguyễn Công Trứ, phường Rạch Giá, tỉnh An Giang", 10.0125, 105.0809, "000.00.15.H01"),
-    ("VPDKDD-ANGIANG", "Văn phòng Đăng ký đất đai tỉnh An Giang", "provincial_department", None,
-     "Số 1 Trần Hưng Đạo, phường Rạch Giá, tỉnh An Giang", 10.0090, 105.0870, "000.12.25.H01"),
-    ("CA-ANGIANG", "Công an tỉnh An Giang (Phòng Cảnh sát giao thông)", "provincial_department", None,
-     "Số 15 Nguyễn Trung Trực, phường Rạch Giá, tỉnh An Giang", 10.0160, 105.0905, "000.00.07.H01"),
+    (
+        "PVHCC-CHAUTHANH",
+        "Trung tâm Phục vụ hành chính công xã Châu Thành",
+        "commune_centre",
+        "Xã Châu Thành",
+        "Khu phố Minh An, xã Châu Thành, tỉnh An Giang",
+        10.0041,
+        105.1712,
+        "000.21.30.H01",
+    ),
+    (
+        "PVHCC-BINHAN",
+        "Trung tâm Phục vụ hành chính công xã Bình An",
+        "commune_centre",
+        "Xã Bình An",
+        "Ấp An Bình, xã Bình An, tỉnh An Giang",
+        9.9630,
+        105.1420,
+        "000.22.30.H01",
+    ),
+    (
+        "PVHCC-THANHLOC",
+        "Trung tâm Phục vụ hành chính công xã Thạnh Lộc",
+        "commune_centre",
+        "Xã Thạnh Lộc",
+        "Ấp Thạnh Bình, xã Thạnh Lộc, tỉnh An Giang",
+        10.0480,
+        105.1610,
+        "000.23.30.H01",
+    ),
+    (
+        "STP-ANGIANG",
+        "Sở Tư pháp tỉnh An Giang",
+        "provincial_department",
+        None,
+        "Số 6 Nguyễn Công Trứ, phường Rạch Giá, tỉnh An Giang",
+        10.0125,
+        105.0809,
+        "000.00.15.H01",
+    ),
+    (
+        "VPDKDD-ANGIANG",
+        "Văn phòng Đăng ký đất đai tỉnh An Giang",
+        "provincial_department",
+        None,
+        "Số 1 Trần Hưng Đạo, phường Rạch Giá, tỉnh An Giang",
+        10.0090,
+        105.0870,
+        "000.12.25.H01",
+    ),
+    (
+        "CA-ANGIANG",
+        "Công an tỉnh An Giang (Phòng Cảnh sát giao thông)",
+        "provincial_department",
+        None,
+        "Số 15 Nguyễn Trung Trực, phường Rạch Giá, tỉnh An Giang",
+        10.0160,
+        105.0905,
+        "000.00.07.H01",
+    ),
 ]
 
 # (code, name, government fee, agency code or "commune", papers)
 PROCEDURES = [
-    ("1.001193", "Đăng ký khai sinh", 0, "commune", (
-        ("Tờ khai đăng ký khai sinh", "original", True), ("Giấy chứng sinh", "original", True),
-        ("Giấy chứng nhận kết hôn của cha mẹ", "copy", False))),
-    ("2.000635", "Cấp bản sao trích lục hộ tịch", 8_000, "commune", (
-        ("Tờ khai cấp bản sao trích lục hộ tịch", "original", True), ("Giấy ủy quyền", "original", False))),
-    ("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản", 2_000, "commune", (
-        ("Bản chính giấy tờ cần chứng thực", "original", True), ("Bản sao cần chứng thực", "copy", True))),
-    ("1.004194", "Đăng ký thường trú", 20_000, "commune", (
-        ("Tờ khai thay đổi thông tin cư trú (CT01)", "original", True),
-        ("Giấy tờ chứng minh chỗ ở hợp pháp", "copy", True))),
-    ("2.000720", "Đăng ký thành lập hộ kinh doanh", 100_000, "commune", (
-        ("Giấy đề nghị đăng ký hộ kinh doanh", "original", True),
-        ("Bản sao giấy tờ pháp lý của chủ hộ kinh doanh", "copy", True),
-        ("Biên bản họp thành viên hộ gia đình", "original", False))),
-    ("1.012756", "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu",
-     100_000, "VPDKDD-ANGIANG", (
-         ("Đơn đăng ký, cấp Giấy chứng nhận (Mẫu 04/ĐK)", "original", True),
-         ("Giấy tờ về quyền sử dụng đất", "copy", True),
-         ("Chứng từ thực hiện nghĩa vụ tài chính", "copy", False))),
-    ("2.001417", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam", 200_000, "STP-ANGIANG", (
-        ("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "original", True),
-        ("Bản chụp thẻ Căn cước công dân", "copy", True), ("Văn bản ủy quyền", "original", False))),
-    ("1.002804", "Cấp đổi giấy phép lái xe", 135_000, "CA-ANGIANG", (
-        ("Đơn đề nghị đổi giấy phép lái xe", "original", True),
-        ("Giấy khám sức khỏe của người lái xe", "original", True),
-        ("Giấy phép lái xe cũ", "original", True))),
+    (
+        "1.001193",
+        "Đăng ký khai sinh",
+        0,
+        "commune",
+        (
+            ("Tờ khai đăng ký khai sinh", "original", True),
+            ("Giấy chứng sinh", "original", True),
+            ("Giấy chứng nhận kết hôn của cha mẹ", "copy", False),
+        ),
+    ),
+    (
+        "2.000635",
+        "Cấp bản sao trích lục hộ tịch",
+        8_000,
+        "commune",
+        (("Tờ khai cấp bản sao trích lục hộ tịch", "original", True), ("Giấy ủy quyền", "original", False)),
+    ),
+    (
+        "2.000815",
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản",
+        2_000,
+        "commune",
+        (("Bản chính giấy tờ cần chứng thực", "original", True), ("Bản sao cần chứng thực", "copy", True)),
+    ),
+    (
+        "1.004194",
+        "Đăng ký thường trú",
+        20_000,
+        "commune",
+        (
+            ("Tờ khai thay đổi thông tin cư trú (CT01)", "original", True),
+            ("Giấy tờ chứng minh chỗ ở hợp pháp", "copy", True),
+        ),
+    ),
+    (
+        "2.000720",
+        "Đăng ký thành lập hộ kinh doanh",
+        100_000,
+        "commune",
+        (
+            ("Giấy đề nghị đăng ký hộ kinh doanh", "original", True),
+            ("Bản sao giấy tờ pháp lý của chủ hộ kinh doanh", "copy", True),
+            ("Biên bản họp thành viên hộ gia đình", "original", False),
+        ),
+    ),
+    (
+        "1.012756",
+        "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu",
+        100_000,
+        "VPDKDD-ANGIANG",
+        (
+            ("Đơn đăng ký, cấp Giấy chứng nhận (Mẫu 04/ĐK)", "original", True),
+            ("Giấy tờ về quyền sử dụng đất", "copy", True),
+            ("Chứng từ thực hiện nghĩa vụ tài chính", "copy", False),
+        ),
+    ),
+    (
+        "2.001417",
+        "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
+        200_000,
+        "STP-ANGIANG",
+        (
+            ("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "original", True),
+            ("Bản chụp thẻ Căn cước công dân", "copy", True),
+            ("Văn bản ủy quyền", "original", False),
+        ),
+    ),
+    (
+        "1.002804",
+        "Cấp đổi giấy phép lái xe",
+        135_000,
+        "CA-ANGIANG",
+        (
+            ("Đơn đề nghị đổi giấy phép lái xe", "original", True),
+            ("Giấy khám sức khỏe của người lái xe", "original", True),
+            ("Giấy phép lái xe cũ", "original", True),
+        ),
+    ),
 ]
 PROCEDURE_WEIGHTS = (16, 10, 8, 7, 8, 12, 15, 10)
 
 # commune -> (agency for "commune" procedures, hamlets, the pre-2025 unit)
 PLACES = {
-    "Xã Châu Thành": ("PVHCC-CHAUTHANH", ("Khu phố Minh An", "Khu phố Minh Phú", "Ấp Minh Hòa",
-                                         "Ấp Minh Long"), "thị trấn Minh Lương"),
-    "Xã Bình An": ("PVHCC-BINHAN", ("Ấp An Bình", "Ấp An Hòa", "Ấp Phước Thạnh", "Ấp Vĩnh Phước"),
-                   "xã Bình An"),
-    "Xã Thạnh Lộc": ("PVHCC-THANHLOC", ("Ấp Thạnh Bình", "Ấp Thạnh Lợi", "Ấp Phước Lợi", "Ấp Hòa Thạnh"),
-                     "xã Thạnh Lộc"),
+    "Xã Châu Thành": (
+        "PVHCC-CHAUTHANH",
+        ("Khu phố Minh An", "Khu phố Minh Phú", "Ấp Minh Hòa", "Ấp Minh Long"),
+        "thị trấn Minh Lương",
+    ),
+    "Xã Bình An": (
+        "PVHCC-BINHAN",
+        ("Ấp An Bình", "Ấp An Hòa", "Ấp Phước Thạnh", "Ấp Vĩnh Phước"),
+        "xã Bình An",
+    ),
+    "Xã Thạnh Lộc": (
+        "PVHCC-THANHLOC",
+        ("Ấp Thạnh Bình", "Ấp Thạnh Lợi", "Ấp Phước Lợi", "Ấp Hòa Thạnh"),
+        "xã Thạnh Lộc",
+    ),
     "Xã Mong Thọ": ("PVHCC-CHAUTHANH", ("Ấp Phước Ninh", "Ấp Phước Hưng", "Ấp Phước Lợi"), "xã Mong Thọ A"),
 }
 
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
-            "Ngô", "Dương", "Lý", "Trương", "Lâm", "Danh", "Thạch")
+SURNAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Huỳnh",
+    "Hoàng",
+    "Phan",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Trương",
+    "Lâm",
+    "Danh",
+    "Thạch",
+)
 MALE_MIDDLE = ("Văn", "Hữu", "Minh", "Quốc", "Thanh", "Công", "Hoàng", "Đức", "Gia")
 FEMALE_MIDDLE = ("Thị", "Ngọc", "Thanh", "Thu", "Kim", "Mỹ", "Bích", "Phương", "Hồng")
-MALE_NAMES = ("An", "Bảo", "Cường", "Dũng", "Đạt", "Hải", "Hiếu", "Hùng", "Huy", "Khang", "Khoa", "Lộc",
-              "Long", "Nam", "Nghĩa", "Phúc", "Quân", "Sơn", "Tài", "Thắng", "Thịnh", "Trí", "Trung", "Tuấn")
-FEMALE_NAMES = ("Anh", "Châu", "Diễm", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hoa", "Hương", "Lan", "Liên",
-                "Linh", "Loan", "Mai", "My", "Ngân", "Nhung", "Oanh", "Phượng", "Thảo", "Trang", "Tuyết", "Yến")
-PHONE_PREFIXES = ("032", "033", "034", "035", "036", "037", "038", "039", "070", "076", "077", "078", "079",
-                  "081", "082", "083", "084", "085", "088", "090", "091", "093", "094", "096", "097", "098")
-NOTES = ("Gọi trước 15 phút", "Nhà có chó, gọi từ cổng", "Giao giờ hành chính",
-         "Người nhận đi làm, giao sau 17 giờ", "Nhà cạnh tiệm tạp hóa", "Hẻm nhỏ, để xe ngoài đầu hẻm")
+MALE_NAMES = (
+    "An",
+    "Bảo",
+    "Cường",
+    "Dũng",
+    "Đạt",
+    "Hải",
+    "Hiếu",
+    "Hùng",
+    "Huy",
+    "Khang",
+    "Khoa",
+    "Lộc",
+    "Long",
+    "Nam",
+    "Nghĩa",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tài",
+    "Thắng",
+    "Thịnh",
+    "Trí",
+    "Trung",
+    "Tuấn",
+)
+FEMALE_NAMES = (
+    "Anh",
+    "Châu",
+    "Diễm",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hạnh",
+    "Hằng",
+    "Hoa",
+    "Hương",
+    "Lan",
+    "Liên",
+    "Linh",
+    "Loan",
+    "Mai",
+    "My",
+    "Ngân",
+    "Nhung",
+    "Oanh",
+    "Phượng",
+    "Thảo",
+    "Trang",
+    "Tuyết",
+    "Yến",
+)
+PHONE_PREFIXES = (
+    "032",
+    "033",
+    "034",
+    "035",
+    "036",
+    "037",
+    "038",
+    "039",
+    "070",
+    "076",
+    "077",
+    "078",
+    "079",
+    "081",
+    "082",
+    "083",
+    "084",
+    "085",
+    "088",
+    "090",
+    "091",
+    "093",
+    "094",
+    "096",
+    "097",
+    "098",
+)
+NOTES = (
+    "Gọi trước 15 phút",
+    "Nhà có chó, gọi từ cổng",
+    "Giao giờ hành chính",
+    "Người nhận đi làm, giao sau 17 giờ",
+    "Nhà cạnh tiệm tạp hóa",
+    "Hẻm nhỏ, để xe ngoài đầu hẻm",
+)
 SERVICE_FEES = (22_000, 26_000, 26_000, 26_000, 30_000, 35_000)
 
 
@@ -127,8 +336,9 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> int:
     return round(2 * 6_371_000 * math.asin(math.sqrt(h)))
 
 
-def item_fields(rng: random.Random, serial: int, received: date, procedures: dict, agencies: dict,
-                make_s10) -> dict:
+def item_fields(
+    rng: random.Random, serial: int, received: date, procedures: dict, agencies: dict, make_s10
+) -> dict:
     """The columns of one 'return' item (an agency's result on its way to the citizen)."""
     index = rng.choices(range(len(PROCEDURES)), weights=PROCEDURE_WEIGHTS)[0]
     code, _, fee, agency_rule, _ = PROCEDURES[index]
@@ -140,14 +350,22 @@ def item_fields(rng: random.Random, serial: int, received: date, procedures: dic
     street = f"Số {rng.randint(1, 250)}" if hamlet.startswith("Khu phố") else f"Tổ {rng.randint(1, 12)}"
     lat, lon = position(rng)
     return {
-        "code": make_s10("RR", serial), "direction": "return",
+        "code": make_s10("RR", serial),
+        "direction": "return",
         "dossier_code": f"{prefix}-{received:%y%m%d}-{serial % 10_000:04d}",
-        "procedure_id": procedures[code], "agency_id": agencies[agency_code],
-        "recipient_name": person(rng), "recipient_phone": phone_number(rng),
-        "address_line": nfc(f"{street}, {hamlet}"), "commune": commune, "province": PROVINCE,
+        "procedure_id": procedures[code],
+        "agency_id": agencies[agency_code],
+        "recipient_name": person(rng),
+        "recipient_phone": phone_number(rng),
+        "address_line": nfc(f"{street}, {hamlet}"),
+        "commune": commune,
+        "province": PROVINCE,
         "old_address": nfc(f"{hamlet}, {old_unit}, huyện Châu Thành, tỉnh Kiên Giang")
-        if rng.random() < 0.7 else None,
-        "lat": lat, "lon": lon, "service_fee": rng.choice(SERVICE_FEES),
+        if rng.random() < 0.7
+        else None,
+        "lat": lat,
+        "lon": lon,
+        "service_fee": rng.choice(SERVICE_FEES),
         "government_fee": fee if rng.random() < 0.3 else 0,
         "due_date": received + timedelta(days=rng.randint(0, 4)),
         "note": nfc(rng.choice(NOTES)) if rng.random() < 0.2 else None,

@@ -24,8 +24,9 @@ def take_seq(session: Session) -> int:
     seq = session.info.get(_SEQ_KEY)
     if seq is None:
         conn = session.connection()
-        seq = conn.execute(update(SyncClock).where(SyncClock.id == 1)
-                           .values(seq=SyncClock.seq + 1).returning(SyncClock.seq)).scalar_one_or_none()
+        seq = conn.execute(
+            update(SyncClock).where(SyncClock.id == 1).values(seq=SyncClock.seq + 1).returning(SyncClock.seq)
+        ).scalar_one_or_none()
         if seq is None:  # a database created without the migration's seed row
             conn.execute(insert(SyncClock).values(id=1, seq=1))
             seq = 1

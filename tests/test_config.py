@@ -21,28 +21,33 @@ def test_development_gets_a_default_sqlite_database_under_instance(tmp_path):
 
 
 def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
-    config = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY,
-                                          "DATABASE_URL": "postgres://u@h/db"})
+    config = load_config(
+        str(tmp_path),
+        {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, "DATABASE_URL": "postgres://u@h/db"},
+    )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("POSTROUND_ENV", "staging", "POSTROUND_ENV must be one of"),
-    ("SECRET_KEY", "short", "at least 32"),
-    ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
-    ("ACCESS_TOKEN_TTL", "ten", "whole number"),
-    ("ACCESS_TOKEN_TTL", "5", "at least 30"),
-    ("FAILED_ATTEMPT_LIMIT", "0", "at least 1"),
-    ("POSTROUND_TIMEZONE", "Mars/Olympus", "time zone"),
-    ("POST_OFFICE_LAT", "95", "valid position"),
-    ("LOGIN_ACCOUNT_RATE_LIMIT", "lots", "must be a rate"),
-    ("TRACKING_WRONG_DIGITS_LIMIT", "5 per fortnight", "must be a rate"),
-    ("TRUSTED_PROXY_COUNT", "-1", "at least 0"),
-    ("TRUSTED_PROXY_COUNT", "9", "at most 5"),
-    ("DB_CONNECT_TIMEOUT", "0", "at least 1"),
-    ("DB_STATEMENT_TIMEOUT_MS", "10", "at least 100"),
-    ("BEHIND_TLS", "perhaps", "true or false"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("POSTROUND_ENV", "staging", "POSTROUND_ENV must be one of"),
+        ("SECRET_KEY", "short", "at least 32"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+        ("ACCESS_TOKEN_TTL", "ten", "whole number"),
+        ("ACCESS_TOKEN_TTL", "5", "at least 30"),
+        ("FAILED_ATTEMPT_LIMIT", "0", "at least 1"),
+        ("POSTROUND_TIMEZONE", "Mars/Olympus", "time zone"),
+        ("POST_OFFICE_LAT", "95", "valid position"),
+        ("LOGIN_ACCOUNT_RATE_LIMIT", "lots", "must be a rate"),
+        ("TRACKING_WRONG_DIGITS_LIMIT", "5 per fortnight", "must be a rate"),
+        ("TRUSTED_PROXY_COUNT", "-1", "at least 0"),
+        ("TRUSTED_PROXY_COUNT", "9", "at most 5"),
+        ("DB_CONNECT_TIMEOUT", "0", "at least 1"),
+        ("DB_STATEMENT_TIMEOUT_MS", "10", "at least 100"),
+        ("BEHIND_TLS", "perhaps", "true or false"),
+    ],
+)
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):
     env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, name: value}
     with pytest.raises(ConfigError, match=message):
@@ -50,13 +55,19 @@ def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, m
 
 
 def test_the_database_timeouts_reach_the_driver(tmp_path):
-    env = {"SECRET_KEY": GOOD_SECRET, "DB_CONNECT_TIMEOUT": "3", "DB_STATEMENT_TIMEOUT_MS": "2500",
-           "DB_BUSY_TIMEOUT": "7"}
+    env = {
+        "SECRET_KEY": GOOD_SECRET,
+        "DB_CONNECT_TIMEOUT": "3",
+        "DB_STATEMENT_TIMEOUT_MS": "2500",
+        "DB_BUSY_TIMEOUT": "7",
+    }
     postgres = load_config(str(tmp_path), {**env, "DATABASE_URL": "postgresql://u@h/db"})
     sqlite = load_config(str(tmp_path), env)
 
     assert engine_options(postgres)["connect_args"] == {
-        "connect_timeout": 3, "options": "-c statement_timeout=2500 -c lock_timeout=2500"}
+        "connect_timeout": 3,
+        "options": "-c statement_timeout=2500 -c lock_timeout=2500",
+    }
     assert engine_options(postgres)["pool_timeout"] == 3
     assert engine_options(sqlite)["connect_args"] == {"timeout": 7}
 

@@ -37,8 +37,12 @@ from backend.services.item_events import apply_event
 from backend.timeutil import day_start
 from sync.effects import HANDOVER_EVENTS
 
-blp = Blueprint("handovers", __name__, url_prefix="/api/handovers",
-                description="Handover records between agencies and the post office, with a printable PDF")
+blp = Blueprint(
+    "handovers",
+    __name__,
+    url_prefix="/api/handovers",
+    description="Handover records between agencies and the post office, with a printable PDF",
+)
 
 # Results the post office holds already (booked as received) that may still lack a signed record.
 ALREADY_RECEIVED = frozenset({Status.AT_POST_OFFICE, Status.ASSIGNED, Status.FAILED_ATTEMPT})
@@ -46,20 +50,34 @@ ALREADY_RECEIVED = frozenset({Status.AT_POST_OFFICE, Status.ASSIGNED, Status.FAI
 
 def _event_for(direction: str, item: Item) -> Event | None:
     """The status change a handover in `direction` makes to `item` (None: none is allowed)."""
-    return next((e for e in HANDOVER_EVENTS.get((direction, item.direction), ())
-                 if allowed(item.direction, item.status, e)), None)
+    return next(
+        (
+            e
+            for e in HANDOVER_EVENTS.get((direction, item.direction), ())
+            if allowed(item.direction, item.status, e)
+        ),
+        None,
+    )
 
 
 def _documented(item_ids) -> set[int]:
     """Items already on an agency-to-post record."""
-    return set(db.session.execute(
-        select(HandoverLine.item_id).join(Handover, HandoverLine.handover_id == Handover.id)
-        .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))).scalars())
+    return set(
+        db.session.execute(
+            select(HandoverLine.item_id)
+            .join(Handover, HandoverLine.handover_id == Handover.id)
+            .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))
+        ).scalars()
+    )
 
 
 def _documents_receipt(direction: str, item: Item, documented: set[int]) -> bool:
-    return (direction == "agency_to_post" and item.direction == Direction.RETURN
-            and item.status in ALREADY_RECEIVED and item.id not in documented)
+    return (
+        direction == "agency_to_post"
+        and item.direction == Direction.RETURN
+        and item.status in ALREADY_RECEIVED
+        and item.id not in documented
+    )
 
 
 def _load_visible(handover_id: int) -> Handover:
@@ -67,8 +85,12 @@ def _load_visible(handover_id: int) -> Handover:
     user = current_user()
     handover = db.session.get(Handover, handover_id)
     if user.role == "agency" and (handover is None or handover.agency_id != user.agency_id):
-        raise DomainError("not-your-agency", f"Handover record {handover_id} is not one of your agency's. / "
-                          f"Biên bản {handover_id} không thuộc cơ quan của bạn.", status=403)
+        raise DomainError(
+            "not-your-agency",
+            f"Handover record {handover_id} is not one of your agency's. / "
+            f"Biên bản {handover_id} không thuộc cơ quan của bạn.",
+            status=403,
+        )
     if handover is None:
         raise DomainError("not-found", f"No handover record with id {handover_id}.", status=404)
     return handover
@@ -79,8 +101,12 @@ def _check_postman(postman_id: int | None) -> None:
         return
     postman = db.session.get(User, postman_id)
     if postman is None or postman.role != "postman":
-        raise DomainError("not-a-postman", "postman_id must name a postman.", status=422,
-                          errors={"postman_id": ["Not a postman."]})
+        raise DomainError(
+            "not-a-postman",
+            "postman_id must name a postman.",
+            status=422,
+            errors={"postman_id": ["Not a postman."]},
+        )
 
 
 def _record(body: dict) -> Handover:
@@ -91,8 +117,12 @@ def _record(body: dict) -> Handover:
         raise DomainError("duplicate-line", "An item is listed twice in the handover.", status=422)
     get_or_404(Agency, body["agency_id"], "agency")
     _check_postman(body.get("postman_id"))
-    items = {i.id: i for i in db.session.execute(
-        db.select(Item).where(Item.id.in_(ids)).with_for_update(of=Item)).unique().scalars()}
+    items = {
+        i.id: i
+        for i in db.session.execute(db.select(Item).where(Item.id.in_(ids)).with_for_update(of=Item))
+        .unique()
+        .scalars()
+    }
     documented = _documented(ids)
     problems, moves = {}, []
     for index, line in enumerate(lines):
@@ -101,14 +131,21 @@ def _record(body: dict) -> Handover:
             problems[str(index)] = [f"No item with id {line['item_id']}."]
         elif item.agency_id != body["agency_id"]:
             problems[str(index)] = [f"Item {item.code} belongs to another agency."]
-        elif (event := _event_for(body["direction"], item)) or _documents_receipt(body["direction"], item,
-                                                                                   documented):
+        elif (event := _event_for(body["direction"], item)) or _documents_receipt(
+            body["direction"], item, documented
+        ):
             moves.append((item, event))
         else:
-            problems[str(index)] = [f"Item {item.code} is '{item.status}' and cannot be handed over this way."]
+            problems[str(index)] = [
+                f"Item {item.code} is '{item.status}' and cannot be handed over this way."
+            ]
     if problems:
-        raise DomainError("handover-not-possible", "Some listed items cannot be handed over; nothing was "
-                          "recorded.", status=409, errors={"lines": problems})
+        raise DomainError(
+            "handover-not-possible",
+            "Some listed items cannot be handed over; nothing was recorded.",
+            status=409,
+            errors={"lines": problems},
+        )
     handover = Handover(created_by_id=current_user().id, **body)
     db.session.add(handover)
     handover.lines.extend(HandoverLine(**line) for line in lines)
@@ -116,15 +153,22 @@ def _record(body: dict) -> Handover:
     for item, event in moves:
         if event is not None:
             apply_event(item, event, {"handover_id": handover.id})
-    audit("handover.recorded", "handover", handover.id,
-          {"direction": handover.direction, "items": len(lines), "via": "dashboard"})
+    audit(
+        "handover.recorded",
+        "handover",
+        handover.id,
+        {"direction": handover.direction, "items": len(lines), "via": "dashboard"},
+    )
     return handover
 
 
 def _candidates(direction: str, agency_id: int | None) -> list[dict]:
     """Items that could go on a record in `direction`, with suggested counts and fees."""
-    statuses = ({Status.REGISTERED, *ALREADY_RECEIVED} if direction == "agency_to_post"
-                else {Status.COLLECTED, Status.RETURN_TO_AGENCY})
+    statuses = (
+        {Status.REGISTERED, *ALREADY_RECEIVED}
+        if direction == "agency_to_post"
+        else {Status.COLLECTED, Status.RETURN_TO_AGENCY}
+    )
     query = db.select(Item).where(Item.status.in_([s.value for s in statuses]))
     if direction == "agency_to_post":
         query = query.where(Item.direction == Direction.RETURN.value)
@@ -133,8 +177,13 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
     items = db.session.execute(query.order_by(Item.agency_id, Item.id).limit(1000)).unique().scalars().all()
     ids = [i.id for i in items]
     documented = _documented(ids)
-    fees = dict(db.session.execute(select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
-                                   .where(FeeEntry.item_id.in_(ids)).group_by(FeeEntry.item_id)).all())
+    fees = dict(
+        db.session.execute(
+            select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
+            .where(FeeEntry.item_id.in_(ids))
+            .group_by(FeeEntry.item_id)
+        ).all()
+    )
     ticks = _collected_checklists(ids) if direction == "post_to_agency" else {}
     found = []
     for item in items:
@@ -142,23 +191,35 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
         if event is None and not _documents_receipt(direction, item, documented):
             continue
         papers = ticks.get(item.id) or [p for p in item.procedure.checklist or [] if p.get("required", True)]
-        found.append({"item_id": item.id, "code": item.code, "dossier_code": item.dossier_code,
-                      "recipient_name": item.recipient_name, "direction": item.direction, "status": item.status,
-                      "procedure": item.procedure.name, "agency_id": item.agency_id,
-                      "event": event.value if event else None,
-                      "originals": sum(1 for p in papers if p.get("form") == "original"),
-                      "copies": sum(1 for p in papers if p.get("form") == "copy"),
-                      "fee_passed_on": int(fees.get(item.id) or 0) if direction == "post_to_agency" else 0})
+        found.append(
+            {
+                "item_id": item.id,
+                "code": item.code,
+                "dossier_code": item.dossier_code,
+                "recipient_name": item.recipient_name,
+                "direction": item.direction,
+                "status": item.status,
+                "procedure": item.procedure.name,
+                "agency_id": item.agency_id,
+                "event": event.value if event else None,
+                "originals": sum(1 for p in papers if p.get("form") == "original"),
+                "copies": sum(1 for p in papers if p.get("form") == "copy"),
+                "fee_passed_on": int(fees.get(item.id) or 0) if direction == "post_to_agency" else 0,
+            }
+        )
     return found
 
 
 def _collected_checklists(ids: list[int]) -> dict[int, list[dict]]:
     """The papers actually present at collection (from the latest collect proof of each item)."""
-    latest = (select(func.max(DeliveryAttempt.id)).where(DeliveryAttempt.item_id.in_(ids),
-                                                         DeliveryAttempt.outcome == "collected")
-              .group_by(DeliveryAttempt.item_id))
-    rows = db.session.execute(select(DeliveryAttempt.item_id, DeliveryAttempt.checklist)
-                              .where(DeliveryAttempt.id.in_(latest))).all()
+    latest = (
+        select(func.max(DeliveryAttempt.id))
+        .where(DeliveryAttempt.item_id.in_(ids), DeliveryAttempt.outcome == "collected")
+        .group_by(DeliveryAttempt.item_id)
+    )
+    rows = db.session.execute(
+        select(DeliveryAttempt.item_id, DeliveryAttempt.checklist).where(DeliveryAttempt.id.in_(latest))
+    ).all()
     return {item_id: [p for p in checklist or [] if p.get("present")] for item_id, checklist in rows}
 
 
@@ -169,8 +230,9 @@ class Handovers(MethodView):
     @blp.response(200, HandoverSchema(many=True), headers={"X-Total-Count": {"schema": {"type": "integer"}}})
     def get(self, args):
         """List handover records, newest first (agency officers see their agency's)."""
-        query = db.select(Handover).options(selectinload(Handover.lines).selectinload(HandoverLine.item),
-                                            selectinload(Handover.agency))
+        query = db.select(Handover).options(
+            selectinload(Handover.lines).selectinload(HandoverLine.item), selectinload(Handover.agency)
+        )
         if current_user().role == "agency":
             args["agency_id"] = current_user().agency_id
         for key in ("agency_id", "direction"):
@@ -180,8 +242,9 @@ class Handovers(MethodView):
             query = query.where(Handover.created_at >= day_start(args["date_from"]))
         if args.get("date_to"):
             query = query.where(Handover.created_at < day_start(args["date_to"] + timedelta(days=1)))
-        rows, total = paginate(query.order_by(Handover.created_at.desc(), Handover.id.desc()), args["page"],
-                               args["per_page"])
+        rows, total = paginate(
+            query.order_by(Handover.created_at.desc(), Handover.id.desc()), args["page"], args["per_page"]
+        )
         people = handover_pdf.people_of(rows)
         audit_read("handovers.listed", "handover", [h.id for h in rows], query_detail(args))
         return [handover_pdf.view(h, people) for h in rows], {"X-Total-Count": str(total)}
@@ -230,6 +293,8 @@ class HandoverPdf(MethodView):
         audit("handover.printed", "handover", handover.id)
         db.session.commit()
         response = Response(data, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'inline; filename="bien-ban-{handover_pdf.number(handover)}.pdf"'
+        response.headers["Content-Disposition"] = (
+            f'inline; filename="bien-ban-{handover_pdf.number(handover)}.pdf"'
+        )
         response.headers["Cache-Control"] = "private, no-store"
         return response

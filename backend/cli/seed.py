@@ -54,24 +54,71 @@ PROVINCE, OLD_PROVINCE = "An Giang", "Kiên Giang"
 
 # (code, name, kind, commune, address, lat, lon)
 AGENCIES = [
-    ("PVHCC-CHAUTHANH", "Trung tâm Phục vụ hành chính công xã Châu Thành", "commune_centre", "Xã Châu Thành",
-     "Khu phố Minh An, xã Châu Thành, tỉnh An Giang", 10.0041, 105.1712),
-    ("PVHCC-BINHAN", "Trung tâm Phục vụ hành chính công xã Bình An", "commune_centre", "Xã Bình An",
-     "Ấp An Bình, xã Bình An, tỉnh An Giang", 9.9630, 105.1420),
-    ("PVHCC-THANHLOC", "Trung tâm Phục vụ hành chính công xã Thạnh Lộc", "commune_centre", "Xã Thạnh Lộc",
-     "Ấp Thạnh Bình, xã Thạnh Lộc, tỉnh An Giang", 10.0480, 105.1610),
-    ("STP-ANGIANG", "Sở Tư pháp tỉnh An Giang", "provincial_department", None,
-     "Rạch Giá, tỉnh An Giang", 10.0125, 105.0809),
-    ("VPDKDD-ANGIANG", "Văn phòng Đăng ký đất đai tỉnh An Giang", "provincial_department", None,
-     "Rạch Giá, tỉnh An Giang", 10.0090, 105.0870),
-    ("CA-ANGIANG", "Công an tỉnh An Giang (Phòng Cảnh sát giao thông)", "provincial_department", None,
-     "Rạch Giá, tỉnh An Giang", 10.0160, 105.0905),
+    (
+        "PVHCC-CHAUTHANH",
+        "Trung tâm Phục vụ hành chính công xã Châu Thành",
+        "commune_centre",
+        "Xã Châu Thành",
+        "Khu phố Minh An, xã Châu Thành, tỉnh An Giang",
+        10.0041,
+        105.1712,
+    ),
+    (
+        "PVHCC-BINHAN",
+        "Trung tâm Phục vụ hành chính công xã Bình An",
+        "commune_centre",
+        "Xã Bình An",
+        "Ấp An Bình, xã Bình An, tỉnh An Giang",
+        9.9630,
+        105.1420,
+    ),
+    (
+        "PVHCC-THANHLOC",
+        "Trung tâm Phục vụ hành chính công xã Thạnh Lộc",
+        "commune_centre",
+        "Xã Thạnh Lộc",
+        "Ấp Thạnh Bình, xã Thạnh Lộc, tỉnh An Giang",
+        10.0480,
+        105.1610,
+    ),
+    (
+        "STP-ANGIANG",
+        "Sở Tư pháp tỉnh An Giang",
+        "provincial_department",
+        None,
+        "Rạch Giá, tỉnh An Giang",
+        10.0125,
+        105.0809,
+    ),
+    (
+        "VPDKDD-ANGIANG",
+        "Văn phòng Đăng ký đất đai tỉnh An Giang",
+        "provincial_department",
+        None,
+        "Rạch Giá, tỉnh An Giang",
+        10.0090,
+        105.0870,
+    ),
+    (
+        "CA-ANGIANG",
+        "Công an tỉnh An Giang (Phòng Cảnh sát giao thông)",
+        "provincial_department",
+        None,
+        "Rạch Giá, tỉnh An Giang",
+        10.0160,
+        105.0905,
+    ),
 ]
 
 # One-stop-shop dossier numbers: "<office>-<yymmdd>-<sequence>", as the national system prints them.
-DOSSIER_PREFIXES = {"PVHCC-CHAUTHANH": "000.21.30.H01", "PVHCC-BINHAN": "000.22.30.H01",
-                    "PVHCC-THANHLOC": "000.23.30.H01", "STP-ANGIANG": "000.00.15.H01",
-                    "VPDKDD-ANGIANG": "000.12.25.H01", "CA-ANGIANG": "000.00.07.H01"}
+DOSSIER_PREFIXES = {
+    "PVHCC-CHAUTHANH": "000.21.30.H01",
+    "PVHCC-BINHAN": "000.22.30.H01",
+    "PVHCC-THANHLOC": "000.23.30.H01",
+    "STP-ANGIANG": "000.00.15.H01",
+    "VPDKDD-ANGIANG": "000.12.25.H01",
+    "CA-ANGIANG": "000.00.07.H01",
+}
 
 
 @dataclass(frozen=True)
@@ -86,41 +133,135 @@ class _Proc:
 
 
 PROCEDURES = [
-    _Proc("1.001193", "Đăng ký khai sinh", 0, True, "commune", 16, (
-        ("Tờ khai đăng ký khai sinh", "original", True), ("Giấy chứng sinh", "original", True),
-        ("Giấy chứng nhận kết hôn của cha mẹ", "copy", False))),
-    _Proc("1.000894", "Đăng ký kết hôn", 0, False, "commune", 0, (
-        ("Tờ khai đăng ký kết hôn", "original", True),
-        ("Giấy xác nhận tình trạng hôn nhân", "original", False))),
-    _Proc("2.000635", "Cấp bản sao trích lục hộ tịch", 8_000, True, "commune", 10, (
-        ("Tờ khai cấp bản sao trích lục hộ tịch", "original", True), ("Giấy ủy quyền", "original", False))),
-    _Proc("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản", 2_000, True, "commune", 8, (
-        ("Bản chính giấy tờ cần chứng thực", "original", True), ("Bản sao cần chứng thực", "copy", True))),
-    _Proc("2.000884", "Chứng thực chữ ký trong giấy tờ, văn bản", 10_000, False, "commune", 0, (
-        ("Giấy tờ, văn bản cần chứng thực chữ ký", "original", True),)),
-    _Proc("1.004194", "Đăng ký thường trú", 20_000, True, "commune", 7, (
-        ("Tờ khai thay đổi thông tin cư trú (CT01)", "original", True),
-        ("Giấy tờ chứng minh chỗ ở hợp pháp", "copy", True))),
-    _Proc("2.000720", "Đăng ký thành lập hộ kinh doanh", 100_000, True, "commune", 8, (
-        ("Giấy đề nghị đăng ký hộ kinh doanh", "original", True),
-        ("Bản sao giấy tờ pháp lý của chủ hộ kinh doanh", "copy", True),
-        ("Biên bản họp thành viên hộ gia đình", "original", False))),
-    _Proc("1.011608", "Cấp giấy phép xây dựng nhà ở riêng lẻ", 75_000, True, "commune", 5, (
-        ("Đơn đề nghị cấp giấy phép xây dựng", "original", True),
-        ("Giấy tờ chứng minh quyền sử dụng đất", "copy", True),
-        ("Bản vẽ thiết kế xây dựng (02 bộ)", "original", True))),
-    _Proc("1.012756", "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu",
-          100_000, True, "VPDKDD-ANGIANG", 12, (
-              ("Đơn đăng ký, cấp Giấy chứng nhận (Mẫu 04/ĐK)", "original", True),
-              ("Giấy tờ về quyền sử dụng đất", "copy", True),
-              ("Chứng từ thực hiện nghĩa vụ tài chính", "copy", False))),
-    _Proc("2.001417", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam", 200_000, True, "STP-ANGIANG", 15, (
-        ("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "original", True),
-        ("Bản chụp thẻ Căn cước công dân", "copy", True), ("Văn bản ủy quyền", "original", False))),
-    _Proc("1.002804", "Cấp đổi giấy phép lái xe", 135_000, True, "CA-ANGIANG", 10, (
-        ("Đơn đề nghị đổi giấy phép lái xe", "original", True),
-        ("Giấy khám sức khỏe của người lái xe", "original", True),
-        ("Giấy phép lái xe cũ", "original", True))),
+    _Proc(
+        "1.001193",
+        "Đăng ký khai sinh",
+        0,
+        True,
+        "commune",
+        16,
+        (
+            ("Tờ khai đăng ký khai sinh", "original", True),
+            ("Giấy chứng sinh", "original", True),
+            ("Giấy chứng nhận kết hôn của cha mẹ", "copy", False),
+        ),
+    ),
+    _Proc(
+        "1.000894",
+        "Đăng ký kết hôn",
+        0,
+        False,
+        "commune",
+        0,
+        (
+            ("Tờ khai đăng ký kết hôn", "original", True),
+            ("Giấy xác nhận tình trạng hôn nhân", "original", False),
+        ),
+    ),
+    _Proc(
+        "2.000635",
+        "Cấp bản sao trích lục hộ tịch",
+        8_000,
+        True,
+        "commune",
+        10,
+        (("Tờ khai cấp bản sao trích lục hộ tịch", "original", True), ("Giấy ủy quyền", "original", False)),
+    ),
+    _Proc(
+        "2.000815",
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản",
+        2_000,
+        True,
+        "commune",
+        8,
+        (("Bản chính giấy tờ cần chứng thực", "original", True), ("Bản sao cần chứng thực", "copy", True)),
+    ),
+    _Proc(
+        "2.000884",
+        "Chứng thực chữ ký trong giấy tờ, văn bản",
+        10_000,
+        False,
+        "commune",
+        0,
+        (("Giấy tờ, văn bản cần chứng thực chữ ký", "original", True),),
+    ),
+    _Proc(
+        "1.004194",
+        "Đăng ký thường trú",
+        20_000,
+        True,
+        "commune",
+        7,
+        (
+            ("Tờ khai thay đổi thông tin cư trú (CT01)", "original", True),
+            ("Giấy tờ chứng minh chỗ ở hợp pháp", "copy", True),
+        ),
+    ),
+    _Proc(
+        "2.000720",
+        "Đăng ký thành lập hộ kinh doanh",
+        100_000,
+        True,
+        "commune",
+        8,
+        (
+            ("Giấy đề nghị đăng ký hộ kinh doanh", "original", True),
+            ("Bản sao giấy tờ pháp lý của chủ hộ kinh doanh", "copy", True),
+            ("Biên bản họp thành viên hộ gia đình", "original", False),
+        ),
+    ),
+    _Proc(
+        "1.011608",
+        "Cấp giấy phép xây dựng nhà ở riêng lẻ",
+        75_000,
+        True,
+        "commune",
+        5,
+        (
+            ("Đơn đề nghị cấp giấy phép xây dựng", "original", True),
+            ("Giấy tờ chứng minh quyền sử dụng đất", "copy", True),
+            ("Bản vẽ thiết kế xây dựng (02 bộ)", "original", True),
+        ),
+    ),
+    _Proc(
+        "1.012756",
+        "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu",
+        100_000,
+        True,
+        "VPDKDD-ANGIANG",
+        12,
+        (
+            ("Đơn đăng ký, cấp Giấy chứng nhận (Mẫu 04/ĐK)", "original", True),
+            ("Giấy tờ về quyền sử dụng đất", "copy", True),
+            ("Chứng từ thực hiện nghĩa vụ tài chính", "copy", False),
+        ),
+    ),
+    _Proc(
+        "2.001417",
+        "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
+        200_000,
+        True,
+        "STP-ANGIANG",
+        15,
+        (
+            ("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "original", True),
+            ("Bản chụp thẻ Căn cước công dân", "copy", True),
+            ("Văn bản ủy quyền", "original", False),
+        ),
+    ),
+    _Proc(
+        "1.002804",
+        "Cấp đổi giấy phép lái xe",
+        135_000,
+        True,
+        "CA-ANGIANG",
+        10,
+        (
+            ("Đơn đề nghị đổi giấy phép lái xe", "original", True),
+            ("Giấy khám sức khỏe của người lái xe", "original", True),
+            ("Giấy phép lái xe cũ", "original", True),
+        ),
+    ),
 ]
 COLLECTABLE = {"1.001193", "2.000720", "1.011608", "1.012756", "2.001417", "1.002804"}
 
@@ -133,9 +274,18 @@ USERS = [
     ("demo.buuta3", "postman", "Phạm Thị Thu Hà", "0868301927"),
     ("demo.motcua", "agency", "Huỳnh Thị Ngọc Hân", "0296383721"),
 ]
-PASSWORDS = {"admin": "quantri2025", "supervisor": "dieuphoi2025", "postman": "buuta2025", "agency": "motcua2025"}
-ROLE_NAMES = {"admin": "Quản trị / Administrator", "supervisor": "Điều phối / Supervisor",
-              "postman": "Bưu tá / Postman", "agency": "Cán bộ một cửa / Agency officer"}
+PASSWORDS = {
+    "admin": "quantri2025",
+    "supervisor": "dieuphoi2025",
+    "postman": "buuta2025",
+    "agency": "motcua2025",
+}
+ROLE_NAMES = {
+    "admin": "Quản trị / Administrator",
+    "supervisor": "Điều phối / Supervisor",
+    "postman": "Bưu tá / Postman",
+    "agency": "Cán bộ một cửa / Agency officer",
+}
 OFFICER_AGENCY = "PVHCC-CHAUTHANH"
 
 
@@ -149,8 +299,13 @@ class _Place:
 
 
 PLACES = [
-    _Place("thị trấn Minh Lương", "Xã Châu Thành", 0.0, 0.0,
-           ("Khu phố Minh An", "Khu phố Minh Phong", "Khu phố Minh Long", "Khu phố Minh Phú")),
+    _Place(
+        "thị trấn Minh Lương",
+        "Xã Châu Thành",
+        0.0,
+        0.0,
+        ("Khu phố Minh An", "Khu phố Minh Phong", "Khu phố Minh Long", "Khu phố Minh Phú"),
+    ),
     _Place("xã Minh Hòa", "Xã Châu Thành", 3.5, 1.5, ("Ấp Minh Hòa", "Ấp Hòa Lợi", "Ấp Minh Tân")),
     _Place("xã Giục Tượng", "Xã Châu Thành", 2.0, -3.5, ("Ấp Láng Cát", "Ấp Phước Chung", "Ấp Cư Xá")),
     _Place("xã Vĩnh Hòa Hiệp", "Xã Bình An", -4.5, -0.5, ("Ấp Vĩnh Thành", "Ấp Vĩnh Lộc", "Ấp Vĩnh Phước")),
@@ -159,26 +314,113 @@ PLACES = [
     _Place("xã Mong Thọ", "Xã Thạnh Lộc", 4.5, 4.5, ("Ấp Phước Lợi", "Ấp Phước Hòa", "Ấp Phước Ninh")),
 ]
 SECTORS = ((5, 6, 1), (3, 4), (0, 2))  # PLACES served by each postman: north-east, west, town and south
-COMMUNE_CENTRES = {"Xã Châu Thành": "PVHCC-CHAUTHANH", "Xã Bình An": "PVHCC-BINHAN",
-                   "Xã Thạnh Lộc": "PVHCC-THANHLOC"}
+COMMUNE_CENTRES = {
+    "Xã Châu Thành": "PVHCC-CHAUTHANH",
+    "Xã Bình An": "PVHCC-BINHAN",
+    "Xã Thạnh Lộc": "PVHCC-THANHLOC",
+}
 
-SURNAMES = (("Nguyễn", 30), ("Trần", 10), ("Lê", 9), ("Phạm", 6), ("Huỳnh", 6), ("Võ", 5), ("Phan", 4),
-            ("Trương", 3), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Ngô", 2), ("Dương", 2), ("Lý", 2),
-            ("Lâm", 2), ("Danh", 6), ("Thạch", 4), ("Sơn", 2))
+SURNAMES = (
+    ("Nguyễn", 30),
+    ("Trần", 10),
+    ("Lê", 9),
+    ("Phạm", 6),
+    ("Huỳnh", 6),
+    ("Võ", 5),
+    ("Phan", 4),
+    ("Trương", 3),
+    ("Đặng", 2),
+    ("Bùi", 2),
+    ("Đỗ", 2),
+    ("Ngô", 2),
+    ("Dương", 2),
+    ("Lý", 2),
+    ("Lâm", 2),
+    ("Danh", 6),
+    ("Thạch", 4),
+    ("Sơn", 2),
+)
 KHMER_SURNAMES = {"Danh", "Thạch", "Sơn"}
 MALE_MIDDLE = ("Văn", "Hữu", "Minh", "Quốc", "Thanh", "Hoàng", "Công", "Văn")
 FEMALE_MIDDLE = ("Thị", "Ngọc", "Thị Ngọc", "Thị Thu", "Thị Mỹ", "Thị Kim", "Thị")
-MALE_NAMES = ("Hùng", "Dũng", "Tâm", "Phúc", "Lộc", "Tài", "Nghĩa", "Khánh", "Toàn", "Hiếu", "Trung",
-              "Sơn", "Tuấn", "Thành", "Bình", "Hải", "Long", "Quang", "Đức", "Nhân")
-FEMALE_NAMES = ("Lan", "Hoa", "Hương", "Nhung", "Trang", "Thảo", "Hằng", "Yến", "Phượng", "Diễm",
-                "Trinh", "Thủy", "Mai", "Ngân", "Huyền", "Vy", "Loan", "Tuyết")
+MALE_NAMES = (
+    "Hùng",
+    "Dũng",
+    "Tâm",
+    "Phúc",
+    "Lộc",
+    "Tài",
+    "Nghĩa",
+    "Khánh",
+    "Toàn",
+    "Hiếu",
+    "Trung",
+    "Sơn",
+    "Tuấn",
+    "Thành",
+    "Bình",
+    "Hải",
+    "Long",
+    "Quang",
+    "Đức",
+    "Nhân",
+)
+FEMALE_NAMES = (
+    "Lan",
+    "Hoa",
+    "Hương",
+    "Nhung",
+    "Trang",
+    "Thảo",
+    "Hằng",
+    "Yến",
+    "Phượng",
+    "Diễm",
+    "Trinh",
+    "Thủy",
+    "Mai",
+    "Ngân",
+    "Huyền",
+    "Vy",
+    "Loan",
+    "Tuyết",
+)
 KHMER_NAMES = ("Sóc", "Sang", "Phol", "Rinh", "Chanh", "Tha", "Sa Ry", "Sô Phi", "Sà Rươne", "Kim Hoa")
-PHONE_PREFIXES = ("090", "091", "093", "094", "097", "098", "086", "088", "032", "033", "035", "037",
-                  "039", "070", "077", "079", "081", "083", "085")
-NOTES = ("Gọi trước khi đến", "Nhà sau chợ, cổng màu xanh", "Chỉ có nhà buổi chiều",
-         "Người nhận lớn tuổi, đọc chậm giúp", "Giao giờ hành chính", "Hẻm nhỏ, để xe ngoài đầu hẻm")
-FAIL_REASONS = (("not_home", "Gọi điện không nghe máy, nhà đóng cửa"), ("not_home", "Người nhận đi làm ruộng"),
-                ("wrong_address", "Số nhà không đúng, hàng xóm không biết"), ("moved", "Đã chuyển đi nơi khác"))
+PHONE_PREFIXES = (
+    "090",
+    "091",
+    "093",
+    "094",
+    "097",
+    "098",
+    "086",
+    "088",
+    "032",
+    "033",
+    "035",
+    "037",
+    "039",
+    "070",
+    "077",
+    "079",
+    "081",
+    "083",
+    "085",
+)
+NOTES = (
+    "Gọi trước khi đến",
+    "Nhà sau chợ, cổng màu xanh",
+    "Chỉ có nhà buổi chiều",
+    "Người nhận lớn tuổi, đọc chậm giúp",
+    "Giao giờ hành chính",
+    "Hẻm nhỏ, để xe ngoài đầu hẻm",
+)
+FAIL_REASONS = (
+    ("not_home", "Gọi điện không nghe máy, nhà đóng cửa"),
+    ("not_home", "Người nhận đi làm ruộng"),
+    ("wrong_address", "Số nhà không đúng, hàng xóm không biết"),
+    ("moved", "Đã chuyển đi nơi khác"),
+)
 
 
 def demo_codes() -> list[str]:
@@ -201,17 +443,22 @@ def seed_demo(if_empty: bool, reset: bool, force: bool):
     if if_empty and reset:
         raise click.UsageError("--if-empty and --reset contradict each other; give one.")
     if current_app.config["POSTROUND_ENV"] == "production" and not force:
-        raise click.ClickException("POSTROUND_ENV is production: refusing to add demo data "
-                                   "(use --force if this really is a demo server).")
+        raise click.ClickException(
+            "POSTROUND_ENV is production: refusing to add demo data "
+            "(use --force if this really is a demo server)."
+        )
     usernames = [u[0] for u in USERS]
-    demo_users = db.session.execute(db.select(User.username).where(User.username.in_(usernames))).scalars().all()
+    demo_users = (
+        db.session.execute(db.select(User.username).where(User.username.in_(usernames))).scalars().all()
+    )
     if if_empty and db.session.execute(db.select(User.id).limit(1)).first():
         click.echo("Đã có người dùng: không tạo dữ liệu demo. / Users exist already: no demo data added.")
         _print_logins(bool(demo_users))
         return
     if not reset and (demo_users or _existing_demo_items()):
-        raise click.ClickException("Demo data is already there: use --reset to recreate it "
-                                   "or --if-empty to keep it.")
+        raise click.ClickException(
+            "Demo data is already there: use --reset to recreate it or --if-empty to keep it."
+        )
     if reset:
         removed = _delete_demo_data()
         click.echo(f"Removed {removed} demo item(s) and their rounds, proofs and handover lines.")
@@ -230,12 +477,16 @@ def _print_logins(available: bool) -> None:
     click.echo(f"  {'Vai trò / Role':<34}{'Tên đăng nhập / Username':<28}Mật khẩu / Password")
     for username, role, _, _ in USERS:
         click.echo(f"  {ROLE_NAMES[role]:<34}{username:<28}{PASSWORDS[role]}")
-    click.echo("Bưu tá đăng nhập từ điện thoại được đăng ký ở lần đầu. / "
-               "A postman's first login registers the phone.")
+    click.echo(
+        "Bưu tá đăng nhập từ điện thoại được đăng ký ở lần đầu. / "
+        "A postman's first login registers the phone."
+    )
 
 
 def _existing_demo_items() -> bool:
-    return db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes())).limit(1)).first() is not None
+    return (
+        db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes())).limit(1)).first() is not None
+    )
 
 
 def _delete_demo_data() -> int:
@@ -244,27 +495,38 @@ def _delete_demo_data() -> int:
     item_ids = db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes()))).scalars().all()
     postmen = db.select(User.id).where(User.username.in_([u[0] for u in USERS]))
     round_ids = db.session.execute(db.select(Round.id).where(Round.postman_id.in_(postmen))).scalars().all()
-    handover_ids = db.session.execute(db.select(HandoverLine.handover_id).where(
-        HandoverLine.item_id.in_(item_ids)).distinct()).scalars().all()
+    handover_ids = (
+        db.session.execute(
+            db.select(HandoverLine.handover_id).where(HandoverLine.item_id.in_(item_ids)).distinct()
+        )
+        .scalars()
+        .all()
+    )
     attempts = db.select(DeliveryAttempt.id).where(DeliveryAttempt.item_id.in_(item_ids))
     db.session.execute(db.delete(FeeEntry).where(FeeEntry.item_id.in_(item_ids)))
     db.session.execute(db.delete(ProofAttachment).where(ProofAttachment.attempt_id.in_(attempts)))
     db.session.execute(db.delete(DeliveryAttempt).where(DeliveryAttempt.item_id.in_(item_ids)))
     db.session.execute(db.delete(HandoverLine).where(HandoverLine.item_id.in_(item_ids)))
-    db.session.execute(db.delete(Handover).where(
-        Handover.id.in_(handover_ids), ~Handover.lines.any(),
-        ~db.select(FeeEntry.id).where(FeeEntry.handed_over_id == Handover.id).exists()))
+    db.session.execute(
+        db.delete(Handover).where(
+            Handover.id.in_(handover_ids),
+            ~Handover.lines.any(),
+            ~db.select(FeeEntry.id).where(FeeEntry.handed_over_id == Handover.id).exists(),
+        )
+    )
     db.session.execute(db.delete(ScopeRemoval).where(ScopeRemoval.item_id.in_(item_ids)))
     # The sync ledger is kept (replays must still find their outcome); it just loses the item.
     db.session.execute(db.update(SyncMutation).where(SyncMutation.item_id.in_(item_ids)).values(item_id=None))
     # Items someone added later to a demo postman's round go back to the office.
-    for item in db.session.execute(db.select(Item).where(Item.round_id.in_(round_ids),
-                                                         Item.id.not_in(item_ids))).scalars():
+    for item in db.session.execute(
+        db.select(Item).where(Item.round_id.in_(round_ids), Item.id.not_in(item_ids))
+    ).scalars():
         if item.status == Status.ASSIGNED:
             apply_event(item, Event.UNASSIGN, {"reason": "demo reset"})
         item.round_id = item.stop_order = item.leg_distance_m = None
-    db.session.execute(db.update(DeliveryAttempt).where(DeliveryAttempt.round_id.in_(round_ids))
-                       .values(round_id=None))
+    db.session.execute(
+        db.update(DeliveryAttempt).where(DeliveryAttempt.round_id.in_(round_ids)).values(round_id=None)
+    )
     db.session.execute(db.delete(Item).where(Item.id.in_(item_ids)))
     db.session.execute(db.delete(Round).where(Round.id.in_(round_ids)))
     db.session.flush()
@@ -272,6 +534,7 @@ def _delete_demo_data() -> int:
 
 
 # ---- generation -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _World:
@@ -301,17 +564,26 @@ class _World:
 
 def _seed(rng: random.Random) -> dict[str, int]:
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    world = _World(rng, zone, datetime.now(zone).date(),
-                   (current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]),
-                   _agencies(), _procedures(), _users())
+    world = _World(
+        rng,
+        zone,
+        datetime.now(zone).date(),
+        (current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]),
+        _agencies(),
+        _procedures(),
+        _users(),
+    )
     past_days = _working_days_before(world.today, PAST_DAYS)  # the last working day first
     supervisor = next(u for u in world.users.values() if u.role == "supervisor")
     for postman in world.postmen:
         for day in (*past_days, world.today):
             world.rounds[postman.id, day] = Round(
-                postman_id=postman.id, round_date=day, created_by_id=supervisor.id,
+                postman_id=postman.id,
+                round_date=day,
+                created_by_id=supervisor.id,
                 status=RoundStatus.PLANNED if day == world.today else RoundStatus.CLOSED,
-                created_at=world.at(day, 7))
+                created_at=world.at(day, 7),
+            )
     db.session.add_all(world.rounds.values())
     db.session.flush()
     for index, postman in enumerate(world.postmen):
@@ -320,9 +592,14 @@ def _seed(rng: random.Random) -> dict[str, int]:
         _today_round(world, index, postman, past_days[0])
     _unassigned(world, past_days[0])
     _handovers(world, supervisor)
-    return {"agencies": len(world.agencies), "procedures": len(world.procedures), "users": len(world.users),
-            "items": world.serial - FIRST_SERIAL, "rounds": len(world.rounds),
-            "rounds today": len(world.postmen)}
+    return {
+        "agencies": len(world.agencies),
+        "procedures": len(world.procedures),
+        "users": len(world.users),
+        "items": world.serial - FIRST_SERIAL,
+        "rounds": len(world.rounds),
+        "rounds today": len(world.postmen),
+    }
 
 
 def _agencies() -> dict[str, Agency]:
@@ -330,8 +607,16 @@ def _agencies() -> dict[str, Agency]:
     for code, name, kind, commune, address, lat, lon in AGENCIES:
         agency = db.session.execute(db.select(Agency).where(Agency.code == code)).scalar_one_or_none()
         if agency is None:
-            agency = Agency(code=code, name=nfc(name), kind=kind, province=PROVINCE, commune=commune,
-                            address=nfc(address), lat=lat, lon=lon)
+            agency = Agency(
+                code=code,
+                name=nfc(name),
+                kind=kind,
+                province=PROVINCE,
+                commune=commune,
+                address=nfc(address),
+                lat=lat,
+                lon=lon,
+            )
             db.session.add(agency)
         found[code] = agency
     db.session.flush()
@@ -343,10 +628,13 @@ def _procedures() -> dict[str, Procedure]:
     for proc in PROCEDURES:
         row = db.session.execute(db.select(Procedure).where(Procedure.code == proc.code)).scalar_one_or_none()
         if row is None:
-            row = Procedure(code=proc.code, name=nfc(proc.name), allowed_by_post=proc.allowed_by_post,
-                            government_fee=proc.fee,
-                            checklist=[{"name": nfc(p), "form": form, "required": req}
-                                       for p, form, req in proc.papers])
+            row = Procedure(
+                code=proc.code,
+                name=nfc(proc.name),
+                allowed_by_post=proc.allowed_by_post,
+                government_fee=proc.fee,
+                checklist=[{"name": nfc(p), "form": form, "required": req} for p, form, req in proc.papers],
+            )
             db.session.add(row)
         found[proc.code] = row
     db.session.flush()
@@ -389,8 +677,14 @@ def _walk(direction: str, events: list[Event]) -> tuple[str, int]:
 
 
 RECEIVE, ASSIGN, FAIL, DELIVER, COLLECT, HAND_IN, CANCEL = (
-    Event.RECEIVE_FROM_AGENCY, Event.ASSIGN, Event.FAIL, Event.DELIVER, Event.COLLECT, Event.HAND_TO_AGENCY,
-    Event.CANCEL)
+    Event.RECEIVE_FROM_AGENCY,
+    Event.ASSIGN,
+    Event.FAIL,
+    Event.DELIVER,
+    Event.COLLECT,
+    Event.HAND_TO_AGENCY,
+    Event.CANCEL,
+)
 PATHS = {  # how each kind of demo item got where it is ("gave_up" depends on the attempt limit)
     "gave_up": ("return", []),
     "delivered": ("return", [RECEIVE, ASSIGN, DELIVER]),
@@ -426,8 +720,14 @@ def _past_round(world: _World, index: int, postman: User, day: date, age: int, p
             for earlier in reversed(past_days[:tries]):
                 _attempt(world, item, postman, world.rounds[postman.id, earlier], earlier, "failed")
         else:
-            _attempt(world, item, postman, rnd, day, {"delivered": "delivered", "failed": "failed"}.get(
-                kind, "collected"))
+            _attempt(
+                world,
+                item,
+                postman,
+                rnd,
+                day,
+                {"delivered": "delivered", "failed": "failed"}.get(kind, "collected"),
+            )
         if kind == "handed":
             world.handed.append((item, postman, day))
 
@@ -440,7 +740,9 @@ def _today_round(world: _World, index: int, postman: User, last_day: date) -> No
             kinds.append("second_try")  # failed on the last round, out again today
         else:
             kinds.append("to_collect" if world.rng.random() < 0.15 else "to_deliver")
-    items = [_new_item(world, index, kind, last_day if kind == "second_try" else world.today) for kind in kinds]
+    items = [
+        _new_item(world, index, kind, last_day if kind == "second_try" else world.today) for kind in kinds
+    ]
     _fill_round(world, world.rounds[postman.id, world.today], items)
     for item, kind in zip(items, kinds, strict=True):
         if kind == "second_try":
@@ -470,17 +772,29 @@ def _new_item(world: _World, sector: int, kind: str, received: date) -> Item:
     street = f"Số {rng.randint(1, 250)}" if hamlet.startswith("Khu phố") else f"Tổ {rng.randint(1, 12)}"
     pays_on_delivery = direction == "collect" or rng.random() < 0.3
     item = Item(
-        code=make_s10(CODE_PREFIX, world.serial), direction=direction,
+        code=make_s10(CODE_PREFIX, world.serial),
+        direction=direction,
         dossier_code=f"{DOSSIER_PREFIXES[agency.code]}-{received:%y%m%d}-{world.serial % 10_000:04d}",
-        procedure_id=world.procedures[proc.code].id, agency_id=agency.id,
-        recipient_name=_person(rng), recipient_phone=rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**7):07d}",
-        address_line=nfc(f"{street}, {hamlet}"), commune=place.commune, province=PROVINCE,
+        procedure_id=world.procedures[proc.code].id,
+        agency_id=agency.id,
+        recipient_name=_person(rng),
+        recipient_phone=rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**7):07d}",
+        address_line=nfc(f"{street}, {hamlet}"),
+        commune=place.commune,
+        province=PROVINCE,
         old_address=nfc(f"{hamlet}, {place.old_unit}, huyện Châu Thành, tỉnh {OLD_PROVINCE}")
-        if rng.random() < 0.7 else None,
-        lat=lat, lon=lon, service_fee=SERVICE_FEE, government_fee=proc.fee if pays_on_delivery else 0,
+        if rng.random() < 0.7
+        else None,
+        lat=lat,
+        lon=lon,
+        service_fee=SERVICE_FEE,
+        government_fee=proc.fee if pays_on_delivery else 0,
         due_date=(received if direction == "collect" else received + timedelta(days=rng.randint(0, 4))),
-        attempt_count=attempts, status=status, note=rng.choice(NOTES) if rng.random() < 0.2 else None,
-        created_at=world.at(received - timedelta(days=1 if direction == "collect" else 0), 7, 30))
+        attempt_count=attempts,
+        status=status,
+        note=rng.choice(NOTES) if rng.random() < 0.2 else None,
+        created_at=world.at(received - timedelta(days=1 if direction == "collect" else 0), 7, 30),
+    )
     item.refresh_search_text()
     db.session.add(item)
     world.serial += 1
@@ -532,9 +846,16 @@ def _attempt(world: _World, item: Item, postman: User, rnd: Round, day: date, ou
     rng = world.rng
     when = world.at(day, 8) + timedelta(minutes=12 * (item.stop_order or 1) + rng.randint(0, 9))
     attempt = DeliveryAttempt(
-        item_id=item.id, postman_id=postman.id, round_id=rnd.id, outcome=outcome,
-        lat=round(item.lat + rng.uniform(-2e-4, 2e-4), 6), lon=round(item.lon + rng.uniform(-2e-4, 2e-4), 6),
-        accuracy_m=float(rng.randint(5, 30)), device_time=when, server_time=when + timedelta(minutes=2))
+        item_id=item.id,
+        postman_id=postman.id,
+        round_id=rnd.id,
+        outcome=outcome,
+        lat=round(item.lat + rng.uniform(-2e-4, 2e-4), 6),
+        lon=round(item.lon + rng.uniform(-2e-4, 2e-4), 6),
+        accuracy_m=float(rng.randint(5, 30)),
+        device_time=when,
+        server_time=when + timedelta(minutes=2),
+    )
     if outcome == "failed":
         attempt.reason_code, attempt.note = rng.choice(FAIL_REASONS)
         attempt.next_attempt_date = day + timedelta(days=1)
@@ -553,9 +874,15 @@ def _attempt(world: _World, item: Item, postman: User, rnd: Round, day: date, ou
     if outcome != "failed":
         db.session.flush()
         world.fees[item.id] = FeeEntry(
-            item_id=item.id, attempt_id=attempt.id, postman_id=postman.id, service_fee=item.service_fee,
-            government_fee=item.government_fee, receipt_number=attempt.receipt_number, device_time=when,
-            server_time=attempt.server_time)
+            item_id=item.id,
+            attempt_id=attempt.id,
+            postman_id=postman.id,
+            service_fee=item.service_fee,
+            government_fee=item.government_fee,
+            receipt_number=attempt.receipt_number,
+            device_time=when,
+            server_time=attempt.server_time,
+        )
         db.session.add(world.fees[item.id])
 
 
@@ -569,19 +896,31 @@ def _handovers(world: _World, supervisor: User) -> None:
         groups.setdefault(("agency_to_post", item.agency_id, day, None), []).append(item)
     for item, postman, day in world.handed:
         groups.setdefault(("post_to_agency", item.agency_id, day, postman.id), []).append(item)
-    for (direction, agency_id, day, postman_id), items in sorted(groups.items(), key=lambda g: (g[0][2], g[0][1])):
+    for (direction, agency_id, day, postman_id), items in sorted(
+        groups.items(), key=lambda g: (g[0][2], g[0][1])
+    ):
         inbound = direction == "agency_to_post"
         handover = Handover(
-            direction=direction, agency_id=agency_id, postman_id=postman_id, created_by_id=supervisor.id,
+            direction=direction,
+            agency_id=agency_id,
+            postman_id=postman_id,
+            created_by_id=supervisor.id,
             officer_name=officer.full_name if agency_id == officer.agency_id else "Cán bộ bộ phận một cửa",
             result_ready_date=None if inbound else day + timedelta(days=7),
-            created_at=world.at(day, 7, 15) if inbound else world.at(day, 16, 30))
+            created_at=world.at(day, 7, 15) if inbound else world.at(day, 16, 30),
+        )
         for item in items:
             papers = procedures[item.procedure_id].checklist
             originals = 1 if inbound else sum(p["form"] == "original" and p["required"] for p in papers)
             copies = 0 if inbound else sum(p["form"] == "copy" and p["required"] for p in papers)
-            handover.lines.append(HandoverLine(item_id=item.id, originals=originals, copies=copies,
-                                               fee_passed_on=0 if inbound else item.government_fee))
+            handover.lines.append(
+                HandoverLine(
+                    item_id=item.id,
+                    originals=originals,
+                    copies=copies,
+                    fee_passed_on=0 if inbound else item.government_fee,
+                )
+            )
             if not inbound:
                 passed_on.append((item, handover))
         db.session.add(handover)

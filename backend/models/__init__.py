@@ -10,8 +10,24 @@ from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
 from backend.models.users import Device, LoginSession, RefreshToken, User
 
 __all__ = [
-    "Agency", "Attachment", "AttachmentUpload", "AuditEntry", "DeliveryAttempt", "Device", "ExceptionAck", "FeeEntry",
-    "Handover", "HandoverLine", "Item", "LoginSession", "Procedure", "ProofAttachment", "RefreshToken", "Round",
-    "ScopeRemoval", "SyncClock",
-    "SyncMutation", "User",
+    "Agency",
+    "Attachment",
+    "AttachmentUpload",
+    "AuditEntry",
+    "DeliveryAttempt",
+    "Device",
+    "ExceptionAck",
+    "FeeEntry",
+    "Handover",
+    "HandoverLine",
+    "Item",
+    "LoginSession",
+    "Procedure",
+    "ProofAttachment",
+    "RefreshToken",
+    "Round",
+    "ScopeRemoval",
+    "SyncClock",
+    "SyncMutation",
+    "User",
 ]

@@ -26,21 +26,25 @@ def _claim(proof: DeliveryAttempt, review: Review, note: str | None, user_id: in
     """Write the decision only if nobody decided first (two supervisors at once: one wins, the
     other gets 409 already-reviewed)."""
     result = db.session.execute(
-        update(DeliveryAttempt).where(DeliveryAttempt.id == proof.id, DeliveryAttempt.review.is_(None))
+        update(DeliveryAttempt)
+        .where(DeliveryAttempt.id == proof.id, DeliveryAttempt.review.is_(None))
         .values(review=review.value, review_note=note, reviewed_by_id=user_id, resolved_at=now_utc())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     assert isinstance(result, CursorResult)  # an UPDATE's result counts its rows
     if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(proof)
-        raise DomainError("already-reviewed", f"Another supervisor has already {proof.review} this proof.",
-                          status=409)
+        raise DomainError(
+            "already-reviewed", f"Another supervisor has already {proof.review} this proof.", status=409
+        )
     db.session.refresh(proof)
 
 
 def _round_of(postman_id: int, day: date) -> Round | None:
-    return db.session.execute(db.select(Round).where(Round.postman_id == postman_id,
-                                                     Round.round_date == day)).scalar_one_or_none()
+    return db.session.execute(
+        db.select(Round).where(Round.postman_id == postman_id, Round.round_date == day)
+    ).scalar_one_or_none()
 
 
 def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> DeliveryAttempt:
@@ -53,12 +57,21 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
     event = ACCEPT_EVENT[proof.outcome]
     invitations_before = item.invitation_count
     try:
-        apply_event(item, event, {"attempt_id": proof.id, "accepted_by": user_id}, actor_id=user_id,
-                    at=proof.device_time)
+        apply_event(
+            item,
+            event,
+            {"attempt_id": proof.id, "accepted_by": user_id},
+            actor_id=user_id,
+            at=proof.device_time,
+        )
     except IllegalTransition as error:
         db.session.rollback()
-        raise DomainError("cannot-accept", f"Item {item.code} is '{item.status}' now; this proof cannot be "
-                          "accepted (reject it with a reason instead).", status=409) from error
+        raise DomainError(
+            "cannot-accept",
+            f"Item {item.code} is '{item.status}' now; this proof cannot be "
+            "accepted (reject it with a reason instead).",
+            status=409,
+        ) from error
     if event == Event.FAIL:
         proof.counts_as_invitation = item.invitation_count > invitations_before
     else:
@@ -72,16 +85,28 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
             for round_id in {left, item.round_id} - {None}:
                 remeasure(db.session.get_one(Round, round_id))
                 settle_round(round_id, user_id)
-    audit("proof.accepted", "proof", proof.id, {"item": item.code, "status": item.status, "note": note},
-          actor_id=user_id)
+    audit(
+        "proof.accepted",
+        "proof",
+        proof.id,
+        {"item": item.code, "status": item.status, "note": note},
+        actor_id=user_id,
+    )
     return proof
 
 
-def reject(proof: DeliveryAttempt, user_id: int, reason: str, action: str = "proof.rejected") -> DeliveryAttempt:
+def reject(
+    proof: DeliveryAttempt, user_id: int, reason: str, action: str = "proof.rejected"
+) -> DeliveryAttempt:
     """The proof stays as evidence; the item does not move. (`action`: the audit name; the old
     resolve endpoint keeps its own.)"""
     next_review(proof.flagged, proof.review, "reject")
     _claim(proof, Review.REJECTED, reason, user_id)
-    audit(action, "proof", proof.id, {"item": proof.item.code, "review": "rejected", "reason": reason},
-          actor_id=user_id)
+    audit(
+        action,
+        "proof",
+        proof.id,
+        {"item": proof.item.code, "review": "rejected", "reason": reason},
+        actor_id=user_id,
+    )
     return proof

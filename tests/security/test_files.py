@@ -29,8 +29,13 @@ def _png(*chunks: bytes) -> bytes:
 
 
 def _noisy_jpeg(seed: int, size=(160, 120)) -> bytes:
-    image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3) if seed < 0 else
-                            bytes((x * 7 + seed * 13) % 256 for x in range(size[0] * size[1] * 3)))
+    image = Image.frombytes(
+        "RGB",
+        size,
+        os.urandom(size[0] * size[1] * 3)
+        if seed < 0
+        else bytes((x * 7 + seed * 13) % 256 for x in range(size[0] * size[1] * 3)),
+    )
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
@@ -54,10 +59,16 @@ BROKEN = {
 }
 
 
-def _put(client, headers, content: bytes, start: int = 0, total: int | None = None, digest: str | None = None):
+def _put(
+    client, headers, content: bytes, start: int = 0, total: int | None = None, digest: str | None = None
+):
     total = len(content) if total is None else total
-    return client.put(f"/api/sync/attachments/{digest or sha(content)}", data=content, headers=headers | {
-        "Content-Range": f"bytes {start}-{start + len(content) - 1}/{total}"}, content_type="application/octet-stream")
+    return client.put(
+        f"/api/sync/attachments/{digest or sha(content)}",
+        data=content,
+        headers=headers | {"Content-Range": f"bytes {start}-{start + len(content) - 1}/{total}"},
+        content_type="application/octet-stream",
+    )
 
 
 @pytest.fixture
@@ -86,14 +97,22 @@ def test_a_blank_signature_is_refused_and_a_blank_photo_is_not(client, app, post
     phone = Phone(client, postman.username).login()
     phone.pull()
     for blank in (_blank(), _blank("RGBA", (0, 0, 0, 0)), _blank("RGB", (250, 250, 250), "JPEG")):
-        phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                      {"signature": blank})
+        phone.capture(
+            "deliver",
+            items[0].id,
+            {"receiver_name": "Bích", "receiver_relation": "self"},
+            {"signature": blank},
+        )
         phone.upload_files()
         result = phone.push()["results"][0]
         assert (result["outcome"], result["reason"]) == ("rejected", "blank-signature"), result
         assert "ký lại" in result["detail"]
-    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": png_signature(4), "photo": _blank("RGB", (128, 128, 128), "JPEG")})
+    phone.capture(
+        "deliver",
+        items[0].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": png_signature(4), "photo": _blank("RGB", (128, 128, 128), "JPEG")},
+    )
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == "applied"
 
@@ -102,8 +121,12 @@ def test_a_blank_signature_sent_after_its_proof_flags_the_proof_for_a_supervisor
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
-    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": _blank()})
+    phone.capture(
+        "deliver",
+        items[0].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": _blank()},
+    )
     assert phone.push()["results"][0]["outcome"] == "applied"  # the file is not there yet
     phone.upload_files()
     with app.app_context():
@@ -116,7 +139,10 @@ def test_another_postmans_chunks_never_spoil_an_upload_in_progress(client, app, 
     mine, theirs = Phone(client, first.username).login(), Phone(client, second.username).login()
     photo = _noisy_jpeg(1)
     digest, half = sha(photo), len(photo) // 2
-    assert _put(client, mine.headers, photo[:half], total=len(photo), digest=digest).get_json()["received"] == half
+    assert (
+        _put(client, mine.headers, photo[:half], total=len(photo), digest=digest).get_json()["received"]
+        == half
+    )
     # The other postman sends garbage under the same name, from the start and at the same offset.
     garbage = os.urandom(len(photo))
     assert _put(client, theirs.headers, garbage[:half], total=len(photo), digest=digest).status_code == 200
@@ -135,8 +161,12 @@ def test_a_proof_counts_a_file_only_once_its_own_postman_has_sent_it(client, app
     photo, signature = _noisy_jpeg(2), png_signature(7)
     assert _put(client, mine.headers, photo).get_json()["verified"] is True
     theirs.pull()
-    theirs.capture("deliver", items[2].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                   {"signature": signature, "photo": photo})
+    theirs.capture(
+        "deliver",
+        items[2].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": signature, "photo": photo},
+    )
     assert _put(client, theirs.headers, signature).get_json()["verified"] is True
     result = theirs.push()["results"][0]
     assert result["outcome"] == "applied" and result["missing_attachments"] == [sha(photo)]
@@ -147,8 +177,13 @@ def test_a_proof_counts_a_file_only_once_its_own_postman_has_sent_it(client, app
     assert _put(client, theirs.headers, photo).get_json()["verified"] is True
     with app.app_context():
         assert db.session.get(DeliveryAttempt, result["proof_id"]).complete is True
-        uploads = db.session.execute(db.select(AttachmentUpload.user_id).where(
-            AttachmentUpload.sha256 == sha(photo))).scalars().all()
+        uploads = (
+            db.session.execute(
+                db.select(AttachmentUpload.user_id).where(AttachmentUpload.sha256 == sha(photo))
+            )
+            .scalars()
+            .all()
+        )
         assert sorted(uploads) == sorted([first.id, second.id])
     stored = [p for p in Path(app.config["STORAGE_DIR"]).rglob(sha(photo)) if p.is_file()]
     assert len(stored) == 1
@@ -165,12 +200,16 @@ def test_unfinished_uploads_expire_and_the_maintenance_run_cleans_them(client, a
     with app.app_context():
         counts = maintenance.run()
     assert counts["expired_uploads"] == 1 and not partial.exists()
-    assert client.get(f"/api/sync/attachments/{sha(fresh)}", headers=phone.headers).get_json()["received"] == 100
+    assert (
+        client.get(f"/api/sync/attachments/{sha(fresh)}", headers=phone.headers).get_json()["received"] == 100
+    )
     result = runner.invoke(args=["maintenance"])
     assert result.exit_code == 0 and "expired_uploads=0" in result.output
 
 
-def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_names_the_files(client, app, postmen):
+def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_names_the_files(
+    client, app, postmen
+):
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
@@ -180,9 +219,17 @@ def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_name
     refused = _put(client, phone.headers, second)
     assert refused.status_code == 413 and refused.content_type == "application/problem+json"
     body = refused.get_json()
-    assert body["type"].endswith("/upload-quota-exceeded") and "MiB" in body["detail"] and "tối đa" in body["detail"]
-    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": png_signature(1), "photo": first})
+    assert (
+        body["type"].endswith("/upload-quota-exceeded")
+        and "MiB" in body["detail"]
+        and "tối đa" in body["detail"]
+    )
+    phone.capture(
+        "deliver",
+        items[0].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": png_signature(1), "photo": first},
+    )
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == "applied"  # evidence never counts against the quota
     assert _put(client, phone.headers, second).get_json()["verified"] is True
@@ -200,16 +247,25 @@ def _pad(strokes) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("strokes, outcome", [
-    ([(300, 303, 160)], "rejected"),  # a tap
-    ([(300, 380, 160)], "applied"),  # short initials
-    ([(60, 620, 150), (80, 600, 170)], "applied"),  # a full signature
-])
-def test_a_tap_on_the_signature_pad_is_not_a_signature_but_short_initials_are(client, postmen, strokes, outcome):
+@pytest.mark.parametrize(
+    "strokes, outcome",
+    [
+        ([(300, 303, 160)], "rejected"),  # a tap
+        ([(300, 380, 160)], "applied"),  # short initials
+        ([(60, 620, 150), (80, 600, 170)], "applied"),  # a full signature
+    ],
+)
+def test_a_tap_on_the_signature_pad_is_not_a_signature_but_short_initials_are(
+    client, postmen, strokes, outcome
+):
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
-    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": _pad(strokes)})
+    phone.capture(
+        "deliver",
+        items[0].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": _pad(strokes)},
+    )
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == outcome
