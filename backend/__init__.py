@@ -18,8 +18,9 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"),
-                static_folder=None)
+    app = Flask(
+        __name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"), static_folder=None
+    )
     env = dict(os.environ)
     if test_config and "POSTROUND_ENV" in test_config:
         env["POSTROUND_ENV"] = test_config["POSTROUND_ENV"]
@@ -55,9 +56,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         from backend.dbguard import guard_engine
 
         # The client side of statement_timeout: a link that never answers is cut a little later.
-        guard_engine(db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"] / 1000 + app.config["DB_CONNECT_TIMEOUT"])
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
-                     render_as_batch=True)
+        guard_engine(
+            db.engine, app.config["DB_STATEMENT_TIMEOUT_MS"] / 1000 + app.config["DB_CONNECT_TIMEOUT"]
+        )
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True
+    )
     limiter.init_app(app)
     app.extensions["postround.store"] = make_store(app.config)
     register_error_handlers(app)

@@ -21,7 +21,10 @@ RETENTION_SETTINGS = {
     "ID_PHOTO_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # ID card and authorisation letters
     "SIGNATURE_RETENTION_DAYS": (10 * 365 + 3, LEGAL_MINIMUM_DAYS),  # the receiver's and postman's signatures
     "LEDGER_PAYLOAD_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # raw (redacted) mutations
-    "AUDIT_RETENTION_DAYS": (LEGAL_MINIMUM_DAYS, LEGAL_MINIMUM_DAYS),  # the audit log (never deleted by the app)
+    "AUDIT_RETENTION_DAYS": (
+        LEGAL_MINIMUM_DAYS,
+        LEGAL_MINIMUM_DAYS,
+    ),  # the audit log (never deleted by the app)
 }
 
 
@@ -118,7 +121,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     secret = read.text("SECRET_KEY")
     if secret is None:
         if mode == "production":
-            raise ConfigError("SECRET_KEY is required in production (set POSTROUND_ENV=development to try it)")
+            raise ConfigError(
+                "SECRET_KEY is required in production (set POSTROUND_ENV=development to try it)"
+            )
         secret = "dev-only-secret-key-never-use-in-production-0123456789"
     elif len(secret) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters long")
@@ -126,8 +131,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     id_hash_key = read.text("ID_HASH_KEY")
     if id_hash_key is None:
         if mode == "production":
-            raise ConfigError("ID_HASH_KEY is required in production: the key of the ID-number hashes, "
-                              "not the token-signing SECRET_KEY")
+            raise ConfigError(
+                "ID_HASH_KEY is required in production: the key of the ID-number hashes, "
+                "not the token-signing SECRET_KEY"
+            )
         id_hash_key = "dev-only-id-hash-key-never-use-in-production-9876543210"
     elif len(id_hash_key) < 32:
         raise ConfigError("ID_HASH_KEY must be at least 32 characters long")
@@ -142,15 +149,17 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         try:
             retention[name] = read.integer(name, default, minimum=minimum)
         except ConfigError:
-            raise ConfigError(f"{name} must be at least {minimum} days (Circular 17/2017/TT-BTTTT Art. 14: "
-                              f"electronic records are kept at least five years), got {read.text(name)!r}") from None
+            raise ConfigError(
+                f"{name} must be at least {minimum} days (Circular 17/2017/TT-BTTTT Art. 14: "
+                f"electronic records are kept at least five years), got {read.text(name)!r}"
+            ) from None
 
     default_db = "sqlite:///" + str(Path(instance_path) / "postround.db")
     database_url = read.text("DATABASE_URL", default_db)
     if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
     elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL must be an sqlite:// or postgresql:// URL")
 
@@ -192,11 +201,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         # SQLALCHEMY_ENGINE_OPTIONS: engine_options(), set by the app factory from these.
         "DB_CONNECT_TIMEOUT": read.integer("DB_CONNECT_TIMEOUT", 5, minimum=1, maximum=120),
-        "DB_STATEMENT_TIMEOUT_MS": read.integer("DB_STATEMENT_TIMEOUT_MS", 15_000, minimum=100, maximum=3_600_000),
+        "DB_STATEMENT_TIMEOUT_MS": read.integer(
+            "DB_STATEMENT_TIMEOUT_MS", 15_000, minimum=100, maximum=3_600_000
+        ),
         "DB_BUSY_TIMEOUT": read.integer("DB_BUSY_TIMEOUT", 10, minimum=0, maximum=600),
         # A database that is down or hangs: a 503 with Retry-After (docs/security.md, "Outages").
         "DB_RETRY_AFTER": read.integer("DB_RETRY_AFTER", 30, minimum=1, maximum=3600),
-
         "ACCESS_TOKEN_TTL": read.integer("ACCESS_TOKEN_TTL", 15 * 60, minimum=30, maximum=24 * 3600),
         "REFRESH_TOKEN_TTL": read.integer("REFRESH_TOKEN_TTL", 30 * 24 * 3600, minimum=300),
         # JSON bodies; attachment chunks have their own limit (sync issue).
@@ -205,7 +215,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "MAX_BULK_ITEMS": read.integer("MAX_BULK_ITEMS", 1000, minimum=1),
         "FAILED_ATTEMPT_LIMIT": read.integer("FAILED_ATTEMPT_LIMIT", 3, minimum=1, maximum=20),
         # Working days between two invitations that count for the regulation (Decision 45: two).
-        "REATTEMPT_SPACING_WORKING_DAYS": read.integer("REATTEMPT_SPACING_WORKING_DAYS", 2, minimum=1, maximum=10),
+        "REATTEMPT_SPACING_WORKING_DAYS": read.integer(
+            "REATTEMPT_SPACING_WORKING_DAYS", 2, minimum=1, maximum=10
+        ),
         "TIMEZONE": tz_name,
         "POST_OFFICE_LAT": lat,
         "POST_OFFICE_LON": lon,
@@ -250,13 +262,18 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # draws stops and proofs on a blank background, so a closed network works.
         "MAP_TILE_URL": read.text("MAP_TILE_URL", ""),
         "MAP_TILE_ATTRIBUTION": read.text("MAP_TILE_ATTRIBUTION", ""),
-        "LOCATION_MISMATCH_METRES": read.integer("LOCATION_MISMATCH_METRES", 300, minimum=10, maximum=100_000),
-        "UNSYNCED_DEVICE_MINUTES": read.integer("UNSYNCED_DEVICE_MINUTES", 60, minimum=5, maximum=7 * 24 * 60),
+        "LOCATION_MISMATCH_METRES": read.integer(
+            "LOCATION_MISMATCH_METRES", 300, minimum=10, maximum=100_000
+        ),
+        "UNSYNCED_DEVICE_MINUTES": read.integer(
+            "UNSYNCED_DEVICE_MINUTES", 60, minimum=5, maximum=7 * 24 * 60
+        ),
         "DASHBOARD_POLL_SECONDS": read.integer("DASHBOARD_POLL_SECONDS", 10, minimum=2, maximum=15),
         "REPORT_MAX_DAYS": read.integer("REPORT_MAX_DAYS", 400, minimum=1, maximum=5000),
         "PDF_FONT_PATH": read.text("PDF_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-        "PDF_FONT_BOLD_PATH": read.text("PDF_FONT_BOLD_PATH",
-                                        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+        "PDF_FONT_BOLD_PATH": read.text(
+            "PDF_FONT_BOLD_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+        ),
         # flask-smorest / OpenAPI
         "API_TITLE": "PostRound API",
         "API_VERSION": "1.0",

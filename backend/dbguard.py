@@ -53,7 +53,9 @@ class _Watchdog:
             time.sleep(0.1)
             now = time.monotonic()
             with self._lock:
-                overdue = [(token, conn) for token, (deadline, conn) in self._armed.items() if deadline <= now]
+                overdue = [
+                    (token, conn) for token, (deadline, conn) in self._armed.items() if deadline <= now
+                ]
                 for token, _ in overdue:
                     del self._armed[token]
             for _, conn in overdue:

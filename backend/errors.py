@@ -23,8 +23,15 @@ PROBLEM_TYPE_BASE = "https://postround.example/problems/"
 log = logging.getLogger(__name__)
 
 
-def problem(status: int, kind: str, title: str, detail: str | None = None,
-            errors: dict | None = None, headers: dict | None = None, **extra) -> Response:
+def problem(
+    status: int,
+    kind: str,
+    title: str,
+    detail: str | None = None,
+    errors: dict | None = None,
+    headers: dict | None = None,
+    **extra,
+) -> Response:
     """Build a problem+json response."""
     body = {"type": PROBLEM_TYPE_BASE + kind, "title": title, "status": status}
     if detail:
@@ -70,8 +77,12 @@ class ProblemApi(Api):
             original = getattr(error, "original_exception", None)
             if original is not None:
                 log.exception("Unhandled error", exc_info=original)
-            return problem(500, "internal-error", "Internal Server Error",
-                           "Something went wrong on the server; nothing was half-written.")
+            return problem(
+                500,
+                "internal-error",
+                "Internal Server Error",
+                "Something went wrong on the server; nothing was half-written.",
+            )
         detail = data.get("message") or error.description
         kind = data.get("kind") or _slug(error.name)
         if isinstance(errors, dict):
@@ -91,16 +102,24 @@ class ProblemApi(Api):
         return problem(error.code or 500, kind, error.name, detail, errors=errors, headers=headers)
 
 
-DATABASE_DOWN = ("The database cannot be reached right now; nothing was saved. Try again shortly. "
-                 "/ Không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau.")
+DATABASE_DOWN = (
+    "The database cannot be reached right now; nothing was saved. Try again shortly. "
+    "/ Không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau."
+)
 
 
 def database_unavailable(**extra) -> Response:
     """503 + Retry-After for a database that is down, refuses connections or does not answer in time."""
     from flask import current_app
 
-    return problem(503, "database-unavailable", "Service Unavailable", DATABASE_DOWN,
-                   headers={"Retry-After": str(current_app.config["DB_RETRY_AFTER"])}, **extra)
+    return problem(
+        503,
+        "database-unavailable",
+        "Service Unavailable",
+        DATABASE_DOWN,
+        headers={"Retry-After": str(current_app.config["DB_RETRY_AFTER"])},
+        **extra,
+    )
 
 
 def register_outage_handler(app) -> None:
@@ -114,7 +133,9 @@ def register_outage_handler(app) -> None:
     def _database_down(error: Exception):
         from backend.extensions import db
 
-        log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__)
+        log.warning(
+            "database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__
+        )
         try:
             db.session.rollback()
         except DBAPIError:
@@ -146,8 +167,15 @@ def register_error_handlers(app) -> None:
         db.session.rollback()  # a refused request leaves nothing half-written behind
         headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else {}
         headers.update(error.headers or {})
-        return problem(error.status, error.kind, HTTP_STATUS_CODES.get(error.status, "Error"), error.detail,
-                       errors=error.errors, headers=headers, **getattr(error, "extra", {}))
+        return problem(
+            error.status,
+            error.kind,
+            HTTP_STATUS_CODES.get(error.status, "Error"),
+            error.detail,
+            errors=error.errors,
+            headers=headers,
+            **getattr(error, "extra", {}),
+        )
 
     @app.errorhandler(ValidationError)
     def _invalid(error: ValidationError):
@@ -156,8 +184,13 @@ def register_error_handlers(app) -> None:
 
         db.session.rollback()
         errors = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-        return problem(422, "validation-error", "Unprocessable Content",
-                       "The request has invalid fields; see errors.", errors=errors)
+        return problem(
+            422,
+            "validation-error",
+            "Unprocessable Content",
+            "The request has invalid fields; see errors.",
+            errors=errors,
+        )
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)
@@ -165,8 +198,12 @@ def register_error_handlers(app) -> None:
         from backend.extensions import db
 
         db.session.rollback()
-        return problem(422, "invalid-value", "Unprocessable Content",
-                       "A value is out of range or not storable (e.g. a number too large for an id).")
+        return problem(
+            422,
+            "invalid-value",
+            "Unprocessable Content",
+            "A value is out of range or not storable (e.g. a number too large for an id).",
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -176,5 +213,9 @@ def register_error_handlers(app) -> None:
             return api.handle_http_exception(error)
         log.exception("Unhandled error", exc_info=error)
         db.session.rollback()
-        return problem(500, "internal-error", "Internal Server Error",
-                       "Something went wrong on the server; nothing was half-written.")
+        return problem(
+            500,
+            "internal-error",
+            "Internal Server Error",
+            "Something went wrong on the server; nothing was half-written.",
+        )

@@ -45,11 +45,22 @@ def tile_source(url: str) -> str | None:
 
 def app_policy(tile_url: str, extra_style: str = "", object_src: str = "'none'") -> str:
     images = " ".join(filter(None, ["'self'", "data:", "blob:", tile_source(tile_url)]))
-    return "; ".join([
-        "default-src 'self'", "script-src 'self'", f"style-src 'self'{extra_style}", f"img-src {images}",
-        "font-src 'self'", "connect-src 'self'", "worker-src 'self'", "manifest-src 'self'",
-        f"object-src {object_src}", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src 'self'{extra_style}",
+            f"img-src {images}",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            f"object-src {object_src}",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def _policy(path: str, config) -> str:
@@ -65,10 +76,19 @@ def _policy(path: str, config) -> str:
     if path.startswith(("/api/swagger", "/api/redoc")):
         # Optional pages (off unless SWAGGER_UI_URL / REDOC_URL are set) that load their code from
         # that CDN and start it with an inline script.
-        cdn = " ".join(filter(None, (tile_source(config.get("OPENAPI_SWAGGER_UI_URL") or ""),
-                                     tile_source(config.get("OPENAPI_REDOC_URL") or ""))))
-        return (f"default-src 'self' {cdn}; script-src 'self' 'unsafe-inline' {cdn}; "
-                f"style-src 'self' 'unsafe-inline' {cdn}; img-src 'self' data: {cdn}; frame-ancestors 'none'")
+        cdn = " ".join(
+            filter(
+                None,
+                (
+                    tile_source(config.get("OPENAPI_SWAGGER_UI_URL") or ""),
+                    tile_source(config.get("OPENAPI_REDOC_URL") or ""),
+                ),
+            )
+        )
+        return (
+            f"default-src 'self' {cdn}; script-src 'self' 'unsafe-inline' {cdn}; "
+            f"style-src 'self' 'unsafe-inline' {cdn}; img-src 'self' data: {cdn}; frame-ancestors 'none'"
+        )
     return NOTHING
 
 
@@ -80,7 +100,9 @@ def secure_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("Content-Security-Policy", _policy(request.path, config))
     if config.get("BEHIND_TLS"):
-        headers.setdefault("Strict-Transport-Security", f"max-age={config['HSTS_MAX_AGE']}; includeSubDomains")
+        headers.setdefault(
+            "Strict-Transport-Security", f"max-age={config['HSTS_MAX_AGE']}; includeSubDomains"
+        )
     return response
 
 

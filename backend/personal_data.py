@@ -59,8 +59,10 @@ def scrub(value: Any, secrets: set[str]) -> Any:
 
     def walk(inner: Any) -> Any:
         if isinstance(inner, dict):
-            return {text(k) if isinstance(k, str) else k: (_masked(v) if k in SECRET_FIELDS else walk(v))
-                    for k, v in inner.items()}
+            return {
+                text(k) if isinstance(k, str) else k: (_masked(v) if k in SECRET_FIELDS else walk(v))
+                for k, v in inner.items()
+            }
         if isinstance(inner, list):
             return [walk(v) for v in inner]
         if isinstance(inner, str):

@@ -19,8 +19,9 @@ REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest", "registerSW.js"}
 
 def _serve(mount: str, dist: Path, path: str) -> Response:
     if not (dist / "index.html").is_file():
-        raise DomainError("not-built", "This web app has not been built; run `make run` (or scripts/setup.sh).",
-                          status=503)
+        raise DomainError(
+            "not-built", "This web app has not been built; run `make run` (or scripts/setup.sh).", status=503
+        )
     if path and (dist / path).is_file():
         target = path
     elif path.startswith("assets/") or "." in Path(path).name:
@@ -41,6 +42,7 @@ def _serve(mount: str, dist: Path, path: str) -> Response:
 
 def register_web_apps(app: Flask) -> None:
     for mount, dist in WEB_APPS.items():
+
         def view(path: str = "", mount: str = mount, dist: Path = dist) -> Response:
             return _serve(mount, dist, path)
 

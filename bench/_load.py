@@ -53,9 +53,14 @@ def combine(parts: list[LoadResult]) -> LoadResult:
     """Several runs of one scenario as one: totals, the mean of the medians and the worst p99."""
     p50s = [p.p50_ms for p in parts if p.p50_ms is not None]
     p99s = [p.p99_ms for p in parts if p.p99_ms is not None]
-    return LoadResult(parts[0].tool, sum(p.requests for p in parts), sum(p.errors for p in parts),
-                      sum(p.seconds for p in parts), sum(p50s) / len(p50s) if p50s else None,
-                      max(p99s) if p99s else None)
+    return LoadResult(
+        parts[0].tool,
+        sum(p.requests for p in parts),
+        sum(p.errors for p in parts),
+        sum(p.seconds for p in parts),
+        sum(p50s) / len(p50s) if p50s else None,
+        max(p99s) if p99s else None,
+    )
 
 
 def fee_batch(phone: Phone, first_seq: int, batch: int) -> bytes:
@@ -63,7 +68,8 @@ def fee_batch(phone: Phone, first_seq: int, batch: int) -> bytes:
     mutations = ",".join(
         f'{{"id":"{phone.prefix}{seq}","seq":{seq},"type":"fee","v":1,"at":"{PUSH_AT}",'
         f'"item_id":{phone.item_id},"data":{{"service_fee":5000,"receipt_number":"BL{seq}"}},"attachments":[]}}'
-        for seq in range(first_seq, first_seq + batch))
+        for seq in range(first_seq, first_seq + batch)
+    )
     return f'{{"protocol":1,"app_version":"bench-1.0","mutations":[{mutations}]}}'.encode()
 
 
@@ -97,17 +103,25 @@ def _lua_headers(extra: dict) -> str:
 
 def _wrk_script(kind: str, phones: list[Phone], batch: int) -> str:
     if kind == "health":
-        return _LUA_COMMON + f"""
+        return (
+            _LUA_COMMON
+            + f"""
 local req
 function init(args) req = wrk.format("GET", "/api/health", {_lua_headers({})}) end
 function request() return req end
 """
+        )
     rows = ",\n".join(
         "{" + f"token = {_lua_str(p.token)}, cursor = {_lua_str(p.cursor)}, item = {p.item_id}, "
-        f"seq = {p.next_seq}, prefix = {_lua_str(p.prefix)}" + "}" for p in phones)
+        f"seq = {p.next_seq}, prefix = {_lua_str(p.prefix)}" + "}"
+        for p in phones
+    )
     table = f"local phones = {{\n{rows}\n}}\n"
     if kind == "pull":
-        return _LUA_COMMON + table + f"""
+        return (
+            _LUA_COMMON
+            + table
+            + f"""
 local req
 function init(args)
   local p = phones[((tid - 1) % #phones) + 1]
@@ -117,8 +131,12 @@ function init(args)
 end
 function request() return req end
 """
+        )
     if kind == "push":
-        return _LUA_COMMON + table + f"""
+        return (
+            _LUA_COMMON
+            + table
+            + f"""
 local p, seq, headers
 function init(args)
   p = phones[((tid - 1) % #phones) + 1]
@@ -137,6 +155,7 @@ function request()
   return wrk.format("POST", "/api/sync/push", headers, body)
 end
 """
+        )
     raise ValueError(kind)
 
 
@@ -144,23 +163,46 @@ def wrk_path() -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(base_url: str, kind: str, phones: list[Phone], connections: int, seconds: float, workdir: Path,
-            batch: int = 10) -> LoadResult:
+def run_wrk(
+    base_url: str,
+    kind: str,
+    phones: list[Phone],
+    connections: int,
+    seconds: float,
+    workdir: Path,
+    batch: int = 10,
+) -> LoadResult:
     script = workdir / f"wrk_{kind}.lua"
     script.write_text(_wrk_script(kind, phones, batch))
-    command = [wrk_path(), f"-t{connections}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-               "--timeout", "10s", "-s", str(script), base_url]
+    command = [
+        wrk_path(),
+        f"-t{connections}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base_url,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     match = re.search(r"^WRKJSON (\{.*\})$", done.stdout, re.M)
     if done.returncode != 0 or not match:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
     data = json.loads(match.group(1))
     errors = data["status"] + data["connect"] + data["read"] + data["write"] + data["timeout"]
-    return LoadResult("wrk", data["requests"], errors, data["duration_us"] / 1e6,
-                      data["p50_us"] / 1000, data["p99_us"] / 1000)
+    return LoadResult(
+        "wrk",
+        data["requests"],
+        errors,
+        data["duration_us"] / 1e6,
+        data["p50_us"] / 1000,
+        data["p99_us"] / 1000,
+    )
 
 
 # --- Python processes (when wrk is not installed) ----------------------------------------------------
+
 
 def _worker(args) -> tuple[int, int, list[float]]:
     host, port, kind, phone, start_at, end_at, batch = args
@@ -170,8 +212,11 @@ def _worker(args) -> tuple[int, int, list[float]]:
         headers["Accept-Encoding"] = "gzip"
     if kind == "push":
         headers["Content-Type"] = "application/json"
-    path = {"health": "/api/health", "pull": f"/api/sync/pull?cursor={phone.cursor}",
-            "push": "/api/sync/push"}[kind]
+    path = {
+        "health": "/api/health",
+        "pull": f"/api/sync/pull?cursor={phone.cursor}",
+        "push": "/api/sync/push",
+    }[kind]
     seq = phone.next_seq
     done = errors = 0
     latencies: list[float] = []
@@ -199,19 +244,37 @@ def _worker(args) -> tuple[int, int, list[float]]:
     return done, errors, latencies
 
 
-def run_python(host: str, port: int, kind: str, phones: list[Phone], connections: int, seconds: float,
-               batch: int = 10) -> LoadResult:
+def run_python(
+    host: str, port: int, kind: str, phones: list[Phone], connections: int, seconds: float, batch: int = 10
+) -> LoadResult:
     context = multiprocessing.get_context("spawn")
     with context.Pool(connections) as pool:
         start_at = time.time() + 1.0 + connections * 0.05  # let every process start first
-        jobs = [(host, port, kind, phones[i % len(phones)] if phones else None, start_at, start_at + seconds,
-                 batch) for i in range(connections)]
+        jobs = [
+            (
+                host,
+                port,
+                kind,
+                phones[i % len(phones)] if phones else None,
+                start_at,
+                start_at + seconds,
+                batch,
+            )
+            for i in range(connections)
+        ]
         results = pool.map(_worker, jobs)
     latencies = sorted(x for _, _, lat in results for x in lat)
-    pick = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else None
-    return LoadResult(f"python ({connections} processes)", sum(r[0] for r in results),
-                      sum(r[1] for r in results), seconds, pick(0.5) if pick else None,
-                      pick(0.99) if pick else None)
+    pick = (
+        (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else None
+    )
+    return LoadResult(
+        f"python ({connections} processes)",
+        sum(r[0] for r in results),
+        sum(r[1] for r in results),
+        seconds,
+        pick(0.5) if pick else None,
+        pick(0.99) if pick else None,
+    )
 
 
 def cpu_count() -> int:

@@ -15,10 +15,16 @@ import json
 from dataclasses import dataclass, field
 
 # What a phone's browser sends with every call, give or take (Chrome on Android, the PWA).
-USER_AGENT = ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
-              "Chrome/131.0.0.0 Mobile Safari/537.36")
-BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json", "X-PostRound-Protocol": "1",
-                "X-PostRound-App": "bench-1.0"}
+USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+BASE_HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "application/json",
+    "X-PostRound-Protocol": "1",
+    "X-PostRound-App": "bench-1.0",
+}
 
 
 class Meter:
@@ -111,8 +117,14 @@ class Client:
     def close(self) -> None:
         self.conn.close()
 
-    def call(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-             gzip_ok: bool = True) -> Reply:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        gzip_ok: bool = True,
+    ) -> Reply:
         all_headers = dict(BASE_HEADERS)
         if gzip_ok:
             all_headers["Accept-Encoding"] = "gzip"

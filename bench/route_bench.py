@@ -37,8 +37,10 @@ from backend.domain.route_planner import (
 
 def scatter(rng: random.Random, origin: tuple[float, float], count: int, spread: float = 0.08):
     """Points within ~9 km of the office, like one commune's addresses."""
-    return [(origin[0] + rng.uniform(-spread, spread), origin[1] + rng.uniform(-spread, spread))
-            for _ in range(count)]
+    return [
+        (origin[0] + rng.uniform(-spread, spread), origin[1] + rng.uniform(-spread, spread))
+        for _ in range(count)
+    ]
 
 
 def timed(function, *args, **kwargs):
@@ -61,12 +63,22 @@ def run(size: int, seed: int, origin: tuple[float, float]) -> dict:
     heuristic, heuristic_s = timed(solve_heuristic, matrix)
     ortools_m, heuristic_m = walk_length(matrix, ortools), walk_length(matrix, heuristic)
     route, production_s = timed(plan_route, origin, list(enumerate(points[1:])))
-    return {"production_s": round(production_s, 3), "production_m": route.total_m,
-            "production_vs_ortools_pct": round(100 * (route.total_m - ortools_m) / ortools_m, 2),"stops": size, "pairs": len(exact), "matrix_s": round(matrix_s, 4),
-            "geopy_matrix_s": round(exact_s, 3), "pairs_differing_from_geopy_m": differing,
-            "ortools_limit_s": time_limit_for(size), "ortools_s": round(ortools_s, 3), "ortools_m": ortools_m,
-            "heuristic_s": round(heuristic_s, 3), "heuristic_m": heuristic_m,
-            "gap_pct": round(100 * (heuristic_m - ortools_m) / ortools_m, 2)}
+    return {
+        "production_s": round(production_s, 3),
+        "production_m": route.total_m,
+        "production_vs_ortools_pct": round(100 * (route.total_m - ortools_m) / ortools_m, 2),
+        "stops": size,
+        "pairs": len(exact),
+        "matrix_s": round(matrix_s, 4),
+        "geopy_matrix_s": round(exact_s, 3),
+        "pairs_differing_from_geopy_m": differing,
+        "ortools_limit_s": time_limit_for(size),
+        "ortools_s": round(ortools_s, 3),
+        "ortools_m": ortools_m,
+        "heuristic_s": round(heuristic_s, 3),
+        "heuristic_m": heuristic_m,
+        "gap_pct": round(100 * (heuristic_m - ortools_m) / ortools_m, 2),
+    }
 
 
 def main() -> None:
@@ -80,12 +92,14 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         r = run(size, args.seed, origin)
         results.append(r)
-        print(f"{size:>4} stops ({r['pairs']} pairs): matrix {r['matrix_s'] * 1000:.1f} ms "
-              f"(geopy exact {r['geopy_matrix_s']:.2f} s, {r['pairs_differing_from_geopy_m']} pairs differ "
-              f"in whole metres); OR-Tools {r['ortools_s']:.2f} s -> {r['ortools_m']} m; "
-              f"heuristic {r['heuristic_s']:.2f} s -> {r['heuristic_m']} m; gap {r['gap_pct']:+.2f}%; "
-              f"production (heuristic-seeded OR-Tools) {r['production_s']:.2f} s -> {r['production_m']} m "
-              f"({r['production_vs_ortools_pct']:+.2f}% vs OR-Tools alone)")
+        print(
+            f"{size:>4} stops ({r['pairs']} pairs): matrix {r['matrix_s'] * 1000:.1f} ms "
+            f"(geopy exact {r['geopy_matrix_s']:.2f} s, {r['pairs_differing_from_geopy_m']} pairs differ "
+            f"in whole metres); OR-Tools {r['ortools_s']:.2f} s -> {r['ortools_m']} m; "
+            f"heuristic {r['heuristic_s']:.2f} s -> {r['heuristic_m']} m; gap {r['gap_pct']:+.2f}%; "
+            f"production (heuristic-seeded OR-Tools) {r['production_s']:.2f} s -> {r['production_m']} m "
+            f"({r['production_vs_ortools_pct']:+.2f}% vs OR-Tools alone)"
+        )
     print(json.dumps({"benchmark": "route", "seed": args.seed, "origin": origin, "results": results}))
 
 

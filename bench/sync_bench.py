@@ -73,6 +73,7 @@ def _interrupted(signum, frame):
 
 # --- database ------------------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def bench_database():
     """A fresh database postround_bench_<random>; dropped afterwards whatever happens."""
@@ -110,8 +111,14 @@ def build_schema(app, env: dict) -> str:
     reason = "no migrations/ directory"
     if (REPO / "migrations").is_dir():
         began = time.perf_counter()
-        done = subprocess.run([*_tool("flask"), "--app", "wsgi", "db", "upgrade"], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [*_tool("flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         if done.returncode == 0:
             with app.app_context():
                 tables = set(sa.inspect(db.engine).get_table_names())
@@ -121,8 +128,10 @@ def build_schema(app, env: dict) -> str:
                 if not missing:
                     return f"flask --app wsgi db upgrade (alembic head {head}, {time.perf_counter() - began:.1f} s)"
                 db.create_all()
-                return (f"flask --app wsgi db upgrade (head {head}) + db.create_all() for tables the migrations "
-                        f"lack: {', '.join(missing)}")
+                return (
+                    f"flask --app wsgi db upgrade (head {head}) + db.create_all() for tables the migrations "
+                    f"lack: {', '.join(missing)}"
+                )
         lines = (done.stderr or done.stdout).strip().splitlines()
         reason = f"flask db upgrade failed: {lines[-1] if lines else done.returncode}"
         with app.app_context():  # start again from an empty schema
@@ -194,6 +203,7 @@ def seed(app) -> dict:
 
 # --- the server ----------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -211,8 +221,9 @@ def gunicorn(env: dict, workdir: Path):
         command.append("--no-control-socket")
     command.append("wsgi:app")
     with open(workdir / "gunicorn.out", "wb") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         client = Client(HOST, port)
         deadline = time.time() + 60
@@ -228,8 +239,7 @@ def gunicorn(env: dict, workdir: Path):
             if time.time() > deadline:
                 raise RuntimeError(f"gunicorn did not answer /api/health within 60 s:\n{_tail(log)}")
             time.sleep(0.2)
-        say(f"server: {' '.join(command)} (pid {process.pid}), "
-            f"/api/health {reply.json()}")
+        say(f"server: {' '.join(command)} (pid {process.pid}), /api/health {reply.json()}")
         yield port
     finally:
         if process.poll() is None:
@@ -251,9 +261,13 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 # --- a phone over the wire -----------------------------------------------------------------------------
 
+
 def login(client: Client, username: str, device_id: str) -> dict:
-    reply = client.call_json("POST", "/api/auth/login", {"username": username, "password": PASSWORD,
-                                                         "device_id": device_id, "device_label": "bench"})
+    reply = client.call_json(
+        "POST",
+        "/api/auth/login",
+        {"username": username, "password": PASSWORD, "device_id": device_id, "device_label": "bench"},
+    )
     if reply.status != 200:
         raise RuntimeError(f"login {username}: {reply.status} {reply.body[:300]!r}")
     body = reply.json()
@@ -291,7 +305,7 @@ def upload(client: Client, content: bytes) -> list:
     digest = hashlib.sha256(content).hexdigest()
     replies = []
     for start in range(0, len(content), CHUNK):
-        chunk = content[start:start + CHUNK]
+        chunk = content[start : start + CHUNK]
         headers = {"Content-Type": "application/octet-stream"}
         if len(content) > CHUNK:
             headers["Content-Range"] = f"bytes {start}-{start + len(chunk) - 1}/{len(content)}"
@@ -322,6 +336,7 @@ def deliver_mutation(item: dict, seq: int, at: datetime, signature: bytes, photo
 
 # --- the phases ----------------------------------------------------------------------------------------
 
+
 def measure_pull(port: int, username: str, results: dict) -> list[dict]:
     say("\n== Full pull of a 300-item round (phone on 2G: gzip accepted) ==")
     client = Client(HOST, port)
@@ -333,10 +348,12 @@ def measure_pull(port: int, username: str, results: dict) -> list[dict]:
     floor = floor_gzip(items)
     first = replies[0]
     say(f"login: {login_reply_bytes} B on the wire (not counted in the pull)")
-    say(f"pull: {len(items)} items in {len(replies)} request(s), {wire} B on the wire "
+    say(
+        f"pull: {len(items)} items in {len(replies)} request(s), {wire} B on the wire "
         f"(sent {sum(r.sent_bytes for r in replies)} B, received {sum(r.received_bytes for r in replies)} B; "
         f"body {len(first.raw_body)} B gzip / {len(first.body)} B JSON, "
-        f"Content-Encoding: {first.headers.get('content-encoding', 'none')})")
+        f"Content-Encoding: {first.headers.get('content-encoding', 'none')})"
+    )
     say(f"floor: the 300 items as one minified JSON array: {len(minified(items))} B, gzipped {len(floor)} B")
     if len(items) != BIG_ROUND:
         raise RuntimeError(f"the full pull returned {len(items)} items, expected {BIG_ROUND}")
@@ -352,19 +369,29 @@ def measure_pull(port: int, username: str, results: dict) -> list[dict]:
             floor_gzip(items)
             floor_timings.append((time.perf_counter() - began) * 1000)
     full_ms, floor_ms = statistics.median(timings), statistics.median(floor_timings)
-    say(f"full pull: median {full_ms:.1f} ms of {FULL_PULLS} (min {min(timings):.1f}, max {max(timings):.1f}), "
-        f"end to end from the client incl. gunzip + json.loads")
+    say(
+        f"full pull: median {full_ms:.1f} ms of {FULL_PULLS} (min {min(timings):.1f}, max {max(timings):.1f}), "
+        f"end to end from the client incl. gunzip + json.loads"
+    )
     say(f"floor: json.dumps + gzip of the same array: median {floor_ms:.2f} ms")
     client.close()
-    results.update(pull_items=len(items), pull_requests=len(replies), pull_wire_bytes=wire,
-                   pull_json_bytes=sum(len(r.body) for r in replies),
-                   pull_floor_gzip_bytes=len(floor), pull_floor_json_bytes=len(minified(items)),
-                   pull_floor_gzip9_bytes=len(gzip.compress(minified(items), compresslevel=9, mtime=0)),
-                   full_pull_ms=round(full_ms, 2), floor_ms=round(floor_ms, 3))
+    results.update(
+        pull_items=len(items),
+        pull_requests=len(replies),
+        pull_wire_bytes=wire,
+        pull_json_bytes=sum(len(r.body) for r in replies),
+        pull_floor_gzip_bytes=len(floor),
+        pull_floor_json_bytes=len(minified(items)),
+        pull_floor_gzip9_bytes=len(gzip.compress(minified(items), compresslevel=9, mtime=0)),
+        full_pull_ms=round(full_ms, 2),
+        floor_ms=round(floor_ms, 3),
+    )
     return items
 
 
-def measure_push(port: int, username: str, user_id: int, items: list[dict], db_url: str, results: dict) -> None:
+def measure_push(
+    port: int, username: str, user_id: int, items: list[dict], db_url: str, results: dict
+) -> None:
     import sqlalchemy as sa
 
     from tests.kit.images import calibrate_photo, camera_photo, drawn_signature
@@ -376,17 +403,21 @@ def measure_push(port: int, username: str, user_id: int, items: list[dict], db_u
     images = [(drawn_signature(rng.randrange(2**31)), camera_photo(noise)) for _ in items]
     photo_sizes = [len(p) for _, p in images]
     signature_sizes = [len(s) for s, _ in images]
-    say(f"images: {len(images)} signatures (mean {statistics.mean(signature_sizes) / 1000:.1f} kB) and photos "
+    say(
+        f"images: {len(images)} signatures (mean {statistics.mean(signature_sizes) / 1000:.1f} kB) and photos "
         f"(mean {statistics.mean(photo_sizes) / 1000:.1f} kB, {min(photo_sizes)}-{max(photo_sizes)} B, all "
         f"distinct: {len({hashlib.sha256(p).digest() for _, p in images}) == len(images)}), "
-        f"made in {time.perf_counter() - began:.1f} s")
+        f"made in {time.perf_counter() - began:.1f} s"
+    )
 
     client = Client(HOST, port)
     login(client, username, f"bench-phone-{uuid.uuid4().hex[:8]}")
     ordered = sorted(items, key=lambda i: i["stop_order"] or 0)
     start = datetime.now(_tz()).replace(hour=8, minute=0, second=0, microsecond=0)
-    mutations = [deliver_mutation(item, n, start + timedelta(seconds=95 * n), sig, photo, rng)
-                 for n, (item, (sig, photo)) in enumerate(zip(ordered, images, strict=True), start=1)]
+    mutations = [
+        deliver_mutation(item, n, start + timedelta(seconds=95 * n), sig, photo, rng)
+        for n, (item, (sig, photo)) in enumerate(zip(ordered, images, strict=True), start=1)
+    ]
     raw_json = sum(len(minified(m)) for m in mutations)
     raw_images = sum(len(s) + len(p) for s, p in images)
 
@@ -396,8 +427,11 @@ def measure_push(port: int, username: str, user_id: int, items: list[dict], db_u
     push_replies, outcomes = [], []
     began = time.perf_counter()
     for first in range(0, len(mutations), PUSH_BATCH):
-        reply = client.call_json("POST", "/api/sync/push", {"protocol": 1, "app_version": "bench-1.0",
-                                                            "mutations": mutations[first:first + PUSH_BATCH]})
+        reply = client.call_json(
+            "POST",
+            "/api/sync/push",
+            {"protocol": 1, "app_version": "bench-1.0", "mutations": mutations[first : first + PUSH_BATCH]},
+        )
         if reply.status != 200:
             raise RuntimeError(f"push: {reply.status} {reply.body[:300]!r}")
         push_replies.append(reply)
@@ -410,40 +444,67 @@ def measure_push(port: int, username: str, user_id: int, items: list[dict], db_u
     flagged = sum(1 for o in outcomes if o.get("flag"))
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
-        proofs = conn.execute(sa.text("SELECT count(*), count(*) FILTER (WHERE complete) FROM delivery_attempts "
-                                      "WHERE postman_id = :u"), {"u": user_id}).one()
+        proofs = conn.execute(
+            sa.text(
+                "SELECT count(*), count(*) FILTER (WHERE complete) FROM delivery_attempts "
+                "WHERE postman_id = :u"
+            ),
+            {"u": user_id},
+        ).one()
         stored = conn.execute(sa.text("SELECT count(*) FROM attachments WHERE verified")).scalar()
-        delivered = conn.execute(sa.text("SELECT count(*) FROM items i JOIN rounds r ON r.id = i.round_id "
-                                         "WHERE r.postman_id = :u AND i.status = 'delivered'"), {"u": user_id}).scalar()
+        delivered = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM items i JOIN rounds r ON r.id = i.round_id "
+                "WHERE r.postman_id = :u AND i.status = 'delivered'"
+            ),
+            {"u": user_id},
+        ).scalar()
     engine.dispose()
     upload_wire = sum(r.wire_bytes for r in upload_replies)
     push_wire = sum(r.wire_bytes for r in push_replies)
-    say(f"uploads: {len(upload_replies)} PUTs, {upload_wire} B on the wire for {raw_images} B of images, "
-        f"{upload_s:.1f} s ({upload_s / len(upload_replies) * 1000:.1f} ms each)")
-    say(f"pushes: {len(push_replies)} requests of {PUSH_BATCH}, {push_wire} B on the wire for {raw_json} B of "
-        f"mutation JSON, {push_s:.1f} s ({push_s / len(mutations) * 1000:.1f} ms a mutation)")
-    say(f"outcomes: {applied}/{len(mutations)} applied, {incomplete} missing attachments, {flagged} flagged; "
+    say(
+        f"uploads: {len(upload_replies)} PUTs, {upload_wire} B on the wire for {raw_images} B of images, "
+        f"{upload_s:.1f} s ({upload_s / len(upload_replies) * 1000:.1f} ms each)"
+    )
+    say(
+        f"pushes: {len(push_replies)} requests of {PUSH_BATCH}, {push_wire} B on the wire for {raw_json} B of "
+        f"mutation JSON, {push_s:.1f} s ({push_s / len(mutations) * 1000:.1f} ms a mutation)"
+    )
+    say(
+        f"outcomes: {applied}/{len(mutations)} applied, {incomplete} missing attachments, {flagged} flagged; "
         f"server DB: {proofs[0]} proofs ({proofs[1]} complete), {stored} verified attachments, "
-        f"{delivered} items delivered")
+        f"{delivered} items delivered"
+    )
     ok = applied == len(mutations) == proofs[0] == proofs[1] == delivered and incomplete == 0 and flagged == 0
     if not ok:
         say("PUSH CHECK FAILED: not every proof was applied and stored complete")
-    results.update(push_mutations=len(mutations), push_applied=applied, push_db_proofs=proofs[0],
-                   push_db_complete_proofs=proofs[1], push_check_ok=ok,
-                   push_requests=len(upload_replies) + len(push_replies), upload_requests=len(upload_replies),
-                   push_batches=len(push_replies), push_wire_bytes=upload_wire + push_wire,
-                   upload_wire_bytes=upload_wire, push_json_wire_bytes=push_wire,
-                   push_raw_bytes=raw_json + raw_images, push_raw_json_bytes=raw_json,
-                   push_raw_image_bytes=raw_images, upload_ms_each=round(upload_s / len(upload_replies) * 1000, 2),
-                   push_ms_per_mutation=round(push_s / len(mutations) * 1000, 2))
+    results.update(
+        push_mutations=len(mutations),
+        push_applied=applied,
+        push_db_proofs=proofs[0],
+        push_db_complete_proofs=proofs[1],
+        push_check_ok=ok,
+        push_requests=len(upload_replies) + len(push_replies),
+        upload_requests=len(upload_replies),
+        push_batches=len(push_replies),
+        push_wire_bytes=upload_wire + push_wire,
+        upload_wire_bytes=upload_wire,
+        push_json_wire_bytes=push_wire,
+        push_raw_bytes=raw_json + raw_images,
+        push_raw_json_bytes=raw_json,
+        push_raw_image_bytes=raw_images,
+        upload_ms_each=round(upload_s / len(upload_replies) * 1000, 2),
+        push_ms_per_mutation=round(push_s / len(mutations) * 1000, 2),
+    )
 
 
-def measure_rps(port: int, db_url: str, seconds: float, loadgen: str, workdir: Path,
-                results: dict) -> None:
+def measure_rps(port: int, db_url: str, seconds: float, loadgen: str, workdir: Path, results: dict) -> None:
     import sqlalchemy as sa
 
-    say(f"\n== Throughput: {RPS_POSTMEN} phones at once against gunicorn -w 2 ({_load.cpu_count()} cores "
-        f"shared with the load generator) ==")
+    say(
+        f"\n== Throughput: {RPS_POSTMEN} phones at once against gunicorn -w 2 ({_load.cpu_count()} cores "
+        f"shared with the load generator) =="
+    )
     run = secrets.token_hex(4)
     phones, devices = [], []
     for n in range(1, RPS_POSTMEN + 1):
@@ -457,8 +518,10 @@ def measure_rps(port: int, db_url: str, seconds: float, loadgen: str, workdir: P
         phones.append(_load.Phone(client.token, cursor, items[0]["id"], 1, f"b{run}p{n:02d}s"))
         devices.append(device)
         client.close()
-    say(f"phones: {RPS_POSTMEN} postmen logged in with their own device, each pulled its round "
-        f"({RPS_ROUND} items) and holds a steady-state cursor")
+    say(
+        f"phones: {RPS_POSTMEN} postmen logged in with their own device, each pulled its round "
+        f"({RPS_ROUND} items) and holds a steady-state cursor"
+    )
 
     use_wrk = loadgen == "wrk" or (loadgen == "auto" and _load.wrk_path())
     if loadgen == "wrk" and not _load.wrk_path():
@@ -479,12 +542,16 @@ def measure_rps(port: int, db_url: str, seconds: float, loadgen: str, workdir: P
             parts[kind].append(load(kind, seconds / 2))
             time.sleep(1)
     base, pulls = (_load.combine(parts[kind]) for kind in ("health", "pull"))
-    say(f"baseline GET /api/health: {base.rps:.0f} req/s ({base.tool}, {base.requests} requests, "
+    say(
+        f"baseline GET /api/health: {base.rps:.0f} req/s ({base.tool}, {base.requests} requests, "
         f"{base.errors} errors, p50 {base.p50_ms:.1f} ms, p99 {base.p99_ms:.1f} ms; halves "
-        f"{' + '.join(f'{p.rps:.0f}' for p in parts['health'])})")
-    say(f"steady-state pull:         {pulls.rps:.0f} req/s ({pulls.requests} requests, {pulls.errors} errors, "
+        f"{' + '.join(f'{p.rps:.0f}' for p in parts['health'])})"
+    )
+    say(
+        f"steady-state pull:         {pulls.rps:.0f} req/s ({pulls.requests} requests, {pulls.errors} errors, "
         f"p50 {pulls.p50_ms:.1f} ms, p99 {pulls.p99_ms:.1f} ms; halves "
-        f"{' + '.join(f'{p.rps:.0f}' for p in parts['pull'])})")
+        f"{' + '.join(f'{p.rps:.0f}' for p in parts['pull'])})"
+    )
     pushes = load("push", seconds)
     # Requests the server had accepted when the load stopped are still applied after it: wait until the
     # ledger stops growing, then every answered request's 10 mutations must be in it, none rejected.
@@ -492,8 +559,15 @@ def measure_rps(port: int, db_url: str, seconds: float, loadgen: str, workdir: P
     counts, last, deadline = {}, None, time.time() + 60
     while time.time() < deadline:
         with engine.connect() as conn:
-            counts = dict(conn.execute(sa.text("SELECT outcome, count(*) FROM sync_mutations WHERE device_id = "
-                                               "ANY(:d) GROUP BY outcome"), {"d": devices}).all())
+            counts = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT outcome, count(*) FROM sync_mutations WHERE device_id = "
+                        "ANY(:d) GROUP BY outcome"
+                    ),
+                    {"d": devices},
+                ).all()
+            )
         if counts == last:
             break
         last = counts
@@ -501,18 +575,27 @@ def measure_rps(port: int, db_url: str, seconds: float, loadgen: str, workdir: P
     engine.dispose()
     answered = (pushes.requests - pushes.errors) * RPS_BATCH
     ledger_ok = counts.get("applied", 0) >= answered and not counts.get("rejected")
-    say(f"push of {RPS_BATCH} fee mutations: {pushes.rps:.0f} req/s = {pushes.rps * RPS_BATCH:.0f} mutations/s "
+    say(
+        f"push of {RPS_BATCH} fee mutations: {pushes.rps:.0f} req/s = {pushes.rps * RPS_BATCH:.0f} mutations/s "
         f"({pushes.requests} requests, {pushes.errors} errors, p50 {pushes.p50_ms:.1f} ms, "
         f"p99 {pushes.p99_ms:.1f} ms); ledger once drained: {counts.get('applied', 0)} applied "
-        f"(>= {answered} answered: {ledger_ok}), {counts.get('rejected', 0)} rejected")
-    results.update(loadgen=base.tool, rps_connections=RPS_POSTMEN, rps_seconds=seconds,
-                   baseline_rps=round(base.rps, 1), pull_rps=round(pulls.rps, 1), push_rps=round(pushes.rps, 1),
-                   push_rps_mutations=round(pushes.rps * RPS_BATCH, 1),
-                   rps_errors={"baseline": base.errors, "pull": pulls.errors, "push": pushes.errors},
-                   push_rps_ledger_applied=counts.get("applied", 0),
-                   push_rps_ledger_rejected=counts.get("rejected", 0), push_rps_ledger_ok=ledger_ok,
-                   latency_p50_ms={k: _ms(v.p50_ms) for k, v in (("baseline", base), ("pull", pulls), ("push", pushes))},
-                   latency_p99_ms={k: _ms(v.p99_ms) for k, v in (("baseline", base), ("pull", pulls), ("push", pushes))})
+        f"(>= {answered} answered: {ledger_ok}), {counts.get('rejected', 0)} rejected"
+    )
+    results.update(
+        loadgen=base.tool,
+        rps_connections=RPS_POSTMEN,
+        rps_seconds=seconds,
+        baseline_rps=round(base.rps, 1),
+        pull_rps=round(pulls.rps, 1),
+        push_rps=round(pushes.rps, 1),
+        push_rps_mutations=round(pushes.rps * RPS_BATCH, 1),
+        rps_errors={"baseline": base.errors, "pull": pulls.errors, "push": pushes.errors},
+        push_rps_ledger_applied=counts.get("applied", 0),
+        push_rps_ledger_rejected=counts.get("rejected", 0),
+        push_rps_ledger_ok=ledger_ok,
+        latency_p50_ms={k: _ms(v.p50_ms) for k, v in (("baseline", base), ("pull", pulls), ("push", pushes))},
+        latency_p99_ms={k: _ms(v.p99_ms) for k, v in (("baseline", base), ("pull", pulls), ("push", pushes))},
+    )
 
 
 def _ms(value: float | None) -> float | None:
@@ -537,8 +620,14 @@ def measure_statements(app, results: dict) -> None:
     base = {"Accept-Encoding": "gzip", "X-PostRound-Protocol": "1"}
 
     def sign_in(username: str) -> dict:
-        reply = client.post("/api/auth/login", json={"username": username, "password": PASSWORD,
-                                                     "device_id": f"bench-sql-{uuid.uuid4().hex[:8]}"})
+        reply = client.post(
+            "/api/auth/login",
+            json={
+                "username": username,
+                "password": PASSWORD,
+                "device_id": f"bench-sql-{uuid.uuid4().hex[:8]}",
+            },
+        )
         assert reply.status_code == 200, reply.get_json()
         headers_of[username] = base | {"Authorization": f"Bearer {reply.get_json()['access_token']}"}
         return headers_of[username]
@@ -551,11 +640,17 @@ def measure_statements(app, results: dict) -> None:
     def pull_all(username: str, cursor: str | None = None):
         items, pages = [], 0
         while True:
-            reply = client.get("/api/sync/pull", query_string={"cursor": cursor} if cursor else {},
-                               headers=headers_of[username])
+            reply = client.get(
+                "/api/sync/pull",
+                query_string={"cursor": cursor} if cursor else {},
+                headers=headers_of[username],
+            )
             assert reply.status_code == 200, reply.get_data()[:300]
-            page = json.loads(gzip.decompress(reply.get_data()) if reply.headers.get("Content-Encoding") == "gzip"
-                              else reply.get_data())
+            page = json.loads(
+                gzip.decompress(reply.get_data())
+                if reply.headers.get("Content-Encoding") == "gzip"
+                else reply.get_data()
+            )
             items += page["items"]
             pages += 1
             cursor = page["cursor"]
@@ -563,11 +658,15 @@ def measure_statements(app, results: dict) -> None:
                 return items, cursor, pages
 
     def push(username: str, mutations: list[dict]) -> dict:
-        reply = client.post("/api/sync/push", json={"protocol": 1, "mutations": mutations},
-                            headers=headers_of[username])
+        reply = client.post(
+            "/api/sync/push", json={"protocol": 1, "mutations": mutations}, headers=headers_of[username]
+        )
         assert reply.status_code == 200, reply.get_data()[:300]
-        body = json.loads(gzip.decompress(reply.get_data()) if reply.headers.get("Content-Encoding") == "gzip"
-                          else reply.get_data())
+        body = json.loads(
+            gzip.decompress(reply.get_data())
+            if reply.headers.get("Content-Encoding") == "gzip"
+            else reply.get_data()
+        )
         assert all(r["outcome"] == "applied" for r in body["results"]), body["results"]
         return body
 
@@ -597,15 +696,27 @@ def measure_statements(app, results: dict) -> None:
         sql300, (items300, cursor300, pages300) = counted(lambda: pull_all(big))
         steady, (steady_items, _, _) = counted(lambda: pull_all(big, cursor300))
         assert len(items30) == SMALL_ROUND and len(items300) == BIG_ROUND and not steady_items
-        say(f"full pull: {len(sql30)} statements for {len(items30)} items ({pages30} page), {len(sql300)} for "
-            f"{len(items300)} items ({pages300} page); steady-state pull: {len(steady)}")
+        say(
+            f"full pull: {len(sql30)} statements for {len(items30)} items ({pages30} page), {len(sql300)} for "
+            f"{len(items300)} items ({pages300} page); steady-state pull: {len(steady)}"
+        )
 
         at = datetime.now(_tz()).isoformat()
         target = items30[0]["id"]
 
         def fees(first: int, n: int) -> list[dict]:
-            return [{"id": uuid.uuid4().hex, "seq": s, "type": "fee", "v": 1, "at": at, "item_id": target,
-                     "data": {"service_fee": 5000}} for s in range(first, first + n)]
+            return [
+                {
+                    "id": uuid.uuid4().hex,
+                    "seq": s,
+                    "type": "fee",
+                    "v": 1,
+                    "at": at,
+                    "item_id": target,
+                    "data": {"service_fee": 5000},
+                }
+                for s in range(first, first + n)
+            ]
 
         fee1, _ = counted(lambda: push(small, fees(1, 1)))
         fee10, _ = counted(lambda: push(small, fees(2, 10)))
@@ -616,9 +727,14 @@ def measure_statements(app, results: dict) -> None:
         for sig, photo in files:
             for content in (sig, photo):
                 digest = hashlib.sha256(content).hexdigest()
-                sql, reply = counted(lambda d=digest, c=content: client.put(
-                    f"/api/sync/attachments/{d}", data=c, headers=headers_of[small],
-                    content_type="application/octet-stream"))
+                sql, reply = counted(
+                    lambda d=digest, c=content: client.put(
+                        f"/api/sync/attachments/{d}",
+                        data=c,
+                        headers=headers_of[small],
+                        content_type="application/octet-stream",
+                    )
+                )
                 assert reply.status_code == 200 and reply.get_json()["verified"], reply.get_data()
                 uploads.append(len(sql))
                 upload_sql = sql
@@ -639,30 +755,46 @@ def measure_statements(app, results: dict) -> None:
     say("the steady-state pull, statement by statement:")
     for statement in steady:
         say(f"    {statement[:140]}")
-    say(f"push 'fee': {len(fee1)} statements for 1 mutation, {len(fee10)} for 10 -> {fee_marginal:g} per mutation "
-        f"(per-mutation segments of the 10-batch: {fee_segments})")
-    say(f"push 'deliver' (2 attachments): {len(del1)} statements for 1, {len(del10)} for 10 -> {del_marginal:g} per "
-        f"mutation (segments: {del_segments})")
-    say(f"attachment upload (whole file, verified): {uploads[0]} statements (all {len(uploads)}: "
-        f"{sorted(set(uploads))})")
+    say(
+        f"push 'fee': {len(fee1)} statements for 1 mutation, {len(fee10)} for 10 -> {fee_marginal:g} per mutation "
+        f"(per-mutation segments of the 10-batch: {fee_segments})"
+    )
+    say(
+        f"push 'deliver' (2 attachments): {len(del1)} statements for 1, {len(del10)} for 10 -> {del_marginal:g} per "
+        f"mutation (segments: {del_segments})"
+    )
+    say(
+        f"attachment upload (whole file, verified): {uploads[0]} statements (all {len(uploads)}: "
+        f"{sorted(set(uploads))})"
+    )
     say("an attachment upload, statement by statement:")
     for statement in upload_sql:
         say(f"    {statement[:140]}")
     say("the second 'deliver' mutation of a batch, statement by statement:")
     found = marks(del10)
-    for statement in del10[found[1]:found[2]]:
+    for statement in del10[found[1] : found[2]]:
         say(f"    {statement[:140]}")
     pull_constant = len(sql30) == len(sql300)
     # Constant per mutation: every mutation after the first of a batch costs the same, and that is the
     # marginal cost (the first one may differ: it reuses what the request's authentication loaded).
-    push_constant = all(len(set(seg[1:])) == 1 and marginal == seg[-1] for seg, marginal in
-                        ((fee_segments, fee_marginal), (del_segments, del_marginal)))
-    results.update(pull_statements_30=len(sql30), pull_statements_300=len(sql300),
-                   pull_statements_steady=len(steady), push_statements_1=len(del1), push_statements_10=len(del10),
-                   push_statements_per_mutation=del_marginal, push_fee_statements_1=len(fee1),
-                   push_fee_statements_10=len(fee10), push_fee_statements_per_mutation=fee_marginal,
-                   upload_statements=uploads[0], pull_statements_constant=pull_constant,
-                   push_statements_constant_per_mutation=push_constant)
+    push_constant = all(
+        len(set(seg[1:])) == 1 and marginal == seg[-1]
+        for seg, marginal in ((fee_segments, fee_marginal), (del_segments, del_marginal))
+    )
+    results.update(
+        pull_statements_30=len(sql30),
+        pull_statements_300=len(sql300),
+        pull_statements_steady=len(steady),
+        push_statements_1=len(del1),
+        push_statements_10=len(del10),
+        push_statements_per_mutation=del_marginal,
+        push_fee_statements_1=len(fee1),
+        push_fee_statements_10=len(fee10),
+        push_fee_statements_per_mutation=fee_marginal,
+        upload_statements=uploads[0],
+        pull_statements_constant=pull_constant,
+        push_statements_constant_per_mutation=push_constant,
+    )
 
 
 def _tz():
@@ -684,21 +816,30 @@ def ratios_and_targets(r: dict) -> None:
         return None if value is None else bool(test(value))
 
     r["targets_met"] = {
-        "pull_wire": check(r["pull_wire_ratio"], lambda v: v <= PULL_WIRE_MAX
-                           and r.get("pull_requests", 99) <= PULL_REQUESTS_MAX),
+        "pull_wire": check(
+            r["pull_wire_ratio"],
+            lambda v: v <= PULL_WIRE_MAX and r.get("pull_requests", 99) <= PULL_REQUESTS_MAX,
+        ),
         "push_wire": check(r["push_wire_ratio"], lambda v: v <= PUSH_WIRE_MAX),
         "pull_rps": check(r["pull_rps_ratio"], lambda v: v >= PULL_RPS_MIN),
         "full_pull_latency": check(r["full_pull_ratio"], lambda v: v <= FULL_PULL_MAX),
-        "statements_constant": check(r.get("pull_statements_constant"),
-                                     lambda v: v and r.get("push_statements_constant_per_mutation")),
+        "statements_constant": check(
+            r.get("pull_statements_constant"), lambda v: v and r.get("push_statements_constant_per_mutation")
+        ),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8, help="duration of each throughput test (default 8)")
-    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
-                        help="load generator for the rps tests (auto: wrk if installed)")
+    parser.add_argument(
+        "--seconds", type=float, default=8, help="duration of each throughput test (default 8)"
+    )
+    parser.add_argument(
+        "--loadgen",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator for the rps tests (auto: wrk if installed)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _interrupted)
     began = time.perf_counter()
@@ -710,11 +851,24 @@ def main() -> int:
             stack.callback(shutil.rmtree, workdir, True)
             name, db_url = stack.enter_context(bench_database())
             results["database"] = name
-            env = dict(os.environ, POSTROUND_ENV="production", SECRET_KEY=secrets.token_hex(20),
-                       ID_HASH_KEY=secrets.token_hex(20), DATABASE_URL=db_url, RATELIMIT_ENABLED="false",
-                       STORAGE_DIR=str(workdir / "storage"), PYTHONUNBUFFERED="1")
-            for key in ("POSTROUND_ENV", "SECRET_KEY", "ID_HASH_KEY", "DATABASE_URL", "RATELIMIT_ENABLED",
-                        "STORAGE_DIR"):
+            env = dict(
+                os.environ,
+                POSTROUND_ENV="production",
+                SECRET_KEY=secrets.token_hex(20),
+                ID_HASH_KEY=secrets.token_hex(20),
+                DATABASE_URL=db_url,
+                RATELIMIT_ENABLED="false",
+                STORAGE_DIR=str(workdir / "storage"),
+                PYTHONUNBUFFERED="1",
+            )
+            for key in (
+                "POSTROUND_ENV",
+                "SECRET_KEY",
+                "ID_HASH_KEY",
+                "DATABASE_URL",
+                "RATELIMIT_ENABLED",
+                "STORAGE_DIR",
+            ):
                 os.environ[key] = env[key]  # the in-process app (seeding, statement counts) reads them too
 
             from backend import create_app
@@ -733,9 +887,11 @@ def main() -> int:
             t = time.perf_counter()
             info = seed(app)
             users = info["users"]
-            say(f"seed: {len(users)} postmen, rounds for {info['today']} (Asia/Ho_Chi_Minh): "
+            say(
+                f"seed: {len(users)} postmen, rounds for {info['today']} (Asia/Ho_Chi_Minh): "
                 f"{BIG_ROUND}, {SMALL_ROUND} and {RPS_POSTMEN} x {RPS_ROUND} items, "
-                f"{sum(u['items'] for u in users.values())} items in {time.perf_counter() - t:.1f} s")
+                f"{sum(u['items'] for u in users.values())} items in {time.perf_counter() - t:.1f} s"
+            )
             results["local_date"] = info["today"].isoformat()
 
             with gunicorn(env, workdir) as port:

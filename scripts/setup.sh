@@ -2,7 +2,9 @@
 # Prepare a checkout for running and testing. Idempotent: run it as often as you like.
 #   - creates .venv (Python 3.11+) if it is missing;
 #   - installs requirements-dev.txt into it, skipped when the requirements have not changed
-#     since the last successful install (a checksum kept in .venv).
+#     since the last successful install (a checksum kept in .venv);
+#   - generates the vocabulary and builds the web apps, unless called as `setup.sh python`
+#     (what `make lint` needs: the virtualenv only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +21,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
   echo "$wanted" > "$stamp"
 fi
+
+[ "${1:-}" = python ] && exit 0
 
 # --- FRONT-END BUILD (mobile_pwa/, dashboard/) ------------------------------------------
 # The words for the domain's codes, generated from backend/domain/vocabulary.py for both apps.

@@ -31,12 +31,23 @@ class UploadStatus:
     verified: bool
 
     def as_dict(self) -> dict:
-        return {"sha256": self.sha256, "received": self.received, "size": self.size, "verified": self.verified}
+        return {
+            "sha256": self.sha256,
+            "received": self.received,
+            "size": self.size,
+            "verified": self.verified,
+        }
 
 
 def has_uploaded(session: Session, sha256: str, user_id: int) -> bool:
-    return session.execute(select(AttachmentUpload.id).where(
-        AttachmentUpload.sha256 == sha256, AttachmentUpload.user_id == user_id)).first() is not None
+    return (
+        session.execute(
+            select(AttachmentUpload.id).where(
+                AttachmentUpload.sha256 == sha256, AttachmentUpload.user_id == user_id
+            )
+        ).first()
+        is not None
+    )
 
 
 def status(session: Session, store: AttachmentStore, sha256: str, user_id: int | None) -> UploadStatus:
@@ -76,33 +87,54 @@ def _check_image(store: AttachmentStore, sha256: str, owner: int) -> tuple[str, 
         with store.open_partial(sha256, owner) as handle, Image.open(handle) as image:
             kind, (width, height) = image.format, image.size
             if kind not in IMAGE_TYPES:
-                raise _refuse(f"{kind} images are not accepted; send JPEG, PNG or WebP.",
-                              f"Không nhận ảnh {kind}; hãy gửi JPEG, PNG hoặc WebP.")
+                raise _refuse(
+                    f"{kind} images are not accepted; send JPEG, PNG or WebP.",
+                    f"Không nhận ảnh {kind}; hãy gửi JPEG, PNG hoặc WebP.",
+                )
             if width * height > MAX_PIXELS:
-                raise _refuse(f"The image is {width}x{height}; resize it on the phone.",
-                              f"Ảnh {width}x{height} quá lớn; hãy thu nhỏ trên điện thoại.", "image-too-large")
+                raise _refuse(
+                    f"The image is {width}x{height}; resize it on the phone.",
+                    f"Ảnh {width}x{height} quá lớn; hãy thu nhỏ trên điện thoại.",
+                    "image-too-large",
+                )
             image.load()  # every pixel; raises on truncated or corrupt data
             if getattr(image, "n_frames", 1) != 1:
                 raise _refuse("Animated images are not accepted.", "Không nhận ảnh động.")
             ink = ink_share(image)
     except DomainError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error,
-            IndexError, TypeError, Image.DecompressionBombError):
-        raise _refuse("The upload is not a readable JPEG, PNG or WebP image (its data is incomplete or "
-                      "corrupt).", "Tệp tải lên không phải ảnh JPEG, PNG hoặc WebP đọc được (dữ liệu thiếu "
-                      "hoặc hỏng).") from None
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        zlib.error,
+        struct.error,
+        IndexError,
+        TypeError,
+        Image.DecompressionBombError,
+    ):
+        raise _refuse(
+            "The upload is not a readable JPEG, PNG or WebP image (its data is incomplete or corrupt).",
+            "Tệp tải lên không phải ảnh JPEG, PNG hoặc WebP đọc được (dữ liệu thiếu hoặc hỏng).",
+        ) from None
     return IMAGE_TYPES[kind], width, height, ink
 
 
 def held_bytes(session: Session, store: AttachmentStore, user_id: int) -> int:
     """What counts towards a user's quota: their unfinished uploads plus verified files they sent
     that none of their proofs names yet. Evidence (files their proofs name) never counts."""
-    named = exists().where(ProofAttachment.sha256 == AttachmentUpload.sha256,
-                           DeliveryAttempt.id == ProofAttachment.attempt_id,
-                           DeliveryAttempt.postman_id == user_id)
-    loose = session.execute(select(func.coalesce(func.sum(AttachmentUpload.size_bytes), 0)).where(
-        AttachmentUpload.user_id == user_id, ~named)).scalar_one()
+    named = exists().where(
+        ProofAttachment.sha256 == AttachmentUpload.sha256,
+        DeliveryAttempt.id == ProofAttachment.attempt_id,
+        DeliveryAttempt.postman_id == user_id,
+    )
+    loose = session.execute(
+        select(func.coalesce(func.sum(AttachmentUpload.size_bytes), 0)).where(
+            AttachmentUpload.user_id == user_id, ~named
+        )
+    ).scalar_one()
     return int(loose) + store.partial_bytes(user_id)
 
 
@@ -110,24 +142,39 @@ def _check_quota(session: Session, store: AttachmentStore, user_id: int, incomin
     held = held_bytes(session, store, user_id)
     if held + incoming > quota:
         mib = quota / (1024 * 1024)
-        raise DomainError("upload-quota-exceeded",
-                          f"Your uploads waiting for a proof take {held} bytes; at most {mib:.0f} MiB may wait. "
-                          f"Push your proofs (or let unfinished uploads expire), then send this again. / Tệp "
-                          f"tải lên chưa gắn với bằng chứng nào đã chiếm {held} byte; tối đa {mib:.0f} MiB. Hãy "
-                          f"đồng bộ bằng chứng rồi gửi lại.", status=413,
-                          errors={"quota": [str(quota)], "held": [str(held)]})
+        raise DomainError(
+            "upload-quota-exceeded",
+            f"Your uploads waiting for a proof take {held} bytes; at most {mib:.0f} MiB may wait. "
+            f"Push your proofs (or let unfinished uploads expire), then send this again. / Tệp "
+            f"tải lên chưa gắn với bằng chứng nào đã chiếm {held} byte; tối đa {mib:.0f} MiB. Hãy "
+            f"đồng bộ bằng chứng rồi gửi lại.",
+            status=413,
+            errors={"quota": [str(quota)], "held": [str(held)]},
+        )
 
 
-def receive_chunk(session: Session, store: AttachmentStore, sha256: str, start: int, total: int,
-                  data: bytes, max_bytes: int, user_id: int, quota: int) -> UploadStatus:
+def receive_chunk(
+    session: Session,
+    store: AttachmentStore,
+    sha256: str,
+    start: int,
+    total: int,
+    data: bytes,
+    max_bytes: int,
+    user_id: int,
+    quota: int,
+) -> UploadStatus:
     """Take bytes [start, start+len(data)) of `user_id`'s `total`-byte file; verify it when complete.
 
     Partial uploads are per uploader, so another user's chunks never touch this one. A file the
     server verified already is stored once; a second postman still sends it whole (the bytes
     are checked against the digest and dropped) before their proofs count it."""
     if total > max_bytes:
-        raise DomainError("attachment-too-large", f"Attachments may be at most {max_bytes} bytes. / Tệp đính "
-                          f"kèm tối đa {max_bytes} byte.", status=413)
+        raise DomainError(
+            "attachment-too-large",
+            f"Attachments may be at most {max_bytes} bytes. / Tệp đính kèm tối đa {max_bytes} byte.",
+            status=413,
+        )
     row = session.get(Attachment, sha256)
     if row is not None and row.verified and has_uploaded(session, sha256, user_id):
         mark_complete_proofs(session, sha256)  # repairs a proof that raced the first upload
@@ -148,18 +195,25 @@ def receive_chunk(session: Session, store: AttachmentStore, sha256: str, start: 
             raise OffsetMismatch(have)
         # Bytes the server already has (a retry after a lost answer, or a crash after the write)
         # are skipped, so the upload can always be finished.
-        received = store.append(sha256, have, data[have - start:], user_id) if fresh else have
+        received = store.append(sha256, have, data[have - start :], user_id) if fresh else have
     except OffsetMismatch as mismatch:
-        raise DomainError("offset-mismatch", f"The server has {mismatch.received} bytes of this file; "
-                          f"resume from there.", status=409,
-                          errors={"received": [str(mismatch.received)]},
-                          extra={"received": mismatch.received}) from None
+        raise DomainError(
+            "offset-mismatch",
+            f"The server has {mismatch.received} bytes of this file; resume from there.",
+            status=409,
+            errors={"received": [str(mismatch.received)]},
+            extra={"received": mismatch.received},
+        ) from None
     if received < total:
         return UploadStatus(sha256, received, total, False)
     if received > total:
         store.discard(sha256, user_id)
-        raise DomainError("hash-mismatch", "More bytes arrived than the declared size; the upload was "
-                          "discarded, send it again from the start.", status=422)
+        raise DomainError(
+            "hash-mismatch",
+            "More bytes arrived than the declared size; the upload was "
+            "discarded, send it again from the start.",
+            status=422,
+        )
     try:
         return _verify_and_promote(session, store, sha256, total, user_id)
     except FileNotFoundError:
@@ -172,12 +226,16 @@ def receive_chunk(session: Session, store: AttachmentStore, sha256: str, start: 
         raise
 
 
-def _verify_and_promote(session: Session, store: AttachmentStore, sha256: str, total: int,
-                        user_id: int) -> UploadStatus:
+def _verify_and_promote(
+    session: Session, store: AttachmentStore, sha256: str, total: int, user_id: int
+) -> UploadStatus:
     if store.partial_digest(sha256, user_id) != sha256:
         store.discard(sha256, user_id)
-        raise DomainError("hash-mismatch", "The bytes do not match their SHA-256; the upload was discarded, "
-                          "send it again from the start.", status=422)
+        raise DomainError(
+            "hash-mismatch",
+            "The bytes do not match their SHA-256; the upload was discarded, send it again from the start.",
+            status=422,
+        )
     row = session.get(Attachment, sha256)
     if row is not None and row.verified:
         # The same bytes as the stored file (the digest matched): the uploader has proved they hold
@@ -197,12 +255,16 @@ def _verify_and_promote(session: Session, store: AttachmentStore, sha256: str, t
     return UploadStatus(sha256, total, total, True)
 
 
-def _recover_promoted(session: Session, store: AttachmentStore, sha256: str,
-                      user_id: int | None = None) -> UploadStatus:
+def _recover_promoted(
+    session: Session, store: AttachmentStore, sha256: str, user_id: int | None = None
+) -> UploadStatus:
     # Only bytes whose digest matched and that decoded are ever promoted, so what is in place is the
     # file. It is recorded for `user_id` only when that user's own upload was the one promoted.
     with store.open(sha256) as handle, Image.open(handle) as image:
-        media_type, (width, height) = IMAGE_TYPES.get(image.format, "application/octet-stream"), image.size
+        media_type, (width, height) = (
+            IMAGE_TYPES.get(image.format or "", "application/octet-stream"),
+            image.size,
+        )
         image.load()
         ink = ink_share(image)
         handle.seek(0, 2)
@@ -228,8 +290,17 @@ def _record_upload(session: Session, sha256: str, user_id: int, size: int) -> No
         session.flush()
 
 
-def _record_verified(session: Session, sha256: str, size: int, media_type: str, width: int, height: int,
-                     key: str, ink: float, user_id: int | None) -> None:
+def _record_verified(
+    session: Session,
+    sha256: str,
+    size: int,
+    media_type: str,
+    width: int,
+    height: int,
+    key: str,
+    ink: float,
+    user_id: int | None,
+) -> None:
     lock_digests(session, [sha256])
     row = session.get(Attachment, sha256)
     if row is None:
@@ -251,11 +322,14 @@ def _flag_blank_signatures(session: Session, sha256: str, ink: float) -> None:
     and flagged for a supervisor. (Sent before the proof, the proof is rejected instead.)"""
     if ink >= current_app.config["SIGNATURE_MIN_INK"]:
         return
-    signed = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256,
-                                                      ProofAttachment.kind.in_(SIGNATURE_KINDS))
-    session.execute(update(DeliveryAttempt).where(DeliveryAttempt.id.in_(signed),
-                                                  DeliveryAttempt.flagged.is_(False))
-                    .values(flagged=True, flag_reason="blank-signature"))
+    signed = select(ProofAttachment.attempt_id).where(
+        ProofAttachment.sha256 == sha256, ProofAttachment.kind.in_(SIGNATURE_KINDS)
+    )
+    session.execute(
+        update(DeliveryAttempt)
+        .where(DeliveryAttempt.id.in_(signed), DeliveryAttempt.flagged.is_(False))
+        .values(flagged=True, flag_reason="blank-signature")
+    )
 
 
 def mark_complete_proofs(session: Session, sha256: str) -> None:
@@ -266,11 +340,16 @@ def mark_complete_proofs(session: Session, sha256: str) -> None:
     waiting = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
     still_missing = exists().where(
         ProofAttachment.attempt_id == DeliveryAttempt.id,
-        ~exists().where(AttachmentUpload.sha256 == ProofAttachment.sha256,
-                        AttachmentUpload.user_id == DeliveryAttempt.postman_id))
-    session.execute(update(DeliveryAttempt).where(DeliveryAttempt.id.in_(waiting),
-                                                  DeliveryAttempt.complete.is_(False), ~still_missing)
-                    .values(complete=True))
+        ~exists().where(
+            AttachmentUpload.sha256 == ProofAttachment.sha256,
+            AttachmentUpload.user_id == DeliveryAttempt.postman_id,
+        ),
+    )
+    session.execute(
+        update(DeliveryAttempt)
+        .where(DeliveryAttempt.id.in_(waiting), DeliveryAttempt.complete.is_(False), ~still_missing)
+        .values(complete=True)
+    )
 
 
 def expire_uploads(store: AttachmentStore, now=None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import History
 
 from backend.models import Item, Procedure, Round, ScopeRemoval, SyncClock
 
@@ -23,8 +24,9 @@ def take_seq(session: Session) -> int:
     seq = session.info.get(_SEQ_KEY)
     if seq is None:
         conn = session.connection()
-        seq = conn.execute(update(SyncClock).where(SyncClock.id == 1)
-                           .values(seq=SyncClock.seq + 1).returning(SyncClock.seq)).scalar_one_or_none()
+        seq = conn.execute(
+            update(SyncClock).where(SyncClock.id == 1).values(seq=SyncClock.seq + 1).returning(SyncClock.seq)
+        ).scalar_one_or_none()
         if seq is None:  # a database created without the migration's seed row
             conn.execute(insert(SyncClock).values(id=1, seq=1))
             seq = 1
@@ -47,7 +49,7 @@ def _postman_of_round(session: Session, round_id: int | None) -> int | None:
 
 
 def _record_scope_change(session: Session, item: Item, seq: int) -> None:
-    history = inspect(item).attrs.round_id.history
+    history: History = inspect(item).attrs.round_id.history
     if not history.deleted:
         return
     old_postman = _postman_of_round(session, history.deleted[0])

@@ -29,16 +29,22 @@ from backend.services.item_events import apply_event
 from backend.services.items import carries
 from sync.attachments import SIGNATURE_KINDS, lock_digests
 
-OUTCOME_EVENT = {"deliver": (Event.DELIVER, "delivered"), "fail": (Event.FAIL, "failed"),
-                 "collect": (Event.COLLECT, "collected")}
+OUTCOME_EVENT = {
+    "deliver": (Event.DELIVER, "delivered"),
+    "fail": (Event.FAIL, "failed"),
+    "collect": (Event.COLLECT, "collected"),
+}
 DIRECTION_OF = {"deliver": "return", "collect": "collect"}
 
 
 def not_yours(item_id) -> DomainError:
     """The one answer for an item the postman may not touch, whether it exists or not: it never
     names or describes the item (docs/security.md, "Who may see what")."""
-    return DomainError("not-your-item", f"Item {item_id} is not on your rounds. / Bưu gửi {item_id} không "
-                       f"thuộc chuyến của bạn.", status=403)
+    return DomainError(
+        "not-your-item",
+        f"Item {item_id} is not on your rounds. / Bưu gửi {item_id} không thuộc chuyến của bạn.",
+        status=403,
+    )
 
 
 def _load_item(session: Session, item_id: int | None) -> Item:
@@ -53,9 +59,12 @@ def ownership(session: Session, user_id: int, item: Item) -> str | None:
     the not-yours DomainError when it was never theirs."""
     if carries(session, user_id, item):
         return None
-    removal = session.execute(select(ScopeRemoval.reason).where(
-        ScopeRemoval.postman_id == user_id, ScopeRemoval.item_id == item.id)
-        .order_by(ScopeRemoval.seq.desc()).limit(1)).scalar_one_or_none()
+    removal = session.execute(
+        select(ScopeRemoval.reason)
+        .where(ScopeRemoval.postman_id == user_id, ScopeRemoval.item_id == item.id)
+        .order_by(ScopeRemoval.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
     if removal is None:
         raise not_yours(item.id)
     return f"item-{removal}"
@@ -69,8 +78,17 @@ def _attach(session: Session, user_id: int, attempt: DeliveryAttempt, refs: list
     _refuse_blank_signatures(session, refs)
     for ref in refs:
         session.add(ProofAttachment(attempt=attempt, sha256=ref["sha256"], kind=ref["kind"]))
-    have = set(session.execute(select(AttachmentUpload.sha256).where(
-        AttachmentUpload.sha256.in_(wanted), AttachmentUpload.user_id == user_id)).scalars()) if wanted else set()
+    have = (
+        set(
+            session.execute(
+                select(AttachmentUpload.sha256).where(
+                    AttachmentUpload.sha256.in_(wanted), AttachmentUpload.user_id == user_id
+                )
+            ).scalars()
+        )
+        if wanted
+        else set()
+    )
     missing = sorted(wanted - have)
     attempt.complete = not missing
     return missing
@@ -81,12 +99,19 @@ def _refuse_blank_signatures(session: Session, refs: list[dict]) -> None:
     if not signed:
         return
     minimum = current_app.config["SIGNATURE_MIN_INK"]
-    blank = session.execute(select(Attachment.sha256).where(
-        Attachment.sha256.in_(signed), Attachment.verified.is_(True), Attachment.ink_share < minimum)).first()
+    blank = session.execute(
+        select(Attachment.sha256).where(
+            Attachment.sha256.in_(signed), Attachment.verified.is_(True), Attachment.ink_share < minimum
+        )
+    ).first()
     if blank is not None:
-        raise DomainError("blank-signature", "A signature is blank (too little ink); have it signed again. / "
-                          "Chữ ký để trống (quá ít nét); hãy ký lại.", status=422,
-                          errors={"attachments": ["A signature needs ink."]})
+        raise DomainError(
+            "blank-signature",
+            "A signature is blank (too little ink); have it signed again. / "
+            "Chữ ký để trống (quá ít nét); hãy ký lại.",
+            status=422,
+            errors={"attachments": ["A signature needs ink."]},
+        )
 
 
 def record_attempt(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
@@ -96,8 +121,11 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
     flag = ownership(session, user_id, item)
     expected_direction = DIRECTION_OF.get(kind)
     if expected_direction and item.direction != expected_direction:
-        raise DomainError("wrong-direction", f"Item {item.code} is a {item.direction} item; "
-                          f"'{kind}' does not apply to it.", status=422)
+        raise DomainError(
+            "wrong-direction",
+            f"Item {item.code} is a {item.direction} item; '{kind}' does not apply to it.",
+            status=422,
+        )
     event, outcome = OUTCOME_EVENT[kind]
     if flag is None and not allowed(item.direction, item.status, event):
         flag = f"status-{item.status}"
@@ -106,34 +134,60 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
     checklist = data.pop("checklist", None)
     id_hash, id_key = hash_id_number(id_number) if id_number else (None, None)
     if id_number:  # typed into a note as well? never in clear
-        data = {k: v.replace(id_number, mask_id_number(id_number)) if isinstance(v, str) else v
-                for k, v in data.items()}
+        data = {
+            k: v.replace(id_number, mask_id_number(id_number)) if isinstance(v, str) else v
+            for k, v in data.items()
+        }
     attempt = DeliveryAttempt(
-        client_mutation_id=mutation["id"], item_id=item.id, postman_id=user_id, device_id=device_id,
-        round_id=item.round_id, outcome=outcome, device_time=mutation["at"],
+        client_mutation_id=mutation["id"],
+        item_id=item.id,
+        postman_id=user_id,
+        device_id=device_id,
+        round_id=item.round_id,
+        outcome=outcome,
+        device_time=mutation["at"],
         id_number_masked=mask_id_number(id_number) if id_number else None,
-        id_number_hash=id_hash, id_number_hash_key=id_key,
-        checklist=checklist, flagged=flag is not None, flag_reason=flag,
+        id_number_hash=id_hash,
+        id_number_hash_key=id_key,
+        checklist=checklist,
+        flagged=flag is not None,
+        flag_reason=flag,
         **data,
     )
     session.add(attempt)
     missing = _attach(session, user_id, attempt, mutation["attachments"])
     session.flush()
     if data.get("fee_collected") or data.get("government_fee_collected"):
-        session.add(FeeEntry(client_mutation_id=mutation["id"], item_id=item.id, attempt_id=attempt.id,
-                             postman_id=user_id, service_fee=data.get("fee_collected", 0),
-                             government_fee=data.get("government_fee_collected", 0),
-                             receipt_number=data.get("receipt_number"), device_time=mutation["at"]))
+        session.add(
+            FeeEntry(
+                client_mutation_id=mutation["id"],
+                item_id=item.id,
+                attempt_id=attempt.id,
+                postman_id=user_id,
+                service_fee=data.get("fee_collected", 0),
+                government_fee=data.get("government_fee_collected", 0),
+                receipt_number=data.get("receipt_number"),
+                device_time=mutation["at"],
+            )
+        )
     if flag is None:
         invitations_before = item.invitation_count
         apply_event(item, event, {"attempt_id": attempt.id}, actor_id=user_id, at=mutation["at"])
         if event == Event.FAIL:
             attempt.counts_as_invitation = item.invitation_count > invitations_before
     else:
-        audit("proof.flagged", "item", item.code, {"attempt_id": attempt.id, "reason": flag}, actor_id=user_id)
-    result = {"proof_id": attempt.id, "item": {"id": item.id, "status": item.status,
-                                               "attempt_count": item.attempt_count,
-                                               "invitation_count": item.invitation_count}}
+        audit(
+            "proof.flagged", "item", item.code, {"attempt_id": attempt.id, "reason": flag}, actor_id=user_id
+        )
+    result = {
+        "proof_id": attempt.id,
+        "item": {
+            "id": item.id,
+            "status": item.status,
+            "attempt_count": item.attempt_count,
+            "invitation_count": item.invitation_count,
+        },
+    }
     if attempt.counts_as_invitation is not None:
         result["counts_as_invitation"] = attempt.counts_as_invitation
     if flag:
@@ -146,8 +200,13 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
 def record_fee(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
     item = _load_item(session, mutation.get("item_id"))
     flag = ownership(session, user_id, item)
-    entry = FeeEntry(client_mutation_id=mutation["id"], item_id=item.id, postman_id=user_id,
-                     device_time=mutation["at"], **data)
+    entry = FeeEntry(
+        client_mutation_id=mutation["id"],
+        item_id=item.id,
+        postman_id=user_id,
+        device_time=mutation["at"],
+        **data,
+    )
     session.add(entry)
     session.flush()
     audit("fee.collected", "item", item.code, {"fee_entry_id": entry.id, "flag": flag}, actor_id=user_id)
@@ -162,12 +221,25 @@ def record_handover(session: Session, user_id: int, device_id: str, mutation: di
     return {"handover_id": handover.id}
 
 
-HANDLERS = {"deliver": record_attempt, "fail": record_attempt, "collect": record_attempt,
-            "fee": record_fee, "handover": record_handover}
+HANDLERS = {
+    "deliver": record_attempt,
+    "fail": record_attempt,
+    "collect": record_attempt,
+    "fee": record_fee,
+    "handover": record_handover,
+}
 
 
 def attempts_waiting_for(session: Session, sha256: str) -> list[int]:
     """Proofs that reference `sha256` and are not complete yet."""
-    return list(session.execute(select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
-                                .where(exists().where(DeliveryAttempt.id == ProofAttachment.attempt_id,
-                                                      DeliveryAttempt.complete.is_(False)))).scalars())
+    return list(
+        session.execute(
+            select(ProofAttachment.attempt_id)
+            .where(ProofAttachment.sha256 == sha256)
+            .where(
+                exists().where(
+                    DeliveryAttempt.id == ProofAttachment.attempt_id, DeliveryAttempt.complete.is_(False)
+                )
+            )
+        ).scalars()
+    )

@@ -30,10 +30,13 @@ def check_protocol(value: str | int | None) -> int:
     except (TypeError, ValueError):
         version = -1
     if version not in SUPPORTED_PROTOCOLS:
-        raise DomainError("unsupported-protocol",
-                          f"Sync protocol {value!r} is not supported; this server speaks "
-                          f"{sorted(SUPPORTED_PROTOCOLS)}. Update the app.", status=400,
-                          errors={"protocol": [f"Supported: {sorted(SUPPORTED_PROTOCOLS)}"]})
+        raise DomainError(
+            "unsupported-protocol",
+            f"Sync protocol {value!r} is not supported; this server speaks "
+            f"{sorted(SUPPORTED_PROTOCOLS)}. Update the app.",
+            status=400,
+            errors={"protocol": [f"Supported: {sorted(SUPPORTED_PROTOCOLS)}"]},
+        )
     return version
 
 
@@ -62,12 +65,17 @@ class Cursor:
             return cls()
         match = _CURSOR.match(text)
         if not match:
-            raise DomainError("invalid-cursor", "The cursor is malformed; pull again without one.", status=400,
-                              errors={"cursor": ["Not a cursor this server issued."]})
+            raise DomainError(
+                "invalid-cursor",
+                "The cursor is malformed; pull again without one.",
+                status=400,
+                errors={"cursor": ["Not a cursor this server issued."]},
+            )
         from_seq, snapshot, after_id, day = match.groups()
         try:
             scope_day = date(int(day[:4]), int(day[4:6]), int(day[6:]))
         except ValueError:
-            raise DomainError("invalid-cursor", "The cursor is malformed; pull again without one.",
-                              status=400) from None
+            raise DomainError(
+                "invalid-cursor", "The cursor is malformed; pull again without one.", status=400
+            ) from None
         return cls(int(from_seq), int(snapshot), int(after_id), scope_day)

@@ -21,11 +21,32 @@ DEFAULT_PAGE = 1000
 MAX_PAGE = 2000
 
 ITEM_COLUMNS = (
-    Item.id, Item.code, Item.direction, Item.status, Item.round_id, Item.stop_order, Item.leg_distance_m,
-    Item.dossier_code, Item.procedure_id, Item.agency_id, Item.recipient_name, Item.recipient_phone,
-    Item.address_line, Item.commune, Item.province, Item.old_address, Item.lat, Item.lon, Item.service_fee,
-    Item.government_fee, Item.due_date, Item.attempt_count, Item.invitation_count, Item.last_invitation_on,
-    Item.note, Item.version,
+    Item.id,
+    Item.code,
+    Item.direction,
+    Item.status,
+    Item.round_id,
+    Item.stop_order,
+    Item.leg_distance_m,
+    Item.dossier_code,
+    Item.procedure_id,
+    Item.agency_id,
+    Item.recipient_name,
+    Item.recipient_phone,
+    Item.address_line,
+    Item.commune,
+    Item.province,
+    Item.old_address,
+    Item.lat,
+    Item.lon,
+    Item.service_fee,
+    Item.government_fee,
+    Item.due_date,
+    Item.attempt_count,
+    Item.invitation_count,
+    Item.last_invitation_on,
+    Item.note,
+    Item.version,
 )
 ITEM_KEYS = tuple(c.key for c in ITEM_COLUMNS)
 
@@ -51,8 +72,16 @@ def item_row(row, spacing: int) -> dict:
     return item
 
 
-def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, today: date,
-         limit: int = DEFAULT_PAGE, spacing: int = 2, attempt_limit: int = 3) -> dict:
+def pull(
+    session: Session,
+    postman_id: int,
+    device_seq: int,
+    cursor: Cursor,
+    today: date,
+    limit: int = DEFAULT_PAGE,
+    spacing: int = 2,
+    attempt_limit: int = 3,
+) -> dict:
     """One page of the postman's changes after `cursor`. `spacing`: the working days between
     two invitations (REATTEMPT_SPACING_WORKING_DAYS), for each item's `next_attempt_from` and the
     calendar a full download carries (with `attempt_limit`, FAILED_ATTEMPT_LIMIT)."""
@@ -77,41 +106,86 @@ def pull(session: Session, postman_id: int, device_seq: int, cursor: Cursor, tod
     rounds, removed = [], []
     if first_page:
         first, last = scope_days(today)
-        round_query = select(Round.id, Round.round_date, Round.status, Round.note, Round.total_distance_m) \
-            .where(Round.postman_id == postman_id, Round.round_date.between(first, last))
+        round_query = select(
+            Round.id, Round.round_date, Round.status, Round.note, Round.total_distance_m
+        ).where(Round.postman_id == postman_id, Round.round_date.between(first, last))
         if not reset:
             round_query = round_query.where(Round.change_seq > cursor.from_seq, Round.change_seq <= snapshot)
-        rounds = [{"id": r.id, "date": r.round_date.isoformat(), "status": r.status, "note": r.note,
-                   "total_distance_m": r.total_distance_m} for r in session.execute(round_query)]
+        rounds = [
+            {
+                "id": r.id,
+                "date": r.round_date.isoformat(),
+                "status": r.status,
+                "note": r.note,
+                "total_distance_m": r.total_distance_m,
+            }
+            for r in session.execute(round_query)
+        ]
         if not reset:
-            removed = list(session.execute(
-                select(ScopeRemoval.item_id).distinct().where(
-                    ScopeRemoval.postman_id == postman_id, ScopeRemoval.seq > cursor.from_seq,
-                    ScopeRemoval.seq <= snapshot, ScopeRemoval.item_id.not_in(
-                        select(Item.id).where(Item.round_id.in_(scope))))
-            ).scalars())
+            removed = list(
+                session.execute(
+                    select(ScopeRemoval.item_id)
+                    .distinct()
+                    .where(
+                        ScopeRemoval.postman_id == postman_id,
+                        ScopeRemoval.seq > cursor.from_seq,
+                        ScopeRemoval.seq <= snapshot,
+                        ScopeRemoval.item_id.not_in(select(Item.id).where(Item.round_id.in_(scope))),
+                    )
+                ).scalars()
+            )
 
     procedure_ids = {i["procedure_id"] for i in items}
     agency_ids = {i["agency_id"] for i in items}
-    procedures = [{"id": p.id, "code": p.code, "name": p.name, "allowed_by_post": p.allowed_by_post,
-                   "government_fee": p.government_fee, "checklist": p.checklist}
-                  for p in session.execute(select(Procedure).where(Procedure.id.in_(procedure_ids))).scalars()
-                  ] if procedure_ids else []
-    agencies = [{"id": a.id, "code": a.code, "name": a.name, "address": a.address}
-                for a in session.execute(select(Agency.id, Agency.code, Agency.name, Agency.address)
-                                         .where(Agency.id.in_(agency_ids)))] if agency_ids else []
+    procedures = (
+        [
+            {
+                "id": p.id,
+                "code": p.code,
+                "name": p.name,
+                "allowed_by_post": p.allowed_by_post,
+                "government_fee": p.government_fee,
+                "checklist": p.checklist,
+            }
+            for p in session.execute(select(Procedure).where(Procedure.id.in_(procedure_ids))).scalars()
+        ]
+        if procedure_ids
+        else []
+    )
+    agencies = (
+        [
+            {"id": a.id, "code": a.code, "name": a.name, "address": a.address}
+            for a in session.execute(
+                select(Agency.id, Agency.code, Agency.name, Agency.address).where(Agency.id.in_(agency_ids))
+            )
+        ]
+        if agency_ids
+        else []
+    )
 
-    next_cursor = (Cursor(cursor.from_seq, snapshot, items[-1]["id"], today) if more
-                   else Cursor(snapshot, 0, 0, today))
-    envelope = _envelope(next_cursor, more, reset and first_page, device_seq, rounds, items, procedures,
-                         agencies, removed)
+    next_cursor = (
+        Cursor(cursor.from_seq, snapshot, items[-1]["id"], today) if more else Cursor(snapshot, 0, 0, today)
+    )
+    envelope = _envelope(
+        next_cursor, more, reset and first_page, device_seq, rounds, items, procedures, agencies, removed
+    )
     if reset and first_page:
         envelope["calendar"] = phone_calendar(today, spacing, attempt_limit)
     return envelope
 
 
-def _envelope(cursor: Cursor, more: bool, reset: bool, device_seq: int, rounds, items, procedures, agencies,
-              removed) -> dict:
-    return {"protocol": PROTOCOL_VERSION, "cursor": cursor.encode(), "more": more, "reset": reset,
-            "device_seq": device_seq, "rounds": rounds, "items": items, "procedures": procedures,
-            "agencies": agencies, "removed": removed}
+def _envelope(
+    cursor: Cursor, more: bool, reset: bool, device_seq: int, rounds, items, procedures, agencies, removed
+) -> dict:
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "cursor": cursor.encode(),
+        "more": more,
+        "reset": reset,
+        "device_seq": device_seq,
+        "rounds": rounds,
+        "items": items,
+        "procedures": procedures,
+        "agencies": agencies,
+        "removed": removed,
+    }

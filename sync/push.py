@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+from typing import TypeGuard
 
 import marshmallow as ma
 from flask import current_app
@@ -43,8 +44,9 @@ def _outcome(mutation_id, seq, outcome, **extra) -> dict:
     return {"id": mutation_id, "seq": seq, "outcome": outcome, **extra}
 
 
-def _rejected(mutation_id, seq, reason: str, detail: str, retryable: bool, errors: dict | None = None,
-              **extra) -> dict:
+def _rejected(
+    mutation_id, seq, reason: str, detail: str, retryable: bool, errors: dict | None = None, **extra
+) -> dict:
     body = _outcome(mutation_id, seq, REJECTED, reason=reason, detail=detail, retryable=retryable, **extra)
     if errors:
         body["errors"] = error_shape(errors)
@@ -54,6 +56,7 @@ def _rejected(mutation_id, seq, reason: str, detail: str, retryable: bool, error
 def error_shape(errors) -> dict:
     """The one documented shape of `errors`: field -> list of messages (strings), or field -> the same
     shape for nested objects and list positions (keys are strings)."""
+
     def messages(value):
         if isinstance(value, dict):
             return {str(k): messages(v) for k, v in value.items()}
@@ -73,7 +76,9 @@ def payload_hash(raw: dict) -> str:
     Keyed with ID_HASH_KEY: the mutation may carry an ID number, and everything else in it is
     stored beside the hash, so a plain hash could be reversed by trying every number."""
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-    return hmac.new(current_app.config["ID_HASH_KEY"].encode(), canonical.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        current_app.config["ID_HASH_KEY"].encode(), canonical.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def _ledger_id(device_id: str, seq: int) -> str:
@@ -82,7 +87,7 @@ def _ledger_id(device_id: str, seq: int) -> str:
     return "~" + hashlib.sha256(f"{device_id}\n{seq}".encode()).hexdigest()[:48]
 
 
-def _valid_seq(value) -> bool:
+def _valid_seq(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEQ
 
 
@@ -90,24 +95,35 @@ def _validate(raw: dict) -> tuple[dict, dict]:
     try:
         mutation = MutationSchema().load(raw)
     except ma.ValidationError as error:
-        raise Rejection("invalid-mutation", "The mutation is malformed.", error.messages) from None
+        raise Rejection(
+            "invalid-mutation", "The mutation is malformed.", error.normalized_messages()
+        ) from None
     if mutation["v"] not in SUPPORTED_MUTATION_VERSIONS:
-        raise Rejection("unsupported-mutation-version",
-                        f"Mutation version {mutation['v']} is not supported.",
-                        {"v": [f"Supported: {sorted(SUPPORTED_MUTATION_VERSIONS)}"]})
+        raise Rejection(
+            "unsupported-mutation-version",
+            f"Mutation version {mutation['v']} is not supported.",
+            {"v": [f"Supported: {sorted(SUPPORTED_MUTATION_VERSIONS)}"]},
+        )
     try:
         data = DATA_SCHEMAS[mutation["type"]]().load(mutation["data"])
     except ma.ValidationError as error:
-        raise Rejection("invalid-mutation", "The mutation's data is malformed.", {"data": error.messages}) from None
+        raise Rejection(
+            "invalid-mutation", "The mutation's data is malformed.", {"data": error.messages}
+        ) from None
     kinds = {a["kind"] for a in mutation["attachments"]}
     needed = set(REQUIRED_ATTACHMENTS.get(mutation["type"], ()))
     if data.get("receiver_relation") == "authorised":
         needed.add("authorisation_letter")
     if needed - kinds:
-        raise Rejection("missing-attachment", f"This proof needs: {', '.join(sorted(needed - kinds))}.",
-                        {"attachments": [f"Missing {k}." for k in sorted(needed - kinds)]})
+        raise Rejection(
+            "missing-attachment",
+            f"This proof needs: {', '.join(sorted(needed - kinds))}.",
+            {"attachments": [f"Missing {k}." for k in sorted(needed - kinds)]},
+        )
     if mutation["type"] != "handover" and "item_id" not in mutation:
-        raise Rejection("invalid-mutation", "item_id is required.", {"item_id": ["Missing data for required field."]})
+        raise Rejection(
+            "invalid-mutation", "item_id is required.", {"item_id": ["Missing data for required field."]}
+        )
     return mutation, data
 
 
@@ -116,16 +132,35 @@ def _replay(row: SyncMutation | None, claimed_id, digest: str, seq: int, expecte
     if row is not None and row.result.get("id") == claimed_id:
         if row.payload_hash is None or row.payload_hash == digest:
             return {**row.result, "outcome": DUPLICATE, "original_outcome": row.outcome}
-        return _rejected(claimed_id, seq, "id-reused", "This id and number were already used for a mutation with "
-                         "other content; nothing was applied. Give a new mutation a new id.", False,
-                         {"id": ["Already used with other content."]})
-    return _rejected(claimed_id, seq, "sequence-reused", f"Mutation number {seq} was already used by another "
-                     f"mutation of this device; renumber the unsent mutations from {expected}.", True,
-                     expected_seq=expected)
+        return _rejected(
+            claimed_id,
+            seq,
+            "id-reused",
+            "This id and number were already used for a mutation with "
+            "other content; nothing was applied. Give a new mutation a new id.",
+            False,
+            {"id": ["Already used with other content."]},
+        )
+    return _rejected(
+        claimed_id,
+        seq,
+        "sequence-reused",
+        f"Mutation number {seq} was already used by another "
+        f"mutation of this device; renumber the unsent mutations from {expected}.",
+        True,
+        expected_seq=expected,
+    )
 
 
-def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_version: str | None,
-              hold: bool = False, _attempt: int = 0) -> dict:
+def apply_one(
+    session: Session,
+    user_id: int,
+    device_id: str,
+    raw: dict,
+    app_version: str | None,
+    hold: bool = False,
+    _attempt: int = 0,
+) -> dict:
     """Apply one mutation in its own transaction and return its outcome. Commits or rolls back.
 
     Every mutation that carries a valid `seq` equal to the device's next number spends that number,
@@ -134,43 +169,77 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
     """
     claimed_id, seq = raw.get("id"), raw.get("seq")
     # The id as sent (a JSON scalar), so the phone can match the answer; never an object echoed back.
-    reply_id = claimed_id if isinstance(claimed_id, (str, int, float)) and not isinstance(claimed_id, bool) else None
+    reply_id = (
+        claimed_id if isinstance(claimed_id, (str, int, float)) and not isinstance(claimed_id, bool) else None
+    )
     if not _valid_seq(seq):
-        return _rejected(reply_id, seq if _valid_seq(seq) else None, "invalid-envelope",
-                         "A mutation needs a whole-number seq from 1; this one cannot be recorded.", False,
-                         {"seq": [f"A whole number from 1 to {MAX_SEQ}."]})
+        return _rejected(
+            reply_id,
+            seq if _valid_seq(seq) else None,
+            "invalid-envelope",
+            "A mutation needs a whole-number seq from 1; this one cannot be recorded.",
+            False,
+            {"seq": [f"A whole number from 1 to {MAX_SEQ}."]},
+        )
     id_ok = isinstance(claimed_id, str) and CLIENT_ID.fullmatch(claimed_id) is not None
     digest = payload_hash(raw)
     try:
         # Lock the device row: one device's mutations are applied one at a time, in order.
-        device = session.execute(select(Device).where(Device.id == device_id).with_for_update()
-                                 .execution_options(populate_existing=True)).scalar_one()
+        device = session.execute(
+            select(Device)
+            .where(Device.id == device_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
         expected = device.last_seq + 1
         if seq < expected:
-            row = session.execute(select(SyncMutation).where(SyncMutation.device_id == device_id,
-                                                             SyncMutation.device_seq == seq)).scalar_one_or_none()
+            row = session.execute(
+                select(SyncMutation).where(
+                    SyncMutation.device_id == device_id, SyncMutation.device_seq == seq
+                )
+            ).scalar_one_or_none()
             body = _replay(row, reply_id, digest, seq, expected)
             session.rollback()
             return body
         if hold:
             session.rollback()
-            return _rejected(reply_id, seq, "sequence-reused", "An earlier mutation of this batch reused a "
-                             f"number; renumber this one too, from {expected}.", True, expected_seq=expected)
+            return _rejected(
+                reply_id,
+                seq,
+                "sequence-reused",
+                f"An earlier mutation of this batch reused a number; renumber this one too, from {expected}.",
+                True,
+                expected_seq=expected,
+            )
         if seq > expected:
             session.rollback()
-            return _rejected(reply_id, seq, "sequence-gap", f"Expected mutation number {expected} from this "
-                             f"device, got {seq}; send the outbox from its oldest entry.", True, expected_seq=expected)
+            return _rejected(
+                reply_id,
+                seq,
+                "sequence-gap",
+                f"Expected mutation number {expected} from this "
+                f"device, got {seq}; send the outbox from its oldest entry.",
+                True,
+                expected_seq=expected,
+            )
         # seq == expected: from here on the number is spent, whatever is wrong with the mutation.
         ledger_id, device_time = claimed_id, None
         try:
             if not id_ok:
                 ledger_id = _ledger_id(device_id, seq)
-                raise Rejection("invalid-mutation", "The mutation id is malformed.",
-                                {"id": ["8 to 64 characters of A-Z, a-z, 0-9, _ and -."]})
+                raise Rejection(
+                    "invalid-mutation",
+                    "The mutation id is malformed.",
+                    {"id": ["8 to 64 characters of A-Z, a-z, 0-9, _ and -."]},
+                )
             if session.get(SyncMutation, claimed_id) is not None:
                 ledger_id = _ledger_id(device_id, seq)
-                raise Rejection("id-reused", "This mutation id was already used for another mutation; nothing "
-                                "was applied. Give a new mutation a new id.", {"id": ["Already used."]})
+                raise Rejection(
+                    "id-reused",
+                    "This mutation id was already used for another mutation; nothing "
+                    "was applied. Give a new mutation a new id.",
+                    {"id": ["Already used."]},
+                )
             mutation, data = _validate(raw)
             device_time = mutation["at"]
             with session.begin_nested():
@@ -180,21 +249,40 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
             # A value the database cannot hold (an id beyond its integer range...): the savepoint
             # is rolled back and the mutation recorded as rejected, so it blocks nothing.
             outcome, reason = REJECTED, "invalid-value"
-            body = _rejected(reply_id, seq, reason, "A value is out of range for the server; this mutation "
-                             "cannot be applied.", False)
+            body = _rejected(
+                reply_id,
+                seq,
+                reason,
+                "A value is out of range for the server; this mutation cannot be applied.",
+                False,
+            )
         except (Rejection, DomainError) as error:
-            reason = getattr(error, "reason", None) or error.kind
+            reason = error.reason if isinstance(error, Rejection) else error.kind
             outcome = REJECTED
             body = _rejected(reply_id, seq, reason, error.detail, False, error.errors)
         payload, body = redact_for_ledger(raw, body)  # no ID number in clear, stored or sent back
-        session.add(SyncMutation(
-            id=ledger_id, device_id=device_id, device_seq=seq, user_id=user_id,
-            type=str(raw.get("type"))[:32], item_id=_int_or_none(raw.get("item_id")) if outcome == APPLIED else None,
-            outcome=outcome, reason=reason, result=body, payload=payload, payload_hash=digest, app_version=app_version,
-            device_time=device_time,
-        ))
-        session.execute(update(Device).where(Device.id == device_id)
-                        .values(last_seq=seq, last_sync_at=now_utc(), app_version=app_version))
+        session.add(
+            SyncMutation(
+                id=ledger_id,
+                device_id=device_id,
+                device_seq=seq,
+                user_id=user_id,
+                type=str(raw.get("type"))[:32],
+                item_id=_int_or_none(raw.get("item_id")) if outcome == APPLIED else None,
+                outcome=outcome,
+                reason=reason,
+                result=body,
+                payload=payload,
+                payload_hash=digest,
+                app_version=app_version,
+                device_time=device_time,
+            )
+        )
+        session.execute(
+            update(Device)
+            .where(Device.id == device_id)
+            .values(last_seq=seq, last_sync_at=now_utc(), app_version=app_version)
+        )
         session.commit()
         return body
     except StaleDataError:
@@ -203,33 +291,48 @@ def apply_one(session: Session, user_id: int, device_id: str, raw: dict, app_ver
         session.rollback()
         if _attempt < 2:
             return apply_one(session, user_id, device_id, raw, app_version, hold, _attempt + 1)
-        return _rejected(reply_id, seq, "conflict-retry", "The item kept changing while this was applied; send it "
-                         "again.", True)
+        return _rejected(
+            reply_id,
+            seq,
+            "conflict-retry",
+            "The item kept changing while this was applied; send it again.",
+            True,
+        )
     except IntegrityError:
         # Another connection applied the same mutation first: report its outcome.
         session.rollback()
-        row = session.execute(select(SyncMutation).where(SyncMutation.device_id == device_id,
-                                                         SyncMutation.device_seq == seq)).scalar_one_or_none()
-        body = _replay(row, reply_id, digest, seq, seq + 1) if row is not None else None
+        row = session.execute(
+            select(SyncMutation).where(SyncMutation.device_id == device_id, SyncMutation.device_seq == seq)
+        ).scalar_one_or_none()
+        replayed = _replay(row, reply_id, digest, seq, seq + 1) if row is not None else None
         session.rollback()
-        if body is not None:
-            return body
-        return _rejected(reply_id, seq, "conflict-retry", "Another request changed the same data; send it again.",
-                         True)
+        if replayed is not None:
+            return replayed
+        return _rejected(
+            reply_id, seq, "conflict-retry", "Another request changed the same data; send it again.", True
+        )
     except OperationalError:
         session.rollback()
         log.exception("Database error while applying mutation %s", reply_id)
-        return _rejected(reply_id, seq, "server-busy", "The server could not apply this now; it will be retried.",
-                         True)
+        return _rejected(
+            reply_id, seq, "server-busy", "The server could not apply this now; it will be retried.", True
+        )
 
 
 def _int_or_none(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def push(session: Session, user: User, device_id: str, mutations: list[dict], app_version: str | None) -> dict:
+def _order_key(mutation: dict) -> int:
+    seq = mutation.get("seq")
+    return seq if _valid_seq(seq) else 0
+
+
+def push(
+    session: Session, user: User, device_id: str, mutations: list[dict], app_version: str | None
+) -> dict:
     """Apply a batch in per-device order; every mutation gets its own outcome."""
-    ordered = sorted(mutations, key=lambda m: m.get("seq") if _valid_seq(m.get("seq")) else 0)
+    ordered = sorted(mutations, key=_order_key)
     user_id = user.id  # read once: every per-mutation commit expires the User object
     results, reused = [], False
     for raw in ordered:

@@ -25,8 +25,9 @@ class MutationSchema(StrictSchema):
     at = fields.AwareDateTime(required=True, metadata={"description": "Device time, with offset"})
     item_id = WholeNumber(validate=ID_RANGE)
     data = fields.Dict(load_default=dict)
-    attachments = fields.List(fields.Nested(lambda: AttachmentRefSchema()), load_default=list,
-                              validate=validate.Length(max=12))
+    attachments = fields.List(
+        fields.Nested(lambda: AttachmentRefSchema()), load_default=list, validate=validate.Length(max=12)
+    )
 
 
 class AttachmentRefSchema(StrictSchema):
@@ -66,7 +67,9 @@ class ChecklistTickSchema(StrictSchema):
 
 
 class CollectData(PositionMixin, FeeMixin):
-    checklist = fields.List(fields.Nested(ChecklistTickSchema), required=True, validate=validate.Length(max=50))
+    checklist = fields.List(
+        fields.Nested(ChecklistTickSchema), required=True, validate=validate.Length(max=50)
+    )
     missing_papers = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
     seal_number = Text(required=True, validate=validate.Length(max=64))
     note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
@@ -96,11 +99,18 @@ class HandoverData(StrictSchema):
     officer_name = Text(required=True, validate=validate.Length(max=200))
     result_ready_date = fields.Date(allow_none=True)
     note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
-    lines = fields.List(fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500))
+    lines = fields.List(
+        fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500)
+    )
 
 
-DATA_SCHEMAS = {"deliver": DeliverData, "fail": FailData, "collect": CollectData, "fee": FeeData,
-                "handover": HandoverData}
+DATA_SCHEMAS = {
+    "deliver": DeliverData,
+    "fail": FailData,
+    "collect": CollectData,
+    "fee": FeeData,
+    "handover": HandoverData,
+}
 # Attachments each proof must carry.
 REQUIRED_ATTACHMENTS = {"deliver": {"signature"}, "collect": {"signature", "postman_signature"}}
 

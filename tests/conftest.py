@@ -52,8 +52,13 @@ def _pg_schema(pg_database_url):
 
 
 def _test_config(url: str, **extra) -> dict:
-    config = {"TESTING": True, "POSTROUND_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
-              "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789", "RATELIMIT_ENABLED": False}
+    config = {
+        "TESTING": True,
+        "POSTROUND_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "RATELIMIT_ENABLED": False,
+    }
     config.update(extra)
     return config
 
@@ -176,6 +181,7 @@ def auth(client, make):
 
 
 # Personas ------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def supervisor(make):

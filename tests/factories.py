@@ -38,22 +38,39 @@ class Factory:
 
     def agency(self, **overrides) -> Agency:
         n = next(_serial)
-        fields = {"code": f"AG{n}", "name": f"Trung tâm PVHCC xã {n}", "kind": "commune_centre",
-                  "province": "An Giang", "commune": "Xã Châu Thành", "lat": 10.0, "lon": 105.17}
+        fields = {
+            "code": f"AG{n}",
+            "name": f"Trung tâm PVHCC xã {n}",
+            "kind": "commune_centre",
+            "province": "An Giang",
+            "commune": "Xã Châu Thành",
+            "lat": 10.0,
+            "lon": 105.17,
+        }
         return self._save(Agency(**(fields | overrides)))
 
     def procedure(self, **overrides) -> Procedure:
         n = next(_serial)
-        fields = {"code": f"TTHC-{n}", "name": "Cấp giấy khai sinh", "allowed_by_post": True,
-                  "government_fee": 0,
-                  "checklist": [{"name": "Tờ khai đăng ký khai sinh", "form": "original", "required": True},
-                                {"name": "Giấy chứng sinh", "form": "copy", "required": True}]}
+        fields = {
+            "code": f"TTHC-{n}",
+            "name": "Cấp giấy khai sinh",
+            "allowed_by_post": True,
+            "government_fee": 0,
+            "checklist": [
+                {"name": "Tờ khai đăng ký khai sinh", "form": "original", "required": True},
+                {"name": "Giấy chứng sinh", "form": "copy", "required": True},
+            ],
+        }
         return self._save(Procedure(**(fields | overrides)))
 
     def user(self, role: str = "postman", **overrides) -> User:
         n = next(_serial)
-        fields = {"username": f"{role}{n}", "password_hash": _hashed(self.PASSWORD),
-                  "full_name": f"Nguyễn Văn {n}", "role": role}
+        fields = {
+            "username": f"{role}{n}",
+            "password_hash": _hashed(self.PASSWORD),
+            "full_name": f"Nguyễn Văn {n}",
+            "role": role,
+        }
         if role == "agency" and "agency_id" not in overrides:
             fields["agency_id"] = self.agency().id
         return self._save(User(**(fields | overrides)))
@@ -64,16 +81,29 @@ class Factory:
             overrides["agency_id"] = self.agency().id
         if "procedure_id" not in overrides:
             overrides["procedure_id"] = self.procedure().id
-        fields = {"code": make_s10("RR", n), "direction": "return", "dossier_code": f"000.00.{n}",
-                  "recipient_name": "Trần Thị Bích", "recipient_phone": "0912345678",
-                  "address_line": "Ấp Phước Lợi", "commune": "Xã Mong Thọ", "province": "An Giang",
-                  "lat": 10.01, "lon": 105.16, "service_fee": 26_000, "government_fee": 0,
-                  "due_date": date.today() + timedelta(days=3), "status": Status.AT_POST_OFFICE.value}
+        fields = {
+            "code": make_s10("RR", n),
+            "direction": "return",
+            "dossier_code": f"000.00.{n}",
+            "recipient_name": "Trần Thị Bích",
+            "recipient_phone": "0912345678",
+            "address_line": "Ấp Phước Lợi",
+            "commune": "Xã Mong Thọ",
+            "province": "An Giang",
+            "lat": 10.01,
+            "lon": 105.16,
+            "service_fee": 26_000,
+            "government_fee": 0,
+            "due_date": date.today() + timedelta(days=3),
+            "status": Status.AT_POST_OFFICE.value,
+        }
         item = Item(**(fields | overrides))
         item.refresh_search_text()
         return self._save(item)
 
-    def round(self, postman: User, round_date: date | None = None, items: list[Item] = (), **overrides) -> Round:
+    def round(
+        self, postman: User, round_date: date | None = None, items: list[Item] = (), **overrides
+    ) -> Round:
         if round_date is None:
             with self.app.app_context():
                 round_date = local_today()  # the post office's date, not the machine's

@@ -14,7 +14,9 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-PG_ADMIN_URL = os.environ.get("POSTROUND_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "POSTROUND_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def pg_unavailable() -> str | None:

@@ -33,29 +33,63 @@ def free_port() -> int:
 class ServerProcess:
     """start() / kill() / restart() / stop(); `url` is where it listens, `log_path` what it printed."""
 
-    def __init__(self, database_url: str, storage_dir: str | os.PathLike, log_path: str | os.PathLike,
-                 port: int | None = None, **env: str):
+    def __init__(
+        self,
+        database_url: str,
+        storage_dir: str | os.PathLike,
+        log_path: str | os.PathLike,
+        port: int | None = None,
+        **env: str,
+    ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
-        self.env = {**os.environ, "POSTROUND_ENV": "production", "SECRET_KEY": SECRET_KEY,
-                    "ID_HASH_KEY": ID_HASH_KEY, "DATABASE_URL": database_url, "STORAGE_DIR": str(storage_dir), "RATELIMIT_ENABLED": "false",
-                    "PYTHONUNBUFFERED": "1", **env}
+        self.env = {
+            **os.environ,
+            "POSTROUND_ENV": "production",
+            "SECRET_KEY": SECRET_KEY,
+            "ID_HASH_KEY": ID_HASH_KEY,
+            "DATABASE_URL": database_url,
+            "STORAGE_DIR": str(storage_dir),
+            "RATELIMIT_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
     def start(self, timeout: float = 30.0) -> None:
         """Start the server and wait until /api/health answers 200."""
         assert self.process is None, "already running"
-        command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{self.port}",
-                   "--timeout", "60", "--graceful-timeout", "2", "--log-level", "warning",
-                   "--no-control-socket",  # else every gunicorn shares ~/.gunicorn/gunicorn.ctl
-                   "wsgi:app"]
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "2",
+            "--log-level",
+            "warning",
+            "--no-control-socket",  # else every gunicorn shares ~/.gunicorn/gunicorn.ctl
+            "wsgi:app",
+        ]
         with open(self.log_path, "ab") as log:
             log.write(f"--- start {self.starts + 1}\n".encode())
             log.flush()
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.starts += 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

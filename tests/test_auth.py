@@ -15,8 +15,9 @@ SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
 def login(client, user, **extra):
-    return client.post("/api/auth/login",
-                       json={"username": user.username, "password": Factory.PASSWORD, **extra})
+    return client.post(
+        "/api/auth/login", json={"username": user.username, "password": Factory.PASSWORD, **extra}
+    )
 
 
 def test_a_postman_signs_in_and_their_phone_is_registered(client, app, make):
@@ -78,8 +79,12 @@ def test_a_refresh_retried_after_a_lost_response_still_works(client, make):
     assert retry.status_code == 200
     # The token from the lost response is retired; the retry's one works.
     assert client.post("/api/auth/refresh", json={"refresh_token": lost["refresh_token"]}).status_code == 401
-    assert client.post("/api/auth/refresh",
-                       json={"refresh_token": retry.get_json()["refresh_token"]}).status_code == 200
+    assert (
+        client.post(
+            "/api/auth/refresh", json={"refresh_token": retry.get_json()["refresh_token"]}
+        ).status_code
+        == 200
+    )
 
 
 def test_logout_revokes_the_refresh_token(client, make):
@@ -96,9 +101,11 @@ def test_a_revoked_device_is_refused_clearly(client, make, auth):
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert client.get("/api/auth/me", headers=bearer).status_code == 200
     assert client.post("/api/devices/phone-0004/revoke", headers=auth(supervisor)).status_code == 200
-    for response in (client.get("/api/auth/me", headers=bearer),
-                     client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
-                     login(client, postman, device_id="phone-0004")):
+    for response in (
+        client.get("/api/auth/me", headers=bearer),
+        client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
+        login(client, postman, device_id="phone-0004"),
+    ):
         assert response.status_code in (401, 403)
         assert response.get_json()["type"].endswith(("device-revoked", "invalid-refresh-token"))
 
@@ -111,17 +118,37 @@ def test_a_device_cannot_be_taken_over_by_another_postman(client, make):
     assert response.get_json()["type"].endswith("device-belongs-to-another-user")
 
 
-@pytest.mark.parametrize("mangle, kind", [
-    (lambda t: t[:-4] + "AAAA", "invalid-token"),
-    (lambda t: "not.a.jwt", "invalid-token"),
-    (lambda t: jwt.encode({"sub": "1", "iat": int(time.time()) - 100, "exp": int(time.time()) - 10,
-                           "typ": "access"}, SECRET, algorithm="HS256"), "token-expired"),
-    (lambda t: jwt.encode({"sub": "1", "iat": int(time.time()), "exp": int(time.time()) + 60,
-                           "typ": "access"}, "another-secret-another-secret-another", algorithm="HS256"),
-     "invalid-token"),
-    (lambda t: jwt.encode({"sub": "1", "iat": int(time.time()), "exp": int(time.time()) + 60,
-                           "typ": "access"}, None, algorithm="none"), "invalid-token"),
-])
+@pytest.mark.parametrize(
+    "mangle, kind",
+    [
+        (lambda t: t[:-4] + "AAAA", "invalid-token"),
+        (lambda t: "not.a.jwt", "invalid-token"),
+        (
+            lambda t: jwt.encode(
+                {"sub": "1", "iat": int(time.time()) - 100, "exp": int(time.time()) - 10, "typ": "access"},
+                SECRET,
+                algorithm="HS256",
+            ),
+            "token-expired",
+        ),
+        (
+            lambda t: jwt.encode(
+                {"sub": "1", "iat": int(time.time()), "exp": int(time.time()) + 60, "typ": "access"},
+                "another-secret-another-secret-another",
+                algorithm="HS256",
+            ),
+            "invalid-token",
+        ),
+        (
+            lambda t: jwt.encode(
+                {"sub": "1", "iat": int(time.time()), "exp": int(time.time()) + 60, "typ": "access"},
+                None,
+                algorithm="none",
+            ),
+            "invalid-token",
+        ),
+    ],
+)
 def test_tampered_and_expired_tokens_are_refused(client, make, mangle, kind):
     user = make.user("admin")
     token = login(client, user).get_json()["access_token"]
@@ -144,8 +171,12 @@ class TestRateLimit:
 
     def test_login_is_rate_limited(self, client, make):
         user = make.user("supervisor")
-        codes = [client.post("/api/auth/login", json={"username": user.username, "password": "wrong-pass"}
-                             ).status_code for _ in range(4)]
+        codes = [
+            client.post(
+                "/api/auth/login", json={"username": user.username, "password": "wrong-pass"}
+            ).status_code
+            for _ in range(4)
+        ]
         assert codes == [401, 401, 401, 429]
         response = client.post("/api/auth/login", json={"username": user.username, "password": "x"})
         assert response.content_type == "application/problem+json"

@@ -57,30 +57,50 @@ def rule(method, path, allowed, body=None, query=None):
 
 
 def new_item_body(w):
-    return {"code": make_s10("RR", 77_000_001), "direction": "collect", "procedure_id": w["procedure"],
-            "recipient_name": "Phạm Văn An", "address_line": "Ấp 1", "commune": "Xã Bình An",
-            "province": "An Giang", "service_fee": 26_000, **({"agency_id": w["agency"]})}
+    return {
+        "code": make_s10("RR", 77_000_001),
+        "direction": "collect",
+        "procedure_id": w["procedure"],
+        "recipient_name": "Phạm Văn An",
+        "address_line": "Ấp 1",
+        "commune": "Xã Bình An",
+        "province": "An Giang",
+        "service_fee": 26_000,
+        **({"agency_id": w["agency"]}),
+    }
 
 
 def export_file(w):
     """A one-row one-stop-shop export (CSV) that imports cleanly into the world."""
-    return ("code,procedure_code,agency_code,recipient_name,address_line,commune,province\n"
-            f"{make_s10('RR', 77_000_002)},{w['procedure_code']},{w['agency_code']},Phạm Văn An,Ấp 1,"
-            "Xã Bình An,An Giang\n").encode()
+    return (
+        "code,procedure_code,agency_code,recipient_name,address_line,commune,province\n"
+        f"{make_s10('RR', 77_000_002)},{w['procedure_code']},{w['agency_code']},Phạm Văn An,Ấp 1,"
+        "Xã Bình An,An Giang\n"
+    ).encode()
 
 
 # Around today on any machine's clock: the world's handover record (made now) is in it.
-REPORT_RANGE = {"date_from": (date.today() - timedelta(days=1)).isoformat(),
-                "date_to": (date.today() + timedelta(days=1)).isoformat()}
+REPORT_RANGE = {
+    "date_from": (date.today() - timedelta(days=1)).isoformat(),
+    "date_to": (date.today() + timedelta(days=1)).isoformat(),
+}
 
 RULES = [
     rule("GET", "/api/health", PUBLIC),
     rule("GET", "/api/auth/me", SIGNED_IN),
-    rule("POST", "/api/auth/password", SIGNED_IN,
-         body={"current_password": Factory.PASSWORD, "new_password": "a-new-long-password"}),
+    rule(
+        "POST",
+        "/api/auth/password",
+        SIGNED_IN,
+        body={"current_password": Factory.PASSWORD, "new_password": "a-new-long-password"},
+    ),
     rule("GET", "/api/agencies", STAFF | {"officer", "other_officer"}),
-    rule("POST", "/api/agencies", {"admin"},
-         body=lambda w: {"code": "NEW1", "name": "UBND xã Mới", "province": "An Giang"}),
+    rule(
+        "POST",
+        "/api/agencies",
+        {"admin"},
+        body=lambda w: {"code": "NEW1", "name": "UBND xã Mới", "province": "An Giang"},
+    ),
     rule("GET", "/api/agencies/{agency}", STAFF | {"officer"}),
     rule("PATCH", "/api/agencies/{agency}", {"admin"}, body=lambda w: {"name": "Đổi tên"}),
     rule("GET", "/api/procedures", SIGNED_IN),
@@ -88,9 +108,17 @@ RULES = [
     rule("GET", "/api/procedures/{procedure}", SIGNED_IN),
     rule("PATCH", "/api/procedures/{procedure}", {"admin"}, body=lambda w: {"government_fee": 10_000}),
     rule("GET", "/api/users", STAFF),
-    rule("POST", "/api/users", {"admin"},
-         body=lambda w: {"username": "newbie", "password": "long-enough-pass", "full_name": "Người Mới",
-                         "role": "postman"}),
+    rule(
+        "POST",
+        "/api/users",
+        {"admin"},
+        body=lambda w: {
+            "username": "newbie",
+            "password": "long-enough-pass",
+            "full_name": "Người Mới",
+            "role": "postman",
+        },
+    ),
     rule("GET", "/api/users/{user}", STAFF),
     rule("PATCH", "/api/users/{user}", {"admin"}, body=lambda w: {"full_name": "Tên Mới"}),
     rule("GET", "/api/users/{user}/devices", STAFF),
@@ -103,7 +131,12 @@ RULES = [
     rule("POST", "/api/items/{item}/events", STAFF, body=lambda w: {"event": "cancel"}),
     rule("GET", "/api/track/{code}", PUBLIC, query={"phone_last4": "5678"}),
     rule("GET", "/api/rounds", STAFF | {"postman", "other_postman"}),
-    rule("POST", "/api/rounds", STAFF, body=lambda w: {"postman_id": w["idle_postman"], "round_date": "2026-12-01"}),
+    rule(
+        "POST",
+        "/api/rounds",
+        STAFF,
+        body=lambda w: {"postman_id": w["idle_postman"], "round_date": "2026-12-01"},
+    ),
     rule("GET", "/api/rounds/mine", {"postman", "other_postman"}),
     rule("GET", "/api/rounds/{round}", STAFF | {"postman"}),
     rule("POST", "/api/rounds/{round}/assign", STAFF, body=lambda w: {"item_ids": [w["spare_item"]]}),
@@ -112,9 +145,23 @@ RULES = [
     rule("POST", "/api/rounds/{round}/optimise", STAFF),
     rule("POST", "/api/rounds/{finished_round}/close", STAFF),
     rule("GET", "/api/sync/pull", {"postman", "other_postman"}),
-    rule("POST", "/api/sync/push", {"postman", "other_postman"},
-         body=lambda w: {"mutations": [{"id": f"m-{uuid.uuid4().hex}", "seq": 1, "type": "fee", "item_id": w["item"],
-                                        "at": "2026-11-26T08:00:00+07:00", "data": {"service_fee": 26000}}]}),
+    rule(
+        "POST",
+        "/api/sync/push",
+        {"postman", "other_postman"},
+        body=lambda w: {
+            "mutations": [
+                {
+                    "id": f"m-{uuid.uuid4().hex}",
+                    "seq": 1,
+                    "type": "fee",
+                    "item_id": w["item"],
+                    "at": "2026-11-26T08:00:00+07:00",
+                    "data": {"service_fee": 26000},
+                }
+            ]
+        },
+    ),
     rule("GET", "/api/sync/attachments/{sha}", STAFF | {"postman", "other_postman"}),
     rule("PUT", "/api/sync/attachments/{sha}", {"postman", "other_postman"}, body=lambda w: w["photo"]),
     rule("GET", "/api/sync/reconciliation", STAFF),
@@ -129,16 +176,28 @@ RULES = [
     rule("GET", "/api/dashboard/config", STAFF),
     rule("GET", "/api/dashboard/today", STAFF),
     rule("GET", "/api/dashboard/exceptions", STAFF),
-    rule("POST", "/api/dashboard/exceptions/acknowledge", STAFF,
-         body=lambda w: {"kind": "overdue", "subject": f"item:{w['overdue_item']}:due:2026-11-01"}),
+    rule(
+        "POST",
+        "/api/dashboard/exceptions/acknowledge",
+        STAFF,
+        body=lambda w: {"kind": "overdue", "subject": f"item:{w['overdue_item']}:due:2026-11-01"},
+    ),
     rule("GET", "/api/dashboard/map", STAFF),
     rule("POST", "/api/imports/preview", STAFF, body=export_file),
     rule("POST", "/api/imports", STAFF, body=export_file),
     rule("GET", "/api/jobs/{job}", STAFF),
     rule("GET", "/api/handovers", STAFF | {"officer", "other_officer"}),
-    rule("POST", "/api/handovers", STAFF,
-         body=lambda w: {"direction": "agency_to_post", "agency_id": w["agency"], "officer_name": "Lê Thị Hoa",
-                         "lines": [{"item_id": w["spare_item"], "originals": 1}]}),
+    rule(
+        "POST",
+        "/api/handovers",
+        STAFF,
+        body=lambda w: {
+            "direction": "agency_to_post",
+            "agency_id": w["agency"],
+            "officer_name": "Lê Thị Hoa",
+            "lines": [{"item_id": w["spare_item"], "originals": 1}],
+        },
+    ),
     rule("GET", "/api/handovers/candidates", STAFF, query={"direction": "post_to_agency"}),
     rule("GET", "/api/handovers/{handover}", STAFF | {"officer"}),
     rule("GET", "/api/handovers/{handover}/pdf", STAFF | {"officer"}),
@@ -159,8 +218,10 @@ def backend_name(request):
 def world(app, make):
     agency_a, agency_b = make.agency(), make.agency()
     people = {
-        "admin": make.user("admin"), "supervisor": make.user("supervisor"),
-        "postman": make.user("postman"), "other_postman": make.user("postman"),
+        "admin": make.user("admin"),
+        "supervisor": make.user("supervisor"),
+        "postman": make.user("postman"),
+        "other_postman": make.user("postman"),
         "officer": make.user("agency", agency_id=agency_a.id),
         "other_officer": make.user("agency", agency_id=agency_b.id),
     }
@@ -171,8 +232,9 @@ def world(app, make):
     idle_postman = make.user("postman")
     round_a = make.round(people["postman"], date(2026, 11, 26), items=[item_a])
     make.round(people["other_postman"], date(2026, 11, 26), items=[item_b])
-    finished_round = make.round(people["postman"], date(2026, 11, 25), status="completed",
-                                items=[make.item(agency_id=agency_a.id)])
+    finished_round = make.round(
+        people["postman"], date(2026, 11, 25), status="completed", items=[make.item(agency_id=agency_a.id)]
+    )
     with app.app_context():
         for stop in db.session.get(Round, finished_round.id).items:
             stop.status = "delivered"
@@ -182,23 +244,42 @@ def world(app, make):
         devices = {"postman": "device-of-postman", "other_postman": "device-of-other"}
         for name, device_id in devices.items():
             db.session.add(Device(id=device_id, user_id=people[name].id))
-        proof = DeliveryAttempt(item_id=item_a.id, postman_id=people["postman"].id, outcome="delivered",
-                                flagged=True, flag_reason="item-cancelled")
+        proof = DeliveryAttempt(
+            item_id=item_a.id,
+            postman_id=people["postman"].id,
+            outcome="delivered",
+            flagged=True,
+            flag_reason="item-cancelled",
+        )
         db.session.add(proof)
-        handover = Handover(direction="agency_to_post", agency_id=agency_a.id, officer_name="Lê Thị Hoa",
-                            lines=[HandoverLine(item_id=item_a.id, originals=1)])
+        handover = Handover(
+            direction="agency_to_post",
+            agency_id=agency_a.id,
+            officer_name="Lê Thị Hoa",
+            lines=[HandoverLine(item_id=item_a.id, originals=1)],
+        )
         db.session.add(handover)
         job = BackgroundJob(id=str(uuid.uuid4()), kind="import-items", status="succeeded", params={"file": "a.csv"},
                             attempts=1, rows_total=1, rows_checked=1, rows_imported=1, result={"imported": 1})
         db.session.add(job)
         store = app.extensions["postround.store"]
         store.append(sha(stored), 0, stored, people["postman"].id)
-        db.session.add(Attachment(sha256=sha(stored), size_bytes=len(stored), media_type="image/jpeg",
-                                  storage_path=store.promote(sha(stored), people["postman"].id), verified=True))
+        db.session.add(
+            Attachment(
+                sha256=sha(stored),
+                size_bytes=len(stored),
+                media_type="image/jpeg",
+                storage_path=store.promote(sha(stored), people["postman"].id),
+                verified=True,
+            )
+        )
         db.session.commit()
-        tokens = {name: issue_access_token(db.session.get(User, user.id), devices.get(name),
-                                           start_session(user, devices.get(name)))
-                  for name, user in people.items()}
+        tokens = {
+            name: issue_access_token(
+                db.session.get(User, user.id), devices.get(name), start_session(user, devices.get(name))
+            )
+            for name, user in people.items()
+        }
         db.session.commit()
         proof_id = proof.id
         extra = {"handover": handover.id, "job": job.id, "agency_code": agency_a.code,
@@ -216,8 +297,11 @@ def test_only_the_named_roles_reach_each_endpoint(client, world, r, persona):
     path = r.path.format(**{k: v for k, v in world.items() if isinstance(v, (int, str))})
     headers = {} if persona == "anonymous" else {"Authorization": f"Bearer {world['tokens'][persona]}"}
     body = r.body(world) if callable(r.body) else r.body
-    payload = {"data": body, "content_type": "application/octet-stream"} if isinstance(body, bytes) else {
-        "json": body}
+    payload = (
+        {"data": body, "content_type": "application/octet-stream"}
+        if isinstance(body, bytes)
+        else {"json": body}
+    )
     response = client.open(path, method=r.method, query_string=r.query, headers=headers, **payload)
     if persona in r.allowed:
         assert response.status_code < 400, (persona, response.get_json())

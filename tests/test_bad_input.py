@@ -22,22 +22,30 @@ def assert_problem(response, status, kind=None):
 
 
 def test_malformed_json_is_refused(client, admin_headers):
-    response = client.post("/api/agencies", data='{"code": "X",', content_type="application/json",
-                           headers=admin_headers)
+    response = client.post(
+        "/api/agencies", data='{"code": "X",', content_type="application/json", headers=admin_headers
+    )
     body = assert_problem(response, 400, "malformed-json")
     assert "Invalid JSON" in body["detail"]
 
 
 def test_a_body_that_is_not_json_is_refused_naming_the_missing_fields(client, admin_headers):
-    response = client.post("/api/agencies", data="code=X", content_type="application/x-www-form-urlencoded",
-                           headers=admin_headers)
+    response = client.post(
+        "/api/agencies",
+        data="code=X",
+        content_type="application/x-www-form-urlencoded",
+        headers=admin_headers,
+    )
     body = assert_problem(response, 422, "validation-error")
     assert "code" in body["errors"]
 
 
 def test_wrong_types_and_unknown_enums_are_named(client, admin_headers):
-    response = client.post("/api/agencies", json={"code": 5, "name": ["x"], "province": "An Giang",
-                                                  "kind": "ministry"}, headers=admin_headers)
+    response = client.post(
+        "/api/agencies",
+        json={"code": 5, "name": ["x"], "province": "An Giang", "kind": "ministry"},
+        headers=admin_headers,
+    )
     body = assert_problem(response, 422, "validation-error")
     assert set(body["errors"]) == {"code", "name", "kind"}
 
@@ -73,24 +81,36 @@ def test_a_duplicate_code_is_a_409_and_the_first_row_is_kept(client, app, admin_
 
 @pytest.mark.parametrize("value", [-1, 1.5, "1000", True, None])
 def test_money_must_be_a_non_negative_whole_number(client, admin_headers, value):
-    response = client.post("/api/procedures", json={"code": "P1", "name": "Thủ tục", "government_fee": value},
-                           headers=admin_headers)
+    response = client.post(
+        "/api/procedures",
+        json={"code": "P1", "name": "Thủ tục", "government_fee": value},
+        headers=admin_headers,
+    )
     body = assert_problem(response, 422, "validation-error")
     assert "government_fee" in body["errors"]
 
 
 def test_vietnamese_text_is_stored_nfc_normalised(client, app, admin_headers):
     decomposed = "Mong Tho\u0323"  # "Thọ" typed as o + combining dot below
-    response = client.post("/api/agencies", json={"code": "MT", "name": decomposed, "province": "An Giang"},
-                           headers=admin_headers)
+    response = client.post(
+        "/api/agencies",
+        json={"code": "MT", "name": decomposed, "province": "An Giang"},
+        headers=admin_headers,
+    )
     assert response.status_code == 201
     assert response.get_json()["name"] == "Mong Thọ"
 
 
-@pytest.mark.parametrize("url", [
-    "/api/items/99999999999999999999", "/api/rounds/99999999999", "/api/items?agency_id=99999999999999999999",
-    "/api/proofs?item_id=9999999999999", "/api/items?per_page=500&page=4611686018427387904",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/items/99999999999999999999",
+        "/api/rounds/99999999999",
+        "/api/items?agency_id=99999999999999999999",
+        "/api/proofs?item_id=9999999999999",
+        "/api/items?per_page=500&page=4611686018427387904",
+    ],
+)
 def test_numbers_beyond_the_database_range_are_answered_not_crashed(client, admin_headers, url):
     response = client.get(url, headers=admin_headers)
     if response.status_code == 200:  # SQLite's 64-bit integers can hold some of them: nothing matches
@@ -101,8 +121,11 @@ def test_numbers_beyond_the_database_range_are_answered_not_crashed(client, admi
 
 
 def test_control_characters_in_text_are_refused(client, admin_headers):
-    response = client.post("/api/agencies", json={"code": "NUL", "name": "Trung tâm\u0000", "province": "An Giang"},
-                           headers=admin_headers)
+    response = client.post(
+        "/api/agencies",
+        json={"code": "NUL", "name": "Trung tâm\u0000", "province": "An Giang"},
+        headers=admin_headers,
+    )
     body = assert_problem(response, 422, "validation-error")
     assert body["errors"]["name"] == ["Must not contain control characters."]
 

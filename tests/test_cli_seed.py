@@ -25,8 +25,11 @@ def count(app, model, *where) -> int:
 
 def snapshot(app) -> list[tuple]:
     with app.app_context():
-        return db.session.execute(db.select(Item.code, Item.recipient_name, Item.lat, Item.status, Item.stop_order)
-                                  .order_by(Item.code)).all()
+        return db.session.execute(
+            db.select(Item.code, Item.recipient_name, Item.lat, Item.status, Item.stop_order).order_by(
+                Item.code
+            )
+        ).all()
 
 
 def km_between(lat1, lon1, lat2, lon2) -> float:
@@ -111,8 +114,16 @@ def test_seed_demo_reset_recreates_the_same_data_after_use(app, runner, client, 
     login = client.post("/api/auth/login", json={"username": "demo.buuta1", "password": PASSWORDS["postman"]})
     assert login.status_code == 200
     with app.app_context():
-        demo_round = db.session.execute(db.select(Round).join(User, Round.postman_id == User.id).where(
-            User.username == "demo.buuta1").order_by(Round.round_date.desc())).scalars().first()
+        demo_round = (
+            db.session.execute(
+                db.select(Round)
+                .join(User, Round.postman_id == User.id)
+                .where(User.username == "demo.buuta1")
+                .order_by(Round.round_date.desc())
+            )
+            .scalars()
+            .first()
+        )
         demo_round_id = demo_round.id
     real = make.item(round_id=demo_round_id, stop_order=99, status="assigned")
 
@@ -140,8 +151,17 @@ def test_seed_demo_refuses_a_production_database_unless_forced(app, runner):
 
 
 def test_create_user_makes_a_user_who_can_sign_in(runner, client):
-    result = runner.invoke(args=["create-user", "--role", "supervisor", "--username", "Dieu.Phoi",
-                                 "--password", "mat-khau-du-dai"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--role",
+            "supervisor",
+            "--username",
+            "Dieu.Phoi",
+            "--password",
+            "mat-khau-du-dai",
+        ]
+    )
     assert result.exit_code == 0, result.output
     response = client.post("/api/auth/login", json={"username": "dieu.phoi", "password": "mat-khau-du-dai"})
     assert response.status_code == 200
@@ -149,9 +169,15 @@ def test_create_user_makes_a_user_who_can_sign_in(runner, client):
 
 
 def test_create_user_refuses_a_short_password_and_a_taken_name(runner):
-    short = runner.invoke(args=["create-user", "--role", "admin", "--username", "quantri", "--password", "123"])
+    short = runner.invoke(
+        args=["create-user", "--role", "admin", "--username", "quantri", "--password", "123"]
+    )
     assert short.exit_code != 0 and "at least 8" in short.output
-    ok = runner.invoke(args=["create-user", "--role", "admin", "--username", "quantri", "--password", "12345678"])
+    ok = runner.invoke(
+        args=["create-user", "--role", "admin", "--username", "quantri", "--password", "12345678"]
+    )
     assert ok.exit_code == 0
-    taken = runner.invoke(args=["create-user", "--role", "admin", "--username", "quantri", "--password", "12345678"])
+    taken = runner.invoke(
+        args=["create-user", "--role", "admin", "--username", "quantri", "--password", "12345678"]
+    )
     assert taken.exit_code != 0 and "taken" in taken.output

@@ -21,8 +21,10 @@ def test_development_gets_a_default_sqlite_database_under_instance(tmp_path):
 
 
 def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
-    config = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY,
-                                          "DATABASE_URL": "postgres://u@h/db"})
+    config = load_config(
+        str(tmp_path),
+        {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, "DATABASE_URL": "postgres://u@h/db"},
+    )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 
@@ -62,7 +64,9 @@ def test_the_database_timeouts_reach_the_driver(tmp_path):
     sqlite = load_config(str(tmp_path), env)
 
     assert engine_options(postgres)["connect_args"] == {
-        "connect_timeout": 3, "options": "-c statement_timeout=2500 -c lock_timeout=2500"}
+        "connect_timeout": 3,
+        "options": "-c statement_timeout=2500 -c lock_timeout=2500",
+    }
     assert engine_options(postgres)["pool_timeout"] == 3
     assert engine_options(sqlite)["connect_args"] == {"timeout": 7}
 

@@ -29,9 +29,13 @@ from tests.factories import Factory
 from tests.pg import fresh_database, require_pg
 from tests.server_process import ServerProcess
 
-pytestmark = [pytest.mark.contract, pytest.mark.slow, pytest.mark.postgres,
-              # Hypothesis warns when it prints the (large) strategy of an operation; that is not a finding.
-              pytest.mark.filterwarnings("ignore:Generating overly large repr")]
+pytestmark = [
+    pytest.mark.contract,
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    # Hypothesis warns when it prints the (large) strategy of an operation; that is not a finding.
+    pytest.mark.filterwarnings("ignore:Generating overly large repr"),
+]
 
 ROLES = ["admin", "supervisor", "postman", "agency"]
 MAX_EXAMPLES = 6
@@ -43,8 +47,12 @@ def _world(make) -> dict[str, object]:
     """A small post office: two agencies, a procedure, a round of items for the postman, one user per role."""
     agency, other = make.agency(), make.agency()
     procedure = make.procedure()
-    users = {"admin": make.user("admin"), "supervisor": make.user("supervisor"),
-             "postman": make.user("postman"), "agency": make.user("agency", agency_id=agency.id)}
+    users = {
+        "admin": make.user("admin"),
+        "supervisor": make.user("supervisor"),
+        "postman": make.user("postman"),
+        "agency": make.user("agency", agency_id=agency.id),
+    }
     items = [make.item(agency_id=a.id, procedure_id=procedure.id) for a in (agency, agency, other)]
     make.round(users["postman"], items=items[:2])
     make.item(agency_id=agency.id, procedure_id=procedure.id, direction="collect", status="registered")
@@ -110,7 +118,8 @@ def _business_rule_refusal(check, interaction) -> bool:
         return False
     response = interaction.response
     if response.status_code not in (400, 422) or not response.headers.get("content-type", [""])[0].startswith(
-            "application/problem+json"):
+        "application/problem+json"
+    ):
         return False
     body = json.loads(response.content)
     kind = body.get("type", "").rsplit("/", 1)[-1]
@@ -156,8 +165,10 @@ def _run(schema) -> tuple[list[str], dict[str, int]]:
                         continue
                     if check.status == Status.FAILURE and check.failure_info is not None:
                         failure = check.failure_info.failure
-                        found.append(f"{event.recorder.label}: [{check.name}] {failure.title}\n"
-                                     f"  {failure.message}\n  {check.failure_info.code_sample}")
+                        found.append(
+                            f"{event.recorder.label}: [{check.name}] {failure.title}\n"
+                            f"  {failure.message}\n  {check.failure_info.code_sample}"
+                        )
         elif isinstance(event, events.NonFatalError):
             found.append(f"{event.label}: error {event.info.title}: {event.info.message}")
         elif isinstance(event, events.FatalError):
@@ -174,22 +185,28 @@ def test_every_operation_keeps_its_documented_contract(live, role):
     # passwords, disabled accounts or cancelled items.
     users = _world(make)
     token = _login(url, users[role], f"{DEVICE_ID}-{users[role].id}" if role == "postman" else None)
-    config = schemathesis.Config.from_dict({
-        "seed": SEED,
-        "base-url": url,
-        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none",
-                       "no-shrink": True},
-        "auth": {"openapi": {"bearerAuth": {"bearer": token}}},
-        # The coverage phase (every boundary and invalid value, deterministically: ~3000 cases) runs
-        # as admin, the role that reaches every operation's validation; as the other roles most
-        # operations answer 403 before reading their input, so examples and fuzzing suffice there,
-        # and the whole test stays within a few minutes on a shared machine. No stateful phase:
-        # the document declares no links.
-        "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": role == "admin"}},
-        # A URL longer than gunicorn's request line (4094 bytes) is refused with 414 before the app
-        # runs; that is a refusal too, which this check does not count by default.
-        "checks": {"negative_data_rejection": {"expected-statuses": [*NEGATIVE_REFUSALS, "414"]}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "base-url": url,
+            "generation": {
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": True,
+                "database": "none",
+                "no-shrink": True,
+            },
+            "auth": {"openapi": {"bearerAuth": {"bearer": token}}},
+            # The coverage phase (every boundary and invalid value, deterministically: ~3000 cases) runs
+            # as admin, the role that reaches every operation's validation; as the other roles most
+            # operations answer 403 before reading their input, so examples and fuzzing suffice there,
+            # and the whole test stays within a few minutes on a shared machine. No stateful phase:
+            # the document declares no links.
+            "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": role == "admin"}},
+            # A URL longer than gunicorn's request line (4094 bytes) is refused with 414 before the app
+            # runs; that is a refusal too, which this check does not count by default.
+            "checks": {"negative_data_rejection": {"expected-statuses": [*NEGATIVE_REFUSALS, "414"]}},
+        }
+    )
     spec = requests.get(f"{url}/api/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(_strict(spec), config=config)
     found, cases = _run(schema)

@@ -33,7 +33,10 @@ def statuses(app, items) -> Counter:
 
 # Today at a glance ---------------------------------------------------------------------------------
 
-def test_the_day_at_a_glance_shows_each_round_with_its_progress_and_phones(client, app, make, auth, supervisor):
+
+def test_the_day_at_a_glance_shows_each_round_with_its_progress_and_phones(
+    client, app, make, auth, supervisor
+):
     postman = make.user("postman")
     items = [make.item() for _ in range(4)]
     rnd = make.round(postman, items=items)
@@ -95,6 +98,7 @@ def test_a_proof_still_uploading_its_photos_is_counted_as_incomplete(client, mak
 
 # Exceptions -----------------------------------------------------------------------------------------
 
+
 def test_each_kind_of_exception_is_listed_with_the_action_to_take(client, app, make, auth, supervisor, today):
     postman, quiet, phoneless = make.user("postman"), make.user("postman"), make.user("postman")
     failing, far, reassigned, at_limit = (make.item() for _ in range(4))
@@ -108,7 +112,9 @@ def test_each_kind_of_exception_is_listed_with_the_action_to_take(client, app, m
     quiet_round = make.round(quiet)
     make.round(phoneless)
     with app.app_context():
-        db.session.add(Device(id="quiet-phone-01", user_id=quiet.id, last_sync_at=now_utc() - timedelta(hours=3)))
+        db.session.add(
+            Device(id="quiet-phone-01", user_id=quiet.id, last_sync_at=now_utc() - timedelta(hours=3))
+        )
         db.session.commit()
     headers = auth(supervisor)
     phone = synced_phone(client, postman)
@@ -116,8 +122,9 @@ def test_each_kind_of_exception_is_listed_with_the_action_to_take(client, app, m
     phone.deliver(far.id, lat=10.01, lon=105.17)  # the address is at 10.01, 105.16: about 1.1 km away
     phone.deliver(reassigned.id, seed=3)
     phone.fail(at_limit.id, reason="refused")
-    moved = client.post(f"/api/rounds/{quiet_round.id}/assign", json={"item_ids": [reassigned.id]},
-                        headers=headers)
+    moved = client.post(
+        f"/api/rounds/{quiet_round.id}/assign", json={"item_ids": [reassigned.id]}, headers=headers
+    )
     assert moved.status_code == 200, moved.get_json()
     phone.sync()
 
@@ -125,8 +132,10 @@ def test_each_kind_of_exception_is_listed_with_the_action_to_take(client, app, m
 
     assert response.status_code == 200
     body = response.get_json()
-    found = {(e["kind"], e["action"], e["item"]["code"] if e["item"] else e["postman"]["id"])
-             for e in body["exceptions"]}
+    found = {
+        (e["kind"], e["action"], e["item"]["code"] if e["item"] else e["postman"]["id"])
+        for e in body["exceptions"]
+    }
     assert found == {
         ("flagged_proof", "review_proof", reassigned.code),
         ("location_mismatch", "check_location", far.code),
@@ -142,13 +151,23 @@ def test_each_kind_of_exception_is_listed_with_the_action_to_take(client, app, m
     assert 1000 < by_kind["location_mismatch"]["facts"]["distance_m"] < 1200
     assert by_kind["location_mismatch"]["facts"]["limit_m"] == 300
     assert by_kind["failed_attempt"]["facts"]["next_attempt_date"] == (today + timedelta(days=1)).isoformat()
-    assert by_kind["attempt_limit"]["facts"] == {"reason_code": "refused", "attempts": 3, "next_attempt_date": None}
+    assert by_kind["attempt_limit"]["facts"] == {
+        "reason_code": "refused",
+        "attempts": 3,
+        "next_attempt_date": None,
+    }
     assert by_kind["overdue"]["facts"] == {"days_late": 2}
     silent = {e["postman"]["id"]: e for e in body["exceptions"] if e["kind"] == "unsynced_device"}
     assert silent[quiet.id]["device_id"] == "quiet-phone-01" and silent[quiet.id]["facts"]["minutes"] >= 180
     assert silent[phoneless.id]["facts"]["has_device"] is False
-    assert body["counts"] == {"flagged_proof": 1, "location_mismatch": 1, "unsynced_device": 2,
-                              "attempt_limit": 1, "failed_attempt": 1, "overdue": 1}
+    assert body["counts"] == {
+        "flagged_proof": 1,
+        "location_mismatch": 1,
+        "unsynced_device": 2,
+        "attempt_limit": 1,
+        "failed_attempt": 1,
+        "overdue": 1,
+    }
     assert statuses(app, [at_limit, failing]) == Counter(return_to_agency=1, failed_attempt=1)
 
 
@@ -167,6 +186,7 @@ def test_a_proof_near_the_address_is_no_exception(client, make, auth, supervisor
 
 # The map ----------------------------------------------------------------------------------------------
 
+
 def test_the_map_shows_stops_and_proof_positions_and_marks_the_far_ones(client, make, auth, supervisor):
     postman = make.user("postman")
     near, far, waiting = make.item(), make.item(), make.item(lat=None, lon=None)
@@ -180,7 +200,11 @@ def test_the_map_shows_stops_and_proof_positions_and_marks_the_far_ones(client, 
 
     assert response.status_code == 200
     body = response.get_json()
-    assert [(s["code"], s["stop_order"]) for s in body["stops"]] == [(near.code, 1), (far.code, 2), (waiting.code, 3)]
+    assert [(s["code"], s["stop_order"]) for s in body["stops"]] == [
+        (near.code, 1),
+        (far.code, 2),
+        (waiting.code, 3),
+    ]
     assert body["stops"][2]["lat"] is None
     proofs = {p["item_code"]: p for p in body["proofs"]}
     assert proofs[near.code]["mismatch"] is False and proofs[near.code]["distance_m"] < 50
@@ -193,9 +217,16 @@ def test_the_config_tells_the_page_its_tiles_poll_interval_and_thresholds(client
 
     assert response.status_code == 200
     assert response.get_json() == {
-        "map_tile_url": "", "map_tile_attribution": "", "poll_seconds": 10, "mismatch_metres": 300,
-        "unsynced_device_minutes": 60, "attempt_limit": 3, "timezone": "Asia/Ho_Chi_Minh",
-        "today": today.isoformat(), "post_office": {"lat": 10.0035, "lon": 105.1694}}
+        "map_tile_url": "",
+        "map_tile_attribution": "",
+        "poll_seconds": 10,
+        "mismatch_metres": 300,
+        "unsynced_device_minutes": 60,
+        "attempt_limit": 3,
+        "timezone": "Asia/Ho_Chi_Minh",
+        "today": today.isoformat(),
+        "post_office": {"lat": 10.0035, "lon": 105.1694},
+    }
 
 
 # Importing a one-stop-shop export -------------------------------------------------------------------
@@ -212,10 +243,18 @@ def export(make):
     def csv(*rows: dict) -> bytes:
         lines = [HEADER]
         for row in rows:
-            values = {"code": make_s10("RR", next(_codes)), "dossier": "000.21.30.H01-251201-0014",
-                      "procedure": procedure.code, "name": "Nguyễn Thị Kim Ngân", "address": "Tổ 4, Ấp Láng Cát",
-                      "commune": "Xã Châu Thành", "province": "An Giang", "lat": "9.9761", "lon": "105.1893",
-                      "due": "05/12/2026"} | row
+            values = {
+                "code": make_s10("RR", next(_codes)),
+                "dossier": "000.21.30.H01-251201-0014",
+                "procedure": procedure.code,
+                "name": "Nguyễn Thị Kim Ngân",
+                "address": "Tổ 4, Ấp Láng Cát",
+                "commune": "Xã Châu Thành",
+                "province": "An Giang",
+                "lat": "9.9761",
+                "lon": "105.1893",
+                "due": "05/12/2026",
+            } | row
             lines.append(",".join(f'"{v}"' for v in values.values()))
         return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -223,8 +262,13 @@ def export(make):
 
 
 def upload(client, path, headers, data: bytes, name="export.csv", **query):
-    return client.post(path, headers=headers, query_string={"agency_code": "PVHCC-CT", **query},
-                       data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    return client.post(
+        path,
+        headers=headers,
+        query_string={"agency_code": "PVHCC-CT", **query},
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def item_count(app) -> int:
@@ -232,7 +276,9 @@ def item_count(app) -> int:
         return db.session.execute(db.select(db.func.count(Item.id))).scalar_one()
 
 
-def test_a_preview_lists_the_good_rows_and_each_bad_line_and_writes_nothing(client, app, auth, supervisor, export):
+def test_a_preview_lists_the_good_rows_and_each_bad_line_and_writes_nothing(
+    client, app, auth, supervisor, export
+):
     _, _, csv = export
     data = csv({}, {"code": "RR123456784VN"}, {"procedure": "9.999999", "name": ""})
 
@@ -240,10 +286,18 @@ def test_a_preview_lists_the_good_rows_and_each_bad_line_and_writes_nothing(clie
 
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["rows_total"], body["rows_ok"], body["bad_lines"], body["file_error"]) == (3, 1, [3, 4], False)
+    assert (body["rows_total"], body["rows_ok"], body["bad_lines"], body["file_error"]) == (
+        3,
+        1,
+        [3, 4],
+        False,
+    )
     assert body["description"].startswith("CSV (UTF-8)")
     assert {(e["line"], e["column"]) for e in body["errors"]} == {
-        (3, "Mã bưu gửi"), (4, "Mã thủ tục"), (4, "Họ tên")}
+        (3, "Mã bưu gửi"),
+        (4, "Mã thủ tục"),
+        (4, "Họ tên"),
+    }
     assert "check digit is 4 but should be 5" in body["errors"][0]["message"]
     assert body["rows"][0]["line"] == 2 and body["rows"][0]["recipient_name"] == "Nguyễn Thị Kim Ngân"
     assert item_count(app) == 0
@@ -258,24 +312,37 @@ def test_every_import_problem_comes_in_vietnamese_and_english(client, auth, supe
     refused = upload(client, "/api/imports", headers, data)
 
     assert {(e["line"], e["column"], e["message"], e["message_vi"]) for e in preview["errors"]} == {
-        (3, "Mã bưu gửi", "RR123456784VN: check digit is 4 but should be 5",
-         "RR123456784VN: số kiểm tra là 4 nhưng phải là 5"),
-        (3, "Hạn trả", "'ngày mai' is not a date: write YYYY-MM-DD or DD/MM/YYYY",
-         "'ngày mai' không phải ngày: viết YYYY-MM-DD hoặc DD/MM/YYYY"),
+        (
+            3,
+            "Mã bưu gửi",
+            "RR123456784VN: check digit is 4 but should be 5",
+            "RR123456784VN: số kiểm tra là 4 nhưng phải là 5",
+        ),
+        (
+            3,
+            "Hạn trả",
+            "'ngày mai' is not a date: write YYYY-MM-DD or DD/MM/YYYY",
+            "'ngày mai' không phải ngày: viết YYYY-MM-DD hoặc DD/MM/YYYY",
+        ),
         (4, "Mã thủ tục", "no procedure with code 9.999999", "không có thủ tục nào có mã 9.999999"),
-        (4, "Họ tên", "is empty", "không được để trống")}
+        (4, "Họ tên", "is empty", "không được để trống"),
+    }
     assert refused.status_code == 422
     errors = refused.get_json()["errors"]
     assert errors["lines"]["3"][0] == "Line 3, Mã bưu gửi: RR123456784VN: check digit is 4 but should be 5"
     assert errors["lines_vi"]["3"][0] == "Dòng 3, Mã bưu gửi: RR123456784VN: số kiểm tra là 4 nhưng phải là 5"
-    assert errors["lines_vi"]["4"] == ["Dòng 4, Mã thủ tục: không có thủ tục nào có mã 9.999999",
-                                       "Dòng 4, Họ tên: không được để trống"]
+    assert errors["lines_vi"]["4"] == [
+        "Dòng 4, Mã thủ tục: không có thủ tục nào có mã 9.999999",
+        "Dòng 4, Họ tên: không được để trống",
+    ]
 
 
 def test_a_file_problem_comes_in_vietnamese_and_english(client, auth, supervisor, export):
     headers = auth(supervisor)
     no_header = upload(client, "/api/imports/preview", headers, "STT,Tên\n1,An\n".encode()).get_json()
-    missing = upload(client, "/api/imports/preview", headers, "Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Tỉnh\n".encode())
+    missing = upload(
+        client, "/api/imports/preview", headers, "Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Tỉnh\n".encode()
+    )
 
     assert no_header["file_error"] is True
     assert no_header["errors"][0]["message"].startswith("No header row found")
@@ -286,8 +353,9 @@ def test_a_file_problem_comes_in_vietnamese_and_english(client, auth, supervisor
     assert error["message_vi"] == "Dòng 1: thiếu cột: Xã/Phường (commune)."
 
 
-def test_importing_a_file_with_a_bad_row_imports_nothing_and_names_the_line(client, app, auth, supervisor,
-                                                                              export):
+def test_importing_a_file_with_a_bad_row_imports_nothing_and_names_the_line(
+    client, app, auth, supervisor, export
+):
     _, _, csv = export
     response = upload(client, "/api/imports", auth(supervisor), csv({}, {"due": "31/02/2026"}))
 
@@ -314,7 +382,9 @@ def test_a_good_file_is_imported_whole_and_audited(client, app, auth, supervisor
         items = db.session.execute(db.select(Item).order_by(Item.id)).scalars().all()
         assert [i.code for i in items] == body["codes"]
         assert {(i.status, i.agency_id) for i in items} == {("at_post_office", agency.id)}
-        entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "items.imported")).scalar_one()
+        entry = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "items.imported")
+        ).scalar_one()
         assert entry.actor_id == supervisor.id and entry.detail["sha256"] == preview["sha256"]
 
 
@@ -340,7 +410,9 @@ def test_a_mis_encoded_file_is_refused_with_a_clear_message(client, app, auth, s
     assert preview.get_json()["errors"][0]["message_vi"].startswith("Tệp không phải UTF-8: byte 0x")
     assert refused.get_json()["errors"]["lines_vi"]["file"][0].startswith("Tệp: Tệp không phải UTF-8")
     assert refused.status_code == 422 and refused.get_json()["type"].endswith("/import-file-unreadable")
-    assert "CSV UTF-8" in refused.get_json()["detail"] and "Nothing was imported" in refused.get_json()["detail"]
+    assert (
+        "CSV UTF-8" in refused.get_json()["detail"] and "Nothing was imported" in refused.get_json()["detail"]
+    )
     assert item_count(app) == 0
 
 
@@ -355,14 +427,30 @@ def test_an_xlsx_export_sent_as_the_raw_body_is_imported(client, app, auth, supe
     _, procedure, _ = export
     book = Workbook()
     book.active.append(HEADER.split(","))
-    book.active.append([make_s10("RR", next(_codes)), "", procedure.code, "Trần Văn Lộc", "Số 18, Khu phố Minh An",
-                        "Xã Châu Thành", "An Giang", 10.0049, 105.1702, "04/12/2026"])
+    book.active.append(
+        [
+            make_s10("RR", next(_codes)),
+            "",
+            procedure.code,
+            "Trần Văn Lộc",
+            "Số 18, Khu phố Minh An",
+            "Xã Châu Thành",
+            "An Giang",
+            10.0049,
+            105.1702,
+            "04/12/2026",
+        ]
+    )
     buffer = io.BytesIO()
     book.save(buffer)
 
-    response = client.post("/api/imports", headers=auth(supervisor), data=buffer.getvalue(),
-                           query_string={"agency_code": "PVHCC-CT", "filename": "export.xlsx"},
-                           content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = client.post(
+        "/api/imports",
+        headers=auth(supervisor),
+        data=buffer.getvalue(),
+        query_string={"agency_code": "PVHCC-CT", "filename": "export.xlsx"},
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["imported"] == 1
@@ -378,16 +466,24 @@ def test_a_file_other_than_the_previewed_one_is_refused(client, app, auth, super
 
 
 def test_an_upload_without_a_file_part_is_a_validation_error(client, auth, supervisor):
-    response = client.post("/api/imports/preview", headers=auth(supervisor), data={"other": "x"},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/imports/preview",
+        headers=auth(supervisor),
+        data={"other": "x"},
+        content_type="multipart/form-data",
+    )
 
     assert response.status_code == 422 and response.get_json()["errors"] == {
-        "file": ["Missing data for required field."]}
+        "file": ["Missing data for required field."]
+    }
 
 
 # Bad input while planning -----------------------------------------------------------------------------
 
-def test_reassigning_a_delivered_item_is_refused_clearly_and_changes_nothing(client, app, make, auth, supervisor):
+
+def test_reassigning_a_delivered_item_is_refused_clearly_and_changes_nothing(
+    client, app, make, auth, supervisor
+):
     postman, other = make.user("postman"), make.user("postman")
     delivered, waiting = make.item(), make.item()
     make.round(postman, items=[delivered])
@@ -396,8 +492,11 @@ def test_reassigning_a_delivered_item_is_refused_clearly_and_changes_nothing(cli
     phone.deliver(delivered.id)
     phone.sync()
 
-    response = client.post(f"/api/rounds/{other_round.id}/assign", headers=auth(supervisor),
-                           json={"item_ids": [waiting.id, delivered.id]})
+    response = client.post(
+        f"/api/rounds/{other_round.id}/assign",
+        headers=auth(supervisor),
+        json={"item_ids": [waiting.id, delivered.id]},
+    )
 
     assert response.status_code == 409 and response.content_type == PROBLEM
     body = response.get_json()
@@ -411,8 +510,9 @@ def test_reassigning_a_delivered_item_is_refused_clearly_and_changes_nothing(cli
 def test_a_round_for_a_postman_who_is_off_is_refused(client, app, make, auth, supervisor, today):
     off = make.user("postman", active=False)
 
-    response = client.post("/api/rounds", headers=auth(supervisor),
-                           json={"postman_id": off.id, "round_date": today.isoformat()})
+    response = client.post(
+        "/api/rounds", headers=auth(supervisor), json={"postman_id": off.id, "round_date": today.isoformat()}
+    )
 
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"postman_id": [f"{off.full_name}'s account is disabled."]}

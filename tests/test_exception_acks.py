@@ -20,7 +20,12 @@ PROBLEM = "application/problem+json"
 def desk(client, make):
     """Two supervisors at the post office."""
     first, second = make.user("supervisor"), make.user("supervisor")
-    return first, Phone(client, first.username).login().headers, second, Phone(client, second.username).login().headers
+    return (
+        first,
+        Phone(client, first.username).login().headers,
+        second,
+        Phone(client, second.username).login().headers,
+    )
 
 
 def listed(client, headers, **query):
@@ -44,10 +49,15 @@ def test_a_checked_location_and_a_noted_overdue_item_leave_the_list(client, app,
     assert by_kind["location_mismatch"]["subject"] == f"proof:{by_kind['location_mismatch']['proof_id']}"
     assert by_kind["overdue"]["subject"] == f"item:{late.id}:due:{late.due_date.isoformat()}"
 
-    for kind, note in (("location_mismatch", "Đã gọi khách: nhận tại chợ / met at the market"),
-                       ("overdue", None)):
-        response = client.post("/api/dashboard/exceptions/acknowledge", headers=headers,
-                               json={"kind": kind, "subject": by_kind[kind]["subject"], "note": note})
+    for kind, note in (
+        ("location_mismatch", "Đã gọi khách: nhận tại chợ / met at the market"),
+        ("overdue", None),
+    ):
+        response = client.post(
+            "/api/dashboard/exceptions/acknowledge",
+            headers=headers,
+            json={"kind": kind, "subject": by_kind[kind]["subject"], "note": note},
+        )
         assert response.status_code == 201, response.get_json()
         ack = response.get_json()
         assert ack["by"]["id"] == sup.id and ack["at"] and ack["note"] == note
@@ -57,20 +67,34 @@ def test_a_checked_location_and_a_noted_overdue_item_leave_the_list(client, app,
     assert after["counts"]["location_mismatch"] == after["counts"]["overdue"] == 0
     everything = listed(client, headers, include_acknowledged="true")
     assert {e["kind"]: e["acknowledged"]["by"]["id"] for e in everything["exceptions"]} == {
-        "location_mismatch": sup.id, "overdue": sup.id}
+        "location_mismatch": sup.id,
+        "overdue": sup.id,
+    }
     today_view = client.get("/api/dashboard/today", headers=headers).get_json()
     assert today_view["exception_counts"]["overdue"] == 0
     with app.app_context():
-        assert db.session.execute(db.select(db.func.count()).select_from(AuditEntry)
-                                  .where(AuditEntry.action == "exception.acknowledged")).scalar_one() == 2
+        assert (
+            db.session.execute(
+                db.select(db.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "exception.acknowledged")
+            ).scalar_one()
+            == 2
+        )
 
 
 def test_an_overdue_item_comes_back_when_its_due_date_moves_on(client, app, make, desk, today):
     _, headers, _, _ = desk
     late = make.item(due_date=today - timedelta(days=2))
     subject = listed(client, headers)["exceptions"][0]["subject"]
-    assert client.post("/api/dashboard/exceptions/acknowledge", headers=headers,
-                       json={"kind": "overdue", "subject": subject}).status_code == 201
+    assert (
+        client.post(
+            "/api/dashboard/exceptions/acknowledge",
+            headers=headers,
+            json={"kind": "overdue", "subject": subject},
+        ).status_code
+        == 201
+    )
     assert listed(client, headers)["exceptions"] == []
     with app.app_context():
         db.session.get(Item, late.id).due_date = today - timedelta(days=1)  # a new deadline, missed again
@@ -81,20 +105,37 @@ def test_an_overdue_item_comes_back_when_its_due_date_moves_on(client, app, make
 def test_what_cannot_be_acknowledged_says_what_to_do_instead(client, app, make, desk, today):
     _, headers, _, _ = desk
     make.item(due_date=today - timedelta(days=1))
-    for kind, status, slug in (("flagged_proof", 409, "not-acknowledgeable"),
-                               ("attempt_limit", 409, "not-acknowledgeable"),
-                               ("weather", 422, "unknown-exception-kind"),
-                               ("overdue", 404, "no-such-exception")):
-        response = client.post("/api/dashboard/exceptions/acknowledge", headers=headers,
-                               json={"kind": kind, "subject": "item:999999:due:2020-01-01"})
-        assert response.status_code == status and response.content_type == PROBLEM, (kind, response.get_json())
+    for kind, status, slug in (
+        ("flagged_proof", 409, "not-acknowledgeable"),
+        ("attempt_limit", 409, "not-acknowledgeable"),
+        ("weather", 422, "unknown-exception-kind"),
+        ("overdue", 404, "no-such-exception"),
+    ):
+        response = client.post(
+            "/api/dashboard/exceptions/acknowledge",
+            headers=headers,
+            json={"kind": kind, "subject": "item:999999:due:2020-01-01"},
+        )
+        assert response.status_code == status and response.content_type == PROBLEM, (
+            kind,
+            response.get_json(),
+        )
         assert response.get_json()["type"].endswith(slug)
-    assert client.post("/api/dashboard/exceptions/acknowledge", headers=headers,
-                       json={"kind": "overdue"}).status_code == 422
+    assert (
+        client.post(
+            "/api/dashboard/exceptions/acknowledge", headers=headers, json={"kind": "overdue"}
+        ).status_code
+        == 422
+    )
     postman = make.user("postman")
-    assert client.post("/api/dashboard/exceptions/acknowledge",
-                       headers=Phone(client, postman.username).login().headers,
-                       json={"kind": "overdue", "subject": "x"}).status_code == 403
+    assert (
+        client.post(
+            "/api/dashboard/exceptions/acknowledge",
+            headers=Phone(client, postman.username).login().headers,
+            json={"kind": "overdue", "subject": "x"},
+        ).status_code
+        == 403
+    )
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(ExceptionAck.id))).scalar_one() == 0
 
@@ -109,8 +150,13 @@ def test_two_supervisors_acknowledge_at_once_and_the_first_stands(app, make, tod
 
     def ack(index):
         barrier.wait()
-        answers.append(clients[index].post("/api/dashboard/exceptions/acknowledge", headers=headers[index],
-                                           json={"kind": "overdue", "subject": subject, "note": f"n{index}"}))
+        answers.append(
+            clients[index].post(
+                "/api/dashboard/exceptions/acknowledge",
+                headers=headers[index],
+                json={"kind": "overdue", "subject": subject, "note": f"n{index}"},
+            )
+        )
 
     threads = [threading.Thread(target=ack, args=(i,)) for i in range(2)]
     for thread in threads:
@@ -137,9 +183,13 @@ def test_the_advice_fits_the_case(client, app, make, desk, today):
     phone.sync()
 
     found = {(e["kind"], e["item"]["id"]): e for e in listed(client, headers)["exceptions"]}
-    assert found[("overdue", dossier.id)]["action"] == "hand_to_agency"  # a collected dossier goes to the agency
+    assert (
+        found[("overdue", dossier.id)]["action"] == "hand_to_agency"
+    )  # a collected dossier goes to the agency
     assert found[("overdue", at_agency.id)]["action"] == "fetch_from_agency"
-    assert found[("failed_attempt", refused.id)]["action"] == "return_to_agency"  # a refusal is not rescheduled
+    assert (
+        found[("failed_attempt", refused.id)]["action"] == "return_to_agency"
+    )  # a refusal is not rescheduled
     reattempt = found[("failed_attempt", not_home.id)]
     assert reattempt["action"] == "reattempt"
     assert reattempt["facts"]["next_attempt_from"] == add_working_days(today, 2).isoformat()

@@ -24,18 +24,35 @@ def agency(make):
 def collected(client, make, agency):
     """Two dossiers a postman collected (with fees) and one still on the round."""
     postman = make.user("postman", full_name="Lê Văn Tư")
-    items = [make.item(agency_id=agency.id, direction="collect", status="registered",
-                       recipient_name=f"Danh Thị Sa Ry {n}") for n in range(3)]
+    items = [
+        make.item(
+            agency_id=agency.id,
+            direction="collect",
+            status="registered",
+            recipient_name=f"Danh Thị Sa Ry {n}",
+        )
+        for n in range(3)
+    ]
     make.round(postman, items=items)
     phone = Phone(client, postman.username).login()
     phone.pull()
     for n, item in enumerate(items[:2]):
-        checklist = [{"name": "Tờ khai", "form": "original", "present": True},
-                     {"name": "Giấy chứng sinh", "form": "copy", "present": True},
-                     {"name": "CCCD", "form": "copy", "present": n == 0}]
-        phone.capture("collect", item.id, {"checklist": checklist, "seal_number": f"NP-{n}",
-                                           "fee_collected": 26_000, "government_fee_collected": 8_000 * (n + 1)},
-                      {"signature": png_signature(n), "postman_signature": png_signature(n + 5)})
+        checklist = [
+            {"name": "Tờ khai", "form": "original", "present": True},
+            {"name": "Giấy chứng sinh", "form": "copy", "present": True},
+            {"name": "CCCD", "form": "copy", "present": n == 0},
+        ]
+        phone.capture(
+            "collect",
+            item.id,
+            {
+                "checklist": checklist,
+                "seal_number": f"NP-{n}",
+                "fee_collected": 26_000,
+                "government_fee_collected": 8_000 * (n + 1),
+            },
+            {"signature": png_signature(n), "postman_signature": png_signature(n + 5)},
+        )
     phone.sync()
     return postman, items
 
@@ -46,27 +63,43 @@ def status_of(app, item) -> str:
 
 
 def record(client, headers, agency, lines, direction="post_to_agency", **extra):
-    return client.post("/api/handovers", headers=headers, json={
-        "direction": direction, "agency_id": agency.id, "officer_name": "Phạm Thị Hồng Nhung",
-        "lines": lines, **extra})
+    return client.post(
+        "/api/handovers",
+        headers=headers,
+        json={
+            "direction": direction,
+            "agency_id": agency.id,
+            "officer_name": "Phạm Thị Hồng Nhung",
+            "lines": lines,
+            **extra,
+        },
+    )
 
 
-def test_candidates_suggest_the_papers_present_and_the_fees_collected(client, make, auth, supervisor, agency,
-                                                                      collected):
+def test_candidates_suggest_the_papers_present_and_the_fees_collected(
+    client, make, auth, supervisor, agency, collected
+):
     _, items = collected
-    response = client.get("/api/handovers/candidates", headers=auth(supervisor),
-                          query_string={"direction": "post_to_agency", "agency_id": agency.id})
+    response = client.get(
+        "/api/handovers/candidates",
+        headers=auth(supervisor),
+        query_string={"direction": "post_to_agency", "agency_id": agency.id},
+    )
 
     assert response.status_code == 200
-    assert [(c["code"], c["event"], c["originals"], c["copies"], c["fee_passed_on"]) for c in response.get_json()] == [
-        (items[0].code, "hand_to_agency", 1, 2, 8_000), (items[1].code, "hand_to_agency", 1, 1, 16_000)]
+    assert [
+        (c["code"], c["event"], c["originals"], c["copies"], c["fee_passed_on"]) for c in response.get_json()
+    ] == [(items[0].code, "hand_to_agency", 1, 2, 8_000), (items[1].code, "hand_to_agency", 1, 1, 16_000)]
 
 
-def test_a_supervisor_records_a_handover_to_the_agency_and_the_items_move(client, app, auth, supervisor, agency,
-                                                                          collected):
+def test_a_supervisor_records_a_handover_to_the_agency_and_the_items_move(
+    client, app, auth, supervisor, agency, collected
+):
     postman, items = collected
-    lines = [{"item_id": items[0].id, "originals": 1, "copies": 2, "fee_passed_on": 8_000},
-             {"item_id": items[1].id, "originals": 1, "copies": 1, "fee_passed_on": 16_000}]
+    lines = [
+        {"item_id": items[0].id, "originals": 1, "copies": 2, "fee_passed_on": 8_000},
+        {"item_id": items[1].id, "originals": 1, "copies": 1, "fee_passed_on": 16_000},
+    ]
 
     response = record(client, auth(supervisor), agency, lines, postman_id=postman.id, note="Giao đủ")
 
@@ -81,27 +114,36 @@ def test_a_supervisor_records_a_handover_to_the_agency_and_the_items_move(client
     with app.app_context():
         assert db.session.get(Handover, body["id"]).created_by_id == supervisor.id
         actions = db.session.execute(db.select(AuditEntry.action, AuditEntry.detail)).all()
-        assert ("handover.recorded", {"direction": "post_to_agency", "items": 2, "via": "dashboard"}) in actions
-        assert sum(1 for a, d in actions if a == "item.hand_to_agency" and d["handover_id"] == body["id"]) == 2
+        assert (
+            "handover.recorded",
+            {"direction": "post_to_agency", "items": 2, "via": "dashboard"},
+        ) in actions
+        assert (
+            sum(1 for a, d in actions if a == "item.hand_to_agency" and d["handover_id"] == body["id"]) == 2
+        )
 
 
-def test_one_item_that_cannot_be_handed_over_refuses_the_whole_record(client, app, auth, supervisor, agency,
-                                                                       collected):
+def test_one_item_that_cannot_be_handed_over_refuses_the_whole_record(
+    client, app, auth, supervisor, agency, collected
+):
     _, items = collected
     response = record(client, auth(supervisor), agency, [{"item_id": items[0].id}, {"item_id": items[2].id}])
 
     assert response.status_code == 409 and response.content_type == PROBLEM
     body = response.get_json()
     assert body["type"].endswith("/handover-not-possible") and "nothing was recorded" in body["detail"]
-    assert body["errors"] == {"lines": {"1": [f"Item {items[2].code} is 'assigned' and cannot be handed over "
-                                              "this way."]}}
+    assert body["errors"] == {
+        "lines": {"1": [f"Item {items[2].code} is 'assigned' and cannot be handed over this way."]}
+    }
     assert [status_of(app, i) for i in items[:2]] == ["collected", "collected"]
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Handover.id))).scalar_one() == 0
         assert db.session.execute(db.select(db.func.count(HandoverLine.id))).scalar_one() == 0
 
 
-def test_items_of_another_agency_or_listed_twice_are_refused(client, make, auth, supervisor, agency, collected):
+def test_items_of_another_agency_or_listed_twice_are_refused(
+    client, make, auth, supervisor, agency, collected
+):
     _, items = collected
     foreign = make.item(direction="collect", status="collected")
     headers = auth(supervisor)
@@ -114,20 +156,26 @@ def test_items_of_another_agency_or_listed_twice_are_refused(client, make, auth,
     assert other.get_json()["errors"]["lines"]["0"] == [f"Item {foreign.code} belongs to another agency."]
 
 
-def test_results_received_from_the_agency_are_recorded_and_documented_once(client, app, make, auth, supervisor,
-                                                                           agency):
+def test_results_received_from_the_agency_are_recorded_and_documented_once(
+    client, app, make, auth, supervisor, agency
+):
     waiting = make.item(agency_id=agency.id, status="registered")  # still at the agency
     imported = make.item(agency_id=agency.id)  # booked as received by the import, no paper yet
     headers = auth(supervisor)
-    candidates = client.get("/api/handovers/candidates", headers=headers,
-                            query_string={"direction": "agency_to_post", "agency_id": agency.id}).get_json()
+    candidates = client.get(
+        "/api/handovers/candidates",
+        headers=headers,
+        query_string={"direction": "agency_to_post", "agency_id": agency.id},
+    ).get_json()
     lines = [{"item_id": waiting.id, "originals": 1}, {"item_id": imported.id, "originals": 1}]
 
     first = record(client, headers, agency, lines, direction="agency_to_post", result_ready_date="2026-12-05")
     again = record(client, headers, agency, [{"item_id": imported.id}], direction="agency_to_post")
 
-    assert [(c["code"], c["event"]) for c in candidates] == [(waiting.code, "receive_from_agency"),
-                                                             (imported.code, None)]
+    assert [(c["code"], c["event"]) for c in candidates] == [
+        (waiting.code, "receive_from_agency"),
+        (imported.code, None),
+    ]
     assert first.status_code == 201 and first.get_json()["result_ready_date"] == "2026-12-05"
     assert (status_of(app, waiting), status_of(app, imported)) == ("at_post_office", "at_post_office")
     assert again.status_code == 409
@@ -153,8 +201,10 @@ def test_agency_officers_see_only_their_agencys_records(client, make, auth, supe
 def test_the_printed_record_renders_and_lists_the_right_items(client, app, auth, supervisor, agency, collected,
                                                               tmp_path, poppler):
     _, items = collected
-    lines = [{"item_id": items[0].id, "originals": 1, "copies": 2, "fee_passed_on": 8_000},
-             {"item_id": items[1].id, "originals": 1, "copies": 1, "fee_passed_on": 16_000}]
+    lines = [
+        {"item_id": items[0].id, "originals": 1, "copies": 2, "fee_passed_on": 8_000},
+        {"item_id": items[1].id, "originals": 1, "copies": 1, "fee_passed_on": 16_000},
+    ]
     created = record(client, auth(supervisor), agency, lines).get_json()
 
     response = client.get(f"/api/handovers/{created['id']}/pdf", headers=auth(supervisor))
@@ -163,20 +213,23 @@ def test_the_printed_record_renders_and_lists_the_right_items(client, app, auth,
     assert response.data.startswith(b"%PDF-")
     pdf = tmp_path / "record.pdf"
     pdf.write_bytes(response.data)
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
+    )
     page = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
     dark = sum(page.histogram()[:128])
     assert dark > 0.01 * page.width * page.height  # text, table rules and the QR code
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True,
-                          text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
     assert "BIÊN BẢN BÀN GIAO" in text and "HANDOVER RECORD" in text
     assert items[0].code in text and items[1].code in text and items[2].code not in text
     assert "Phạm Thị Hồng Nhung" in text and "Lê Văn Tư" not in text.split("BIÊN BẢN")[0]
     assert "24.000" in text and created["verification"] in text
     with app.app_context():
-        assert db.session.execute(db.select(AuditEntry).where(
-            AuditEntry.action == "handover.printed")).scalar_one().entity_id == str(created["id"])
+        assert db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "handover.printed")
+        ).scalar_one().entity_id == str(created["id"])
 
 
 def test_the_record_hash_changes_if_a_line_is_altered(client, app, auth, supervisor, agency, collected):
@@ -205,12 +258,21 @@ def test_a_missing_pdf_font_is_a_clear_error(client, app, auth, supervisor, agen
 def test_a_phones_handover_is_listed_and_printable_too(client, auth, supervisor, agency, collected):
     postman, items = collected
     phone = Phone(client, postman.username).login()
-    phone.capture("handover", None, {"direction": "post_to_agency", "agency_id": agency.id,
-                                     "officer_name": "Trần Văn Bảy", "lines": [{"item_id": items[1].id}]})
+    phone.capture(
+        "handover",
+        None,
+        {
+            "direction": "post_to_agency",
+            "agency_id": agency.id,
+            "officer_name": "Trần Văn Bảy",
+            "lines": [{"item_id": items[1].id}],
+        },
+    )
     phone.sync()
 
-    listed = client.get("/api/handovers", headers=auth(supervisor),
-                        query_string={"direction": "post_to_agency"}).get_json()
+    listed = client.get(
+        "/api/handovers", headers=auth(supervisor), query_string={"direction": "post_to_agency"}
+    ).get_json()
     pdf = client.get(f"/api/handovers/{listed[0]['id']}/pdf", headers=auth(supervisor))
 
     assert [(h["source"], h["officer_name"]) for h in listed] == [("phone", "Trần Văn Bảy")]

@@ -30,19 +30,59 @@ EXAMPLES = 12
 
 # Field names of every request schema in the document: generated objects use them, so the
 # values reach the fields' own validation instead of stopping at "unknown field".
-_FIELD_NAMES = st.sampled_from(["code", "name", "province", "kind", "username", "password", "role",
-                                "agency_id", "procedure_id", "postman_id", "item_ids", "lines", "item_id",
-                                "direction", "event", "reason", "note", "round_date", "refresh_token",
-                                "device_id", "mutations", "protocol", "id", "seq", "type", "payload",
-                                "items", "checklist", "government_fee", "lat", "lon", "active", "full_name"])
+_FIELD_NAMES = st.sampled_from(
+    [
+        "code",
+        "name",
+        "province",
+        "kind",
+        "username",
+        "password",
+        "role",
+        "agency_id",
+        "procedure_id",
+        "postman_id",
+        "item_ids",
+        "lines",
+        "item_id",
+        "direction",
+        "event",
+        "reason",
+        "note",
+        "round_date",
+        "refresh_token",
+        "device_id",
+        "mutations",
+        "protocol",
+        "id",
+        "seq",
+        "type",
+        "payload",
+        "items",
+        "checklist",
+        "government_fee",
+        "lat",
+        "lon",
+        "active",
+        "full_name",
+    ]
+)
 
-_SCALARS = (st.none() | st.booleans()
-            | st.integers(min_value=-(2**70), max_value=2**70)
-            | st.floats(allow_nan=False, allow_infinity=False)
-            | st.text(alphabet=st.characters(exclude_categories=()), max_size=20)  # lone surrogates and NUL included
-            | st.sampled_from(["\ud800", "\udfff", "a\x00b", "", " ", "9" * 5000, "RR123456785VN", "2026-12-01"]))
-_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
-                     | st.dictionaries(_FIELD_NAMES | st.text(max_size=8), inner, max_size=5), max_leaves=15)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(exclude_categories=()), max_size=20)  # lone surrogates and NUL included
+    | st.sampled_from(["\ud800", "\udfff", "a\x00b", "", " ", "9" * 5000, "RR123456785VN", "2026-12-01"])
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(_FIELD_NAMES | st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=15,
+)
 
 
 def _as_text(value) -> str:
@@ -51,14 +91,40 @@ def _as_text(value) -> str:
 
 
 _DEEP = st.integers(min_value=1, max_value=200_000).map(lambda n: "[" * n + "]" * n) | st.integers(
-    min_value=1, max_value=100_000).map(lambda n: '{"a":' * n + "1" + "}" * n)
-_RAW = st.sampled_from([
-    "", " ", "null", "[]", "{}", "{", '{"a":', "NaN", '{"x": NaN}', '{"x": Infinity}', "1" * 5000,
-    '"\\ud800"', '{"name": "\\udfff"}', '{"\\ud800": 1}', '{"code": "a\\u0000b"}', "\xff\xfe", "[1,]",
-])
+    min_value=1, max_value=100_000
+).map(lambda n: '{"a":' * n + "1" + "}" * n)
+_RAW = st.sampled_from(
+    [
+        "",
+        " ",
+        "null",
+        "[]",
+        "{}",
+        "{",
+        '{"a":',
+        "NaN",
+        '{"x": NaN}',
+        '{"x": Infinity}',
+        "1" * 5000,
+        '"\\ud800"',
+        '{"name": "\\udfff"}',
+        '{"\\ud800": 1}',
+        '{"code": "a\\u0000b"}',
+        "\xff\xfe",
+        "[1,]",
+    ]
+)
 BODIES = _JSON.map(_as_text) | _DEEP | _RAW | st.binary(max_size=64).map(lambda b: b.decode("latin-1"))
-CONTENT_TYPES = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain",
-                                 "application/x-www-form-urlencoded", "application/octet-stream", None])
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/octet-stream",
+        None,
+    ]
+)
 
 
 def write_endpoints(app) -> list[tuple[str, str, object]]:
@@ -86,16 +152,22 @@ def _url(rule, ids: dict) -> str:
 
 
 def _counts() -> dict[str, int]:
-    return {t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-            for t in db.metadata.sorted_tables}
+    return {
+        t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+        for t in db.metadata.sorted_tables
+    }
 
 
 @pytest.fixture
 def world(app, make, client):
     agency = make.agency()
     procedure = make.procedure()
-    users = {"admin": make.user("admin"), "supervisor": make.user("supervisor"),
-             "postman": make.user("postman"), "agency": make.user("agency", agency_id=agency.id)}
+    users = {
+        "admin": make.user("admin"),
+        "supervisor": make.user("supervisor"),
+        "postman": make.user("postman"),
+        "agency": make.user("agency", agency_id=agency.id),
+    }
     items = [make.item(agency_id=agency.id, procedure_id=procedure.id) for _ in range(2)]
     make.round(users["postman"], items=items)
     tokens = {}
@@ -133,9 +205,17 @@ def test_hostile_bodies_never_make_a_500_and_write_nothing(app, client, world, b
         before = _counts()
     seen: dict[tuple[str, str], set[int]] = {}
 
-    @settings(max_examples=examples * len(endpoints), deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=examples * len(endpoints),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )
     @given(endpoint=st.sampled_from(endpoints), body=BODIES, content_type=CONTENT_TYPES)
     def attempt(endpoint, body, content_type):
         method, rule, handler = endpoint
@@ -143,12 +223,17 @@ def test_hostile_bodies_never_make_a_500_and_write_nothing(app, client, world, b
         headers = {"Authorization": f"Bearer {world[role]}"} if role else {}
         if content_type:
             headers["Content-Type"] = content_type
-        response = client.open(_url(rule, {}), method=method, data=body.encode("utf-8", "surrogatepass"),
-                               headers=headers)
+        response = client.open(
+            _url(rule, {}), method=method, data=body.encode("utf-8", "surrogatepass"), headers=headers
+        )
         seen.setdefault((method, rule.rule), set()).add(response.status_code)
         assert response.status_code < 500, (method, rule.rule, body[:200], response.get_data(as_text=True))
         if response.status_code >= 400:
-            assert response.content_type == "application/problem+json", (method, rule.rule, response.data[:200])
+            assert response.content_type == "application/problem+json", (
+                method,
+                rule.rule,
+                response.data[:200],
+            )
             problem = response.get_json()
             assert problem["status"] == response.status_code and problem["type"].startswith("https://")
             with app.app_context():

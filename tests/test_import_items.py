@@ -15,30 +15,39 @@ from backend.extensions import db
 from backend.models import AuditEntry, Item
 from backend.services.item_import import import_items, parse_items_file
 
-HEADER = ("Mã bưu gửi,Số hồ sơ,Mã thủ tục,Họ tên,Điện thoại,Địa chỉ,Xã/Phường,Tỉnh/Thành phố,Địa chỉ cũ,"
-          "Vĩ độ,Kinh độ,Phí dịch vụ,Lệ phí,Hạn trả,Chiều")
+HEADER = (
+    "Mã bưu gửi,Số hồ sơ,Mã thủ tục,Họ tên,Điện thoại,Địa chỉ,Xã/Phường,Tỉnh/Thành phố,Địa chỉ cũ,"
+    "Vĩ độ,Kinh độ,Phí dịch vụ,Lệ phí,Hạn trả,Chiều"
+)
 GOOD_ROWS = [
-    f'{make_s10("RR", 31250001)},000.21.30.H01-251201-0014,1.001193,Nguyễn Thị Kim Ngân,0918 245 731,'
+    f"{make_s10('RR', 31250001)},000.21.30.H01-251201-0014,1.001193,Nguyễn Thị Kim Ngân,0918 245 731,"
     '"Tổ 4, Ấp Láng Cát",Xã Châu Thành,An Giang,"Ấp Láng Cát, xã Giục Tượng, huyện Châu Thành, tỉnh Kiên Giang",'
     '9.9761,105.1893,"26.000",0,05/12/2025,Trả kết quả',
     f'{make_s10("RR", 31250002)},,2.001417,Trần Văn Lộc,+84 377 112 904,"Số 18, Khu phố Minh An",Xã Châu Thành,'
     'An Giang,,"10,0049","105,1702","26,000",,2025-12-04,thu gom',
     f'{make_s10("RR", 31250003)},,1.001193,Danh Thị Sa Ry,,"Tổ 2, Ấp Vĩnh Lộc",Xã Bình An,An Giang,,,,,,,'
-    'trả kết quả',
+    "trả kết quả",
 ]
 BAD_CHECK_DIGIT = "RR312500040VN"  # the check digit of 31250004 is 1
 
 
 @pytest.fixture
 def office(make):
-    return {"agency": make.agency(code="PVHCC-CHAUTHANH"),
-            "birth": make.procedure(code="1.001193", name="Đăng ký khai sinh", government_fee=0),
-            "record": make.procedure(code="2.001417", name="Cấp phiếu lý lịch tư pháp", government_fee=200_000),
-            "marriage": make.procedure(code="1.000894", name="Đăng ký kết hôn", allowed_by_post=False)}
+    return {
+        "agency": make.agency(code="PVHCC-CHAUTHANH"),
+        "birth": make.procedure(code="1.001193", name="Đăng ký khai sinh", government_fee=0),
+        "record": make.procedure(code="2.001417", name="Cấp phiếu lý lịch tư pháp", government_fee=200_000),
+        "marriage": make.procedure(code="1.000894", name="Đăng ký kết hôn", allowed_by_post=False),
+    }
 
 
-def write_csv(tmp_path: Path, rows: list[str], header: str = HEADER, encoding: str = "utf-8-sig",
-              name: str = "items.csv") -> Path:
+def write_csv(
+    tmp_path: Path,
+    rows: list[str],
+    header: str = HEADER,
+    encoding: str = "utf-8-sig",
+    name: str = "items.csv",
+) -> Path:
     path = tmp_path / name
     path.write_bytes("\r\n".join([header, *rows, ""]).encode(encoding))
     return path
@@ -71,8 +80,9 @@ def test_a_good_csv_imports_every_row_with_its_starting_status(app, runner, offi
     assert unicodedata.is_normalized("NFC", third.recipient_name)
     with app.app_context():
         actions = db.session.execute(db.select(AuditEntry.action)).scalars().all()
-        summary = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "items.imported")
-                                     ).scalar_one()
+        summary = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "items.imported")
+        ).scalar_one()
         assert actions.count("item.created") == 3
         assert summary.detail["count"] == 3 and summary.detail["file"] == "items.csv"
 
@@ -81,12 +91,51 @@ def test_a_good_xlsx_with_english_headers_and_typed_cells_imports(app, runner, o
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["Danh sách kết quả trả qua bưu chính"])  # a title line above the header
-    sheet.append(["code", "procedure_code", "recipient_name", "recipient_phone", "address_line", "commune",
-                  "province", "service_fee", "due_date", "direction", "note"])
-    sheet.append([make_s10("EA", 70000001), "1.001193", "Lê Hoàng Phúc", 909318552, "Tổ 9, Ấp Phước Lợi",
-                  "Xã Thạnh Lộc", "An Giang", 26000, datetime(2025, 12, 3, 17, 0), "return", "Gọi trước"])
-    sheet.append([make_s10("EA", 70000002), "2.001417", "Phạm Minh Tuấn", "0832556019", "Số 102",
-                  "Xã Châu Thành", "Tỉnh An Giang", 26000.0, "03/12/2025", "collect", None])
+    sheet.append(
+        [
+            "code",
+            "procedure_code",
+            "recipient_name",
+            "recipient_phone",
+            "address_line",
+            "commune",
+            "province",
+            "service_fee",
+            "due_date",
+            "direction",
+            "note",
+        ]
+    )
+    sheet.append(
+        [
+            make_s10("EA", 70000001),
+            "1.001193",
+            "Lê Hoàng Phúc",
+            909318552,
+            "Tổ 9, Ấp Phước Lợi",
+            "Xã Thạnh Lộc",
+            "An Giang",
+            26000,
+            datetime(2025, 12, 3, 17, 0),
+            "return",
+            "Gọi trước",
+        ]
+    )
+    sheet.append(
+        [
+            make_s10("EA", 70000002),
+            "2.001417",
+            "Phạm Minh Tuấn",
+            "0832556019",
+            "Số 102",
+            "Xã Châu Thành",
+            "Tỉnh An Giang",
+            26000.0,
+            "03/12/2025",
+            "collect",
+            None,
+        ]
+    )
     workbook.create_sheet("Ghi chú").append(["ignored: only the first sheet is read"])
     path = tmp_path / "export.xlsx"
     workbook.save(path)
@@ -122,16 +171,20 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_every_bad_line(app, runn
     assert "Line 5, Phí dịch vụ: -26000 is negative" in result.stderr
     assert "Line 6, Hạn trả: '31/02/2025' is not a real date" in result.stderr
     assert "Line 7, Mã thủ tục: 1.000894 'Đăng ký kết hôn' needs the citizen in person" in result.stderr
-    assert f"Line 8, Mã bưu gửi: {make_s10('RR', 31250001)} appears twice in the file (first on line 2)" \
+    assert (
+        f"Line 8, Mã bưu gửi: {make_s10('RR', 31250001)} appears twice in the file (first on line 2)"
         in result.stderr
+    )
     assert "Line 9, Phí dịch vụ: '26,5' is not whole đồng" in result.stderr
     assert "8 row(s): 1 good, 7 with problems. Nothing imported" in result.stderr
     assert items_in(app) == {}
 
 
 def test_the_cli_prints_each_problem_in_vietnamese_then_in_english(app, runner, office, tmp_path):
-    rows = [GOOD_ROWS[0].replace(make_s10("RR", 31250001), BAD_CHECK_DIGIT).replace("05/12/2025", "mai"),
-            GOOD_ROWS[1].replace("2.001417", "1.000894")]
+    rows = [
+        GOOD_ROWS[0].replace(make_s10("RR", 31250001), BAD_CHECK_DIGIT).replace("05/12/2025", "mai"),
+        GOOD_ROWS[1].replace("2.001417", "1.000894"),
+    ]
     result = runner.invoke(args=["import-items", str(write_csv(tmp_path, rows))])
 
     assert result.exit_code == 1
@@ -171,8 +224,9 @@ def test_skip_bad_imports_only_the_good_rows_and_records_the_skipped_lines(app, 
     assert "Skipping lines 3." in result.stderr
     assert sorted(items_in(app)) == [make_s10("RR", 31250001), make_s10("RR", 31250003)]
     with app.app_context():
-        summary = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "items.imported")
-                                     ).scalar_one()
+        summary = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "items.imported")
+        ).scalar_one()
         assert summary.detail["skipped_lines"] == [3]
 
 
@@ -209,8 +263,9 @@ def to_cp1258(text: str) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.parametrize("encode", [to_cp1258, lambda text: text.encode("latin-1", errors="replace")],
-                         ids=["cp1258", "latin-1"])
+@pytest.mark.parametrize(
+    "encode", [to_cp1258, lambda text: text.encode("latin-1", errors="replace")], ids=["cp1258", "latin-1"]
+)
 def test_a_legacy_encoded_csv_gets_a_clear_encoding_error(app, runner, office, tmp_path, encode):
     path = tmp_path / "ansi.csv"
     path.write_bytes(encode("\r\n".join([HEADER, *GOOD_ROWS, ""])))
@@ -249,44 +304,92 @@ def test_the_parser_and_importer_work_without_the_cli(app, office):
         assert [item.status for item in items] == ["at_post_office", "registered", "at_post_office"]
 
         again = parse_items_file("upload.csv", data)
-        assert [(e.line, e.column) for e in again.errors] == [(2, "Mã bưu gửi"), (3, "Mã bưu gửi"),
-                                                              (4, "Mã bưu gửi")]
+        assert [(e.line, e.column) for e in again.errors] == [
+            (2, "Mã bưu gửi"),
+            (3, "Mã bưu gửi"),
+            (4, "Mã bưu gửi"),
+        ]
         assert again.rows_ok == []
 
 
 # ---- cell and header parsing (no database) ----------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, amount", [
-    (26000, 26000), (26000.0, 26000), ("26000", 26000), ("26.000", 26000), ("26,000", 26000),
-    ("26 000", 26000), ("1.250.000", 1250000), ("26.000 đ", 26000), ("135,000 VND", 135000), ("0", 0),
-])
+
+@pytest.mark.parametrize(
+    "raw, amount",
+    [
+        (26000, 26000),
+        (26000.0, 26000),
+        ("26000", 26000),
+        ("26.000", 26000),
+        ("26,000", 26000),
+        ("26 000", 26000),
+        ("1.250.000", 1250000),
+        ("26.000 đ", 26000),
+        ("135,000 VND", 135000),
+        ("0", 0),
+    ],
+)
 def test_money_is_read_as_whole_dong_with_vietnamese_thousands_separators(raw, amount):
     assert import_parser.money(raw) == amount
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("-5000", "negative"), (-1, "negative"), ("26,5", "fractions"), ("26000.50", "fractions"),
-    (26000.5, "fractions"), ("26.00", "fractions"), ("hai mươi", "not an amount"), ("2.000.000.000", "more than"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("-5000", "negative"),
+        (-1, "negative"),
+        ("26,5", "fractions"),
+        ("26000.50", "fractions"),
+        (26000.5, "fractions"),
+        ("26.00", "fractions"),
+        ("hai mươi", "not an amount"),
+        ("2.000.000.000", "more than"),
+    ],
+)
 def test_money_refuses_fractions_negatives_and_words(raw, message):
     with pytest.raises(import_parser.CellError, match=message):
         import_parser.money(raw)
 
 
-@pytest.mark.parametrize("parse, raw, english, vietnamese", [
-    (import_parser.money, "hai mươi", "'hai mươi' is not an amount in đồng", "'hai mươi' không phải số tiền (đồng)"),
-    (import_parser.money, "-5000", "-5000 is negative", "-5000 là số âm"),
-    (import_parser.money, "2.000.000.000", "2000000000 is more than 1,000,000,000 đồng",
-     "2000000000 lớn hơn 1.000.000.000 đồng"),
-    (import_parser.due_date, "31/02/2025", "'31/02/2025' is not a real date (day/month/year)",
-     "'31/02/2025' không phải ngày có thật (ngày/tháng/năm)"),
-    (import_parser.direction, "gửi", "'gửi' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)",
-     "'gửi' không phải chiều hợp lệ: hãy viết 'trả kết quả' hoặc 'thu gom'"),
-])
+@pytest.mark.parametrize(
+    "parse, raw, english, vietnamese",
+    [
+        (
+            import_parser.money,
+            "hai mươi",
+            "'hai mươi' is not an amount in đồng",
+            "'hai mươi' không phải số tiền (đồng)",
+        ),
+        (import_parser.money, "-5000", "-5000 is negative", "-5000 là số âm"),
+        (
+            import_parser.money,
+            "2.000.000.000",
+            "2000000000 is more than 1,000,000,000 đồng",
+            "2000000000 lớn hơn 1.000.000.000 đồng",
+        ),
+        (
+            import_parser.due_date,
+            "31/02/2025",
+            "'31/02/2025' is not a real date (day/month/year)",
+            "'31/02/2025' không phải ngày có thật (ngày/tháng/năm)",
+        ),
+        (
+            import_parser.direction,
+            "gửi",
+            "'gửi' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)",
+            "'gửi' không phải chiều hợp lệ: hãy viết 'trả kết quả' hoặc 'thu gom'",
+        ),
+    ],
+)
 def test_cell_errors_carry_the_english_and_the_vietnamese_message(parse, raw, english, vietnamese):
     with pytest.raises(import_parser.CellError) as caught:
         parse(raw)
-    assert (str(caught.value), caught.value.message, caught.value.message_vi) == (english, english, vietnamese)
+    assert (str(caught.value), caught.value.message, caught.value.message_vi) == (
+        english,
+        english,
+        vietnamese,
+    )
 
 
 def test_s10_problems_have_a_vietnamese_variant():
@@ -296,10 +399,16 @@ def test_s10_problems_have_a_vietnamese_variant():
     assert s10_problem_vi(make_s10("RR", 31250001)) is None
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("2025-12-05", date(2025, 12, 5)), ("05/12/2025", date(2025, 12, 5)), ("5/12/2025", date(2025, 12, 5)),
-    ("05/12/2025 17:00", date(2025, 12, 5)), (datetime(2025, 12, 5, 8), date(2025, 12, 5)),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("2025-12-05", date(2025, 12, 5)),
+        ("05/12/2025", date(2025, 12, 5)),
+        ("5/12/2025", date(2025, 12, 5)),
+        ("05/12/2025 17:00", date(2025, 12, 5)),
+        (datetime(2025, 12, 5, 8), date(2025, 12, 5)),
+    ],
+)
 def test_dates_are_read_in_iso_and_vietnamese_order(raw, expected):
     assert import_parser.due_date(raw) == expected
 
@@ -310,10 +419,16 @@ def test_impossible_or_ambiguous_dates_are_refused(raw):
         import_parser.due_date(raw)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0912 345 678", "0912345678"), ("+84 912.345.678", "0912345678"), ("84912345678", "0912345678"),
-    (912345678, "0912345678"), ("0296-3837-211", "02963837211"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0912 345 678", "0912345678"),
+        ("+84 912.345.678", "0912345678"),
+        ("84912345678", "0912345678"),
+        (912345678, "0912345678"),
+        ("0296-3837-211", "02963837211"),
+    ],
+)
 def test_phones_are_normalised_to_a_leading_zero(raw, expected):
     assert import_parser.phone(raw) == expected
 
@@ -324,54 +439,93 @@ def test_implausible_phones_are_refused(raw):
         import_parser.phone(raw)
 
 
-@pytest.mark.parametrize("raw, direction", [
-    ("trả kết quả", "return"), ("TRA KET QUA", "return"), ("return", "return"), ("Thu gom hồ sơ", "collect"),
-    ("thu gom", "collect"), ("collect", "collect"),
-])
+@pytest.mark.parametrize(
+    "raw, direction",
+    [
+        ("trả kết quả", "return"),
+        ("TRA KET QUA", "return"),
+        ("return", "return"),
+        ("Thu gom hồ sơ", "collect"),
+        ("thu gom", "collect"),
+        ("collect", "collect"),
+    ],
+)
 def test_directions_are_accepted_in_vietnamese_and_english(raw, direction):
     assert import_parser.direction(raw) == direction
 
 
 def test_headers_match_without_case_diacritics_or_punctuation():
-    data = ("MA BUU GUI;ma thu tuc;HỌ TÊN;dia_chi;Xa Phuong;TINH / THANH PHO\r\n"
-            f"{make_s10('RR', 1)};1.001193;An;Ấp A;Xã B;An Giang\r\n").encode()
+    data = (
+        "MA BUU GUI;ma thu tuc;HỌ TÊN;dia_chi;Xa Phuong;TINH / THANH PHO\r\n"
+        f"{make_s10('RR', 1)};1.001193;An;Ấp A;Xã B;An Giang\r\n"
+    ).encode()
     table = import_parser.read_table("x.csv", data)
-    assert set(table.columns) == {"code", "procedure_code", "recipient_name", "address_line", "commune",
-                                  "province"}
-    assert table.rows == [(2, {"code": make_s10("RR", 1), "procedure_code": "1.001193", "recipient_name": "An",
-                               "address_line": "Ấp A", "commune": "Xã B", "province": "An Giang"})]
+    assert set(table.columns) == {
+        "code",
+        "procedure_code",
+        "recipient_name",
+        "address_line",
+        "commune",
+        "province",
+    }
+    assert table.rows == [
+        (
+            2,
+            {
+                "code": make_s10("RR", 1),
+                "procedure_code": "1.001193",
+                "recipient_name": "An",
+                "address_line": "Ấp A",
+                "commune": "Xã B",
+                "province": "An Giang",
+            },
+        )
+    ]
 
 
 def test_excel_unicode_text_is_read_as_tab_separated_utf16():
-    data = ("Mã bưu gửi\tMã thủ tục\tHọ tên\tĐịa chỉ\tXã/Phường\tTỉnh\r\n"
-            f"{make_s10('RR', 1)}\t1.001193\tAn\tẤp A\tXã B\tAn Giang\r\n").encode("utf-16")
+    data = (
+        "Mã bưu gửi\tMã thủ tục\tHọ tên\tĐịa chỉ\tXã/Phường\tTỉnh\r\n"
+        f"{make_s10('RR', 1)}\t1.001193\tAn\tẤp A\tXã B\tAn Giang\r\n"
+    ).encode("utf-16")
     table = import_parser.read_table("export.txt", data)
     assert table.notes == ["UTF-16"] and table.rows[0][1]["address_line"] == "Ấp A"
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "is empty"), (b"\xd0\xcf\x11\xe0rest", "Excel 97-2003"), (b"PK\x03\x04garbage", "cannot be read"),
-    ("STT,Tên\r\n1,An\r\n".encode(), "No header row"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "is empty"),
+        (b"\xd0\xcf\x11\xe0rest", "Excel 97-2003"),
+        (b"PK\x03\x04garbage", "cannot be read"),
+        ("STT,Tên\r\n1,An\r\n".encode(), "No header row"),
+    ],
+)
 def test_unreadable_files_are_refused_with_a_reason(data, message):
     with pytest.raises(import_parser.FileProblem, match=message):
         import_parser.read_table("export.csv", data)
 
 
 def test_blank_lines_and_template_lines_numbered_in_advance_are_skipped():
-    data = ("STT,Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Xã/Phường,Tỉnh\r\n"
-            f"1,{make_s10('RR', 1)},1.001193,An,Ấp A,Xã B,An Giang\r\n,,,,,,\r\n\r\n4,,,,,,\r\n").encode()
+    data = (
+        "STT,Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Xã/Phường,Tỉnh\r\n"
+        f"1,{make_s10('RR', 1)},1.001193,An,Ấp A,Xã B,An Giang\r\n,,,,,,\r\n\r\n4,,,,,,\r\n"
+    ).encode()
     assert [line for line, _ in import_parser.read_table("x.csv", data).rows] == [2]
 
 
 def test_a_file_missing_required_columns_is_refused_naming_them():
-    with pytest.raises(import_parser.FileProblem, match=r"missing column\(s\): Xã/Phường \(commune\)") as caught:
+    with pytest.raises(
+        import_parser.FileProblem, match=r"missing column\(s\): Xã/Phường \(commune\)"
+    ) as caught:
         import_parser.read_table("x.csv", "Mã bưu gửi,Mã thủ tục,Họ tên,Địa chỉ,Tỉnh\r\n".encode())
     assert caught.value.message_vi == "Dòng 1: thiếu cột: Xã/Phường (commune)."
 
 
-@pytest.mark.parametrize("name, successor", [("Kiên Giang", "An Giang"), ("tỉnh Bà Rịa - Vũng Tàu", "Hồ Chí Minh"),
-                                             ("TP. Hải Dương", "Hải Phòng")])
+@pytest.mark.parametrize(
+    "name, successor",
+    [("Kiên Giang", "An Giang"), ("tỉnh Bà Rịa - Vũng Tàu", "Hồ Chí Minh"), ("TP. Hải Dương", "Hải Phòng")],
+)
 def test_provinces_merged_in_2025_are_refused_naming_their_successor(name, successor):
     assert successor in import_parser.current_province_problem(name)
 

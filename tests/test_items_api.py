@@ -11,16 +11,29 @@ from backend.models import AuditEntry, Item
 
 @pytest.fixture
 def office(make):
-    return {"agency": make.agency(), "procedure": make.procedure(government_fee=5_000),
-            "supervisor": make.user("supervisor")}
+    return {
+        "agency": make.agency(),
+        "procedure": make.procedure(government_fee=5_000),
+        "supervisor": make.user("supervisor"),
+    }
 
 
 def new_item(office, **overrides):
-    body = {"code": make_s10("RR", 55_000_001), "direction": "return",
-            "procedure_id": office["procedure"].id, "agency_id": office["agency"].id,
-            "recipient_name": "Lê Văn Đức", "recipient_phone": "0912 345 678",
-            "address_line": "Ấp Phước Lợi", "commune": "Xã Mong Thọ", "province": "An Giang",
-            "lat": 10.01, "lon": 105.16, "service_fee": 26_000, "due_date": "2026-12-01"}
+    body = {
+        "code": make_s10("RR", 55_000_001),
+        "direction": "return",
+        "procedure_id": office["procedure"].id,
+        "agency_id": office["agency"].id,
+        "recipient_name": "Lê Văn Đức",
+        "recipient_phone": "0912 345 678",
+        "address_line": "Ấp Phước Lợi",
+        "commune": "Xã Mong Thọ",
+        "province": "An Giang",
+        "lat": 10.01,
+        "lon": 105.16,
+        "service_fee": 26_000,
+        "due_date": "2026-12-01",
+    }
     return body | overrides
 
 
@@ -38,19 +51,24 @@ def test_a_supervisor_creates_an_item_that_the_post_office_already_holds(client,
         assert {"item.created", "item.receive_from_agency"} <= set(actions)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("code", "RR123456780VN", "check digit"),
-    ("service_fee", -1, "greater than or equal"),
-    ("service_fee", 26000.5, "integer"),
-    ("service_fee", "26000", "integer"),
-    ("direction", "sideways", "Must be one of"),
-    ("lat", 123, "less than or equal to 90"),
-    ("colour", "red", "Unknown field"),
-])
-def test_bad_fields_are_refused_with_a_named_error_and_nothing_is_stored(client, app, auth, office, field,
-                                                                          value, message):
-    response = client.post("/api/items", json=new_item(office, **{field: value}),
-                           headers=auth(office["supervisor"]))
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("code", "RR123456780VN", "check digit"),
+        ("service_fee", -1, "greater than or equal"),
+        ("service_fee", 26000.5, "integer"),
+        ("service_fee", "26000", "integer"),
+        ("direction", "sideways", "Must be one of"),
+        ("lat", 123, "less than or equal to 90"),
+        ("colour", "red", "Unknown field"),
+    ],
+)
+def test_bad_fields_are_refused_with_a_named_error_and_nothing_is_stored(
+    client, app, auth, office, field, value, message
+):
+    response = client.post(
+        "/api/items", json=new_item(office, **{field: value}), headers=auth(office["supervisor"])
+    )
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     problem = response.get_json()
@@ -61,8 +79,9 @@ def test_bad_fields_are_refused_with_a_named_error_and_nothing_is_stored(client,
 
 def test_a_procedure_not_allowed_by_post_is_refused(client, auth, office, make):
     in_person = make.procedure(allowed_by_post=False)
-    response = client.post("/api/items", json=new_item(office, procedure_id=in_person.id),
-                           headers=auth(office["supervisor"]))
+    response = client.post(
+        "/api/items", json=new_item(office, procedure_id=in_person.id), headers=auth(office["supervisor"])
+    )
     assert response.status_code == 422
     assert response.get_json()["type"].endswith("procedure-not-allowed-by-post")
 
@@ -154,8 +173,9 @@ def test_office_events_follow_the_state_machine(client, auth, make, office):
     assert response.status_code == 409
     assert response.get_json()["type"].endswith("illegal-transition")
     fresh = make.item(status="registered")
-    response = client.post(f"/api/items/{fresh.id}/events", json={"event": "receive_from_agency"},
-                           headers=headers)
+    response = client.post(
+        f"/api/items/{fresh.id}/events", json={"event": "receive_from_agency"}, headers=headers
+    )
     assert response.status_code == 200
     assert response.get_json()["status"] == "at_post_office"
 
@@ -163,11 +183,14 @@ def test_office_events_follow_the_state_machine(client, auth, make, office):
 def test_a_stale_if_match_is_refused(client, auth, make, office):
     item = make.item()
     headers = auth(office["supervisor"])
-    response = client.patch(f"/api/items/{item.id}", json={"note": "gọi trước"},
-                            headers=headers | {"If-Match": '"1"'})
+    response = client.patch(
+        f"/api/items/{item.id}", json={"note": "gọi trước"}, headers=headers | {"If-Match": '"1"'}
+    )
     assert response.status_code == 200
     assert response.headers["ETag"] == '"2"'
-    response = client.patch(f"/api/items/{item.id}", json={"note": "x"}, headers=headers | {"If-Match": '"1"'})
+    response = client.patch(
+        f"/api/items/{item.id}", json={"note": "x"}, headers=headers | {"If-Match": '"1"'}
+    )
     assert response.status_code == 412
 
 

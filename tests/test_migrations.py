@@ -30,8 +30,15 @@ def empty_app(request, tmp_path):
 
 
 def _app_on(url: str, tmp_path):
-    app = create_app({"POSTROUND_ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-                      "RATELIMIT_ENABLED": False, "STORAGE_DIR": str(tmp_path / "storage")})
+    app = create_app(
+        {
+            "POSTROUND_ENV": "testing",
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_ENABLED": False,
+            "STORAGE_DIR": str(tmp_path / "storage"),
+        }
+    )
     with app.app_context():
         try:
             yield app
@@ -45,8 +52,12 @@ def _table_names() -> set[str]:
 
 
 def _insert_audit_row(conn) -> None:
-    conn.execute(sa.text("INSERT INTO audit_log (at, action, entity_type) "
-                         "VALUES (CURRENT_TIMESTAMP, 'test.created', 'test')"))
+    conn.execute(
+        sa.text(
+            "INSERT INTO audit_log (at, action, entity_type) "
+            "VALUES (CURRENT_TIMESTAMP, 'test.created', 'test')"
+        )
+    )
 
 
 def test_upgrade_builds_exactly_the_models_schema(empty_app):
@@ -76,8 +87,10 @@ def test_the_database_refuses_to_change_or_delete_audit_entries(empty_app):
     if db.engine.dialect.name == "postgresql":
         statements.append("TRUNCATE audit_log")
     for statement in statements:
-        with pytest.raises(sa.exc.IntegrityError, match="audit log is append-only"), \
-                db.engine.begin() as conn:
+        with (
+            pytest.raises(sa.exc.IntegrityError, match="audit log is append-only"),
+            db.engine.begin() as conn,
+        ):
             conn.execute(sa.text(statement))
 
     with db.engine.begin() as conn:
@@ -93,11 +106,13 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_app)
     assert _table_names() <= {"alembic_version"}
     with db.engine.connect() as conn:
         if db.engine.dialect.name == "postgresql":
-            leftovers = conn.execute(sa.text(
-                "SELECT proname FROM pg_proc WHERE proname = 'audit_log_refuse_change'")).all()
+            leftovers = conn.execute(
+                sa.text("SELECT proname FROM pg_proc WHERE proname = 'audit_log_refuse_change'")
+            ).all()
         else:
-            leftovers = conn.execute(sa.text(
-                "SELECT name FROM sqlite_master WHERE tbl_name != 'alembic_version'")).all()
+            leftovers = conn.execute(
+                sa.text("SELECT name FROM sqlite_master WHERE tbl_name != 'alembic_version'")
+            ).all()
     assert leftovers == []
 
     flask_migrate.upgrade()
@@ -111,58 +126,128 @@ def test_the_reattempt_migration_carries_failed_visits_and_resolved_proofs_over(
     now, yes, no = "2026-11-20 02:00:00", True, False
     with db.engine.begin() as conn:
         run = conn.execute
-        run(sa.text("INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
-                    "VALUES (1, 'buuta', 'x', 'Lê Văn Bưu', 'postman', :yes, :now)"), {"yes": yes, "now": now})
-        run(sa.text("INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
-                    "VALUES (1, 'A1', 'UBND xã', 'commune_centre', 'An Giang', :yes, :now)"), {"yes": yes, "now": now})
-        run(sa.text("INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
-                    "created_at) VALUES (1, 'P1', 'Khai sinh', :yes, 0, '[]', 0, :now)"), {"yes": yes, "now": now})
+        run(
+            sa.text(
+                "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+                "VALUES (1, 'buuta', 'x', 'Lê Văn Bưu', 'postman', :yes, :now)"
+            ),
+            {"yes": yes, "now": now},
+        )
+        run(
+            sa.text(
+                "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
+                "VALUES (1, 'A1', 'UBND xã', 'commune_centre', 'An Giang', :yes, :now)"
+            ),
+            {"yes": yes, "now": now},
+        )
+        run(
+            sa.text(
+                "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
+                "created_at) VALUES (1, 'P1', 'Khai sinh', :yes, 0, '[]', 0, :now)"
+            ),
+            {"yes": yes, "now": now},
+        )
         for item_id, attempts, status in ((1, 2, "failed_attempt"), (2, 0, "assigned")):
-            run(sa.text("INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
-                        "commune, province, service_fee, government_fee, attempt_count, status, search_text, "
-                        "change_seq, version, created_at, updated_at) VALUES (:id, :code, 'return', 1, 1, 'Bích', "
-                        "'Ấp 1', 'Xã Mong Thọ', 'An Giang', 0, 0, :attempts, :status, '', 0, 1, :now, :now)"),
-                {"id": item_id, "code": f"RR10000000{item_id}VN", "attempts": attempts, "status": status, "now": now})
-        proofs = [(1, 1, "failed", "2026-11-18 02:00:00", no, None), (2, 1, "failed", "2026-11-20 02:00:00", no, None),
-                  (3, 2, "delivered", now, yes, now), (4, 2, "delivered", now, yes, None)]
+            run(
+                sa.text(
+                    "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
+                    "commune, province, service_fee, government_fee, attempt_count, status, search_text, "
+                    "change_seq, version, created_at, updated_at) VALUES (:id, :code, 'return', 1, 1, 'Bích', "
+                    "'Ấp 1', 'Xã Mong Thọ', 'An Giang', 0, 0, :attempts, :status, '', 0, 1, :now, :now)"
+                ),
+                {
+                    "id": item_id,
+                    "code": f"RR10000000{item_id}VN",
+                    "attempts": attempts,
+                    "status": status,
+                    "now": now,
+                },
+            )
+        proofs = [
+            (1, 1, "failed", "2026-11-18 02:00:00", no, None),
+            (2, 1, "failed", "2026-11-20 02:00:00", no, None),
+            (3, 2, "delivered", now, yes, now),
+            (4, 2, "delivered", now, yes, None),
+        ]
         for pid, item_id, outcome, at, flagged, resolved in proofs:
-            run(sa.text("INSERT INTO delivery_attempts (id, item_id, postman_id, outcome, server_time, device_time, "
-                        "fee_collected, government_fee_collected, flagged, complete, resolved_at) VALUES (:id, :item, "
-                        "1, :outcome, :at, :at, 0, 0, :flagged, :yes, :resolved)"),
-                {"id": pid, "item": item_id, "outcome": outcome, "at": at, "flagged": flagged, "yes": yes,
-                 "resolved": resolved})
+            run(
+                sa.text(
+                    "INSERT INTO delivery_attempts (id, item_id, postman_id, outcome, server_time, device_time, "
+                    "fee_collected, government_fee_collected, flagged, complete, resolved_at) VALUES (:id, :item, "
+                    "1, :outcome, :at, :at, 0, 0, :flagged, :yes, :resolved)"
+                ),
+                {
+                    "id": pid,
+                    "item": item_id,
+                    "outcome": outcome,
+                    "at": at,
+                    "flagged": flagged,
+                    "yes": yes,
+                    "resolved": resolved,
+                },
+            )
 
     flask_migrate.upgrade()
 
     with db.engine.connect() as conn:
-        items = conn.execute(sa.text("SELECT id, invitation_count, last_invitation_on FROM items ORDER BY id")).all()
-        proofs = conn.execute(sa.text("SELECT id, review, counts_as_invitation FROM delivery_attempts "
-                                      "ORDER BY id")).all()
+        items = conn.execute(
+            sa.text("SELECT id, invitation_count, last_invitation_on FROM items ORDER BY id")
+        ).all()
+        proofs = conn.execute(
+            sa.text("SELECT id, review, counts_as_invitation FROM delivery_attempts ORDER BY id")
+        ).all()
     assert [(i, n, str(day) if day else None) for i, n, day in items] == [(1, 2, "2026-11-20"), (2, 0, None)]
     assert [(p, review, None if c is None else bool(c)) for p, review, c in proofs] == [
-        (1, None, True), (2, None, True), (3, "rejected", None), (4, None, None)]
+        (1, None, True),
+        (2, None, True),
+        (3, "rejected", None),
+        (4, None, None),
+    ]
 
 
 def test_login_sessions_are_carried_over_from_existing_refresh_token_families(empty_app):
     """Phones signed in before the upgrade stay signed in; a family already revoked stays revoked."""
     flask_migrate.upgrade(revision="0004")
     with db.engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
-                             "VALUES (1, 'buuta', 'x', 'Bưu tá', 'postman', TRUE, CURRENT_TIMESTAMP)"))
-        conn.execute(sa.text("INSERT INTO devices (id, user_id, registered_at, last_seq) "
-                             "VALUES ('phone-mig-1', 1, CURRENT_TIMESTAMP, 0)"))
-        rows = [("t1", "alive", "phone-mig-1", None), ("t2", "alive", "phone-mig-1", "2026-11-26 08:00:00+00"),
-                ("t3", "dead", None, "2026-11-26 09:00:00+00"), ("t4", "dead", None, "2026-11-26 09:30:00+00")]
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+                "VALUES (1, 'buuta', 'x', 'Bưu tá', 'postman', TRUE, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO devices (id, user_id, registered_at, last_seq) "
+                "VALUES ('phone-mig-1', 1, CURRENT_TIMESTAMP, 0)"
+            )
+        )
+        rows = [
+            ("t1", "alive", "phone-mig-1", None),
+            ("t2", "alive", "phone-mig-1", "2026-11-26 08:00:00+00"),
+            ("t3", "dead", None, "2026-11-26 09:00:00+00"),
+            ("t4", "dead", None, "2026-11-26 09:30:00+00"),
+        ]
         for token_id, family, device, revoked in rows:
-            conn.execute(sa.text(
-                "INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, issued_at, expires_at, "
-                "revoked_at) VALUES (:id, :family, 1, :device, :hash, '2026-11-26 07:00:00+00', "
-                "'2026-12-26 07:00:00+00', :revoked)"),
-                {"id": token_id, "family": family, "device": device, "hash": token_id * 16, "revoked": revoked})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, issued_at, expires_at, "
+                    "revoked_at) VALUES (:id, :family, 1, :device, :hash, '2026-11-26 07:00:00+00', "
+                    "'2026-12-26 07:00:00+00', :revoked)"
+                ),
+                {
+                    "id": token_id,
+                    "family": family,
+                    "device": device,
+                    "hash": token_id * 16,
+                    "revoked": revoked,
+                },
+            )
     flask_migrate.upgrade()
     with db.engine.connect() as conn:
-        sessions = {row.id: row for row in conn.execute(sa.text(
-            "SELECT id, user_id, device_id, revoked_at FROM login_sessions"))}
+        sessions = {
+            row.id: row
+            for row in conn.execute(sa.text("SELECT id, user_id, device_id, revoked_at FROM login_sessions"))
+        }
     assert set(sessions) == {"alive", "dead"}
     assert sessions["alive"].revoked_at is None and sessions["alive"].device_id == "phone-mig-1"
     assert sessions["dead"].revoked_at is not None and sessions["dead"].user_id == 1

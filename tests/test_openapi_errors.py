@@ -26,7 +26,9 @@ def operations(spec):
 
 
 def _problem_validator(spec, status: int):
-    response = next(op["responses"][str(status)] for _, _, op in operations(spec) if str(status) in op["responses"])
+    response = next(
+        op["responses"][str(status)] for _, _, op in operations(spec) if str(status) in op["responses"]
+    )
     schema = response["content"][PROBLEM_MEDIA_TYPE]["schema"]
     return jsonschema_rs.validator_for({**schema, "components": spec["components"]})
 
@@ -41,7 +43,11 @@ def test_every_error_response_of_every_operation_is_problem_json(spec):
                 continue
             if code == "default" or int(code) >= 400:
                 assert list(response["content"]) == [PROBLEM_MEDIA_TYPE], (method, path, code)
-                assert "Problem" in str(response["content"][PROBLEM_MEDIA_TYPE]["schema"]), (method, path, code)
+                assert "Problem" in str(response["content"][PROBLEM_MEDIA_TYPE]["schema"]), (
+                    method,
+                    path,
+                    code,
+                )
     assert "Error" not in spec["components"]["schemas"]  # flask-smorest's own shape is gone
 
 
@@ -66,18 +72,29 @@ def test_the_statuses_follow_from_each_operation(spec):
 
 def test_public_operations_are_exactly_the_ones_without_a_token(spec):
     public = {(m, p) for m, p, op in operations(spec) if op.get("security") == []}
-    assert public == {("GET", "/api/health"), ("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"),
-                      ("POST", "/api/auth/logout"), ("GET", "/api/track/{code}")}
+    assert public == {
+        ("GET", "/api/health"),
+        ("POST", "/api/auth/login"),
+        ("POST", "/api/auth/refresh"),
+        ("POST", "/api/auth/logout"),
+        ("GET", "/api/track/{code}"),
+    }
 
 
 def test_binary_answers_carry_their_real_content_types(spec):
     paths = spec["paths"]
     assert set(paths["/api/reports/export"]["get"]["responses"]["200"]["content"]) == {
-        "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
     assert set(paths["/api/attachments/{sha256}"]["get"]["responses"]["200"]["content"]) == {
-        "image/jpeg", "image/png", "image/webp"}
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+    }
     assert set(paths["/api/handovers/{handover_id}/pdf"]["get"]["responses"]["200"]["content"]) == {
-        "application/pdf"}
+        "application/pdf"
+    }
 
 
 def test_real_problems_match_the_documented_schema(client, make, auth, spec):
@@ -87,8 +104,9 @@ def test_real_problems_match_the_documented_schema(client, make, auth, spec):
         403: client.post("/api/agencies", json={}, headers=auth(make.user("postman"))),
         404: client.get("/api/items/12345", headers=headers),
         422: client.post("/api/agencies", json={"code": 5, "name": ["x"]}, headers=headers),
-        400: client.post("/api/agencies", data='{"code": "X",', content_type="application/json",
-                         headers=headers),
+        400: client.post(
+            "/api/agencies", data='{"code": "X",', content_type="application/json", headers=headers
+        ),
     }
     for status, response in answers.items():
         assert response.status_code == status and response.content_type == PROBLEM_MEDIA_TYPE

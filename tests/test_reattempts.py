@@ -37,8 +37,15 @@ def item_row(app, item_id) -> Item:
 
 def proofs_of(app, item_id) -> list[DeliveryAttempt]:
     with app.app_context():
-        rows = db.session.execute(db.select(DeliveryAttempt).where(DeliveryAttempt.item_id == item_id)
-                                  .order_by(DeliveryAttempt.id)).scalars().all()
+        rows = (
+            db.session.execute(
+                db.select(DeliveryAttempt)
+                .where(DeliveryAttempt.item_id == item_id)
+                .order_by(DeliveryAttempt.id)
+            )
+            .scalars()
+            .all()
+        )
         for row in rows:
             db.session.expunge(row)
         return rows
@@ -51,6 +58,7 @@ def visit(phone: Phone, kind: str, item_id: int, when: str, **data) -> dict:
 
 
 # The calendar --------------------------------------------------------------------------------------
+
 
 def test_working_days_skip_weekends_and_the_whole_of_tet():
     tet_2026 = [date(2026, 2, d) for d in range(16, 21)]  # Mon 16 – Fri 20 February 2026
@@ -74,6 +82,7 @@ def test_the_reattempt_spacing_is_a_strict_setting(tmp_path, value):
 
 # Second visits -------------------------------------------------------------------------------------
 
+
 def test_nobody_home_at_nine_delivered_at_three(client, app, make, today):
     phone, (item,) = Phone.on_a_round(client, make)
 
@@ -87,11 +96,18 @@ def test_nobody_home_at_nine_delivered_at_three(client, app, make, today):
     results = list(phone.outcomes.values())
     assert [r["outcome"] for r in results] == ["applied", "applied"]
     assert "flag" not in results[1]
-    assert results[1]["item"] == {"id": item.id, "status": "delivered", "attempt_count": 1, "invitation_count": 1}
+    assert results[1]["item"] == {
+        "id": item.id,
+        "status": "delivered",
+        "attempt_count": 1,
+        "invitation_count": 1,
+    }
     assert phone.items[item.id]["status"] == "delivered"
     proofs = proofs_of(app, item.id)
     assert [(p.outcome, p.flagged, p.counts_as_invitation) for p in proofs] == [
-        ("failed", False, True), ("delivered", False, None)]
+        ("failed", False, True),
+        ("delivered", False, None),
+    ]
     assert item_row(app, item.id).status == "delivered"
 
 
@@ -102,17 +118,29 @@ def test_a_collection_can_follow_a_failed_pickup(client, app, make, today):
     phone = Phone(client, postman.username).login()
     phone.pull()
     visit(phone, "fail", item.id, at(today, 8, 30))
-    phone.capture("collect", item.id, {
-        "checklist": [{"name": "Tờ khai đăng ký khai sinh", "form": "original", "present": True},
-                      {"name": "Giấy chứng sinh", "form": "copy", "present": True}],
-        "seal_number": "NP-000777", "lat": 10.01, "lon": 105.16, "accuracy_m": 6},
-        {"signature": b"\x89PNG" + b"0" * 10, "postman_signature": b"\x89PNG" + b"1" * 10})
+    phone.capture(
+        "collect",
+        item.id,
+        {
+            "checklist": [
+                {"name": "Tờ khai đăng ký khai sinh", "form": "original", "present": True},
+                {"name": "Giấy chứng sinh", "form": "copy", "present": True},
+            ],
+            "seal_number": "NP-000777",
+            "lat": 10.01,
+            "lon": 105.16,
+            "accuracy_m": 6,
+        },
+        {"signature": b"\x89PNG" + b"0" * 10, "postman_signature": b"\x89PNG" + b"1" * 10},
+    )
     phone.push()
     assert [r["outcome"] for r in phone.outcomes.values()] == ["applied", "applied"]
     assert item_row(app, item.id).status == "collected"
 
 
-def test_an_item_failed_yesterday_is_on_todays_round_and_can_be_delivered(client, app, make, supervisor, today):
+def test_an_item_failed_yesterday_is_on_todays_round_and_can_be_delivered(
+    client, app, make, supervisor, today
+):
     postman = make.user("postman")
     item = make.item()
     yesterday_round = make.round(postman, today - timedelta(days=1), items=[item])
@@ -122,8 +150,9 @@ def test_an_item_failed_yesterday_is_on_todays_round_and_can_be_delivered(client
     phone.sync()
 
     sup = Phone(client, supervisor.username).login()
-    created = client.post("/api/rounds", json={"postman_id": postman.id, "round_date": today.isoformat()},
-                          headers=sup.headers)
+    created = client.post(
+        "/api/rounds", json={"postman_id": postman.id, "round_date": today.isoformat()}, headers=sup.headers
+    )
     assert created.status_code == 201, created.get_json()
     row = item_row(app, item.id)
     assert row.round_id == created.get_json()["id"] != yesterday_round.id  # carried over to the next round
@@ -165,7 +194,9 @@ def tet_item(app, make, today):
     return postman, item
 
 
-def test_two_invitations_two_working_days_apart_across_tet_then_back_to_the_agency(client, app, make, tet_item):
+def test_two_invitations_two_working_days_apart_across_tet_then_back_to_the_agency(
+    client, app, make, tet_item
+):
     postman, item = tet_item
     phone = Phone(client, postman.username).login()
     phone.pull()
@@ -180,15 +211,24 @@ def test_two_invitations_two_working_days_apart_across_tet_then_back_to_the_agen
     assert phone.items[item.id]["next_attempt_from"] == "2026-02-24"
     office = Phone(client, make.user("supervisor").username).login().headers
     seen = client.get(f"/api/items/{item.id}", headers=office).get_json()
-    assert (seen["attempt_count"], seen["invitation_count"], seen["next_attempt_from"]) == (3, 1, "2026-02-24")
+    assert (seen["attempt_count"], seen["invitation_count"], seen["next_attempt_from"]) == (
+        3,
+        1,
+        "2026-02-24",
+    )
 
     visit(phone, "fail", item.id, at(date(2026, 2, 24), 9))  # Tuesday: two working days after the first
     phone.sync()
     row = item_row(app, item.id)
     assert (row.status, row.attempt_count, row.invitation_count) == ("return_to_agency", 4, 2)
     with app.app_context():
-        last = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "item.fail")
-                                  .order_by(AuditEntry.id.desc())).scalars().first()
+        last = (
+            db.session.execute(
+                db.select(AuditEntry).where(AuditEntry.action == "item.fail").order_by(AuditEntry.id.desc())
+            )
+            .scalars()
+            .first()
+        )
         assert last.detail["invitation"] is True and last.detail["to"] == "return_to_agency"
 
 
@@ -229,6 +269,7 @@ def test_a_phone_clock_ahead_cannot_date_a_visit_into_the_future(client, app, te
 
 # Flagged proofs: accept or reject ------------------------------------------------------------------
 
+
 @pytest.fixture
 def reassigned_while_offline(client, app, make, supervisor, today):
     """Phone A delivers offline; meanwhile the supervisor moves the item to postman B's round."""
@@ -249,26 +290,42 @@ def reassigned_while_offline(client, app, make, supervisor, today):
     phone_a.sync()
     result = next(iter(phone_a.outcomes.values()))
     assert result["flag"] == "item-reassigned"
-    return {"item": item, "phone_a": phone_a, "phone_b": phone_b, "sup": sup, "round_a": round_a,
-            "round_b": phone_b_round, "proof_id": result["proof_id"]}
+    return {
+        "item": item,
+        "phone_a": phone_a,
+        "phone_b": phone_b,
+        "sup": sup,
+        "round_a": round_a,
+        "round_b": phone_b_round,
+        "proof_id": result["proof_id"],
+    }
 
 
 def test_a_proof_accepted_after_reassignment_reaches_both_phones(client, app, reassigned_while_offline):
     s = reassigned_while_offline
-    response = client.post(f"/api/proofs/{s['proof_id']}/accept", json={"note": "Bưu tá A đã phát trước"},
-                           headers=s["sup"])
+    response = client.post(
+        f"/api/proofs/{s['proof_id']}/accept", json={"note": "Bưu tá A đã phát trước"}, headers=s["sup"]
+    )
     assert response.status_code == 200, response.get_json()
     proof = response.get_json()
-    assert proof["review"] == "accepted" and proof["resolved_at"] and proof["review_note"] == "Bưu tá A đã phát trước"
+    assert (
+        proof["review"] == "accepted"
+        and proof["resolved_at"]
+        and proof["review_note"] == "Bưu tá A đã phát trước"
+    )
 
     row = item_row(app, s["item"].id)
-    assert row.status == "delivered" and row.round_id == s["round_a"].id  # back on the round that delivered it
+    assert (
+        row.status == "delivered" and row.round_id == s["round_a"].id
+    )  # back on the round that delivered it
     assert row.stop_order is not None  # the round's stops are renumbered and measured again
     s["phone_b"].pull()
     assert s["item"].id not in s["phone_b"].items  # the other phone is told: a removal
     s["phone_a"].pull()
     assert s["phone_a"].items[s["item"].id]["status"] == "delivered"
-    queue = client.get("/api/proofs", query_string={"flagged": "true", "unresolved": "true"}, headers=s["sup"])
+    queue = client.get(
+        "/api/proofs", query_string={"flagged": "true", "unresolved": "true"}, headers=s["sup"]
+    )
     assert queue.get_json() == []
     with app.app_context():
         # The rounds it left and joined settle themselves (round.*); reading the queue is audited too.
@@ -299,8 +356,11 @@ def test_a_rejected_proof_stays_as_evidence_and_the_item_does_not_move(client, a
     s = reassigned_while_offline
     missing = client.post(f"/api/proofs/{s['proof_id']}/reject", json={}, headers=s["sup"])
     assert missing.status_code == 422 and "reason" in missing.get_json()["errors"]
-    response = client.post(f"/api/proofs/{s['proof_id']}/reject",
-                           json={"reason": "Chữ ký không khớp / signature does not match"}, headers=s["sup"])
+    response = client.post(
+        f"/api/proofs/{s['proof_id']}/reject",
+        json={"reason": "Chữ ký không khớp / signature does not match"},
+        headers=s["sup"],
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["review"] == "rejected"
     row = item_row(app, s["item"].id)
@@ -321,16 +381,21 @@ def test_a_proof_for_an_item_someone_else_delivered_cannot_be_accepted(client, a
     assert response.status_code == 409 and response.get_json()["type"].endswith("cannot-accept")
     proof = client.get(f"/api/proofs/{s['proof_id']}", headers=s["sup"]).get_json()
     assert proof["review"] is None  # nothing half-written: it can still be rejected
-    rejected = client.post(f"/api/proofs/{s['proof_id']}/reject", json={"reason": "Đã phát bởi bưu tá B"},
-                           headers=s["sup"])
+    rejected = client.post(
+        f"/api/proofs/{s['proof_id']}/reject", json={"reason": "Đã phát bởi bưu tá B"}, headers=s["sup"]
+    )
     assert rejected.status_code == 200
 
 
 def test_the_old_resolve_endpoint_still_works_and_means_reject(client, app, reassigned_while_offline):
     s = reassigned_while_offline
-    response = client.post(f"/api/proofs/{s['proof_id']}/resolve", json={"note": "Đã báo UBND xã"}, headers=s["sup"])
+    response = client.post(
+        f"/api/proofs/{s['proof_id']}/resolve", json={"note": "Đã báo UBND xã"}, headers=s["sup"]
+    )
     assert response.status_code == 200
-    assert response.get_json()["review"] == "rejected" and response.get_json()["review_note"] == "Đã báo UBND xã"
+    assert (
+        response.get_json()["review"] == "rejected" and response.get_json()["review_note"] == "Đã báo UBND xã"
+    )
     twice = client.post(f"/api/proofs/{s['proof_id']}/resolve", json={"note": "lần hai"}, headers=s["sup"])
     assert twice.status_code == 200 and twice.get_json()["review_note"] == "Đã báo UBND xã"
     assert item_row(app, s["item"].id).status == "assigned"
@@ -345,8 +410,10 @@ def test_a_proof_that_was_not_flagged_is_not_reviewed_and_postmen_cannot_review(
     for action, body in (("accept", {}), ("reject", {"reason": "x"})):
         response = client.post(f"/api/proofs/{proof_id}/{action}", json=body, headers=sup)
         assert response.status_code == 409 and response.get_json()["type"].endswith("not-flagged")
-        assert client.post(f"/api/proofs/{proof_id}/{action}", json=body,
-                           headers=phone.headers).status_code == 403
+        assert (
+            client.post(f"/api/proofs/{proof_id}/{action}", json=body, headers=phone.headers).status_code
+            == 403
+        )
     assert client.post("/api/proofs/999999/accept", json={}, headers=sup).status_code == 404
 
 
@@ -366,10 +433,16 @@ def test_accepting_a_flagged_failed_visit_counts_it(client, app, reassigned_whil
     assert (row.status, row.attempt_count, row.round_id) == ("failed_attempt", 1, s["round_b"].id)
 
 
-def test_an_accepted_flagged_proof_counts_in_the_report_a_pending_one_does_not(client, app, reassigned_while_offline,
-                                                                               today):
+def test_an_accepted_flagged_proof_counts_in_the_report_a_pending_one_does_not(
+    client, app, reassigned_while_offline, today
+):
     s = reassigned_while_offline
-    query = {"date_from": today.isoformat(), "date_to": today.isoformat(), "period": "day", "group_by": "postman"}
+    query = {
+        "date_from": today.isoformat(),
+        "date_to": today.isoformat(),
+        "period": "day",
+        "group_by": "postman",
+    }
 
     def returned():
         body = client.get("/api/reports", headers=s["sup"], query_string=query).get_json()
@@ -380,7 +453,9 @@ def test_an_accepted_flagged_proof_counts_in_the_report_a_pending_one_does_not(c
     assert returned() == 1
 
 
-def test_two_supervisors_decide_the_same_proof_at_once_and_one_decision_stands(app, make, reassigned_while_offline):
+def test_two_supervisors_decide_the_same_proof_at_once_and_one_decision_stands(
+    app, make, reassigned_while_offline
+):
     s = reassigned_while_offline
     people = [make.user("supervisor"), make.user("supervisor")]
     clients = [app.test_client(), app.test_client()]
@@ -392,8 +467,9 @@ def test_two_supervisors_decide_the_same_proof_at_once_and_one_decision_stands(a
     def decide(index):
         action, body = calls[index]
         barrier.wait()
-        answers[action] = clients[index].post(f"/api/proofs/{s['proof_id']}/{action}", json=body,
-                                              headers=headers[index])
+        answers[action] = clients[index].post(
+            f"/api/proofs/{s['proof_id']}/{action}", json=body, headers=headers[index]
+        )
 
     threads = [threading.Thread(target=decide, args=(i,)) for i in range(2)]
     for thread in threads:

@@ -43,22 +43,35 @@ def activity(client, app, make, auth, supervisor, today):
     phone.deliver(a1.id, seed=1, government_fee_collected=5_000)
     phone.deliver(a2.id, seed=2)
     phone.fail(a3.id, reason="not_home")
-    phone.capture("collect", c1.id, {"checklist": [], "seal_number": "NP-1", "fee_collected": 26_000,
-                                     "government_fee_collected": 8_000},
-                  {"signature": png_signature(7), "postman_signature": png_signature(8)})
+    phone.capture(
+        "collect",
+        c1.id,
+        {"checklist": [], "seal_number": "NP-1", "fee_collected": 26_000, "government_fee_collected": 8_000},
+        {"signature": png_signature(7), "postman_signature": png_signature(8)},
+    )
     phone.sync()
     other = Phone(client, minh.username).login()
     other.pull()
     other.deliver(b1.id, seed=3)
     other.fail(b2.id, reason="refused")
     other.deliver(b3.id, seed=4)
-    with app.app_context():  # cancelled before the proof arrives: the proof is flagged, the item stays cancelled
+    with (
+        app.app_context()
+    ):  # cancelled before the proof arrives: the proof is flagged, the item stays cancelled
         apply_event(db.session.get(Item, b3.id), "cancel")
         db.session.commit()
     other.sync()
-    handover = client.post("/api/handovers", headers=auth(supervisor), json={
-        "direction": "post_to_agency", "agency_id": agency_a.id, "officer_name": "Phạm Thị Hồng Nhung",
-        "postman_id": lan.id, "lines": [{"item_id": c1.id, "originals": 1, "fee_passed_on": 8_000}]})
+    handover = client.post(
+        "/api/handovers",
+        headers=auth(supervisor),
+        json={
+            "direction": "post_to_agency",
+            "agency_id": agency_a.id,
+            "officer_name": "Phạm Thị Hồng Nhung",
+            "postman_id": lan.id,
+            "lines": [{"item_id": c1.id, "originals": 1, "fee_passed_on": 8_000}],
+        },
+    )
     assert handover.status_code == 201, handover.get_json()
     return {"agencies": (agency_a, agency_b), "procedures": (p1, p2), "postmen": (lan, minh)}
 
@@ -81,7 +94,9 @@ def expected_from_database(app, key_of) -> dict:
             if proof.flagged:
                 continue
             target = row(key_of(item, proof.postman_id))
-            target[{"delivered": "returned", "collected": "collected", "failed": "failed"}[proof.outcome]] += 1
+            target[
+                {"delivered": "returned", "collected": "collected", "failed": "failed"}[proof.outcome]
+            ] += 1
             if proof.outcome == "delivered" and item.due_date:
                 target["delivered_with_due"] += 1
                 local_day = proof.server_time.astimezone(VIETNAM).date()
@@ -95,15 +110,26 @@ def expected_from_database(app, key_of) -> dict:
     return figures
 
 
-MEASURES = ("returned", "collected", "failed", "delivered_with_due", "delivered_on_time", "service_fees_collected",
-            "government_fees_collected", "fees_handed_over")
+MEASURES = (
+    "returned",
+    "collected",
+    "failed",
+    "delivered_with_due",
+    "delivered_on_time",
+    "service_fees_collected",
+    "government_fees_collected",
+    "fees_handed_over",
+)
 
 
 def test_the_months_report_by_agency_matches_the_database(client, app, auth, supervisor, activity, today):
     agency_a, agency_b = activity["agencies"]
 
-    response = client.get("/api/reports", headers=auth(supervisor),
-                          query_string={**month_range(today), "period": "month", "group_by": "agency"})
+    response = client.get(
+        "/api/reports",
+        headers=auth(supervisor),
+        query_string={**month_range(today), "period": "month", "group_by": "agency"},
+    )
 
     assert response.status_code == 200
     body = response.get_json()
@@ -115,8 +141,11 @@ def test_the_months_report_by_agency_matches_the_database(client, app, auth, sup
     assert (a["returned"], a["collected"], a["failed"], a["failed_by_reason"]) == (2, 1, 1, {"not_home": 1})
     assert (b["returned"], b["collected"], b["failed"], b["failed_by_reason"]) == (1, 0, 1, {"refused": 1})
     assert (a["delivered_with_due"], a["delivered_on_time"], a["on_time_share"]) == (2, 1, 0.5)
-    assert (a["government_fees_collected"], a["fees_handed_over"], a["fees_not_handed_over"]) == (13_000, 8_000,
-                                                                                                   5_000)
+    assert (a["government_fees_collected"], a["fees_handed_over"], a["fees_not_handed_over"]) == (
+        13_000,
+        8_000,
+        5_000,
+    )
     assert b["service_fees_collected"] == 52_000  # the flagged proof's cash was still collected
     expected = expected_from_database(app, lambda item, postman_id: item.agency_id)
     for key, figures in expected.items():
@@ -125,16 +154,28 @@ def test_the_months_report_by_agency_matches_the_database(client, app, auth, sup
 
 
 @pytest.mark.parametrize("group_by", ["procedure", "postman"])
-def test_a_daily_report_by_procedure_or_postman_matches_the_database(client, app, auth, supervisor, activity,
-                                                                     today, group_by):
-    response = client.get("/api/reports", headers=auth(supervisor), query_string={
-        "date_from": today.isoformat(), "date_to": today.isoformat(), "period": "day", "group_by": group_by})
+def test_a_daily_report_by_procedure_or_postman_matches_the_database(
+    client, app, auth, supervisor, activity, today, group_by
+):
+    response = client.get(
+        "/api/reports",
+        headers=auth(supervisor),
+        query_string={
+            "date_from": today.isoformat(),
+            "date_to": today.isoformat(),
+            "period": "day",
+            "group_by": group_by,
+        },
+    )
 
     assert response.status_code == 200
     rows = {r["key"]: r for r in response.get_json()["rows"]}
     assert {r["period"] for r in rows.values()} == {today.isoformat()}
-    key_of = (lambda item, postman_id: item.procedure_id) if group_by == "procedure" else (
-        lambda item, postman_id: postman_id)
+    key_of = (
+        (lambda item, postman_id: item.procedure_id)
+        if group_by == "procedure"
+        else (lambda item, postman_id: postman_id)
+    )
     expected = expected_from_database(app, key_of)
     assert set(rows) == set(expected)
     for key, figures in expected.items():
@@ -145,30 +186,54 @@ def test_a_daily_report_by_procedure_or_postman_matches_the_database(client, app
         assert rows[lan.id]["fees_handed_over"] == 8_000
 
 
-def test_a_proof_received_just_after_local_midnight_counts_on_the_next_local_day(client, app, make, auth,
-                                                                                  supervisor):
+def test_a_proof_received_just_after_local_midnight_counts_on_the_next_local_day(
+    client, app, make, auth, supervisor
+):
     postman = make.user("postman")
     late, early = make.item(due_date=date(2026, 3, 31)), make.item(due_date=date(2026, 3, 31))
     with app.app_context():
-        for item, at in ((early, datetime(2026, 3, 31, 16, 59, tzinfo=UTC)),  # 23:59 in Vietnam
-                         (late, datetime(2026, 3, 31, 17, 0, tzinfo=UTC))):  # 00:00 on 1 April
-            db.session.add(DeliveryAttempt(item_id=item.id, postman_id=postman.id, outcome="delivered",
-                                           server_time=at))
+        for item, at in (
+            (early, datetime(2026, 3, 31, 16, 59, tzinfo=UTC)),  # 23:59 in Vietnam
+            (late, datetime(2026, 3, 31, 17, 0, tzinfo=UTC)),
+        ):  # 00:00 on 1 April
+            db.session.add(
+                DeliveryAttempt(item_id=item.id, postman_id=postman.id, outcome="delivered", server_time=at)
+            )
         db.session.commit()
     headers = auth(supervisor)
 
-    by_day = client.get("/api/reports", headers=headers, query_string={
-        "date_from": "2026-03-30", "date_to": "2026-04-02", "period": "day", "group_by": "postman"}).get_json()
-    by_month = client.get("/api/reports", headers=headers, query_string={
-        "date_from": "2026-03-01", "date_to": "2026-04-30", "period": "month", "group_by": "postman"}).get_json()
+    by_day = client.get(
+        "/api/reports",
+        headers=headers,
+        query_string={
+            "date_from": "2026-03-30",
+            "date_to": "2026-04-02",
+            "period": "day",
+            "group_by": "postman",
+        },
+    ).get_json()
+    by_month = client.get(
+        "/api/reports",
+        headers=headers,
+        query_string={
+            "date_from": "2026-03-01",
+            "date_to": "2026-04-30",
+            "period": "month",
+            "group_by": "postman",
+        },
+    ).get_json()
 
     assert [(r["period"], r["returned"], r["delivered_on_time"]) for r in by_day["rows"]] == [
-        ("2026-03-31", 1, 1), ("2026-04-01", 1, 0)]
+        ("2026-03-31", 1, 1),
+        ("2026-04-01", 1, 0),
+    ]
     assert [(r["period"], r["returned"]) for r in by_month["rows"]] == [("2026-03", 1), ("2026-04", 1)]
     assert by_month["totals"]["on_time_share"] == 0.5
 
 
-def test_the_csv_export_opens_in_excel_and_carries_the_same_figures(client, auth, supervisor, activity, today):
+def test_the_csv_export_opens_in_excel_and_carries_the_same_figures(
+    client, auth, supervisor, activity, today
+):
     query = {**month_range(today), "period": "month", "group_by": "agency", "format": "csv"}
     headers = auth(supervisor)
 
@@ -179,18 +244,28 @@ def test_the_csv_export_opens_in_excel_and_carries_the_same_figures(client, auth
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
     table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert table[0][:6] == ["Kỳ / Period", "Cơ quan / Agency", "Mã / Id", "Đã trả kết quả / Returned",
-                            "Đã thu gom / Collected", "Phát không thành công / Failed attempts"]
+    assert table[0][:6] == [
+        "Kỳ / Period",
+        "Cơ quan / Agency",
+        "Mã / Id",
+        "Đã trả kết quả / Returned",
+        "Đã thu gom / Collected",
+        "Phát không thành công / Failed attempts",
+    ]
     assert "KTC: Vắng nhà / Failed: not_home" in table[0]
     assert [line[1] for line in table[1:]] == [r["label"] for r in report["rows"]] + ["Tổng cộng / Total"]
     returned = table[0].index("Đã trả kết quả / Returned")
     assert [int(line[returned]) for line in table[1:]] == [r["returned"] for r in report["rows"]] + [3]
 
 
-def test_the_xlsx_export_has_a_sheet_with_the_figures_and_one_with_the_range(client, auth, supervisor, activity,
-                                                                              today):
-    response = client.get("/api/reports/export", headers=auth(supervisor), query_string={
-        **month_range(today), "period": "month", "group_by": "postman", "format": "xlsx"})
+def test_the_xlsx_export_has_a_sheet_with_the_figures_and_one_with_the_range(
+    client, auth, supervisor, activity, today
+):
+    response = client.get(
+        "/api/reports/export",
+        headers=auth(supervisor),
+        query_string={**month_range(today), "period": "month", "group_by": "postman", "format": "xlsx"},
+    )
 
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
@@ -221,11 +296,14 @@ def test_an_export_of_an_empty_range_is_refused_with_a_clear_message(client, aut
 def test_a_backwards_or_too_long_range_is_refused(client, auth, supervisor):
     headers = auth(supervisor)
 
-    backwards = client.get("/api/reports", headers=headers,
-                           query_string={"date_from": "2026-02-01", "date_to": "2026-01-01"})
-    too_long = client.get("/api/reports", headers=headers,
-                          query_string={"date_from": "2020-01-01", "date_to": "2026-01-01"})
+    backwards = client.get(
+        "/api/reports", headers=headers, query_string={"date_from": "2026-02-01", "date_to": "2026-01-01"}
+    )
+    too_long = client.get(
+        "/api/reports", headers=headers, query_string={"date_from": "2020-01-01", "date_to": "2026-01-01"}
+    )
 
     assert backwards.status_code == 422 and backwards.get_json()["errors"] == {
-        "date_to": ["Must be on or after date_from."]}
+        "date_to": ["Must be on or after date_from."]
+    }
     assert too_long.status_code == 422 and too_long.get_json()["type"].endswith("/range-too-long")

@@ -27,7 +27,10 @@ def test_old_photos_are_purged_and_signatures_kept(client, app, make, runner, au
     assert client.get(f"/api/attachments/{kinds['photo']}", headers=headers).status_code == 410
     assert client.get(f"/api/attachments/{kinds['signature']}", headers=headers).status_code == 200
     proof_view = client.get(f"/api/proofs/{proof.id}", headers=headers).get_json()
-    assert {a["kind"]: a["available"] for a in proof_view["attachments"]} == {"photo": False, "signature": True}
+    assert {a["kind"]: a["available"] for a in proof_view["attachments"]} == {
+        "photo": False,
+        "signature": True,
+    }
     with app.app_context():
         assert db.session.get(Attachment, kinds["photo"]).purged_at is not None
         assert db.session.get(Item, item.id).status == "delivered"

@@ -34,12 +34,19 @@ def status_of(app, round_id):
 
 def round_audit(app, round_id):
     with app.app_context():
-        return [(e.action, e.detail["to"]) for e in db.session.execute(
-            db.select(AuditEntry).where(AuditEntry.entity_type == "round", AuditEntry.entity_id == str(round_id))
-            .order_by(AuditEntry.id)).scalars() if e.action != "round.reordered"]
+        return [
+            (e.action, e.detail["to"])
+            for e in db.session.execute(
+                db.select(AuditEntry)
+                .where(AuditEntry.entity_type == "round", AuditEntry.entity_id == str(round_id))
+                .order_by(AuditEntry.id)
+            ).scalars()
+            if e.action != "round.reordered"
+        ]
 
 
 # The table -----------------------------------------------------------------------------------------
+
 
 def test_the_table_names_every_status_and_event_once():
     targets = {target for _, target in TRANSITIONS.values()}
@@ -50,18 +57,21 @@ def test_the_table_names_every_status_and_event_once():
         next_round_status("planned", "close")
 
 
-@pytest.mark.parametrize(("current", "stops", "open_stops", "event"), [
-    ("planned", 0, 0, None),
-    ("planned", 3, 3, None),
-    ("planned", 3, 2, RoundEvent.START),
-    ("planned", 3, 0, RoundEvent.COMPLETE),
-    ("in_progress", 3, 1, None),
-    ("in_progress", 3, 0, RoundEvent.COMPLETE),
-    ("completed", 3, 0, None),
-    ("completed", 4, 1, RoundEvent.REOPEN),
-    ("completed", 0, 0, None),
-    ("closed", 3, 1, None),
-])
+@pytest.mark.parametrize(
+    ("current", "stops", "open_stops", "event"),
+    [
+        ("planned", 0, 0, None),
+        ("planned", 3, 3, None),
+        ("planned", 3, 2, RoundEvent.START),
+        ("planned", 3, 0, RoundEvent.COMPLETE),
+        ("in_progress", 3, 1, None),
+        ("in_progress", 3, 0, RoundEvent.COMPLETE),
+        ("completed", 3, 0, None),
+        ("completed", 4, 1, RoundEvent.REOPEN),
+        ("completed", 0, 0, None),
+        ("closed", 3, 1, None),
+    ],
+)
 def test_the_stops_decide_the_event(current, stops, open_stops, event):
     assert settling_event(current, stops, open_stops) == event
 
@@ -75,19 +85,28 @@ def test_nothing_outside_the_round_service_sets_a_round_status_by_string():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
-                    if (isinstance(target, ast.Attribute) and target.attr == "status"
-                            and isinstance(target.value, ast.Name) and target.value.id in ("rnd", "round_")):
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and target.attr == "status"
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id in ("rnd", "round_")
+                    ):
                         offenders.append(f"{path}:{node.lineno}")
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Round"
-                    and any(k.arg == "status" and isinstance(k.value, ast.Constant) for k in node.keywords)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "Round"
+                and any(k.arg == "status" and isinstance(k.value, ast.Constant) for k in node.keywords)
+            ):
                 offenders.append(f"{path}:{node.lineno}")
     assert offenders == []
 
 
 # A day ---------------------------------------------------------------------------------------------
 
-def test_a_round_moves_with_its_stops_and_closes_at_the_end_of_the_day(app, client, make, auth, supervisor,
-                                                                       postman):
+
+def test_a_round_moves_with_its_stops_and_closes_at_the_end_of_the_day(
+    app, client, make, auth, supervisor, postman
+):
     first, second, urgent = make.item(), make.item(), make.item()
     rnd = make.round(postman, items=[first, second])
     phone = Phone(client, postman.username).login()
@@ -105,8 +124,12 @@ def test_a_round_moves_with_its_stops_and_closes_at_the_end_of_the_day(app, clie
 
     # 14:00, an urgent result: the supervisor adds it and the round is open again.
     headers = auth(supervisor)
-    assert client.post(f"/api/rounds/{rnd.id}/assign", headers=headers,
-                       json={"item_ids": [urgent.id]}).status_code == 200
+    assert (
+        client.post(
+            f"/api/rounds/{rnd.id}/assign", headers=headers, json={"item_ids": [urgent.id]}
+        ).status_code
+        == 200
+    )
     assert status_of(app, rnd.id) == "in_progress"
     refused = client.post(f"/api/rounds/{rnd.id}/close", headers=headers)
     assert refused.status_code == 409 and refused.content_type == PROBLEM
@@ -126,9 +149,13 @@ def test_a_round_moves_with_its_stops_and_closes_at_the_end_of_the_day(app, clie
     again = client.post(f"/api/rounds/{rnd.id}/close", headers=headers)
     assert again.status_code == 409 and again.get_json()["type"].endswith("/round-closed")
 
-    assert round_audit(app, rnd.id) == [("round.start", "in_progress"), ("round.complete", "completed"),
-                                        ("round.reopen", "in_progress"), ("round.complete", "completed"),
-                                        ("round.close", "closed")]
+    assert round_audit(app, rnd.id) == [
+        ("round.start", "in_progress"),
+        ("round.complete", "completed"),
+        ("round.reopen", "in_progress"),
+        ("round.complete", "completed"),
+        ("round.close", "closed"),
+    ]
 
 
 def first_of_two_stops_delivered(client, make, postman):
@@ -146,8 +173,9 @@ def test_taking_the_last_open_stop_off_completes_the_round(app, client, make, au
     rnd, waiting = first_of_two_stops_delivered(client, make, postman)
     assert status_of(app, rnd.id) == "in_progress"
 
-    taken = client.post(f"/api/rounds/{rnd.id}/unassign", headers=auth(supervisor),
-                        json={"item_ids": [waiting.id]})
+    taken = client.post(
+        f"/api/rounds/{rnd.id}/unassign", headers=auth(supervisor), json={"item_ids": [waiting.id]}
+    )
     assert taken.status_code == 200
     assert status_of(app, rnd.id) == "completed"
 
@@ -157,8 +185,9 @@ def test_moving_the_last_open_stop_to_another_round_completes_the_one_it_left(ap
     rnd, moved = first_of_two_stops_delivered(client, make, postman)
     other = make.round(make.user("postman"))
 
-    response = client.post(f"/api/rounds/{other.id}/assign", headers=auth(supervisor),
-                           json={"item_ids": [moved.id]})
+    response = client.post(
+        f"/api/rounds/{other.id}/assign", headers=auth(supervisor), json={"item_ids": [moved.id]}
+    )
     assert response.status_code == 200
     assert status_of(app, rnd.id) == "completed"
     assert status_of(app, other.id) == "planned"

@@ -23,8 +23,11 @@ def row(model, key):
 
 
 def create_round(client, headers, postman, day=TODAY, **extra):
-    return client.post("/api/rounds", headers=headers,
-                       json={"postman_id": postman.id, "round_date": day.isoformat(), **extra})
+    return client.post(
+        "/api/rounds",
+        headers=headers,
+        json={"postman_id": postman.id, "round_date": day.isoformat(), **extra},
+    )
 
 
 def item_events(action):
@@ -32,6 +35,7 @@ def item_events(action):
 
 
 # Planning a day ------------------------------------------------------------------------------------
+
 
 def test_a_supervisor_plans_todays_round_assigns_items_and_optimises(client, make, auth, supervisor, postman):
     headers = auth(supervisor)
@@ -43,8 +47,9 @@ def test_a_supervisor_plans_todays_round_assigns_items_and_optimises(client, mak
     assert created.get_json()["postman"]["id"] == postman.id
     assert created.get_json()["stops"] == []
 
-    assigned = client.post(f"/api/rounds/{round_id}/assign", headers=headers,
-                           json={"item_ids": [far.id, near.id, middle.id]})
+    assigned = client.post(
+        f"/api/rounds/{round_id}/assign", headers=headers, json={"item_ids": [far.id, near.id, middle.id]}
+    )
     assert assigned.status_code == 200
     body = assigned.get_json()
     assert [s["code"] for s in body["stops"]] == [far.code, near.code, middle.code]
@@ -55,7 +60,10 @@ def test_a_supervisor_plans_todays_round_assigns_items_and_optimises(client, mak
     assert optimised.status_code == 200
     body = optimised.get_json()
     assert [s["id"] for s in body["stops"]] in ([near.id, middle.id, far.id], [far.id, middle.id, near.id])
-    assert sum(s["leg_distance_m"] for s in body["stops"]) + body["return_distance_m"] == body["total_distance_m"]
+    assert (
+        sum(s["leg_distance_m"] for s in body["stops"]) + body["return_distance_m"]
+        == body["total_distance_m"]
+    )
     assert 6000 < body["total_distance_m"] < 7000  # 3.3 km out along a parallel and back
 
     rnd = row(Round, round_id)
@@ -89,9 +97,11 @@ def test_the_same_postman_may_have_a_round_the_next_day(client, make, auth, supe
 
 @pytest.mark.parametrize("who", ["supervisor", "inactive postman", "nobody"])
 def test_a_round_is_only_for_an_active_postman(client, make, auth, supervisor, who):
-    target = {"supervisor": lambda: make.user("supervisor"),
-              "inactive postman": lambda: make.user("postman", active=False),
-              "nobody": lambda: type("Ghost", (), {"id": 999_999})()}[who]()
+    target = {
+        "supervisor": lambda: make.user("supervisor"),
+        "inactive postman": lambda: make.user("postman", active=False),
+        "nobody": lambda: type("Ghost", (), {"id": 999_999})(),
+    }[who]()
     response = create_round(client, auth(supervisor), target)
     assert response.status_code == 422
     assert response.content_type == PROBLEM
@@ -101,12 +111,15 @@ def test_a_round_is_only_for_an_active_postman(client, make, auth, supervisor, w
 
 # Assigning -----------------------------------------------------------------------------------------
 
+
 def test_reassigning_an_item_moves_it_to_the_other_round(client, make, auth, supervisor, postman):
     moving, staying = make.item(), make.item()
     old = make.round(postman, TODAY, items=[moving, staying])
     new = make.round(make.user("postman"), TODAY)
 
-    response = client.post(f"/api/rounds/{new.id}/assign", headers=auth(supervisor), json={"item_ids": [moving.id]})
+    response = client.post(
+        f"/api/rounds/{new.id}/assign", headers=auth(supervisor), json={"item_ids": [moving.id]}
+    )
     assert response.status_code == 200
     assert [s["id"] for s in response.get_json()["stops"]] == [moving.id]
 
@@ -120,8 +133,9 @@ def test_a_delivered_item_cannot_be_assigned(client, make, auth, supervisor, pos
     delivered = make.item(status=Status.DELIVERED.value)
     rnd = make.round(postman, TODAY)
 
-    response = client.post(f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor),
-                           json={"item_ids": [delivered.id]})
+    response = client.post(
+        f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor), json={"item_ids": [delivered.id]}
+    )
     assert response.status_code == 409
     assert response.content_type == PROBLEM
     body = response.get_json()
@@ -132,13 +146,15 @@ def test_a_delivered_item_cannot_be_assigned(client, make, auth, supervisor, pos
     assert (row(Item, delivered.id).round_id, row(Item, delivered.id).status) == (None, Status.DELIVERED)
 
 
-def test_an_item_whose_procedure_needs_the_person_present_cannot_be_assigned(client, make, auth, supervisor,
-                                                                               postman):
+def test_an_item_whose_procedure_needs_the_person_present_cannot_be_assigned(
+    client, make, auth, supervisor, postman
+):
     in_person = make.item(procedure_id=make.procedure(name="Đăng ký kết hôn", allowed_by_post=False).id)
     rnd = make.round(postman, TODAY)
 
-    response = client.post(f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor),
-                           json={"item_ids": [in_person.id]})
+    response = client.post(
+        f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor), json={"item_ids": [in_person.id]}
+    )
     assert response.status_code == 409
     assert response.get_json()["type"].endswith("/procedure-not-by-post")
     assert "Đăng ký kết hôn" in response.get_json()["detail"]
@@ -150,8 +166,11 @@ def test_an_item_that_fails_mid_batch_leaves_nothing_changed(client, make, auth,
     already = make.item()
     rnd = make.round(postman, TODAY, items=[already])
 
-    response = client.post(f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor),
-                           json={"item_ids": [first.id, cancelled.id, last.id]})
+    response = client.post(
+        f"/api/rounds/{rnd.id}/assign",
+        headers=auth(supervisor),
+        json={"item_ids": [first.id, cancelled.id, last.id]},
+    )
     assert response.status_code == 409
     body = response.get_json()
     assert cancelled.code in body["detail"]
@@ -160,7 +179,11 @@ def test_an_item_that_fails_mid_batch_leaves_nothing_changed(client, make, auth,
     for item in (first, last):
         stored = row(Item, item.id)
         assert (stored.status, stored.round_id, stored.stop_order, stored.version) == (
-            Status.AT_POST_OFFICE, None, None, item.version)
+            Status.AT_POST_OFFICE,
+            None,
+            None,
+            item.version,
+        )
     assert row(Item, already.id).stop_order == 1
     assert row(Round, rnd.id).total_distance_m is None
     assert item_events("item.assign") == []
@@ -169,8 +192,9 @@ def test_an_item_that_fails_mid_batch_leaves_nothing_changed(client, make, auth,
 def test_unknown_item_ids_are_named_and_nothing_changes(client, make, auth, supervisor, postman):
     real = make.item()
     rnd = make.round(postman, TODAY)
-    response = client.post(f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor),
-                           json={"item_ids": [real.id, 987_654]})
+    response = client.post(
+        f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor), json={"item_ids": [real.id, 987_654]}
+    )
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"item_ids": {"1": ["No item with id 987654."]}}
     assert row(Item, real.id).round_id is None
@@ -179,18 +203,22 @@ def test_unknown_item_ids_are_named_and_nothing_changes(client, make, auth, supe
 def test_repeated_item_ids_are_a_validation_error(client, make, auth, supervisor, postman):
     item = make.item()
     rnd = make.round(postman, TODAY)
-    response = client.post(f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor),
-                           json={"item_ids": [item.id, item.id]})
+    response = client.post(
+        f"/api/rounds/{rnd.id}/assign", headers=auth(supervisor), json={"item_ids": [item.id, item.id]}
+    )
     assert response.status_code == 422
     assert "item_ids" in response.get_json()["errors"]
 
 
-def test_unassigning_puts_items_back_at_the_post_office_and_renumbers_the_rest(client, make, auth, supervisor,
-                                                                               postman):
+def test_unassigning_puts_items_back_at_the_post_office_and_renumbers_the_rest(
+    client, make, auth, supervisor, postman
+):
     a, b, c = make.item(), make.item(), make.item()
     rnd = make.round(postman, TODAY, items=[a, b, c])
 
-    response = client.post(f"/api/rounds/{rnd.id}/unassign", headers=auth(supervisor), json={"item_ids": [a.id]})
+    response = client.post(
+        f"/api/rounds/{rnd.id}/unassign", headers=auth(supervisor), json={"item_ids": [a.id]}
+    )
     assert response.status_code == 200
     assert [(s["id"], s["stop_order"]) for s in response.get_json()["stops"]] == [(b.id, 1), (c.id, 2)]
 
@@ -202,8 +230,9 @@ def test_an_item_on_another_round_cannot_be_unassigned_from_this_one(client, mak
     elsewhere = make.item()
     make.round(make.user("postman"), TODAY, items=[elsewhere])
     rnd = make.round(postman, TODAY)
-    response = client.post(f"/api/rounds/{rnd.id}/unassign", headers=auth(supervisor),
-                           json={"item_ids": [elsewhere.id]})
+    response = client.post(
+        f"/api/rounds/{rnd.id}/unassign", headers=auth(supervisor), json={"item_ids": [elsewhere.id]}
+    )
     assert response.status_code == 422
     assert response.get_json()["type"].endswith("/not-on-round")
     assert row(Item, elsewhere.id).status == Status.ASSIGNED
@@ -211,27 +240,33 @@ def test_an_item_on_another_round_cannot_be_unassigned_from_this_one(client, mak
 
 # Ordering ------------------------------------------------------------------------------------------
 
+
 def test_a_manual_order_is_stored_and_measured(client, make, auth, supervisor, postman):
     a, b = make.item(lat=10.01, lon=105.17), make.item(lat=None, lon=None)
     c = make.item(lat=10.02, lon=105.18)
     rnd = make.round(postman, TODAY, items=[a, b, c])
 
-    response = client.put(f"/api/rounds/{rnd.id}/order", headers=auth(supervisor),
-                          json={"item_ids": [c.id, b.id, a.id]})
+    response = client.put(
+        f"/api/rounds/{rnd.id}/order", headers=auth(supervisor), json={"item_ids": [c.id, b.id, a.id]}
+    )
     assert response.status_code == 200
     stops = response.get_json()["stops"]
     assert [(s["id"], s["stop_order"]) for s in stops] == [(c.id, 1), (b.id, 2), (a.id, 3)]
     assert stops[1]["leg_distance_m"] is None
     total = response.get_json()["total_distance_m"]
-    assert stops[0]["leg_distance_m"] + stops[2]["leg_distance_m"] + response.get_json()["return_distance_m"] == total
+    assert (
+        stops[0]["leg_distance_m"] + stops[2]["leg_distance_m"] + response.get_json()["return_distance_m"]
+        == total
+    )
 
     assert [row(Item, i).stop_order for i in (c.id, b.id, a.id)] == [1, 2, 3]
     assert row(Round, rnd.id).total_distance_m == total
 
 
 @pytest.mark.parametrize("order", ["missing one", "a stranger", "empty"])
-def test_an_order_that_is_not_a_permutation_of_the_rounds_items_is_refused(client, make, auth, supervisor,
-                                                                          postman, order):
+def test_an_order_that_is_not_a_permutation_of_the_rounds_items_is_refused(
+    client, make, auth, supervisor, postman, order
+):
     a, b = make.item(), make.item()
     stranger = make.item()
     rnd = make.round(postman, TODAY, items=[a, b])
@@ -259,6 +294,7 @@ def test_optimising_puts_stops_without_coordinates_last(client, make, auth, supe
 
 # Who sees what -------------------------------------------------------------------------------------
 
+
 def test_a_postman_sees_only_their_own_rounds(client, make, auth, postman):
     item = make.item()
     mine = make.round(postman, TODAY, items=[item])
@@ -282,10 +318,16 @@ def test_a_postman_sees_only_their_own_rounds(client, make, auth, postman):
     assert client.get(f"/api/rounds?postman_id={theirs.postman_id}", headers=headers).status_code == 403
 
 
-@pytest.mark.parametrize("method, path", [
-    ("post", "/api/rounds"), ("post", "/api/rounds/{id}/assign"), ("post", "/api/rounds/{id}/unassign"),
-    ("put", "/api/rounds/{id}/order"), ("post", "/api/rounds/{id}/optimise"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/api/rounds"),
+        ("post", "/api/rounds/{id}/assign"),
+        ("post", "/api/rounds/{id}/unassign"),
+        ("put", "/api/rounds/{id}/order"),
+        ("post", "/api/rounds/{id}/optimise"),
+    ],
+)
 def test_a_postman_cannot_plan_even_their_own_round(client, make, auth, postman, method, path):
     rnd = make.round(postman, TODAY)
     response = getattr(client, method)(path.format(id=rnd.id), headers=auth(postman), json={"item_ids": [1]})

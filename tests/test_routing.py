@@ -24,8 +24,10 @@ OFFICE = (10.0035, 105.1694)  # Minh Lương, the default POST_OFFICE_LAT/LON
 def scatter(seed: int, count: int, spread: float = 0.08) -> list[tuple[float, float]]:
     """Random points within ~9 km of the office, like a commune's addresses."""
     rng = random.Random(seed)
-    return [(OFFICE[0] + rng.uniform(-spread, spread), OFFICE[1] + rng.uniform(-spread, spread))
-            for _ in range(count)]
+    return [
+        (OFFICE[0] + rng.uniform(-spread, spread), OFFICE[1] + rng.uniform(-spread, spread))
+        for _ in range(count)
+    ]
 
 
 def metres(a, b) -> int:
@@ -33,6 +35,7 @@ def metres(a, b) -> int:
 
 
 # Distances -----------------------------------------------------------------------------------------
+
 
 def test_the_matrix_agrees_with_geopy_to_the_metre_across_vietnam():
     rng = random.Random(7)
@@ -50,6 +53,7 @@ def test_nearly_antipodal_points_still_get_a_distance():
 
 
 # Ordering ------------------------------------------------------------------------------------------
+
 
 def test_stops_on_a_line_are_visited_from_the_office_outwards():
     east = [(OFFICE[0], OFFICE[1] + 0.01 * k) for k in (3, 1, 4, 2)]
@@ -81,8 +85,16 @@ def test_an_open_path_is_never_longer_than_the_closed_tour_without_its_way_back(
 
 def test_stops_without_coordinates_go_last_in_their_given_order():
     located = scatter(3, 5)
-    stops = [("x", None), (0, located[0]), ("y", (None, 105.2)), (1, located[1]), (2, located[2]),
-             ("z", None), (3, located[3]), (4, located[4])]
+    stops = [
+        ("x", None),
+        (0, located[0]),
+        ("y", (None, 105.2)),
+        (1, located[1]),
+        (2, located[2]),
+        ("z", None),
+        (3, located[3]),
+        (4, located[4]),
+    ]
     route = plan_route(OFFICE, stops, time_limit_s=0.2)
     assert route.order[-3:] == ["x", "y", "z"]
     assert sorted(route.order[:5]) == [0, 1, 2, 3, 4]

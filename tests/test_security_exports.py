@@ -45,8 +45,9 @@ def hostile_day(app, client, make):
 
 
 def _export(client, headers, query, group_by, fmt):
-    response = client.get("/api/reports/export", headers=headers,
-                          query_string={**query, "group_by": group_by, "format": fmt})
+    response = client.get(
+        "/api/reports/export", headers=headers, query_string={**query, "group_by": group_by, "format": fmt}
+    )
     assert response.status_code == 200, response.get_json()
     return response
 
@@ -55,8 +56,11 @@ def _export(client, headers, query, group_by, fmt):
 def test_a_name_typed_as_a_formula_is_plain_text_in_the_csv(client, auth, make, hostile_day, group_by):
     headers = auth(make.user("supervisor"))
 
-    table = list(csv.reader(io.StringIO(_export(client, headers, hostile_day, group_by, "csv").data
-                                        .decode("utf-8-sig"))))
+    table = list(
+        csv.reader(
+            io.StringIO(_export(client, headers, hostile_day, group_by, "csv").data.decode("utf-8-sig"))
+        )
+    )
 
     labels = [line[1] for line in table[1:]]
     assert "'" + HOSTILE[group_by] in labels
@@ -66,8 +70,9 @@ def test_a_name_typed_as_a_formula_is_plain_text_in_the_csv(client, auth, make, 
 
 
 @pytest.mark.parametrize("group_by", ["agency", "procedure", "postman"])
-def test_no_cell_of_the_xlsx_is_a_formula_and_the_figures_stay_numbers(client, auth, make, hostile_day,
-                                                                       group_by):
+def test_no_cell_of_the_xlsx_is_a_formula_and_the_figures_stay_numbers(
+    client, auth, make, hostile_day, group_by
+):
     headers = auth(make.user("supervisor"))
 
     book = load_workbook(io.BytesIO(_export(client, headers, hostile_day, group_by, "xlsx").data))
@@ -106,7 +111,15 @@ def test_every_formula_trigger_is_neutralised_in_both_formats(text):
 
 def test_only_text_is_neutralised():
     assert [safe_cell(v) for v in (-5, -0.5, 0, None, "", "Trần Thị Lan", "a=b", "'=x")] == [
-        -5, -0.5, 0, None, "", "Trần Thị Lan", "a=b", "'=x"]
+        -5,
+        -0.5,
+        0,
+        None,
+        "",
+        "Trần Thị Lan",
+        "a=b",
+        "'=x",
+    ]
 
 
 def test_a_formula_that_slipped_past_the_writer_stops_the_export():

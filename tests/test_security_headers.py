@@ -66,18 +66,23 @@ def supervisor_headers(make, auth):
 
 
 def test_api_json_answers_are_inert(client, supervisor_headers):
-    for response in (client.get("/api/health"), client.get("/api/auth/me", headers=supervisor_headers),
-                     client.get("/api/openapi.json")):
+    for response in (
+        client.get("/api/health"),
+        client.get("/api/auth/me", headers=supervisor_headers),
+        client.get("/api/openapi.json"),
+    ):
         assert response.status_code == 200 and response.is_json
         assert_inert(response)
 
 
 def test_problem_answers_are_inert(client, supervisor_headers):
-    for response in (client.get("/api/items/2147483647", headers=supervisor_headers),  # 404
-                     client.get("/api/items"),  # 401
-                     client.post("/api/auth/login", data="{", content_type="application/json"),  # 400
-                     client.delete("/api/health"),  # 405
-                     client.get("/nowhere")):  # 404 outside the API
+    for response in (
+        client.get("/api/items/2147483647", headers=supervisor_headers),  # 404
+        client.get("/api/items"),  # 401
+        client.post("/api/auth/login", data="{", content_type="application/json"),  # 400
+        client.delete("/api/health"),  # 405
+        client.get("/nowhere"),
+    ):  # 404 outside the API
         assert response.content_type == "application/problem+json", response.data
         assert_inert(response)
 
@@ -136,8 +141,11 @@ def test_an_export_is_a_download_and_never_sniffed(client, make, auth):
     with client.application.app_context():
         today = local_today().isoformat()
 
-    response = client.get("/api/reports/export", headers=auth(make.user("supervisor")),
-                          query_string={"date_from": today, "date_to": today, "format": "xlsx"})
+    response = client.get(
+        "/api/reports/export",
+        headers=auth(make.user("supervisor")),
+        query_string={"date_from": today, "date_to": today, "format": "xlsx"},
+    )
 
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
@@ -151,7 +159,10 @@ class TestBehindTls:
 
     def test_every_answer_tells_the_browser_to_use_https_only(self, client):
         for path in ("/api/health", "/api/docs", "/nowhere", "/app/"):
-            assert get(client, path).headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+            assert (
+                get(client, path).headers["Strict-Transport-Security"]
+                == "max-age=31536000; includeSubDomains"
+            )
 
 
 class TestMapTiles:
@@ -166,12 +177,17 @@ class TestMapTiles:
         assert policy["connect-src"] == ["'self'"]
 
 
-@pytest.mark.parametrize(("template", "source"), [
-    ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "https://*.tile.openstreetmap.org"),
-    ("https://tiles.example.vn:8443/osm/{z}/{x}/{y}.png", "https://tiles.example.vn:8443"),
-    ("http://10.0.0.5/{z}/{x}/{y}.png", "http://10.0.0.5"),
-    ("https://a.{s}.example.org/{z}/{x}/{y}.png", "https:"),
-    ("", None), ("javascript:alert(1)", None), ("/tiles/{z}/{x}/{y}.png", None),
-])
+@pytest.mark.parametrize(
+    ("template", "source"),
+    [
+        ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "https://*.tile.openstreetmap.org"),
+        ("https://tiles.example.vn:8443/osm/{z}/{x}/{y}.png", "https://tiles.example.vn:8443"),
+        ("http://10.0.0.5/{z}/{x}/{y}.png", "http://10.0.0.5"),
+        ("https://a.{s}.example.org/{z}/{x}/{y}.png", "https:"),
+        ("", None),
+        ("javascript:alert(1)", None),
+        ("/tiles/{z}/{x}/{y}.png", None),
+    ],
+)
 def test_a_tile_url_template_becomes_one_image_source(template, source):
     assert tile_source(template) == source

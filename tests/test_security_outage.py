@@ -47,14 +47,27 @@ def world(tmp_path):
         supervisor = make.user("supervisor")
         agency, procedure = make.agency(), make.procedure()
         proxy = TcpProxy().start()
-        proxied = sa.make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        server = ServerProcess(proxied, tmp_path / "storage", tmp_path / "server.log",
-                               DB_CONNECT_TIMEOUT=str(CONNECT_TIMEOUT),
-                               DB_STATEMENT_TIMEOUT_MS=str(STATEMENT_TIMEOUT_MS), DB_RETRY_AFTER=RETRY_AFTER)
+        proxied = (
+            sa.make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        )
+        server = ServerProcess(
+            proxied,
+            tmp_path / "storage",
+            tmp_path / "server.log",
+            DB_CONNECT_TIMEOUT=str(CONNECT_TIMEOUT),
+            DB_STATEMENT_TIMEOUT_MS=str(STATEMENT_TIMEOUT_MS),
+            DB_RETRY_AFTER=RETRY_AFTER,
+        )
         server.start()
         try:
-            yield {"app": app, "proxy": proxy, "server": server, "supervisor": supervisor,
-                   "agency": agency, "procedure": procedure}
+            yield {
+                "app": app,
+                "proxy": proxy,
+                "server": server,
+                "supervisor": supervisor,
+                "agency": agency,
+                "procedure": procedure,
+            }
         finally:
             server.stop()
             proxy.stop()
@@ -63,16 +76,28 @@ def world(tmp_path):
 
 
 def _login(server, user) -> dict:
-    response = requests.post(f"{server.url}/api/auth/login", timeout=10,
-                             json={"username": user.username, "password": Factory.PASSWORD})
+    response = requests.post(
+        f"{server.url}/api/auth/login",
+        timeout=10,
+        json={"username": user.username, "password": Factory.PASSWORD},
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def _new_item(world, serial: int) -> dict:
-    return {"code": make_s10("RR", serial), "direction": "return", "procedure_id": world["procedure"].id,
-            "agency_id": world["agency"].id, "recipient_name": "Trần Thị Bích", "recipient_phone": "0912345678",
-            "address_line": "Ấp Phước Lợi", "commune": "Xã Mong Thọ", "province": "An Giang", "service_fee": 26_000}
+    return {
+        "code": make_s10("RR", serial),
+        "direction": "return",
+        "procedure_id": world["procedure"].id,
+        "agency_id": world["agency"].id,
+        "recipient_name": "Trần Thị Bích",
+        "recipient_phone": "0912345678",
+        "address_line": "Ấp Phước Lợi",
+        "commune": "Xã Mong Thọ",
+        "province": "An Giang",
+        "service_fee": 26_000,
+    }
 
 
 def _timed(method: str, url: str, **kwargs) -> tuple[requests.Response, float]:
@@ -94,12 +119,23 @@ def _everything_needing_the_database(world, headers: dict, serial: int) -> dict[
     url = world["server"].url
     return {
         "list items": ("GET", f"{url}/api/items", {"headers": headers}),
-        "create an item": ("POST", f"{url}/api/items", {"headers": headers, "json": _new_item(world, serial)}),
+        "create an item": (
+            "POST",
+            f"{url}/api/items",
+            {"headers": headers, "json": _new_item(world, serial)},
+        ),
         "who am I": ("GET", f"{url}/api/auth/me", {"headers": headers}),
-        "sign in": ("POST", f"{url}/api/auth/login",
-                    {"json": {"username": world["supervisor"].username, "password": Factory.PASSWORD}}),
+        "sign in": (
+            "POST",
+            f"{url}/api/auth/login",
+            {"json": {"username": world["supervisor"].username, "password": Factory.PASSWORD}},
+        ),
         "a phone's pull": ("GET", f"{url}/api/sync/pull", {"headers": headers}),
-        "public tracking": ("GET", f"{url}/api/track/{make_s10('RR', serial)}", {"params": {"phone_last4": "5678"}}),
+        "public tracking": (
+            "GET",
+            f"{url}/api/track/{make_s10('RR', serial)}",
+            {"params": {"phone_last4": "5678"}},
+        ),
     }
 
 
@@ -120,7 +156,9 @@ def _health_says_down(server) -> None:
 
 def _items_named(world, code: str) -> int:
     with world["app"].app_context():
-        count = db.session.execute(sa.select(sa.func.count()).select_from(Item).where(Item.code == code)).scalar()
+        count = db.session.execute(
+            sa.select(sa.func.count()).select_from(Item).where(Item.code == code)
+        ).scalar()
         db.session.remove()
         return count
 
@@ -134,8 +172,14 @@ def _everything_works_again(world, headers: dict, serial: int) -> None:
     assert created.status_code == 201, created.text
     assert _items_named(world, body["code"]) == 1  # the refused attempt left nothing behind
     assert requests.get(f"{server.url}/api/items", headers=headers, timeout=10).status_code == 200
-    assert requests.post(f"{server.url}/api/auth/login", timeout=10, json={
-        "username": world["supervisor"].username, "password": Factory.PASSWORD}).status_code == 200
+    assert (
+        requests.post(
+            f"{server.url}/api/auth/login",
+            timeout=10,
+            json={"username": world["supervisor"].username, "password": Factory.PASSWORD},
+        ).status_code
+        == 200
+    )
 
 
 def _unavailable_within_the_bound_but_the_apps_load(world, headers, serial: int) -> None:

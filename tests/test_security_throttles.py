@@ -31,20 +31,28 @@ def from_somewhere_new() -> dict:
 
 
 def login(client, username: str, password: str, where: dict | None = None, **headers):
-    return client.post("/api/auth/login", json={"username": username, "password": password},
-                       environ_base=where or from_somewhere_new(), headers=headers)
+    return client.post(
+        "/api/auth/login",
+        json={"username": username, "password": password},
+        environ_base=where or from_somewhere_new(),
+        headers=headers,
+    )
 
 
 def track(client, code: str, digits: str, where: dict | None = None):
-    return client.get(f"/api/track/{code}", query_string={"phone_last4": digits},
-                      environ_base=where or from_somewhere_new())
+    return client.get(
+        f"/api/track/{code}", query_string={"phone_last4": digits}, environ_base=where or from_somewhere_new()
+    )
 
 
 class TestPasswordsPerAccount:
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1000 per minute",
-                "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute"}
+        return {
+            "RATELIMIT_ENABLED": True,
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
+        }
 
     def test_wrong_passwords_from_many_addresses_lock_the_account_like_a_wrong_password(self, client, make):
         lan = make.user("postman")
@@ -82,8 +90,11 @@ class TestPasswordsPerAccount:
 class TestTheLockEnds:
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1000 per minute",
-                "LOGIN_ACCOUNT_RATE_LIMIT": "2 per 5 seconds"}
+        return {
+            "RATELIMIT_ENABLED": True,
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "2 per 5 seconds",
+        }
 
     def test_the_lock_ends_with_its_window_and_the_real_user_signs_in(self, client, make):
         lan = make.user("postman")
@@ -100,8 +111,12 @@ class TestTheLockEnds:
 class TestTrackingPerCode:
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": True, "TRACKING_RATE_LIMIT": "1000 per minute",
-                "TRACKING_CODE_RATE_LIMIT": "6 per minute", "TRACKING_WRONG_DIGITS_LIMIT": "3 per minute"}
+        return {
+            "RATELIMIT_ENABLED": True,
+            "TRACKING_RATE_LIMIT": "1000 per minute",
+            "TRACKING_CODE_RATE_LIMIT": "6 per minute",
+            "TRACKING_WRONG_DIGITS_LIMIT": "3 per minute",
+        }
 
     def test_wrong_digits_for_a_code_lock_it_even_for_the_right_digits(self, client, make):
         item = make.item(recipient_phone="0912345678")
@@ -131,14 +146,20 @@ class TestTrackingPerCode:
 
     def test_the_right_digits_do_not_count_towards_the_lock(self, client, make):
         item = make.item(recipient_phone="0912345678")
-        answers = [track(client, item.code, digits).status_code for digits in ("0000", "0000", "5678", "5678")]
+        answers = [
+            track(client, item.code, digits).status_code for digits in ("0000", "0000", "5678", "5678")
+        ]
         assert answers == [404, 404, 200, 200]
 
 
 class TestPerAddress:
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute", "TRACKING_RATE_LIMIT": "2 per minute"}
+        return {
+            "RATELIMIT_ENABLED": True,
+            "LOGIN_RATE_LIMIT": "2 per minute",
+            "TRACKING_RATE_LIMIT": "2 per minute",
+        }
 
     def test_one_address_is_limited_and_another_is_not(self, client, make):
         item = make.item(recipient_phone="0912345678")
@@ -160,9 +181,13 @@ class TestTheSharedStoreIsDown:
     def app_config(self):
         from tests.server_process import free_port
 
-        return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}",
-                "LOGIN_RATE_LIMIT": "2 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "2 per minute",
-                "TRACKING_WRONG_DIGITS_LIMIT": "2 per minute"}
+        return {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}",
+            "LOGIN_RATE_LIMIT": "2 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "2 per minute",
+            "TRACKING_WRONG_DIGITS_LIMIT": "2 per minute",
+        }
 
     def test_sign_in_and_tracking_work_and_are_still_limited(self, client, make):
         lan = make.user("postman")
@@ -173,7 +198,9 @@ class TestTheSharedStoreIsDown:
         assert [login(client, "x", "guess", here).status_code for _ in range(2)] == [401, 429]
         for _ in range(2):
             login(client, lan.username, "guess")
-        assert "Retry-After" in login(client, lan.username, Factory.PASSWORD).headers  # the account lock holds
+        assert (
+            "Retry-After" in login(client, lan.username, Factory.PASSWORD).headers
+        )  # the account lock holds
         assert track(client, item.code, "5678").status_code == 200
         assert [track(client, item.code, "0000").status_code for _ in range(3)] == [404, 404, 429]
 
@@ -187,8 +214,10 @@ class TestBehindOneProxy:
         return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute", "TRUSTED_PROXY_COUNT": 1}
 
     def test_two_clients_behind_the_proxy_get_a_budget_each(self, client):
-        alice = [login(client, "x", "guess", PROXY, **{"X-Forwarded-For": "203.0.113.7"}).status_code
-                 for _ in range(3)]
+        alice = [
+            login(client, "x", "guess", PROXY, **{"X-Forwarded-For": "203.0.113.7"}).status_code
+            for _ in range(3)
+        ]
         bob = login(client, "x", "guess", PROXY, **{"X-Forwarded-For": "203.0.113.8"})
 
         assert alice == [401, 401, 429]
@@ -196,8 +225,10 @@ class TestBehindOneProxy:
 
     def test_a_client_forging_the_header_is_still_counted_by_the_address_the_proxy_saw(self, client):
         # The proxy appends the address it saw; what the client wrote before it is not believed.
-        answers = [login(client, "x", "guess", PROXY, **{"X-Forwarded-For": f"192.0.2.{n}, 203.0.113.9"}).status_code
-                   for n in range(3)]
+        answers = [
+            login(client, "x", "guess", PROXY, **{"X-Forwarded-For": f"192.0.2.{n}, 203.0.113.9"}).status_code
+            for n in range(3)
+        ]
         assert answers == [401, 401, 429]
 
 
@@ -208,8 +239,10 @@ class TestNoProxyConfigured:
 
     def test_a_forged_forwarded_for_buys_no_new_budget(self, client):
         where = from_somewhere_new()
-        answers = [login(client, "x", "guess", where, **{"X-Forwarded-For": f"192.0.2.{n}"}).status_code
-                   for n in range(3)]
+        answers = [
+            login(client, "x", "guess", where, **{"X-Forwarded-For": f"192.0.2.{n}"}).status_code
+            for n in range(3)
+        ]
         assert answers == [401, 401, 429]
 
 
@@ -232,12 +265,19 @@ def two_servers(tmp_path):
         with app.app_context():
             db.create_all()
         make = Factory(app)
-        env = {"RATELIMIT_ENABLED": "true", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
-               "RATELIMIT_KEY_PREFIX": f"postround-test-{uuid.uuid4().hex}",
-               "LOGIN_RATE_LIMIT": "3 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
-               "TRACKING_RATE_LIMIT": "1000 per minute", "TRACKING_WRONG_DIGITS_LIMIT": "3 per minute",
-               "TRUSTED_PROXY_COUNT": "1"}
-        servers = [ServerProcess(url, tmp_path / "storage", tmp_path / f"server{n}.log", **env) for n in range(2)]
+        env = {
+            "RATELIMIT_ENABLED": "true",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+            "RATELIMIT_KEY_PREFIX": f"postround-test-{uuid.uuid4().hex}",
+            "LOGIN_RATE_LIMIT": "3 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
+            "TRACKING_RATE_LIMIT": "1000 per minute",
+            "TRACKING_WRONG_DIGITS_LIMIT": "3 per minute",
+            "TRUSTED_PROXY_COUNT": "1",
+        }
+        servers = [
+            ServerProcess(url, tmp_path / "storage", tmp_path / f"server{n}.log", **env) for n in range(2)
+        ]
         try:
             for server in servers:
                 server.start()
@@ -259,12 +299,20 @@ def test_two_servers_sharing_redis_enforce_one_limit_of_each_kind(two_servers):
         headers = {"X-Forwarded-For": client or next(fresh)}  # as the one trusted proxy would add
         return requests.request(method, f"{servers[n % 2].url}{path}", headers=headers, timeout=10, **kwargs)
 
-    per_address = [call(n, "POST", "/api/auth/login", "203.0.113.1",
-                        json={"username": f"nobody{n}", "password": "guess"}).status_code for n in range(4)]
-    per_account = [call(n, "POST", "/api/auth/login", json={"username": lan.username, "password": password})
-                   for n, password in enumerate(["guess", "guess", "guess", Factory.PASSWORD])]
-    wrong_digits = [call(n, "GET", f"/api/track/{item.code}", params={"phone_last4": digits}).status_code
-                    for n, digits in enumerate(["0000", "1111", "2222", "5678"])]
+    per_address = [
+        call(
+            n, "POST", "/api/auth/login", "203.0.113.1", json={"username": f"nobody{n}", "password": "guess"}
+        ).status_code
+        for n in range(4)
+    ]
+    per_account = [
+        call(n, "POST", "/api/auth/login", json={"username": lan.username, "password": password})
+        for n, password in enumerate(["guess", "guess", "guess", Factory.PASSWORD])
+    ]
+    wrong_digits = [
+        call(n, "GET", f"/api/track/{item.code}", params={"phone_last4": digits}).status_code
+        for n, digits in enumerate(["0000", "1111", "2222", "5678"])
+    ]
 
     assert per_address == [401, 401, 401, 429]
     assert [r.status_code for r in per_account] == [401] * 4

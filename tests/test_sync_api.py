@@ -102,8 +102,11 @@ def test_a_delivery_for_an_item_reassigned_meanwhile_is_kept_and_flagged(client,
     other_round = client.post("/api/rounds", json={"postman_id": other.id, "round_date": today.isoformat()},
                               headers=headers)
     assert other_round.status_code == 201, other_round.get_json()
-    response = client.post(f"/api/rounds/{other_round.get_json()['id']}/assign",
-                           json={"item_ids": [items[0].id]}, headers=headers)
+    response = client.post(
+        f"/api/rounds/{other_round.get_json()['id']}/assign",
+        json={"item_ids": [items[0].id]},
+        headers=headers,
+    )
     assert response.status_code == 200, response.get_json()
     phone.sync()  # ... and pushed after the reassignment
     result = next(iter(phone.outcomes.values()))
@@ -132,12 +135,16 @@ def test_a_chunked_upload_resumes_and_a_corrupt_one_is_refused(client, app, roun
     digest = sha(photo)
     url = f"/api/sync/attachments/{digest}"
     half = len(photo) // 2
-    response = client.put(url, data=photo[:half], headers=phone.headers | {
-        "Content-Range": f"bytes 0-{half - 1}/{len(photo)}"})
+    response = client.put(
+        url, data=photo[:half], headers=phone.headers | {"Content-Range": f"bytes 0-{half - 1}/{len(photo)}"}
+    )
     assert response.get_json() == {"sha256": digest, "received": half, "size": len(photo), "verified": False}
     assert client.get(url, headers=phone.headers).get_json()["received"] == half
-    response = client.put(url, data=photo[half:], headers=phone.headers | {
-        "Content-Range": f"bytes {half}-{len(photo) - 1}/{len(photo)}"})
+    response = client.put(
+        url,
+        data=photo[half:],
+        headers=phone.headers | {"Content-Range": f"bytes {half}-{len(photo) - 1}/{len(photo)}"},
+    )
     assert response.get_json()["verified"] is True
 
     fake = b"GIF89a not really" * 10
@@ -203,8 +210,9 @@ def test_a_supervisor_sees_flagged_proofs_resolves_them_and_each_view_is_audited
         db.session.commit()
     phone.sync()
     supervisor = Phone(client, make.user("supervisor").username).login()
-    queue = client.get("/api/proofs", query_string={"flagged": "true", "unresolved": "true"},
-                       headers=supervisor.headers)
+    queue = client.get(
+        "/api/proofs", query_string={"flagged": "true", "unresolved": "true"}, headers=supervisor.headers
+    )
     assert queue.status_code == 200
     [proof] = queue.get_json()
     assert proof["flag_reason"] == "item-cancelled" and proof["item_code"] == items[0].code
@@ -215,11 +223,16 @@ def test_a_supervisor_sees_flagged_proofs_resolves_them_and_each_view_is_audited
     photo = next(a for a in proof["attachments"] if a["kind"] == "photo")
     content = client.get(f"/api/attachments/{photo['sha256']}", headers=supervisor.headers)
     assert content.status_code == 200 and sha(content.data) == photo["sha256"]
-    resolved = client.post(f"/api/proofs/{proof['id']}/resolve", json={"note": "Đã báo UBND xã"},
-                           headers=supervisor.headers)
+    resolved = client.post(
+        f"/api/proofs/{proof['id']}/resolve", json={"note": "Đã báo UBND xã"}, headers=supervisor.headers
+    )
     assert resolved.get_json()["resolved_at"] is not None
-    assert client.get("/api/proofs", query_string={"flagged": "true", "unresolved": "true"},
-                      headers=supervisor.headers).get_json() == []
+    assert (
+        client.get(
+            "/api/proofs", query_string={"flagged": "true", "unresolved": "true"}, headers=supervisor.headers
+        ).get_json()
+        == []
+    )
     with app.app_context():
         actions = db.session.execute(db.select(AuditEntry.action)).scalars().all()
         assert {"proof.viewed", "attachment.viewed", "proof.resolved", "proof.flagged"} <= set(actions)

@@ -42,6 +42,7 @@ TIMEOUT = 15  # seconds for one request to a live server
 
 # Fixtures ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def world(_pg_schema, tmp_path):
     """The run's PostgreSQL database, emptied; a storage directory; an app for setting up and checking."""
@@ -89,8 +90,13 @@ class CrashPhone:
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         self.stats["requests"] += 1
         try:
-            return self.http.request(method, self.base_url + path, timeout=TIMEOUT,
-                                     headers=self.phone.headers | kwargs.pop("headers", {}), **kwargs)
+            return self.http.request(
+                method,
+                self.base_url + path,
+                timeout=TIMEOUT,
+                headers=self.phone.headers | kwargs.pop("headers", {}),
+                **kwargs,
+            )
         except requests.RequestException as error:  # refused, reset, timed out, or cut mid-body
             self.stats["unanswered"] += 1
             self.stats[f"unanswered-{method} {path.split('/')[3]}"] += 1
@@ -104,8 +110,15 @@ class CrashPhone:
         self.http.close()
 
     def login(self) -> None:
-        response = self.request("POST", "/api/auth/login", json={
-            "username": self.phone.username, "password": self.phone.password, "device_id": self.phone.device_id})
+        response = self.request(
+            "POST",
+            "/api/auth/login",
+            json={
+                "username": self.phone.username,
+                "password": self.phone.password,
+                "device_id": self.phone.device_id,
+            },
+        )
         assert response.status_code == 200, response.text
         self.phone.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -151,8 +164,15 @@ class CrashPhone:
             self.stats["resent-final-chunk"] += 1
             offset = max(0, len(content) - CHUNK)
         end = min(offset + CHUNK, len(content))
-        response = self.request("PUT", url, data=content[offset:end], headers={
-            "Content-Type": "application/octet-stream", "Content-Range": f"bytes {offset}-{end - 1}/{len(content)}"})
+        response = self.request(
+            "PUT",
+            url,
+            data=content[offset:end],
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Range": f"bytes {offset}-{end - 1}/{len(content)}",
+            },
+        )
         if response.status_code == 200:
             state = response.json()
             if state["verified"]:
@@ -169,8 +189,14 @@ class CrashPhone:
         self.offsets[digest] = None  # ask again
 
     # --- a stretch of work
-    def work(self, rng: random.Random, doomed: threading.Event, doom_after: int, doom_push: bool,
-             stop: threading.Event) -> None:
+    def work(
+        self,
+        rng: random.Random,
+        doomed: threading.Event,
+        doom_after: int,
+        doom_push: bool,
+        stop: threading.Event,
+    ) -> None:
         """Push and upload, interleaved, until done or the server goes away.
 
         `doomed` is set just before request number `doom_after` leaves (a large push if
@@ -207,6 +233,7 @@ class CrashPhone:
 
 # The test ------------------------------------------------------------------------------------------
 
+
 def test_a_server_killed_at_random_moments_loses_nothing_and_applies_everything_once(world, server):
     app, _, storage = world
     rng = random.Random(SEED)
@@ -221,10 +248,20 @@ def test_a_server_killed_at_random_moments_loses_nothing_and_applies_everything_
     for n, item in enumerate(items):
         if n % 9 != 8:  # now and then the same photo serves two proofs: stored once
             photo = noisy_jpeg(rng, rng.choice([(120, 90), (160, 120), (240, 180), (320, 240)]))
-        phone.capture("deliver", item.id, {
-            "receiver_name": f"Người nhận {n}", "receiver_relation": "self", "id_number": "089123456789",
-            "lat": 10.01, "lon": 105.16, "fee_collected": 26_000, "receipt_number": f"BL-{n}"},
-            {"signature": png_signature(n), "photo": photo})
+        phone.capture(
+            "deliver",
+            item.id,
+            {
+                "receiver_name": f"Người nhận {n}",
+                "receiver_relation": "self",
+                "id_number": "089123456789",
+                "lat": 10.01,
+                "lon": 105.16,
+                "fee_collected": 26_000,
+                "receipt_number": f"BL-{n}",
+            },
+            {"signature": png_signature(n), "photo": photo},
+        )
     captured = list(phone.outbox)
     files = dict(phone.files)
     client = CrashPhone(phone, server.url)
@@ -240,8 +277,14 @@ def test_a_server_killed_at_random_moments_loses_nothing_and_applies_everything_
             doom_push = cycle % 2 == 0  # every other kill aims at a push, the others at an upload
             errors: list[BaseException] = []
 
-            def work(worker_rng=worker_rng, doomed=doomed, doom_after=doom_after, doom_push=doom_push, stop=stop,
-                     errors=errors):
+            def work(
+                worker_rng=worker_rng,
+                doomed=doomed,
+                doom_after=doom_after,
+                doom_push=doom_push,
+                stop=stop,
+                errors=errors,
+            ):
                 try:
                     client.work(worker_rng, doomed, doom_after, doom_push, stop)
                 except BaseException as error:  # re-raised by the test thread
@@ -271,7 +314,9 @@ def test_a_server_killed_at_random_moments_loses_nothing_and_applies_everything_
 
     assert client.stats["unanswered"] >= KILLS // 2, client.stats  # the kills did land mid-request
     assert {r["outcome"] for results in client.outcomes.values() for r in results} <= {"applied", "duplicate"}
-    assert {r.get("original_outcome", "applied") for rs in client.outcomes.values() for r in rs} == {"applied"}
+    assert {r.get("original_outcome", "applied") for rs in client.outcomes.values() for r in rs} == {
+        "applied"
+    }
     assert {i["status"] for i in pulled.values()} == {"delivered"} and len(pulled) == ITEMS
 
     ids = [m["id"] for m in captured]
@@ -283,7 +328,9 @@ def test_a_server_killed_at_random_moments_loses_nothing_and_applies_everything_
         assert session.get(Device, phone.device_id).last_seq == len(captured)
         proofs = session.execute(sa.select(DeliveryAttempt)).scalars().all()
         assert Counter(p.client_mutation_id for p in proofs) == dict.fromkeys(ids, 1)
-        assert Counter(session.execute(sa.select(FeeEntry.client_mutation_id)).scalars()) == dict.fromkeys(ids, 1)
+        assert Counter(session.execute(sa.select(FeeEntry.client_mutation_id)).scalars()) == dict.fromkeys(
+            ids, 1
+        )
         assert [p for p in proofs if not p.complete or p.flagged] == []
         links = Counter(session.execute(sa.select(ProofAttachment.attempt_id)).scalars())
         assert links == {p.id: 2 for p in proofs}
@@ -316,8 +363,15 @@ def test_an_upload_whose_last_bytes_landed_just_before_a_crash_can_be_finished(w
         state = client.request("GET", url).json()
         assert state == {"sha256": digest, "received": len(photo), "size": None, "verified": False}
         start = len(photo) - CHUNK
-        retry = client.request("PUT", url, data=photo[start:], headers={
-            "Content-Type": "application/octet-stream", "Content-Range": f"bytes {start}-{len(photo) - 1}/{len(photo)}"})
+        retry = client.request(
+            "PUT",
+            url,
+            data=photo[start:],
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Range": f"bytes {start}-{len(photo) - 1}/{len(photo)}",
+            },
+        )
         assert retry.status_code == 200, retry.text
         assert retry.json()["verified"] is True
     finally:

@@ -25,7 +25,14 @@ SOURCES = [*sorted((ROOT / "sync").glob("*.py")), *sorted((ROOT / "backend" / "a
            ROOT / "backend" / "api" / "auth.py", ROOT / "backend" / "services" / "item_events.py",
            ROOT / "backend" / "services" / "handovers.py", ROOT / "backend" / "errors.py"]
 # Calls whose argument at this position is a problem type or rejection reason.
-KIND_ARGUMENT = {"DomainError": 0, "AuthError": 0, "Rejection": 0, "__init__": 0, "_rejected": 2, "problem": 1}
+KIND_ARGUMENT = {
+    "DomainError": 0,
+    "AuthError": 0,
+    "Rejection": 0,
+    "__init__": 0,
+    "_rejected": 2,
+    "problem": 1,
+}
 SLUG = re.compile(r"^[a-z]+(-[a-z]+)+$")
 # Problem types werkzeug's own errors get (backend/errors.py names them after the HTTP status).
 HTTP_KINDS = {"not-found", "method-not-allowed", "request-entity-too-large", "too-many-requests"}
@@ -51,15 +58,23 @@ def kinds_in_code() -> dict[str, str]:
             elif isinstance(node, ast.Assign):
                 targets = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else node.targets
                 sources = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
-                values += [v for t, v in zip(targets, sources, strict=False) if isinstance(t, ast.Name)
-                           and t.id in ("reason", "kind")]
+                values += [
+                    v
+                    for t, v in zip(targets, sources, strict=False)
+                    if isinstance(t, ast.Name) and t.id in ("reason", "kind")
+                ]
             for value in values:
-                if isinstance(value, ast.Constant) and isinstance(value.value, str) and SLUG.match(value.value):
+                if (
+                    isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                    and SLUG.match(value.value)
+                ):
                     found.setdefault(value.value, f"{path.relative_to(ROOT)}:{value.lineno}")
     return found
 
 
 # --- generated tables -------------------------------------------------------------------------
+
 
 def _status_order():
     from backend.domain.status import Status
@@ -71,14 +86,22 @@ def status_tables() -> str:
     from backend.domain.status import FINAL, TRANSITIONS
 
     order = _status_order()
-    used = {direction: {s for sources, target in rules.values() for s in (*sources, target)}
-            for direction, rules in TRANSITIONS.items()}
+    used = {
+        direction: {s for sources, target in rules.values() for s in (*sources, target)}
+        for direction, rules in TRANSITIONS.items()
+    }
     lines = ["| status | final | return items | collect items |", "| --- | --- | --- | --- |"]
     for status in order:
         marks = ["yes" if status in used[d] else "—" for d in TRANSITIONS]
         lines.append(f"| `{status.value}` | {'yes' if status in FINAL else 'no'} | {' | '.join(marks)} |")
     for direction, rules in TRANSITIONS.items():
-        lines += ["", f"{direction.value.capitalize()} items:", "", "| event | from | to |", "| --- | --- | --- |"]
+        lines += [
+            "",
+            f"{direction.value.capitalize()} items:",
+            "",
+            "| event | from | to |",
+            "| --- | --- | --- |",
+        ]
         for event, (sources, target) in rules.items():
             froms = ", ".join(f"`{s.value}`" for s in order if s in sources)
             lines.append(f"| `{event.value}` | {froms} | `{target.value}` |")
@@ -101,13 +124,19 @@ def mutation_tables() -> str:
     from sync.schemas import DATA_SCHEMAS, REQUIRED_ATTACHMENTS, MutationSchema
 
     envelope = MutationSchema()
-    lines = ["| part | required | optional |", "| --- | --- | --- |",
-             f"| mutation | {_field_list(envelope, True)}, `item_id` (except `handover`) | "
-             f"{', '.join(f'`{n}`' for n, f in envelope.fields.items() if not f.required and n != 'item_id')} |"]
+    lines = [
+        "| part | required | optional |",
+        "| --- | --- | --- |",
+        f"| mutation | {_field_list(envelope, True)}, `item_id` (except `handover`) | "
+        f"{', '.join(f'`{n}`' for n, f in envelope.fields.items() if not f.required and n != 'item_id')} |",
+    ]
     for where, schema in _nested(envelope):
         lines.append(f"| each of `{where}` | {_field_list(schema, True)} | {_field_list(schema, False)} |")
-    lines += ["", "| type | required in `data` | optional in `data` | required attachments |",
-              "| --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "| type | required in `data` | optional in `data` | required attachments |",
+        "| --- | --- | --- | --- |",
+    ]
     for kind, schema_class in DATA_SCHEMAS.items():
         schema = schema_class()
         needed = ", ".join(f"`{k}`" for k in sorted(REQUIRED_ATTACHMENTS.get(kind, ()))) or "—"
@@ -115,8 +144,10 @@ def mutation_tables() -> str:
             needed += "; `authorisation_letter` when `receiver_relation` is `authorised`"
         lines.append(f"| `{kind}` | {_field_list(schema, True)} | {_field_list(schema, False)} | {needed} |")
         for where, nested in _nested(schema):
-            lines.append(f"| `{kind}`: each of `{where}` | {_field_list(nested, True)} | "
-                         f"{_field_list(nested, False)} | |")
+            lines.append(
+                f"| `{kind}`: each of `{where}` | {_field_list(nested, True)} | "
+                f"{_field_list(nested, False)} | |"
+            )
     return "\n".join(lines)
 
 
@@ -136,6 +167,7 @@ def regenerate(text: str) -> str:
 
 # --- the tests --------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def doc() -> str:
     return DOC.read_text(encoding="utf-8")
@@ -147,7 +179,8 @@ def test_the_generated_tables_match_the_code(doc, name):
     assert match, f"docs/sync-protocol.md has no {name} block"
     assert match.group(2) == GENERATED[name](), (
         f"docs/sync-protocol.md's {name} table is out of date: run "
-        f"`.venv/bin/python -m tests.test_sync_docs --write` and check the prose around it")
+        f"`.venv/bin/python -m tests.test_sync_docs --write` and check the prose around it"
+    )
 
 
 def test_every_status_and_event_of_the_state_machine_is_described(doc):
@@ -179,8 +212,18 @@ def test_every_rejection_reason_and_problem_type_the_code_can_produce_is_documen
 
 def test_the_code_scan_finds_the_reasons_it_must(doc):
     found = kinds_in_code()
-    assert {"sequence-reused", "id-reused", "invalid-envelope", "not-your-item", "offset-mismatch", "device-revoked",
-            "session-revoked", "illegal-transition", "internal-error", "invalid-value"} <= set(found)
+    assert {
+        "sequence-reused",
+        "id-reused",
+        "invalid-envelope",
+        "not-your-item",
+        "offset-mismatch",
+        "device-revoked",
+        "session-revoked",
+        "illegal-transition",
+        "internal-error",
+        "invalid-value",
+    } <= set(found)
 
 
 def test_every_limit_is_documented(doc):
@@ -192,13 +235,21 @@ def test_every_limit_is_documented(doc):
     limits = doc.split("## Limits", 1)[1].split("\n## ", 1)[0]
     config = load_config(str(ROOT / "instance"), {"POSTROUND_ENV": "testing"})
     attachments = next(v for v in MutationSchema().fields["attachments"].validators)
-    numbers = {"batch": MAX_BATCH, "app version": MAX_APP_VERSION, "seq": MAX_SEQ,
-               "inflated push": MAX_INFLATED_PUSH // (1024 * 1024), "body": config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
-               "upload": config["MAX_UPLOAD_BYTES"] // (1024 * 1024), "attachments": attachments.max,
-               "page": PullQuerySchema().fields["limit"].validators[0].max}
+    numbers = {
+        "batch": MAX_BATCH,
+        "app version": MAX_APP_VERSION,
+        "seq": MAX_SEQ,
+        "inflated push": MAX_INFLATED_PUSH // (1024 * 1024),
+        "body": config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+        "upload": config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+        "attachments": attachments.max,
+        "page": PullQuerySchema().fields["limit"].validators[0].max,
+    }
     for name, number in numbers.items():
         text = f"{number:,}".replace(",", " ") if number > 99_999 else str(number)
-        assert text in limits or str(number) in limits, f"the {name} limit ({number}) is not in the Limits section"
+        assert text in limits or str(number) in limits, (
+            f"the {name} limit ({number}) is not in the Limits section"
+        )
     assert "2^53" in limits and str(sorted(SUPPORTED_MUTATION_VERSIONS)) in doc
 
 

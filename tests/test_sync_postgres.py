@@ -42,6 +42,7 @@ WAIT = 30  # seconds any thread or hand-off may take before the test gives up
 
 # Fixtures ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def pg_url(_pg_schema):
     """The run's PostgreSQL database, emptied first (as conftest's `app` fixture does)."""
@@ -66,8 +67,14 @@ def new_app(pg_url, tmp_path):
     def build():
         # A paused statement (Pause below) may hold a lock up to WAIT seconds while another
         # connection waits for it: the statement timeout must outlast that hand-off.
-        app = create_app(_test_config(pg_url, STORAGE_DIR=str(tmp_path / "storage"), PROPAGATE_EXCEPTIONS=False,
-                                      DB_STATEMENT_TIMEOUT_MS=(WAIT + 30) * 1000))
+        app = create_app(
+            _test_config(
+                pg_url,
+                STORAGE_DIR=str(tmp_path / "storage"),
+                PROPAGATE_EXCEPTIONS=False,
+                DB_STATEMENT_TIMEOUT_MS=(WAIT + 30) * 1000,
+            )
+        )
         apps.append(app)
         return app
 
@@ -95,6 +102,7 @@ def _today(app) -> date:
 
 
 # Helpers ----------------------------------------------------------------------------------------
+
 
 def run_together(*actors: Callable[[], object]) -> list:
     """Run each actor in its own thread, released together by a Barrier; their results in order.
@@ -162,15 +170,19 @@ def status_history_problems(session) -> list[str]:
     """Every item's audited status changes must chain along the state machine, ending where it is."""
     problems = []
     items = {i.code: i for i in session.execute(sa.select(Item)).unique().scalars()}
-    entries = session.execute(sa.select(AuditEntry).where(AuditEntry.entity_type == "item",
-                                                          AuditEntry.action.like("item.%"))
-                              .order_by(AuditEntry.id)).scalars()
+    entries = session.execute(
+        sa.select(AuditEntry)
+        .where(AuditEntry.entity_type == "item", AuditEntry.action.like("item.%"))
+        .order_by(AuditEntry.id)
+    ).scalars()
     current = dict.fromkeys(items)
     for entry in entries:
         item, event, change = items[entry.entity_id], entry.action.removeprefix("item."), entry.detail
         before, after = change["from"], change["to"]
         if current[item.code] is not None and current[item.code] != before:
-            problems.append(f"{item.code}: '{event}' starts from {before}, but the item was {current[item.code]}")
+            problems.append(
+                f"{item.code}: '{event}' starts from {before}, but the item was {current[item.code]}"
+            )
         if not allowed(item.direction, before, event):
             problems.append(f"{item.code}: '{event}' is not allowed from {before}")
         else:
@@ -182,7 +194,9 @@ def status_history_problems(session) -> list[str]:
         current[item.code] = after
     for code, status in current.items():
         if status is not None and items[code].status != status:
-            problems.append(f"{code}: the last audited status is {status} but the item is {items[code].status}")
+            problems.append(
+                f"{code}: the last audited status is {status} but the item is {items[code].status}"
+            )
         if items[code].status not in {s.value for s in Status}:
             problems.append(f"{code}: unknown status {items[code].status}")
     return problems
@@ -234,6 +248,7 @@ class Pause:
 
 # (a) the same push from two connections at once ------------------------------------------------
 
+
 def test_the_same_push_sent_twice_at_once_has_exactly_one_effect(server, new_app, make):
     postman = make.user("postman")
     items = [make.item() for _ in range(30)]
@@ -281,6 +296,7 @@ def test_the_same_push_sent_twice_at_once_has_exactly_one_effect(server, new_app
 
 # (b) two postmen and a supervisor at once ------------------------------------------------------
 
+
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_postmen_and_a_supervisor_at_once_leave_a_consistent_state(server, new_app, make, attempt):
     today = _today(server)
@@ -290,16 +306,18 @@ def test_two_postmen_and_a_supervisor_at_once_leave_a_consistent_state(server, n
     make.round(postman_a, today, items=items_a)
     round_b = make.round(postman_b, today, items=items_b)
     # Every other item of A's, from the end of the round, so A and the supervisor meet halfway.
-    moving = [item.id for item in items_a[attempt % 2::2]][::-1]
+    moving = [item.id for item in items_a[attempt % 2 :: 2]][::-1]
 
     phone_a = Phone(new_app().test_client(), postman_a.username).login()
     phone_b = Phone(new_app().test_client(), postman_b.username).login()
     office = Phone(new_app().test_client(), supervisor.username).login()
     phone_a.pull()
     phone_b.pull()
-    batches_a = [[phone_a.deliver(item.id, seed=n) for n, item in enumerate(items_a[k:k + 2], start=k)]
-                 for k in range(0, len(items_a), 2)]
-    batches_b = [[phone_b.fail(item.id) for item in items_b[k:k + 2]] for k in range(0, len(items_b), 2)]
+    batches_a = [
+        [phone_a.deliver(item.id, seed=n) for n, item in enumerate(items_a[k : k + 2], start=k)]
+        for k in range(0, len(items_a), 2)
+    ]
+    batches_b = [[phone_b.fail(item.id) for item in items_b[k : k + 2]] for k in range(0, len(items_b), 2)]
     files_a, phone_a.files = dict(phone_a.files), {}
     captured = phone_a.outbox + phone_b.outbox
     phone_a.outbox, phone_b.outbox = [], []
@@ -325,8 +343,9 @@ def test_two_postmen_and_a_supervisor_at_once_leave_a_consistent_state(server, n
         outcome = {}
         for item_id in moving:
             for _ in range(20):
-                response = office.client.post(f"/api/rounds/{round_b.id}/assign", json={"item_ids": [item_id]},
-                                              headers=office.headers)
+                response = office.client.post(
+                    f"/api/rounds/{round_b.id}/assign", json={"item_ids": [item_id]}, headers=office.headers
+                )
                 kind = (response.get_json() or {}).get("type", "").rsplit("/", 1)[-1]
                 if response.status_code == 200:
                     outcome[item_id] = "moved"
@@ -368,8 +387,11 @@ def test_two_postmen_and_a_supervisor_at_once_leave_a_consistent_state(server, n
         assert status_history_problems(session) == []
         for phone in (phone_a, phone_b):
             device = session.get(Device, phone.device_id)
-            recorded = session.execute(sa.select(sa.func.count()).select_from(SyncMutation)
-                                       .where(SyncMutation.device_id == device.id)).scalar_one()
+            recorded = session.execute(
+                sa.select(sa.func.count())
+                .select_from(SyncMutation)
+                .where(SyncMutation.device_id == device.id)
+            ).scalar_one()
             assert device.last_seq == recorded == phone.seq
 
     for phone, postman in ((phone_a, postman_a), (phone_b, postman_b)):
@@ -377,11 +399,13 @@ def test_two_postmen_and_a_supervisor_at_once_leave_a_consistent_state(server, n
         with server.app_context():
             assert phone.items == server_items_of(db.session, postman.id, today)
     for item_id, how in moved.items():  # spelled out: a moved item left A's phone and reached B's
-        assert (item_id in phone_a.items, item_id in phone_b.items) == ((False, True) if how == "moved"
-                                                                         else (True, False))
+        assert (item_id in phone_a.items, item_id in phone_b.items) == (
+            (False, True) if how == "moved" else (True, False)
+        )
 
 
 # Races made to happen every time ---------------------------------------------------------------
+
 
 def test_a_proof_pushed_while_its_photo_upload_finishes_still_becomes_complete(server, new_app, make):
     """The push checks which files are verified; the upload, committing just then, marks the
@@ -406,16 +430,21 @@ def test_a_proof_pushed_while_its_photo_upload_finishes_still_becomes_complete(s
     assert post_push(pusher.client, pusher, pusher.outbox).get_json()["results"][0]["outcome"] == "duplicate"
 
     with server.app_context():
-        assert db.session.execute(sa.select(sa.func.count()).select_from(Attachment)
-                                  .where(Attachment.verified.is_(True))).scalar_one() == 2
+        assert (
+            db.session.execute(
+                sa.select(sa.func.count()).select_from(Attachment).where(Attachment.verified.is_(True))
+            ).scalar_one()
+            == 2
+        )
         proof = db.session.execute(sa.select(DeliveryAttempt)).scalar_one()
         assert proof.client_mutation_id == mutation["id"]
         assert proof.complete, "every file of the proof is verified, yet the proof stays incomplete"
 
 
 @pytest.mark.parametrize("delivered", ["the moved item", "the next stop, renumbered by the move"])
-def test_a_delivery_racing_a_reassignment_gets_an_outcome_and_does_not_block_the_batch(server, new_app, make,
-                                                                                       delivered):
+def test_a_delivery_racing_a_reassignment_gets_an_outcome_and_does_not_block_the_batch(
+    server, new_app, make, delivered
+):
     """The push reads the item, the supervisor moves an item of the round away and commits
     (renumbering the stops left behind), then the push writes its item. The mutation must come
     back applied (flagged if its item left) or retryable, never as a server error that also
@@ -449,8 +478,9 @@ def test_a_delivery_racing_a_reassignment_gets_an_outcome_and_does_not_block_the
 
     push_until_done(phone)
     with server.app_context():
-        proof = db.session.execute(sa.select(DeliveryAttempt).where(
-            DeliveryAttempt.client_mutation_id == deliver["id"])).scalar_one()
+        proof = db.session.execute(
+            sa.select(DeliveryAttempt).where(DeliveryAttempt.client_mutation_id == deliver["id"])
+        ).scalar_one()
         assert db.session.get(Item, moved.id).round_id == other_round.id
         if target is moved:
             assert (proof.flagged, proof.flag_reason) == (True, "item-reassigned")

@@ -30,9 +30,14 @@ def day(app, make):
 
 def _ledger(app) -> list[tuple[int, str, str | None]]:
     with app.app_context():
-        return [tuple(r) for r in db.session.execute(
-            db.select(SyncMutation.device_seq, SyncMutation.outcome, SyncMutation.reason)
-            .order_by(SyncMutation.device_seq))]
+        return [
+            tuple(r)
+            for r in db.session.execute(
+                db.select(SyncMutation.device_seq, SyncMutation.outcome, SyncMutation.reason).order_by(
+                    SyncMutation.device_seq
+                )
+            )
+        ]
 
 
 def _signed(phone, kinds=("signature",)) -> list[dict]:
@@ -48,12 +53,14 @@ def _signed(phone, kinds=("signature",)) -> list[dict]:
 def _set(key, value):
     def change(m, ctx):
         m[key] = value
+
     return change
 
 
 def _drop(key):
     def change(m, ctx):
         del m[key]
+
     return change
 
 
@@ -66,7 +73,9 @@ def _deliver_without_relation(m, ctx):
 
 
 def _deliver_unsigned(m, ctx):
-    m.update(type="deliver", data={"receiver_name": "Lê Văn Tám", "receiver_relation": "self"}, attachments=[])
+    m.update(
+        type="deliver", data={"receiver_name": "Lê Văn Tám", "receiver_relation": "self"}, attachments=[]
+    )
 
 
 def _stranger(m, ctx):
@@ -74,22 +83,38 @@ def _stranger(m, ctx):
 
 
 def _collect_on_a_return_item(m, ctx):
-    m.update(type="collect", data={"checklist": [], "seal_number": "NP-001"},
-             attachments=_signed(ctx["phone"], ("signature", "postman_signature")))
+    m.update(
+        type="collect",
+        data={"checklist": [], "seal_number": "NP-001"},
+        attachments=_signed(ctx["phone"], ("signature", "postman_signature")),
+    )
 
 
 def _handover_listing_an_item_twice(m, ctx):
     item = ctx["items"][1]
     m.pop("item_id")
-    m.update(type="handover", data={"direction": "post_to_agency", "agency_id": ctx["agency_id"],
-                                    "officer_name": "Phạm Thị Mai",
-                                    "lines": [{"item_id": item}, {"item_id": item}]})
+    m.update(
+        type="handover",
+        data={
+            "direction": "post_to_agency",
+            "agency_id": ctx["agency_id"],
+            "officer_name": "Phạm Thị Mai",
+            "lines": [{"item_id": item}, {"item_id": item}],
+        },
+    )
 
 
 def _handover_of_an_item_still_on_the_round(m, ctx):
     m.pop("item_id")
-    m.update(type="handover", data={"direction": "post_to_agency", "agency_id": ctx["agency_id"],
-                                    "officer_name": "Phạm Thị Mai", "lines": [{"item_id": ctx["items"][1]}]})
+    m.update(
+        type="handover",
+        data={
+            "direction": "post_to_agency",
+            "agency_id": ctx["agency_id"],
+            "officer_name": "Phạm Thị Mai",
+            "lines": [{"item_id": ctx["items"][1]}],
+        },
+    )
 
 
 BAD_MUTATIONS = {
@@ -116,8 +141,10 @@ BAD_MUTATIONS = {
     "another postman's item": (_stranger, {"not-your-item"}),
     "collect on a return item": (_collect_on_a_return_item, {"wrong-direction"}),
     "handover listing an item twice": (_handover_listing_an_item_twice, {"duplicate-line"}),
-    "handover of an item still on the round": (_handover_of_an_item_still_on_the_round,
-                                                {"handover-not-possible", "not-your-item"}),
+    "handover of an item still on the round": (
+        _handover_of_an_item_still_on_the_round,
+        {"handover-not-possible", "not-your-item"},
+    ),
 }
 
 
@@ -131,8 +158,16 @@ def test_a_malformed_mutation_spends_its_number_and_the_good_ones_behind_it_are_
         agency_id = db.session.get(Item, items[1]).agency_id
 
     bad = phone.fail(items[0], reason="refused")  # seq 2, made bad below
-    make_bad(bad, {"first_id": first["id"], "phone": phone, "stranger": stranger, "items": items,
-                   "agency_id": agency_id})
+    make_bad(
+        bad,
+        {
+            "first_id": first["id"],
+            "phone": phone,
+            "stranger": stranger,
+            "items": items,
+            "agency_id": agency_id,
+        },
+    )
     sent_bad = copy.deepcopy(bad)
     phone.deliver(items[1], seed=1)  # seq 3
     phone.fail(items[2])  # seq 4
@@ -144,8 +179,12 @@ def test_a_malformed_mutation_spends_its_number_and_the_good_ones_behind_it_are_
     assert isinstance(by_seq[2]["detail"], str) and by_seq[2]["detail"]
     assert by_seq[3]["outcome"] == by_seq[4]["outcome"] == "applied"
     assert phone.outbox == []
-    assert [(s, o) for s, o, _ in _ledger(app)] == [(1, "applied"), (2, "rejected"), (3, "applied"),
-                                                    (4, "applied")]
+    assert [(s, o) for s, o, _ in _ledger(app)] == [
+        (1, "applied"),
+        (2, "rejected"),
+        (3, "applied"),
+        (4, "applied"),
+    ]
     with app.app_context():
         assert db.session.get(Item, items[1]).status == "delivered"
         assert db.session.get(Item, items[2]).status == "failed_attempt"
@@ -182,7 +221,9 @@ def test_the_same_id_and_number_with_other_content_is_refused_as_id_reused(app, 
     tampered = copy.deepcopy(original) | {"data": original["data"] | {"fee_collected": 0}}
     response = phone.client.post("/api/sync/push", json={"mutations": [tampered]}, headers=phone.headers)
     [result] = response.get_json()["results"]
-    assert result["outcome"] == "rejected" and result["reason"] == "id-reused" and result["retryable"] is False
+    assert (
+        result["outcome"] == "rejected" and result["reason"] == "id-reused" and result["retryable"] is False
+    )
     assert result["errors"] == {"id": ["Already used with other content."]}
     # The exact same mutation is still a duplicate, and nothing was applied twice.
     response = phone.client.post("/api/sync/push", json={"mutations": [original]}, headers=phone.headers)
@@ -209,8 +250,11 @@ def test_a_phone_restored_from_a_backup_recovers_with_nothing_lost(app, day):
 
     vars(phone).update(copy.deepcopy(backup))  # restored: seq counter at 2
     phone.login()
-    afternoon = [phone.deliver(items[4], seed=4), phone.fail(items[0], reason="refused"),
-                 phone.capture("fee", items[1], {"service_fee": 5_000, "receipt_number": "BL-0009"})]
+    afternoon = [
+        phone.deliver(items[4], seed=4),
+        phone.fail(items[0], reason="refused"),
+        phone.capture("fee", items[1], {"service_fee": 5_000, "receipt_number": "BL-0009"}),
+    ]
     assert [m["seq"] for m in afternoon] == [3, 4, 5]  # 3 and 4 are spent on the server
 
     phone.upload_files()
@@ -250,19 +294,32 @@ def test_a_restored_phone_that_resends_what_the_server_has_gets_duplicates_not_l
 BAD_ENVELOPES = {
     "no mutations": ({"protocol": 1}, 422, "mutations"),
     "empty batch": ({"mutations": []}, 422, "mutations"),
-    "oversized batch": ({"mutations": [{"id": f"m{n:07d}", "seq": n + 1} for n in range(201)]}, 422,
-                        "mutations"),
+    "oversized batch": (
+        {"mutations": [{"id": f"m{n:07d}", "seq": n + 1} for n in range(201)]},
+        422,
+        "mutations",
+    ),
     "mutations not a list": ({"mutations": {"id": "abcdefgh", "seq": 1}}, 422, "mutations"),
     "mutations a string": ({"mutations": "abc"}, 422, "mutations"),
     "a mutation not an object": ({"mutations": [{"id": "abcdefgh", "seq": 1}, 7]}, 422, "mutations"),
     "a mutation null": ({"mutations": [None]}, 422, "mutations"),
     "unknown top-level field": ({"mutations": [{"id": "abcdefgh", "seq": 1}], "device": "x"}, 422, "device"),
-    "protocol not a number": ({"protocol": "one", "mutations": [{"id": "abcdefgh", "seq": 1}]}, 422, "protocol"),
+    "protocol not a number": (
+        {"protocol": "one", "mutations": [{"id": "abcdefgh", "seq": 1}]},
+        422,
+        "protocol",
+    ),
     "unsupported protocol": ({"protocol": 2, "mutations": [{"id": "abcdefgh", "seq": 1}]}, 400, "protocol"),
-    "app_version too long": ({"app_version": "1." * 40, "mutations": [{"id": "abcdefgh", "seq": 1}]}, 422,
-                             "app_version"),
-    "app_version not text": ({"app_version": 14, "mutations": [{"id": "abcdefgh", "seq": 1}]}, 422,
-                             "app_version"),
+    "app_version too long": (
+        {"app_version": "1." * 40, "mutations": [{"id": "abcdefgh", "seq": 1}]},
+        422,
+        "app_version",
+    ),
+    "app_version not text": (
+        {"app_version": 14, "mutations": [{"id": "abcdefgh", "seq": 1}]},
+        422,
+        "app_version",
+    ),
 }
 
 
@@ -282,14 +339,22 @@ def test_a_bad_push_envelope_is_a_4xx_problem_naming_the_field_and_records_nothi
 def test_a_long_or_unprintable_app_header_is_a_400_naming_it(app, day, value):
     phone, items, _ = day
     phone.fail(items[0])
-    for response in (phone.client.post("/api/sync/push", json={"mutations": phone.outbox},
-                                       headers=phone.headers | {"X-PostRound-App": value}),
-                     phone.client.get("/api/sync/pull", headers=phone.headers | {"X-PostRound-App": value})):
+    for response in (
+        phone.client.post(
+            "/api/sync/push",
+            json={"mutations": phone.outbox},
+            headers=phone.headers | {"X-PostRound-App": value},
+        ),
+        phone.client.get("/api/sync/pull", headers=phone.headers | {"X-PostRound-App": value}),
+    ):
         assert response.status_code == 400, response.get_json()
         assert response.get_json()["errors"] == {"X-PostRound-App": ["At most 32 printable characters."]}
     assert _ledger(app) == []
-    response = phone.client.post("/api/sync/push", json={"mutations": phone.outbox},
-                                 headers=phone.headers | {"X-PostRound-App": "1.4.0"})
+    response = phone.client.post(
+        "/api/sync/push",
+        json={"mutations": phone.outbox},
+        headers=phone.headers | {"X-PostRound-App": "1.4.0"},
+    )
     assert response.status_code == 200
     with app.app_context():
         assert db.session.get(Device, phone.device_id).app_version == "1.4.0"
@@ -306,25 +371,59 @@ def _error_answers(app, make, phone):
     yield "no device", client.get("/api/sync/pull", headers=supervisor.headers)
     yield "unknown path", client.get("/api/sync/nothing-here", headers=phone.headers)
     yield "wrong method", client.delete("/api/sync/push", headers=phone.headers)
-    yield "bad cursor", client.get("/api/sync/pull", query_string={"cursor": "yesterday"}, headers=phone.headers)
-    yield "unsupported protocol", client.get("/api/sync/pull", headers=phone.headers | {"X-PostRound-Protocol": "7"})
-    yield "malformed JSON", client.post("/api/sync/push", data=b"{", content_type="application/json",
-                                        headers=phone.headers)
-    yield "body too large", client.post("/api/sync/push", data=b"[" + b" " * (3 * 1024 * 1024) + b"]",
-                                        content_type="application/json", headers=phone.headers)
+    yield (
+        "bad cursor",
+        client.get("/api/sync/pull", query_string={"cursor": "yesterday"}, headers=phone.headers),
+    )
+    yield (
+        "unsupported protocol",
+        client.get("/api/sync/pull", headers=phone.headers | {"X-PostRound-Protocol": "7"}),
+    )
+    yield (
+        "malformed JSON",
+        client.post("/api/sync/push", data=b"{", content_type="application/json", headers=phone.headers),
+    )
+    yield (
+        "body too large",
+        client.post(
+            "/api/sync/push",
+            data=b"[" + b" " * (3 * 1024 * 1024) + b"]",
+            content_type="application/json",
+            headers=phone.headers,
+        ),
+    )
     yield "bad envelope", client.post("/api/sync/push", json={"mutations": []}, headers=phone.headers)
     yield "bad digest", client.put(f"/api/sync/attachments/{'G' * 64}", data=b"x", headers=phone.headers)
-    yield "offset mismatch", client.put(f"/api/sync/attachments/{digest}", data=b"xy",
-                                        headers=phone.headers | {"Content-Range": "bytes 5-6/100"})
-    yield "bad content range", client.put(f"/api/sync/attachments/{digest}", data=b"xy",
-                                          headers=phone.headers | {"Content-Range": "lines 1-2"})
-    yield "not an image", client.put(f"/api/sync/attachments/{sha(b'hello world')}", data=b"hello world",
-                                     headers=phone.headers)
+    yield (
+        "offset mismatch",
+        client.put(
+            f"/api/sync/attachments/{digest}",
+            data=b"xy",
+            headers=phone.headers | {"Content-Range": "bytes 5-6/100"},
+        ),
+    )
+    yield (
+        "bad content range",
+        client.put(
+            f"/api/sync/attachments/{digest}",
+            data=b"xy",
+            headers=phone.headers | {"Content-Range": "lines 1-2"},
+        ),
+    )
+    yield (
+        "not an image",
+        client.put(
+            f"/api/sync/attachments/{sha(b'hello world')}", data=b"hello world", headers=phone.headers
+        ),
+    )
     with app.app_context():
         db.session.get(Device, phone.device_id).revoked_at = db.func.now()
         db.session.commit()
     yield "revoked device", client.get("/api/sync/pull", headers=phone.headers)
-    yield "database failing", _pull_while_a_table_is_missing(app, Phone(client, make.user("postman").username).login())
+    yield (
+        "database failing",
+        _pull_while_a_table_is_missing(app, Phone(client, make.user("postman").username).login()),
+    )
 
 
 def _pull_while_a_table_is_missing(app, phone):
@@ -364,9 +463,12 @@ def test_an_offset_mismatch_says_how_much_the_server_has_as_a_number(day):
     phone, _, _ = day
     photo = jpeg_bytes(5, (200, 150))
     url = f"/api/sync/attachments/{sha(photo)}"
-    phone.client.put(url, data=photo[:100], headers=phone.headers | {"Content-Range": f"bytes 0-99/{len(photo)}"})
-    response = phone.client.put(url, data=photo[200:300],
-                                headers=phone.headers | {"Content-Range": f"bytes 200-299/{len(photo)}"})
+    phone.client.put(
+        url, data=photo[:100], headers=phone.headers | {"Content-Range": f"bytes 0-99/{len(photo)}"}
+    )
+    response = phone.client.put(
+        url, data=photo[200:300], headers=phone.headers | {"Content-Range": f"bytes 200-299/{len(photo)}"}
+    )
     assert response.status_code == 409
     problem = response.get_json()
     assert problem["received"] == 100 and problem["errors"]["received"] == ["100"]
@@ -375,14 +477,17 @@ def test_an_offset_mismatch_says_how_much_the_server_has_as_a_number(day):
 def _is_error_shape(value) -> bool:
     if isinstance(value, list):
         return all(isinstance(v, str) for v in value)
-    return isinstance(value, dict) and all(isinstance(k, str) and _is_error_shape(v) for k, v in value.items())
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and _is_error_shape(v) for k, v in value.items()
+    )
 
 
 def test_every_rejection_carries_retryable_and_errors_in_the_one_shape(app, day):
     phone, items, stranger = day
     phone.fail(stranger.id)
-    nested = phone.capture("collect", items[0], {"checklist": [{"name": "Tờ khai", "form": "photocopy"}],
-                                                  "seal_number": "NP-1"})
+    nested = phone.capture(
+        "collect", items[0], {"checklist": [{"name": "Tờ khai", "form": "photocopy"}], "seal_number": "NP-1"}
+    )
     phone.capture("deliver", items[1], {"receiver_name": "X", "receiver_relation": "self"})
     gap = phone.fail(items[2])
     gap["seq"] = 40

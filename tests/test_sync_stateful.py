@@ -29,10 +29,15 @@ from tests.conftest import _test_config
 from tests.factories import Factory
 from tests.kit.phone import Phone
 
-ALLOWED_PAIRS = {(direction, src.value, target.value)
-                 for direction, table in TRANSITIONS.items()
-                 for sources, target in table.values() for src in sources}
-ALLOWED_PAIRS |= {(d.value, s, "return_to_agency") for d, s, t in list(ALLOWED_PAIRS) if t == "failed_attempt"}
+ALLOWED_PAIRS = {
+    (direction, src.value, target.value)
+    for direction, table in TRANSITIONS.items()
+    for sources, target in table.values()
+    for src in sources
+}
+ALLOWED_PAIRS |= {
+    (d.value, s, "return_to_agency") for d, s, t in list(ALLOWED_PAIRS) if t == "failed_attempt"
+}
 ITEMS = 4
 
 
@@ -90,7 +95,9 @@ class OfflineDay(RuleBasedStateMachine):
         keep = self.phone.outbox
         self.phone.outbox = keep[-1:]
         self.phone.push()
-        self.phone.outbox = [m for m in keep if m["id"] in {x["id"] for x in self.phone.outbox} or m is not keep[-1]]
+        self.phone.outbox = [
+            m for m in keep if m["id"] in {x["id"] for x in self.phone.outbox} or m is not keep[-1]
+        ]
 
     @rule()
     def pull(self):
@@ -132,7 +139,9 @@ class OfflineDay(RuleBasedStateMachine):
     @invariant()
     def status_changes_follow_the_state_machine(self):
         with self.app.app_context():
-            entries = db.session.execute(db.select(AuditEntry).where(AuditEntry.action.like("item.%"))).scalars()
+            entries = db.session.execute(
+                db.select(AuditEntry).where(AuditEntry.action.like("item.%"))
+            ).scalars()
             directions = dict(db.session.execute(db.select(Item.code, Item.direction)).all())
             for entry in entries:
                 if entry.detail and "from" in entry.detail and entry.detail["from"] != entry.detail["to"]:
@@ -148,8 +157,10 @@ class OfflineDay(RuleBasedStateMachine):
         with self.app.app_context():
             ledger = set(db.session.execute(db.select(SyncMutation.id)).scalars())
             assert ledger == set(self.sent)  # nothing lost
-            server = {i.id: (i.status, i.version) for i in db.session.execute(
-                db.select(Item).where(Item.round_id == self.round.id)).scalars()}
+            server = {
+                i.id: (i.status, i.version)
+                for i in db.session.execute(db.select(Item).where(Item.round_id == self.round.id)).scalars()
+            }
         assert {k: (v["status"], v["version"]) for k, v in self.phone.items.items()} == server
 
 
@@ -162,9 +173,12 @@ class OfflineDayWithChecks(OfflineDay):
 
 
 OfflineDayWithChecks.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=20, deadline=None,
+    max_examples=25,
+    stateful_step_count=20,
+    deadline=None,
     # Each example builds a fresh app and database; shrinking would blow the CI budget.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 test_random_schedules_keep_the_sync_invariants = OfflineDayWithChecks.TestCase
 _ = date  # dates come from the app's local day

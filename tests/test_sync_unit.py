@@ -20,11 +20,19 @@ SIG = {"sha256": "a" * 64, "kind": "signature"}
 
 
 def mutation(seq, kind, item_id, **data):
-    defaults = {"deliver": {"receiver_name": "Võ Thị Lan", "receiver_relation": "self"},
-                "fail": {"reason_code": "not_home"}}
-    return {"id": uuid.uuid4().hex, "seq": seq, "type": kind, "item_id": item_id,
-            "at": datetime(2026, 11, 26, 9, 30, tzinfo=UTC).isoformat(),
-            "data": defaults.get(kind, {}) | data, "attachments": [SIG] if kind == "deliver" else []}
+    defaults = {
+        "deliver": {"receiver_name": "Võ Thị Lan", "receiver_relation": "self"},
+        "fail": {"reason_code": "not_home"},
+    }
+    return {
+        "id": uuid.uuid4().hex,
+        "seq": seq,
+        "type": kind,
+        "item_id": item_id,
+        "at": datetime(2026, 11, 26, 9, 30, tzinfo=UTC).isoformat(),
+        "data": defaults.get(kind, {}) | data,
+        "attachments": [SIG] if kind == "deliver" else [],
+    }
 
 
 @pytest.fixture

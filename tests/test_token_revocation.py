@@ -35,7 +35,9 @@ def me(client, tokens: dict):
 def _age_used_refresh_tokens(app):
     """Move the 'already used' moment past the retry grace, as if the thief came back later."""
     with app.app_context():
-        for token in db.session.execute(db.select(RefreshToken).where(RefreshToken.used_at.is_not(None))).scalars():
+        for token in db.session.execute(
+            db.select(RefreshToken).where(RefreshToken.used_at.is_not(None))
+        ).scalars():
             token.used_at = now_utc() - timedelta(minutes=5)
         db.session.commit()
 
@@ -76,19 +78,28 @@ def test_a_postman_changes_the_password_and_every_other_login_ends_now(client, a
     postman = make.user("postman")
     phone = login(client, postman, device_id="phone-rev-002")
     laptop = login(client, postman)
-    response = client.post("/api/auth/password", headers=bearer(phone),
-                           json={"current_password": Factory.PASSWORD, "new_password": NEW_PASSWORD})
+    response = client.post(
+        "/api/auth/password",
+        headers=bearer(phone),
+        json={"current_password": Factory.PASSWORD, "new_password": NEW_PASSWORD},
+    )
     assert response.status_code == 200, response.get_json()
     fresh = response.get_json()
     assert fresh["device_id"] == "phone-rev-002"
 
     for old in (phone, laptop):
         assert me(client, old).status_code == 401
-        assert client.post("/api/auth/refresh", json={"refresh_token": old["refresh_token"]}).status_code == 401
+        assert (
+            client.post("/api/auth/refresh", json={"refresh_token": old["refresh_token"]}).status_code == 401
+        )
     assert me(client, fresh).status_code == 200
     assert client.get("/api/sync/pull", headers=bearer(fresh)).status_code == 200  # same phone, new login
-    assert client.post("/api/auth/login", json={"username": postman.username,
-                                                "password": Factory.PASSWORD}).status_code == 401
+    assert (
+        client.post(
+            "/api/auth/login", json={"username": postman.username, "password": Factory.PASSWORD}
+        ).status_code
+        == 401
+    )
     login(client, postman, password=NEW_PASSWORD)
     with app.app_context():
         from backend.models import AuditEntry
@@ -96,13 +107,20 @@ def test_a_postman_changes_the_password_and_every_other_login_ends_now(client, a
         assert "auth.password_changed" in set(db.session.execute(db.select(AuditEntry.action)).scalars())
 
 
-@pytest.mark.parametrize("body, status, field", [
-    ({"current_password": "not-my-password", "new_password": NEW_PASSWORD}, 403, "current_password"),
-    ({"current_password": Factory.PASSWORD, "new_password": Factory.PASSWORD}, 422, "new_password"),
-    ({"current_password": Factory.PASSWORD, "new_password": "short"}, 422, "new_password"),
-    ({"current_password": Factory.PASSWORD}, 422, "new_password"),
-    ({"current_password": Factory.PASSWORD, "new_password": NEW_PASSWORD, "confirm": "x"}, 422, "confirm"),
-])
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({"current_password": "not-my-password", "new_password": NEW_PASSWORD}, 403, "current_password"),
+        ({"current_password": Factory.PASSWORD, "new_password": Factory.PASSWORD}, 422, "new_password"),
+        ({"current_password": Factory.PASSWORD, "new_password": "short"}, 422, "new_password"),
+        ({"current_password": Factory.PASSWORD}, 422, "new_password"),
+        (
+            {"current_password": Factory.PASSWORD, "new_password": NEW_PASSWORD, "confirm": "x"},
+            422,
+            "confirm",
+        ),
+    ],
+)
 def test_a_refused_password_change_changes_nothing(client, make, body, status, field):
     user = make.user("supervisor")
     tokens = login(client, user)
@@ -126,17 +144,23 @@ def test_an_admin_resetting_a_password_ends_that_users_sessions_now(client, make
     assert response.status_code == 200, response.get_json()
     assert me(client, tokens).status_code == 401
     assert client.get("/api/sync/pull", headers=bearer(tokens)).status_code == 401
-    assert client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+    assert (
+        client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+    )
 
 
 def test_a_revoked_phone_is_told_device_revoked_by_refresh_too(client, make, auth):
     postman, supervisor = make.user("postman"), make.user("supervisor")
     tokens = login(client, postman, device_id="phone-rev-004")
     assert client.post("/api/devices/phone-rev-004/revoke", headers=auth(supervisor)).status_code == 200
-    for response in (client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
-                     client.get("/api/sync/pull", headers=bearer(tokens)),
-                     client.post("/api/auth/login", json={"username": postman.username, "password": Factory.PASSWORD,
-                                                          "device_id": "phone-rev-004"})):
+    for response in (
+        client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
+        client.get("/api/sync/pull", headers=bearer(tokens)),
+        client.post(
+            "/api/auth/login",
+            json={"username": postman.username, "password": Factory.PASSWORD, "device_id": "phone-rev-004"},
+        ),
+    ):
         assert response.status_code == 403, response.get_json()
         assert response.get_json()["type"].endswith("device-revoked")
 
@@ -164,7 +188,9 @@ def test_another_users_session_id_does_not_keep_a_token_alive(client, app, make)
     alice_tokens, bob_tokens = login(client, alice), login(client, bob)
     client.post("/api/auth/logout", json={"refresh_token": alice_tokens["refresh_token"]})
     claims = jwt.decode(alice_tokens["access_token"], app.config["SECRET_KEY"], algorithms=["HS256"])
-    claims["sid"] = jwt.decode(bob_tokens["access_token"], app.config["SECRET_KEY"], algorithms=["HS256"])["sid"]
+    claims["sid"] = jwt.decode(bob_tokens["access_token"], app.config["SECRET_KEY"], algorithms=["HS256"])[
+        "sid"
+    ]
     token = jwt.encode(claims, app.config["SECRET_KEY"], algorithm="HS256")
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
@@ -201,7 +227,9 @@ def test_sessions_are_recorded_per_login_and_revoked_with_their_family(client, a
     with app.app_context():
         [session] = db.session.execute(db.select(LoginSession)).scalars().all()
         families = set(db.session.execute(db.select(RefreshToken.family_id)).scalars())
-        assert families == {session.id} and session.device_id == "phone-rev-005" and session.revoked_at is None
+        assert (
+            families == {session.id} and session.device_id == "phone-rev-005" and session.revoked_at is None
+        )
     client.post("/api/auth/logout", json={"refresh_token": tokens["refresh_token"]})
     with app.app_context():
         assert db.session.execute(db.select(LoginSession.revoked_at)).scalar_one() is not None

@@ -22,7 +22,10 @@ from backend.domain.vocabulary import FAMILIES, LABELS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {"pwa": ROOT / "mobile_pwa", "dashboard": ROOT / "dashboard"}
-APP_I18N = {"pwa": APPS["pwa"] / "src" / "i18n.js", "dashboard": APPS["dashboard"] / "src" / "lib" / "i18n.js"}
+APP_I18N = {
+    "pwa": APPS["pwa"] / "src" / "i18n.js",
+    "dashboard": APPS["dashboard"] / "src" / "lib" / "i18n.js",
+}
 NODE = shutil.which("node")
 
 
@@ -33,8 +36,14 @@ def _app_sources():
 
 
 def test_the_vocabulary_covers_both_state_machines_the_failure_reasons_and_the_outcomes():
-    assert {"status": Status, "event": Event, "direction": Direction, "reason": FailureReason,
-            "outcome": Outcome, "round": RoundStatus} == FAMILIES
+    assert {
+        "status": Status,
+        "event": Event,
+        "direction": Direction,
+        "reason": FailureReason,
+        "outcome": Outcome,
+        "round": RoundStatus,
+    } == FAMILIES
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -57,7 +66,9 @@ def test_two_codes_of_a_family_never_share_a_word(family, lang):
 
 def test_the_web_apps_module_is_generated_from_the_backend_and_up_to_date():
     generated = vocabulary.GENERATED.read_text(encoding="utf-8")
-    assert generated == vocabulary.render_module(), "run `python -m backend.domain.vocabulary` (scripts/setup.sh does)"
+    assert generated == vocabulary.render_module(), (
+        "run `python -m backend.domain.vocabulary` (scripts/setup.sh does)"
+    )
     table = json.loads(generated.split("export const VOCABULARY = ", 1)[1])
     for family, codes in FAMILIES.items():
         assert set(table[family]) == set(LANGUAGES)
@@ -79,7 +90,9 @@ def test_setup_generates_the_vocabulary_before_the_front_ends_are_built():
 def test_no_app_defines_its_own_words_for_a_code():
     """Neither a key of the vocabulary in an app's strings ('status.assigned': '…') nor a table of
     its own ({assigned: 'Cần làm'}): an app gets a code's word only from the shared vocabulary."""
-    keys = "|".join(re.escape(f"{family}.{code.value}") for family, codes in FAMILIES.items() for code in codes)
+    keys = "|".join(
+        re.escape(f"{family}.{code.value}") for family, codes in FAMILIES.items() for code in codes
+    )
     keyed = re.compile(rf"""['"]({keys})['"]\s*:""")
     codes = "|".join(sorted({re.escape(code.value) for codes in FAMILIES.values() for code in codes}))
     # {assigned: 'Cần làm'} or {'assigned': …}: a bare code as a key, mapped to a word with Vietnamese letters
@@ -134,13 +147,24 @@ console.log(JSON.stringify(wrong))
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
 @pytest.mark.parametrize("app", sorted(APPS))
 def test_each_app_renders_every_code_with_the_backends_word(app, tmp_path):
-    expected = {lang: {f"{family}.{code.value}": vocabulary.label(family, code, lang)
-                       for family, codes in FAMILIES.items() for code in codes} for lang in LANGUAGES}
+    expected = {
+        lang: {
+            f"{family}.{code.value}": vocabulary.label(family, code, lang)
+            for family, codes in FAMILIES.items()
+            for code in codes
+        }
+        for lang in LANGUAGES
+    }
     (tmp_path / "expected.json").write_text(json.dumps(expected, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "render.mjs").write_text(RENDER_JS, encoding="utf-8")
     common = (ROOT / "web" / "common").as_uri() + "/"
-    run = subprocess.run([NODE, str(tmp_path / "render.mjs"), common, APP_I18N[app].as_uri(),
-                          str(tmp_path / "expected.json")], capture_output=True, text=True, timeout=60, check=False)
+    run = subprocess.run(
+        [NODE, str(tmp_path / "render.mjs"), common, APP_I18N[app].as_uri(), str(tmp_path / "expected.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1]) == []
 

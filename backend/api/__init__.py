@@ -34,8 +34,9 @@ def register_api(app: Flask) -> None:
     )
     from backend.api.openapi import ProblemResponsesPlugin
 
-    api.init_app(app, spec_kwargs={"security": [{"bearerAuth": []}],
-                                   "extra_plugins": [ProblemResponsesPlugin(app)]})
+    api.init_app(
+        app, spec_kwargs={"security": [{"bearerAuth": []}], "extra_plugins": [ProblemResponsesPlugin(app)]}
+    )
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
     for module in (meta, auth, agencies, procedures, users, items, rounds, sync, proofs, dashboard, imports,
                    jobs, handovers, reports):

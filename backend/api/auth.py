@@ -38,9 +38,14 @@ def _login_limit() -> str:
 
 
 def _tokens(user: User, device_id: str | None, session_id: str, refresh_token: str) -> dict:
-    return {"access_token": issue_access_token(user, device_id, session_id), "refresh_token": refresh_token,
-            "token_type": "Bearer", "expires_in": current_app.config["ACCESS_TOKEN_TTL"],
-            "device_id": device_id, "user": user}
+    return {
+        "access_token": issue_access_token(user, device_id, session_id),
+        "refresh_token": refresh_token,
+        "token_type": "Bearer",
+        "expires_in": current_app.config["ACCESS_TOKEN_TTL"],
+        "device_id": device_id,
+        "user": user,
+    }
 
 
 def _device_for_login(user: User, device_id: str | None, label: str | None) -> str | None:
@@ -59,8 +64,11 @@ def _device_for_login(user: User, device_id: str | None, label: str | None) -> s
         audit("device.registered", "device", device_id, actor_id=user.id)
         return device_id
     if device.user_id != user.id:
-        raise DomainError("device-belongs-to-another-user",
-                          "This device is registered to another account; ask a supervisor.", status=403)
+        raise DomainError(
+            "device-belongs-to-another-user",
+            "This device is registered to another account; ask a supervisor.",
+            status=403,
+        )
     check_user_may_sign_in(user, device_id)
     if label:
         device.label = label
@@ -137,18 +145,35 @@ class ChangePassword(MethodView):
         (other phones and browsers sign in again); this one gets a fresh token pair."""
         user = current_user()
         if not verify_password(user.password_hash, body["current_password"]):
-            raise DomainError("wrong-password", "The current password is wrong. / Mật khẩu hiện tại không "
-                              "đúng.", status=403, errors={"current_password": ["Wrong password. / Sai mật khẩu."]})
+            raise DomainError(
+                "wrong-password",
+                "The current password is wrong. / Mật khẩu hiện tại không đúng.",
+                status=403,
+                errors={"current_password": ["Wrong password. / Sai mật khẩu."]},
+            )
         if body["new_password"] == body["current_password"]:
-            raise DomainError("validation-error", "The new password must differ from the current one.",
-                              status=422, errors={"new_password": [
-                                  "Must differ from the current password. / Mật khẩu mới phải khác mật khẩu cũ."]})
+            raise DomainError(
+                "validation-error",
+                "The new password must differ from the current one.",
+                status=422,
+                errors={
+                    "new_password": [
+                        "Must differ from the current password. / Mật khẩu mới phải khác mật khẩu cũ."
+                    ]
+                },
+            )
         user.password_hash = hash_password(body["new_password"])
         revoke_sessions(user_id=user.id)
         device_id = current_device_id()
         session_id = start_session(user, device_id)
         refresh = issue_refresh_token(user, device_id, session_id)
-        audit("auth.password_changed", "user", user.id, {"ended_session": current_session_id()}, actor_id=user.id)
+        audit(
+            "auth.password_changed",
+            "user",
+            user.id,
+            {"ended_session": current_session_id()},
+            actor_id=user.id,
+        )
         db.session.commit()
         return _tokens(user, device_id, session_id, refresh)
 

@@ -25,8 +25,12 @@ def _check_text(value, doc: str, allow_nul: bool) -> None:
         node = stack.pop()
         if isinstance(node, str):
             if bad.search(node):
-                raise json.JSONDecodeError("Text must be valid Unicode (no lone surrogates such as \\ud800)"
-                                           + ("" if allow_nul else " without NUL characters"), doc, 0)
+                raise json.JSONDecodeError(
+                    "Text must be valid Unicode (no lone surrogates such as \\ud800)"
+                    + ("" if allow_nul else " without NUL characters"),
+                    doc,
+                    0,
+                )
         elif isinstance(node, dict):
             stack.extend(node.keys())
             stack.extend(node.values())
@@ -103,7 +107,8 @@ def get_or_404(model, key, what: str | None = None):
 def paginate(query: Select, page: int, per_page: int) -> tuple[list, int]:
     """One page of rows plus the total count; the total goes in X-Total-Count."""
     total = db.session.execute(
-        db.select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        db.select(func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
     return rows, total
 

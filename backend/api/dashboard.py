@@ -29,8 +29,12 @@ from backend.schemas.dashboard import (
 from backend.services import dashboard
 from backend.timeutil import local_today
 
-blp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard",
-                description="Supervisors' dashboard: today's rounds, the map, exceptions")
+blp = Blueprint(
+    "dashboard",
+    __name__,
+    url_prefix="/api/dashboard",
+    description="Supervisors' dashboard: today's rounds, the map, exceptions",
+)
 # Personal data: never stored (backend.api.no_store); a client may still revalidate with the ETag.
 REVALIDATE = {"Cache-Control": "private, no-cache, no-store"}
 
@@ -42,13 +46,17 @@ class Config(MethodView):
     def get(self):
         """Settings the dashboard needs: map tiles (empty: none), poll interval, thresholds."""
         config = current_app.config
-        return {"map_tile_url": config["MAP_TILE_URL"], "map_tile_attribution": config["MAP_TILE_ATTRIBUTION"],
-                "poll_seconds": config["DASHBOARD_POLL_SECONDS"],
-                "mismatch_metres": config["LOCATION_MISMATCH_METRES"],
-                "unsynced_device_minutes": config["UNSYNCED_DEVICE_MINUTES"],
-                "attempt_limit": config["FAILED_ATTEMPT_LIMIT"], "timezone": config["TIMEZONE"],
-                "today": local_today(),
-                "post_office": {"lat": config["POST_OFFICE_LAT"], "lon": config["POST_OFFICE_LON"]}}
+        return {
+            "map_tile_url": config["MAP_TILE_URL"],
+            "map_tile_attribution": config["MAP_TILE_ATTRIBUTION"],
+            "poll_seconds": config["DASHBOARD_POLL_SECONDS"],
+            "mismatch_metres": config["LOCATION_MISMATCH_METRES"],
+            "unsynced_device_minutes": config["UNSYNCED_DEVICE_MINUTES"],
+            "attempt_limit": config["FAILED_ATTEMPT_LIMIT"],
+            "timezone": config["TIMEZONE"],
+            "today": local_today(),
+            "post_office": {"lat": config["POST_OFFICE_LAT"], "lon": config["POST_OFFICE_LON"]},
+        }
 
 
 @blp.route("/today")
@@ -78,8 +86,12 @@ class Exceptions(MethodView):
         ones still open."""
         day = args.get("date") or local_today()
         found = dashboard.exceptions(day, include_acknowledged=args["include_acknowledged"])
-        audit_read("dashboard.exceptions.viewed", "proof", [e.get("proof_id") for e in found],
-                   {"date": day.isoformat()})
+        audit_read(
+            "dashboard.exceptions.viewed",
+            "proof",
+            [e.get("proof_id") for e in found],
+            {"date": day.isoformat()},
+        )
         open_ones = [e for e in found if e["acknowledged"] is None]
         return {"date": day, "counts": dashboard.exception_counts(open_ones), "exceptions": found}, REVALIDATE
 
@@ -89,15 +101,18 @@ class AcknowledgeException(MethodView):
     @auth_required(*STAFF)
     @blp.arguments(AcknowledgeSchema)
     @blp.response(201, AcknowledgementSchema)
-    @blp.alt_response(200, schema=AcknowledgementSchema, description="Already acknowledged: the first one stands")
+    @blp.alt_response(
+        200, schema=AcknowledgementSchema, description="Already acknowledged: the first one stands"
+    )
     @problems(404, 409)
     def post(self, body):
         """Acknowledge an exception (a location mismatch checked, an overdue item noted, a failed
         attempt or a silent phone seen), with who and when; it leaves the list. A flagged proof is
         accepted or rejected instead (409 `not-acknowledgeable`), an item at its attempt limit handed
         back to the agency."""
-        ack, created = dashboard.acknowledge(body["kind"], body["subject"], body.get("note"), current_user().id,
-                                             body.get("date"))
+        ack, created = dashboard.acknowledge(
+            body["kind"], body["subject"], body.get("note"), current_user().id, body.get("date")
+        )
         return ack, 201 if created else 200
 
 
@@ -111,5 +126,7 @@ class Map(MethodView):
         """Stops of the day's rounds and the positions where proofs were captured, mismatches marked."""
         day = args.get("date") or local_today()
         view = dashboard.map_of(day)
-        audit_read("dashboard.map.viewed", "proof", [p["id"] for p in view["proofs"]], {"date": day.isoformat()})
+        audit_read(
+            "dashboard.map.viewed", "proof", [p["id"] for p in view["proofs"]], {"date": day.isoformat()}
+        )
         return view, REVALIDATE

@@ -36,16 +36,24 @@ from backend.schemas.handovers import (
 from backend.services import handover_pdf, handovers
 from backend.timeutil import day_start
 
-blp = Blueprint("handovers", __name__, url_prefix="/api/handovers",
-                description="Handover records between agencies and the post office, with a printable PDF")
+blp = Blueprint(
+    "handovers",
+    __name__,
+    url_prefix="/api/handovers",
+    description="Handover records between agencies and the post office, with a printable PDF",
+)
 
 def _load_visible(handover_id: int) -> Handover:
     """Agency officers get the same 403 for another agency's record and for one that does not exist."""
     user = current_user()
     handover = db.session.get(Handover, handover_id)
     if user.role == "agency" and (handover is None or handover.agency_id != user.agency_id):
-        raise DomainError("not-your-agency", f"Handover record {handover_id} is not one of your agency's. / "
-                          f"Biên bản {handover_id} không thuộc cơ quan của bạn.", status=403)
+        raise DomainError(
+            "not-your-agency",
+            f"Handover record {handover_id} is not one of your agency's. / "
+            f"Biên bản {handover_id} không thuộc cơ quan của bạn.",
+            status=403,
+        )
     if handover is None:
         raise DomainError("not-found", f"No handover record with id {handover_id}.", status=404)
     return handover
@@ -64,8 +72,11 @@ def _check_references(body: dict) -> None:
 
 def _candidates(direction: str, agency_id: int | None) -> list[dict]:
     """Items that could go on a record in `direction`, with suggested counts and fees."""
-    statuses = ({Status.REGISTERED, *ALREADY_RECEIVED} if direction == "agency_to_post"
-                else {Status.COLLECTED, Status.RETURN_TO_AGENCY})
+    statuses = (
+        {Status.REGISTERED, *ALREADY_RECEIVED}
+        if direction == "agency_to_post"
+        else {Status.COLLECTED, Status.RETURN_TO_AGENCY}
+    )
     query = db.select(Item).where(Item.status.in_([s.value for s in statuses]))
     if direction == "agency_to_post":
         query = query.where(Item.direction == Direction.RETURN.value)
@@ -84,23 +95,35 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
             continue
         event = decision.event
         papers = ticks.get(item.id) or [p for p in item.procedure.checklist or [] if p.get("required", True)]
-        found.append({"item_id": item.id, "code": item.code, "dossier_code": item.dossier_code,
-                      "recipient_name": item.recipient_name, "direction": item.direction, "status": item.status,
-                      "procedure": item.procedure.name, "agency_id": item.agency_id,
-                      "event": event.value if event else None,
-                      "originals": sum(1 for p in papers if p.get("form") == "original"),
-                      "copies": sum(1 for p in papers if p.get("form") == "copy"),
-                      "fee_passed_on": int(fees.get(item.id) or 0) if direction == "post_to_agency" else 0})
+        found.append(
+            {
+                "item_id": item.id,
+                "code": item.code,
+                "dossier_code": item.dossier_code,
+                "recipient_name": item.recipient_name,
+                "direction": item.direction,
+                "status": item.status,
+                "procedure": item.procedure.name,
+                "agency_id": item.agency_id,
+                "event": event.value if event else None,
+                "originals": sum(1 for p in papers if p.get("form") == "original"),
+                "copies": sum(1 for p in papers if p.get("form") == "copy"),
+                "fee_passed_on": int(fees.get(item.id) or 0) if direction == "post_to_agency" else 0,
+            }
+        )
     return found
 
 
 def _collected_checklists(ids: list[int]) -> dict[int, list[dict]]:
     """The papers actually present at collection (from the latest collect proof of each item)."""
-    latest = (select(func.max(DeliveryAttempt.id)).where(DeliveryAttempt.item_id.in_(ids),
-                                                         DeliveryAttempt.outcome == "collected")
-              .group_by(DeliveryAttempt.item_id))
-    rows = db.session.execute(select(DeliveryAttempt.item_id, DeliveryAttempt.checklist)
-                              .where(DeliveryAttempt.id.in_(latest))).all()
+    latest = (
+        select(func.max(DeliveryAttempt.id))
+        .where(DeliveryAttempt.item_id.in_(ids), DeliveryAttempt.outcome == "collected")
+        .group_by(DeliveryAttempt.item_id)
+    )
+    rows = db.session.execute(
+        select(DeliveryAttempt.item_id, DeliveryAttempt.checklist).where(DeliveryAttempt.id.in_(latest))
+    ).all()
     return {item_id: [p for p in checklist or [] if p.get("present")] for item_id, checklist in rows}
 
 
@@ -111,8 +134,9 @@ class Handovers(MethodView):
     @blp.response(200, HandoverSchema(many=True), headers={"X-Total-Count": {"schema": {"type": "integer"}}})
     def get(self, args):
         """List handover records, newest first (agency officers see their agency's)."""
-        query = db.select(Handover).options(selectinload(Handover.lines).selectinload(HandoverLine.item),
-                                            selectinload(Handover.agency))
+        query = db.select(Handover).options(
+            selectinload(Handover.lines).selectinload(HandoverLine.item), selectinload(Handover.agency)
+        )
         if current_user().role == "agency":
             args["agency_id"] = current_user().agency_id
         for key in ("agency_id", "direction"):
@@ -122,8 +146,9 @@ class Handovers(MethodView):
             query = query.where(Handover.created_at >= day_start(args["date_from"]))
         if args.get("date_to"):
             query = query.where(Handover.created_at < day_start(args["date_to"] + timedelta(days=1)))
-        rows, total = paginate(query.order_by(Handover.created_at.desc(), Handover.id.desc()), args["page"],
-                               args["per_page"])
+        rows, total = paginate(
+            query.order_by(Handover.created_at.desc(), Handover.id.desc()), args["page"], args["per_page"]
+        )
         people = handover_pdf.people_of(rows)
         audit_read("handovers.listed", "handover", [h.id for h in rows], query_detail(args))
         return [handover_pdf.view(h, people) for h in rows], {"X-Total-Count": str(total)}
@@ -173,6 +198,8 @@ class HandoverPdf(MethodView):
         audit("handover.printed", "handover", handover.id)
         db.session.commit()
         response = Response(data, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'inline; filename="bien-ban-{handover_pdf.number(handover)}.pdf"'
+        response.headers["Content-Disposition"] = (
+            f'inline; filename="bien-ban-{handover_pdf.number(handover)}.pdf"'
+        )
         response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -41,13 +41,28 @@ PREVIEW_ROWS = 500
 JOB_OPTIONS = ("agency_code", "service_fee", "encoding", "skip_bad", "sha256")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BINARY = {"type": "string", "format": "binary", "minLength": 1}
-UPLOAD_BODY = {"requestBody": {"required": True, "description": "The export: a multipart `file` part, or the "
-                               "raw file as the body (then name it with ?filename=)", "content": {
-    "multipart/form-data": {"schema": {"type": "object", "properties": {"file": BINARY}, "required": ["file"]}},
-    "text/csv": {"schema": BINARY}, XLSX: {"schema": BINARY}, "application/octet-stream": {"schema": BINARY}}}}
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The export: a multipart `file` part, or the "
+        "raw file as the body (then name it with ?filename=)",
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": BINARY}, "required": ["file"]}
+            },
+            "text/csv": {"schema": BINARY},
+            XLSX: {"schema": BINARY},
+            "application/octet-stream": {"schema": BINARY},
+        },
+    }
+}
 
-blp = Blueprint("imports", __name__, url_prefix="/api/imports",
-                description="Import items from one-stop-shop exports (CSV/XLSX upload)")
+blp = Blueprint(
+    "imports",
+    __name__,
+    url_prefix="/api/imports",
+    description="Import items from one-stop-shop exports (CSV/XLSX upload)",
+)
 
 
 @blp.before_request
@@ -61,32 +76,54 @@ def _upload(args: dict) -> tuple[str, bytes]:
     if request.mimetype == "multipart/form-data":
         part = request.files.get("file")
         if part is None or not part.filename:
-            raise DomainError("validation-error", "Send the export as the multipart part named 'file'.",
-                              status=422, errors={"file": ["Missing data for required field."]})
+            raise DomainError(
+                "validation-error",
+                "Send the export as the multipart part named 'file'.",
+                status=422,
+                errors={"file": ["Missing data for required field."]},
+            )
         return part.filename, part.read()
     default = "upload.xlsx" if request.mimetype == XLSX else "upload.csv"
     data = request.get_data(cache=False)
     if not data:
-        raise DomainError("validation-error", "Send the export as the body, or as the multipart part named "
-                          "'file'. / Hãy gửi tệp xuất làm nội dung, hoặc phần 'file' của multipart.", status=422,
-                          errors={"file": ["The file is empty."]})
+        raise DomainError(
+            "validation-error",
+            "Send the export as the body, or as the multipart part named "
+            "'file'. / Hãy gửi tệp xuất làm nội dung, hoặc phần 'file' của multipart.",
+            status=422,
+            errors={"file": ["The file is empty."]},
+        )
     return args.get("filename") or default, data
 
 
 def _parse(args: dict) -> ImportResult:
     filename, data = _upload(args)
-    return parse_items_file(filename, data, agency_code=args.get("agency_code"),
-                            default_service_fee=args["service_fee"], encoding=args.get("encoding"))
+    return parse_items_file(
+        filename,
+        data,
+        agency_code=args.get("agency_code"),
+        default_service_fee=args["service_fee"],
+        encoding=args.get("encoding"),
+    )
 
 
 def _preview(result: ImportResult) -> dict:
-    return {**result.source, "description": result.description,
-            "rows_total": result.rows_total, "rows_ok": len(result.rows_ok), "bad_lines": result.bad_lines,
-            "file_error": result.file_error, "warnings": result.warnings, "warnings_vi": result.warnings_vi,
-            "ignored_columns": result.ignored_columns,
-            "errors": [{"line": e.line, "column": e.column, "message": e.message, "message_vi": e.message_vi}
-                       for e in result.errors],
-            "rows": [{"line": row.line, **row.values} for row in result.rows_ok[:PREVIEW_ROWS]]}
+    return {
+        **result.source,
+        "description": result.description,
+        "rows_total": result.rows_total,
+        "rows_ok": len(result.rows_ok),
+        "bad_lines": result.bad_lines,
+        "file_error": result.file_error,
+        "warnings": result.warnings,
+        "warnings_vi": result.warnings_vi,
+        "ignored_columns": result.ignored_columns,
+        "errors": [
+            {"line": e.line, "column": e.column, "message": e.message, "message_vi": e.message_vi}
+            for e in result.errors
+        ],
+        "rows": [{"line": row.line, **row.values} for row in result.rows_ok[:PREVIEW_ROWS]],
+    }
 
 
 @blp.route("/preview")

@@ -39,9 +39,11 @@ def _check_if_match(item: Item) -> None:
     """Optional optimistic locking: If-Match: <version> guards against lost updates."""
     expected = request.headers.get("If-Match")
     if expected is not None and expected.strip('"W/ ') != str(item.version):
-        raise DomainError("version-mismatch",
-                          f"Item {item.code} changed meanwhile (now version {item.version}); reload it.",
-                          status=412)
+        raise DomainError(
+            "version-mismatch",
+            f"Item {item.code} changed meanwhile (now version {item.version}); reload it.",
+            status=412,
+        )
 
 
 @blp.route("/items")
@@ -63,8 +65,11 @@ class Items(MethodView):
     def post(self, body):
         """Create one item."""
         if existing_codes([body["code"]]):
-            raise DomainError("duplicate-item-code", f"An item with code {body['code']} already exists.",
-                              errors={"code": ["Already exists."]})
+            raise DomainError(
+                "duplicate-item-code",
+                f"An item with code {body['code']} already exists.",
+                errors={"code": ["Already exists."]},
+            )
         item = build_item(current_user(), body)
         commit_unique(f"An item with code {body['code']} already exists.", "duplicate-item-code")
         return item
@@ -91,8 +96,11 @@ class ItemsBulk(MethodView):
         for code in existing_codes(list(seen)):
             errors.setdefault(str(seen[code]), {"code": ["Already exists."]})
         if errors:
-            raise DomainError("duplicate-item-code", "Some item codes are repeated or already exist; "
-                              "nothing was created.", errors={"items": errors})
+            raise DomainError(
+                "duplicate-item-code",
+                "Some item codes are repeated or already exist; nothing was created.",
+                errors={"items": errors},
+            )
         items = []
         for index, row in enumerate(rows):
             try:
@@ -152,9 +160,13 @@ class ItemEvents(MethodView):
 class Track(MethodView):
     # Public: rate-limited per client address and per item code, and a code locks after repeated
     # wrong digits, so the last-4-digits check cannot be brute-forced (docs/security.md).
-    decorators = [limiter.limit(lambda: current_app.config["TRACKING_RATE_LIMIT"]),
-                  limiter.limit(lambda: current_app.config["TRACKING_CODE_RATE_LIMIT"],
-                                key_func=lambda: "code:" + str((request.view_args or {}).get("code", "")).upper())]
+    decorators = [
+        limiter.limit(lambda: current_app.config["TRACKING_RATE_LIMIT"]),
+        limiter.limit(
+            lambda: current_app.config["TRACKING_CODE_RATE_LIMIT"],
+            key_func=lambda: "code:" + str((request.view_args or {}).get("code", "")).upper(),
+        ),
+    ]
 
     @blp.doc(security=[])
     @blp.arguments(TrackingQuerySchema, location="query")
@@ -164,8 +176,12 @@ class Track(MethodView):
         code = code.upper()
         wait = throttle.retry_after("TRACKING_WRONG_DIGITS_LIMIT", "track-wrong", code)
         if wait is not None:
-            error = DomainError("tracking-locked", "Too many wrong phone digits for this code; try again later. "
-                                "/ Nhập sai số điện thoại quá nhiều lần cho mã này; vui lòng thử lại sau.", status=429)
+            error = DomainError(
+                "tracking-locked",
+                "Too many wrong phone digits for this code; try again later. "
+                "/ Nhập sai số điện thoại quá nhiều lần cho mã này; vui lòng thử lại sau.",
+                status=429,
+            )
             error.headers = {"Retry-After": str(wait)}
             raise error
         item = db.session.execute(db.select(Item).where(Item.code == code)).scalar_one_or_none()
@@ -173,6 +189,12 @@ class Track(MethodView):
         if item is None or not phone_digits.endswith(args["phone_last4"]):
             throttle.count_failure("TRACKING_WRONG_DIGITS_LIMIT", "track-wrong", code)
             raise DomainError("not-found", "No item with that code and phone number.", status=404)
-        return {"code": item.code, "direction": item.direction, "status": item.status,
-                "procedure": item.procedure.name, "agency": item.agency.name,
-                "attempt_count": item.attempt_count, "updated_at": item.updated_at}
+        return {
+            "code": item.code,
+            "direction": item.direction,
+            "status": item.status,
+            "procedure": item.procedure.name,
+            "agency": item.agency.name,
+            "attempt_count": item.attempt_count,
+            "updated_at": item.updated_at,
+        }

@@ -19,9 +19,26 @@ blp = Blueprint("meta", __name__, url_prefix="/api", description="Service health
 class Health(MethodView):
     @blp.doc(security=[])
     @blp.response(200)
-    @blp.doc(responses={200: {"description": "OK", "content": {"application/json": {"schema": {
-        "type": "object", "required": ["status"], "properties": {
-            "status": {"type": "string"}, "database": {"type": "string"}, "env": {"type": "string"}}}}}}})
+    @blp.doc(
+        responses={
+            200: {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["status"],
+                            "properties": {
+                                "status": {"type": "string"},
+                                "database": {"type": "string"},
+                                "env": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            }
+        }
+    )
     def get(self):
         """Liveness and database reachability: 200 `ok`, or 503 problem+json with `database: "down"`."""
         try:
@@ -29,8 +46,11 @@ class Health(MethodView):
         except (DBAPIError, SATimeoutError):
             db.session.rollback()
             return database_unavailable(database="down", engine=db.engine.dialect.name)
-        return {"status": "ok", "database": db.engine.dialect.name,
-                "env": current_app.config["POSTROUND_ENV"]}
+        return {
+            "status": "ok",
+            "database": db.engine.dialect.name,
+            "env": current_app.config["POSTROUND_ENV"],
+        }
 
 
 DOCS_STYLE = """
@@ -67,9 +87,19 @@ def register_docs_page(app: Flask) -> None:
                 if method == "parameters":
                     continue
                 tag = (op.get("tags") or ["other"])[0]
-                by_tag.setdefault(tag, []).append({
-                    "method": method, "path": path, "summary": op.get("summary", ""),
-                    "public": op.get("security") == [],
-                })
-        return render_template_string(_DOCS_TEMPLATE, spec=spec, tags=sorted(by_tag), by_tag=by_tag,
-                                      url="/api/openapi.json", style=DOCS_STYLE)
+                by_tag.setdefault(tag, []).append(
+                    {
+                        "method": method,
+                        "path": path,
+                        "summary": op.get("summary", ""),
+                        "public": op.get("security") == [],
+                    }
+                )
+        return render_template_string(
+            _DOCS_TEMPLATE,
+            spec=spec,
+            tags=sorted(by_tag),
+            by_tag=by_tag,
+            url="/api/openapi.json",
+            style=DOCS_STYLE,
+        )

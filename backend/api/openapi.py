@@ -36,8 +36,8 @@ FIELD_ERRORS = "ProblemFieldErrors"
 PROBLEM_SCHEMA = {
     "type": "object",
     "description": "An error, as RFC 9457 problem details. `type` is stable and machine-readable "
-                   f"({PROBLEM_TYPE_BASE}<kind>); `title` is the HTTP status phrase; `detail` says what went "
-                   "wrong for a person; `errors` names the fields at fault.",
+    f"({PROBLEM_TYPE_BASE}<kind>); `title` is the HTTP status phrase; `detail` says what went "
+    "wrong for a person; `errors` names the fields at fault.",
     "required": ["type", "title", "status"],
     "properties": {
         "type": {"type": "string", "format": "uri", "example": PROBLEM_TYPE_BASE + "validation-error"},
@@ -52,9 +52,13 @@ PROBLEM_SCHEMA = {
 FIELD_ERRORS_SCHEMA = {
     "type": "object",
     "description": "Messages by field name: a list of strings, or (for lists and nested objects) the same "
-                   "shape again by index or field name.",
-    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}},
-                                       {"$ref": f"#/components/schemas/{FIELD_ERRORS}"}]},
+    "shape again by index or field name.",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"$ref": f"#/components/schemas/{FIELD_ERRORS}"},
+        ]
+    },
 }
 
 # What each error status means in this API (the response description).
@@ -65,7 +69,7 @@ MEANING = {
     404: "Nothing with that id (or the caller may not know it exists).",
     405: "The method is not allowed on this path (see Allow).",
     409: "The request conflicts with the current state (a business rule, a duplicate, a transition the "
-         "state machine refuses); nothing was changed.",
+    "state machine refuses); nothing was changed.",
     410: "It existed but is gone for good (e.g. a photo past its retention period).",
     412: "If-Match does not match the current version; reload and try again.",
     413: "The body is larger than the server accepts.",
@@ -78,8 +82,10 @@ MEANING = {
 DEFAULT_MEANING = "Any other error, e.g. 500 (a server fault; nothing was half-written) or 503 (retry later)."
 # Answered by the HTTP server (gunicorn's limit-request-line, 4094 bytes) before the application
 # runs, so it is not problem+json.
-URI_TOO_LONG = ("The URL (path and query) is longer than the HTTP server accepts; answered by the server "
-                "in front of the application, so not problem+json.")
+URI_TOO_LONG = (
+    "The URL (path and query) is longer than the HTTP server accepts; answered by the server "
+    "in front of the application, so not problem+json."
+)
 RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
 
 
@@ -87,15 +93,22 @@ def problems(*statuses: int):
     """Declare error statuses an operation's own rules return (409, 410, 412, …): documented as problems."""
     from flask_smorest import Blueprint
 
-    return Blueprint.doc(responses={status: {"description": MEANING.get(status, HTTPStatus(status).phrase)}
-                                    for status in statuses})
+    return Blueprint.doc(
+        responses={
+            status: {"description": MEANING.get(status, HTTPStatus(status).phrase)} for status in statuses
+        }
+    )
 
 
 def _problem_response(status: int | None, description: str) -> dict:
     schema: dict = {"$ref": f"#/components/schemas/{PROBLEM}"}
     if status is not None:
-        schema = {"allOf": [schema, {"type": "object", "properties": {"status": {"type": "integer",
-                                                                                  "enum": [status]}}}]}
+        schema = {
+            "allOf": [
+                schema,
+                {"type": "object", "properties": {"status": {"type": "integer", "enum": [status]}}},
+            ]
+        }
     return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}
 
 
@@ -157,7 +170,8 @@ class ProblemResponsesPlugin(BasePlugin):
                 current = responses[code]
                 status = None if code == "default" else int(code)
                 description = (current.get("description") if isinstance(current, dict) else None) or (
-                    DEFAULT_MEANING if status is None else MEANING.get(status, HTTPStatus(status).phrase))
+                    DEFAULT_MEANING if status is None else MEANING.get(status, HTTPStatus(status).phrase)
+                )
                 if isinstance(current, str) or status is None:  # flask-smorest's Error refs
                     description = DEFAULT_MEANING if status is None else MEANING.get(status, description)
                 fresh = _problem_response(status, description)
@@ -167,4 +181,6 @@ class ProblemResponsesPlugin(BasePlugin):
                     fresh.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
                 responses[code] = fresh
             responses.setdefault("default", _problem_response(None, DEFAULT_MEANING))
-            operation["responses"] = dict(sorted(responses.items(), key=lambda kv: (kv[0] == "default", kv[0])))
+            operation["responses"] = dict(
+                sorted(responses.items(), key=lambda kv: (kv[0] == "default", kv[0]))
+            )

@@ -12,8 +12,12 @@ from backend.extensions import db
 from backend.models import Procedure
 from backend.schemas.org import ProcedureSchema, ProcedureUpdateSchema
 
-blp = Blueprint("procedures", __name__, url_prefix="/api/procedures",
-                description="Administrative procedures (checklists, fees, allowed by post)")
+blp = Blueprint(
+    "procedures",
+    __name__,
+    url_prefix="/api/procedures",
+    description="Administrative procedures (checklists, fees, allowed by post)",
+)
 
 
 @blp.route("")

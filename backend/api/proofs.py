@@ -70,8 +70,9 @@ class Proofs(MethodView):
     @blp.response(200, ProofSchema(many=True))
     def get(self, args):
         """List proofs; `flagged=true&unresolved=true` is the supervisor's conflict queue."""
-        query = db.select(DeliveryAttempt).options(selectinload(DeliveryAttempt.attachments),
-                                                   selectinload(DeliveryAttempt.item))
+        query = db.select(DeliveryAttempt).options(
+            selectinload(DeliveryAttempt.attachments), selectinload(DeliveryAttempt.item)
+        )
         if args.get("flagged") is not None:
             query = query.where(DeliveryAttempt.flagged.is_(args["flagged"]))
         if args.get("unresolved"):
@@ -82,8 +83,9 @@ class Proofs(MethodView):
         if args.get("date"):
             start, end = day_bounds(args["date"])
             query = query.where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end)
-        rows, total = paginate(query.order_by(DeliveryAttempt.server_time.desc()), args["page"],
-                               args["per_page"])
+        rows, total = paginate(
+            query.order_by(DeliveryAttempt.server_time.desc()), args["page"], args["per_page"]
+        )
         audit_read("proofs.listed", "proof", [r.id for r in rows], query_detail(args))
         return rows, 200, {"X-Total-Count": str(total)}
 
@@ -107,8 +109,9 @@ def _reviewed(decide, proof_id: int, **kwargs) -> DeliveryAttempt:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise DomainError("conflict-retry", "The item changed while this was decided; try again.",
-                          status=409) from None
+        raise DomainError(
+            "conflict-retry", "The item changed while this was decided; try again.", status=409
+        ) from None
     return proof
 
 
@@ -158,16 +161,28 @@ class AttachmentContent(MethodView):
     @auth_required(*STAFF)
     @problems(410)
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/jpeg")
-    @blp.doc(responses={200: {"content": {media: {"schema": {"type": "string", "format": "binary"}}
-                                            for media in ("image/png", "image/webp")}}})
+    @blp.doc(
+        responses={
+            200: {
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in ("image/png", "image/webp")
+                }
+            }
+        }
+    )
     def get(self, sha256):
         """The bytes of a verified attachment (signature or photo); audited."""
         row = db.session.get(Attachment, sha256)
         if row is None or not row.verified:
             raise DomainError("not-found", "No verified attachment with that digest.", status=404)
         if row.purged_at is not None:
-            raise DomainError("purged", "This file was deleted at the end of its retention period. / Tệp này đã "
-                              "bị xóa khi hết thời hạn lưu.", status=410)
+            raise DomainError(
+                "purged",
+                "This file was deleted at the end of its retention period. / Tệp này đã "
+                "bị xóa khi hết thời hạn lưu.",
+                status=410,
+            )
         audit("attachment.viewed", "attachment", sha256)
         db.session.commit()
         # Streamed in blocks from the store (a directory or a bucket), never read whole.
@@ -190,32 +205,75 @@ class Reconciliation(MethodView):
     @auth_required(*STAFF)
     @blp.arguments(ReconciliationQuerySchema, location="query")
     @blp.response(200)
-    @blp.doc(responses={200: {"description": "OK", "content": {"application/json": {"schema": {
-        "type": "object", "required": ["date", "postmen"], "properties": {
-            "date": {"type": "string", "format": "date"}, "postmen": {"type": "array", "items": {
-                "type": "object", "properties": {"postman_id": {"type": "integer"}, "full_name": {"type": "string"},
-                                                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
-                                                 "devices": {"type": "array", "items": {
-                                                     "$ref": "#/components/schemas/DeviceSync"}}}}}}}}}}})
+    @blp.doc(
+        responses={
+            200: {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["date", "postmen"],
+                            "properties": {
+                                "date": {"type": "string", "format": "date"},
+                                "postmen": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "postman_id": {"type": "integer"},
+                                            "full_name": {"type": "string"},
+                                            "items": {
+                                                "type": "array",
+                                                "items": {"$ref": "#/components/schemas/Item"},
+                                            },
+                                            "devices": {
+                                                "type": "array",
+                                                "items": {"$ref": "#/components/schemas/DeviceSync"},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        }
+                    }
+                },
+            }
+        }
+    )
     def get(self, args):
         """End of shift: items still assigned on the day's rounds with no proof, by postman, with
         each postman's devices and when they last synced."""
         day = args.get("date") or local_today()
-        query = (db.select(Item, Round.postman_id).join(Round, Item.round_id == Round.id)
-                 .where(Round.round_date == day, Item.status == "assigned")
-                 .where(~db.exists().where(DeliveryAttempt.item_id == Item.id,
-                                           DeliveryAttempt.round_id == Round.id)))
+        query = (
+            db.select(Item, Round.postman_id)
+            .join(Round, Item.round_id == Round.id)
+            .where(Round.round_date == day, Item.status == "assigned")
+            .where(
+                ~db.exists().where(DeliveryAttempt.item_id == Item.id, DeliveryAttempt.round_id == Round.id)
+            )
+        )
         if args.get("postman_id") is not None:
             query = query.where(Round.postman_id == args["postman_id"])
         by_postman: dict[int, list] = {}
         for item, postman_id in db.session.execute(query.order_by(Round.postman_id, Item.stop_order)):
             by_postman.setdefault(postman_id, []).append(item)
-        users = {u.id: u for u in db.session.execute(db.select(User).where(User.id.in_(by_postman))).scalars()}
+        users = {
+            u.id: u for u in db.session.execute(db.select(User).where(User.id.in_(by_postman))).scalars()
+        }
         devices = db.session.execute(db.select(Device).where(Device.user_id.in_(by_postman))).scalars().all()
-        return {"date": day.isoformat(), "postmen": [
-            {"postman_id": pid, "full_name": users[pid].full_name, "items": ItemSchema(many=True).dump(items),
-             "devices": DeviceSyncSchema(many=True).dump([d for d in devices if d.user_id == pid])}
-            for pid, items in by_postman.items()]}
+        return {
+            "date": day.isoformat(),
+            "postmen": [
+                {
+                    "postman_id": pid,
+                    "full_name": users[pid].full_name,
+                    "items": ItemSchema(many=True).dump(items),
+                    "devices": DeviceSyncSchema(many=True).dump([d for d in devices if d.user_id == pid]),
+                }
+                for pid, items in by_postman.items()
+            ],
+        }
 
 
 @blp.route("/sync/devices")
@@ -224,5 +282,12 @@ class SyncDevices(MethodView):
     @blp.response(200, DeviceSyncSchema(many=True))
     def get(self):
         """Every registered phone with its last sync time and mutation count."""
-        return db.session.execute(db.select(Device).options(selectinload(Device.user))
-                                  .order_by(Device.last_sync_at.desc().nulls_last())).scalars().all()
+        return (
+            db.session.execute(
+                db.select(Device)
+                .options(selectinload(Device.user))
+                .order_by(Device.last_sync_at.desc().nulls_last())
+            )
+            .scalars()
+            .all()
+        )

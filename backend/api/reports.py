@@ -11,13 +11,16 @@ from backend.schemas.reports import ReportExportQuerySchema, ReportQuerySchema, 
 from backend.services import reports
 
 blp = Blueprint("reports", __name__, url_prefix="/api/reports", description="Reports and exports")
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _report(args: dict) -> dict:
-    return reports.build_report(reports.check_range(args["period"], args["group_by"], args["date_from"],
-                                                    args["date_to"]))
+    return reports.build_report(
+        reports.check_range(args["period"], args["group_by"], args["date_from"], args["date_to"])
+    )
 
 
 @blp.route("")
@@ -46,6 +49,7 @@ class ReportExport(MethodView):
         data = reports.to_csv(report) if args["format"] == "csv" else reports.to_xlsx(report)
         response = Response(data, mimetype=MEDIA_TYPES[args["format"]])
         response.headers["Content-Disposition"] = (
-            f'attachment; filename="{reports.file_name(report, args["format"])}"')
+            f'attachment; filename="{reports.file_name(report, args["format"])}"'
+        )
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -24,8 +24,9 @@ from backend.schemas.rounds import (
 from backend.services import round_events, rounds
 from backend.timeutil import local_today
 
-blp = Blueprint("rounds", __name__, url_prefix="/api/rounds",
-                description="Rounds: a postman's ordered stops for one day")
+blp = Blueprint(
+    "rounds", __name__, url_prefix="/api/rounds", description="Rounds: a postman's ordered stops for one day"
+)
 
 
 @blp.route("")
@@ -68,8 +69,11 @@ class MyRounds(MethodView):
     def get(self, query):
         """The signed-in postman's round(s) for a day (today by default), with ordered stops."""
         day = query.get("round_date") or local_today()
-        mine = db.session.execute(db.select(Round).where(
-            Round.postman_id == current_user().id, Round.round_date == day).order_by(Round.id)).scalars()
+        mine = db.session.execute(
+            db.select(Round)
+            .where(Round.postman_id == current_user().id, Round.round_date == day)
+            .order_by(Round.id)
+        ).scalars()
         return [rounds.detail(r) for r in mine]
 
 

@@ -27,8 +27,12 @@ from sync.pull import DEFAULT_PAGE, MAX_PAGE, pull
 from sync.push import error_shape, push
 from sync.schemas import MAX_APP_VERSION, PushSchema
 
-blp = Blueprint("sync", __name__, url_prefix="/api/sync",
-                description="Offline sync for postmen's phones: pull, push, attachments")
+blp = Blueprint(
+    "sync",
+    __name__,
+    url_prefix="/api/sync",
+    description="Offline sync for postmen's phones: pull, push, attachments",
+)
 
 SHA_PATH = "<string(length=64):sha256>"
 MAX_INFLATED_PUSH = 8 * 1024 * 1024
@@ -36,19 +40,52 @@ LAST_SYNC_WRITE_EVERY = timedelta(seconds=60)
 
 
 # Response shapes for the OpenAPI document (the fields are described in docs/sync-protocol.md).
-PULL_ANSWER = {"type": "object", "required": ["protocol", "cursor", "more", "device_seq"], "properties": {
-    "protocol": {"type": "integer"}, "cursor": {"type": "string"}, "more": {"type": "boolean"},
-    "reset": {"type": "boolean"}, "device_seq": {"type": "integer"},
-    **{key: {"type": "array", "items": {"type": "object"}}
-       for key in ("rounds", "items", "procedures", "agencies")}, "removed": {"type": "array"}}}
-PUSH_ANSWER = {"type": "object", "required": ["protocol", "results", "device_seq"], "properties": {
-    "protocol": {"type": "integer"}, "device_seq": {"type": "integer"},
-    "results": {"type": "array", "items": {"type": "object", "required": ["id", "outcome"], "properties": {
-        "id": {"type": "string", "nullable": True}, "seq": {"type": "integer", "nullable": True},
-        "outcome": {"type": "string", "enum": ["applied", "duplicate", "rejected"]}}}}}}
-UPLOAD_STATUS = {"type": "object", "required": ["sha256", "received", "verified"], "properties": {
-    "sha256": {"type": "string"}, "received": {"type": "integer"}, "size": {"type": "integer", "nullable": True},
-    "verified": {"type": "boolean"}}}
+PULL_ANSWER = {
+    "type": "object",
+    "required": ["protocol", "cursor", "more", "device_seq"],
+    "properties": {
+        "protocol": {"type": "integer"},
+        "cursor": {"type": "string"},
+        "more": {"type": "boolean"},
+        "reset": {"type": "boolean"},
+        "device_seq": {"type": "integer"},
+        **{
+            key: {"type": "array", "items": {"type": "object"}}
+            for key in ("rounds", "items", "procedures", "agencies")
+        },
+        "removed": {"type": "array"},
+    },
+}
+PUSH_ANSWER = {
+    "type": "object",
+    "required": ["protocol", "results", "device_seq"],
+    "properties": {
+        "protocol": {"type": "integer"},
+        "device_seq": {"type": "integer"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "outcome"],
+                "properties": {
+                    "id": {"type": "string", "nullable": True},
+                    "seq": {"type": "integer", "nullable": True},
+                    "outcome": {"type": "string", "enum": ["applied", "duplicate", "rejected"]},
+                },
+            },
+        },
+    },
+}
+UPLOAD_STATUS = {
+    "type": "object",
+    "required": ["sha256", "received", "verified"],
+    "properties": {
+        "sha256": {"type": "string"},
+        "received": {"type": "integer"},
+        "size": {"type": "integer", "nullable": True},
+        "verified": {"type": "boolean"},
+    },
+}
 
 
 def _answer(schema: dict) -> dict:
@@ -74,9 +111,12 @@ def _app_version_header() -> str | None:
     if value is None:
         return None
     if len(value) > MAX_APP_VERSION or not value.isprintable():
-        raise DomainError("invalid-header", f"{APP_VERSION_HEADER} must be at most {MAX_APP_VERSION} printable "
-                          "characters.", status=400,
-                          errors={APP_VERSION_HEADER: [f"At most {MAX_APP_VERSION} printable characters."]})
+        raise DomainError(
+            "invalid-header",
+            f"{APP_VERSION_HEADER} must be at most {MAX_APP_VERSION} printable characters.",
+            status=400,
+            errors={APP_VERSION_HEADER: [f"At most {MAX_APP_VERSION} printable characters."]},
+        )
     return value or None
 
 
@@ -84,15 +124,22 @@ def _load_push(body: dict) -> dict:
     try:
         return PushSchema().load(body)
     except ma.ValidationError as error:
-        raise DomainError("validation-error", "The push envelope is invalid; see errors.", status=422,
-                          errors=error_shape(error.messages)) from None
+        raise DomainError(
+            "validation-error",
+            "The push envelope is invalid; see errors.",
+            status=422,
+            errors=error_shape(error.messages),
+        ) from None
 
 
 def _device_for_sync() -> Device:
     device = current_device()
     if device is None:
-        raise DomainError("device-required", "Sync needs a token issued to a registered device; sign in "
-                          "from the phone with its device_id.", status=403)
+        raise DomainError(
+            "device-required",
+            "Sync needs a token issued to a registered device; sign in from the phone with its device_id.",
+            status=403,
+        )
     return device
 
 
@@ -123,7 +170,9 @@ def _request_json() -> dict:
     try:
         body = parse_json_body(raw, allow_nul=False)
     except ValueError as error:  # json.JSONDecodeError: not plain JSON text (see parse_json_body)
-        raise DomainError("malformed-json", f"The body is not valid JSON: {getattr(error, 'msg', error)}.", status=400) from None
+        raise DomainError(
+            "malformed-json", f"The body is not valid JSON: {getattr(error, 'msg', error)}.", status=400
+        ) from None
     if not isinstance(body, dict):
         raise DomainError("malformed-json", "The body must be a JSON object.", status=400)
     return body
@@ -143,10 +192,16 @@ class Pull(MethodView):
         check_protocol(request.headers.get(PROTOCOL_HEADER) or args.get("protocol"))
         _app_version_header()
         device = _device_for_sync()
-        payload = pull(db.session, current_user().id, device.last_seq, Cursor.decode(args.get("cursor")),
-                       local_today(), args["limit"],
-                       spacing=current_app.config["REATTEMPT_SPACING_WORKING_DAYS"],
-                       attempt_limit=current_app.config["FAILED_ATTEMPT_LIMIT"])
+        payload = pull(
+            db.session,
+            current_user().id,
+            device.last_seq,
+            Cursor.decode(args.get("cursor")),
+            local_today(),
+            args["limit"],
+            spacing=current_app.config["REATTEMPT_SPACING_WORKING_DAYS"],
+            attempt_limit=current_app.config["FAILED_ATTEMPT_LIMIT"],
+        )
         if device.last_sync_at is None or now_utc() - device.last_sync_at > LAST_SYNC_WRITE_EVERY:
             device.last_sync_at = now_utc()
             db.session.commit()
@@ -188,8 +243,9 @@ def _content_range(total_header: str | None, length: int) -> tuple[int, int]:
         start, _, end = span.partition("-")
         start, end, total = int(start), int(end), int(total)
     except ValueError:
-        raise DomainError("bad-content-range", "Content-Range must be 'bytes START-END/TOTAL'.", status=400
-                          ) from None
+        raise DomainError(
+            "bad-content-range", "Content-Range must be 'bytes START-END/TOTAL'.", status=400
+        ) from None
     if unit != "bytes" or start < 0 or end - start + 1 != length or total <= 0:
         raise DomainError("bad-content-range", "Content-Range does not match the body.", status=400)
     return start, total
@@ -205,12 +261,19 @@ class AttachmentUpload(MethodView):
         """How much of this file the server has from you (resume from `received`), and whether it is
         verified for you: a postman's proofs count a file once that postman has sent it whole."""
         user = current_user()
-        return attachments.status(db.session, current_app.extensions["postround.store"], _check_sha(sha256),
-                                  user.id if user.role == "postman" else None).as_dict()
+        return attachments.status(
+            db.session,
+            current_app.extensions["postround.store"],
+            _check_sha(sha256),
+            user.id if user.role == "postman" else None,
+        ).as_dict()
 
     @auth_required("postman")
-    @blp.doc(requestBody={"content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                              "format": "binary"}}}})
+    @blp.doc(
+        requestBody={
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+        }
+    )
     @problems(409)
     @blp.response(200)
     @blp.doc(**_answer(UPLOAD_STATUS))
@@ -222,8 +285,15 @@ class AttachmentUpload(MethodView):
         request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
         data = request.get_data(cache=False)
         start, total = _content_range(request.headers.get("Content-Range"), len(data))
-        result = attachments.receive_chunk(db.session, current_app.extensions["postround.store"], sha256,
-                                           start, total, data, current_app.config["MAX_UPLOAD_BYTES"],
-                                           current_user().id, current_app.config["UPLOAD_QUOTA_BYTES"])
+        result = attachments.receive_chunk(
+            db.session,
+            current_app.extensions["postround.store"],
+            sha256,
+            start,
+            total,
+            data,
+            current_app.config["MAX_UPLOAD_BYTES"],
+            current_user().id,
+            current_app.config["UPLOAD_QUOTA_BYTES"],
+        )
         return result.as_dict()
-

@@ -27,8 +27,12 @@ blp = Blueprint("users", __name__, url_prefix="/api", description="Users and dev
 
 def _check_agency_link(role: str, agency_id: int | None) -> None:
     if role == "agency" and agency_id is None:
-        raise DomainError("agency-required", "An agency officer must belong to an agency.", status=422,
-                          errors={"agency_id": ["Required for the agency role."]})
+        raise DomainError(
+            "agency-required",
+            "An agency officer must belong to an agency.",
+            status=422,
+            errors={"agency_id": ["Required for the agency role."]},
+        )
     if agency_id is not None:
         get_or_404(Agency, agency_id, "agency")
 
@@ -52,9 +56,14 @@ class Users(MethodView):
     def post(self, body):
         """Create a user."""
         _check_agency_link(body["role"], body.get("agency_id"))
-        user = User(username=body["username"], password_hash=hash_password(body["password"]),
-                    full_name=body["full_name"], role=body["role"], phone=body.get("phone"),
-                    agency_id=body.get("agency_id"))
+        user = User(
+            username=body["username"],
+            password_hash=hash_password(body["password"]),
+            full_name=body["full_name"],
+            role=body["role"],
+            phone=body.get("phone"),
+            agency_id=body.get("agency_id"),
+        )
         db.session.add(user)
         audit("user.created", "user", body["username"], {"role": body["role"]})
         commit_unique(f"The username {body['username']} is taken.")
@@ -99,8 +108,13 @@ class UserDevices(MethodView):
     def get(self, user_id):
         """A user's registered devices."""
         get_or_404(User, user_id, "user")
-        return db.session.execute(db.select(Device).where(Device.user_id == user_id)
-                                  .order_by(Device.registered_at)).scalars().all()
+        return (
+            db.session.execute(
+                db.select(Device).where(Device.user_id == user_id).order_by(Device.registered_at)
+            )
+            .scalars()
+            .all()
+        )
 
 
 @blp.route("/devices/<string:device_id>/revoke")

@@ -29,17 +29,25 @@ def _authenticate() -> User:
     # One statement for the user, the device and the login's revocation: phones poll often, and this
     # is most of a steady-state pull. A session row that is missing counts as revoked.
     alive = (LoginSession.revoked_at.is_(None) & LoginSession.id.is_not(None)).label("session_alive")
-    joined = db.select(User, alive).select_from(User).outerjoin(
-        LoginSession, (LoginSession.id == session_id) & (LoginSession.user_id == User.id))
-    query = joined if device_id is None else joined.add_columns(Device).outerjoin(Device, Device.id == device_id)
+    joined = (
+        db.select(User, alive)
+        .select_from(User)
+        .outerjoin(LoginSession, (LoginSession.id == session_id) & (LoginSession.user_id == User.id))
+    )
+    query = (
+        joined if device_id is None else joined.add_columns(Device).outerjoin(Device, Device.id == device_id)
+    )
     row = db.session.execute(query.where(User.id == user_id)).first()
     user, alive, device = (tuple(row) + (None,))[:3] if row is not None else (None, False, None)
     check_user_may_sign_in(user, None)
     # Kept on g (a strong reference) so sync views reuse it instead of loading it again.
     g.device = check_device(device_id, device) if device_id is not None else None
     if not alive:
-        raise AuthError("session-revoked", "This login has ended (signed out, password changed, or its refresh "
-                        "token was reused); sign in again.")
+        raise AuthError(
+            "session-revoked",
+            "This login has ended (signed out, password changed, or its refresh "
+            "token was reused); sign in again.",
+        )
     g.device_id = device_id
     g.session_id = session_id
     return user

@@ -43,8 +43,12 @@ def issue_access_token(user: User, device_id: str | None, session_id: str) -> st
 
 def decode_access_token(token: str) -> dict:
     try:
-        claims = jwt.decode(token, current_app.config["SECRET_KEY"], algorithms=[ALGORITHM],
-                            options={"require": ["exp", "iat", "sub"]})
+        claims = jwt.decode(
+            token,
+            current_app.config["SECRET_KEY"],
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub"]},
+        )
     except jwt.ExpiredSignatureError:
         raise AuthError("token-expired", "The access token has expired; refresh it.") from None
     except jwt.InvalidTokenError:
@@ -70,21 +74,31 @@ def start_session(user: User, device_id: str | None) -> str:
 
 def issue_refresh_token(user: User, device_id: str | None, family_id: str) -> str:
     token = secrets.token_urlsafe(32)
-    db.session.add(RefreshToken(
-        family_id=family_id, user_id=user.id, device_id=device_id, token_hash=_hash(token),
-        expires_at=now_utc() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
-    ))
+    db.session.add(
+        RefreshToken(
+            family_id=family_id,
+            user_id=user.id,
+            device_id=device_id,
+            token_hash=_hash(token),
+            expires_at=now_utc() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
+        )
+    )
     return token
 
 
 def revoke_family(family_id: str) -> None:
     """End one login: its refresh tokens and, at once, its access tokens."""
     now = now_utc()
-    db.session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
-                                                  RefreshToken.revoked_at.is_(None))
-                       .values(revoked_at=now))
-    db.session.execute(update(LoginSession).where(LoginSession.id == family_id, LoginSession.revoked_at.is_(None))
-                       .values(revoked_at=now))
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == family_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def revoke_sessions(user_id: int | None = None, device_id: str | None = None) -> None:
@@ -116,17 +130,29 @@ def rotate_refresh_token(token: str) -> tuple[User, str | None, str, str]:
         if now - record.used_at > REFRESH_RETRY_GRACE:
             revoke_family(record.family_id)
             db.session.commit()
-            raise AuthError("refresh-token-reused",
-                            "This refresh token was already used; every session of this login is revoked.")
+            raise AuthError(
+                "refresh-token-reused",
+                "This refresh token was already used; every session of this login is revoked.",
+            )
         # A retry after a lost response: retire the sibling issued then, issue a fresh one.
-        db.session.execute(update(RefreshToken).where(RefreshToken.family_id == record.family_id,
-                                                      RefreshToken.issued_at >= record.used_at,
-                                                      RefreshToken.revoked_at.is_(None))
-                           .values(revoked_at=now))
+        db.session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.family_id == record.family_id,
+                RefreshToken.issued_at >= record.used_at,
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
     user = db.session.get(User, record.user_id)
     check_user_may_sign_in(user, record.device_id)
     record.used_at = record.used_at or now
-    return user, record.device_id, record.family_id, issue_refresh_token(user, record.device_id, record.family_id)
+    return (
+        user,
+        record.device_id,
+        record.family_id,
+        issue_refresh_token(user, record.device_id, record.family_id),
+    )
 
 
 def check_user_may_sign_in(user: User | None, device_id: str | None) -> Device | None:
@@ -140,9 +166,11 @@ def check_user_may_sign_in(user: User | None, device_id: str | None) -> Device |
 
 def check_device(device_id: str, device: Device | None) -> Device:
     if device is None or device.revoked_at is not None:
-        raise AuthError("device-revoked",
-                        "This device has been revoked by a supervisor; it can no longer sign in or sync.",
-                        status=403)
+        raise AuthError(
+            "device-revoked",
+            "This device has been revoked by a supervisor; it can no longer sign in or sync.",
+            status=403,
+        )
     return device
 
 

@@ -59,7 +59,8 @@ def expired_files(now=None, kinds=None) -> list[Attachment]:
         .join(Attachment, Attachment.sha256 == ProofAttachment.sha256)
         .where(Attachment.verified.is_(True), Attachment.purged_at.is_(None))
         .group_by(ProofAttachment.sha256, ProofAttachment.kind)
-        .having(func.max(DeliveryAttempt.server_time) < now - timedelta(days=shortest))).all()
+        .having(func.max(DeliveryAttempt.server_time) < now - timedelta(days=shortest))
+    ).all()
     by_file: dict[str, list] = {}
     for sha256, kind, newest in uses:
         by_file.setdefault(sha256, []).append((kind, newest))
@@ -74,12 +75,19 @@ def expired_files(now=None, kinds=None) -> list[Attachment]:
         return []
     # A file also named by a newer proof under a kind still inside its period was excluded by the
     # HAVING above only for that kind; re-check every use of the due files.
-    recent = set(db.session.execute(
-        db.select(ProofAttachment.sha256).join(DeliveryAttempt, DeliveryAttempt.id == ProofAttachment.attempt_id)
-        .where(ProofAttachment.sha256.in_(due))
-        .where(DeliveryAttempt.server_time >= now - timedelta(days=shortest))).scalars())
-    return list(db.session.execute(db.select(Attachment).where(
-        Attachment.sha256.in_([d for d in due if d not in recent]))).scalars())
+    recent = set(
+        db.session.execute(
+            db.select(ProofAttachment.sha256)
+            .join(DeliveryAttempt, DeliveryAttempt.id == ProofAttachment.attempt_id)
+            .where(ProofAttachment.sha256.in_(due))
+            .where(DeliveryAttempt.server_time >= now - timedelta(days=shortest))
+        ).scalars()
+    )
+    return list(
+        db.session.execute(
+            db.select(Attachment).where(Attachment.sha256.in_([d for d in due if d not in recent]))
+        ).scalars()
+    )
 
 
 def expired_photos(now=None) -> list[Attachment]:
@@ -98,13 +106,20 @@ def purge_files(files: list[Attachment]) -> int:
 def purge_ledger_payloads(now=None) -> int:
     """Reduce ledger payloads older than LEDGER_PAYLOAD_RETENTION_DAYS to their id, seq and type."""
     cutoff = (now or now_utc()) - timedelta(days=current_app.config["LEDGER_PAYLOAD_RETENTION_DAYS"])
-    rows = db.session.execute(db.select(SyncMutation).where(SyncMutation.received_at < cutoff)).scalars().all()
+    rows = (
+        db.session.execute(db.select(SyncMutation).where(SyncMutation.received_at < cutoff)).scalars().all()
+    )
     count = 0
     for row in rows:
         payload = row.payload if isinstance(row.payload, dict) else {}
         if payload.get("purged_at"):
             continue
-        row.payload = {"id": row.id, "seq": row.device_seq, "type": row.type, "purged_at": now_utc().isoformat()}
+        row.payload = {
+            "id": row.id,
+            "seq": row.device_seq,
+            "type": row.type,
+            "purged_at": now_utc().isoformat(),
+        }
         count += 1
     return count
 
@@ -117,19 +132,35 @@ def audit_past_retention(now=None) -> int:
 def purge_expired(now=None, dry_run: bool = False) -> dict:
     """Everything past its retention period, in one transaction. Returns the counts."""
     files = expired_files(now)
-    counts = {"files": len(files), "ledger_payloads": 0, "audit_entries_past_retention": audit_past_retention(now)}
+    counts = {
+        "files": len(files),
+        "ledger_payloads": 0,
+        "audit_entries_past_retention": audit_past_retention(now),
+    }
     if dry_run:
-        counts["ledger_payloads"] = db.session.execute(db.select(func.count(SyncMutation.id)).where(
-            SyncMutation.received_at < (now or now_utc())
-            - timedelta(days=current_app.config["LEDGER_PAYLOAD_RETENTION_DAYS"]))).scalar_one()
+        counts["ledger_payloads"] = db.session.execute(
+            db.select(func.count(SyncMutation.id)).where(
+                SyncMutation.received_at
+                < (now or now_utc()) - timedelta(days=current_app.config["LEDGER_PAYLOAD_RETENTION_DAYS"])
+            )
+        ).scalar_one()
         db.session.rollback()
         return counts
     purge_files(files)
     counts["ledger_payloads"] = purge_ledger_payloads(now)
     if counts["files"] or counts["ledger_payloads"]:
-        audit("retention.purged", "retention", None, {
-            **counts, **{name: current_app.config[name] for name in sorted(set(FILE_RETENTION.values()))
-                         + ["LEDGER_PAYLOAD_RETENTION_DAYS"]}})
+        audit(
+            "retention.purged",
+            "retention",
+            None,
+            {
+                **counts,
+                **{
+                    name: current_app.config[name]
+                    for name in sorted(set(FILE_RETENTION.values())) + ["LEDGER_PAYLOAD_RETENTION_DAYS"]
+                },
+            },
+        )
     db.session.commit()
     return counts
 
@@ -143,12 +174,18 @@ def purge_photos(dry_run: bool) -> None:
     if not dry_run:
         purge_files(expired)
         if expired:
-            audit("attachments.purged", "attachment", None, {"count": len(expired),
-                                                            "days": current_app.config["PHOTO_RETENTION_DAYS"]})
+            audit(
+                "attachments.purged",
+                "attachment",
+                None,
+                {"count": len(expired), "days": current_app.config["PHOTO_RETENTION_DAYS"]},
+            )
         db.session.commit()
     verb = "would delete" if dry_run else "deleted"
-    click.echo(f"{verb} {len(expired)} photo(s) past their retention period "
-               f"/ {'sẽ xóa' if dry_run else 'đã xóa'} {len(expired)} ảnh đã hết thời hạn lưu")
+    click.echo(
+        f"{verb} {len(expired)} photo(s) past their retention period "
+        f"/ {'sẽ xóa' if dry_run else 'đã xóa'} {len(expired)} ảnh đã hết thời hạn lưu"
+    )
 
 
 @click.command("purge-expired")
@@ -158,7 +195,9 @@ def purge_expired_command(dry_run: bool) -> None:
     """Delete files and ledger payloads past their retention periods (docs/security.md, "Retention")."""
     counts = purge_expired(dry_run=dry_run)
     verb = "would purge" if dry_run else "purged"
-    click.echo(f"{verb} {counts['files']} file(s), {counts['ledger_payloads']} ledger payload(s); "
-               f"{counts['audit_entries_past_retention']} audit entrie(s) past retention (kept: append-only) / "
-               f"{'sẽ xóa' if dry_run else 'đã xóa'} {counts['files']} tệp, {counts['ledger_payloads']} bản ghi "
-               f"đồng bộ; {counts['audit_entries_past_retention']} mục nhật ký quá hạn (giữ nguyên)")
+    click.echo(
+        f"{verb} {counts['files']} file(s), {counts['ledger_payloads']} ledger payload(s); "
+        f"{counts['audit_entries_past_retention']} audit entrie(s) past retention (kept: append-only) / "
+        f"{'sẽ xóa' if dry_run else 'đã xóa'} {counts['files']} tệp, {counts['ledger_payloads']} bản ghi "
+        f"đồng bộ; {counts['audit_entries_past_retention']} mục nhật ký quá hạn (giữ nguyên)"
+    )

@@ -85,17 +85,22 @@ def seed_demo(if_empty: bool, reset: bool, force: bool):
     if if_empty and reset:
         raise click.UsageError("--if-empty and --reset contradict each other; give one.")
     if current_app.config["POSTROUND_ENV"] == "production" and not force:
-        raise click.ClickException("POSTROUND_ENV is production: refusing to add demo data "
-                                   "(use --force if this really is a demo server).")
+        raise click.ClickException(
+            "POSTROUND_ENV is production: refusing to add demo data "
+            "(use --force if this really is a demo server)."
+        )
     usernames = [u[0] for u in USERS]
-    demo_users = db.session.execute(db.select(User.username).where(User.username.in_(usernames))).scalars().all()
+    demo_users = (
+        db.session.execute(db.select(User.username).where(User.username.in_(usernames))).scalars().all()
+    )
     if if_empty and db.session.execute(db.select(User.id).limit(1)).first():
         click.echo("Đã có người dùng: không tạo dữ liệu demo. / Users exist already: no demo data added.")
         _print_logins(bool(demo_users))
         return
     if not reset and (demo_users or _existing_demo_items()):
-        raise click.ClickException("Demo data is already there: use --reset to recreate it "
-                                   "or --if-empty to keep it.")
+        raise click.ClickException(
+            "Demo data is already there: use --reset to recreate it or --if-empty to keep it."
+        )
     if reset:
         removed = _delete_demo_data()
         click.echo(f"Removed {removed} demo item(s) and their rounds, proofs and handover lines.")
@@ -114,12 +119,16 @@ def _print_logins(available: bool) -> None:
     click.echo(f"  {'Vai trò / Role':<34}{'Tên đăng nhập / Username':<28}Mật khẩu / Password")
     for username, role, _, _ in USERS:
         click.echo(f"  {ROLE_NAMES[role]:<34}{username:<28}{PASSWORDS[role]}")
-    click.echo("Bưu tá đăng nhập từ điện thoại được đăng ký ở lần đầu. / "
-               "A postman's first login registers the phone.")
+    click.echo(
+        "Bưu tá đăng nhập từ điện thoại được đăng ký ở lần đầu. / "
+        "A postman's first login registers the phone."
+    )
 
 
 def _existing_demo_items() -> bool:
-    return db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes())).limit(1)).first() is not None
+    return (
+        db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes())).limit(1)).first() is not None
+    )
 
 
 def _delete_demo_data() -> int:
@@ -128,27 +137,38 @@ def _delete_demo_data() -> int:
     item_ids = db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes()))).scalars().all()
     postmen = db.select(User.id).where(User.username.in_([u[0] for u in USERS]))
     round_ids = db.session.execute(db.select(Round.id).where(Round.postman_id.in_(postmen))).scalars().all()
-    handover_ids = db.session.execute(db.select(HandoverLine.handover_id).where(
-        HandoverLine.item_id.in_(item_ids)).distinct()).scalars().all()
+    handover_ids = (
+        db.session.execute(
+            db.select(HandoverLine.handover_id).where(HandoverLine.item_id.in_(item_ids)).distinct()
+        )
+        .scalars()
+        .all()
+    )
     attempts = db.select(DeliveryAttempt.id).where(DeliveryAttempt.item_id.in_(item_ids))
     db.session.execute(db.delete(FeeEntry).where(FeeEntry.item_id.in_(item_ids)))
     db.session.execute(db.delete(ProofAttachment).where(ProofAttachment.attempt_id.in_(attempts)))
     db.session.execute(db.delete(DeliveryAttempt).where(DeliveryAttempt.item_id.in_(item_ids)))
     db.session.execute(db.delete(HandoverLine).where(HandoverLine.item_id.in_(item_ids)))
-    db.session.execute(db.delete(Handover).where(
-        Handover.id.in_(handover_ids), ~Handover.lines.any(),
-        ~db.select(FeeEntry.id).where(FeeEntry.handed_over_id == Handover.id).exists()))
+    db.session.execute(
+        db.delete(Handover).where(
+            Handover.id.in_(handover_ids),
+            ~Handover.lines.any(),
+            ~db.select(FeeEntry.id).where(FeeEntry.handed_over_id == Handover.id).exists(),
+        )
+    )
     db.session.execute(db.delete(ScopeRemoval).where(ScopeRemoval.item_id.in_(item_ids)))
     # The sync ledger is kept (replays must still find their outcome); it just loses the item.
     db.session.execute(db.update(SyncMutation).where(SyncMutation.item_id.in_(item_ids)).values(item_id=None))
     # Items someone added later to a demo postman's round go back to the office.
-    for item in db.session.execute(db.select(Item).where(Item.round_id.in_(round_ids),
-                                                         Item.id.not_in(item_ids))).scalars():
+    for item in db.session.execute(
+        db.select(Item).where(Item.round_id.in_(round_ids), Item.id.not_in(item_ids))
+    ).scalars():
         if item.status == Status.ASSIGNED:
             apply_event(item, Event.UNASSIGN, {"reason": "demo reset"})
         item.round_id = item.stop_order = item.leg_distance_m = None
-    db.session.execute(db.update(DeliveryAttempt).where(DeliveryAttempt.round_id.in_(round_ids))
-                       .values(round_id=None))
+    db.session.execute(
+        db.update(DeliveryAttempt).where(DeliveryAttempt.round_id.in_(round_ids)).values(round_id=None)
+    )
     db.session.execute(db.delete(Item).where(Item.id.in_(item_ids)))
     db.session.execute(db.delete(Round).where(Round.id.in_(round_ids)))
     db.session.flush()
@@ -156,6 +176,7 @@ def _delete_demo_data() -> int:
 
 
 # ---- generation -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _World:
@@ -193,9 +214,12 @@ def _seed(rng: random.Random) -> dict[str, int]:
     for postman in world.postmen:
         for day in (*past_days, world.today):
             world.rounds[postman.id, day] = Round(
-                postman_id=postman.id, round_date=day, created_by_id=supervisor.id,
+                postman_id=postman.id,
+                round_date=day,
+                created_by_id=supervisor.id,
                 status=RoundStatus.PLANNED if day == world.today else RoundStatus.CLOSED,
-                created_at=world.at(day, 7))
+                created_at=world.at(day, 7),
+            )
     db.session.add_all(world.rounds.values())
     db.session.flush()
     for index, postman in enumerate(world.postmen):
@@ -204,9 +228,14 @@ def _seed(rng: random.Random) -> dict[str, int]:
         _today_round(world, index, postman, past_days[0])
     _unassigned(world, past_days[0])
     _handovers(world, supervisor)
-    return {"agencies": len(world.agencies), "procedures": len(world.procedures), "users": len(world.users),
-            "items": world.serial - FIRST_SERIAL, "rounds": len(world.rounds),
-            "rounds today": len(world.postmen)}
+    return {
+        "agencies": len(world.agencies),
+        "procedures": len(world.procedures),
+        "users": len(world.users),
+        "items": world.serial - FIRST_SERIAL,
+        "rounds": len(world.rounds),
+        "rounds today": len(world.postmen),
+    }
 
 
 def _by_code(model, demos) -> dict:
@@ -258,8 +287,14 @@ def _walk(direction: str, events: list[Event]) -> tuple[str, int]:
 
 
 RECEIVE, ASSIGN, FAIL, DELIVER, COLLECT, HAND_IN, CANCEL = (
-    Event.RECEIVE_FROM_AGENCY, Event.ASSIGN, Event.FAIL, Event.DELIVER, Event.COLLECT, Event.HAND_TO_AGENCY,
-    Event.CANCEL)
+    Event.RECEIVE_FROM_AGENCY,
+    Event.ASSIGN,
+    Event.FAIL,
+    Event.DELIVER,
+    Event.COLLECT,
+    Event.HAND_TO_AGENCY,
+    Event.CANCEL,
+)
 PATHS = {  # how each kind of demo item got where it is ("gave_up" depends on the attempt limit)
     "gave_up": ("return", []),
     "delivered": ("return", [RECEIVE, ASSIGN, DELIVER]),
@@ -295,8 +330,14 @@ def _past_round(world: _World, index: int, postman: User, day: date, age: int, p
             for earlier in reversed(past_days[:tries]):
                 _attempt(world, item, postman, world.rounds[postman.id, earlier], earlier, "failed")
         else:
-            _attempt(world, item, postman, rnd, day, {"delivered": "delivered", "failed": "failed"}.get(
-                kind, "collected"))
+            _attempt(
+                world,
+                item,
+                postman,
+                rnd,
+                day,
+                {"delivered": "delivered", "failed": "failed"}.get(kind, "collected"),
+            )
         if kind == "handed":
             world.handed.append((item, postman, day))
 
@@ -309,7 +350,9 @@ def _today_round(world: _World, index: int, postman: User, last_day: date) -> No
             kinds.append("second_try")  # failed on the last round, out again today
         else:
             kinds.append("to_collect" if world.rng.random() < 0.15 else "to_deliver")
-    items = [_new_item(world, index, kind, last_day if kind == "second_try" else world.today) for kind in kinds]
+    items = [
+        _new_item(world, index, kind, last_day if kind == "second_try" else world.today) for kind in kinds
+    ]
     _fill_round(world, world.rounds[postman.id, world.today], items)
     for item, kind in zip(items, kinds, strict=True):
         if kind == "second_try":
@@ -357,9 +400,16 @@ def _attempt(world: _World, item: Item, postman: User, rnd: Round, day: date, ou
     rng = world.rng
     when = world.at(day, 8) + timedelta(minutes=12 * (item.stop_order or 1) + rng.randint(0, 9))
     attempt = DeliveryAttempt(
-        item_id=item.id, postman_id=postman.id, round_id=rnd.id, outcome=outcome,
-        lat=round(item.lat + rng.uniform(-2e-4, 2e-4), 6), lon=round(item.lon + rng.uniform(-2e-4, 2e-4), 6),
-        accuracy_m=float(rng.randint(5, 30)), device_time=when, server_time=when + timedelta(minutes=2))
+        item_id=item.id,
+        postman_id=postman.id,
+        round_id=rnd.id,
+        outcome=outcome,
+        lat=round(item.lat + rng.uniform(-2e-4, 2e-4), 6),
+        lon=round(item.lon + rng.uniform(-2e-4, 2e-4), 6),
+        accuracy_m=float(rng.randint(5, 30)),
+        device_time=when,
+        server_time=when + timedelta(minutes=2),
+    )
     if outcome == "failed":
         attempt.reason_code, attempt.note = rng.choice(FAIL_REASONS)
         attempt.next_attempt_date = day + timedelta(days=1)
@@ -378,9 +428,15 @@ def _attempt(world: _World, item: Item, postman: User, rnd: Round, day: date, ou
     if outcome != "failed":
         db.session.flush()
         world.fees[item.id] = FeeEntry(
-            item_id=item.id, attempt_id=attempt.id, postman_id=postman.id, service_fee=item.service_fee,
-            government_fee=item.government_fee, receipt_number=attempt.receipt_number, device_time=when,
-            server_time=attempt.server_time)
+            item_id=item.id,
+            attempt_id=attempt.id,
+            postman_id=postman.id,
+            service_fee=item.service_fee,
+            government_fee=item.government_fee,
+            receipt_number=attempt.receipt_number,
+            device_time=when,
+            server_time=attempt.server_time,
+        )
         db.session.add(world.fees[item.id])
 
 
@@ -394,19 +450,31 @@ def _handovers(world: _World, supervisor: User) -> None:
         groups.setdefault(("agency_to_post", item.agency_id, day, None), []).append(item)
     for item, postman, day in world.handed:
         groups.setdefault(("post_to_agency", item.agency_id, day, postman.id), []).append(item)
-    for (direction, agency_id, day, postman_id), items in sorted(groups.items(), key=lambda g: (g[0][2], g[0][1])):
+    for (direction, agency_id, day, postman_id), items in sorted(
+        groups.items(), key=lambda g: (g[0][2], g[0][1])
+    ):
         inbound = direction == "agency_to_post"
         handover = Handover(
-            direction=direction, agency_id=agency_id, postman_id=postman_id, created_by_id=supervisor.id,
+            direction=direction,
+            agency_id=agency_id,
+            postman_id=postman_id,
+            created_by_id=supervisor.id,
             officer_name=officer.full_name if agency_id == officer.agency_id else "Cán bộ bộ phận một cửa",
             result_ready_date=None if inbound else day + timedelta(days=7),
-            created_at=world.at(day, 7, 15) if inbound else world.at(day, 16, 30))
+            created_at=world.at(day, 7, 15) if inbound else world.at(day, 16, 30),
+        )
         for item in items:
             papers = procedures[item.procedure_id].checklist
             originals = 1 if inbound else sum(p["form"] == "original" and p["required"] for p in papers)
             copies = 0 if inbound else sum(p["form"] == "copy" and p["required"] for p in papers)
-            handover.lines.append(HandoverLine(item_id=item.id, originals=originals, copies=copies,
-                                               fee_passed_on=0 if inbound else item.government_fee))
+            handover.lines.append(
+                HandoverLine(
+                    item_id=item.id,
+                    originals=originals,
+                    copies=copies,
+                    fee_passed_on=0 if inbound else item.government_fee,
+                )
+            )
             if not inbound:
                 passed_on.append((item, handover))
         db.session.add(handover)

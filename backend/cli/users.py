@@ -33,7 +33,14 @@ def create_user(role: str, username: str, password: str, full_name: str | None, 
         if agency is None:
             raise click.UsageError(f"No agency with code {agency_code}.")
         agency_id = agency.id
-    db.session.add(User(username=username, password_hash=hash_password(password),
-                        full_name=full_name or username, role=role, agency_id=agency_id))
+    db.session.add(
+        User(
+            username=username,
+            password_hash=hash_password(password),
+            full_name=full_name or username,
+            role=role,
+            agency_id=agency_id,
+        )
+    )
     db.session.commit()
     click.echo(f"Created {role} {username}.")

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -45,9 +46,15 @@ LAT_RANGE = (6.0, 24.0)
 LON_RANGE = (102.0, 118.0)
 
 _DIRECTIONS = {
-    "return": "return", "tra": "return", "tra ket qua": "return", "tra kq": "return",
+    "return": "return",
+    "tra": "return",
+    "tra ket qua": "return",
+    "tra kq": "return",
     "phat ket qua": "return",
-    "collect": "collect", "thu gom": "collect", "thu gom ho so": "collect", "nhan ho so": "collect",
+    "collect": "collect",
+    "thu gom": "collect",
+    "thu gom ho so": "collect",
+    "nhan ho so": "collect",
 }
 
 
@@ -101,6 +108,7 @@ class Table:
 
 # ---- reading files --------------------------------------------------------------------------------------
 
+
 def read_table(filename: str, data: bytes, encoding: str | None = None) -> Table:
     """Rows of a CSV or XLSX export, keyed by field; raises FileProblem."""
     if not data.strip():
@@ -108,13 +116,16 @@ def read_table(filename: str, data: bytes, encoding: str | None = None) -> Table
     if data.startswith(b"PK\x03\x04"):
         return _table("XLSX", _xlsx_rows(data), [])
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileProblem(f"{filename} is an old Excel 97-2003 (.xls) workbook; save it as .xlsx "
-                          "or as 'CSV UTF-8' and import that.",
-                          f"{filename} là sổ tính Excel 97-2003 (.xls) kiểu cũ; hãy lưu lại thành .xlsx "
-                          "hoặc 'CSV UTF-8' rồi nhập tệp đó.")
+        raise FileProblem(
+            f"{filename} is an old Excel 97-2003 (.xls) workbook; save it as .xlsx "
+            "or as 'CSV UTF-8' and import that.",
+            f"{filename} là sổ tính Excel 97-2003 (.xls) kiểu cũ; hãy lưu lại thành .xlsx "
+            "hoặc 'CSV UTF-8' rồi nhập tệp đó.",
+        )
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        raise FileProblem(f"{filename} is not a valid .xlsx workbook.",
-                          f"{filename} không phải sổ tính .xlsx hợp lệ.")
+        raise FileProblem(
+            f"{filename} is not a valid .xlsx workbook.", f"{filename} không phải sổ tính .xlsx hợp lệ."
+        )
     text, notes = decode_text(data, encoding)
     return _table("CSV", _csv_rows(text), notes)
 
@@ -130,22 +141,26 @@ def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, list[str
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise FileProblem(f"Unknown encoding {encoding!r}.",
-                              f"Không biết bảng mã {encoding!r}.") from None
+            raise FileProblem(
+                f"Unknown encoding {encoding!r}.", f"Không biết bảng mã {encoding!r}."
+            ) from None
         try:
             return data.decode(encoding).lstrip("\ufeff"), [f"read as {encoding}"]
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            raise FileProblem(f"The file cannot be read as {encoding}: {exc.reason} "
-                              f"at byte {exc.start} (line {line}).",
-                              f"Không đọc được tệp theo bảng mã {encoding}: byte thứ {exc.start} "
-                              f"(dòng {line}) không hợp lệ ({exc.reason}).") from None
+            raise FileProblem(
+                f"The file cannot be read as {encoding}: {exc.reason} at byte {exc.start} (line {line}).",
+                f"Không đọc được tệp theo bảng mã {encoding}: byte thứ {exc.start} "
+                f"(dòng {line}) không hợp lệ ({exc.reason}).",
+            ) from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), ["UTF-16"]
         except UnicodeDecodeError as exc:
-            raise FileProblem(f"The file starts as UTF-16 but cannot be read as it: {exc.reason}.",
-                              f"Tệp bắt đầu như UTF-16 nhưng không đọc được theo UTF-16 ({exc.reason}).") from None
+            raise FileProblem(
+                f"The file starts as UTF-16 but cannot be read as it: {exc.reason}.",
+                f"Tệp bắt đầu như UTF-16 nhưng không đọc được theo UTF-16 ({exc.reason}).",
+            ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -159,14 +174,15 @@ def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, list[str
             f"Tệp không phải UTF-8: byte 0x{data[exc.start]:02X} ở dòng {line} không hợp lệ trong UTF-8. "
             "Có lẽ tệp được lưu bằng bảng mã cũ như Windows-1258 (kiểu 'CSV' thường của Excel). "
             "Hãy lưu lại bằng 'CSV UTF-8 (Comma delimited)' rồi nhập lại "
-            "(hoặc, nếu chắc chắn về bảng mã, hãy ghi rõ: --encoding cp1258).") from None
+            "(hoặc, nếu chắc chắn về bảng mã, hãy ghi rõ: --encoding cp1258).",
+        ) from None
     notes = ["UTF-8 with BOM" if data.startswith(codecs.BOM_UTF8) else "UTF-8"]
     if any(marker in text for marker in ("á»", "Æ°", "Ä‘")):
         notes.append("warning: " + DOUBLE_ENCODED)
     return text, notes
 
 
-def _csv_rows(text: str) -> list[tuple[int, list[object]]]:
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
     sample = text.splitlines()[:HEADER_SEARCH_ROWS]
     delimiter = max((",", ";", "\t"), key=lambda d: sum(line.count(d) for line in sample))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -194,22 +210,24 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[object]]]:
         workbook.close()
 
 
-def _find_header(rows: list[tuple[int, list[object]]]) -> tuple[int, list[str], list[str | None]]:
+def _find_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, list[str], list[str | None]]:
     """The first row naming at least three known columns: (its index, headers, field per header)."""
     for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         headers = [nfc(str(c)) if c is not None else "" for c in cells]
         keys = [_ALIASES.get(header_key(h)) for h in headers]
         if sum(k is not None for k in keys) >= 3:
             return index, headers, keys
-    raise FileProblem("No header row found in the first lines: name the columns, e.g. "
-                      "'Mã bưu gửi, Mã thủ tục, Họ tên, Địa chỉ, Xã/Phường, Tỉnh/Thành phố' "
-                      "(see docs/import-format.md).",
-                      "Không tìm thấy dòng tiêu đề ở các dòng đầu: hãy đặt tên các cột, ví dụ "
-                      "'Mã bưu gửi, Mã thủ tục, Họ tên, Địa chỉ, Xã/Phường, Tỉnh/Thành phố' "
-                      "(xem docs/import-format.md).")
+    raise FileProblem(
+        "No header row found in the first lines: name the columns, e.g. "
+        "'Mã bưu gửi, Mã thủ tục, Họ tên, Địa chỉ, Xã/Phường, Tỉnh/Thành phố' "
+        "(see docs/import-format.md).",
+        "Không tìm thấy dòng tiêu đề ở các dòng đầu: hãy đặt tên các cột, ví dụ "
+        "'Mã bưu gửi, Mã thủ tục, Họ tên, Địa chỉ, Xã/Phường, Tỉnh/Thành phố' "
+        "(xem docs/import-format.md).",
+    )
 
 
-def _table(kind: str, rows: list[tuple[int, list[object]]], notes: list[str]) -> Table:
+def _table(kind: str, rows: Sequence[tuple[int, Sequence[object]]], notes: list[str]) -> Table:
     index, headers, keys = _find_header(rows)
     line = rows[index][0]
     columns: dict[str, int] = {}
@@ -229,10 +247,11 @@ def _table(kind: str, rows: list[tuple[int, list[object]]], notes: list[str]) ->
         problems.append("missing column(s): " + named)
         problems_vi.append("thiếu cột: " + named)
     if problems:
-        raise FileProblem(f"Line {line}: " + "; ".join(problems) + ".",
-                          f"Dòng {line}: " + "; ".join(problems_vi) + ".")
+        raise FileProblem(
+            f"Line {line}: " + "; ".join(problems) + ".", f"Dòng {line}: " + "; ".join(problems_vi) + "."
+        )
     body = []
-    for number, cells in rows[index + 1:]:
+    for number, cells in rows[index + 1 :]:
         values = {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}
         if all(is_blank(v) for v in values.values()):
             continue  # blank, or only a pre-numbered STT left in a template
@@ -241,6 +260,7 @@ def _table(kind: str, rows: list[tuple[int, list[object]]], notes: list[str]) ->
 
 
 # ---- parsing cells --------------------------------------------------------------------------------------
+
 
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
@@ -254,8 +274,10 @@ def text(value: object, max_length: int) -> str | None:
         value = int(value)
     result = nfc(" ".join(str(value).split()))
     if len(result) > max_length:
-        raise CellError(f"is {len(result)} characters long; at most {max_length}",
-                        f"dài {len(result)} ký tự; tối đa {max_length} ký tự")
+        raise CellError(
+            f"is {len(result)} characters long; at most {max_length}",
+            f"dài {len(result)} ký tự; tối đa {max_length} ký tự",
+        )
     return result
 
 
@@ -272,8 +294,10 @@ def money(value: object) -> int:
         raise CellError("is not an amount", "không phải số tiền")
     if isinstance(value, float):
         if not value.is_integer():
-            raise CellError(f"{value:g} is not whole đồng: fractions are not allowed",
-                            f"{value:g} không phải số đồng chẵn: không được có phần lẻ")
+            raise CellError(
+                f"{value:g} is not whole đồng: fractions are not allowed",
+                f"{value:g} không phải số đồng chẵn: không được có phần lẻ",
+            )
         value = int(value)
     if isinstance(value, int):
         amount = value
@@ -286,10 +310,11 @@ def money(value: object) -> int:
         if re.fullmatch(r"\d+|\d{1,3}(\.\d{3})+|\d{1,3}(,\d{3})+", digits):
             amount = int(re.sub(r"[.,]", "", digits))
         elif re.fullmatch(r"[\d.,]+", digits) and any(ch.isdigit() for ch in digits):
-            raise CellError(f"'{raw}' is not whole đồng: fractions are not allowed "
-                            "(write thousands as 26.000 or 26,000)",
-                            f"'{raw}' không phải số đồng chẵn: không được có phần lẻ "
-                            "(viết hàng nghìn là 26.000 hoặc 26,000)")
+            raise CellError(
+                f"'{raw}' is not whole đồng: fractions are not allowed (write thousands as 26.000 or 26,000)",
+                f"'{raw}' không phải số đồng chẵn: không được có phần lẻ "
+                "(viết hàng nghìn là 26.000 hoặc 26,000)",
+            )
         else:
             raise CellError(f"'{raw}' is not an amount in đồng", f"'{raw}' không phải số tiền (đồng)")
         amount = -amount if negative else amount
@@ -307,8 +332,10 @@ def due_date(value: object) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, int | float):
-        raise CellError(f"{value:g} is a number, not a date: write DD/MM/YYYY or format the cell as a date",
-                        f"{value:g} là một số, không phải ngày: hãy viết DD/MM/YYYY hoặc định dạng ô là ngày")
+        raise CellError(
+            f"{value:g} is a number, not a date: write DD/MM/YYYY or format the cell as a date",
+            f"{value:g} là một số, không phải ngày: hãy viết DD/MM/YYYY hoặc định dạng ô là ngày",
+        )
     raw = str(value).strip()
     iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?", raw)
     local = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?", raw)
@@ -317,13 +344,17 @@ def due_date(value: object) -> date:
     elif local:
         day, month, year = (int(g) for g in local.groups())
     else:
-        raise CellError(f"'{raw}' is not a date: write YYYY-MM-DD or DD/MM/YYYY",
-                        f"'{raw}' không phải ngày: viết YYYY-MM-DD hoặc DD/MM/YYYY")
+        raise CellError(
+            f"'{raw}' is not a date: write YYYY-MM-DD or DD/MM/YYYY",
+            f"'{raw}' không phải ngày: viết YYYY-MM-DD hoặc DD/MM/YYYY",
+        )
     try:
         parsed = date(year, month, day)
     except ValueError:
-        raise CellError(f"'{raw}' is not a real date (day/month/year)",
-                        f"'{raw}' không phải ngày có thật (ngày/tháng/năm)") from None
+        raise CellError(
+            f"'{raw}' is not a real date (day/month/year)",
+            f"'{raw}' không phải ngày có thật (ngày/tháng/năm)",
+        ) from None
     if not 2000 <= parsed.year <= 2100:
         raise CellError(f"'{raw}' is outside the years 2000-2100", f"'{raw}' nằm ngoài các năm 2000-2100")
     return parsed
@@ -343,10 +374,12 @@ def phone(value: object) -> str:
     elif re.fullmatch(r"[35789]\d{8}|2\d{9}", digits):
         digits = "0" + digits
     if not re.fullmatch(r"0[35789]\d{8}|02\d{9}", digits):
-        raise CellError(f"'{raw}' is not a Vietnamese phone number "
-                        "(10 digits starting 03, 05, 07, 08 or 09; landlines 11 digits starting 02)",
-                        f"'{raw}' không phải số điện thoại Việt Nam (di động 10 chữ số, bắt đầu bằng 03, 05, "
-                        "07, 08 hoặc 09; cố định 11 chữ số, bắt đầu bằng 02)")
+        raise CellError(
+            f"'{raw}' is not a Vietnamese phone number "
+            "(10 digits starting 03, 05, 07, 08 or 09; landlines 11 digits starting 02)",
+            f"'{raw}' không phải số điện thoại Việt Nam (di động 10 chữ số, bắt đầu bằng 03, 05, "
+            "07, 08 hoặc 09; cố định 11 chữ số, bắt đầu bằng 02)",
+        )
     return digits
 
 
@@ -365,33 +398,61 @@ def coordinate(value: object, name: str) -> float:
             raise CellError(f"'{raw}' is not a number", f"'{raw}' không phải số") from None
     low, high = LAT_RANGE if name == "lat" else LON_RANGE
     if not low <= number <= high:
-        raise CellError(f"{number:g} is outside Vietnam ({low:g} to {high:g})",
-                        f"{number:g} nằm ngoài Việt Nam (từ {low:g} đến {high:g})")
+        raise CellError(
+            f"{number:g} is outside Vietnam ({low:g} to {high:g})",
+            f"{number:g} nằm ngoài Việt Nam (từ {low:g} đến {high:g})",
+        )
     return number
 
 
 def direction(value: object) -> str:
     if is_blank(value):
-        raise CellError("is empty: write 'trả kết quả' (return) or 'thu gom' (collect)",
-                        "không được để trống: hãy viết 'trả kết quả' hoặc 'thu gom'")
+        raise CellError(
+            "is empty: write 'trả kết quả' (return) or 'thu gom' (collect)",
+            "không được để trống: hãy viết 'trả kết quả' hoặc 'thu gom'",
+        )
     found = _DIRECTIONS.get(fold(str(value)))
     if found is None:
-        raise CellError(f"'{value}' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)",
-                        f"'{value}' không phải chiều hợp lệ: hãy viết 'trả kết quả' hoặc 'thu gom'")
+        raise CellError(
+            f"'{value}' is not a direction: write 'trả kết quả' (return) or 'thu gom' (collect)",
+            f"'{value}' không phải chiều hợp lệ: hãy viết 'trả kết quả' hoặc 'thu gom'",
+        )
     return found
 
 
 # Provinces that ceased to exist on 1 July 2025 (Resolution 202/2025/QH15), and Thừa Thiên Huế,
 # renamed Huế on 1 January 2025: name -> the unit that took them over.
 MERGED_PROVINCES = {
-    "Hà Giang": "Tuyên Quang", "Yên Bái": "Lào Cai", "Bắc Kạn": "Thái Nguyên", "Vĩnh Phúc": "Phú Thọ",
-    "Hòa Bình": "Phú Thọ", "Bắc Giang": "Bắc Ninh", "Thái Bình": "Hưng Yên", "Hải Dương": "Hải Phòng",
-    "Hà Nam": "Ninh Bình", "Nam Định": "Ninh Bình", "Quảng Bình": "Quảng Trị", "Quảng Nam": "Đà Nẵng",
-    "Kon Tum": "Quảng Ngãi", "Bình Định": "Gia Lai", "Ninh Thuận": "Khánh Hòa", "Đắk Nông": "Lâm Đồng",
-    "Bình Thuận": "Lâm Đồng", "Phú Yên": "Đắk Lắk", "Bình Dương": "Thành phố Hồ Chí Minh",
-    "Bà Rịa - Vũng Tàu": "Thành phố Hồ Chí Minh", "Bình Phước": "Đồng Nai", "Long An": "Tây Ninh",
-    "Sóc Trăng": "Cần Thơ", "Hậu Giang": "Cần Thơ", "Bến Tre": "Vĩnh Long", "Trà Vinh": "Vĩnh Long",
-    "Tiền Giang": "Đồng Tháp", "Bạc Liêu": "Cà Mau", "Kiên Giang": "An Giang", "Thừa Thiên Huế": "Huế",
+    "Hà Giang": "Tuyên Quang",
+    "Yên Bái": "Lào Cai",
+    "Bắc Kạn": "Thái Nguyên",
+    "Vĩnh Phúc": "Phú Thọ",
+    "Hòa Bình": "Phú Thọ",
+    "Bắc Giang": "Bắc Ninh",
+    "Thái Bình": "Hưng Yên",
+    "Hải Dương": "Hải Phòng",
+    "Hà Nam": "Ninh Bình",
+    "Nam Định": "Ninh Bình",
+    "Quảng Bình": "Quảng Trị",
+    "Quảng Nam": "Đà Nẵng",
+    "Kon Tum": "Quảng Ngãi",
+    "Bình Định": "Gia Lai",
+    "Ninh Thuận": "Khánh Hòa",
+    "Đắk Nông": "Lâm Đồng",
+    "Bình Thuận": "Lâm Đồng",
+    "Phú Yên": "Đắk Lắk",
+    "Bình Dương": "Thành phố Hồ Chí Minh",
+    "Bà Rịa - Vũng Tàu": "Thành phố Hồ Chí Minh",
+    "Bình Phước": "Đồng Nai",
+    "Long An": "Tây Ninh",
+    "Sóc Trăng": "Cần Thơ",
+    "Hậu Giang": "Cần Thơ",
+    "Bến Tre": "Vĩnh Long",
+    "Trà Vinh": "Vĩnh Long",
+    "Tiền Giang": "Đồng Tháp",
+    "Bạc Liêu": "Cà Mau",
+    "Kiên Giang": "An Giang",
+    "Thừa Thiên Huế": "Huế",
 }
 
 
@@ -399,7 +460,7 @@ def _unit_key(name: str, prefixes: tuple[str, ...]) -> str:
     folded = fold(name)
     for prefix in prefixes:
         if folded.startswith(prefix):
-            folded = folded[len(prefix):]
+            folded = folded[len(prefix) :]
             break
     return re.sub(r"[^a-z0-9]", "", folded)
 
@@ -412,8 +473,10 @@ def current_province_problem(name: str) -> str | None:
     """Why `name` is not a current (post-July-2025) province, or None."""
     successor = _MERGED.get(_unit_key(name, _PROVINCE_PREFIXES))
     if successor:
-        return (f"'{name}' is a pre-2025 province, now part of {successor}: put the current province "
-                "here and the old address in Địa chỉ cũ (old_address)")
+        return (
+            f"'{name}' is a pre-2025 province, now part of {successor}: put the current province "
+            "here and the old address in Địa chỉ cũ (old_address)"
+        )
     return None
 
 
@@ -421,8 +484,10 @@ def current_commune_problem(name: str) -> str | None:
     """Towns (thị trấn) and districts were abolished on 1 July 2025; a commune named so is the old unit."""
     folded = fold(name)
     if folded.startswith(("thi tran ", "tt. ", "tt ", "huyen ")):
-        return (f"'{name}' is a pre-2025 unit (towns and districts were abolished on 1 July 2025): "
-                "give the current commune or ward and put the old address in Địa chỉ cũ (old_address)")
+        return (
+            f"'{name}' is a pre-2025 unit (towns and districts were abolished on 1 July 2025): "
+            "give the current commune or ward and put the old address in Địa chỉ cũ (old_address)"
+        )
     return None
 
 
@@ -430,8 +495,10 @@ def current_province_problem_vi(name: str) -> str | None:
     """`current_province_problem` in Vietnamese."""
     successor = _MERGED.get(_unit_key(name, _PROVINCE_PREFIXES))
     if successor:
-        return (f"'{name}' là tỉnh cũ (trước năm 2025), nay thuộc {successor}: hãy ghi tỉnh hiện nay "
-                "ở đây và ghi địa chỉ cũ vào cột Địa chỉ cũ (old_address)")
+        return (
+            f"'{name}' là tỉnh cũ (trước năm 2025), nay thuộc {successor}: hãy ghi tỉnh hiện nay "
+            "ở đây và ghi địa chỉ cũ vào cột Địa chỉ cũ (old_address)"
+        )
     return None
 
 
@@ -439,5 +506,7 @@ def current_commune_problem_vi(name: str) -> str | None:
     """`current_commune_problem` in Vietnamese."""
     if current_commune_problem(name) is None:
         return None
-    return (f"'{name}' là đơn vị hành chính cũ (thị trấn và huyện đã bị bãi bỏ từ ngày 1/7/2025): "
-            "hãy ghi xã hoặc phường hiện nay và ghi địa chỉ cũ vào cột Địa chỉ cũ (old_address)")
+    return (
+        f"'{name}' là đơn vị hành chính cũ (thị trấn và huyện đã bị bãi bỏ từ ngày 1/7/2025): "
+        "hãy ghi xã hoặc phường hiện nay và ghi địa chỉ cũ vào cột Địa chỉ cũ (old_address)"
+    )

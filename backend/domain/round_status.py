@@ -42,8 +42,9 @@ WITHOUT_OUTCOME = frozenset({Status.ASSIGNED})
 
 class IllegalRoundTransition(DomainError):
     def __init__(self, current: str, event: str):
-        super().__init__("illegal-round-transition", f"A round in status '{current}' cannot '{event}'.",
-                         status=409)
+        super().__init__(
+            "illegal-round-transition", f"A round in status '{current}' cannot '{event}'.", status=409
+        )
         self.current = current
         self.event = event
 

@@ -36,6 +36,7 @@ import random
 import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 from geopy.distance import geodesic
@@ -53,11 +54,14 @@ _VINCENTY_TOLERANCE = 1e-12
 SOLVERS = ("ortools", "heuristic")
 
 
+K = TypeVar("K", bound=Hashable)  # a stop's key, whatever the caller uses (an item id...)
+
+
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[K]):
     """Stops in visiting order, with the distance walked to reach each one."""
 
-    order: list[Hashable]  # stop keys: located stops in visiting order, then unlocated ones
+    order: list[K]  # stop keys: located stops in visiting order, then unlocated ones
     legs_m: list[int | None]  # aligned with `order`: from the previous located stop (or the office)
     return_m: int  # from the last located stop back to the office; 0 for an open path
     total_m: int
@@ -89,15 +93,26 @@ def _vincenty_m(lat1, lon1, lat2, lon2) -> np.ndarray:
             c = _F / 16 * cos2_alpha * (4 + _F * (4 - 3 * cos2_alpha))
             previous = lam
             lam = big_l + (1 - c) * _F * sin_alpha * (
-                sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm**2)))
+                sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm**2))
+            )
             if np.all(np.abs(lam - previous) < _VINCENTY_TOLERANCE):
                 break
     u_sq = cos2_alpha * (_A**2 - _B**2) / _B**2
     big_a = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)))
     big_b = u_sq / 1024 * (256 + u_sq * (-128 + u_sq * (74 - 47 * u_sq)))
-    delta_sigma = big_b * sin_sigma * (cos_2sm + big_b / 4 * (
-        cos_sigma * (-1 + 2 * cos_2sm**2)
-        - big_b / 6 * cos_2sm * (-3 + 4 * sin_sigma**2) * (-3 + 4 * cos_2sm**2)))
+    delta_sigma = (
+        big_b
+        * sin_sigma
+        * (
+            cos_2sm
+            + big_b
+            / 4
+            * (
+                cos_sigma * (-1 + 2 * cos_2sm**2)
+                - big_b / 6 * cos_2sm * (-3 + 4 * sin_sigma**2) * (-3 + 4 * cos_2sm**2)
+            )
+        )
+    )
     metres = _B * big_a * (sigma - delta_sigma)
     # Near-antipodal pairs do not converge: ask geopy for those few.
     for k in np.flatnonzero(~(np.abs(lam - previous) < _VINCENTY_TOLERANCE) | ~np.isfinite(metres)):
@@ -139,8 +154,12 @@ def _costs(matrix: list[list[int]], closed: bool) -> list[list[int]]:
     return matrix if closed else [[0, *row[1:]] for row in matrix]
 
 
-def solve_ortools(matrix: list[list[int]], closed: bool = True, time_limit_s: float | None = None,
-                  initial: list[int] | None = None) -> list[int]:
+def solve_ortools(
+    matrix: list[list[int]],
+    closed: bool = True,
+    time_limit_s: float | None = None,
+    initial: list[int] | None = None,
+) -> list[int]:
     """Visiting order of nodes 1..n-1 (node 0 is the office) found by OR-Tools.
 
     With `initial`, guided local search starts from that order (and never returns a longer one).
@@ -170,8 +189,9 @@ def solve_ortools(matrix: list[list[int]], closed: bool = True, time_limit_s: fl
     return order
 
 
-def solve_heuristic(matrix: list[list[int]], closed: bool = True, *, kicks: int = 200,
-                    time_limit_s: float = 1.0) -> list[int]:
+def solve_heuristic(
+    matrix: list[list[int]], closed: bool = True, *, kicks: int = 200, time_limit_s: float = 1.0
+) -> list[int]:
     """Visiting order of nodes 1..n-1 in plain Python.
 
     Nearest neighbour, then 2-opt and Or-opt to a local optimum; then up to `kicks`
@@ -226,7 +246,7 @@ def _two_opt(costs: list[list[int]], seq: list[int]) -> bool:
             for j in range(i + 1, last + 1):
                 b, c, d = seq[i], seq[j], seq[j + 1]
                 if costs[a][c] + costs[b][d] < costs[a][b] + costs[c][d]:
-                    seq[i:j + 1] = seq[i:j + 1][::-1]
+                    seq[i : j + 1] = seq[i : j + 1][::-1]
                     improved = improved_any = True
     return improved_any
 
@@ -254,36 +274,52 @@ def _or_opt(costs: list[list[int]], seq: list[int]) -> bool:
                 i += 1
                 continue
             _, p, reverse = best
-            segment = seq[i:i + length]
+            segment = seq[i : i + length]
             if reverse:
                 segment.reverse()
-            rest = seq[:i] + seq[i + length:]
+            rest = seq[:i] + seq[i + length :]
             at = p + 1 if p < i else p + 1 - length
             seq[:] = rest[:at] + segment + rest[at:]
             improved_any = True
     return improved_any
 
 
-def _split(stops: Sequence[tuple[Hashable, Point | None]]):
+def _split(stops: Sequence[tuple[K, Point | None]]) -> tuple[list[tuple[K, Point]], list[K]]:
     located = [(key, point) for key, point in stops if point is not None and None not in point]
     unlocated = [key for key, point in stops if point is None or None in point]
     return located, unlocated
 
 
-def _route(located, unlocated, sequence: list[int], matrix, closed: bool,
-           solver: str) -> Route:
+def _route(
+    located: list[tuple[K, Point]],
+    unlocated: list[K],
+    sequence: list[int],
+    matrix: list[list[int]],
+    closed: bool,
+    solver: str,
+) -> Route[K]:
     legs, previous = [], 0
     for node in sequence:
         legs.append(matrix[previous][node])
         previous = node
     return_m = matrix[previous][0] if closed and sequence else 0
-    return Route(order=[located[node - 1][0] for node in sequence] + unlocated,
-                 legs_m=legs + [None] * len(unlocated), return_m=return_m,
-                 total_m=sum(legs) + return_m, solver=solver)
+    return Route(
+        order=[located[node - 1][0] for node in sequence] + unlocated,
+        legs_m=legs + [None] * len(unlocated),
+        return_m=return_m,
+        total_m=sum(legs) + return_m,
+        solver=solver,
+    )
 
 
-def plan_route(origin: Point, stops: Sequence[tuple[Hashable, Point | None]], *, closed: bool = True,
-               solver: str = "ortools", time_limit_s: float | None = None) -> Route:
+def plan_route(
+    origin: Point,
+    stops: Sequence[tuple[K, Point | None]],
+    *,
+    closed: bool = True,
+    solver: str = "ortools",
+    time_limit_s: float | None = None,
+) -> Route[K]:
     """The shortest order for `stops` ((key, (lat, lon) or None) pairs) starting at `origin`."""
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}")
@@ -302,8 +338,7 @@ def plan_route(origin: Point, stops: Sequence[tuple[Hashable, Point | None]], *,
     return _route(located, unlocated, sequence, matrix, closed, solver)
 
 
-def measure_route(origin: Point, stops: Sequence[tuple[Hashable, Point | None]], *,
-                  closed: bool = True) -> Route:
+def measure_route(origin: Point, stops: Sequence[tuple[K, Point | None]], *, closed: bool = True) -> Route[K]:
     """Legs and total for `stops` in the order given (a manual order); unlocated stops have no leg."""
     points = [point if point is not None and None not in point else None for _, point in stops]
     located = [point for point in points if point is not None]
@@ -316,5 +351,10 @@ def measure_route(origin: Point, stops: Sequence[tuple[Hashable, Point | None]],
     legs, hop = [], iter(hops)
     for point in points:
         legs.append(None if point is None else next(hop))
-    return Route(order=[key for key, _ in stops], legs_m=legs, return_m=return_m,
-                 total_m=sum(hops) + return_m, solver="given")
+    return Route(
+        order=[key for key, _ in stops],
+        legs_m=legs,
+        return_m=return_m,
+        total_m=sum(hops) + return_m,
+        solver="given",
+    )

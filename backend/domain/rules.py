@@ -13,8 +13,15 @@ class DomainError(Exception):
     status = 409
     headers: dict[str, str] | None = None  # extra response headers, e.g. Retry-After on a throttle
 
-    def __init__(self, kind: str, detail: str, *, status: int | None = None, errors: dict | None = None,
-                 extra: dict | None = None):
+    def __init__(
+        self,
+        kind: str,
+        detail: str,
+        *,
+        status: int | None = None,
+        errors: dict | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(detail)
         self.kind = kind
         self.detail = detail

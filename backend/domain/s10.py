@@ -34,8 +34,7 @@ def s10_problem_vi(code: str) -> str | None:
     """`s10_problem` in Vietnamese: why `code` is not a valid S10 identifier, or None when it is."""
     match = _S10.match(code)
     if not match:
-        return ("phải gồm 2 chữ cái, 8 chữ số, 1 số kiểm tra và 2 chữ cái mã quốc gia "
-                "(ví dụ RR123456785VN)")
+        return "phải gồm 2 chữ cái, 8 chữ số, 1 số kiểm tra và 2 chữ cái mã quốc gia (ví dụ RR123456785VN)"
     _, serial, digit, _ = match.groups()
     expected = check_digit(serial)
     if int(digit) != expected:

@@ -81,8 +81,10 @@ _RETURN: dict[Event, tuple[frozenset[Status], Status]] = {
     Event.GIVE_UP: (frozenset({S.FAILED_ATTEMPT, S.AT_POST_OFFICE}), S.RETURN_TO_AGENCY),
     Event.RETURN_TO_AGENCY: (frozenset({S.RETURN_TO_AGENCY}), S.RETURNED_TO_AGENCY),
     Event.CANCEL: (frozenset({S.REGISTERED, S.AT_POST_OFFICE, S.ASSIGNED, S.FAILED_ATTEMPT}), S.CANCELLED),
-    Event.ACCEPT_PROOF: (frozenset({S.AT_POST_OFFICE, S.ASSIGNED, S.FAILED_ATTEMPT, S.RETURN_TO_AGENCY,
-                                    S.CANCELLED}), S.DELIVERED),
+    Event.ACCEPT_PROOF: (
+        frozenset({S.AT_POST_OFFICE, S.ASSIGNED, S.FAILED_ATTEMPT, S.RETURN_TO_AGENCY, S.CANCELLED}),
+        S.DELIVERED,
+    ),
 }
 _COLLECT: dict[Event, tuple[frozenset[Status], Status]] = {
     Event.ASSIGN: (frozenset({S.REGISTERED, S.FAILED_ATTEMPT, S.ASSIGNED}), S.ASSIGNED),
@@ -93,8 +95,10 @@ _COLLECT: dict[Event, tuple[frozenset[Status], Status]] = {
     Event.HAND_TO_AGENCY: (frozenset({S.COLLECTED}), S.HANDED_TO_AGENCY),
     Event.RETURN_TO_AGENCY: (frozenset({S.RETURN_TO_AGENCY}), S.RETURNED_TO_AGENCY),
     Event.CANCEL: (frozenset({S.REGISTERED, S.ASSIGNED, S.FAILED_ATTEMPT}), S.CANCELLED),
-    Event.ACCEPT_PROOF: (frozenset({S.REGISTERED, S.ASSIGNED, S.FAILED_ATTEMPT, S.RETURN_TO_AGENCY, S.CANCELLED}),
-                         S.COLLECTED),
+    Event.ACCEPT_PROOF: (
+        frozenset({S.REGISTERED, S.ASSIGNED, S.FAILED_ATTEMPT, S.RETURN_TO_AGENCY, S.CANCELLED}),
+        S.COLLECTED,
+    ),
 }
 TRANSITIONS = {Direction.RETURN: _RETURN, Direction.COLLECT: _COLLECT}
 
@@ -115,8 +119,15 @@ def allowed(direction: str, current: str, event: str) -> bool:
     return rule is not None and Status(current) in rule[0]
 
 
-def next_status(direction: str, current: str, event: str, *, attempts_after: int = 0,
-                attempt_limit: int | None = None, invitations_after: int | None = None) -> Status:
+def next_status(
+    direction: str,
+    current: str,
+    event: str,
+    *,
+    attempts_after: int = 0,
+    attempt_limit: int | None = None,
+    invitations_after: int | None = None,
+) -> Status:
     """The status after `event`, or IllegalTransition.
 
     A failed attempt sends the item back to the agency when both hold: it reaches the attempt
@@ -129,14 +140,21 @@ def next_status(direction: str, current: str, event: str, *, attempts_after: int
         raise IllegalTransition(direction, current, event)
     target = TRANSITIONS[Direction(direction)][Event(event)][1]
     regulation_met = invitations_after is None or invitations_after >= REQUIRED_INVITATIONS
-    if event == Event.FAIL and attempt_limit is not None and attempts_after >= attempt_limit and regulation_met:
+    if (
+        event == Event.FAIL
+        and attempt_limit is not None
+        and attempts_after >= attempt_limit
+        and regulation_met
+    ):
         return Status.RETURN_TO_AGENCY
     return target
 
 
 def events_from(direction: str, current: str) -> list[str]:
     """Events allowed from a status (for docs and UIs)."""
-    return [e.value for e, (sources, _) in TRANSITIONS[Direction(direction)].items() if Status(current) in sources]
+    return [
+        e.value for e, (sources, _) in TRANSITIONS[Direction(direction)].items() if Status(current) in sources
+    ]
 
 
 # Proof review: the second entity with a state. A proof is never changed or deleted; a flagged one
@@ -144,19 +162,26 @@ def events_from(direction: str, current: str) -> list[str]:
 # visit) or rejects it with a reason (the item stays as it is). `resolve` is the old name of
 # reject, kept for existing clients.
 
+
 class Review(StrEnum):
     PENDING = "pending"  # flagged, nobody decided yet (stored as NULL)
     ACCEPTED = "accepted"
     REJECTED = "rejected"
 
 
-REVIEW_TRANSITIONS = {"accept": (Review.PENDING, Review.ACCEPTED), "reject": (Review.PENDING, Review.REJECTED)}
+REVIEW_TRANSITIONS = {
+    "accept": (Review.PENDING, Review.ACCEPTED),
+    "reject": (Review.PENDING, Review.REJECTED),
+}
 
 
 class ReviewNotPossible(DomainError):
     def __init__(self, current: str, action: str):
-        super().__init__("already-reviewed" if current != Review.PENDING else "not-flagged",
-                         f"This proof is '{current}' and cannot be '{action}ed'.", status=409)
+        super().__init__(
+            "already-reviewed" if current != Review.PENDING else "not-flagged",
+            f"This proof is '{current}' and cannot be '{action}ed'.",
+            status=409,
+        )
         self.current = current
 
 

@@ -85,6 +85,11 @@ def phone_calendar(today: date, spacing: int, attempt_limit: int, days_ahead: in
     """What a phone needs to date a re-attempt offline: the spacing, the attempt limit and the
     weekday holidays from yesterday to `days_ahead` (Saturdays and Sundays are never working days)."""
     first, last = today - timedelta(days=1), today + timedelta(days=days_ahead)
-    return {"reattempt_spacing_working_days": spacing, "failed_attempt_limit": attempt_limit,
-            "required_invitations": REQUIRED_INVITATIONS, "from": first.isoformat(), "to": last.isoformat(),
-            "holidays": [d.isoformat() for d in holidays_between(first, last)]}
+    return {
+        "reattempt_spacing_working_days": spacing,
+        "failed_attempt_limit": attempt_limit,
+        "required_invitations": REQUIRED_INVITATIONS,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "holidays": [d.isoformat() for d in holidays_between(first, last)],
+    }

@@ -95,6 +95,14 @@ class Item(db.Model):
     round = relationship("Round", back_populates="items")
 
     def refresh_search_text(self) -> None:
-        parts = [self.code, self.dossier_code, self.recipient_name, self.recipient_phone,
-                 self.address_line, self.commune, self.province, self.old_address]
+        parts = [
+            self.code,
+            self.dossier_code,
+            self.recipient_name,
+            self.recipient_phone,
+            self.address_line,
+            self.commune,
+            self.province,
+            self.old_address,
+        ]
         self.search_text = fold(" ".join(p for p in parts if p))[:1000]

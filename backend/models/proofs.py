@@ -130,8 +130,12 @@ class ProofAttachment(db.Model):
 
     attempt = relationship("DeliveryAttempt", back_populates="attachments")
     # The file may arrive after the proof: no foreign key, a read-only join.
-    file = relationship("Attachment", primaryjoin="foreign(ProofAttachment.sha256) == Attachment.sha256",
-                        viewonly=True, lazy="joined")
+    file = relationship(
+        "Attachment",
+        primaryjoin="foreign(ProofAttachment.sha256) == Attachment.sha256",
+        viewonly=True,
+        lazy="joined",
+    )
 
 
 class FeeEntry(db.Model):

@@ -64,7 +64,9 @@ class LoginSession(db.Model):
 
     __tablename__ = "login_sessions"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)  # = RefreshToken.family_id
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=new_uuid
+    )  # = RefreshToken.family_id
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

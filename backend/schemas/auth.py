@@ -7,8 +7,10 @@ from backend.schemas.common import StrictSchema, Text
 class LoginSchema(StrictSchema):
     username = Text(required=True, validate=validate.Length(max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    device_id = Text(validate=validate.Length(min=8, max=64),
-                     metadata={"description": "The phone's stable id; registered on first login"})
+    device_id = Text(
+        validate=validate.Length(min=8, max=64),
+        metadata={"description": "The phone's stable id; registered on first login"},
+    )
     device_label = Text(validate=validate.Length(max=100))
 
 

@@ -35,8 +35,10 @@ class Text(fields.String):
         self.allow_blank = allow_blank
         # A Regexp validator (codes, phone numbers) says more than the generic rule; the value is
         # trimmed before it is checked, so the documented pattern allows surrounding space.
-        regex = next((v.regex.pattern for v in self.validators if isinstance(getattr(v, "regex", None), re.Pattern)),
-                     None)
+        regex = next(
+            (v.regex.pattern for v in self.validators if isinstance(getattr(v, "regex", None), re.Pattern)),
+            None,
+        )
         if regex is not None:
             pattern = rf"^\s*(?:{regex.removeprefix('^').removesuffix('$')})\s*$"
         else:
@@ -47,7 +49,11 @@ class Text(fields.String):
         raw = super()._deserialize(value, attr, data, **kwargs)
         # The documented maxLength counts what was sent, as JSON Schema does, not what is left after trimming.
         for validator in self.validators:
-            if isinstance(validator, validate.Length) and validator.max is not None and len(raw) > validator.max:
+            if (
+                isinstance(validator, validate.Length)
+                and validator.max is not None
+                and len(raw) > validator.max
+            ):
                 raise ma.ValidationError(f"Longer than maximum length {validator.max}.")
         text = nfc(raw)
         if _CONTROL.search(text):

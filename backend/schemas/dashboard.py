@@ -8,7 +8,9 @@ from backend.services.item_import import DEFAULT_SERVICE_FEE
 
 
 class DayQuerySchema(StrictSchema):
-    date = fields.Date(metadata={"description": "Local date (Asia/Ho_Chi_Minh by default); defaults to today"})
+    date = fields.Date(
+        metadata={"description": "Local date (Asia/Ho_Chi_Minh by default); defaults to today"}
+    )
 
 
 class PointSchema(StrictSchema):
@@ -17,12 +19,14 @@ class PointSchema(StrictSchema):
 
 
 class DashboardConfigSchema(StrictSchema):
-    map_tile_url = fields.String(metadata={"description": "Leaflet tile URL template; empty: no tiles, "
-                                                          "markers on a blank map"})
+    map_tile_url = fields.String(
+        metadata={"description": "Leaflet tile URL template; empty: no tiles, markers on a blank map"}
+    )
     map_tile_attribution = fields.String()
     poll_seconds = fields.Integer(metadata={"description": "How often the dashboard re-reads /today"})
-    mismatch_metres = fields.Integer(metadata={"description": "A proof further than this from the address "
-                                                              "is a location mismatch"})
+    mismatch_metres = fields.Integer(
+        metadata={"description": "A proof further than this from the address is a location mismatch"}
+    )
     unsynced_device_minutes = fields.Integer()
     attempt_limit = fields.Integer()
     timezone = fields.String()
@@ -34,7 +38,9 @@ class DeviceStatusSchema(StrictSchema):
     id = fields.String()
     label = fields.String(allow_none=True)
     last_sync_at = fields.AwareDateTime(allow_none=True)
-    last_seq = fields.Integer(metadata={"description": "Last mutation number the server took from this phone"})
+    last_seq = fields.Integer(
+        metadata={"description": "Last mutation number the server took from this phone"}
+    )
     app_version = fields.String(allow_none=True)
     applied_today = fields.Integer()
     rejected_today = fields.Integer()
@@ -45,8 +51,9 @@ class CountsSchema(StrictSchema):
     returned = fields.Integer(metadata={"description": "Results delivered"})
     collected = fields.Integer(metadata={"description": "Dossiers collected (or already handed on)"})
     failed = fields.Integer(metadata={"description": "Last attempt failed (or sent back to the agency)"})
-    pending = fields.Integer(metadata={"description": "No result on the server yet: not done, or done "
-                                                      "on the phone and not synced"})
+    pending = fields.Integer(
+        metadata={"description": "No result on the server yet: not done, or done on the phone and not synced"}
+    )
 
 
 class TotalsSchema(CountsSchema):
@@ -60,11 +67,13 @@ class RoundProgressSchema(StrictSchema):
     note = fields.String(allow_none=True)
     postman = fields.Nested(PostmanSchema)
     stop_count = fields.Integer()
-    progress = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                           metadata={"description": "Stops per item status"})
+    progress = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "Stops per item status"}
+    )
     counts = fields.Nested(CountsSchema)
-    incomplete_proofs = fields.Integer(metadata={"description": "Proofs whose photos or signature are still "
-                                                                "uploading"})
+    incomplete_proofs = fields.Integer(
+        metadata={"description": "Proofs whose photos or signature are still uploading"}
+    )
     flagged_proofs = fields.Integer()
     last_proof_at = fields.AwareDateTime(allow_none=True)
     total_distance_m = fields.Integer(allow_none=True)
@@ -73,8 +82,9 @@ class RoundProgressSchema(StrictSchema):
 
 class TodaySchema(StrictSchema):
     date = fields.Date()
-    sync_seq = fields.Integer(metadata={"description": "The sync clock: it moves whenever an item or round "
-                                                       "changes"})
+    sync_seq = fields.Integer(
+        metadata={"description": "The sync clock: it moves whenever an item or round changes"}
+    )
     rounds = fields.List(fields.Nested(RoundProgressSchema))
     totals = fields.Nested(TotalsSchema)
     exception_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -100,34 +110,49 @@ class AcknowledgementSchema(StrictSchema):
 
 
 class ExceptionsQuerySchema(DayQuerySchema):
-    include_acknowledged = fields.Boolean(load_default=False, metadata={
-        "description": "Also list acknowledged exceptions, with who and when"})
+    include_acknowledged = fields.Boolean(
+        load_default=False, metadata={"description": "Also list acknowledged exceptions, with who and when"}
+    )
 
 
 class AcknowledgeSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=96),
-                            metadata={"description": "The `subject` of the exception, as listed"})
+    subject = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=96),
+        metadata={"description": "The `subject` of the exception, as listed"},
+    )
     note = Text(validate=validate.Length(max=1000), allow_none=True)
     date = fields.Date(metadata={"description": "The day the exception is listed for; defaults to today"})
 
 
 class ExceptionSchema(StrictSchema):
-    kind = fields.String(metadata={"description": "flagged_proof, location_mismatch, unsynced_device, "
-                                                  "attempt_limit, failed_attempt or overdue"})
-    action = fields.String(metadata={"description": "What to do: review_proof, check_location, call_postman, "
-                                                    "return_to_agency, reattempt, hand_to_agency, "
-                                                    "fetch_from_agency, deliver_first, collect_first, "
-                                                    "assign_today"})
+    kind = fields.String(
+        metadata={
+            "description": "flagged_proof, location_mismatch, unsynced_device, "
+            "attempt_limit, failed_attempt or overdue"
+        }
+    )
+    action = fields.String(
+        metadata={
+            "description": "What to do: review_proof, check_location, call_postman, "
+            "return_to_agency, reattempt, hand_to_agency, "
+            "fetch_from_agency, deliver_first, collect_first, "
+            "assign_today"
+        }
+    )
     item = fields.Nested(ItemRefSchema, allow_none=True)
     proof_id = fields.Integer(allow_none=True)
     postman = fields.Nested(PostmanSchema, allow_none=True)
     device_id = fields.String(allow_none=True)
     at = fields.AwareDateTime(allow_none=True)
-    facts = fields.Dict(keys=fields.String(), metadata={"description": "Numbers behind the exception, "
-                                                                       "by kind"})
-    subject = fields.String(allow_none=True, metadata={
-        "description": "What to send to acknowledge it; null when it cannot be acknowledged"})
+    facts = fields.Dict(
+        keys=fields.String(), metadata={"description": "Numbers behind the exception, by kind"}
+    )
+    subject = fields.String(
+        allow_none=True,
+        metadata={"description": "What to send to acknowledge it; null when it cannot be acknowledged"},
+    )
     acknowledged = fields.Nested(AcknowledgementSchema, allow_none=True)
 
 
@@ -176,24 +201,39 @@ class MapSchema(StrictSchema):
 
 # Importing items from a one-stop-shop export (an upload) ------------------------------------
 
+
 class ImportQuerySchema(StrictSchema):
-    filename = Text(validate=validate.Length(max=200),
-                    metadata={"description": "The file's name when it is sent as the raw body (not multipart)"})
-    agency_code = Text(validate=validate.Length(max=32),
-                       metadata={"description": "The agency that handed the items over, for rows without "
-                                                "a 'Mã cơ quan' column"})
-    encoding = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,20}$"),
-                             metadata={"description": "Read a CSV in this encoding (e.g. cp1258) instead of "
-                                                      "UTF-8; only if you are sure"})
-    service_fee = fields.Integer(load_default=DEFAULT_SERVICE_FEE, validate=validate.Range(min=0, max=1_000_000_000),
-                                 metadata={"description": "VND for rows without one"})
+    filename = Text(
+        validate=validate.Length(max=200),
+        metadata={"description": "The file's name when it is sent as the raw body (not multipart)"},
+    )
+    agency_code = Text(
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "The agency that handed the items over, for rows without a 'Mã cơ quan' column"
+        },
+    )
+    encoding = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,20}$"),
+        metadata={
+            "description": "Read a CSV in this encoding (e.g. cp1258) instead of UTF-8; only if you are sure"
+        },
+    )
+    service_fee = fields.Integer(
+        load_default=DEFAULT_SERVICE_FEE,
+        validate=validate.Range(min=0, max=1_000_000_000),
+        metadata={"description": "VND for rows without one"},
+    )
 
 
 class ImportConfirmQuerySchema(ImportQuerySchema):
-    skip_bad = fields.Boolean(load_default=False, metadata={"description": "Import the good rows even if "
-                                                                           "some are bad"})
-    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"),
-                           metadata={"description": "The digest the preview returned: refuses a different file"})
+    skip_bad = fields.Boolean(
+        load_default=False, metadata={"description": "Import the good rows even if some are bad"}
+    )
+    sha256 = fields.String(
+        validate=validate.Regexp(r"^[0-9a-f]{64}$"),
+        metadata={"description": "The digest the preview returned: refuses a different file"},
+    )
 
 
 class RowErrorSchema(StrictSchema):

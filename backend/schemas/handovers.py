@@ -12,17 +12,28 @@ DIRECTION = validate.OneOf(HANDOVER_DIRECTIONS)
 
 
 class HandoverCreateSchema(StrictSchema):
-    direction = fields.String(required=True, validate=DIRECTION,
-                              metadata={"description": "agency_to_post: results the agency hands to the post; "
-                                                       "post_to_agency: collected dossiers and results sent back"})
+    direction = fields.String(
+        required=True,
+        validate=DIRECTION,
+        metadata={
+            "description": "agency_to_post: results the agency hands to the post; "
+            "post_to_agency: collected dossiers and results sent back"
+        },
+    )
     agency_id = WholeNumber(required=True)
-    officer_name = Text(required=True, validate=validate.Length(max=200),
-                        metadata={"description": "The agency officer who signs"})
+    officer_name = Text(
+        required=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "The agency officer who signs"},
+    )
     postman_id = WholeNumber(allow_none=True, metadata={"description": "The postman who carries, if any"})
-    result_ready_date = fields.Date(allow_none=True, metadata={"description": "When the agency will have the "
-                                                                             "results ready"})
+    result_ready_date = fields.Date(
+        allow_none=True, metadata={"description": "When the agency will have the results ready"}
+    )
     note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
-    lines = fields.List(fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500))
+    lines = fields.List(
+        fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500)
+    )
 
 
 class HandoverQuerySchema(PageQuery):
@@ -79,8 +90,14 @@ class CandidateSchema(HandoverLineViewSchema):
     """An item that could go on a handover record (a line-to-be, with suggestions)."""
 
     agency_id = fields.Integer()
-    event = fields.String(allow_none=True, metadata={"description": "The status change the record makes; null: "
-                                                                    "it documents a receipt already booked"})
+    event = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The status change the record makes; null: it documents a receipt already booked"
+        },
+    )
     originals = fields.Integer(metadata={"description": "Suggested: from the checklist"})
     copies = fields.Integer()
-    fee_passed_on = fields.Integer(metadata={"description": "Suggested: government fees collected for the item"})
+    fee_passed_on = fields.Integer(
+        metadata={"description": "Suggested: government fees collected for the item"}
+    )

@@ -36,11 +36,16 @@ class ItemFieldsSchema(StrictSchema):
     recipient_name = Text(validate=validate.Length(max=200))
     recipient_phone = Text(allow_none=True, validate=[validate.Length(max=20), PHONE])
     address_line = Text(validate=validate.Length(max=300))
-    commune = Text(validate=validate.Length(max=100),
-                   metadata={"description": "Current (post-July-2025) commune or ward"})
+    commune = Text(
+        validate=validate.Length(max=100),
+        metadata={"description": "Current (post-July-2025) commune or ward"},
+    )
     province = Text(validate=validate.Length(max=100))
-    old_address = Text(allow_none=True, validate=validate.Length(max=300),
-                       metadata={"description": "Pre-2025 address, if the citizen still uses it"})
+    old_address = Text(
+        allow_none=True,
+        validate=validate.Length(max=300),
+        metadata={"description": "Pre-2025 address, if the citizen still uses it"},
+    )
     lat = Latitude(allow_none=True)
     lon = Longitude(allow_none=True)
     service_fee = Money()
@@ -56,14 +61,22 @@ class ItemFieldsSchema(StrictSchema):
 
 
 class ItemCreateSchema(ItemFieldsSchema):
-    code = ItemCode(required=True, metadata={"description": "UPU S10 code, e.g. RR123456785VN (the check "
-                                             "digit is verified)", "pattern": S10_PATTERN})
+    code = ItemCode(
+        required=True,
+        metadata={
+            "description": "UPU S10 code, e.g. RR123456785VN (the check digit is verified)",
+            "pattern": S10_PATTERN,
+        },
+    )
     direction = fields.String(required=True, validate=validate.OneOf([d.value for d in Direction]))
     procedure_id = WholeNumber(required=True)
     agency_id = WholeNumber(metadata={"description": "Required for staff; agency users create for their own"})
     received_from_agency = Flag(
-        metadata={"description": "Return items only: the post office already holds the result "
-                                 "(default true for staff, false for agency users)"})
+        metadata={
+            "description": "Return items only: the post office already holds the result "
+            "(default true for staff, false for agency users)"
+        }
+    )
 
     # Required on creation (optional when updating).
     recipient_name = Text(required=True, validate=validate.Length(max=200))
@@ -82,15 +95,19 @@ class BulkItemsSchema(StrictSchema):
 
 
 class ItemEventSchema(StrictSchema):
-    event = fields.String(required=True, validate=validate.OneOf(
-        ("receive_from_agency", "cancel", "give_up")),
-        metadata={"description": "Office-side events; deliveries and failed attempts arrive through sync"})
+    event = fields.String(
+        required=True,
+        validate=validate.OneOf(("receive_from_agency", "cancel", "give_up")),
+        metadata={"description": "Office-side events; deliveries and failed attempts arrive through sync"},
+    )
     reason = Text(validate=validate.Length(max=500))
 
 
 class ItemQuerySchema(PageQuery):
-    q = Text(validate=validate.Length(max=100),
-             metadata={"description": "Search name, address, phone or code, with or without diacritics"})
+    q = Text(
+        validate=validate.Length(max=100),
+        metadata={"description": "Search name, address, phone or code, with or without diacritics"},
+    )
     status = fields.List(fields.String(validate=validate.OneOf([s.value for s in Status])))
     direction = fields.String(validate=validate.OneOf([d.value for d in Direction]))
     date = fields.Date(metadata={"description": "Items on rounds of this date"})
@@ -100,9 +117,13 @@ class ItemQuerySchema(PageQuery):
     commune = Text(validate=validate.Length(max=100))
     unassigned = fields.Boolean()
     due_before = fields.Date()
-    changed_since = fields.Integer(validate=validate.Range(min=0), metadata={
-        "description": "Only items changed after this change cursor (from the X-Change-Cursor header of an "
-                       "earlier answer): how an agency's system polls for status updates"})
+    changed_since = fields.Integer(
+        validate=validate.Range(min=0),
+        metadata={
+            "description": "Only items changed after this change cursor (from the X-Change-Cursor header of an "
+            "earlier answer): how an agency's system polls for status updates"
+        },
+    )
 
     @validates("status")
     def _some_status(self, value, **kwargs):
@@ -136,13 +157,23 @@ class ItemSchema(StrictSchema):
     government_fee = fields.Integer()
     due_date = fields.Date(allow_none=True)
     attempt_count = fields.Integer(metadata={"description": "Every failed visit"})
-    invitation_count = fields.Integer(metadata={"description": "Failed visits that count for the regulation "
-                                                "(spaced by REATTEMPT_SPACING_WORKING_DAYS working days)"})
+    invitation_count = fields.Integer(
+        metadata={
+            "description": "Failed visits that count for the regulation "
+            "(spaced by REATTEMPT_SPACING_WORKING_DAYS working days)"
+        }
+    )
     last_invitation_on = fields.Date(allow_none=True)
     next_attempt_from = fields.Function(
-        lambda item: _next_attempt_from(item), allow_none=True,
-        metadata={"type": "string", "format": "date", "nullable": True,
-                  "description": "Earliest day a new failed visit counts as the next invitation"})
+        lambda item: _next_attempt_from(item),
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "Earliest day a new failed visit counts as the next invitation",
+        },
+    )
     note = fields.String(allow_none=True)
     round_id = fields.Integer(allow_none=True)
     stop_order = fields.Integer(allow_none=True)
@@ -163,8 +194,11 @@ class TrackingSchema(StrictSchema):
 
 
 class TrackingQuerySchema(StrictSchema):
-    phone_last4 = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"),
-                                metadata={"description": "Last 4 digits of the recipient's phone"})
+    phone_last4 = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{4}$"),
+        metadata={"description": "Last 4 digits of the recipient's phone"},
+    )
 
 
 def _next_attempt_from(item):

@@ -34,8 +34,9 @@ class ProcedureSchema(StrictSchema):
     name = Text(required=True, validate=validate.Length(max=300))
     allowed_by_post = Flag(load_default=True)
     government_fee = Money(load_default=0)
-    checklist = fields.List(fields.Nested(ChecklistPaperSchema), load_default=list,
-                            validate=validate.Length(max=50))
+    checklist = fields.List(
+        fields.Nested(ChecklistPaperSchema), load_default=list, validate=validate.Length(max=50)
+    )
 
 
 ProcedureUpdateSchema = update_schema(ProcedureSchema, "ProcedureUpdateSchema")

@@ -6,9 +6,10 @@ from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text
 class ProofAttachmentSchema(StrictSchema):
     sha256 = fields.String()
     kind = fields.String()
-    available = fields.Function(lambda link: link.file is not None and link.file.verified
-                                and link.file.purged_at is None,
-                                metadata={"description": "False until uploaded, and after retention"})
+    available = fields.Function(
+        lambda link: link.file is not None and link.file.verified and link.file.purged_at is None,
+        metadata={"description": "False until uploaded, and after retention"},
+    )
 
 
 class ProofSchema(StrictSchema):
@@ -39,12 +40,16 @@ class ProofSchema(StrictSchema):
     flagged = fields.Boolean()
     flag_reason = fields.String(allow_none=True)
     resolved_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When it was reviewed"})
-    review = fields.String(allow_none=True, metadata={
-        "description": "A flagged proof: null while pending, then `accepted` or `rejected`"})
+    review = fields.String(
+        allow_none=True,
+        metadata={"description": "A flagged proof: null while pending, then `accepted` or `rejected`"},
+    )
     review_note = fields.String(allow_none=True)
     reviewed_by_id = fields.Integer(allow_none=True)
-    counts_as_invitation = fields.Boolean(allow_none=True, metadata={
-        "description": "A failed visit: whether it counted as one of the regulation's invitations"})
+    counts_as_invitation = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "A failed visit: whether it counted as one of the regulation's invitations"},
+    )
     complete = fields.Boolean()
     attachments = fields.List(fields.Nested(ProofAttachmentSchema))
 
@@ -67,8 +72,11 @@ class AcceptSchema(StrictSchema):
 
 
 class RejectSchema(StrictSchema):
-    reason = Text(required=True, validate=validate.Length(min=1, max=1000),
-                  metadata={"description": "Why the proof does not count (shown in the audit log)"})
+    reason = Text(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Why the proof does not count (shown in the audit log)"},
+    )
 
 
 class ReconciliationQuerySchema(StrictSchema):

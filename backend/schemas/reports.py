@@ -9,8 +9,11 @@ from backend.services.reports import GROUPS, PERIODS
 class ReportQuerySchema(StrictSchema):
     date_from = fields.Date(required=True, metadata={"description": "First local date, inclusive"})
     date_to = fields.Date(required=True, metadata={"description": "Last local date, inclusive"})
-    period = fields.String(load_default="day", validate=validate.OneOf(PERIODS),
-                           metadata={"description": "Bucket rows per day or per month"})
+    period = fields.String(
+        load_default="day",
+        validate=validate.OneOf(PERIODS),
+        metadata={"description": "Bucket rows per day or per month"},
+    )
     group_by = fields.String(load_default="agency", validate=validate.OneOf(GROUPS))
 
     @validates_schema
@@ -33,14 +36,16 @@ class ReportRowSchema(StrictSchema):
     failed_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
     delivered_with_due = fields.Integer()
     delivered_on_time = fields.Integer()
-    on_time_share = fields.Float(allow_none=True, metadata={"description": "delivered_on_time / "
-                                                                           "delivered_with_due"})
+    on_time_share = fields.Float(
+        allow_none=True, metadata={"description": "delivered_on_time / delivered_with_due"}
+    )
     service_fees_collected = fields.Integer()
     government_fees_collected = fields.Integer()
     fees_collected = fields.Integer()
     fees_handed_over = fields.Integer()
-    fees_not_handed_over = fields.Integer(metadata={"description": "Government fees collected minus "
-                                                                   "fees handed over"})
+    fees_not_handed_over = fields.Integer(
+        metadata={"description": "Government fees collected minus fees handed over"}
+    )
 
 
 class ReportSchema(StrictSchema):

@@ -30,10 +30,12 @@ class MineQuerySchema(StrictSchema):
 
 
 class ItemIdsSchema(StrictSchema):
-    item_ids = fields.List(WholeNumber(validate=validate.Range(min=1)), required=True,
-                           validate=[validate.Length(min=1), _no_repeats],
-                           metadata={"description": "Item ids; for assign and order, in visiting order",
-                                     "uniqueItems": True})
+    item_ids = fields.List(
+        WholeNumber(validate=validate.Range(min=1)),
+        required=True,
+        validate=[validate.Length(min=1), _no_repeats],
+        metadata={"description": "Item ids; for assign and order, in visiting order", "uniqueItems": True},
+    )
 
 
 class PostmanSchema(StrictSchema):
@@ -56,9 +58,14 @@ class StopSchema(StrictSchema):
     lat = fields.Float(dump_only=True, allow_none=True)
     lon = fields.Float(dump_only=True, allow_none=True)
     stop_order = fields.Integer(dump_only=True, allow_none=True)
-    leg_distance_m = fields.Integer(dump_only=True, allow_none=True,
-                                    metadata={"description": "Metres from the previous located stop "
-                                                             "(or the post office); null without coordinates"})
+    leg_distance_m = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "Metres from the previous located stop "
+            "(or the post office); null without coordinates"
+        },
+    )
 
 
 class RoundSchema(StrictSchema):
@@ -68,17 +75,24 @@ class RoundSchema(StrictSchema):
     round_date = fields.Date(dump_only=True)
     status = fields.String(dump_only=True)
     note = fields.String(dump_only=True, allow_none=True)
-    total_distance_m = fields.Integer(dump_only=True, allow_none=True,
-                                      metadata={"description": "From the post office through every located "
-                                                               "stop and back, in metres"})
+    total_distance_m = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "From the post office through every located stop and back, in metres"},
+    )
     stop_count = fields.Integer(dump_only=True)
-    progress = fields.Dict(keys=fields.String(), values=fields.Integer(), dump_only=True,
-                           metadata={"description": "Number of stops in each item status"})
+    progress = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        dump_only=True,
+        metadata={"description": "Number of stops in each item status"},
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 
 
 class RoundDetailSchema(RoundSchema):
-    return_distance_m = fields.Integer(dump_only=True, allow_none=True,
-                                       metadata={"description": "Last located stop back to the post office"})
+    return_distance_m = fields.Integer(
+        dump_only=True, allow_none=True, metadata={"description": "Last located stop back to the post office"}
+    )
     stops = fields.List(fields.Nested(StopSchema), dump_only=True)

@@ -13,6 +13,7 @@ which proofs arrived without all their photos. The dashboard labels those as suc
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from geopy.distance import geodesic
@@ -37,8 +38,14 @@ BUCKETS = {
     "failed": (Status.FAILED_ATTEMPT, Status.RETURN_TO_AGENCY, Status.RETURNED_TO_AGENCY),
     "pending": (Status.ASSIGNED,),
 }
-EXCEPTION_KINDS = ("flagged_proof", "location_mismatch", "unsynced_device", "attempt_limit", "failed_attempt",
-                   "overdue")
+EXCEPTION_KINDS = (
+    "flagged_proof",
+    "location_mismatch",
+    "unsynced_device",
+    "attempt_limit",
+    "failed_attempt",
+    "overdue",
+)
 # Kinds a supervisor may acknowledge ("checked", "noted"). A flagged proof is accepted or rejected
 # instead, and an item at its attempt limit leaves the list when it is handed back to the agency.
 ACKNOWLEDGEABLE = ("location_mismatch", "unsynced_device", "failed_attempt", "overdue")
@@ -59,19 +66,32 @@ def is_mismatch(metres: int | None) -> bool:
 
 # Today at a glance --------------------------------------------------------------------------------
 
+
 def _rounds_of(day: date) -> list[Round]:
-    return list(db.session.execute(db.select(Round).where(Round.round_date == day)
-                                   .order_by(Round.id)).unique().scalars())
+    return list(
+        db.session.execute(db.select(Round).where(Round.round_date == day).order_by(Round.id))
+        .unique()
+        .scalars()
+    )
 
 
 def _proof_summary(round_ids: list[int]) -> dict[int, tuple[int, int, datetime | None]]:
     """Per round: proofs still uploading files, unresolved flagged proofs, the latest proof's time."""
     unresolved_flag = DeliveryAttempt.flagged.is_(True) & DeliveryAttempt.review.is_(None)
     rows = db.session.execute(
-        select(DeliveryAttempt.round_id, func.sum(case((DeliveryAttempt.complete.is_(False), 1), else_=0)),
-               func.sum(case((unresolved_flag, 1), else_=0)), func.max(DeliveryAttempt.server_time))
-        .where(DeliveryAttempt.round_id.in_(round_ids)).group_by(DeliveryAttempt.round_id))
-    return {round_id: (int(incomplete or 0), int(flagged or 0), last) for round_id, incomplete, flagged, last in rows}
+        select(
+            DeliveryAttempt.round_id,
+            func.sum(case((DeliveryAttempt.complete.is_(False), 1), else_=0)),
+            func.sum(case((unresolved_flag, 1), else_=0)),
+            func.max(DeliveryAttempt.server_time),
+        )
+        .where(DeliveryAttempt.round_id.in_(round_ids))
+        .group_by(DeliveryAttempt.round_id)
+    )
+    return {
+        round_id: (int(incomplete or 0), int(flagged or 0), last)
+        for round_id, incomplete, flagged, last in rows
+    }
 
 
 def today(day: date) -> dict:
@@ -83,101 +103,218 @@ def today(day: date) -> dict:
     devices = _devices_of({r.postman_id for r in rounds}, day)
     views = []
     for rnd in rounds:
-        counts = {bucket: sum(progress[rnd.id].get(s.value, 0) for s in statuses)
-                  for bucket, statuses in BUCKETS.items()}
+        counts = {
+            bucket: sum(progress[rnd.id].get(s.value, 0) for s in statuses)
+            for bucket, statuses in BUCKETS.items()
+        }
         incomplete, flagged, last_proof = proofs.get(rnd.id, (0, 0, None))
-        views.append({
-            "id": rnd.id, "round_date": rnd.round_date, "status": rnd.status, "note": rnd.note,
-            "postman": rnd.postman, "stop_count": sum(progress[rnd.id].values()),
-            "progress": dict(sorted(progress[rnd.id].items())), "counts": counts,
-            "incomplete_proofs": incomplete, "flagged_proofs": flagged,
-            "last_proof_at": last_proof, "total_distance_m": rnd.total_distance_m,
-            "devices": devices.get(rnd.postman_id, []),
-        })
+        views.append(
+            {
+                "id": rnd.id,
+                "round_date": rnd.round_date,
+                "status": rnd.status,
+                "note": rnd.note,
+                "postman": rnd.postman,
+                "stop_count": sum(progress[rnd.id].values()),
+                "progress": dict(sorted(progress[rnd.id].items())),
+                "counts": counts,
+                "incomplete_proofs": incomplete,
+                "flagged_proofs": flagged,
+                "last_proof_at": last_proof,
+                "total_distance_m": rnd.total_distance_m,
+                "devices": devices.get(rnd.postman_id, []),
+            }
+        )
     totals = {bucket: sum(v["counts"][bucket] for v in views) for bucket in BUCKETS}
     totals["stops"] = sum(v["stop_count"] for v in views)
-    return {"date": day, "sync_seq": current_seq(db.session), "rounds": views, "totals": totals}
+    return {"date": day, "sync_seq": current_seq(db.session()), "rounds": views, "totals": totals}
 
 
 def _devices_of(postman_ids: set[int], day: date) -> dict[int, list[dict]]:
     if not postman_ids:
         return {}
-    rows = db.session.execute(db.select(Device).where(Device.user_id.in_(postman_ids), Device.revoked_at.is_(None))
-                              .order_by(Device.last_sync_at.desc().nulls_last())).scalars().all()
+    rows = (
+        db.session.execute(
+            db.select(Device)
+            .where(Device.user_id.in_(postman_ids), Device.revoked_at.is_(None))
+            .order_by(Device.last_sync_at.desc().nulls_last())
+        )
+        .scalars()
+        .all()
+    )
     start, end = day_bounds(day)
     mutations: dict[str, dict[str, int]] = {}
     for device_id, outcome, count in db.session.execute(
-            select(SyncMutation.device_id, SyncMutation.outcome, func.count())
-            .where(SyncMutation.device_id.in_([d.id for d in rows]),
-                   SyncMutation.received_at >= start, SyncMutation.received_at < end)
-            .group_by(SyncMutation.device_id, SyncMutation.outcome)):
+        select(SyncMutation.device_id, SyncMutation.outcome, func.count())
+        .where(
+            SyncMutation.device_id.in_([d.id for d in rows]),
+            SyncMutation.received_at >= start,
+            SyncMutation.received_at < end,
+        )
+        .group_by(SyncMutation.device_id, SyncMutation.outcome)
+    ):
         mutations.setdefault(device_id, {})[outcome] = count
     stale_after = timedelta(minutes=current_app.config["UNSYNCED_DEVICE_MINUTES"])
     now = now_utc()
     by_postman: dict[int, list[dict]] = {}
     for device in rows:
-        by_postman.setdefault(device.user_id, []).append({
-            "id": device.id, "label": device.label, "last_sync_at": device.last_sync_at,
-            "last_seq": device.last_seq, "app_version": device.app_version,
-            "applied_today": mutations.get(device.id, {}).get("applied", 0),
-            "rejected_today": mutations.get(device.id, {}).get("rejected", 0),
-            "stale": device.last_sync_at is None or now - device.last_sync_at > stale_after,
-        })
+        by_postman.setdefault(device.user_id, []).append(
+            {
+                "id": device.id,
+                "label": device.label,
+                "last_sync_at": device.last_sync_at,
+                "last_seq": device.last_seq,
+                "app_version": device.app_version,
+                "applied_today": mutations.get(device.id, {}).get("applied", 0),
+                "rejected_today": mutations.get(device.id, {}).get("rejected", 0),
+                "stale": device.last_sync_at is None or now - device.last_sync_at > stale_after,
+            }
+        )
     return by_postman
 
 
 # The map ------------------------------------------------------------------------------------------
 
+
 def map_of(day: date) -> dict:
     """The stops of the day's rounds and the proofs captured for them, with distances to the address."""
     ids = select(Round.id).where(Round.round_date == day)
     stops = db.session.execute(
-        select(Item.id, Item.code, Item.status, Item.direction, Item.recipient_name, Item.address_line,
-               Item.commune, Item.lat, Item.lon, Item.round_id, Item.stop_order, User.full_name)
-        .join(Round, Item.round_id == Round.id).join(User, Round.postman_id == User.id)
-        .where(Item.round_id.in_(ids)).order_by(Item.round_id, Item.stop_order)).all()
+        select(
+            Item.id,
+            Item.code,
+            Item.status,
+            Item.direction,
+            Item.recipient_name,
+            Item.address_line,
+            Item.commune,
+            Item.lat,
+            Item.lon,
+            Item.round_id,
+            Item.stop_order,
+            User.full_name,
+        )
+        .join(Round, Item.round_id == Round.id)
+        .join(User, Round.postman_id == User.id)
+        .where(Item.round_id.in_(ids))
+        .order_by(Item.round_id, Item.stop_order)
+    ).all()
     proofs = db.session.execute(
-        select(DeliveryAttempt.id, DeliveryAttempt.item_id, Item.code, DeliveryAttempt.outcome,
-               DeliveryAttempt.lat, DeliveryAttempt.lon, DeliveryAttempt.accuracy_m, DeliveryAttempt.server_time,
-               DeliveryAttempt.flagged, Item.lat, Item.lon)
+        select(
+            DeliveryAttempt.id,
+            DeliveryAttempt.item_id,
+            Item.code,
+            DeliveryAttempt.outcome,
+            DeliveryAttempt.lat,
+            DeliveryAttempt.lon,
+            DeliveryAttempt.accuracy_m,
+            DeliveryAttempt.server_time,
+            DeliveryAttempt.flagged,
+            Item.lat,
+            Item.lon,
+        )
         .join(Item, DeliveryAttempt.item_id == Item.id)
-        .where(DeliveryAttempt.round_id.in_(ids)).order_by(DeliveryAttempt.id)).all()
+        .where(DeliveryAttempt.round_id.in_(ids))
+        .order_by(DeliveryAttempt.id)
+    ).all()
     office = {"lat": current_app.config["POST_OFFICE_LAT"], "lon": current_app.config["POST_OFFICE_LON"]}
     proof_views = []
     for pid, item_id, code, outcome, lat, lon, accuracy, server_time, flagged, item_lat, item_lon in proofs:
         metres = distance_m(lat, lon, item_lat, item_lon)
-        proof_views.append({"id": pid, "item_id": item_id, "item_code": code, "outcome": outcome, "lat": lat,
-                            "lon": lon, "accuracy_m": accuracy, "server_time": server_time, "flagged": flagged,
-                            "distance_m": metres, "mismatch": is_mismatch(metres)})
-    keys = ("id", "code", "status", "direction", "recipient_name", "address_line", "commune", "lat", "lon",
-            "round_id", "stop_order", "postman")
-    return {"date": day, "post_office": office,
-            "mismatch_metres": current_app.config["LOCATION_MISMATCH_METRES"],
-            "stops": [dict(zip(keys, row, strict=True)) for row in stops], "proofs": proof_views}
+        proof_views.append(
+            {
+                "id": pid,
+                "item_id": item_id,
+                "item_code": code,
+                "outcome": outcome,
+                "lat": lat,
+                "lon": lon,
+                "accuracy_m": accuracy,
+                "server_time": server_time,
+                "flagged": flagged,
+                "distance_m": metres,
+                "mismatch": is_mismatch(metres),
+            }
+        )
+    keys = (
+        "id",
+        "code",
+        "status",
+        "direction",
+        "recipient_name",
+        "address_line",
+        "commune",
+        "lat",
+        "lon",
+        "round_id",
+        "stop_order",
+        "postman",
+    )
+    return {
+        "date": day,
+        "post_office": office,
+        "mismatch_metres": current_app.config["LOCATION_MISMATCH_METRES"],
+        "stops": [dict(zip(keys, row, strict=True)) for row in stops],
+        "proofs": proof_views,
+    }
 
 
 # Exceptions ---------------------------------------------------------------------------------------
 
+
 def _item_ref(item: Item) -> dict:
-    return {"id": item.id, "code": item.code, "direction": item.direction, "status": item.status,
-            "recipient_name": item.recipient_name, "commune": item.commune, "due_date": item.due_date,
-            "attempt_count": item.attempt_count, "round_id": item.round_id, "agency_id": item.agency_id}
+    return {
+        "id": item.id,
+        "code": item.code,
+        "direction": item.direction,
+        "status": item.status,
+        "recipient_name": item.recipient_name,
+        "commune": item.commune,
+        "due_date": item.due_date,
+        "attempt_count": item.attempt_count,
+        "round_id": item.round_id,
+        "agency_id": item.agency_id,
+    }
 
 
-def _exception(kind: str, action: str, *, item: Item | None = None, proof_id: int | None = None,
-               postman: User | None = None, device_id: str | None = None, at: datetime | None = None,
-               subject: str | None = None, **facts) -> dict:
-    return {"kind": kind, "action": action, "item": _item_ref(item) if item else None, "proof_id": proof_id,
-            "postman": postman, "device_id": device_id, "at": at, "facts": facts,
-            "subject": subject if kind in ACKNOWLEDGEABLE else None, "acknowledged": None}
+def _exception(
+    kind: str,
+    action: str,
+    *,
+    item: Item | None = None,
+    proof_id: int | None = None,
+    postman: User | None = None,
+    device_id: str | None = None,
+    at: datetime | None = None,
+    subject: str | None = None,
+    **facts,
+) -> dict:
+    return {
+        "kind": kind,
+        "action": action,
+        "item": _item_ref(item) if item else None,
+        "proof_id": proof_id,
+        "postman": postman,
+        "device_id": device_id,
+        "at": at,
+        "facts": facts,
+        "subject": subject if kind in ACKNOWLEDGEABLE else None,
+        "acknowledged": None,
+    }
 
 
 def exceptions(day: date | None = None, include_acknowledged: bool = False) -> list[dict]:
     """Everything a supervisor should act on, most urgent kind first, each with its action.
     Acknowledged ones leave the list (or come with who and when, with `include_acknowledged`)."""
     day = day or local_today()
-    found = (_flagged_proofs() + _location_mismatches(day) + _unsynced_devices(day) + _attempt_limit()
-             + _failed_attempts() + _overdue(day))
+    found = (
+        _flagged_proofs()
+        + _location_mismatches(day)
+        + _unsynced_devices(day)
+        + _attempt_limit()
+        + _failed_attempts()
+        + _overdue(day)
+    )
     acks = _acks_of(found)
     for entry in found:
         entry["acknowledged"] = acks.get((entry["kind"], entry["subject"]))
@@ -199,21 +336,38 @@ def _ack_view(ack: ExceptionAck, by: User | None) -> dict:
     return {"by": by, "at": ack.acknowledged_at, "note": ack.note}
 
 
-def acknowledge(kind: str, subject: str, note: str | None, user_id: int, day: date | None = None) -> tuple[dict, bool]:
+def acknowledge(
+    kind: str, subject: str, note: str | None, user_id: int, day: date | None = None
+) -> tuple[dict, bool]:
     """Record that a supervisor checked / noted an exception listed now; (the acknowledgement,
     created?). Acknowledging twice (or two supervisors at once) keeps the first."""
     if kind not in ACKNOWLEDGEABLE:
-        what = ("accept or reject the proof" if kind == "flagged_proof" else
-                "hand the item back to the agency" if kind == "attempt_limit" else None)
+        what = (
+            "accept or reject the proof"
+            if kind == "flagged_proof"
+            else "hand the item back to the agency"
+            if kind == "attempt_limit"
+            else None
+        )
         if what is None:
-            raise DomainError("unknown-exception-kind", f"No exception kind '{kind}'.", status=422,
-                              errors={"kind": [f"One of: {', '.join(ACKNOWLEDGEABLE)}."]})
-        raise DomainError("not-acknowledgeable", f"A '{kind}' leaves the list when you {what}; it cannot "
-                          "just be acknowledged.", status=409)
-    listed = [e for e in exceptions(day, include_acknowledged=True) if e["kind"] == kind and e["subject"] == subject]
+            raise DomainError(
+                "unknown-exception-kind",
+                f"No exception kind '{kind}'.",
+                status=422,
+                errors={"kind": [f"One of: {', '.join(ACKNOWLEDGEABLE)}."]},
+            )
+        raise DomainError(
+            "not-acknowledgeable",
+            f"A '{kind}' leaves the list when you {what}; it cannot just be acknowledged.",
+            status=409,
+        )
+    listed = [
+        e for e in exceptions(day, include_acknowledged=True) if e["kind"] == kind and e["subject"] == subject
+    ]
     if not listed:
-        raise DomainError("no-such-exception", f"There is no '{kind}' exception '{subject}' on the list now.",
-                          status=404)
+        raise DomainError(
+            "no-such-exception", f"There is no '{kind}' exception '{subject}' on the list now.", status=404
+        )
     if listed[0]["acknowledged"] is not None:
         return listed[0]["acknowledged"], False
     ack = ExceptionAck(kind=kind, subject=subject, note=note, acknowledged_by_id=user_id)
@@ -222,8 +376,9 @@ def acknowledge(kind: str, subject: str, note: str | None, user_id: int, day: da
         db.session.flush()
     except IntegrityError:  # another supervisor was quicker: theirs stands
         db.session.rollback()
-        existing = db.session.execute(select(ExceptionAck).where(ExceptionAck.kind == kind,
-                                                                 ExceptionAck.subject == subject)).scalar_one()
+        existing = db.session.execute(
+            select(ExceptionAck).where(ExceptionAck.kind == kind, ExceptionAck.subject == subject)
+        ).scalar_one()
         return _ack_view(existing, db.session.get(User, existing.acknowledged_by_id)), False
     audit("exception.acknowledged", "exception", f"{kind}:{subject}"[:64], {"note": note}, actor_id=user_id)
     db.session.commit()
@@ -238,46 +393,92 @@ def _postmen(ids) -> dict[int, User]:
 
 
 def _flagged_proofs() -> list[dict]:
-    rows = db.session.execute(
-        select(DeliveryAttempt, Item).join(Item, DeliveryAttempt.item_id == Item.id)
-        .where(DeliveryAttempt.flagged.is_(True), DeliveryAttempt.review.is_(None))
-        .order_by(DeliveryAttempt.server_time.desc()).limit(LIST_LIMIT)).unique().all()
+    rows = (
+        db.session.execute(
+            select(DeliveryAttempt, Item)
+            .join(Item, DeliveryAttempt.item_id == Item.id)
+            .where(DeliveryAttempt.flagged.is_(True), DeliveryAttempt.review.is_(None))
+            .order_by(DeliveryAttempt.server_time.desc())
+            .limit(LIST_LIMIT)
+        )
+        .unique()
+        .all()
+    )
     people = _postmen(p.postman_id for p, _ in rows)
-    return [_exception("flagged_proof", "review_proof", item=item, proof_id=proof.id,
-                       postman=people.get(proof.postman_id), device_id=proof.device_id, at=proof.server_time,
-                       flag_reason=proof.flag_reason, outcome=proof.outcome)
-            for proof, item in rows]
+    return [
+        _exception(
+            "flagged_proof",
+            "review_proof",
+            item=item,
+            proof_id=proof.id,
+            postman=people.get(proof.postman_id),
+            device_id=proof.device_id,
+            at=proof.server_time,
+            flag_reason=proof.flag_reason,
+            outcome=proof.outcome,
+        )
+        for proof, item in rows
+    ]
 
 
 def _location_mismatches(day: date) -> list[dict]:
     start, end = day_bounds(day)
-    rows = db.session.execute(
-        select(DeliveryAttempt, Item).join(Item, DeliveryAttempt.item_id == Item.id)
-        .where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end,
-               DeliveryAttempt.lat.is_not(None), DeliveryAttempt.lon.is_not(None),
-               Item.lat.is_not(None), Item.lon.is_not(None))
-        .order_by(DeliveryAttempt.server_time.desc())).unique().all()
+    rows = (
+        db.session.execute(
+            select(DeliveryAttempt, Item)
+            .join(Item, DeliveryAttempt.item_id == Item.id)
+            .where(
+                DeliveryAttempt.server_time >= start,
+                DeliveryAttempt.server_time < end,
+                DeliveryAttempt.lat.is_not(None),
+                DeliveryAttempt.lon.is_not(None),
+                Item.lat.is_not(None),
+                Item.lon.is_not(None),
+            )
+            .order_by(DeliveryAttempt.server_time.desc())
+        )
+        .unique()
+        .all()
+    )
     far = [(proof, item, distance_m(proof.lat, proof.lon, item.lat, item.lon)) for proof, item in rows]
     far = [row for row in far if is_mismatch(row[2])][:LIST_LIMIT]
     people = _postmen(p.postman_id for p, _, _ in far)
-    return [_exception("location_mismatch", "check_location", item=item, proof_id=proof.id,
-                       postman=people.get(proof.postman_id), device_id=proof.device_id, at=proof.server_time,
-                       subject=f"proof:{proof.id}",
-                       distance_m=metres, limit_m=current_app.config["LOCATION_MISMATCH_METRES"],
-                       outcome=proof.outcome, accuracy_m=proof.accuracy_m)
-            for proof, item, metres in far]
+    return [
+        _exception(
+            "location_mismatch",
+            "check_location",
+            item=item,
+            proof_id=proof.id,
+            postman=people.get(proof.postman_id),
+            device_id=proof.device_id,
+            at=proof.server_time,
+            subject=f"proof:{proof.id}",
+            distance_m=metres,
+            limit_m=current_app.config["LOCATION_MISMATCH_METRES"],
+            outcome=proof.outcome,
+            accuracy_m=proof.accuracy_m,
+        )
+        for proof, item, metres in far
+    ]
 
 
 def _last_failures(statuses: tuple[Status, ...]) -> list[tuple[Item, DeliveryAttempt | None]]:
     """Items in these statuses with their latest failed attempt, if any (one query)."""
-    latest = (select(DeliveryAttempt.item_id, func.max(DeliveryAttempt.id).label("attempt_id"))
-              .where(DeliveryAttempt.outcome == "failed", DeliveryAttempt.counted())
-              .group_by(DeliveryAttempt.item_id).subquery())
-    return db.session.execute(
-        select(Item, DeliveryAttempt).outerjoin(latest, latest.c.item_id == Item.id)
+    latest = (
+        select(DeliveryAttempt.item_id, func.max(DeliveryAttempt.id).label("attempt_id"))
+        .where(DeliveryAttempt.outcome == "failed", DeliveryAttempt.counted())
+        .group_by(DeliveryAttempt.item_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Item, DeliveryAttempt)
+        .outerjoin(latest, latest.c.item_id == Item.id)
         .outerjoin(DeliveryAttempt, DeliveryAttempt.id == latest.c.attempt_id)
         .where(Item.status.in_([s.value for s in statuses]))
-        .order_by(Item.due_date.is_(None), Item.due_date, Item.id).limit(LIST_LIMIT)).unique().all()
+        .order_by(Item.due_date.is_(None), Item.due_date, Item.id)
+        .limit(LIST_LIMIT)
+    ).unique()
+    return [(item, attempt) for item, attempt in rows]  # the attempt is None without a failure (outer join)
 
 
 def _failure_exceptions(kind: str, statuses: tuple[Status, ...], **facts) -> list[dict]:
@@ -286,9 +487,17 @@ def _failure_exceptions(kind: str, statuses: tuple[Status, ...], **facts) -> lis
     spacing = current_app.config["REATTEMPT_SPACING_WORKING_DAYS"]
     found = []
     for item, attempt in rows:
-        about = {} if attempt is None else {
-            "proof_id": attempt.id, "postman": people.get(attempt.postman_id), "at": attempt.server_time}
+        about: dict[str, Any] = (
+            {}
+            if attempt is None
+            else {
+                "proof_id": attempt.id,
+                "postman": people.get(attempt.postman_id),
+                "at": attempt.server_time,
+            }
+        )
         reason = attempt.reason_code if attempt else None
+        extra: dict[str, Any]
         if kind == "attempt_limit":
             action, extra = "return_to_agency", {}
         else:
@@ -297,16 +506,27 @@ def _failure_exceptions(kind: str, statuses: tuple[Status, ...], **facts) -> lis
             nxt = next_invitation_from(item.last_invitation_on, spacing)
             extra = {"invitations": item.invitation_count, "next_attempt_from": _iso(nxt)}
         subject = f"proof:{attempt.id}" if attempt else f"item:{item.id}:attempts:{item.attempt_count}"
-        found.append(_exception(kind, action, item=item, **about, subject=subject, attempts=item.attempt_count,
-                                reason_code=reason,
-                                next_attempt_date=_iso(attempt.next_attempt_date if attempt else None),
-                                **extra, **facts))
+        found.append(
+            _exception(
+                kind,
+                action,
+                item=item,
+                **about,
+                subject=subject,
+                attempts=item.attempt_count,
+                reason_code=reason,
+                next_attempt_date=_iso(attempt.next_attempt_date if attempt else None),
+                **extra,
+                **facts,
+            )
+        )
     return found
 
 
 def _failed_attempts() -> list[dict]:
-    return _failure_exceptions("failed_attempt", (Status.FAILED_ATTEMPT,),
-                               limit=current_app.config["FAILED_ATTEMPT_LIMIT"])
+    return _failure_exceptions(
+        "failed_attempt", (Status.FAILED_ATTEMPT,), limit=current_app.config["FAILED_ATTEMPT_LIMIT"]
+    )
 
 
 def _attempt_limit() -> list[dict]:
@@ -328,11 +548,27 @@ def _overdue_action(item: Item) -> str:
 
 def _overdue(day: date) -> list[dict]:
     open_statuses = [s.value for s in Status if s not in FINAL and s != Status.RETURN_TO_AGENCY]
-    items = db.session.execute(
-        db.select(Item).where(Item.due_date < day, Item.status.in_(open_statuses))
-        .order_by(Item.due_date, Item.id).limit(LIST_LIMIT)).unique().scalars().all()
-    return [_exception("overdue", _overdue_action(item), item=item, subject=f"item:{item.id}:due:{item.due_date}",
-                       days_late=(day - item.due_date).days) for item in items]
+    items = (
+        db.session.execute(
+            db.select(Item)
+            .where(Item.due_date < day, Item.status.in_(open_statuses))
+            .order_by(Item.due_date, Item.id)
+            .limit(LIST_LIMIT)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    return [
+        _exception(
+            "overdue",
+            _overdue_action(item),
+            item=item,
+            subject=f"item:{item.id}:due:{item.due_date}",
+            days_late=(day - item.due_date).days,
+        )
+        for item in items
+    ]
 
 
 def _unsynced_devices(day: date) -> list[dict]:
@@ -342,26 +578,44 @@ def _unsynced_devices(day: date) -> list[dict]:
     postman_ids = {r.postman_id for r in _rounds_of(day)}
     if not postman_ids:
         return []
-    last_sync = dict(db.session.execute(
-        select(Device.user_id, func.max(Device.last_sync_at))
-        .where(Device.user_id.in_(postman_ids), Device.revoked_at.is_(None)).group_by(Device.user_id)).all())
+    last_sync = dict(
+        db.session.execute(
+            select(Device.user_id, func.max(Device.last_sync_at))
+            .where(Device.user_id.in_(postman_ids), Device.revoked_at.is_(None))
+            .group_by(Device.user_id)
+        ).all()
+    )
     limit = timedelta(minutes=current_app.config["UNSYNCED_DEVICE_MINUTES"])
     now = now_utc()
-    silent = [pid for pid in sorted(postman_ids)
-              if last_sync.get(pid) is None or now - _aware(last_sync[pid]) > limit]
+    silent = [
+        pid
+        for pid in sorted(postman_ids)
+        if (seen := last_sync.get(pid)) is None or now - _aware(seen) > limit
+    ]
     latest_device: dict[int, str] = {}
     for user_id, device_id in db.session.execute(
-            select(Device.user_id, Device.id).where(Device.user_id.in_(silent), Device.revoked_at.is_(None))
-            .order_by(Device.last_sync_at.desc().nulls_last(), Device.registered_at.desc())):
+        select(Device.user_id, Device.id)
+        .where(Device.user_id.in_(silent), Device.revoked_at.is_(None))
+        .order_by(Device.last_sync_at.desc().nulls_last(), Device.registered_at.desc())
+    ):
         latest_device.setdefault(user_id, device_id)
     people = _postmen(silent)
     out = []
     for pid in silent:
-        synced = _aware(last_sync[pid]) if last_sync.get(pid) else None
-        out.append(_exception(
-            "unsynced_device", "call_postman", postman=people.get(pid), device_id=latest_device.get(pid),
-            at=synced, subject=f"postman:{pid}:{day}:since:{synced.isoformat() if synced else 'never'}", minutes=None if synced is None else int((now - synced).total_seconds() // 60),
-            limit_minutes=current_app.config["UNSYNCED_DEVICE_MINUTES"], has_device=pid in latest_device))
+        synced = _aware(seen) if (seen := last_sync.get(pid)) else None
+        out.append(
+            _exception(
+                "unsynced_device",
+                "call_postman",
+                postman=people.get(pid),
+                device_id=latest_device.get(pid),
+                at=synced,
+                subject=f"postman:{pid}:{day}:since:{synced.isoformat() if synced else 'never'}",
+                minutes=None if synced is None else int((now - synced).total_seconds() // 60),
+                limit_minutes=current_app.config["UNSYNCED_DEVICE_MINUTES"],
+                has_device=pid in latest_device,
+            )
+        )
     return out
 
 

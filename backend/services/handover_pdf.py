@@ -28,9 +28,14 @@ from backend.timeutil import local_zone
 
 FONT = "PostRoundSans"
 DIRECTION_TEXT = {
-    "agency_to_post": ("Cơ quan bàn giao kết quả cho bưu điện", "Results handed by the agency to the post office"),
-    "post_to_agency": ("Bưu điện bàn giao hồ sơ, kết quả cho cơ quan",
-                       "Dossiers and results handed by the post office to the agency"),
+    "agency_to_post": (
+        "Cơ quan bàn giao kết quả cho bưu điện",
+        "Results handed by the agency to the post office",
+    ),
+    "post_to_agency": (
+        "Bưu điện bàn giao hồ sơ, kết quả cho cơ quan",
+        "Dossiers and results handed by the post office to the agency",
+    ),
 }
 
 
@@ -40,10 +45,14 @@ def number(handover: Handover) -> str:
 
 def verification_hash(handover: Handover) -> str:
     """16 hex digits of an HMAC over the record's content: changes if any line or count changes."""
-    lines = ";".join(f"{line.item.code},{line.originals},{line.copies},{line.fee_passed_on}"
-                     for line in sorted(handover.lines, key=lambda line: line.item_id))
-    content = (f"{handover.id}|{handover.direction}|{handover.agency.code}|{handover.created_at.isoformat()}|"
-               f"{handover.officer_name or ''}|{lines}")
+    lines = ";".join(
+        f"{line.item.code},{line.originals},{line.copies},{line.fee_passed_on}"
+        for line in sorted(handover.lines, key=lambda line: line.item_id)
+    )
+    content = (
+        f"{handover.id}|{handover.direction}|{handover.agency.code}|{handover.created_at.isoformat()}|"
+        f"{handover.officer_name or ''}|{lines}"
+    )
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, content.encode(), hashlib.sha256).hexdigest()[:16]
 
@@ -63,20 +72,47 @@ def people_of(handovers: list[Handover]) -> dict[int, User]:
 def view(handover: Handover, people: dict[int, User] | None = None) -> dict:
     """The record as HandoverSchema shows it (`people`: from people_of, when showing many)."""
     people = people_of([handover]) if people is None else people
-    lines = [{"item_id": line.item_id, "code": line.item.code, "dossier_code": line.item.dossier_code,
-              "recipient_name": line.item.recipient_name, "direction": line.item.direction,
-              "status": line.item.status, "procedure": line.item.procedure.name, "originals": line.originals,
-              "copies": line.copies, "fee_passed_on": line.fee_passed_on} for line in handover.lines]
-    return {"id": handover.id, "number": number(handover), "direction": handover.direction,
-            "agency": handover.agency, "postman": people.get(handover.postman_id),
-            "created_by": people.get(handover.created_by_id), "officer_name": handover.officer_name,
-            "result_ready_date": handover.result_ready_date, "note": handover.note,
-            "source": "phone" if handover.client_mutation_id else "dashboard",
-            "created_at": handover.created_at, "device_time": handover.device_time,
-            "verification": verification_hash(handover), "lines": lines,
-            "totals": {"items": len(lines), "originals": sum(x["originals"] for x in lines),
-                       "copies": sum(x["copies"] for x in lines),
-                       "fee_passed_on": sum(x["fee_passed_on"] for x in lines)}}
+
+    def person(user_id: int | None) -> User | None:
+        return None if user_id is None else people.get(user_id)
+
+    lines = [
+        {
+            "item_id": line.item_id,
+            "code": line.item.code,
+            "dossier_code": line.item.dossier_code,
+            "recipient_name": line.item.recipient_name,
+            "direction": line.item.direction,
+            "status": line.item.status,
+            "procedure": line.item.procedure.name,
+            "originals": line.originals,
+            "copies": line.copies,
+            "fee_passed_on": line.fee_passed_on,
+        }
+        for line in handover.lines
+    ]
+    return {
+        "id": handover.id,
+        "number": number(handover),
+        "direction": handover.direction,
+        "agency": handover.agency,
+        "postman": person(handover.postman_id),
+        "created_by": person(handover.created_by_id),
+        "officer_name": handover.officer_name,
+        "result_ready_date": handover.result_ready_date,
+        "note": handover.note,
+        "source": "phone" if handover.client_mutation_id else "dashboard",
+        "created_at": handover.created_at,
+        "device_time": handover.device_time,
+        "verification": verification_hash(handover),
+        "lines": lines,
+        "totals": {
+            "items": len(lines),
+            "originals": sum(x["originals"] for x in lines),
+            "copies": sum(x["copies"] for x in lines),
+            "fee_passed_on": sum(x["fee_passed_on"] for x in lines),
+        },
+    }
 
 
 def vnd(amount: int) -> str:
@@ -84,6 +120,7 @@ def vnd(amount: int) -> str:
 
 
 # Rendering -------------------------------------------------------------------------------------------
+
 
 class _Record(FPDF):
     footer_text = ""
@@ -98,10 +135,13 @@ def _font_paths() -> tuple[str, str]:
     regular, bold = current_app.config["PDF_FONT_PATH"], current_app.config["PDF_FONT_BOLD_PATH"]
     for path in (regular, bold):
         if not os.path.isfile(path):
-            raise DomainError("pdf-font-missing",
-                              f"The PDF font {path} is missing, so the handover record cannot be printed. "
-                              "Install the Debian package fonts-dejavu-core, or set PDF_FONT_PATH and "
-                              "PDF_FONT_BOLD_PATH to TrueType fonts with Vietnamese letters.", status=503)
+            raise DomainError(
+                "pdf-font-missing",
+                f"The PDF font {path} is missing, so the handover record cannot be printed. "
+                "Install the Debian package fonts-dejavu-core, or set PDF_FONT_PATH and "
+                "PDF_FONT_BOLD_PATH to TrueType fonts with Vietnamese letters.",
+                status=503,
+            )
     return regular, bold
 
 
@@ -135,7 +175,9 @@ def render(handover: Handover) -> bytes:
     return bytes(pdf.output())
 
 
-def _line(pdf: FPDF, text: str, size: float = 10, style: str = "", align: str = "L", height: float = 5.5) -> None:
+def _line(
+    pdf: FPDF, text: str, size: float = 10, style: str = "", align: str = "L", height: float = 5.5
+) -> None:
     pdf.set_font(FONT, style, size)
     pdf.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
@@ -166,7 +208,7 @@ def _header(pdf: FPDF, handover: Handover, data: dict) -> None:
 def _parties(pdf: FPDF, handover: Handover, data: dict) -> None:
     agency = handover.agency
     where = ", ".join(p for p in (agency.address, agency.commune, agency.province) if p)
-    post_side = (data["postman"] or data["created_by"])
+    post_side = data["postman"] or data["created_by"]
     post_name = post_side.full_name if post_side else ""
     agency_side = f"{agency.name} — cán bộ / officer: {handover.officer_name or ''}"
     post = f"Bưu điện / Post office — {'bưu tá / postman' if data['postman'] else 'người lập / made by'}: {post_name}"
@@ -184,15 +226,35 @@ def _parties(pdf: FPDF, handover: Handover, data: dict) -> None:
 
 def _lines_table(pdf: FPDF, data: dict) -> None:
     pdf.set_font(FONT, "", 8.5)
-    headings = ("STT\nNo.", "Mã bưu gửi\nItem code", "Số hồ sơ\nDossier", "Người nhận / nộp\nCitizen",
-                "Bản chính\nOriginals", "Bản sao\nCopies", "Phí chuyển giao (đ)\nFee passed on")
+    headings = (
+        "STT\nNo.",
+        "Mã bưu gửi\nItem code",
+        "Số hồ sơ\nDossier",
+        "Người nhận / nộp\nCitizen",
+        "Bản chính\nOriginals",
+        "Bản sao\nCopies",
+        "Phí chuyển giao (đ)\nFee passed on",
+    )
     heading_style = FontFace(family=FONT, emphasis="BOLD", fill_color=(230, 230, 230))
-    with pdf.table(col_widths=(8, 27, 46, 38, 19, 16, 26), headings_style=heading_style, line_height=4.6,
-                   text_align=("CENTER", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:
+    with pdf.table(
+        col_widths=(8, 27, 46, 38, 19, 16, 26),
+        headings_style=heading_style,
+        line_height=4.6,
+        text_align=("CENTER", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
+    ) as table:
         table.row(headings)
         for n, line in enumerate(data["lines"], start=1):
-            table.row((str(n), line["code"], line["dossier_code"] or "", line["recipient_name"],
-                       str(line["originals"]), str(line["copies"]), vnd(line["fee_passed_on"])))
+            table.row(
+                (
+                    str(n),
+                    line["code"],
+                    line["dossier_code"] or "",
+                    line["recipient_name"],
+                    str(line["originals"]),
+                    str(line["copies"]),
+                    vnd(line["fee_passed_on"]),
+                )
+            )
         totals = data["totals"]
         total_style = FontFace(family=FONT, emphasis="BOLD")
         row = table.row(style=total_style)
@@ -201,9 +263,17 @@ def _lines_table(pdf: FPDF, data: dict) -> None:
         row.cell(str(totals["copies"]))
         row.cell(vnd(totals["fee_passed_on"]))
     pdf.ln(3)
-    _line(pdf, f"Tổng số tiền chuyển giao / Total fees passed on: {vnd(totals['fee_passed_on'])} đồng (VND)", 9.5)
-    _line(pdf, "Hai bên đã kiểm đếm đủ số hồ sơ, giấy tờ và tiền nêu trên. / Both parties have counted the "
-               "papers and money listed above.", 9)
+    _line(
+        pdf,
+        f"Tổng số tiền chuyển giao / Total fees passed on: {vnd(totals['fee_passed_on'])} đồng (VND)",
+        9.5,
+    )
+    _line(
+        pdf,
+        "Hai bên đã kiểm đếm đủ số hồ sơ, giấy tờ và tiền nêu trên. / Both parties have counted the "
+        "papers and money listed above.",
+        9,
+    )
 
 
 def _signatures(pdf: FPDF, handover: Handover, data: dict) -> None:
@@ -224,8 +294,14 @@ def _signatures(pdf: FPDF, handover: Handover, data: dict) -> None:
         pdf.cell(half, 5.5, title, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
         pdf.set_font(FONT, "", 8.5)
         pdf.cell(half, 4.5, subtitle, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-        pdf.cell(half, 4.5, "(Ký, ghi rõ họ tên / Signature and full name)", align="C", new_x=XPos.LEFT,
-                 new_y=YPos.NEXT)
+        pdf.cell(
+            half,
+            4.5,
+            "(Ký, ghi rõ họ tên / Signature and full name)",
+            align="C",
+            new_x=XPos.LEFT,
+            new_y=YPos.NEXT,
+        )
         pdf.set_xy(x + 12, top + 38)
         pdf.set_draw_color(120, 120, 120)
         pdf.line(x + 12, top + 38, x + half - 12, top + 38)

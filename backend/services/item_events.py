@@ -28,8 +28,13 @@ def next_attempt_from(item: Item) -> date | None:
     return next_invitation_from(item.last_invitation_on, current_app.config["REATTEMPT_SPACING_WORKING_DAYS"])
 
 
-def apply_event(item: Item, event: Event | str, detail: dict | None = None, actor_id: int | None = None,
-                at: datetime | None = None) -> str:
+def apply_event(
+    item: Item,
+    event: Event | str,
+    detail: dict | None = None,
+    actor_id: int | None = None,
+    at: datetime | None = None,
+) -> str:
     """Move `item` by `event` (raises IllegalTransition) and audit it; the caller commits.
 
     A failed visit (`at`: when it happened) always counts towards the attempt limit; it counts
@@ -42,12 +47,18 @@ def apply_event(item: Item, event: Event | str, detail: dict | None = None, acto
     invitations_after, invitation = item.invitation_count, None
     if event == Event.FAIL:
         day = visit_day(at)
-        invitation = counts_as_invitation(item.last_invitation_on, day,
-                                          current_app.config["REATTEMPT_SPACING_WORKING_DAYS"])
+        invitation = counts_as_invitation(
+            item.last_invitation_on, day, current_app.config["REATTEMPT_SPACING_WORKING_DAYS"]
+        )
         invitations_after += invitation
-    new_status = next_status(item.direction, item.status, event, attempts_after=attempts_after,
-                             attempt_limit=current_app.config["FAILED_ATTEMPT_LIMIT"],
-                             invitations_after=invitations_after)
+    new_status = next_status(
+        item.direction,
+        item.status,
+        event,
+        attempts_after=attempts_after,
+        attempt_limit=current_app.config["FAILED_ATTEMPT_LIMIT"],
+        invitations_after=invitations_after,
+    )
     previous = item.status
     previous_round_id = item.round_id
     item.status = new_status.value
@@ -62,6 +73,11 @@ def apply_event(item: Item, event: Event | str, detail: dict | None = None, acto
         settle_round(previous_round_id, actor_id)
     settle_round(item.round_id, actor_id)
     extra = {} if invitation is None else {"invitation": invitation, "invitations": invitations_after}
-    audit(f"item.{event.value}", "item", item.code,
-          {"from": previous, "to": new_status.value, **extra, **(detail or {})}, actor_id=actor_id)
+    audit(
+        f"item.{event.value}",
+        "item",
+        item.code,
+        {"from": previous, "to": new_status.value, **extra, **(detail or {})},
+        actor_id=actor_id,
+    )
     return new_status.value

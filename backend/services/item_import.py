@@ -29,8 +29,17 @@ from backend.models import Agency, Item, Procedure
 from backend.services.item_events import apply_event
 
 DEFAULT_SERVICE_FEE = 26_000  # VND per dossier, the post office's published price (DOMAIN.md)
-_TEXT_LIMITS = {"dossier_code": 64, "procedure_code": 64, "agency_code": 32, "recipient_name": 200,
-                "address_line": 300, "commune": 100, "province": 100, "old_address": 300, "note": 500}
+_TEXT_LIMITS = {
+    "dossier_code": 64,
+    "procedure_code": 64,
+    "agency_code": 32,
+    "recipient_name": 200,
+    "address_line": 300,
+    "commune": 100,
+    "province": 100,
+    "old_address": 300,
+    "note": 500,
+}
 _REQUIRED_TEXT = ("recipient_name", "address_line", "commune", "province")
 EMPTY_VI = "không được để trống"  # "is empty"
 PROGRESS_ROWS = 500  # a big file's job reports how far its check has got every this many rows
@@ -117,11 +126,16 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
     result.description = f"{table.kind} ({', '.join(table.notes)})" if table.notes else table.kind
     result.description += f", header on line {table.header_line}"
     result.ignored_columns = table.ignored
-    result.warnings = [n[len("warning: "):] for n in table.notes if n.startswith("warning: ")]
+    result.warnings = [n[len("warning: ") :] for n in table.notes if n.startswith("warning: ")]
     result.warnings_vi = [import_parser.WARNINGS_VI.get(w, w) for w in result.warnings]
     if not table.rows:
-        result.errors.append(RowError(None, "The file has a header but no rows.",
-                                      message_vi="Tệp có dòng tiêu đề nhưng không có dòng dữ liệu nào."))
+        result.errors.append(
+            RowError(
+                None,
+                "The file has a header but no rows.",
+                message_vi="Tệp có dòng tiêu đề nhưng không có dòng dữ liệu nào.",
+            )
+        )
         return result
 
     agencies = {a.code.upper(): a for a in db.session.execute(db.select(Agency)).scalars()}
@@ -131,8 +145,11 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
         return result
     ctx = _Context(
         procedures={p.code.strip().upper(): p for p in db.session.execute(db.select(Procedure)).scalars()},
-        agencies=agencies, default_agency=default_agency, default_service_fee=default_service_fee,
-        headers={name: table.headers[i] for name, i in table.columns.items()})
+        agencies=agencies,
+        default_agency=default_agency,
+        default_service_fee=default_service_fee,
+        headers={name: table.headers[i] for name, i in table.columns.items()},
+    )
 
     candidates = []
     for checked, (line, cells) in enumerate(table.rows, 1):
@@ -145,12 +162,17 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
     taken = _existing_codes([row.values["code"] for row in candidates])
     for row in candidates:
         if row.values["code"] in taken:
-            result.errors.append(RowError(row.line, f"{row.values['code']} is already in the database",
-                                          ctx.headers["code"],
-                                          f"{row.values['code']} đã có trong cơ sở dữ liệu"))
+            result.errors.append(
+                RowError(
+                    row.line,
+                    f"{row.values['code']} is already in the database",
+                    ctx.headers["code"],
+                    f"{row.values['code']} đã có trong cơ sở dữ liệu",
+                )
+            )
         else:
             result.rows_ok.append(row)
-    position = {header: i for i, header in enumerate(table.headers)}
+    position: dict[str | None, int] = {header: i for i, header in enumerate(table.headers)}
     result.errors.sort(key=lambda e: (e.line or 0, position.get(e.column, -1)))
     return result
 
@@ -167,24 +189,36 @@ def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: 
         item = Item(**row.values, status=Status.REGISTERED.value, attempt_count=0)
         item.refresh_search_text()
         db.session.add(item)
-        audit("item.created", "item", item.code,
-              {"direction": item.direction, "source": "import", "line": row.line}, actor_id=actor_id)
+        audit(
+            "item.created",
+            "item",
+            item.code,
+            {"direction": item.direction, "source": "import", "line": row.line},
+            actor_id=actor_id,
+        )
         if item.direction == Direction.RETURN:
             # The export lists results the agency hands over with it: they are at the post office.
             apply_event(item, Event.RECEIVE_FROM_AGENCY, {"source": "import"}, actor_id=actor_id)
         items.append(item)
     source = dict(source or {})
-    audit("items.imported", "import", source.get("sha256"),
-          {**source, "count": len(items), "codes": [i.code for i in items]}, actor_id=actor_id)
+    audit(
+        "items.imported",
+        "import",
+        source.get("sha256"),
+        {**source, "count": len(items), "codes": [i.code for i in items]},
+        actor_id=actor_id,
+    )
     try:
         if before_commit is not None:
             before_commit(items)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise DomainError("duplicate-item-code",
-                          "Another import or user added one of these item codes meanwhile; "
-                          "nothing was imported. Check the file again.") from None
+        raise DomainError(
+            "duplicate-item-code",
+            "Another import or user added one of these item codes meanwhile; "
+            "nothing was imported. Check the file again.",
+        ) from None
     return items
 
 
@@ -230,25 +264,29 @@ def _default_agency(agencies: dict[str, Agency], code: str | None,
         if agency is None:
             return None, (f"No agency with code {code}.", f"Không có cơ quan nào có mã {code}.")
         if not agency.active:
-            return None, (f"The agency {agency.code} is inactive.",
-                          f"Cơ quan {agency.code} đã ngừng hoạt động.")
+            return None, (
+                f"The agency {agency.code} is inactive.",
+                f"Cơ quan {agency.code} đã ngừng hoạt động.",
+            )
         return agency, None
     active = [a for a in agencies.values() if a.active]
     if len(active) == 1:
         return active[0], None
     if has_column:
         return None, None  # each row names its agency
-    return None, ("Say which agency handed these items over (--agency-code CODE on the command line), "
-                  "or add a 'Mã cơ quan' / agency_code column.",
-                  "Hãy chọn cơ quan đã bàn giao các bưu gửi này (--agency-code MÃ khi dùng dòng lệnh), "
-                  "hoặc thêm cột 'Mã cơ quan' / agency_code.")
+    return None, (
+        "Say which agency handed these items over (--agency-code CODE on the command line), "
+        "or add a 'Mã cơ quan' / agency_code column.",
+        "Hãy chọn cơ quan đã bàn giao các bưu gửi này (--agency-code MÃ khi dùng dòng lệnh), "
+        "hoặc thêm cột 'Mã cơ quan' / agency_code.",
+    )
 
 
 def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list[RowError]]:
     errors: list[RowError] = []
     values: dict = {}
 
-    def fail(name: str, message: str, message_vi: str) -> None:
+    def fail(name: str, message: str, message_vi: str | None) -> None:
         errors.append(RowError(line, message, ctx.headers.get(name, name), message_vi))
 
     def read(name: str, parse, *args):
@@ -267,8 +305,11 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
     elif problem := s10_problem(code):
         fail("code", f"{code}: {problem}", f"{code}: {s10_problem_vi(code)}")
     elif code in ctx.seen:
-        fail("code", f"{code} appears twice in the file (first on line {ctx.seen[code]})",
-             f"{code} xuất hiện hai lần trong tệp (lần đầu ở dòng {ctx.seen[code]})")
+        fail(
+            "code",
+            f"{code} appears twice in the file (first on line {ctx.seen[code]})",
+            f"{code} xuất hiện hai lần trong tệp (lần đầu ở dòng {ctx.seen[code]})",
+        )
     else:
         ctx.seen[code] = line
     values["code"] = code
@@ -294,22 +335,33 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
     values["recipient_phone"] = read("recipient_phone", import_parser.phone)
     lat, lon = read("lat", import_parser.coordinate, "lat"), read("lon", import_parser.coordinate, "lon")
     if import_parser.is_blank(cells.get("lat")) != import_parser.is_blank(cells.get("lon")):
-        fail("lat" if import_parser.is_blank(cells.get("lat")) else "lon",
-             "give both latitude and longitude, or neither",
-             "hãy ghi cả vĩ độ và kinh độ, hoặc bỏ trống cả hai")
+        fail(
+            "lat" if import_parser.is_blank(cells.get("lat")) else "lon",
+            "give both latitude and longitude, or neither",
+            "hãy ghi cả vĩ độ và kinh độ, hoặc bỏ trống cả hai",
+        )
     service_fee = read("service_fee", import_parser.money)
     government_fee = read("government_fee", import_parser.money)
     values["due_date"] = read("due_date", import_parser.due_date)
 
     if errors:
         return None, errors
+    assert procedure is not None and agency is not None  # a missing one has failed the row above
     values.update(
-        dossier_code=texts["dossier_code"], recipient_name=texts["recipient_name"],
-        address_line=texts["address_line"], commune=texts["commune"], province=texts["province"],
-        old_address=texts["old_address"], note=texts["note"], lat=lat, lon=lon,
-        procedure_id=procedure.id, agency_id=agency.id,
+        dossier_code=texts["dossier_code"],
+        recipient_name=texts["recipient_name"],
+        address_line=texts["address_line"],
+        commune=texts["commune"],
+        province=texts["province"],
+        old_address=texts["old_address"],
+        note=texts["note"],
+        lat=lat,
+        lon=lon,
+        procedure_id=procedure.id,
+        agency_id=agency.id,
         service_fee=ctx.default_service_fee if service_fee is None else service_fee,
-        government_fee=procedure.government_fee if government_fee is None else government_fee)
+        government_fee=procedure.government_fee if government_fee is None else government_fee,
+    )
     return values, errors
 
 
@@ -319,16 +371,29 @@ def _procedure(code: str | None, raw: object, ctx: _Context, fail) -> Procedure 
     procedure = ctx.procedures.get(code.upper())
     if procedure is None:
         number = isinstance(raw, int | float)
-        hint = (" (the cell holds a number: format the column as Text so codes like 2.000490 keep "
-                "their zeros)" if number else "")
-        hint_vi = (" (ô đang chứa một số: hãy định dạng cột là Văn bản (Text) để các mã như 2.000490 "
-                   "giữ nguyên các số 0)" if number else "")
-        fail("procedure_code", f"no procedure with code {code}{hint}",
-             f"không có thủ tục nào có mã {code}{hint_vi}")
+        hint = (
+            " (the cell holds a number: format the column as Text so codes like 2.000490 keep their zeros)"
+            if number
+            else ""
+        )
+        hint_vi = (
+            " (ô đang chứa một số: hãy định dạng cột là Văn bản (Text) để các mã như 2.000490 "
+            "giữ nguyên các số 0)"
+            if number
+            else ""
+        )
+        fail(
+            "procedure_code",
+            f"no procedure with code {code}{hint}",
+            f"không có thủ tục nào có mã {code}{hint_vi}",
+        )
         return None
     if not procedure.allowed_by_post:
-        fail("procedure_code", f"{code} '{procedure.name}' needs the citizen in person; it cannot go by post",
-             f"{code} '{procedure.name}' yêu cầu công dân đến trực tiếp; không thể gửi qua bưu chính")
+        fail(
+            "procedure_code",
+            f"{code} '{procedure.name}' needs the citizen in person; it cannot go by post",
+            f"{code} '{procedure.name}' yêu cầu công dân đến trực tiếp; không thể gửi qua bưu chính",
+        )
         return None
     return procedure
 
@@ -336,14 +401,21 @@ def _procedure(code: str | None, raw: object, ctx: _Context, fail) -> Procedure 
 def _agency(code: str | None, ctx: _Context, fail) -> Agency | None:
     if code is None:
         if ctx.default_agency is None:
-            fail("agency_code", "is empty and no --agency-code was given",
-                 "để trống và chưa chọn cơ quan bàn giao (--agency-code)")
+            fail(
+                "agency_code",
+                "is empty and no --agency-code was given",
+                "để trống và chưa chọn cơ quan bàn giao (--agency-code)",
+            )
         return ctx.default_agency
     agency = ctx.agencies.get(code.upper())
     if agency is None:
         fail("agency_code", f"no agency with code {code}", f"không có cơ quan nào có mã {code}")
     elif not agency.active:
-        fail("agency_code", f"the agency {agency.code} is inactive", f"cơ quan {agency.code} đã ngừng hoạt động")
+        fail(
+            "agency_code",
+            f"the agency {agency.code} is inactive",
+            f"cơ quan {agency.code} đã ngừng hoạt động",
+        )
         return None
     return agency
 
@@ -351,6 +423,6 @@ def _agency(code: str | None, ctx: _Context, fail) -> Agency | None:
 def _existing_codes(codes: list[str]) -> set[str]:
     taken: set[str] = set()
     for start in range(0, len(codes), 500):
-        chunk = codes[start:start + 500]
+        chunk = codes[start : start + 500]
         taken.update(db.session.execute(db.select(Item.code).where(Item.code.in_(chunk))).scalars())
     return taken

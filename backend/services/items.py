@@ -33,8 +33,12 @@ def carries(session: Session, user_id: int, item: Item) -> bool:
 def not_your_item(item_id: int) -> DomainError:
     """The one answer to a postman or agency officer for an item they may not see, whether it exists
     or not: it names only the id they sent (docs/security.md, "Who may see what")."""
-    return DomainError("not-your-item", f"Item {item_id} is not yours to see or change. / Bưu gửi {item_id} "
-                       f"không thuộc quyền xem hay sửa của bạn.", status=403)
+    return DomainError(
+        "not-your-item",
+        f"Item {item_id} is not yours to see or change. / Bưu gửi {item_id} "
+        f"không thuộc quyền xem hay sửa của bạn.",
+        status=403,
+    )
 
 
 def load_visible_item(user: User, item_id: int) -> Item:
@@ -103,24 +107,40 @@ def filter_items(query: Select, args: dict) -> Select:
 def _reference_checks(user: User, body: dict) -> tuple[Procedure, Agency]:
     if user.role == "agency":
         if body.get("agency_id") not in (None, user.agency_id):
-            raise DomainError("not-your-agency", "Agency officers create items for their own agency only.",
-                              status=403)
+            raise DomainError(
+                "not-your-agency", "Agency officers create items for their own agency only.", status=403
+            )
         body["agency_id"] = user.agency_id
     if body.get("agency_id") is None:
-        raise DomainError("agency-required", "agency_id is required.", status=422,
-                          errors={"agency_id": ["Missing data for required field."]})
+        raise DomainError(
+            "agency-required",
+            "agency_id is required.",
+            status=422,
+            errors={"agency_id": ["Missing data for required field."]},
+        )
     procedure = db.session.get(Procedure, body["procedure_id"])
     if procedure is None:
-        raise DomainError("unknown-procedure", "Unknown procedure.", status=422,
-                          errors={"procedure_id": [f"No procedure with id {body['procedure_id']}."]})
+        raise DomainError(
+            "unknown-procedure",
+            "Unknown procedure.",
+            status=422,
+            errors={"procedure_id": [f"No procedure with id {body['procedure_id']}."]},
+        )
     if not procedure.allowed_by_post:
-        raise DomainError("procedure-not-allowed-by-post",
-                          f"The procedure '{procedure.name}' needs the person present; it cannot go by post.",
-                          status=422, errors={"procedure_id": ["This procedure is not allowed by post."]})
+        raise DomainError(
+            "procedure-not-allowed-by-post",
+            f"The procedure '{procedure.name}' needs the person present; it cannot go by post.",
+            status=422,
+            errors={"procedure_id": ["This procedure is not allowed by post."]},
+        )
     agency = db.session.get(Agency, body["agency_id"])
     if agency is None:
-        raise DomainError("unknown-agency", "Unknown agency.", status=422,
-                          errors={"agency_id": [f"No agency with id {body['agency_id']}."]})
+        raise DomainError(
+            "unknown-agency",
+            "Unknown agency.",
+            status=422,
+            errors={"agency_id": [f"No agency with id {body['agency_id']}."]},
+        )
     return procedure, agency
 
 
@@ -147,4 +167,3 @@ def existing_codes(codes: list[str]) -> set[str]:
     if not codes:
         return set()
     return set(db.session.execute(db.select(Item.code).where(Item.code.in_(codes))).scalars())
-

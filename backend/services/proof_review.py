@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from backend.audit import audit
 from backend.domain.rules import DomainError
@@ -25,21 +25,26 @@ ACCEPT_EVENT = {"delivered": Event.ACCEPT_PROOF, "collected": Event.ACCEPT_PROOF
 def _claim(proof: DeliveryAttempt, review: Review, note: str | None, user_id: int) -> None:
     """Write the decision only if nobody decided first (two supervisors at once: one wins, the
     other gets 409 already-reviewed)."""
-    claimed = db.session.execute(
-        update(DeliveryAttempt).where(DeliveryAttempt.id == proof.id, DeliveryAttempt.review.is_(None))
+    result = db.session.execute(
+        update(DeliveryAttempt)
+        .where(DeliveryAttempt.id == proof.id, DeliveryAttempt.review.is_(None))
         .values(review=review.value, review_note=note, reviewed_by_id=user_id, resolved_at=now_utc())
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)  # an UPDATE's result counts its rows
+    if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(proof)
-        raise DomainError("already-reviewed", f"Another supervisor has already {proof.review} this proof.",
-                          status=409)
+        raise DomainError(
+            "already-reviewed", f"Another supervisor has already {proof.review} this proof.", status=409
+        )
     db.session.refresh(proof)
 
 
 def _round_of(postman_id: int, day: date) -> Round | None:
-    return db.session.execute(db.select(Round).where(Round.postman_id == postman_id,
-                                                     Round.round_date == day)).scalar_one_or_none()
+    return db.session.execute(
+        db.select(Round).where(Round.postman_id == postman_id, Round.round_date == day)
+    ).scalar_one_or_none()
 
 
 def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> DeliveryAttempt:
@@ -48,39 +53,60 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
     it on the round of the postman who made it, that day, if they have one."""
     next_review(proof.flagged, proof.review, "accept")
     _claim(proof, Review.ACCEPTED, note, user_id)  # first: the row lock serialises two supervisors
-    item = db.session.get(Item, proof.item_id)
+    item = db.session.get_one(Item, proof.item_id)
     event = ACCEPT_EVENT[proof.outcome]
     invitations_before = item.invitation_count
     try:
-        apply_event(item, event, {"attempt_id": proof.id, "accepted_by": user_id}, actor_id=user_id,
-                    at=proof.device_time)
+        apply_event(
+            item,
+            event,
+            {"attempt_id": proof.id, "accepted_by": user_id},
+            actor_id=user_id,
+            at=proof.device_time,
+        )
     except IllegalTransition as error:
         db.session.rollback()
-        raise DomainError("cannot-accept", f"Item {item.code} is '{item.status}' now; this proof cannot be "
-                          "accepted (reject it with a reason instead).", status=409) from error
+        raise DomainError(
+            "cannot-accept",
+            f"Item {item.code} is '{item.status}' now; this proof cannot be "
+            "accepted (reject it with a reason instead).",
+            status=409,
+        ) from error
     if event == Event.FAIL:
         proof.counts_as_invitation = item.invitation_count > invitations_before
     else:
         left = item.round_id
         own = _round_of(proof.postman_id, visit_day(proof.device_time))
-        if item.round_id is None or db.session.get(Round, item.round_id).postman_id != proof.postman_id:
+        if item.round_id is None or db.session.get_one(Round, item.round_id).postman_id != proof.postman_id:
             item.round_id = own.id if own else None
             item.stop_order, item.leg_distance_m = None, None
         if left != item.round_id:
             db.session.flush()
             for round_id in {left, item.round_id} - {None}:
-                remeasure(db.session.get(Round, round_id))
+                remeasure(db.session.get_one(Round, round_id))
                 settle_round(round_id, user_id)
-    audit("proof.accepted", "proof", proof.id, {"item": item.code, "status": item.status, "note": note},
-          actor_id=user_id)
+    audit(
+        "proof.accepted",
+        "proof",
+        proof.id,
+        {"item": item.code, "status": item.status, "note": note},
+        actor_id=user_id,
+    )
     return proof
 
 
-def reject(proof: DeliveryAttempt, user_id: int, reason: str, action: str = "proof.rejected") -> DeliveryAttempt:
+def reject(
+    proof: DeliveryAttempt, user_id: int, reason: str, action: str = "proof.rejected"
+) -> DeliveryAttempt:
     """The proof stays as evidence; the item does not move. (`action`: the audit name; the old
     resolve endpoint keeps its own.)"""
     next_review(proof.flagged, proof.review, "reject")
     _claim(proof, Review.REJECTED, reason, user_id)
-    audit(action, "proof", proof.id, {"item": proof.item.code, "review": "rejected", "reason": reason},
-          actor_id=user_id)
+    audit(
+        action,
+        "proof",
+        proof.id,
+        {"item": proof.item.code, "review": "rejected", "reason": reason},
+        actor_id=user_id,
+    )
     return proof

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Date, case, cast, func, select
@@ -37,8 +38,16 @@ from backend.timeutil import day_bounds, local_zone
 
 PERIODS = ("day", "month")
 GROUPS = ("agency", "procedure", "postman")
-MEASURES = ("returned", "collected", "failed", "delivered_with_due", "delivered_on_time",
-            "service_fees_collected", "government_fees_collected", "fees_handed_over")
+MEASURES = (
+    "returned",
+    "collected",
+    "failed",
+    "delivered_with_due",
+    "delivered_on_time",
+    "service_fees_collected",
+    "government_fees_collected",
+    "fees_handed_over",
+)
 
 
 @dataclass(frozen=True)
@@ -55,27 +64,39 @@ class ReportRange:
 
 def check_range(period: str, group_by: str, date_from: date, date_to: date) -> ReportRange:
     if date_from > date_to:
-        raise DomainError("bad-range", f"The range starts ({date_from}) after it ends ({date_to}).", status=422,
-                          errors={"date_to": ["Must be on or after date_from."]})
+        raise DomainError(
+            "bad-range",
+            f"The range starts ({date_from}) after it ends ({date_to}).",
+            status=422,
+            errors={"date_to": ["Must be on or after date_from."]},
+        )
     limit = current_app.config["REPORT_MAX_DAYS"]
     if (date_to - date_from).days + 1 > limit:
-        raise DomainError("range-too-long", f"A report covers at most {limit} days.", status=422,
-                          errors={"date_to": [f"At most {limit} days after date_from."]})
+        raise DomainError(
+            "range-too-long",
+            f"A report covers at most {limit} days.",
+            status=422,
+            errors={"date_to": [f"At most {limit} days after date_from."]},
+        )
     return ReportRange(period, group_by, date_from, date_to)
 
 
 # Local dates in SQL -------------------------------------------------------------------------------
 
+
 def _sqlite_offset(rng: ReportRange) -> str:
     offset = datetime.combine(rng.date_from, time(12), local_zone()).utcoffset()
+    assert offset is not None  # an aware datetime has one
     return f"{int(offset.total_seconds()):+d} seconds"
 
 
 def _local_text(column, rng: ReportRange, period: str) -> ColumnElement:
     """The local day ('YYYY-MM-DD') or month ('YYYY-MM') of a UTC timestamp column, as text."""
     if db.engine.dialect.name == "postgresql":
-        return func.to_char(func.timezone(current_app.config["TIMEZONE"], column),
-                            "YYYY-MM-DD" if period == "day" else "YYYY-MM")
+        return func.to_char(
+            func.timezone(current_app.config["TIMEZONE"], column),
+            "YYYY-MM-DD" if period == "day" else "YYYY-MM",
+        )
     return func.strftime("%Y-%m-%d" if period == "day" else "%Y-%m", column, _sqlite_offset(rng))
 
 
@@ -88,6 +109,7 @@ def _local_date(column, rng: ReportRange) -> ColumnElement:
 
 # The four aggregates --------------------------------------------------------------------------------
 
+
 def _key(rng: ReportRange, postman_column) -> ColumnElement:
     return {"agency": Item.agency_id, "procedure": Item.procedure_id, "postman": postman_column}[rng.group_by]
 
@@ -99,9 +121,11 @@ def _attempts(rng: ReportRange):
     return db.session.execute(
         select(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code, func.count())
         .join(Item, DeliveryAttempt.item_id == Item.id)
-        .where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end,
-               DeliveryAttempt.counted())
-        .group_by(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code)).all()
+        .where(
+            DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end, DeliveryAttempt.counted()
+        )
+        .group_by(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code)
+    ).all()
 
 
 def _on_time(rng: ReportRange):
@@ -110,11 +134,17 @@ def _on_time(rng: ReportRange):
     key = _key(rng, DeliveryAttempt.postman_id)
     on_time = func.sum(case((_local_date(DeliveryAttempt.server_time, rng) <= Item.due_date, 1), else_=0))
     return db.session.execute(
-        select(period, key, func.count(), on_time).join(Item, DeliveryAttempt.item_id == Item.id)
-        .where(DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end,
-               DeliveryAttempt.counted(), DeliveryAttempt.outcome == "delivered",
-               Item.due_date.is_not(None))
-        .group_by(period, key)).all()
+        select(period, key, func.count(), on_time)
+        .join(Item, DeliveryAttempt.item_id == Item.id)
+        .where(
+            DeliveryAttempt.server_time >= start,
+            DeliveryAttempt.server_time < end,
+            DeliveryAttempt.counted(),
+            DeliveryAttempt.outcome == "delivered",
+            Item.due_date.is_not(None),
+        )
+        .group_by(period, key)
+    ).all()
 
 
 def _fees(rng: ReportRange):
@@ -125,7 +155,8 @@ def _fees(rng: ReportRange):
         select(period, key, func.sum(FeeEntry.service_fee), func.sum(FeeEntry.government_fee))
         .join(Item, FeeEntry.item_id == Item.id)
         .where(FeeEntry.server_time >= start, FeeEntry.server_time < end)
-        .group_by(period, key)).all()
+        .group_by(period, key)
+    ).all()
 
 
 def _handed_over(rng: ReportRange):
@@ -134,12 +165,15 @@ def _handed_over(rng: ReportRange):
     key = _key(rng, Handover.postman_id)
     return db.session.execute(
         select(period, key, func.sum(HandoverLine.fee_passed_on))
-        .join(Handover, HandoverLine.handover_id == Handover.id).join(Item, HandoverLine.item_id == Item.id)
+        .join(Handover, HandoverLine.handover_id == Handover.id)
+        .join(Item, HandoverLine.item_id == Item.id)
         .where(Handover.created_at >= start, Handover.created_at < end)
-        .group_by(period, key)).all()
+        .group_by(period, key)
+    ).all()
 
 
 # Putting it together ----------------------------------------------------------------------------------
+
 
 def _empty_row(period: str, key) -> dict:
     return {"period": period, "key": key, **dict.fromkeys(MEASURES, 0), "failed_by_reason": {}}
@@ -162,7 +196,9 @@ def build_report(rng: ReportRange) -> dict:
     for period, key, delivered, on_time in _on_time(rng):
         row(period, key).update(delivered_with_due=delivered, delivered_on_time=int(on_time or 0))
     for period, key, service, government in _fees(rng):
-        row(period, key).update(service_fees_collected=int(service or 0), government_fees_collected=int(government or 0))
+        row(period, key).update(
+            service_fees_collected=int(service or 0), government_fees_collected=int(government or 0)
+        )
     for period, key, passed_on in _handed_over(rng):
         row(period, key)["fees_handed_over"] = int(passed_on or 0)
 
@@ -179,9 +215,17 @@ def build_report(rng: ReportRange) -> dict:
             totals["failed_by_reason"][reason] = totals["failed_by_reason"].get(reason, 0) + count
     totals["label"] = "Tổng cộng / Total"
     _derive(totals)
-    return {"period": rng.period, "group_by": rng.group_by, "date_from": rng.date_from, "date_to": rng.date_to,
-            "timezone": current_app.config["TIMEZONE"], "empty": not ordered, "rows": ordered, "totals": totals,
-            "reasons": [r for r in FAILURE_REASONS if totals["failed_by_reason"].get(r)]}
+    return {
+        "period": rng.period,
+        "group_by": rng.group_by,
+        "date_from": rng.date_from,
+        "date_to": rng.date_to,
+        "timezone": current_app.config["TIMEZONE"],
+        "empty": not ordered,
+        "rows": ordered,
+        "totals": totals,
+        "reasons": [r for r in FAILURE_REASONS if totals["failed_by_reason"].get(r)],
+    }
 
 
 def _derive(entry: dict) -> None:
@@ -195,8 +239,12 @@ def _labels(group_by: str, keys: set) -> dict:
     keys = {k for k in keys if k is not None}
     if not keys:
         return {}
-    model, column = {"agency": (Agency, Agency.name), "procedure": (Procedure, Procedure.name),
-                     "postman": (User, User.full_name)}[group_by]
+    groups: dict[str, tuple[type[Agency | Procedure | User], Any]] = {
+        "agency": (Agency, Agency.name),
+        "procedure": (Procedure, Procedure.name),
+        "postman": (User, User.full_name),
+    }
+    model, column = groups[group_by]
     return dict(db.session.execute(select(model.id, column).where(model.id.in_(keys))).all())
 
 
@@ -207,30 +255,44 @@ def require_rows(report: dict) -> None:
             "empty-report",
             f"Nothing happened between {report['date_from']} and {report['date_to']}: no deliveries, "
             "collections, failed attempts, fees or handovers. Nothing to export; choose another range. "
-            "/ Không có dữ liệu trong khoảng thời gian này.", status=422)
+            "/ Không có dữ liệu trong khoảng thời gian này.",
+            status=422,
+        )
 
 
 # Exports ---------------------------------------------------------------------------------------------
 
-GROUP_HEADERS = {"agency": "Cơ quan / Agency", "procedure": "Thủ tục / Procedure", "postman": "Bưu tá / Postman"}
+GROUP_HEADERS = {
+    "agency": "Cơ quan / Agency",
+    "procedure": "Thủ tục / Procedure",
+    "postman": "Bưu tá / Postman",
+}
+
+
+def _failed_by(reason: str) -> Callable[[dict], object]:
+    return lambda r: r["failed_by_reason"].get(reason, 0)
 
 
 def _columns(report: dict) -> list[tuple[str, Callable[[dict], object]]]:
     reasons = report["reasons"]
-    cols = [("Kỳ / Period", lambda r: r["period"]), (GROUP_HEADERS[report["group_by"]], lambda r: r["label"]),
-            ("Mã / Id", lambda r: r["key"]),
-            ("Đã trả kết quả / Returned", lambda r: r["returned"]),
-            ("Đã thu gom / Collected", lambda r: r["collected"]),
-            ("Phát không thành công / Failed attempts", lambda r: r["failed"])]
-    cols += [(f"KTC: {label('reason', reason)} / Failed: {reason}",
-              lambda r, reason=reason: r["failed_by_reason"].get(reason, 0)) for reason in reasons]
-    cols += [("Có hạn trả / Delivered with due date", lambda r: r["delivered_with_due"]),
-             ("Đúng hạn / On time", lambda r: r["delivered_on_time"]),
-             ("Tỉ lệ đúng hạn / On-time share", lambda r: r["on_time_share"]),
-             ("Phí dịch vụ đã thu (VND) / Service fees collected", lambda r: r["service_fees_collected"]),
-             ("Lệ phí đã thu (VND) / Government fees collected", lambda r: r["government_fees_collected"]),
-             ("Lệ phí đã bàn giao (VND) / Fees handed over", lambda r: r["fees_handed_over"]),
-             ("Lệ phí chưa bàn giao (VND) / Not yet handed over", lambda r: r["fees_not_handed_over"])]
+    cols = [
+        ("Kỳ / Period", lambda r: r["period"]),
+        (GROUP_HEADERS[report["group_by"]], lambda r: r["label"]),
+        ("Mã / Id", lambda r: r["key"]),
+        ("Đã trả kết quả / Returned", lambda r: r["returned"]),
+        ("Đã thu gom / Collected", lambda r: r["collected"]),
+        ("Phát không thành công / Failed attempts", lambda r: r["failed"]),
+    ]
+    cols += [(f"KTC: {label('reason', reason)} / Failed: {reason}", _failed_by(reason)) for reason in reasons]
+    cols += [
+        ("Có hạn trả / Delivered with due date", lambda r: r["delivered_with_due"]),
+        ("Đúng hạn / On time", lambda r: r["delivered_on_time"]),
+        ("Tỉ lệ đúng hạn / On-time share", lambda r: r["on_time_share"]),
+        ("Phí dịch vụ đã thu (VND) / Service fees collected", lambda r: r["service_fees_collected"]),
+        ("Lệ phí đã thu (VND) / Government fees collected", lambda r: r["government_fees_collected"]),
+        ("Lệ phí đã bàn giao (VND) / Fees handed over", lambda r: r["fees_handed_over"]),
+        ("Lệ phí chưa bàn giao (VND) / Not yet handed over", lambda r: r["fees_not_handed_over"]),
+    ]
     return cols
 
 
@@ -269,13 +331,19 @@ def to_xlsx(report: dict) -> bytes:
     for index, name in enumerate(headers, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, min(len(name) * 0.6, 40))
     about = workbook.create_sheet("Thông tin")
-    for pair in (("Từ ngày / From", report["date_from"].isoformat()), ("Đến ngày / To", report["date_to"].isoformat()),
-                 ("Theo / Period", report["period"]), ("Nhóm theo / Group by", report["group_by"]),
-                 ("Múi giờ / Time zone", report["timezone"])):
+    for pair in (
+        ("Từ ngày / From", report["date_from"].isoformat()),
+        ("Đến ngày / To", report["date_to"].isoformat()),
+        ("Theo / Period", report["period"]),
+        ("Nhóm theo / Group by", report["group_by"]),
+        ("Múi giờ / Time zone", report["timezone"]),
+    ):
         sheet_append(about, pair)
     return xlsx_bytes(workbook)
 
 
 def file_name(report: dict, extension: str) -> str:
-    return (f"bao-cao-{report['period']}-{report['group_by']}-{report['date_from'].isoformat()}"
-            f"-{report['date_to'].isoformat()}.{extension}")
+    return (
+        f"bao-cao-{report['period']}-{report['group_by']}-{report['date_from'].isoformat()}"
+        f"-{report['date_to'].isoformat()}.{extension}"
+    )

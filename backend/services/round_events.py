@@ -27,8 +27,10 @@ def apply_round_event(rnd: Round, event: RoundEvent | str, actor_id: int | None 
 
 def _stop_counts(round_id: int) -> tuple[int, int]:
     stops, open_stops = db.session.execute(
-        db.select(func.count(), func.coalesce(func.sum(case((Item.status.in_(WITHOUT_OUTCOME), 1), else_=0)), 0))
-        .where(Item.round_id == round_id)).one()
+        db.select(
+            func.count(), func.coalesce(func.sum(case((Item.status.in_(WITHOUT_OUTCOME), 1), else_=0)), 0)
+        ).where(Item.round_id == round_id)
+    ).one()
     return int(stops), int(open_stops)
 
 
@@ -44,11 +46,21 @@ def settle_round(round_id: int | None, actor_id: int | None = None) -> None:
 
 def close_round(rnd: Round, actor_id: int | None) -> None:
     """A supervisor ends the round's day; every stop must have an outcome first."""
-    open_codes = db.session.execute(
-        db.select(Item.code).where(Item.round_id == rnd.id, Item.status.in_(WITHOUT_OUTCOME))
-        .order_by(Item.stop_order)).scalars().all()
+    open_codes = (
+        db.session.execute(
+            db.select(Item.code)
+            .where(Item.round_id == rnd.id, Item.status.in_(WITHOUT_OUTCOME))
+            .order_by(Item.stop_order)
+        )
+        .scalars()
+        .all()
+    )
     if open_codes:
         reason = f"{len(open_codes)} stops have no outcome yet: {', '.join(open_codes[:10])}."
-        raise DomainError("round-has-open-stops", f"Round {rnd.id} cannot be closed: {reason}", status=409,
-                          errors={"item_codes": [reason]})
+        raise DomainError(
+            "round-has-open-stops",
+            f"Round {rnd.id} cannot be closed: {reason}",
+            status=409,
+            errors={"item_codes": [reason]},
+        )
     apply_round_event(rnd, RoundEvent.CLOSE, actor_id)

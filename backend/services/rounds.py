@@ -39,8 +39,11 @@ def all_or_nothing() -> Iterator[None]:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise DomainError("edit-conflict", "Someone else changed these items at the same time; "
-                          "reload the round and try again.", status=409) from None
+        raise DomainError(
+            "edit-conflict",
+            "Someone else changed these items at the same time; reload the round and try again.",
+            status=409,
+        ) from None
     except Exception:
         db.session.rollback()
         raise
@@ -48,10 +51,15 @@ def all_or_nothing() -> Iterator[None]:
 
 # Reading ------------------------------------------------------------------------------------------
 
+
 def stops_of(round_id: int) -> list[Item]:
-    return list(db.session.execute(
-        db.select(Item).where(Item.round_id == round_id)
-        .order_by(Item.stop_order.is_(None), Item.stop_order, Item.id)).scalars())
+    return list(
+        db.session.execute(
+            db.select(Item)
+            .where(Item.round_id == round_id)
+            .order_by(Item.stop_order.is_(None), Item.stop_order, Item.id)
+        ).scalars()
+    )
 
 
 def progress_of(round_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -59,8 +67,10 @@ def progress_of(round_ids: list[int]) -> dict[int, dict[str, int]]:
     progress: dict[int, dict[str, int]] = {rid: {} for rid in round_ids}
     if round_ids:
         rows = db.session.execute(
-            db.select(Item.round_id, Item.status, func.count()).where(Item.round_id.in_(round_ids))
-            .group_by(Item.round_id, Item.status))
+            db.select(Item.round_id, Item.status, func.count())
+            .where(Item.round_id.in_(round_ids))
+            .group_by(Item.round_id, Item.status)
+        )
         for round_id, status, count in rows:
             progress[round_id][status] = count
     return progress
@@ -68,10 +78,19 @@ def progress_of(round_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def summary(rnd: Round, progress: dict[str, int]) -> dict:
     """A round as RoundSchema shows it."""
-    return {"id": rnd.id, "postman_id": rnd.postman_id, "postman": rnd.postman, "round_date": rnd.round_date,
-            "status": rnd.status, "note": rnd.note, "total_distance_m": rnd.total_distance_m,
-            "stop_count": sum(progress.values()), "progress": dict(sorted(progress.items())),
-            "created_at": rnd.created_at, "updated_at": rnd.updated_at}
+    return {
+        "id": rnd.id,
+        "postman_id": rnd.postman_id,
+        "postman": rnd.postman,
+        "round_date": rnd.round_date,
+        "status": rnd.status,
+        "note": rnd.note,
+        "total_distance_m": rnd.total_distance_m,
+        "stop_count": sum(progress.values()),
+        "progress": dict(sorted(progress.items())),
+        "created_at": rnd.created_at,
+        "updated_at": rnd.updated_at,
+    }
 
 
 def detail(rnd: Round) -> dict:
@@ -87,8 +106,11 @@ def detail(rnd: Round) -> dict:
 def check_may_read(rnd: Round | None, user: User, round_id: int | None = None) -> Round:
     """Postmen get the same 403 for another postman's round and for one that does not exist."""
     if user.role == "postman" and (rnd is None or rnd.postman_id != user.id):
-        raise DomainError("forbidden", "Postmen see only their own rounds. / Bưu tá chỉ xem được chuyến "
-                          "của mình.", status=403)
+        raise DomainError(
+            "forbidden",
+            "Postmen see only their own rounds. / Bưu tá chỉ xem được chuyến của mình.",
+            status=403,
+        )
     if rnd is None:
         raise DomainError("not-found", f"No round with id {round_id}.", status=404)
     return rnd
@@ -96,28 +118,42 @@ def check_may_read(rnd: Round | None, user: User, round_id: int | None = None) -
 
 # Planning -----------------------------------------------------------------------------------------
 
-def create_round(postman_id: int, round_date: date, note: str | None = None,
-                 created_by_id: int | None = None) -> Round:
+
+def create_round(
+    postman_id: int, round_date: date, note: str | None = None, created_by_id: int | None = None
+) -> Round:
     """A new, empty round; 422 unless the user is an active postman, 409 if they have one that day."""
     postman = db.session.get(User, postman_id)
-    reason = ("No such user." if postman is None else
-              f"{postman.full_name} is not a postman." if postman.role != "postman" else
-              f"{postman.full_name}'s account is disabled." if not postman.active else None)
+    reason = (
+        "No such user."
+        if postman is None
+        else f"{postman.full_name} is not a postman."
+        if postman.role != "postman"
+        else f"{postman.full_name}'s account is disabled."
+        if not postman.active
+        else None
+    )
     if reason:
         raise DomainError("not-an-active-postman", reason, status=422, errors={"postman_id": [reason]})
-    existing = db.session.execute(db.select(Round.id).where(
-        Round.postman_id == postman_id, Round.round_date == round_date)).scalar()
+    assert postman is not None  # a missing user has a reason above
+    existing = db.session.execute(
+        db.select(Round.id).where(Round.postman_id == postman_id, Round.round_date == round_date)
+    ).scalar()
     if existing is not None:
-        raise DomainError("round-exists", f"{postman.full_name} already has a round on {round_date} "
-                          f"(round {existing}).", status=409)
+        raise DomainError(
+            "round-exists",
+            f"{postman.full_name} already has a round on {round_date} (round {existing}).",
+            status=409,
+        )
     rnd = Round(postman_id=postman_id, round_date=round_date, note=note, created_by_id=created_by_id)
     db.session.add(rnd)
     try:
         db.session.flush()  # the id, for the audit entry
     except IntegrityError:  # another supervisor was quicker
         db.session.rollback()
-        raise DomainError("round-exists", f"{postman.full_name} already has a round on {round_date}.",
-                          status=409) from None
+        raise DomainError(
+            "round-exists", f"{postman.full_name} already has a round on {round_date}.", status=409
+        ) from None
     audit("round.created", "round", rnd.id, {"postman_id": postman_id, "round_date": round_date.isoformat()})
     carry_over_failed(rnd)
     return rnd
@@ -128,10 +164,18 @@ def carry_over_failed(rnd: Round) -> list[int]:
     earlier rounds: the second visit stays the same postman's work. Returns the item ids."""
     if rnd.round_date < local_today():
         return []
-    ids = list(db.session.execute(
-        db.select(Item.id).join(Round, Item.round_id == Round.id)
-        .where(Round.postman_id == rnd.postman_id, Round.round_date < rnd.round_date,
-               Item.status == Status.FAILED_ATTEMPT.value).order_by(Round.round_date, Item.stop_order)).scalars())
+    ids = list(
+        db.session.execute(
+            db.select(Item.id)
+            .join(Round, Item.round_id == Round.id)
+            .where(
+                Round.postman_id == rnd.postman_id,
+                Round.round_date < rnd.round_date,
+                Item.status == Status.FAILED_ATTEMPT.value,
+            )
+            .order_by(Round.round_date, Item.stop_order)
+        ).scalars()
+    )
     if ids:
         assign_items(rnd, ids)
         audit("round.carried_over", "round", rnd.id, {"items": ids})
@@ -140,14 +184,20 @@ def carry_over_failed(rnd: Round) -> list[int]:
 
 def lock_round(round_id: int) -> Round:
     """The round, locked against concurrent planning until commit; closed rounds are frozen."""
-    rnd = db.session.execute(
-        db.select(Round).where(Round.id == round_id).with_for_update(of=Round)
-        .execution_options(populate_existing=True)).unique().scalar_one_or_none()
+    rnd = (
+        db.session.execute(
+            db.select(Round)
+            .where(Round.id == round_id)
+            .with_for_update(of=Round)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if rnd is None:
         raise DomainError("not-found", f"No round with id {round_id}.", status=404)
     if rnd.status == RoundStatus.CLOSED:
-        raise DomainError("round-closed", f"Round {round_id} is closed and can no longer change.",
-                          status=409)
+        raise DomainError("round-closed", f"Round {round_id} is closed and can no longer change.", status=409)
     return rnd
 
 
@@ -155,20 +205,31 @@ def _items_in_request(item_ids: list[int]) -> list[Item]:
     """The items in request order; unknown ids are one 422 naming each of them."""
     limit = current_app.config["MAX_BULK_ITEMS"]
     if len(item_ids) > limit:
-        raise DomainError("too-many-items", f"At most {limit} items per request.", status=422,
-                          errors={"item_ids": [f"At most {limit} items."]})
-    found = {item.id: item for item in db.session.execute(
-        db.select(Item).where(Item.id.in_(item_ids))).unique().scalars()}
+        raise DomainError(
+            "too-many-items",
+            f"At most {limit} items per request.",
+            status=422,
+            errors={"item_ids": [f"At most {limit} items."]},
+        )
+    found = {
+        item.id: item
+        for item in db.session.execute(db.select(Item).where(Item.id.in_(item_ids))).unique().scalars()
+    }
     missing = {str(k): [f"No item with id {i}."] for k, i in enumerate(item_ids) if i not in found}
     if missing:
-        raise DomainError("unknown-items", "Some items do not exist; see errors.", status=422,
-                          errors={"item_ids": missing})
+        raise DomainError(
+            "unknown-items", "Some items do not exist; see errors.", status=422, errors={"item_ids": missing}
+        )
     return [found[i] for i in item_ids]
 
 
 def _refuse(kind: str, index: int, item: Item, reason: str, status: int = 409) -> DomainError:
-    return DomainError(kind, f"Item {item.code}: {reason} Nothing was changed.", status=status,
-                       errors={"item_ids": {str(index): [reason]}})
+    return DomainError(
+        kind,
+        f"Item {item.code}: {reason} Nothing was changed.",
+        status=status,
+        errors={"item_ids": {str(index): [reason]}},
+    )
 
 
 def _move(item: Item, index: int, event: Event, detail: dict) -> None:
@@ -185,9 +246,13 @@ def assign_items(rnd: Round, item_ids: list[int]) -> None:
     left: set[int] = set()
     for index, item in enumerate(items):
         if not item.procedure.allowed_by_post:
-            raise _refuse("procedure-not-by-post", index, item,
-                          f"the procedure '{item.procedure.name}' ({item.procedure.code}) needs the person "
-                          "present and cannot go by post.")
+            raise _refuse(
+                "procedure-not-by-post",
+                index,
+                item,
+                f"the procedure '{item.procedure.name}' ({item.procedure.code}) needs the person "
+                "present and cannot go by post.",
+            )
         if item.round_id == rnd.id and item.status == Status.ASSIGNED:
             continue  # already here: assigning twice changes nothing
         if item.round_id is not None and item.round_id != rnd.id:
@@ -198,7 +263,7 @@ def assign_items(rnd: Round, item_ids: list[int]) -> None:
         _move(item, index, Event.ASSIGN, {"round_id": rnd.id, "from_round_id": from_round_id})
         next_order += 1
     for round_id in sorted(left):
-        remeasure(db.session.get(Round, round_id))
+        remeasure(db.session.get_one(Round, round_id))
         settle_round(round_id)
     remeasure(rnd)
 
@@ -221,28 +286,43 @@ def set_order(rnd: Round, item_ids: list[int]) -> None:
         errors = dict(unknown)
         if missing:
             errors["missing"] = [f"Item {i} is on this round but not in the order." for i in missing]
-        raise DomainError("not-a-permutation", "The order must list every item of the round exactly once.",
-                          status=422, errors={"item_ids": errors})
-    _apply(rnd, stops, route_planner.measure_route(_office(), [(i, _point(stops[i])) for i in item_ids],
-                                             closed=CLOSED_TOUR))
+        raise DomainError(
+            "not-a-permutation",
+            "The order must list every item of the round exactly once.",
+            status=422,
+            errors={"item_ids": errors},
+        )
+    _apply(
+        rnd,
+        stops,
+        route_planner.measure_route(_office(), [(i, _point(stops[i])) for i in item_ids], closed=CLOSED_TOUR),
+    )
     audit("round.reordered", "round", rnd.id, {"total_distance_m": rnd.total_distance_m})
 
 
-def optimise(rnd: Round) -> route_planner.Route:
+def optimise(rnd: Round) -> route_planner.Route[int]:
     """Order the stops for the shortest walk from the post office and back."""
     stops = {item.id: item for item in stops_of(rnd.id)}
-    route = route_planner.plan_route(_office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR)
+    route = route_planner.plan_route(
+        _office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR
+    )
     _apply(rnd, stops, route)
-    audit("round.optimised", "round", rnd.id, {"total_distance_m": rnd.total_distance_m,
-                                               "solver": route.solver})
+    audit(
+        "round.optimised", "round", rnd.id, {"total_distance_m": rnd.total_distance_m, "solver": route.solver}
+    )
     return route
 
 
 def remeasure(rnd: Round) -> None:
     """Renumber the stops 1..n in their current order and measure the legs again."""
     stops = {item.id: item for item in stops_of(rnd.id)}
-    _apply(rnd, stops, route_planner.measure_route(_office(), [(i, _point(item)) for i, item in stops.items()],
-                                             closed=CLOSED_TOUR))
+    _apply(
+        rnd,
+        stops,
+        route_planner.measure_route(
+            _office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR
+        ),
+    )
 
 
 def _office() -> route_planner.Point:
@@ -253,7 +333,7 @@ def _point(item: Item) -> route_planner.Point | None:
     return None if item.lat is None or item.lon is None else (item.lat, item.lon)
 
 
-def _apply(rnd: Round, stops: dict[int, Item], route: route_planner.Route) -> None:
+def _apply(rnd: Round, stops: dict[int, Item], route: route_planner.Route[int]) -> None:
     for position, (item_id, leg) in enumerate(zip(route.order, route.legs_m, strict=True), start=1):
         stops[item_id].stop_order, stops[item_id].leg_distance_m = position, leg
     located = any(leg is not None for leg in route.legs_m)

@@ -1,77 +1,108 @@
 // The page frame: sign-in, navigation between views, the language switch.
-import * as api from './lib/api.js';
-import { h, replace } from '@common/dom.js';
-import { setZone } from '@common/format.js';
-import { lang, onLangChange, setLang, t } from './lib/i18n.js';
-import * as session from './lib/session.js';
-import { renderLogin } from './views/login.js';
-import { setProofConfig } from './views/proof.js';
-import { ROUTES } from './routes.js';
+import * as api from './lib/api.js'
+import { h, replace } from '@common/dom.js'
+import { setZone } from '@common/format.js'
+import { lang, onLangChange, setLang, t } from './lib/i18n.js'
+import * as session from './lib/session.js'
+import { renderLogin } from './views/login.js'
+import { setProofConfig } from './views/proof.js'
+import { ROUTES } from './routes.js'
 
-let root;
-let config = null;
-let cleanup = null;
+let root
+let config = null
+let cleanup = null
 
 export function start(element) {
-  root = element;
-  api.onSignedOut(() => show());
-  window.addEventListener('hashchange', () => route());
-  onLangChange(() => show());
-  show();
+  root = element
+  api.onSignedOut(() => show())
+  window.addEventListener('hashchange', () => route())
+  onLangChange(() => show())
+  show()
 }
 
 function stopView() {
-  if (cleanup) cleanup();
-  cleanup = null;
+  if (cleanup) cleanup()
+  cleanup = null
 }
 
 async function show() {
-  stopView();
+  stopView()
   if (!session.isStaff(session.user())) {
-    replace(root, renderLogin({ onSignedIn: () => show() }));
-    return;
+    replace(root, renderLogin({ onSignedIn: () => show() }))
+    return
   }
   try {
-    config = await api.get('/api/dashboard/config');
-    setZone(config.timezone);
-    setProofConfig(config);
+    config = await api.get('/api/dashboard/config')
+    setZone(config.timezone)
+    setProofConfig(config)
   } catch (error) {
-    replace(root, h('main', { id: 'main', class: 'page' }, h('p', { class: 'error', role: 'alert' }, error.message)));
-    return;
+    replace(
+      root,
+      h('main', { id: 'main', class: 'page' }, h('p', { class: 'error', role: 'alert' }, error.message)),
+    )
+    return
   }
-  replace(root, frame());
-  route();
+  replace(root, frame())
+  route()
 }
 
 function frame() {
-  const user = session.user();
-  const nav = h('nav', { 'aria-label': t('nav.label') },
-    h('ul', {}, ROUTES.map((r) => h('li', {}, h('a', { href: `#/${r.path}`, 'data-route': r.path }, t(r.title))))));
-  const switchTo = lang() === 'vi' ? 'en' : 'vi';
+  const user = session.user()
+  const nav = h(
+    'nav',
+    { 'aria-label': t('nav.label') },
+    h(
+      'ul',
+      {},
+      ROUTES.map((r) => h('li', {}, h('a', { 'href': `#/${r.path}`, 'data-route': r.path }, t(r.title)))),
+    ),
+  )
+  const switchTo = lang() === 'vi' ? 'en' : 'vi'
   return [
-    h('header', { class: 'top' },
+    h(
+      'header',
+      { class: 'top' },
       h('div', { class: 'brand' }, h('strong', {}, 'PostRound'), ' ', h('span', {}, t('app.subtitle'))),
       nav,
-      h('div', { class: 'who' },
+      h(
+        'div',
+        { class: 'who' },
         h('span', {}, `${user.full_name} (${t(`role.${user.role}`)})`),
-        h('button', { type: 'button', class: 'link', lang: switchTo, onclick: () => setLang(switchTo) },
-          switchTo === 'en' ? 'English' : 'Tiếng Việt'),
-        h('button', { type: 'button', class: 'link', onclick: async () => { await api.logout(); show(); } }, t('app.logout')))),
+        h(
+          'button',
+          { type: 'button', class: 'link', lang: switchTo, onclick: () => setLang(switchTo) },
+          switchTo === 'en' ? 'English' : 'Tiếng Việt',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            onclick: async () => {
+              await api.logout()
+              show()
+            },
+          },
+          t('app.logout'),
+        ),
+      ),
+    ),
     h('main', { id: 'main', class: 'page', tabindex: '-1' }),
-  ];
+  ]
 }
 
 function route() {
-  const main = root.querySelector('main');
-  if (!main || !config) return;
-  stopView();
-  const path = (location.hash.replace(/^#\/?/, '') || 'today').split('?')[0];
-  const found = ROUTES.find((r) => r.path === path) || ROUTES[0];
+  const main = root.querySelector('main')
+  if (!main || !config) return
+  stopView()
+  const path = (location.hash.replace(/^#\/?/, '') || 'today').split('?')[0]
+  const found = ROUTES.find((r) => r.path === path) || ROUTES[0]
   root.querySelectorAll('nav a').forEach((a) => {
-    if (a.dataset.route === found.path) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  });
-  document.title = `${t(found.title)} — PostRound`;
-  main.replaceChildren();
-  cleanup = found.render(main, { config, params: new URLSearchParams(location.hash.split('?')[1] || '') }) || null;
+    if (a.dataset.route === found.path) a.setAttribute('aria-current', 'page')
+    else a.removeAttribute('aria-current')
+  })
+  document.title = `${t(found.title)} — PostRound`
+  main.replaceChildren()
+  cleanup =
+    found.render(main, { config, params: new URLSearchParams(location.hash.split('?')[1] || '') }) || null
 }

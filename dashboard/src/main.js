@@ -1,5 +1,5 @@
-import 'leaflet/dist/leaflet.css';
-import './styles.css';
-import { start } from './app.js';
+import 'leaflet/dist/leaflet.css'
+import './styles.css'
+import { start } from './app.js'
 
-start(document.getElementById('app'));
+start(document.getElementById('app'))

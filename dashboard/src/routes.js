@@ -1,10 +1,10 @@
 // One entry per view: its hash path, its title key and its render(main, ctx) -> cleanup.
-import { renderHandovers } from './views/handovers.js';
-import { renderImport } from './views/import.js';
-import { renderMap } from './views/map.js';
-import { renderPlanning } from './views/planning.js';
-import { renderReports } from './views/reports.js';
-import { renderToday } from './views/today.js';
+import { renderHandovers } from './views/handovers.js'
+import { renderImport } from './views/import.js'
+import { renderMap } from './views/map.js'
+import { renderPlanning } from './views/planning.js'
+import { renderReports } from './views/reports.js'
+import { renderToday } from './views/today.js'
 
 export const ROUTES = [
   { path: 'today', title: 'nav.today', render: renderToday },
@@ -13,4 +13,4 @@ export const ROUTES = [
   { path: 'import', title: 'nav.import', render: renderImport },
   { path: 'handovers', title: 'nav.handovers', render: renderHandovers },
   { path: 'reports', title: 'nav.reports', render: renderReports },
-];
+]

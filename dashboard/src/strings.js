@@ -38,7 +38,8 @@ const vi = {
   'today.neverSynced': 'chưa đồng bộ lần nào',
   'today.deviceDetail': 'thao tác cuối #{seq} · hôm nay nhận {applied}, từ chối {rejected}',
   'today.stale': 'Quá {minutes} phút chưa đồng bộ',
-  'today.honest': 'Máy chủ không nhìn thấy hàng đợi trên điện thoại. “Chưa có kết quả” là các điểm chưa có kết quả nào gửi về máy chủ: có thể chưa làm, hoặc đã làm trên máy nhưng chưa đồng bộ. Xem lần đồng bộ cuối và thao tác cuối của từng máy; “ảnh/chữ ký đang tải” là kết quả đã về nhưng tệp chưa tải xong.',
+  'today.honest':
+    'Máy chủ không nhìn thấy hàng đợi trên điện thoại. “Chưa có kết quả” là các điểm chưa có kết quả nào gửi về máy chủ: có thể chưa làm, hoặc đã làm trên máy nhưng chưa đồng bộ. Xem lần đồng bộ cuối và thao tác cuối của từng máy; “ảnh/chữ ký đang tải” là kết quả đã về nhưng tệp chưa tải xong.',
 
   'bucket.returned': 'Đã trả kết quả',
   'bucket.collected': 'Đã thu gom',
@@ -134,7 +135,8 @@ const vi = {
   'proof.address': 'Địa chỉ người nhận',
   'proof.capturedHere': 'Nơi ghi nhận bằng chứng',
   'proof.mapCaption': 'Chấm đỏ: nơi ghi nhận bằng chứng; vòng xanh nét đứt: địa chỉ người nhận.',
-  'proof.reviewHelp': 'Chấp nhận: bưu gửi chuyển sang đã phát/đã thu gom và rời chuyến của bưu tá khác. Từ chối: bằng chứng vẫn được lưu, bưu gửi giữ nguyên.',
+  'proof.reviewHelp':
+    'Chấp nhận: bưu gửi chuyển sang đã phát/đã thu gom và rời chuyến của bưu tá khác. Từ chối: bằng chứng vẫn được lưu, bưu gửi giữ nguyên.',
   'proof.reviewNote': 'Ghi chú (bắt buộc khi từ chối)',
   'proof.reasonRequired': 'Hãy ghi lý do từ chối.',
   'proof.accept': 'Chấp nhận bằng chứng',
@@ -276,7 +278,8 @@ const vi = {
   'report.download': 'Tải tệp {format}',
   'report.ready': 'Tệp đã sẵn sàng.',
   'report.empty': 'Không có dữ liệu trong khoảng thời gian này.',
-  'report.chartLabel': 'Biểu đồ số bưu gửi đã trả, đã thu gom, không thành công theo kỳ và tỉ lệ phát đúng hạn; số liệu có trong bảng bên dưới.',
+  'report.chartLabel':
+    'Biểu đồ số bưu gửi đã trả, đã thu gom, không thành công theo kỳ và tỉ lệ phát đúng hạn; số liệu có trong bảng bên dưới.',
   'report.items': 'Bưu gửi',
   'report.caption': 'Từ {from} đến {to}, theo {group}',
   'report.col.period': 'Kỳ',
@@ -292,7 +295,8 @@ const vi = {
   'report.handedOver': 'Lệ phí đã bàn giao',
   'report.notHandedOver': 'Lệ phí chưa bàn giao',
 
-  'problem.illegal-transition': 'Không thể thực hiện: bưu gửi đang ở trạng thái không cho phép (ví dụ đã phát hoặc đã hủy). Không có gì thay đổi.',
+  'problem.illegal-transition':
+    'Không thể thực hiện: bưu gửi đang ở trạng thái không cho phép (ví dụ đã phát hoặc đã hủy). Không có gì thay đổi.',
   'problem.not-an-active-postman': 'Không tạo được chuyến: bưu tá đang nghỉ hoặc không hoạt động.',
   'problem.round-exists': 'Bưu tá này đã có chuyến trong ngày.',
   'problem.procedure-not-by-post': 'Thủ tục này cần người dân có mặt, không gửi qua bưu điện được.',
@@ -309,12 +313,13 @@ const vi = {
   'problem.range-too-long': 'Khoảng thời gian quá dài.',
   'problem.pdf-font-missing': 'Máy chủ thiếu phông chữ để in PDF.',
   'problem.validation-error': 'Dữ liệu chưa hợp lệ.',
-  'problem.database-unavailable': 'Máy chủ tạm thời không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau ít phút.',
+  'problem.database-unavailable':
+    'Máy chủ tạm thời không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau ít phút.',
   'problem.unknown-agency': 'Không có cơ quan này.',
   'problem.unknown-procedure': 'Không có thủ tục này.',
   'problem.agency-required': 'Cần chọn cơ quan.',
   'problem.not-a-postman': 'Người được chọn không phải bưu tá.',
-};
+}
 
 const en = {
   'app.subtitle': 'Public postal service dashboard',
@@ -353,7 +358,8 @@ const en = {
   'today.neverSynced': 'never synced',
   'today.deviceDetail': 'last mutation #{seq} · today {applied} applied, {rejected} rejected',
   'today.stale': 'Not synced for over {minutes} min',
-  'today.honest': 'The server cannot see a phone’s queue. “No result yet” counts stops for which no result has reached the server: not done yet, or done on the phone and not synced. See each phone’s last sync and last mutation; “uploading” counts results that arrived while their files are still uploading.',
+  'today.honest':
+    'The server cannot see a phone’s queue. “No result yet” counts stops for which no result has reached the server: not done yet, or done on the phone and not synced. See each phone’s last sync and last mutation; “uploading” counts results that arrived while their files are still uploading.',
 
   'bucket.returned': 'Results returned',
   'bucket.collected': 'Dossiers collected',
@@ -381,7 +387,8 @@ const en = {
   'exc.action.return_to_agency': 'Record a handover returning the item to the agency.',
   'exc.action.reassign': 'Agree a new time with the recipient and put it on another round.',
   'exc.action.deliver_first': 'Ask the postman to deliver this item first.',
-  'exc.action.reattempt': 'The postman visits again; the second invitation counts once enough working days have passed.',
+  'exc.action.reattempt':
+    'The postman visits again; the second invitation counts once enough working days have passed.',
   'exc.action.hand_to_agency': 'A collected dossier is overdue: hand it to the agency now (handover record).',
   'exc.action.fetch_from_agency': 'The result is still at the agency: fetch it, then put it on a round.',
   'exc.action.collect_first': 'Ask the postman to collect this dossier first.',
@@ -449,7 +456,8 @@ const en = {
   'proof.address': 'Recipient’s address',
   'proof.capturedHere': 'Where the proof was captured',
   'proof.mapCaption': 'Red dot: where the proof was captured; dashed blue circle: the recipient’s address.',
-  'proof.reviewHelp': 'Accept: the item becomes delivered/collected and leaves the other postman\'s round. Reject: the proof stays stored, the item does not move.',
+  'proof.reviewHelp':
+    "Accept: the item becomes delivered/collected and leaves the other postman's round. Reject: the proof stays stored, the item does not move.",
   'proof.reviewNote': 'Note (required to reject)',
   'proof.reasonRequired': 'Give the reason for rejecting.',
   'proof.accept': 'Accept the proof',
@@ -591,7 +599,8 @@ const en = {
   'report.download': 'Download {format}',
   'report.ready': 'The file is ready.',
   'report.empty': 'Nothing happened in this range.',
-  'report.chartLabel': 'Chart of results returned, dossiers collected and failed attempts per period, and the share delivered on time; the table below has the figures.',
+  'report.chartLabel':
+    'Chart of results returned, dossiers collected and failed attempts per period, and the share delivered on time; the table below has the figures.',
   'report.items': 'Items',
   'report.caption': '{from} to {to}, by {group}',
   'report.col.period': 'Period',
@@ -607,7 +616,8 @@ const en = {
   'report.handedOver': 'Fees handed over',
   'report.notHandedOver': 'Not yet handed over',
 
-  'problem.illegal-transition': 'Not possible: the item’s status does not allow it (e.g. already delivered or cancelled). Nothing changed.',
+  'problem.illegal-transition':
+    'Not possible: the item’s status does not allow it (e.g. already delivered or cancelled). Nothing changed.',
   'problem.not-an-active-postman': 'No round created: the postman is off or inactive.',
   'problem.round-exists': 'This postman already has a round that day.',
   'problem.procedure-not-by-post': 'This procedure needs the citizen in person; it cannot go by post.',
@@ -621,7 +631,8 @@ const en = {
   'problem.duplicate-item-code': 'An item code already exists; nothing was imported.',
   'problem.handover-not-possible': 'Some items cannot be handed over this way; nothing was recorded.',
   'problem.empty-report': 'Nothing to export in this range.',
-  'problem.database-unavailable': 'The server cannot reach its database right now; nothing was saved. Try again in a few minutes.',
+  'problem.database-unavailable':
+    'The server cannot reach its database right now; nothing was saved. Try again in a few minutes.',
   'problem.range-too-long': 'The range is too long.',
   'problem.pdf-font-missing': 'The server lacks the font to print the PDF.',
   'problem.validation-error': 'Some fields are not valid.',
@@ -629,6 +640,6 @@ const en = {
   'problem.unknown-procedure': 'There is no such procedure.',
   'problem.agency-required': 'Choose an agency.',
   'problem.not-a-postman': 'The person chosen is not a postman.',
-};
+}
 
-export const STRINGS = { vi, en };
+export const STRINGS = { vi, en }

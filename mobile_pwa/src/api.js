@@ -17,12 +17,18 @@ const client = createApiClient({
   store: {
     async read({ fresh = false } = {}) {
       const session = await getSession({ fresh })
-      return session && !session.needs_login ? { access: session.access_token, refresh: session.refresh_token } : null
+      return session && !session.needs_login
+        ? { access: session.access_token, refresh: session.refresh_token }
+        : null
     },
     async write(tokens) {
       const session = await getSession({ fresh: true })
       if (!session) return
-      await saveSession({ ...session, access_token: tokens.access_token, refresh_token: tokens.refresh_token })
+      await saveSession({
+        ...session,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+      })
       emit('auth', { refreshed: true })
     },
     expired: (kind) => markNeedsLogin(kind),

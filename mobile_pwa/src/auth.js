@@ -5,7 +5,6 @@ import { UserError } from './errors.js'
 import { clearSession, getSession, saveSession } from './session.js'
 import { askPersistentStorage, db, deviceId, wipe } from './store.js'
 
-
 async function pendingCount() {
   return (await db()).count('outbox')
 }
@@ -24,7 +23,10 @@ export async function login(username, password) {
   const previous = await getSession()
   const pending = await pendingCount()
   if (previous && previous.username !== username && pending > 0) {
-    throw new UserError('login.otherUserPending', { name: previous.user?.full_name || previous.username, n: pending })
+    throw new UserError('login.otherUserPending', {
+      name: previous.user?.full_name || previous.username,
+      n: pending,
+    })
   }
   let device = await deviceId()
   let tokens
@@ -36,8 +38,15 @@ export async function login(username, password) {
     tokens = await postLogin({ username, password, device_id: device, device_label: 'PostRound PWA' })
   }
   if (previous && previous.user?.id !== tokens.user.id) await wipe() // another postman's round
-  await saveSession({ username, user: tokens.user, device_id: tokens.device_id, access_token: tokens.access_token,
-    refresh_token: tokens.refresh_token, needs_login: null, signed_in_at: Date.now() })
+  await saveSession({
+    username,
+    user: tokens.user,
+    device_id: tokens.device_id,
+    access_token: tokens.access_token,
+    refresh_token: tokens.refresh_token,
+    needs_login: null,
+    signed_in_at: Date.now(),
+  })
   askPersistentStorage() // not awaited: the answer only matters for the storage warning
   emit('auth', { signedIn: true })
 }

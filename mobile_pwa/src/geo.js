@@ -8,13 +8,15 @@ export function locate({ timeout = 15_000, maximumAge = 0 } = {}) {
       return
     }
     navigator.geolocation.getCurrentPosition(
-      (position) => resolve({
-        lat: Number(position.coords.latitude.toFixed(6)),
-        lon: Number(position.coords.longitude.toFixed(6)),
-        accuracy_m: Math.round(position.coords.accuracy * 10) / 10,
-        at: position.timestamp,
-      }),
-      (error) => resolve({ error: { 1: 'denied', 2: 'unavailable', 3: 'timeout' }[error.code] || 'unavailable' }),
+      (position) =>
+        resolve({
+          lat: Number(position.coords.latitude.toFixed(6)),
+          lon: Number(position.coords.longitude.toFixed(6)),
+          accuracy_m: Math.round(position.coords.accuracy * 10) / 10,
+          at: position.timestamp,
+        }),
+      (error) =>
+        resolve({ error: { 1: 'denied', 2: 'unavailable', 3: 'timeout' }[error.code] || 'unavailable' }),
       { enableHighAccuracy: true, timeout, maximumAge },
     )
   })

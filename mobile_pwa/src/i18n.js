@@ -14,7 +14,8 @@ const vi = {
   'login.intro': 'Đăng nhập một lần khi có mạng. Sau đó ứng dụng dùng được cả ngày khi không có sóng.',
   'login.busy': 'Đang đăng nhập…',
   'login.again': 'Đăng nhập lại',
-  'login.againIntro': 'Phiên đăng nhập đã hết hạn. Đăng nhập lại để gửi {n} việc đang chờ — không mất dữ liệu nào.',
+  'login.againIntro':
+    'Phiên đăng nhập đã hết hạn. Đăng nhập lại để gửi {n} việc đang chờ — không mất dữ liệu nào.',
   'login.offline': 'Không có mạng. Cần có mạng để đăng nhập; hãy thử lại khi có sóng.',
   'login.bad': 'Sai tên đăng nhập hoặc mật khẩu.',
   'login.disabled': 'Tài khoản đã bị khóa. Hãy liên hệ giám sát viên.',
@@ -28,7 +29,8 @@ const vi = {
   'round.yesterday': 'Hôm qua',
   'round.tomorrow': 'Ngày mai',
   'round.title': 'Chuyến phát',
-  'round.none': 'Chưa có chuyến phát nào cho hôm nay. Khi có mạng, mở mục Đồng bộ (nút ở góc trên) và bấm Đồng bộ ngay.',
+  'round.none':
+    'Chưa có chuyến phát nào cho hôm nay. Khi có mạng, mở mục Đồng bộ (nút ở góc trên) và bấm Đồng bộ ngay.',
   'round.total': 'Tổng quãng đường {d} · {n} điểm dừng',
   'round.days': 'Chọn ngày',
   'round.stops': 'Các điểm dừng theo thứ tự',
@@ -101,11 +103,14 @@ const vi = {
   'fail.noteRequired': 'Hãy ghi rõ lý do khác.',
   'fail.photo': 'Ảnh (nếu có)',
   'fail.next': 'Ngày hẹn phát lại',
-  'fail.nextHint': 'Lần mời thứ hai chỉ được tính khi cách lần trước {days} ngày làm việc (đã trừ ngày lễ, Tết).',
+  'fail.nextHint':
+    'Lần mời thứ hai chỉ được tính khi cách lần trước {days} ngày làm việc (đã trừ ngày lễ, Tết).',
   'reattempt.title': 'Phát lại',
   'reattempt.count': 'Đã phát không thành công {n} lần ({invitations} lần mời được tính).',
-  'reattempt.counts': 'Từ {date}, lần đến tiếp theo được tính là lần mời mới ({days} ngày làm việc sau lần trước).',
-  'reattempt.early': 'Trước {date}, lần đến này vẫn được ghi nhận nhưng chưa tính là lần mời thứ hai (cần cách {days} ngày làm việc).',
+  'reattempt.counts':
+    'Từ {date}, lần đến tiếp theo được tính là lần mời mới ({days} ngày làm việc sau lần trước).',
+  'reattempt.early':
+    'Trước {date}, lần đến này vẫn được ghi nhận nhưng chưa tính là lần mời thứ hai (cần cách {days} ngày làm việc).',
   'fail.save': 'Lưu – Không thành công',
   'fees.title': 'Tiền thu',
   'fees.service': 'Phí dịch vụ đã thu (đồng)',
@@ -134,7 +139,8 @@ const vi = {
   'gps.seconds': '{n} giây',
   'gps.minutes': '{n} phút',
   'gps.refresh': 'Lấy lại vị trí',
-  'gps.denied': 'Không có quyền vị trí. Bật Vị trí cho trình duyệt trong Cài đặt, hoặc vẫn lưu không có vị trí.',
+  'gps.denied':
+    'Không có quyền vị trí. Bật Vị trí cho trình duyệt trong Cài đặt, hoặc vẫn lưu không có vị trí.',
   'gps.unavailable': 'Không bắt được GPS. Ra chỗ thoáng rồi bấm Thử lại, hoặc vẫn lưu không có vị trí.',
   'gps.timeout': 'Chưa bắt được GPS. Ra chỗ thoáng rồi bấm Thử lại, hoặc vẫn lưu không có vị trí.',
   'gps.unsupported': 'Máy không có GPS. Vẫn lưu được, không có vị trí.',
@@ -143,7 +149,8 @@ const vi = {
   'field.idNumber': 'Số giấy tờ gồm 6–20 chữ số hoặc chữ cái, không dấu cách.',
   'save.busy': 'Đang lưu…',
   'save.ok': 'Đã lưu trên máy. Sẽ tự gửi khi có mạng.',
-  'save.storageFull': 'Bộ nhớ điện thoại đã đầy nên chưa lưu được. Hãy đồng bộ hoặc xóa bớt ảnh/ứng dụng khác, rồi bấm Lưu lại — thông tin đã nhập vẫn còn trên màn hình.',
+  'save.storageFull':
+    'Bộ nhớ điện thoại đã đầy nên chưa lưu được. Hãy đồng bộ hoặc xóa bớt ảnh/ứng dụng khác, rồi bấm Lưu lại — thông tin đã nhập vẫn còn trên màn hình.',
   'save.failed': 'Chưa lưu được ({detail}). Bấm Lưu lại; thông tin đã nhập vẫn còn trên màn hình.',
   'save.errors': 'Chưa lưu. Hãy sửa các mục sau:',
   'sync.title': 'Đồng bộ',
@@ -162,12 +169,15 @@ const vi = {
   'sync.attentionNone': 'Không có việc nào cần xử lý.',
   'sync.queueNone': 'Không có việc nào đang chờ gửi.',
   'sync.tries': 'đã thử {n} lần',
-  'sync.stale': 'Có việc chưa đồng bộ hơn 2 giờ. Hãy đến nơi có sóng và bấm Đồng bộ ngay để không mất dữ liệu.',
+  'sync.stale':
+    'Có việc chưa đồng bộ hơn 2 giờ. Hãy đến nơi có sóng và bấm Đồng bộ ngay để không mất dữ liệu.',
   'sync.needsLogin': 'Phiên đăng nhập đã hết hạn. {n} việc vẫn an toàn trên máy; đăng nhập lại để gửi.',
-  'sync.updateNeeded': 'Ứng dụng cần cập nhật để đồng bộ. Hãy mở lại ứng dụng khi có mạng; dữ liệu vẫn được giữ.',
+  'sync.updateNeeded':
+    'Ứng dụng cần cập nhật để đồng bộ. Hãy mở lại ứng dụng khi có mạng; dữ liệu vẫn được giữ.',
   'sync.error.network': 'Mạng yếu hoặc mất kết nối; sẽ tự thử lại.',
   'sync.error.server': 'Máy chủ đang bận ({kind}); sẽ tự thử lại.',
-  'sync.error.unavailable': 'Máy chủ tạm thời không hoạt động; dữ liệu vẫn an toàn trên máy và sẽ tự gửi lại.',
+  'sync.error.unavailable':
+    'Máy chủ tạm thời không hoạt động; dữ liệu vẫn an toàn trên máy và sẽ tự gửi lại.',
   'sync.error.stuck': 'Máy chủ chưa nhận ({kind}); sẽ tự thử lại. Nếu kéo dài, hãy báo giám sát viên.',
   'sync.error.internal': 'Lỗi ứng dụng khi đồng bộ; sẽ thử lại.',
   'storage.title': 'Bộ nhớ',
@@ -194,7 +204,6 @@ const vi = {
   'rej.unsupported-mutation-version': 'Phiên bản ứng dụng quá cũ',
   'rej.id-reused': 'Trùng mã giao dịch',
   'rej.duplicate-line': 'Một bưu gửi được ghi hai lần trong biên bản',
-  'rej.handover-not-possible': 'Có bưu gửi không bàn giao được; biên bản chưa được ghi',
   'rej.invalid-value': 'Giá trị vượt giới hạn của máy chủ',
   'rej.item-reassigned': 'Bưu gửi đã được giao cho bưu tá khác',
   'rej.item-cancelled': 'Bưu gửi đã bị hủy',
@@ -207,7 +216,8 @@ const vi = {
   'rej.handover-not-possible': 'Có bưu gửi không bàn giao được; chưa ghi gì',
   'rej.other': 'Bị từ chối ({reason})',
   'update.ready': 'Đã có phiên bản mới; sẽ dùng ở lần mở sau.',
-  'dbError': 'Không mở được bộ nhớ của trình duyệt ({detail}). Hãy tắt chế độ ẩn danh hoặc giải phóng bộ nhớ, rồi mở lại.',
+  'dbError':
+    'Không mở được bộ nhớ của trình duyệt ({detail}). Hãy tắt chế độ ẩn danh hoặc giải phóng bộ nhớ, rồi mở lại.',
 }
 
 const en = {
@@ -222,14 +232,16 @@ const en = {
   'login.intro': 'Sign in once while online. The app then works all day without signal.',
   'login.busy': 'Signing in…',
   'login.again': 'Sign in again',
-  'login.againIntro': 'Your session has expired. Sign in again to send the {n} waiting records — nothing is lost.',
+  'login.againIntro':
+    'Your session has expired. Sign in again to send the {n} waiting records — nothing is lost.',
   'login.offline': 'No network. Signing in needs a connection; try again when you have signal.',
   'login.bad': 'Wrong username or password.',
   'login.disabled': 'This account is disabled. Contact your supervisor.',
   'login.revoked': 'This phone has been revoked. Contact your supervisor; unsent work stays on the phone.',
   'login.tooMany': 'Too many attempts. Wait a minute and try again.',
   'login.failed': 'Could not sign in ({detail}). Try again.',
-  'login.otherUserPending': 'This phone still holds {n} unsent records of {name}. They must sign in and send them first.',
+  'login.otherUserPending':
+    'This phone still holds {n} unsent records of {name}. They must sign in and send them first.',
   'logout': 'Sign out',
   'logout.pending': 'Some work is not synced yet: sync before signing out.',
   'round.today': 'Today',
@@ -309,11 +321,14 @@ const en = {
   'fail.noteRequired': 'Describe the other reason.',
   'fail.photo': 'Photo (optional)',
   'fail.next': 'Next attempt date',
-  'fail.nextHint': 'A second invitation counts only {days} working days after the last one (holidays and Tết skipped).',
+  'fail.nextHint':
+    'A second invitation counts only {days} working days after the last one (holidays and Tết skipped).',
   'reattempt.title': 'Second visit',
   'reattempt.count': '{n} failed visits so far ({invitations} counted as invitations).',
-  'reattempt.counts': 'From {date}, the next visit counts as a new invitation ({days} working days after the last).',
-  'reattempt.early': 'Before {date}, a visit is recorded but does not count as the second invitation yet ({days} working days apart).',
+  'reattempt.counts':
+    'From {date}, the next visit counts as a new invitation ({days} working days after the last).',
+  'reattempt.early':
+    'Before {date}, a visit is recorded but does not count as the second invitation yet ({days} working days apart).',
   'fail.save': 'Save – Failed',
   'fees.title': 'Money collected',
   'fees.service': 'Service fee collected (VND)',
@@ -342,7 +357,8 @@ const en = {
   'gps.seconds': '{n} s',
   'gps.minutes': '{n} min',
   'gps.refresh': 'Get a new fix',
-  'gps.denied': 'Location permission refused. Allow Location for the browser in Settings, or save without a position.',
+  'gps.denied':
+    'Location permission refused. Allow Location for the browser in Settings, or save without a position.',
   'gps.unavailable': 'No GPS fix. Move into the open and tap Try again, or save without a position.',
   'gps.timeout': 'No GPS fix yet. Move into the open and tap Try again, or save without a position.',
   'gps.unsupported': 'This phone has no GPS. You can still save, without a position.',
@@ -351,7 +367,8 @@ const en = {
   'field.idNumber': 'The ID number is 6–20 letters or digits, no spaces.',
   'save.busy': 'Saving…',
   'save.ok': 'Saved on the phone. It will be sent when there is a connection.',
-  'save.storageFull': 'The phone’s storage is full, so this was not saved. Sync, or delete photos or apps, then tap Save again — what you entered is still on screen.',
+  'save.storageFull':
+    'The phone’s storage is full, so this was not saved. Sync, or delete photos or apps, then tap Save again — what you entered is still on screen.',
   'save.failed': 'Not saved ({detail}). Tap Save again; what you entered is still on screen.',
   'save.errors': 'Not saved. Please fix:',
   'sync.title': 'Sync',
@@ -370,13 +387,17 @@ const en = {
   'sync.attentionNone': 'Nothing needs attention.',
   'sync.queueNone': 'Nothing is waiting to be sent.',
   'sync.tries': 'tried {n} times',
-  'sync.stale': 'Some work has been unsynced for over 2 hours. Find a signal and tap Sync now so nothing is lost.',
-  'sync.needsLogin': 'Your session has expired. {n} records are safe on the phone; sign in again to send them.',
+  'sync.stale':
+    'Some work has been unsynced for over 2 hours. Find a signal and tap Sync now so nothing is lost.',
+  'sync.needsLogin':
+    'Your session has expired. {n} records are safe on the phone; sign in again to send them.',
   'sync.updateNeeded': 'The app must be updated to sync. Reopen it with a connection; your data is kept.',
   'sync.error.network': 'Weak or no connection; will retry.',
   'sync.error.server': 'The server is busy ({kind}); will retry.',
-  'sync.error.unavailable': 'The server is temporarily down; your work is safe on the phone and will be sent again.',
-  'sync.error.stuck': 'The server did not take it yet ({kind}); will retry. If it lasts, tell your supervisor.',
+  'sync.error.unavailable':
+    'The server is temporarily down; your work is safe on the phone and will be sent again.',
+  'sync.error.stuck':
+    'The server did not take it yet ({kind}); will retry. If it lasts, tell your supervisor.',
   'sync.error.internal': 'App error while syncing; will retry.',
   'storage.title': 'Storage',
   'storage.persisted': 'Data is kept persistently on the phone.',
@@ -402,7 +423,6 @@ const en = {
   'rej.unsupported-mutation-version': 'App version too old',
   'rej.id-reused': 'Duplicate record id',
   'rej.duplicate-line': 'An item is listed twice in the handover',
-  'rej.handover-not-possible': 'Some items cannot be handed over; nothing was recorded',
   'rej.invalid-value': 'A value is beyond the server’s limits',
   'rej.item-reassigned': 'The item was given to another postman',
   'rej.item-cancelled': 'The item was cancelled',
@@ -415,7 +435,8 @@ const en = {
   'rej.handover-not-possible': 'Some items cannot be handed over; nothing was recorded',
   'rej.other': 'Rejected ({reason})',
   'update.ready': 'A new version is ready; it will be used next time.',
-  'dbError': 'Cannot open the browser storage ({detail}). Leave private mode or free some space, then reopen.',
+  'dbError':
+    'Cannot open the browser storage ({detail}). Leave private mode or free some space, then reopen.',
 }
 
 addStrings({ vi, en })

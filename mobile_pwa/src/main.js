@@ -12,7 +12,9 @@ function registerServiceWorker() {
   const base = import.meta.env.BASE_URL
   if (navigator.serviceWorker.controller) {
     // A new release took over: this page keeps its code; the next start uses the new shell.
-    navigator.serviceWorker.addEventListener('controllerchange', () => toast(t('update.ready')), { once: true })
+    navigator.serviceWorker.addEventListener('controllerchange', () => toast(t('update.ready')), {
+      once: true,
+    })
   }
   navigator.serviceWorker.register(`${base}sw.js`, { scope: base }).catch((error) => {
     console.warn('service worker not registered', error)

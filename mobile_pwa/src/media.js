@@ -29,7 +29,8 @@ function encode(canvas, quality) {
 export async function compressPhoto(file) {
   if (!file || file.size === 0) throw new UserError('photo.empty')
   if (file.type && !file.type.startsWith('image/')) throw new UserError('photo.notImage')
-  if (file.size > MAX_INPUT_BYTES) throw new UserError('photo.tooLarge', { mb: Math.round(file.size / 1048576) })
+  if (file.size > MAX_INPUT_BYTES)
+    throw new UserError('photo.tooLarge', { mb: Math.round(file.size / 1048576) })
   let bitmap
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' })
@@ -38,7 +39,8 @@ export async function compressPhoto(file) {
   }
   try {
     const { width, height } = bitmap
-    if (width * height > MAX_INPUT_PIXELS) throw new UserError('photo.tooLarge', { mb: Math.round(file.size / 1048576) })
+    if (width * height > MAX_INPUT_PIXELS)
+      throw new UserError('photo.tooLarge', { mb: Math.round(file.size / 1048576) })
     const scale = Math.min(1, MAX_SIDE / Math.max(width, height))
     const canvas = canvasOf(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)))
     const context = canvas.getContext('2d')
@@ -56,6 +58,7 @@ export async function compressPhoto(file) {
 
 /** The signature pad's canvas → a PNG Blob on a white background. */
 export function canvasToPng(canvas) {
-  return new Promise((resolve, reject) => canvas.toBlob(
-    (blob) => (blob ? resolve(blob) : reject(new UserError('signature.failed'))), 'image/png'))
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new UserError('signature.failed'))), 'image/png'),
+  )
 }

@@ -19,7 +19,8 @@ export function newMutationId() {
 
 function storageError(error) {
   const name = error?.name || error?.inner?.name
-  if (name === 'QuotaExceededError' || /quota/i.test(String(error?.message))) return new UserError('save.storageFull')
+  if (name === 'QuotaExceededError' || /quota/i.test(String(error?.message)))
+    return new UserError('save.storageFull')
   return new UserError('save.failed', { detail: error?.message || String(error) })
 }
 
@@ -43,19 +44,40 @@ export async function capture({ type, itemId, data, files = [], summary = {} }) 
     for (const file of files) {
       const known = await blobs.get(file.sha256)
       if (!known) {
-        await blobs.put({ sha256: file.sha256, blob: file.blob, type: file.blob.type, size: file.blob.size,
-          kind: file.kind, verified: false, created_at: now })
+        await blobs.put({
+          sha256: file.sha256,
+          blob: file.blob,
+          type: file.blob.type,
+          size: file.blob.size,
+          kind: file.kind,
+          verified: false,
+          created_at: now,
+        })
       }
     }
-    await tx.objectStore('outbox').put({ id, seq, type, v: MUTATION_VERSION, at, item_id: itemId, data, attachments,
-      created_at: now, tries: 0 })
-    await tx.objectStore('proofs').put({ id, seq, type, item_id: itemId, at, created_at: now, state: 'queued',
-      summary, attachments })
+    await tx.objectStore('outbox').put({
+      id,
+      seq,
+      type,
+      v: MUTATION_VERSION,
+      at,
+      item_id: itemId,
+      data,
+      attachments,
+      created_at: now,
+      tries: 0,
+    })
+    await tx
+      .objectStore('proofs')
+      .put({ id, seq, type, item_id: itemId, at, created_at: now, state: 'queued', summary, attachments })
     const item = await tx.objectStore('items').get(itemId)
     const cal = (await meta.get('calendar')) ?? DEFAULT_CALENDAR
     if (item) {
-      await tx.objectStore('items').put({ ...item, status: LOCAL_STATUS[type] ?? item.status,
-        ...(type === 'fail' ? afterFailedVisit(item, localToday(), cal) : {}) })
+      await tx.objectStore('items').put({
+        ...item,
+        status: LOCAL_STATUS[type] ?? item.status,
+        ...(type === 'fail' ? afterFailedVisit(item, localToday(), cal) : {}),
+      })
     }
     await tx.done
   } catch (error) {

@@ -13,9 +13,15 @@ export async function rounds() {
 /** The round to show: the chosen day's, else today's, else the nearest one. */
 export function pickRound(list, day) {
   const today = localToday()
-  return list.find((r) => r.date === day) ?? list.find((r) => r.date === today) ??
-    [...list].sort((a, b) => Math.abs(Date.parse(a.date) - Date.parse(today)) -
-      Math.abs(Date.parse(b.date) - Date.parse(today)))[0] ?? null
+  return (
+    list.find((r) => r.date === day) ??
+    list.find((r) => r.date === today) ??
+    [...list].sort(
+      (a, b) =>
+        Math.abs(Date.parse(a.date) - Date.parse(today)) - Math.abs(Date.parse(b.date) - Date.parse(today)),
+    )[0] ??
+    null
+  )
 }
 
 export async function roundView(round) {
@@ -49,14 +55,23 @@ export async function itemView(id) {
     database.getAllFromIndex('outbox', 'item_id', id),
     database.getAll('attention'),
   ])
-  return { item, procedure, agency, proofs: proofs.sort((a, b) => a.seq - b.seq), queued,
-    attention: attention.filter((entry) => entry.item_id === id) }
+  return {
+    item,
+    procedure,
+    agency,
+    proofs: proofs.sort((a, b) => a.seq - b.seq),
+    queued,
+    attention: attention.filter((entry) => entry.item_id === id),
+  }
 }
 
 export async function syncView() {
   const database = await db()
-  const [outbox, attention, items] = await Promise.all([database.getAll('outbox'), database.getAll('attention'),
-    database.getAll('items')])
+  const [outbox, attention, items] = await Promise.all([
+    database.getAll('outbox'),
+    database.getAll('attention'),
+    database.getAll('items'),
+  ])
   const byId = new Map(items.map((item) => [item.id, item]))
   return { outbox, attention: attention.sort((a, b) => b.created_at - a.created_at), byId }
 }

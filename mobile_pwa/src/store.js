@@ -103,7 +103,10 @@ export async function wipe() {
   const database = await db()
   const names = [...database.objectStoreNames].filter((name) => name !== 'meta')
   const tx = database.transaction([...names, 'meta'], 'readwrite')
-  const keep = { device_id: await tx.objectStore('meta').get('device_id'), seq: await tx.objectStore('meta').get('seq') }
+  const keep = {
+    device_id: await tx.objectStore('meta').get('device_id'),
+    seq: await tx.objectStore('meta').get('seq'),
+  }
   await Promise.all([...names, 'meta'].map((name) => tx.objectStore(name).clear()))
   // The device id and its sequence counter outlive a sign-out: numbers are never reused.
   if (keep.device_id) await tx.objectStore('meta').put(keep.device_id, 'device_id')

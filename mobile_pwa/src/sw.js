@@ -28,21 +28,34 @@ cleanupOutdatedCaches()
 precacheAndRoute(SHELL)
 
 // Every navigation inside /app/ gets the cached shell (the app routes by #hash); nothing else.
-registerRoute(new NavigationRoute(createHandlerBoundToURL('/app/index.html'), {
-  allowlist: [/^\/app\//],
-  denylist: [/^\/api\//],
-}))
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('/app/index.html'), {
+    allowlist: [/^\/app\//],
+    denylist: [/^\/api\//],
+  }),
+)
 
 self.addEventListener('activate', (event) => {
   const current = `${PREFIX}-shell-${VERSION}`
-  event.waitUntil(caches.keys().then((keys) => Promise.all(
-    keys.filter((key) => key.startsWith(`${PREFIX}-`) && key !== current).map((key) => caches.delete(key)),
-  )))
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) =>
+        Promise.all(
+          keys
+            .filter((key) => key.startsWith(`${PREFIX}-`) && key !== current)
+            .map((key) => caches.delete(key)),
+        ),
+      ),
+  )
 })
 
 // Bonus where the browser has Background Sync: wake an open page to drain its outbox.
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'postround-outbox') return
-  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true })
-    .then((clients) => clients.forEach((client) => client.postMessage({ type: 'sync' }))))
+  event.waitUntil(
+    self.clients
+      .matchAll({ type: 'window', includeUncontrolled: true })
+      .then((clients) => clients.forEach((client) => client.postMessage({ type: 'sync' }))),
+  )
 })

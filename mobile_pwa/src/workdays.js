@@ -5,8 +5,12 @@
 import { getMeta } from './store.js'
 import { addDays } from '@common/format.js'
 
-export const DEFAULT_CALENDAR = { reattempt_spacing_working_days: 2, failed_attempt_limit: 3, required_invitations: 2,
-  holidays: [] }
+export const DEFAULT_CALENDAR = {
+  reattempt_spacing_working_days: 2,
+  failed_attempt_limit: 3,
+  required_invitations: 2,
+  holidays: [],
+}
 
 export async function calendar() {
   return (await getMeta('calendar')) ?? DEFAULT_CALENDAR
@@ -29,7 +33,9 @@ export function addWorkingDays(isoDate, count, cal = DEFAULT_CALENDAR) {
 
 /** The earliest day a new failed visit counts as the next invitation (null: it would be the first). */
 export function nextAttemptFrom(lastInvitationOn, cal = DEFAULT_CALENDAR) {
-  return lastInvitationOn ? addWorkingDays(lastInvitationOn, cal.reattempt_spacing_working_days ?? 2, cal) : null
+  return lastInvitationOn
+    ? addWorkingDays(lastInvitationOn, cal.reattempt_spacing_working_days ?? 2, cal)
+    : null
 }
 
 /** What a failed visit today does to the item, as the server will decide it: the counters, and
@@ -41,6 +47,11 @@ export function afterFailedVisit(item, today, cal = DEFAULT_CALENDAR) {
   const attempts = (item.attempt_count ?? 0) + 1
   const invitations = (item.invitation_count ?? 0) + (counts ? 1 : 0)
   const back = attempts >= (cal.failed_attempt_limit ?? 3) && invitations >= (cal.required_invitations ?? 2)
-  return { status: back ? 'return_to_agency' : 'failed_attempt', attempt_count: attempts,
-    invitation_count: invitations, last_invitation_on: last, next_attempt_from: nextAttemptFrom(last, cal) }
+  return {
+    status: back ? 'return_to_agency' : 'failed_attempt',
+    attempt_count: attempts,
+    invitation_count: invitations,
+    last_invitation_on: last,
+    next_attempt_from: nextAttemptFrom(last, cal),
+  }
 }

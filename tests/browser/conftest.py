@@ -21,8 +21,16 @@ from tests.conftest import _test_config
 from tests.factories import Factory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -43,8 +51,11 @@ class LiveServer:
     """The real app on 127.0.0.1:<port>, stoppable and restartable on the same port and database."""
 
     def __init__(self, tmp_path, database_url: str | None = None, **config):
-        self.config = _test_config(database_url or f"sqlite:///{tmp_path / 'live.db'}",
-                                   STORAGE_DIR=str(tmp_path / "storage"), **config)
+        self.config = _test_config(
+            database_url or f"sqlite:///{tmp_path / 'live.db'}",
+            STORAGE_DIR=str(tmp_path / "storage"),
+            **config,
+        )
         self.app = create_app(self.config)
         with self.app.app_context():
             db.create_all()
@@ -86,8 +97,15 @@ def live_server(tmp_path, live_server_config):
 
 # --- The postman's PWA (tests/browser/test_pwa_*.py) ---------------------------------------------
 
-PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-         "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh", "service_workers": "allow"}
+PHONE = {
+    "viewport": {"width": 360, "height": 640},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "vi-VN",
+    "timezone_id": "Asia/Ho_Chi_Minh",
+    "service_workers": "allow",
+}
 AT_THE_DOOR = {"latitude": 10.0123, "longitude": 105.1601, "accuracy": 8}
 
 # Reads an IndexedDB store of the app; blobs come back base64-encoded.
@@ -134,13 +152,34 @@ def postman_day(live_server) -> PostmanDay:
     will fail, and one dossier to collect, in route order with leg distances."""
     make = live_server.make
     postman = make.user("postman", full_name="Lê Văn Bưu")
-    people = [("Nguyễn Thị Hồng", "Ấp Phước Lợi", "Xã Mong Thọ"), ("Trần Văn Đức", "Ấp Giục Tượng", "Xã Giục Tượng"),
-              ("Phạm Thị Ánh", "Khu phố Minh Lương", "Xã Châu Thành"), ("Võ Minh Đạt", "Ấp Vĩnh Hòa", "Xã Vĩnh Hòa Hiệp")]
-    returns = [make.item(recipient_name=name, address_line=line, commune=commune, leg_distance_m=400 + 350 * n,
-                         service_fee=26_000, government_fee=10_000 * (n % 2), lat=10.01 + n / 1000, lon=105.16)
-               for n, (name, line, commune) in enumerate(people)]
-    dossier = make.item(direction="collect", status="registered", recipient_name="Đặng Thị Thu",
-                        address_line="Ấp Bình An", commune="Xã Bình An", leg_distance_m=1200, service_fee=26_000)
+    people = [
+        ("Nguyễn Thị Hồng", "Ấp Phước Lợi", "Xã Mong Thọ"),
+        ("Trần Văn Đức", "Ấp Giục Tượng", "Xã Giục Tượng"),
+        ("Phạm Thị Ánh", "Khu phố Minh Lương", "Xã Châu Thành"),
+        ("Võ Minh Đạt", "Ấp Vĩnh Hòa", "Xã Vĩnh Hòa Hiệp"),
+    ]
+    returns = [
+        make.item(
+            recipient_name=name,
+            address_line=line,
+            commune=commune,
+            leg_distance_m=400 + 350 * n,
+            service_fee=26_000,
+            government_fee=10_000 * (n % 2),
+            lat=10.01 + n / 1000,
+            lon=105.16,
+        )
+        for n, (name, line, commune) in enumerate(people)
+    ]
+    dossier = make.item(
+        direction="collect",
+        status="registered",
+        recipient_name="Đặng Thị Thu",
+        address_line="Ấp Bình An",
+        commune="Xã Bình An",
+        leg_distance_m=1200,
+        service_fee=26_000,
+    )
     rnd = make.round(postman, items=[*returns, dossier], total_distance_m=5400)
     return PostmanDay(postman, returns[:3], returns[3], dossier, rnd)
 
@@ -206,8 +245,9 @@ class Pwa:
         self.page.mouse.move(x + w * 0.1, y + h * 0.6)
         self.page.mouse.down()
         for step in range(1, 13):
-            self.page.mouse.move(x + w * (0.1 + step * 0.065), y + h * (0.5 + 0.3 * ((step + seed) % 3 - 1) / 2),
-                                 steps=2)
+            self.page.mouse.move(
+                x + w * (0.1 + step * 0.065), y + h * (0.5 + 0.3 * ((step + seed) % 3 - 1) / 2), steps=2
+            )
         self.page.mouse.up()
 
     def add_photo(self, field: str, path: str, count: int = 1):
@@ -226,10 +266,15 @@ class Pwa:
         """Tap Save and wait for its answer: back on the round (saved) or the form's errors."""
         attempt = int(self.page.get_attribute("form.capture", "data-attempts") or 0) + 1
         self.page.click('[data-action="save"]')
-        self.page.wait_for_function("""(n) => document.querySelector('main[data-screen=round]') ||
-            document.querySelector(`form.capture[data-attempts="${n}"][data-state=error]`)""", arg=attempt)
+        self.page.wait_for_function(
+            """(n) => document.querySelector('main[data-screen=round]') ||
+            document.querySelector(`form.capture[data-attempts="${n}"][data-state=error]`)""",
+            arg=attempt,
+        )
 
-    def deliver(self, item, photo: str, id_number: str = "089123456789", receipt: str = "BL-0001", seed: int = 0):
+    def deliver(
+        self, item, photo: str, id_number: str = "089123456789", receipt: str = "BL-0001", seed: int = 0
+    ):
         self.open_item(item.id)
         self.page.click('[data-action="deliver"]')
         self.page.fill('[data-field="id_number"] input', id_number)
@@ -287,8 +332,12 @@ def server(live_server):
 @pytest.fixture
 def page(browser):
     """A desktop browser at the post office (not pytest-playwright's `page`: its base_url fixture warns)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
-                                  timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900},
+        locale="vi-VN",
+        timezone_id="Asia/Ho_Chi_Minh",
+        accept_downloads=True,
+    )
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()

@@ -13,14 +13,21 @@ from backend.models import Handover, Item
 from tests.browser.conftest import sign_in_to_dashboard
 
 
-def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_items(page, server, tmp_path,
-                                                                                        poppler):
+def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_items(
+    page, server, tmp_path, poppler
+):
     make = server.make
     agency = make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
     other = make.agency(name="UBND xã Bình An")
-    results = [make.item(agency_id=agency.id, status="registered", recipient_name=name,
-                         dossier_code=f"000.21.30.H01-251201-00{n}")
-               for n, name in enumerate(("Nguyễn Thị Kim Ngân", "Trần Văn Lộc", "Danh Thị Sa Ry"))]
+    results = [
+        make.item(
+            agency_id=agency.id,
+            status="registered",
+            recipient_name=name,
+            dossier_code=f"000.21.30.H01-251201-00{n}",
+        )
+        for n, name in enumerate(("Nguyễn Thị Kim Ngân", "Trần Văn Lộc", "Danh Thị Sa Ry"))
+    ]
     elsewhere = make.item(agency_id=other.id, status="registered")
     supervisor = make.user("supervisor")
     postman = make.user("postman", full_name="Lê Văn Tư")
@@ -48,10 +55,14 @@ def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_
     pdf = tmp_path / "record.pdf"
     download.value.save_as(pdf)
     assert download.value.suggested_filename == "bien-ban-BG-000001.pdf"
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
+    )
     image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
     assert image.size[0] > 400 and sum(image.histogram()[:128]) > 0.01 * image.size[0] * image.size[1]
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "BIÊN BẢN BÀN GIAO" in text and "Cơ quan bàn giao kết quả cho bưu điện" in text
     assert {i.code for i in results[:2]} <= set(text.split())
     assert results[2].code not in text and elsewhere.code not in text
@@ -59,6 +70,10 @@ def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_
     with server.app.app_context():
         record = db.session.execute(db.select(Handover)).scalar_one()
         assert sorted((line.item.code, line.originals, line.copies) for line in record.lines) == sorted(
-            (i.code, 1, 2) for i in results[:2])
-        assert [db.session.get(Item, i.id).status for i in results] == ["at_post_office", "at_post_office",
-                                                                         "registered"]
+            (i.code, 1, 2) for i in results[:2]
+        )
+        assert [db.session.get(Item, i.id).status for i in results] == [
+            "at_post_office",
+            "at_post_office",
+            "registered",
+        ]

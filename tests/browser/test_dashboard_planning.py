@@ -20,8 +20,15 @@ def day(server):
     waiting = make.item(recipient_name="Nguyễn Thị Kim Ngân")
     on_lan = make.item(recipient_name="Trần Văn Lộc")
     lan_round, minh_round = make.round(lan, items=[on_lan]), make.round(minh)
-    return {"lan": lan, "off": off, "waiting": waiting, "on_lan": on_lan, "lan_round": lan_round,
-            "minh_round": minh_round, "supervisor": make.user("supervisor")}
+    return {
+        "lan": lan,
+        "off": off,
+        "waiting": waiting,
+        "on_lan": on_lan,
+        "lan_round": lan_round,
+        "minh_round": minh_round,
+        "supervisor": make.user("supervisor"),
+    }
 
 
 def open_planning(page, server, supervisor):
@@ -38,7 +45,9 @@ def test_items_are_assigned_and_reassigned_by_dragging(page, server, day):
     minh_card = page.locator(f'.round-card[data-round-id="{day["minh_round"].id}"]')
 
     page.locator(f'#pool-table tr[data-item-id="{day["waiting"].id}"]').drag_to(minh_card)
-    expect(page.locator("#planning-messages")).to_have_text(f"Đã gán 1 bưu gửi vào chuyến #{day['minh_round'].id}.")
+    expect(page.locator("#planning-messages")).to_have_text(
+        f"Đã gán 1 bưu gửi vào chuyến #{day['minh_round'].id}."
+    )
     page.locator(f'.round-card li[data-item-id="{day["on_lan"].id}"]').drag_to(minh_card)
     expect(minh_card.locator("ol.stops li")).to_have_count(2)
 
@@ -54,7 +63,8 @@ def test_a_round_for_a_postman_who_is_off_is_refused_with_a_clear_message(page, 
     page.get_by_role("button", name="Tạo chuyến").click()
 
     expect(page.locator("#planning-messages [role=alert]")).to_contain_text(
-        "Không tạo được chuyến: bưu tá đang nghỉ hoặc không hoạt động.")
+        "Không tạo được chuyến: bưu tá đang nghỉ hoặc không hoạt động."
+    )
     expect(page.locator("#planning-messages [role=alert]")).to_contain_text("account is disabled")
     with server.app.app_context():
         assert db.session.execute(db.select(db.func.count(Round.id))).scalar_one() == 2
@@ -74,7 +84,11 @@ def test_moving_an_item_delivered_meanwhile_is_refused_and_nothing_moves(page, s
 
     alert = page.locator("#planning-messages [role=alert]")
     expect(alert).to_contain_text("Không thể thực hiện: bưu gửi đang ở trạng thái không cho phép")
-    expect(alert).to_contain_text(f"Item {day['on_lan'].code}: A return item in status 'delivered' cannot 'assign'.")
+    expect(alert).to_contain_text(
+        f"Item {day['on_lan'].code}: A return item in status 'delivered' cannot 'assign'."
+    )
     assert round_of(server, day["waiting"]) is None  # the other item did not move either
     assert round_of(server, day["on_lan"]) == day["lan_round"].id
-    expect(page.locator(f'.round-card li[data-item-id="{day["on_lan"].id}"] input[type=checkbox]')).to_be_disabled()
+    expect(
+        page.locator(f'.round-card li[data-item-id="{day["on_lan"].id}"] input[type=checkbox]')
+    ).to_be_disabled()

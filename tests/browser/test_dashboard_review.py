@@ -36,8 +36,9 @@ def test_a_supervisor_accepts_one_flagged_proof_rejects_another_and_notes_an_ove
     phone.deliver(accepted.id, seed=1)  # offline...
     phone.deliver(rejected.id, seed=2)
     office = Phone(client, supervisor.username).login().headers
-    moved = client.post(f"/api/rounds/{minh_round.id}/assign", json={"item_ids": [accepted.id, rejected.id]},
-                        headers=office)
+    moved = client.post(
+        f"/api/rounds/{minh_round.id}/assign", json={"item_ids": [accepted.id, rejected.id]}, headers=office
+    )
     assert moved.status_code == 200, moved.get_json()
     phone.sync()  # ... pushed after the reassignment: both flagged
     assert {o.get("flag") for o in phone.outcomes.values()} == {"item-reassigned"}
@@ -55,7 +56,9 @@ def test_a_supervisor_accepts_one_flagged_proof_rejects_another_and_notes_an_ove
     other = page.locator(f'.exception[data-kind="flagged_proof"][data-item-code="{rejected.code}"]')
     other.get_by_role("button", name="Xem bằng chứng").click()
     dialog.locator('[data-action="reject-proof"]').click()
-    expect(dialog.locator("form.review .error")).to_have_text("Hãy ghi lý do từ chối.")  # a reason is required
+    expect(dialog.locator("form.review .error")).to_have_text(
+        "Hãy ghi lý do từ chối."
+    )  # a reason is required
     dialog.locator("#review-note").fill("Người nhận báo chưa nhận được")
     dialog.locator('[data-action="reject-proof"]').click()
     expect(other).to_have_count(0)

@@ -26,10 +26,14 @@ from tests.kit.phone import Phone
 
 _serial = itertools.count(61_000_001)
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-HEADER = "Mã bưu gửi,Số hồ sơ,Mã thủ tục,Họ tên,Điện thoại,Địa chỉ,Xã/Phường,Tỉnh/Thành phố,Vĩ độ,Kinh độ,Hạn trả"
-PEOPLE = [("Nguyễn Thị Kim Ngân", "Tổ 4, Ấp Láng Cát", 10.0101, 105.1650),
-          ("Trần Văn Lộc", "Số 18, Khu phố Minh An", 10.0060, 105.1720),
-          ("Danh Thị Sa Ry", "Tổ 2, Ấp Vĩnh Lộc", 10.0150, 105.1600)]
+HEADER = (
+    "Mã bưu gửi,Số hồ sơ,Mã thủ tục,Họ tên,Điện thoại,Địa chỉ,Xã/Phường,Tỉnh/Thành phố,Vĩ độ,Kinh độ,Hạn trả"
+)
+PEOPLE = [
+    ("Nguyễn Thị Kim Ngân", "Tổ 4, Ấp Láng Cát", 10.0101, 105.1650),
+    ("Trần Văn Lộc", "Số 18, Khu phố Minh An", 10.0060, 105.1720),
+    ("Danh Thị Sa Ry", "Tổ 2, Ấp Vĩnh Lộc", 10.0150, 105.1600),
+]
 
 
 @pytest.fixture
@@ -43,8 +47,12 @@ def office(server):
     agency = make.agency(code="PVHCC-CT", name="Trung tâm PVHCC xã Châu Thành")
     make.agency(code="UBND-BA", name="UBND xã Bình An")  # two agencies: the upload must say which
     make.procedure(code="1.001193", name="Cấp giấy khai sinh")
-    return {"agency": agency, "supervisor": make.user("supervisor", full_name="Hồ Thị Giám Sát"),
-            "lan": make.user("postman", full_name="Trần Thị Lan"), "minh": make.user("postman", full_name="Võ Văn Minh")}
+    return {
+        "agency": agency,
+        "supervisor": make.user("supervisor", full_name="Hồ Thị Giám Sát"),
+        "lan": make.user("postman", full_name="Trần Thị Lan"),
+        "minh": make.user("postman", full_name="Võ Văn Minh"),
+    }
 
 
 def export(today, bad: bool = False) -> tuple[list[str], bytes]:
@@ -53,8 +61,10 @@ def export(today, bad: bool = False) -> tuple[list[str], bytes]:
     for n, (code, (name, address, lat, lon)) in enumerate(zip(codes, PEOPLE, strict=True)):
         due = (today + timedelta(days=n)).strftime("%d/%m/%Y")
         phone = "0918245731" if not (bad and n == 1) else "12345"
-        lines.append(f'{code},000.21.30.H01-{n},1.001193,{name},{phone},"{address}",Xã Châu Thành,An Giang,'
-                     f"{lat},{lon},{due}")
+        lines.append(
+            f'{code},000.21.30.H01-{n},1.001193,{name},{phone},"{address}",Xã Châu Thành,An Giang,'
+            f"{lat},{lon},{due}"
+        )
     return codes, ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -77,13 +87,17 @@ def test_a_supervisor_imports_plans_watches_the_day_and_reports_it(page, server,
     page.click("nav a[data-route=import]")
     page.select_option("select[name=agency]", "PVHCC-CT")
     _, bad = export(today, bad=True)
-    page.set_input_files("#import-file", files=[{"name": "xuat-mot-cua.csv", "mimeType": "text/csv", "buffer": bad}])
+    page.set_input_files(
+        "#import-file", files=[{"name": "xuat-mot-cua.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
     page.click("#preview-button")
     expect(page.locator("#import-summary")).to_contain_text("3 dòng: 2 hợp lệ, 1 có lỗi.")
     expect(page.locator('#import-errors tr[data-line="3"]')).to_contain_text("Điện thoại")
     expect(page.locator("#import-button")).to_be_disabled()
     codes, good = export(today)
-    page.set_input_files("#import-file", files=[{"name": "xuat-mot-cua.csv", "mimeType": "text/csv", "buffer": good}])
+    page.set_input_files(
+        "#import-file", files=[{"name": "xuat-mot-cua.csv", "mimeType": "text/csv", "buffer": good}]
+    )
     page.click("#preview-button")
     expect(page.locator("#import-summary")).to_contain_text("3 dòng: 3 hợp lệ, 0 có lỗi.")
     page.click("#import-button")
@@ -109,7 +123,9 @@ def test_a_supervisor_imports_plans_watches_the_day_and_reports_it(page, server,
     page.click("#assign-button")
     expect(page.locator("#planning-messages")).to_have_text(f"Đã gán 3 bưu gửi vào chuyến #{lan_round}.")
     page.click(f'.round-card[data-round-id="{lan_round}"] >> text=Tối ưu lộ trình')
-    expect(page.locator("#planning-messages")).to_contain_text(f"Đã sắp xếp lại lộ trình chuyến #{lan_round}.")
+    expect(page.locator("#planning-messages")).to_contain_text(
+        f"Đã sắp xếp lại lộ trình chuyến #{lan_round}."
+    )
     expect(page.locator(f'.round-card[data-round-id="{lan_round}"] ol.stops li')).to_have_count(3)
 
     # 3. Today: watch the round while the postman works; no reload.
@@ -148,11 +164,21 @@ def test_a_supervisor_imports_plans_watches_the_day_and_reports_it(page, server,
     dialog.locator("button.close").click()
     expect(dialog).to_have_count(0)
     with server.app.app_context():
-        proof_id = db.session.execute(db.select(DeliveryAttempt.id).where(DeliveryAttempt.item_id == far)).scalar_one()
-        viewed = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "proof.viewed")).scalars().all()
+        proof_id = db.session.execute(
+            db.select(DeliveryAttempt.id).where(DeliveryAttempt.item_id == far)
+        ).scalar_one()
+        viewed = (
+            db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "proof.viewed"))
+            .scalars()
+            .all()
+        )
         assert [(e.entity_id, e.actor_id) for e in viewed] == [(str(proof_id), office["supervisor"].id)]
-        assert db.session.execute(db.select(db.func.count(AuditEntry.id)).where(
-            AuditEntry.action == "attachment.viewed")).scalar_one() == 2
+        assert (
+            db.session.execute(
+                db.select(db.func.count(AuditEntry.id)).where(AuditEntry.action == "attachment.viewed")
+            ).scalar_one()
+            == 2
+        )
 
     # 5. Reassign the failed item to Minh's round, from its exception.
     failed_entry.get_by_role("link", name="Phân công lại").click()
@@ -188,11 +214,17 @@ def test_a_supervisor_imports_plans_watches_the_day_and_reports_it(page, server,
         fees = db.session.execute(db.select(db.func.sum(FeeEntry.service_fee))).scalar_one()
         due = {i.id: i.due_date for i in db.session.execute(db.select(Item)).scalars()}
     assert int(lan_line["Đã trả kết quả / Returned"]) == sum(p.outcome == "delivered" for p in proofs) == 2
-    assert int(lan_line["Phát không thành công / Failed attempts"]) == sum(p.outcome == "failed" for p in proofs) == 1
+    assert (
+        int(lan_line["Phát không thành công / Failed attempts"])
+        == sum(p.outcome == "failed" for p in proofs)
+        == 1
+    )
     assert int(lan_line["KTC: Vắng nhà / Failed: not_home"]) == 1
     assert int(lan_line["Phí dịch vụ đã thu (VND) / Service fees collected"]) == fees == 52_000
-    on_time = sum(p.outcome == "delivered" and p.server_time.astimezone(VIETNAM).date() <= due[p.item_id]
-                  for p in proofs)
+    on_time = sum(
+        p.outcome == "delivered" and p.server_time.astimezone(VIETNAM).date() <= due[p.item_id]
+        for p in proofs
+    )
     assert int(lan_line["Đúng hạn / On time"]) == on_time == 2
     assert total["Bưu tá / Postman"] == "Tổng cộng / Total" and int(total["Đã trả kết quả / Returned"]) == 2
     assert errors == []  # no script error anywhere on the way

@@ -57,8 +57,9 @@ def test_an_expired_token_is_refreshed_once_and_the_queue_syncs(phone, live_serv
     assert all("/api/auth/refresh" not in url for url in refused)
 
 
-def test_after_the_session_is_lost_offline_the_postman_signs_in_again_and_nothing_is_lost(phone, live_server,
-                                                                                         postman_day):
+def test_after_the_session_is_lost_offline_the_postman_signs_in_again_and_nothing_is_lost(
+    phone, live_server, postman_day
+):
     day = postman_day
     page, pwa, refused = signed_in_then_offline(phone, live_server, day)
     pwa.fail(day.deliveries[0])

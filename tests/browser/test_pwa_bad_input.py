@@ -90,8 +90,11 @@ def test_photos_that_cannot_be_used_are_refused_with_what_to_do(signed_in, postm
     with huge.open("wb") as handle:  # 41 MB: no phone camera makes that
         handle.truncate(41 * 1024 * 1024)
     status = '[data-field="photos"] .field-error'
-    for path, message in ((not_a_photo, "Tệp này không phải ảnh"), (broken, "Không đọc được ảnh này"),
-                          (huge, "Ảnh quá lớn (41 MB)")):
+    for path, message in (
+        (not_a_photo, "Tệp này không phải ảnh"),
+        (broken, "Không đọc được ảnh này"),
+        (huge, "Ảnh quá lớn (41 MB)"),
+    ):
         page.set_input_files('[data-field="photos"] input[type=file]', str(path))
         page.wait_for_function(f"() => document.querySelector('{status}').textContent.includes('{message}')")
     assert page.get_attribute('[data-field="photos"]', "data-count") == "0"
@@ -108,7 +111,9 @@ def test_photos_that_cannot_be_used_are_refused_with_what_to_do(signed_in, postm
     assert [a["kind"] for a in entry["attachments"]] == ["signature"]
 
 
-def test_without_a_gps_fix_the_proof_is_saved_after_a_warning_with_no_position(browser, live_server, postman_day):
+def test_without_a_gps_fix_the_proof_is_saved_after_a_warning_with_no_position(
+    browser, live_server, postman_day
+):
     context = browser.new_context(**PHONE)  # location permission refused
     try:
         pwa = Pwa(context.new_page(), live_server).open()
@@ -124,13 +129,19 @@ def test_without_a_gps_fix_the_proof_is_saved_after_a_warning_with_no_position(b
         pwa.wait_until_synced()
         with live_server.app.app_context():
             proof = db.session.execute(db.select(DeliveryAttempt)).scalar_one()
-            assert (proof.reason_code, proof.lat, proof.lon, proof.accuracy_m) == ("refused", None, None, None)
+            assert (proof.reason_code, proof.lat, proof.lon, proof.accuracy_m) == (
+                "refused",
+                None,
+                None,
+                None,
+            )
     finally:
         context.close()
 
 
-def test_rejected_and_flagged_work_shows_under_needs_attention_without_blocking_the_rest(signed_in, live_server,
-                                                                                        postman_day):
+def test_rejected_and_flagged_work_shows_under_needs_attention_without_blocking_the_rest(
+    signed_in, live_server, postman_day
+):
     page = signed_in.page
     day = postman_day
     signed_in.fail(day.deliveries[0])
@@ -151,7 +162,9 @@ def test_rejected_and_flagged_work_shows_under_needs_attention_without_blocking_
         statuses = {i.id: i.status for i in db.session.execute(db.select(Item)).scalars()}
         assert statuses[day.deliveries[0].id] == "failed_attempt"  # the others went through
         assert statuses[day.deliveries[1].id] == "assigned"  # refused: the item did not move
-        assert db.session.execute(db.select(db.func.count(DeliveryAttempt.id))).scalar_one() == 2  # the flagged one is kept
+        assert (
+            db.session.execute(db.select(db.func.count(DeliveryAttempt.id))).scalar_one() == 2
+        )  # the flagged one is kept
     page.click("a.brand")
     signed_in.wait_for_stops(4)  # the cancelled item left the round once its proof was sent
     row = page.locator(f'.stop[data-item-id="{day.deliveries[1].id}"]')

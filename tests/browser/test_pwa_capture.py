@@ -9,8 +9,9 @@ from tests.browser.conftest import Pwa
 from tests.kit.images import photo_file
 
 
-def test_a_stand_in_must_show_an_authorisation_letter_and_it_is_sent_with_the_proof(phone, live_server,
-                                                                                     postman_day, tmp_path):
+def test_a_stand_in_must_show_an_authorisation_letter_and_it_is_sent_with_the_proof(
+    phone, live_server, postman_day, tmp_path
+):
     item = postman_day.deliveries[1]  # government fee 10,000 ₫ on top of the 26,000 ₫ service fee
     pwa = Pwa(phone.new_page(), live_server).open()
     pwa.login(postman_day.postman.username)
@@ -38,8 +39,11 @@ def test_a_stand_in_must_show_an_authorisation_letter_and_it_is_sent_with_the_pr
 
     with live_server.app.app_context():
         attempt = db.session.execute(db.select(DeliveryAttempt)).scalar_one()
-        assert (attempt.receiver_relation, attempt.receiver_name, attempt.id_number_masked) == \
-            ("authorised", "Trần Thị Mai", "*********678")
+        assert (attempt.receiver_relation, attempt.receiver_name, attempt.id_number_masked) == (
+            "authorised",
+            "Trần Thị Mai",
+            "*********678",
+        )
         kinds = db.session.execute(db.select(ProofAttachment.kind)).scalars().all()
         assert sorted(kinds) == ["authorisation_letter", "photo", "signature"]
         fee = db.session.execute(db.select(FeeEntry)).scalar_one()

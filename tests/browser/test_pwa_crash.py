@@ -68,8 +68,9 @@ def reopen(phone, live_server) -> Pwa:
     return pwa
 
 
-def test_a_save_killed_midway_leaves_all_or_nothing_and_the_outbox_drains(browser, phone, live_server, postman_day,
-                                                                          tmp_path):
+def test_a_save_killed_midway_leaves_all_or_nothing_and_the_outbox_drains(
+    browser, phone, live_server, postman_day, tmp_path
+):
     day = postman_day
     phone.add_init_script(HOLD_SAVE_OPEN)
     pwa = Pwa(phone.new_page(), live_server).ready_offline(day.postman.username)
@@ -83,7 +84,9 @@ def test_a_save_killed_midway_leaves_all_or_nothing_and_the_outbox_drains(browse
     pwa = reopen(phone, live_server)
     assert assert_all_or_nothing(pwa) == []  # nothing at all: the postman sees it was not saved
     assert pwa.store("blobs") == []
-    assert pwa.page.get_attribute(f'.stop[data-item-id="{day.deliveries[0].id}"]', "data-status") == "assigned"
+    assert (
+        pwa.page.get_attribute(f'.stop[data-item-id="{day.deliveries[0].id}"]', "data-status") == "assigned"
+    )
 
     # 2. Killed at moments around the save: before, during or after the commit.
     for n, (item, delay_ms) in enumerate(zip(day.deliveries, (0, 30, 150), strict=True)):

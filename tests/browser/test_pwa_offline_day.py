@@ -16,11 +16,15 @@ from tests.kit.images import photo_file
 
 
 def counters(page) -> dict[str, int]:
-    return {key: int(page.inner_text(f'[data-count="{key}"] .count-n')) for key in ("todo", "done", "failed", "unsynced")}
+    return {
+        key: int(page.inner_text(f'[data-count="{key}"] .count-n'))
+        for key in ("todo", "done", "failed", "unsynced")
+    }
 
 
-def test_a_postman_works_the_round_offline_and_every_proof_syncs_exactly_once(phone, live_server, postman_day,
-                                                                               tmp_path):
+def test_a_postman_works_the_round_offline_and_every_proof_syncs_exactly_once(
+    phone, live_server, postman_day, tmp_path
+):
     day = postman_day
     page = phone.new_page()
     pwa = Pwa(page, live_server).open()
@@ -70,7 +74,9 @@ def test_a_postman_works_the_round_offline_and_every_proof_syncs_exactly_once(ph
     assert pushes and all(h.get("content-encoding") == "gzip" for h in pushes)  # small on a 2G link
     assert pwa.store("outbox") == []
     assert {proof["state"] for proof in pwa.store("proofs")} == {"synced"}
-    page.wait_for_function("() => document.querySelector('[data-count=unsynced] .count-n').textContent === '0'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-count=unsynced] .count-n').textContent === '0'"
+    )
 
     with live_server.app.app_context():
         attempts = db.session.execute(db.select(DeliveryAttempt)).scalars().all()
@@ -79,12 +85,20 @@ def test_a_postman_works_the_round_offline_and_every_proof_syncs_exactly_once(ph
         by_item = {a.item_id: a for a in attempts}
         for n, item in enumerate(day.deliveries):
             proof = by_item[item.id]
-            assert (proof.outcome, proof.receiver_relation, proof.receipt_number) == ("delivered", "self", f"BL-{n}")
+            assert (proof.outcome, proof.receiver_relation, proof.receipt_number) == (
+                "delivered",
+                "self",
+                f"BL-{n}",
+            )
             assert proof.id_number_masked == f"*********78{n}"
             assert (proof.lat, proof.lon, proof.accuracy_m) == (10.0123, 105.1601, 8)
             assert proof.fee_collected == 26_000
         failed = by_item[day.to_fail.id]
-        assert (failed.outcome, failed.reason_code, failed.note) == ("failed", "not_home", "Gọi ba lần không nghe máy")
+        assert (failed.outcome, failed.reason_code, failed.note) == (
+            "failed",
+            "not_home",
+            "Gọi ba lần không nghe máy",
+        )
         collected = by_item[day.to_collect.id]
         assert collected.outcome == "collected" and collected.seal_number == "NP-000123"
         assert collected.checklist[0]["present"] is True and collected.checklist[1]["present"] is False

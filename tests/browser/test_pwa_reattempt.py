@@ -15,8 +15,15 @@ from tests.kit.images import photo_file
 
 def _proofs(server, item_id):
     with server.app.app_context():
-        return db.session.execute(db.select(DeliveryAttempt).where(DeliveryAttempt.item_id == item_id)
-                                  .order_by(DeliveryAttempt.id)).scalars().all()
+        return (
+            db.session.execute(
+                db.select(DeliveryAttempt)
+                .where(DeliveryAttempt.item_id == item_id)
+                .order_by(DeliveryAttempt.id)
+            )
+            .scalars()
+            .all()
+        )
 
 
 def test_nobody_home_then_delivered_on_the_second_visit(phone, live_server, postman_day, tmp_path):

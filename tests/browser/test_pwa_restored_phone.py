@@ -16,8 +16,9 @@ REWIND_COUNTER_JS = """async () => {
 }"""
 
 
-def test_a_restored_phone_renumbers_its_unsent_proofs_and_they_all_reach_the_server(phone, live_server,
-                                                                                     postman_day, tmp_path):
+def test_a_restored_phone_renumbers_its_unsent_proofs_and_they_all_reach_the_server(
+    phone, live_server, postman_day, tmp_path
+):
     day = postman_day
     page = phone.new_page()
     pwa = Pwa(page, live_server).open()
@@ -37,9 +38,16 @@ def test_a_restored_phone_renumbers_its_unsent_proofs_and_they_all_reach_the_ser
     pwa.wait_until_synced()
     assert pwa.store("outbox") == [] and pwa.store("attention") == []
     with live_server.app.app_context():
-        ledger = db.session.execute(db.select(SyncMutation.device_seq, SyncMutation.id, SyncMutation.outcome)
-                                    .order_by(SyncMutation.device_seq)).all()
-        assert [(seq, outcome) for seq, _, outcome in ledger] == [(1, "applied"), (2, "applied"), (3, "applied")]
+        ledger = db.session.execute(
+            db.select(SyncMutation.device_seq, SyncMutation.id, SyncMutation.outcome).order_by(
+                SyncMutation.device_seq
+            )
+        ).all()
+        assert [(seq, outcome) for seq, _, outcome in ledger] == [
+            (1, "applied"),
+            (2, "applied"),
+            (3, "applied"),
+        ]
         assert [mutation_id for _, mutation_id, _ in ledger[1:]] == unsent  # same order, new numbers
         proofs = db.session.execute(db.select(DeliveryAttempt.client_mutation_id)).scalars().all()
         assert set(unsent) <= set(proofs)

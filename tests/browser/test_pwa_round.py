@@ -22,7 +22,9 @@ def signed_in(phone, live_server, postman_day):
 
 
 def visible_names(page) -> list[str]:
-    return page.eval_on_selector_all(".stops .stop:not([hidden]) .name", "nodes => nodes.map(n => n.textContent)")
+    return page.eval_on_selector_all(
+        ".stops .stop:not([hidden]) .name", "nodes => nodes.map(n => n.textContent)"
+    )
 
 
 def test_the_round_lists_stops_in_route_order_with_distance_status_and_counters(signed_in, postman_day):
@@ -31,19 +33,24 @@ def test_the_round_lists_stops_in_route_order_with_distance_status_and_counters(
     assert visible_names(page) == [i.recipient_name for i in postman_day.items]
     first = page.locator(".stop").first
     assert first.locator(".order").inner_text() == "1"
-    assert "cách 400 m" in first.inner_text() and "Đang phát" in first.inner_text()  # the status: one word in every app
+    assert (
+        "cách 400 m" in first.inner_text() and "Đang phát" in first.inner_text()
+    )  # the status: one word in every app
     assert "Tổng quãng đường 5,4 km · 5 điểm dừng" in page.inner_text("main")
     assert page.inner_text('[data-count="todo"]').split() == ["5", "Cần", "làm"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("nguyen thi hong", ["Nguyễn Thị Hồng"]),
-    ("Nguyễn Thị Hồng", ["Nguyễn Thị Hồng"]),
-    ("DUC", ["Trần Văn Đức"]),
-    ("vinh hoa hiep", ["Võ Minh Đạt"]),
-    ("thu  binh an", ["Đặng Thị Thu"]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("nguyen thi hong", ["Nguyễn Thị Hồng"]),
+        ("Nguyễn Thị Hồng", ["Nguyễn Thị Hồng"]),
+        ("DUC", ["Trần Văn Đức"]),
+        ("vinh hoa hiep", ["Võ Minh Đạt"]),
+        ("thu  binh an", ["Đặng Thị Thu"]),
+    ],
+)
 def test_search_matches_with_and_without_diacritics(signed_in, query, expected):
     page = signed_in.page
     page.fill("#search", query)
@@ -63,11 +70,20 @@ def test_a_stop_shows_the_recipient_with_tap_to_call_and_a_hand_off_to_maps(sign
     assert page.get_attribute('[data-action="call"]', "href") == "tel:0912345678"
     geo = page.get_attribute('[data-action="navigate"]', "href")
     assert geo == "geo:10.01,105.16?q=10.01,105.16(Nguy%E1%BB%85n%20Th%E1%BB%8B%20H%E1%BB%93ng)"
-    assert page.get_attribute('[data-action="google-maps"]', "href") == \
-        "https://www.google.com/maps/dir/?api=1&destination=10.01,105.16"
+    assert (
+        page.get_attribute('[data-action="google-maps"]', "href")
+        == "https://www.google.com/maps/dir/?api=1&destination=10.01,105.16"
+    )
     text = page.inner_text("main")
-    for expected in ("Cấp giấy khai sinh", "Tờ khai đăng ký khai sinh — Bản chính", "Giấy chứng sinh — Bản sao",
-                     "26.000 ₫", item.code, "Phát thành công", "Phát không thành công"):
+    for expected in (
+        "Cấp giấy khai sinh",
+        "Tờ khai đăng ký khai sinh — Bản chính",
+        "Giấy chứng sinh — Bản sao",
+        "26.000 ₫",
+        item.code,
+        "Phát thành công",
+        "Phát không thành công",
+    ):
         assert expected in text
     signed_in.page.go_back()
     signed_in.open_item(postman_day.to_collect.id)
@@ -93,8 +109,11 @@ def test_every_control_of_the_capture_forms_has_a_label(signed_in, postman_day):
     unlabelled = """() => [...document.querySelectorAll('main input, main select, main textarea, main button, main a')]
       .filter(el => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
       .map(el => el.outerHTML)"""
-    for item, action in ((postman_day.deliveries[0], "deliver"), (postman_day.to_collect, "collect"),
-                         (postman_day.to_fail, "fail")):
+    for item, action in (
+        (postman_day.deliveries[0], "deliver"),
+        (postman_day.to_collect, "collect"),
+        (postman_day.to_fail, "fail"),
+    ):
         page.evaluate(f"location.hash = '#/item/{item.id}/{action}'")
         page.wait_for_selector(f"form.capture-{action}")
         assert page.evaluate(unlabelled) == []
@@ -107,8 +126,12 @@ def test_the_app_is_installable_and_its_service_worker_never_caches_the_api(sign
     page = signed_in.page
     signed_in.wait_for_service_worker()
     manifest = json.loads(page.evaluate("fetch('/app/manifest.webmanifest').then(r => r.text())"))
-    assert (manifest["start_url"], manifest["scope"], manifest["display"], manifest["lang"]) == \
-        ("/app/", "/app/", "standalone", "vi")
+    assert (manifest["start_url"], manifest["scope"], manifest["display"], manifest["lang"]) == (
+        "/app/",
+        "/app/",
+        "standalone",
+        "vi",
+    )
     assert {icon["sizes"] for icon in manifest["icons"]} == {"192x192", "512x512"}
     assert any(icon.get("purpose") == "maskable" for icon in manifest["icons"])
 

@@ -76,8 +76,14 @@ def watch(page) -> list[str]:
     """Every CSP violation and console message about one, as text."""
     problems: list[str] = []
     page.add_init_script(RECORD_VIOLATIONS)
-    page.on("console", lambda message: problems.append(message.text)
-            if "Content Security Policy" in message.text or "Refused to" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     return problems
 
@@ -98,8 +104,10 @@ def test_the_dashboard_works_under_its_policy_with_map_tiles(page, live_server, 
         page.click(f"nav a[data-route={route}]")
         page.wait_for_load_state("networkidle")
         if route == "map":
-            page.wait_for_function("() => [...document.querySelectorAll('img.leaflet-tile')]"
-                                   ".some((img) => img.complete && img.naturalWidth === 256)")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('img.leaflet-tile')]"
+                ".some((img) => img.complete && img.naturalWidth === 256)"
+            )
 
     assert tiles.served, "no map tile was requested"
     assert violations(page, problems) == []

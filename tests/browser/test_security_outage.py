@@ -39,8 +39,9 @@ def _bring_it_back(server, tmp_path: Path, away: Path) -> None:
         db.engine.dispose()
 
 
-def test_a_database_outage_keeps_the_work_on_the_phone_and_says_so(phone, live_server, postman_day, pwa_for,
-                                                                   tmp_path):
+def test_a_database_outage_keeps_the_work_on_the_phone_and_says_so(
+    phone, live_server, postman_day, pwa_for, tmp_path
+):
     page = phone.new_page()
     pwa = pwa_for(page, live_server).open()
     pwa.login(postman_day.postman.username)
@@ -60,8 +61,13 @@ def test_a_database_outage_keeps_the_work_on_the_phone_and_says_so(phone, live_s
     pwa.wait_until_synced()
 
     with live_server.app.app_context():
-        attempts = db.session.execute(db.select(DeliveryAttempt).where(
-            DeliveryAttempt.item_id == postman_day.to_fail.id)).scalars().all()
+        attempts = (
+            db.session.execute(
+                db.select(DeliveryAttempt).where(DeliveryAttempt.item_id == postman_day.to_fail.id)
+            )
+            .scalars()
+            .all()
+        )
         assert [(a.outcome, a.reason_code) for a in attempts] == [("failed", "not_home")]
 
 

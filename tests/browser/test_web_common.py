@@ -27,12 +27,18 @@ def live_server_config():
 def refresh_calls(context) -> list[str]:
     """The refresh tokens the tabs spend, in order."""
     calls = []
-    context.on("request", lambda r: calls.append(r.post_data_json["refresh_token"])
-               if r.url.endswith("/api/auth/refresh") else None)
+    context.on(
+        "request",
+        lambda r: (
+            calls.append(r.post_data_json["refresh_token"]) if r.url.endswith("/api/auth/refresh") else None
+        ),
+    )
     return calls
 
 
-def test_two_tabs_with_an_expired_token_refresh_it_once_and_both_keep_working(phone, live_server, postman_day):
+def test_two_tabs_with_an_expired_token_refresh_it_once_and_both_keep_working(
+    phone, live_server, postman_day
+):
     calls = refresh_calls(phone)
     first = Pwa(phone.new_page(), live_server).open()
     first.login(postman_day.postman.username)
@@ -53,7 +59,11 @@ def test_two_tabs_with_an_expired_token_refresh_it_once_and_both_keep_working(ph
     for pwa in (first, second):
         assert pwa.page.locator('[data-banner="auth"]').count() == 0
     with live_server.app.app_context():  # a reused refresh token would have revoked the whole login
-        live = db.session.execute(db.select(RefreshToken).where(RefreshToken.revoked_at.is_(None))).scalars().all()
+        live = (
+            db.session.execute(db.select(RefreshToken).where(RefreshToken.revoked_at.is_(None)))
+            .scalars()
+            .all()
+        )
         assert live, "the login was revoked: a refresh token was spent twice"
 
 
@@ -72,15 +82,17 @@ def test_the_phone_takes_the_post_offices_zone_from_the_server(phone, live_serve
     with live_server.app.app_context():
         today = local_today()  # the post office's date: the round's
     # The round of the post office's today is "today" on the phone, whatever the phone's own date is.
-    pwa.page.wait_for_function("(d) => document.querySelector('h1').textContent.includes(d)",
-                               arg=f"Hôm nay · {today:%d/%m/%Y}")
+    pwa.page.wait_for_function(
+        "(d) => document.querySelector('h1').textContent.includes(d)", arg=f"Hôm nay · {today:%d/%m/%Y}"
+    )
 
 
 def test_a_duplicated_dashboard_tab_never_spends_the_refresh_token_its_twin_spent(browser, server):
     """The dashboard keeps its tokens in the tab's sessionStorage; a duplicated tab starts with a copy."""
     supervisor = server.make.user("supervisor")
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN",
-                                  timezone_id="Asia/Ho_Chi_Minh")
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
+    )
     calls = refresh_calls(context)
     first = context.new_page()
     sign_in_to_dashboard(first, server, supervisor)
@@ -102,5 +114,9 @@ def test_a_duplicated_dashboard_tab_never_spends_the_refresh_token_its_twin_spen
         page.click("nav a[data-route=handovers]")
         expect(page.locator("#handover-list-title")).to_be_visible()
     with server.app.app_context():
-        assert db.session.execute(db.select(RefreshToken).where(RefreshToken.revoked_at.is_(None))).scalars().all()
+        assert (
+            db.session.execute(db.select(RefreshToken).where(RefreshToken.revoked_at.is_(None)))
+            .scalars()
+            .all()
+        )
     context.close()

@@ -45,8 +45,10 @@ class Phone:
 
     # --- auth
     def login(self):
-        response = self.client.post("/api/auth/login", json={"username": self.username, "password": self.password,
-                                                             "device_id": self.device_id})
+        response = self.client.post(
+            "/api/auth/login",
+            json={"username": self.username, "password": self.password, "device_id": self.device_id},
+        )
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
         self.headers = {"Authorization": f"Bearer {body['access_token']}"}
@@ -61,18 +63,34 @@ class Phone:
             digest = sha(content)
             self.files[digest] = content
             refs.append({"sha256": digest, "kind": file_kind})
-        mutation = {"id": uuid.uuid4().hex, "seq": self.seq, "type": kind, "v": 1,
-                    "at": datetime.now(UTC).isoformat(), "data": data, "attachments": refs}
+        mutation = {
+            "id": uuid.uuid4().hex,
+            "seq": self.seq,
+            "type": kind,
+            "v": 1,
+            "at": datetime.now(UTC).isoformat(),
+            "data": data,
+            "attachments": refs,
+        }
         if item_id is not None:
             mutation["item_id"] = item_id
         self.outbox.append(mutation)
         return mutation
 
     def deliver(self, item_id: int, seed: int = 0, **data) -> dict:
-        body = {"receiver_name": "Trần Thị Bích", "receiver_relation": "self", "id_number": "089123456789",
-                "lat": 10.01, "lon": 105.16, "accuracy_m": 8.5, "fee_collected": 26_000,
-                "receipt_number": f"BL-{seed}"} | data
-        return self.capture("deliver", item_id, body, {"signature": png_signature(seed), "photo": jpeg_bytes(seed)})
+        body = {
+            "receiver_name": "Trần Thị Bích",
+            "receiver_relation": "self",
+            "id_number": "089123456789",
+            "lat": 10.01,
+            "lon": 105.16,
+            "accuracy_m": 8.5,
+            "fee_collected": 26_000,
+            "receipt_number": f"BL-{seed}",
+        } | data
+        return self.capture(
+            "deliver", item_id, body, {"signature": png_signature(seed), "photo": jpeg_bytes(seed)}
+        )
 
     def fail(self, item_id: int, reason: str = "not_home", **data) -> dict:
         return self.capture("fail", item_id, {"reason_code": reason, "note": "Gọi không nghe máy", **data})
@@ -80,21 +98,30 @@ class Phone:
     # --- sync (online)
     def upload_files(self):
         for digest, content in self.files.items():
-            response = self.client.put(f"/api/sync/attachments/{digest}", data=content, headers=self.headers,
-                                       content_type="application/octet-stream")
+            response = self.client.put(
+                f"/api/sync/attachments/{digest}",
+                data=content,
+                headers=self.headers,
+                content_type="application/octet-stream",
+            )
             assert response.status_code == 200, response.get_json()
 
     def push(self, lose_response: bool = False) -> dict | None:
         if not self.outbox:
             return None
-        response = self.client.post("/api/sync/push", json={"protocol": 1, "mutations": self.outbox},
-                                    headers=self.headers)
+        response = self.client.post(
+            "/api/sync/push", json={"protocol": 1, "mutations": self.outbox}, headers=self.headers
+        )
         assert response.status_code == 200, response.get_json()
         if lose_response:
             return None
         body = response.get_json()
-        done = {r["id"] for r in body["results"] if r["outcome"] in ("applied", "duplicate")
-                or (r["outcome"] == "rejected" and not r.get("retryable"))}
+        done = {
+            r["id"]
+            for r in body["results"]
+            if r["outcome"] in ("applied", "duplicate")
+            or (r["outcome"] == "rejected" and not r.get("retryable"))
+        }
         for result in body["results"]:
             self.outcomes[result["id"]] = result
         self.outbox = [m for m in self.outbox if m.get("id") not in done]

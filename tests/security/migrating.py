@@ -14,8 +14,15 @@ from tests.pg import fresh_database, require_pg
 @contextmanager
 def migrated_app(backend_kind: str, tmp_path, revision: str):
     def run(url):
-        app = create_app({"POSTROUND_ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-                          "RATELIMIT_ENABLED": False, "STORAGE_DIR": str(tmp_path / "storage")})
+        app = create_app(
+            {
+                "POSTROUND_ENV": "testing",
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "RATELIMIT_ENABLED": False,
+                "STORAGE_DIR": str(tmp_path / "storage"),
+            }
+        )
         with app.app_context():
             flask_migrate.upgrade(revision=revision)
         return app

@@ -42,10 +42,16 @@ BROKEN = {
 }
 
 
-def _put(client, headers, content: bytes, start: int = 0, total: int | None = None, digest: str | None = None):
+def _put(
+    client, headers, content: bytes, start: int = 0, total: int | None = None, digest: str | None = None
+):
     total = len(content) if total is None else total
-    return client.put(f"/api/sync/attachments/{digest or sha(content)}", data=content, headers=headers | {
-        "Content-Range": f"bytes {start}-{start + len(content) - 1}/{total}"}, content_type="application/octet-stream")
+    return client.put(
+        f"/api/sync/attachments/{digest or sha(content)}",
+        data=content,
+        headers=headers | {"Content-Range": f"bytes {start}-{start + len(content) - 1}/{total}"},
+        content_type="application/octet-stream",
+    )
 
 
 @pytest.fixture
@@ -104,7 +110,10 @@ def test_another_postmans_chunks_never_spoil_an_upload_in_progress(client, app, 
     mine, theirs = Phone(client, first.username).login(), Phone(client, second.username).login()
     photo = noisy_jpeg(random.Random(1), quality=90)
     digest, half = sha(photo), len(photo) // 2
-    assert _put(client, mine.headers, photo[:half], total=len(photo), digest=digest).get_json()["received"] == half
+    assert (
+        _put(client, mine.headers, photo[:half], total=len(photo), digest=digest).get_json()["received"]
+        == half
+    )
     # The other postman sends garbage under the same name, from the start and at the same offset.
     garbage = os.urandom(len(photo))
     assert _put(client, theirs.headers, garbage[:half], total=len(photo), digest=digest).status_code == 200
@@ -123,8 +132,12 @@ def test_a_proof_counts_a_file_only_once_its_own_postman_has_sent_it(client, app
     photo, signature = noisy_jpeg(random.Random(2), quality=90), png_signature(7)
     assert _put(client, mine.headers, photo).get_json()["verified"] is True
     theirs.pull()
-    theirs.capture("deliver", items[2].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                   {"signature": signature, "photo": photo})
+    theirs.capture(
+        "deliver",
+        items[2].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": signature, "photo": photo},
+    )
     assert _put(client, theirs.headers, signature).get_json()["verified"] is True
     result = theirs.push()["results"][0]
     assert result["outcome"] == "applied" and result["missing_attachments"] == [sha(photo)]
@@ -135,8 +148,13 @@ def test_a_proof_counts_a_file_only_once_its_own_postman_has_sent_it(client, app
     assert _put(client, theirs.headers, photo).get_json()["verified"] is True
     with app.app_context():
         assert db.session.get(DeliveryAttempt, result["proof_id"]).complete is True
-        uploads = db.session.execute(db.select(AttachmentUpload.user_id).where(
-            AttachmentUpload.sha256 == sha(photo))).scalars().all()
+        uploads = (
+            db.session.execute(
+                db.select(AttachmentUpload.user_id).where(AttachmentUpload.sha256 == sha(photo))
+            )
+            .scalars()
+            .all()
+        )
         assert sorted(uploads) == sorted([first.id, second.id])
     assert len(verified_copies(app, sha(photo))) == 1
 
@@ -157,7 +175,9 @@ def test_unfinished_uploads_expire_and_the_maintenance_run_cleans_them(client, a
     assert result.exit_code == 0 and "expired_uploads=0" in result.output
 
 
-def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_names_the_files(client, app, postmen):
+def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_names_the_files(
+    client, app, postmen
+):
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
@@ -167,9 +187,17 @@ def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_name
     refused = _put(client, phone.headers, second)
     assert refused.status_code == 413 and refused.content_type == "application/problem+json"
     body = refused.get_json()
-    assert body["type"].endswith("/upload-quota-exceeded") and "MiB" in body["detail"] and "tối đa" in body["detail"]
-    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": png_signature(1), "photo": first})
+    assert (
+        body["type"].endswith("/upload-quota-exceeded")
+        and "MiB" in body["detail"]
+        and "tối đa" in body["detail"]
+    )
+    phone.capture(
+        "deliver",
+        items[0].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": png_signature(1), "photo": first},
+    )
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == "applied"  # evidence never counts against the quota
     assert _put(client, phone.headers, second).get_json()["verified"] is True

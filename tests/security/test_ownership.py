@@ -37,13 +37,28 @@ def _capture(phone: Phone, kind: str, item_id: int, agency_id: int) -> dict:
     if kind == "fail":
         return phone.fail(item_id)
     if kind == "collect":
-        return phone.capture("collect", item_id, {
-            "checklist": [{"name": "Tờ khai", "form": "original", "present": True}], "seal_number": "NP-1",
-            "fee_collected": 26_000}, {"signature": png_signature(1), "postman_signature": png_signature(2)})
+        return phone.capture(
+            "collect",
+            item_id,
+            {
+                "checklist": [{"name": "Tờ khai", "form": "original", "present": True}],
+                "seal_number": "NP-1",
+                "fee_collected": 26_000,
+            },
+            {"signature": png_signature(1), "postman_signature": png_signature(2)},
+        )
     if kind == "fee":
         return phone.capture("fee", item_id, {"service_fee": 26_000, "receipt_number": "BL-9"})
-    return phone.capture("handover", None, {"direction": "post_to_agency", "agency_id": agency_id,
-                                            "officer_name": "Lê Thị Hoa", "lines": [{"item_id": item_id}]})
+    return phone.capture(
+        "handover",
+        None,
+        {
+            "direction": "post_to_agency",
+            "agency_id": agency_id,
+            "officer_name": "Lê Thị Hoa",
+            "lines": [{"item_id": item_id}],
+        },
+    )
 
 
 @pytest.fixture
@@ -54,8 +69,11 @@ def world(make):
     for kind in MUTATION_TYPES:
         mine = make.item(agency_id=agency.id, direction=_direction(kind))
         theirs = make.item(agency_id=agency.id, direction=_direction(kind))
-        loose = make.item(agency_id=other_agency.id, direction=_direction(kind),
-                          status="registered" if _direction(kind) == "collect" else "at_post_office")
+        loose = make.item(
+            agency_id=other_agency.id,
+            direction=_direction(kind),
+            status="registered" if _direction(kind) == "collect" else "at_post_office",
+        )
         items[kind] = {"mine": mine, "other-postman": theirs, "other-agency": loose}
     make.round(postman, items=[i["mine"] for i in items.values()])
     make.round(other, items=[i["other-postman"] for i in items.values()])
@@ -68,27 +86,35 @@ def world(make):
 
 
 def _answer(result: dict, item_id: int) -> str:
-    text = json.dumps({k: result.get(k) for k in ("outcome", "reason", "detail", "errors", "retryable")},
-                      ensure_ascii=False)
+    text = json.dumps(
+        {k: result.get(k) for k in ("outcome", "reason", "detail", "errors", "retryable")}, ensure_ascii=False
+    )
     return re.sub(rf"\b{item_id}\b", "<id>", text)
 
 
 def _state(app) -> dict:
     with app.app_context():
-        return {"statuses": dict(db.session.execute(db.select(Item.id, Item.status)).all()),
-                "proofs": db.session.execute(db.select(db.func.count(DeliveryAttempt.id))).scalar_one(),
-                "fees": db.session.execute(db.select(db.func.count(FeeEntry.id))).scalar_one(),
-                "handovers": db.session.execute(db.select(db.func.count(Handover.id))).scalar_one()}
+        return {
+            "statuses": dict(db.session.execute(db.select(Item.id, Item.status)).all()),
+            "proofs": db.session.execute(db.select(db.func.count(DeliveryAttempt.id))).scalar_one(),
+            "fees": db.session.execute(db.select(db.func.count(FeeEntry.id))).scalar_one(),
+            "handovers": db.session.execute(db.select(db.func.count(Handover.id))).scalar_one(),
+        }
 
 
 @pytest.mark.parametrize("kind", MUTATION_TYPES)
-def test_a_postman_cannot_touch_an_item_that_is_not_theirs_and_learns_nothing_about_it(client, app, world, kind):
+def test_a_postman_cannot_touch_an_item_that_is_not_theirs_and_learns_nothing_about_it(
+    client, app, world, kind
+):
     phone = Phone(client, world["postman"].username).login()
     targets = world["items"][kind]
     before = _state(app)
     answers = {}
-    for which, item_id in (("other-postman", targets["other-postman"].id),
-                           ("other-agency", targets["other-agency"].id), ("unknown", UNKNOWN_ID)):
+    for which, item_id in (
+        ("other-postman", targets["other-postman"].id),
+        ("other-agency", targets["other-agency"].id),
+        ("unknown", UNKNOWN_ID),
+    ):
         mutation = _capture(phone, kind, item_id, world["agency"].id)
         phone.upload_files()
         result = phone.push()["results"][0]
@@ -109,8 +135,16 @@ def test_a_handover_cannot_move_a_dossier_the_postman_does_not_carry_to_a_final_
     """The original hole: a postman's handover moved any item of any agency to handed_to_agency."""
     phone = Phone(client, world["postman"].username).login()
     theirs = world["items"]["handover"]["other-postman"]
-    phone.capture("handover", None, {"direction": "post_to_agency", "agency_id": world["agency"].id,
-                                     "officer_name": "Lê Thị Hoa", "lines": [{"item_id": theirs.id}]})
+    phone.capture(
+        "handover",
+        None,
+        {
+            "direction": "post_to_agency",
+            "agency_id": world["agency"].id,
+            "officer_name": "Lê Thị Hoa",
+            "lines": [{"item_id": theirs.id}],
+        },
+    )
     result = phone.push()["results"][0]
     assert result["reason"] == "handover-not-possible"
     with app.app_context():
@@ -122,11 +156,27 @@ def test_results_are_taken_from_the_agency_named_on_the_record_only(client, app,
     phone = Phone(client, world["postman"].username).login()
     waiting = make.item(agency_id=world["agency"].id, status="registered")
     elsewhere = make.item(status="registered")
-    phone.capture("handover", None, {"direction": "agency_to_post", "agency_id": world["agency"].id,
-                                     "officer_name": "Lê Thị Hoa", "lines": [{"item_id": elsewhere.id}]})
+    phone.capture(
+        "handover",
+        None,
+        {
+            "direction": "agency_to_post",
+            "agency_id": world["agency"].id,
+            "officer_name": "Lê Thị Hoa",
+            "lines": [{"item_id": elsewhere.id}],
+        },
+    )
     refused = phone.push()["results"][0]
-    phone.capture("handover", None, {"direction": "agency_to_post", "agency_id": world["agency"].id,
-                                     "officer_name": "Lê Thị Hoa", "lines": [{"item_id": waiting.id}]})
+    phone.capture(
+        "handover",
+        None,
+        {
+            "direction": "agency_to_post",
+            "agency_id": world["agency"].id,
+            "officer_name": "Lê Thị Hoa",
+            "lines": [{"item_id": waiting.id}],
+        },
+    )
     taken = phone.push()["results"][0]
     assert refused["outcome"] == "rejected" and elsewhere.code not in json.dumps(refused, ensure_ascii=False)
     assert taken["outcome"] == "applied"
@@ -137,7 +187,8 @@ def test_results_are_taken_from_the_agency_named_on_the_record_only(client, app,
 
 @pytest.mark.parametrize("role", ["postman", "agency"])
 def test_reading_or_changing_an_item_that_is_not_yours_gets_the_same_answer_as_one_that_does_not_exist(
-        client, make, auth, role):
+    client, make, auth, role
+):
     me = make.user(role)
     other_agency_item = make.item()
     make.round(make.user("postman"), items=[other_agency_item])
@@ -152,7 +203,8 @@ def test_reading_or_changing_an_item_that_is_not_yours_gets_the_same_answer_as_o
 
 
 def test_an_agency_officer_gets_the_same_answer_for_another_agencys_record_and_a_missing_one(
-        client, app, make, auth):
+    client, app, make, auth
+):
     officer = make.user("agency")
     other = make.agency()
     with app.app_context():
@@ -166,7 +218,9 @@ def test_an_agency_officer_gets_the_same_answer_for_another_agencys_record_and_a
         for suffix in ("", "/pdf"):
             response = client.get(f"/api/handovers/{handover_id}{suffix}", headers=headers)
             body = response.get_json()
-            answers.append((response.status_code, body["type"], body["detail"].replace(str(handover_id), "<id>")))
+            answers.append(
+                (response.status_code, body["type"], body["detail"].replace(str(handover_id), "<id>"))
+            )
     assert len(set(answers)) == 1 and answers[0][0] == 403
 
 

@@ -78,32 +78,68 @@ def _a_day_of_work(client, make, auth) -> None:
     phone = Phone(client, postman.username).login()
     phone.pull()
     phone.deliver(returns[0].id, seed=1, id_number=DELIVERED)
-    phone.capture("deliver", returns[1].id, {
-        "receiver_name": "Lê Văn Tám", "receiver_relation": "authorised", "id_number": STAND_IN,
-        "note": f"Người nhận thay, CCCD {STAND_IN}", "fee_collected": 26_000},
-        {"signature": png_signature(2), "photo": jpeg_bytes(2), "authorisation_letter": jpeg_bytes(3),
-         "id_photo": jpeg_bytes(4)})
+    phone.capture(
+        "deliver",
+        returns[1].id,
+        {
+            "receiver_name": "Lê Văn Tám",
+            "receiver_relation": "authorised",
+            "id_number": STAND_IN,
+            "note": f"Người nhận thay, CCCD {STAND_IN}",
+            "fee_collected": 26_000,
+        },
+        {
+            "signature": png_signature(2),
+            "photo": jpeg_bytes(2),
+            "authorisation_letter": jpeg_bytes(3),
+            "id_photo": jpeg_bytes(4),
+        },
+    )
     phone.deliver(returns[2].id, seed=5, id_number=IN_A_NOTE, note=f"Đã kiểm tra CCCD số {IN_A_NOTE}")
     phone.deliver(stranger.id, seed=6, id_number=FOREIGN)  # rejected: not theirs
     phone.deliver(returns[3].id, seed=7, id_number=INVALID)  # rejected: malformed
     phone.deliver(returns[3].id, seed=8, id_number=AS_A_NUMBER)  # rejected: wrong type
     phone.fail(returns[3].id, note="Không có nhà")
-    phone.capture("collect", dossier.id, {
-        "checklist": [{"name": "Tờ khai", "form": "original", "present": True}], "seal_number": "NP-77",
-        "fee_collected": 26_000}, {"signature": png_signature(9), "postman_signature": png_signature(10)})
+    phone.capture(
+        "collect",
+        dossier.id,
+        {
+            "checklist": [{"name": "Tờ khai", "form": "original", "present": True}],
+            "seal_number": "NP-77",
+            "fee_collected": 26_000,
+        },
+        {"signature": png_signature(9), "postman_signature": png_signature(10)},
+    )
     phone.capture("fee", returns[0].id, {"government_fee": 50_000, "receipt_number": "BL-50"})
     phone.upload_files()
     sent = list(phone.outbox)
     first = phone.push()
     assert [r["outcome"] for r in first["results"]] == [
-        "applied", "applied", "applied", "rejected", "rejected", "rejected", "applied", "applied", "applied"]
+        "applied",
+        "applied",
+        "applied",
+        "rejected",
+        "rejected",
+        "rejected",
+        "applied",
+        "applied",
+        "applied",
+    ]
     for answer in first["results"]:  # what goes back to the phone is scrubbed too
         _assert_no_id_number([json.dumps(answer)], "push answer")
     phone.outbox = sent  # the answer was "lost": the same batch again
     again = phone.push()
     assert {r["outcome"] for r in again["results"]} == {"duplicate"}
-    phone.capture("handover", None, {"direction": "post_to_agency", "agency_id": agency.id,
-                                     "officer_name": "Trần Văn Bảy", "lines": [{"item_id": dossier.id}]})
+    phone.capture(
+        "handover",
+        None,
+        {
+            "direction": "post_to_agency",
+            "agency_id": agency.id,
+            "officer_name": "Trần Văn Bảy",
+            "lines": [{"item_id": dossier.id}],
+        },
+    )
     phone.sync()
 
     headers = auth(supervisor)
@@ -114,8 +150,14 @@ def _a_day_of_work(client, make, auth) -> None:
         _assert_no_id_number([full.get_data(as_text=True)], "proof view")
         for attachment in full.get_json()["attachments"]:
             assert client.get(f"/api/attachments/{attachment['sha256']}", headers=headers).status_code == 200
-    for url in ("/api/dashboard/today", "/api/dashboard/exceptions", "/api/dashboard/map", "/api/handovers",
-                "/api/sync/devices", "/api/sync/reconciliation"):
+    for url in (
+        "/api/dashboard/today",
+        "/api/dashboard/exceptions",
+        "/api/dashboard/map",
+        "/api/handovers",
+        "/api/sync/devices",
+        "/api/sync/reconciliation",
+    ):
         response = client.get(url, headers=headers)
         assert response.status_code == 200, url
         _assert_no_id_number([response.get_data(as_text=True)], url)
@@ -130,10 +172,13 @@ def test_after_a_day_of_work_no_id_number_is_anywhere(client, app, make, auth, c
         assert any("delivery_attempts.id_number_masked=*********678" in v for v in dump)  # the dump is real
         assert any(v.startswith("sync_mutations.payload=") for v in dump)
         _assert_no_id_number(dump, "database")
-        attempt = db.session.execute(db.select(DeliveryAttempt).where(
-            DeliveryAttempt.id_number_masked == "*********678")).scalar_one()
+        attempt = db.session.execute(
+            db.select(DeliveryAttempt).where(DeliveryAttempt.id_number_masked == "*********678")
+        ).scalar_one()
         own_key = hmac.new(app.config["ID_HASH_KEY"].encode(), DELIVERED.encode(), hashlib.sha256).hexdigest()
-        token_key = hmac.new(app.config["SECRET_KEY"].encode(), DELIVERED.encode(), hashlib.sha256).hexdigest()
+        token_key = hmac.new(
+            app.config["SECRET_KEY"].encode(), DELIVERED.encode(), hashlib.sha256
+        ).hexdigest()
         assert attempt.id_number_hash == own_key != token_key
         assert attempt.id_number_hash_key == app.config["ID_HASH_KEY_ID"]
     _assert_no_id_number([record.getMessage() for record in caplog.records] + [caplog.text], "server log")
@@ -156,7 +201,9 @@ def test_the_hash_key_is_a_setting_of_its_own(tmp_path):
         load_config(str(tmp_path), {"SECRET_KEY": secret, "ID_HASH_KEY": secret})
     with pytest.raises(ConfigError, match="at least 32"):
         load_config(str(tmp_path), {"SECRET_KEY": secret, "ID_HASH_KEY": "short"})
-    config = load_config(str(tmp_path), {"SECRET_KEY": secret, "ID_HASH_KEY": "i" * 40, "ID_HASH_KEY_ID": "2026a"})
+    config = load_config(
+        str(tmp_path), {"SECRET_KEY": secret, "ID_HASH_KEY": "i" * 40, "ID_HASH_KEY_ID": "2026a"}
+    )
     assert (config["ID_HASH_KEY"], config["ID_HASH_KEY_ID"]) == ("i" * 40, "2026a")
 
 
@@ -171,57 +218,219 @@ def test_the_migration_redacts_the_ledger_and_rekeys_the_hashes_it_can(backend_k
     with migrated_app(backend_kind, tmp_path, "0004") as app:
         now = datetime.now(UTC)
         with db.engine.begin() as conn:
-            t = {name: sa.table(name, *[sa.column(c) for c in cols]) for name, cols in {
-                "users": ("id", "username", "password_hash", "full_name", "role", "active", "created_at"),
-                "devices": ("id", "user_id", "registered_at", "last_seq"),
-                "agencies": ("id", "code", "name", "kind", "province", "active", "created_at"),
-                "items": ("id", "code", "direction", "procedure_id", "agency_id", "recipient_name", "address_line",
-                          "commune", "province", "service_fee", "government_fee", "attempt_count", "status",
-                          "search_text", "change_seq", "version", "created_at", "updated_at"),
-                "delivery_attempts": ("id", "client_mutation_id", "item_id", "postman_id", "outcome", "server_time",
-                                      "fee_collected", "government_fee_collected", "flagged", "complete",
-                                      "id_number_masked", "id_number_hash"),
-                "sync_mutations": ("id", "device_id", "device_seq", "user_id", "type", "outcome", "result",
-                                   "payload", "received_at"),
-            }.items()}
-            conn.execute(t["users"].insert().values(id=1, username="p", password_hash="x", full_name="P",
-                                                    role="postman", active=True, created_at=now))
+            t = {
+                name: sa.table(name, *[sa.column(c) for c in cols])
+                for name, cols in {
+                    "users": ("id", "username", "password_hash", "full_name", "role", "active", "created_at"),
+                    "devices": ("id", "user_id", "registered_at", "last_seq"),
+                    "agencies": ("id", "code", "name", "kind", "province", "active", "created_at"),
+                    "items": (
+                        "id",
+                        "code",
+                        "direction",
+                        "procedure_id",
+                        "agency_id",
+                        "recipient_name",
+                        "address_line",
+                        "commune",
+                        "province",
+                        "service_fee",
+                        "government_fee",
+                        "attempt_count",
+                        "status",
+                        "search_text",
+                        "change_seq",
+                        "version",
+                        "created_at",
+                        "updated_at",
+                    ),
+                    "delivery_attempts": (
+                        "id",
+                        "client_mutation_id",
+                        "item_id",
+                        "postman_id",
+                        "outcome",
+                        "server_time",
+                        "fee_collected",
+                        "government_fee_collected",
+                        "flagged",
+                        "complete",
+                        "id_number_masked",
+                        "id_number_hash",
+                    ),
+                    "sync_mutations": (
+                        "id",
+                        "device_id",
+                        "device_seq",
+                        "user_id",
+                        "type",
+                        "outcome",
+                        "result",
+                        "payload",
+                        "received_at",
+                    ),
+                }.items()
+            }
+            conn.execute(
+                t["users"]
+                .insert()
+                .values(
+                    id=1,
+                    username="p",
+                    password_hash="x",
+                    full_name="P",
+                    role="postman",
+                    active=True,
+                    created_at=now,
+                )
+            )
             conn.execute(t["devices"].insert().values(id="d1", user_id=1, registered_at=now, last_seq=1))
-            conn.execute(t["agencies"].insert().values(id=1, code="A", name="A", kind="commune_centre",
-                                                       province="An Giang", active=True, created_at=now))
-            conn.execute(sa.insert(sa.table("procedures", *[sa.column(c) for c in (
-                "id", "code", "name", "allowed_by_post", "government_fee", "change_seq", "created_at")],
-                sa.column("checklist", sa.JSON))).values(id=1, code="T", name="T", allowed_by_post=True,
-                                                         government_fee=0, change_seq=0, created_at=now, checklist=[]))
+            conn.execute(
+                t["agencies"]
+                .insert()
+                .values(
+                    id=1,
+                    code="A",
+                    name="A",
+                    kind="commune_centre",
+                    province="An Giang",
+                    active=True,
+                    created_at=now,
+                )
+            )
+            conn.execute(
+                sa.insert(
+                    sa.table(
+                        "procedures",
+                        *[
+                            sa.column(c)
+                            for c in (
+                                "id",
+                                "code",
+                                "name",
+                                "allowed_by_post",
+                                "government_fee",
+                                "change_seq",
+                                "created_at",
+                            )
+                        ],
+                        sa.column("checklist", sa.JSON),
+                    )
+                ).values(
+                    id=1,
+                    code="T",
+                    name="T",
+                    allowed_by_post=True,
+                    government_fee=0,
+                    change_seq=0,
+                    created_at=now,
+                    checklist=[],
+                )
+            )
             for n in (1, 2):
-                conn.execute(t["items"].insert().values(
-                    id=n, code=f"RR00000000{n}VN", direction="return", procedure_id=1, agency_id=1,
-                    recipient_name="X", address_line="Ấp 1", commune="Xã", province="An Giang", service_fee=0,
-                    government_fee=0, attempt_count=0, status="delivered", search_text="x", change_seq=0, version=1,
-                    created_at=now, updated_at=now))
-            old = {n: hmac.new(b"the-old-secret-key", n.encode(), hashlib.sha256).hexdigest()
-                   for n in (DELIVERED, STAND_IN)}
-            conn.execute(t["delivery_attempts"].insert(), [
-                {"id": 1, "client_mutation_id": "mutation-0001", "item_id": 1, "postman_id": 1, "outcome": "delivered",
-                 "server_time": now, "fee_collected": 0, "government_fee_collected": 0, "flagged": False,
-                 "complete": True, "id_number_masked": "*********678", "id_number_hash": old[DELIVERED]},
-                {"id": 2, "client_mutation_id": None, "item_id": 2, "postman_id": 1, "outcome": "delivered",
-                 "server_time": now, "fee_collected": 0, "government_fee_collected": 0, "flagged": False,
-                 "complete": True, "id_number_masked": "*********326", "id_number_hash": old[STAND_IN]}])
-            ledger = sa.table("sync_mutations", *[sa.column(c) for c in (
-                "id", "device_id", "device_seq", "user_id", "type", "outcome", "received_at")],
-                sa.column("result", sa.JSON), sa.column("payload", sa.JSON))
-            conn.execute(ledger.insert().values(
-                id="mutation-0001", device_id="d1", device_seq=1, user_id=1, type="deliver", outcome="applied",
-                received_at=now, result={"id": "mutation-0001", "outcome": "applied", "proof_id": 1},
-                payload={"id": "mutation-0001", "seq": 1, "type": "deliver", "item_id": 1,
-                         "data": {"receiver_name": "Y", "receiver_relation": "self", "id_number": DELIVERED,
-                                  "note": f"CCCD {DELIVERED}"}}))
+                conn.execute(
+                    t["items"]
+                    .insert()
+                    .values(
+                        id=n,
+                        code=f"RR00000000{n}VN",
+                        direction="return",
+                        procedure_id=1,
+                        agency_id=1,
+                        recipient_name="X",
+                        address_line="Ấp 1",
+                        commune="Xã",
+                        province="An Giang",
+                        service_fee=0,
+                        government_fee=0,
+                        attempt_count=0,
+                        status="delivered",
+                        search_text="x",
+                        change_seq=0,
+                        version=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            old = {
+                n: hmac.new(b"the-old-secret-key", n.encode(), hashlib.sha256).hexdigest()
+                for n in (DELIVERED, STAND_IN)
+            }
+            conn.execute(
+                t["delivery_attempts"].insert(),
+                [
+                    {
+                        "id": 1,
+                        "client_mutation_id": "mutation-0001",
+                        "item_id": 1,
+                        "postman_id": 1,
+                        "outcome": "delivered",
+                        "server_time": now,
+                        "fee_collected": 0,
+                        "government_fee_collected": 0,
+                        "flagged": False,
+                        "complete": True,
+                        "id_number_masked": "*********678",
+                        "id_number_hash": old[DELIVERED],
+                    },
+                    {
+                        "id": 2,
+                        "client_mutation_id": None,
+                        "item_id": 2,
+                        "postman_id": 1,
+                        "outcome": "delivered",
+                        "server_time": now,
+                        "fee_collected": 0,
+                        "government_fee_collected": 0,
+                        "flagged": False,
+                        "complete": True,
+                        "id_number_masked": "*********326",
+                        "id_number_hash": old[STAND_IN],
+                    },
+                ],
+            )
+            ledger = sa.table(
+                "sync_mutations",
+                *[
+                    sa.column(c)
+                    for c in ("id", "device_id", "device_seq", "user_id", "type", "outcome", "received_at")
+                ],
+                sa.column("result", sa.JSON),
+                sa.column("payload", sa.JSON),
+            )
+            conn.execute(
+                ledger.insert().values(
+                    id="mutation-0001",
+                    device_id="d1",
+                    device_seq=1,
+                    user_id=1,
+                    type="deliver",
+                    outcome="applied",
+                    received_at=now,
+                    result={"id": "mutation-0001", "outcome": "applied", "proof_id": 1},
+                    payload={
+                        "id": "mutation-0001",
+                        "seq": 1,
+                        "type": "deliver",
+                        "item_id": 1,
+                        "data": {
+                            "receiver_name": "Y",
+                            "receiver_relation": "self",
+                            "id_number": DELIVERED,
+                            "note": f"CCCD {DELIVERED}",
+                        },
+                    },
+                )
+            )
         flask_migrate.upgrade()
         with app.app_context():
             _assert_no_id_number(_dump_database(), "migrated database")
-            rows = {r.id: r for r in db.session.execute(sa.text(
-                "SELECT id, id_number_hash, id_number_hash_key FROM delivery_attempts"))}
+            rows = {
+                r.id: r
+                for r in db.session.execute(
+                    sa.text("SELECT id, id_number_hash, id_number_hash_key FROM delivery_attempts")
+                )
+            }
             rekeyed = hmac.new(new_key.encode(), DELIVERED.encode(), hashlib.sha256).hexdigest()
             assert (rows[1].id_number_hash, rows[1].id_number_hash_key) == (rekeyed, "k2026")
             assert (rows[2].id_number_hash, rows[2].id_number_hash_key) == (old[STAND_IN], "legacy")

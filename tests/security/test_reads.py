@@ -25,19 +25,41 @@ def day(client, make, auth, app):
     phone.sync()
     headers = auth(supervisor)
     proofs = client.get("/api/proofs", headers=headers).get_json()
-    record = client.post("/api/handovers", headers=headers, json={
-        "direction": "agency_to_post", "agency_id": agency.id, "officer_name": "Lê Thị Hoa",
-        "lines": [{"item_id": make.item(agency_id=agency.id, status="registered").id}]}).get_json()
+    record = client.post(
+        "/api/handovers",
+        headers=headers,
+        json={
+            "direction": "agency_to_post",
+            "agency_id": agency.id,
+            "officer_name": "Lê Thị Hoa",
+            "lines": [{"item_id": make.item(agency_id=agency.id, status="registered").id}],
+        },
+    ).get_json()
     delivered = next(p for p in proofs if p["outcome"] == "delivered")
-    return {"supervisor": supervisor, "headers": headers, "proofs": proofs, "delivered": delivered, "phone": phone, "items": items,
-            "round": rnd, "handover": record, "postman": postman}
+    return {
+        "supervisor": supervisor,
+        "headers": headers,
+        "proofs": proofs,
+        "delivered": delivered,
+        "phone": phone,
+        "items": items,
+        "round": rnd,
+        "handover": record,
+        "postman": postman,
+    }
 
 
 def _reads_since(app, before: int, actor_id: int) -> list[AuditEntry]:
     with app.app_context():
-        return db.session.execute(db.select(AuditEntry).where(AuditEntry.id > before,
-                                                              AuditEntry.actor_id == actor_id)
-                                  .order_by(AuditEntry.id)).scalars().all()
+        return (
+            db.session.execute(
+                db.select(AuditEntry)
+                .where(AuditEntry.id > before, AuditEntry.actor_id == actor_id)
+                .order_by(AuditEntry.id)
+            )
+            .scalars()
+            .all()
+        )
 
 
 def _last_audit_id(app) -> int:
@@ -47,16 +69,34 @@ def _last_audit_id(app) -> int:
 
 READS = {
     "the proof list": ("/api/proofs", "proofs.listed", lambda d: [p["id"] for p in d["proofs"]]),
-    "a filtered proof list": ("/api/proofs?outcome=failed", "proofs.listed",
-                              lambda d: [p["id"] for p in d["proofs"] if p["outcome"] == "failed"]),
+    "a filtered proof list": (
+        "/api/proofs?outcome=failed",
+        "proofs.listed",
+        lambda d: [p["id"] for p in d["proofs"] if p["outcome"] == "failed"],
+    ),
     "one proof": ("/api/proofs/{proof}", "proof.viewed", lambda d: [d["delivered"]["id"]]),
-    "a proof's file": ("/api/attachments/{sha}", "attachment.viewed", lambda d: [d["delivered"]["attachments"][0]["sha256"]]),
-    "the map of the day": ("/api/dashboard/map", "dashboard.map.viewed", lambda d: [p["id"] for p in d["proofs"]]),
-    "the exceptions": ("/api/dashboard/exceptions", "dashboard.exceptions.viewed",
-                       lambda d: [p["id"] for p in d["proofs"] if p["outcome"] == "failed"]),
+    "a proof's file": (
+        "/api/attachments/{sha}",
+        "attachment.viewed",
+        lambda d: [d["delivered"]["attachments"][0]["sha256"]],
+    ),
+    "the map of the day": (
+        "/api/dashboard/map",
+        "dashboard.map.viewed",
+        lambda d: [p["id"] for p in d["proofs"]],
+    ),
+    "the exceptions": (
+        "/api/dashboard/exceptions",
+        "dashboard.exceptions.viewed",
+        lambda d: [p["id"] for p in d["proofs"] if p["outcome"] == "failed"],
+    ),
     "the handover records": ("/api/handovers", "handovers.listed", lambda d: [d["handover"]["id"]]),
     "one handover record": ("/api/handovers/{handover}", "handover.viewed", lambda d: [d["handover"]["id"]]),
-    "a printed handover record": ("/api/handovers/{handover}/pdf", "handover.printed", lambda d: [d["handover"]["id"]]),
+    "a printed handover record": (
+        "/api/handovers/{handover}/pdf",
+        "handover.printed",
+        lambda d: [d["handover"]["id"]],
+    ),
 }
 
 
@@ -64,29 +104,49 @@ READS = {
 def test_every_read_of_proof_data_is_audited_with_what_was_shown(client, app, day, what):
     url, action, shown = READS[what]
     before = _last_audit_id(app)
-    response = client.get(url.format(proof=day["delivered"]["id"], handover=day["handover"]["id"],
-                                     sha=day["delivered"]["attachments"][0]["sha256"]), headers=day["headers"])
+    response = client.get(
+        url.format(
+            proof=day["delivered"]["id"],
+            handover=day["handover"]["id"],
+            sha=day["delivered"]["attachments"][0]["sha256"],
+        ),
+        headers=day["headers"],
+    )
     assert response.status_code == 200, response.get_json()
     entries = [e for e in _reads_since(app, before, day["supervisor"].id) if e.action == action]
     assert len(entries) == 1, [e.action for e in _reads_since(app, before, day["supervisor"].id)]
     expected = sorted(str(i) for i in shown(day))
-    recorded = entries[0].detail.get("ids") if entries[0].detail and "ids" in entries[0].detail else [
-        entries[0].entity_id]
+    recorded = (
+        entries[0].detail.get("ids")
+        if entries[0].detail and "ids" in entries[0].detail
+        else [entries[0].entity_id]
+    )
     assert sorted(recorded) == expected and expected
 
 
 PERSONAL = [
-    ("supervisor", "GET", "/api/items"), ("supervisor", "GET", "/api/items/{item}"),
-    ("supervisor", "GET", "/api/proofs"), ("supervisor", "GET", "/api/proofs/{proof}"),
-    ("supervisor", "GET", "/api/attachments/{sha}"), ("supervisor", "GET", "/api/users"),
-    ("supervisor", "GET", "/api/users/{postman}"), ("supervisor", "GET", "/api/rounds"),
-    ("supervisor", "GET", "/api/dashboard/today"), ("supervisor", "GET", "/api/dashboard/map"),
-    ("supervisor", "GET", "/api/dashboard/exceptions"), ("supervisor", "GET", "/api/handovers"),
-    ("supervisor", "GET", "/api/sync/reconciliation"), ("supervisor", "GET", "/api/sync/devices"),
-    ("supervisor", "GET", "/api/auth/me"), ("supervisor", "GET", "/api/items/987654"),
-    ("postman", "GET", "/api/sync/pull"), ("postman", "GET", "/api/rounds/mine"),
-    ("postman", "GET", "/api/items/{item}"), ("postman", "GET", "/api/sync/attachments/{sha}"),
-    ("anonymous", "GET", "/api/track/{code}?phone_last4=5678"), ("anonymous", "GET", "/api/track/{code}?phone_last4=0000"),
+    ("supervisor", "GET", "/api/items"),
+    ("supervisor", "GET", "/api/items/{item}"),
+    ("supervisor", "GET", "/api/proofs"),
+    ("supervisor", "GET", "/api/proofs/{proof}"),
+    ("supervisor", "GET", "/api/attachments/{sha}"),
+    ("supervisor", "GET", "/api/users"),
+    ("supervisor", "GET", "/api/users/{postman}"),
+    ("supervisor", "GET", "/api/rounds"),
+    ("supervisor", "GET", "/api/dashboard/today"),
+    ("supervisor", "GET", "/api/dashboard/map"),
+    ("supervisor", "GET", "/api/dashboard/exceptions"),
+    ("supervisor", "GET", "/api/handovers"),
+    ("supervisor", "GET", "/api/sync/reconciliation"),
+    ("supervisor", "GET", "/api/sync/devices"),
+    ("supervisor", "GET", "/api/auth/me"),
+    ("supervisor", "GET", "/api/items/987654"),
+    ("postman", "GET", "/api/sync/pull"),
+    ("postman", "GET", "/api/rounds/mine"),
+    ("postman", "GET", "/api/items/{item}"),
+    ("postman", "GET", "/api/sync/attachments/{sha}"),
+    ("anonymous", "GET", "/api/track/{code}?phone_last4=5678"),
+    ("anonymous", "GET", "/api/track/{code}?phone_last4=0000"),
     ("anonymous", "POST", "/api/auth/login"),
 ]
 
@@ -95,8 +155,15 @@ PERSONAL = [
 def test_answers_carrying_personal_data_are_never_stored(client, day, who, method, url):
     headers = {"supervisor": day["headers"], "postman": day["phone"].headers, "anonymous": {}}[who]
     item = day["items"][0]
-    path = url.format(item=item.id, proof=day["delivered"]["id"], postman=day["postman"].id, code=item.code,
-                      sha=day["delivered"]["attachments"][0]["sha256"])
-    body = {"username": day["postman"].username, "password": day["phone"].password} if method == "POST" else None
+    path = url.format(
+        item=item.id,
+        proof=day["delivered"]["id"],
+        postman=day["postman"].id,
+        code=item.code,
+        sha=day["delivered"]["attachments"][0]["sha256"],
+    )
+    body = (
+        {"username": day["postman"].username, "password": day["phone"].password} if method == "POST" else None
+    )
     response = client.open(path, method=method, headers=headers, json=body)
     assert "no-store" in response.headers.get("Cache-Control", ""), (response.status_code, response.headers)

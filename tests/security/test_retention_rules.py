@@ -30,7 +30,10 @@ def test_every_period_defaults_to_at_least_five_years(tmp_path):
 def test_a_period_below_the_legal_minimum_stops_start_up_naming_the_law(tmp_path, name):
     with pytest.raises(ConfigError, match=rf"{name} must be at least {LEGAL_MINIMUM_DAYS} days.*Circular 17"):
         load_config(str(tmp_path), KEYS | {name: str(LEGAL_MINIMUM_DAYS - 1)})
-    assert load_config(str(tmp_path), KEYS | {name: str(LEGAL_MINIMUM_DAYS + 30)})[name] == LEGAL_MINIMUM_DAYS + 30
+    assert (
+        load_config(str(tmp_path), KEYS | {name: str(LEGAL_MINIMUM_DAYS + 30)})[name]
+        == LEGAL_MINIMUM_DAYS + 30
+    )
 
 
 @pytest.fixture
@@ -41,8 +44,12 @@ def old_delivery(client, app, make):
     sent = phone.capture("deliver", item.id, {"receiver_name": "Lê Văn Tám", "receiver_relation": "authorised",
                                               "id_number": "079301005678"}, files)
     phone.sync()
-    app.config.update(PHOTO_RETENTION_DAYS=LEGAL_MINIMUM_DAYS, ID_PHOTO_RETENTION_DAYS=2000,
-                      SIGNATURE_RETENTION_DAYS=3000, LEDGER_PAYLOAD_RETENTION_DAYS=2500)
+    app.config.update(
+        PHOTO_RETENTION_DAYS=LEGAL_MINIMUM_DAYS,
+        ID_PHOTO_RETENTION_DAYS=2000,
+        SIGNATURE_RETENTION_DAYS=3000,
+        LEDGER_PAYLOAD_RETENTION_DAYS=2500,
+    )
 
     def age(days: int) -> None:
         with app.app_context():
@@ -59,8 +66,10 @@ def old_delivery(client, app, make):
 def _kept(app, digests: dict) -> dict:
     store = app.extensions["postround.store"]
     with app.app_context():
-        return {kind: store.exists(d) and db.session.get(Attachment, d).purged_at is None
-                for kind, d in digests.items()}
+        return {
+            kind: store.exists(d) and db.session.get(Attachment, d).purged_at is None
+            for kind, d in digests.items()
+        }
 
 
 @pytest.mark.parametrize("days, kept", [
@@ -76,11 +85,14 @@ def test_the_purge_deletes_each_kind_of_file_after_its_own_period(app, runner, o
     assert result.exit_code == 0, result.output
     assert _kept(app, old_delivery["sha"]) == kept
     with app.app_context():
-        assert db.session.execute(db.select(db.func.count(DeliveryAttempt.id))).scalar_one() == 1  # the record stays
+        assert (
+            db.session.execute(db.select(db.func.count(DeliveryAttempt.id))).scalar_one() == 1
+        )  # the record stays
 
 
 def test_ledger_payloads_are_reduced_after_their_period_and_a_late_retry_is_still_a_duplicate(
-        app, runner, old_delivery):
+    app, runner, old_delivery
+):
     old_delivery["age"](2400)
     runner.invoke(args=["purge-expired"])
     with app.app_context():
@@ -100,8 +112,13 @@ def test_ledger_payloads_are_reduced_after_their_period_and_a_late_retry_is_stil
 
 def test_the_audit_log_is_never_deleted_only_reported_past_its_period(app, runner, old_delivery):
     with app.app_context():
-        db.session.add(AuditEntry(action="test.old", entity_type="test",
-                                  at=now_utc() - timedelta(days=app.config["AUDIT_RETENTION_DAYS"] + 1)))
+        db.session.add(
+            AuditEntry(
+                action="test.old",
+                entity_type="test",
+                at=now_utc() - timedelta(days=app.config["AUDIT_RETENTION_DAYS"] + 1),
+            )
+        )
         db.session.commit()
         before = db.session.execute(db.select(db.func.count(AuditEntry.id))).scalar_one()
     result = runner.invoke(args=["purge-expired", "--dry-run"])

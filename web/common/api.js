@@ -33,8 +33,10 @@ export class ApiError extends Error {
   get messages() {
     const out = []
     const walk = (value, path) => {
-      if (Array.isArray(value)) value.forEach((v) => (typeof v === 'string' ? out.push(path ? `${path}: ${v}` : v) : walk(v, path)))
-      else if (value && typeof value === 'object') Object.entries(value).forEach(([k, v]) => walk(v, path ? `${path}.${k}` : k))
+      if (Array.isArray(value))
+        value.forEach((v) => (typeof v === 'string' ? out.push(path ? `${path}: ${v}` : v) : walk(v, path)))
+      else if (value && typeof value === 'object')
+        Object.entries(value).forEach(([k, v]) => walk(v, path ? `${path}.${k}` : k))
     }
     walk(this.problem.errors, '')
     return out
@@ -44,7 +46,10 @@ export class ApiError extends Error {
 /** Signed out, expired or revoked: the user must sign in again. `kind`: session-expired | device-revoked. */
 export class AuthRequired extends ApiError {
   constructor(kind = 'session-expired') {
-    super(401, { type: `/problems/${kind}`, detail: kind === 'device-revoked' ? 'Device revoked.' : 'Session expired.' })
+    super(401, {
+      type: `/problems/${kind}`,
+      detail: kind === 'device-revoked' ? 'Device revoked.' : 'Session expired.',
+    })
     this.name = 'AuthRequired'
   }
 }
@@ -99,7 +104,8 @@ async function gzipped(text) {
  */
 export function createApiClient({ name, store, headers: baseHeaders = {}, fetchInit = {}, timeout = null }) {
   const lockName = `postround-auth-refresh:${name}`
-  const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(`postround-auth:${name}`)
+  const channel =
+    typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(`postround-auth:${name}`)
   let refreshing = null
 
   channel?.addEventListener('message', async ({ data }) => {
@@ -107,7 +113,11 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
     if (data?.type === 'refreshed' && current && current.refresh === data.from) await store.write(data.tokens)
   })
 
-  async function send(path, { method = 'GET', json, gzip = false, body, headers = {}, timeout: ms = timeout } = {}, token) {
+  async function send(
+    path,
+    { method = 'GET', json, gzip = false, body, headers = {}, timeout: ms = timeout } = {},
+    token,
+  ) {
     const all = { ...baseHeaders, ...headers }
     if (json !== undefined) {
       all['Content-Type'] = 'application/json'
@@ -120,7 +130,13 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
     }
     if (token) all.Authorization = `Bearer ${token}`
     try {
-      return await fetch(path, { ...fetchInit, method, headers: all, body, signal: ms ? timeoutSignal(ms) : undefined })
+      return await fetch(path, {
+        ...fetchInit,
+        method,
+        headers: all,
+        body,
+        signal: ms ? timeoutSignal(ms) : undefined,
+      })
     } catch (error) {
       throw new NetworkError(error)
     }
@@ -136,7 +152,10 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
     const current = await store.read({ fresh: true })
     if (!current) throw new AuthRequired()
     if (current.access !== usedAccess) return current // another tab (or call) refreshed meanwhile
-    const response = await send('/api/auth/refresh', { method: 'POST', json: { refresh_token: current.refresh } })
+    const response = await send('/api/auth/refresh', {
+      method: 'POST',
+      json: { refresh_token: current.refresh },
+    })
     if (response.status === 401 || response.status === 403) {
       throw await expire(isRevoked(await problemOf(response)) ? 'device-revoked' : 'session-expired')
     }
@@ -201,7 +220,9 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
     /** End the login on the server (best effort: signing out works offline too). */
     logout(refreshToken) {
       if (!refreshToken) return Promise.resolve()
-      return send('/api/auth/logout', { method: 'POST', json: { refresh_token: refreshToken } }).catch(() => {})
+      return send('/api/auth/logout', { method: 'POST', json: { refresh_token: refreshToken } }).catch(
+        () => {},
+      )
     },
   }
 }

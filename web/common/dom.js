@@ -11,7 +11,8 @@ export function h(tag, props, ...children) {
     else if (key === 'dataset') Object.assign(element.dataset, value)
     // Through the CSSOM: a style attribute in markup is inline style, which the pages' CSP refuses.
     else if (key === 'style') element.style.cssText = String(value)
-    else if (key.startsWith('on') && typeof value === 'function') element.addEventListener(key.slice(2), value)
+    else if (key.startsWith('on') && typeof value === 'function')
+      element.addEventListener(key.slice(2), value)
     else if (PROPERTIES.has(key)) element[key] = value
     else element.setAttribute(key, value === true ? '' : String(value))
   }

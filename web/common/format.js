@@ -24,8 +24,10 @@ export function timeZone() {
 const locale = () => (currentLang() === 'en' ? 'en-GB' : 'vi-VN')
 
 export function number(n, fractionDigits = 0) {
-  return new Intl.NumberFormat(locale(), { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits })
-    .format(n || 0)
+  return new Intl.NumberFormat(locale(), {
+    minimumFractionDigits: fractionDigits,
+    maximumFractionDigits: fractionDigits,
+  }).format(n || 0)
 }
 
 /** Whole VND: "26.000 ₫". */
@@ -47,8 +49,12 @@ export function metres(m) {
 
 /** Today's date where the post office is (rounds are planned by local date): "YYYY-MM-DD". */
 export function localToday(now = new Date()) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone(), year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(now)
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: timeZone(),
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now)
 }
 
 export function addDays(isoDate, days) {
@@ -60,8 +66,12 @@ export function addDays(isoDate, days) {
 /** A calendar date 'YYYY-MM-DD' (already local) as "01/12/2026"; '—' when none. */
 export function day(isoDate) {
   if (!isoDate) return '—'
-  return new Intl.DateTimeFormat(locale(), { timeZone: 'UTC', day: '2-digit', month: '2-digit', year: 'numeric' })
-    .format(new Date(`${isoDate}T00:00:00Z`))
+  return new Intl.DateTimeFormat(locale(), {
+    timeZone: 'UTC',
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+  }).format(new Date(`${isoDate}T00:00:00Z`))
 }
 
 function toDate(value) {
@@ -71,8 +81,11 @@ function toDate(value) {
 /** A moment (ISO string, Date or epoch ms) as date and time with seconds; '—' when none. */
 export function dateTime(value) {
   if (!value) return '—'
-  return new Intl.DateTimeFormat(locale(), { timeZone: timeZone(), dateStyle: 'short', timeStyle: 'medium' })
-    .format(toDate(value))
+  return new Intl.DateTimeFormat(locale(), {
+    timeZone: timeZone(),
+    dateStyle: 'short',
+    timeStyle: 'medium',
+  }).format(toDate(value))
 }
 
 /** A moment as hours and minutes; '—' when none. */
@@ -84,8 +97,13 @@ export function time(value) {
 /** A moment as "09:41 26/11": the day and the time, short (phone lists); '' when none. */
 export function shortDateTime(value) {
   if (!value) return ''
-  return new Intl.DateTimeFormat(locale(), { timeZone: timeZone(), hour: '2-digit', minute: '2-digit',
-    day: '2-digit', month: '2-digit' }).format(toDate(value))
+  return new Intl.DateTimeFormat(locale(), {
+    timeZone: timeZone(),
+    hour: '2-digit',
+    minute: '2-digit',
+    day: '2-digit',
+    month: '2-digit',
+  }).format(toDate(value))
 }
 
 /** Whole minutes since a moment (the browser's clock). */
@@ -98,8 +116,10 @@ export function deviceTime(now = new Date()) {
   const pad = (n) => String(Math.abs(n)).padStart(2, '0')
   const offset = -now.getTimezoneOffset()
   const sign = offset >= 0 ? '+' : '-'
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}T${pad(now.getHours())}:` +
+  return (
+    `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}T${pad(now.getHours())}:` +
     `${pad(now.getMinutes())}:${pad(now.getSeconds())}${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`
+  )
 }
 
 /** "Nguyễn Thị Đào" → "nguyen thi dao": search matches with and without diacritics. */

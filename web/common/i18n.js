@@ -17,11 +17,24 @@ function vocabularyStrings(lang) {
 
 // Texts every app shows the same way (the sign-in form); an app may add more of its own.
 const SHARED = {
-  vi: { 'login.title': 'Đăng nhập', 'login.username': 'Tên đăng nhập', 'login.password': 'Mật khẩu', 'login.submit': 'Đăng nhập' },
-  en: { 'login.title': 'Sign in', 'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Sign in' },
+  vi: {
+    'login.title': 'Đăng nhập',
+    'login.username': 'Tên đăng nhập',
+    'login.password': 'Mật khẩu',
+    'login.submit': 'Đăng nhập',
+  },
+  en: {
+    'login.title': 'Sign in',
+    'login.username': 'Username',
+    'login.password': 'Password',
+    'login.submit': 'Sign in',
+  },
 }
 
-const strings = { vi: { ...SHARED.vi, ...vocabularyStrings('vi') }, en: { ...SHARED.en, ...vocabularyStrings('en') } }
+const strings = {
+  vi: { ...SHARED.vi, ...vocabularyStrings('vi') },
+  en: { ...SHARED.en, ...vocabularyStrings('en') },
+}
 const OWNED = new Set(Object.keys(vocabularyStrings('vi')))
 const listeners = new Set()
 
@@ -36,8 +49,11 @@ if (typeof document !== 'undefined') document.documentElement.lang = current
 
 /** Add an app's own texts: {vi: {key: text}, en: {key: text}}. The vocabulary's keys are not theirs. */
 export function addStrings(dictionaries) {
-  const taken = LANGUAGES.flatMap((lang) => Object.keys(dictionaries[lang] ?? {}).filter((key) => OWNED.has(key)))
-  if (taken.length) throw new Error(`These keys belong to the shared vocabulary: ${[...new Set(taken)].join(', ')}`)
+  const taken = LANGUAGES.flatMap((lang) =>
+    Object.keys(dictionaries[lang] ?? {}).filter((key) => OWNED.has(key)),
+  )
+  if (taken.length)
+    throw new Error(`These keys belong to the shared vocabulary: ${[...new Set(taken)].join(', ')}`)
   for (const lang of LANGUAGES) Object.assign(strings[lang], dictionaries[lang])
 }
 
@@ -69,7 +85,7 @@ export function has(key) {
 /** t('round.total', {d: '5,4 km', n: 5}) fills {d} and {n}; an unknown key shows itself (easy to spot). */
 export function t(key, params = {}) {
   const text = strings[current][key] ?? strings.vi[key] ?? key
-  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`))
+  return text.replace(/\{(\w+)\}/g, (_, name) => params[name] ?? `{${name}}`)
 }
 
 /** The word for a code of a family (label('status', 'assigned')); an unknown code shows itself. */

@@ -1,39 +1,45 @@
 // The dashboard's API client: the shared one (web/common/api.js) with the tokens in this tab's
 // sessionStorage (lib/session.js), refreshed shortly before they expire and once more on a 401.
 // When a refresh is refused the session ends and the sign-in form comes back (onSignedOut).
-import { createApiClient, restCalls } from '@common/api.js';
-import * as session from './session.js';
+import { createApiClient, restCalls } from '@common/api.js'
+import * as session from './session.js'
 
-export { ApiError } from '@common/api.js';
+export { ApiError } from '@common/api.js'
 
-const listeners = new Set();
+const listeners = new Set()
 
 /** Called when the session ends (refresh refused): the app shows the login form. */
-export function onSignedOut(callback) { listeners.add(callback); }
+export function onSignedOut(callback) {
+  listeners.add(callback)
+}
 
 const client = createApiClient({
   name: 'dashboard',
   store: {
     read() {
-      const current = session.load();
-      return current ? { access: current.accessToken, refresh: current.refreshToken, expiresAt: current.expiresAt } : null;
+      const current = session.load()
+      return current
+        ? { access: current.accessToken, refresh: current.refreshToken, expiresAt: current.expiresAt }
+        : null
     },
-    write: (tokens) => { session.save(tokens); },
+    write: (tokens) => {
+      session.save(tokens)
+    },
     expired() {
-      session.clear();
-      listeners.forEach((callback) => callback());
+      session.clear()
+      listeners.forEach((callback) => callback())
     },
   },
-});
+})
 
-export const { get, post, put, upload, blob } = restCalls(client);
+export const { get, post, put, upload, blob } = restCalls(client)
 
 export function login(username, password) {
-  return client.login({ username, password });
+  return client.login({ username, password })
 }
 
 export async function logout() {
-  const current = session.load();
-  session.clear();
-  await client.logout(current?.refreshToken);
+  const current = session.load()
+  session.clear()
+  await client.logout(current?.refreshToken)
 }

@@ -1,29 +1,75 @@
 // The report's chart: items returned, collected and failed per period (stacked), and the share
 // delivered on time as a line. The table under it carries the same figures as text.
 import {
-  BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip,
-} from 'chart.js';
-import { t } from './i18n.js';
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from 'chart.js'
+import { t } from './i18n.js'
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+)
 
 export function drawReportChart(canvas, report) {
-  const periods = [...new Set(report.rows.map((r) => r.period))].sort();
-  const sum = (period, key) => report.rows.filter((r) => r.period === period).reduce((n, r) => n + r[key], 0);
+  const periods = [...new Set(report.rows.map((r) => r.period))].sort()
+  const sum = (period, key) => report.rows.filter((r) => r.period === period).reduce((n, r) => n + r[key], 0)
   const share = (period) => {
-    const due = sum(period, 'delivered_with_due');
-    return due ? Math.round((1000 * sum(period, 'delivered_on_time')) / due) / 10 : null;
-  };
-  canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', t('report.chartLabel'));
+    const due = sum(period, 'delivered_with_due')
+    return due ? Math.round((1000 * sum(period, 'delivered_on_time')) / due) / 10 : null
+  }
+  canvas.setAttribute('role', 'img')
+  canvas.setAttribute('aria-label', t('report.chartLabel'))
   return new Chart(canvas, {
     data: {
       labels: periods,
       datasets: [
-        { type: 'bar', label: t('report.returned'), data: periods.map((p) => sum(p, 'returned')), backgroundColor: '#1b7f3b', stack: 'items' },
-        { type: 'bar', label: t('report.collected'), data: periods.map((p) => sum(p, 'collected')), backgroundColor: '#1f5fbf', stack: 'items' },
-        { type: 'bar', label: t('report.failed'), data: periods.map((p) => sum(p, 'failed')), backgroundColor: '#c77700', stack: 'items' },
-        { type: 'line', label: t('report.onTimeShare'), data: periods.map(share), borderColor: '#6a1b9a', backgroundColor: '#6a1b9a', yAxisID: 'share', spanGaps: true, pointRadius: 5 },
+        {
+          type: 'bar',
+          label: t('report.returned'),
+          data: periods.map((p) => sum(p, 'returned')),
+          backgroundColor: '#1b7f3b',
+          stack: 'items',
+        },
+        {
+          type: 'bar',
+          label: t('report.collected'),
+          data: periods.map((p) => sum(p, 'collected')),
+          backgroundColor: '#1f5fbf',
+          stack: 'items',
+        },
+        {
+          type: 'bar',
+          label: t('report.failed'),
+          data: periods.map((p) => sum(p, 'failed')),
+          backgroundColor: '#c77700',
+          stack: 'items',
+        },
+        {
+          type: 'line',
+          label: t('report.onTimeShare'),
+          data: periods.map(share),
+          borderColor: '#6a1b9a',
+          backgroundColor: '#6a1b9a',
+          yAxisID: 'share',
+          spanGaps: true,
+          pointRadius: 5,
+        },
       ],
     },
     options: {
@@ -32,10 +78,21 @@ export function drawReportChart(canvas, report) {
       responsive: true,
       maintainAspectRatio: false,
       scales: {
-        y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: t('report.items') } },
+        y: {
+          stacked: true,
+          beginAtZero: true,
+          ticks: { precision: 0 },
+          title: { display: true, text: t('report.items') },
+        },
         x: { stacked: true },
-        share: { position: 'right', min: 0, max: 100, grid: { drawOnChartArea: false }, title: { display: true, text: '%' } },
+        share: {
+          position: 'right',
+          min: 0,
+          max: 100,
+          grid: { drawOnChartArea: false },
+          title: { display: true, text: '%' },
+        },
       },
     },
-  });
+  })
 }

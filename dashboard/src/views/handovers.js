@@ -1,128 +1,353 @@
 // Handover records between an agency and the post office: record one, list them, print the PDF.
-import * as api from '../lib/api.js';
-import { announce, h, replace } from '@common/dom.js';
-import { selectField } from '../lib/fields.js';
-import { fileLink, openFile } from '../lib/download.js';
-import { dateTime, money, number } from '@common/format.js';
-import { label, t } from '../lib/i18n.js';
-import { problemText } from '../lib/problems.js';
+import * as api from '../lib/api.js'
+import { announce, h, replace } from '@common/dom.js'
+import { selectField } from '../lib/fields.js'
+import { fileLink, openFile } from '../lib/download.js'
+import { dateTime, money, number } from '@common/format.js'
+import { label, t } from '../lib/i18n.js'
+import { problemText } from '../lib/problems.js'
 
 export function renderHandovers(main, { params }) {
-  const message = h('div', { class: 'messages', id: 'handover-messages' });
-  const form = h('section', { class: 'card', 'aria-labelledby': 'new-handover-title' });
-  const list = h('section', { 'aria-labelledby': 'handover-list-title' });
-  const state = { agencies: [], postmen: [], candidates: [], picked: new Map(),
-    direction: params.get('direction') || 'agency_to_post', agency: params.get('agency') || '', preselect: Number(params.get('item')) || null };
+  const message = h('div', { class: 'messages', id: 'handover-messages' })
+  const form = h('section', { 'class': 'card', 'aria-labelledby': 'new-handover-title' })
+  const list = h('section', { 'aria-labelledby': 'handover-list-title' })
+  const state = {
+    agencies: [],
+    postmen: [],
+    candidates: [],
+    picked: new Map(),
+    direction: params.get('direction') || 'agency_to_post',
+    agency: params.get('agency') || '',
+    preselect: Number(params.get('item')) || null,
+  }
 
-  replace(main, h('div', { class: 'page-head' }, h('h1', {}, t('handover.title'))), message, form, list);
+  replace(main, h('div', { class: 'page-head' }, h('h1', {}, t('handover.title'))), message, form, list)
 
-  function say(node) { replace(message, node); }
+  function say(node) {
+    replace(message, node)
+  }
 
   async function start() {
     try {
-      [state.agencies, state.postmen] = await Promise.all([api.get('/api/agencies'), api.get('/api/users', { role: 'postman' })]);
-    } catch (error) { say(h('p', { class: 'error', role: 'alert' }, problemText(error))); }
-    drawForm();
-    if (state.agency) loadCandidates();
-    loadList();
+      ;[state.agencies, state.postmen] = await Promise.all([
+        api.get('/api/agencies'),
+        api.get('/api/users', { role: 'postman' }),
+      ])
+    } catch (error) {
+      say(h('p', { class: 'error', role: 'alert' }, problemText(error)))
+    }
+    drawForm()
+    if (state.agency) loadCandidates()
+    loadList()
   }
 
   function drawForm() {
-    const direction = selectField(t('handover.direction'), 'direction',
+    const direction = selectField(
+      t('handover.direction'),
+      'direction',
       ['agency_to_post', 'post_to_agency'].map((d) => ({ value: d, label: label('handoverDirection', d) })),
-      { value: state.direction, onchange: (e) => { state.direction = e.target.value; loadCandidates(); } });
-    const agency = selectField(t('handover.agency'), 'agency', [{ value: '', label: t('handover.chooseAgency') },
-      ...state.agencies.map((a) => ({ value: a.id, label: a.name }))],
-    { value: state.agency, onchange: (e) => { state.agency = e.target.value; loadCandidates(); } });
-    const officer = h('input', { id: 'handover-officer', required: true, maxlength: 200 });
-    const postman = selectField(t('handover.postman'), 'postman', [{ value: '', label: '—' },
-      ...state.postmen.filter((p) => p.active).map((p) => ({ value: p.id, label: p.full_name }))]);
-    const ready = h('input', { id: 'handover-ready', type: 'date' });
-    const note = h('input', { id: 'handover-note', maxlength: 1000 });
-    const candidates = h('div', { id: 'handover-candidates' });
-    replace(form, h('h2', { id: 'new-handover-title' }, t('handover.new')),
-      h('form', { onsubmit: (event) => { event.preventDefault(); submit(officer.value, postman.input.value, ready.value, note.value); } },
+      {
+        value: state.direction,
+        onchange: (e) => {
+          state.direction = e.target.value
+          loadCandidates()
+        },
+      },
+    )
+    const agency = selectField(
+      t('handover.agency'),
+      'agency',
+      [
+        { value: '', label: t('handover.chooseAgency') },
+        ...state.agencies.map((a) => ({ value: a.id, label: a.name })),
+      ],
+      {
+        value: state.agency,
+        onchange: (e) => {
+          state.agency = e.target.value
+          loadCandidates()
+        },
+      },
+    )
+    const officer = h('input', { id: 'handover-officer', required: true, maxlength: 200 })
+    const postman = selectField(t('handover.postman'), 'postman', [
+      { value: '', label: '—' },
+      ...state.postmen.filter((p) => p.active).map((p) => ({ value: p.id, label: p.full_name })),
+    ])
+    const ready = h('input', { id: 'handover-ready', type: 'date' })
+    const note = h('input', { id: 'handover-note', maxlength: 1000 })
+    const candidates = h('div', { id: 'handover-candidates' })
+    replace(
+      form,
+      h('h2', { id: 'new-handover-title' }, t('handover.new')),
+      h(
+        'form',
+        {
+          onsubmit: (event) => {
+            event.preventDefault()
+            submit(officer.value, postman.input.value, ready.value, note.value)
+          },
+        },
         h('div', { class: 'inline-form' }, direction.field, agency.field),
         candidates,
-        h('div', { class: 'inline-form' },
-          h('div', { class: 'field' }, h('label', { for: 'handover-officer' }, t('handover.officer')), officer),
+        h(
+          'div',
+          { class: 'inline-form' },
+          h(
+            'div',
+            { class: 'field' },
+            h('label', { for: 'handover-officer' }, t('handover.officer')),
+            officer,
+          ),
           postman.field,
           h('div', { class: 'field' }, h('label', { for: 'handover-ready' }, t('handover.ready')), ready),
-          h('div', { class: 'field' }, h('label', { for: 'handover-note' }, t('handover.note')), note)),
-        h('button', { type: 'submit', class: 'primary', id: 'handover-submit' }, t('handover.submit'))));
-    drawCandidates();
+          h('div', { class: 'field' }, h('label', { for: 'handover-note' }, t('handover.note')), note),
+        ),
+        h('button', { type: 'submit', class: 'primary', id: 'handover-submit' }, t('handover.submit')),
+      ),
+    )
+    drawCandidates()
   }
 
   async function loadCandidates() {
-    state.picked.clear();
-    state.candidates = [];
+    state.picked.clear()
+    state.candidates = []
     if (state.agency) {
       try {
-        state.candidates = await api.get('/api/handovers/candidates', { direction: state.direction, agency_id: state.agency });
-        for (const c of state.candidates) if (c.item_id === state.preselect) state.picked.set(c.item_id, { ...c });
-      } catch (error) { say(h('p', { class: 'error', role: 'alert' }, problemText(error))); }
+        state.candidates = await api.get('/api/handovers/candidates', {
+          direction: state.direction,
+          agency_id: state.agency,
+        })
+        for (const c of state.candidates)
+          if (c.item_id === state.preselect) state.picked.set(c.item_id, { ...c })
+      } catch (error) {
+        say(h('p', { class: 'error', role: 'alert' }, problemText(error)))
+      }
     }
-    drawCandidates();
+    drawCandidates()
   }
 
   function drawCandidates() {
-    const box = form.querySelector('#handover-candidates');
-    if (!box) return;
-    if (!state.agency) { replace(box, h('p', { class: 'muted' }, t('handover.pickAgency'))); return; }
-    if (!state.candidates.length) { replace(box, h('p', { class: 'empty' }, t('handover.noCandidates'))); return; }
-    const numberInput = (c, key, labelKey) => h('input', { type: 'number', min: 0, step: key === 'fee_passed_on' ? 1000 : 1, value: c[key], class: 'small-input',
-      'aria-label': t(labelKey, { code: c.code }),
-      onchange: (e) => { const line = state.picked.get(c.item_id); if (line) line[key] = Number(e.target.value) || 0; c[key] = Number(e.target.value) || 0; } });
-    replace(box, h('table', { class: 'grid' },
-      h('caption', {}, t('handover.candidates', { n: state.candidates.length })),
-      h('thead', {}, h('tr', {}, ['handover.pick', 'plan.code', 'handover.dossier', 'plan.recipient', 'plan.status', 'handover.originals', 'handover.copies', 'handover.fee']
-        .map((k) => h('th', { scope: 'col' }, t(k))))),
-      h('tbody', {}, state.candidates.map((c) => h('tr', { 'data-item-id': c.item_id },
-        h('td', {}, h('input', { type: 'checkbox', checked: state.picked.has(c.item_id), 'aria-label': t('plan.select', { code: c.code }),
-          onchange: (e) => { if (e.target.checked) state.picked.set(c.item_id, c); else state.picked.delete(c.item_id); } })),
-        h('td', { class: 'code' }, c.code), h('td', {}, c.dossier_code || '—'), h('td', {}, c.recipient_name),
-        h('td', {}, label('status', c.status), c.event ? '' : h('div', { class: 'small muted' }, t('handover.documentOnly'))),
-        h('td', {}, numberInput(c, 'originals', 'handover.originalsOf')), h('td', {}, numberInput(c, 'copies', 'handover.copiesOf')),
-        h('td', {}, numberInput(c, 'fee_passed_on', 'handover.feeOf')))))));
+    const box = form.querySelector('#handover-candidates')
+    if (!box) return
+    if (!state.agency) {
+      replace(box, h('p', { class: 'muted' }, t('handover.pickAgency')))
+      return
+    }
+    if (!state.candidates.length) {
+      replace(box, h('p', { class: 'empty' }, t('handover.noCandidates')))
+      return
+    }
+    const numberInput = (c, key, labelKey) =>
+      h('input', {
+        'type': 'number',
+        'min': 0,
+        'step': key === 'fee_passed_on' ? 1000 : 1,
+        'value': c[key],
+        'class': 'small-input',
+        'aria-label': t(labelKey, { code: c.code }),
+        'onchange': (e) => {
+          const line = state.picked.get(c.item_id)
+          if (line) line[key] = Number(e.target.value) || 0
+          c[key] = Number(e.target.value) || 0
+        },
+      })
+    replace(
+      box,
+      h(
+        'table',
+        { class: 'grid' },
+        h('caption', {}, t('handover.candidates', { n: state.candidates.length })),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            [
+              'handover.pick',
+              'plan.code',
+              'handover.dossier',
+              'plan.recipient',
+              'plan.status',
+              'handover.originals',
+              'handover.copies',
+              'handover.fee',
+            ].map((k) => h('th', { scope: 'col' }, t(k))),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          state.candidates.map((c) =>
+            h(
+              'tr',
+              { 'data-item-id': c.item_id },
+              h(
+                'td',
+                {},
+                h('input', {
+                  'type': 'checkbox',
+                  'checked': state.picked.has(c.item_id),
+                  'aria-label': t('plan.select', { code: c.code }),
+                  'onchange': (e) => {
+                    if (e.target.checked) state.picked.set(c.item_id, c)
+                    else state.picked.delete(c.item_id)
+                  },
+                }),
+              ),
+              h('td', { class: 'code' }, c.code),
+              h('td', {}, c.dossier_code || '—'),
+              h('td', {}, c.recipient_name),
+              h(
+                'td',
+                {},
+                label('status', c.status),
+                c.event ? '' : h('div', { class: 'small muted' }, t('handover.documentOnly')),
+              ),
+              h('td', {}, numberInput(c, 'originals', 'handover.originalsOf')),
+              h('td', {}, numberInput(c, 'copies', 'handover.copiesOf')),
+              h('td', {}, numberInput(c, 'fee_passed_on', 'handover.feeOf')),
+            ),
+          ),
+        ),
+      ),
+    )
   }
 
   async function submit(officer, postmanId, ready, note) {
-    if (!state.picked.size) { say(h('p', { class: 'error', role: 'alert' }, t('handover.pickItems'))); return; }
-    const body = { direction: state.direction, agency_id: Number(state.agency), officer_name: officer.trim(),
-      postman_id: postmanId ? Number(postmanId) : null, result_ready_date: ready || null, note: note.trim() || null,
-      lines: [...state.picked.values()].map((c) => ({ item_id: c.item_id, originals: c.originals, copies: c.copies, fee_passed_on: c.fee_passed_on })) };
+    if (!state.picked.size) {
+      say(h('p', { class: 'error', role: 'alert' }, t('handover.pickItems')))
+      return
+    }
+    const body = {
+      direction: state.direction,
+      agency_id: Number(state.agency),
+      officer_name: officer.trim(),
+      postman_id: postmanId ? Number(postmanId) : null,
+      result_ready_date: ready || null,
+      note: note.trim() || null,
+      lines: [...state.picked.values()].map((c) => ({
+        item_id: c.item_id,
+        originals: c.originals,
+        copies: c.copies,
+        fee_passed_on: c.fee_passed_on,
+      })),
+    }
     try {
-      const created = await api.post('/api/handovers', body);
-      const { link } = await fileLink(`/api/handovers/${created.id}/pdf`, {}, t('handover.download'), `${created.number}.pdf`);
-      link.id = 'handover-pdf-link';
-      say(h('p', { class: 'ok', role: 'status', id: 'handover-done' }, t('handover.done', { number: created.number, n: created.totals.items }), ' ', link));
-      announce(t('handover.done', { number: created.number, n: created.totals.items }));
-      state.preselect = null;
-      loadCandidates();
-      loadList();
+      const created = await api.post('/api/handovers', body)
+      const { link } = await fileLink(
+        `/api/handovers/${created.id}/pdf`,
+        {},
+        t('handover.download'),
+        `${created.number}.pdf`,
+      )
+      link.id = 'handover-pdf-link'
+      say(
+        h(
+          'p',
+          { class: 'ok', role: 'status', id: 'handover-done' },
+          t('handover.done', { number: created.number, n: created.totals.items }),
+          ' ',
+          link,
+        ),
+      )
+      announce(t('handover.done', { number: created.number, n: created.totals.items }))
+      state.preselect = null
+      loadCandidates()
+      loadList()
     } catch (error) {
-      say(h('div', { class: 'error', role: 'alert' }, h('p', {}, problemText(error)),
-        error.messages.length ? h('ul', {}, error.messages.map((m) => h('li', {}, m))) : null));
+      say(
+        h(
+          'div',
+          { class: 'error', role: 'alert' },
+          h('p', {}, problemText(error)),
+          error.messages.length
+            ? h(
+                'ul',
+                {},
+                error.messages.map((m) => h('li', {}, m)),
+              )
+            : null,
+        ),
+      )
     }
   }
 
   async function loadList() {
     try {
-      const records = await api.get('/api/handovers', { per_page: 50 });
-      replace(list, h('h2', { id: 'handover-list-title' }, t('handover.list')),
-        records.length ? h('table', { class: 'grid', id: 'handover-list' },
-          h('thead', {}, h('tr', {}, ['handover.number', 'handover.made', 'handover.direction', 'handover.agency', 'handover.officer', 'handover.items', 'handover.fee', 'handover.source', 'handover.print']
-            .map((k) => h('th', { scope: 'col' }, t(k))))),
-          h('tbody', {}, records.map((r) => h('tr', { 'data-handover-id': r.id },
-            h('td', {}, r.number), h('td', {}, dateTime(r.created_at)), h('td', {}, label('handoverDirection', r.direction)),
-            h('td', {}, r.agency.name), h('td', {}, r.officer_name || '—'),
-            h('td', { class: 'num' }, `${number(r.totals.items)} (${r.lines.map((l) => l.code).join(', ')})`),
-            h('td', { class: 'num' }, money(r.totals.fee_passed_on)), h('td', {}, label('source', r.source)),
-            h('td', {}, h('button', { type: 'button', onclick: () => openFile(`/api/handovers/${r.id}/pdf`).catch((e) => say(h('p', { class: 'error', role: 'alert' }, problemText(e)))) }, 'PDF'))))))
-          : h('p', { class: 'empty' }, t('handover.none')));
-    } catch (error) { say(h('p', { class: 'error', role: 'alert' }, problemText(error))); }
+      const records = await api.get('/api/handovers', { per_page: 50 })
+      replace(
+        list,
+        h('h2', { id: 'handover-list-title' }, t('handover.list')),
+        records.length
+          ? h(
+              'table',
+              { class: 'grid', id: 'handover-list' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  [
+                    'handover.number',
+                    'handover.made',
+                    'handover.direction',
+                    'handover.agency',
+                    'handover.officer',
+                    'handover.items',
+                    'handover.fee',
+                    'handover.source',
+                    'handover.print',
+                  ].map((k) => h('th', { scope: 'col' }, t(k))),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                records.map((r) =>
+                  h(
+                    'tr',
+                    { 'data-handover-id': r.id },
+                    h('td', {}, r.number),
+                    h('td', {}, dateTime(r.created_at)),
+                    h('td', {}, label('handoverDirection', r.direction)),
+                    h('td', {}, r.agency.name),
+                    h('td', {}, r.officer_name || '—'),
+                    h(
+                      'td',
+                      { class: 'num' },
+                      `${number(r.totals.items)} (${r.lines.map((l) => l.code).join(', ')})`,
+                    ),
+                    h('td', { class: 'num' }, money(r.totals.fee_passed_on)),
+                    h('td', {}, label('source', r.source)),
+                    h(
+                      'td',
+                      {},
+                      h(
+                        'button',
+                        {
+                          type: 'button',
+                          onclick: () =>
+                            openFile(`/api/handovers/${r.id}/pdf`).catch((e) =>
+                              say(h('p', { class: 'error', role: 'alert' }, problemText(e))),
+                            ),
+                        },
+                        'PDF',
+                      ),
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'empty' }, t('handover.none')),
+      )
+    } catch (error) {
+      say(h('p', { class: 'error', role: 'alert' }, problemText(error)))
+    }
   }
 
-  start();
-  return null;
+  start()
+  return null
 }

@@ -1,102 +1,199 @@
 // Today at a glance: each round's progress and phones, and the exceptions, re-read every few seconds.
-import * as api from '../lib/api.js';
-import { announce, h, replace } from '@common/dom.js';
-import { dateTime, localToday, minutesSince, number, time } from '@common/format.js';
-import { t } from '../lib/i18n.js';
-import { changed } from '../lib/memo.js';
-import { poll } from '../lib/poller.js';
-import { renderExceptions } from './exceptions.js';
+import * as api from '../lib/api.js'
+import { announce, h, replace } from '@common/dom.js'
+import { dateTime, localToday, minutesSince, number, time } from '@common/format.js'
+import { t } from '../lib/i18n.js'
+import { changed } from '../lib/memo.js'
+import { poll } from '../lib/poller.js'
+import { renderExceptions } from './exceptions.js'
 
-const BUCKETS = ['returned', 'collected', 'failed', 'pending'];
+const BUCKETS = ['returned', 'collected', 'failed', 'pending']
 
 export function renderToday(main, { config, params }) {
-  let day = params.get('date') || localToday();
-  const status = h('p', { class: 'muted', id: 'today-updated' });
-  const totals = h('div', { class: 'totals', id: 'today-totals' });
-  const rounds = h('div', { id: 'today-rounds' });
-  const exceptions = h('section', { id: 'exceptions', 'aria-labelledby': 'exceptions-title' });
-  const error = h('p', { class: 'error', role: 'alert' });
-  const showAcknowledged = h('input', { type: 'checkbox', id: 'exceptions-acknowledged', onchange: () => poller.now() });
-  const dayInput = h('input', { type: 'date', id: 'today-date', value: day,
-    onchange: () => { day = dayInput.value || localToday(); poller.now(); } });
+  let day = params.get('date') || localToday()
+  const status = h('p', { class: 'muted', id: 'today-updated' })
+  const totals = h('div', { class: 'totals', id: 'today-totals' })
+  const rounds = h('div', { id: 'today-rounds' })
+  const exceptions = h('section', { 'id': 'exceptions', 'aria-labelledby': 'exceptions-title' })
+  const error = h('p', { class: 'error', role: 'alert' })
+  const showAcknowledged = h('input', {
+    type: 'checkbox',
+    id: 'exceptions-acknowledged',
+    onchange: () => poller.now(),
+  })
+  const dayInput = h('input', {
+    type: 'date',
+    id: 'today-date',
+    value: day,
+    onchange: () => {
+      day = dayInput.value || localToday()
+      poller.now()
+    },
+  })
 
-  replace(main,
-    h('div', { class: 'page-head' },
+  replace(
+    main,
+    h(
+      'div',
+      { class: 'page-head' },
       h('h1', {}, t('today.title')),
       h('div', { class: 'field inline' }, h('label', { for: 'today-date' }, t('common.date')), dayInput),
       h('button', { type: 'button', onclick: () => poller.now() }, t('common.refresh')),
-      status),
-    error, totals,
-    h('section', { 'aria-labelledby': 'rounds-title' }, h('h2', { id: 'rounds-title' }, t('today.rounds')), rounds,
-      h('p', { class: 'note' }, t('today.honest'))),
-    h('div', { class: 'field inline' }, showAcknowledged,
-      h('label', { for: 'exceptions-acknowledged' }, t('exc.showAcknowledged'))),
-    exceptions);
+      status,
+    ),
+    error,
+    totals,
+    h(
+      'section',
+      { 'aria-labelledby': 'rounds-title' },
+      h('h2', { id: 'rounds-title' }, t('today.rounds')),
+      rounds,
+      h('p', { class: 'note' }, t('today.honest')),
+    ),
+    h(
+      'div',
+      { class: 'field inline' },
+      showAcknowledged,
+      h('label', { for: 'exceptions-acknowledged' }, t('exc.showAcknowledged')),
+    ),
+    exceptions,
+  )
 
-  let lastSeq = null;
+  let lastSeq = null
   async function refresh() {
     try {
       const [view, found] = await Promise.all([
         api.get('/api/dashboard/today', { date: day }),
         api.get('/api/dashboard/exceptions', { date: day, include_acknowledged: showAcknowledged.checked }),
-      ]);
-      error.textContent = '';
-      if (changed(totals, view.totals)) replace(totals, renderTotals(view.totals));
+      ])
+      error.textContent = ''
+      if (changed(totals, view.totals)) replace(totals, renderTotals(view.totals))
       // The minute is part of the key: "synced 3 min ago" must age even when nothing else changes.
-      if (changed(rounds, [view.rounds, Math.floor(Date.now() / 60000)])) replace(rounds, renderRounds(view.rounds, config));
-      renderExceptions(exceptions, found, { config, onChange: () => poller.now() });
-      status.textContent = t('today.updated', { time: time(new Date().toISOString()) });
-      if (lastSeq !== null && view.sync_seq !== lastSeq) announce(t('today.changed'));
-      lastSeq = view.sync_seq;
+      if (changed(rounds, [view.rounds, Math.floor(Date.now() / 60000)]))
+        replace(rounds, renderRounds(view.rounds, config))
+      renderExceptions(exceptions, found, { config, onChange: () => poller.now() })
+      status.textContent = t('today.updated', { time: time(new Date().toISOString()) })
+      if (lastSeq !== null && view.sync_seq !== lastSeq) announce(t('today.changed'))
+      lastSeq = view.sync_seq
     } catch (e) {
-      error.textContent = e.message;
+      error.textContent = e.message
     }
   }
 
-  const poller = poll(refresh, config.poll_seconds);
-  return () => poller.stop();
+  const poller = poll(refresh, config.poll_seconds)
+  return () => poller.stop()
 }
 
 function renderTotals(totals) {
-  return [...BUCKETS, 'stops'].map((key) => h('div', { class: `total total-${key}`, 'data-total': key },
-    h('span', { class: 'total-n' }, number(totals[key])), h('span', { class: 'total-label' }, t(`bucket.${key}`))));
+  return [...BUCKETS, 'stops'].map((key) =>
+    h(
+      'div',
+      { 'class': `total total-${key}`, 'data-total': key },
+      h('span', { class: 'total-n' }, number(totals[key])),
+      h('span', { class: 'total-label' }, t(`bucket.${key}`)),
+    ),
+  )
 }
 
 function renderRounds(list, config) {
-  if (!list.length) return h('p', { class: 'empty' }, t('today.noRounds'));
-  return h('table', { class: 'grid' },
+  if (!list.length) return h('p', { class: 'empty' }, t('today.noRounds'))
+  return h(
+    'table',
+    { class: 'grid' },
     h('caption', { class: 'visually-hidden' }, t('today.rounds')),
-    h('thead', {}, h('tr', {},
-      ['today.postman', 'today.progress', 'bucket.returned', 'bucket.collected', 'bucket.failed', 'bucket.pending',
-        'today.devices', 'today.uploading', 'today.flagged'].map((key) => h('th', { scope: 'col' }, t(key))))),
-    h('tbody', {}, list.map((r) => roundRow(r, config))));
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        [
+          'today.postman',
+          'today.progress',
+          'bucket.returned',
+          'bucket.collected',
+          'bucket.failed',
+          'bucket.pending',
+          'today.devices',
+          'today.uploading',
+          'today.flagged',
+        ].map((key) => h('th', { scope: 'col' }, t(key))),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      list.map((r) => roundRow(r, config)),
+    ),
+  )
 }
 
 function roundRow(r, config) {
-  const done = r.counts.returned + r.counts.collected + r.counts.failed;
-  return h('tr', { 'data-round-id': r.id },
-    h('th', { scope: 'row' }, r.postman.full_name, h('div', { class: 'muted small' }, `#${r.id} · ${t(`round.${r.status}`)}`)),
-    h('td', {}, progressBar(r), h('div', { class: 'small' }, t('today.doneOf', { done, total: r.stop_count }))),
-    ...['returned', 'collected', 'failed', 'pending'].map((key) => h('td', { class: 'num', 'data-count': key }, number(r.counts[key]))),
-    h('td', {}, r.devices.length ? h('ul', { class: 'plain' }, r.devices.map((d) => deviceLine(d, config))) : h('span', { class: 'warn' }, t('today.noDevice'))),
+  const done = r.counts.returned + r.counts.collected + r.counts.failed
+  return h(
+    'tr',
+    { 'data-round-id': r.id },
+    h(
+      'th',
+      { scope: 'row' },
+      r.postman.full_name,
+      h('div', { class: 'muted small' }, `#${r.id} · ${t(`round.${r.status}`)}`),
+    ),
+    h(
+      'td',
+      {},
+      progressBar(r),
+      h('div', { class: 'small' }, t('today.doneOf', { done, total: r.stop_count })),
+    ),
+    ...['returned', 'collected', 'failed', 'pending'].map((key) =>
+      h('td', { 'class': 'num', 'data-count': key }, number(r.counts[key])),
+    ),
+    h(
+      'td',
+      {},
+      r.devices.length
+        ? h(
+            'ul',
+            { class: 'plain' },
+            r.devices.map((d) => deviceLine(d, config)),
+          )
+        : h('span', { class: 'warn' }, t('today.noDevice')),
+    ),
     h('td', { class: 'num' }, number(r.incomplete_proofs)),
-    h('td', { class: 'num' }, number(r.flagged_proofs)));
+    h('td', { class: 'num' }, number(r.flagged_proofs)),
+  )
 }
 
 function progressBar(r) {
-  const total = r.stop_count || 1;
-  const bar = h('div', { class: 'bar', role: 'img', 'aria-label': BUCKETS.map((b) => `${t(`bucket.${b}`)}: ${r.counts[b]}`).join(', ') });
+  const total = r.stop_count || 1
+  const bar = h('div', {
+    'class': 'bar',
+    'role': 'img',
+    'aria-label': BUCKETS.map((b) => `${t(`bucket.${b}`)}: ${r.counts[b]}`).join(', '),
+  })
   for (const key of BUCKETS) {
-    if (r.counts[key]) bar.append(h('span', { class: `seg seg-${key}`, style: `width:${(100 * r.counts[key]) / total}%` }));
+    if (r.counts[key])
+      bar.append(h('span', { class: `seg seg-${key}`, style: `width:${(100 * r.counts[key]) / total}%` }))
   }
-  return bar;
+  return bar
 }
 
 function deviceLine(d, config) {
-  const minutes = minutesSince(d.last_sync_at);
-  const when = d.last_sync_at ? t('today.syncedAgo', { minutes }) : t('today.neverSynced');
-  return h('li', { class: d.stale ? 'warn' : '', title: d.last_sync_at ? dateTime(d.last_sync_at) : '' },
-    h('span', {}, d.label || d.id.slice(0, 8)), ' — ', when,
-    h('div', { class: 'small muted' }, t('today.deviceDetail', { seq: d.last_seq, applied: d.applied_today, rejected: d.rejected_today })),
-    d.stale ? h('div', { class: 'small' }, t('today.stale', { minutes: config.unsynced_device_minutes })) : null);
+  const minutes = minutesSince(d.last_sync_at)
+  const when = d.last_sync_at ? t('today.syncedAgo', { minutes }) : t('today.neverSynced')
+  return h(
+    'li',
+    { class: d.stale ? 'warn' : '', title: d.last_sync_at ? dateTime(d.last_sync_at) : '' },
+    h('span', {}, d.label || d.id.slice(0, 8)),
+    ' — ',
+    when,
+    h(
+      'div',
+      { class: 'small muted' },
+      t('today.deviceDetail', { seq: d.last_seq, applied: d.applied_today, rejected: d.rejected_today }),
+    ),
+    d.stale
+      ? h('div', { class: 'small' }, t('today.stale', { minutes: config.unsynced_device_minutes }))
+      : null,
+  )
 }

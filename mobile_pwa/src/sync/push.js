@@ -9,7 +9,9 @@ const MAX_BATCH_BYTES = 256 * 1024
 const WIRE_KEYS = ['id', 'seq', 'type', 'v', 'at', 'item_id', 'data', 'attachments']
 
 function wire(entry) {
-  return Object.fromEntries(WIRE_KEYS.filter((key) => entry[key] !== undefined).map((key) => [key, entry[key]]))
+  return Object.fromEntries(
+    WIRE_KEYS.filter((key) => entry[key] !== undefined).map((key) => [key, entry[key]]),
+  )
 }
 
 /** Upload the entry's files the server lacks; a file the server refuses goes to "needs attention". */
@@ -26,8 +28,15 @@ async function uploadFiles(entry) {
       await tx.objectStore('blobs').put(current)
     }
     if (result !== true) {
-      await tx.objectStore('attention').put({ id: `file-${sha256}`, kind: 'file', reason: result.refused,
-        detail: result.detail, item_id: entry.item_id, type: entry.type, created_at: Date.now() })
+      await tx.objectStore('attention').put({
+        id: `file-${sha256}`,
+        kind: 'file',
+        reason: result.refused,
+        detail: result.detail,
+        item_id: entry.item_id,
+        type: entry.type,
+        created_at: Date.now(),
+      })
     }
     await tx.done
   }
@@ -43,16 +52,26 @@ async function uploadLeftovers() {
 
 function scrub(data) {
   const copy = { ...data }
-  if (copy.id_number) copy.id_number = `${'*'.repeat(Math.max(copy.id_number.length - 3, 0))}${copy.id_number.slice(-3)}`
+  if (copy.id_number)
+    copy.id_number = `${'*'.repeat(Math.max(copy.id_number.length - 3, 0))}${copy.id_number.slice(-3)}`
   return copy
 }
 
 /** Apply the server's outcomes in one transaction. Returns how many entries left the outbox. */
 async function applyResults(sent, body) {
   const bySeq = new Map(sent.map((entry) => [entry.seq, entry]))
-  const tx = (await db()).transaction(['outbox', 'proofs', 'items', 'attention', 'meta', 'blobs'], 'readwrite')
-  const [outbox, proofs, items, attention, meta, blobs] =
-    ['outbox', 'proofs', 'items', 'attention', 'meta', 'blobs'].map((name) => tx.objectStore(name))
+  const tx = (await db()).transaction(
+    ['outbox', 'proofs', 'items', 'attention', 'meta', 'blobs'],
+    'readwrite',
+  )
+  const [outbox, proofs, items, attention, meta, blobs] = [
+    'outbox',
+    'proofs',
+    'items',
+    'attention',
+    'meta',
+    'blobs',
+  ].map((name) => tx.objectStore(name))
   let settled = 0
   const touched = new Map() // item id → server status, applied once the outbox is updated
   for (const result of body.results) {
@@ -60,19 +79,41 @@ async function applyResults(sent, body) {
     if (!entry || entry.id !== result.id) continue
     const retryable = result.outcome === 'rejected' && result.retryable
     if (retryable) {
-      await outbox.put({ ...entry, tries: (entry.tries ?? 0) + 1, last_error: result.reason, last_try: Date.now() })
+      await outbox.put({
+        ...entry,
+        tries: (entry.tries ?? 0) + 1,
+        last_error: result.reason,
+        last_try: Date.now(),
+      })
       continue
     }
     settled += 1
     await outbox.delete(entry.seq)
     const proof = (await proofs.get(entry.id)) ?? { id: entry.id, item_id: entry.item_id, type: entry.type }
     const rejected = result.outcome === 'rejected'
-    await proofs.put({ ...proof, state: rejected ? 'rejected' : 'synced', synced_at: Date.now(),
-      proof_id: result.proof_id ?? null, flag: result.flag ?? null, reason: result.reason ?? null })
+    await proofs.put({
+      ...proof,
+      state: rejected ? 'rejected' : 'synced',
+      synced_at: Date.now(),
+      proof_id: result.proof_id ?? null,
+      flag: result.flag ?? null,
+      reason: result.reason ?? null,
+    })
     if (rejected || result.flag) {
-      await attention.put({ id: entry.id, kind: rejected ? 'rejected' : 'flag', reason: rejected ? result.reason : result.flag,
-        detail: result.detail ?? null, errors: result.errors ?? null, type: entry.type, item_id: entry.item_id,
-        at: entry.at, seq: entry.seq, data: scrub(entry.data), attachments: entry.attachments, created_at: Date.now() })
+      await attention.put({
+        id: entry.id,
+        kind: rejected ? 'rejected' : 'flag',
+        reason: rejected ? result.reason : result.flag,
+        detail: result.detail ?? null,
+        errors: result.errors ?? null,
+        type: entry.type,
+        item_id: entry.item_id,
+        at: entry.at,
+        seq: entry.seq,
+        data: scrub(entry.data),
+        attachments: entry.attachments,
+        created_at: Date.now(),
+      })
     }
     if (result.item) touched.set(result.item.id, result.item)
     else if (rejected && entry.item_id != null) touched.set(entry.item_id, null) // back to the server's status
@@ -87,7 +128,8 @@ async function applyResults(sent, body) {
     const item = await items.get(itemId)
     if (!item) continue
     const next = { ...item }
-    if (serverItem) Object.assign(next, { server_status: serverItem.status, attempt_count: serverItem.attempt_count })
+    if (serverItem)
+      Object.assign(next, { server_status: serverItem.status, attempt_count: serverItem.attempt_count })
     if (!stillPending.has(itemId)) next.status = next.server_status ?? next.status
     await items.put(next)
   }
@@ -148,8 +190,11 @@ export async function pushOutbox() {
       batch.push(entry)
       bytes += size
     }
-    const body = await requestJson('/api/sync/push', { method: 'POST', gzip: true,
-      json: { protocol: PROTOCOL, app_version: APP_VERSION, mutations: batch.map(wire) } })
+    const body = await requestJson('/api/sync/push', {
+      method: 'POST',
+      gzip: true,
+      json: { protocol: PROTOCOL, app_version: APP_VERSION, mutations: batch.map(wire) },
+    })
     const { settled, renumbered } = await applyResults(batch, body)
     if (interrupted) throw interrupted
     if (!settled && !renumbered) {

@@ -94,7 +94,8 @@ async function run() {
 function describe(error) {
   if (error instanceof NetworkError) return 'network'
   if (error instanceof AuthRequired) return error.kind
-  if (error instanceof ApiError) return error.kind === 'unsupported-protocol' ? 'update-needed' : `server:${error.kind}`
+  if (error instanceof ApiError)
+    return error.kind === 'unsupported-protocol' ? 'update-needed' : `server:${error.kind}`
   return 'internal'
 }
 
@@ -102,7 +103,10 @@ function describe(error) {
 export async function snapshot() {
   const database = await db()
   const tx = database.transaction(['outbox', 'attention'])
-  const [pending, attention] = await Promise.all([tx.objectStore('outbox').getAll(), tx.objectStore('attention').count()])
+  const [pending, attention] = await Promise.all([
+    tx.objectStore('outbox').getAll(),
+    tx.objectStore('attention').count(),
+  ])
   const session = await getSession()
   return {
     running: state.running,

@@ -5,8 +5,14 @@ import { ApiError, requestJson } from '../api.js'
 
 export const CHUNK_BYTES = 128 * 1024
 // The server will never accept these bytes: keep them on the phone and tell the postman.
-const REFUSALS = new Set(['not-an-image', 'image-too-large', 'attachment-too-large', 'chunk-out-of-range',
-  'bad-digest', 'bad-content-range'])
+const REFUSALS = new Set([
+  'not-an-image',
+  'image-too-large',
+  'attachment-too-large',
+  'chunk-out-of-range',
+  'bad-digest',
+  'bad-content-range',
+])
 
 /** Upload one blob record; true when the server has verified it. Throws on network/auth/server errors;
  *  returns {refused: reason} when the server will never take it. */
@@ -25,7 +31,10 @@ export async function uploadBlob(record) {
       answer = await requestJson(url, {
         method: 'PUT',
         body: record.blob.slice(offset, end),
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `bytes ${offset}-${end - 1}/${total}` },
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          'Content-Range': `bytes ${offset}-${end - 1}/${total}`,
+        },
         timeout: 60_000,
       })
     } catch (error) {
@@ -41,7 +50,8 @@ export async function uploadBlob(record) {
         offset = 0
         continue
       }
-      if (REFUSALS.has(error.kind) || error.kind === 'hash-mismatch') return { refused: error.kind, detail: error.message }
+      if (REFUSALS.has(error.kind) || error.kind === 'hash-mismatch')
+        return { refused: error.kind, detail: error.message }
       throw error
     }
     if (answer.verified) return true

@@ -28,44 +28,100 @@ let capturing = false // a capture form is open
 function indicator(snap) {
   const pending = snap?.pending ?? 0
   const attention = snap?.attention ?? 0
-  const state = snap?.needsLogin ? 'auth' : snap?.running ? 'running' : !snap?.online ? 'offline'
-    : pending ? 'pending' : 'ok'
+  const state = snap?.needsLogin
+    ? 'auth'
+    : snap?.running
+      ? 'running'
+      : !snap?.online
+        ? 'offline'
+        : pending
+          ? 'pending'
+          : 'ok'
   const icon = { auth: '⚠', running: '⟳', offline: '⊘', pending: '↑', ok: '✓' }[state]
-  return h('a', { href: '#/sync', id: 'sync-indicator', class: `sync-ind ind-${state}`, 'data-state': state,
-    'data-pending': pending, 'data-attention': attention,
-    'aria-label': `${t('sync.indicator', { n: pending, a: attention })}. ${snap?.lastSync
-      ? t('sync.last', { time: shortDateTime(snap.lastSync) }) : t('sync.never')}` },
-  h('span', { 'aria-hidden': 'true' }, icon), ' ',
-  h('span', { 'aria-hidden': 'true' }, pending ? String(pending) : t('sync.allSent')),
-  attention ? h('span', { class: 'badge', 'aria-hidden': 'true' }, `!${attention}`) : null)
+  return h(
+    'a',
+    {
+      'href': '#/sync',
+      'id': 'sync-indicator',
+      'class': `sync-ind ind-${state}`,
+      'data-state': state,
+      'data-pending': pending,
+      'data-attention': attention,
+      'aria-label': `${t('sync.indicator', { n: pending, a: attention })}. ${
+        snap?.lastSync ? t('sync.last', { time: shortDateTime(snap.lastSync) }) : t('sync.never')
+      }`,
+    },
+    h('span', { 'aria-hidden': 'true' }, icon),
+    ' ',
+    h('span', { 'aria-hidden': 'true' }, pending ? String(pending) : t('sync.allSent')),
+    attention ? h('span', { 'class': 'badge', 'aria-hidden': 'true' }, `!${attention}`) : null,
+  )
 }
 
 function renderBar(session) {
   const bar = document.getElementById('bar')
-  replace(bar,
+  replace(
+    bar,
     h('a', { href: '#/', class: 'brand' }, t('app.name')),
     session ? indicator(lastSnap) : null,
     // Not while a form is being filled in: switching re-renders the screen.
-    capturing ? null : h('button', { type: 'button', class: 'lang', lang: lang() === 'vi' ? 'en' : 'vi', 'aria-label': t('lang.switchLabel'),
-      onclick: () => {
-        setLang(lang() === 'vi' ? 'en' : 'vi')
-        render()
-      } }, lang() === 'vi' ? 'EN' : 'VI'))
+    capturing
+      ? null
+      : h(
+          'button',
+          {
+            'type': 'button',
+            'class': 'lang',
+            'lang': lang() === 'vi' ? 'en' : 'vi',
+            'aria-label': t('lang.switchLabel'),
+            'onclick': () => {
+              setLang(lang() === 'vi' ? 'en' : 'vi')
+              render()
+            },
+          },
+          lang() === 'vi' ? 'EN' : 'VI',
+        ),
+  )
 }
 
 function renderBanners(snap) {
   const banners = document.getElementById('banners')
   const list = []
   if (snap?.needsLogin) {
-    list.push(h('div', { class: 'banner banner-auth', role: 'alert', 'data-banner': 'auth' },
-      h('p', null, snap.needsLogin === 'device-revoked' ? t('login.revoked') : t('sync.needsLogin', { n: snap.pending })),
-      snap.needsLogin === 'device-revoked' ? null : h('a', { class: 'btn btn-primary', href: '#/login' }, t('login.again'))))
+    list.push(
+      h(
+        'div',
+        { 'class': 'banner banner-auth', 'role': 'alert', 'data-banner': 'auth' },
+        h(
+          'p',
+          null,
+          snap.needsLogin === 'device-revoked'
+            ? t('login.revoked')
+            : t('sync.needsLogin', { n: snap.pending }),
+        ),
+        snap.needsLogin === 'device-revoked'
+          ? null
+          : h('a', { class: 'btn btn-primary', href: '#/login' }, t('login.again')),
+      ),
+    )
   } else if (snap?.error === 'update-needed') {
-    list.push(h('div', { class: 'banner', role: 'alert', 'data-banner': 'update' }, h('p', null, syncErrorText(snap.error))))
+    list.push(
+      h(
+        'div',
+        { 'class': 'banner', 'role': 'alert', 'data-banner': 'update' },
+        h('p', null, syncErrorText(snap.error)),
+      ),
+    )
   }
   if (snap?.oldest != null && Date.now() - snap.oldest > STALE_MS) {
-    list.push(h('div', { class: 'banner banner-warn', role: 'alert', 'data-banner': 'stale' },
-      h('p', null, t('sync.stale')), h('p', { class: 'hint' }, shortDateTime(snap.oldest))))
+    list.push(
+      h(
+        'div',
+        { 'class': 'banner banner-warn', 'role': 'alert', 'data-banner': 'stale' },
+        h('p', null, t('sync.stale')),
+        h('p', { class: 'hint' }, shortDateTime(snap.oldest)),
+      ),
+    )
   }
   replace(banners, list)
 }

@@ -15,11 +15,21 @@ import { toast } from './toast.js'
 export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
   const gps = gpsField()
   const errors = errorSummary()
-  const save = h('button', { type: 'submit', class: 'btn btn-primary btn-block', 'data-action': 'save' }, saveLabel)
+  const save = h(
+    'button',
+    { 'type': 'submit', 'class': 'btn btn-primary btn-block', 'data-action': 'save' },
+    saveLabel,
+  )
   let confirmedNoGps = false
   let busy = false
-  const form = h('form', { class: `capture capture-${type}`, novalidate: true, 'aria-labelledby': 'screen-title' },
-    errors.element, fields, gps.element, save)
+  const form = h(
+    'form',
+    { 'class': `capture capture-${type}`, 'novalidate': true, 'aria-labelledby': 'screen-title' },
+    errors.element,
+    fields,
+    gps.element,
+    save,
+  )
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
@@ -50,7 +60,9 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
       location.hash = '#/'
     } catch (error) {
       form.dataset.state = 'error'
-      errors.show([error instanceof UserError ? t(error.key, error.params) : t('save.failed', { detail: error.message })])
+      errors.show([
+        error instanceof UserError ? t(error.key, error.params) : t('save.failed', { detail: error.message }),
+      ])
     } finally {
       busy = false
       save.disabled = false
@@ -58,11 +70,14 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
     }
   })
 
-  return h('section', { class: 'screen' },
+  return h(
+    'section',
+    { class: 'screen' },
     h('a', { href: `#/item/${item.id}`, class: 'back' }, `‹ ${t('common.back')}`),
     h('h1', { id: 'screen-title', tabindex: '-1' }, title),
     h('p', { class: 'sub' }, `${item.recipient_name} · ${item.code}`),
-    form)
+    form,
+  )
 }
 
 /** Collect the "fill in X" messages of required text fields that are empty. */

@@ -2,26 +2,55 @@
 import { t } from '../i18n.js'
 import { maskId } from '@common/format.js'
 import { captureForm, requiredErrors, signatureFiles } from './capture.js'
-import { checkbox, feeFields, photosField, radioGroup, signatureField, textArea, textField } from './fields.js'
+import {
+  checkbox,
+  feeFields,
+  photosField,
+  radioGroup,
+  signatureField,
+  textArea,
+  textField,
+} from './fields.js'
 
 const ID_NUMBER = /^[0-9A-Za-z]{6,20}$/
 
 export function deliverForm(item) {
-  const name = textField({ name: 'receiver_name', label: t('deliver.name'), value: item.recipient_name, required: true,
-    maxlength: 200, autocomplete: 'off' })
+  const name = textField({
+    name: 'receiver_name',
+    label: t('deliver.name'),
+    value: item.recipient_name,
+    required: true,
+    maxlength: 200,
+    autocomplete: 'off',
+  })
   const letter = photosField({ name: 'authorisation_letter', label: t('deliver.letter') })
   const idPhoto = photosField({ name: 'id_photo', label: t('deliver.idPhoto') })
   letter.element.hidden = true
   idPhoto.element.hidden = true
-  const relation = radioGroup({ name: 'receiver_relation', legend: t('deliver.who'), value: 'self',
-    options: [['self', t('deliver.self')], ['authorised', t('deliver.authorised')]],
+  const relation = radioGroup({
+    name: 'receiver_relation',
+    legend: t('deliver.who'),
+    value: 'self',
+    options: [
+      ['self', t('deliver.self')],
+      ['authorised', t('deliver.authorised')],
+    ],
     onchange: (value) => {
       letter.element.hidden = idPhoto.element.hidden = value !== 'authorised'
       if (value === 'authorised' && name.input.value === item.recipient_name) name.input.value = ''
       if (value === 'self' && !name.input.value) name.input.value = item.recipient_name
-    } })
-  const idNumber = textField({ name: 'id_number', label: t('deliver.idNumber'), hint: t('deliver.idHint'),
-    required: true, maxlength: 20, autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false' })
+    },
+  })
+  const idNumber = textField({
+    name: 'id_number',
+    label: t('deliver.idNumber'),
+    hint: t('deliver.idHint'),
+    required: true,
+    maxlength: 20,
+    autocomplete: 'off',
+    autocapitalize: 'characters',
+    spellcheck: 'false',
+  })
   const signature = signatureField({ name: 'signature', label: t('deliver.signature') })
   const photos = photosField({ name: 'photos', label: t('deliver.photos') })
   const noPhoto = checkbox({ name: 'no_photo', label: t('deliver.noPhoto') })
@@ -42,16 +71,44 @@ export function deliverForm(item) {
     files.push(...photos.files('photo'))
     if (authorised) files.push(...letter.files('authorisation_letter'), ...idPhoto.files('id_photo'))
     const noteText = [noPhoto.checked ? t('deliver.noPhoto') : '', note.value].filter(Boolean).join(' — ')
-    const data = { receiver_name: name.value, receiver_relation: relation.value, id_number: number, ...position,
-      ...fees.data(), note: noteText || null }
-    const summary = { receiver_name: data.receiver_name, receiver_relation: data.receiver_relation,
-      id_number_masked: maskId(number), fee_collected: data.fee_collected,
-      government_fee_collected: data.government_fee_collected, receipt_number: data.receipt_number,
-      accuracy_m: position.accuracy_m, photos: photos.count }
+    const data = {
+      receiver_name: name.value,
+      receiver_relation: relation.value,
+      id_number: number,
+      ...position,
+      ...fees.data(),
+      note: noteText || null,
+    }
+    const summary = {
+      receiver_name: data.receiver_name,
+      receiver_relation: data.receiver_relation,
+      id_number_masked: maskId(number),
+      fee_collected: data.fee_collected,
+      government_fee_collected: data.government_fee_collected,
+      receipt_number: data.receipt_number,
+      accuracy_m: position.accuracy_m,
+      photos: photos.count,
+    }
     return { data, files, summary }
   }
 
-  return captureForm({ type: 'deliver', item, title: t('deliver.title'), saveLabel: t('deliver.save'), prepare,
-    fields: [relation.element, name.element, idNumber.element, letter.element, idPhoto.element, signature.element,
-      photos.element, noPhoto.element, fees.element, note.element] })
+  return captureForm({
+    type: 'deliver',
+    item,
+    title: t('deliver.title'),
+    saveLabel: t('deliver.save'),
+    prepare,
+    fields: [
+      relation.element,
+      name.element,
+      idNumber.element,
+      letter.element,
+      idPhoto.element,
+      signature.element,
+      photos.element,
+      noPhoto.element,
+      fees.element,
+      note.element,
+    ],
+  })
 }

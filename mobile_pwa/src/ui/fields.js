@@ -9,39 +9,96 @@ import { h, newId, replace } from '@common/dom.js'
 
 export function textField({ name, label, value = '', hint, required, type = 'text', ...attrs }) {
   const id = newId(name)
-  const input = h('input', { id, name, type, value, required, 'aria-describedby': hint ? `${id}-hint` : null, ...attrs })
-  const element = h('div', { class: 'field', 'data-field': name },
-    h('label', { for: id }, label, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
+  const input = h('input', {
+    id,
+    name,
+    type,
+    value,
+    required,
+    'aria-describedby': hint ? `${id}-hint` : null,
+    ...attrs,
+  })
+  const element = h(
+    'div',
+    { 'class': 'field', 'data-field': name },
+    h(
+      'label',
+      { for: id },
+      label,
+      required ? h('span', { 'class': 'req', 'aria-hidden': 'true' }, ' *') : null,
+    ),
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
-    input)
-  return { element, input, label, get value() { return input.value.trim() } }
+    input,
+  )
+  return {
+    element,
+    input,
+    label,
+    get value() {
+      return input.value.trim()
+    },
+  }
 }
 
 export function textArea({ name, label, value = '', rows = 2, ...attrs }) {
   const id = newId(name)
   const input = h('textarea', { id, name, rows, maxlength: 1000, ...attrs })
   input.value = value
-  const element = h('div', { class: 'field', 'data-field': name }, h('label', { for: id }, label), input)
-  return { element, input, label, get value() { return input.value.trim() } }
+  const element = h('div', { 'class': 'field', 'data-field': name }, h('label', { for: id }, label), input)
+  return {
+    element,
+    input,
+    label,
+    get value() {
+      return input.value.trim()
+    },
+  }
 }
 
 export function checkbox({ name, label, checked = false, onchange }) {
   const id = newId(name)
   const input = h('input', { id, name, type: 'checkbox', checked, onchange })
-  const element = h('div', { class: 'field check', 'data-field': name }, input, h('label', { for: id }, label))
-  return { element, input, get checked() { return input.checked } }
+  const element = h(
+    'div',
+    { 'class': 'field check', 'data-field': name },
+    input,
+    h('label', { for: id }, label),
+  )
+  return {
+    element,
+    input,
+    get checked() {
+      return input.checked
+    },
+  }
 }
 
 export function radioGroup({ name, legend, options, value, onchange }) {
   const inputs = options.map(([optionValue, text]) => {
     const id = newId(name)
-    const input = h('input', { id, type: 'radio', name, value: optionValue, checked: optionValue === value,
-      onchange: () => onchange?.(optionValue) })
+    const input = h('input', {
+      id,
+      type: 'radio',
+      name,
+      value: optionValue,
+      checked: optionValue === value,
+      onchange: () => onchange?.(optionValue),
+    })
     return { input, node: h('div', { class: 'radio' }, input, h('label', { for: id }, text)) }
   })
-  const element = h('fieldset', { class: 'field radios', 'data-field': name }, h('legend', null, legend),
-    inputs.map((entry) => entry.node))
-  return { element, label: legend, get value() { return inputs.find((entry) => entry.input.checked)?.input.value ?? null } }
+  const element = h(
+    'fieldset',
+    { 'class': 'field radios', 'data-field': name },
+    h('legend', null, legend),
+    inputs.map((entry) => entry.node),
+  )
+  return {
+    element,
+    label: legend,
+    get value() {
+      return inputs.find((entry) => entry.input.checked)?.input.value ?? null
+    },
+  }
 }
 
 export function dateField({ name, label, value, min, hint }) {
@@ -50,33 +107,65 @@ export function dateField({ name, label, value, min, hint }) {
 
 /** Money in whole VND: a numeric keypad, no decimals. */
 export function moneyField({ name, label, value = 0 }) {
-  const field = textField({ name, label, value: String(value ?? 0), inputmode: 'numeric', pattern: '[0-9]*',
-    autocomplete: 'off', maxlength: 12 })
-  return { ...field, get amount() {
-    const text = field.input.value.replace(/[.\s,₫]/g, '')
-    return /^\d{1,12}$/.test(text) ? Number(text) : (text === '' ? 0 : null)
-  } }
+  const field = textField({
+    name,
+    label,
+    value: String(value ?? 0),
+    inputmode: 'numeric',
+    pattern: '[0-9]*',
+    autocomplete: 'off',
+    maxlength: 12,
+  })
+  return {
+    ...field,
+    get amount() {
+      const text = field.input.value.replace(/[.\s,₫]/g, '')
+      return /^\d{1,12}$/.test(text) ? Number(text) : text === '' ? 0 : null
+    },
+  }
 }
 
 export function feeFields(item) {
   const service = moneyField({ name: 'fee_collected', label: t('fees.service'), value: item.service_fee })
-  const government = moneyField({ name: 'government_fee_collected', label: t('fees.government'),
-    value: item.government_fee })
-  const receipt = textField({ name: 'receipt_number', label: t('fees.receipt'), maxlength: 64, autocomplete: 'off' })
-  const element = h('fieldset', { class: 'group' }, h('legend', null, t('fees.title')),
-    service.element, government.element, receipt.element)
+  const government = moneyField({
+    name: 'government_fee_collected',
+    label: t('fees.government'),
+    value: item.government_fee,
+  })
+  const receipt = textField({
+    name: 'receipt_number',
+    label: t('fees.receipt'),
+    maxlength: 64,
+    autocomplete: 'off',
+  })
+  const element = h(
+    'fieldset',
+    { class: 'group' },
+    h('legend', null, t('fees.title')),
+    service.element,
+    government.element,
+    receipt.element,
+  )
   return {
     element,
     errors: () => (service.amount === null || government.amount === null ? [t('fees.invalid')] : []),
-    data: () => ({ fee_collected: service.amount ?? 0, government_fee_collected: government.amount ?? 0,
-      receipt_number: receipt.value || null }),
+    data: () => ({
+      fee_collected: service.amount ?? 0,
+      government_fee_collected: government.amount ?? 0,
+      receipt_number: receipt.value || null,
+    }),
   }
 }
 
 /** A signature drawn on screen with signature_pad, exported as PNG. */
 export function signatureField({ name, label }) {
   const id = newId(name)
-  const canvas = h('canvas', { id, class: 'sig-canvas', role: 'img', 'aria-label': `${label}. ${t('signature.hint')}` })
+  const canvas = h('canvas', {
+    id,
+    'class': 'sig-canvas',
+    'role': 'img',
+    'aria-label': `${label}. ${t('signature.hint')}`,
+  })
   let pad = null
   let width = 0
   const fit = () => {
@@ -88,16 +177,37 @@ export function signatureField({ name, label }) {
     canvas.width = cssWidth * ratio
     canvas.height = canvas.offsetHeight * ratio
     canvas.getContext('2d').scale(ratio, ratio)
-    pad ??= new SignaturePad(canvas, { backgroundColor: 'rgb(255,255,255)', penColor: 'rgb(11,31,77)',
-      minWidth: 1, maxWidth: 3 })
+    pad ??= new SignaturePad(canvas, {
+      backgroundColor: 'rgb(255,255,255)',
+      penColor: 'rgb(11,31,77)',
+      minWidth: 1,
+      maxWidth: 3,
+    })
     pad.clear()
     if (strokes.length) pad.fromData(strokes)
   }
   new ResizeObserver(fit).observe(canvas)
-  const element = h('div', { class: 'field sig', 'data-field': name },
-    h('span', { class: 'label', id: `${id}-label` }, label, h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
-    h('div', { class: 'sig-box' }, canvas, h('span', { class: 'sig-hint', 'aria-hidden': 'true' }, t('signature.hint'))),
-    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => pad?.clear() }, t('signature.clear')))
+  const element = h(
+    'div',
+    { 'class': 'field sig', 'data-field': name },
+    h(
+      'span',
+      { class: 'label', id: `${id}-label` },
+      label,
+      h('span', { 'class': 'req', 'aria-hidden': 'true' }, ' *'),
+    ),
+    h(
+      'div',
+      { class: 'sig-box' },
+      canvas,
+      h('span', { 'class': 'sig-hint', 'aria-hidden': 'true' }, t('signature.hint')),
+    ),
+    h(
+      'button',
+      { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => pad?.clear() },
+      t('signature.clear'),
+    ),
+  )
   return {
     element,
     label,
@@ -118,21 +228,45 @@ export function photosField({ name, label, multiple = true }) {
   const list = h('ul', { class: 'thumbs' })
   const status = h('p', { class: 'field-error', role: 'alert' })
   const button = h('label', { for: id, class: 'btn btn-secondary' }, t('photo.add'))
-  const input = h('input', { id, name, type: 'file', accept: 'image/*', capture: 'environment', class: 'file-input',
-    'aria-describedby': `${id}-help`, onchange: () => {
+  const input = h('input', {
+    id,
+    name,
+    'type': 'file',
+    'accept': 'image/*',
+    'capture': 'environment',
+    'class': 'file-input',
+    'aria-describedby': `${id}-help`,
+    'onchange': () => {
       const files = [...input.files]
       input.value = ''
       working = working.then(() => addAll(files))
-    } })
+    },
+  })
   const redraw = () => {
-    replace(list, photos.map((photo, index) => h('li', null,
-      h('img', { src: photo.url, alt: t('photo.alt', { n: index + 1 }), width: 72, height: 72 }),
-      h('button', { type: 'button', class: 'btn-icon', 'aria-label': `${t('common.remove')} ${t('photo.alt', { n: index + 1 })}`,
-        onclick: () => {
-          URL.revokeObjectURL(photo.url)
-          photos.splice(index, 1)
-          redraw()
-        } }, '×'))))
+    replace(
+      list,
+      photos.map((photo, index) =>
+        h(
+          'li',
+          null,
+          h('img', { src: photo.url, alt: t('photo.alt', { n: index + 1 }), width: 72, height: 72 }),
+          h(
+            'button',
+            {
+              'type': 'button',
+              'class': 'btn-icon',
+              'aria-label': `${t('common.remove')} ${t('photo.alt', { n: index + 1 })}`,
+              'onclick': () => {
+                URL.revokeObjectURL(photo.url)
+                photos.splice(index, 1)
+                redraw()
+              },
+            },
+            '×',
+          ),
+        ),
+      ),
+    )
     button.textContent = photos.length ? t('photo.addMore') : t('photo.add')
     if (!multiple) button.hidden = photos.length > 0
     element.dataset.count = String(photos.length)
@@ -150,13 +284,22 @@ export function photosField({ name, label, multiple = true }) {
     }
     redraw()
   }
-  const element = h('div', { class: 'field photos', 'data-field': name, 'data-count': '0' },
-    h('span', { class: 'label' }, label), list, input, button,
-    h('p', { class: 'hint', id: `${id}-help` }, t('photo.help')), status)
+  const element = h(
+    'div',
+    { 'class': 'field photos', 'data-field': name, 'data-count': '0' },
+    h('span', { class: 'label' }, label),
+    list,
+    input,
+    button,
+    h('p', { class: 'hint', id: `${id}-help` }, t('photo.help')),
+    status,
+  )
   return {
     element,
     label,
-    get count() { return photos.length },
+    get count() {
+      return photos.length
+    },
     settled: () => working,
     files: (kind) => photos.map((photo) => ({ kind, blob: photo.blob, sha256: photo.sha256 })),
   }
@@ -179,15 +322,32 @@ export function gpsField({ maxAgeMs = 120_000 } = {}) {
   let error = null
   let pending = null
   const text = h('p', { class: 'gps-status' })
-  const retry = h('button', { type: 'button', class: 'btn btn-secondary btn-small', hidden: true,
-    'data-action': 'gps-retry', onclick: () => start() }, t('common.retry'))
-  const element = h('div', { class: 'field gps', 'data-field': 'gps', 'aria-live': 'polite' },
-    h('span', { class: 'label' }, t('gps.title')), text, retry)
+  const retry = h(
+    'button',
+    {
+      'type': 'button',
+      'class': 'btn btn-secondary btn-small',
+      'hidden': true,
+      'data-action': 'gps-retry',
+      'onclick': () => start(),
+    },
+    t('common.retry'),
+  )
+  const element = h(
+    'div',
+    { 'class': 'field gps', 'data-field': 'gps', 'aria-live': 'polite' },
+    h('span', { class: 'label' }, t('gps.title')),
+    text,
+    retry,
+  )
   const fresh = () => fix && Date.now() - fix.at <= maxAgeMs
   function show() {
     element.dataset.state = fix ? 'ok' : error ? 'error' : 'waiting'
-    text.textContent = fix ? t('gps.ok', { m: Math.round(fix.accuracy_m), age: ago(Date.now() - fix.at) })
-      : error ? t(`gps.${error}`) : t('gps.waiting')
+    text.textContent = fix
+      ? t('gps.ok', { m: Math.round(fix.accuracy_m), age: ago(Date.now() - fix.at) })
+      : error
+        ? t(`gps.${error}`)
+        : t('gps.waiting')
     if (fix) {
       element.dataset.fixAt = String(fix.at)
       element.dataset.accuracy = String(fix.accuracy_m)
@@ -198,7 +358,8 @@ export function gpsField({ maxAgeMs = 120_000 } = {}) {
   function start() {
     error = null
     show()
-    pending = locate().then((result) => { // maximumAge 0: a new fix, never the browser's cached one
+    pending = locate().then((result) => {
+      // maximumAge 0: a new fix, never the browser's cached one
       if (result.error) error = result.error
       else fix = result
       show()
@@ -207,17 +368,25 @@ export function gpsField({ maxAgeMs = 120_000 } = {}) {
   }
   start()
   // Keep the age on screen current while the form is open.
-  const ticker = setInterval(() => (element.isConnected || Date.now() - openedAt < 5000 ? show() : clearInterval(ticker)), 5000)
+  const ticker = setInterval(
+    () => (element.isConnected || Date.now() - openedAt < 5000 ? show() : clearInterval(ticker)),
+    5000,
+  )
   return {
     element,
-    get fix() { return fix },
+    get fix() {
+      return fix
+    },
     /** Wait a little for a fix that is on its way (never long: the postman is at the door). A fix
      * that has grown old while the form stayed open is taken again. */
     settle: (ms = 3000) => {
       if (fix && !fresh()) start() // keeps the old fix until a newer one arrives
       return Promise.race([pending, new Promise((resolve) => setTimeout(resolve, ms))])
     },
-    data: () => (fix ? { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m } : { lat: null, lon: null, accuracy_m: null }),
+    data: () =>
+      fix
+        ? { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m }
+        : { lat: null, lon: null, accuracy_m: null },
   }
 }
 
@@ -227,8 +396,19 @@ export function errorSummary() {
   return {
     element,
     show(messages, title) {
-      replace(element, title ? [h('p', null, title), h('ul', null, messages.map((m) => h('li', null, m)))]
-        : messages.map((m) => h('p', null, m)))
+      replace(
+        element,
+        title
+          ? [
+              h('p', null, title),
+              h(
+                'ul',
+                null,
+                messages.map((m) => h('li', null, m)),
+              ),
+            ]
+          : messages.map((m) => h('p', null, m)),
+      )
       element.hidden = false
       element.focus()
       element.scrollIntoView?.({ block: 'center' })

@@ -23,8 +23,10 @@ export function mapLinks(item) {
       web: `https://www.google.com/maps/dir/?api=1&destination=${where}`,
     }
   }
-  return { geo: `geo:0,0?q=${encodeURIComponent(address)}`,
-    web: `https://www.google.com/maps/search/?api=1&query=${encodeURIComponent(address)}` }
+  return {
+    geo: `geo:0,0?q=${encodeURIComponent(address)}`,
+    web: `https://www.google.com/maps/search/?api=1&query=${encodeURIComponent(address)}`,
+  }
 }
 
 // A failed item stays this postman's work: it can be delivered, collected or failed again.
@@ -36,83 +38,216 @@ function reattempt(item, cal) {
   const today = localToday()
   const from = item.next_attempt_from ?? nextAttemptFrom(item.last_invitation_on, cal)
   const early = from && today < from
-  return h('section', { class: 'card reattempt', 'data-reattempt': early ? 'early' : 'due' },
+  return h(
+    'section',
+    { 'class': 'card reattempt', 'data-reattempt': early ? 'early' : 'due' },
     h('h2', null, t('reattempt.title')),
-    h('p', null, t('reattempt.count', { n: item.attempt_count ?? 0, invitations: item.invitation_count ?? 0 })),
-    from ? h('p', { class: early ? 'warn' : 'hint', 'data-next-attempt-from': from },
-      t(early ? 'reattempt.early' : 'reattempt.counts', { date: showDate(from),
-        days: cal.reattempt_spacing_working_days ?? 2 })) : null)
+    h(
+      'p',
+      null,
+      t('reattempt.count', { n: item.attempt_count ?? 0, invitations: item.invitation_count ?? 0 }),
+    ),
+    from
+      ? h(
+          'p',
+          { 'class': early ? 'warn' : 'hint', 'data-next-attempt-from': from },
+          t(early ? 'reattempt.early' : 'reattempt.counts', {
+            date: showDate(from),
+            days: cal.reattempt_spacing_working_days ?? 2,
+          }),
+        )
+      : null,
+  )
 }
 
 function actions(item, procedure) {
-  if (!WORKABLE.has(item.status)) return h('p', { class: 'note' }, t('item.closed', { status: t(`status.${item.status}`) }))
+  if (!WORKABLE.has(item.status))
+    return h('p', { class: 'note' }, t('item.closed', { status: t(`status.${item.status}`) }))
   const notByPost = procedure && procedure.allowed_by_post === false
-  const main = item.direction === 'collect'
-    ? h('a', { class: 'btn btn-primary btn-block', href: `#/item/${item.id}/collect`, 'data-action': 'collect' }, t('action.collect'))
-    : h('a', { class: 'btn btn-primary btn-block', href: `#/item/${item.id}/deliver`, 'data-action': 'deliver' }, t('action.deliver'))
-  return h('div', { class: 'actions' },
+  const main =
+    item.direction === 'collect'
+      ? h(
+          'a',
+          {
+            'class': 'btn btn-primary btn-block',
+            'href': `#/item/${item.id}/collect`,
+            'data-action': 'collect',
+          },
+          t('action.collect'),
+        )
+      : h(
+          'a',
+          {
+            'class': 'btn btn-primary btn-block',
+            'href': `#/item/${item.id}/deliver`,
+            'data-action': 'deliver',
+          },
+          t('action.deliver'),
+        )
+  return h(
+    'div',
+    { class: 'actions' },
     notByPost ? h('p', { class: 'warn' }, t('item.notByPost')) : null,
     main,
-    h('a', { class: 'btn btn-danger btn-block', href: `#/item/${item.id}/fail`, 'data-action': 'fail' },
-      t(item.direction === 'collect' ? 'action.failCollect' : 'action.fail')))
+    h(
+      'a',
+      { 'class': 'btn btn-danger btn-block', 'href': `#/item/${item.id}/fail`, 'data-action': 'fail' },
+      t(item.direction === 'collect' ? 'action.failCollect' : 'action.fail'),
+    ),
+  )
 }
 
 function history(proofs, attention) {
   if (!proofs.length) return null
   const problems = new Map(attention.map((entry) => [entry.id, entry]))
-  return h('section', { class: 'card' }, h('h2', null, t('item.history')),
-    h('ul', { class: 'history' }, proofs.map((proof) => h('li', { 'data-proof-state': proof.state },
-      h('strong', null, t(`event.${proof.type}`)), ` · ${showTime(proof.created_at)} · `,
-      h('span', { class: `chip proof-${proof.state}` }, t(`proof.${proof.state}`)),
-      proof.summary?.reason_code ? ` · ${t(`reason.${proof.summary.reason_code}`)}` : null,
-      proof.summary?.id_number_masked ? ` · ${proof.summary.id_number_masked}` : null,
-      problems.get(proof.id) ? h('p', { class: 'warn' }, reasonText(problems.get(proof.id).reason)) : null))))
+  return h(
+    'section',
+    { class: 'card' },
+    h('h2', null, t('item.history')),
+    h(
+      'ul',
+      { class: 'history' },
+      proofs.map((proof) =>
+        h(
+          'li',
+          { 'data-proof-state': proof.state },
+          h('strong', null, t(`event.${proof.type}`)),
+          ` · ${showTime(proof.created_at)} · `,
+          h('span', { class: `chip proof-${proof.state}` }, t(`proof.${proof.state}`)),
+          proof.summary?.reason_code ? ` · ${t(`reason.${proof.summary.reason_code}`)}` : null,
+          proof.summary?.id_number_masked ? ` · ${proof.summary.id_number_masked}` : null,
+          problems.get(proof.id)
+            ? h('p', { class: 'warn' }, reasonText(problems.get(proof.id).reason))
+            : null,
+        ),
+      ),
+    ),
+  )
 }
 
 export async function itemScreen(id) {
   const view = await itemView(id)
   if (!view) {
-    return { title: t('item.missing'), node: h('section', { class: 'screen' },
-      h('a', { href: '#/', class: 'back' }, `‹ ${t('common.back')}`), h('p', { id: 'screen-title', tabindex: '-1' }, t('item.missing'))) }
+    return {
+      title: t('item.missing'),
+      node: h(
+        'section',
+        { class: 'screen' },
+        h('a', { href: '#/', class: 'back' }, `‹ ${t('common.back')}`),
+        h('p', { id: 'screen-title', tabindex: '-1' }, t('item.missing')),
+      ),
+    }
   }
   const { item, procedure, agency } = view
   const cal = await calendar()
   const links = mapLinks(item)
-  const node = h('section', { class: 'screen item', 'data-item-id': item.id },
+  const node = h(
+    'section',
+    { 'class': 'screen item', 'data-item-id': item.id },
     h('a', { href: '#/', class: 'back' }, `‹ ${t('common.back')}`),
     h('h1', { id: 'screen-title', tabindex: '-1' }, item.recipient_name),
-    h('p', { class: 'sub' }, h('span', { class: `chip dir-${item.direction}` }, t(`direction.${item.direction}`)), ' ',
+    h(
+      'p',
+      { class: 'sub' },
+      h('span', { class: `chip dir-${item.direction}` }, t(`direction.${item.direction}`)),
+      ' ',
       h('span', { class: `chip st-${item.status}` }, t(`status.${item.status}`)),
-      view.queued.length ? [' ', h('span', { class: 'chip st-unsynced' }, t('status.unsynced'))] : null),
-    h('section', { class: 'card' }, h('h2', null, t('item.recipient')),
+      view.queued.length ? [' ', h('span', { class: 'chip st-unsynced' }, t('status.unsynced'))] : null,
+    ),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', null, t('item.recipient')),
       h('p', { class: 'big' }, item.recipient_name),
-      item.recipient_phone ? h('a', { class: 'btn btn-secondary btn-block', href: `tel:${item.recipient_phone}`,
-        'data-action': 'call' }, t('item.call', { phone: item.recipient_phone })) : null),
-    h('section', { class: 'card' }, h('h2', null, t('item.address')),
+      item.recipient_phone
+        ? h(
+            'a',
+            {
+              'class': 'btn btn-secondary btn-block',
+              'href': `tel:${item.recipient_phone}`,
+              'data-action': 'call',
+            },
+            t('item.call', { phone: item.recipient_phone }),
+          )
+        : null,
+    ),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', null, t('item.address')),
       h('p', { class: 'big' }, [item.address_line, item.commune, item.province].filter(Boolean).join(', ')),
       item.old_address ? h('p', { class: 'hint' }, `${t('item.oldAddress')}: ${item.old_address}`) : null,
-      h('div', { class: 'row' },
-        h('a', { class: 'btn btn-secondary', href: links.geo, 'data-action': 'navigate' }, t('item.navigate')),
-        h('a', { class: 'btn btn-secondary', href: links.web, target: '_blank', rel: 'noopener',
-          'data-action': 'google-maps' }, t('item.googleMaps'))),
-      item.lat == null ? h('p', { class: 'hint' }, t('item.noPosition')) : null),
+      h(
+        'div',
+        { class: 'row' },
+        h(
+          'a',
+          { 'class': 'btn btn-secondary', 'href': links.geo, 'data-action': 'navigate' },
+          t('item.navigate'),
+        ),
+        h(
+          'a',
+          {
+            'class': 'btn btn-secondary',
+            'href': links.web,
+            'target': '_blank',
+            'rel': 'noopener',
+            'data-action': 'google-maps',
+          },
+          t('item.googleMaps'),
+        ),
+      ),
+      item.lat == null ? h('p', { class: 'hint' }, t('item.noPosition')) : null,
+    ),
     reattempt(item, cal),
     actions(item, procedure),
     history(view.proofs, view.attention),
-    h('section', { class: 'card' }, h('h2', null, t('item.procedure')),
-      h('dl', null,
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', null, t('item.procedure')),
+      h(
+        'dl',
+        null,
         procedure ? row(t('item.procedure'), `${procedure.name} (${procedure.code})`) : null,
         agency ? row(t('item.agency'), agency.name) : null,
         row(t('item.code'), item.code),
         item.dossier_code ? row(t('item.dossier'), item.dossier_code) : null,
         item.due_date ? row(t('item.due'), showDate(item.due_date)) : null,
         item.attempt_count ? row(t('item.attempts'), String(item.attempt_count)) : null,
-        item.note ? row(t('item.note'), item.note) : null)),
-    h('section', { class: 'card' }, h('h2', null, t('item.fees')),
-      h('dl', null, row(t('item.serviceFee'), money(item.service_fee)), row(t('item.governmentFee'), money(item.government_fee)))),
-    procedure?.checklist?.length ? h('section', { class: 'card' }, h('h2', null, t('item.checklist')),
-      h('ul', { class: 'plain' }, procedure.checklist.map((paper) => h('li', null,
-        `${paper.name} — ${t(`form.${paper.form}`)}${paper.required ? '' : ` ${t('common.optional')}`}`)))) : null)
+        item.note ? row(t('item.note'), item.note) : null,
+      ),
+    ),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', null, t('item.fees')),
+      h(
+        'dl',
+        null,
+        row(t('item.serviceFee'), money(item.service_fee)),
+        row(t('item.governmentFee'), money(item.government_fee)),
+      ),
+    ),
+    procedure?.checklist?.length
+      ? h(
+          'section',
+          { class: 'card' },
+          h('h2', null, t('item.checklist')),
+          h(
+            'ul',
+            { class: 'plain' },
+            procedure.checklist.map((paper) =>
+              h(
+                'li',
+                null,
+                `${paper.name} — ${t(`form.${paper.form}`)}${paper.required ? '' : ` ${t('common.optional')}`}`,
+              ),
+            ),
+          ),
+        )
+      : null,
+  )
   return { node, title: item.recipient_name }
 }
 
@@ -120,8 +255,11 @@ export async function captureScreen(id, kind) {
   const view = await itemView(id)
   if (!view) return itemScreen(id)
   if (!WORKABLE.has(view.item.status)) return itemScreen(id)
-  const node = kind === 'deliver' && view.item.direction === 'return' ? deliverForm(view.item)
-    : kind === 'collect' && view.item.direction === 'collect' ? collectForm(view.item, view.procedure)
-      : failForm(view.item, await calendar())
+  const node =
+    kind === 'deliver' && view.item.direction === 'return'
+      ? deliverForm(view.item)
+      : kind === 'collect' && view.item.direction === 'collect'
+        ? collectForm(view.item, view.procedure)
+        : failForm(view.item, await calendar())
   return { node, title: t(`action.${kind}`) }
 }

@@ -25,19 +25,37 @@ export async function loginScreen() {
   const again = Boolean(session?.needs_login)
   const pending = again ? await (await db()).count('outbox') : 0
   const error = h('p', { class: 'errors', role: 'alert', hidden: true, id: 'login-error' })
-  const username = h('input', { id: 'username', name: 'username', autocomplete: 'username', autocapitalize: 'none',
-    spellcheck: 'false', required: true, value: session?.username ?? '' })
-  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password',
-    required: true })
+  const username = h('input', {
+    id: 'username',
+    name: 'username',
+    autocomplete: 'username',
+    autocapitalize: 'none',
+    spellcheck: 'false',
+    required: true,
+    value: session?.username ?? '',
+  })
+  const password = h('input', {
+    id: 'password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  })
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('login.submit'))
-  const form = h('form', { class: 'login', novalidate: true, 'aria-describedby': 'login-intro' },
+  const form = h(
+    'form',
+    { 'class': 'login', 'novalidate': true, 'aria-describedby': 'login-intro' },
     h('div', { class: 'field' }, h('label', { for: 'username' }, t('login.username')), username),
     h('div', { class: 'field' }, h('label', { for: 'password' }, t('login.password')), password),
-    error, submit)
+    error,
+    submit,
+  )
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
     if (!username.value.trim() || !password.value) {
-      error.textContent = t('field.required', { label: !username.value.trim() ? t('login.username') : t('login.password') })
+      error.textContent = t('field.required', {
+        label: !username.value.trim() ? t('login.username') : t('login.password'),
+      })
       error.hidden = false
       return
     }
@@ -56,10 +74,17 @@ export async function loginScreen() {
       submit.textContent = t('login.submit')
     }
   })
-  const node = h('section', { class: 'screen login-screen' },
+  const node = h(
+    'section',
+    { class: 'screen login-screen' },
     h('h1', { id: 'screen-title', tabindex: '-1' }, again ? t('login.again') : t('login.title')),
-    h('p', { id: 'login-intro', class: 'sub' }, again ? t('login.againIntro', { n: pending }) : t('login.intro')),
+    h(
+      'p',
+      { id: 'login-intro', class: 'sub' },
+      again ? t('login.againIntro', { n: pending }) : t('login.intro'),
+    ),
     form,
-    again ? h('p', null, h('a', { href: '#/', class: 'back' }, `‹ ${t('common.back')}`)) : null)
+    again ? h('p', null, h('a', { href: '#/', class: 'back' }, `‹ ${t('common.back')}`)) : null,
+  )
   return { node, title: again ? t('login.again') : t('login.title'), focus: again ? password : username }
 }

@@ -18,29 +18,65 @@ function dayLabel(date) {
 }
 
 function haystack(item) {
-  return fold([item.recipient_name, item.address_line, item.commune, item.province, item.old_address, item.code,
-    item.dossier_code, item.recipient_phone].filter(Boolean).join(' '))
+  return fold(
+    [
+      item.recipient_name,
+      item.address_line,
+      item.commune,
+      item.province,
+      item.old_address,
+      item.code,
+      item.dossier_code,
+      item.recipient_phone,
+    ]
+      .filter(Boolean)
+      .join(' '),
+  )
 }
 
 function stopRow(item, pending, flagged) {
   const where = [item.address_line, item.commune].filter(Boolean).join(', ')
-  const meta = [item.code, t(`direction.${item.direction}`), item.leg_distance_m != null ? t('stop.leg', { d: metres(item.leg_distance_m) }) : null]
-  return h('li', { class: 'stop', 'data-item-id': item.id, 'data-status': item.status, 'data-search': haystack(item) },
-    h('a', { href: `#/item/${item.id}`, class: 'stop-link' },
-      h('span', { class: 'order', 'aria-label': t('stop.order', { n: item.stop_order ?? '–' }) }, String(item.stop_order ?? '–')),
-      h('span', { class: 'stop-main' },
+  const meta = [
+    item.code,
+    t(`direction.${item.direction}`),
+    item.leg_distance_m != null ? t('stop.leg', { d: metres(item.leg_distance_m) }) : null,
+  ]
+  return h(
+    'li',
+    { 'class': 'stop', 'data-item-id': item.id, 'data-status': item.status, 'data-search': haystack(item) },
+    h(
+      'a',
+      { href: `#/item/${item.id}`, class: 'stop-link' },
+      h(
+        'span',
+        { 'class': 'order', 'aria-label': t('stop.order', { n: item.stop_order ?? '–' }) },
+        String(item.stop_order ?? '–'),
+      ),
+      h(
+        'span',
+        { class: 'stop-main' },
         h('strong', { class: 'name' }, item.recipient_name),
         h('span', { class: 'addr' }, where),
-        h('span', { class: 'meta' }, meta.filter(Boolean).join(' · '))),
-      h('span', { class: 'chips' },
+        h('span', { class: 'meta' }, meta.filter(Boolean).join(' · ')),
+      ),
+      h(
+        'span',
+        { class: 'chips' },
         h('span', { class: `chip st-${item.status}` }, t(`status.${item.status}`)),
         pending.has(item.id) ? h('span', { class: 'chip st-unsynced' }, t('status.unsynced')) : null,
-        flagged.has(item.id) ? h('span', { class: 'chip st-attention' }, t('status.attention')) : null)))
+        flagged.has(item.id) ? h('span', { class: 'chip st-attention' }, t('status.attention')) : null,
+      ),
+    ),
+  )
 }
 
 function counter(key, value) {
-  return h('li', { class: `count count-${key}`, 'data-count': key },
-    h('span', { class: 'count-n' }, String(value)), h('span', { class: 'count-l' }, t(`count.${key}`)))
+  return h(
+    'li',
+    { 'class': `count count-${key}`, 'data-count': key },
+    h('span', { class: 'count-n' }, String(value)),
+    h('span', { class: 'count-l' }, t(`count.${key}`)),
+  )
 }
 
 export async function roundScreen() {
@@ -49,8 +85,11 @@ export async function roundScreen() {
     const list = await rounds()
     const round = pickRound(list, chosenDay)
     const view = await roundView(round)
-    const stops = h('ol', { class: 'stops', 'aria-labelledby': 'stops-title' },
-      view.items.map((item) => stopRow(item, view.pending, view.flagged)))
+    const stops = h(
+      'ol',
+      { 'class': 'stops', 'aria-labelledby': 'stops-title' },
+      view.items.map((item) => stopRow(item, view.pending, view.flagged)),
+    )
     const empty = h('p', { class: 'empty', hidden: true }, t('round.noMatch'))
     const filter = () => {
       const words = fold(query).split(' ').filter(Boolean)
@@ -62,28 +101,66 @@ export async function roundScreen() {
       }
       empty.hidden = shown > 0 || !view.items.length
     }
-    const search = h('input', { id: 'search', type: 'search', value: query, placeholder: t('search.placeholder'),
-      autocomplete: 'off', oninput: (event) => {
+    const search = h('input', {
+      id: 'search',
+      type: 'search',
+      value: query,
+      placeholder: t('search.placeholder'),
+      autocomplete: 'off',
+      oninput: (event) => {
         query = event.target.value
         filter()
-      } })
+      },
+    })
     const hadFocus = document.activeElement?.id === 'search'
-    replace(section,
-      h('h1', { id: 'screen-title', tabindex: '-1' }, round ? `${dayLabel(round.date)} · ${day(round.date)}` : t('round.today')),
-      list.length > 1 ? h('nav', { class: 'days', 'aria-label': t('round.days') }, list.map((r) => h('button', {
-        type: 'button', class: 'chip-btn', 'aria-pressed': String(r.id === round?.id),
-        onclick: () => {
-          chosenDay = r.date
-          draw()
-        } }, dayLabel(r.date)))) : null,
-      round ? h('p', { class: 'sub' }, t('round.total', { d: metres(round.total_distance_m ?? 0), n: view.items.length })) : null,
-      h('ul', { class: 'counters', 'aria-label': t('round.title') },
-        counter('todo', view.counts.todo), counter('done', view.counts.done), counter('failed', view.counts.failed),
-        counter('unsynced', view.counts.unsynced)),
+    replace(
+      section,
+      h(
+        'h1',
+        { id: 'screen-title', tabindex: '-1' },
+        round ? `${dayLabel(round.date)} · ${day(round.date)}` : t('round.today'),
+      ),
+      list.length > 1
+        ? h(
+            'nav',
+            { 'class': 'days', 'aria-label': t('round.days') },
+            list.map((r) =>
+              h(
+                'button',
+                {
+                  'type': 'button',
+                  'class': 'chip-btn',
+                  'aria-pressed': String(r.id === round?.id),
+                  'onclick': () => {
+                    chosenDay = r.date
+                    draw()
+                  },
+                },
+                dayLabel(r.date),
+              ),
+            ),
+          )
+        : null,
+      round
+        ? h(
+            'p',
+            { class: 'sub' },
+            t('round.total', { d: metres(round.total_distance_m ?? 0), n: view.items.length }),
+          )
+        : null,
+      h(
+        'ul',
+        { 'class': 'counters', 'aria-label': t('round.title') },
+        counter('todo', view.counts.todo),
+        counter('done', view.counts.done),
+        counter('failed', view.counts.failed),
+        counter('unsynced', view.counts.unsynced),
+      ),
       h('div', { class: 'field search' }, h('label', { for: 'search' }, t('search.label')), search),
       h('h2', { id: 'stops-title', class: 'visually-hidden' }, t('round.stops')),
       view.items.length ? stops : h('p', { class: 'empty' }, t('round.none')),
-      empty)
+      empty,
+    )
     filter()
     if (hadFocus) search.focus()
   }

@@ -41,61 +41,172 @@ export async function syncScreen() {
   const section = h('section', { class: 'screen sync' })
   async function draw() {
     const [snap, view, storage] = await Promise.all([snapshot(), syncView(), storageInfo()])
-    const button = h('button', { type: 'button', class: 'btn btn-primary btn-block', 'data-action': 'sync-now',
-      disabled: snap.running || !snap.online || Boolean(snap.needsLogin), onclick: async () => {
-        button.disabled = true
-        button.textContent = t('sync.running')
-        await syncNow()
-      } }, snap.running ? t('sync.running') : t('sync.now'))
-    replace(section,
+    const button = h(
+      'button',
+      {
+        'type': 'button',
+        'class': 'btn btn-primary btn-block',
+        'data-action': 'sync-now',
+        'disabled': snap.running || !snap.online || Boolean(snap.needsLogin),
+        'onclick': async () => {
+          button.disabled = true
+          button.textContent = t('sync.running')
+          await syncNow()
+        },
+      },
+      snap.running ? t('sync.running') : t('sync.now'),
+    )
+    replace(
+      section,
       h('h1', { id: 'screen-title', tabindex: '-1' }, t('sync.title')),
-      h('div', { class: 'card status', id: 'sync-status', 'data-pending': snap.pending, 'data-attention': snap.attention },
+      h(
+        'div',
+        {
+          'class': 'card status',
+          'id': 'sync-status',
+          'data-pending': snap.pending,
+          'data-attention': snap.attention,
+        },
         h('p', { class: 'big' }, snap.pending ? t('sync.pending', { n: snap.pending }) : t('sync.allSent')),
         h('p', null, snap.online ? t('sync.online') : t('sync.offline')),
-        h('p', null, snap.lastSync ? t('sync.last', { time: shortDateTime(snap.lastSync) }) : t('sync.never')),
+        h(
+          'p',
+          null,
+          snap.lastSync ? t('sync.last', { time: shortDateTime(snap.lastSync) }) : t('sync.never'),
+        ),
         snap.error && syncErrorText(snap.error) ? h('p', { class: 'warn' }, syncErrorText(snap.error)) : null,
-        snap.pending && snap.nextAt && !snap.running ? h('p', { class: 'hint' }, t('sync.next', { time: shortDateTime(snap.nextAt) })) : null,
-        snap.needsLogin ? h('a', { class: 'btn btn-primary btn-block', href: '#/login' }, t('login.again')) : button),
-      h('section', { class: 'card' }, h('h2', null, t('sync.attention')),
-        view.attention.length ? h('ul', { class: 'attention' }, view.attention.map((entry) => h('li', {
-          'data-kind': entry.kind, 'data-reason': entry.reason },
-        h('strong', null, t(entry.type ? `event.${entry.type}` : 'kind.file')), ` · ${itemLabel(view.byId, entry.item_id)}`,
-        h('p', { class: 'warn' }, reasonText(entry.reason)),
-        entry.detail ? h('p', { class: 'hint' }, entry.detail) : null,
-        h('p', null, t('attn.what', { what: whatToDo(entry) })),
-        h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-action': 'dismiss',
-          onclick: async () => {
-            // The server keeps its own record of the rejected or flagged work; this only tidies the list.
-            await (await db()).delete('attention', entry.id)
-            refreshSyncState()
-          } }, t('attn.dismiss'))))) : h('p', null, t('sync.attentionNone'))),
-      h('section', { class: 'card' }, h('h2', null, t('sync.queue')),
-        view.outbox.length ? h('ol', { class: 'queue' }, view.outbox.map((entry) => h('li', { 'data-seq': entry.seq },
-          h('strong', null, t(`event.${entry.type}`)), ` · ${itemLabel(view.byId, entry.item_id)} · ${shortDateTime(entry.created_at)}`,
-          entry.tries ? ` · ${t('sync.tries', { n: entry.tries })}` : ''))) : h('p', null, t('sync.queueNone'))),
-      h('section', { class: 'card' }, h('h2', null, t('storage.title')),
+        snap.pending && snap.nextAt && !snap.running
+          ? h('p', { class: 'hint' }, t('sync.next', { time: shortDateTime(snap.nextAt) }))
+          : null,
+        snap.needsLogin
+          ? h('a', { class: 'btn btn-primary btn-block', href: '#/login' }, t('login.again'))
+          : button,
+      ),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', null, t('sync.attention')),
+        view.attention.length
+          ? h(
+              'ul',
+              { class: 'attention' },
+              view.attention.map((entry) =>
+                h(
+                  'li',
+                  {
+                    'data-kind': entry.kind,
+                    'data-reason': entry.reason,
+                  },
+                  h('strong', null, t(entry.type ? `event.${entry.type}` : 'kind.file')),
+                  ` · ${itemLabel(view.byId, entry.item_id)}`,
+                  h('p', { class: 'warn' }, reasonText(entry.reason)),
+                  entry.detail ? h('p', { class: 'hint' }, entry.detail) : null,
+                  h('p', null, t('attn.what', { what: whatToDo(entry) })),
+                  h(
+                    'button',
+                    {
+                      'type': 'button',
+                      'class': 'btn btn-secondary btn-small',
+                      'data-action': 'dismiss',
+                      'onclick': async () => {
+                        // The server keeps its own record of the rejected or flagged work; this only tidies the list.
+                        await (await db()).delete('attention', entry.id)
+                        refreshSyncState()
+                      },
+                    },
+                    t('attn.dismiss'),
+                  ),
+                ),
+              ),
+            )
+          : h('p', null, t('sync.attentionNone')),
+      ),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', null, t('sync.queue')),
+        view.outbox.length
+          ? h(
+              'ol',
+              { class: 'queue' },
+              view.outbox.map((entry) =>
+                h(
+                  'li',
+                  { 'data-seq': entry.seq },
+                  h('strong', null, t(`event.${entry.type}`)),
+                  ` · ${itemLabel(view.byId, entry.item_id)} · ${shortDateTime(entry.created_at)}`,
+                  entry.tries ? ` · ${t('sync.tries', { n: entry.tries })}` : '',
+                ),
+              ),
+            )
+          : h('p', null, t('sync.queueNone')),
+      ),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', null, t('storage.title')),
         h('p', null, storage.persisted ? t('storage.persisted') : t('storage.notPersisted')),
-        storage.quota ? h('p', { class: 'hint' }, t('storage.usage', { used: `${(storage.usage / MB).toFixed(1)} MB`,
-          quota: `${Math.round(storage.quota / MB)} MB` })) : null,
-        storage.persisted ? null : h('button', { type: 'button', class: 'btn btn-secondary', onclick: async () => {
-          await askPersistentStorage()
-          draw()
-        } }, t('storage.ask'))),
-      h('div', { class: 'row' },
-        h('button', { type: 'button', class: 'btn btn-secondary', lang: lang() === 'vi' ? 'en' : 'vi',
-          onclick: () => {
-            setLang(lang() === 'vi' ? 'en' : 'vi')
-            dispatchEvent(new HashChangeEvent('hashchange'))
-          } }, t('lang.switch')),
-        h('button', { type: 'button', class: 'btn btn-secondary', 'data-action': 'logout', onclick: async () => {
-          try {
-            await logout()
-            location.hash = '#/login'
-          } catch (error) {
-            toast(error instanceof UserError ? t(error.key) : String(error), 'warn')
-          }
-        } }, t('logout'))),
-      h('p', { class: 'hint' }, t('app.version', { version: APP_VERSION })))
+        storage.quota
+          ? h(
+              'p',
+              { class: 'hint' },
+              t('storage.usage', {
+                used: `${(storage.usage / MB).toFixed(1)} MB`,
+                quota: `${Math.round(storage.quota / MB)} MB`,
+              }),
+            )
+          : null,
+        storage.persisted
+          ? null
+          : h(
+              'button',
+              {
+                type: 'button',
+                class: 'btn btn-secondary',
+                onclick: async () => {
+                  await askPersistentStorage()
+                  draw()
+                },
+              },
+              t('storage.ask'),
+            ),
+      ),
+      h(
+        'div',
+        { class: 'row' },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn btn-secondary',
+            lang: lang() === 'vi' ? 'en' : 'vi',
+            onclick: () => {
+              setLang(lang() === 'vi' ? 'en' : 'vi')
+              dispatchEvent(new HashChangeEvent('hashchange'))
+            },
+          },
+          t('lang.switch'),
+        ),
+        h(
+          'button',
+          {
+            'type': 'button',
+            'class': 'btn btn-secondary',
+            'data-action': 'logout',
+            'onclick': async () => {
+              try {
+                await logout()
+                location.hash = '#/login'
+              } catch (error) {
+                toast(error instanceof UserError ? t(error.key) : String(error), 'warn')
+              }
+            },
+          },
+          t('logout'),
+        ),
+      ),
+      h('p', { class: 'hint' }, t('app.version', { version: APP_VERSION })),
+    )
   }
   await draw()
   const off = on('sync', () => draw())
