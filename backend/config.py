@@ -253,7 +253,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "TASK_QUEUE_URL": queue_url,
         "TASK_QUEUE_NAME": read.text("TASK_QUEUE_NAME", "postround"),
         "TASK_WORKERS": read.integer("TASK_WORKERS", 2, minimum=1, maximum=32),
-        "MAINTENANCE_EVERY_MINUTES": read.integer("MAINTENANCE_EVERY_MINUTES", 60, minimum=1, maximum=24 * 60),
+        "MAINTENANCE_EVERY_MINUTES": read.integer(
+            "MAINTENANCE_EVERY_MINUTES", 60, minimum=1, maximum=24 * 60
+        ),
         "JOB_STALE_SECONDS": read.integer("JOB_STALE_SECONDS", 120, minimum=2, maximum=24 * 3600),
         "JOB_MAX_ATTEMPTS": read.integer("JOB_MAX_ATTEMPTS", 3, minimum=1, maximum=20),
         # Imports with more rows than this run as a job (202 and a job to follow), not in the request.

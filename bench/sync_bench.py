@@ -46,7 +46,9 @@ from _wire import Client  # noqa: E402
 # The demo world (backend.demo) and the image makers (tests.kit) are imported where they are used:
 # the load generator's worker processes import this module and must start fast.
 
-PG_ADMIN_URL = os.environ.get("POSTROUND_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "POSTROUND_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 HOST = "127.0.0.1"
 RANDOM_SEED = 20261126  # the demo world's items and people: byte counts compare between runs
 PASSWORD = "buu-dien-chau-thanh-2026"
@@ -171,24 +173,46 @@ def seed(app) -> dict:
         serials = iter(rng.sample(range(10_000_000, 99_999_999), sum(n for _, n in plan)))
         users = {}
         for username, count in plan:
-            user = User(username=username, password_hash=password_hash, full_name=world.person(rng), role="postman",
-                        phone=world.phone_number(rng))
+            user = User(
+                username=username,
+                password_hash=password_hash,
+                full_name=world.person(rng),
+                role="postman",
+                phone=world.phone_number(rng),
+            )
             db.session.add(user)
             db.session.flush()
             fields = []
             for _ in range(count):  # results on their way to the citizens, received in the last days
                 place = rng.choice(world.PLACES)
                 procedure = world.pick_procedure(rng, "return")
-                columns = world.item_columns(rng, prefix="RR", serial=next(serials), direction="return", place=place,
-                                             procedure=procedure, office=office,
-                                             received=today - timedelta(days=rng.randint(1, 6)))
-                fields.append(columns | {"procedure_id": procedures[procedure.code].id,
-                                         "agency_id": agencies[world.agency_of(procedure, place).code].id})
+                columns = world.item_columns(
+                    rng,
+                    prefix="RR",
+                    serial=next(serials),
+                    direction="return",
+                    place=place,
+                    procedure=procedure,
+                    office=office,
+                    received=today - timedelta(days=rng.randint(1, 6)),
+                )
+                fields.append(
+                    columns
+                    | {
+                        "procedure_id": procedures[procedure.code].id,
+                        "agency_id": agencies[world.agency_of(procedure, place).code].id,
+                    }
+                )
             legs, total = world.nearest_neighbour_tour(office, fields, lambda f: (f["lat"], f["lon"]))
             for order, (columns, leg) in enumerate(legs, start=1):
                 columns["stop_order"], columns["leg_distance_m"] = order, leg
-            rnd = Round(postman_id=user.id, round_date=today, status="in_progress", total_distance_m=total,
-                        note=nfc("Tuyến Châu Thành – Mong Thọ") if count == BIG_ROUND else None)
+            rnd = Round(
+                postman_id=user.id,
+                round_date=today,
+                status="in_progress",
+                total_distance_m=total,
+                note=nfc("Tuyến Châu Thành – Mong Thọ") if count == BIG_ROUND else None,
+            )
             db.session.add(rnd)
             db.session.flush()
             for item_fields in fields:
@@ -323,15 +347,29 @@ def deliver_mutation(item: dict, seq: int, at: datetime, signature: bytes, photo
     from backend.demo.world import id_number
 
     lat, lon = item["lat"] + rng.uniform(-2e-4, 2e-4), item["lon"] + rng.uniform(-2e-4, 2e-4)
-    return {"id": uuid.uuid4().hex, "seq": seq, "type": "deliver", "v": 1, "at": at.isoformat(),
-            "item_id": item["id"],
-            "data": {"receiver_name": item["recipient_name"], "receiver_relation": "self",
-                     "id_number": id_number(rng), "lat": round(lat, 6), "lon": round(lon, 6),
-                     "accuracy_m": round(rng.uniform(4, 25), 1), "fee_collected": item["service_fee"],
-                     "government_fee_collected": item["government_fee"],
-                     "receipt_number": f"BL-{at:%y%m%d}-{seq:04d}"},
-            "attachments": [{"sha256": hashlib.sha256(signature).hexdigest(), "kind": "signature"},
-                            {"sha256": hashlib.sha256(photo).hexdigest(), "kind": "photo"}]}
+    return {
+        "id": uuid.uuid4().hex,
+        "seq": seq,
+        "type": "deliver",
+        "v": 1,
+        "at": at.isoformat(),
+        "item_id": item["id"],
+        "data": {
+            "receiver_name": item["recipient_name"],
+            "receiver_relation": "self",
+            "id_number": id_number(rng),
+            "lat": round(lat, 6),
+            "lon": round(lon, 6),
+            "accuracy_m": round(rng.uniform(4, 25), 1),
+            "fee_collected": item["service_fee"],
+            "government_fee_collected": item["government_fee"],
+            "receipt_number": f"BL-{at:%y%m%d}-{seq:04d}",
+        },
+        "attachments": [
+            {"sha256": hashlib.sha256(signature).hexdigest(), "kind": "signature"},
+            {"sha256": hashlib.sha256(photo).hexdigest(), "kind": "photo"},
+        ],
+    }
 
 
 # --- the phases ----------------------------------------------------------------------------------------

@@ -216,8 +216,9 @@ def record_fee(session: Session, user_id: int, device_id: str, mutation: dict, d
 def record_handover(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
     """A signed handover record (backend.services.handovers): every listed item moves, or the
     mutation is rejected whole."""
-    handover = handovers.record(Recorder.POSTMAN, user_id, data, client_mutation_id=mutation["id"],
-                                device_time=mutation["at"])
+    handover = handovers.record(
+        Recorder.POSTMAN, user_id, data, client_mutation_id=mutation["id"], device_time=mutation["at"]
+    )
     return {"handover_id": handover.id}
 
 

@@ -20,13 +20,14 @@ upload another node started:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import boto3
 from botocore.config import Config
@@ -70,7 +71,9 @@ class _ObjectReader(io.RawIOBase):
         return self._pos
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        target = {io.SEEK_SET: offset, io.SEEK_CUR: self._pos + offset, io.SEEK_END: self._size + offset}[whence]
+        target = {io.SEEK_SET: offset, io.SEEK_CUR: self._pos + offset, io.SEEK_END: self._size + offset}[
+            whence
+        ]
         if target < 0:
             raise ValueError("negative seek position")
         if target != self._pos:
@@ -84,12 +87,14 @@ class _ObjectReader(io.RawIOBase):
         if self._body is None:
             extra = {"IfMatch": self._etag} if self._etag else {}
             try:
-                self._body = self._client.get_object(Bucket=self._bucket, Key=self._key,
-                                                     Range=f"bytes={self._pos}-", **extra)["Body"]
+                self._body = self._client.get_object(
+                    Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-", **extra
+                )["Body"]
             except ClientError as error:
                 if _code(error) in MISSING:
                     raise FileNotFoundError(self._key) from None
                 raise
+        assert self._body is not None  # opened just above
         data = self._body.read(len(buffer))
         if not data:
             raise OSError(f"{self._key}: the object ended at {self._pos} of {self._size} bytes")
@@ -125,9 +130,15 @@ class S3Store:
                 if client is None:
                     # Credentials come from the standard AWS variables (or instance roles), never from us.
                     client = boto3.session.Session().client(
-                        "s3", endpoint_url=self.endpoint_url, region_name=self.region,
-                        config=Config(connect_timeout=5, read_timeout=30,
-                                      retries={"max_attempts": 4, "mode": "standard"}))
+                        "s3",
+                        endpoint_url=self.endpoint_url,
+                        region_name=self.region,
+                        config=Config(
+                            connect_timeout=5,
+                            read_timeout=30,
+                            retries={"max_attempts": 4, "mode": "standard"},
+                        ),
+                    )
                     self._clients = {pid: client}
         return client
 
@@ -149,7 +160,7 @@ class S3Store:
         prefix = self._prefix(sha256, owner)
         chunks = {}
         for entry in self._list(prefix):
-            tail = entry["Key"][len(prefix):]
+            tail = entry["Key"][len(prefix) :]
             if tail.isdigit():
                 chunks[int(tail)] = (entry["Key"], int(entry["Size"]))
         chain, end = [], 0
@@ -172,8 +183,12 @@ class S3Store:
         if not data:
             return size
         try:
-            self.client.put_object(Bucket=self.bucket, Key=f"{self._prefix(sha256, owner)}{offset:012d}",
-                                   Body=data, IfNoneMatch="*")
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=f"{self._prefix(sha256, owner)}{offset:012d}",
+                Body=data,
+                IfNoneMatch="*",
+            )
         except ClientError as error:
             if _code(error) in LOST_RACE:  # another request wrote this offset first
                 raise OffsetMismatch(self.received(sha256, owner)) from None
@@ -190,7 +205,7 @@ class S3Store:
                 raise
             with body:
                 position = offset
-                for block in iter(lambda body=body: body.read(READ_BLOCK), b""):
+                for block in iter(functools.partial(body.read, READ_BLOCK), b""):
                     yield position, block
                     position += len(block)
 
@@ -212,10 +227,12 @@ class S3Store:
                     matched = position + len(block)
                     break
             if until_digest and matched is None:
-                raise FileNotFoundError(f"{self._prefix(sha256, owner)}: the chunks no longer hash to the name")
+                raise FileNotFoundError(
+                    f"{self._prefix(sha256, owner)}: the chunks no longer hash to the name"
+                )
             size = spool.tell()
             spool.seek(0)
-            return spool, size
+            return cast(BinaryIO, spool), size
         except BaseException:
             spool.close()
             raise
@@ -237,8 +254,9 @@ class S3Store:
         spool, size = self._assemble(sha256, owner, until_digest=True)
         with spool:
             checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=spool, ContentLength=size,
-                                   ChecksumSHA256=checksum)
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=spool, ContentLength=size, ChecksumSHA256=checksum
+            )
         self.discard(sha256, owner)
         return key
 
@@ -247,8 +265,10 @@ class S3Store:
 
     def _delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
-            self.client.delete_objects(Bucket=self.bucket, Delete={
-                "Objects": [{"Key": key} for key in keys[start:start + 1000]], "Quiet": True})
+            self.client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": key} for key in keys[start : start + 1000]], "Quiet": True},
+            )
 
     def partials(self) -> Iterator[PartialUpload]:
         found: dict[tuple[int, str], list] = {}
@@ -257,7 +277,10 @@ class S3Store:
             if len(parts) != 4 or not parts[1].isdigit() or not parts[3].isdigit():
                 continue
             size, modified = found.setdefault((int(parts[1]), parts[2]), [0, entry["LastModified"]])
-            found[(int(parts[1]), parts[2])] = [size + int(entry["Size"]), max(modified, entry["LastModified"])]
+            found[(int(parts[1]), parts[2])] = [
+                size + int(entry["Size"]),
+                max(modified, entry["LastModified"]),
+            ]
         for (owner, sha256), (size, modified) in found.items():
             yield PartialUpload(owner, sha256, size, modified)
 

@@ -107,7 +107,8 @@ def s3_bucket(endpoint: str) -> str:
 
     name = f"postround-{uuid.uuid4().hex[:16]}"
     boto3.client("s3", endpoint_url=endpoint, region_name=S3_REGION).create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": S3_REGION})
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": S3_REGION}
+    )
     return name
 
 
@@ -122,8 +123,12 @@ def store_config(request, attachment_store, tmp_path) -> dict:
     config = {"STORAGE_DIR": str(tmp_path / "storage")}
     if attachment_store == "s3":
         endpoint = request.getfixturevalue("s3_server")
-        config.update(ATTACHMENT_STORE="s3", S3_BUCKET=s3_bucket(endpoint), S3_ENDPOINT_URL=endpoint,
-                      S3_REGION=S3_REGION)
+        config.update(
+            ATTACHMENT_STORE="s3",
+            S3_BUCKET=s3_bucket(endpoint),
+            S3_ENDPOINT_URL=endpoint,
+            S3_REGION=S3_REGION,
+        )
     return config
 
 

@@ -24,8 +24,10 @@ def export(rows: int, start: int = 52_000_000, bad: frozenset[int] = frozenset()
     for n in range(1, rows + 1):
         procedure = "9.999999" if n in bad else "1.001193"
         direction = "thu gom" if n % 3 == 0 else "trả kết quả"
-        lines.append(f"{make_s10('RR', start + n)},{procedure},Nguyễn Thị Hồng {n},0918 245 {n % 1000:03d},"
-                     f'"Tổ {n % 40 + 1}, Ấp Láng Cát",Xã Châu Thành,An Giang,{direction}')
+        lines.append(
+            f"{make_s10('RR', start + n)},{procedure},Nguyễn Thị Hồng {n},0918 245 {n % 1000:03d},"
+            f'"Tổ {n % 40 + 1}, Ấp Láng Cát",Xã Châu Thành,An Giang,{direction}'
+        )
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
@@ -56,17 +58,32 @@ class Consumer:
 
     def __init__(self, app, log_path, **env: str):
         self.log_path = log_path
-        self.env = {**os.environ, "POSTROUND_ENV": "production", "SECRET_KEY": SECRET_KEY, "ID_HASH_KEY": ID_HASH_KEY,
-                    "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "STORAGE_DIR": app.config["STORAGE_DIR"],
-                    "TASK_QUEUE_URL": app.config["TASK_QUEUE_URL"], "TASK_QUEUE_NAME": app.config["TASK_QUEUE_NAME"],
-                    "RATELIMIT_ENABLED": "false", "PYTHONUNBUFFERED": "1", **env}
+        self.env = {
+            **os.environ,
+            "POSTROUND_ENV": "production",
+            "SECRET_KEY": SECRET_KEY,
+            "ID_HASH_KEY": ID_HASH_KEY,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "STORAGE_DIR": app.config["STORAGE_DIR"],
+            "TASK_QUEUE_URL": app.config["TASK_QUEUE_URL"],
+            "TASK_QUEUE_NAME": app.config["TASK_QUEUE_NAME"],
+            "RATELIMIT_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
         self.process = None
 
     def start(self):
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "2"],
-                                            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "2"],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def kill(self):

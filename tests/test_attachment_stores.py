@@ -30,8 +30,12 @@ def _photo(size=(640, 480)) -> bytes:
 
 
 def _put(client, headers, photo: bytes, start: int, end: int):
-    return client.put(f"/api/sync/attachments/{sha(photo)}", data=photo[start:end], headers=headers | {
-        "Content-Range": f"bytes {start}-{end - 1}/{len(photo)}"}, content_type="application/octet-stream")
+    return client.put(
+        f"/api/sync/attachments/{sha(photo)}",
+        data=photo[start:end],
+        headers=headers | {"Content-Range": f"bytes {start}-{end - 1}/{len(photo)}"},
+        content_type="application/octet-stream",
+    )
 
 
 @both_stores
@@ -46,13 +50,17 @@ def test_a_supervisor_downloads_a_proof_photo_streamed_in_blocks_with_the_usual_
         assert response.status_code == 200
         assert response.headers["Content-Length"] == str(len(photo))
         assert response.headers["Content-Type"] == "image/jpeg"
-        assert response.headers["Content-Disposition"] == f'attachment; filename="proof-{sha(photo)[:16]}.jpg"'
+        assert (
+            response.headers["Content-Disposition"] == f'attachment; filename="proof-{sha(photo)[:16]}.jpg"'
+        )
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Cache-Control"] == "private, no-store"
         blocks = list(response.response)
     finally:
         response.close()
-    assert len(blocks) > 1 and max(len(block) for block in blocks) <= 64 * 1024  # never the whole file at once
+    assert (
+        len(blocks) > 1 and max(len(block) for block in blocks) <= 64 * 1024
+    )  # never the whole file at once
     assert b"".join(blocks) == photo
 
 
@@ -64,7 +72,7 @@ def test_an_upload_whose_last_bytes_were_written_just_before_the_server_died_is_
     photo = _photo((300, 200))
     store = app.extensions["postround.store"]
     for start in range(0, len(photo), CHUNK):  # what the dead server had written
-        store.append(sha(photo), start, photo[start:start + CHUNK], postman.id)
+        store.append(sha(photo), start, photo[start : start + CHUNK], postman.id)
     state = client.get(f"/api/sync/attachments/{sha(photo)}", headers=phone.headers).get_json()
     assert state == {"sha256": sha(photo), "received": len(photo), "size": None, "verified": False}
     retry = _put(client, phone.headers, photo, len(photo) - 1000, len(photo))
@@ -78,9 +86,16 @@ def test_an_upload_whose_last_bytes_were_written_just_before_the_server_died_is_
 def two_nodes(app, tmp_path):
     """A second app node on the same database and the same bucket, with a disk of its own."""
     assert app.config["ATTACHMENT_STORE"] == "s3"
-    other = create_app(_test_config(app.config["SQLALCHEMY_DATABASE_URI"], STORAGE_DIR=str(tmp_path / "node-b"),
-                                    **{name: app.config[name] for name in (
-                                        "ATTACHMENT_STORE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION")}))
+    other = create_app(
+        _test_config(
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            STORAGE_DIR=str(tmp_path / "node-b"),
+            **{
+                name: app.config[name]
+                for name in ("ATTACHMENT_STORE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION")
+            },
+        )
+    )
     yield app, other
     with other.app_context():
         db.session.remove()
@@ -110,7 +125,9 @@ def test_an_upload_whose_chunks_alternate_between_two_nodes_completes_and_verifi
         assert row.verified and row.size_bytes == len(photo)
         assert db.session.execute(db.select(AttachmentUpload.user_id)).scalars().all() == [postman.id]
     assert held_partials(node_a) == set()
-    assert not any(os.path.exists(node.config["STORAGE_DIR"]) for node in two_nodes)  # nothing on a node's disk
+    assert not any(
+        os.path.exists(node.config["STORAGE_DIR"]) for node in two_nodes
+    )  # nothing on a node's disk
     desk = Phone(clients[0], supervisor.username).login()
     for node in clients:  # either node serves the file
         download = node.get(f"/api/attachments/{sha(photo)}", headers=desk.headers)

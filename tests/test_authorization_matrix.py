@@ -259,8 +259,17 @@ def world(app, make):
             lines=[HandoverLine(item_id=item_a.id, originals=1)],
         )
         db.session.add(handover)
-        job = BackgroundJob(id=str(uuid.uuid4()), kind="import-items", status="succeeded", params={"file": "a.csv"},
-                            attempts=1, rows_total=1, rows_checked=1, rows_imported=1, result={"imported": 1})
+        job = BackgroundJob(
+            id=str(uuid.uuid4()),
+            kind="import-items",
+            status="succeeded",
+            params={"file": "a.csv"},
+            attempts=1,
+            rows_total=1,
+            rows_checked=1,
+            rows_imported=1,
+            result={"imported": 1},
+        )
         db.session.add(job)
         store = app.extensions["postround.store"]
         store.append(sha(stored), 0, stored, people["postman"].id)
@@ -282,13 +291,31 @@ def world(app, make):
         }
         db.session.commit()
         proof_id = proof.id
-        extra = {"handover": handover.id, "job": job.id, "agency_code": agency_a.code,
-                 "procedure_code": db.session.get(Procedure, item_a.procedure_id).code}
-    return {"tokens": tokens, "item": item_a.id, "code": item_a.code, "round": round_a.id,
-            "user": people["postman"].id, "agency": agency_a.id, "procedure": item_a.procedure_id,
-            "device": "device-of-postman", "proof": proof_id, "finished_round": finished_round.id,
-            "photo": photo, "sha": sha(photo), "stored_sha": sha(stored), "spare_item": spare_item.id,
-            "overdue_item": overdue_item.id, "idle_postman": idle_postman.id, **extra}
+        extra = {
+            "handover": handover.id,
+            "job": job.id,
+            "agency_code": agency_a.code,
+            "procedure_code": db.session.get(Procedure, item_a.procedure_id).code,
+        }
+    return {
+        "tokens": tokens,
+        "item": item_a.id,
+        "code": item_a.code,
+        "round": round_a.id,
+        "user": people["postman"].id,
+        "agency": agency_a.id,
+        "procedure": item_a.procedure_id,
+        "device": "device-of-postman",
+        "proof": proof_id,
+        "finished_round": finished_round.id,
+        "photo": photo,
+        "sha": sha(photo),
+        "stored_sha": sha(stored),
+        "spare_item": spare_item.id,
+        "overdue_item": overdue_item.id,
+        "idle_postman": idle_postman.id,
+        **extra,
+    }
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -30,8 +30,10 @@ def app_config():
 
 @pytest.fixture
 def office(make):
-    return {"agency": make.agency(code="PVHCC-CHAUTHANH"),
-            "birth": make.procedure(code="1.001193", name="Đăng ký khai sinh", government_fee=0)}
+    return {
+        "agency": make.agency(code="PVHCC-CHAUTHANH"),
+        "birth": make.procedure(code="1.001193", name="Đăng ký khai sinh", government_fee=0),
+    }
 
 
 @pytest.fixture
@@ -41,7 +43,9 @@ def staff(auth, supervisor):
 
 def send(client, headers, data: bytes, **query):
     query.setdefault("filename", "ket-qua-thang-12.csv")
-    return client.post("/api/imports", query_string=query, data=data, content_type="text/csv", headers=headers)
+    return client.post(
+        "/api/imports", query_string=query, data=data, content_type="text/csv", headers=headers
+    )
 
 
 def test_a_big_export_is_queued_then_imported_once_with_its_result(app, client, staff, office):
@@ -66,12 +70,16 @@ def test_a_big_export_is_queued_then_imported_once_with_its_result(app, client, 
     stored = job_row(app, job["id"])
     assert stored.input is None  # the file (citizens' names) is not kept once the job has ended
     with app.app_context():
-        summary = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "items.imported")).scalar_one()
+        summary = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "items.imported")
+        ).scalar_one()
         assert summary.detail["via"] == "job" and summary.detail["job"] == job["id"]
         assert summary.actor_id is not None
 
 
-def test_a_big_export_with_bad_lines_ends_failed_with_every_line_in_both_languages(app, client, staff, office):
+def test_a_big_export_with_bad_lines_ends_failed_with_every_line_in_both_languages(
+    app, client, staff, office
+):
     job = send(client, staff, export(ROWS, bad=frozenset({3, 17}))).get_json()
     run_queued(app)
 
@@ -94,7 +102,9 @@ def test_skip_bad_imports_the_good_rows_of_a_big_export(app, client, staff, offi
     assert len(item_codes(app)) == ROWS - 1
 
 
-def test_a_confirmation_with_another_files_digest_is_refused_before_anything_is_queued(app, client, staff, office):
+def test_a_confirmation_with_another_files_digest_is_refused_before_anything_is_queued(
+    app, client, staff, office
+):
     answer = send(client, staff, export(ROWS), sha256="0" * 64)
     assert answer.status_code == 409 and answer.get_json()["type"].endswith("/file-changed")
     with app.app_context():
@@ -114,8 +124,9 @@ def test_a_task_delivered_twice_imports_once(app, client, staff, office):
     assert len(item_codes(app)) == ROWS and job_row(app, job["id"]).attempts == 1
 
 
-def test_a_job_whose_worker_died_is_requeued_by_the_sweep_and_given_up_after_its_attempts(app, client, staff,
-                                                                                         office):
+def test_a_job_whose_worker_died_is_requeued_by_the_sweep_and_given_up_after_its_attempts(
+    app, client, staff, office
+):
     job = send(client, staff, export(ROWS)).get_json()
     huey = app.extensions["postround.tasks"].huey
     assert huey.dequeue() is not None  # a worker took the task ...

@@ -28,29 +28,32 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("POSTROUND_ENV", "staging", "POSTROUND_ENV must be one of"),
-    ("SECRET_KEY", "short", "at least 32"),
-    ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
-    ("ACCESS_TOKEN_TTL", "ten", "whole number"),
-    ("ACCESS_TOKEN_TTL", "5", "at least 30"),
-    ("FAILED_ATTEMPT_LIMIT", "0", "at least 1"),
-    ("POSTROUND_TIMEZONE", "Mars/Olympus", "time zone"),
-    ("POST_OFFICE_LAT", "95", "valid position"),
-    ("LOGIN_ACCOUNT_RATE_LIMIT", "lots", "must be a rate"),
-    ("TRACKING_WRONG_DIGITS_LIMIT", "5 per fortnight", "must be a rate"),
-    ("TRUSTED_PROXY_COUNT", "-1", "at least 0"),
-    ("TRUSTED_PROXY_COUNT", "9", "at most 5"),
-    ("DB_CONNECT_TIMEOUT", "0", "at least 1"),
-    ("DB_STATEMENT_TIMEOUT_MS", "10", "at least 100"),
-    ("BEHIND_TLS", "perhaps", "true or false"),
-    ("TASK_QUEUE_URL", "amqp://rabbit", "TASK_QUEUE_URL"),
-    ("JOB_STALE_SECONDS", "1", "at least 2"),
-    ("IMPORT_QUEUE_ROWS", "0", "at least 1"),
-    ("ATTACHMENT_STORE", "ftp", "ATTACHMENT_STORE must be directory or s3"),
-    ("ATTACHMENT_STORE", "s3", "S3_BUCKET is required"),
-    ("S3_ENDPOINT_URL", "minio:9000", "S3_ENDPOINT_URL must be an http"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("POSTROUND_ENV", "staging", "POSTROUND_ENV must be one of"),
+        ("SECRET_KEY", "short", "at least 32"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+        ("ACCESS_TOKEN_TTL", "ten", "whole number"),
+        ("ACCESS_TOKEN_TTL", "5", "at least 30"),
+        ("FAILED_ATTEMPT_LIMIT", "0", "at least 1"),
+        ("POSTROUND_TIMEZONE", "Mars/Olympus", "time zone"),
+        ("POST_OFFICE_LAT", "95", "valid position"),
+        ("LOGIN_ACCOUNT_RATE_LIMIT", "lots", "must be a rate"),
+        ("TRACKING_WRONG_DIGITS_LIMIT", "5 per fortnight", "must be a rate"),
+        ("TRUSTED_PROXY_COUNT", "-1", "at least 0"),
+        ("TRUSTED_PROXY_COUNT", "9", "at most 5"),
+        ("DB_CONNECT_TIMEOUT", "0", "at least 1"),
+        ("DB_STATEMENT_TIMEOUT_MS", "10", "at least 100"),
+        ("BEHIND_TLS", "perhaps", "true or false"),
+        ("TASK_QUEUE_URL", "amqp://rabbit", "TASK_QUEUE_URL"),
+        ("JOB_STALE_SECONDS", "1", "at least 2"),
+        ("IMPORT_QUEUE_ROWS", "0", "at least 1"),
+        ("ATTACHMENT_STORE", "ftp", "ATTACHMENT_STORE must be directory or s3"),
+        ("ATTACHMENT_STORE", "s3", "S3_BUCKET is required"),
+        ("S3_ENDPOINT_URL", "minio:9000", "S3_ENDPOINT_URL must be an http"),
+    ],
+)
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):
     env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, name: value}
     with pytest.raises(ConfigError, match=message):
@@ -58,8 +61,13 @@ def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, m
 
 
 def test_the_database_timeouts_reach_the_driver(tmp_path):
-    env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, "DB_CONNECT_TIMEOUT": "3", "DB_STATEMENT_TIMEOUT_MS": "2500",
-           "DB_BUSY_TIMEOUT": "7"}
+    env = {
+        "SECRET_KEY": GOOD_SECRET,
+        "ID_HASH_KEY": GOOD_ID_KEY,
+        "DB_CONNECT_TIMEOUT": "3",
+        "DB_STATEMENT_TIMEOUT_MS": "2500",
+        "DB_BUSY_TIMEOUT": "7",
+    }
     postgres = load_config(str(tmp_path), {**env, "DATABASE_URL": "postgresql://u@h/db"})
     sqlite = load_config(str(tmp_path), env)
 
@@ -83,8 +91,10 @@ def test_the_task_queue_is_a_sqlite_file_under_instance_unless_told(tmp_path):
     config = load_config(str(tmp_path), {"POSTROUND_ENV": "development"})
     assert config["TASK_QUEUE_URL"] == f"sqlite:///{tmp_path / 'tasks.db'}"
     assert config["MAINTENANCE_EVERY_MINUTES"] == 60
-    production = load_config(str(tmp_path), {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY,
-                                             "TASK_QUEUE_URL": "redis://queue:6379/0"})
+    production = load_config(
+        str(tmp_path),
+        {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, "TASK_QUEUE_URL": "redis://queue:6379/0"},
+    )
     assert production["TASK_QUEUE_URL"] == "redis://queue:6379/0"
 
 
@@ -95,8 +105,20 @@ def test_attachments_stay_in_a_directory_unless_a_bucket_is_chosen(tmp_path):
     env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY}
     config = load_config(str(tmp_path), env)
     assert config["ATTACHMENT_STORE"] == "directory" and isinstance(make_store(config), DirectoryStore)
-    config = load_config(str(tmp_path), env | {"ATTACHMENT_STORE": "s3", "S3_BUCKET": "bccl-an-giang",
-                                               "S3_ENDPOINT_URL": "https://s3.example.vn", "S3_REGION": "hn"})
+    config = load_config(
+        str(tmp_path),
+        env
+        | {
+            "ATTACHMENT_STORE": "s3",
+            "S3_BUCKET": "bccl-an-giang",
+            "S3_ENDPOINT_URL": "https://s3.example.vn",
+            "S3_REGION": "hn",
+        },
+    )
     store = make_store(config)
     assert isinstance(store, S3Store)
-    assert (store.bucket, store.endpoint_url, store.region) == ("bccl-an-giang", "https://s3.example.vn", "hn")
+    assert (store.bucket, store.endpoint_url, store.region) == (
+        "bccl-an-giang",
+        "https://s3.example.vn",
+        "hn",
+    )

@@ -132,12 +132,16 @@ def _business_rule_refusal(check, interaction) -> bool:
 # Rules OpenAPI 3.0's JSON Schema cannot express: a checksum, a pair of fields that go together
 # (no `dependentRequired`), no NUL in any key or value of a sync push's free-form mutations
 # (no `propertyNames`; the push is kept verbatim as evidence and jsonb cannot hold NUL).
-UNSTATABLE_RULES = ("check digit is", "Give both lat and lon, or neither.", "without NUL characters",
-                    # One field compared with another (no `$data` references in OpenAPI 3.0).
-                    "Must be on or after date_from.",
-                    # Stated (minLength 1 on the upload) but not honoured by the generator, which sends
-                    # raw text/csv and xlsx bodies empty.
-                    "The file is empty.")
+UNSTATABLE_RULES = (
+    "check digit is",
+    "Give both lat and lon, or neither.",
+    "without NUL characters",
+    # One field compared with another (no `$data` references in OpenAPI 3.0).
+    "Must be on or after date_from.",
+    # Stated (minLength 1 on the upload) but not honoured by the generator, which sends
+    # raw text/csv and xlsx bodies empty.
+    "The file is empty.",
+)
 
 
 def _messages(errors):

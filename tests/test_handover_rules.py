@@ -13,10 +13,18 @@ EVERY_LINE = list(itertools.product(Recorder, HandoverDirection, Direction, Stat
 
 
 @pytest.mark.parametrize(("recorder", "direction", "item_direction", "status", "carried"), EVERY_LINE)
-def test_a_handover_moves_an_item_only_as_the_state_machine_allows(recorder, direction, item_direction, status,
-                                                                   carried):
-    decision = decide(recorder, direction, exists=True, same_agency=True, item_direction=item_direction,
-                      status=status, carried=carried)
+def test_a_handover_moves_an_item_only_as_the_state_machine_allows(
+    recorder, direction, item_direction, status, carried
+):
+    decision = decide(
+        recorder,
+        direction,
+        exists=True,
+        same_agency=True,
+        item_direction=item_direction,
+        status=status,
+        carried=carried,
+    )
 
     if decision.event is not None:
         target = next_status(item_direction, status, decision.event)
@@ -26,13 +34,30 @@ def test_a_handover_moves_an_item_only_as_the_state_machine_allows(recorder, dir
             assert target in (Status.HANDED_TO_AGENCY, Status.RETURNED_TO_AGENCY)
 
 
-@pytest.mark.parametrize(("direction", "item_direction", "status"),
-                         list(itertools.product(HandoverDirection, Direction, Status)))
-def test_a_postman_hands_to_the_agency_only_what_they_carry_and_never_documents(direction, item_direction, status):
-    carried = decide(Recorder.POSTMAN, direction, exists=True, same_agency=True, item_direction=item_direction,
-                     status=status, carried=True)
-    loose = decide(Recorder.POSTMAN, direction, exists=True, same_agency=True, item_direction=item_direction,
-                   status=status, carried=False)
+@pytest.mark.parametrize(
+    ("direction", "item_direction", "status"), list(itertools.product(HandoverDirection, Direction, Status))
+)
+def test_a_postman_hands_to_the_agency_only_what_they_carry_and_never_documents(
+    direction, item_direction, status
+):
+    carried = decide(
+        Recorder.POSTMAN,
+        direction,
+        exists=True,
+        same_agency=True,
+        item_direction=item_direction,
+        status=status,
+        carried=True,
+    )
+    loose = decide(
+        Recorder.POSTMAN,
+        direction,
+        exists=True,
+        same_agency=True,
+        item_direction=item_direction,
+        status=status,
+        carried=False,
+    )
 
     if direction == HandoverDirection.POST_TO_AGENCY:
         assert not loose.accepted
@@ -42,15 +67,38 @@ def test_a_postman_hands_to_the_agency_only_what_they_carry_and_never_documents(
 @pytest.mark.parametrize(("recorder", "direction"), list(itertools.product(Recorder, HandoverDirection)))
 def test_an_unknown_item_or_one_of_another_agency_is_refused_whoever_records(recorder, direction):
     assert decide(recorder, direction, exists=False).refusal == Refusal.UNKNOWN
-    assert decide(recorder, direction, exists=True, same_agency=False, item_direction="collect",
-                  status="collected", carried=True).refusal == Refusal.OTHER_AGENCY
+    assert (
+        decide(
+            recorder,
+            direction,
+            exists=True,
+            same_agency=False,
+            item_direction="collect",
+            status="collected",
+            carried=True,
+        ).refusal
+        == Refusal.OTHER_AGENCY
+    )
 
 
 def test_a_supervisor_documents_a_result_already_received_once():
-    first = decide(Recorder.STAFF, "agency_to_post", exists=True, same_agency=True, item_direction="return",
-                   status="at_post_office")
-    again = decide(Recorder.STAFF, "agency_to_post", exists=True, same_agency=True, item_direction="return",
-                   status="at_post_office", documented=True)
+    first = decide(
+        Recorder.STAFF,
+        "agency_to_post",
+        exists=True,
+        same_agency=True,
+        item_direction="return",
+        status="at_post_office",
+    )
+    again = decide(
+        Recorder.STAFF,
+        "agency_to_post",
+        exists=True,
+        same_agency=True,
+        item_direction="return",
+        status="at_post_office",
+        documented=True,
+    )
 
     assert first.accepted and first.event is None
     assert again.refusal == Refusal.DOCUMENTED

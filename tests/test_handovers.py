@@ -198,8 +198,9 @@ def test_agency_officers_see_only_their_agencys_records(client, make, auth, supe
     assert forbidden.status_code == 403 and forbidden.content_type == PROBLEM
 
 
-def test_the_printed_record_renders_and_lists_the_right_items(client, app, auth, supervisor, agency, collected,
-                                                              tmp_path, poppler):
+def test_the_printed_record_renders_and_lists_the_right_items(
+    client, app, auth, supervisor, agency, collected, tmp_path, poppler
+):
     _, items = collected
     lines = [
         {"item_id": items[0].id, "originals": 1, "copies": 2, "fee_passed_on": 8_000},

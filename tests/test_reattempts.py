@@ -329,8 +329,11 @@ def test_a_proof_accepted_after_reassignment_reaches_both_phones(client, app, re
     assert queue.get_json() == []
     with app.app_context():
         # The rounds it left and joined settle themselves (round.*); reading the queue is audited too.
-        actions = [e.action for e in db.session.execute(db.select(AuditEntry).order_by(AuditEntry.id)).scalars()
-                   if not e.action.startswith("round.") and not e.action.endswith((".listed", ".viewed"))]
+        actions = [
+            e.action
+            for e in db.session.execute(db.select(AuditEntry).order_by(AuditEntry.id)).scalars()
+            if not e.action.startswith("round.") and not e.action.endswith((".listed", ".viewed"))
+        ]
     assert actions[-2:] == ["item.accept_proof", "proof.accepted"]
 
     again = client.post(f"/api/proofs/{s['proof_id']}/reject", json={"reason": "nhầm"}, headers=s["sup"])

@@ -180,8 +180,9 @@ def test_taking_the_last_open_stop_off_completes_the_round(app, client, make, au
     assert status_of(app, rnd.id) == "completed"
 
 
-def test_moving_the_last_open_stop_to_another_round_completes_the_one_it_left(app, client, make, auth,
-                                                                               supervisor, postman):
+def test_moving_the_last_open_stop_to_another_round_completes_the_one_it_left(
+    app, client, make, auth, supervisor, postman
+):
     rnd, moved = first_of_two_stops_delivered(client, make, postman)
     other = make.round(make.user("postman"))
 
@@ -195,8 +196,9 @@ def test_moving_the_last_open_stop_to_another_round_completes_the_one_it_left(ap
 
 def test_cancelling_an_open_stop_can_complete_the_round(app, client, make, auth, supervisor, postman):
     rnd, cancelled = first_of_two_stops_delivered(client, make, postman)
-    response = client.post(f"/api/items/{cancelled.id}/events", headers=auth(supervisor),
-                           json={"event": "cancel"})
+    response = client.post(
+        f"/api/items/{cancelled.id}/events", headers=auth(supervisor), json={"event": "cancel"}
+    )
     assert response.status_code == 200, response.get_json()
     assert status_of(app, rnd.id) == "completed"
 

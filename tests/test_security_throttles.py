@@ -248,6 +248,7 @@ class TestNoProxyConfigured:
 
 # Across processes: two servers, one Redis ------------------------------------------------------------
 
+
 @pytest.fixture
 def two_servers(tmp_path):
     """Two gunicorn servers (separate processes) on one PostgreSQL database and one Redis."""

@@ -99,8 +99,9 @@ def test_a_delivery_for_an_item_reassigned_meanwhile_is_kept_and_flagged(client,
     other = make.user("postman")
     supervisor = make.user("supervisor")
     headers = Phone(client, supervisor.username).login().headers
-    other_round = client.post("/api/rounds", json={"postman_id": other.id, "round_date": today.isoformat()},
-                              headers=headers)
+    other_round = client.post(
+        "/api/rounds", json={"postman_id": other.id, "round_date": today.isoformat()}, headers=headers
+    )
     assert other_round.status_code == 201, other_round.get_json()
     response = client.post(
         f"/api/rounds/{other_round.get_json()['id']}/assign",
@@ -196,8 +197,9 @@ def test_a_new_day_starts_from_scratch(client, app, make):
 
 
 @both_stores
-def test_a_supervisor_sees_flagged_proofs_resolves_them_and_each_view_is_audited(client, app, make,
-                                                                                   round_of_three):
+def test_a_supervisor_sees_flagged_proofs_resolves_them_and_each_view_is_audited(
+    client, app, make, round_of_three
+):
     from backend.models import AuditEntry
     from backend.services.item_events import apply_event
 

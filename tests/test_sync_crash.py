@@ -69,6 +69,7 @@ def server(world, tmp_path):
 
 # The phone ---------------------------------------------------------------------------------------
 
+
 class Unanswered(Exception):
     """The request got no definite answer (connection refused or reset, timed out, body cut short)."""
 

@@ -20,10 +20,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "sync-protocol.md"
 # Everything a sync endpoint (and the token refresh a phone needs) runs through.
-SOURCES = [*sorted((ROOT / "sync").glob("*.py")), *sorted((ROOT / "backend" / "auth").glob("*.py")),
-           *sorted((ROOT / "backend" / "domain").glob("*.py")), ROOT / "backend" / "api" / "sync.py",
-           ROOT / "backend" / "api" / "auth.py", ROOT / "backend" / "services" / "item_events.py",
-           ROOT / "backend" / "services" / "handovers.py", ROOT / "backend" / "errors.py"]
+SOURCES = [
+    *sorted((ROOT / "sync").glob("*.py")),
+    *sorted((ROOT / "backend" / "auth").glob("*.py")),
+    *sorted((ROOT / "backend" / "domain").glob("*.py")),
+    ROOT / "backend" / "api" / "sync.py",
+    ROOT / "backend" / "api" / "auth.py",
+    ROOT / "backend" / "services" / "item_events.py",
+    ROOT / "backend" / "services" / "handovers.py",
+    ROOT / "backend" / "errors.py",
+]
 # Calls whose argument at this position is a problem type or rejection reason.
 KIND_ARGUMENT = {
     "DomainError": 0,

@@ -237,12 +237,14 @@ class Pause:
     def then(self, action: Callable[[], object], stage: str) -> Callable[[], object]:
         """An actor for run_together: once the paused side has `stage` (reached the statement), do
         `action`, then let it go on; returns what `action` returns."""
+
         def actor():
             assert self.reached.wait(WAIT), f"the push never {stage}"
             try:
                 return action()
             finally:
                 self.resume.set()
+
         return actor
 
 
@@ -420,8 +422,10 @@ def test_a_proof_pushed_while_its_photo_upload_finishes_still_becomes_complete(s
     uploader.files = dict(pusher.files)
     pause = Pause(pusher.client.application, "after_cursor_execute", "FROM attachments")
 
-    response, _ = run_together(lambda: post_push(pusher.client, pusher, pusher.outbox),
-                               pause.then(lambda: upload(uploader), "checked its attachments"))
+    response, _ = run_together(
+        lambda: post_push(pusher.client, pusher, pusher.outbox),
+        pause.then(lambda: upload(uploader), "checked its attachments"),
+    )
     assert response.status_code == 200
     assert response.get_json()["results"][0]["outcome"] == "applied"
     # Whatever the phone does next cannot repair it: both files and the push are already done.
@@ -464,11 +468,13 @@ def test_a_delivery_racing_a_reassignment_gets_an_outcome_and_does_not_block_the
     pause = Pause(phone.client.application, "before_cursor_execute", "INSERT INTO delivery_attempts")
 
     def reassign():
-        return office.client.post(f"/api/rounds/{other_round.id}/assign", json={"item_ids": [moved.id]},
-                                  headers=office.headers)
+        return office.client.post(
+            f"/api/rounds/{other_round.id}/assign", json={"item_ids": [moved.id]}, headers=office.headers
+        )
 
-    response, assigned = run_together(lambda: post_push(phone.client, phone, phone.outbox),
-                                      pause.then(reassign, "wrote its proof"))
+    response, assigned = run_together(
+        lambda: post_push(phone.client, phone, phone.outbox), pause.then(reassign, "wrote its proof")
+    )
     assert assigned.status_code == 200, assigned.get_json()
     assert response.status_code == 200, response.get_json()
     results = {r["id"]: r for r in response.get_json()["results"]}

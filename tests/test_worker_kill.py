@@ -49,7 +49,12 @@ def queue_url(backend_name, tmp_path):
 @pytest.fixture
 def app_config(queue_url):
     url, name = queue_url
-    return {"TASK_QUEUE_URL": url, "TASK_QUEUE_NAME": name, "IMPORT_QUEUE_ROWS": 1000, "JOB_STALE_SECONDS": STALE}
+    return {
+        "TASK_QUEUE_URL": url,
+        "TASK_QUEUE_NAME": name,
+        "IMPORT_QUEUE_ROWS": 1000,
+        "JOB_STALE_SECONDS": STALE,
+    }
 
 
 def wait_for(app, job_id, condition, timeout, consumer):
@@ -63,8 +68,9 @@ def wait_for(app, job_id, condition, timeout, consumer):
             return job
         assert consumer.process.poll() is None, consumer.log()
         time.sleep(0.05)
-    raise AssertionError(f"job {job_id}: {job.status} {job.rows_checked}/{job.rows_total} after {timeout} s\n"
-                         f"{consumer.log()}")
+    raise AssertionError(
+        f"job {job_id}: {job.status} {job.rows_checked}/{job.rows_total} after {timeout} s\n{consumer.log()}"
+    )
 
 
 @pytest.fixture
@@ -82,12 +88,18 @@ def consumers(app, tmp_path):
         app.extensions["postround.tasks"].huey.flush()  # this test's keys only (its own queue name)
 
 
-def test_a_killed_worker_s_import_is_finished_by_the_next_worker_exactly_once(app, client, auth, supervisor, make,
-                                                                                consumers):
+def test_a_killed_worker_s_import_is_finished_by_the_next_worker_exactly_once(
+    app, client, auth, supervisor, make, consumers
+):
     make.agency(code="PVHCC-CHAUTHANH")
     make.procedure(code="1.001193", name="Đăng ký khai sinh", government_fee=0)
-    answer = client.post("/api/imports", query_string={"filename": "ca-tinh.csv"}, data=export(ROWS),
-                         content_type="text/csv", headers=auth(supervisor))
+    answer = client.post(
+        "/api/imports",
+        query_string={"filename": "ca-tinh.csv"},
+        data=export(ROWS),
+        content_type="text/csv",
+        headers=auth(supervisor),
+    )
     assert answer.status_code == 202, answer.get_json()
     job_id = answer.get_json()["id"]
 
@@ -110,7 +122,11 @@ def test_a_killed_worker_s_import_is_finished_by_the_next_worker_exactly_once(ap
     codes = item_codes(app)
     assert len(codes) == ROWS and len(set(codes)) == ROWS
     with app.app_context():
-        imports = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "items.imported")).scalars().all()
+        imports = (
+            db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "items.imported"))
+            .scalars()
+            .all()
+        )
         assert [entry.detail["count"] for entry in imports] == [ROWS]
     body = client.get(f"/api/jobs/{job_id}", headers=auth(supervisor)).get_json()
     assert body["status"] == "succeeded" and body["result"]["imported"] == ROWS

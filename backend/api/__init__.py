@@ -38,8 +38,22 @@ def register_api(app: Flask) -> None:
         app, spec_kwargs={"security": [{"bearerAuth": []}], "extra_plugins": [ProblemResponsesPlugin(app)]}
     )
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
-    for module in (meta, auth, agencies, procedures, users, items, rounds, sync, proofs, dashboard, imports,
-                   jobs, handovers, reports):
+    for module in (
+        meta,
+        auth,
+        agencies,
+        procedures,
+        users,
+        items,
+        rounds,
+        sync,
+        proofs,
+        dashboard,
+        imports,
+        jobs,
+        handovers,
+        reports,
+    ):
         api.register_blueprint(module.blp)
     meta.register_docs_page(app)
     app.after_request(no_store)

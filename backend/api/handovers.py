@@ -43,6 +43,7 @@ blp = Blueprint(
     description="Handover records between agencies and the post office, with a printable PDF",
 )
 
+
 def _load_visible(handover_id: int) -> Handover:
     """Agency officers get the same 403 for another agency's record and for one that does not exist."""
     user = current_user()
@@ -66,8 +67,12 @@ def _check_references(body: dict) -> None:
     if postman_id is not None:
         postman = db.session.get(User, postman_id)
         if postman is None or postman.role != "postman":
-            raise DomainError("not-a-postman", "postman_id must name a postman.", status=422,
-                              errors={"postman_id": ["Not a postman."]})
+            raise DomainError(
+                "not-a-postman",
+                "postman_id must name a postman.",
+                status=422,
+                errors={"postman_id": ["Not a postman."]},
+            )
 
 
 def _candidates(direction: str, agency_id: int | None) -> list[dict]:
@@ -85,12 +90,19 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
     items = db.session.execute(query.order_by(Item.agency_id, Item.id).limit(1000)).unique().scalars().all()
     ids = [i.id for i in items]
     already = handovers.documented(ids)
-    fees = dict(db.session.execute(select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
-                                   .where(FeeEntry.item_id.in_(ids)).group_by(FeeEntry.item_id)).all())
+    fees = dict(
+        db.session.execute(
+            select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
+            .where(FeeEntry.item_id.in_(ids))
+            .group_by(FeeEntry.item_id)
+        ).all()
+    )
     ticks = _collected_checklists(ids) if direction == "post_to_agency" else {}
     found = []
     for item in items:
-        decision = handovers.decide_line(Recorder.STAFF, current_user().id, direction, item.agency_id, item, already)
+        decision = handovers.decide_line(
+            Recorder.STAFF, current_user().id, direction, item.agency_id, item, already
+        )
         if not decision.accepted:
             continue
         event = decision.event

@@ -144,8 +144,12 @@ class Imports(MethodView):
     @blp.arguments(ImportConfirmQuerySchema, location="query")
     @blp.doc(**UPLOAD_BODY)
     @blp.response(201, ImportResultSchema)
-    @blp.alt_response(202, schema=JobSchema, description="A file of more than IMPORT_QUEUE_ROWS rows: the "
-                      "import runs as a background job; follow it at GET /api/jobs/{id} (Location)")
+    @blp.alt_response(
+        202,
+        schema=JobSchema,
+        description="A file of more than IMPORT_QUEUE_ROWS rows: the "
+        "import runs as a background job; follow it at GET /api/jobs/{id} (Location)",
+    )
     def post(self, args):
         """Import the previewed file in one transaction: every row, or none if any row is bad
         (unless skip_bad, which imports the good rows and lists the skipped lines). A large file
@@ -153,15 +157,24 @@ class Imports(MethodView):
         filename, data = _upload(args)
         check_same_file(args.get("sha256"), hashlib.sha256(data).hexdigest())
         if jobs.rows_in(filename, data, args.get("encoding")) > current_app.config["IMPORT_QUEUE_ROWS"]:
-            job = jobs.start_import(filename, data, {key: args.get(key) for key in JOB_OPTIONS},
-                                    actor_id=current_user().id)
+            job = jobs.start_import(
+                filename, data, {key: args.get(key) for key in JOB_OPTIONS}, actor_id=current_user().id
+            )
             answer = jsonify(JobSchema().dump(jobs.describe(job)))  # a Response: not the 201's schema
             answer.status_code = 202
             answer.headers["Location"] = url_for("jobs.Job", job_id=job.id)
             return answer
-        result = parse_items_file(filename, data, agency_code=args.get("agency_code"),
-                                  default_service_fee=args["service_fee"], encoding=args.get("encoding"))
+        result = parse_items_file(
+            filename,
+            data,
+            agency_code=args.get("agency_code"),
+            default_service_fee=args["service_fee"],
+            encoding=args.get("encoding"),
+        )
         check_importable(result, skip_bad=args["skip_bad"], sha256=args.get("sha256"))
-        items = import_items(result.rows_ok, actor_id=current_user().id,
-                             source={**result.source, "skipped_lines": result.bad_lines, "via": "dashboard"})
+        items = import_items(
+            result.rows_ok,
+            actor_id=current_user().id,
+            source={**result.source, "skipped_lines": result.bad_lines, "via": "dashboard"},
+        )
         return import_summary(items, result)

@@ -189,8 +189,11 @@ class AttachmentContent(MethodView):
         store = current_app.extensions["postround.store"]
         with store.open(sha256) as handle:  # a missing file fails here, before any header is sent
             size = handle.seek(0, 2)
-        response = Response(_Blocks(lambda: store.open(sha256), size, DOWNLOAD_BLOCK), mimetype=row.media_type,
-                            direct_passthrough=True)
+        response = Response(
+            _Blocks(lambda: store.open(sha256), size, DOWNLOAD_BLOCK),
+            mimetype=row.media_type,
+            direct_passthrough=True,
+        )
         response.content_length = size
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["ETag"] = f'"{sha256}"'

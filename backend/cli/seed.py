@@ -206,9 +206,15 @@ class _World:
 
 def _seed(rng: random.Random) -> dict[str, int]:
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    world = _World(rng, zone, datetime.now(zone).date(),
-                   (current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]),
-                   _by_code(Agency, AGENCIES), _by_code(Procedure, PROCEDURES), _users())
+    world = _World(
+        rng,
+        zone,
+        datetime.now(zone).date(),
+        (current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]),
+        _by_code(Agency, AGENCIES),
+        _by_code(Procedure, PROCEDURES),
+        _users(),
+    )
     past_days = _working_days_before(world.today, PAST_DAYS)  # the last working day first
     supervisor = next(u for u in world.users.values() if u.role == "supervisor")
     for postman in world.postmen:
@@ -375,11 +381,24 @@ def _new_item(world: _World, sector: int, kind: str, received: date) -> Item:
     place = PLACES[rng.choice(SECTORS[sector])]
     proc = pick_procedure(rng, direction)
     status, attempts = _walk(direction, events)
-    columns = item_columns(rng, prefix=CODE_PREFIX, serial=world.serial, direction=direction, place=place,
-                           procedure=proc, received=received, office=world.office)
-    item = Item(**columns, procedure_id=world.procedures[proc.code].id,
-                agency_id=world.agencies[agency_of(proc, place).code].id, attempt_count=attempts, status=status,
-                created_at=world.at(received - timedelta(days=1 if direction == "collect" else 0), 7, 30))
+    columns = item_columns(
+        rng,
+        prefix=CODE_PREFIX,
+        serial=world.serial,
+        direction=direction,
+        place=place,
+        procedure=proc,
+        received=received,
+        office=world.office,
+    )
+    item = Item(
+        **columns,
+        procedure_id=world.procedures[proc.code].id,
+        agency_id=world.agencies[agency_of(proc, place).code].id,
+        attempt_count=attempts,
+        status=status,
+        created_at=world.at(received - timedelta(days=1 if direction == "collect" else 0), 7, 30),
+    )
     item.refresh_search_text()
     db.session.add(item)
     world.serial += 1

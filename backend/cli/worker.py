@@ -21,6 +21,9 @@ def worker_command(workers: int | None) -> None:
     url = config["TASK_QUEUE_URL"]
     shown = url.split("@")[-1] if url.startswith("redis") else url  # never print a password
     consumer = queue().consumer(workers)
-    click.echo(f"PostRound worker: queue {shown}, {consumer.workers} thread(s), maintenance every "
-               f"{config['MAINTENANCE_EVERY_MINUTES']} min / Tiến trình nền: đang chạy", err=True)
+    click.echo(
+        f"PostRound worker: queue {shown}, {consumer.workers} thread(s), maintenance every "
+        f"{config['MAINTENANCE_EVERY_MINUTES']} min / Tiến trình nền: đang chạy",
+        err=True,
+    )
     consumer.run()

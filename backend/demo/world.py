@@ -35,23 +35,79 @@ class DemoAgency:
 
     def columns(self) -> dict:
         """The Agency row."""
-        return {"code": self.code, "name": nfc(self.name), "kind": self.kind, "province": PROVINCE,
-                "commune": self.commune, "address": nfc(self.address), "lat": self.lat, "lon": self.lon}
+        return {
+            "code": self.code,
+            "name": nfc(self.name),
+            "kind": self.kind,
+            "province": PROVINCE,
+            "commune": self.commune,
+            "address": nfc(self.address),
+            "lat": self.lat,
+            "lon": self.lon,
+        }
 
 
 AGENCIES = [
-    DemoAgency("PVHCC-CHAUTHANH", "Trung tâm Phục vụ hành chính công xã Châu Thành", "commune_centre",
-               "Xã Châu Thành", "Khu phố Minh An, xã Châu Thành, tỉnh An Giang", 10.0041, 105.1712, "000.21.30.H01"),
-    DemoAgency("PVHCC-BINHAN", "Trung tâm Phục vụ hành chính công xã Bình An", "commune_centre", "Xã Bình An",
-               "Ấp An Bình, xã Bình An, tỉnh An Giang", 9.9630, 105.1420, "000.22.30.H01"),
-    DemoAgency("PVHCC-THANHLOC", "Trung tâm Phục vụ hành chính công xã Thạnh Lộc", "commune_centre",
-               "Xã Thạnh Lộc", "Ấp Thạnh Bình, xã Thạnh Lộc, tỉnh An Giang", 10.0480, 105.1610, "000.23.30.H01"),
-    DemoAgency("STP-ANGIANG", "Sở Tư pháp tỉnh An Giang", "provincial_department", None,
-               "Số 6 Nguyễn Công Trứ, phường Rạch Giá, tỉnh An Giang", 10.0125, 105.0809, "000.00.15.H01"),
-    DemoAgency("VPDKDD-ANGIANG", "Văn phòng Đăng ký đất đai tỉnh An Giang", "provincial_department", None,
-               "Số 1 Trần Hưng Đạo, phường Rạch Giá, tỉnh An Giang", 10.0090, 105.0870, "000.12.25.H01"),
-    DemoAgency("CA-ANGIANG", "Công an tỉnh An Giang (Phòng Cảnh sát giao thông)", "provincial_department", None,
-               "Số 15 Nguyễn Trung Trực, phường Rạch Giá, tỉnh An Giang", 10.0160, 105.0905, "000.00.07.H01"),
+    DemoAgency(
+        "PVHCC-CHAUTHANH",
+        "Trung tâm Phục vụ hành chính công xã Châu Thành",
+        "commune_centre",
+        "Xã Châu Thành",
+        "Khu phố Minh An, xã Châu Thành, tỉnh An Giang",
+        10.0041,
+        105.1712,
+        "000.21.30.H01",
+    ),
+    DemoAgency(
+        "PVHCC-BINHAN",
+        "Trung tâm Phục vụ hành chính công xã Bình An",
+        "commune_centre",
+        "Xã Bình An",
+        "Ấp An Bình, xã Bình An, tỉnh An Giang",
+        9.9630,
+        105.1420,
+        "000.22.30.H01",
+    ),
+    DemoAgency(
+        "PVHCC-THANHLOC",
+        "Trung tâm Phục vụ hành chính công xã Thạnh Lộc",
+        "commune_centre",
+        "Xã Thạnh Lộc",
+        "Ấp Thạnh Bình, xã Thạnh Lộc, tỉnh An Giang",
+        10.0480,
+        105.1610,
+        "000.23.30.H01",
+    ),
+    DemoAgency(
+        "STP-ANGIANG",
+        "Sở Tư pháp tỉnh An Giang",
+        "provincial_department",
+        None,
+        "Số 6 Nguyễn Công Trứ, phường Rạch Giá, tỉnh An Giang",
+        10.0125,
+        105.0809,
+        "000.00.15.H01",
+    ),
+    DemoAgency(
+        "VPDKDD-ANGIANG",
+        "Văn phòng Đăng ký đất đai tỉnh An Giang",
+        "provincial_department",
+        None,
+        "Số 1 Trần Hưng Đạo, phường Rạch Giá, tỉnh An Giang",
+        10.0090,
+        105.0870,
+        "000.12.25.H01",
+    ),
+    DemoAgency(
+        "CA-ANGIANG",
+        "Công an tỉnh An Giang (Phòng Cảnh sát giao thông)",
+        "provincial_department",
+        None,
+        "Số 15 Nguyễn Trung Trực, phường Rạch Giá, tỉnh An Giang",
+        10.0160,
+        105.0905,
+        "000.00.07.H01",
+    ),
 ]
 AGENCY = {a.code: a for a in AGENCIES}
 
@@ -68,48 +124,145 @@ class DemoProcedure:
 
     def columns(self) -> dict:
         """The Procedure row, with its published checklist."""
-        return {"code": self.code, "name": nfc(self.name), "allowed_by_post": self.allowed_by_post,
-                "government_fee": self.fee,
-                "checklist": [{"name": nfc(p), "form": form, "required": req} for p, form, req in self.papers]}
+        return {
+            "code": self.code,
+            "name": nfc(self.name),
+            "allowed_by_post": self.allowed_by_post,
+            "government_fee": self.fee,
+            "checklist": [{"name": nfc(p), "form": form, "required": req} for p, form, req in self.papers],
+        }
 
 
 PROCEDURES = [
-    DemoProcedure("1.001193", "Đăng ký khai sinh", 0, True, "commune", 16, (
-        ("Tờ khai đăng ký khai sinh", "original", True), ("Giấy chứng sinh", "original", True),
-        ("Giấy chứng nhận kết hôn của cha mẹ", "copy", False))),
-    DemoProcedure("1.000894", "Đăng ký kết hôn", 0, False, "commune", 0, (
-        ("Tờ khai đăng ký kết hôn", "original", True),
-        ("Giấy xác nhận tình trạng hôn nhân", "original", False))),
-    DemoProcedure("2.000635", "Cấp bản sao trích lục hộ tịch", 8_000, True, "commune", 10, (
-        ("Tờ khai cấp bản sao trích lục hộ tịch", "original", True), ("Giấy ủy quyền", "original", False))),
-    DemoProcedure("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản", 2_000, True, "commune", 8, (
-        ("Bản chính giấy tờ cần chứng thực", "original", True), ("Bản sao cần chứng thực", "copy", True))),
-    DemoProcedure("2.000884", "Chứng thực chữ ký trong giấy tờ, văn bản", 10_000, False, "commune", 0, (
-        ("Giấy tờ, văn bản cần chứng thực chữ ký", "original", True),)),
-    DemoProcedure("1.004194", "Đăng ký thường trú", 20_000, True, "commune", 7, (
-        ("Tờ khai thay đổi thông tin cư trú (CT01)", "original", True),
-        ("Giấy tờ chứng minh chỗ ở hợp pháp", "copy", True))),
-    DemoProcedure("2.000720", "Đăng ký thành lập hộ kinh doanh", 100_000, True, "commune", 8, (
-        ("Giấy đề nghị đăng ký hộ kinh doanh", "original", True),
-        ("Bản sao giấy tờ pháp lý của chủ hộ kinh doanh", "copy", True),
-        ("Biên bản họp thành viên hộ gia đình", "original", False))),
-    DemoProcedure("1.011608", "Cấp giấy phép xây dựng nhà ở riêng lẻ", 75_000, True, "commune", 5, (
-        ("Đơn đề nghị cấp giấy phép xây dựng", "original", True),
-        ("Giấy tờ chứng minh quyền sử dụng đất", "copy", True),
-        ("Bản vẽ thiết kế xây dựng (02 bộ)", "original", True))),
-    DemoProcedure("1.012756",
-                  "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu",
-                  100_000, True, "VPDKDD-ANGIANG", 12, (
-                      ("Đơn đăng ký, cấp Giấy chứng nhận (Mẫu 04/ĐK)", "original", True),
-                      ("Giấy tờ về quyền sử dụng đất", "copy", True),
-                      ("Chứng từ thực hiện nghĩa vụ tài chính", "copy", False))),
-    DemoProcedure("2.001417", "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam", 200_000, True, "STP-ANGIANG",
-                  15, (("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "original", True),
-                       ("Bản chụp thẻ Căn cước công dân", "copy", True), ("Văn bản ủy quyền", "original", False))),
-    DemoProcedure("1.002804", "Cấp đổi giấy phép lái xe", 135_000, True, "CA-ANGIANG", 10, (
-        ("Đơn đề nghị đổi giấy phép lái xe", "original", True),
-        ("Giấy khám sức khỏe của người lái xe", "original", True),
-        ("Giấy phép lái xe cũ", "original", True))),
+    DemoProcedure(
+        "1.001193",
+        "Đăng ký khai sinh",
+        0,
+        True,
+        "commune",
+        16,
+        (
+            ("Tờ khai đăng ký khai sinh", "original", True),
+            ("Giấy chứng sinh", "original", True),
+            ("Giấy chứng nhận kết hôn của cha mẹ", "copy", False),
+        ),
+    ),
+    DemoProcedure(
+        "1.000894",
+        "Đăng ký kết hôn",
+        0,
+        False,
+        "commune",
+        0,
+        (
+            ("Tờ khai đăng ký kết hôn", "original", True),
+            ("Giấy xác nhận tình trạng hôn nhân", "original", False),
+        ),
+    ),
+    DemoProcedure(
+        "2.000635",
+        "Cấp bản sao trích lục hộ tịch",
+        8_000,
+        True,
+        "commune",
+        10,
+        (("Tờ khai cấp bản sao trích lục hộ tịch", "original", True), ("Giấy ủy quyền", "original", False)),
+    ),
+    DemoProcedure(
+        "2.000815",
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản",
+        2_000,
+        True,
+        "commune",
+        8,
+        (("Bản chính giấy tờ cần chứng thực", "original", True), ("Bản sao cần chứng thực", "copy", True)),
+    ),
+    DemoProcedure(
+        "2.000884",
+        "Chứng thực chữ ký trong giấy tờ, văn bản",
+        10_000,
+        False,
+        "commune",
+        0,
+        (("Giấy tờ, văn bản cần chứng thực chữ ký", "original", True),),
+    ),
+    DemoProcedure(
+        "1.004194",
+        "Đăng ký thường trú",
+        20_000,
+        True,
+        "commune",
+        7,
+        (
+            ("Tờ khai thay đổi thông tin cư trú (CT01)", "original", True),
+            ("Giấy tờ chứng minh chỗ ở hợp pháp", "copy", True),
+        ),
+    ),
+    DemoProcedure(
+        "2.000720",
+        "Đăng ký thành lập hộ kinh doanh",
+        100_000,
+        True,
+        "commune",
+        8,
+        (
+            ("Giấy đề nghị đăng ký hộ kinh doanh", "original", True),
+            ("Bản sao giấy tờ pháp lý của chủ hộ kinh doanh", "copy", True),
+            ("Biên bản họp thành viên hộ gia đình", "original", False),
+        ),
+    ),
+    DemoProcedure(
+        "1.011608",
+        "Cấp giấy phép xây dựng nhà ở riêng lẻ",
+        75_000,
+        True,
+        "commune",
+        5,
+        (
+            ("Đơn đề nghị cấp giấy phép xây dựng", "original", True),
+            ("Giấy tờ chứng minh quyền sử dụng đất", "copy", True),
+            ("Bản vẽ thiết kế xây dựng (02 bộ)", "original", True),
+        ),
+    ),
+    DemoProcedure(
+        "1.012756",
+        "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu",
+        100_000,
+        True,
+        "VPDKDD-ANGIANG",
+        12,
+        (
+            ("Đơn đăng ký, cấp Giấy chứng nhận (Mẫu 04/ĐK)", "original", True),
+            ("Giấy tờ về quyền sử dụng đất", "copy", True),
+            ("Chứng từ thực hiện nghĩa vụ tài chính", "copy", False),
+        ),
+    ),
+    DemoProcedure(
+        "2.001417",
+        "Cấp phiếu lý lịch tư pháp cho công dân Việt Nam",
+        200_000,
+        True,
+        "STP-ANGIANG",
+        15,
+        (
+            ("Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "original", True),
+            ("Bản chụp thẻ Căn cước công dân", "copy", True),
+            ("Văn bản ủy quyền", "original", False),
+        ),
+    ),
+    DemoProcedure(
+        "1.002804",
+        "Cấp đổi giấy phép lái xe",
+        135_000,
+        True,
+        "CA-ANGIANG",
+        10,
+        (
+            ("Đơn đề nghị đổi giấy phép lái xe", "original", True),
+            ("Giấy khám sức khỏe của người lái xe", "original", True),
+            ("Giấy phép lái xe cũ", "original", True),
+        ),
+    ),
 ]
 COLLECTABLE = {"1.001193", "2.000720", "1.011608", "1.012756", "2.001417", "1.002804"}  # dossiers picked up
 
@@ -122,9 +275,18 @@ USERS = [
     ("demo.buuta3", "postman", "Phạm Thị Thu Hà", "0868301927"),
     ("demo.motcua", "agency", "Huỳnh Thị Ngọc Hân", "0296383721"),
 ]
-PASSWORDS = {"admin": "quantri2025", "supervisor": "dieuphoi2025", "postman": "buuta2025", "agency": "motcua2025"}
-ROLE_NAMES = {"admin": "Quản trị / Administrator", "supervisor": "Điều phối / Supervisor",
-              "postman": "Bưu tá / Postman", "agency": "Cán bộ một cửa / Agency officer"}
+PASSWORDS = {
+    "admin": "quantri2025",
+    "supervisor": "dieuphoi2025",
+    "postman": "buuta2025",
+    "agency": "motcua2025",
+}
+ROLE_NAMES = {
+    "admin": "Quản trị / Administrator",
+    "supervisor": "Điều phối / Supervisor",
+    "postman": "Bưu tá / Postman",
+    "agency": "Cán bộ một cửa / Agency officer",
+}
 OFFICER_AGENCY = "PVHCC-CHAUTHANH"
 
 
@@ -138,8 +300,13 @@ class Place:
 
 
 PLACES = [
-    Place("thị trấn Minh Lương", "Xã Châu Thành", 0.0, 0.0,
-          ("Khu phố Minh An", "Khu phố Minh Phong", "Khu phố Minh Long", "Khu phố Minh Phú")),
+    Place(
+        "thị trấn Minh Lương",
+        "Xã Châu Thành",
+        0.0,
+        0.0,
+        ("Khu phố Minh An", "Khu phố Minh Phong", "Khu phố Minh Long", "Khu phố Minh Phú"),
+    ),
     Place("xã Minh Hòa", "Xã Châu Thành", 3.5, 1.5, ("Ấp Minh Hòa", "Ấp Hòa Lợi", "Ấp Minh Tân")),
     Place("xã Giục Tượng", "Xã Châu Thành", 2.0, -3.5, ("Ấp Láng Cát", "Ấp Phước Chung", "Ấp Cư Xá")),
     Place("xã Vĩnh Hòa Hiệp", "Xã Bình An", -4.5, -0.5, ("Ấp Vĩnh Thành", "Ấp Vĩnh Lộc", "Ấp Vĩnh Phước")),
@@ -147,29 +314,117 @@ PLACES = [
     Place("xã Thạnh Lộc", "Xã Thạnh Lộc", -1.0, 5.0, ("Ấp Tân Điền", "Ấp Thạnh Bình", "Ấp Phước Thạnh")),
     Place("xã Mong Thọ", "Xã Thạnh Lộc", 4.5, 4.5, ("Ấp Phước Lợi", "Ấp Phước Hòa", "Ấp Phước Ninh")),
 ]
-COMMUNE_CENTRES = {"Xã Châu Thành": "PVHCC-CHAUTHANH", "Xã Bình An": "PVHCC-BINHAN",
-                   "Xã Thạnh Lộc": "PVHCC-THANHLOC"}
+COMMUNE_CENTRES = {
+    "Xã Châu Thành": "PVHCC-CHAUTHANH",
+    "Xã Bình An": "PVHCC-BINHAN",
+    "Xã Thạnh Lộc": "PVHCC-THANHLOC",
+}
 
-SURNAMES = (("Nguyễn", 30), ("Trần", 10), ("Lê", 9), ("Phạm", 6), ("Huỳnh", 6), ("Võ", 5), ("Phan", 4),
-            ("Trương", 3), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Ngô", 2), ("Dương", 2), ("Lý", 2),
-            ("Lâm", 2), ("Danh", 6), ("Thạch", 4), ("Sơn", 2))
+SURNAMES = (
+    ("Nguyễn", 30),
+    ("Trần", 10),
+    ("Lê", 9),
+    ("Phạm", 6),
+    ("Huỳnh", 6),
+    ("Võ", 5),
+    ("Phan", 4),
+    ("Trương", 3),
+    ("Đặng", 2),
+    ("Bùi", 2),
+    ("Đỗ", 2),
+    ("Ngô", 2),
+    ("Dương", 2),
+    ("Lý", 2),
+    ("Lâm", 2),
+    ("Danh", 6),
+    ("Thạch", 4),
+    ("Sơn", 2),
+)
 KHMER_SURNAMES = {"Danh", "Thạch", "Sơn"}
 MALE_MIDDLE = ("Văn", "Hữu", "Minh", "Quốc", "Thanh", "Hoàng", "Công", "Văn")
 FEMALE_MIDDLE = ("Thị", "Ngọc", "Thị Ngọc", "Thị Thu", "Thị Mỹ", "Thị Kim", "Thị")
-MALE_NAMES = ("Hùng", "Dũng", "Tâm", "Phúc", "Lộc", "Tài", "Nghĩa", "Khánh", "Toàn", "Hiếu", "Trung",
-              "Sơn", "Tuấn", "Thành", "Bình", "Hải", "Long", "Quang", "Đức", "Nhân")
-FEMALE_NAMES = ("Lan", "Hoa", "Hương", "Nhung", "Trang", "Thảo", "Hằng", "Yến", "Phượng", "Diễm",
-                "Trinh", "Thủy", "Mai", "Ngân", "Huyền", "Vy", "Loan", "Tuyết")
+MALE_NAMES = (
+    "Hùng",
+    "Dũng",
+    "Tâm",
+    "Phúc",
+    "Lộc",
+    "Tài",
+    "Nghĩa",
+    "Khánh",
+    "Toàn",
+    "Hiếu",
+    "Trung",
+    "Sơn",
+    "Tuấn",
+    "Thành",
+    "Bình",
+    "Hải",
+    "Long",
+    "Quang",
+    "Đức",
+    "Nhân",
+)
+FEMALE_NAMES = (
+    "Lan",
+    "Hoa",
+    "Hương",
+    "Nhung",
+    "Trang",
+    "Thảo",
+    "Hằng",
+    "Yến",
+    "Phượng",
+    "Diễm",
+    "Trinh",
+    "Thủy",
+    "Mai",
+    "Ngân",
+    "Huyền",
+    "Vy",
+    "Loan",
+    "Tuyết",
+)
 KHMER_NAMES = ("Sóc", "Sang", "Phol", "Rinh", "Chanh", "Tha", "Sa Ry", "Sô Phi", "Sà Rươne", "Kim Hoa")
-PHONE_PREFIXES = ("090", "091", "093", "094", "097", "098", "086", "088", "032", "033", "035", "037",
-                  "039", "070", "077", "079", "081", "083", "085")
-NOTES = ("Gọi trước khi đến", "Nhà sau chợ, cổng màu xanh", "Chỉ có nhà buổi chiều",
-         "Người nhận lớn tuổi, đọc chậm giúp", "Giao giờ hành chính", "Hẻm nhỏ, để xe ngoài đầu hẻm")
-FAIL_REASONS = (("not_home", "Gọi điện không nghe máy, nhà đóng cửa"), ("not_home", "Người nhận đi làm ruộng"),
-                ("wrong_address", "Số nhà không đúng, hàng xóm không biết"), ("moved", "Đã chuyển đi nơi khác"))
+PHONE_PREFIXES = (
+    "090",
+    "091",
+    "093",
+    "094",
+    "097",
+    "098",
+    "086",
+    "088",
+    "032",
+    "033",
+    "035",
+    "037",
+    "039",
+    "070",
+    "077",
+    "079",
+    "081",
+    "083",
+    "085",
+)
+NOTES = (
+    "Gọi trước khi đến",
+    "Nhà sau chợ, cổng màu xanh",
+    "Chỉ có nhà buổi chiều",
+    "Người nhận lớn tuổi, đọc chậm giúp",
+    "Giao giờ hành chính",
+    "Hẻm nhỏ, để xe ngoài đầu hẻm",
+)
+FAIL_REASONS = (
+    ("not_home", "Gọi điện không nghe máy, nhà đóng cửa"),
+    ("not_home", "Người nhận đi làm ruộng"),
+    ("wrong_address", "Số nhà không đúng, hàng xóm không biết"),
+    ("moved", "Đã chuyển đi nơi khác"),
+)
 
 
 # ---- generators ---------------------------------------------------------------------------------------
+
 
 def person(rng: random.Random) -> str:
     """A Kinh or Khmer name as the Delta's registers write them."""
@@ -211,8 +466,17 @@ def position(rng: random.Random, office: tuple[float, float], place: Place) -> t
     return round(lat, 6), round(lon, 6)
 
 
-def item_columns(rng: random.Random, *, prefix: str, serial: int, direction: str, place: Place,
-                 procedure: DemoProcedure, received: date, office: tuple[float, float]) -> dict:
+def item_columns(
+    rng: random.Random,
+    *,
+    prefix: str,
+    serial: int,
+    direction: str,
+    place: Place,
+    procedure: DemoProcedure,
+    received: date,
+    office: tuple[float, float],
+) -> dict:
     """The columns of one demo item (a result on its way to the citizen, or a dossier to pick up),
     without its procedure, agency and status rows (the caller's ids)."""
     agency = agency_of(procedure, place)
@@ -221,20 +485,29 @@ def item_columns(rng: random.Random, *, prefix: str, serial: int, direction: str
     street = f"Số {rng.randint(1, 250)}" if hamlet.startswith("Khu phố") else f"Tổ {rng.randint(1, 12)}"
     pays_on_delivery = direction == "collect" or rng.random() < 0.3
     return {
-        "code": make_s10(prefix, serial), "direction": direction,
+        "code": make_s10(prefix, serial),
+        "direction": direction,
         "dossier_code": f"{agency.dossier_prefix}-{received:%y%m%d}-{serial % 10_000:04d}",
-        "recipient_name": person(rng), "recipient_phone": phone_number(rng),
-        "address_line": nfc(f"{street}, {hamlet}"), "commune": place.commune, "province": PROVINCE,
+        "recipient_name": person(rng),
+        "recipient_phone": phone_number(rng),
+        "address_line": nfc(f"{street}, {hamlet}"),
+        "commune": place.commune,
+        "province": PROVINCE,
         "old_address": nfc(f"{hamlet}, {place.old_unit}, huyện Châu Thành, tỉnh {OLD_PROVINCE}")
-        if rng.random() < 0.7 else None,
-        "lat": lat, "lon": lon, "service_fee": SERVICE_FEE,
+        if rng.random() < 0.7
+        else None,
+        "lat": lat,
+        "lon": lon,
+        "service_fee": SERVICE_FEE,
         "government_fee": procedure.fee if pays_on_delivery else 0,
         "due_date": (received if direction == "collect" else received + timedelta(days=rng.randint(0, 4))),
         "note": rng.choice(NOTES) if rng.random() < 0.2 else None,
     }
 
 
-def nearest_neighbour_tour(office: tuple[float, float], stops: list, where) -> tuple[list[tuple[object, int]], int]:
+def nearest_neighbour_tour(
+    office: tuple[float, float], stops: list, where
+) -> tuple[list[tuple[object, int]], int]:
     """Stops by nearest neighbour from the post office (good enough for demo data): each stop with
     the leg walked to reach it (whole metres), and the closed tour's total back to the office, on
     the route planner's geodesic distances. `where(stop)` is its (lat, lon)."""

@@ -51,13 +51,16 @@ _TO_POST = HandoverDirection.AGENCY_TO_POST
 _TO_AGENCY = HandoverDirection.POST_TO_AGENCY
 RULES: dict[tuple[Recorder, HandoverDirection, Direction], Rule] = {
     # Results the agency still holds (`registered`) come to the post office.
-    (Recorder.STAFF, _TO_POST, Direction.RETURN): Rule((Event.RECEIVE_FROM_AGENCY,), documents=ALREADY_RECEIVED),
+    (Recorder.STAFF, _TO_POST, Direction.RETURN): Rule(
+        (Event.RECEIVE_FROM_AGENCY,), documents=ALREADY_RECEIVED
+    ),
     (Recorder.POSTMAN, _TO_POST, Direction.RETURN): Rule((Event.RECEIVE_FROM_AGENCY,)),
     # Collected dossiers go to the agency; so do items sent back after the attempt limit.
     (Recorder.STAFF, _TO_AGENCY, Direction.COLLECT): Rule((Event.HAND_TO_AGENCY, Event.RETURN_TO_AGENCY)),
     (Recorder.STAFF, _TO_AGENCY, Direction.RETURN): Rule((Event.RETURN_TO_AGENCY,)),
-    (Recorder.POSTMAN, _TO_AGENCY, Direction.COLLECT): Rule((Event.HAND_TO_AGENCY, Event.RETURN_TO_AGENCY),
-                                                           must_carry=True),
+    (Recorder.POSTMAN, _TO_AGENCY, Direction.COLLECT): Rule(
+        (Event.HAND_TO_AGENCY, Event.RETURN_TO_AGENCY), must_carry=True
+    ),
     (Recorder.POSTMAN, _TO_AGENCY, Direction.RETURN): Rule((Event.RETURN_TO_AGENCY,), must_carry=True),
 }
 
@@ -75,29 +78,41 @@ class Decision:
         return self.refusal is None
 
 
-def event_for(recorder: Recorder | str, direction: HandoverDirection | str, item_direction: str,
-              status: str) -> Event | None:
+def event_for(
+    recorder: Recorder | str, direction: HandoverDirection | str, item_direction: str, status: str
+) -> Event | None:
     """The status change a handover makes to an item, by the table and the state machine alone."""
     rule = RULES.get((Recorder(recorder), HandoverDirection(direction), Direction(item_direction)))
     return next((e for e in rule.events if allowed(item_direction, status, e)), None) if rule else None
 
 
-def documents(recorder: Recorder | str, direction: HandoverDirection | str, item_direction: str,
-              status: str) -> bool:
+def documents(
+    recorder: Recorder | str, direction: HandoverDirection | str, item_direction: str, status: str
+) -> bool:
     """Whether the record may list the item without moving it (receipt already booked)."""
     rule = RULES.get((Recorder(recorder), HandoverDirection(direction), Direction(item_direction)))
     return rule is not None and Status(status) in rule.documents
 
 
-def decide(recorder: Recorder | str, direction: HandoverDirection | str, *, exists: bool,
-           same_agency: bool = False, item_direction: str | None = None, status: str | None = None,
-           carried: bool = False, documented: bool = False) -> Decision:
+def decide(
+    recorder: Recorder | str,
+    direction: HandoverDirection | str,
+    *,
+    exists: bool,
+    same_agency: bool = False,
+    item_direction: str | None = None,
+    status: str | None = None,
+    carried: bool = False,
+    documented: bool = False,
+) -> Decision:
     """What one line of a record does, checked in this order: the item exists, is the record's
     agency's, is carried when the row asks it, then moves or is documented once."""
     if not exists:
         return Decision(refusal=Refusal.UNKNOWN)
     if not same_agency:
         return Decision(refusal=Refusal.OTHER_AGENCY)
+    # An item that exists has a direction and a status; the caller passes both with exists=True.
+    assert item_direction is not None and status is not None
     rule = RULES.get((Recorder(recorder), HandoverDirection(direction), Direction(item_direction)))
     if rule is not None and rule.must_carry and not carried:
         return Decision(refusal=Refusal.NOT_CARRIED)

@@ -25,52 +25,86 @@ from backend.models import Handover, HandoverLine, Item
 from backend.services.item_events import apply_event
 from backend.services.items import carries
 
-NOTHING_RECORDED = ("Some listed items cannot be handed over; nothing was recorded.",
-                    "Có bưu gửi không bàn giao được; chưa ghi gì.")
+NOTHING_RECORDED = (
+    "Some listed items cannot be handed over; nothing was recorded.",
+    "Có bưu gửi không bàn giao được; chưa ghi gì.",
+)
 
 
 def documented(item_ids) -> set[int]:
     """Items already on an agency-to-post record."""
-    return set(db.session.execute(
-        select(HandoverLine.item_id).join(Handover, HandoverLine.handover_id == Handover.id)
-        .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))).scalars())
+    return set(
+        db.session.execute(
+            select(HandoverLine.item_id)
+            .join(Handover, HandoverLine.handover_id == Handover.id)
+            .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))
+        ).scalars()
+    )
 
 
 def lock_items(ids) -> dict[int, Item]:
     """The listed items, locked until commit (in id order, so two records never deadlock) and read
     afresh after the lock."""
-    rows = db.session.execute(select(Item).where(Item.id.in_(ids)).order_by(Item.id).with_for_update(of=Item)
-                              .execution_options(populate_existing=True)).unique().scalars()
+    rows = (
+        db.session.execute(
+            select(Item)
+            .where(Item.id.in_(ids))
+            .order_by(Item.id)
+            .with_for_update(of=Item)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .scalars()
+    )
     return {item.id: item for item in rows}
 
 
-def decide_line(recorder: Recorder, actor_id: int, direction: str, agency_id: int, item: Item | None,
-                already: set[int]) -> Decision:
+def decide_line(
+    recorder: Recorder, actor_id: int, direction: str, agency_id: int, item: Item | None, already: set[int]
+) -> Decision:
     if item is None:
         return decide(recorder, direction, exists=False)
-    return decide(recorder, direction, exists=True, same_agency=item.agency_id == agency_id,
-                  item_direction=item.direction, status=item.status,
-                  carried=recorder == Recorder.POSTMAN and carries(db.session, actor_id, item),
-                  documented=item.id in already)
+    return decide(
+        recorder,
+        direction,
+        exists=True,
+        same_agency=item.agency_id == agency_id,
+        item_direction=item.direction,
+        status=item.status,
+        carried=recorder == Recorder.POSTMAN and carries(db.session, actor_id, item),
+        documented=item.id in already,
+    )
 
 
-def _refusal_text(recorder: Recorder, refusal: Refusal, item_id: int, item: Item | None, carried: bool) -> str:
+def _refusal_text(
+    recorder: Recorder, refusal: Refusal, item_id: int, item: Item | None, carried: bool
+) -> str:
     """The words for a refused line. Staff see every item; a postman hears only about what they carry."""
     if recorder == Recorder.STAFF:
-        if refusal == Refusal.UNKNOWN:
+        if refusal == Refusal.UNKNOWN or item is None:
             return f"No item with id {item_id}."
         if refusal == Refusal.OTHER_AGENCY:
             return f"Item {item.code} belongs to another agency."
         return f"Item {item.code} is '{item.status}' and cannot be handed over this way."
-    if carried and refusal in (Refusal.STATUS, Refusal.DOCUMENTED):
-        return (f"Item {item.code} is '{item.status}' and cannot be handed over this way. / "
-                f"Bưu gửi {item.code} đang '{item.status}', không bàn giao theo chiều này được.")
-    return (f"Item {item_id} is not one you can hand over to this agency. / "
-            f"Bưu gửi {item_id} không phải bưu gửi bạn bàn giao được cho cơ quan này.")
+    if item is not None and carried and refusal in (Refusal.STATUS, Refusal.DOCUMENTED):
+        return (
+            f"Item {item.code} is '{item.status}' and cannot be handed over this way. / "
+            f"Bưu gửi {item.code} đang '{item.status}', không bàn giao theo chiều này được."
+        )
+    return (
+        f"Item {item_id} is not one you can hand over to this agency. / "
+        f"Bưu gửi {item_id} không phải bưu gửi bạn bàn giao được cho cơ quan này."
+    )
 
 
-def record(recorder: Recorder, actor_id: int, body: dict, *, client_mutation_id: str | None = None,
-           device_time: datetime | None = None) -> Handover:
+def record(
+    recorder: Recorder,
+    actor_id: int,
+    body: dict,
+    *,
+    client_mutation_id: str | None = None,
+    device_time: datetime | None = None,
+) -> Handover:
     """Check every line, then write the record and move the items; one refused line refuses all.
     The caller commits (a supervisor's agency and postman are checked by the API first). A
     postman's record names them as its postman."""
@@ -78,8 +112,11 @@ def record(recorder: Recorder, actor_id: int, body: dict, *, client_mutation_id:
     lines = body.pop("lines")
     ids = [line["item_id"] for line in lines]
     if len(set(ids)) != len(ids):
-        raise DomainError("duplicate-line", "An item is listed twice in the handover. / Một bưu gửi được liệt "
-                          "kê hai lần trong biên bản.", status=422)
+        raise DomainError(
+            "duplicate-line",
+            "An item is listed twice in the handover. / Một bưu gửi được liệt kê hai lần trong biên bản.",
+            status=422,
+        )
     if recorder == Recorder.POSTMAN:
         body["postman_id"] = actor_id
     items = lock_items(ids)
@@ -88,23 +125,36 @@ def record(recorder: Recorder, actor_id: int, body: dict, *, client_mutation_id:
     for index, line in enumerate(lines):
         item = items.get(line["item_id"])
         decision = decide_line(recorder, actor_id, body["direction"], body["agency_id"], item, already)
-        if decision.accepted:
+        if decision.accepted and item is not None:
             moves.append((item, decision.event))
         else:
-            carried = item is not None and recorder == Recorder.POSTMAN and carries(db.session, actor_id, item)
+            assert decision.refusal is not None  # a line that is not accepted says why
+            carried = (
+                item is not None and recorder == Recorder.POSTMAN and carries(db.session, actor_id, item)
+            )
             problems[str(index)] = [_refusal_text(recorder, decision.refusal, line["item_id"], item, carried)]
     if problems:
-        raise DomainError("handover-not-possible", " / ".join(NOTHING_RECORDED), status=409,
-                          errors={"lines": problems})
-    handover = Handover(created_by_id=actor_id, client_mutation_id=client_mutation_id, device_time=device_time,
-                        **body)
+        raise DomainError(
+            "handover-not-possible", " / ".join(NOTHING_RECORDED), status=409, errors={"lines": problems}
+        )
+    handover = Handover(
+        created_by_id=actor_id, client_mutation_id=client_mutation_id, device_time=device_time, **body
+    )
     db.session.add(handover)
     handover.lines.extend(HandoverLine(**line) for line in lines)
     db.session.flush()
     for item, event in moves:
         if event is not None:
             apply_event(item, event, {"handover_id": handover.id}, actor_id=actor_id)
-    audit("handover.recorded", "handover", handover.id,
-          {"direction": handover.direction, "items": len(lines),
-           "via": "phone" if recorder == Recorder.POSTMAN else "dashboard"}, actor_id=actor_id)
+    audit(
+        "handover.recorded",
+        "handover",
+        handover.id,
+        {
+            "direction": handover.direction,
+            "items": len(lines),
+            "via": "phone" if recorder == Recorder.POSTMAN else "dashboard",
+        },
+        actor_id=actor_id,
+    )
     return handover

@@ -109,14 +109,21 @@ class _Context:
     seen: dict[str, int] = field(default_factory=dict)  # code -> first line
 
 
-def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = None,
-                     default_service_fee: int = DEFAULT_SERVICE_FEE,
-                     encoding: str | None = None, progress=None) -> ImportResult:
+def parse_items_file(
+    filename: str,
+    data: bytes,
+    *,
+    agency_code: str | None = None,
+    default_service_fee: int = DEFAULT_SERVICE_FEE,
+    encoding: str | None = None,
+    progress=None,
+) -> ImportResult:
     """Read and validate a CSV or XLSX export; nothing is written.
 
     `progress(rows_checked, rows_total)`, if given, is called every PROGRESS_ROWS rows."""
-    result = ImportResult(source={"file": filename, "sha256": hashlib.sha256(data).hexdigest(),
-                                  "bytes": len(data)})
+    result = ImportResult(
+        source={"file": filename, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    )
     try:
         table = import_parser.read_table(filename, data, encoding)
     except FileProblem as exc:
@@ -177,8 +184,9 @@ def parse_items_file(filename: str, data: bytes, *, agency_code: str | None = No
     return result
 
 
-def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: dict | None = None,
-                 before_commit=None) -> list[Item]:
+def import_items(
+    rows: list[ImportRow], *, actor_id: int | None = None, source: dict | None = None, before_commit=None
+) -> list[Item]:
     """Create the items in one transaction and audit the import; return items start at the post office.
 
     Raises DomainError (nothing written) if a code was taken meanwhile. `before_commit(items)` runs
@@ -225,39 +233,55 @@ def import_items(rows: list[ImportRow], *, actor_id: int | None = None, source: 
 def check_same_file(previewed: str | None, sha256: str) -> None:
     """A confirmation must send the file that was previewed (its digest), when it names one."""
     if previewed and previewed != sha256:
-        raise DomainError("file-changed", "This is not the file that was previewed; preview it again.",
-                          status=409)
+        raise DomainError(
+            "file-changed", "This is not the file that was previewed; preview it again.", status=409
+        )
 
 
 def check_importable(result: ImportResult, *, skip_bad: bool, sha256: str | None = None) -> None:
     """Raise the DomainError that refuses this import (nothing is written), or return."""
     check_same_file(sha256, result.source["sha256"])
-    by_line, by_line_vi = {}, {}
+    by_line: dict[str, list[str]] = {}
+    by_line_vi: dict[str, list[str]] = {}
     for error in result.errors:
         by_line.setdefault(str(error.line or "file"), []).append(str(error))
         by_line_vi.setdefault(str(error.line or "file"), []).append(error.text_vi)
     lines = {"lines": by_line, "lines_vi": by_line_vi}  # the same problems, in English and in Vietnamese
     if result.file_error:
-        raise DomainError("import-file-unreadable", "; ".join(str(e) for e in result.errors if e.line is None)
-                          + " Nothing was imported.", status=422, errors=lines)
+        raise DomainError(
+            "import-file-unreadable",
+            "; ".join(str(e) for e in result.errors if e.line is None) + " Nothing was imported.",
+            status=422,
+            errors=lines,
+        )
     if result.errors and not (skip_bad and result.rows_ok):
         bad = len(result.bad_lines)
         hint = "" if result.rows_ok else " No row is good."
-        raise DomainError("import-has-errors", f"{bad} of {result.rows_total} row(s) have problems, so nothing "
-                          f"was imported: fix them, or import only the good rows (skip_bad).{hint}",
-                          status=422, errors=lines)
+        raise DomainError(
+            "import-has-errors",
+            f"{bad} of {result.rows_total} row(s) have problems, so nothing "
+            f"was imported: fix them, or import only the good rows (skip_bad).{hint}",
+            status=422,
+            errors=lines,
+        )
 
 
 def import_summary(items: list[Item], result: ImportResult) -> dict:
     """What an import did (the ImportResultSchema answer)."""
     directions = Counter(item.direction for item in items)
-    return {"imported": len(items), "item_ids": [i.id for i in items], "codes": [i.code for i in items],
-            "to_return": directions["return"], "to_collect": directions["collect"],
-            "skipped_lines": result.bad_lines}
+    return {
+        "imported": len(items),
+        "item_ids": [i.id for i in items],
+        "codes": [i.code for i in items],
+        "to_return": directions["return"],
+        "to_collect": directions["collect"],
+        "skipped_lines": result.bad_lines,
+    }
 
 
-def _default_agency(agencies: dict[str, Agency], code: str | None,
-                    has_column: bool) -> tuple[Agency | None, tuple[str, str] | None]:
+def _default_agency(
+    agencies: dict[str, Agency], code: str | None, has_column: bool
+) -> tuple[Agency | None, tuple[str, str] | None]:
     """The agency for rows without one, or a problem as (English, Vietnamese)."""
     if code:
         agency = agencies.get(code.strip().upper())

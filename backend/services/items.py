@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, or_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from backend.audit import audit
 from backend.domain.rules import DomainError
@@ -24,10 +24,10 @@ def visible_items(user: User) -> Select:
     return query
 
 
-def carries(session: Session, user_id: int, item: Item) -> bool:
+def carries(session: Session | scoped_session, user_id: int, item: Item) -> bool:
     """Whether the item is on one of the postman's rounds now."""
     # session.get keeps the round in the identity map for settle_round.
-    return item.round_id is not None and session.get(Round, item.round_id).postman_id == user_id
+    return item.round_id is not None and session.get_one(Round, item.round_id).postman_id == user_id
 
 
 def not_your_item(item_id: int) -> DomainError:

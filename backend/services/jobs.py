@@ -49,12 +49,22 @@ def start_import(filename: str, data: bytes, options: dict, *, actor_id: int | N
     """Record an import job (the file is kept with it until it ends) and put it on the queue."""
     from backend.tasks import queue
 
-    job = BackgroundJob(id=new_uuid(), kind=IMPORT, status=JobStatus.QUEUED.value, created_by_id=actor_id,
-                        params={"file": filename, **options}, input=data, attempts=0,
-                        rows_total=rows_in(filename, data, options.get("encoding")), rows_checked=0,
-                        rows_imported=0)
+    job = BackgroundJob(
+        id=new_uuid(),
+        kind=IMPORT,
+        status=JobStatus.QUEUED.value,
+        created_by_id=actor_id,
+        params={"file": filename, **options},
+        input=data,
+        attempts=0,
+        rows_total=rows_in(filename, data, options.get("encoding")),
+        rows_checked=0,
+        rows_imported=0,
+    )
     db.session.add(job)
-    audit("job.queued", "job", job.id, {"kind": IMPORT, "file": filename, "bytes": len(data)}, actor_id=actor_id)
+    audit(
+        "job.queued", "job", job.id, {"kind": IMPORT, "file": filename, "bytes": len(data)}, actor_id=actor_id
+    )
     db.session.commit()
     queue().enqueue_job(job.id)  # after the commit: a worker must find the row
     return job
@@ -65,21 +75,48 @@ def describe(job: BackgroundJob) -> dict:
     phase = None
     if job.status == JobStatus.RUNNING:
         phase = "checking" if job.rows_checked < job.rows_total else "importing"
-    return {"id": job.id, "kind": job.kind, "status": job.status, "phase": phase, "file": job.params.get("file"),
-            "rows_total": job.rows_total, "rows_checked": job.rows_checked, "rows_imported": job.rows_imported,
-            "attempts": job.attempts, "created_at": job.created_at, "started_at": job.started_at,
-            "finished_at": job.finished_at, "result": job.result, "problem": job.problem}
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "phase": phase,
+        "file": job.params.get("file"),
+        "rows_total": job.rows_total,
+        "rows_checked": job.rows_checked,
+        "rows_imported": job.rows_imported,
+        "attempts": job.attempts,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "result": job.result,
+        "problem": job.problem,
+    }
 
 
 # Running ------------------------------------------------------------------------------------------
 
+
+def _rowcount(result) -> int:
+    """Rows an UPDATE changed (the CursorResult it returns has them; its static type does not say so)."""
+    return result.rowcount
+
+
 def _claim(job_id: str) -> str | None:
     token = str(uuid.uuid4())
     now = now_utc()
-    claimed = db.session.execute(
-        update(BackgroundJob).where(BackgroundJob.id == job_id, BackgroundJob.status.in_(sources(JobEvent.CLAIM)))
-        .values(status=target(JobEvent.CLAIM), claim=token, attempts=BackgroundJob.attempts + 1,
-                started_at=now, heartbeat_at=now)).rowcount
+    claimed = _rowcount(
+        db.session.execute(
+            update(BackgroundJob)
+            .where(BackgroundJob.id == job_id, BackgroundJob.status.in_(sources(JobEvent.CLAIM)))
+            .values(
+                status=target(JobEvent.CLAIM),
+                claim=token,
+                attempts=BackgroundJob.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+            )
+        )
+    )
     db.session.commit()
     return token if claimed else None
 
@@ -88,9 +125,15 @@ def _stamp(engine, job_id: str, token: str, **values) -> None:
     """Write progress or a heartbeat on a connection of its own (visible to every node at once)."""
     try:
         with engine.begin() as connection:
-            connection.execute(update(BackgroundJob).where(BackgroundJob.id == job_id, BackgroundJob.claim == token,
-                                                           BackgroundJob.status == JobStatus.RUNNING.value)
-                               .values(heartbeat_at=now_utc(), **values))
+            connection.execute(
+                update(BackgroundJob)
+                .where(
+                    BackgroundJob.id == job_id,
+                    BackgroundJob.claim == token,
+                    BackgroundJob.status == JobStatus.RUNNING.value,
+                )
+                .values(heartbeat_at=now_utc(), **values)
+            )
     except Exception:  # a busy SQLite file or a blip: the next stamp tries again
         log.warning("job %s: could not record progress", job_id, exc_info=True)
 
@@ -108,16 +151,29 @@ class _Heartbeat(threading.Thread):
 
 def _finish(job_id: str, token: str, event: JobEvent, **values) -> bool:
     """End the job inside the current transaction, if the claim is still ours."""
-    return bool(db.session.execute(
-        update(BackgroundJob).where(BackgroundJob.id == job_id, BackgroundJob.claim == token,
-                                    BackgroundJob.status.in_(sources(event)))
-        .values(status=target(event), finished_at=now_utc(), input=None, **values)).rowcount)
+    return bool(
+        _rowcount(
+            db.session.execute(
+                update(BackgroundJob)
+                .where(
+                    BackgroundJob.id == job_id,
+                    BackgroundJob.claim == token,
+                    BackgroundJob.status.in_(sources(event)),
+                )
+                .values(status=target(event), finished_at=now_utc(), input=None, **values)
+            )
+        )
+    )
 
 
 def problem_body(error: DomainError) -> dict:
     """The problem+json body (backend/errors.py's shape) of a job that ended refused."""
-    body = {"type": PROBLEM_TYPE_BASE + error.kind, "title": HTTP_STATUS_CODES.get(error.status, "Error"),
-            "status": error.status, "detail": error.detail}
+    body = {
+        "type": PROBLEM_TYPE_BASE + error.kind,
+        "title": HTTP_STATUS_CODES.get(error.status, "Error"),
+        "status": error.status,
+        "detail": error.detail,
+    }
     if error.errors:
         body["errors"] = error.errors
     return body
@@ -130,10 +186,12 @@ def run(job_id: str) -> None:
         log.info("job %s: already taken or finished", job_id)
         return
     engine = db.engine
-    heartbeat = _Heartbeat(engine, job_id, token, max(current_app.config["JOB_STALE_SECONDS"] / HEARTBEAT_SHARE, 0.5))
+    heartbeat = _Heartbeat(
+        engine, job_id, token, max(current_app.config["JOB_STALE_SECONDS"] / HEARTBEAT_SHARE, 0.5)
+    )
     heartbeat.start()
     try:
-        job = db.session.get(BackgroundJob, job_id)
+        job = db.session.get_one(BackgroundJob, job_id)
         try:
             RUNNERS[job.kind](job, token, engine)
         except DomainError as error:
@@ -150,27 +208,52 @@ def _run_import(job: BackgroundJob, token: str, engine) -> None:
     from backend.services.item_import import check_importable, import_items, import_summary, parse_items_file
 
     options, data, job_id = dict(job.params), job.input, job.id
+    if data is None:  # the file is kept with the job until it ends
+        raise DomainError(
+            "job-input-missing", "The import's file is no longer kept with this job.", status=410
+        )
 
     def progress(checked: int, total: int) -> None:
         _stamp(engine, job_id, token, rows_checked=checked, rows_total=total)
 
-    result = parse_items_file(options["file"], data, agency_code=options.get("agency_code"),
-                              default_service_fee=options["service_fee"], encoding=options.get("encoding"),
-                              progress=progress)
+    result = parse_items_file(
+        options["file"],
+        data,
+        agency_code=options.get("agency_code"),
+        default_service_fee=options["service_fee"],
+        encoding=options.get("encoding"),
+        progress=progress,
+    )
     _stamp(engine, job_id, token, rows_checked=result.rows_total, rows_total=result.rows_total)
     check_importable(result, skip_bad=bool(options.get("skip_bad")), sha256=options.get("sha256"))
 
     def record(items) -> None:
         db.session.flush()
         summary = import_summary(items, result)
-        if not _finish(job_id, token, JobEvent.SUCCEED, rows_imported=len(items), rows_checked=result.rows_total,
-                       result=summary):
+        if not _finish(
+            job_id,
+            token,
+            JobEvent.SUCCEED,
+            rows_imported=len(items),
+            rows_checked=result.rows_total,
+            result=summary,
+        ):
             raise _LostClaim
-        audit("job.succeeded", "job", job_id, {"kind": IMPORT, "imported": len(items)}, actor_id=job.created_by_id)
+        audit(
+            "job.succeeded",
+            "job",
+            job_id,
+            {"kind": IMPORT, "imported": len(items)},
+            actor_id=job.created_by_id,
+        )
 
     try:
-        import_items(result.rows_ok, actor_id=job.created_by_id, before_commit=record,
-                     source={**result.source, "skipped_lines": result.bad_lines, "via": "job", "job": job_id})
+        import_items(
+            result.rows_ok,
+            actor_id=job.created_by_id,
+            before_commit=record,
+            source={**result.source, "skipped_lines": result.bad_lines, "via": "job", "job": job_id},
+        )
     except _LostClaim:
         db.session.rollback()
         log.warning("job %s: another worker took it over; this run wrote nothing", job_id)
@@ -185,6 +268,7 @@ RUNNERS = {IMPORT: _run_import}
 
 # The sweep ----------------------------------------------------------------------------------------
 
+
 def sweep(now=None) -> int:
     """Requeue running jobs whose worker stopped sending heartbeats; fail those out of attempts.
 
@@ -196,22 +280,45 @@ def sweep(now=None) -> int:
     stale = now - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
     limit = current_app.config["JOB_MAX_ATTEMPTS"]
     running = BackgroundJob.status == JobStatus.RUNNING.value
-    dead = db.session.execute(db.select(BackgroundJob.id, BackgroundJob.attempts, BackgroundJob.claim).where(
-        running, BackgroundJob.heartbeat_at < stale)).all()
-    waiting = db.session.execute(db.select(BackgroundJob.id).where(
-        BackgroundJob.status == JobStatus.QUEUED.value, BackgroundJob.enqueued_at < stale)).scalars().all()
+    dead = db.session.execute(
+        db.select(BackgroundJob.id, BackgroundJob.attempts, BackgroundJob.claim).where(
+            running, BackgroundJob.heartbeat_at < stale
+        )
+    ).all()
+    waiting = (
+        db.session.execute(
+            db.select(BackgroundJob.id).where(
+                BackgroundJob.status == JobStatus.QUEUED.value, BackgroundJob.enqueued_at < stale
+            )
+        )
+        .scalars()
+        .all()
+    )
     again = list(waiting)
     for job_id, attempts, claim in dead:
         where = (BackgroundJob.id == job_id, BackgroundJob.claim == claim, running)
         if attempts >= limit:
-            error = DomainError("job-abandoned", f"The job's worker stopped {attempts} time(s) while running it; "
-                                "it was given up. / Tiến trình xử lý đã dừng giữa chừng nhiều lần; công việc bị hủy.",
-                                status=500)
-            db.session.execute(update(BackgroundJob).where(*where).values(
-                status=target(JobEvent.FAIL), finished_at=now, input=None, problem=problem_body(error)))
+            error = DomainError(
+                "job-abandoned",
+                f"The job's worker stopped {attempts} time(s) while running it; "
+                "it was given up. / Tiến trình xử lý đã dừng giữa chừng nhiều lần; công việc bị hủy.",
+                status=500,
+            )
+            db.session.execute(
+                update(BackgroundJob)
+                .where(*where)
+                .values(
+                    status=target(JobEvent.FAIL), finished_at=now, input=None, problem=problem_body(error)
+                )
+            )
             continue
-        if db.session.execute(update(BackgroundJob).where(*where).values(
-                status=target(JobEvent.REQUEUE), claim=None, enqueued_at=now)).rowcount:
+        if _rowcount(
+            db.session.execute(
+                update(BackgroundJob)
+                .where(*where)
+                .values(status=target(JobEvent.REQUEUE), claim=None, enqueued_at=now)
+            )
+        ):
             again.append(job_id)
     if again:
         db.session.execute(update(BackgroundJob).where(BackgroundJob.id.in_(waiting)).values(enqueued_at=now))
@@ -221,4 +328,3 @@ def sweep(now=None) -> int:
     if again or dead:
         log.warning("sweep: requeued %d job(s), %d stale", len(again), len(dead))
     return len(again)
-

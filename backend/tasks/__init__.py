@@ -59,8 +59,9 @@ class TaskQueue:
             with app.app_context():
                 return jobs.sweep()
 
-        @huey.periodic_task(lambda when: (when.hour * 60 + when.minute) % every == 0,
-                            name="postround.maintenance")
+        @huey.periodic_task(
+            lambda when: (when.hour * 60 + when.minute) % every == 0, name="postround.maintenance"
+        )
         def maintenance() -> dict:
             from backend import maintenance as steps
 
@@ -79,9 +80,15 @@ class TaskQueue:
         """A Huey consumer for this app: threads, the periodic schedules, a first sweep once stale."""
         huey = self.huey
         self.sweep.schedule(delay=self.app.config["JOB_STALE_SECONDS"] + 1)
-        return huey.create_consumer(workers=workers or self.app.config["TASK_WORKERS"], worker_type="thread",
-                                    periodic=True, initial_delay=0.05, backoff=1.5, max_delay=1.0,
-                                    check_worker_health=True)
+        return huey.create_consumer(
+            workers=workers or self.app.config["TASK_WORKERS"],
+            worker_type="thread",
+            periodic=True,
+            initial_delay=0.05,
+            backoff=1.5,
+            max_delay=1.0,
+            check_worker_health=True,
+        )
 
 
 def _make_huey(url: str, name: str) -> Huey:
@@ -89,7 +96,7 @@ def _make_huey(url: str, name: str) -> Huey:
         return MemoryHuey(name, immediate=True, results=False)
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey(name, url=url, results=False)
-    return SqliteHuey(name, filename=url[len("sqlite:///"):], results=False)
+    return SqliteHuey(name, filename=url[len("sqlite:///") :], results=False)
 
 
 def init_app(app: Flask) -> None:

@@ -226,7 +226,8 @@ const vi = {
   'import.queued': 'Tệp lớn ({total} dòng): đang chờ tiến trình nền xử lý…',
   'import.checking': 'Đang kiểm tra: {n} / {total} dòng',
   'import.importing': 'Đang nhập {total} dòng vào cơ sở dữ liệu…',
-  'import.retried': 'Tiến trình nền bị dừng giữa chừng; đang xử lý lại từ đầu (lần {n}). Không có gì bị nhập hai lần.',
+  'import.retried':
+    'Tiến trình nền bị dừng giữa chừng; đang xử lý lại từ đầu (lần {n}). Không có gì bị nhập hai lần.',
   'problem.job-abandoned': 'Tiến trình nền đã dừng nhiều lần khi xử lý tệp này; chưa nhập gì.',
 
   'handover.title': 'Biên bản bàn giao',
@@ -547,7 +548,8 @@ const en = {
   'import.queued': 'A large file ({total} rows): waiting for the background worker…',
   'import.checking': 'Checking: {n} of {total} rows',
   'import.importing': 'Importing {total} rows into the database…',
-  'import.retried': 'The background worker stopped midway; starting again (attempt {n}). Nothing is imported twice.',
+  'import.retried':
+    'The background worker stopped midway; starting again (attempt {n}). Nothing is imported twice.',
   'problem.job-abandoned': 'The background worker stopped several times on this file; nothing was imported.',
 
   'handover.title': 'Handover records',

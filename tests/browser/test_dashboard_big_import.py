@@ -33,8 +33,9 @@ def test_a_big_export_is_imported_by_the_worker_with_its_progress_on_the_page(pa
     sign_in(page, server, supervisor)
 
     page.click("nav a[data-route=import]")
-    page.set_input_files("#import-file", files=[{"name": "ca-thang-12.csv", "mimeType": "text/csv",
-                                                 "buffer": export(ROWS)}])
+    page.set_input_files(
+        "#import-file", files=[{"name": "ca-thang-12.csv", "mimeType": "text/csv", "buffer": export(ROWS)}]
+    )
     page.click("#preview-button")
     expect(page.locator("#import-summary")).to_contain_text(f"{ROWS} dòng: {ROWS} hợp lệ, 0 có lỗi.")
     page.click("#import-button")

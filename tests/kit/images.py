@@ -28,7 +28,9 @@ def jpeg_bytes(seed: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
     return _encoded(Image.new("RGB", size, (seed * 37 % 256, seed * 91 % 256, 120)), "JPEG", quality=80)
 
 
-def noisy_jpeg(rng: random.Random | None = None, size: tuple[int, int] = (160, 120), quality: int = 85) -> bytes:
+def noisy_jpeg(
+    rng: random.Random | None = None, size: tuple[int, int] = (160, 120), quality: int = 85
+) -> bytes:
     """A photo of random noise (from `rng`, else the system's randomness): it does not compress."""
     noise = rng.randbytes(size[0] * size[1] * 3) if rng is not None else os.urandom(size[0] * size[1] * 3)
     return _encoded(Image.frombytes("RGB", size, noise), "JPEG", quality=quality)

@@ -79,15 +79,27 @@ def test_a_blank_signature_is_refused_and_a_blank_photo_is_not(client, app, post
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
-    for blank in (blank_image(), blank_image("RGBA", (0, 0, 0, 0)), blank_image("RGB", (250, 250, 250), "JPEG")):
-        phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                      {"signature": blank})
+    for blank in (
+        blank_image(),
+        blank_image("RGBA", (0, 0, 0, 0)),
+        blank_image("RGB", (250, 250, 250), "JPEG"),
+    ):
+        phone.capture(
+            "deliver",
+            items[0].id,
+            {"receiver_name": "Bích", "receiver_relation": "self"},
+            {"signature": blank},
+        )
         phone.upload_files()
         result = phone.push()["results"][0]
         assert (result["outcome"], result["reason"]) == ("rejected", "blank-signature"), result
         assert "ký lại" in result["detail"]
-    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": png_signature(4), "photo": blank_image("RGB", (128, 128, 128), "JPEG")})
+    phone.capture(
+        "deliver",
+        items[0].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": png_signature(4), "photo": blank_image("RGB", (128, 128, 128), "JPEG")},
+    )
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == "applied"
 
@@ -96,8 +108,12 @@ def test_a_blank_signature_sent_after_its_proof_flags_the_proof_for_a_supervisor
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
-    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": blank_image()})
+    phone.capture(
+        "deliver",
+        items[0].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": blank_image()},
+    )
     assert phone.push()["results"][0]["outcome"] == "applied"  # the file is not there yet
     phone.upload_files()
     with app.app_context():
@@ -170,7 +186,9 @@ def test_unfinished_uploads_expire_and_the_maintenance_run_cleans_them(client, a
         counts = maintenance.run()
     assert counts["expired_uploads"] == 1 and held_partials(app) == {(postmen[0].id, sha(fresh))}
     assert not [name for name in stored_objects(app) if sha(old) in name]  # its bytes are gone
-    assert client.get(f"/api/sync/attachments/{sha(fresh)}", headers=phone.headers).get_json()["received"] == 100
+    assert (
+        client.get(f"/api/sync/attachments/{sha(fresh)}", headers=phone.headers).get_json()["received"] == 100
+    )
     result = runner.invoke(args=["maintenance"])
     assert result.exit_code == 0 and "expired_uploads=0" in result.output
 
@@ -203,16 +221,25 @@ def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_name
     assert _put(client, phone.headers, second).get_json()["verified"] is True
 
 
-@pytest.mark.parametrize("strokes, outcome", [
-    ([(300, 303, 160)], "rejected"),  # a tap
-    ([(300, 380, 160)], "applied"),  # short initials
-    ([(60, 620, 150), (80, 600, 170)], "applied"),  # a full signature
-])
-def test_a_tap_on_the_signature_pad_is_not_a_signature_but_short_initials_are(client, postmen, strokes, outcome):
+@pytest.mark.parametrize(
+    "strokes, outcome",
+    [
+        ([(300, 303, 160)], "rejected"),  # a tap
+        ([(300, 380, 160)], "applied"),  # short initials
+        ([(60, 620, 150), (80, 600, 170)], "applied"),  # a full signature
+    ],
+)
+def test_a_tap_on_the_signature_pad_is_not_a_signature_but_short_initials_are(
+    client, postmen, strokes, outcome
+):
     postman, _, items = postmen
     phone = Phone(client, postman.username).login()
     phone.pull()
-    phone.capture("deliver", items[0].id, {"receiver_name": "Bích", "receiver_relation": "self"},
-                  {"signature": pad_signature(strokes)})
+    phone.capture(
+        "deliver",
+        items[0].id,
+        {"receiver_name": "Bích", "receiver_relation": "self"},
+        {"signature": pad_signature(strokes)},
+    )
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == outcome

@@ -39,10 +39,18 @@ def test_a_period_below_the_legal_minimum_stops_start_up_naming_the_law(tmp_path
 @pytest.fixture
 def old_delivery(client, app, make):
     phone, (item,) = Phone.on_a_round(client, make)
-    files = {"signature": png_signature(3), "photo": jpeg_bytes(3), "id_photo": jpeg_bytes(4),
-             "authorisation_letter": jpeg_bytes(5)}
-    sent = phone.capture("deliver", item.id, {"receiver_name": "Lê Văn Tám", "receiver_relation": "authorised",
-                                              "id_number": "079301005678"}, files)
+    files = {
+        "signature": png_signature(3),
+        "photo": jpeg_bytes(3),
+        "id_photo": jpeg_bytes(4),
+        "authorisation_letter": jpeg_bytes(5),
+    }
+    sent = phone.capture(
+        "deliver",
+        item.id,
+        {"receiver_name": "Lê Văn Tám", "receiver_relation": "authorised", "id_number": "079301005678"},
+        files,
+    )
     phone.sync()
     app.config.update(
         PHOTO_RETENTION_DAYS=LEGAL_MINIMUM_DAYS,
@@ -59,8 +67,12 @@ def old_delivery(client, app, make):
                 row.received_at = now_utc() - timedelta(days=days)
             db.session.commit()
 
-    return {"age": age, "phone": phone, "sent": sent,
-            "sha": {kind: sha(content) for kind, content in files.items()}}
+    return {
+        "age": age,
+        "phone": phone,
+        "sent": sent,
+        "sha": {kind: sha(content) for kind, content in files.items()},
+    }
 
 
 def _kept(app, digests: dict) -> dict:
@@ -72,12 +84,18 @@ def _kept(app, digests: dict) -> dict:
         }
 
 
-@pytest.mark.parametrize("days, kept", [
-    (LEGAL_MINIMUM_DAYS - 10, {"signature": True, "photo": True, "id_photo": True, "authorisation_letter": True}),
-    (1900, {"signature": True, "photo": False, "id_photo": True, "authorisation_letter": True}),
-    (2100, {"signature": True, "photo": False, "id_photo": False, "authorisation_letter": False}),
-    (3100, {"signature": False, "photo": False, "id_photo": False, "authorisation_letter": False}),
-])
+@pytest.mark.parametrize(
+    "days, kept",
+    [
+        (
+            LEGAL_MINIMUM_DAYS - 10,
+            {"signature": True, "photo": True, "id_photo": True, "authorisation_letter": True},
+        ),
+        (1900, {"signature": True, "photo": False, "id_photo": True, "authorisation_letter": True}),
+        (2100, {"signature": True, "photo": False, "id_photo": False, "authorisation_letter": False}),
+        (3100, {"signature": False, "photo": False, "id_photo": False, "authorisation_letter": False}),
+    ],
+)
 @both_stores
 def test_the_purge_deletes_each_kind_of_file_after_its_own_period(app, runner, old_delivery, days, kept):
     old_delivery["age"](days)
@@ -105,8 +123,9 @@ def test_ledger_payloads_are_reduced_after_their_period_and_a_late_retry_is_stil
         row = db.session.execute(db.select(SyncMutation)).scalar_one()
         assert set(row.payload) == {"id", "seq", "type", "purged_at"} and row.outcome == "applied"
     # The phone never heard the answer and sends the very same mutation again, years later.
-    retry = phone.client.post("/api/sync/push", json={"protocol": 1, "mutations": [old_delivery["sent"]]},
-                              headers=phone.headers)
+    retry = phone.client.post(
+        "/api/sync/push", json={"protocol": 1, "mutations": [old_delivery["sent"]]}, headers=phone.headers
+    )
     assert retry.get_json()["results"][0]["outcome"] == "duplicate"
 
 

@@ -1,10 +1,10 @@
 // Import items from a one-stop-shop export: preview (nothing written), then import all or nothing.
-import * as api from '../lib/api.js';
-import { announce, h, replace } from '@common/dom.js';
-import { selectField } from '../lib/fields.js';
-import { day, money, number } from '@common/format.js';
-import { lang, t } from '../lib/i18n.js';
-import { problemText } from '../lib/problems.js';
+import * as api from '../lib/api.js'
+import { announce, h, replace } from '@common/dom.js'
+import { selectField } from '../lib/fields.js'
+import { day, money, number } from '@common/format.js'
+import { lang, t } from '../lib/i18n.js'
+import { problemText } from '../lib/problems.js'
 
 export function renderImport(main) {
   const file = h('input', {
@@ -114,8 +114,12 @@ export function renderImport(main) {
 
   async function confirm(p, skipBad) {
     try {
-      const answer = await api.upload('/api/imports', file.files[0], { ...options(), sha256: p.sha256, skip_bad: skipBad });
-      showDone(isJob(answer) ? await follow(answer) : answer);
+      const answer = await api.upload('/api/imports', file.files[0], {
+        ...options(),
+        sha256: p.sha256,
+        skip_bad: skipBad,
+      })
+      showDone(isJob(answer) ? await follow(answer) : answer)
     } catch (error) {
       replace(message, h('p', { class: 'error', role: 'alert' }, importProblemText(error)))
     }
@@ -123,42 +127,52 @@ export function renderImport(main) {
 
   /** A large file is imported by a background job (202): show its progress until it ends, no request timeout. */
   async function follow(job) {
-    replace(result);
-    const bar = h('progress', { id: 'import-progress', max: Math.max(job.rows_total, 1), value: 0 });
-    const text = h('span', { id: 'import-progress-text' });
-    replace(message, h('div', { class: 'card', role: 'status', id: 'import-job' }, bar, ' ', text));
-    announce(t('import.queued', { total: number(job.rows_total) }));
+    replace(result)
+    const bar = h('progress', { id: 'import-progress', max: Math.max(job.rows_total, 1), value: 0 })
+    const text = h('span', { id: 'import-progress-text' })
+    replace(message, h('div', { class: 'card', role: 'status', id: 'import-job' }, bar, ' ', text))
+    announce(t('import.queued', { total: number(job.rows_total) }))
     for (;;) {
-      bar.max = Math.max(job.rows_total, 1);
-      bar.value = job.rows_checked;
-      text.textContent = progressText(job);
-      if (job.status === 'succeeded') return job.result;
-      if (job.status === 'failed') throw new api.ApiError(job.problem.status, job.problem);
-      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
-      job = await api.get(`/api/jobs/${encodeURIComponent(job.id)}`);
+      bar.max = Math.max(job.rows_total, 1)
+      bar.value = job.rows_checked
+      text.textContent = progressText(job)
+      if (job.status === 'succeeded') return job.result
+      if (job.status === 'failed') throw new api.ApiError(job.problem.status, job.problem)
+      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS))
+      job = await api.get(`/api/jobs/${encodeURIComponent(job.id)}`)
     }
   }
 
   function showDone(done) {
-    replace(result);
-    replace(message, h('p', { class: 'ok', role: 'status', id: 'import-done' },
-      t('import.done', { n: done.imported, ret: done.to_return, col: done.to_collect }),
-      done.skipped_lines.length ? ` ${t('import.skipped', { lines: done.skipped_lines.join(', ') })}` : '',
-      ' ', h('a', { href: '#/planning' }, t('import.toPlanning'))));
-    announce(t('import.done', { n: done.imported, ret: done.to_return, col: done.to_collect }));
+    replace(result)
+    replace(
+      message,
+      h(
+        'p',
+        { class: 'ok', role: 'status', id: 'import-done' },
+        t('import.done', { n: done.imported, ret: done.to_return, col: done.to_collect }),
+        done.skipped_lines.length ? ` ${t('import.skipped', { lines: done.skipped_lines.join(', ') })}` : '',
+        ' ',
+        h('a', { href: '#/planning' }, t('import.toPlanning')),
+      ),
+    )
+    announce(t('import.done', { n: done.imported, ret: done.to_return, col: done.to_collect }))
   }
 }
 
-const JOB_POLL_MS = 1000;
+const JOB_POLL_MS = 1000
 
-function isJob(answer) { return typeof answer.status === 'string' && answer.kind === 'import-items'; }
+function isJob(answer) {
+  return typeof answer.status === 'string' && answer.kind === 'import-items'
+}
 
 function progressText(job) {
-  const total = number(job.rows_total);
-  const retried = job.attempts > 1 && job.status !== 'succeeded' ? ` ${t('import.retried', { n: job.attempts })}` : '';
-  if (job.status === 'queued') return t('import.queued', { total }) + retried;
-  if (job.phase === 'importing') return t('import.importing', { total }) + retried;
-  return t('import.checking', { n: number(job.rows_checked), total }) + retried;
+  const total = number(job.rows_total)
+  const retried =
+    job.attempts > 1 && job.status !== 'succeeded' ? ` ${t('import.retried', { n: job.attempts })}` : ''
+  if (job.status === 'queued') return t('import.queued', { total }) + retried
+  if (job.phase === 'importing') return t('import.importing', { total }) + retried
+  return t('import.checking', { n: number(job.rows_checked), total }) + retried
 }
 
 /** The server's text in the page's language: Vietnamese when it sent one, else the English. */
