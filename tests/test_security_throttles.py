@@ -157,8 +157,8 @@ class TestPerAddress:
     def app_config(self):
         return {
             "RATELIMIT_ENABLED": True,
-            "LOGIN_RATE_LIMIT": "2 per minute",
-            "TRACKING_RATE_LIMIT": "2 per minute",
+            "LOGIN_RATE_LIMIT": "2 per hour",
+            "TRACKING_RATE_LIMIT": "2 per hour",
         }
 
     def test_one_address_is_limited_and_another_is_not(self, client, make):
@@ -184,9 +184,9 @@ class TestTheSharedStoreIsDown:
         return {
             "RATELIMIT_ENABLED": True,
             "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}",
-            "LOGIN_RATE_LIMIT": "2 per minute",
-            "LOGIN_ACCOUNT_RATE_LIMIT": "2 per minute",
-            "TRACKING_WRONG_DIGITS_LIMIT": "2 per minute",
+            "LOGIN_RATE_LIMIT": "2 per hour",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "2 per hour",
+            "TRACKING_WRONG_DIGITS_LIMIT": "2 per hour",
         }
 
     def test_sign_in_and_tracking_work_and_are_still_limited(self, client, make):
@@ -211,7 +211,7 @@ PROXY = {"REMOTE_ADDR": "10.0.0.2"}  # the reverse proxy in front of the app
 class TestBehindOneProxy:
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute", "TRUSTED_PROXY_COUNT": 1}
+        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per hour", "TRUSTED_PROXY_COUNT": 1}
 
     def test_two_clients_behind_the_proxy_get_a_budget_each(self, client):
         alice = [
@@ -235,7 +235,7 @@ class TestBehindOneProxy:
 class TestNoProxyConfigured:
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute", "TRUSTED_PROXY_COUNT": 0}
+        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per hour", "TRUSTED_PROXY_COUNT": 0}
 
     def test_a_forged_forwarded_for_buys_no_new_budget(self, client):
         where = from_somewhere_new()
