@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from backend.extensions import db
 from backend.models import DeliveryAttempt, FeeEntry, HandoverLine, Item
 from backend.services.item_events import apply_event
+from backend.services.reports import MEASURES
 from tests.kit.images import png_signature
 from tests.kit.phone import Phone
 
@@ -108,18 +109,6 @@ def expected_from_database(app, key_of) -> dict:
         for line in db.session.execute(db.select(HandoverLine)).scalars():
             row(key_of(line.item, line.handover.postman_id))["fees_handed_over"] += line.fee_passed_on
     return figures
-
-
-MEASURES = (
-    "returned",
-    "collected",
-    "failed",
-    "delivered_with_due",
-    "delivered_on_time",
-    "service_fees_collected",
-    "government_fees_collected",
-    "fees_handed_over",
-)
 
 
 def test_the_months_report_by_agency_matches_the_database(client, app, auth, supervisor, activity, today):
