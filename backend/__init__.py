@@ -62,6 +62,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(
         app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True
     )
+    # One Limiter serves every app of the process (the routes' decorators name it); a store found
+    # dead by an earlier app must not leave this one counting nothing (flask-limiter keeps that flag
+    # on the Limiter and init_app does not reset it).
+    limiter._storage_dead = False
+    limiter._fallback_limiter = None
     limiter.init_app(app)
     app.extensions["postround.store"] = make_store(app.config)
     register_error_handlers(app)
