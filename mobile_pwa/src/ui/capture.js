@@ -9,10 +9,20 @@ import { errorSummary, gpsField } from './fields.js'
 import { toast } from './toast.js'
 
 /**
- * @param {object} spec {type, item, title, saveLabel, fields: [element], prepare: async () => ({errors} | work)}
- *   `prepare` returns {errors: [...]} or {data, files, summary}; it gets the GPS data to merge.
+ * @param {object} spec {type, item, title, saveLabel, fields, prepare: async () => ({errors} | work)}
+ *   `fields` are the form's fields (what fields.js makes, shown as their `element`) or plain elements.
+ *   `title` and `saveLabel` default to the strings `<type>.title` and `<type>.save`.
+ *   `prepare` returns {errors: [...]} or {data, files, summary}; it gets the GPS data to merge. The
+ *   summary the screens show later gets the position's accuracy here, for every kind of capture.
  */
-export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
+export function captureForm({
+  type,
+  item,
+  title = t(`${type}.title`),
+  saveLabel = t(`${type}.save`),
+  fields,
+  prepare,
+}) {
   const gps = gpsField()
   const errors = errorSummary()
   const save = h(
@@ -26,7 +36,7 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
     'form',
     { 'class': `capture capture-${type}`, 'novalidate': true, 'aria-labelledby': 'screen-title' },
     errors.element,
-    fields,
+    fields.map((field) => field.element ?? field),
     gps.element,
     save,
   )
@@ -41,7 +51,8 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
     save.textContent = t('save.busy')
     try {
       await gps.settle()
-      const work = await prepare(gps.data())
+      const position = gps.data()
+      const work = await prepare(position)
       if (work.errors?.length) {
         form.dataset.state = 'error'
         errors.show(work.errors, t('save.errors'))
@@ -54,7 +65,8 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
         return
       }
       errors.clear()
-      await capture({ type, itemId: item.id, data: work.data, files: work.files, summary: work.summary })
+      const summary = { ...work.summary, accuracy_m: position.accuracy_m }
+      await capture({ type, itemId: item.id, data: work.data, files: work.files, summary })
       form.dataset.state = 'saved'
       toast(t('save.ok'))
       location.hash = '#/'

@@ -102,9 +102,7 @@ export function collectForm(item, procedure) {
       present: ticks.filter((x) => x.present).length,
       papers: ticks.length,
       missing_papers: data.missing_papers,
-      fee_collected: data.fee_collected,
-      government_fee_collected: data.government_fee_collected,
-      accuracy_m: position.accuracy_m,
+      ...fees.amounts(),
     }
     return { data, files, summary }
   }
@@ -112,18 +110,7 @@ export function collectForm(item, procedure) {
   return captureForm({
     type: 'collect',
     item,
-    title: t('collect.title'),
-    saveLabel: t('collect.save'),
     prepare,
-    fields: [
-      checklist,
-      missing.element,
-      seal.element,
-      citizen.element,
-      postman.element,
-      photos.element,
-      fees.element,
-      note.element,
-    ],
+    fields: [checklist, missing, seal, citizen, postman, photos, fees, note],
   })
 }

@@ -83,10 +83,8 @@ export function deliverForm(item) {
       receiver_name: data.receiver_name,
       receiver_relation: data.receiver_relation,
       id_number_masked: maskId(number),
-      fee_collected: data.fee_collected,
-      government_fee_collected: data.government_fee_collected,
+      ...fees.amounts(),
       receipt_number: data.receipt_number,
-      accuracy_m: position.accuracy_m,
       photos: photos.count,
     }
     return { data, files, summary }
@@ -95,20 +93,7 @@ export function deliverForm(item) {
   return captureForm({
     type: 'deliver',
     item,
-    title: t('deliver.title'),
-    saveLabel: t('deliver.save'),
     prepare,
-    fields: [
-      relation.element,
-      name.element,
-      idNumber.element,
-      letter.element,
-      idPhoto.element,
-      signature.element,
-      photos.element,
-      noPhoto.element,
-      fees.element,
-      note.element,
-    ],
+    fields: [relation, name, idNumber, letter, idPhoto, signature, photos, noPhoto, fees, note],
   })
 }

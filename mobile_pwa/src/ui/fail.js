@@ -53,7 +53,6 @@ export function failForm(item, cal = DEFAULT_CALENDAR) {
       reason_code: data.reason_code,
       note: data.note,
       next_attempt_date: data.next_attempt_date,
-      accuracy_m: position.accuracy_m,
     }
     return { data, files: photo.files('photo'), summary }
   }
@@ -63,8 +62,7 @@ export function failForm(item, cal = DEFAULT_CALENDAR) {
     type: 'fail',
     item,
     title: t(collect ? 'fail.titleCollect' : 'fail.title'),
-    saveLabel: t('fail.save'),
     prepare,
-    fields: [reason.element, note.element, photo.element, next.element],
+    fields: [reason, note, photo, next],
   })
 }

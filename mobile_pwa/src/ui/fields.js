@@ -30,6 +30,11 @@ export function textField({ name, label, value = '', hint, required, type = 'tex
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
     input,
   )
+  return textControl(element, input, label)
+}
+
+/** What a text input or text area gives its form: the value, trimmed. */
+function textControl(element, input, label) {
   return {
     element,
     input,
@@ -45,14 +50,7 @@ export function textArea({ name, label, value = '', rows = 2, ...attrs }) {
   const input = h('textarea', { id, name, rows, maxlength: 1000, ...attrs })
   input.value = value
   const element = h('div', { 'class': 'field', 'data-field': name }, h('label', { for: id }, label), input)
-  return {
-    element,
-    input,
-    label,
-    get value() {
-      return input.value.trim()
-    },
-  }
+  return textControl(element, input, label)
 }
 
 export function checkbox({ name, label, checked = false, onchange }) {
@@ -146,14 +144,16 @@ export function feeFields(item) {
     government.element,
     receipt.element,
   )
+  // The amounts collected, as the mutation sends them and as the capture summaries record them.
+  const amounts = () => ({
+    fee_collected: service.amount ?? 0,
+    government_fee_collected: government.amount ?? 0,
+  })
   return {
     element,
     errors: () => (service.amount === null || government.amount === null ? [t('fees.invalid')] : []),
-    data: () => ({
-      fee_collected: service.amount ?? 0,
-      government_fee_collected: government.amount ?? 0,
-      receipt_number: receipt.value || null,
-    }),
+    amounts,
+    data: () => ({ ...amounts(), receipt_number: receipt.value || null }),
   }
 }
 
