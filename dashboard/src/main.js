@@ -1,4 +1,5 @@
 import 'leaflet/dist/leaflet.css'
+import '@common/base.css'
 import './styles.css'
 import { start } from './app.js'
 

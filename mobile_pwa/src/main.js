@@ -1,4 +1,5 @@
 // Boot: styles, the service worker, the screens, then sync (which never blocks the first paint).
+import '@common/base.css'
 import './styles.css'
 import { setZone } from '@common/format.js'
 import { lang, t } from './i18n.js'
