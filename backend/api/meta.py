@@ -15,29 +15,27 @@ from backend.extensions import api, db
 blp = Blueprint("meta", __name__, url_prefix="/api", description="Service health")
 
 
+def json_answer(schema: dict) -> dict:
+    """`@blp.doc(**json_answer(schema))`: the 200 answer of a view that returns a plain dict, as JSON Schema."""
+    return {"responses": {200: {"description": "OK", "content": {"application/json": {"schema": schema}}}}}
+
+
 @blp.route("/health")
 class Health(MethodView):
     @blp.doc(security=[])
     @blp.response(200)
     @blp.doc(
-        responses={
-            200: {
-                "description": "OK",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["status"],
-                            "properties": {
-                                "status": {"type": "string"},
-                                "database": {"type": "string"},
-                                "env": {"type": "string"},
-                            },
-                        }
-                    }
+        **json_answer(
+            {
+                "type": "object",
+                "required": ["status"],
+                "properties": {
+                    "status": {"type": "string"},
+                    "database": {"type": "string"},
+                    "env": {"type": "string"},
                 },
             }
-        }
+        )
     )
     def get(self):
         """Liveness and database reachability: 200 `ok`, or 503 problem+json with `database: "down"`."""

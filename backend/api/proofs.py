@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.api.common import Blueprint, get_or_404, paginate
+from backend.api.meta import json_answer
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
@@ -209,40 +210,30 @@ class Reconciliation(MethodView):
     @blp.arguments(ReconciliationQuerySchema, location="query")
     @blp.response(200)
     @blp.doc(
-        responses={
-            200: {
-                "description": "OK",
-                "content": {
-                    "application/json": {
-                        "schema": {
+        **json_answer(
+            {
+                "type": "object",
+                "required": ["date", "postmen"],
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "postmen": {
+                        "type": "array",
+                        "items": {
                             "type": "object",
-                            "required": ["date", "postmen"],
                             "properties": {
-                                "date": {"type": "string", "format": "date"},
-                                "postmen": {
+                                "postman_id": {"type": "integer"},
+                                "full_name": {"type": "string"},
+                                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+                                "devices": {
                                     "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "postman_id": {"type": "integer"},
-                                            "full_name": {"type": "string"},
-                                            "items": {
-                                                "type": "array",
-                                                "items": {"$ref": "#/components/schemas/Item"},
-                                            },
-                                            "devices": {
-                                                "type": "array",
-                                                "items": {"$ref": "#/components/schemas/DeviceSync"},
-                                            },
-                                        },
-                                    },
+                                    "items": {"$ref": "#/components/schemas/DeviceSync"},
                                 },
                             },
-                        }
-                    }
+                        },
+                    },
                 },
             }
-        }
+        )
     )
     def get(self, args):
         """End of shift: items still assigned on the day's rounds with no proof, by postman, with
