@@ -469,15 +469,19 @@ _PROVINCE_PREFIXES = ("tinh ", "thanh pho ", "tp. ", "tp.", "tp ")
 _MERGED = {_unit_key(old, ()): new for old, new in MERGED_PROVINCES.items()}
 
 
+def _province_problem(name: str, message: str) -> str | None:
+    """`message` about `name` and the current province it is part of, if it is a pre-2025 province."""
+    successor = _MERGED.get(_unit_key(name, _PROVINCE_PREFIXES))
+    return message.format(name=name, successor=successor) if successor else None
+
+
 def current_province_problem(name: str) -> str | None:
     """Why `name` is not a current (post-July-2025) province, or None."""
-    successor = _MERGED.get(_unit_key(name, _PROVINCE_PREFIXES))
-    if successor:
-        return (
-            f"'{name}' is a pre-2025 province, now part of {successor}: put the current province "
-            "here and the old address in Địa chỉ cũ (old_address)"
-        )
-    return None
+    return _province_problem(
+        name,
+        "'{name}' is a pre-2025 province, now part of {successor}: put the current province "
+        "here and the old address in Địa chỉ cũ (old_address)",
+    )
 
 
 def current_commune_problem(name: str) -> str | None:
@@ -493,13 +497,11 @@ def current_commune_problem(name: str) -> str | None:
 
 def current_province_problem_vi(name: str) -> str | None:
     """`current_province_problem` in Vietnamese."""
-    successor = _MERGED.get(_unit_key(name, _PROVINCE_PREFIXES))
-    if successor:
-        return (
-            f"'{name}' là tỉnh cũ (trước năm 2025), nay thuộc {successor}: hãy ghi tỉnh hiện nay "
-            "ở đây và ghi địa chỉ cũ vào cột Địa chỉ cũ (old_address)"
-        )
-    return None
+    return _province_problem(
+        name,
+        "'{name}' là tỉnh cũ (trước năm 2025), nay thuộc {successor}: hãy ghi tỉnh hiện nay "
+        "ở đây và ghi địa chỉ cũ vào cột Địa chỉ cũ (old_address)",
+    )
 
 
 def current_commune_problem_vi(name: str) -> str | None:

@@ -63,6 +63,19 @@ def postmen(make):
     return first, second, items
 
 
+@pytest.fixture
+def phone(client, postmen):
+    """The first postman's phone, signed in, with the round downloaded."""
+    phone = Phone(client, postmen[0].username).login()
+    phone.pull()
+    return phone
+
+
+def _deliver_in_person(phone, item_id: int, files: dict[str, bytes]) -> None:
+    """A result handed to the recipient in person, with these files."""
+    phone.capture("deliver", item_id, {"receiver_name": "Bích", "receiver_relation": "self"}, files)
+
+
 @pytest.mark.parametrize("name", list(BROKEN))
 def test_a_file_that_does_not_decode_whole_is_refused_and_nothing_is_kept(client, app, postmen, name):
     phone = Phone(client, postmen[0].username).login()
@@ -75,45 +88,30 @@ def test_a_file_that_does_not_decode_whole_is_refused_and_nothing_is_kept(client
     assert stored_objects(app) == []
 
 
-def test_a_blank_signature_is_refused_and_a_blank_photo_is_not(client, app, postmen):
-    postman, _, items = postmen
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+def test_a_blank_signature_is_refused_and_a_blank_photo_is_not(client, app, postmen, phone):
+    items = postmen[2]
     for blank in (
         blank_image(),
         blank_image("RGBA", (0, 0, 0, 0)),
         blank_image("RGB", (250, 250, 250), "JPEG"),
     ):
-        phone.capture(
-            "deliver",
-            items[0].id,
-            {"receiver_name": "Bích", "receiver_relation": "self"},
-            {"signature": blank},
-        )
+        _deliver_in_person(phone, items[0].id, {"signature": blank})
         phone.upload_files()
         result = phone.push()["results"][0]
         assert (result["outcome"], result["reason"]) == ("rejected", "blank-signature"), result
         assert "ký lại" in result["detail"]
-    phone.capture(
-        "deliver",
+    _deliver_in_person(
+        phone,
         items[0].id,
-        {"receiver_name": "Bích", "receiver_relation": "self"},
         {"signature": png_signature(4), "photo": blank_image("RGB", (128, 128, 128), "JPEG")},
     )
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == "applied"
 
 
-def test_a_blank_signature_sent_after_its_proof_flags_the_proof_for_a_supervisor(client, app, postmen):
-    postman, _, items = postmen
-    phone = Phone(client, postman.username).login()
-    phone.pull()
-    phone.capture(
-        "deliver",
-        items[0].id,
-        {"receiver_name": "Bích", "receiver_relation": "self"},
-        {"signature": blank_image()},
-    )
+def test_a_blank_signature_sent_after_its_proof_flags_the_proof_for_a_supervisor(client, app, postmen, phone):
+    items = postmen[2]
+    _deliver_in_person(phone, items[0].id, {"signature": blank_image()})
     assert phone.push()["results"][0]["outcome"] == "applied"  # the file is not there yet
     phone.upload_files()
     with app.app_context():
@@ -148,12 +146,7 @@ def test_a_proof_counts_a_file_only_once_its_own_postman_has_sent_it(client, app
     photo, signature = noisy_jpeg(random.Random(2), quality=90), png_signature(7)
     assert _put(client, mine.headers, photo).get_json()["verified"] is True
     theirs.pull()
-    theirs.capture(
-        "deliver",
-        items[2].id,
-        {"receiver_name": "Bích", "receiver_relation": "self"},
-        {"signature": signature, "photo": photo},
-    )
+    _deliver_in_person(theirs, items[2].id, {"signature": signature, "photo": photo})
     assert _put(client, theirs.headers, signature).get_json()["verified"] is True
     result = theirs.push()["results"][0]
     assert result["outcome"] == "applied" and result["missing_attachments"] == [sha(photo)]
@@ -194,11 +187,9 @@ def test_unfinished_uploads_expire_and_the_maintenance_run_cleans_them(client, a
 
 
 def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_names_the_files(
-    client, app, postmen
+    client, app, postmen, phone
 ):
-    postman, _, items = postmen
-    phone = Phone(client, postman.username).login()
-    phone.pull()
+    items = postmen[2]
     first, second = noisy_jpeg(random.Random(5), quality=90), noisy_jpeg(random.Random(6), quality=90)
     app.config["UPLOAD_QUOTA_BYTES"] = len(first) + len(second) // 2
     assert _put(client, phone.headers, first).get_json()["verified"] is True
@@ -210,12 +201,7 @@ def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_name
         and "MiB" in body["detail"]
         and "tối đa" in body["detail"]
     )
-    phone.capture(
-        "deliver",
-        items[0].id,
-        {"receiver_name": "Bích", "receiver_relation": "self"},
-        {"signature": png_signature(1), "photo": first},
-    )
+    _deliver_in_person(phone, items[0].id, {"signature": png_signature(1), "photo": first})
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == "applied"  # evidence never counts against the quota
     assert _put(client, phone.headers, second).get_json()["verified"] is True
@@ -230,16 +216,9 @@ def test_a_postman_over_the_upload_quota_gets_a_clear_problem_until_a_proof_name
     ],
 )
 def test_a_tap_on_the_signature_pad_is_not_a_signature_but_short_initials_are(
-    client, postmen, strokes, outcome
+    client, postmen, phone, strokes, outcome
 ):
-    postman, _, items = postmen
-    phone = Phone(client, postman.username).login()
-    phone.pull()
-    phone.capture(
-        "deliver",
-        items[0].id,
-        {"receiver_name": "Bích", "receiver_relation": "self"},
-        {"signature": pad_signature(strokes)},
-    )
+    items = postmen[2]
+    _deliver_in_person(phone, items[0].id, {"signature": pad_signature(strokes)})
     phone.upload_files()
     assert phone.push()["results"][0]["outcome"] == outcome
