@@ -10,10 +10,32 @@ from backend.auth.passwords import hash_password
 from backend.domain.s10 import make_s10
 from backend.domain.status import Status
 from backend.extensions import db
-from backend.models import Agency, Item, Procedure, Round, User
+from backend.models import Agency, DeliveryAttempt, Item, Procedure, Round, User
 from backend.timeutil import local_today
 
 _serial = itertools.count(10_000_001)
+
+# Who an item is for, unless a test says otherwise.
+RECIPIENT = {
+    "recipient_name": "Trần Thị Bích",
+    "recipient_phone": "0912345678",
+    "address_line": "Ấp Phước Lợi",
+    "commune": "Xã Mong Thọ",
+    "province": "An Giang",
+}
+
+
+def item_body(procedure_id: int, agency_id: int, serial: int, **overrides) -> dict:
+    """What a client sends to POST /api/items: a result to return to the usual recipient."""
+    body = {
+        "code": make_s10("RR", serial),
+        "direction": "return",
+        "procedure_id": procedure_id,
+        "agency_id": agency_id,
+        **RECIPIENT,
+        "service_fee": 26_000,
+    }
+    return body | overrides
 
 
 @lru_cache(maxsize=8)
@@ -75,6 +97,15 @@ class Factory:
             fields["agency_id"] = self.agency().id
         return self._save(User(**(fields | overrides)))
 
+    def one_per_role(self, agency: Agency) -> dict[str, User]:
+        """An admin, a supervisor, a postman and an officer of `agency`, by role."""
+        return {
+            "admin": self.user("admin"),
+            "supervisor": self.user("supervisor"),
+            "postman": self.user("postman"),
+            "agency": self.user("agency", agency_id=agency.id),
+        }
+
     def item(self, **overrides) -> Item:
         n = next(_serial)
         if "agency_id" not in overrides:
@@ -85,11 +116,7 @@ class Factory:
             "code": make_s10("RR", n),
             "direction": "return",
             "dossier_code": f"000.00.{n}",
-            "recipient_name": "Trần Thị Bích",
-            "recipient_phone": "0912345678",
-            "address_line": "Ấp Phước Lợi",
-            "commune": "Xã Mong Thọ",
-            "province": "An Giang",
+            **RECIPIENT,
             "lat": 10.01,
             "lon": 105.16,
             "service_fee": 26_000,
@@ -116,3 +143,20 @@ class Factory:
                     row.round_id, row.stop_order, row.status = rnd.id, order, Status.ASSIGNED.value
                 db.session.commit()
         return rnd
+
+
+def proofs_of(app, item_id: int) -> list[DeliveryAttempt]:
+    """The item's proofs (its delivery attempts), oldest first, detached from the session."""
+    with app.app_context():
+        rows = (
+            db.session.execute(
+                db.select(DeliveryAttempt)
+                .where(DeliveryAttempt.item_id == item_id)
+                .order_by(DeliveryAttempt.id)
+            )
+            .scalars()
+            .all()
+        )
+        for row in rows:
+            db.session.expunge(row)
+        return rows

@@ -13,7 +13,7 @@ from sqlalchemy.orm import undefer
 from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import BackgroundJob, Item
-from tests.server_process import ID_HASH_KEY, ROOT, SECRET_KEY
+from tests.server_process import production_env, spawn
 
 HEADER = "Mã bưu gửi,Mã thủ tục,Họ tên,Điện thoại,Địa chỉ,Xã/Phường,Tỉnh/Thành phố,Chiều"
 
@@ -58,31 +58,19 @@ class Consumer:
 
     def __init__(self, app, log_path, **env: str):
         self.log_path = log_path
-        self.env = {
-            **os.environ,
-            "POSTROUND_ENV": "production",
-            "SECRET_KEY": SECRET_KEY,
-            "ID_HASH_KEY": ID_HASH_KEY,
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "STORAGE_DIR": app.config["STORAGE_DIR"],
+        queue = {
             "TASK_QUEUE_URL": app.config["TASK_QUEUE_URL"],
             "TASK_QUEUE_NAME": app.config["TASK_QUEUE_NAME"],
-            "RATELIMIT_ENABLED": "false",
-            "PYTHONUNBUFFERED": "1",
-            **env,
         }
+        self.env = production_env(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config["STORAGE_DIR"], **(queue | env)
+        )
         self.process = None
 
     def start(self):
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "2"],
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+            self.process = spawn(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "2"], self.env, log
             )
         return self
 

@@ -24,6 +24,35 @@ SECRET_KEY = "crash-test-secret-key-that-is-long-enough-0123456789"
 ID_HASH_KEY = "crash-test-id-hash-key-that-is-long-enough-9876543210"
 
 
+def production_env(database_url: str, storage_dir: str | os.PathLike, **env: str) -> dict[str, str]:
+    """The environment of a production process (a server, a worker) on the test's database and storage."""
+    return {
+        **os.environ,
+        "POSTROUND_ENV": "production",
+        "SECRET_KEY": SECRET_KEY,
+        "ID_HASH_KEY": ID_HASH_KEY,
+        "DATABASE_URL": database_url,
+        "STORAGE_DIR": str(storage_dir),
+        "RATELIMIT_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+
+
+def spawn(command: list[str], env: dict[str, str], log) -> subprocess.Popen:
+    """`command` run from the repository, its output to `log`, in a process group of its own (so that
+    os.killpg reaches its children too)."""
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -44,17 +73,7 @@ class ServerProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
-        self.env = {
-            **os.environ,
-            "POSTROUND_ENV": "production",
-            "SECRET_KEY": SECRET_KEY,
-            "ID_HASH_KEY": ID_HASH_KEY,
-            "DATABASE_URL": database_url,
-            "STORAGE_DIR": str(storage_dir),
-            "RATELIMIT_ENABLED": "false",
-            "PYTHONUNBUFFERED": "1",
-            **env,
-        }
+        self.env = production_env(database_url, storage_dir, **env)
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
@@ -81,15 +100,7 @@ class ServerProcess:
         with open(self.log_path, "ab") as log:
             log.write(f"--- start {self.starts + 1}\n".encode())
             log.flush()
-            self.process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self.process = spawn(command, self.env, log)
         self.starts += 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -47,12 +47,7 @@ def _world(make) -> dict[str, object]:
     """A small post office: two agencies, a procedure, a round of items for the postman, one user per role."""
     agency, other = make.agency(), make.agency()
     procedure = make.procedure()
-    users = {
-        "admin": make.user("admin"),
-        "supervisor": make.user("supervisor"),
-        "postman": make.user("postman"),
-        "agency": make.user("agency", agency_id=agency.id),
-    }
+    users = make.one_per_role(agency)
     items = [make.item(agency_id=a.id, procedure_id=procedure.id) for a in (agency, agency, other)]
     make.round(users["postman"], items=items[:2])
     make.item(agency_id=agency.id, procedure_id=procedure.id, direction="collect", status="registered")

@@ -259,16 +259,7 @@ def test_a_missing_pdf_font_is_a_clear_error(client, app, auth, supervisor, agen
 def test_a_phones_handover_is_listed_and_printable_too(client, auth, supervisor, agency, collected):
     postman, items = collected
     phone = Phone(client, postman.username).login()
-    phone.capture(
-        "handover",
-        None,
-        {
-            "direction": "post_to_agency",
-            "agency_id": agency.id,
-            "officer_name": "Trần Văn Bảy",
-            "lines": [{"item_id": items[1].id}],
-        },
-    )
+    phone.hand_over(agency.id, [items[1].id])
     phone.sync()
 
     listed = client.get(

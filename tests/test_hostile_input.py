@@ -162,12 +162,7 @@ def _counts() -> dict[str, int]:
 def world(app, make, client):
     agency = make.agency()
     procedure = make.procedure()
-    users = {
-        "admin": make.user("admin"),
-        "supervisor": make.user("supervisor"),
-        "postman": make.user("postman"),
-        "agency": make.user("agency", agency_id=agency.id),
-    }
+    users = make.one_per_role(agency)
     items = [make.item(agency_id=agency.id, procedure_id=procedure.id) for _ in range(2)]
     make.round(users["postman"], items=items)
     tokens = {}

@@ -7,6 +7,7 @@ import pytest
 from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import AuditEntry, Item
+from tests.factories import item_body
 
 
 @pytest.fixture
@@ -19,22 +20,19 @@ def office(make):
 
 
 def new_item(office, **overrides):
-    body = {
-        "code": make_s10("RR", 55_000_001),
-        "direction": "return",
-        "procedure_id": office["procedure"].id,
-        "agency_id": office["agency"].id,
-        "recipient_name": "Lê Văn Đức",
-        "recipient_phone": "0912 345 678",
-        "address_line": "Ấp Phước Lợi",
-        "commune": "Xã Mong Thọ",
-        "province": "An Giang",
-        "lat": 10.01,
-        "lon": 105.16,
-        "service_fee": 26_000,
-        "due_date": "2026-12-01",
-    }
-    return body | overrides
+    return (
+        item_body(
+            office["procedure"].id,
+            office["agency"].id,
+            55_000_001,
+            recipient_name="Lê Văn Đức",
+            recipient_phone="0912 345 678",
+            lat=10.01,
+            lon=105.16,
+            due_date="2026-12-01",
+        )
+        | overrides
+    )
 
 
 def test_a_supervisor_creates_an_item_that_the_post_office_already_holds(client, app, auth, office):

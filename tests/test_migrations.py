@@ -13,9 +13,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from backend import create_app
 from backend.extensions import db
 from tests.pg import fresh_database, require_pg
+from tests.security.migrating import app_on
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,15 +30,7 @@ def empty_app(request, tmp_path):
 
 
 def _app_on(url: str, tmp_path):
-    app = create_app(
-        {
-            "POSTROUND_ENV": "testing",
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "RATELIMIT_ENABLED": False,
-            "STORAGE_DIR": str(tmp_path / "storage"),
-        }
-    )
+    app = app_on(url, tmp_path)
     with app.app_context():
         try:
             yield app

@@ -17,7 +17,8 @@ import pytest
 from backend.config import ConfigError, load_config
 from backend.domain.workdays import add_working_days, holidays_between, is_working_day, working_days_between
 from backend.extensions import db
-from backend.models import AuditEntry, DeliveryAttempt, Item
+from backend.models import AuditEntry, Item
+from tests.factories import proofs_of
 from tests.kit.phone import Phone
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -33,22 +34,6 @@ def item_row(app, item_id) -> Item:
         item = db.session.get(Item, item_id)
         db.session.expunge(item)
         return item
-
-
-def proofs_of(app, item_id) -> list[DeliveryAttempt]:
-    with app.app_context():
-        rows = (
-            db.session.execute(
-                db.select(DeliveryAttempt)
-                .where(DeliveryAttempt.item_id == item_id)
-                .order_by(DeliveryAttempt.id)
-            )
-            .scalars()
-            .all()
-        )
-        for row in rows:
-            db.session.expunge(row)
-        return rows
 
 
 def visit(phone: Phone, kind: str, item_id: int, when: str, **data) -> dict:

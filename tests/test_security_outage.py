@@ -20,7 +20,7 @@ from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import Item
 from tests.conftest import _test_config
-from tests.factories import Factory
+from tests.factories import Factory, item_body
 from tests.pg import fresh_database, require_pg
 from tests.server_process import ServerProcess
 from tests.tcp_proxy import TcpProxy
@@ -86,18 +86,7 @@ def _login(server, user) -> dict:
 
 
 def _new_item(world, serial: int) -> dict:
-    return {
-        "code": make_s10("RR", serial),
-        "direction": "return",
-        "procedure_id": world["procedure"].id,
-        "agency_id": world["agency"].id,
-        "recipient_name": "Trần Thị Bích",
-        "recipient_phone": "0912345678",
-        "address_line": "Ấp Phước Lợi",
-        "commune": "Xã Mong Thọ",
-        "province": "An Giang",
-        "service_fee": 26_000,
-    }
+    return item_body(world["procedure"].id, world["agency"].id, serial)
 
 
 def _timed(method: str, url: str, **kwargs) -> tuple[requests.Response, float]:

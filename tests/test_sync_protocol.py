@@ -365,6 +365,14 @@ def _error_answers(app, make, phone):
     client = phone.client
     supervisor = Phone(client, make.user("supervisor").username).login()
     digest = sha(jpeg_bytes(9))
+
+    def two_bytes_of_a_photo(content_range: str):
+        return client.put(
+            f"/api/sync/attachments/{digest}",
+            data=b"xy",
+            headers=phone.headers | {"Content-Range": content_range},
+        )
+
     yield "no token", client.get("/api/sync/pull")
     yield "bad token", client.get("/api/sync/pull", headers={"Authorization": "Bearer not.a.token"})
     yield "wrong role", client.post("/api/sync/push", json={"mutations": []}, headers=supervisor.headers)
@@ -394,22 +402,8 @@ def _error_answers(app, make, phone):
     )
     yield "bad envelope", client.post("/api/sync/push", json={"mutations": []}, headers=phone.headers)
     yield "bad digest", client.put(f"/api/sync/attachments/{'G' * 64}", data=b"x", headers=phone.headers)
-    yield (
-        "offset mismatch",
-        client.put(
-            f"/api/sync/attachments/{digest}",
-            data=b"xy",
-            headers=phone.headers | {"Content-Range": "bytes 5-6/100"},
-        ),
-    )
-    yield (
-        "bad content range",
-        client.put(
-            f"/api/sync/attachments/{digest}",
-            data=b"xy",
-            headers=phone.headers | {"Content-Range": "lines 1-2"},
-        ),
-    )
+    yield "offset mismatch", two_bytes_of_a_photo("bytes 5-6/100")
+    yield "bad content range", two_bytes_of_a_photo("lines 1-2")
     yield (
         "not an image",
         client.put(

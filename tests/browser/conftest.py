@@ -219,10 +219,15 @@ class Pwa:
         self.page.wait_for_selector("main[data-screen=round]")
         return self
 
-    def ready_offline(self, username: str, stops: int = 5):
-        """Signed in online, the round (`stops` stops) and the app shell downloaded, then the network goes."""
+    def on_the_round(self, username: str, stops: int = 5):
+        """Opened, signed in, the round's `stops` stops on screen."""
         self.open().login(username)
         self.wait_for_stops(stops)
+        return self
+
+    def ready_offline(self, username: str, stops: int = 5):
+        """Signed in online, the round (`stops` stops) and the app shell downloaded, then the network goes."""
+        self.on_the_round(username, stops)
         self.wait_for_service_worker()
         self.page.context.set_offline(True)
         return self

@@ -32,9 +32,7 @@ def signed_in_then_offline(phone, live_server, day):
     """The postman signs in online, the round and the app shell arrive, then the network goes."""
     page = phone.new_page()
     refused = count_401s(page)
-    pwa = Pwa(page, live_server).open()
-    pwa.login(day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(page, live_server).on_the_round(day.postman.username)
     pwa.wait_for_service_worker()
     phone.set_offline(True)
     return page, pwa, refused

@@ -116,9 +116,7 @@ def test_without_a_gps_fix_the_proof_is_saved_after_a_warning_with_no_position(
 ):
     context = browser.new_context(**PHONE)  # location permission refused
     try:
-        pwa = Pwa(context.new_page(), live_server).open()
-        pwa.login(postman_day.postman.username)
-        pwa.wait_for_stops(5)
+        pwa = Pwa(context.new_page(), live_server).on_the_round(postman_day.postman.username)
         pwa.open_item(postman_day.to_fail.id)
         pwa.page.click('[data-action="fail"]')
         pwa.page.wait_for_selector('[data-field="gps"][data-state="error"]')

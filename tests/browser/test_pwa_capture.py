@@ -13,9 +13,7 @@ def test_a_stand_in_must_show_an_authorisation_letter_and_it_is_sent_with_the_pr
     phone, live_server, postman_day, tmp_path
 ):
     item = postman_day.deliveries[1]  # government fee 10,000 ₫ on top of the 26,000 ₫ service fee
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
     page = pwa.page
     pwa.open_item(item.id)
     page.click('[data-action="deliver"]')

@@ -27,9 +27,7 @@ def test_a_postman_works_the_round_offline_and_every_proof_syncs_exactly_once(
 ):
     day = postman_day
     page = phone.new_page()
-    pwa = Pwa(page, live_server).open()
-    pwa.login(day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(page, live_server).on_the_round(day.postman.username)
     pwa.wait_for_service_worker()
     assert counters(page) == {"todo": 5, "done": 0, "failed": 0, "unsynced": 0}
 

@@ -7,30 +7,16 @@ from datetime import date
 
 from backend.domain.workdays import add_working_days
 from backend.extensions import db
-from backend.models import DeliveryAttempt, Item
+from backend.models import Item
 from backend.timeutil import local_today
 from tests.browser.conftest import Pwa
+from tests.factories import proofs_of
 from tests.kit.images import photo_file
-
-
-def _proofs(server, item_id):
-    with server.app.app_context():
-        return (
-            db.session.execute(
-                db.select(DeliveryAttempt)
-                .where(DeliveryAttempt.item_id == item_id)
-                .order_by(DeliveryAttempt.id)
-            )
-            .scalars()
-            .all()
-        )
 
 
 def test_nobody_home_then_delivered_on_the_second_visit(phone, live_server, postman_day, tmp_path):
     item = postman_day.to_fail
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
     page = pwa.page
 
     pwa.fail(item)
@@ -52,8 +38,8 @@ def test_nobody_home_then_delivered_on_the_second_visit(phone, live_server, post
     pwa.save()
     pwa.wait_until_synced()
 
-    assert [p.outcome for p in _proofs(live_server, item.id)] == ["failed", "delivered"]
-    assert not any(p.flagged for p in _proofs(live_server, item.id))
+    assert [p.outcome for p in proofs_of(live_server.app, item.id)] == ["failed", "delivered"]
+    assert not any(p.flagged for p in proofs_of(live_server.app, item.id))
     with live_server.app.app_context():
         row = db.session.get(Item, item.id)
         assert (row.status, row.attempt_count) == ("delivered", 1)
@@ -62,9 +48,7 @@ def test_nobody_home_then_delivered_on_the_second_visit(phone, live_server, post
 
 
 def test_the_fail_form_dates_the_next_attempt_in_working_days(phone, live_server, postman_day):
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
     [calendar] = [row for row in _meta(pwa) if row[0] == "calendar"]
     with live_server.app.app_context():
         today = local_today()
@@ -88,9 +72,7 @@ def _meta(pwa):
 
 def test_each_proof_gets_the_position_of_its_own_stop(phone, live_server, postman_day, tmp_path):
     first, second = postman_day.deliveries[0], postman_day.to_fail
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
     page = pwa.page
 
     phone.set_geolocation({"latitude": 10.0101, "longitude": 105.1601, "accuracy": 6})
@@ -107,8 +89,8 @@ def test_each_proof_gets_the_position_of_its_own_stop(phone, live_server, postma
     pwa.save()
     pwa.wait_until_synced()
 
-    [delivered] = _proofs(live_server, first.id)
-    [failed] = _proofs(live_server, second.id)
+    [delivered] = proofs_of(live_server.app, first.id)
+    [failed] = proofs_of(live_server.app, second.id)
     assert (delivered.lat, delivered.lon, delivered.accuracy_m) == (10.0101, 105.1601, 6)
     assert (failed.lat, failed.lon, failed.accuracy_m) == (10.0236, 105.165, 14)
 
@@ -122,9 +104,7 @@ def test_offline_the_phone_sends_an_item_back_as_the_server_will(phone, live_ser
         row.status, row.attempt_count, row.invitation_count = "failed_attempt", 2, 1
         row.last_invitation_on = date(2026, 3, 2)
         db.session.commit()
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
     phone.set_offline(True)
     pwa.fail(postman_day.to_fail)
     [local] = [i for i in pwa.store("items") if i["id"] == item.id]

@@ -21,9 +21,7 @@ def test_a_restored_phone_renumbers_its_unsent_proofs_and_they_all_reach_the_ser
 ):
     day = postman_day
     page = phone.new_page()
-    pwa = Pwa(page, live_server).open()
-    pwa.login(day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(page, live_server).on_the_round(day.postman.username)
     pwa.fail(day.to_fail)  # the morning's work reaches the server as mutation 1
     pwa.wait_until_synced()
 

@@ -15,9 +15,7 @@ from tests.browser.conftest import Pwa
 @pytest.fixture
 def signed_in(phone, live_server, postman_day):
     page = phone.new_page()
-    pwa = Pwa(page, live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(page, live_server).on_the_round(postman_day.postman.username)
     return pwa
 
 

@@ -43,9 +43,7 @@ def test_a_database_outage_keeps_the_work_on_the_phone_and_says_so(
     phone, live_server, postman_day, pwa_for, tmp_path
 ):
     page = phone.new_page()
-    pwa = pwa_for(page, live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = pwa_for(page, live_server).on_the_round(postman_day.postman.username)
     answers = []
     page.on("response", lambda r: answers.append(r.status) if r.url.endswith("/api/sync/push") else None)
 

@@ -40,9 +40,7 @@ def test_two_tabs_with_an_expired_token_refresh_it_once_and_both_keep_working(
     phone, live_server, postman_day
 ):
     calls = refresh_calls(phone)
-    first = Pwa(phone.new_page(), live_server).open()
-    first.login(postman_day.postman.username)
-    first.wait_for_stops(5)
+    first = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
     second = Pwa(phone.new_page(), live_server).open()  # the same phone: the same session, another tab
     second.wait_for_stops(5)
     time.sleep(2.5)  # both tabs' access token has expired
@@ -68,9 +66,7 @@ def test_two_tabs_with_an_expired_token_refresh_it_once_and_both_keep_working(
 
 
 def test_the_phone_takes_the_post_offices_zone_from_the_server(phone, live_server, postman_day):
-    pwa = Pwa(phone.new_page(), live_server).open()
-    pwa.login(postman_day.postman.username)
-    pwa.wait_for_stops(5)
+    pwa = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
     meta = pwa.page.evaluate("""async () => {
       const db = await new Promise(ok => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result) })
       const zone = await new Promise(ok => { db.transaction('meta').objectStore('meta').get('timezone').onsuccess =

@@ -130,16 +130,7 @@ def _a_day_of_work(client, make, auth) -> None:
     phone.outbox = sent  # the answer was "lost": the same batch again
     again = phone.push()
     assert {r["outcome"] for r in again["results"]} == {"duplicate"}
-    phone.capture(
-        "handover",
-        None,
-        {
-            "direction": "post_to_agency",
-            "agency_id": agency.id,
-            "officer_name": "Trần Văn Bảy",
-            "lines": [{"item_id": dossier.id}],
-        },
-    )
+    phone.hand_over(agency.id, [dossier.id])
     phone.sync()
 
     headers = auth(supervisor)
