@@ -3,6 +3,7 @@
 from marshmallow import fields, validate
 
 from backend.schemas.common import StrictSchema, Text
+from backend.schemas.items import ItemHeadSchema
 from backend.schemas.rounds import PostmanSchema
 from backend.services.item_import import DEFAULT_SERVICE_FEE
 
@@ -90,11 +91,7 @@ class TodaySchema(StrictSchema):
     exception_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-class ItemRefSchema(StrictSchema):
-    id = fields.Integer()
-    code = fields.String()
-    direction = fields.String()
-    status = fields.String()
+class ItemRefSchema(ItemHeadSchema):
     recipient_name = fields.String()
     commune = fields.String()
     due_date = fields.Date(allow_none=True)
@@ -162,11 +159,7 @@ class ExceptionsSchema(StrictSchema):
     exceptions = fields.List(fields.Nested(ExceptionSchema))
 
 
-class MapStopSchema(StrictSchema):
-    id = fields.Integer()
-    code = fields.String()
-    status = fields.String()
-    direction = fields.String()
+class MapStopSchema(ItemHeadSchema):
     recipient_name = fields.String()
     address_line = fields.String()
     commune = fields.String()

@@ -137,11 +137,16 @@ class RefSchema(StrictSchema):
     name = fields.String()
 
 
-class ItemSchema(StrictSchema):
+class ItemHeadSchema(StrictSchema):
+    """What names an item and where it stands: the first fields of every view of one."""
+
     id = fields.Integer()
     code = fields.String()
     direction = fields.String()
     status = fields.String()
+
+
+class ItemSchema(ItemHeadSchema):
     dossier_code = fields.String(allow_none=True)
     procedure = fields.Nested(RefSchema)
     agency = fields.Nested(RefSchema)

@@ -18,9 +18,6 @@ class RoundCreateSchema(StrictSchema):
 
 
 class RoundQuerySchema(PageQuery):
-    # Query strings are text: these integers must accept "2" (WholeNumber is strict, for JSON).
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     round_date = fields.Date(data_key="date")
     postman_id = QueryId()
 
@@ -39,6 +36,8 @@ class ItemIdsSchema(StrictSchema):
 
 
 class PostmanSchema(StrictSchema):
+    """A user in brief, as a round, a handover or an exception names them (users.UserSchema adds the rest)."""
+
     id = fields.Integer(dump_only=True)
     username = fields.String(dump_only=True)
     full_name = fields.String(dump_only=True)

@@ -3,14 +3,12 @@ from marshmallow import fields, validate
 from backend.auth.passwords import MIN_PASSWORD_LENGTH
 from backend.models.users import ROLES
 from backend.schemas.common import Flag, StrictSchema, Text, WholeNumber
+from backend.schemas.rounds import PostmanSchema
 
 USERNAME = validate.Regexp(r"^[a-z0-9._-]{3,64}$", error="3-64 characters: lower-case letters, digits, . _ -")
 
 
-class UserSchema(StrictSchema):
-    id = fields.Integer(dump_only=True)
-    username = fields.String(dump_only=True)
-    full_name = fields.String(dump_only=True)
+class UserSchema(PostmanSchema):
     role = fields.String(dump_only=True)
     phone = fields.String(dump_only=True, allow_none=True)
     agency_id = fields.Integer(dump_only=True, allow_none=True)
