@@ -78,32 +78,24 @@ function toDate(value) {
   return value instanceof Date ? value : new Date(value)
 }
 
+/** A moment (ISO string, Date or epoch ms) in the post office's zone, with these Intl options. */
+function moment(value, options) {
+  return new Intl.DateTimeFormat(locale(), { timeZone: timeZone(), ...options }).format(toDate(value))
+}
+
 /** A moment (ISO string, Date or epoch ms) as date and time with seconds; '—' when none. */
 export function dateTime(value) {
-  if (!value) return '—'
-  return new Intl.DateTimeFormat(locale(), {
-    timeZone: timeZone(),
-    dateStyle: 'short',
-    timeStyle: 'medium',
-  }).format(toDate(value))
+  return value ? moment(value, { dateStyle: 'short', timeStyle: 'medium' }) : '—'
 }
 
 /** A moment as hours and minutes; '—' when none. */
 export function time(value) {
-  if (!value) return '—'
-  return new Intl.DateTimeFormat(locale(), { timeZone: timeZone(), timeStyle: 'short' }).format(toDate(value))
+  return value ? moment(value, { timeStyle: 'short' }) : '—'
 }
 
 /** A moment as "09:41 26/11": the day and the time, short (phone lists); '' when none. */
 export function shortDateTime(value) {
-  if (!value) return ''
-  return new Intl.DateTimeFormat(locale(), {
-    timeZone: timeZone(),
-    hour: '2-digit',
-    minute: '2-digit',
-    day: '2-digit',
-    month: '2-digit',
-  }).format(toDate(value))
+  return value ? moment(value, { hour: '2-digit', minute: '2-digit', day: '2-digit', month: '2-digit' }) : ''
 }
 
 /** Whole minutes since a moment (the browser's clock). */
