@@ -72,23 +72,9 @@ def test_an_unknown_item_or_one_of_another_agency_is_refused_whoever_records(rec
 
 
 def test_a_supervisor_documents_a_result_already_received_once():
-    first = decide(
-        Recorder.STAFF,
-        "agency_to_post",
-        exists=True,
-        same_agency=True,
-        item_direction="return",
-        status="at_post_office",
-    )
-    again = decide(
-        Recorder.STAFF,
-        "agency_to_post",
-        exists=True,
-        same_agency=True,
-        item_direction="return",
-        status="at_post_office",
-        documented=True,
-    )
+    received = {"exists": True, "same_agency": True, "item_direction": "return", "status": "at_post_office"}
+    first = decide(Recorder.STAFF, "agency_to_post", **received)
+    again = decide(Recorder.STAFF, "agency_to_post", **received, documented=True)
 
     assert first.accepted and first.event is None
     assert again.refusal == Refusal.DOCUMENTED

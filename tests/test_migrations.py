@@ -14,19 +14,14 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from backend.extensions import db
-from tests.pg import fresh_database, require_pg
-from tests.security.migrating import app_on
+from tests.security.migrating import app_on, empty_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_app(request, tmp_path):
     """The app bound to a brand-new, empty database."""
-    if request.param == "sqlite":
-        yield from _app_on(f"sqlite:///{tmp_path / 'migrations.db'}", tmp_path)
-    else:
-        require_pg()
-        with fresh_database("postround_mig") as url:
-            yield from _app_on(url, tmp_path)
+    with empty_database(request.param, tmp_path, "postround_mig") as url:
+        yield from _app_on(url, tmp_path)
 
 
 def _app_on(url: str, tmp_path):

@@ -278,21 +278,16 @@ def test_a_server_killed_at_random_moments_loses_nothing_and_applies_everything_
             doom_push = cycle % 2 == 0  # every other kill aims at a push, the others at an upload
             errors: list[BaseException] = []
 
-            def work(
-                worker_rng=worker_rng,
-                doomed=doomed,
-                doom_after=doom_after,
-                doom_push=doom_push,
-                stop=stop,
-                errors=errors,
-            ):
+            def work(worker_rng, doomed, doom_after, doom_push, stop, errors):
                 try:
                     client.work(worker_rng, doomed, doom_after, doom_push, stop)
                 except BaseException as error:  # re-raised by the test thread
                     errors.append(error)
                     doomed.set()
 
-            worker = threading.Thread(target=work, daemon=True)
+            worker = threading.Thread(
+                target=work, args=(worker_rng, doomed, doom_after, doom_push, stop, errors), daemon=True
+            )
             worker.start()
             if not last:
                 assert doomed.wait(60)

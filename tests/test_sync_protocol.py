@@ -90,8 +90,8 @@ def _collect_on_a_return_item(m, ctx):
     )
 
 
-def _handover_listing_an_item_twice(m, ctx):
-    item = ctx["items"][1]
+def _as_a_handover_of(m, ctx, item_ids):
+    """The mutation made a handover of these items to the agency's officer."""
     m.pop("item_id")
     m.update(
         type="handover",
@@ -99,22 +99,18 @@ def _handover_listing_an_item_twice(m, ctx):
             "direction": "post_to_agency",
             "agency_id": ctx["agency_id"],
             "officer_name": "Phạm Thị Mai",
-            "lines": [{"item_id": item}, {"item_id": item}],
+            "lines": [{"item_id": item_id} for item_id in item_ids],
         },
     )
+
+
+def _handover_listing_an_item_twice(m, ctx):
+    item = ctx["items"][1]
+    _as_a_handover_of(m, ctx, [item, item])
 
 
 def _handover_of_an_item_still_on_the_round(m, ctx):
-    m.pop("item_id")
-    m.update(
-        type="handover",
-        data={
-            "direction": "post_to_agency",
-            "agency_id": ctx["agency_id"],
-            "officer_name": "Phạm Thị Mai",
-            "lines": [{"item_id": ctx["items"][1]}],
-        },
-    )
+    _as_a_handover_of(m, ctx, [ctx["items"][1]])
 
 
 BAD_MUTATIONS = {

@@ -3,6 +3,7 @@ app on a database as it stands, which both these and tests/test_migrations.py st
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import flask_migrate
@@ -27,25 +28,22 @@ def app_on(url: str, tmp_path) -> Flask:
 
 
 @contextmanager
+def empty_database(backend_kind: str, tmp_path, prefix: str) -> Iterator[str]:
+    """The URL of a brand-new, empty database: a file in `tmp_path`, or one on the PostgreSQL server."""
+    if backend_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{prefix}.db'}"
+        return
+    require_pg()
+    with fresh_database(prefix) as url:
+        yield url
+
+
+@contextmanager
 def migrated_app(backend_kind: str, tmp_path, revision: str):
-    def run(url):
+    with empty_database(backend_kind, tmp_path, "postround_mig7") as url:
         app = app_on(url, tmp_path)
         with app.app_context():
             flask_migrate.upgrade(revision=revision)
-        return app
-
-    if backend_kind == "sqlite":
-        app = run(f"sqlite:///{tmp_path / 'migrating.db'}")
-        try:
-            with app.app_context():
-                yield app
-        finally:
-            with app.app_context():
-                db.engine.dispose()
-        return
-    require_pg()
-    with fresh_database("postround_mig7") as url:
-        app = run(url)
         try:
             with app.app_context():
                 yield app

@@ -198,6 +198,12 @@ def test_the_hash_key_is_a_setting_of_its_own(tmp_path):
     assert (config["ID_HASH_KEY"], config["ID_HASH_KEY_ID"]) == ("i" * 40, "2026a")
 
 
+def _insert(conn, table: str, *rows: dict, json: tuple[str, ...] = ()) -> None:
+    """Rows into a table as an old revision made it (the models describe today's tables, not that one)."""
+    columns = [sa.column(name, sa.JSON) if name in json else sa.column(name) for name in rows[0]]
+    conn.execute(sa.table(table, *columns).insert(), list(rows))
+
+
 @pytest.mark.parametrize("backend_kind", ["sqlite", "postgresql"])
 def test_the_migration_redacts_the_ledger_and_rekeys_the_hashes_it_can(backend_kind, tmp_path, monkeypatch):
     """Rows written before 0007: the ledger held the clear number and the hash used SECRET_KEY.
@@ -209,151 +215,87 @@ def test_the_migration_redacts_the_ledger_and_rekeys_the_hashes_it_can(backend_k
     with migrated_app(backend_kind, tmp_path, "0004") as app:
         now = datetime.now(UTC)
         with db.engine.begin() as conn:
-            t = {
-                name: sa.table(name, *[sa.column(c) for c in cols])
-                for name, cols in {
-                    "users": ("id", "username", "password_hash", "full_name", "role", "active", "created_at"),
-                    "devices": ("id", "user_id", "registered_at", "last_seq"),
-                    "agencies": ("id", "code", "name", "kind", "province", "active", "created_at"),
-                    "items": (
-                        "id",
-                        "code",
-                        "direction",
-                        "procedure_id",
-                        "agency_id",
-                        "recipient_name",
-                        "address_line",
-                        "commune",
-                        "province",
-                        "service_fee",
-                        "government_fee",
-                        "attempt_count",
-                        "status",
-                        "search_text",
-                        "change_seq",
-                        "version",
-                        "created_at",
-                        "updated_at",
-                    ),
-                    "delivery_attempts": (
-                        "id",
-                        "client_mutation_id",
-                        "item_id",
-                        "postman_id",
-                        "outcome",
-                        "server_time",
-                        "fee_collected",
-                        "government_fee_collected",
-                        "flagged",
-                        "complete",
-                        "id_number_masked",
-                        "id_number_hash",
-                    ),
-                    "sync_mutations": (
-                        "id",
-                        "device_id",
-                        "device_seq",
-                        "user_id",
-                        "type",
-                        "outcome",
-                        "result",
-                        "payload",
-                        "received_at",
-                    ),
-                }.items()
-            }
-            conn.execute(
-                t["users"]
-                .insert()
-                .values(
-                    id=1,
-                    username="p",
-                    password_hash="x",
-                    full_name="P",
-                    role="postman",
-                    active=True,
-                    created_at=now,
-                )
+            _insert(
+                conn,
+                "users",
+                {
+                    "id": 1,
+                    "username": "p",
+                    "password_hash": "x",
+                    "full_name": "P",
+                    "role": "postman",
+                    "active": True,
+                    "created_at": now,
+                },
             )
-            conn.execute(t["devices"].insert().values(id="d1", user_id=1, registered_at=now, last_seq=1))
-            conn.execute(
-                t["agencies"]
-                .insert()
-                .values(
-                    id=1,
-                    code="A",
-                    name="A",
-                    kind="commune_centre",
-                    province="An Giang",
-                    active=True,
-                    created_at=now,
-                )
+            _insert(conn, "devices", {"id": "d1", "user_id": 1, "registered_at": now, "last_seq": 1})
+            _insert(
+                conn,
+                "agencies",
+                {
+                    "id": 1,
+                    "code": "A",
+                    "name": "A",
+                    "kind": "commune_centre",
+                    "province": "An Giang",
+                    "active": True,
+                    "created_at": now,
+                },
             )
-            conn.execute(
-                sa.insert(
-                    sa.table(
-                        "procedures",
-                        *[
-                            sa.column(c)
-                            for c in (
-                                "id",
-                                "code",
-                                "name",
-                                "allowed_by_post",
-                                "government_fee",
-                                "change_seq",
-                                "created_at",
-                            )
-                        ],
-                        sa.column("checklist", sa.JSON),
-                    )
-                ).values(
-                    id=1,
-                    code="T",
-                    name="T",
-                    allowed_by_post=True,
-                    government_fee=0,
-                    change_seq=0,
-                    created_at=now,
-                    checklist=[],
-                )
+            _insert(
+                conn,
+                "procedures",
+                {
+                    "id": 1,
+                    "code": "T",
+                    "name": "T",
+                    "allowed_by_post": True,
+                    "government_fee": 0,
+                    "change_seq": 0,
+                    "created_at": now,
+                    "checklist": [],
+                },
+                json=("checklist",),
             )
-            for n in (1, 2):
-                conn.execute(
-                    t["items"]
-                    .insert()
-                    .values(
-                        id=n,
-                        code=f"RR00000000{n}VN",
-                        direction="return",
-                        procedure_id=1,
-                        agency_id=1,
-                        recipient_name="X",
-                        address_line="Ấp 1",
-                        commune="Xã",
-                        province="An Giang",
-                        service_fee=0,
-                        government_fee=0,
-                        attempt_count=0,
-                        status="delivered",
-                        search_text="x",
-                        change_seq=0,
-                        version=1,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+            _insert(
+                conn,
+                "items",
+                *(
+                    {
+                        "id": n,
+                        "code": f"RR00000000{n}VN",
+                        "direction": "return",
+                        "procedure_id": 1,
+                        "agency_id": 1,
+                        "recipient_name": "X",
+                        "address_line": "Ấp 1",
+                        "commune": "Xã",
+                        "province": "An Giang",
+                        "service_fee": 0,
+                        "government_fee": 0,
+                        "attempt_count": 0,
+                        "status": "delivered",
+                        "search_text": "x",
+                        "change_seq": 0,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n in (1, 2)
+                ),
+            )
             old = {
                 n: hmac.new(b"the-old-secret-key", n.encode(), hashlib.sha256).hexdigest()
                 for n in (DELIVERED, STAND_IN)
             }
-            conn.execute(
-                t["delivery_attempts"].insert(),
-                [
+            _insert(
+                conn,
+                "delivery_attempts",
+                *(
                     {
-                        "id": 1,
-                        "client_mutation_id": "mutation-0001",
-                        "item_id": 1,
+                        "id": n,
+                        "client_mutation_id": mutation,
+                        "item_id": n,
                         "postman_id": 1,
                         "outcome": "delivered",
                         "server_time": now,
@@ -361,45 +303,28 @@ def test_the_migration_redacts_the_ledger_and_rekeys_the_hashes_it_can(backend_k
                         "government_fee_collected": 0,
                         "flagged": False,
                         "complete": True,
-                        "id_number_masked": "*********678",
-                        "id_number_hash": old[DELIVERED],
-                    },
-                    {
-                        "id": 2,
-                        "client_mutation_id": None,
-                        "item_id": 2,
-                        "postman_id": 1,
-                        "outcome": "delivered",
-                        "server_time": now,
-                        "fee_collected": 0,
-                        "government_fee_collected": 0,
-                        "flagged": False,
-                        "complete": True,
-                        "id_number_masked": "*********326",
-                        "id_number_hash": old[STAND_IN],
-                    },
-                ],
+                        "id_number_masked": masked,
+                        "id_number_hash": old[number],
+                    }
+                    for n, mutation, masked, number in (
+                        (1, "mutation-0001", "*********678", DELIVERED),
+                        (2, None, "*********326", STAND_IN),
+                    )
+                ),
             )
-            ledger = sa.table(
+            _insert(
+                conn,
                 "sync_mutations",
-                *[
-                    sa.column(c)
-                    for c in ("id", "device_id", "device_seq", "user_id", "type", "outcome", "received_at")
-                ],
-                sa.column("result", sa.JSON),
-                sa.column("payload", sa.JSON),
-            )
-            conn.execute(
-                ledger.insert().values(
-                    id="mutation-0001",
-                    device_id="d1",
-                    device_seq=1,
-                    user_id=1,
-                    type="deliver",
-                    outcome="applied",
-                    received_at=now,
-                    result={"id": "mutation-0001", "outcome": "applied", "proof_id": 1},
-                    payload={
+                {
+                    "id": "mutation-0001",
+                    "device_id": "d1",
+                    "device_seq": 1,
+                    "user_id": 1,
+                    "type": "deliver",
+                    "outcome": "applied",
+                    "received_at": now,
+                    "result": {"id": "mutation-0001", "outcome": "applied", "proof_id": 1},
+                    "payload": {
                         "id": "mutation-0001",
                         "seq": 1,
                         "type": "deliver",
@@ -411,7 +336,8 @@ def test_the_migration_redacts_the_ledger_and_rekeys_the_hashes_it_can(backend_k
                             "note": f"CCCD {DELIVERED}",
                         },
                     },
-                )
+                },
+                json=("result", "payload"),
             )
         flask_migrate.upgrade()
         with app.app_context():
