@@ -1,0 +1,144 @@
+"""Post offices: a province unit and the commune post offices under it (backend.auth.scope)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from backend.api.common import Blueprint, commit_unique
+from backend.api.openapi import problems
+from backend.audit import audit
+from backend.auth.guard import STAFF, auth_required, current_user
+from backend.auth.scope import check_visible, offices_query, visible_office_ids
+from backend.domain.rules import DomainError
+from backend.extensions import db
+from backend.models import Agency, PostOffice, User
+from backend.schemas.offices import OfficeSchema, OfficeUpdateSchema, OfficeViewSchema
+
+blp = Blueprint("offices", __name__, url_prefix="/api/offices", description="Post offices")
+
+
+def load_visible_office(user: User, office_id: int) -> PostOffice:
+    office = db.session.get(PostOffice, office_id)
+    check_visible(user, office.id if office else None, "post office", office_id)
+    assert office is not None  # an office the user sees exists
+    return office
+
+
+def _may_edit(user: User, office: PostOffice) -> None:
+    """Admins edit the offices they see; a provincial supervisor the offices of their province."""
+    if user.role == "admin":
+        return
+    provincial = any(o.kind == "province" for o in user.offices)
+    if not provincial:
+        raise DomainError(
+            "forbidden", "Only an admin or a provincial supervisor edits a post office.", status=403
+        )
+
+
+def _apply(office: PostOffice, body: dict) -> None:
+    if "parent" in body:
+        code = body.pop("parent")
+        parent = None
+        if code is not None:
+            parent = db.session.execute(
+                db.select(PostOffice).where(PostOffice.code == code, PostOffice.kind == "province")
+            ).scalar_one_or_none()
+            if parent is None:
+                raise DomainError(
+                    "unknown-office",
+                    f"No province unit with code {code}.",
+                    status=422,
+                    errors={"parent": [f"No province unit {code}."]},
+                )
+        office.parent_id = parent.id if parent else None
+    if "agencies" in body:
+        codes = body.pop("agencies")
+        found = list(db.session.execute(db.select(Agency).where(Agency.code.in_(codes))).scalars())
+        unknown = sorted(set(codes) - {a.code for a in found})
+        if unknown:
+            raise DomainError(
+                "unknown-agency",
+                f"Unknown agencies: {', '.join(unknown)}.",
+                status=422,
+                errors={"agencies": [f"No agency {code}." for code in unknown]},
+            )
+        office.agencies = found
+    for key, value in body.items():
+        setattr(office, key, value)
+    if office.kind == "province" and office.parent_id is not None:
+        raise DomainError(
+            "province-has-no-parent",
+            "A province unit is under no other office.",
+            status=422,
+            errors={"parent": ["Only a commune office has a province unit."]},
+        )
+    if office.opens_at and office.closes_at and office.opens_at >= office.closes_at:
+        raise DomainError(
+            "validation-error",
+            "The office must close after it opens.",
+            status=422,
+            errors={"closes_at": ["Must be after opens_at."]},
+        )
+
+
+@blp.route("")
+class Offices(MethodView):
+    @auth_required(*STAFF, "postman", "agency")
+    @blp.response(200, OfficeViewSchema(many=True))
+    def get(self):
+        """The post offices the caller sees (a provincial user: their province unit and every office under it)."""
+        return db.session.execute(offices_query(current_user())).unique().scalars().all()
+
+    @auth_required("admin")
+    @problems(409)
+    @blp.arguments(OfficeSchema)
+    @blp.response(201, OfficeViewSchema)
+    def post(self, body):
+        """Create a post office (a province unit, or a commune office under one)."""
+        office = PostOffice(code=body["code"], name=body["name"])
+        _apply(office, body)
+        db.session.add(office)
+        audit("office.created", "post_office", office.code)
+        commit_unique(f"A post office with code {office.code} already exists.")
+        return office
+
+
+@blp.route("/<int:office_id>")
+class OfficeById(MethodView):
+    @auth_required(*STAFF, "postman", "agency")
+    @blp.response(200, OfficeViewSchema)
+    def get(self, office_id):
+        """One post office: position (where its rounds start), VietQR bank account, working hours."""
+        return load_visible_office(current_user(), office_id)
+
+    @auth_required(*STAFF)
+    @problems(409)
+    @blp.arguments(OfficeUpdateSchema)
+    @blp.response(200, OfficeViewSchema)
+    def patch(self, body, office_id):
+        """Change a post office (an admin, or a supervisor of its province unit)."""
+        user = current_user()
+        office = load_visible_office(user, office_id)
+        _may_edit(user, office)
+        _apply(office, body)
+        audit("office.updated", "post_office", office_id, {"fields": sorted(body)})
+        commit_unique("Another post office already has that code.")
+        return office
+
+
+def office_ids_of(codes: list[str], user: User) -> list[PostOffice]:
+    """The offices named by code, each one the caller sees (422 naming the others)."""
+    found = {
+        o.code: o
+        for o in db.session.execute(db.select(PostOffice).where(PostOffice.code.in_(codes))).scalars()
+    }
+    ids = visible_office_ids(user)
+    unknown = [c for c in codes if c not in found or (ids is not None and found[c].id not in ids)]
+    if unknown:
+        raise DomainError(
+            "unknown-office",
+            f"Unknown post offices: {', '.join(unknown)}.",
+            status=422,
+            errors={"offices": [f"No post office {c}." for c in unknown]},
+        )
+    return [found[c] for c in dict.fromkeys(codes)]
