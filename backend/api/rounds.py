@@ -14,6 +14,7 @@ from backend.auth.scope import office_of_new, scoped
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Round
+from backend.schemas.offices import requested_office
 from backend.schemas.rounds import (
     ItemIdsSchema,
     MineQuerySchema,
@@ -22,7 +23,6 @@ from backend.schemas.rounds import (
     RoundQuerySchema,
     RoundSchema,
 )
-from backend.schemas.offices import requested_office
 from backend.services import round_events, rounds
 from backend.timeutil import local_today
 

@@ -13,7 +13,7 @@ and never appears in a list or a count: `scoped(query, column)` filters, `check_
 from __future__ import annotations
 
 from flask import g, has_request_context
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from backend.domain.rules import DomainError
 from backend.extensions import db
@@ -56,12 +56,17 @@ def sees_office(user: User, office_id: int | None) -> bool:
     return ids is ALL or (office_id is not None and office_id in ids)
 
 
-def scoped(query: Select, column, user: User) -> Select:
-    """`query` limited to rows whose `column` (an office id) the user sees."""
+def in_offices(column, user: User) -> ColumnElement[bool]:
+    """A WHERE clause: `column` (an office id) is one the user sees."""
     ids = visible_office_ids(user)
     if ids is ALL:
-        return query
-    return query.where(column.in_(sorted(ids)) if ids else false())
+        return true()
+    return column.in_(sorted(ids)) if ids else false()
+
+
+def scoped(query: Select, column, user: User) -> Select:
+    """`query` limited to rows whose `column` (an office id) the user sees."""
+    return query.where(in_offices(column, user))
 
 
 def not_found(what: str, key) -> DomainError:
