@@ -87,21 +87,43 @@ def users_query(user: User) -> Select:
     if ids is ALL:
         return query
     members = select(user_offices.c.user_id).where(user_offices.c.office_id.in_(sorted(ids)))
-    agencies = select(office_agencies.c.agency_id).where(office_agencies.c.office_id.in_(sorted(ids)))
-    return query.where(or_(User.id.in_(members), User.agency_id.in_(agencies), User.id == user.id))
+    return query.where(
+        or_(User.id.in_(members), User.agency_id.in_(served_agencies(user)), User.id == user.id)
+    )
+
+
+def served_agencies(user: User) -> Select:
+    """The ids of the agencies the offices the user sees serve (every agency for an admin of no office)."""
+    ids = visible_office_ids(user)
+    query = select(office_agencies.c.agency_id)
+    return query if ids is ALL else query.where(office_agencies.c.office_id.in_(sorted(ids)))
+
+
+def unserved(office_id: int | None, agency_ids: set[int]) -> set[int]:
+    """Which of these agencies the office does not serve (none for a row of no office)."""
+    if office_id is None or not agency_ids:
+        return set()
+    served = db.session.execute(
+        select(office_agencies.c.agency_id).where(
+            office_agencies.c.office_id == office_id, office_agencies.c.agency_id.in_(agency_ids)
+        )
+    ).scalars()
+    return agency_ids - set(served)
 
 
 def offices_query(user: User) -> Select:
     return scoped(select(PostOffice), PostOffice.id, user).order_by(PostOffice.code)
 
 
-def office_of_new(user: User, requested: str | int | None = None) -> int | None:
+def office_of_new(user: User | None, requested: str | int | None = None) -> int | None:
     """The office a new item, round, handover or import belongs to: the one the caller names
     (`office` code or `office_id`), else the caller's only commune office. A caller of several
-    offices must name one (422 `office-required`). None only in a deployment with no office yet."""
+    offices must name one (422 `office-required`). None only in a deployment with no office yet.
+    `user` None: the command line, which sees every office."""
+    offices = select(PostOffice)
     candidates = list(
         db.session.execute(
-            scoped(select(PostOffice), PostOffice.id, user)
+            (offices if user is None else scoped(offices, PostOffice.id, user))
             .where(PostOffice.kind == "commune", PostOffice.active.is_(True))
             .order_by(PostOffice.code)
         ).scalars()

@@ -245,6 +245,12 @@ class ImportQuerySchema(StrictSchema):
 
 
 class ImportConfirmQuerySchema(ImportQuerySchema):
+    office = Text(
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "The post office the items belong to; required when the caller belongs to several"
+        },
+    )
     skip_bad = fields.Boolean(
         load_default=False, metadata={"description": "Import the good rows even if some are bad"}
     )

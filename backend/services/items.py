@@ -6,7 +6,7 @@ from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session, scoped_session
 
 from backend.audit import audit
-from backend.auth.scope import check_visible, office_of_new, scoped, sees_office
+from backend.auth.scope import check_visible, office_of_new, scoped, sees_office, unserved
 from backend.domain.rules import DomainError
 from backend.domain.status import Direction, Event, Status
 from backend.domain.text import fold
@@ -154,6 +154,13 @@ def build_item(user: User, body: dict) -> Item:
     body = dict(body)
     procedure, _ = _reference_checks(user, body)
     body["office_id"] = office_of_new(user, requested_office(body))
+    if unserved(body["office_id"], {body["agency_id"]}):  # another office's agency: like a missing one
+        raise DomainError(
+            "unknown-agency",
+            "Unknown agency.",
+            status=422,
+            errors={"agency_id": [f"No agency with id {body['agency_id']}."]},
+        )
     received = body.pop("received_from_agency", None)
     if received is None:
         received = user.role != "agency"
