@@ -57,6 +57,7 @@ PERSONAS = (
     "other_officer",
 )
 STAFF = {"admin", "supervisor", "provincial"}
+OFFICE = Factory.DEFAULT_OFFICE  # the world's office (the factories' default one)
 SIGNED_IN = set(PERSONAS) - {"anonymous"}
 PUBLIC = set(PERSONAS)
 
@@ -84,7 +85,8 @@ def new_item_body(w):
         "commune": "Xã Bình An",
         "province": "An Giang",
         "service_fee": 26_000,
-        **({"agency_id": w["agency"]}),
+        "agency_id": w["agency"],
+        "office": OFFICE,  # the admin and the provincial supervisor see two offices: they name it
     }
 
 
@@ -170,7 +172,7 @@ RULES = [
         "POST",
         "/api/rounds",
         STAFF,
-        body=lambda w: {"postman_id": w["idle_postman"], "round_date": "2026-12-01"},
+        body=lambda w: {"postman_id": w["idle_postman"], "round_date": "2026-12-01", "office": OFFICE},
     ),
     rule("GET", "/api/rounds/mine", {"postman", "other_postman"}),
     rule("GET", "/api/rounds/{round}", STAFF | {"postman"}),
@@ -219,7 +221,7 @@ RULES = [
     ),
     rule("GET", "/api/dashboard/map", STAFF),
     rule("POST", "/api/imports/preview", STAFF, body=export_file),
-    rule("POST", "/api/imports", STAFF, body=export_file),
+    rule("POST", "/api/imports", STAFF, body=export_file, query={"office": OFFICE}),
     rule("GET", "/api/jobs/{job}", STAFF),
     rule("GET", "/api/handovers", STAFF | {"officer", "other_officer"}),
     rule(
@@ -229,6 +231,7 @@ RULES = [
         body=lambda w: {
             "direction": "agency_to_post",
             "agency_id": w["agency"],
+            "office": OFFICE,
             "officer_name": "Lê Thị Hoa",
             "lines": [{"item_id": w["spare_item"], "originals": 1}],
         },

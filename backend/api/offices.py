@@ -8,7 +8,7 @@ from backend.api.common import Blueprint, commit_unique
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
-from backend.auth.scope import check_visible, offices_query, visible_office_ids
+from backend.auth.scope import check_visible, in_offices, offices_query
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Agency, PostOffice, User
@@ -52,17 +52,7 @@ def _apply(office: PostOffice, body: dict) -> None:
                 )
         office.parent_id = parent.id if parent else None
     if "agencies" in body:
-        codes = body.pop("agencies")
-        found = list(db.session.execute(db.select(Agency).where(Agency.code.in_(codes))).scalars())
-        unknown = sorted(set(codes) - {a.code for a in found})
-        if unknown:
-            raise DomainError(
-                "unknown-agency",
-                f"Unknown agencies: {', '.join(unknown)}.",
-                status=422,
-                errors={"agencies": [f"No agency {code}." for code in unknown]},
-            )
-        office.agencies = found
+        office.agencies = by_codes(Agency, body.pop("agencies"), "agencies", "agency")
     for key, value in body.items():
         setattr(office, key, value)
     if office.kind == "province" and office.parent_id is not None:
@@ -126,19 +116,24 @@ class OfficeById(MethodView):
         return office
 
 
-def office_ids_of(codes: list[str], user: User) -> list[PostOffice]:
-    """The offices named by code, each one the caller sees (422 naming the others)."""
+def by_codes(model, codes: list[str], field: str, what: str, only=None) -> list:
+    """The rows named by code, in order (`only`: a WHERE clause they must meet too); one 422
+    naming every code that names none."""
+    query = db.select(model).where(model.code.in_(codes))
     found = {
-        o.code: o
-        for o in db.session.execute(db.select(PostOffice).where(PostOffice.code.in_(codes))).scalars()
+        row.code: row for row in db.session.execute(query if only is None else query.where(only)).scalars()
     }
-    ids = visible_office_ids(user)
-    unknown = [c for c in codes if c not in found or (ids is not None and found[c].id not in ids)]
+    unknown = [code for code in dict.fromkeys(codes) if code not in found]
     if unknown:
         raise DomainError(
-            "unknown-office",
-            f"Unknown post offices: {', '.join(unknown)}.",
+            f"unknown-{what.replace(' ', '-').removeprefix('post-')}",
+            f"Unknown {what}: {', '.join(unknown)}.",
             status=422,
-            errors={"offices": [f"No post office {c}." for c in unknown]},
+            errors={field: [f"No {what} {code}." for code in unknown]},
         )
-    return [found[c] for c in dict.fromkeys(codes)]
+    return [found[code] for code in dict.fromkeys(codes)]
+
+
+def office_ids_of(codes: list[str], user: User) -> list[PostOffice]:
+    """The offices named by code, each one the caller sees (422 naming the others)."""
+    return by_codes(PostOffice, codes, "offices", "post office", in_offices(PostOffice.id, user))

@@ -151,8 +151,8 @@ def office_of_new(user: User | None, requested: str | int | None = None) -> int 
         )
     raise DomainError(
         "office-required",
-        "You work for several post offices: name one (office). / "
-        "Bạn thuộc nhiều bưu cục: hãy chọn một bưu cục (office).",
+        "You see several post offices: name the one this belongs to (office). / "
+        "Bạn phụ trách nhiều bưu cục: hãy chọn bưu cục (office).",
         status=422,
         errors={"office": [f"One of: {', '.join(o.code for o in candidates)}."]},
     )

@@ -114,6 +114,7 @@ class ItemQuerySchema(PageQuery):
     date = fields.Date(metadata={"description": "Items on rounds of this date"})
     postman_id = QueryId()
     agency_id = QueryId()
+    office_id = QueryId(metadata={"description": "Only this post office's items (the office picker)"})
     round_id = QueryId()
     commune = Text(validate=validate.Length(max=100))
     unassigned = fields.Boolean()

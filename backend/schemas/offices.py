@@ -72,5 +72,10 @@ OfficeUpdateSchema = update_schema(OfficeSchema, "OfficeUpdateSchema")
 
 class OfficeViewSchema(OfficeSchema):
     agencies = fields.Function(
-        lambda office: [agency.code for agency in office.agencies], metadata={"type": "array"}
+        lambda office: [agency.code for agency in office.agencies],
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Codes of the agencies it serves",
+        },
     )

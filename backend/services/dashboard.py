@@ -230,8 +230,7 @@ def map_of(day: date, user: User, office_id: int | None = None) -> dict:
     offices = list(db.session.execute(offices_query(user).where(PostOffice.kind == "commune")).scalars())
     if office_id is not None:
         offices = [o for o in offices if o.id == office_id]
-    lat, lon = office_position(offices[0].id if offices else None)
-    office = {"lat": lat, "lon": lon}
+    office = dict(zip(("lat", "lon"), office_position(offices[0].id if offices else None), strict=True))
     proof_views = []
     for pid, item_id, code, outcome, lat, lon, accuracy, server_time, flagged, item_lat, item_lon in proofs:
         metres = distance_m(lat, lon, item_lat, item_lon)

@@ -87,6 +87,8 @@ def filter_items(query: Select, args: dict) -> Select:
         query = query.where(Item.direction == args["direction"])
     if args.get("agency_id") is not None:
         query = query.where(Item.agency_id == args["agency_id"])
+    if args.get("office_id") is not None:
+        query = query.where(Item.office_id == args["office_id"])
     if args.get("round_id") is not None:
         query = query.where(Item.round_id == args["round_id"])
     if args.get("commune"):

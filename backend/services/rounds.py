@@ -282,7 +282,8 @@ def assign_items(rnd: Round, item_ids: list[int], user: User | None = None) -> N
                 "item-of-another-office",
                 index,
                 item,
-                "it belongs to another post office than the round's.",
+                "it belongs to another post office than the round's. / "
+                "bưu gửi thuộc bưu cục khác với bưu cục của chuyến.",
                 status=422,
             )
         if item.round_id == rnd.id and item.status == Status.ASSIGNED:
