@@ -95,6 +95,7 @@ class Item(db.Model):
 
     procedure = relationship("Procedure", lazy="joined")
     agency = relationship("Agency", lazy="joined")
+    office = relationship("PostOffice")
     round = relationship("Round", back_populates="items")
 
     def refresh_search_text(self) -> None:
