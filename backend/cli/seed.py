@@ -1,4 +1,6 @@
-"""seed-demo: realistic demo data for one post office in the Mekong Delta.
+"""seed-demo: realistic demo data for a province of the Mekong Delta: a province unit and three commune
+post offices (backend.demo.world.OFFICES), each with its supervisor, postmen and agencies, and a
+provincial supervisor. The generated work is the first office's:
 
 Bưu điện Châu Thành at Minh Lương (the former district town of Châu Thành, Kiên Giang; since
 1 July 2025 xã Châu Thành, An Giang province): agencies, procedures with their checklists, one user
