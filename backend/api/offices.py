@@ -8,7 +8,7 @@ from backend.api.common import Blueprint, commit_unique
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
-from backend.auth.scope import check_visible, in_offices, offices_query
+from backend.auth.scope import in_offices, offices_query, visible
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Agency, PostOffice, User
@@ -19,9 +19,7 @@ blp = Blueprint("offices", __name__, url_prefix="/api/offices", description="Pos
 
 def load_visible_office(user: User, office_id: int) -> PostOffice:
     office = db.session.get(PostOffice, office_id)
-    check_visible(user, office.id if office else None, "post office", office_id)
-    assert office is not None  # an office the user sees exists
-    return office
+    return visible(user, office, "post office", office_id, lambda office: office.id)
 
 
 def _may_edit(user: User, office: PostOffice) -> None:
@@ -64,8 +62,8 @@ def _apply(office: PostOffice, body: dict) -> None:
         )
     if office.opens_at and office.closes_at and office.opens_at >= office.closes_at:
         raise DomainError(
-            "validation-error",
-            "The office must close after it opens.",
+            "bad-hours",
+            "The office must close after it opens. / Giờ đóng cửa phải sau giờ mở cửa.",
             status=422,
             errors={"closes_at": ["Must be after opens_at."]},
         )

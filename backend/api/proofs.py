@@ -11,7 +11,7 @@ from backend.api.common import Blueprint, paginate
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
-from backend.auth.scope import check_visible, in_offices, scoped, users_query, visible_office_ids
+from backend.auth.scope import in_offices, scoped, users_query, visible, visible_office_ids
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Attachment, DeliveryAttempt, Device, Item, ProofAttachment, Round, User
@@ -114,9 +114,7 @@ def scoped_proofs(query):
 def _load_visible(proof_id: int) -> DeliveryAttempt:
     """A proof of another office's item is missing, as far as the caller can tell."""
     proof = db.session.get(DeliveryAttempt, proof_id)
-    check_visible(current_user(), proof.item.office_id if proof else None, "proof", proof_id)
-    assert proof is not None  # a proof the user sees exists
-    return proof
+    return visible(current_user(), proof, "proof", proof_id, lambda proof: proof.item.office_id)
 
 
 def _reviewed(decide, proof_id: int, **kwargs) -> DeliveryAttempt:

@@ -79,6 +79,15 @@ def check_visible(user: User, office_id: int | None, what: str, key) -> None:
         raise not_found(what, key)
 
 
+def visible(user: User, row, what: str, key, office_of=lambda row: row.office_id):
+    """The row, unless it is missing or of an office the user does not see (both: 404). Its office
+    is `office_of(row)`."""
+    if row is None:
+        raise not_found(what, key)
+    check_visible(user, office_of(row), what, key)
+    return row
+
+
 def users_query(user: User) -> Select:
     """The users a staff member sees: everyone for an admin of no office; otherwise the users of
     their offices, and the officers of the agencies those offices serve."""

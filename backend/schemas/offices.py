@@ -1,9 +1,10 @@
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from backend.models.offices import OFFICE_KINDS
 from backend.schemas.common import Flag, Latitude, Longitude, StrictSchema, Text, WholeNumber, update_schema
 from backend.schemas.org import CODE
 
+HOUR = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 OFFICE_CODE = Text(validate=[validate.Length(max=32), CODE])
 
 
@@ -52,19 +53,13 @@ class OfficeSchema(StrictSchema):
     )
     bank_account = Text(allow_none=True, validate=validate.Regexp(r"^[0-9A-Za-z]{1,19}$"))
     bank_account_name = Text(allow_none=True, validate=validate.Length(max=100))
-    opens_at = fields.Time(allow_none=True, metadata={"description": "Local time"})
-    closes_at = fields.Time(allow_none=True, metadata={"description": "Local time"})
+    opens_at = fields.Time(allow_none=True, metadata={"description": "Local time, HH:MM", "pattern": HOUR})
+    closes_at = fields.Time(allow_none=True, metadata={"description": "Local time, HH:MM", "pattern": HOUR})
     active = Flag(load_default=True)
     agencies = fields.List(
         OFFICE_CODE,
         metadata={"description": "Codes of the agencies the office serves (replaces the list)"},
     )
-
-    @validates_schema
-    def _hours(self, data, **kwargs):
-        opens, closes = data.get("opens_at"), data.get("closes_at")
-        if opens is not None and closes is not None and opens >= closes:
-            raise ValidationError("Must be after opens_at.", "closes_at")
 
 
 OfficeUpdateSchema = update_schema(OfficeSchema, "OfficeUpdateSchema")

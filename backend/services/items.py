@@ -6,7 +6,7 @@ from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session, scoped_session
 
 from backend.audit import audit
-from backend.auth.scope import check_visible, office_of_new, scoped, sees_office, unserved
+from backend.auth.scope import office_of_new, scoped, sees_office, unserved, visible
 from backend.domain.rules import DomainError
 from backend.domain.status import Direction, Event, Status
 from backend.domain.text import fold
@@ -51,9 +51,7 @@ def load_visible_item(user: User, item_id: int) -> Item:
     everyone else gets the same 403 for "does not exist" and "not yours"."""
     item = db.session.get(Item, item_id)
     if user.role in ("admin", "supervisor"):
-        check_visible(user, item.office_id if item else None, "item", item_id)
-        assert item is not None  # an item the user sees exists
-        return item
+        return visible(user, item, "item", item_id)
     if item is None:
         raise not_your_item(item_id)
     check_item_access(user, item)
