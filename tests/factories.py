@@ -10,7 +10,7 @@ from backend.auth.passwords import hash_password
 from backend.domain.s10 import make_s10
 from backend.domain.status import Status
 from backend.extensions import db
-from backend.models import Agency, DeliveryAttempt, Item, Procedure, Round, User
+from backend.models import Agency, DeliveryAttempt, Item, PostOffice, Procedure, Round, User
 from backend.timeutil import local_today
 
 _serial = itertools.count(10_000_001)
@@ -47,8 +47,45 @@ def _hashed(password: str) -> str:
 class Factory:
     PASSWORD = "correct-horse-battery"
 
+    DEFAULT_OFFICE = "BC-TEST"
+
     def __init__(self, app):
         self.app = app
+        self._office_id: int | None = None
+
+    def office(self, **overrides) -> PostOffice:
+        """A post office; without arguments, the test's one office (made once), which the other
+        factories put every agency, supervisor, postman, item and round in unless told otherwise."""
+        n = next(_serial)
+        fields = {
+            "code": f"BC{n}",
+            "name": f"Bưu cục {n}",
+            "kind": "commune",
+            "lat": 10.0035,
+            "lon": 105.1694,
+        }
+        return self._save(PostOffice(**(fields | overrides)))
+
+    def default_office_id(self) -> int:
+        if self._office_id is None:
+            with self.app.app_context():
+                found = db.session.execute(
+                    db.select(PostOffice.id).where(PostOffice.code == self.DEFAULT_OFFICE)
+                ).scalar()
+            self._office_id = found or self.office(code=self.DEFAULT_OFFICE, name="Bưu cục Minh Lương").id
+        return self._office_id
+
+    def join(self, user_or_agency, *office_ids: int) -> None:
+        """Put a user in offices, or make offices serve an agency."""
+        with self.app.app_context():
+            row = db.session.get(type(user_or_agency), user_or_agency.id)
+            offices = [db.session.get_one(PostOffice, i) for i in office_ids]
+            if isinstance(row, Agency):
+                for office in offices:
+                    office.agencies.append(row)
+            else:
+                row.offices.extend(offices)
+            db.session.commit()
 
     def _save(self, obj):
         with self.app.app_context():
@@ -58,7 +95,7 @@ class Factory:
             db.session.expunge(obj)
         return obj
 
-    def agency(self, **overrides) -> Agency:
+    def agency(self, offices: tuple[int, ...] | None = None, **overrides) -> Agency:
         n = next(_serial)
         fields = {
             "code": f"AG{n}",
@@ -69,7 +106,9 @@ class Factory:
             "lat": 10.0,
             "lon": 105.17,
         }
-        return self._save(Agency(**(fields | overrides)))
+        agency = self._save(Agency(**(fields | overrides)))
+        self.join(agency, *(offices if offices is not None else (self.default_office_id(),)))
+        return agency
 
     def procedure(self, **overrides) -> Procedure:
         n = next(_serial)
@@ -85,7 +124,8 @@ class Factory:
         }
         return self._save(Procedure(**(fields | overrides)))
 
-    def user(self, role: str = "postman", **overrides) -> User:
+    def user(self, role: str = "postman", offices: tuple[int, ...] | None = None, **overrides) -> User:
+        """A user; supervisors and postmen belong to the test's office unless `offices` says otherwise."""
         n = next(_serial)
         fields = {
             "username": f"{role}{n}",
@@ -95,7 +135,12 @@ class Factory:
         }
         if role == "agency" and "agency_id" not in overrides:
             fields["agency_id"] = self.agency().id
-        return self._save(User(**(fields | overrides)))
+        user = self._save(User(**(fields | overrides)))
+        if offices is None:
+            offices = (self.default_office_id(),) if role in ("supervisor", "postman") else ()
+        if offices:
+            self.join(user, *offices)
+        return user
 
     def one_per_role(self, agency: Agency) -> dict[str, User]:
         """An admin, a supervisor, a postman and an officer of `agency`, by role."""
@@ -112,6 +157,8 @@ class Factory:
             overrides["agency_id"] = self.agency().id
         if "procedure_id" not in overrides:
             overrides["procedure_id"] = self.procedure().id
+        if "office_id" not in overrides:
+            overrides["office_id"] = self.default_office_id()
         fields = {
             "code": make_s10("RR", n),
             "direction": "return",
@@ -134,7 +181,7 @@ class Factory:
         if round_date is None:
             with self.app.app_context():
                 round_date = local_today()  # the post office's date, not the machine's
-        fields = {"postman_id": postman.id, "round_date": round_date}
+        fields = {"postman_id": postman.id, "round_date": round_date, "office_id": self.default_office_id()}
         rnd = self._save(Round(**(fields | overrides)))
         if items:
             with self.app.app_context():

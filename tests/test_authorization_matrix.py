@@ -1,10 +1,17 @@
-"""Every endpoint x every role x own/foreign resource.
+"""Every endpoint x every role x own/foreign resource x own/foreign post office.
 
 The world: agency A's item is on the round of `postman`; agency B's item is on
 `other_postman`'s round. `officer` works for A, `other_officer` for B. For each
 endpoint the table names who may call it for the *own* resources (A's item, postman's
 round); everyone else must get 403 (401 without a token). A final test makes sure
 every API route in the app appears in the table, so a new endpoint cannot skip it.
+
+The foreign-office column: all of that is the post office `office` (Minh Lương); a second
+office `foreign_office` under the same province unit has its own agency, item, round and
+handover record. Its supervisor (`foreign_supervisor`) calls every endpoint a supervisor may
+call, on the first office's things: every one answers 404 (as if missing) or lists nothing of
+the first office, and every write naming them is refused. `provincial` belongs to the province
+unit: allowed wherever a supervisor is, and sees both offices.
 
 Authorization does not depend on the database, so this grid runs on SQLite only; every
 other API test runs on SQLite and PostgreSQL.
@@ -29,7 +36,9 @@ from backend.models import (
     Device,
     Handover,
     HandoverLine,
+    PostOffice,
     Procedure,
+    ProofAttachment,
     Round,
     User,
 )
@@ -37,8 +46,18 @@ from tests.factories import Factory
 from tests.kit.images import jpeg_bytes
 from tests.kit.phone import sha
 
-PERSONAS = ("anonymous", "admin", "supervisor", "postman", "other_postman", "officer", "other_officer")
-STAFF = {"admin", "supervisor"}
+PERSONAS = (
+    "anonymous",
+    "admin",
+    "supervisor",
+    "provincial",
+    "postman",
+    "other_postman",
+    "officer",
+    "other_officer",
+)
+STAFF = {"admin", "supervisor", "provincial"}
+OFFICE = Factory.DEFAULT_OFFICE  # the world's office (the factories' default one)
 SIGNED_IN = set(PERSONAS) - {"anonymous"}
 PUBLIC = set(PERSONAS)
 
@@ -66,7 +85,8 @@ def new_item_body(w):
         "commune": "Xã Bình An",
         "province": "An Giang",
         "service_fee": 26_000,
-        **({"agency_id": w["agency"]}),
+        "agency_id": w["agency"],
+        "office": OFFICE,  # the admin and the provincial supervisor see two offices: they name it
     }
 
 
@@ -103,6 +123,23 @@ RULES = [
     ),
     rule("GET", "/api/agencies/{agency}", STAFF | {"officer"}),
     rule("PATCH", "/api/agencies/{agency}", {"admin"}, body=lambda w: {"name": "Đổi tên"}),
+    rule("GET", "/api/offices", SIGNED_IN),
+    rule(
+        "POST",
+        "/api/offices",
+        {"admin"},
+        body=lambda w: {
+            "code": "BC-NEW",
+            "name": "Bưu cục Mới",
+            "parent": w["province_code"],
+            "lat": 10.1,
+            "lon": 105.2,
+        },
+    ),
+    rule("GET", "/api/offices/{office}", SIGNED_IN),
+    rule(
+        "PATCH", "/api/offices/{office}", {"admin", "provincial"}, body=lambda w: {"phone": "0292 3821 234"}
+    ),
     rule("GET", "/api/procedures", SIGNED_IN),
     rule("POST", "/api/procedures", {"admin"}, body=lambda w: {"code": "P-NEW", "name": "Thủ tục mới"}),
     rule("GET", "/api/procedures/{procedure}", SIGNED_IN),
@@ -135,7 +172,7 @@ RULES = [
         "POST",
         "/api/rounds",
         STAFF,
-        body=lambda w: {"postman_id": w["idle_postman"], "round_date": "2026-12-01"},
+        body=lambda w: {"postman_id": w["idle_postman"], "round_date": "2026-12-01", "office": OFFICE},
     ),
     rule("GET", "/api/rounds/mine", {"postman", "other_postman"}),
     rule("GET", "/api/rounds/{round}", STAFF | {"postman"}),
@@ -184,7 +221,7 @@ RULES = [
     ),
     rule("GET", "/api/dashboard/map", STAFF),
     rule("POST", "/api/imports/preview", STAFF, body=export_file),
-    rule("POST", "/api/imports", STAFF, body=export_file),
+    rule("POST", "/api/imports", STAFF, body=export_file, query={"office": OFFICE}),
     rule("GET", "/api/jobs/{job}", STAFF),
     rule("GET", "/api/handovers", STAFF | {"officer", "other_officer"}),
     rule(
@@ -194,6 +231,7 @@ RULES = [
         body=lambda w: {
             "direction": "agency_to_post",
             "agency_id": w["agency"],
+            "office": OFFICE,
             "officer_name": "Lê Thị Hoa",
             "lines": [{"item_id": w["spare_item"], "originals": 1}],
         },
@@ -216,10 +254,18 @@ def backend_name(request):
 
 @pytest.fixture
 def world(app, make):
+    office = make.default_office_id()
+    province = make.office(kind="province", lat=None, lon=None)
+    foreign_office = make.office(parent_id=province.id, lat=10.03, lon=105.78)
+    with app.app_context():
+        db.session.get_one(PostOffice, office).parent_id = province.id
+        db.session.commit()
     agency_a, agency_b = make.agency(), make.agency()
     people = {
         "admin": make.user("admin"),
         "supervisor": make.user("supervisor"),
+        "provincial": make.user("supervisor", offices=(province.id,)),
+        "foreign_supervisor": make.user("supervisor", offices=(foreign_office.id,)),
         "postman": make.user("postman"),
         "other_postman": make.user("postman"),
         "officer": make.user("agency", agency_id=agency_a.id),
@@ -239,6 +285,13 @@ def world(app, make):
         for stop in db.session.get(Round, finished_round.id).items:
             stop.status = "delivered"
         db.session.commit()
+    # The other office: its own agency, postman, item on a round, and handover record.
+    foreign_agency = make.agency(offices=(foreign_office.id,))
+    foreign_postman = make.user("postman", offices=(foreign_office.id,))
+    foreign_item = make.item(agency_id=foreign_agency.id, office_id=foreign_office.id)
+    foreign_round = make.round(
+        foreign_postman, date(2026, 11, 26), items=[foreign_item], office_id=foreign_office.id
+    )
     photo, stored = jpeg_bytes(1), jpeg_bytes(2)
     with app.app_context():
         devices = {"postman": "device-of-postman", "other_postman": "device-of-other"}
@@ -255,15 +308,25 @@ def world(app, make):
         handover = Handover(
             direction="agency_to_post",
             agency_id=agency_a.id,
+            office_id=office,
             officer_name="Lê Thị Hoa",
             lines=[HandoverLine(item_id=item_a.id, originals=1)],
         )
         db.session.add(handover)
+        db.session.add(
+            Handover(
+                direction="agency_to_post",
+                agency_id=foreign_agency.id,
+                office_id=foreign_office.id,
+                officer_name="Trần Văn Khác",
+                lines=[HandoverLine(item_id=foreign_item.id, originals=1)],
+            )
+        )
         job = BackgroundJob(
             id=str(uuid.uuid4()),
             kind="import-items",
             status="succeeded",
-            params={"file": "a.csv"},
+            params={"file": "a.csv", "office_id": office},
             attempts=1,
             rows_total=1,
             rows_checked=1,
@@ -282,6 +345,7 @@ def world(app, make):
                 verified=True,
             )
         )
+        proof.attachments.append(ProofAttachment(sha256=sha(stored), kind="photo"))
         db.session.commit()
         tokens = {
             name: issue_access_token(
@@ -314,6 +378,22 @@ def world(app, make):
         "spare_item": spare_item.id,
         "overdue_item": overdue_item.id,
         "idle_postman": idle_postman.id,
+        "office": office,
+        "province_code": province.code,
+        # What of the first office must never reach the other office's supervisor.
+        "markers": [
+            item_a.code,
+            spare_item.code,
+            overdue_item.code,
+            people["postman"].username,
+            idle_postman.username,
+            agency_a.name,
+        ],
+        "foreign": {
+            "item": foreign_item.code,
+            "round": foreign_round.id,
+            "postman": foreign_postman.username,
+        },
         **extra,
     }
 
@@ -354,3 +434,83 @@ def test_every_api_route_is_in_the_matrix(app):
         if (method, _shape(url_rule.rule)) not in covered
     ]
     assert not missing, f"Add these routes to the authorization matrix: {missing}"
+
+
+# The foreign-office column ----------------------------------------------------------------------
+
+# Path parameters that name the first office's things (procedures are the whole deployment's, the
+# tracking code is public, and {sha} is the caller's own upload).
+OFFICE_THINGS = ("item", "round", "finished_round", "user", "agency", "device", "proof", "stored_sha", "job")
+OFFICE_THINGS += ("handover", "office")
+# Public (health, citizens' tracking) or the caller's own account: no office in them.
+NO_OFFICE = {"/api/health", "/api/auth/me", "/api/auth/password", "/api/track/{code}"}
+SUPERVISOR_RULES = [r for r in RULES if "supervisor" in r.allowed and r.path not in NO_OFFICE]
+
+
+def _names_office_things(r: Rule) -> bool:
+    return any("{" + name + "}" in r.path for name in OFFICE_THINGS)
+
+
+def _call(client, world, r: Rule, persona: str):
+    path = r.path.format(**{k: v for k, v in world.items() if isinstance(v, (int, str))})
+    body = r.body(world) if callable(r.body) else r.body
+    payload = (
+        {"data": body, "content_type": "application/octet-stream"}
+        if isinstance(body, bytes)
+        else {"json": body}
+    )
+    headers = {"Authorization": f"Bearer {world['tokens'][persona]}"}
+    return client.open(path, method=r.method, query_string=r.query, headers=headers, **payload)
+
+
+@pytest.mark.parametrize("r", SUPERVISOR_RULES, ids=lambda r: f"{r.method} {r.path}")
+def test_a_supervisor_of_another_office_sees_and_touches_nothing_of_this_one(client, world, r):
+    response = _call(client, world, r, "foreign_supervisor")
+    text = response.get_data(as_text=True)
+    if _names_office_things(r):
+        assert response.status_code == 404, (r.path, response.get_json())
+        assert response.content_type == "application/problem+json"
+    elif r.method == "GET":
+        # Lists and counts hold nothing of the first office (an empty export is refused, not sent).
+        empty_export = response.status_code == 422 and "empty-report" in text
+        assert response.status_code < 400 or empty_export, response.get_json()
+    elif r.path == "/api/imports/preview":
+        assert response.status_code < 400  # writes nothing; shows only the caller's own file
+    else:
+        # Every write names the first office's agency, postman, item or exception: refused.
+        assert response.status_code in (404, 409, 422), (r.path, response.get_json())
+        assert response.content_type == "application/problem+json"
+    if r.path != "/api/imports/preview":
+        leaked = [marker for marker in world["markers"] if marker in text]
+        assert not leaked, (r.path, leaked)
+
+
+def test_a_provincial_supervisor_sees_both_offices(client, world):
+    def text(path):
+        response = _call(client, world, rule("GET", path, set()), "provincial")
+        assert response.status_code == 200, response.get_json()
+        return response.get_data(as_text=True)
+
+    items = text("/api/items")
+    assert world["code"] in items and world["foreign"]["item"] in items
+    rounds = text("/api/rounds?date=2026-11-26")
+    assert f'"id":{world["round"]}' in rounds.replace(
+        " ", ""
+    ) and f'"id":{world["foreign"]["round"]}' in rounds.replace(" ", "")
+    today = text("/api/dashboard/today?date=2026-11-26")
+    assert world["foreign"]["postman"] in today and world["markers"][3] in today
+    assert (
+        len(
+            client.get(
+                "/api/offices", headers={"Authorization": f"Bearer {world['tokens']['provincial']}"}
+            ).get_json()
+        )
+        == 3
+    )
+
+
+def test_the_foreign_supervisor_still_sees_their_own_office(client, world):
+    headers = {"Authorization": f"Bearer {world['tokens']['foreign_supervisor']}"}
+    codes = [item["code"] for item in client.get("/api/items", headers=headers).get_json()]
+    assert codes == [world["foreign"]["item"]]
+    assert client.get(f"/api/rounds/{world['foreign']['round']}", headers=headers).status_code == 200

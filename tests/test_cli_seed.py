@@ -11,11 +11,21 @@ from sqlalchemy import func
 
 from backend.auth.passwords import MIN_PASSWORD_LENGTH
 from backend.cli.seed import ITEM_COUNT
-from backend.demo.world import PASSWORDS, USERS
+from backend.demo.world import MAIN_OFFICE, OFFICE_USERS, OFFICES, PASSWORDS, PROVINCE_OFFICE, USERS
 from backend.domain.s10 import s10_problem
 from backend.domain.status import Status
 from backend.extensions import db
-from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, Item, Procedure, Round, User
+from backend.models import (
+    Agency,
+    DeliveryAttempt,
+    FeeEntry,
+    Handover,
+    Item,
+    PostOffice,
+    Procedure,
+    Round,
+    User,
+)
 
 
 def count(app, model, *where) -> int:
@@ -51,13 +61,13 @@ def test_seed_demo_creates_the_advertised_data_and_logins_that_work(app, runner,
         assert username in result.output and PASSWORDS[role] in result.output
     assert "Demo logins" in result.output and "Tài khoản demo" in result.output
 
-    assert count(app, Agency) == 6
+    assert count(app, Agency) == 8  # six served by Châu Thành, one each by Rạch Giá and Long Xuyên
     assert count(app, Procedure) >= 10 and count(app, Procedure, Procedure.allowed_by_post.is_(False)) >= 1
     assert count(app, Item) == ITEM_COUNT
     assert count(app, Item, Item.direction == "return") > count(app, Item, Item.direction == "collect")
     with app.app_context():
         roles = sorted(db.session.execute(db.select(User.role)).scalars())
-        assert roles == ["admin", "agency", "postman", "postman", "postman", "supervisor"]
+        assert roles == ["admin", "agency"] + ["postman"] * 5 + ["supervisor"] * 4
         config = app.config
         today = datetime.now(ZoneInfo(config["TIMEZONE"])).date()
         for item in db.session.execute(db.select(Item)).scalars():
@@ -65,10 +75,11 @@ def test_seed_demo_creates_the_advertised_data_and_logins_that_work(app, runner,
             assert Status(item.status) and item.service_fee == 26_000
             assert unicodedata.is_normalized("NFC", item.recipient_name) and item.search_text
             assert item.commune and item.province == "An Giang"
-            assert km_between(config["POST_OFFICE_LAT"], config["POST_OFFICE_LON"], item.lat, item.lon) < 8.1
+            assert km_between(MAIN_OFFICE.lat, MAIN_OFFICE.lon, item.lat, item.lon) < 8.1
+            assert item.office.code == MAIN_OFFICE.code
             assert item.procedure.allowed_by_post
         todays = db.session.execute(db.select(Round).where(Round.round_date == today)).scalars().all()
-        assert len(todays) == 3
+        assert len(todays) == 3 and {rnd.office.code for rnd in todays} == {MAIN_OFFICE.code}
         for rnd in todays:
             assert 20 <= len(rnd.items) <= 30
             assert [item.stop_order for item in rnd.items] == list(range(1, len(rnd.items) + 1))
@@ -78,10 +89,38 @@ def test_seed_demo_creates_the_advertised_data_and_logins_that_work(app, runner,
         assert db.session.execute(db.select(func.count()).select_from(Handover)).scalar_one() > 0
         assert db.session.execute(db.select(func.count()).select_from(FeeEntry)).scalar_one() > 0
 
-    for username, role, _, _ in USERS:
+    for username, role, *_ in USERS + OFFICE_USERS:
         response = client.post("/api/auth/login", json={"username": username, "password": PASSWORDS[role]})
         assert response.status_code == 200, (username, response.get_json())
         assert response.get_json()["user"]["role"] == role
+
+
+def test_seed_demo_makes_a_province_of_three_commune_offices_and_says_who_is_where(app, runner, client):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        offices = {o.code: o for o in db.session.execute(db.select(PostOffice)).scalars()}
+        assert set(offices) == {PROVINCE_OFFICE.code} | {o.code for o in OFFICES}
+        communes = [o for o in offices.values() if o.kind == "commune"]
+        assert len(communes) == 3 and {o.parent.code for o in communes} == {PROVINCE_OFFICE.code}
+        for office in communes:
+            members = db.session.execute(db.select(User).where(User.offices.contains(office))).scalars().all()
+            assert {"supervisor", "postman"} <= {u.role for u in members}, office.code
+            assert office.agencies and office.position and office.bank_account and office.opens_at
+    for username, _, _, _, office in OFFICE_USERS:
+        line = next(line for line in result.output.splitlines() if f" {username} " in line)
+        name = next(o.name for o in [PROVINCE_OFFICE, *OFFICES] if o.code == office)
+        assert name in line, line
+
+    def visible_rounds(username):
+        login = client.post(
+            "/api/auth/login", json={"username": username, "password": PASSWORDS["supervisor"]}
+        )
+        headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+        return len(client.get("/api/dashboard/today", headers=headers).get_json()["rounds"])
+
+    assert visible_rounds("demo.dieuphoi") == 3 and visible_rounds("demo.tinh") == 3
+    assert visible_rounds("demo.dieuphoi.rachgia") == 0
 
 
 def test_seed_demo_if_empty_leaves_a_seeded_database_alone(app, runner):
@@ -132,7 +171,7 @@ def test_seed_demo_reset_recreates_the_same_data_after_use(app, runner, client, 
     assert result.exit_code == 0, result.output
     assert f"Removed {ITEM_COUNT} demo item(s)" in result.output
     assert [row for row in snapshot(app) if row.code != real.code] == before  # a fixed random seed
-    assert count(app, User) == len(USERS) and count(app, Agency) == 7
+    assert count(app, User) == len(USERS) + len(OFFICE_USERS) and count(app, Agency) == 9
     with app.app_context():
         back = db.session.get(Item, real.id)
         assert (back.status, back.round_id, back.stop_order) == ("at_post_office", None, None)

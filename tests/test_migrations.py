@@ -238,3 +238,88 @@ def test_login_sessions_are_carried_over_from_existing_refresh_token_families(em
     assert set(sessions) == {"alive", "dead"}
     assert sessions["alive"].revoked_at is None and sessions["alive"].device_id == "phone-mig-1"
     assert sessions["dead"].revoked_at is not None and sessions["dead"].user_id == 1
+
+
+def test_an_existing_single_office_database_becomes_one_commune_office_of_a_province(empty_app):
+    """Before 0009 the deployment was one post office at POST_OFFICE_LAT/LON. After it, that office is a
+    commune office under a province unit: its supervisors and postmen belong to it, it serves every
+    agency, and every item, round and handover record carries it. Admins keep seeing everything."""
+    flask_migrate.upgrade(revision="0008_background_jobs")
+    now = "2026-11-20 02:00:00"
+    with db.engine.begin() as conn:
+        run = conn.execute
+        for user_id, role in ((1, "admin"), (2, "supervisor"), (3, "postman"), (4, "agency")):
+            run(
+                sa.text(
+                    "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+                    "VALUES (:id, :name, 'x', :name, :role, TRUE, :now)"
+                ),
+                {"id": user_id, "name": f"{role}-{user_id}", "role": role, "now": now},
+            )
+        for agency_id in (1, 2):
+            run(
+                sa.text(
+                    "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
+                    "VALUES (:id, :code, 'UBND xã', 'commune_centre', 'Cần Thơ', TRUE, :now)"
+                ),
+                {"id": agency_id, "code": f"A{agency_id}", "now": now},
+            )
+        run(
+            sa.text(
+                "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
+                "created_at) VALUES (1, 'P1', 'Khai sinh', TRUE, 0, '[]', 0, :now)"
+            ),
+            {"now": now},
+        )
+        run(
+            sa.text(
+                "INSERT INTO rounds (id, postman_id, round_date, status, change_seq, created_at, updated_at) "
+                "VALUES (1, 3, '2026-11-20', 'planned', 0, :now, :now)"
+            ),
+            {"now": now},
+        )
+        run(
+            sa.text(
+                "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
+                "commune, province, service_fee, government_fee, attempt_count, invitation_count, status, "
+                "search_text, change_seq, version, created_at, updated_at, round_id) VALUES (1, 'RR100000001VN', "
+                "'return', 1, 2, 'Bích', 'Ấp 1', 'Xã Mong Thọ', 'Cần Thơ', 0, 0, 0, 0, 'assigned', '', 0, 1, "
+                ":now, :now, 1)"
+            ),
+            {"now": now},
+        )
+        run(
+            sa.text(
+                "INSERT INTO handovers (id, direction, agency_id, created_at) VALUES (1, 'agency_to_post', 2, :now)"
+            ),
+            {"now": now},
+        )
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as conn:
+        offices = conn.execute(
+            sa.text("SELECT id, code, name, kind, parent_id, lat, lon FROM post_offices ORDER BY id")
+        ).all()
+        members = conn.execute(sa.text("SELECT user_id, office_id FROM user_offices ORDER BY user_id")).all()
+        served = (
+            conn.execute(sa.text("SELECT agency_id FROM office_agencies ORDER BY agency_id")).scalars().all()
+        )
+        stamped = {
+            table: conn.execute(sa.text(f"SELECT office_id FROM {table}")).scalars().all()
+            for table in ("items", "rounds", "handovers")
+        }
+    province, commune = offices
+    assert (province.kind, province.parent_id, province.name) == ("province", None, "Bưu điện tỉnh Cần Thơ")
+    assert (commune.kind, commune.parent_id) == ("commune", province.id)
+    config = current_app.config
+    assert (commune.lat, commune.lon) == (config["POST_OFFICE_LAT"], config["POST_OFFICE_LON"])
+    assert members == [(2, commune.id), (3, commune.id)]  # the supervisor and the postman, not the admin
+    assert served == [1, 2]
+    assert stamped == {"items": [commune.id], "rounds": [commune.id], "handovers": [commune.id]}
+
+
+def test_a_new_database_gets_no_office_until_one_is_created(empty_app):
+    flask_migrate.upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM post_offices")).scalar() == 0

@@ -25,6 +25,7 @@ def register_api(app: Flask) -> None:
         items,
         jobs,
         meta,
+        offices,
         procedures,
         proofs,
         reports,
@@ -41,6 +42,7 @@ def register_api(app: Flask) -> None:
     for module in (
         meta,
         auth,
+        offices,
         agencies,
         procedures,
         users,

@@ -8,9 +8,10 @@ from backend.api.common import Blueprint, commit_unique, get_or_404
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
+from backend.auth.scope import served_agencies, visible_office_ids
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import Agency
+from backend.models import Agency, office_agencies
 from backend.schemas.org import AgencySchema, AgencyUpdateSchema
 
 blp = Blueprint("agencies", __name__, url_prefix="/api/agencies", description="Agencies (one-stop shops)")
@@ -20,7 +21,15 @@ def _visible(agency: Agency) -> Agency:
     user = current_user()
     if user.role == "agency" and user.agency_id != agency.id:
         raise DomainError("forbidden", "Agency officers see only their own agency.", status=403)
+    if user.role != "agency" and _served(user) is not None:
+        served = db.session.execute(_served(user).where(office_agencies.c.agency_id == agency.id)).first()
+        if served is None:  # an agency no office of theirs serves is missing to a supervisor
+            raise DomainError("not-found", f"No agency with id {agency.id}.", status=404)
     return agency
+
+
+def _served(user):
+    return None if visible_office_ids(user) is None else served_agencies(user)
 
 
 @blp.route("")
@@ -32,6 +41,8 @@ class Agencies(MethodView):
         query = db.select(Agency).order_by(Agency.name)
         if current_user().role == "agency":
             query = query.where(Agency.id == current_user().agency_id)
+        elif _served(current_user()) is not None:
+            query = query.where(Agency.id.in_(served_agencies(current_user())))
         return db.session.execute(query).scalars().all()
 
     @auth_required("admin")

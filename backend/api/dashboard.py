@@ -16,17 +16,21 @@ from backend.api.common import Blueprint
 from backend.api.openapi import problems
 from backend.audit import audit_read
 from backend.auth.guard import STAFF, auth_required, current_user
+from backend.auth.scope import offices_query
+from backend.extensions import db
+from backend.models import PostOffice
 from backend.schemas.dashboard import (
     AcknowledgementSchema,
     AcknowledgeSchema,
     DashboardConfigSchema,
-    DayQuerySchema,
     ExceptionsQuerySchema,
     ExceptionsSchema,
     MapSchema,
+    OfficeDayQuerySchema,
     TodaySchema,
 )
 from backend.services import dashboard
+from backend.services.rounds import office_position
 from backend.timeutil import local_today
 
 blp = Blueprint(
@@ -55,21 +59,30 @@ class Config(MethodView):
             "attempt_limit": config["FAILED_ATTEMPT_LIMIT"],
             "timezone": config["TIMEZONE"],
             "today": local_today(),
-            "post_office": {"lat": config["POST_OFFICE_LAT"], "lon": config["POST_OFFICE_LON"]},
+            "post_office": dict(zip(("lat", "lon"), _first_office_position(), strict=True)),
         }
+
+
+def _first_office_position() -> tuple[float, float]:
+    """Where the map centres: the caller's first commune office (POST_OFFICE_LAT/LON without one)."""
+    first = db.session.execute(
+        offices_query(current_user()).where(PostOffice.kind == "commune").limit(1)
+    ).scalar()
+    return office_position(first.id if first else None)
 
 
 @blp.route("/today")
 class Today(MethodView):
     @auth_required(*STAFF)
     @blp.etag
-    @blp.arguments(DayQuerySchema, location="query")
+    @blp.arguments(OfficeDayQuerySchema, location="query")
     @blp.response(200, TodaySchema)
     def get(self, args):
         """Every round of the day with its postman, progress, phones and last sync; poll it (≤ 15 s)."""
         day = args.get("date") or local_today()
-        view = dashboard.today(day)
-        view["exception_counts"] = dashboard.exception_counts(dashboard.exceptions(day))
+        user = current_user()
+        view = dashboard.today(day, user, args.get("office_id"))
+        view["exception_counts"] = dashboard.exception_counts(dashboard.exceptions(user, day))
         return view, REVALIDATE
 
 
@@ -85,7 +98,7 @@ class Exceptions(MethodView):
         list (`include_acknowledged=true` lists them too, with who and when); `counts` counts the
         ones still open."""
         day = args.get("date") or local_today()
-        found = dashboard.exceptions(day, include_acknowledged=args["include_acknowledged"])
+        found = dashboard.exceptions(current_user(), day, include_acknowledged=args["include_acknowledged"])
         audit_read(
             "dashboard.exceptions.viewed",
             "proof",
@@ -111,7 +124,7 @@ class AcknowledgeException(MethodView):
         accepted or rejected instead (409 `not-acknowledgeable`), an item at its attempt limit handed
         back to the agency."""
         ack, created = dashboard.acknowledge(
-            body["kind"], body["subject"], body.get("note"), current_user().id, body.get("date")
+            body["kind"], body["subject"], body.get("note"), current_user(), body.get("date")
         )
         return ack, 201 if created else 200
 
@@ -120,12 +133,12 @@ class AcknowledgeException(MethodView):
 class Map(MethodView):
     @auth_required(*STAFF)
     @blp.etag
-    @blp.arguments(DayQuerySchema, location="query")
+    @blp.arguments(OfficeDayQuerySchema, location="query")
     @blp.response(200, MapSchema)
     def get(self, args):
         """Stops of the day's rounds and the positions where proofs were captured, mismatches marked."""
         day = args.get("date") or local_today()
-        view = dashboard.map_of(day)
+        view = dashboard.map_of(day, current_user(), args.get("office_id"))
         audit_read(
             "dashboard.map.viewed", "proof", [p["id"] for p in view["proofs"]], {"date": day.isoformat()}
         )

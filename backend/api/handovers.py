@@ -21,6 +21,7 @@ from backend.api.common import Blueprint, get_or_404, paginate
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
+from backend.auth.scope import check_visible, office_of_new, scoped
 from backend.domain.handover_rules import ALREADY_RECEIVED, Recorder
 from backend.domain.rules import DomainError
 from backend.domain.status import Direction, Status
@@ -33,6 +34,7 @@ from backend.schemas.handovers import (
     HandoverQuerySchema,
     HandoverSchema,
 )
+from backend.schemas.offices import requested_office
 from backend.services import handover_pdf, handovers
 from backend.timeutil import day_start
 
@@ -55,6 +57,8 @@ def _load_visible(handover_id: int) -> Handover:
             f"Biên bản {handover_id} không thuộc cơ quan của bạn.",
             status=403,
         )
+    if user.role != "agency":
+        check_visible(user, handover.office_id if handover else None, "handover record", handover_id)
     if handover is None:
         raise DomainError("not-found", f"No handover record with id {handover_id}.", status=404)
     return handover
@@ -82,7 +86,9 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
         if direction == "agency_to_post"
         else {Status.COLLECTED, Status.RETURN_TO_AGENCY}
     )
-    query = db.select(Item).where(Item.status.in_([s.value for s in statuses]))
+    query = scoped(db.select(Item), Item.office_id, current_user()).where(
+        Item.status.in_([s.value for s in statuses])
+    )
     if direction == "agency_to_post":
         query = query.where(Item.direction == Direction.RETURN.value)
     if agency_id is not None:
@@ -151,6 +157,8 @@ class Handovers(MethodView):
         )
         if current_user().role == "agency":
             args["agency_id"] = current_user().agency_id
+        else:
+            query = scoped(query, Handover.office_id, current_user())
         for key in ("agency_id", "direction"):
             if args.get(key) is not None:
                 query = query.where(getattr(Handover, key) == args[key])
@@ -172,7 +180,9 @@ class Handovers(MethodView):
     def post(self, body):
         """Record a handover: every listed item moves (or is documented as received), or nothing is written."""
         _check_references(body)
-        handover = handovers.record(Recorder.STAFF, current_user().id, body)
+        user = current_user()
+        body["office_id"] = office_of_new(user, requested_office(body))
+        handover = handovers.record(Recorder.STAFF, user.id, body)
         db.session.commit()
         return handover_pdf.view(handover)
 

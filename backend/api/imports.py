@@ -19,6 +19,7 @@ from flask.views import MethodView
 from backend.api.common import Blueprint
 from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
+from backend.auth.scope import office_of_new
 from backend.domain.rules import DomainError
 from backend.schemas.dashboard import (
     ImportConfirmQuerySchema,
@@ -156,9 +157,13 @@ class Imports(MethodView):
         is imported by a background job: 202 and the job, whose progress GET /api/jobs/{id} shows."""
         filename, data = _upload(args)
         check_same_file(args.get("sha256"), hashlib.sha256(data).hexdigest())
+        office_id = office_of_new(current_user(), args.get("office"))
         if jobs.rows_in(filename, data, args.get("encoding")) > current_app.config["IMPORT_QUEUE_ROWS"]:
             job = jobs.start_import(
-                filename, data, {key: args.get(key) for key in JOB_OPTIONS}, actor_id=current_user().id
+                filename,
+                data,
+                {**{key: args.get(key) for key in JOB_OPTIONS}, "office_id": office_id},
+                actor_id=current_user().id,
             )
             answer = jsonify(JobSchema().dump(jobs.describe(job)))  # a Response: not the 201's schema
             answer.status_code = 202
@@ -175,6 +180,7 @@ class Imports(MethodView):
         items = import_items(
             result.rows_ok,
             actor_id=current_user().id,
+            office_id=office_id,
             source={**result.source, "skipped_lines": result.bad_lines, "via": "dashboard"},
         )
         return import_summary(items, result)

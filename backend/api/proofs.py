@@ -7,14 +7,15 @@ from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from backend.api.common import Blueprint, get_or_404, paginate
+from backend.api.common import Blueprint, paginate
 from backend.api.meta import json_answer
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
+from backend.auth.scope import in_offices, scoped, users_query, visible, visible_office_ids
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import Attachment, DeliveryAttempt, Device, Item, Round, User
+from backend.models import Attachment, DeliveryAttempt, Device, Item, ProofAttachment, Round, User
 from backend.schemas.items import ItemSchema
 from backend.schemas.proofs import (
     AcceptSchema,
@@ -71,8 +72,10 @@ class Proofs(MethodView):
     @blp.response(200, ProofSchema(many=True))
     def get(self, args):
         """List proofs; `flagged=true&unresolved=true` is the supervisor's conflict queue."""
-        query = db.select(DeliveryAttempt).options(
-            selectinload(DeliveryAttempt.attachments), selectinload(DeliveryAttempt.item)
+        query = scoped_proofs(
+            db.select(DeliveryAttempt).options(
+                selectinload(DeliveryAttempt.attachments), selectinload(DeliveryAttempt.item)
+            )
         )
         if args.get("flagged") is not None:
             query = query.where(DeliveryAttempt.flagged.is_(args["flagged"]))
@@ -97,14 +100,26 @@ class ProofById(MethodView):
     @blp.response(200, ProofSchema)
     def get(self, proof_id):
         """One proof, in full. Every view is written to the audit log (personal data)."""
-        proof = get_or_404(DeliveryAttempt, proof_id, "proof")
+        proof = _load_visible(proof_id)
         audit("proof.viewed", "proof", proof.id, {"item": proof.item.code})
         db.session.commit()
         return proof
 
 
+def scoped_proofs(query):
+    """Proofs of items of the caller's offices."""
+    visible = scoped(db.select(Item.id), Item.office_id, current_user())
+    return query.where(DeliveryAttempt.item_id.in_(visible))
+
+
+def _load_visible(proof_id: int) -> DeliveryAttempt:
+    """A proof of another office's item is missing, as far as the caller can tell."""
+    proof = db.session.get(DeliveryAttempt, proof_id)
+    return visible(current_user(), proof, "proof", proof_id, lambda proof: proof.item.office_id)
+
+
 def _reviewed(decide, proof_id: int, **kwargs) -> DeliveryAttempt:
-    proof = get_or_404(DeliveryAttempt, proof_id, "proof")
+    proof = _load_visible(proof_id)
     try:
         decide(proof, current_user().id, **kwargs)
         db.session.commit()
@@ -149,7 +164,7 @@ class ResolveProof(MethodView):
     def post(self, body, proof_id):
         """Deprecated: the same as reject with `reason` = `note`. A proof already reviewed is
         returned unchanged (as before)."""
-        proof = get_or_404(DeliveryAttempt, proof_id, "proof")
+        proof = _load_visible(proof_id)
         if not proof.flagged:
             raise DomainError("not-flagged", "Only flagged proofs need resolving.", status=409)
         if proof.review is None:
@@ -175,6 +190,11 @@ class AttachmentContent(MethodView):
     def get(self, sha256):
         """The bytes of a verified attachment (signature or photo); audited."""
         row = db.session.get(Attachment, sha256)
+        if row is not None and visible_office_ids(current_user()) is not None:
+            # A file is seen through a proof of an item of the caller's offices.
+            named = db.select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
+            seen = scoped_proofs(db.select(DeliveryAttempt.id).where(DeliveryAttempt.id.in_(named)))
+            row = row if db.session.execute(seen.limit(1)).first() is not None else None
         if row is None or not row.verified:
             raise DomainError("not-found", "No verified attachment with that digest.", status=404)
         if row.purged_at is not None:
@@ -242,7 +262,11 @@ class Reconciliation(MethodView):
         query = (
             db.select(Item, Round.postman_id)
             .join(Round, Item.round_id == Round.id)
-            .where(Round.round_date == day, Item.status == "assigned")
+            .where(
+                Round.round_date == day,
+                Item.status == "assigned",
+                in_offices(Round.office_id, current_user()),
+            )
             .where(
                 ~db.exists().where(DeliveryAttempt.item_id == Item.id, DeliveryAttempt.round_id == Round.id)
             )
@@ -279,6 +303,7 @@ class SyncDevices(MethodView):
         return (
             db.session.execute(
                 db.select(Device)
+                .where(Device.user_id.in_(users_query(current_user()).with_only_columns(User.id)))
                 .options(selectinload(Device.user))
                 .order_by(Device.last_sync_at.desc().nulls_last())
             )

@@ -6,7 +6,7 @@ from flask import Response
 from flask.views import MethodView
 
 from backend.api.common import Blueprint
-from backend.auth.guard import STAFF, auth_required
+from backend.auth.guard import STAFF, auth_required, current_user
 from backend.schemas.reports import ReportExportQuerySchema, ReportQuerySchema, ReportSchema
 from backend.services import reports
 
@@ -19,7 +19,8 @@ MEDIA_TYPES = {
 
 def _report(args: dict) -> dict:
     return reports.build_report(
-        reports.check_range(args["period"], args["group_by"], args["date_from"], args["date_to"])
+        reports.check_range(args["period"], args["group_by"], args["date_from"], args["date_to"]),
+        current_user(),
     )
 
 

@@ -10,9 +10,11 @@ from flask.views import MethodView
 from backend.api.common import Blueprint, commit_unique, paginate
 from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
+from backend.auth.scope import office_of_new, scoped
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Round
+from backend.schemas.offices import requested_office
 from backend.schemas.rounds import (
     ItemIdsSchema,
     MineQuerySchema,
@@ -42,6 +44,10 @@ class Rounds(MethodView):
                 raise DomainError("forbidden", "Postmen see only their own rounds.", status=403)
             query["postman_id"] = user.id
         select = db.select(Round).order_by(Round.round_date.desc(), Round.id)
+        if user.role != "postman":
+            select = scoped(select, Round.office_id, user)
+        if query.get("office_id") is not None:
+            select = select.where(Round.office_id == query["office_id"])
         if "round_date" in query:
             select = select.where(Round.round_date == query["round_date"])
         if "postman_id" in query:
@@ -56,7 +62,11 @@ class Rounds(MethodView):
     @blp.response(201, RoundDetailSchema)
     def post(self, body):
         """Plan a round for an active postman on a day (one round per postman per day)."""
-        rnd = rounds.create_round(body["postman_id"], body["round_date"], body.get("note"), current_user().id)
+        user = current_user()
+        office_id = office_of_new(user, requested_office(body))
+        rnd = rounds.create_round(
+            body["postman_id"], body["round_date"], body.get("note"), user.id, office_id
+        )
         commit_unique("That postman already has a round on that day.", kind="round-exists")
         return rounds.detail(rnd)
 
@@ -95,8 +105,8 @@ class AssignItems(MethodView):
     def post(self, body, round_id):
         """Add items after the round's stops; an item on another round moves to this one."""
         with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id)
-            rounds.assign_items(rnd, body["item_ids"])
+            rnd = rounds.lock_round(round_id, current_user())
+            rounds.assign_items(rnd, body["item_ids"], current_user())
         return rounds.detail(rnd)
 
 
@@ -109,8 +119,8 @@ class UnassignItems(MethodView):
     def post(self, body, round_id):
         """Take items off the round; they wait at the post office again."""
         with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id)
-            rounds.unassign_items(rnd, body["item_ids"])
+            rnd = rounds.lock_round(round_id, current_user())
+            rounds.unassign_items(rnd, body["item_ids"], current_user())
         return rounds.detail(rnd)
 
 
@@ -123,7 +133,7 @@ class StopOrder(MethodView):
     def put(self, body, round_id):
         """Set the visiting order by hand: every item of the round, each once."""
         with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id)
+            rnd = rounds.lock_round(round_id, current_user())
             rounds.set_order(rnd, body["item_ids"])
         return rounds.detail(rnd)
 
@@ -136,7 +146,7 @@ class Optimise(MethodView):
     def post(self, round_id):
         """Order the stops for the shortest walk from the post office and back (road-free distances)."""
         with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id)
+            rnd = rounds.lock_round(round_id, current_user())
             rounds.optimise(rnd)
         return rounds.detail(rnd)
 
@@ -149,6 +159,6 @@ class CloseRound(MethodView):
     def post(self, round_id):
         """Close a completed round at the end of its day: it can no longer be planned."""
         with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id)
+            rnd = rounds.lock_round(round_id, current_user())
             round_events.close_round(rnd, current_user().id)
         return rounds.detail(rnd)

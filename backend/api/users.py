@@ -5,14 +5,16 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from backend.api.common import Blueprint, commit_unique, get_or_404
+from backend.api.offices import office_ids_of
 from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.passwords import hash_password
+from backend.auth.scope import office_of_new, users_query
 from backend.auth.tokens import revoke_sessions
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import Agency, Device, User
+from backend.models import Agency, Device, PostOffice, User
 from backend.models.base import now_utc
 from backend.schemas.users import (
     DeviceSchema,
@@ -37,6 +39,31 @@ def _check_agency_link(role: str, agency_id: int | None) -> None:
         get_or_404(Agency, agency_id, "agency")
 
 
+def _load_visible(user_id: int) -> User:
+    """A user outside the caller's offices is missing, as far as the caller can tell."""
+    user = db.session.execute(users_query(current_user()).where(User.id == user_id)).unique().scalar()
+    if user is None:
+        raise DomainError("not-found", f"No user with id {user_id}.", status=404)
+    return user
+
+
+def _set_offices(user: User, codes: list[str] | None) -> None:
+    if codes is not None:
+        user.offices = office_ids_of(codes, current_user())
+
+
+def _default_offices(role: str) -> list[str] | None:
+    """A new supervisor or postman named with no offices joins the creator's only office, if one."""
+    if role not in ("supervisor", "postman"):
+        return None
+    try:
+        office_id = office_of_new(current_user())
+    except DomainError:
+        return None
+    office = db.session.get(PostOffice, office_id) if office_id is not None else None
+    return [office.code] if office else None
+
+
 @blp.route("/users")
 class Users(MethodView):
     @auth_required(*STAFF)
@@ -44,10 +71,10 @@ class Users(MethodView):
     @blp.response(200, UserSchema(many=True))
     def get(self, query):
         """List users, optionally by role (supervisors use it to pick postmen)."""
-        select = db.select(User).order_by(User.username)
+        select = users_query(current_user()).order_by(User.username)
         if "role" in query:
             select = select.where(User.role == query["role"])
-        return db.session.execute(select).scalars().all()
+        return db.session.execute(select).unique().scalars().all()
 
     @auth_required("admin")
     @problems(404, 409)
@@ -64,6 +91,7 @@ class Users(MethodView):
             phone=body.get("phone"),
             agency_id=body.get("agency_id"),
         )
+        _set_offices(user, body["offices"] if "offices" in body else _default_offices(body["role"]))
         db.session.add(user)
         audit("user.created", "user", body["username"], {"role": body["role"]})
         commit_unique(f"The username {body['username']} is taken.")
@@ -76,7 +104,7 @@ class UserById(MethodView):
     @blp.response(200, UserSchema)
     def get(self, user_id):
         """One user."""
-        return get_or_404(User, user_id, "user")
+        return _load_visible(user_id)
 
     @auth_required("admin")
     @problems(409)
@@ -84,7 +112,8 @@ class UserById(MethodView):
     @blp.response(200, UserSchema)
     def patch(self, body, user_id):
         """Change a user; disabling one or changing the password ends their sessions."""
-        user = get_or_404(User, user_id, "user")
+        user = _load_visible(user_id)
+        _set_offices(user, body.pop("offices", None))
         if user.id == current_user().id and body.get("active") is False:
             raise DomainError("cannot-disable-self", "You cannot disable your own account.", status=409)
         if "agency_id" in body:
@@ -107,7 +136,7 @@ class UserDevices(MethodView):
     @blp.response(200, DeviceSchema(many=True))
     def get(self, user_id):
         """A user's registered devices."""
-        get_or_404(User, user_id, "user")
+        _load_visible(user_id)
         return (
             db.session.execute(
                 db.select(Device).where(Device.user_id == user_id).order_by(Device.registered_at)
@@ -123,7 +152,12 @@ class RevokeDevice(MethodView):
     @blp.response(200, DeviceSchema)
     def post(self, device_id):
         """Revoke a device: it can no longer sign in, refresh or sync."""
-        device = get_or_404(Device, device_id, "device")
+        device = db.session.get(Device, device_id)
+        if (
+            device is None
+            or not db.session.execute(users_query(current_user()).where(User.id == device.user_id)).first()
+        ):
+            raise DomainError("not-found", f"No device with id {device_id}.", status=404)
         if device.revoked_at is None:
             device.revoked_at = now_utc()
             revoke_sessions(device_id=device.id)

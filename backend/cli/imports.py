@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from backend.auth.scope import office_of_new
 from backend.domain.rules import DomainError
 from backend.services.item_import import DEFAULT_SERVICE_FEE, import_items, parse_items_file
 
@@ -21,6 +22,7 @@ from backend.services.item_import import DEFAULT_SERVICE_FEE, import_items, pars
     default=None,
     help="The agency that handed the items over (for rows without a 'Mã cơ quan' column).",
 )
+@click.option("--office", default=None, help="The post office's code (required when there are several).")
 @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
 @click.option(
     "--encoding",
@@ -35,7 +37,13 @@ from backend.services.item_import import DEFAULT_SERVICE_FEE, import_items, pars
     help="Service fee in VND for rows that have none.",
 )
 def import_items_command(
-    file: Path, skip_bad: bool, agency_code: str | None, dry_run: bool, encoding: str | None, service_fee: int
+    file: Path,
+    skip_bad: bool,
+    agency_code: str | None,
+    office: str | None,
+    dry_run: bool,
+    encoding: str | None,
+    service_fee: int,
 ):
     """Import items from a CSV or XLSX export (see docs/import-format.md).
 
@@ -82,7 +90,7 @@ def import_items_command(
         return
     source = {**result.source, "skipped_lines": result.bad_lines}
     try:
-        items = import_items(result.rows_ok, source=source)
+        items = import_items(result.rows_ok, office_id=office_of_new(None, office), source=source)
     except DomainError as exc:
         _fail(_DOMAIN_ERRORS_VI.get(exc.kind, exc.detail), exc.detail)
     directions = Counter(item.direction for item in items)
@@ -93,6 +101,8 @@ def import_items_command(
 
 
 _DOMAIN_ERRORS_VI = {
+    "office-required": "Có nhiều bưu cục: hãy chọn một bằng --office MÃ. Chưa nhập gì.",
+    "unknown-office": "Không có bưu cục với mã này. Chưa nhập gì.",
     "duplicate-item-code": "Một lần nhập khác hoặc người dùng khác vừa thêm một trong các mã bưu gửi này; "
     "chưa nhập gì. Hãy kiểm tra lại tệp.",
 }

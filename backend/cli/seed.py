@@ -1,4 +1,6 @@
-"""seed-demo: realistic demo data for one post office in the Mekong Delta.
+"""seed-demo: realistic demo data for a province of the Mekong Delta: a province unit and three commune
+post offices (backend.demo.world.OFFICES), each with its supervisor, postmen and agencies, and a
+provincial supervisor. The generated work is the first office's:
 
 Bưu điện Châu Thành at Minh Lương (the former district town of Châu Thành, Kiên Giang; since
 1 July 2025 xã Châu Thành, An Giang province): agencies, procedures with their checklists, one user
@@ -23,10 +25,15 @@ from backend.auth.passwords import hash_password
 from backend.demo.world import (
     AGENCIES,
     FAIL_REASONS,
+    MAIN_OFFICE,
+    OFFICE_USERS,
     OFFICER_AGENCY,
+    OFFICES,
+    OTHER_AGENCIES,
     PASSWORDS,
     PLACES,
     PROCEDURES,
+    PROVINCE_OFFICE,
     ROLE_NAMES,
     USERS,
     agency_of,
@@ -47,6 +54,7 @@ from backend.models import (
     Handover,
     HandoverLine,
     Item,
+    PostOffice,
     Procedure,
     ProofAttachment,
     Round,
@@ -89,7 +97,7 @@ def seed_demo(if_empty: bool, reset: bool, force: bool):
             "POSTROUND_ENV is production: refusing to add demo data "
             "(use --force if this really is a demo server)."
         )
-    usernames = [u[0] for u in USERS]
+    usernames = [u[0] for u in USERS + OFFICE_USERS]
     demo_users = (
         db.session.execute(db.select(User.username).where(User.username.in_(usernames))).scalars().all()
     )
@@ -117,8 +125,19 @@ def _print_logins(available: bool) -> None:
         return
     click.echo("\nTài khoản demo / Demo logins")
     click.echo(f"  {'Vai trò / Role':<34}{'Tên đăng nhập / Username':<28}Mật khẩu / Password")
-    for username, role, _, _ in USERS:
-        click.echo(f"  {ROLE_NAMES[role]:<34}{username:<28}{PASSWORDS[role]}")
+    offices = (
+        {MAIN_OFFICE.code: MAIN_OFFICE.name}
+        | {o.code: o.name for o in OFFICES}
+        | {PROVINCE_OFFICE.code: PROVINCE_OFFICE.name + " (cấp tỉnh / provincial)"}
+    )
+    logins = [(u, r, MAIN_OFFICE.code if r in ("supervisor", "postman") else None) for u, r, _, _ in USERS]
+    logins += [(u, r, office) for u, r, _, _, office in OFFICE_USERS]
+    click.echo(
+        f"  {'Vai trò / Role':<34}{'Tên đăng nhập / Username':<28}{'Mật khẩu / Password':<22}Bưu cục / Office"
+    )
+    for username, role, office in logins:
+        where = offices[office] if office else ("toàn bộ / all" if role == "admin" else "—")
+        click.echo(f"  {ROLE_NAMES[role]:<34}{username:<28}{PASSWORDS[role]:<22}{where}")
     click.echo(
         "Bưu tá đăng nhập từ điện thoại được đăng ký ở lần đầu. / "
         "A postman's first login registers the phone."
@@ -135,7 +154,7 @@ def _delete_demo_data() -> int:
     """Delete demo items and demo postmen's rounds with what hangs on them; users, agencies and
     procedures stay (the append-only audit log refers to users) and are reused."""
     item_ids = db.session.execute(db.select(Item.id).where(Item.code.in_(demo_codes()))).scalars().all()
-    postmen = db.select(User.id).where(User.username.in_([u[0] for u in USERS]))
+    postmen = db.select(User.id).where(User.username.in_([u[0] for u in USERS + OFFICE_USERS]))
     round_ids = db.session.execute(db.select(Round.id).where(Round.postman_id.in_(postmen))).scalars().all()
     handover_ids = (
         db.session.execute(
@@ -192,6 +211,7 @@ class _World:
     fees: dict[int, FeeEntry] = field(default_factory=dict)  # item id -> the cash collected for it
     handed: list[tuple[Item, User, date]] = field(default_factory=list)  # dossiers the post handed in
     serial: int = FIRST_SERIAL
+    office_id: int | None = None  # MAIN_OFFICE's: every generated item, round and handover is there
 
     @property
     def postmen(self) -> list[User]:
@@ -206,21 +226,25 @@ class _World:
 
 def _seed(rng: random.Random) -> dict[str, int]:
     zone = ZoneInfo(current_app.config["TIMEZONE"])
+    agencies = _by_code(Agency, AGENCIES + OTHER_AGENCIES)
+    offices = _offices(agencies)
     world = _World(
         rng,
         zone,
         datetime.now(zone).date(),
-        (current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]),
-        _by_code(Agency, AGENCIES),
+        (MAIN_OFFICE.lat, MAIN_OFFICE.lon),
+        agencies,
         _by_code(Procedure, PROCEDURES),
-        _users(),
+        _users(offices),
+        office_id=offices[MAIN_OFFICE.code].id,
     )
     past_days = _working_days_before(world.today, PAST_DAYS)  # the last working day first
-    supervisor = next(u for u in world.users.values() if u.role == "supervisor")
+    supervisor = world.users[next(u[0] for u in USERS if u[1] == "supervisor")]
     for postman in world.postmen:
         for day in (*past_days, world.today):
             world.rounds[postman.id, day] = Round(
                 postman_id=postman.id,
+                office_id=world.office_id,
                 round_date=day,
                 created_by_id=supervisor.id,
                 status=RoundStatus.PLANNED if day == world.today else RoundStatus.CLOSED,
@@ -235,6 +259,7 @@ def _seed(rng: random.Random) -> dict[str, int]:
     _unassigned(world, past_days[0])
     _handovers(world, supervisor)
     return {
+        "offices": len(OFFICES) + 1,
         "agencies": len(world.agencies),
         "procedures": len(world.procedures),
         "users": len(world.users),
@@ -257,10 +282,29 @@ def _by_code(model, demos) -> dict:
     return found
 
 
-def _users() -> dict[str, User]:
+def _offices(agencies: dict[str, Agency]) -> dict[str, PostOffice]:
+    """The province unit and its commune offices: the rows already there, else new ones."""
+    found = {}
+    for demo in [PROVINCE_OFFICE, *OFFICES]:
+        row = db.session.execute(
+            db.select(PostOffice).where(PostOffice.code == demo.code)
+        ).scalar_one_or_none()
+        if row is None:
+            row = PostOffice(**demo.columns())
+            db.session.add(row)
+        if demo.kind == "commune":
+            row.parent = found[PROVINCE_OFFICE.code]
+        row.agencies = [agencies[code] for code in demo.agencies]
+        found[demo.code] = row
+    db.session.flush()
+    return found
+
+
+def _users(offices: dict[str, PostOffice]) -> dict[str, User]:
     officer_agency = db.session.execute(db.select(Agency).where(Agency.code == OFFICER_AGENCY)).scalar_one()
     found = {}
-    for username, role, full_name, phone in USERS:
+    people = [(*user, MAIN_OFFICE.code if user[1] in ("supervisor", "postman") else None) for user in USERS]
+    for username, role, full_name, phone, office in people + OFFICE_USERS:
         user = db.session.execute(db.select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
             user = User(username=username)
@@ -268,6 +312,7 @@ def _users() -> dict[str, User]:
         user.password_hash, user.full_name, user.role = _hashed(PASSWORDS[role]), nfc(full_name), role
         user.phone, user.active = phone, True
         user.agency_id = officer_agency.id if role == "agency" else None
+        user.offices = [offices[office]] if office else []
         found[username] = user
     db.session.flush()
     return found
@@ -393,6 +438,7 @@ def _new_item(world: _World, sector: int, kind: str, received: date) -> Item:
     )
     item = Item(
         **columns,
+        office_id=world.office_id,
         procedure_id=world.procedures[proc.code].id,
         agency_id=world.agencies[agency_of(proc, place).code].id,
         attempt_count=attempts,
@@ -475,6 +521,7 @@ def _handovers(world: _World, supervisor: User) -> None:
         inbound = direction == "agency_to_post"
         handover = Handover(
             direction=direction,
+            office_id=world.office_id,
             agency_id=agency_id,
             postman_id=postman_id,
             created_by_id=supervisor.id,

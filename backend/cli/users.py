@@ -6,8 +6,9 @@ import click
 from flask.cli import with_appcontext
 
 from backend.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from backend.cli.offices import rows_by_code
 from backend.extensions import db
-from backend.models import Agency, User
+from backend.models import Agency, PostOffice, User
 from backend.models.users import ROLES
 
 
@@ -18,7 +19,21 @@ from backend.models.users import ROLES
 @click.option("--password", required=True)
 @click.option("--full-name", default=None, help="Defaults to the username.")
 @click.option("--agency-code", default=None, help="Required for the agency role.")
-def create_user(role: str, username: str, password: str, full_name: str | None, agency_code: str | None):
+@click.option(
+    "--office",
+    "offices",
+    multiple=True,
+    help="A post office the user belongs to, by code (repeatable); a province unit's code gives the "
+    "provincial role. Without it, a supervisor or postman joins the only commune office, if there is one.",
+)
+def create_user(
+    role: str,
+    username: str,
+    password: str,
+    full_name: str | None,
+    agency_code: str | None,
+    offices: tuple[str, ...],
+):
     """Create a user with a role."""
     username = username.strip().lower()
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -33,6 +48,15 @@ def create_user(role: str, username: str, password: str, full_name: str | None, 
         if agency is None:
             raise click.UsageError(f"No agency with code {agency_code}.")
         agency_id = agency.id
+    members = rows_by_code(PostOffice, offices, "post office")
+    if not offices and role in ("supervisor", "postman"):
+        communes = db.session.execute(
+            db.select(PostOffice).where(PostOffice.kind == "commune").limit(2)
+        ).scalars()
+        only = list(communes)
+        members = only if len(only) == 1 else []
+        if len(only) > 1:
+            raise click.UsageError("There are several post offices: name the user's with --office CODE.")
     db.session.add(
         User(
             username=username,
@@ -40,7 +64,9 @@ def create_user(role: str, username: str, password: str, full_name: str | None, 
             full_name=full_name or username,
             role=role,
             agency_id=agency_id,
+            offices=members,
         )
     )
     db.session.commit()
-    click.echo(f"Created {role} {username}.")
+    where = f" in {', '.join(o.code for o in members)}" if members else ""
+    click.echo(f"Created {role} {username}{where}.")

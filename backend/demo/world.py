@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from backend.domain.route_planner import distance_matrix
 from backend.domain.s10 import make_s10
@@ -288,6 +288,112 @@ ROLE_NAMES = {
     "agency": "Cán bộ một cửa / Agency officer",
 }
 OFFICER_AGENCY = "PVHCC-CHAUTHANH"
+
+
+@dataclass(frozen=True)
+class DemoOffice:
+    code: str
+    name: str
+    kind: str  # province | commune
+    address: str
+    lat: float
+    lon: float
+    phone: str
+    agencies: tuple[str, ...] = ()  # codes of the agencies it serves
+
+    def columns(self) -> dict:
+        return {
+            "code": self.code,
+            "name": nfc(self.name),
+            "kind": self.kind,
+            "address": nfc(self.address),
+            "lat": self.lat,
+            "lon": self.lon,
+            "phone": self.phone,
+            # VietQR payee (NAPAS BIN of a state bank; a demo account number) and working hours.
+            "bank_bin": "970405",
+            "bank_account": "1500201" + self.phone[-6:],
+            "opens_at": time(7),
+            "closes_at": time(17),
+            "bank_account_name": nfc(f"BUU DIEN {self.code.removeprefix('BC-')}"),
+        }
+
+
+# A province unit and three commune post offices under it (DOMAIN.md, "Since the 2025 reform"):
+# Châu Thành (where the generated items, rounds and proofs are), Rạch Giá and Long Xuyên.
+PROVINCE_OFFICE = DemoOffice(
+    "BDT-ANGIANG",
+    "Bưu điện tỉnh An Giang",
+    "province",
+    "Số 3 Ngô Gia Tự, phường Long Xuyên",
+    10.3866,
+    105.4352,
+    "02963841234",
+)
+MAIN_OFFICE = DemoOffice(
+    "BC-CHAUTHANH",
+    "Bưu điện Châu Thành",
+    "commune",
+    "Quốc lộ 61, khu phố Minh An, xã Châu Thành",
+    10.0035,
+    105.1694,
+    "02973616123",
+    tuple(a.code for a in AGENCIES),
+)
+OFFICES = [
+    MAIN_OFFICE,
+    DemoOffice(
+        "BC-RACHGIA",
+        "Bưu điện Rạch Giá",
+        "commune",
+        "Số 2 Mậu Thân, phường Rạch Giá",
+        10.0125,
+        105.0809,
+        "02973862222",
+        ("PVHCC-RACHGIA",),
+    ),
+    DemoOffice(
+        "BC-LONGXUYEN",
+        "Bưu điện Long Xuyên",
+        "commune",
+        "Số 106 Nguyễn Huệ, phường Long Xuyên",
+        10.3855,
+        105.4380,
+        "02963852333",
+        ("PVHCC-LONGXUYEN",),
+    ),
+]
+OTHER_AGENCIES = [
+    DemoAgency(
+        "PVHCC-RACHGIA",
+        "Trung tâm Phục vụ hành chính công phường Rạch Giá",
+        "commune_centre",
+        "Phường Rạch Giá",
+        "Số 25 Trần Phú, phường Rạch Giá, tỉnh An Giang",
+        10.0110,
+        105.0820,
+        "000.20.31.H01",
+    ),
+    DemoAgency(
+        "PVHCC-LONGXUYEN",
+        "Trung tâm Phục vụ hành chính công phường Long Xuyên",
+        "commune_centre",
+        "Phường Long Xuyên",
+        "Số 12 Lê Lợi, phường Long Xuyên, tỉnh An Giang",
+        10.3840,
+        105.4370,
+        "000.20.01.H01",
+    ),
+]
+# Everyone in USERS but the admin and the officer works at MAIN_OFFICE. The other offices' staff and
+# the provincial supervisor: username, role, full name, phone, office code.
+OFFICE_USERS = [
+    ("demo.tinh", "supervisor", "Võ Thị Kim Phượng", "0918225361", PROVINCE_OFFICE.code),
+    ("demo.dieuphoi.rachgia", "supervisor", "Lâm Quốc Bảo", "0917334102", "BC-RACHGIA"),
+    ("demo.buuta.rachgia", "postman", "Thạch Thị Sa Ry", "0389120457", "BC-RACHGIA"),
+    ("demo.dieuphoi.longxuyen", "supervisor", "Đỗ Minh Trí", "0909667180", "BC-LONGXUYEN"),
+    ("demo.buuta.longxuyen", "postman", "Nguyễn Hữu Phước", "0975408816", "BC-LONGXUYEN"),
+]
 
 
 @dataclass(frozen=True)

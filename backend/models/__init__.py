@@ -5,6 +5,7 @@ from backend.models.exceptions import ExceptionAck
 from backend.models.handover import Handover, HandoverLine
 from backend.models.items import Item, Round
 from backend.models.jobs import BackgroundJob
+from backend.models.offices import PostOffice, office_agencies, user_offices
 from backend.models.org import Agency, Procedure
 from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
 from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
@@ -24,6 +25,7 @@ __all__ = [
     "HandoverLine",
     "Item",
     "LoginSession",
+    "PostOffice",
     "Procedure",
     "ProofAttachment",
     "RefreshToken",
@@ -32,4 +34,6 @@ __all__ = [
     "SyncClock",
     "SyncMutation",
     "User",
+    "office_agencies",
+    "user_offices",
 ]

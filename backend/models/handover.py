@@ -23,6 +23,7 @@ class Handover(db.Model):
     client_mutation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     direction: Mapped[str] = mapped_column(String(16))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("post_offices.id"), index=True)
     postman_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     officer_name: Mapped[str | None] = mapped_column(String(200))

@@ -27,6 +27,7 @@ class Round(db.Model):
     round_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(16), default=RoundStatus.PLANNED.value)
     note: Mapped[str | None] = mapped_column(String(500))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("post_offices.id"), index=True)
     total_distance_m: Mapped[int | None]
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # sync cursor
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -34,6 +35,7 @@ class Round(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     postman = relationship("User", foreign_keys=[postman_id], lazy="joined")
+    office = relationship("PostOffice")
     items = relationship("Item", back_populates="round", order_by="Item.stop_order")
 
 
@@ -56,6 +58,7 @@ class Item(db.Model):
     dossier_code: Mapped[str | None] = mapped_column(String(64), index=True)
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("post_offices.id"), index=True)
 
     recipient_name: Mapped[str] = mapped_column(String(200))
     recipient_phone: Mapped[str | None] = mapped_column(String(20))
@@ -92,6 +95,7 @@ class Item(db.Model):
 
     procedure = relationship("Procedure", lazy="joined")
     agency = relationship("Agency", lazy="joined")
+    office = relationship("PostOffice")
     round = relationship("Round", back_populates="items")
 
     def refresh_search_text(self) -> None:

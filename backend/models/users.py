@@ -29,6 +29,7 @@ class User(db.Model):
 
     agency = relationship("Agency", lazy="joined")
     devices = relationship("Device", back_populates="user", order_by="Device.registered_at")
+    offices = relationship("PostOffice", secondary="user_offices", order_by="PostOffice.code")
 
 
 class Device(db.Model):

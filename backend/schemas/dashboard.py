@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from backend.schemas.common import StrictSchema, Text
+from backend.schemas.common import QueryId, StrictSchema, Text
 from backend.schemas.items import ItemHeadSchema
 from backend.schemas.rounds import PostmanSchema
 from backend.services.item_import import DEFAULT_SERVICE_FEE
@@ -63,6 +63,7 @@ class TotalsSchema(CountsSchema):
 
 class RoundProgressSchema(StrictSchema):
     id = fields.Integer()
+    office_id = fields.Integer(allow_none=True)
     round_date = fields.Date()
     status = fields.String()
     note = fields.String(allow_none=True)
@@ -104,6 +105,12 @@ class AcknowledgementSchema(StrictSchema):
     by = fields.Nested(PostmanSchema, allow_none=True, metadata={"description": "The supervisor"})
     at = fields.AwareDateTime()
     note = fields.String(allow_none=True)
+
+
+class OfficeDayQuerySchema(DayQuerySchema):
+    office_id = QueryId(
+        metadata={"description": "Only this post office (the office picker of a user who sees several)"}
+    )
 
 
 class ExceptionsQuerySchema(DayQuerySchema):
@@ -184,9 +191,20 @@ class MapProofSchema(StrictSchema):
     mismatch = fields.Boolean()
 
 
+class MapOfficeSchema(PointSchema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
 class MapSchema(StrictSchema):
     date = fields.Date()
-    post_office = fields.Nested(PointSchema)
+    post_office = fields.Nested(
+        PointSchema, metadata={"description": "Where rounds start: the first of the offices shown"}
+    )
+    offices = fields.List(
+        fields.Nested(MapOfficeSchema), metadata={"description": "The commune offices shown"}
+    )
     mismatch_metres = fields.Integer()
     stops = fields.List(fields.Nested(MapStopSchema))
     proofs = fields.List(fields.Nested(MapProofSchema))
@@ -220,6 +238,12 @@ class ImportQuerySchema(StrictSchema):
 
 
 class ImportConfirmQuerySchema(ImportQuerySchema):
+    office = Text(
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "The post office the items belong to; required when the caller belongs to several"
+        },
+    )
     skip_bad = fields.Boolean(
         load_default=False, metadata={"description": "Import the good rows even if some are bad"}
     )

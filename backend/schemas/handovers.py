@@ -5,13 +5,14 @@ from marshmallow import fields, validate
 from backend.models.handover import HANDOVER_DIRECTIONS
 from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text, WholeNumber
 from backend.schemas.items import RefSchema
+from backend.schemas.offices import OfficeChoiceSchema
 from backend.schemas.rounds import PostmanSchema
 from sync.schemas import HandoverLineSchema  # the same line shape as a phone's `handover` mutation
 
 DIRECTION = validate.OneOf(HANDOVER_DIRECTIONS)
 
 
-class HandoverCreateSchema(StrictSchema):
+class HandoverCreateSchema(OfficeChoiceSchema):
     direction = fields.String(
         required=True,
         validate=DIRECTION,

@@ -13,6 +13,7 @@ from backend.schemas.common import (
     Text,
     WholeNumber,
 )
+from backend.schemas.offices import OfficeChoiceSchema
 from backend.services.item_events import next_attempt_from
 
 PHONE = validate.Regexp(r"^\+?[0-9 .-]{8,15}$", error="Not a valid phone number.")
@@ -60,7 +61,7 @@ class ItemFieldsSchema(StrictSchema):
         return data
 
 
-class ItemCreateSchema(ItemFieldsSchema):
+class ItemCreateSchema(ItemFieldsSchema, OfficeChoiceSchema):
     code = ItemCode(
         required=True,
         metadata={
@@ -113,6 +114,7 @@ class ItemQuerySchema(PageQuery):
     date = fields.Date(metadata={"description": "Items on rounds of this date"})
     postman_id = QueryId()
     agency_id = QueryId()
+    office_id = QueryId(metadata={"description": "Only this post office's items (the office picker)"})
     round_id = QueryId()
     commune = Text(validate=validate.Length(max=100))
     unassigned = fields.Boolean()
@@ -150,6 +152,7 @@ class ItemSchema(ItemHeadSchema):
     dossier_code = fields.String(allow_none=True)
     procedure = fields.Nested(RefSchema)
     agency = fields.Nested(RefSchema)
+    office_id = fields.Integer(allow_none=True, metadata={"description": "The post office it belongs to"})
     recipient_name = fields.String()
     recipient_phone = fields.String(allow_none=True)
     address_line = fields.String()

@@ -3,6 +3,7 @@ from collections import Counter
 from marshmallow import ValidationError, fields, validate
 
 from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text, WholeNumber
+from backend.schemas.offices import OfficeChoiceSchema
 
 
 def _no_repeats(ids: list[int]) -> None:
@@ -11,7 +12,7 @@ def _no_repeats(ids: list[int]) -> None:
         raise ValidationError(f"Item ids must not repeat: {', '.join(map(str, repeated))}.")
 
 
-class RoundCreateSchema(StrictSchema):
+class RoundCreateSchema(OfficeChoiceSchema):
     postman_id = WholeNumber(required=True, metadata={"description": "An active user with the postman role"})
     round_date = fields.Date(required=True)
     note = Text(allow_none=True, validate=validate.Length(max=500))
@@ -20,6 +21,7 @@ class RoundCreateSchema(StrictSchema):
 class RoundQuerySchema(PageQuery):
     round_date = fields.Date(data_key="date")
     postman_id = QueryId()
+    office_id = QueryId(metadata={"description": "Only this post office's rounds (by id)"})
 
 
 class MineQuerySchema(StrictSchema):
@@ -71,6 +73,7 @@ class RoundSchema(StrictSchema):
     id = fields.Integer(dump_only=True)
     postman_id = fields.Integer(dump_only=True)
     postman = fields.Nested(PostmanSchema, dump_only=True)
+    office_id = fields.Integer(dump_only=True, allow_none=True)
     round_date = fields.Date(dump_only=True)
     status = fields.String(dump_only=True)
     note = fields.String(dump_only=True, allow_none=True)

@@ -12,6 +12,15 @@ class UserSchema(PostmanSchema):
     role = fields.String(dump_only=True)
     phone = fields.String(dump_only=True, allow_none=True)
     agency_id = fields.Integer(dump_only=True, allow_none=True)
+    offices = fields.Function(
+        lambda user: [office.code for office in user.offices],
+        dump_only=True,
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Codes of the user's post offices",
+        },
+    )
     active = fields.Boolean(dump_only=True)
 
 
@@ -22,6 +31,11 @@ class UserCreateSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     phone = Text(validate=validate.Length(max=20), allow_none=True)
     agency_id = WholeNumber(allow_none=True)
+    offices = fields.List(
+        Text(validate=validate.Length(max=32)),
+        validate=validate.Length(max=100),
+        metadata={"description": "Codes of the post offices the user belongs to (replaces the list)"},
+    )
 
 
 class UserUpdateSchema(StrictSchema):
@@ -30,6 +44,11 @@ class UserUpdateSchema(StrictSchema):
     phone = Text(validate=validate.Length(max=20), allow_none=True)
     active = Flag()
     agency_id = WholeNumber(allow_none=True)
+    offices = fields.List(
+        Text(validate=validate.Length(max=32)),
+        validate=validate.Length(max=100),
+        metadata={"description": "Codes of the post offices the user belongs to (replaces the list)"},
+    )
 
 
 class UserQuerySchema(StrictSchema):

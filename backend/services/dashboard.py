@@ -17,17 +17,18 @@ from typing import Any
 
 from flask import current_app
 from geopy.distance import geodesic
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.audit import audit
+from backend.auth.scope import offices_query, scoped
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL, Status
 from backend.domain.workdays import next_invitation_from
 from backend.extensions import db
-from backend.models import DeliveryAttempt, Device, ExceptionAck, Item, Round, SyncMutation, User
+from backend.models import DeliveryAttempt, Device, ExceptionAck, Item, PostOffice, Round, SyncMutation, User
 from backend.models.base import now_utc
-from backend.services.rounds import progress_of
+from backend.services.rounds import office_position, progress_of
 from backend.timeutil import day_bounds, local_today
 from sync.changes import current_seq
 
@@ -67,9 +68,17 @@ def is_mismatch(metres: int | None) -> bool:
 # Today at a glance --------------------------------------------------------------------------------
 
 
-def _rounds_of(day: date) -> list[Round]:
+def _round_ids(day: date, user: User, office_id: int | None = None) -> Select:
+    """The day's rounds of the offices the user sees (and of the one office a picker names)."""
+    query = scoped(select(Round.id).where(Round.round_date == day), Round.office_id, user)
+    return query if office_id is None else query.where(Round.office_id == office_id)
+
+
+def _rounds_of(day: date, user: User, office_id: int | None = None) -> list[Round]:
     return list(
-        db.session.execute(db.select(Round).where(Round.round_date == day).order_by(Round.id))
+        db.session.execute(
+            db.select(Round).where(Round.id.in_(_round_ids(day, user, office_id))).order_by(Round.id)
+        )
         .unique()
         .scalars()
     )
@@ -94,9 +103,9 @@ def _proof_summary(round_ids: list[int]) -> dict[int, tuple[int, int, datetime |
     }
 
 
-def today(day: date) -> dict:
-    """Every round of `day` with its postman, progress buckets and the postman's phones."""
-    rounds = _rounds_of(day)
+def today(day: date, user: User, office_id: int | None = None) -> dict:
+    """Every round of `day` (of the user's offices) with its postman, progress buckets and phones."""
+    rounds = _rounds_of(day, user, office_id)
     ids = [r.id for r in rounds]
     progress = progress_of(ids)
     proofs = _proof_summary(ids)
@@ -111,6 +120,7 @@ def today(day: date) -> dict:
         views.append(
             {
                 "id": rnd.id,
+                "office_id": rnd.office_id,
                 "round_date": rnd.round_date,
                 "status": rnd.status,
                 "note": rnd.note,
@@ -176,9 +186,9 @@ def _devices_of(postman_ids: set[int], day: date) -> dict[int, list[dict]]:
 # The map ------------------------------------------------------------------------------------------
 
 
-def map_of(day: date) -> dict:
+def map_of(day: date, user: User, office_id: int | None = None) -> dict:
     """The stops of the day's rounds and the proofs captured for them, with distances to the address."""
-    ids = select(Round.id).where(Round.round_date == day)
+    ids = _round_ids(day, user, office_id)
     stops = db.session.execute(
         select(
             Item.id,
@@ -217,7 +227,10 @@ def map_of(day: date) -> dict:
         .where(DeliveryAttempt.round_id.in_(ids))
         .order_by(DeliveryAttempt.id)
     ).all()
-    office = {"lat": current_app.config["POST_OFFICE_LAT"], "lon": current_app.config["POST_OFFICE_LON"]}
+    offices = list(db.session.execute(offices_query(user).where(PostOffice.kind == "commune")).scalars())
+    if office_id is not None:
+        offices = [o for o in offices if o.id == office_id]
+    office = dict(zip(("lat", "lon"), office_position(offices[0].id if offices else None), strict=True))
     proof_views = []
     for pid, item_id, code, outcome, lat, lon, accuracy, server_time, flagged, item_lat, item_lon in proofs:
         metres = distance_m(lat, lon, item_lat, item_lon)
@@ -253,6 +266,9 @@ def map_of(day: date) -> dict:
     return {
         "date": day,
         "post_office": office,
+        "offices": [
+            {"id": o.id, "code": o.code, "name": o.name, "lat": o.lat, "lon": o.lon} for o in offices
+        ],
         "mismatch_metres": current_app.config["LOCATION_MISMATCH_METRES"],
         "stops": [dict(zip(keys, row, strict=True)) for row in stops],
         "proofs": proof_views,
@@ -303,17 +319,18 @@ def _exception(
     }
 
 
-def exceptions(day: date | None = None, include_acknowledged: bool = False) -> list[dict]:
-    """Everything a supervisor should act on, most urgent kind first, each with its action.
-    Acknowledged ones leave the list (or come with who and when, with `include_acknowledged`)."""
+def exceptions(user: User, day: date | None = None, include_acknowledged: bool = False) -> list[dict]:
+    """Everything a supervisor should act on (in the offices they see), most urgent kind first, each
+    with its action. Acknowledged ones leave the list (or come with who and when, with
+    `include_acknowledged`)."""
     day = day or local_today()
     found = (
-        _flagged_proofs()
-        + _location_mismatches(day)
-        + _unsynced_devices(day)
-        + _attempt_limit()
-        + _failed_attempts()
-        + _overdue(day)
+        _flagged_proofs(user)
+        + _location_mismatches(day, user)
+        + _unsynced_devices(day, user)
+        + _attempt_limit(user)
+        + _failed_attempts(user)
+        + _overdue(day, user)
     )
     acks = _acks_of(found)
     for entry in found:
@@ -337,7 +354,7 @@ def _ack_view(ack: ExceptionAck, by: User | None) -> dict:
 
 
 def acknowledge(
-    kind: str, subject: str, note: str | None, user_id: int, day: date | None = None
+    kind: str, subject: str, note: str | None, user: User, day: date | None = None
 ) -> tuple[dict, bool]:
     """Record that a supervisor checked / noted an exception listed now; (the acknowledgement,
     created?). Acknowledging twice (or two supervisors at once) keeps the first."""
@@ -362,7 +379,9 @@ def acknowledge(
             status=409,
         )
     listed = [
-        e for e in exceptions(day, include_acknowledged=True) if e["kind"] == kind and e["subject"] == subject
+        e
+        for e in exceptions(user, day, include_acknowledged=True)
+        if e["kind"] == kind and e["subject"] == subject
     ]
     if not listed:
         raise DomainError(
@@ -370,6 +389,7 @@ def acknowledge(
         )
     if listed[0]["acknowledged"] is not None:
         return listed[0]["acknowledged"], False
+    user_id = user.id
     ack = ExceptionAck(kind=kind, subject=subject, note=note, acknowledged_by_id=user_id)
     db.session.add(ack)
     try:
@@ -392,10 +412,10 @@ def _postmen(ids) -> dict[int, User]:
     return {u.id: u for u in db.session.execute(db.select(User).where(User.id.in_(ids))).unique().scalars()}
 
 
-def _flagged_proofs() -> list[dict]:
+def _flagged_proofs(user: User) -> list[dict]:
     rows = (
         db.session.execute(
-            select(DeliveryAttempt, Item)
+            scoped(select(DeliveryAttempt, Item), Item.office_id, user)
             .join(Item, DeliveryAttempt.item_id == Item.id)
             .where(DeliveryAttempt.flagged.is_(True), DeliveryAttempt.review.is_(None))
             .order_by(DeliveryAttempt.server_time.desc())
@@ -421,11 +441,11 @@ def _flagged_proofs() -> list[dict]:
     ]
 
 
-def _location_mismatches(day: date) -> list[dict]:
+def _location_mismatches(day: date, user: User) -> list[dict]:
     start, end = day_bounds(day)
     rows = (
         db.session.execute(
-            select(DeliveryAttempt, Item)
+            scoped(select(DeliveryAttempt, Item), Item.office_id, user)
             .join(Item, DeliveryAttempt.item_id == Item.id)
             .where(
                 DeliveryAttempt.server_time >= start,
@@ -462,7 +482,7 @@ def _location_mismatches(day: date) -> list[dict]:
     ]
 
 
-def _last_failures(statuses: tuple[Status, ...]) -> list[tuple[Item, DeliveryAttempt | None]]:
+def _last_failures(statuses: tuple[Status, ...], user: User) -> list[tuple[Item, DeliveryAttempt | None]]:
     """Items in these statuses with their latest failed attempt, if any (one query)."""
     latest = (
         select(DeliveryAttempt.item_id, func.max(DeliveryAttempt.id).label("attempt_id"))
@@ -471,7 +491,7 @@ def _last_failures(statuses: tuple[Status, ...]) -> list[tuple[Item, DeliveryAtt
         .subquery()
     )
     rows = db.session.execute(
-        select(Item, DeliveryAttempt)
+        scoped(select(Item, DeliveryAttempt), Item.office_id, user)
         .outerjoin(latest, latest.c.item_id == Item.id)
         .outerjoin(DeliveryAttempt, DeliveryAttempt.id == latest.c.attempt_id)
         .where(Item.status.in_([s.value for s in statuses]))
@@ -481,8 +501,8 @@ def _last_failures(statuses: tuple[Status, ...]) -> list[tuple[Item, DeliveryAtt
     return [(item, attempt) for item, attempt in rows]  # the attempt is None without a failure (outer join)
 
 
-def _failure_exceptions(kind: str, statuses: tuple[Status, ...], **facts) -> list[dict]:
-    rows = _last_failures(statuses)
+def _failure_exceptions(kind: str, statuses: tuple[Status, ...], user: User, **facts) -> list[dict]:
+    rows = _last_failures(statuses, user)
     people = _postmen(a.postman_id for _, a in rows if a)
     spacing = current_app.config["REATTEMPT_SPACING_WORKING_DAYS"]
     found = []
@@ -523,14 +543,14 @@ def _failure_exceptions(kind: str, statuses: tuple[Status, ...], **facts) -> lis
     return found
 
 
-def _failed_attempts() -> list[dict]:
+def _failed_attempts(user: User) -> list[dict]:
     return _failure_exceptions(
-        "failed_attempt", (Status.FAILED_ATTEMPT,), limit=current_app.config["FAILED_ATTEMPT_LIMIT"]
+        "failed_attempt", (Status.FAILED_ATTEMPT,), user, limit=current_app.config["FAILED_ATTEMPT_LIMIT"]
     )
 
 
-def _attempt_limit() -> list[dict]:
-    return _failure_exceptions("attempt_limit", (Status.RETURN_TO_AGENCY,))
+def _attempt_limit(user: User) -> list[dict]:
+    return _failure_exceptions("attempt_limit", (Status.RETURN_TO_AGENCY,), user)
 
 
 def _overdue_action(item: Item) -> str:
@@ -546,11 +566,11 @@ def _overdue_action(item: Item) -> str:
     return "assign_today"
 
 
-def _overdue(day: date) -> list[dict]:
+def _overdue(day: date, user: User) -> list[dict]:
     open_statuses = [s.value for s in Status if s not in FINAL and s != Status.RETURN_TO_AGENCY]
     items = (
         db.session.execute(
-            db.select(Item)
+            scoped(db.select(Item), Item.office_id, user)
             .where(Item.due_date < day, Item.status.in_(open_statuses))
             .order_by(Item.due_date, Item.id)
             .limit(LIST_LIMIT)
@@ -571,11 +591,11 @@ def _overdue(day: date) -> list[dict]:
     ]
 
 
-def _unsynced_devices(day: date) -> list[dict]:
+def _unsynced_devices(day: date, user: User) -> list[dict]:
     """Postmen with a round today whose phones have all been silent too long (or never synced)."""
     if day != local_today():
         return []  # "not synced for too long" is about now, not a past day
-    postman_ids = {r.postman_id for r in _rounds_of(day)}
+    postman_ids = {r.postman_id for r in _rounds_of(day, user)}
     if not postman_ids:
         return []
     last_sync = dict(

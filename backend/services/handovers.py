@@ -120,6 +120,11 @@ def record(
     if recorder == Recorder.POSTMAN:
         body["postman_id"] = actor_id
     items = lock_items(ids)
+    if recorder == Recorder.POSTMAN and "office_id" not in body:
+        # A phone's record belongs to the office of the items it lists (their rounds' office).
+        body["office_id"] = next((item.office_id for item in items.values()), None)
+    # A record holds items of its own office only; another office's item is an unknown one.
+    items = {key: item for key, item in items.items() if item.office_id == body.get("office_id")}
     already = documented(ids)
     problems, moves = {}, []
     for index, line in enumerate(lines):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 
 from backend.audit import audit
+from backend.auth.scope import unserved
 from backend.domain import import_parser
 from backend.domain.import_parser import CellError, FileProblem
 from backend.domain.rules import DomainError
@@ -185,16 +186,32 @@ def parse_items_file(
 
 
 def import_items(
-    rows: list[ImportRow], *, actor_id: int | None = None, source: dict | None = None, before_commit=None
+    rows: list[ImportRow],
+    *,
+    actor_id: int | None = None,
+    office_id: int | None = None,
+    source: dict | None = None,
+    before_commit=None,
 ) -> list[Item]:
-    """Create the items in one transaction and audit the import; return items start at the post office.
+    """Create the items of `office_id` in one transaction and audit the import; return items start at
+    the post office.
 
     Raises DomainError (nothing written) if a code was taken meanwhile. `before_commit(items)` runs
     inside the same transaction (a job records its outcome there, so the two commit together).
     """
+    foreign = unserved(office_id, {row.values["agency_id"] for row in rows})
+    if foreign:
+        lines = [row.line for row in rows if row.values["agency_id"] in foreign]
+        raise DomainError(
+            "agency-not-served",
+            f"Lines {', '.join(map(str, lines))} name an agency this post office does not serve; "
+            "nothing was imported. / Có dòng ghi cơ quan mà bưu cục này không phục vụ; chưa nhập gì.",
+            status=422,
+            errors={"lines": lines},
+        )
     items = []
     for row in rows:
-        item = Item(**row.values, status=Status.REGISTERED.value, attempt_count=0)
+        item = Item(**row.values, office_id=office_id, status=Status.REGISTERED.value, attempt_count=0)
         item.refresh_search_text()
         db.session.add(item)
         audit(

@@ -6,18 +6,23 @@ from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session, scoped_session
 
 from backend.audit import audit
+from backend.auth.scope import office_of_new, scoped, sees_office, unserved, visible
 from backend.domain.rules import DomainError
 from backend.domain.status import Direction, Event, Status
 from backend.domain.text import fold
 from backend.extensions import db
 from backend.models import Agency, Item, Procedure, Round, User
+from backend.schemas.offices import requested_office
 from backend.services.item_events import apply_event
 
 
 def visible_items(user: User) -> Select:
-    """The items `user` may see: postmen their rounds', agency officers their agency's."""
+    """The items `user` may see: postmen their rounds', agency officers their agency's, staff their
+    offices' (backend.auth.scope)."""
     query = db.select(Item)
-    if user.role == "postman":
+    if user.role in ("admin", "supervisor"):
+        query = scoped(query, Item.office_id, user)
+    elif user.role == "postman":
         query = query.join(Round, Item.round_id == Round.id).where(Round.postman_id == user.id)
     elif user.role == "agency":
         query = query.where(Item.agency_id == user.agency_id)
@@ -42,13 +47,11 @@ def not_your_item(item_id: int) -> DomainError:
 
 
 def load_visible_item(user: User, item_id: int) -> Item:
-    """The item, if `user` may see it. Staff get 404 for an unknown id; everyone else gets the same
-    403 for "does not exist" and "not yours"."""
+    """The item, if `user` may see it. Staff get 404 for an unknown id and for another office's item;
+    everyone else gets the same 403 for "does not exist" and "not yours"."""
     item = db.session.get(Item, item_id)
     if user.role in ("admin", "supervisor"):
-        if item is None:
-            raise DomainError("not-found", f"No item with id {item_id}.", status=404)
-        return item
+        return visible(user, item, "item", item_id)
     if item is None:
         raise not_your_item(item_id)
     check_item_access(user, item)
@@ -56,7 +59,7 @@ def load_visible_item(user: User, item_id: int) -> Item:
 
 
 def check_item_access(user: User, item: Item) -> None:
-    if user.role in ("admin", "supervisor"):
+    if user.role in ("admin", "supervisor") and sees_office(user, item.office_id):
         return
     if user.role == "agency" and item.agency_id == user.agency_id:
         return
@@ -82,6 +85,8 @@ def filter_items(query: Select, args: dict) -> Select:
         query = query.where(Item.direction == args["direction"])
     if args.get("agency_id") is not None:
         query = query.where(Item.agency_id == args["agency_id"])
+    if args.get("office_id") is not None:
+        query = query.where(Item.office_id == args["office_id"])
     if args.get("round_id") is not None:
         query = query.where(Item.round_id == args["round_id"])
     if args.get("commune"):
@@ -148,6 +153,14 @@ def build_item(user: User, body: dict) -> Item:
     """A new item from validated fields (not yet committed)."""
     body = dict(body)
     procedure, _ = _reference_checks(user, body)
+    body["office_id"] = office_of_new(user, requested_office(body))
+    if unserved(body["office_id"], {body["agency_id"]}):  # another office's agency: like a missing one
+        raise DomainError(
+            "unknown-agency",
+            "Unknown agency.",
+            status=422,
+            errors={"agency_id": [f"No agency with id {body['agency_id']}."]},
+        )
     received = body.pop("received_from_agency", None)
     if received is None:
         received = user.role != "agency"

@@ -251,6 +251,7 @@ def _run_import(job: BackgroundJob, token: str, engine) -> None:
         import_items(
             result.rows_ok,
             actor_id=job.created_by_id,
+            office_id=options.get("office_id"),
             before_commit=record,
             source={**result.source, "skipped_lines": result.bad_lines, "via": "job", "job": job_id},
         )

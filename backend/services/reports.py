@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.sql import ColumnElement
 
+from backend.auth.scope import in_offices
 from backend.domain.rules import DomainError
 from backend.domain.vocabulary import label
 from backend.exports import csv_bytes, sheet_append, xlsx_bytes
@@ -114,13 +115,14 @@ def _key(rng: ReportRange, postman_column) -> ColumnElement:
     return {"agency": Item.agency_id, "procedure": Item.procedure_id, "postman": postman_column}[rng.group_by]
 
 
-def _attempts(rng: ReportRange):
+def _attempts(rng: ReportRange, user: User):
     start, end = rng.bounds
     period = _local_text(DeliveryAttempt.server_time, rng, rng.period)
     key = _key(rng, DeliveryAttempt.postman_id)
     return db.session.execute(
         select(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code, func.count())
         .join(Item, DeliveryAttempt.item_id == Item.id)
+        .where(in_offices(Item.office_id, user))
         .where(
             DeliveryAttempt.server_time >= start, DeliveryAttempt.server_time < end, DeliveryAttempt.counted()
         )
@@ -128,7 +130,7 @@ def _attempts(rng: ReportRange):
     ).all()
 
 
-def _on_time(rng: ReportRange):
+def _on_time(rng: ReportRange, user: User):
     start, end = rng.bounds
     period = _local_text(DeliveryAttempt.server_time, rng, rng.period)
     key = _key(rng, DeliveryAttempt.postman_id)
@@ -136,6 +138,7 @@ def _on_time(rng: ReportRange):
     return db.session.execute(
         select(period, key, func.count(), on_time)
         .join(Item, DeliveryAttempt.item_id == Item.id)
+        .where(in_offices(Item.office_id, user))
         .where(
             DeliveryAttempt.server_time >= start,
             DeliveryAttempt.server_time < end,
@@ -147,19 +150,20 @@ def _on_time(rng: ReportRange):
     ).all()
 
 
-def _fees(rng: ReportRange):
+def _fees(rng: ReportRange, user: User):
     start, end = rng.bounds
     period = _local_text(FeeEntry.server_time, rng, rng.period)
     key = _key(rng, FeeEntry.postman_id)
     return db.session.execute(
         select(period, key, func.sum(FeeEntry.service_fee), func.sum(FeeEntry.government_fee))
         .join(Item, FeeEntry.item_id == Item.id)
+        .where(in_offices(Item.office_id, user))
         .where(FeeEntry.server_time >= start, FeeEntry.server_time < end)
         .group_by(period, key)
     ).all()
 
 
-def _handed_over(rng: ReportRange):
+def _handed_over(rng: ReportRange, user: User):
     start, end = rng.bounds
     period = _local_text(Handover.created_at, rng, rng.period)
     key = _key(rng, Handover.postman_id)
@@ -167,6 +171,7 @@ def _handed_over(rng: ReportRange):
         select(period, key, func.sum(HandoverLine.fee_passed_on))
         .join(Handover, HandoverLine.handover_id == Handover.id)
         .join(Item, HandoverLine.item_id == Item.id)
+        .where(in_offices(Item.office_id, user))
         .where(Handover.created_at >= start, Handover.created_at < end)
         .group_by(period, key)
     ).all()
@@ -179,27 +184,27 @@ def _empty_row(period: str, key) -> dict:
     return {"period": period, "key": key, **dict.fromkeys(MEASURES, 0), "failed_by_reason": {}}
 
 
-def build_report(rng: ReportRange) -> dict:
-    """Rows per (period, key), totals, and the labels of the keys."""
+def build_report(rng: ReportRange, user: User) -> dict:
+    """Rows per (period, key), totals, and the labels of the keys: of the items of the user's offices."""
     rows: dict[tuple, dict] = {}
 
     def row(period, key) -> dict:
         return rows.setdefault((period, key), _empty_row(period, key))
 
-    for period, key, outcome, reason, count in _attempts(rng):
+    for period, key, outcome, reason, count in _attempts(rng, user):
         target = row(period, key)
         measure = {"delivered": "returned", "collected": "collected", "failed": "failed"}[outcome]
         target[measure] += count
         if outcome == "failed":
             reason = reason or "other"
             target["failed_by_reason"][reason] = target["failed_by_reason"].get(reason, 0) + count
-    for period, key, delivered, on_time in _on_time(rng):
+    for period, key, delivered, on_time in _on_time(rng, user):
         row(period, key).update(delivered_with_due=delivered, delivered_on_time=int(on_time or 0))
-    for period, key, service, government in _fees(rng):
+    for period, key, service, government in _fees(rng, user):
         row(period, key).update(
             service_fees_collected=int(service or 0), government_fees_collected=int(government or 0)
         )
-    for period, key, passed_on in _handed_over(rng):
+    for period, key, passed_on in _handed_over(rng, user):
         row(period, key)["fees_handed_over"] = int(passed_on or 0)
 
     labels = _labels(rng.group_by, {key for _, key in rows})

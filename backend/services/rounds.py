@@ -18,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.audit import audit
+from backend.auth.scope import check_visible, sees_office
 from backend.domain import route_planner
 from backend.domain.round_status import RoundStatus
 from backend.domain.rules import DomainError
 from backend.domain.status import Event, IllegalTransition, Status
 from backend.extensions import db
-from backend.models import Item, Round, User
+from backend.models import Item, PostOffice, Round, User
 from backend.services.item_events import apply_event
 from backend.services.round_events import settle_round
 from backend.timeutil import local_today
@@ -82,6 +83,7 @@ def summary(rnd: Round, progress: dict[str, int]) -> dict:
         "id": rnd.id,
         "postman_id": rnd.postman_id,
         "postman": rnd.postman,
+        "office_id": rnd.office_id,
         "round_date": rnd.round_date,
         "status": rnd.status,
         "note": rnd.note,
@@ -111,6 +113,8 @@ def check_may_read(rnd: Round | None, user: User, round_id: int | None = None) -
             "Postmen see only their own rounds. / Bưu tá chỉ xem được chuyến của mình.",
             status=403,
         )
+    if user.role in ("admin", "supervisor"):
+        check_visible(user, rnd.office_id if rnd else None, "round", round_id)
     if rnd is None:
         raise DomainError("not-found", f"No round with id {round_id}.", status=404)
     return rnd
@@ -120,13 +124,19 @@ def check_may_read(rnd: Round | None, user: User, round_id: int | None = None) -
 
 
 def create_round(
-    postman_id: int, round_date: date, note: str | None = None, created_by_id: int | None = None
+    postman_id: int,
+    round_date: date,
+    note: str | None = None,
+    created_by_id: int | None = None,
+    office_id: int | None = None,
 ) -> Round:
-    """A new, empty round; 422 unless the user is an active postman, 409 if they have one that day."""
+    """A new, empty round of `office_id`; 422 unless the user is an active postman of that office,
+    409 if they have one that day. A postman of another office is "no such user" (they may be
+    invisible to the caller)."""
     postman = db.session.get(User, postman_id)
     reason = (
         "No such user."
-        if postman is None
+        if postman is None or (office_id is not None and office_id not in {o.id for o in postman.offices})
         else f"{postman.full_name} is not a postman."
         if postman.role != "postman"
         else f"{postman.full_name}'s account is disabled."
@@ -145,7 +155,13 @@ def create_round(
             f"{postman.full_name} already has a round on {round_date} (round {existing}).",
             status=409,
         )
-    rnd = Round(postman_id=postman_id, round_date=round_date, note=note, created_by_id=created_by_id)
+    rnd = Round(
+        postman_id=postman_id,
+        round_date=round_date,
+        note=note,
+        created_by_id=created_by_id,
+        office_id=office_id,
+    )
     db.session.add(rnd)
     try:
         db.session.flush()  # the id, for the audit entry
@@ -172,6 +188,7 @@ def carry_over_failed(rnd: Round) -> list[int]:
                 Round.postman_id == rnd.postman_id,
                 Round.round_date < rnd.round_date,
                 Item.status == Status.FAILED_ATTEMPT.value,
+                *(() if rnd.office_id is None else (Item.office_id == rnd.office_id,)),
             )
             .order_by(Round.round_date, Item.stop_order)
         ).scalars()
@@ -182,8 +199,9 @@ def carry_over_failed(rnd: Round) -> list[int]:
     return ids
 
 
-def lock_round(round_id: int) -> Round:
-    """The round, locked against concurrent planning until commit; closed rounds are frozen."""
+def lock_round(round_id: int, user: User | None = None) -> Round:
+    """The round, locked against concurrent planning until commit; closed rounds are frozen. Another
+    office's round is missing to `user`."""
     rnd = (
         db.session.execute(
             db.select(Round)
@@ -194,6 +212,8 @@ def lock_round(round_id: int) -> Round:
         .unique()
         .scalar_one_or_none()
     )
+    if user is not None:
+        check_visible(user, rnd.office_id if rnd else None, "round", round_id)
     if rnd is None:
         raise DomainError("not-found", f"No round with id {round_id}.", status=404)
     if rnd.status == RoundStatus.CLOSED:
@@ -201,8 +221,9 @@ def lock_round(round_id: int) -> Round:
     return rnd
 
 
-def _items_in_request(item_ids: list[int]) -> list[Item]:
-    """The items in request order; unknown ids are one 422 naming each of them."""
+def _items_in_request(item_ids: list[int], user: User | None = None) -> list[Item]:
+    """The items in request order; unknown ids (and, to `user`, another office's) are one 422 naming
+    each of them."""
     limit = current_app.config["MAX_BULK_ITEMS"]
     if len(item_ids) > limit:
         raise DomainError(
@@ -215,6 +236,8 @@ def _items_in_request(item_ids: list[int]) -> list[Item]:
         item.id: item
         for item in db.session.execute(db.select(Item).where(Item.id.in_(item_ids))).unique().scalars()
     }
+    if user is not None:
+        found = {i: item for i, item in found.items() if sees_office(user, item.office_id)}
     missing = {str(k): [f"No item with id {i}."] for k, i in enumerate(item_ids) if i not in found}
     if missing:
         raise DomainError(
@@ -239,9 +262,10 @@ def _move(item: Item, index: int, event: Event, detail: dict) -> None:
         raise _refuse(exc.kind, index, item, exc.detail) from None
 
 
-def assign_items(rnd: Round, item_ids: list[int]) -> None:
-    """Put items on the round, after its current stops; an item on another round moves here."""
-    items = _items_in_request(item_ids)
+def assign_items(rnd: Round, item_ids: list[int], user: User | None = None) -> None:
+    """Put items on the round, after its current stops; an item on another round moves here. Only
+    items of the round's office: another office's is refused (422)."""
+    items = _items_in_request(item_ids, user)
     next_order = 1 + max((s.stop_order or 0 for s in stops_of(rnd.id)), default=0)
     left: set[int] = set()
     for index, item in enumerate(items):
@@ -252,6 +276,15 @@ def assign_items(rnd: Round, item_ids: list[int]) -> None:
                 item,
                 f"the procedure '{item.procedure.name}' ({item.procedure.code}) needs the person "
                 "present and cannot go by post.",
+            )
+        if item.office_id != rnd.office_id:
+            raise _refuse(
+                "item-of-another-office",
+                index,
+                item,
+                "it belongs to another post office than the round's. / "
+                "bưu gửi thuộc bưu cục khác với bưu cục của chuyến.",
+                status=422,
             )
         if item.round_id == rnd.id and item.status == Status.ASSIGNED:
             continue  # already here: assigning twice changes nothing
@@ -268,9 +301,9 @@ def assign_items(rnd: Round, item_ids: list[int]) -> None:
     remeasure(rnd)
 
 
-def unassign_items(rnd: Round, item_ids: list[int]) -> None:
+def unassign_items(rnd: Round, item_ids: list[int], user: User | None = None) -> None:
     """Take items off the round; they go back to waiting at the post office (or for pickup)."""
-    for index, item in enumerate(_items_in_request(item_ids)):
+    for index, item in enumerate(_items_in_request(item_ids, user)):
         if item.round_id != rnd.id:
             raise _refuse("not-on-round", index, item, f"it is not on round {rnd.id}.", status=422)
         _move(item, index, Event.UNASSIGN, {"round_id": rnd.id})
@@ -295,7 +328,9 @@ def set_order(rnd: Round, item_ids: list[int]) -> None:
     _apply(
         rnd,
         stops,
-        route_planner.measure_route(_office(), [(i, _point(stops[i])) for i in item_ids], closed=CLOSED_TOUR),
+        route_planner.measure_route(
+            _office(rnd), [(i, _point(stops[i])) for i in item_ids], closed=CLOSED_TOUR
+        ),
     )
     audit("round.reordered", "round", rnd.id, {"total_distance_m": rnd.total_distance_m})
 
@@ -304,7 +339,7 @@ def optimise(rnd: Round) -> route_planner.Route[int]:
     """Order the stops for the shortest walk from the post office and back."""
     stops = {item.id: item for item in stops_of(rnd.id)}
     route = route_planner.plan_route(
-        _office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR
+        _office(rnd), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR
     )
     _apply(rnd, stops, route)
     audit(
@@ -320,13 +355,22 @@ def remeasure(rnd: Round) -> None:
         rnd,
         stops,
         route_planner.measure_route(
-            _office(), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR
+            _office(rnd), [(i, _point(item)) for i, item in stops.items()], closed=CLOSED_TOUR
         ),
     )
 
 
-def _office() -> route_planner.Point:
+def office_position(office_id: int | None) -> route_planner.Point:
+    """Where a round of the office starts and ends: the office's position; POST_OFFICE_LAT/LON only
+    for a round of no office (a deployment before its offices) or an office not yet positioned."""
+    office = db.session.get(PostOffice, office_id) if office_id is not None else None
+    if office is not None and office.position is not None:
+        return office.position
     return current_app.config["POST_OFFICE_LAT"], current_app.config["POST_OFFICE_LON"]
+
+
+def _office(rnd: Round) -> route_planner.Point:
+    return office_position(rnd.office_id)
 
 
 def _point(item: Item) -> route_planner.Point | None:

@@ -23,6 +23,8 @@ const vi = {
   'login.notStaff': 'Tài khoản này không dùng được bảng điều khiển (chỉ giám sát viên và quản trị viên).',
 
   'today.title': 'Hôm nay',
+  'today.office': 'Bưu cục',
+  'today.allOffices': 'Tất cả bưu cục',
   'today.rounds': 'Các chuyến phát',
   'today.updated': 'Cập nhật lúc {time}',
   'today.changed': 'Có thay đổi mới từ các bưu tá.',
@@ -344,6 +346,8 @@ const en = {
   'login.notStaff': 'This account cannot use the dashboard (supervisors and administrators only).',
 
   'today.title': 'Today',
+  'today.office': 'Post office',
+  'today.allOffices': 'All post offices',
   'today.rounds': 'Rounds',
   'today.updated': 'Updated at {time}',
   'today.changed': 'New changes from the postmen.',

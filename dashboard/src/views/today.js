@@ -21,6 +21,27 @@ export function renderToday(main, { config, params }) {
     id: 'exceptions-acknowledged',
     onchange: () => poller.now(),
   })
+  // The office picker: only for a user who sees several commune post offices (a provincial role).
+  const officeSelect = h('select', { id: 'today-office', onchange: () => poller.now() })
+  const officeField = h(
+    'div',
+    { class: 'field inline', hidden: true },
+    h('label', { for: 'today-office' }, t('today.office')),
+    officeSelect,
+  )
+  api
+    .get('/api/offices')
+    .then((offices) => {
+      const communes = offices.filter((o) => o.kind === 'commune')
+      if (communes.length < 2) return
+      replace(
+        officeSelect,
+        h('option', { value: '' }, t('today.allOffices')),
+        communes.map((o) => h('option', { value: String(o.id) }, o.name)),
+      )
+      officeField.hidden = false
+    })
+    .catch(() => {})
   const dayInput = h('input', {
     type: 'date',
     id: 'today-date',
@@ -38,6 +59,7 @@ export function renderToday(main, { config, params }) {
       { class: 'page-head' },
       h('h1', {}, t('today.title')),
       h('div', { class: 'field inline' }, h('label', { for: 'today-date' }, t('common.date')), dayInput),
+      officeField,
       h('button', { type: 'button', onclick: () => poller.now() }, t('common.refresh')),
       status,
     ),
@@ -63,7 +85,7 @@ export function renderToday(main, { config, params }) {
   async function refresh() {
     try {
       const [view, found] = await Promise.all([
-        api.get('/api/dashboard/today', { date: day }),
+        api.get('/api/dashboard/today', { date: day, office_id: officeSelect.value }),
         api.get('/api/dashboard/exceptions', { date: day, include_acknowledged: showAcknowledged.checked }),
       ])
       error.textContent = ''
