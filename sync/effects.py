@@ -17,6 +17,7 @@ from backend.domain.status import Event, allowed
 from backend.models import (
     Attachment,
     AttachmentUpload,
+    CommitLog,
     DeliveryAttempt,
     FeeEntry,
     Item,
@@ -61,8 +62,9 @@ def ownership(session: Session, user_id: int, item: Item) -> str | None:
         return None
     removal = session.execute(
         select(ScopeRemoval.reason)
+        .join(CommitLog, CommitLog.id == ScopeRemoval.ticket)
         .where(ScopeRemoval.postman_id == user_id, ScopeRemoval.item_id == item.id)
-        .order_by(ScopeRemoval.seq.desc())
+        .order_by(CommitLog.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
     if removal is None:

@@ -7,13 +7,14 @@ from backend.models.items import Item, Round
 from backend.models.jobs import BackgroundJob
 from backend.models.org import Agency, Procedure
 from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
-from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
+from backend.models.sync import CommitLog, ScopeRemoval, SyncClock, SyncMutation
 from backend.models.users import Device, LoginSession, RefreshToken, User
 
 __all__ = [
     "Agency",
     "Attachment",
     "BackgroundJob",
+    "CommitLog",
     "AttachmentUpload",
     "AuditEntry",
     "DeliveryAttempt",
