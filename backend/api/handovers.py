@@ -34,6 +34,7 @@ from backend.schemas.handovers import (
     HandoverSchema,
 )
 from backend.services import handover_pdf, handovers
+from backend.services.rounds import all_or_nothing
 from backend.timeutil import day_start
 
 blp = Blueprint(
@@ -172,8 +173,8 @@ class Handovers(MethodView):
     def post(self, body):
         """Record a handover: every listed item moves (or is documented as received), or nothing is written."""
         _check_references(body)
-        handover = handovers.record(Recorder.STAFF, current_user().id, body)
-        db.session.commit()
+        with all_or_nothing():  # an item moved while it was locked: a 409 edit-conflict
+            handover = handovers.record(Recorder.STAFF, current_user().id, body)
         return handover_pdf.view(handover)
 
 

@@ -8,7 +8,7 @@ backend.domain.route_planner) measured for the order it now has.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -25,6 +25,7 @@ from backend.domain.status import Event, IllegalTransition, Status
 from backend.extensions import db
 from backend.models import Item, Round, User
 from backend.services.item_events import apply_event
+from backend.services.locks import lock_items_and_rounds
 from backend.services.round_events import settle_round
 from backend.timeutil import local_today
 
@@ -182,18 +183,13 @@ def carry_over_failed(rnd: Round) -> list[int]:
     return ids
 
 
-def lock_round(round_id: int) -> Round:
-    """The round, locked against concurrent planning until commit; closed rounds are frozen."""
-    rnd = (
-        db.session.execute(
-            db.select(Round)
-            .where(Round.id == round_id)
-            .with_for_update(of=Round)
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+def lock_round(round_id: int, item_ids: Iterable[int] = ()) -> Round:
+    """The round, locked against concurrent planning until commit; closed rounds are frozen.
+
+    `item_ids`: items about to move here; the rounds they are on are locked with it (rounds in id
+    order), then the items (backend.services.locks: the one lock order)."""
+    lock_items_and_rounds(db.session, item_ids, rounds=[round_id])
+    rnd = db.session.get(Round, round_id)
     if rnd is None:
         raise DomainError("not-found", f"No round with id {round_id}.", status=404)
     if rnd.status == RoundStatus.CLOSED:
