@@ -16,7 +16,7 @@ committed. A transaction still running, or rolled back, has no seq and is invisi
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, event, insert, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session, scoped_session
 from sqlalchemy.orm.attributes import History
 
 from backend.models import CommitLog, Item, Procedure, Round, ScopeRemoval, SyncClock
@@ -33,7 +33,9 @@ def take_ticket(session: Session) -> int:
     ticket = session.info.get(_TICKET_KEY)
     if ticket is None:
         conn = session.connection()
-        ticket = conn.execute(insert(CommitLog).values(seq=None)).inserted_primary_key[0]
+        key = conn.execute(insert(CommitLog).values(seq=None)).inserted_primary_key
+        assert key is not None
+        ticket = key[0]
         session.info[_TICKET_KEY] = ticket
         # If a savepoint rolls back, so does the row: forget the ticket when it ends.
         session.info[_TICKET_TX] = session.get_nested_transaction() or session.get_transaction()
@@ -54,12 +56,14 @@ def _seal(session: Session, ticket: int) -> None:
     conn.execute(update(CommitLog).where(CommitLog.id == ticket).values(seq=seq, committed_at=now_utc()))
 
 
-def current_seq(session: Session) -> int:
+def current_seq(session: Session | scoped_session) -> int:
     """The last committed sequence: everything numbered up to it is visible."""
     return session.execute(select(SyncClock.seq).where(SyncClock.id == 1)).scalar_one_or_none() or 0
 
 
-def committed_between(ticket: ColumnElement[int], after: int, upto: int | None = None) -> ColumnElement[bool]:
+def committed_between(
+    ticket: QueryableAttribute[int], after: int, upto: int | None = None
+) -> ColumnElement[bool]:
     """Rows whose ticket was committed with a seq in (after, upto]: an index range scan on
     commit_log.seq, then the tickets' index on the changed table."""
     window = select(CommitLog.id).where(CommitLog.seq > after)
@@ -115,8 +119,9 @@ def _number_the_commit(session: Session) -> None:
 def _keep_ticket_of_released_savepoint(session: Session) -> None:
     # A savepoint released (not rolled back) hands its changes, and its ticket, to the one around it.
     savepoint = session.get_nested_transaction()
-    if savepoint is not None and savepoint is session.info.get(_TICKET_TX):
-        session.info[_TICKET_TX] = savepoint.parent
+    around = savepoint.parent if savepoint is not None else None
+    if savepoint is not None and session.info.get(_TICKET_TX) is savepoint:
+        session.info[_TICKET_TX] = around
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -50,20 +50,21 @@ def lock_items(session: AnySession, ids: Iterable[int]) -> dict[int, Item]:
 
 
 def lock_items_and_rounds(
-    session: AnySession, ids: Iterable[int], rounds: Iterable[int] = (), locked: Iterable[int] = ()
+    session: AnySession, ids: Iterable[int], rounds: Iterable[int] = ()
 ) -> dict[int, Item]:
-    """The items and the rounds they are on (with `rounds`), rounds first.
+    """The items and the rounds they are on (with `rounds`), all the rounds first.
 
-    `locked`: rounds this transaction already holds. The items' rounds are read before the lock; an
-    item moved to another round in between raises StaleDataError, which every writer already
-    answers as "changed meanwhile" (a 409, or a retried push mutation)."""
+    The items' rounds are read before the lock; an item moved to another round in between raises
+    StaleDataError, which every writer already answers as "changed meanwhile" (a 409, or a retried
+    push mutation)."""
     ids = sorted(set(ids))
-    held = set(locked)
-    current = session.execute(select(Item.round_id).where(Item.id.in_(ids))).scalars() if ids else []
-    wanted = ({r for r in current if r is not None} | set(rounds)) - held
+    current: list[int | None] = (
+        list(session.execute(select(Item.round_id).where(Item.id.in_(ids))).scalars()) if ids else []
+    )
+    wanted = {r for r in current if r is not None} | set(rounds)
     lock_rounds(session, wanted)
     items = lock_items(session, ids)
-    moved = {item.round_id for item in items.values()} - wanted - held - {None}
+    moved = {item.round_id for item in items.values() if item.round_id is not None} - wanted
     if moved:
         raise StaleDataError(f"Items moved to rounds {sorted(moved)} while they were locked.")
     return items

@@ -188,6 +188,8 @@ def lock_round(round_id: int, item_ids: Iterable[int] = ()) -> Round:
 
     `item_ids`: items about to move here; the rounds they are on are locked with it (rounds in id
     order), then the items (backend.services.locks: the one lock order)."""
+    item_ids = list(item_ids)
+    _check_bulk_size(item_ids)
     lock_items_and_rounds(db.session, item_ids, rounds=[round_id])
     rnd = db.session.get(Round, round_id)
     if rnd is None:
@@ -197,8 +199,7 @@ def lock_round(round_id: int, item_ids: Iterable[int] = ()) -> Round:
     return rnd
 
 
-def _items_in_request(item_ids: list[int]) -> list[Item]:
-    """The items in request order; unknown ids are one 422 naming each of them."""
+def _check_bulk_size(item_ids: list[int]) -> None:
     limit = current_app.config["MAX_BULK_ITEMS"]
     if len(item_ids) > limit:
         raise DomainError(
@@ -207,6 +208,11 @@ def _items_in_request(item_ids: list[int]) -> list[Item]:
             status=422,
             errors={"item_ids": [f"At most {limit} items."]},
         )
+
+
+def _items_in_request(item_ids: list[int]) -> list[Item]:
+    """The items in request order; unknown ids are one 422 naming each of them."""
+    _check_bulk_size(item_ids)
     found = {
         item.id: item
         for item in db.session.execute(db.select(Item).where(Item.id.in_(item_ids))).unique().scalars()
