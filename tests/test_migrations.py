@@ -119,6 +119,56 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_app)
     assert _table_names() == set(db.metadata.tables) | {"alembic_version"}
 
 
+def _insert_postman_agency_procedure(conn, now: str, procedure_seq: int = 0) -> None:
+    """User 1 (a postman), agency 1 and procedure 1, as rows of the schema at revision 0004."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+            "VALUES (1, 'buuta', 'x', 'Lê Văn Bưu', 'postman', :yes, :now)"
+        ),
+        {"yes": True, "now": now},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
+            "VALUES (1, 'A1', 'UBND xã', 'commune_centre', 'An Giang', :yes, :now)"
+        ),
+        {"yes": True, "now": now},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
+            "created_at) VALUES (1, 'P1', 'Khai sinh', :yes, 0, '[]', :seq, :now)"
+        ),
+        {"yes": True, "now": now, "seq": procedure_seq},
+    )
+
+
+def _insert_item(
+    conn, now: str, item_id: int, status: str, attempts: int = 0, seq: int = 0, round_id: int | None = None
+) -> None:
+    """Item `item_id` of agency 1 and procedure 1, as a row of the schema at revision 0004."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
+            "commune, province, service_fee, government_fee, attempt_count, status, search_text, round_id, "
+            "stop_order, change_seq, version, created_at, updated_at) VALUES (:id, :code, 'return', 1, 1, "
+            "'Bích', 'Ấp 1', 'Xã Mong Thọ', 'An Giang', 0, 0, :attempts, :status, '', :round, :stop, :seq, 1, "
+            ":now, :now)"
+        ),
+        {
+            "id": item_id,
+            "code": f"RR10000000{item_id}VN",
+            "attempts": attempts,
+            "status": status,
+            "round": round_id,
+            "stop": item_id if round_id else None,
+            "seq": seq,
+            "now": now,
+        },
+    )
+
+
 def test_the_reattempt_migration_carries_failed_visits_and_resolved_proofs_over(empty_app):
     """Failed visits made before the regulation was tracked count as invitations; a flagged proof
     that was "resolved" is recorded as rejected (its item never moved)."""
@@ -126,43 +176,9 @@ def test_the_reattempt_migration_carries_failed_visits_and_resolved_proofs_over(
     now, yes, no = "2026-11-20 02:00:00", True, False
     with db.engine.begin() as conn:
         run = conn.execute
-        run(
-            sa.text(
-                "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
-                "VALUES (1, 'buuta', 'x', 'Lê Văn Bưu', 'postman', :yes, :now)"
-            ),
-            {"yes": yes, "now": now},
-        )
-        run(
-            sa.text(
-                "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
-                "VALUES (1, 'A1', 'UBND xã', 'commune_centre', 'An Giang', :yes, :now)"
-            ),
-            {"yes": yes, "now": now},
-        )
-        run(
-            sa.text(
-                "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
-                "created_at) VALUES (1, 'P1', 'Khai sinh', :yes, 0, '[]', 0, :now)"
-            ),
-            {"yes": yes, "now": now},
-        )
+        _insert_postman_agency_procedure(conn, now)
         for item_id, attempts, status in ((1, 2, "failed_attempt"), (2, 0, "assigned")):
-            run(
-                sa.text(
-                    "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
-                    "commune, province, service_fee, government_fee, attempt_count, status, search_text, "
-                    "change_seq, version, created_at, updated_at) VALUES (:id, :code, 'return', 1, 1, 'Bích', "
-                    "'Ấp 1', 'Xã Mong Thọ', 'An Giang', 0, 0, :attempts, :status, '', 0, 1, :now, :now)"
-                ),
-                {
-                    "id": item_id,
-                    "code": f"RR10000000{item_id}VN",
-                    "attempts": attempts,
-                    "status": status,
-                    "now": now,
-                },
-            )
+            _insert_item(conn, now, item_id, status=status, attempts=attempts)
         proofs = [
             (1, 1, "failed", "2026-11-18 02:00:00", no, None),
             (2, 1, "failed", "2026-11-20 02:00:00", no, None),
@@ -266,27 +282,7 @@ def test_the_commit_log_migration_keeps_the_cursors_phones_hold(empty_app):
     today, now = local_today(), "2026-11-20 02:00:00"
     with db.engine.begin() as conn:
         run = conn.execute
-        run(
-            sa.text(
-                "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
-                "VALUES (1, 'buuta', 'x', 'Lê Văn Bưu', 'postman', :yes, :now)"
-            ),
-            {"yes": True, "now": now},
-        )
-        run(
-            sa.text(
-                "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
-                "VALUES (1, 'A1', 'UBND xã', 'commune_centre', 'An Giang', :yes, :now)"
-            ),
-            {"yes": True, "now": now},
-        )
-        run(
-            sa.text(
-                "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
-                "created_at) VALUES (1, 'P1', 'Khai sinh', :yes, 0, '[]', 2, :now)"
-            ),
-            {"yes": True, "now": now},
-        )
+        _insert_postman_agency_procedure(conn, now, procedure_seq=2)
         run(
             sa.text(
                 "INSERT INTO rounds (id, postman_id, round_date, status, change_seq, created_at, updated_at) "
@@ -295,16 +291,7 @@ def test_the_commit_log_migration_keeps_the_cursors_phones_hold(empty_app):
             {"today": today, "now": now},
         )
         for item_id, seq, round_id in ((1, 3, 1), (2, 5, 1), (3, 8, 1), (4, 4, None)):
-            run(
-                sa.text(
-                    "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
-                    "commune, province, service_fee, government_fee, attempt_count, status, search_text, round_id, "
-                    "stop_order, change_seq, version, created_at, updated_at) VALUES (:id, :code, 'return', 1, 1, "
-                    "'Bích', 'Ấp 1', 'Xã Mong Thọ', 'An Giang', 0, 0, 0, 'assigned', '', :round, :id, :seq, 1, "
-                    ":now, :now)"
-                ),
-                {"id": item_id, "code": f"RR10000000{item_id}VN", "round": round_id, "seq": seq, "now": now},
-            )
+            _insert_item(conn, now, item_id, status="assigned", seq=seq, round_id=round_id)
         run(
             sa.text(
                 "INSERT INTO sync_scope_removals (seq, postman_id, item_id, reason, at) "
