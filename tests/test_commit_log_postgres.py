@@ -30,7 +30,14 @@ from sync.pull import pull
 from tests.conftest import _test_config
 from tests.factories import Factory, _hashed
 from tests.kit.phone import Phone
-from tests.test_sync_postgres import WAIT, pg_url, post_push, push_until_done, run_together  # noqa: F401
+from tests.test_sync_postgres import (  # noqa: F401 (pytest fixtures)
+    WAIT,
+    new_app,
+    pg_url,
+    post_push,
+    push_until_done,
+    run_together,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -46,47 +53,9 @@ ALLOWED_EXTRA_S = 0.2  # what the import may add to any push (issue 11.2)
 
 
 @pytest.fixture
-def apps(pg_url, tmp_path):  # noqa: F811 (the fixture imported above)
-    """apps() -> one more app (its own engine, so its own connections) on the run's database."""
-    built = []
-
-    def build(**extra):
-        app = create_app(
-            _test_config(
-                pg_url,
-                STORAGE_DIR=str(tmp_path / "storage"),
-                PROPAGATE_EXCEPTIONS=False,
-                FAILED_ATTEMPT_LIMIT=20,  # a phone may fail the same stop many times in one test
-                DB_STATEMENT_TIMEOUT_MS=(WAIT + 30) * 1000,
-                **extra,
-            )
-        )
-        built.append(app)
-        return app
-
-    yield build
-    for app in built:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-def _item(n: int, agency_id: int, procedure_id: int, **fields) -> dict:
-    return {
-        "code": make_s10("RR", n),
-        "direction": "collect",
-        "procedure_id": procedure_id,
-        "agency_id": agency_id,
-        "recipient_name": "Trần Thị Bích",
-        "address_line": f"Ấp Phước Lợi {n}",
-        "commune": "Xã Mong Thọ",
-        "province": "An Giang",
-        "service_fee": 26_000,
-        "government_fee": 0,
-        "status": "registered",
-        "attempt_count": 0,
-        **fields,
-    }
+def apps(new_app):  # noqa: F811 (the fixture imported above)
+    """apps() -> one more app on the run's database, its own engine; a stop may fail many times."""
+    return lambda: new_app(FAILED_ATTEMPT_LIMIT=20)
 
 
 def postmen_with_rounds(app, postmen: int, stops: int, day_offset: int = 0) -> dict:
