@@ -17,6 +17,7 @@ from backend.domain.status import Event, allowed
 from backend.models import (
     Attachment,
     AttachmentUpload,
+    CommitLog,
     DeliveryAttempt,
     FeeEntry,
     Item,
@@ -27,6 +28,7 @@ from backend.personal_data import hash_id_number, mask_id_number
 from backend.services import handovers
 from backend.services.item_events import apply_event
 from backend.services.items import carries
+from backend.services.locks import lock_items_and_rounds
 from sync.attachments import SIGNATURE_KINDS, lock_digests
 
 OUTCOME_EVENT = {
@@ -47,8 +49,13 @@ def not_yours(item_id) -> DomainError:
     )
 
 
-def _load_item(session: Session, item_id: int | None) -> Item:
-    item = session.get(Item, item_id) if item_id is not None else None
+def _load_item(session: Session, item_id: int | None, lock: bool = False) -> Item:
+    """The item; `lock`: with its round, locked in the one order (round, then item), because the
+    mutation will write both (the round's status follows its stops)."""
+    if item_id is not None and lock:
+        item = lock_items_and_rounds(session, [item_id]).get(item_id)
+    else:
+        item = session.get(Item, item_id) if item_id is not None else None
     if item is None:
         raise not_yours(item_id)
     return item
@@ -61,8 +68,9 @@ def ownership(session: Session, user_id: int, item: Item) -> str | None:
         return None
     removal = session.execute(
         select(ScopeRemoval.reason)
+        .join(CommitLog, CommitLog.id == ScopeRemoval.ticket)
         .where(ScopeRemoval.postman_id == user_id, ScopeRemoval.item_id == item.id)
-        .order_by(ScopeRemoval.seq.desc())
+        .order_by(CommitLog.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
     if removal is None:
@@ -117,7 +125,7 @@ def _refuse_blank_signatures(session: Session, refs: list[dict]) -> None:
 def record_attempt(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
     """deliver / fail / collect: store the proof, then move the item if the domain allows."""
     kind = mutation["type"]
-    item = _load_item(session, mutation.get("item_id"))
+    item = _load_item(session, mutation.get("item_id"), lock=True)
     flag = ownership(session, user_id, item)
     expected_direction = DIRECTION_OF.get(kind)
     if expected_direction and item.direction != expected_direction:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.domain.workdays import next_invitation_from, phone_calendar
 from backend.models import Agency, Item, PostOffice, Procedure, Round, ScopeRemoval
-from sync.changes import current_seq
+from sync.changes import committed_between, current_seq
 from sync.protocol import PROTOCOL_VERSION, Cursor
 
 SCOPE_PAST_DAYS = 1  # yesterday's round stays on the phone for late work
@@ -97,7 +97,7 @@ def pull(
     scope = _in_scope_rounds(postman_id, today)
     query = select(*ITEM_COLUMNS).where(Item.round_id.in_(scope), Item.id > cursor.after_id)
     if not reset:
-        query = query.where(and_(Item.change_seq > cursor.from_seq, Item.change_seq <= snapshot))
+        query = query.where(committed_between(Item.change_ticket, cursor.from_seq, snapshot))
     rows = session.execute(query.order_by(Item.id).limit(limit + 1)).all()
     more = len(rows) > limit
     items = [item_row(r, spacing) for r in rows[:limit]]
@@ -110,7 +110,7 @@ def pull(
             Round.id, Round.round_date, Round.status, Round.note, Round.total_distance_m, Round.office_id
         ).where(Round.postman_id == postman_id, Round.round_date.between(first, last))
         if not reset:
-            round_query = round_query.where(Round.change_seq > cursor.from_seq, Round.change_seq <= snapshot)
+            round_query = round_query.where(committed_between(Round.change_ticket, cursor.from_seq, snapshot))
         found = session.execute(round_query).all()
         offices = office_payloads(session, {r.office_id for r in found})
         rounds = [
@@ -131,8 +131,7 @@ def pull(
                     .distinct()
                     .where(
                         ScopeRemoval.postman_id == postman_id,
-                        ScopeRemoval.seq > cursor.from_seq,
-                        ScopeRemoval.seq <= snapshot,
+                        committed_between(ScopeRemoval.ticket, cursor.from_seq, snapshot),
                         ScopeRemoval.item_id.not_in(select(Item.id).where(Item.round_id.in_(scope))),
                     )
                 ).scalars()

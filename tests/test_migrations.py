@@ -106,6 +106,56 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_app)
     assert _table_names() == set(db.metadata.tables) | {"alembic_version"}
 
 
+def _insert_postman_agency_procedure(conn, now: str, procedure_seq: int = 0) -> None:
+    """User 1 (a postman), agency 1 and procedure 1, as rows of the schema at revision 0004."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+            "VALUES (1, 'buuta', 'x', 'Lê Văn Bưu', 'postman', :yes, :now)"
+        ),
+        {"yes": True, "now": now},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
+            "VALUES (1, 'A1', 'UBND xã', 'commune_centre', 'An Giang', :yes, :now)"
+        ),
+        {"yes": True, "now": now},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
+            "created_at) VALUES (1, 'P1', 'Khai sinh', :yes, 0, '[]', :seq, :now)"
+        ),
+        {"yes": True, "now": now, "seq": procedure_seq},
+    )
+
+
+def _insert_item(
+    conn, now: str, item_id: int, status: str, attempts: int = 0, seq: int = 0, round_id: int | None = None
+) -> None:
+    """Item `item_id` of agency 1 and procedure 1, as a row of the schema at revision 0004."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
+            "commune, province, service_fee, government_fee, attempt_count, status, search_text, round_id, "
+            "stop_order, change_seq, version, created_at, updated_at) VALUES (:id, :code, 'return', 1, 1, "
+            "'Bích', 'Ấp 1', 'Xã Mong Thọ', 'An Giang', 0, 0, :attempts, :status, '', :round, :stop, :seq, 1, "
+            ":now, :now)"
+        ),
+        {
+            "id": item_id,
+            "code": f"RR10000000{item_id}VN",
+            "attempts": attempts,
+            "status": status,
+            "round": round_id,
+            "stop": item_id if round_id else None,
+            "seq": seq,
+            "now": now,
+        },
+    )
+
+
 def test_the_reattempt_migration_carries_failed_visits_and_resolved_proofs_over(empty_app):
     """Failed visits made before the regulation was tracked count as invitations; a flagged proof
     that was "resolved" is recorded as rejected (its item never moved)."""
@@ -113,43 +163,9 @@ def test_the_reattempt_migration_carries_failed_visits_and_resolved_proofs_over(
     now, yes, no = "2026-11-20 02:00:00", True, False
     with db.engine.begin() as conn:
         run = conn.execute
-        run(
-            sa.text(
-                "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
-                "VALUES (1, 'buuta', 'x', 'Lê Văn Bưu', 'postman', :yes, :now)"
-            ),
-            {"yes": yes, "now": now},
-        )
-        run(
-            sa.text(
-                "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
-                "VALUES (1, 'A1', 'UBND xã', 'commune_centre', 'An Giang', :yes, :now)"
-            ),
-            {"yes": yes, "now": now},
-        )
-        run(
-            sa.text(
-                "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, "
-                "created_at) VALUES (1, 'P1', 'Khai sinh', :yes, 0, '[]', 0, :now)"
-            ),
-            {"yes": yes, "now": now},
-        )
+        _insert_postman_agency_procedure(conn, now)
         for item_id, attempts, status in ((1, 2, "failed_attempt"), (2, 0, "assigned")):
-            run(
-                sa.text(
-                    "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, "
-                    "commune, province, service_fee, government_fee, attempt_count, status, search_text, "
-                    "change_seq, version, created_at, updated_at) VALUES (:id, :code, 'return', 1, 1, 'Bích', "
-                    "'Ấp 1', 'Xã Mong Thọ', 'An Giang', 0, 0, :attempts, :status, '', 0, 1, :now, :now)"
-                ),
-                {
-                    "id": item_id,
-                    "code": f"RR10000000{item_id}VN",
-                    "attempts": attempts,
-                    "status": status,
-                    "now": now,
-                },
-            )
+            _insert_item(conn, now, item_id, status=status, attempts=attempts)
         proofs = [
             (1, 1, "failed", "2026-11-18 02:00:00", no, None),
             (2, 1, "failed", "2026-11-20 02:00:00", no, None),
@@ -323,3 +339,55 @@ def test_a_new_database_gets_no_office_until_one_is_created(empty_app):
     flask_migrate.upgrade()
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM post_offices")).scalar() == 0
+
+
+def test_the_commit_log_migration_keeps_the_cursors_phones_hold(empty_app):
+    """A phone that pulled up to sequence 5 before the upgrade gets, after it, exactly what changed
+    after 5 (and the removal numbered 6); the next change is numbered after everything before."""
+    from backend.models import CommitLog, Item
+    from backend.timeutil import local_today
+    from sync.changes import current_seq
+    from sync.protocol import Cursor
+    from sync.pull import pull
+
+    flask_migrate.upgrade(revision="0004")
+    today, now = local_today(), "2026-11-20 02:00:00"
+    with db.engine.begin() as conn:
+        run = conn.execute
+        _insert_postman_agency_procedure(conn, now, procedure_seq=2)
+        run(
+            sa.text(
+                "INSERT INTO rounds (id, postman_id, round_date, status, change_seq, created_at, updated_at) "
+                "VALUES (1, 1, :today, 'planned', 7, :now, :now)"
+            ),
+            {"today": today, "now": now},
+        )
+        for item_id, seq, round_id in ((1, 3, 1), (2, 5, 1), (3, 8, 1), (4, 4, None)):
+            _insert_item(conn, now, item_id, status="assigned", seq=seq, round_id=round_id)
+        run(
+            sa.text(
+                "INSERT INTO sync_scope_removals (seq, postman_id, item_id, reason, at) "
+                "VALUES (6, 1, 4, 'reassigned', :now)"
+            ),
+            {"now": now},
+        )
+        run(sa.text("UPDATE sync_clock SET seq = 8"))
+
+    flask_migrate.upgrade()
+
+    rows = db.session.execute(sa.select(CommitLog.id, CommitLog.seq).order_by(CommitLog.id)).all()
+    assert [tuple(r) for r in rows] == [(n, n) for n in (2, 3, 4, 5, 6, 7, 8)]
+    assert current_seq(db.session) == 8
+    page = pull(db.session, 1, 0, Cursor(from_seq=5, scope_day=today), today)
+    assert [i["id"] for i in page["items"]] == [3]
+    assert [r["id"] for r in page["rounds"]] == [1]
+    assert page["removed"] == [4]
+    assert pull(db.session, 1, 0, Cursor(from_seq=8, scope_day=today), today)["items"] == []
+
+    db.session.get(Item, 1).note = "Gọi trước"
+    db.session.commit()
+    ticket = db.session.get(Item, 1).change_ticket
+    assert ticket > 8 and db.session.get(CommitLog, ticket).seq == current_seq(db.session) == 9
+    assert [i["id"] for i in pull(db.session, 1, 0, Cursor(from_seq=8, scope_day=today), today)["items"]] == [
+        1
+    ]

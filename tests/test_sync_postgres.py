@@ -58,13 +58,13 @@ def pg_url(_pg_schema):
 
 @pytest.fixture
 def new_app(pg_url, tmp_path):
-    """new_app() -> one more app on the same database and storage, with an engine of its own.
+    """new_app(**config) -> one more app on the same database and storage, with an engine of its own.
 
     Exceptions are not propagated, so a crash answers 500 as it does behind gunicorn.
     """
     apps = []
 
-    def build():
+    def build(**extra):
         # A paused statement (Pause below) may hold a lock up to WAIT seconds while another
         # connection waits for it: the statement timeout must outlast that hand-off.
         app = create_app(
@@ -73,6 +73,7 @@ def new_app(pg_url, tmp_path):
                 STORAGE_DIR=str(tmp_path / "storage"),
                 PROPAGATE_EXCEPTIONS=False,
                 DB_STATEMENT_TIMEOUT_MS=(WAIT + 30) * 1000,
+                **extra,
             )
         )
         apps.append(app)
@@ -449,10 +450,10 @@ def test_a_proof_pushed_while_its_photo_upload_finishes_still_becomes_complete(s
 def test_a_delivery_racing_a_reassignment_gets_an_outcome_and_does_not_block_the_batch(
     server, new_app, make, delivered
 ):
-    """The push reads the item, the supervisor moves an item of the round away and commits
-    (renumbering the stops left behind), then the push writes its item. The mutation must come
-    back applied (flagged if its item left) or retryable, never as a server error that also
-    takes the rest of the batch down."""
+    """The push reads which round its item is on, the supervisor moves an item of the round away
+    and commits (renumbering the stops left behind), then the push locks the round and the item
+    and writes. The mutation must come back applied (flagged if its item left) or retryable,
+    never as a server error that also takes the rest of the batch down."""
     today = _today(server)
     postman, other, supervisor = make.user("postman"), make.user("postman"), make.user("supervisor")
     moved, next_stop, last_stop = make.item(), make.item(), make.item()
@@ -465,7 +466,8 @@ def test_a_delivery_racing_a_reassignment_gets_an_outcome_and_does_not_block_the
     deliver = phone.deliver(target.id)
     fail = phone.fail(last_stop.id)
     upload(phone)
-    pause = Pause(phone.client.application, "before_cursor_execute", "INSERT INTO delivery_attempts")
+    # Before the push takes its locks (backend.services.locks): after that, the supervisor waits.
+    pause = Pause(phone.client.application, "after_cursor_execute", "SELECT items.round_id \nFROM items")
 
     def reassign():
         return office.client.post(
@@ -473,7 +475,7 @@ def test_a_delivery_racing_a_reassignment_gets_an_outcome_and_does_not_block_the
         )
 
     response, assigned = run_together(
-        lambda: post_push(phone.client, phone, phone.outbox), pause.then(reassign, "wrote its proof")
+        lambda: post_push(phone.client, phone, phone.outbox), pause.then(reassign, "read its item's round")
     )
     assert assigned.status_code == 200, assigned.get_json()
     assert response.status_code == 200, response.get_json()

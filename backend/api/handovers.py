@@ -36,6 +36,7 @@ from backend.schemas.handovers import (
 )
 from backend.schemas.offices import requested_office
 from backend.services import handover_pdf, handovers
+from backend.services.rounds import all_or_nothing
 from backend.timeutil import day_start
 
 blp = Blueprint(
@@ -182,8 +183,8 @@ class Handovers(MethodView):
         _check_references(body)
         user = current_user()
         body["office_id"] = office_of_new(user, requested_office(body))
-        handover = handovers.record(Recorder.STAFF, user.id, body)
-        db.session.commit()
+        with all_or_nothing():  # an item moved while it was locked: a 409 edit-conflict
+            handover = handovers.record(Recorder.STAFF, user.id, body)
         return handover_pdf.view(handover)
 
 

@@ -26,6 +26,8 @@ from backend.schemas.items import (
 )
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
+from backend.services.locks import lock_items_and_rounds
+from backend.services.rounds import all_or_nothing
 from sync.changes import current_seq
 
 blp = Blueprint("items", __name__, url_prefix="/api", description="Items (dossiers and results)")
@@ -150,9 +152,10 @@ class ItemEvents(MethodView):
     def post(self, body, item_id):
         """Apply an office-side event: received from the agency, cancelled, or given up (back to agency)."""
         item = _load_visible(item_id)
-        _check_if_match(item)
-        apply_event(item, body["event"], {"reason": body.get("reason")})
-        db.session.commit()
+        with all_or_nothing():
+            lock_items_and_rounds(db.session, [item.id])  # its round first: the event may settle it
+            _check_if_match(item)
+            apply_event(item, body["event"], {"reason": body.get("reason")})
         return item
 
 

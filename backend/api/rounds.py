@@ -105,7 +105,7 @@ class AssignItems(MethodView):
     def post(self, body, round_id):
         """Add items after the round's stops; an item on another round moves to this one."""
         with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id, current_user())
+            rnd = rounds.lock_round(round_id, current_user(), body["item_ids"])
             rounds.assign_items(rnd, body["item_ids"], current_user())
         return rounds.detail(rnd)
 

@@ -8,13 +8,14 @@ from backend.models.jobs import BackgroundJob
 from backend.models.offices import PostOffice, office_agencies, user_offices
 from backend.models.org import Agency, Procedure
 from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
-from backend.models.sync import ScopeRemoval, SyncClock, SyncMutation
+from backend.models.sync import CommitLog, ScopeRemoval, SyncClock, SyncMutation
 from backend.models.users import Device, LoginSession, RefreshToken, User
 
 __all__ = [
     "Agency",
     "Attachment",
     "BackgroundJob",
+    "CommitLog",
     "AttachmentUpload",
     "AuditEntry",
     "DeliveryAttempt",

@@ -29,7 +29,8 @@ class Round(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("post_offices.id"), index=True)
     total_distance_m: Mapped[int | None]
-    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # sync cursor
+    # The commit_log ticket of the transaction that last changed it (sync.changes).
+    change_ticket: Mapped[int] = mapped_column("change_seq", BigInteger, default=0, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
@@ -86,7 +87,8 @@ class Item(db.Model):
 
     # Diacritic-free, lower-case copy of the searchable text (see domain.text.fold).
     search_text: Mapped[str] = mapped_column(String(1000), default="")
-    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # sync cursor
+    # The commit_log ticket of the transaction that last changed it (sync.changes).
+    change_ticket: Mapped[int] = mapped_column("change_seq", BigInteger, default=0, index=True)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)

@@ -44,5 +44,6 @@ class Procedure(db.Model):
     government_fee: Mapped[int] = mapped_column(default=0)
     # [{"name": str, "form": "original"|"copy", "required": bool}, ...]
     checklist: Mapped[list] = mapped_column(JSON, default=list)
-    change_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # sync cursor
+    # The commit_log ticket of the transaction that last changed it (sync.changes).
+    change_ticket: Mapped[int] = mapped_column("change_seq", BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

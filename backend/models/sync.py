@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.extensions import db
@@ -12,11 +12,11 @@ from backend.models.base import UTCDateTime, now_utc
 
 
 class SyncClock(db.Model):
-    """A single row whose counter is the pull cursor.
+    """A single row whose counter is the pull cursor: the seq of the last committed change.
 
-    Each writing transaction bumps it once and holds the row lock until commit, so
-    sequence order is commit order: a reader that sees sequence N has seen every
-    change numbered N or less. Never a clock: phones' clocks may be hours off.
+    A writing transaction bumps it once, as the last thing it does before COMMIT (sync.changes), and
+    holds the row lock only for that commit: seq order is commit order, so a reader that sees
+    sequence N has seen every change numbered N or less. Never a clock: phones' clocks may be hours off.
     """
 
     __tablename__ = "sync_clock"
@@ -31,14 +31,32 @@ def _seed_clock(table, connection, **kwargs) -> None:
     connection.execute(table.insert().values(id=1, seq=0))
 
 
+class CommitLog(db.Model):
+    """One row per writing transaction: its ticket (`id`), taken at its first change, and its `seq`.
+
+    Changed rows carry the ticket (no contention: every transaction inserts its own row). `seq`
+    stays NULL until the transaction commits: it is taken from the SyncClock just before COMMIT,
+    so readers, which join on `seq`, never see a change before everything numbered below it.
+    Rows changed before the commit log existed carry their old sequence number as a ticket whose
+    row has seq = ticket (migration 0010), so cursors phones hold stay valid.
+    """
+
+    __tablename__ = "commit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ScopeRemoval(db.Model):
-    """An item left a postman's phone (reassigned away or cancelled) at sequence `seq`."""
+    """An item left a postman's phone (reassigned away or cancelled) in the transaction `ticket`
+    (a CommitLog id: the removal's commit sequence is that row's seq)."""
 
     __tablename__ = "sync_scope_removals"
     __table_args__ = (Index("ix_sync_scope_removals_postman_seq", "postman_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
+    ticket: Mapped[int] = mapped_column("seq", BigInteger)
     postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     reason: Mapped[str] = mapped_column(String(32))

@@ -24,6 +24,7 @@ from backend.extensions import db
 from backend.models import Handover, HandoverLine, Item
 from backend.services.item_events import apply_event
 from backend.services.items import carries
+from backend.services.locks import lock_items_and_rounds
 
 NOTHING_RECORDED = (
     "Some listed items cannot be handed over; nothing was recorded.",
@@ -40,23 +41,6 @@ def documented(item_ids) -> set[int]:
             .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))
         ).scalars()
     )
-
-
-def lock_items(ids) -> dict[int, Item]:
-    """The listed items, locked until commit (in id order, so two records never deadlock) and read
-    afresh after the lock."""
-    rows = (
-        db.session.execute(
-            select(Item)
-            .where(Item.id.in_(ids))
-            .order_by(Item.id)
-            .with_for_update(of=Item)
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .scalars()
-    )
-    return {item.id: item for item in rows}
 
 
 def decide_line(
@@ -119,7 +103,7 @@ def record(
         )
     if recorder == Recorder.POSTMAN:
         body["postman_id"] = actor_id
-    items = lock_items(ids)
+    items = lock_items_and_rounds(db.session, ids)  # their rounds first: settling one writes it
     if recorder == Recorder.POSTMAN and "office_id" not in body:
         # A phone's record belongs to the office of the items it lists (their rounds' office).
         body["office_id"] = next((item.office_id for item in items.values()), None)

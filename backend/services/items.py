@@ -11,7 +11,7 @@ from backend.domain.rules import DomainError
 from backend.domain.status import Direction, Event, Status
 from backend.domain.text import fold
 from backend.extensions import db
-from backend.models import Agency, Item, Procedure, Round, User
+from backend.models import Agency, CommitLog, Item, Procedure, Round, User
 from backend.schemas.offices import requested_office
 from backend.services.item_events import apply_event
 
@@ -105,7 +105,12 @@ def filter_items(query: Select, args: dict) -> Select:
         query = query.where(Item.round_id.in_(rounds))
     if args.get("changed_since") is not None:
         # Oldest change first, so a poller can page through and keep the newest cursor.
-        return query.where(Item.change_seq > args["changed_since"]).order_by(Item.change_seq, Item.id)
+        # Commit order: a change whose transaction has not committed has no seq yet and waits.
+        return (
+            query.join(CommitLog, CommitLog.id == Item.change_ticket)
+            .where(CommitLog.seq > args["changed_since"])
+            .order_by(CommitLog.seq, Item.id)
+        )
     return query.order_by(Item.round_id, Item.stop_order, Item.id)
 
 

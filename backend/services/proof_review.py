@@ -13,9 +13,10 @@ from backend.audit import audit
 from backend.domain.rules import DomainError
 from backend.domain.status import Event, IllegalTransition, Review, next_review
 from backend.extensions import db
-from backend.models import DeliveryAttempt, Item, Round
+from backend.models import DeliveryAttempt, Round
 from backend.models.base import now_utc
 from backend.services.item_events import apply_event, visit_day
+from backend.services.locks import lock_items_and_rounds
 from backend.services.round_events import settle_round
 from backend.services.rounds import remeasure
 
@@ -53,7 +54,9 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
     it on the round of the postman who made it, that day, if they have one."""
     next_review(proof.flagged, proof.review, "accept")
     _claim(proof, Review.ACCEPTED, note, user_id)  # first: the row lock serialises two supervisors
-    item = db.session.get_one(Item, proof.item_id)
+    own = _round_of(proof.postman_id, visit_day(proof.device_time))
+    # The item, its round and the round it may move to, rounds first (backend.services.locks).
+    item = lock_items_and_rounds(db.session, [proof.item_id], rounds=[own.id] if own else [])[proof.item_id]
     event = ACCEPT_EVENT[proof.outcome]
     invitations_before = item.invitation_count
     try:
@@ -76,7 +79,6 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
         proof.counts_as_invitation = item.invitation_count > invitations_before
     else:
         left = item.round_id
-        own = _round_of(proof.postman_id, visit_day(proof.device_time))
         if item.round_id is None or db.session.get_one(Round, item.round_id).postman_id != proof.postman_id:
             item.round_id = own.id if own else None
             item.stop_order, item.leg_distance_m = None, None

@@ -8,7 +8,7 @@ backend.domain.route_planner) measured for the order it now has.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -26,6 +26,7 @@ from backend.domain.status import Event, IllegalTransition, Status
 from backend.extensions import db
 from backend.models import Item, PostOffice, Round, User
 from backend.services.item_events import apply_event
+from backend.services.locks import lock_items_and_rounds
 from backend.services.round_events import settle_round
 from backend.timeutil import local_today
 
@@ -199,19 +200,16 @@ def carry_over_failed(rnd: Round) -> list[int]:
     return ids
 
 
-def lock_round(round_id: int, user: User | None = None) -> Round:
+def lock_round(round_id: int, user: User | None = None, item_ids: Iterable[int] = ()) -> Round:
     """The round, locked against concurrent planning until commit; closed rounds are frozen. Another
-    office's round is missing to `user`."""
-    rnd = (
-        db.session.execute(
-            db.select(Round)
-            .where(Round.id == round_id)
-            .with_for_update(of=Round)
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    office's round is missing to `user`.
+
+    `item_ids`: items about to move here; the rounds they are on are locked with it (rounds in id
+    order), then the items (backend.services.locks: the one lock order)."""
+    item_ids = list(item_ids)
+    _check_bulk_size(item_ids)
+    lock_items_and_rounds(db.session, item_ids, rounds=[round_id])
+    rnd = db.session.get(Round, round_id)
     if user is not None:
         check_visible(user, rnd.office_id if rnd else None, "round", round_id)
     if rnd is None:
@@ -221,9 +219,7 @@ def lock_round(round_id: int, user: User | None = None) -> Round:
     return rnd
 
 
-def _items_in_request(item_ids: list[int], user: User | None = None) -> list[Item]:
-    """The items in request order; unknown ids (and, to `user`, another office's) are one 422 naming
-    each of them."""
+def _check_bulk_size(item_ids: list[int]) -> None:
     limit = current_app.config["MAX_BULK_ITEMS"]
     if len(item_ids) > limit:
         raise DomainError(
@@ -232,6 +228,12 @@ def _items_in_request(item_ids: list[int], user: User | None = None) -> list[Ite
             status=422,
             errors={"item_ids": [f"At most {limit} items."]},
         )
+
+
+def _items_in_request(item_ids: list[int], user: User | None = None) -> list[Item]:
+    """The items in request order; unknown ids (and, to `user`, another office's) are one 422 naming
+    each of them."""
+    _check_bulk_size(item_ids)
     found = {
         item.id: item
         for item in db.session.execute(db.select(Item).where(Item.id.in_(item_ids))).unique().scalars()
