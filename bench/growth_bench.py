@@ -400,8 +400,9 @@ class Calls:
         return elapsed, list(self.log)
 
 
-def seq_scans(app, statements: list) -> list[str]:
-    """Large tables a SELECT of `statements` reads in full (EXPLAIN's Seq Scan nodes), with rows."""
+def seq_scans(app, statements: list, offenders: list | None = None) -> list[str]:
+    """Large tables a SELECT of `statements` reads in full (EXPLAIN's Seq Scan nodes), with rows;
+    the statements themselves go to `offenders`."""
     from backend.extensions import db
 
     found = set()
@@ -423,13 +424,15 @@ def seq_scans(app, statements: list) -> list[str]:
                     table = node.get("Relation Name")
                     if node["Node Type"] == "Seq Scan" and sizes.get(table, 0) > BIG_TABLE_ROWS:
                         found.add(f"{table}({int(sizes[table])})")
+                        if offenders is not None and statement not in offenders:
+                            offenders.append(statement)
             raw.rollback()
         finally:
             raw.close()
     return sorted(found)
 
 
-def measure(calls: Calls, repeat: int) -> dict:
+def measure(calls: Calls, repeat: int, explain: bool = False) -> dict:
     table = calls.table()
     times: dict[str, list[float]] = {name: [] for name in table}
     statements: dict[str, list] = {}
@@ -444,12 +447,15 @@ def measure(calls: Calls, repeat: int) -> dict:
     results = {}
     for name in table:
         median = statistics.median(times[name])
+        offenders: list[str] = []
         results[name] = {
             "ms": round(median * 1000, 2),
             "ratio": round(median / health, 2),
             "statements": len(statements[name]),
-            "seq_scans": seq_scans(calls.app, statements[name]),
+            "seq_scans": seq_scans(calls.app, statements[name], offenders),
         }
+        for statement in offenders if explain else ():
+            say(f"-- {name} reads a whole table:\n{statement}\n")
     return results
 
 
@@ -531,7 +537,7 @@ def main() -> int:
                 if calls is None:
                     calls = Calls(app, info)
                     calls.prepare_changes()
-                by_size[size] = measure(calls, args.repeat)
+                by_size[size] = measure(calls, args.repeat, args.explain and size == sizes[-1])
             results["load_s"] = loads
             results["calls"] = {name: {str(s): by_size[s][name] for s in sizes} for name in by_size[sizes[0]]}
             say("\n== Latency (ms, median), ratio to /api/health, SQL statements ==")

@@ -33,7 +33,7 @@ class DeliveryAttempt(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)  # a day's rounds' proofs
     outcome: Mapped[str] = mapped_column(String(16))
     reason_code: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(String(1000))
