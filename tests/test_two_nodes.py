@@ -77,7 +77,7 @@ def nodes(app, store_config, shared_redis, tmp_path):
                 **env,
             )
             started.append(node)
-            node.start()
+            node.start(timeout=90)  # two nodes of two workers each, on a busy 2-core machine
         assert started[0].port != started[1].port
         return [Server(node.url) for node in started]
 
@@ -171,7 +171,7 @@ def test_a_phone_whose_requests_alternate_between_two_nodes_gets_everything_done
         assert list(store.partials()) == []  # no chunk left behind on either node's side
 
 
-def test_a_rate_limit_budget_spent_on_one_node_is_spent_on_the_other(make, nodes):
+def test_a_rate_limit_budget_spent_on_one_node_is_spent_on_the_other(make, nodes, shared_redis):
     """Sign-ins per client address (flask-limiter) and failed sign-ins per account name (the
     throttle's own counters) both count in Redis: alternating nodes buys no extra tries."""
     supervisor = make.user("supervisor")
@@ -191,3 +191,7 @@ def test_a_rate_limit_budget_spent_on_one_node_is_spent_on_the_other(make, nodes
     refused = [login(node, Factory.PASSWORD) for node in (b, a)]
     assert [r.status_code for r in refused] == [429, 429]
     assert refused[0].headers["Content-Type"].startswith("application/problem+json")
+    connection = redis.Redis.from_url(REDIS)
+    counters = [key.decode() for key in connection.scan_iter(f"*{shared_redis}*")]
+    connection.close()
+    assert any("login-account" in key for key in counters) and len(counters) >= 2  # this deployment's own
