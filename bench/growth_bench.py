@@ -541,7 +541,14 @@ def main() -> int:
     parser.add_argument(
         "--sizes", default="10k,100k", help="items in the database at each step (default 10k,100k)"
     )
-    parser.add_argument("--repeat", type=int, default=9, help="timed runs of each call per size (median)")
+    parser.add_argument("--repeat", type=int, default=9, help="timed runs of each call per size")
+    parser.add_argument(
+        "--page-cost",
+        type=float,
+        default=1.1,
+        help="random_page_cost of the bench's database (default 1.1, the SSD setting docs/scaling.md asks "
+        "for; 4 is PostgreSQL's default, for spinning disks)",
+    )
     parser.add_argument(
         "--keep", action="store_true", help="keep the database afterwards, to EXPLAIN by hand"
     )
