@@ -39,7 +39,7 @@ for path in (str(BENCH_DIR), str(REPO)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from sync_bench import PG_ADMIN_URL, build_schema, say  # noqa: E402
+from sync_bench import bench_database, build_schema, say  # noqa: E402
 
 RANDOM_SEED = 20261201
 PASSWORD = "buu-dien-tinh-2026"
@@ -57,29 +57,6 @@ def parse_size(text: str) -> int:
     text = text.strip().lower()
     factor = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
     return int(float(text.rstrip("km")) * factor)
-
-
-@contextlib.contextmanager
-def growth_database(keep: bool = False):
-    import sqlalchemy as sa
-
-    name = f"postround_growth_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        say(f"database: created {name}")
-        try:
-            yield name, admin.url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            if keep:
-                say(f"database: kept {name} (drop it with: dropdb -h 127.0.0.1 -U postgres {name})")
-            else:
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                say(f"database: dropped {name}")
-    finally:
-        admin.dispose()
 
 
 # --- today's world (ORM) --------------------------------------------------------------------------------
@@ -563,7 +540,7 @@ def main() -> int:
     failure = None
     try:
         with contextlib.ExitStack() as stack:
-            name, db_url = stack.enter_context(growth_database(args.keep))
+            name, db_url = stack.enter_context(bench_database("postround_growth", args.keep))
             results["database"] = name
             env = dict(
                 os.environ,

@@ -77,11 +77,11 @@ def _interrupted(signum, frame):
 
 
 @contextlib.contextmanager
-def bench_database():
-    """A fresh database postround_bench_<random>; dropped afterwards whatever happens."""
+def bench_database(prefix: str = "postround_bench", keep: bool = False):
+    """A fresh database <prefix>_<random>; dropped afterwards whatever happens (unless `keep`)."""
     import sqlalchemy as sa
 
-    name = f"postround_bench_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -90,9 +90,12 @@ def bench_database():
         try:
             yield name, admin.url.set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            say(f"database: dropped {name}")
+            if keep:
+                say(f"database: kept {name} (drop it with: dropdb -h 127.0.0.1 -U postgres {name})")
+            else:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                say(f"database: dropped {name}")
     finally:
         admin.dispose()
 

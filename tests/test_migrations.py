@@ -285,16 +285,24 @@ def test_the_growth_indexes_are_built_over_existing_proofs_and_ledger_rows(empty
     flask_migrate.upgrade()
 
     inspector = sa.inspect(db.engine)
-    assert {"ix_delivery_attempts_round_id"} <= {i["name"] for i in inspector.get_indexes("delivery_attempts")}
+    assert {"ix_delivery_attempts_round_id"} <= {
+        i["name"] for i in inspector.get_indexes("delivery_attempts")
+    }
     indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("sync_mutations")}
     assert indexes["ix_sync_mutations_device_received"] == ["device_id", "received_at"]
     with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT round_id, outcome FROM delivery_attempts")).all() == [(1, "delivered")]
+        assert conn.execute(sa.text("SELECT round_id, outcome FROM delivery_attempts")).all() == [
+            (1, "delivered")
+        ]
         assert conn.execute(sa.text("SELECT id, device_id FROM sync_mutations")).all() == [("m1", "phone-g")]
 
     flask_migrate.downgrade(revision="0008_background_jobs")
     inspector = sa.inspect(db.engine)
-    assert "ix_delivery_attempts_round_id" not in {i["name"] for i in inspector.get_indexes("delivery_attempts")}
-    assert "ix_sync_mutations_device_received" not in {i["name"] for i in inspector.get_indexes("sync_mutations")}
+    assert "ix_delivery_attempts_round_id" not in {
+        i["name"] for i in inspector.get_indexes("delivery_attempts")
+    }
+    assert "ix_sync_mutations_device_received" not in {
+        i["name"] for i in inspector.get_indexes("sync_mutations")
+    }
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM delivery_attempts")).scalar() == 1

@@ -12,17 +12,17 @@ import hashlib
 import os
 import random
 import uuid
-from collections import Counter
 
 import pytest
 import redis
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.models import Attachment, DeliveryAttempt, Device, FeeEntry, Item, ProofAttachment, SyncMutation
+from backend.models import Attachment
 from tests.conftest import redis_up
 from tests.factories import Factory
-from tests.kit.images import noisy_jpeg, png_signature
+from tests.kit.images import noisy_jpeg
+from tests.kit.ledger import assert_delivered_exactly_once
 from tests.kit.phone import Phone, Server
 from tests.server_process import ServerProcess
 from tests.stores import both_stores
@@ -86,18 +86,6 @@ def nodes(app, store_config, shared_redis, tmp_path):
         node.stop()
 
 
-def _proof_data(n: int) -> dict:
-    return {
-        "receiver_name": f"Người nhận {n}",
-        "receiver_relation": "self",
-        "id_number": "089123456789",
-        "lat": 10.01,
-        "lon": 105.16,
-        "fee_collected": 26_000,
-        "receipt_number": f"BL-{n}",
-    }
-
-
 @both_stores
 def test_a_phone_whose_requests_alternate_between_two_nodes_gets_everything_done_exactly_once(
     app, make, nodes
@@ -117,7 +105,7 @@ def test_a_phone_whose_requests_alternate_between_two_nodes_gets_everything_done
     rng = random.Random(20261201)
     for n, item in enumerate(items):
         photo = noisy_jpeg(rng, (320, 240))  # tens of KB: several chunks each
-        phone.capture("deliver", item.id, _proof_data(n), {"signature": png_signature(n), "photo": photo})
+        phone.deliver(item.id, seed=n, photo=photo)
     for digest in phone.files:
         answers = phone.upload_in_chunks(digest, CHUNK, clients=[a, b])
         assert len(answers) >= 2 or len(phone.files[digest]) <= CHUNK
@@ -143,22 +131,9 @@ def test_a_phone_whose_requests_alternate_between_two_nodes_gets_everything_done
     assert {item["status"] for item in phone.items.values()} == {"delivered"}
     assert phone.outbox == []
 
-    ids = [m["id"] for m in sent]
     with app.app_context():
         session = db.session
-        ledger = session.execute(sa.select(SyncMutation)).scalars().all()
-        assert Counter(row.id for row in ledger) == dict.fromkeys(ids, 1)
-        assert {row.outcome for row in ledger} == {"applied"}
-        assert session.get(Device, phone.device_id).last_seq == len(sent)
-        proofs = session.execute(sa.select(DeliveryAttempt)).scalars().all()
-        assert Counter(p.client_mutation_id for p in proofs) == dict.fromkeys(ids, 1)
-        assert [p for p in proofs if not p.complete or p.flagged] == []
-        fees = Counter(session.execute(sa.select(FeeEntry.client_mutation_id)).scalars())
-        assert fees == dict.fromkeys(ids, 1)
-        assert Counter(session.execute(sa.select(ProofAttachment.attempt_id)).scalars()) == {
-            p.id: 2 for p in proofs
-        }
-        assert set(session.execute(sa.select(Item.status)).scalars()) == {"delivered"}
+        assert_delivered_exactly_once(session, phone.device_id, [m["id"] for m in sent])
 
         store = app.extensions["postround.store"]
         stored = session.execute(sa.select(Attachment)).scalars().all()

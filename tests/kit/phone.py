@@ -121,7 +121,7 @@ class Phone:
         self.outbox.append(mutation)
         return mutation
 
-    def deliver(self, item_id: int, seed: int = 0, **data) -> dict:
+    def deliver(self, item_id: int, seed: int = 0, photo: bytes | None = None, **data) -> dict:
         body = {
             "receiver_name": "Trần Thị Bích",
             "receiver_relation": "self",
@@ -133,7 +133,7 @@ class Phone:
             "receipt_number": f"BL-{seed}",
         } | data
         return self.capture(
-            "deliver", item_id, body, {"signature": png_signature(seed), "photo": jpeg_bytes(seed)}
+            "deliver", item_id, body, {"signature": png_signature(seed), "photo": photo or jpeg_bytes(seed)}
         )
 
     def fail(self, item_id: int, reason: str = "not_home", **data) -> dict:
