@@ -20,10 +20,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import random
 import re
-import secrets
 import signal
 import statistics
 import sys
@@ -39,7 +37,7 @@ for path in (str(BENCH_DIR), str(REPO)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from sync_bench import bench_database, build_schema, say  # noqa: E402
+from sync_bench import app_env, bench_database, build_schema, say  # noqa: E402
 
 RANDOM_SEED = 20261201
 PASSWORD = "buu-dien-tinh-2026"
@@ -542,19 +540,7 @@ def main() -> int:
         with contextlib.ExitStack() as stack:
             name, db_url = stack.enter_context(bench_database("postround_growth", args.keep))
             results["database"] = name
-            env = dict(
-                os.environ,
-                POSTROUND_ENV="production",
-                SECRET_KEY=secrets.token_hex(20),
-                ID_HASH_KEY=secrets.token_hex(20),
-                DATABASE_URL=db_url,
-                RATELIMIT_ENABLED="false",
-                TASK_QUEUE_URL="immediate",
-                DB_STATEMENT_TIMEOUT_MS="600000",
-            )
-            for key in ("POSTROUND_ENV", "SECRET_KEY", "ID_HASH_KEY", "DATABASE_URL", "RATELIMIT_ENABLED"):
-                os.environ[key] = env[key]
-            os.environ["DB_STATEMENT_TIMEOUT_MS"] = env["DB_STATEMENT_TIMEOUT_MS"]
+            env = app_env(db_url, TASK_QUEUE_URL="immediate", DB_STATEMENT_TIMEOUT_MS="600000")
 
             from backend import create_app
             from backend.extensions import db

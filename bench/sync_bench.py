@@ -100,6 +100,21 @@ def bench_database(prefix: str = "postround_bench", keep: bool = False):
         admin.dispose()
 
 
+def app_env(db_url: str, **extra: str) -> dict:
+    """The settings of a production server on the bench's database (random keys, no rate limits), also
+    set in this process: the in-process app (seeding, statement counts) reads them too."""
+    settings = {
+        "POSTROUND_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(20),
+        "ID_HASH_KEY": secrets.token_hex(20),
+        "DATABASE_URL": db_url,
+        "RATELIMIT_ENABLED": "false",
+        **extra,
+    }
+    os.environ.update(settings)
+    return dict(os.environ)
+
+
 def _tool(name: str) -> list[str]:
     venv = REPO / ".venv" / "bin" / name
     if venv.exists():
@@ -892,25 +907,7 @@ def main() -> int:
             stack.callback(shutil.rmtree, workdir, True)
             name, db_url = stack.enter_context(bench_database())
             results["database"] = name
-            env = dict(
-                os.environ,
-                POSTROUND_ENV="production",
-                SECRET_KEY=secrets.token_hex(20),
-                ID_HASH_KEY=secrets.token_hex(20),
-                DATABASE_URL=db_url,
-                RATELIMIT_ENABLED="false",
-                STORAGE_DIR=str(workdir / "storage"),
-                PYTHONUNBUFFERED="1",
-            )
-            for key in (
-                "POSTROUND_ENV",
-                "SECRET_KEY",
-                "ID_HASH_KEY",
-                "DATABASE_URL",
-                "RATELIMIT_ENABLED",
-                "STORAGE_DIR",
-            ):
-                os.environ[key] = env[key]  # the in-process app (seeding, statement counts) reads them too
+            env = app_env(db_url, STORAGE_DIR=str(workdir / "storage"), PYTHONUNBUFFERED="1")
 
             from backend import create_app
             from backend.extensions import db
