@@ -228,6 +228,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "BEHIND_TLS": read.flag("BEHIND_TLS", False),
         "HSTS_MAX_AGE": read.integer("HSTS_MAX_AGE", 365 * 24 * 3600, minimum=0),
         "RATELIMIT_STORAGE_URI": read.text("RATELIMIT_STORAGE_URI", "memory://"),
+        # Prepended to every counter's key, so deployments (provinces) sharing one Redis count apart.
+        "RATELIMIT_KEY_PREFIX": read.text("RATELIMIT_KEY_PREFIX", ""),
         "RATELIMIT_ENABLED": read.flag("RATELIMIT_ENABLED", True),
         # Redis down: limits go on counting in each worker's memory (weaker, never off) and
         # Redis is tried again; sign-in and tracking keep working (docs/security.md, "Outages").

@@ -77,11 +77,11 @@ def _interrupted(signum, frame):
 
 
 @contextlib.contextmanager
-def bench_database():
-    """A fresh database postround_bench_<random>; dropped afterwards whatever happens."""
+def bench_database(prefix: str = "postround_bench", keep: bool = False):
+    """A fresh database <prefix>_<random>; dropped afterwards whatever happens (unless `keep`)."""
     import sqlalchemy as sa
 
-    name = f"postround_bench_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -90,11 +90,29 @@ def bench_database():
         try:
             yield name, admin.url.set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            say(f"database: dropped {name}")
+            if keep:
+                say(f"database: kept {name} (drop it with: dropdb -h 127.0.0.1 -U postgres {name})")
+            else:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                say(f"database: dropped {name}")
     finally:
         admin.dispose()
+
+
+def app_env(db_url: str, **extra: str) -> dict:
+    """The settings of a production server on the bench's database (random keys, no rate limits), also
+    set in this process: the in-process app (seeding, statement counts) reads them too."""
+    settings = {
+        "POSTROUND_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(20),
+        "ID_HASH_KEY": secrets.token_hex(20),
+        "DATABASE_URL": db_url,
+        "RATELIMIT_ENABLED": "false",
+        **extra,
+    }
+    os.environ.update(settings)
+    return dict(os.environ)
 
 
 def _tool(name: str) -> list[str]:
@@ -889,25 +907,7 @@ def main() -> int:
             stack.callback(shutil.rmtree, workdir, True)
             name, db_url = stack.enter_context(bench_database())
             results["database"] = name
-            env = dict(
-                os.environ,
-                POSTROUND_ENV="production",
-                SECRET_KEY=secrets.token_hex(20),
-                ID_HASH_KEY=secrets.token_hex(20),
-                DATABASE_URL=db_url,
-                RATELIMIT_ENABLED="false",
-                STORAGE_DIR=str(workdir / "storage"),
-                PYTHONUNBUFFERED="1",
-            )
-            for key in (
-                "POSTROUND_ENV",
-                "SECRET_KEY",
-                "ID_HASH_KEY",
-                "DATABASE_URL",
-                "RATELIMIT_ENABLED",
-                "STORAGE_DIR",
-            ):
-                os.environ[key] = env[key]  # the in-process app (seeding, statement counts) reads them too
+            env = app_env(db_url, STORAGE_DIR=str(workdir / "storage"), PYTHONUNBUFFERED="1")
 
             from backend import create_app
             from backend.extensions import db

@@ -1,7 +1,8 @@
 """A real PostRound server in a subprocess, to kill at the worst moment and start again.
 
-gunicorn with one sync worker serves wsgi:app on a free port of 127.0.0.1, against the
-DATABASE_URL and STORAGE_DIR it is given. The server runs in a process group of its own,
+gunicorn with one sync worker (or `workers`) serves wsgi:app on a free port of 127.0.0.1, against
+the DATABASE_URL and STORAGE_DIR it is given; further settings come as keyword arguments (several
+servers given the same database, Redis and attachment store are the nodes of one deployment). The server runs in a process group of its own,
 so `kill()` SIGKILLs the master and its worker in one go: no worker is left behind
 serving half a request on the inherited socket.
 """
@@ -68,8 +69,10 @@ class ServerProcess:
         storage_dir: str | os.PathLike,
         log_path: str | os.PathLike,
         port: int | None = None,
+        workers: int = 1,
         **env: str,
     ):
+        self.workers = workers
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
@@ -85,7 +88,7 @@ class ServerProcess:
             "-m",
             "gunicorn",
             "--workers",
-            "1",
+            str(self.workers),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--timeout",

@@ -122,3 +122,10 @@ def test_attachments_stay_in_a_directory_unless_a_bucket_is_chosen(tmp_path):
         "https://s3.example.vn",
         "hn",
     )
+
+
+def test_deployments_sharing_one_redis_keep_their_rate_limit_counters_apart(tmp_path):
+    env = {"SECRET_KEY": GOOD_SECRET, "ID_HASH_KEY": GOOD_ID_KEY, "RATELIMIT_STORAGE_URI": "redis://r:6379"}
+    assert load_config(str(tmp_path), env)["RATELIMIT_KEY_PREFIX"] == ""
+    config = load_config(str(tmp_path), {**env, "RATELIMIT_KEY_PREFIX": "an-giang"})
+    assert config["RATELIMIT_KEY_PREFIX"] == "an-giang"

@@ -391,3 +391,58 @@ def test_the_commit_log_migration_keeps_the_cursors_phones_hold(empty_app):
     assert [i["id"] for i in pull(db.session, 1, 0, Cursor(from_seq=8, scope_day=today), today)["items"]] == [
         1
     ]
+
+
+def test_the_growth_indexes_are_built_over_existing_proofs_and_ledger_rows(empty_app):
+    """A deployment with proofs and ledger rows upgrades to the growth indexes with every row kept;
+    the dashboard's look-ups by round and by phone-and-day then use them, and a downgrade drops them."""
+    flask_migrate.upgrade(revision="0008_background_jobs")
+    rows = [
+        "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+        "VALUES (1, 'buuta', 'x', 'Bưu tá', 'postman', TRUE, CURRENT_TIMESTAMP)",
+        "INSERT INTO devices (id, user_id, registered_at, last_seq) VALUES ('phone-g', 1, CURRENT_TIMESTAMP, 1)",
+        "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
+        "VALUES (1, 'PVHCC', 'Trung tâm', 'commune_centre', 'An Giang', TRUE, CURRENT_TIMESTAMP)",
+        "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, created_at)"
+        " VALUES (1, '1.001193', 'Khai sinh', TRUE, 0, '[]', 0, CURRENT_TIMESTAMP)",
+        "INSERT INTO rounds (id, postman_id, round_date, status, change_seq, created_at, updated_at) "
+        "VALUES (1, 1, '2026-11-30', 'closed', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, commune, "
+        "province, service_fee, government_fee, attempt_count, invitation_count, status, round_id, stop_order, "
+        "search_text, change_seq, version, created_at, updated_at) VALUES (1, 'RR123456785VN', 'return', 1, 1, "
+        "'Trần Thị Bích', 'Ấp Minh An', 'Xã Châu Thành', 'An Giang', 26000, 0, 0, 0, 'delivered', 1, 1, '', 0, 2, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO delivery_attempts (id, client_mutation_id, item_id, postman_id, device_id, round_id, outcome, "
+        "server_time, fee_collected, government_fee_collected, flagged, complete) VALUES (1, 'm1', 1, 1, "
+        "'phone-g', 1, 'delivered', CURRENT_TIMESTAMP, 26000, 0, FALSE, TRUE)",
+        "INSERT INTO sync_mutations (id, device_id, device_seq, user_id, type, item_id, outcome, result, payload, "
+        "received_at) VALUES ('m1', 'phone-g', 1, 1, 'deliver', 1, 'applied', '{}', '{}', CURRENT_TIMESTAMP)",
+    ]
+    with db.engine.begin() as conn:
+        for row in rows:
+            conn.execute(sa.text(row))
+
+    flask_migrate.upgrade()
+
+    inspector = sa.inspect(db.engine)
+    assert {"ix_delivery_attempts_round_id"} <= {
+        i["name"] for i in inspector.get_indexes("delivery_attempts")
+    }
+    indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("sync_mutations")}
+    assert indexes["ix_sync_mutations_device_received"] == ["device_id", "received_at"]
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT round_id, outcome FROM delivery_attempts")).all() == [
+            (1, "delivered")
+        ]
+        assert conn.execute(sa.text("SELECT id, device_id FROM sync_mutations")).all() == [("m1", "phone-g")]
+
+    flask_migrate.downgrade(revision="0008_background_jobs")
+    inspector = sa.inspect(db.engine)
+    assert "ix_delivery_attempts_round_id" not in {
+        i["name"] for i in inspector.get_indexes("delivery_attempts")
+    }
+    assert "ix_sync_mutations_device_received" not in {
+        i["name"] for i in inspector.get_indexes("sync_mutations")
+    }
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM delivery_attempts")).scalar() == 1

@@ -22,12 +22,13 @@ import sqlalchemy as sa
 
 from backend import create_app
 from backend.extensions import db
-from backend.models import Attachment, DeliveryAttempt, Device, FeeEntry, Item, ProofAttachment, SyncMutation
+from backend.models import Attachment
 from backend.timeutil import local_today
 from sync.storage import DirectoryStore
 from tests.conftest import _test_config
 from tests.factories import Factory
 from tests.kit.images import noisy_jpeg, png_signature
+from tests.kit.ledger import assert_delivered_exactly_once
 from tests.kit.phone import Phone, sha
 from tests.server_process import ServerProcess
 
@@ -315,22 +316,9 @@ def test_a_server_killed_at_random_moments_loses_nothing_and_applies_everything_
     }
     assert {i["status"] for i in pulled.values()} == {"delivered"} and len(pulled) == ITEMS
 
-    ids = [m["id"] for m in captured]
     with app.app_context():
         session = db.session
-        ledger = session.execute(sa.select(SyncMutation)).scalars().all()
-        assert Counter(r.id for r in ledger) == dict.fromkeys(ids, 1)
-        assert {r.outcome for r in ledger} == {"applied"}
-        assert session.get(Device, phone.device_id).last_seq == len(captured)
-        proofs = session.execute(sa.select(DeliveryAttempt)).scalars().all()
-        assert Counter(p.client_mutation_id for p in proofs) == dict.fromkeys(ids, 1)
-        assert Counter(session.execute(sa.select(FeeEntry.client_mutation_id)).scalars()) == dict.fromkeys(
-            ids, 1
-        )
-        assert [p for p in proofs if not p.complete or p.flagged] == []
-        links = Counter(session.execute(sa.select(ProofAttachment.attempt_id)).scalars())
-        assert links == {p.id: 2 for p in proofs}
-        assert set(session.execute(sa.select(Item.status)).scalars()) == {"delivered"}
+        assert_delivered_exactly_once(session, phone.device_id, [m["id"] for m in captured])
 
         stored = session.execute(sa.select(Attachment)).scalars().all()
         assert {a.sha256 for a in stored} == set(files)

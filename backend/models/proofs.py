@@ -33,7 +33,8 @@ class DeliveryAttempt(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    # Indexed: the dashboard looks up the proofs of a day's rounds (migration 0011).
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     reason_code: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(String(1000))

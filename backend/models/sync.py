@@ -71,7 +71,10 @@ class SyncMutation(db.Model):
     """
 
     __tablename__ = "sync_mutations"
-    __table_args__ = (UniqueConstraint("device_id", "device_seq", name="device_seq"),)
+    __table_args__ = (
+        UniqueConstraint("device_id", "device_seq", name="device_seq"),
+        Index("ix_sync_mutations_device_received", "device_id", "received_at"),  # a phone's day (dashboard)
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # client-generated
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))

@@ -483,10 +483,16 @@ def _location_mismatches(day: date, user: User) -> list[dict]:
 
 
 def _last_failures(statuses: tuple[Status, ...], user: User) -> list[tuple[Item, DeliveryAttempt | None]]:
-    """Items in these statuses with their latest failed attempt, if any (one query)."""
+    """Items in these statuses with their latest failed attempt, if any (one query). The latest
+    failures are looked for among those items' attempts only, never the whole history's."""
+    values = [s.value for s in statuses]
     latest = (
         select(DeliveryAttempt.item_id, func.max(DeliveryAttempt.id).label("attempt_id"))
-        .where(DeliveryAttempt.outcome == "failed", DeliveryAttempt.counted())
+        .where(
+            DeliveryAttempt.outcome == "failed",
+            DeliveryAttempt.counted(),
+            DeliveryAttempt.item_id.in_(select(Item.id).where(Item.status.in_(values))),
+        )
         .group_by(DeliveryAttempt.item_id)
         .subquery()
     )
@@ -494,7 +500,7 @@ def _last_failures(statuses: tuple[Status, ...], user: User) -> list[tuple[Item,
         scoped(select(Item, DeliveryAttempt), Item.office_id, user)
         .outerjoin(latest, latest.c.item_id == Item.id)
         .outerjoin(DeliveryAttempt, DeliveryAttempt.id == latest.c.attempt_id)
-        .where(Item.status.in_([s.value for s in statuses]))
+        .where(Item.status.in_(values))
         .order_by(Item.due_date.is_(None), Item.due_date, Item.id)
         .limit(LIST_LIMIT)
     ).unique()

@@ -1,6 +1,7 @@
 """A scripted phone for tests: an outbox, a local view of the round, and the sync calls a real
-client makes. It speaks only the documented protocol over HTTP (the Flask test client or a real
-server through `requests`)."""
+client makes. It speaks only the documented protocol over HTTP: the Flask test client, or a real
+server at a base URL through `Server` (the same calls over `requests`). Its `client` may change
+between calls, as a phone's requests reach whichever node a load balancer picks."""
 
 from __future__ import annotations
 
@@ -8,12 +9,55 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 
+import requests
+
 from tests.factories import Factory
 from tests.kit.images import jpeg_bytes, png_signature
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+class Answer:
+    """A real server's answer, read the way tests read the Flask test client's."""
+
+    def __init__(self, response: requests.Response):
+        self.status_code, self.headers, self.data = response.status_code, response.headers, response.content
+        self._response = response
+
+    def get_json(self):
+        return self._response.json()
+
+
+class Server:
+    """A real server at `base_url`, with the Flask test client's calling conventions (the subset the
+    phone uses: `json`, `query_string`, `data`, `content_type`, `headers`)."""
+
+    def __init__(self, base_url: str, timeout: float = 30):
+        self.base_url, self.timeout = base_url.rstrip("/"), timeout
+        self.http = requests.Session()
+
+    def open(self, method: str, path: str, query_string=None, content_type=None, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if content_type:
+            headers["Content-Type"] = content_type
+        response = self.http.request(
+            method, self.base_url + path, params=query_string, headers=headers, timeout=self.timeout, **kwargs
+        )
+        return Answer(response)
+
+    def get(self, path: str, **kwargs) -> Answer:
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> Answer:
+        return self.open("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> Answer:
+        return self.open("PUT", path, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
 
 
 class Phone:
@@ -77,7 +121,7 @@ class Phone:
         self.outbox.append(mutation)
         return mutation
 
-    def deliver(self, item_id: int, seed: int = 0, **data) -> dict:
+    def deliver(self, item_id: int, seed: int = 0, photo: bytes | None = None, **data) -> dict:
         body = {
             "receiver_name": "Trần Thị Bích",
             "receiver_relation": "self",
@@ -89,7 +133,7 @@ class Phone:
             "receipt_number": f"BL-{seed}",
         } | data
         return self.capture(
-            "deliver", item_id, body, {"signature": png_signature(seed), "photo": jpeg_bytes(seed)}
+            "deliver", item_id, body, {"signature": png_signature(seed), "photo": photo or jpeg_bytes(seed)}
         )
 
     def fail(self, item_id: int, reason: str = "not_home", **data) -> dict:
@@ -118,6 +162,26 @@ class Phone:
                 content_type="application/octet-stream",
             )
             assert response.status_code == 200, response.get_json()
+
+    def upload_in_chunks(self, digest: str, chunk: int, clients=()) -> list[dict]:
+        """Send one file in `chunk`-byte Content-Range pieces, the n-th through `clients[n]` (taken in
+        turn; the phone's own client if none), each from the offset the previous answer gave."""
+        content, clients, answers = self.files[digest], list(clients) or [self.client], []
+        offset = 0
+        while offset < len(content) or not answers:
+            end = min(offset + chunk, len(content))
+            response = clients[len(answers) % len(clients)].put(
+                f"/api/sync/attachments/{digest}",
+                data=content[offset:end],
+                headers=self.headers | {"Content-Range": f"bytes {offset}-{end - 1}/{len(content)}"},
+                content_type="application/octet-stream",
+            )
+            assert response.status_code == 200, response.get_json()
+            answers.append(response.get_json())
+            offset = answers[-1]["received"]
+            if answers[-1]["verified"]:
+                break
+        return answers
 
     def push(self, lose_response: bool = False) -> dict | None:
         if not self.outbox:
