@@ -59,6 +59,34 @@ def status(session: Session, store: AttachmentStore, sha256: str, user_id: int |
     return UploadStatus(sha256, store.received(sha256, user_id) if user_id is not None else 0, None, False)
 
 
+def statuses(
+    session: Session, store: AttachmentStore, digests: list[str], user_id: int
+) -> list[UploadStatus]:
+    """`status` for many files at once, as the postman `user_id` sees each (two statements, however
+    many digests): what they have sent of it, and whether it is verified for them. A file someone
+    else sent reads as not received, as on the single-file GET."""
+    verified = dict(
+        session.execute(
+            select(Attachment.sha256, Attachment.size_bytes).where(
+                Attachment.sha256.in_(digests), Attachment.verified.is_(True)
+            )
+        ).all()
+    )
+    mine = set(
+        session.execute(
+            select(AttachmentUpload.sha256).where(
+                AttachmentUpload.sha256.in_(digests), AttachmentUpload.user_id == user_id
+            )
+        ).scalars()
+    )
+    return [
+        UploadStatus(sha256, verified[sha256], verified[sha256], True)
+        if sha256 in verified and sha256 in mine
+        else UploadStatus(sha256, store.received(sha256, user_id), None, False)
+        for sha256 in digests
+    ]
+
+
 def _refuse(message_en: str, message_vi: str, kind: str = "not-an-image", status: int = 422):
     return DomainError(kind, f"{message_en} / {message_vi}", status=status)
 

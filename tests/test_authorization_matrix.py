@@ -164,6 +164,12 @@ RULES = [
     ),
     rule("GET", "/api/sync/attachments/{sha}", STAFF | {"postman", "other_postman"}),
     rule("PUT", "/api/sync/attachments/{sha}", {"postman", "other_postman"}, body=lambda w: w["photo"]),
+    rule(
+        "POST",
+        "/api/sync/attachments/check",
+        {"postman", "other_postman"},
+        body=lambda w: {"digests": [w["sha"], w["stored_sha"]]},
+    ),
     rule("GET", "/api/sync/reconciliation", STAFF),
     rule("GET", "/api/sync/devices", STAFF),
     rule("GET", "/api/proofs", STAFF),

@@ -88,6 +88,14 @@ UPLOAD_STATUS = {
 }
 
 
+CHECK_ANSWER = {
+    "type": "object",
+    "required": ["attachments"],
+    "properties": {"attachments": {"type": "array", "items": UPLOAD_STATUS}},
+}
+MAX_CHECK_DIGESTS = 1000
+
+
 def _answer(schema: dict) -> dict:
     return {"responses": {200: {"description": "OK", "content": {"application/json": {"schema": schema}}}}}
 
@@ -96,6 +104,14 @@ class PullQuerySchema(StrictSchema):
     cursor = fields.String(validate=validate.Length(max=80))
     limit = fields.Integer(load_default=DEFAULT_PAGE, validate=validate.Range(min=1, max=MAX_PAGE))
     protocol = fields.Integer()
+
+
+class CheckSchema(StrictSchema):
+    digests = fields.List(
+        fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lower-case hex SHA-256.")),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_CHECK_DIGESTS),
+    )
 
 
 @blp.after_app_request
@@ -249,6 +265,23 @@ def _content_range(total_header: str | None, length: int) -> tuple[int, int]:
     if unit != "bytes" or start < 0 or end - start + 1 != length or total <= 0:
         raise DomainError("bad-content-range", "Content-Range does not match the body.", status=400)
     return start, total
+
+
+@blp.route("/attachments/check")
+class AttachmentCheck(MethodView):
+    @auth_required("postman")
+    @blp.arguments(CheckSchema)
+    @blp.response(200)
+    @blp.doc(**_answer(CHECK_ANSWER))
+    def post(self, args):
+        """What the server holds of many files at once (a batch's digests, 1 to 1000): per digest what
+        you have sent (`received`) and whether it is verified for you, as the single-file GET says."""
+        _device_for_sync()
+        digests = list(dict.fromkeys(args["digests"]))  # each once, in the order sent
+        found = attachments.statuses(
+            db.session, current_app.extensions["postround.store"], digests, current_user().id
+        )
+        return {"attachments": [status.as_dict() for status in found]}
 
 
 @blp.route(f"/attachments/{SHA_PATH}")
