@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.domain.rules import DomainError
+from backend.errors import PROBLEM_TYPE_BASE
 from backend.models import Attachment, AttachmentUpload, DeliveryAttempt, ProofAttachment
 from backend.models.base import now_utc
 from sync.storage import AttachmentStore, OffsetMismatch
@@ -252,6 +254,45 @@ def receive_chunk(
         if store.exists(sha256):
             return _recover_promoted(session, store, sha256, user_id)
         raise
+
+
+def receive_part(
+    session: Session,
+    store: AttachmentStore,
+    name: str | None,
+    data: bytes | None,
+    user_id: int,
+    *,
+    part_limit: int,
+    max_bytes: int,
+    quota: int,
+) -> dict:
+    """One part of a batch upload: a whole small file named by its digest, verified on its own. A
+    refused part answers its problem and leaves the others alone (`data` None: it was larger than
+    `part_limit` and was not kept)."""
+    digest = name if isinstance(name, str) and re.fullmatch(r"[0-9a-f]{64}", name) else None
+    try:
+        if digest is None:
+            raise DomainError("bad-digest", "Name each part by its file's lower-case hex SHA-256.", status=422)
+        if data is None:
+            raise DomainError(
+                "part-too-large",
+                f"A part may be at most {part_limit} bytes; send this file with PUT.",
+                status=413,
+                errors={"size": [str(part_limit)]},
+            )
+        if not data:
+            raise _refuse("The part is empty.", "Tệp rỗng.")
+        return receive_chunk(session, store, digest, 0, len(data), data, max_bytes, user_id, quota).as_dict()
+    except DomainError as error:
+        session.rollback()
+        problem = {"type": PROBLEM_TYPE_BASE + error.kind, "status": error.status, "detail": error.detail}
+        if error.errors:
+            problem["errors"] = error.errors
+        problem.update(getattr(error, "extra", None) or {})
+        if digest is None:
+            return {"sha256": None, "received": 0, "size": None, "verified": False, "problem": problem}
+        return status(session, store, digest, user_id).as_dict() | {"problem": problem}
 
 
 def _verify_and_promote(
