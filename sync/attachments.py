@@ -273,7 +273,9 @@ def receive_part(
     digest = name if isinstance(name, str) and re.fullmatch(r"[0-9a-f]{64}", name) else None
     try:
         if digest is None:
-            raise DomainError("bad-digest", "Name each part by its file's lower-case hex SHA-256.", status=422)
+            raise DomainError(
+                "bad-digest", "Name each part by its file's lower-case hex SHA-256.", status=422
+            )
         if data is None:
             raise DomainError(
                 "part-too-large",

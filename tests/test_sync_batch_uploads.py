@@ -96,9 +96,13 @@ def multipart(parts: list[tuple[str, bytes]], boundary: str = BOUNDARY) -> bytes
     body = b""
     for name, content in parts:
         body += (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name[:16]}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode() + content + b"\r\n"
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name[:16]}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + content
+            + b"\r\n"
+        )
     return body + f"--{boundary}--\r\n".encode()
 
 
@@ -139,7 +143,12 @@ def test_small_files_travel_together_and_each_part_is_verified_on_its_own(client
     assert results[1]["problem"]["status"] == 422 and results[1]["received"] == 0
     for signature in signatures:  # the single-file GET agrees, and nothing is left half-stored
         state = client.get(f"/api/sync/attachments/{sha(signature)}", headers=phone.headers).get_json()
-        assert state == {"sha256": sha(signature), "received": len(signature), "size": len(signature), "verified": True}
+        assert state == {
+            "sha256": sha(signature),
+            "received": len(signature),
+            "size": len(signature),
+            "verified": True,
+        }
     assert held_partials(app) == set()
     assert all(len(verified_copies(app, sha(s))) == 1 for s in signatures)
 
@@ -209,7 +218,9 @@ def test_a_proof_whose_files_came_in_one_batch_is_complete_when_pushed(client, m
     ],
     ids=["not multipart", "no boundary", "no parts", "no content-disposition"],
 )
-def test_a_batch_upload_that_is_not_readable_multipart_is_a_problem(client, make, content_type, body, kind, status):
+def test_a_batch_upload_that_is_not_readable_multipart_is_a_problem(
+    client, make, content_type, body, kind, status
+):
     phone, _ = Phone.on_a_round(client, make)
     response = phone.client.post(BATCH, data=body, content_type=content_type, headers=phone.headers)
     assert response.status_code == status
