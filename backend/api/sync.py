@@ -290,9 +290,9 @@ def _content_range(total_header: str | None, length: int) -> tuple[int, int]:
 def _multipart_parts(stream, boundary: str, part_limit: int):
     """(name, bytes) for each part of a multipart/form-data body as it arrives; bytes is None for a
     part larger than `part_limit`, whose data is dropped as it streams past, never buffered."""
-    decoder = MultipartDecoder(boundary.encode("latin-1"), max_parts=MAX_PARTS)
     name, kept, too_large = None, bytearray(), False
     try:
+        decoder = MultipartDecoder(boundary.encode("latin-1"), max_parts=MAX_PARTS)
         while True:
             event = decoder.next_event()
             if isinstance(event, NeedData):

@@ -8,27 +8,13 @@ from __future__ import annotations
 import base64
 from types import SimpleNamespace
 
-from PIL import Image, ImageDraw
-
 from backend.extensions import db
 from backend.models import DeliveryAttempt, SyncMutation
 from tests.browser.conftest import Pwa
+from tests.kit.images import photo_file
 from tests.tcp_proxy import TcpProxy
 
 DELAY = 0.1  # seconds added to every answer
-
-
-def grainy_photo(directory, seed: int) -> str:
-    """A camera photo with sensor grain: even kept at 1600 px it is several upload chunks."""
-    size = (2400, 1800)
-    noise = Image.effect_noise(size, 60 + seed).convert("RGB")
-    image = Image.blend(Image.new("RGB", size, (40 + seed * 30, 90, 160)), noise, 0.5)
-    draw = ImageDraw.Draw(image)
-    for n in range(0, size[0], 97):
-        draw.line([(n, 0), (size[0] - n, size[1])], fill=(255, (n * 7 + seed * 50) % 256, 0), width=9)
-    path = directory / f"grainy-{seed}.jpg"
-    image.save(path, "JPEG", quality=90)
-    return str(path)
 
 
 def test_a_day_pushed_over_a_slow_link_cut_twice_mid_upload_arrives_once_byte_identical(
@@ -42,7 +28,11 @@ def test_a_day_pushed_over_a_slow_link_cut_twice_mid_upload_arrives_once_byte_id
         pwa = Pwa(page, link).ready_offline(day.postman.username)
         for n, item in enumerate(day.deliveries):
             pwa.deliver(
-                item, grainy_photo(tmp_path, n), id_number=f"08912345678{n}", receipt=f"BL-{n}", seed=n
+                item,
+                photo_file(tmp_path, n, grain=60 + n),
+                id_number=f"08912345678{n}",
+                receipt=f"BL-{n}",
+                seed=n,
             )
         pwa.fail(day.to_fail)
         pwa.collect(day.to_collect)
