@@ -229,6 +229,15 @@ def test_a_batch_upload_that_is_not_readable_multipart_is_a_problem(
     assert response.headers["X-PostRound-Protocol"] == "1"
 
 
+def test_a_batch_upload_with_no_parts_answers_an_empty_list(client, make):
+    phone, _ = Phone.on_a_round(client, make)
+    for body in (b"", f"--{BOUNDARY}--\r\n".encode()):
+        response = phone.client.post(
+            BATCH, data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}", headers=phone.headers
+        )
+        assert response.status_code == 200 and response.get_json() == {"attachments": []}
+
+
 def test_more_parts_than_a_batch_takes_is_refused(client, make):
     phone, _ = Phone.on_a_round(client, make)
     signature = png_signature(1)

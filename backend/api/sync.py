@@ -290,13 +290,16 @@ def _content_range(total_header: str | None, length: int) -> tuple[int, int]:
 def _multipart_parts(stream, boundary: str, part_limit: int):
     """(name, bytes) for each part of a multipart/form-data body as it arrives; bytes is None for a
     part larger than `part_limit`, whose data is dropped as it streams past, never buffered."""
-    name, kept, too_large = None, bytearray(), False
+    name, kept, too_large, read = None, bytearray(), False, 0
     try:
         decoder = MultipartDecoder(boundary.encode("latin-1"), max_parts=MAX_PARTS)
         while True:
             event = decoder.next_event()
             if isinstance(event, NeedData):
                 block = stream.read(READ_BLOCK)
+                if not block and not read:
+                    return  # an empty body: no parts
+                read += len(block)
                 decoder.receive_data(block or None)
             elif isinstance(event, (Field, File)):
                 name, kept, too_large = event.name, bytearray(), False
