@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.domain.rules import DomainError
+from backend.errors import PROBLEM_TYPE_BASE
 from backend.models import Attachment, AttachmentUpload, DeliveryAttempt, ProofAttachment
 from backend.models.base import now_utc
 from sync.storage import AttachmentStore, OffsetMismatch
@@ -57,6 +59,34 @@ def status(session: Session, store: AttachmentStore, sha256: str, user_id: int |
     if row is not None and row.verified and (user_id is None or has_uploaded(session, sha256, user_id)):
         return UploadStatus(sha256, row.size_bytes, row.size_bytes, True)
     return UploadStatus(sha256, store.received(sha256, user_id) if user_id is not None else 0, None, False)
+
+
+def statuses(
+    session: Session, store: AttachmentStore, digests: list[str], user_id: int
+) -> list[UploadStatus]:
+    """`status` for many files at once, as the postman `user_id` sees each (two statements, however
+    many digests): what they have sent of it, and whether it is verified for them. A file someone
+    else sent reads as not received, as on the single-file GET."""
+    verified = dict(
+        session.execute(
+            select(Attachment.sha256, Attachment.size_bytes).where(
+                Attachment.sha256.in_(digests), Attachment.verified.is_(True)
+            )
+        ).all()
+    )
+    mine = set(
+        session.execute(
+            select(AttachmentUpload.sha256).where(
+                AttachmentUpload.sha256.in_(digests), AttachmentUpload.user_id == user_id
+            )
+        ).scalars()
+    )
+    return [
+        UploadStatus(sha256, verified[sha256], verified[sha256], True)
+        if sha256 in verified and sha256 in mine
+        else UploadStatus(sha256, store.received(sha256, user_id), None, False)
+        for sha256 in digests
+    ]
 
 
 def _refuse(message_en: str, message_vi: str, kind: str = "not-an-image", status: int = 422):
@@ -224,6 +254,47 @@ def receive_chunk(
         if store.exists(sha256):
             return _recover_promoted(session, store, sha256, user_id)
         raise
+
+
+def receive_part(
+    session: Session,
+    store: AttachmentStore,
+    name: str | None,
+    data: bytes | None,
+    user_id: int,
+    *,
+    part_limit: int,
+    max_bytes: int,
+    quota: int,
+) -> dict:
+    """One part of a batch upload: a whole small file named by its digest, verified on its own. A
+    refused part answers its problem and leaves the others alone (`data` None: it was larger than
+    `part_limit` and was not kept)."""
+    digest = name if isinstance(name, str) and re.fullmatch(r"[0-9a-f]{64}", name) else None
+    try:
+        if digest is None:
+            raise DomainError(
+                "bad-digest", "Name each part by its file's lower-case hex SHA-256.", status=422
+            )
+        if data is None:
+            raise DomainError(
+                "part-too-large",
+                f"A part may be at most {part_limit} bytes; send this file with PUT.",
+                status=413,
+                errors={"size": [str(part_limit)]},
+            )
+        if not data:
+            raise _refuse("The part is empty.", "Tệp rỗng.")
+        return receive_chunk(session, store, digest, 0, len(data), data, max_bytes, user_id, quota).as_dict()
+    except DomainError as error:
+        session.rollback()
+        problem = {"type": PROBLEM_TYPE_BASE + error.kind, "status": error.status, "detail": error.detail}
+        if error.errors:
+            problem["errors"] = error.errors
+        problem.update(getattr(error, "extra", None) or {})
+        if digest is None:
+            return {"sha256": None, "received": 0, "size": None, "verified": False, "problem": problem}
+        return status(session, store, digest, user_id).as_dict() | {"problem": problem}
 
 
 def _verify_and_promote(

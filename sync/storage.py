@@ -158,18 +158,30 @@ class DirectoryStore:
                 return open(path, "ab")  # the caller closes it
         return open(path, "ab")  # the caller closes it
 
+    @staticmethod
+    def _listed(directory: Path, pattern: str) -> list[Path]:
+        """The directory's entries; none when it is gone, even while it is being listed: an owner's
+        directory is tidied away by a concurrent upload (promote, discard) whenever it empties."""
+        try:
+            return list(directory.glob(pattern))
+        except FileNotFoundError:
+            return []
+
     def partials(self) -> Iterator[PartialUpload]:
-        for path in (self.root / "partial").glob("*/*.part"):
-            try:
-                stat = path.stat()
-                owner = int(path.parent.name)
-            except (FileNotFoundError, ValueError):
-                continue
-            yield PartialUpload(owner, path.stem, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
+        for folder in self._listed(self.root / "partial", "*"):
+            for path in self._listed(folder, "*.part"):
+                try:
+                    stat = path.stat()
+                    owner = int(path.parent.name)
+                except (FileNotFoundError, ValueError):
+                    continue
+                yield PartialUpload(
+                    owner, path.stem, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)
+                )
 
     def partial_bytes(self, owner: int) -> int:
         total = 0
-        for path in (self.root / "partial" / str(int(owner))).glob("*.part"):
+        for path in self._listed(self.root / "partial" / str(int(owner)), "*.part"):
             with contextlib.suppress(FileNotFoundError):
                 total += path.stat().st_size
         return total

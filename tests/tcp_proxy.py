@@ -6,6 +6,8 @@
 - hang():    connections are accepted and kept, but nothing is forwarded either way, and open
              connections go silent: a link that swallows everything and never answers.
 - restore(): back to open(); connections left over from a hang are reset.
+- delay:     seconds added before the first bytes of every answer (upstream to client after the
+             client spoke): a slow link's latency, per response (bench/sync_bench.py, the PWA tests).
 
 Threads only, no asyncio: it must run beside pytest and a subprocess server without an event loop.
 """
@@ -31,8 +33,9 @@ def _reset(sock: socket.socket) -> None:
 
 
 class TcpProxy:
-    def __init__(self, upstream_host: str = "127.0.0.1", upstream_port: int = 5432):
+    def __init__(self, upstream_host: str = "127.0.0.1", upstream_port: int = 5432, delay: float = 0.0):
         self.upstream = (upstream_host, upstream_port)
+        self.delay = delay
         self.port = free_port()
         self.mode = "open"
         self._lock = threading.Lock()
@@ -110,6 +113,7 @@ class TcpProxy:
 
     def _pump(self, a: socket.socket, b: socket.socket) -> None:
         peers = {a: b, b: a}
+        asked = False  # the client has sent since the last answer began: the next answer waits
         try:
             while True:
                 with self._lock:
@@ -125,6 +129,11 @@ class TcpProxy:
                     data = sock.recv(65536)
                     if not data:
                         return
+                    if sock is a:
+                        asked = True
+                    elif asked and self.delay:
+                        asked = False
+                        time.sleep(self.delay)
                     peers[sock].sendall(data)
         except (OSError, ValueError):  # reset or closed under us by cut()/restore()
             return

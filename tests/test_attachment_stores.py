@@ -178,3 +178,33 @@ def test_a_promotion_stores_only_the_bytes_that_match_the_name(s3_server):
     with store.open(digest) as handle:
         assert handle.read() == photo
     assert store.partial_bytes(3) == 0
+
+
+def test_listing_partial_uploads_survives_an_owner_folder_tidied_away_meanwhile(tmp_path):
+    """Parallel uploads of one postman (the PWA sends four at once): each promote or discard removes the
+    owner's folder when it empties, while another request counts that owner's quota. The count must
+    read an absent folder as nothing held, never fail with FileNotFoundError (a 500)."""
+    import contextlib
+
+    from sync.storage import DirectoryStore
+
+    store = DirectoryStore(tmp_path)
+    folder = tmp_path / "partial" / "7"
+    done = threading.Event()
+
+    def upload_and_tidy():
+        while not done.is_set():
+            with contextlib.suppress(OSError):
+                folder.mkdir()
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    churn = threading.Thread(target=upload_and_tidy)
+    churn.start()
+    try:
+        for _ in range(20_000):
+            assert store.partial_bytes(7) == 0
+            assert list(store.partials()) == []
+    finally:
+        done.set()
+        churn.join()

@@ -201,6 +201,23 @@ RULES = [
     ),
     rule("GET", "/api/sync/attachments/{sha}", STAFF | {"postman", "other_postman"}),
     rule("PUT", "/api/sync/attachments/{sha}", {"postman", "other_postman"}, body=lambda w: w["photo"]),
+    rule(
+        "POST",
+        "/api/sync/attachments",
+        {"postman", "other_postman"},
+        body=lambda w: (
+            "multipart/form-data; boundary=matrix",
+            f'--matrix\r\nContent-Disposition: form-data; name="{w["sha"]}"; filename="p"\r\n\r\n'.encode()
+            + w["photo"]
+            + b"\r\n--matrix--\r\n",
+        ),
+    ),
+    rule(
+        "POST",
+        "/api/sync/attachments/check",
+        {"postman", "other_postman"},
+        body=lambda w: {"digests": [w["sha"], w["stored_sha"]]},
+    ),
     rule("GET", "/api/sync/reconciliation", STAFF),
     rule("GET", "/api/sync/devices", STAFF),
     rule("GET", "/api/proofs", STAFF),
@@ -407,6 +424,8 @@ def test_only_the_named_roles_reach_each_endpoint(client, world, r, persona):
     payload = (
         {"data": body, "content_type": "application/octet-stream"}
         if isinstance(body, bytes)
+        else {"data": body[1], "content_type": body[0]}  # (content type, raw body)
+        if isinstance(body, tuple)
         else {"json": body}
     )
     response = client.open(path, method=r.method, query_string=r.query, headers=headers, **payload)

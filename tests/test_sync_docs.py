@@ -233,7 +233,7 @@ def test_the_code_scan_finds_the_reasons_it_must(doc):
 
 
 def test_every_limit_is_documented(doc):
-    from backend.api.sync import MAX_INFLATED_PUSH, PullQuerySchema
+    from backend.api.sync import MAX_CHECK_DIGESTS, MAX_INFLATED_PUSH, MAX_PARTS, PullQuerySchema
     from backend.config import load_config
     from sync.protocol import SUPPORTED_MUTATION_VERSIONS
     from sync.schemas import MAX_APP_VERSION, MAX_BATCH, MAX_SEQ, MutationSchema
@@ -250,6 +250,9 @@ def test_every_limit_is_documented(doc):
         "upload": config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
         "attachments": attachments.max,
         "page": PullQuerySchema().fields["limit"].validators[0].max,
+        "batch check": MAX_CHECK_DIGESTS,
+        "batch upload parts": MAX_PARTS,
+        "small file (KiB)": config["SMALL_UPLOAD_BYTES"] // 1024,
     }
     for name, number in numbers.items():
         text = f"{number:,}".replace(",", " ") if number > 99_999 else str(number)

@@ -11,6 +11,7 @@ import marshmallow as ma
 from flask import Response, current_app, json, request
 from flask.views import MethodView
 from marshmallow import fields, validate
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from backend.api.common import Blueprint, parse_json_body
 from backend.api.openapi import problems
@@ -88,6 +89,33 @@ UPLOAD_STATUS = {
 }
 
 
+CHECK_ANSWER = {
+    "type": "object",
+    "required": ["attachments"],
+    "properties": {"attachments": {"type": "array", "items": UPLOAD_STATUS}},
+}
+MAX_CHECK_DIGESTS = 1000
+MAX_PARTS = 200  # files in one batch upload
+READ_BLOCK = 64 * 1024
+BATCH_ANSWER = {
+    "type": "object",
+    "required": ["attachments"],
+    "properties": {
+        "attachments": {
+            "type": "array",
+            "items": {
+                **UPLOAD_STATUS,
+                "properties": {
+                    **UPLOAD_STATUS["properties"],
+                    "sha256": {"type": "string", "nullable": True},
+                    "problem": {"type": "object"},
+                },
+            },
+        }
+    },
+}
+
+
 def _answer(schema: dict) -> dict:
     return {"responses": {200: {"description": "OK", "content": {"application/json": {"schema": schema}}}}}
 
@@ -96,6 +124,14 @@ class PullQuerySchema(StrictSchema):
     cursor = fields.String(validate=validate.Length(max=80))
     limit = fields.Integer(load_default=DEFAULT_PAGE, validate=validate.Range(min=1, max=MAX_PAGE))
     protocol = fields.Integer()
+
+
+class CheckSchema(StrictSchema):
+    digests = fields.List(
+        fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lower-case hex SHA-256.")),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_CHECK_DIGESTS),
+    )
 
 
 @blp.after_app_request
@@ -249,6 +285,107 @@ def _content_range(total_header: str | None, length: int) -> tuple[int, int]:
     if unit != "bytes" or start < 0 or end - start + 1 != length or total <= 0:
         raise DomainError("bad-content-range", "Content-Range does not match the body.", status=400)
     return start, total
+
+
+def _multipart_parts(stream, boundary: str, part_limit: int):
+    """(name, bytes) for each part of a multipart/form-data body as it arrives; bytes is None for a
+    part larger than `part_limit`, whose data is dropped as it streams past, never buffered."""
+    name, kept, too_large, read = None, bytearray(), False, 0
+    try:
+        decoder = MultipartDecoder(boundary.encode("latin-1"), max_parts=MAX_PARTS)
+        while True:
+            event = decoder.next_event()
+            if isinstance(event, NeedData):
+                block = stream.read(READ_BLOCK)
+                if not block and not read:
+                    return  # an empty body: no parts
+                read += len(block)
+                decoder.receive_data(block or None)
+            elif isinstance(event, (Field, File)):
+                name, kept, too_large = event.name, bytearray(), False
+            elif isinstance(event, Data):
+                if not too_large:
+                    kept += event.data
+                    if len(kept) > part_limit:
+                        kept, too_large = bytearray(), True
+                if not event.more_data:
+                    yield name, None if too_large else bytes(kept)
+                    kept = bytearray()
+            elif isinstance(event, Epilogue):
+                return
+    except (ValueError, AttributeError, IndexError):  # werkzeug's decoder on a malformed body
+        raise DomainError(
+            "malformed-body", "The body is not valid multipart/form-data.", status=400
+        ) from None
+
+
+@blp.route("/attachments")
+class AttachmentBatch(MethodView):
+    @auth_required("postman")
+    @blp.doc(
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string", "format": "binary"},
+                    }
+                }
+            }
+        }
+    )
+    @problems(400, 413, 415)
+    @blp.response(200)
+    @blp.doc(**_answer(BATCH_ANSWER))
+    def post(self):
+        """Upload many small files in one request (multipart/form-data, each part named by its file's
+        SHA-256, raw bytes, at most SMALL_UPLOAD_BYTES each): each part is verified on its own and
+        gets its own result; a refused part carries `problem` and refuses only itself."""
+        _device_for_sync()
+        config = current_app.config
+        if request.mimetype != "multipart/form-data" or not request.mimetype_params.get("boundary"):
+            raise DomainError(
+                "unsupported-media-type",
+                "Send the files as multipart/form-data, each part named by its SHA-256.",
+                status=415,
+            )
+        # The whole request is bounded before anything is read; each part as it streams in.
+        request.max_content_length = config["MAX_UPLOAD_BYTES"]
+        user_id = current_user().id
+        store = current_app.extensions["postround.store"]
+        results = [
+            attachments.receive_part(
+                db.session,
+                store,
+                name,
+                data,
+                user_id,
+                part_limit=config["SMALL_UPLOAD_BYTES"],
+                max_bytes=config["MAX_UPLOAD_BYTES"],
+                quota=config["UPLOAD_QUOTA_BYTES"],
+            )
+            for name, data in _multipart_parts(
+                request.stream, request.mimetype_params["boundary"], config["SMALL_UPLOAD_BYTES"]
+            )
+        ]
+        return {"attachments": results}
+
+
+@blp.route("/attachments/check")
+class AttachmentCheck(MethodView):
+    @auth_required("postman")
+    @blp.arguments(CheckSchema)
+    @blp.response(200)
+    @blp.doc(**_answer(CHECK_ANSWER))
+    def post(self, args):
+        """What the server holds of many files at once (a batch's digests, 1 to 1000): per digest what
+        you have sent (`received`) and whether it is verified for you, as the single-file GET says."""
+        _device_for_sync()
+        digests = list(dict.fromkeys(args["digests"]))  # each once, in the order sent
+        found = attachments.statuses(
+            db.session, current_app.extensions["postround.store"], digests, current_user().id
+        )
+        return {"attachments": [status.as_dict() for status in found]}
 
 
 @blp.route(f"/attachments/{SHA_PATH}")

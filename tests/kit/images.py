@@ -56,9 +56,12 @@ def calibrate_photo(target_bytes: int = 120_000) -> float:
     return (low + high) / 2
 
 
-def photo_file(directory, seed: int = 0, size=(2400, 1800)) -> str:
-    """A camera-sized JPEG file (bigger than the app keeps: it must be compressed on the phone)."""
+def photo_file(directory, seed: int = 0, size=(2400, 1800), grain: int = 0) -> str:
+    """A camera-sized JPEG file (bigger than the app keeps: it must be compressed on the phone).
+    With `grain` (a noise sigma), sensor grain: even kept at 1600 px it is several upload chunks."""
     image = Image.new("RGB", size, (40 + seed * 30 % 200, 90, 160))
+    if grain:
+        image = Image.blend(image, Image.effect_noise(size, grain).convert("RGB"), 0.5)
     draw = ImageDraw.Draw(image)
     for n in range(0, size[0], 97):
         draw.line([(n, 0), (size[0] - n, size[1])], fill=(255, (n * 7 + seed * 50) % 256, 0), width=9)

@@ -1,8 +1,17 @@
 // Push: send the outbox oldest first, files before the mutations that name them, in batches capped
 // by count and bytes; then apply every mutation's own outcome (docs/sync-protocol.md, "Push").
-import { APP_VERSION, NetworkError, PROTOCOL, requestJson } from '../api.js'
+// A batch's files cost few round trips: one check, one request for the small ones, the large ones
+// a few at a time (upload.js).
+import { APP_VERSION, ApiError, PROTOCOL, requestJson } from '../api.js'
 import { db } from '../store.js'
-import { uploadBlob } from './upload.js'
+import {
+  checkFiles,
+  eachBounded,
+  PARALLEL_UPLOADS,
+  SMALL_FILE_BYTES,
+  uploadBlob,
+  uploadSmall,
+} from './upload.js'
 
 const MAX_BATCH = 50
 const MAX_BATCH_BYTES = 256 * 1024
@@ -14,40 +23,77 @@ function wire(entry) {
   )
 }
 
-/** Upload the entry's files the server lacks; a file the server refuses goes to "needs attention". */
-async function uploadFiles(entry) {
-  for (const { sha256 } of entry.attachments) {
-    const record = await (await db()).get('blobs', sha256)
-    if (!record || record.verified || record.refused) continue
-    const result = await uploadBlob(record)
-    const tx = (await db()).transaction(['blobs', 'attention'], 'readwrite')
-    const current = await tx.objectStore('blobs').get(sha256)
-    if (current) {
-      if (result === true) current.verified = true
-      else current.refused = result.refused
-      await tx.objectStore('blobs').put(current)
-    }
-    if (result !== true) {
-      await tx.objectStore('attention').put({
-        id: `file-${sha256}`,
-        kind: 'file',
-        reason: result.refused,
-        detail: result.detail,
-        item_id: entry.item_id,
-        type: entry.type,
-        created_at: Date.now(),
-      })
-    }
-    await tx.done
+/** Record what became of one file: verified, or refused for good (it goes to "needs attention"). */
+async function settle(sha256, result, entry) {
+  const tx = (await db()).transaction(['blobs', 'attention'], 'readwrite')
+  const current = await tx.objectStore('blobs').get(sha256)
+  if (current) {
+    if (result === true) current.verified = true
+    else current.refused = result.refused
+    await tx.objectStore('blobs').put(current)
   }
+  if (result !== true) {
+    await tx.objectStore('attention').put({
+      id: `file-${sha256}`,
+      kind: 'file',
+      reason: result.refused,
+      detail: result.detail,
+      item_id: entry.item_id,
+      type: entry.type,
+      created_at: Date.now(),
+    })
+  }
+  await tx.done
+}
+
+/** Upload what the server lacks of these entries' files: one check for all of them, the small files
+ *  together, the large ones a few at a time. Resolves to {pending, error}: the digests still not on
+ *  the server, and what stopped them (null when nothing did). */
+async function uploadFiles(entries) {
+  const database = await db()
+  const owners = new Map() // sha256 → the first entry naming it
+  for (const entry of entries)
+    for (const { sha256 } of entry.attachments) if (!owners.has(sha256)) owners.set(sha256, entry)
+  const records = []
+  for (const sha256 of owners.keys()) {
+    const record = await database.get('blobs', sha256)
+    if (record && !record.verified && !record.refused) records.push(record)
+  }
+  const pending = new Set(records.map((record) => record.sha256))
+  if (!records.length) return { pending, error: null }
+  let known
+  try {
+    known = await checkFiles([...pending])
+  } catch (error) {
+    return { pending, error }
+  }
+  const done = async (sha256, result) => {
+    await settle(sha256, result, owners.get(sha256))
+    pending.delete(sha256)
+  }
+  const small = []
+  const large = []
+  for (const record of records) {
+    if (known.get(record.sha256)?.verified) await done(record.sha256, true)
+    else (record.blob.size <= SMALL_FILE_BYTES ? small : large).push(record)
+  }
+  let { outcomes, error } = await uploadSmall(small)
+  for (const [sha256, outcome] of outcomes) {
+    if (outcome.retry) error ??= new ApiError(outcome.problem?.status ?? 500, outcome.problem)
+    else await done(sha256, outcome)
+  }
+  const failure = await eachBounded(large, PARALLEL_UPLOADS, async (record) =>
+    done(record.sha256, await uploadBlob(record, known.get(record.sha256))),
+  )
+  return { pending, error: error ?? failure }
 }
 
 /** Files that a proof on the server still misses (an earlier upload failed): send them too. */
 async function uploadLeftovers() {
   const records = await (await db()).getAll('blobs')
-  for (const record of records.filter((r) => !r.verified && !r.refused)) {
-    await uploadFiles({ attachments: [{ sha256: record.sha256 }], item_id: null, type: null })
-  }
+  const attachments = records.filter((r) => !r.verified && !r.refused).map((r) => ({ sha256: r.sha256 }))
+  const { error } = await uploadFiles([{ attachments, item_id: null, type: null }])
+  if (error) throw error
 }
 
 function scrub(data) {
@@ -176,26 +222,29 @@ export async function pushOutbox() {
     if (!entries.length) break
     const batch = []
     let bytes = 0
-    let interrupted = null
     for (const entry of entries) {
       const size = JSON.stringify(wire(entry)).length
       if (batch.length && bytes + size > MAX_BATCH_BYTES) break
-      try {
-        await uploadFiles(entry)
-      } catch (error) {
-        if (!(error instanceof NetworkError) || !batch.length) throw error
-        interrupted = error // push what is ready, then stop
-        break
-      }
       batch.push(entry)
       bytes += size
     }
+    // Each mutation waits only for its own files; the first one whose files could not all be sent
+    // holds back itself and the ones behind it (the server takes them in seq order).
+    const { pending, error } = await uploadFiles(batch)
+    const ready = []
+    for (const entry of batch) {
+      if (entry.attachments.some(({ sha256 }) => pending.has(sha256))) break
+      ready.push(entry)
+    }
+    const interrupted =
+      ready.length < batch.length ? (error ?? new ApiError(500, { title: 'Upload failed' })) : null
+    if (!ready.length) throw interrupted
     const body = await requestJson('/api/sync/push', {
       method: 'POST',
       gzip: true,
-      json: { protocol: PROTOCOL, app_version: APP_VERSION, mutations: batch.map(wire) },
+      json: { protocol: PROTOCOL, app_version: APP_VERSION, mutations: ready.map(wire) },
     })
-    const { settled, renumbered } = await applyResults(batch, body)
+    const { settled, renumbered } = await applyResults(ready, body)
     if (interrupted) throw interrupted
     if (!settled && !renumbered) {
       const reason = body.results.find((r) => r.outcome === 'rejected')?.reason ?? 'retry'
