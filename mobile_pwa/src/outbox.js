@@ -28,56 +28,68 @@ function storageError(error) {
  * @param {object} work  {type, itemId, data, files: [{kind, sha256, blob}], summary}
  *   `data` is the protocol's mutation data; `summary` is what the screens show later (no full ID number).
  */
-export async function capture({ type, itemId, data, files = [], summary = {} }) {
-  const id = newMutationId()
+export async function capture(work) {
+  return (await captureAll([work]))[0]
+}
+
+/**
+ * Several captures in ONE transaction, each its own mutation with its own seq, in order: all of them
+ * are saved or none (the items handed over together at one door, with one signature file).
+ */
+export async function captureAll(works) {
   const at = deviceTime()
   const now = Date.now()
-  const attachments = files.map((file) => ({ sha256: file.sha256, kind: file.kind }))
-  let seq
+  const saved = []
   let tx
   try {
     tx = (await db()).transaction(['meta', 'blobs', 'outbox', 'proofs', 'items'], 'readwrite')
     const meta = tx.objectStore('meta')
-    seq = ((await meta.get('seq')) ?? 0) + 1
-    await meta.put(seq, 'seq')
     const blobs = tx.objectStore('blobs')
-    for (const file of files) {
-      const known = await blobs.get(file.sha256)
-      if (!known) {
-        await blobs.put({
-          sha256: file.sha256,
-          blob: file.blob,
-          type: file.blob.type,
-          size: file.blob.size,
-          kind: file.kind,
-          verified: false,
-          created_at: now,
+    const cal = (await meta.get('calendar')) ?? DEFAULT_CALENDAR
+    let seq = (await meta.get('seq')) ?? 0
+    for (const { type, itemId, data, files = [], summary = {} } of works) {
+      const id = newMutationId()
+      const attachments = files.map((file) => ({ sha256: file.sha256, kind: file.kind }))
+      seq += 1
+      await meta.put(seq, 'seq')
+      for (const file of files) {
+        const known = await blobs.get(file.sha256)
+        if (!known) {
+          await blobs.put({
+            sha256: file.sha256,
+            blob: file.blob,
+            type: file.blob.type,
+            size: file.blob.size,
+            kind: file.kind,
+            verified: false,
+            created_at: now,
+          })
+        }
+      }
+      await tx.objectStore('outbox').put({
+        id,
+        seq,
+        type,
+        v: MUTATION_VERSION,
+        at,
+        item_id: itemId,
+        data,
+        attachments,
+        created_at: now,
+        tries: 0,
+      })
+      await tx
+        .objectStore('proofs')
+        .put({ id, seq, type, item_id: itemId, at, created_at: now, state: 'queued', summary, attachments })
+      const item = await tx.objectStore('items').get(itemId)
+      if (item) {
+        await tx.objectStore('items').put({
+          ...item,
+          status: LOCAL_STATUS[type] ?? item.status,
+          ...(type === 'fail' ? afterFailedVisit(item, localToday(), cal) : {}),
         })
       }
-    }
-    await tx.objectStore('outbox').put({
-      id,
-      seq,
-      type,
-      v: MUTATION_VERSION,
-      at,
-      item_id: itemId,
-      data,
-      attachments,
-      created_at: now,
-      tries: 0,
-    })
-    await tx
-      .objectStore('proofs')
-      .put({ id, seq, type, item_id: itemId, at, created_at: now, state: 'queued', summary, attachments })
-    const item = await tx.objectStore('items').get(itemId)
-    const cal = (await meta.get('calendar')) ?? DEFAULT_CALENDAR
-    if (item) {
-      await tx.objectStore('items').put({
-        ...item,
-        status: LOCAL_STATUS[type] ?? item.status,
-        ...(type === 'fail' ? afterFailedVisit(item, localToday(), cal) : {}),
-      })
+      saved.push({ id, seq })
     }
     await tx.done
   } catch (error) {
@@ -88,8 +100,8 @@ export async function capture({ type, itemId, data, files = [], summary = {} }) 
     }
     throw storageError(error)
   }
-  emit('outbox', { saved: id, seq })
-  return { id, seq }
+  for (const entry of saved) emit('outbox', { saved: entry.id, seq: entry.seq })
+  return saved
 }
 
 /** The outbox in sequence order (the order the server must receive it in). */

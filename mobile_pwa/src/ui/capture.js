@@ -3,14 +3,16 @@
 // then says "saved". On any error the form stays filled in.
 import { UserError } from '../errors.js'
 import { t } from '../i18n.js'
-import { capture } from '../outbox.js'
+import { captureAll } from '../outbox.js'
+import { nextOpenStop } from '../queries.js'
 import { h } from '@common/dom.js'
 import { errorSummary, gpsField } from './fields.js'
 import { toast } from './toast.js'
 
 /**
  * @param {object} spec {type, item, title, saveLabel, fields: [element], prepare: async () => ({errors} | work)}
- *   `prepare` returns {errors: [...]} or {data, files, summary}; it gets the GPS data to merge.
+ *   `prepare` returns {errors: [...]} or {data, files, summary, more}; it gets the GPS data to merge.
+ *   `more`: [{itemId, data, summary}] saved in the same transaction with the same files (one door).
  */
 export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
   const gps = gpsField()
@@ -54,10 +56,13 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
         return
       }
       errors.clear()
-      await capture({ type, itemId: item.id, data: work.data, files: work.files, summary: work.summary })
+      const first = { itemId: item.id, data: work.data, summary: work.summary }
+      await captureAll([first, ...(work.more ?? [])].map((one) => ({ type, files: work.files, ...one })))
       form.dataset.state = 'saved'
-      toast(t('save.ok'))
-      location.hash = '#/'
+      const next = await nextOpenStop(item.id)
+      toast(next ? t('save.okNext', { name: next.recipient_name }) : t('save.ok'))
+      swallowTaps()
+      location.hash = next ? `#/item/${next.id}` : '#/'
     } catch (error) {
       form.dataset.state = 'error'
       errors.show([
@@ -78,6 +83,20 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
     h('p', { class: 'sub' }, `${item.recipient_name} · ${item.code}`),
     form,
   )
+}
+
+/** The second tap of a double tap on Save must not land on the next screen's buttons. */
+function swallowTaps(ms = 600) {
+  const block = (event) => {
+    event.preventDefault()
+    event.stopPropagation()
+  }
+  document.body.dataset.tapGuard = '1'
+  document.addEventListener('click', block, true)
+  setTimeout(() => {
+    document.removeEventListener('click', block, true)
+    delete document.body.dataset.tapGuard
+  }, ms)
 }
 
 /** Collect the "fill in X" messages of required text fields that are empty. */

@@ -1,5 +1,6 @@
 // Return a result to the citizen: identity check, ID number, signature, photos, fees, position.
 import { t } from '../i18n.js'
+import { h } from '@common/dom.js'
 import { maskId } from '@common/format.js'
 import { captureForm, requiredErrors, signatureFiles } from './capture.js'
 import {
@@ -14,7 +15,24 @@ import {
 
 const ID_NUMBER = /^[0-9A-Za-z]{6,20}$/
 
-export function deliverForm(item) {
+/** Other items at this door, ticked to be handed over with this one (same signature and photos). */
+function togetherField(others) {
+  const boxes = others.map((other) => ({
+    other,
+    box: checkbox({ name: `together-${other.id}`, label: `${other.recipient_name} · ${other.code}` }),
+  }))
+  const element = others.length
+    ? h(
+        'fieldset',
+        { 'class': 'group together', 'data-field': 'together' },
+        h('legend', null, t('deliver.together')),
+        boxes.map((entry) => entry.box.element),
+      )
+    : null
+  return { element, chosen: () => boxes.filter((entry) => entry.box.checked).map((entry) => entry.other) }
+}
+
+export function deliverForm(item, others = []) {
   const name = textField({
     name: 'receiver_name',
     label: t('deliver.name'),
@@ -56,6 +74,7 @@ export function deliverForm(item) {
   const noPhoto = checkbox({ name: 'no_photo', label: t('deliver.noPhoto') })
   const fees = feeFields(item)
   const note = textArea({ name: 'note', label: t('note') })
+  const together = togetherField(others)
 
   async function prepare(position) {
     await Promise.all([photos.settled(), letter.settled(), idPhoto.settled()])
@@ -89,7 +108,19 @@ export function deliverForm(item) {
       accuracy_m: position.accuracy_m,
       photos: photos.count,
     }
-    return { data, files, summary }
+    // Each item at the door is its own mutation, with its own fees, sharing the files.
+    const more = together.chosen().map((other) => {
+      const fee = {
+        fee_collected: other.service_fee ?? 0,
+        government_fee_collected: other.government_fee ?? 0,
+      }
+      return {
+        itemId: other.id,
+        data: { ...data, ...fee },
+        summary: { ...summary, ...fee, together_with: item.id },
+      }
+    })
+    return { data, files, summary, more }
   }
 
   return captureForm({
@@ -99,6 +130,7 @@ export function deliverForm(item) {
     saveLabel: t('deliver.save'),
     prepare,
     fields: [
+      together.element,
       relation.element,
       name.element,
       idNumber.element,

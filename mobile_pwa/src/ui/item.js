@@ -1,7 +1,7 @@
 // One stop: recipient, tap-to-call, address with a hand-off to a maps app, procedure, fees,
 // checklist, what was recorded on this phone, and the actions the item's status allows.
 import { reasonText, t } from '../i18n.js'
-import { itemView } from '../queries.js'
+import { itemView, OPEN } from '../queries.js'
 import { day as showDate, localToday, money, shortDateTime as showTime } from '@common/format.js'
 import { calendar, nextAttemptFrom } from '../workdays.js'
 import { collectForm } from './collect.js'
@@ -30,7 +30,7 @@ export function mapLinks(item) {
 }
 
 // A failed item stays this postman's work: it can be delivered, collected or failed again.
-export const WORKABLE = new Set(['assigned', 'failed_attempt'])
+const WORKABLE = OPEN
 
 /** Second visit: how many failed visits, and from when the next one counts as an invitation. */
 function reattempt(item, cal) {
@@ -125,6 +125,23 @@ function history(proofs, attention) {
   )
 }
 
+/** The other open items at this door: handed over together from the deliver form. */
+function sameDoor(others) {
+  if (!others.length) return null
+  return h(
+    'section',
+    { 'class': 'card same-door', 'data-same-door': others.length },
+    h('h2', null, t('item.sameDoor', { n: others.length })),
+    h(
+      'ul',
+      { class: 'plain' },
+      others.map((other) =>
+        h('li', null, h('a', { href: `#/item/${other.id}` }, `${other.recipient_name} · ${other.code}`)),
+      ),
+    ),
+  )
+}
+
 export async function itemScreen(id) {
   const view = await itemView(id)
   if (!view) {
@@ -154,6 +171,8 @@ export async function itemScreen(id) {
       h('span', { class: `chip st-${item.status}` }, t(`status.${item.status}`)),
       view.queued.length ? [' ', h('span', { class: 'chip st-unsynced' }, t('status.unsynced'))] : null,
     ),
+    actions(item, procedure),
+    sameDoor(view.sameDoor),
     h(
       'section',
       { class: 'card' },
@@ -200,7 +219,6 @@ export async function itemScreen(id) {
       item.lat == null ? h('p', { class: 'hint' }, t('item.noPosition')) : null,
     ),
     reattempt(item, cal),
-    actions(item, procedure),
     history(view.proofs, view.attention),
     h(
       'section',
@@ -257,7 +275,7 @@ export async function captureScreen(id, kind) {
   if (!WORKABLE.has(view.item.status)) return itemScreen(id)
   const node =
     kind === 'deliver' && view.item.direction === 'return'
-      ? deliverForm(view.item)
+      ? deliverForm(view.item, view.sameDoor)
       : kind === 'collect' && view.item.direction === 'collect'
         ? collectForm(view.item, view.procedure)
         : failForm(view.item, await calendar())
