@@ -154,6 +154,8 @@ const vi = {
   'save.busy': 'Đang lưu…',
   'save.ok': 'Đã lưu trên máy. Sẽ tự gửi khi có mạng.',
   'save.okNext': 'Đã lưu trên máy. Điểm tiếp theo: {name}.',
+  'draft.restored': 'Đã khôi phục bản nháp chưa lưu của biểu mẫu này.',
+  'draft.leave': 'Rời biểu mẫu khi chưa lưu? Những gì đã nhập được giữ làm bản nháp trên máy.',
   'save.storageFull':
     'Bộ nhớ điện thoại đã đầy nên chưa lưu được. Hãy đồng bộ hoặc xóa bớt ảnh/ứng dụng khác, rồi bấm Lưu lại — thông tin đã nhập vẫn còn trên màn hình.',
   'save.failed': 'Chưa lưu được ({detail}). Bấm Lưu lại; thông tin đã nhập vẫn còn trên màn hình.',
@@ -377,6 +379,8 @@ const en = {
   'save.busy': 'Saving…',
   'save.ok': 'Saved on the phone. It will be sent when there is a connection.',
   'save.okNext': 'Saved on the phone. Next stop: {name}.',
+  'draft.restored': 'The unsaved draft of this form was restored.',
+  'draft.leave': 'Leave this form without saving? What you entered is kept as a draft on the phone.',
   'save.storageFull':
     'The phone’s storage is full, so this was not saved. Sync, or delete photos or apps, then tap Save again — what you entered is still on screen.',
   'save.failed': 'Not saved ({detail}). Tap Save again; what you entered is still on screen.',

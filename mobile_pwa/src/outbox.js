@@ -34,15 +34,17 @@ export async function capture(work) {
 
 /**
  * Several captures in ONE transaction, each its own mutation with its own seq, in order: all of them
- * are saved or none (the items handed over together at one door, with one signature file).
+ * are saved or none (the items handed over together at one door, with one signature file). The
+ * form's draft (`draft`: its key) is deleted in the same transaction.
  */
-export async function captureAll(works) {
+export async function captureAll(works, { draft } = {}) {
   const at = deviceTime()
   const now = Date.now()
   const saved = []
   let tx
   try {
-    tx = (await db()).transaction(['meta', 'blobs', 'outbox', 'proofs', 'items'], 'readwrite')
+    tx = (await db()).transaction(['meta', 'blobs', 'outbox', 'proofs', 'items', 'drafts'], 'readwrite')
+    if (draft) await tx.objectStore('drafts').delete(draft)
     const meta = tx.objectStore('meta')
     const blobs = tx.objectStore('blobs')
     const cal = (await meta.get('calendar')) ?? DEFAULT_CALENDAR

@@ -4,6 +4,7 @@
 import { UserError } from '../errors.js'
 import { t } from '../i18n.js'
 import { captureAll } from '../outbox.js'
+import { db } from '../store.js'
 import { nextOpenStop } from '../queries.js'
 import { h } from '@common/dom.js'
 import { errorSummary, gpsField } from './fields.js'
@@ -13,8 +14,9 @@ import { toast } from './toast.js'
  * @param {object} spec {type, item, title, saveLabel, fields: [element], prepare: async () => ({errors} | work)}
  *   `prepare` returns {errors: [...]} or {data, files, summary, more}; it gets the GPS data to merge.
  *   `more`: [{itemId, data, summary}] saved in the same transaction with the same files (one door).
+ *   `keep`: {name: field with state() / restore()} for what is not a plain input (photos, signatures).
  */
-export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
+export function captureForm({ type, item, title, saveLabel, fields, prepare, keep = {} }) {
   const gps = gpsField()
   const errors = errorSummary()
   const save = h(
@@ -33,9 +35,11 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
     save,
   )
 
+  const draft = formDraft(form, `${item.id}/${type}`, keep)
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
-    if (busy) return
+    if (busy || form.dataset.state === 'saved') return
     busy = true
     form.dataset.state = 'saving'
     form.dataset.attempts = String(Number(form.dataset.attempts ?? 0) + 1)
@@ -57,13 +61,18 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
       }
       errors.clear()
       const first = { itemId: item.id, data: work.data, summary: work.summary }
-      await captureAll([first, ...(work.more ?? [])].map((one) => ({ type, files: work.files, ...one })))
+      draft.stop()
+      await captureAll(
+        [first, ...(work.more ?? [])].map((one) => ({ type, files: work.files, ...one })),
+        { draft: draft.key },
+      )
       form.dataset.state = 'saved'
       const next = await nextOpenStop(item.id)
       toast(next ? t('save.okNext', { name: next.recipient_name }) : t('save.ok'))
       swallowTaps()
       location.hash = next ? `#/item/${next.id}` : '#/'
     } catch (error) {
+      draft.start()
       form.dataset.state = 'error'
       errors.show([
         error instanceof UserError ? t(error.key, error.params) : t('save.failed', { detail: error.message }),
@@ -75,14 +84,113 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare }) {
     }
   })
 
-  return h(
+  const screen = h(
     'section',
     { class: 'screen' },
     h('a', { href: `#/item/${item.id}`, class: 'back' }, `‹ ${t('common.back')}`),
     h('h1', { id: 'screen-title', tabindex: '-1' }, title),
     h('p', { class: 'sub' }, `${item.recipient_name} · ${item.code}`),
+    draft.note,
     form,
   )
+  // The shell asks before leaving a form with something typed in it (the draft stays either way).
+  screen.isDirty = () => draft.dirty && form.dataset.state !== 'saved'
+  screen.flushDraft = () => draft.flush()
+  return screen
+}
+
+/** What the form holds: every named input, and the photos and signatures of `keep`. */
+/** The form's inputs with a key that stays the same when the form is built again. */
+function keyed(form) {
+  const seen = new Map()
+  return [...form.querySelectorAll('input[name], textarea[name], select[name]')]
+    .filter((input) => input.type !== 'file')
+    .map((input) => {
+      const base = input.type === 'radio' ? `${input.name}=${input.value}` : input.name
+      const n = seen.get(base) ?? 0
+      seen.set(base, n + 1)
+      return [`${base}#${n}`, input]
+    })
+}
+
+const TICK = new Set(['radio', 'checkbox'])
+
+function snapshot(form, keep) {
+  const values = {}
+  for (const [key, input] of keyed(form)) values[key] = TICK.has(input.type) ? input.checked : input.value
+  const parts = Object.fromEntries(Object.entries(keep).map(([name, field]) => [name, field.state()]))
+  return { values, parts }
+}
+
+function restoreSnapshot(form, keep, { values, parts }) {
+  const inputs = keyed(form).filter(([key]) => key in values)
+  // Ticks first (they show or hide other fields), then the text, each announced as the user's own.
+  for (const [key, input] of inputs.filter(([, one]) => TICK.has(one.type))) {
+    if (input.checked === values[key]) continue
+    input.checked = values[key]
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+  }
+  for (const [key, input] of inputs.filter(([, one]) => !TICK.has(one.type))) {
+    if (input.value === values[key]) continue
+    input.value = values[key]
+    input.dispatchEvent(new Event('input', { bubbles: true }))
+  }
+  for (const [name, field] of Object.entries(keep)) field.restore(parts?.[name])
+}
+
+/**
+ * The form's draft in IndexedDB (`drafts`, by '<item id>/<kind>'): written as the postman types
+ * (and on every photo and stroke), restored when the form opens again (back, reload, a crash),
+ * deleted in the transaction that saves the proof.
+ */
+function formDraft(form, key, keep) {
+  let timer = null
+  let writing = true
+  const state = { dirty: false }
+  const note = h('p', { 'class': 'draft-note', 'hidden': true, 'data-draft': 'none' }, t('draft.restored'))
+  const write = async () => {
+    clearTimeout(timer)
+    timer = null
+    if (!writing || !state.dirty) return
+    await (await db()).put('drafts', { ...snapshot(form, keep), saved_at: Date.now() }, key)
+  }
+  const changed = (event) => {
+    state.dirty = true
+    clearTimeout(timer)
+    // Typing is written after a short pause; a tick, a photo or a stroke at once.
+    timer = setTimeout(write, event.type === 'input' ? 150 : 0)
+  }
+  form.addEventListener('input', changed)
+  form.addEventListener('change', changed)
+  db()
+    .then((database) => database.get('drafts', key))
+    .then((saved) => {
+      if (!saved || state.dirty) return // the postman has started again: theirs wins
+      writing = false // the restore's own events must not overwrite the draft half-way
+      restoreSnapshot(form, keep, saved)
+      writing = true
+      state.dirty = true
+      note.hidden = false
+      note.dataset.draft = 'restored'
+    })
+    .finally(() => {
+      form.dataset.draft = note.dataset.draft
+    })
+  return {
+    key,
+    note,
+    get dirty() {
+      return state.dirty
+    },
+    stop() {
+      writing = false
+      clearTimeout(timer)
+    },
+    start() {
+      writing = true
+    },
+    flush: write,
+  }
 }
 
 /** The second tap of a double tap on Save must not land on the next screen's buttons. */

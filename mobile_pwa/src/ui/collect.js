@@ -115,6 +115,7 @@ export function collectForm(item, procedure) {
     title: t('collect.title'),
     saveLabel: t('collect.save'),
     prepare,
+    keep: { citizen, postman, photos },
     fields: [
       checklist,
       missing.element,

@@ -129,6 +129,7 @@ export function deliverForm(item, others = []) {
     title: t('deliver.title'),
     saveLabel: t('deliver.save'),
     prepare,
+    keep: { signature, photos, letter, idPhoto },
     fields: [
       together.element,
       relation.element,

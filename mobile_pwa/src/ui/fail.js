@@ -65,6 +65,7 @@ export function failForm(item, cal = DEFAULT_CALENDAR) {
     title: t(collect ? 'fail.titleCollect' : 'fail.title'),
     saveLabel: t('fail.save'),
     prepare,
+    keep: { photo },
     fields: [reason.element, note.element, photo.element, next.element],
   })
 }

@@ -168,6 +168,8 @@ export function signatureField({ name, label }) {
   })
   let pad = null
   let width = 0
+  let restored = null // strokes from a draft, drawn once the pad exists
+  const changed = () => element.dispatchEvent(new Event('change', { bubbles: true }))
   const fit = () => {
     const ratio = Math.min(window.devicePixelRatio || 1, 2)
     const cssWidth = canvas.offsetWidth
@@ -177,13 +179,18 @@ export function signatureField({ name, label }) {
     canvas.width = cssWidth * ratio
     canvas.height = canvas.offsetHeight * ratio
     canvas.getContext('2d').scale(ratio, ratio)
-    pad ??= new SignaturePad(canvas, {
-      backgroundColor: 'rgb(255,255,255)',
-      penColor: 'rgb(11,31,77)',
-      minWidth: 1,
-      maxWidth: 3,
-    })
+    if (!pad) {
+      pad = new SignaturePad(canvas, {
+        backgroundColor: 'rgb(255,255,255)',
+        penColor: 'rgb(11,31,77)',
+        minWidth: 1,
+        maxWidth: 3,
+      })
+      pad.addEventListener('endStroke', changed)
+    }
     pad.clear()
+    if (!strokes.length && restored) strokes.push(...restored)
+    restored = null
     if (strokes.length) pad.fromData(strokes)
   }
   new ResizeObserver(fit).observe(canvas)
@@ -204,7 +211,14 @@ export function signatureField({ name, label }) {
     ),
     h(
       'button',
-      { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => pad?.clear() },
+      {
+        type: 'button',
+        class: 'btn btn-secondary btn-small',
+        onclick: () => {
+          pad?.clear()
+          changed()
+        },
+      },
       t('signature.clear'),
     ),
   )
@@ -212,6 +226,13 @@ export function signatureField({ name, label }) {
     element,
     label,
     isEmpty: () => !pad || pad.isEmpty(),
+    /** The strokes, for the form's draft. */
+    state: () => (pad ? pad.toData() : (restored ?? [])),
+    restore(strokes) {
+      if (!strokes?.length) return
+      if (pad) pad.fromData(strokes)
+      else restored = strokes
+    },
     async toFile(kind) {
       if (!pad || pad.isEmpty()) throw new UserError('signature.emptyField', { label })
       const blob = await canvasToPng(canvas)
@@ -270,6 +291,7 @@ export function photosField({ name, label, multiple = true }) {
     button.textContent = photos.length ? t('photo.addMore') : t('photo.add')
     if (!multiple) button.hidden = photos.length > 0
     element.dataset.count = String(photos.length)
+    element.dispatchEvent(new Event('change', { bubbles: true })) // the form's draft follows
   }
   async function addAll(files) {
     status.textContent = files.length ? t('photo.working') : ''
@@ -301,6 +323,12 @@ export function photosField({ name, label, multiple = true }) {
       return photos.length
     },
     settled: () => working,
+    /** The photos, for the form's draft. */
+    state: () => photos.map(({ blob, sha256 }) => ({ blob, sha256 })),
+    restore(saved) {
+      for (const { blob, sha256 } of saved ?? []) photos.push({ blob, sha256, url: URL.createObjectURL(blob) })
+      redraw()
+    },
     files: (kind) => photos.map((photo) => ({ kind, blob: photo.blob, sha256: photo.sha256 })),
   }
 }
