@@ -300,11 +300,12 @@ class Pwa:
         self.wait_for_gps()
         self.save()
 
-    def collect(self, item, seal: str = "NP-000123"):
+    def collect(self, item, seal: str = "NP-000123", receipt: str = "BL-C-0001"):
         self.open_item(item.id)
         self.page.click('[data-action="collect"]')
         self.page.locator(".paper input[type=checkbox]").first.check()
         self.page.fill('[data-field="seal_number"] input', seal)
+        self.page.fill('[data-field="receipt_number"] input', receipt)
         self.sign("signature", 1)
         self.sign("postman_signature", 2)
         self.wait_for_gps()

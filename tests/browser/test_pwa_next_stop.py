@@ -119,3 +119,80 @@ def test_items_at_one_door_are_grouped_and_handed_over_together_with_one_signatu
         assert db.session.execute(db.select(SyncMutation.outcome)).scalars().all() == ["applied"] * 2
         statuses = {i.id: i.status for i in db.session.execute(db.select(Item)).scalars()}
         assert statuses == {family[0].id: "delivered", family[1].id: "delivered", neighbour.id: "assigned"}
+
+
+# Every finger put on the screen (a stroke on the signature pad is not a tap).
+COUNT_TAPS = """document.addEventListener('pointerdown', (event) => {
+  if (event.pointerType === 'touch' && !event.target.closest('canvas')) window.__taps = (window.__taps ?? 0) + 1
+}, true)"""
+
+
+def taps(page) -> int:
+    return page.evaluate("window.__taps ?? 0")
+
+
+def tap_photo(page, field: str, path: str):
+    with page.expect_file_chooser() as chooser:
+        page.tap(f'[data-field="{field}"] label.btn')
+    chooser.value.set_files(path)
+    page.wait_for_selector(f'[data-field="{field}"][data-count="1"]')
+
+
+def typed(page, text: str):
+    """Type into the focused field, then the keyboard's Next (Enter): on to the next empty field."""
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def test_a_return_in_person_takes_five_taps_and_a_stand_in_fewer_than_nine(
+    phone, live_server, postman_day, tmp_path
+):
+    day = postman_day
+    phone.add_init_script(COUNT_TAPS)
+    pwa = Pwa(phone.new_page(), live_server).open()
+    pwa.login(day.postman.username)
+    pwa.wait_for_stops(5)
+    page = pwa.page
+    phone.set_offline(True)  # the outbox keeps what was typed, to be checked below
+    page.evaluate("window.__taps = 0")
+
+    # In person, from the round list: the stop, Deliver, the ID field, the photo, Save.
+    page.tap(f'.stop[data-item-id="{day.deliveries[0].id}"] a')
+    page.tap('[data-action="deliver"]')
+    page.tap('[data-field="id_number"] input')
+    typed(page, "089123456789")
+    assert page.evaluate("document.activeElement.name") == "receipt_number"  # Next: the receipt
+    typed(page, "BL-1")
+    pwa.sign("signature")
+    tap_photo(page, "photos", photo_file(tmp_path, 0))
+    pwa.wait_for_gps()
+    page.tap('[data-action="save"]')
+    page.wait_for_selector(f'.item[data-item-id="{day.deliveries[1].id}"]')  # the next stop, no tap
+    page.wait_for_function("() => !document.body.dataset.tapGuard")
+    in_person = taps(page)
+
+    # A stand-in at the next stop, which the app opened by itself: Deliver, "stand-in", the letter,
+    # the photo, Save; the name, the ID number and the receipt are typed one after the other.
+    page.tap('[data-action="deliver"]')
+    page.tap('[data-field="receiver_relation"] .radio:has(input[value="authorised"]) label')
+    assert page.evaluate("document.activeElement.name") == "receiver_name"
+    typed(page, "Trần Thị Mai")
+    typed(page, "079301005678")
+    typed(page, "BL-2")
+    tap_photo(page, "authorisation_letter", photo_file(tmp_path, 1))
+    tap_photo(page, "photos", photo_file(tmp_path, 2))
+    pwa.sign("signature", 1)
+    pwa.wait_for_gps()
+    page.tap('[data-action="save"]')
+    page.wait_for_selector(f'.item[data-item-id="{day.deliveries[2].id}"]')
+    stand_in = taps(page) - in_person
+
+    print(f"taps: return in person {in_person}, stand-in {stand_in} (+1 from the list)")
+    assert in_person <= 5
+    assert stand_in + 1 < 9  # even when opened from the list
+    outbox = pwa.store("outbox")
+    assert [(e["data"]["receiver_relation"], e["data"]["receipt_number"]) for e in outbox] == [
+        ("self", "BL-1"),
+        ("authorised", "BL-2"),
+    ]
+    assert outbox[1]["data"]["receiver_name"] == "Trần Thị Mai" and outbox[1]["data"]["id_number"] == "079301005678"

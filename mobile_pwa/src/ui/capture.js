@@ -36,6 +36,7 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare, kee
   )
 
   const draft = formDraft(form, `${item.id}/${type}`, keep)
+  form.addEventListener('keydown', nextOnEnter)
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
@@ -191,6 +192,21 @@ function formDraft(form, key, keep) {
     },
     flush: write,
   }
+}
+
+const TYPED = 'input[type=text], input:not([type]), input[type=search], input[inputmode]'
+
+/**
+ * The keyboard's Enter/Next moves to the next empty text field (no tap, and never a Save by
+ * accident); after the last one the keyboard closes.
+ */
+function nextOnEnter(event) {
+  if (event.key !== 'Enter' || !event.target.matches?.(TYPED)) return
+  event.preventDefault()
+  const fields = [...event.currentTarget.querySelectorAll(TYPED)].filter((input) => input.offsetParent)
+  const next = fields.slice(fields.indexOf(event.target) + 1).find((input) => !input.value)
+  if (next) next.focus()
+  else event.target.blur()
 }
 
 /** The second tap of a double tap on Save must not land on the next screen's buttons. */

@@ -41,7 +41,7 @@ export function deliverForm(item, others = []) {
     maxlength: 200,
     autocomplete: 'off',
   })
-  const letter = photosField({ name: 'authorisation_letter', label: t('deliver.letter') })
+  const letter = photosField({ name: 'authorisation_letter', label: t('deliver.letter'), required: true })
   const idPhoto = photosField({ name: 'id_photo', label: t('deliver.idPhoto') })
   letter.element.hidden = true
   idPhoto.element.hidden = true
@@ -57,6 +57,7 @@ export function deliverForm(item, others = []) {
       letter.element.hidden = idPhoto.element.hidden = value !== 'authorised'
       if (value === 'authorised' && name.input.value === item.recipient_name) name.input.value = ''
       if (value === 'self' && !name.input.value) name.input.value = item.recipient_name
+      if (value === 'authorised' && !name.input.value) name.input.focus() // their name next, no tap
     },
   })
   const idNumber = textField({
@@ -70,8 +71,12 @@ export function deliverForm(item, others = []) {
     spellcheck: 'false',
   })
   const signature = signatureField({ name: 'signature', label: t('deliver.signature') })
-  const photos = photosField({ name: 'photos', label: t('deliver.photos') })
-  const noPhoto = checkbox({ name: 'no_photo', label: t('deliver.noPhoto') })
+  const photos = photosField({ name: 'photos', label: t('deliver.photos'), required: true })
+  const noPhoto = checkbox({
+    name: 'no_photo',
+    label: t('deliver.noPhoto'),
+    onchange: (event) => photos.setRequired(!event.target.checked),
+  })
   const fees = feeFields(item)
   const note = textArea({ name: 'note', label: t('note') })
   const together = togetherField(others)

@@ -5,9 +5,31 @@ import { UserError } from '../errors.js'
 import { locate } from '../geo.js'
 import { t } from '../i18n.js'
 import { canvasToPng, compressPhoto, sha256Hex } from '../media.js'
+import { money } from '@common/format.js'
 import { h, newId, replace } from '@common/dom.js'
 
-export function textField({ name, label, value = '', hint, required, type = 'text', ...attrs }) {
+/** The " *" after a required field's label; `on` switches it (a field required only sometimes). */
+function requiredMark(on = true) {
+  return h('span', { 'class': 'req', 'aria-hidden': 'true', 'hidden': !on }, ' *')
+}
+
+/**
+ * Text longer than the field takes is cut, and the field says so (a native maxlength would cut a
+ * pasted text silently).
+ */
+function cutToLength(input, max) {
+  const note = h('p', { 'class': 'field-note', 'role': 'status', 'hidden': true })
+  if (!max) return note
+  input.addEventListener('input', () => {
+    if (input.value.length <= max) return
+    input.value = input.value.slice(0, max)
+    note.textContent = t('field.cut', { n: max })
+    note.hidden = false
+  })
+  return note
+}
+
+export function textField({ name, label, value = '', hint, required, type = 'text', maxlength, ...attrs }) {
   const id = newId(name)
   const input = h('input', {
     id,
@@ -18,17 +40,14 @@ export function textField({ name, label, value = '', hint, required, type = 'tex
     'aria-describedby': hint ? `${id}-hint` : null,
     ...attrs,
   })
+  const mark = requiredMark(Boolean(required))
   const element = h(
     'div',
-    { 'class': 'field', 'data-field': name },
-    h(
-      'label',
-      { for: id },
-      label,
-      required ? h('span', { 'class': 'req', 'aria-hidden': 'true' }, ' *') : null,
-    ),
+    { 'class': 'field', 'data-field': name, 'data-required': String(Boolean(required)) },
+    h('label', { for: id }, label, mark),
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
     input,
+    cutToLength(input, maxlength),
   )
   return {
     element,
@@ -37,14 +56,26 @@ export function textField({ name, label, value = '', hint, required, type = 'tex
     get value() {
       return input.value.trim()
     },
+    /** Required or not from now on: the mark, `required` and `data-required` follow. */
+    setRequired(on) {
+      mark.hidden = !on
+      input.required = on
+      element.dataset.required = String(on)
+    },
   }
 }
 
-export function textArea({ name, label, value = '', rows = 2, ...attrs }) {
+export function textArea({ name, label, value = '', rows = 2, maxlength = 1000, ...attrs }) {
   const id = newId(name)
-  const input = h('textarea', { id, name, rows, maxlength: 1000, ...attrs })
+  const input = h('textarea', { id, name, rows, ...attrs })
   input.value = value
-  const element = h('div', { 'class': 'field', 'data-field': name }, h('label', { for: id }, label), input)
+  const element = h(
+    'div',
+    { 'class': 'field', 'data-field': name },
+    h('label', { for: id }, label),
+    input,
+    cutToLength(input, maxlength),
+  )
   return {
     element,
     input,
@@ -73,7 +104,7 @@ export function checkbox({ name, label, checked = false, onchange }) {
   }
 }
 
-export function radioGroup({ name, legend, options, value, onchange }) {
+export function radioGroup({ name, legend, options, value, onchange, required }) {
   const inputs = options.map(([optionValue, text]) => {
     const id = newId(name)
     const input = h('input', {
@@ -88,8 +119,8 @@ export function radioGroup({ name, legend, options, value, onchange }) {
   })
   const element = h(
     'fieldset',
-    { 'class': 'field radios', 'data-field': name },
-    h('legend', null, legend),
+    { 'class': 'field radios', 'data-field': name, 'data-required': String(Boolean(required)) },
+    h('legend', null, legend, required ? requiredMark() : null),
     inputs.map((entry) => entry.node),
   )
   return {
@@ -138,17 +169,33 @@ export function feeFields(item) {
     maxlength: 64,
     autocomplete: 'off',
   })
+  const total = h('p', { 'class': 'fee-total', 'data-total': '0', 'aria-live': 'polite' })
+  // Cash taken means a receipt: the receipt number is required as soon as an amount is collected.
+  const update = () => {
+    const sum = (service.amount ?? 0) + (government.amount ?? 0)
+    total.textContent = t('fees.totalCollected', { amount: money(sum) })
+    total.dataset.total = String(sum)
+    receipt.setRequired(sum > 0)
+  }
+  service.input.addEventListener('input', update)
+  government.input.addEventListener('input', update)
+  update()
   const element = h(
     'fieldset',
     { class: 'group' },
     h('legend', null, t('fees.title')),
     service.element,
     government.element,
+    total,
     receipt.element,
   )
   return {
     element,
-    errors: () => (service.amount === null || government.amount === null ? [t('fees.invalid')] : []),
+    errors: () => {
+      if (service.amount === null || government.amount === null) return [t('fees.invalid')]
+      if (service.amount + government.amount > 0 && !receipt.value) return [t('fees.receiptRequired')]
+      return []
+    },
     data: () => ({
       fee_collected: service.amount ?? 0,
       government_fee_collected: government.amount ?? 0,
@@ -242,7 +289,7 @@ export function signatureField({ name, label }) {
 }
 
 /** Camera photos, compressed on the phone, with thumbnails and a remove button each. */
-export function photosField({ name, label, multiple = true }) {
+export function photosField({ name, label, multiple = true, required = false }) {
   const id = newId(name)
   const photos = []
   let working = Promise.resolve()
@@ -306,10 +353,11 @@ export function photosField({ name, label, multiple = true }) {
     }
     redraw()
   }
+  const mark = requiredMark(required)
   const element = h(
     'div',
-    { 'class': 'field photos', 'data-field': name, 'data-count': '0' },
-    h('span', { class: 'label' }, label),
+    { 'class': 'field photos', 'data-field': name, 'data-count': '0', 'data-required': String(required) },
+    h('span', { class: 'label' }, label, mark),
     list,
     input,
     button,
@@ -323,6 +371,10 @@ export function photosField({ name, label, multiple = true }) {
       return photos.length
     },
     settled: () => working,
+    setRequired(on) {
+      mark.hidden = !on
+      element.dataset.required = String(on)
+    },
     /** The photos, for the form's draft. */
     state: () => photos.map(({ blob, sha256 }) => ({ blob, sha256 })),
     restore(saved) {

@@ -13,6 +13,11 @@ function row(label, ...value) {
   return [h('dt', null, label), h('dd', null, ...value)]
 }
 
+/** What the postman collects at the door: the service fee and the government fee. */
+export function toCollect(item) {
+  return (item.service_fee ?? 0) + (item.government_fee ?? 0)
+}
+
 /** geo: opens the phone's maps app; Google Maps over https is the fallback. */
 export function mapLinks(item) {
   const address = [item.address_line, item.commune, item.province].filter(Boolean).join(', ')
@@ -171,6 +176,9 @@ export async function itemScreen(id) {
       h('span', { class: `chip st-${item.status}` }, t(`status.${item.status}`)),
       view.queued.length ? [' ', h('span', { class: 'chip st-unsynced' }, t('status.unsynced'))] : null,
     ),
+    WORKABLE.has(item.status) && toCollect(item)
+      ? h('p', { 'class': 'collect-line', 'data-total': toCollect(item) }, t('item.toCollect', { amount: money(toCollect(item)) }))
+      : null,
     actions(item, procedure),
     sameDoor(view.sameDoor),
     h(
@@ -246,6 +254,7 @@ export async function itemScreen(id) {
         row(t('item.serviceFee'), money(item.service_fee)),
         row(t('item.governmentFee'), money(item.government_fee)),
       ),
+      h('p', { 'class': 'fee-total big', 'data-total': toCollect(item) }, t('item.toCollect', { amount: money(toCollect(item)) })),
     ),
     procedure?.checklist?.length
       ? h(

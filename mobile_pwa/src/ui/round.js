@@ -2,9 +2,10 @@
 // search that matches with or without diacritics.
 import { on } from '../events.js'
 import { t } from '../i18n.js'
-import { addressKey, DONE, pickRound, roundView, rounds } from '../queries.js'
+import { addressKey, DONE, OPEN, pickRound, roundView, rounds } from '../queries.js'
 import { h, replace } from '@common/dom.js'
-import { addDays, day, fold, localToday, metres } from '@common/format.js'
+import { addDays, day, fold, localToday, metres, money } from '@common/format.js'
+import { toCollect } from './item.js'
 
 let chosenDay = null
 let query = ''
@@ -67,6 +68,10 @@ function stopRow(item, pending, flagged) {
         pending.has(item.id) ? h('span', { class: 'chip st-unsynced' }, t('status.unsynced')) : null,
         flagged.has(item.id) ? h('span', { class: 'chip st-attention' }, t('status.attention')) : null,
       ),
+      // The money to collect at this door, in sight on the list.
+      OPEN.has(item.status) && toCollect(item)
+        ? h('span', { 'class': 'chip fee', 'data-fee': toCollect(item) }, money(toCollect(item)))
+        : null,
     ),
   )
 }
