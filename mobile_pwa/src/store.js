@@ -30,7 +30,6 @@ function createV1(database) {
   database.createObjectStore('attention', { keyPath: 'id' })
 }
 
-
 export function db() {
   opening ??= openDB(DB_NAME, DB_VERSION, {
     upgrade(database, oldVersion) {

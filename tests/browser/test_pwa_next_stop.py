@@ -195,4 +195,7 @@ def test_a_return_in_person_takes_five_taps_and_a_stand_in_fewer_than_nine(
         ("self", "BL-1"),
         ("authorised", "BL-2"),
     ]
-    assert outbox[1]["data"]["receiver_name"] == "Trần Thị Mai" and outbox[1]["data"]["id_number"] == "079301005678"
+    assert (
+        outbox[1]["data"]["receiver_name"] == "Trần Thị Mai"
+        and outbox[1]["data"]["id_number"] == "079301005678"
+    )

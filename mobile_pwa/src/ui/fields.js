@@ -18,7 +18,7 @@ function requiredMark(on = true) {
  * pasted text silently).
  */
 function cutToLength(input, max) {
-  const note = h('p', { 'class': 'field-note', 'role': 'status', 'hidden': true })
+  const note = h('p', { class: 'field-note', role: 'status', hidden: true })
   if (!max) return note
   input.addEventListener('input', () => {
     if (input.value.length <= max) return
@@ -378,7 +378,8 @@ export function photosField({ name, label, multiple = true, required = false }) 
     /** The photos, for the form's draft. */
     state: () => photos.map(({ blob, sha256 }) => ({ blob, sha256 })),
     restore(saved) {
-      for (const { blob, sha256 } of saved ?? []) photos.push({ blob, sha256, url: URL.createObjectURL(blob) })
+      for (const { blob, sha256 } of saved ?? [])
+        photos.push({ blob, sha256, url: URL.createObjectURL(blob) })
       redraw()
     },
     files: (kind) => photos.map((photo) => ({ kind, blob: photo.blob, sha256: photo.sha256 })),

@@ -177,7 +177,11 @@ export async function itemScreen(id) {
       view.queued.length ? [' ', h('span', { class: 'chip st-unsynced' }, t('status.unsynced'))] : null,
     ),
     WORKABLE.has(item.status) && toCollect(item)
-      ? h('p', { 'class': 'collect-line', 'data-total': toCollect(item) }, t('item.toCollect', { amount: money(toCollect(item)) }))
+      ? h(
+          'p',
+          { 'class': 'collect-line', 'data-total': toCollect(item) },
+          t('item.toCollect', { amount: money(toCollect(item)) }),
+        )
       : null,
     actions(item, procedure),
     sameDoor(view.sameDoor),
@@ -254,7 +258,11 @@ export async function itemScreen(id) {
         row(t('item.serviceFee'), money(item.service_fee)),
         row(t('item.governmentFee'), money(item.government_fee)),
       ),
-      h('p', { 'class': 'fee-total big', 'data-total': toCollect(item) }, t('item.toCollect', { amount: money(toCollect(item)) })),
+      h(
+        'p',
+        { 'class': 'fee-total big', 'data-total': toCollect(item) },
+        t('item.toCollect', { amount: money(toCollect(item)) }),
+      ),
     ),
     procedure?.checklist?.length
       ? h(
