@@ -202,6 +202,13 @@ const vi = {
   'proof.rejected': 'Bị từ chối',
   'attn.what': 'Cần làm: {what}',
   'attn.dismiss': 'Đã báo giám sát viên – ẩn',
+  'correct.resend': 'Sửa và gửi lại',
+  'correct.edit': 'Sửa trước khi gửi',
+  'correct.rejected':
+    'Sửa việc bị máy chủ từ chối: lưu lại sẽ gửi thành một bản mới. Hãy ký lại và nhập lại số giấy tờ.',
+  'correct.queued': 'Sửa việc chưa gửi: lưu lại sẽ thay bản đang chờ gửi. Hãy ký lại.',
+  'correct.alreadySent':
+    'Việc này vừa được gửi lên máy chủ nên không sửa trên máy được nữa. Hãy báo giám sát viên để sửa.',
   'app.version': 'Phiên bản {version}',
   'attn.flagWhat': 'Biên bản đã lưu trên máy chủ; giám sát viên sẽ xử lý. Không cần làm lại.',
   'attn.rejectWhat': 'Thông tin vẫn còn trên máy. Hãy báo giám sát viên (chụp màn hình này).',
@@ -432,6 +439,13 @@ const en = {
   'proof.rejected': 'Rejected',
   'attn.what': 'To do: {what}',
   'attn.dismiss': 'Supervisor told – hide',
+  'correct.resend': 'Correct and resend',
+  'correct.edit': 'Correct before it is sent',
+  'correct.rejected':
+    'Correcting work the server refused: saving sends it again as a new record. Sign again and type the ID number again.',
+  'correct.queued': 'Correcting work not sent yet: saving replaces the one waiting. Sign again.',
+  'correct.alreadySent':
+    'This was just sent to the server, so it can no longer be corrected on the phone. Ask the supervisor to correct it.',
   'app.version': 'Version {version}',
   'attn.flagWhat': 'The proof is stored on the server; a supervisor will handle it. Do not redo it.',
   'attn.rejectWhat': 'The data is still on the phone. Tell your supervisor (take a screenshot).',

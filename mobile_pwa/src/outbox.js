@@ -6,6 +6,7 @@ import { uuid } from './compat.js'
 import { UserError } from './errors.js'
 import { emit } from './events.js'
 import { db } from './store.js'
+import { exclusive } from './sync/scheduler.js'
 import { deviceTime, localToday } from '@common/format.js'
 import { afterFailedVisit, DEFAULT_CALENDAR } from './workdays.js'
 
@@ -35,25 +36,41 @@ export async function capture(work) {
 /**
  * Several captures in ONE transaction, each its own mutation with its own seq, in order: all of them
  * are saved or none (the items handed over together at one door, with one signature file). The
- * form's draft (`draft`: its key) is deleted in the same transaction.
+ * form's draft (`draft`: its key) is deleted in the same transaction. `fixes` (corrections.js):
+ * `{attention: id}` the rejected work this corrects (its entry goes), `{outbox: seq}` the queued
+ * mutation the first work replaces in place (same id and seq), under the sync lock.
  */
-export async function captureAll(works, { draft } = {}) {
+export async function captureAll(works, { draft, fixes } = {}) {
+  if (fixes?.outbox) return exclusive(() => saveAll(works, draft, fixes))
+  return saveAll(works, draft, fixes)
+}
+
+async function saveAll(works, draft, fixes) {
   const at = deviceTime()
   const now = Date.now()
   const saved = []
   let tx
   try {
-    tx = (await db()).transaction(['meta', 'blobs', 'outbox', 'proofs', 'items', 'drafts'], 'readwrite')
+    const stores = ['meta', 'blobs', 'outbox', 'proofs', 'items', 'drafts', 'attention']
+    tx = (await db()).transaction(stores, 'readwrite')
     if (draft) await tx.objectStore('drafts').delete(draft)
+    if (fixes?.attention) await tx.objectStore('attention').delete(fixes.attention)
+    // The queued mutation being corrected: still on the phone, or it left while the form was open.
+    const replaced = fixes?.outbox ? await tx.objectStore('outbox').get(fixes.outbox) : null
+    if (fixes?.outbox && replaced?.item_id !== works[0].itemId) throw new UserError('correct.alreadySent')
     const meta = tx.objectStore('meta')
     const blobs = tx.objectStore('blobs')
     const cal = (await meta.get('calendar')) ?? DEFAULT_CALENDAR
     let seq = (await meta.get('seq')) ?? 0
-    for (const { type, itemId, data, files = [], summary = {} } of works) {
-      const id = newMutationId()
+    for (const [n, { type, itemId, data, files = [], summary = {} }] of works.entries()) {
+      const inPlace = n === 0 && replaced
+      const id = inPlace ? replaced.id : newMutationId()
       const attachments = files.map((file) => ({ sha256: file.sha256, kind: file.kind }))
-      seq += 1
-      await meta.put(seq, 'seq')
+      const mutationSeq = inPlace ? replaced.seq : seq + 1
+      if (!inPlace) {
+        seq = mutationSeq
+        await meta.put(seq, 'seq')
+      }
       for (const file of files) {
         const known = await blobs.get(file.sha256)
         if (!known) {
@@ -70,7 +87,7 @@ export async function captureAll(works, { draft } = {}) {
       }
       await tx.objectStore('outbox').put({
         id,
-        seq,
+        seq: mutationSeq,
         type,
         v: MUTATION_VERSION,
         at,
@@ -80,18 +97,33 @@ export async function captureAll(works, { draft } = {}) {
         created_at: now,
         tries: 0,
       })
-      await tx
-        .objectStore('proofs')
-        .put({ id, seq, type, item_id: itemId, at, created_at: now, state: 'queued', summary, attachments })
+      await tx.objectStore('proofs').put({
+        id,
+        seq: mutationSeq,
+        type,
+        item_id: itemId,
+        at,
+        created_at: now,
+        state: 'queued',
+        summary,
+        attachments,
+      })
       const item = await tx.objectStore('items').get(itemId)
-      if (item) {
+      if (item && !inPlace) {
         await tx.objectStore('items').put({
           ...item,
           status: LOCAL_STATUS[type] ?? item.status,
           ...(type === 'fail' ? afterFailedVisit(item, localToday(), cal) : {}),
         })
       }
-      saved.push({ id, seq })
+      saved.push({ id, seq: mutationSeq })
+    }
+    if (replaced) {
+      // The corrected entry's old files that nothing queued names any more leave the phone.
+      const named = new Set(
+        (await tx.objectStore('outbox').getAll()).flatMap((e) => e.attachments.map((a) => a.sha256)),
+      )
+      for (const { sha256 } of replaced.attachments) if (!named.has(sha256)) await blobs.delete(sha256)
     }
     await tx.done
   } catch (error) {
@@ -100,7 +132,7 @@ export async function captureAll(works, { draft } = {}) {
     } catch {
       // already finished or aborted
     }
-    throw storageError(error)
+    throw error instanceof UserError ? error : storageError(error)
   }
   for (const entry of saved) emit('outbox', { saved: entry.id, seq: entry.seq })
   return saved

@@ -65,7 +65,7 @@ export function captureForm({ type, item, title, saveLabel, fields, prepare, kee
       draft.stop()
       await captureAll(
         [first, ...(work.more ?? [])].map((one) => ({ type, files: work.files, ...one })),
-        { draft: draft.key },
+        { draft: draft.key, fixes: draft.fixes },
       )
       form.dataset.state = 'saved'
       const next = await nextOpenStop(item.id)
@@ -147,13 +147,15 @@ function restoreSnapshot(form, keep, { values, parts }) {
 function formDraft(form, key, keep) {
   let timer = null
   let writing = true
-  const state = { dirty: false }
+  const state = { dirty: false, fixes: null } // fixes: what this form corrects (corrections.js)
   const note = h('p', { 'class': 'draft-note', 'hidden': true, 'data-draft': 'none' }, t('draft.restored'))
   const write = async () => {
     clearTimeout(timer)
     timer = null
     if (!writing || !state.dirty) return
-    await (await db()).put('drafts', { ...snapshot(form, keep), saved_at: Date.now() }, key)
+    await (
+      await db()
+    ).put('drafts', { ...snapshot(form, keep), fixes: state.fixes, saved_at: Date.now() }, key)
   }
   const changed = (event) => {
     state.dirty = true
@@ -171,8 +173,10 @@ function formDraft(form, key, keep) {
       restoreSnapshot(form, keep, saved)
       writing = true
       state.dirty = true
+      state.fixes = saved.fixes ?? null
       note.hidden = false
-      note.dataset.draft = 'restored'
+      note.dataset.draft = state.fixes ? 'correcting' : 'restored'
+      if (state.fixes) note.textContent = t(state.fixes.outbox ? 'correct.queued' : 'correct.rejected')
     })
     .finally(() => {
       form.dataset.draft = note.dataset.draft
@@ -182,6 +186,9 @@ function formDraft(form, key, keep) {
     note,
     get dirty() {
       return state.dirty
+    },
+    get fixes() {
+      return state.fixes
     },
     stop() {
       writing = false

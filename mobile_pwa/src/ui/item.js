@@ -1,6 +1,7 @@
 // One stop: recipient, tap-to-call, address with a hand-off to a maps app, procedure, fees,
 // checklist, what was recorded on this phone, and the actions the item's status allows.
 import { reasonText, t } from '../i18n.js'
+import { startCorrection } from '../corrections.js'
 import { itemView, OPEN } from '../queries.js'
 import { day as showDate, localToday, money, shortDateTime as showTime } from '@common/format.js'
 import { calendar, nextAttemptFrom } from '../workdays.js'
@@ -102,9 +103,10 @@ function actions(item, procedure) {
   )
 }
 
-function history(proofs, attention) {
+function history(proofs, attention, outbox) {
   if (!proofs.length) return null
   const problems = new Map(attention.map((entry) => [entry.id, entry]))
+  const queued = new Map(outbox.map((entry) => [entry.id, entry]))
   return h(
     'section',
     { class: 'card' },
@@ -123,6 +125,20 @@ function history(proofs, attention) {
           proof.summary?.id_number_masked ? ` · ${proof.summary.id_number_masked}` : null,
           problems.get(proof.id)
             ? h('p', { class: 'warn' }, reasonText(problems.get(proof.id).reason))
+            : null,
+          // Not sent yet: it can still be corrected on the phone (in place, before it leaves).
+          queued.has(proof.id) && proof.state === 'queued'
+            ? h(
+                'button',
+                {
+                  'type': 'button',
+                  'class': 'btn btn-secondary btn-small',
+                  'data-action': 'correct',
+                  'onclick': () =>
+                    startCorrection(queued.get(proof.id), { outbox: queued.get(proof.id).seq }),
+                },
+                t('correct.edit'),
+              )
             : null,
         ),
       ),
@@ -231,7 +247,7 @@ export async function itemScreen(id) {
       item.lat == null ? h('p', { class: 'hint' }, t('item.noPosition')) : null,
     ),
     reattempt(item, cal),
-    history(view.proofs, view.attention),
+    history(view.proofs, view.attention, view.queued),
     h(
       'section',
       { class: 'card' },
@@ -289,7 +305,9 @@ export async function itemScreen(id) {
 export async function captureScreen(id, kind) {
   const view = await itemView(id)
   if (!view) return itemScreen(id)
-  if (!WORKABLE.has(view.item.status)) return itemScreen(id)
+  // A queued capture being corrected has already moved the item's local status.
+  const correcting = view.queued.some((entry) => entry.type === kind)
+  if (!WORKABLE.has(view.item.status) && !correcting) return itemScreen(id)
   const node =
     kind === 'deliver' && view.item.direction === 'return'
       ? deliverForm(view.item, view.sameDoor)
