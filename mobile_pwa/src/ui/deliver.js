@@ -2,7 +2,9 @@
 import { t } from '../i18n.js'
 import { h } from '@common/dom.js'
 import { maskId } from '@common/format.js'
+import { readCccd, sameName } from '../scan.js'
 import { captureForm, requiredErrors, signatureFiles } from './capture.js'
+import { scanButton } from './scanner.js'
 import {
   checkbox,
   feeFields,
@@ -69,6 +71,32 @@ export function deliverForm(item, others = []) {
     autocomplete: 'off',
     autocapitalize: 'characters',
     spellcheck: 'false',
+  })
+  // The CCCD's QR fills the ID number and says whether the card's name is the expected one (the
+  // recipient, or the stand-in named in the letter); nothing else of the QR is kept.
+  const idCheck = h('p', { class: 'id-check', role: 'status', hidden: true })
+  const cccd = scanButton({
+    name: 'cccd',
+    label: t('scan.cccd'),
+    accept: readCccd,
+    onResult: ({ idNumber: number, name: cardName }) => {
+      idNumber.input.value = number
+      idNumber.input.dispatchEvent(new Event('input', { bubbles: true }))
+      const standIn = relation.value === 'authorised'
+      let filled = false
+      if (standIn && !name.input.value) {
+        name.input.value = cardName
+        name.input.dispatchEvent(new Event('input', { bubbles: true }))
+        filled = true
+      }
+      const expected = standIn ? name.input.value : item.recipient_name
+      const match = sameName(cardName, expected)
+      idCheck.textContent = filled
+        ? t('id.fromCard')
+        : t(match ? 'id.match' : 'id.mismatch', { card: cardName, name: expected })
+      idCheck.dataset.match = String(filled || match)
+      idCheck.hidden = false
+    },
   })
   const signature = signatureField({ name: 'signature', label: t('deliver.signature') })
   const photos = photosField({ name: 'photos', label: t('deliver.photos'), required: true })
@@ -139,6 +167,8 @@ export function deliverForm(item, others = []) {
       together.element,
       relation.element,
       name.element,
+      cccd.element,
+      idCheck,
       idNumber.element,
       letter.element,
       idPhoto.element,

@@ -1,11 +1,14 @@
 // Today's round: the stops in route order with distance and status, the day's counters, and a
 // search that matches with or without diacritics.
 import { on } from '../events.js'
+import { toast } from './toast.js'
 import { t } from '../i18n.js'
 import { addressKey, DONE, OPEN, pickRound, roundView, rounds } from '../queries.js'
 import { h, replace } from '@common/dom.js'
 import { addDays, day, fold, localToday, metres, money } from '@common/format.js'
+import { itemCodeIn } from '../scan.js'
 import { toCollect } from './item.js'
+import { scanButton } from './scanner.js'
 
 let chosenDay = null
 let query = ''
@@ -157,6 +160,17 @@ export async function roundScreen() {
         filter()
       },
     })
+    // Scan an envelope to open its stop.
+    const scan = scanButton({
+      name: 'item',
+      label: t('scan.item'),
+      accept: itemCodeIn,
+      onResult: (code) => {
+        const found = view.items.find((item) => item.code === code)
+        if (found) location.hash = `#/item/${found.id}`
+        else toast(t('scan.notOnRound', { code }), 'warn')
+      },
+    })
     const hadFocus = document.activeElement?.id === 'search'
     replace(
       section,
@@ -203,9 +217,14 @@ export async function roundScreen() {
       ),
       h(
         'div',
-        { class: 'field search' },
-        h('label', { for: 'search', class: 'visually-hidden' }, t('search.label')),
-        search,
+        { class: 'search-row' },
+        h(
+          'div',
+          { class: 'field search' },
+          h('label', { for: 'search', class: 'visually-hidden' }, t('search.label')),
+          search,
+        ),
+        scan.element,
       ),
       h('h2', { id: 'stops-title', class: 'visually-hidden' }, t('round.stops')),
       view.items.length ? [stops, doneList] : h('p', { class: 'empty' }, t('round.none')),
