@@ -45,19 +45,19 @@ def test_money_taken_requires_a_receipt_number_and_none_taken_does_not(
     page.click('[data-action="deliver"]')
     assert page.inner_text(".fee-total") == "Tổng đã thu: 36.000 ₫"
     assert marked(page, "receipt_number")
-    page.fill('[data-field="id_number"] input', "089123456789")
-    pwa.sign("signature")
-    pwa.add_photo("photos", photo_file(tmp_path, 0))
-    pwa.wait_for_gps()
     pwa.click_save()
     assert "Đã thu tiền: hãy nhập số biên lai." in page.inner_text("form .errors")
     assert pwa.store("outbox") == []
 
     # Nothing taken (the citizen paid at the office): no receipt asked for.
+    pwa.add_photo("photos", photo_file(tmp_path, 0))
+    page.fill('[data-field="id_number"] input', "089123456789")
+    pwa.sign("signature")
     page.fill('[data-field="fee_collected"] input', "0")
     page.fill('[data-field="government_fee_collected"] input', "0")
     assert page.inner_text(".fee-total") == "Tổng đã thu: 0 ₫"
     assert not marked(page, "receipt_number")
+    pwa.wait_for_gps()
     pwa.save()
     pwa.wait_until_synced()
     with live_server.app.app_context():
@@ -70,6 +70,7 @@ def test_every_required_field_is_marked_before_saving_and_long_text_says_it_was_
     pwa, page = signed_in, signed_in.page
     pwa.open_item(postman_day.deliveries[0].id)
     page.click('[data-action="deliver"]')
+    page.wait_for_selector("form.capture-deliver")
     for field in ("receiver_name", "id_number", "signature", "photos", "receipt_number"):
         assert marked(page, field), field
     assert not marked(page, "note")
@@ -87,4 +88,5 @@ def test_every_required_field_is_marked_before_saving_and_long_text_says_it_was_
     page.click("a.back")
     pwa.open_item(postman_day.to_fail.id)
     page.click('[data-action="fail"]')
+    page.wait_for_selector("form.capture-fail")
     assert marked(page, "reason_code")
