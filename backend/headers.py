@@ -43,12 +43,14 @@ def tile_source(url: str) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def app_policy(tile_url: str, extra_style: str = "", object_src: str = "'none'") -> str:
+def app_policy(
+    tile_url: str, extra_style: str = "", object_src: str = "'none'", extra_script: str = ""
+) -> str:
     images = " ".join(filter(None, ["'self'", "data:", "blob:", tile_source(tile_url)]))
     return "; ".join(
         [
             "default-src 'self'",
-            "script-src 'self'",
+            f"script-src 'self'{extra_script}",
             f"style-src 'self'{extra_style}",
             f"img-src {images}",
             "font-src 'self'",
@@ -67,6 +69,9 @@ def _policy(path: str, config) -> str:
     tiles = config.get("MAP_TILE_URL", "")
     if path.startswith("/dashboard/"):
         return app_policy(tiles, object_src="blob:")  # handover PDFs are opened as blob: documents
+    if path.startswith("/app/"):
+        # The postman's app compiles its barcode decoder (ZXing, WebAssembly): Wasm only, never eval.
+        return app_policy(tiles, extra_script=" 'wasm-unsafe-eval'")
     if path.startswith(APP_MOUNTS):
         return app_policy(tiles)
     if path == "/api/docs":

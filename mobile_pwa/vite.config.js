@@ -31,8 +31,10 @@ export default defineConfig({
       manifestFilename: 'manifest.webmanifest',
       includeManifestIcons: false, // the glob below already takes the icons
       injectManifest: {
-        globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}'],
-        maximumFileSizeToCacheInBytes: 1024 * 1024,
+        // The barcode decoder (ZXing WebAssembly, ~1.1 MB) is loaded on the first scan: precached too,
+        // so scanning works offline.
+        globPatterns: ['**/*.{js,css,html,png,svg,webmanifest,wasm}'],
+        maximumFileSizeToCacheInBytes: 2 * 1024 * 1024,
       },
       manifest: {
         id: '/app/',

@@ -6,6 +6,7 @@ import { uuid } from './compat.js'
 import { UserError } from './errors.js'
 import { emit } from './events.js'
 import { db } from './store.js'
+import { exclusive } from './sync/scheduler.js'
 import { deviceTime, localToday } from '@common/format.js'
 import { afterFailedVisit, DEFAULT_CALENDAR } from './workdays.js'
 
@@ -28,56 +29,101 @@ function storageError(error) {
  * @param {object} work  {type, itemId, data, files: [{kind, sha256, blob}], summary}
  *   `data` is the protocol's mutation data; `summary` is what the screens show later (no full ID number).
  */
-export async function capture({ type, itemId, data, files = [], summary = {} }) {
-  const id = newMutationId()
+export async function capture(work) {
+  return (await captureAll([work]))[0]
+}
+
+/**
+ * Several captures in ONE transaction, each its own mutation with its own seq, in order: all of them
+ * are saved or none (the items handed over together at one door, with one signature file). The
+ * form's draft (`draft`: its key) is deleted in the same transaction. `fixes` (corrections.js):
+ * `{attention: id}` the rejected work this corrects (its entry goes), `{outbox: seq}` the queued
+ * mutation the first work replaces in place (same id and seq), under the sync lock.
+ */
+export async function captureAll(works, { draft, fixes } = {}) {
+  if (fixes?.outbox) return exclusive(() => saveAll(works, draft, fixes))
+  return saveAll(works, draft, fixes)
+}
+
+async function saveAll(works, draft, fixes) {
   const at = deviceTime()
   const now = Date.now()
-  const attachments = files.map((file) => ({ sha256: file.sha256, kind: file.kind }))
-  let seq
+  const saved = []
   let tx
   try {
-    tx = (await db()).transaction(['meta', 'blobs', 'outbox', 'proofs', 'items'], 'readwrite')
+    const stores = ['meta', 'blobs', 'outbox', 'proofs', 'items', 'drafts', 'attention']
+    tx = (await db()).transaction(stores, 'readwrite')
+    if (draft) await tx.objectStore('drafts').delete(draft)
+    if (fixes?.attention) await tx.objectStore('attention').delete(fixes.attention)
+    // The queued mutation being corrected: still on the phone, or it left while the form was open.
+    const replaced = fixes?.outbox ? await tx.objectStore('outbox').get(fixes.outbox) : null
+    if (fixes?.outbox && replaced?.item_id !== works[0].itemId) throw new UserError('correct.alreadySent')
     const meta = tx.objectStore('meta')
-    seq = ((await meta.get('seq')) ?? 0) + 1
-    await meta.put(seq, 'seq')
     const blobs = tx.objectStore('blobs')
-    for (const file of files) {
-      const known = await blobs.get(file.sha256)
-      if (!known) {
-        await blobs.put({
-          sha256: file.sha256,
-          blob: file.blob,
-          type: file.blob.type,
-          size: file.blob.size,
-          kind: file.kind,
-          verified: false,
-          created_at: now,
+    const cal = (await meta.get('calendar')) ?? DEFAULT_CALENDAR
+    let seq = (await meta.get('seq')) ?? 0
+    for (const [n, { type, itemId, data, files = [], summary = {} }] of works.entries()) {
+      const inPlace = n === 0 && replaced
+      const id = inPlace ? replaced.id : newMutationId()
+      const attachments = files.map((file) => ({ sha256: file.sha256, kind: file.kind }))
+      const mutationSeq = inPlace ? replaced.seq : seq + 1
+      if (!inPlace) {
+        seq = mutationSeq
+        await meta.put(seq, 'seq')
+      }
+      for (const file of files) {
+        const known = await blobs.get(file.sha256)
+        if (!known) {
+          await blobs.put({
+            sha256: file.sha256,
+            blob: file.blob,
+            type: file.blob.type,
+            size: file.blob.size,
+            kind: file.kind,
+            verified: false,
+            created_at: now,
+          })
+        }
+      }
+      await tx.objectStore('outbox').put({
+        id,
+        seq: mutationSeq,
+        type,
+        v: MUTATION_VERSION,
+        at,
+        item_id: itemId,
+        data,
+        attachments,
+        created_at: now,
+        tries: 0,
+      })
+      await tx.objectStore('proofs').put({
+        id,
+        seq: mutationSeq,
+        type,
+        item_id: itemId,
+        at,
+        created_at: now,
+        state: 'queued',
+        summary,
+        attachments,
+      })
+      const item = await tx.objectStore('items').get(itemId)
+      if (item && !inPlace) {
+        await tx.objectStore('items').put({
+          ...item,
+          status: LOCAL_STATUS[type] ?? item.status,
+          ...(type === 'fail' ? afterFailedVisit(item, localToday(), cal) : {}),
         })
       }
+      saved.push({ id, seq: mutationSeq })
     }
-    await tx.objectStore('outbox').put({
-      id,
-      seq,
-      type,
-      v: MUTATION_VERSION,
-      at,
-      item_id: itemId,
-      data,
-      attachments,
-      created_at: now,
-      tries: 0,
-    })
-    await tx
-      .objectStore('proofs')
-      .put({ id, seq, type, item_id: itemId, at, created_at: now, state: 'queued', summary, attachments })
-    const item = await tx.objectStore('items').get(itemId)
-    const cal = (await meta.get('calendar')) ?? DEFAULT_CALENDAR
-    if (item) {
-      await tx.objectStore('items').put({
-        ...item,
-        status: LOCAL_STATUS[type] ?? item.status,
-        ...(type === 'fail' ? afterFailedVisit(item, localToday(), cal) : {}),
-      })
+    if (replaced) {
+      // The corrected entry's old files that nothing queued names any more leave the phone.
+      const named = new Set(
+        (await tx.objectStore('outbox').getAll()).flatMap((e) => e.attachments.map((a) => a.sha256)),
+      )
+      for (const { sha256 } of replaced.attachments) if (!named.has(sha256)) await blobs.delete(sha256)
     }
     await tx.done
   } catch (error) {
@@ -86,10 +132,10 @@ export async function capture({ type, itemId, data, files = [], summary = {} }) 
     } catch {
       // already finished or aborted
     }
-    throw storageError(error)
+    throw error instanceof UserError ? error : storageError(error)
   }
-  emit('outbox', { saved: id, seq })
-  return { id, seq }
+  for (const entry of saved) emit('outbox', { saved: entry.id, seq: entry.seq })
+  return saved
 }
 
 /** The outbox in sequence order (the order the server must receive it in). */

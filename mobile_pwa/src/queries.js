@@ -1,6 +1,6 @@
 // Read-only views of the local database for the screens.
 import { db, pendingByItem } from './store.js'
-import { localToday } from '@common/format.js'
+import { fold, localToday } from '@common/format.js'
 
 export const DONE = new Set(['delivered', 'collected', 'handed_to_agency'])
 export const FAILED = new Set(['failed_attempt', 'return_to_agency', 'returned_to_agency'])
@@ -44,6 +44,43 @@ export async function roundView(round) {
   return { items, pending, flagged, counts }
 }
 
+export const OPEN = new Set(['assigned', 'failed_attempt'])
+
+/** Where a stop is, folded: items with the same key are at one address (one door). */
+export function addressKey(item) {
+  return fold([item.address_line, item.commune, item.province].filter(Boolean).join('|'))
+}
+
+async function roundItems(database, roundId) {
+  const items = await database.getAllFromIndex('items', 'round_id', roundId)
+  return items.sort((a, b) => (a.stop_order ?? 1e9) - (b.stop_order ?? 1e9) || a.id - b.id)
+}
+
+/** The stop to go to after saving at `id`: the next one in route order not visited yet (wrapping
+ * round to the start of the round), or null when every stop has been worked. */
+export async function nextOpenStop(id) {
+  const database = await db()
+  const item = await database.get('items', id)
+  if (!item) return null
+  const items = await roundItems(database, item.round_id)
+  const at = items.findIndex((other) => other.id === id)
+  const order = [...items.slice(at + 1), ...items.slice(0, Math.max(at, 0))]
+  return order.find((other) => other.status === 'assigned') ?? null
+}
+
+/** Other open items to hand over at the same door (same address, same direction). */
+export async function sameDoor(item) {
+  if (item.round_id == null) return []
+  const key = addressKey(item)
+  return (await roundItems(await db(), item.round_id)).filter(
+    (other) =>
+      other.id !== item.id &&
+      other.direction === item.direction &&
+      OPEN.has(other.status) &&
+      addressKey(other) === key,
+  )
+}
+
 export async function itemView(id) {
   const database = await db()
   const item = await database.get('items', id)
@@ -62,6 +99,7 @@ export async function itemView(id) {
     proofs: proofs.sort((a, b) => a.seq - b.seq),
     queued,
     attention: attention.filter((entry) => entry.item_id === id),
+    sameDoor: await sameDoor(item),
   }
 }
 

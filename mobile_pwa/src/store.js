@@ -9,26 +9,32 @@
 //   proofs      what the postman captured, for the screens (no full ID number)
 //   blobs       signatures and photos by SHA-256   {sha256, blob, type, size, verified, refused}
 //   attention   rejected or flagged work, with the server's reason
+//   drafts      half-filled capture forms by '<item id>/<kind>' (v2): field values, photos, strokes
 import { openDB } from 'idb'
 import { uuid } from './compat.js'
 
 export const DB_NAME = 'postround'
-const DB_VERSION = 1
+const DB_VERSION = 2
 
 let opening = null
 
+function createV1(database) {
+  database.createObjectStore('meta')
+  database.createObjectStore('rounds', { keyPath: 'id' })
+  database.createObjectStore('items', { keyPath: 'id' }).createIndex('round_id', 'round_id')
+  database.createObjectStore('procedures', { keyPath: 'id' })
+  database.createObjectStore('agencies', { keyPath: 'id' })
+  database.createObjectStore('outbox', { keyPath: 'seq' }).createIndex('item_id', 'item_id')
+  database.createObjectStore('proofs', { keyPath: 'id' }).createIndex('item_id', 'item_id')
+  database.createObjectStore('blobs', { keyPath: 'sha256' })
+  database.createObjectStore('attention', { keyPath: 'id' })
+}
+
 export function db() {
   opening ??= openDB(DB_NAME, DB_VERSION, {
-    upgrade(database) {
-      database.createObjectStore('meta')
-      database.createObjectStore('rounds', { keyPath: 'id' })
-      database.createObjectStore('items', { keyPath: 'id' }).createIndex('round_id', 'round_id')
-      database.createObjectStore('procedures', { keyPath: 'id' })
-      database.createObjectStore('agencies', { keyPath: 'id' })
-      database.createObjectStore('outbox', { keyPath: 'seq' }).createIndex('item_id', 'item_id')
-      database.createObjectStore('proofs', { keyPath: 'id' }).createIndex('item_id', 'item_id')
-      database.createObjectStore('blobs', { keyPath: 'sha256' })
-      database.createObjectStore('attention', { keyPath: 'id' })
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) createV1(database)
+      if (oldVersion < 2) database.createObjectStore('drafts')
     },
     blocking() {
       // A newer version of the app wants to upgrade the schema: let it, and reload onto it.

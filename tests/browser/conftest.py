@@ -239,6 +239,13 @@ class Pwa:
         self.page.wait_for_function(f"() => document.querySelectorAll('.stops .stop').length === {count}")
 
     def open_item(self, item_id: int):
+        """Open a stop from the round list (after a save the app shows the next stop: back to the list)."""
+        if not self.page.locator("main[data-screen=round]").count():
+            self.page.click("a.brand")
+            self.page.wait_for_selector("main[data-screen=round]")
+        row = self.page.locator(f'.stop[data-item-id="{item_id}"]')
+        if not row.is_visible():  # a done stop, collapsed at the bottom
+            self.page.click(".done-stops > summary")
         self.page.click(f'.stop[data-item-id="{item_id}"] a')
         self.page.wait_for_selector(f'.item[data-item-id="{item_id}"]')
 
@@ -268,11 +275,12 @@ class Pwa:
         assert not errors.count(), errors.inner_text()
 
     def click_save(self):
-        """Tap Save and wait for its answer: back on the round (saved) or the form's errors."""
+        """Tap Save and wait for its answer: on the next open stop or the round (saved), or the form's errors."""
         attempt = int(self.page.get_attribute("form.capture", "data-attempts") or 0) + 1
         self.page.click('[data-action="save"]')
         self.page.wait_for_function(
-            """(n) => document.querySelector('main[data-screen=round]') ||
+            """(n) => (!document.querySelector('form.capture') && !document.body.dataset.tapGuard &&
+            document.querySelector('main[data-screen=round], main .screen.item')) ||
             document.querySelector(`form.capture[data-attempts="${n}"][data-state=error]`)""",
             arg=attempt,
         )
@@ -297,11 +305,12 @@ class Pwa:
         self.wait_for_gps()
         self.save()
 
-    def collect(self, item, seal: str = "NP-000123"):
+    def collect(self, item, seal: str = "NP-000123", receipt: str = "BL-C-0001"):
         self.open_item(item.id)
         self.page.click('[data-action="collect"]')
         self.page.locator(".paper input[type=checkbox]").first.check()
         self.page.fill('[data-field="seal_number"] input', seal)
+        self.page.fill('[data-field="receipt_number"] input', receipt)
         self.sign("signature", 1)
         self.sign("postman_signature", 2)
         self.wait_for_gps()

@@ -44,7 +44,7 @@ def test_an_expired_token_is_refreshed_once_and_the_queue_syncs(phone, live_serv
     pwa.fail(day.deliveries[0])
     time.sleep(2.5)  # the access token expires meanwhile
     page.reload()  # offline, the app opens on its cached session even with an expired token
-    pwa.wait_for_stops(5)
+    page.wait_for_selector(f'.item[data-item-id="{day.deliveries[1].id}"]')  # on the next stop, as left
     assert page.locator("form.login").count() == 0
 
     refused.clear()

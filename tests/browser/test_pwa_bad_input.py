@@ -50,6 +50,7 @@ def test_an_empty_signature_is_refused_plainly_and_the_form_is_kept(signed_in, p
     signed_in.open_item(postman_day.deliveries[0].id)
     page.click('[data-action="deliver"]')
     page.fill('[data-field="id_number"] input', "089123456789")
+    page.fill('[data-field="receipt_number"] input', "BL-0001")  # money collected: a receipt
     signed_in.add_photo("photos", photo_file(tmp_path))
     signed_in.wait_for_gps()
     assert "Chưa có: Chữ ký người nhận. Hãy ký vào khung." in save_refused(signed_in)
@@ -65,6 +66,7 @@ def test_a_full_storage_is_reported_and_saving_again_works(signed_in, postman_da
     signed_in.open_item(postman_day.deliveries[0].id)
     page.click('[data-action="deliver"]')
     page.fill('[data-field="id_number"] input', "089123456789")
+    page.fill('[data-field="receipt_number"] input', "BL-0001")  # money collected: a receipt
     signed_in.sign("signature")
     signed_in.add_photo("photos", photo_file(tmp_path))
     signed_in.wait_for_gps()
@@ -101,6 +103,7 @@ def test_photos_that_cannot_be_used_are_refused_with_what_to_do(signed_in, postm
 
     # The camera is refused altogether: the postman says so, and the delivery is still recorded.
     page.fill('[data-field="id_number"] input', "089123456789")
+    page.fill('[data-field="receipt_number"] input', "BL-0001")  # money collected: a receipt
     signed_in.sign("signature")
     signed_in.wait_for_gps()
     assert "Cần ít nhất một ảnh" in save_refused(signed_in)

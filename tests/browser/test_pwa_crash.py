@@ -56,6 +56,7 @@ def fill_delivery(pwa, item, photo: str):
     pwa.open_item(item.id)
     pwa.page.click('[data-action="deliver"]')
     pwa.page.fill('[data-field="id_number"] input', "079201001234")
+    pwa.page.fill('[data-field="receipt_number"] input', "BL-0009")  # money collected: a receipt
     pwa.sign("signature")
     pwa.add_photo("photos", photo)
     pwa.wait_for_gps()

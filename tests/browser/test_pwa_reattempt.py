@@ -32,6 +32,7 @@ def test_nobody_home_then_delivered_on_the_second_visit(phone, live_server, post
 
     page.click('[data-action="deliver"]')
     page.fill('[data-field="id_number"] input', "089123456789")
+    page.fill('[data-field="receipt_number"] input', "BL-0004")  # money collected: a receipt
     pwa.sign("signature")
     pwa.add_photo("photos", photo_file(tmp_path, 4))
     pwa.wait_for_gps()

@@ -42,7 +42,8 @@ async function once() {
   return pushed
 }
 
-function exclusive(task) {
+/** Run `task` under the sync lock: no push is in flight meanwhile (in this tab or another). */
+export function exclusive(task) {
   return navigator.locks ? navigator.locks.request('postround-sync', task) : task()
 }
 

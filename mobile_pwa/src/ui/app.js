@@ -24,6 +24,7 @@ let renderToken = 0
 let lastSnap = null
 let firstRender = true
 let capturing = false // a capture form is open
+let shownUrl = location.href // the address of what is on screen
 
 function indicator(snap) {
   const pending = snap?.pending ?? 0
@@ -157,10 +158,24 @@ export async function render() {
   if (!firstRender) window.scrollTo(0, 0)
   firstRender = false
   main.dataset.screen = path.split('/')[0] || 'round'
+  shownUrl = location.href
+}
+
+/** Leaving a form with something typed in it asks first; staying puts the address back. */
+function mayLeave() {
+  const screen = document.getElementById('main')?.firstElementChild
+  if (!screen?.isDirty?.() || location.href === shownUrl) return true
+  screen.flushDraft?.()
+  if (confirm(t('draft.leave'))) return true
+  history.replaceState(null, '', shownUrl)
+  return false
 }
 
 export function startApp() {
-  addEventListener('hashchange', () => render())
+  addEventListener('hashchange', () => {
+    if (mayLeave()) render()
+  })
+  addEventListener('pagehide', () => document.getElementById('main')?.firstElementChild?.flushDraft?.())
   on('sync', async (snap) => {
     lastSnap = snap
     const session = await getSession()

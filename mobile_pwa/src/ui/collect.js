@@ -111,6 +111,7 @@ export function collectForm(item, procedure) {
     type: 'collect',
     item,
     prepare,
+    keep: { citizen, postman, photos },
     fields: [checklist, missing, seal, citizen, postman, photos, fees, note],
   })
 }

@@ -22,6 +22,7 @@ export function failForm(item, cal = DEFAULT_CALENDAR) {
     name: 'reason_code',
     legend: t('fail.reason'),
     value: null,
+    required: true,
     options: REASONS.map((code) => [code, t(`reason.${code}`)]),
   })
   const note = textArea({ name: 'note', label: t('fail.note') })
@@ -63,6 +64,7 @@ export function failForm(item, cal = DEFAULT_CALENDAR) {
     item,
     title: t(collect ? 'fail.titleCollect' : 'fail.title'),
     prepare,
+    keep: { photo },
     fields: [reason, note, photo, next],
   })
 }

@@ -5,9 +5,31 @@ import { UserError } from '../errors.js'
 import { locate } from '../geo.js'
 import { t } from '../i18n.js'
 import { canvasToPng, compressPhoto, sha256Hex } from '../media.js'
+import { money } from '@common/format.js'
 import { h, newId, replace } from '@common/dom.js'
 
-export function textField({ name, label, value = '', hint, required, type = 'text', ...attrs }) {
+/** The " *" after a required field's label; `on` switches it (a field required only sometimes). */
+function requiredMark(on = true) {
+  return h('span', { 'class': 'req', 'aria-hidden': 'true', 'hidden': !on }, ' *')
+}
+
+/**
+ * Text longer than the field takes is cut, and the field says so (a native maxlength would cut a
+ * pasted text silently).
+ */
+function cutToLength(input, max) {
+  const note = h('p', { class: 'field-note', role: 'status', hidden: true })
+  if (!max) return note
+  input.addEventListener('input', () => {
+    if (input.value.length <= max) return
+    input.value = input.value.slice(0, max)
+    note.textContent = t('field.cut', { n: max })
+    note.hidden = false
+  })
+  return note
+}
+
+export function textField({ name, label, value = '', hint, required, type = 'text', maxlength, ...attrs }) {
   const id = newId(name)
   const input = h('input', {
     id,
@@ -18,17 +40,14 @@ export function textField({ name, label, value = '', hint, required, type = 'tex
     'aria-describedby': hint ? `${id}-hint` : null,
     ...attrs,
   })
+  const mark = requiredMark(Boolean(required))
   const element = h(
     'div',
-    { 'class': 'field', 'data-field': name },
-    h(
-      'label',
-      { for: id },
-      label,
-      required ? h('span', { 'class': 'req', 'aria-hidden': 'true' }, ' *') : null,
-    ),
+    { 'class': 'field', 'data-field': name, 'data-required': String(Boolean(required)) },
+    h('label', { for: id }, label, mark),
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
     input,
+    cutToLength(input, maxlength),
   )
   return textControl(element, input, label)
 }
@@ -42,14 +61,26 @@ function textControl(element, input, label) {
     get value() {
       return input.value.trim()
     },
+    /** Required or not from now on: the mark, `required` and `data-required` follow. */
+    setRequired(on) {
+      mark.hidden = !on
+      input.required = on
+      element.dataset.required = String(on)
+    },
   }
 }
 
-export function textArea({ name, label, value = '', rows = 2, ...attrs }) {
+export function textArea({ name, label, value = '', rows = 2, maxlength = 1000, ...attrs }) {
   const id = newId(name)
-  const input = h('textarea', { id, name, rows, maxlength: 1000, ...attrs })
+  const input = h('textarea', { id, name, rows, ...attrs })
   input.value = value
-  const element = h('div', { 'class': 'field', 'data-field': name }, h('label', { for: id }, label), input)
+  const element = h(
+    'div',
+    { 'class': 'field', 'data-field': name },
+    h('label', { for: id }, label),
+    input,
+    cutToLength(input, maxlength),
+  )
   return textControl(element, input, label)
 }
 
@@ -71,7 +102,7 @@ export function checkbox({ name, label, checked = false, onchange }) {
   }
 }
 
-export function radioGroup({ name, legend, options, value, onchange }) {
+export function radioGroup({ name, legend, options, value, onchange, required }) {
   const inputs = options.map(([optionValue, text]) => {
     const id = newId(name)
     const input = h('input', {
@@ -86,8 +117,8 @@ export function radioGroup({ name, legend, options, value, onchange }) {
   })
   const element = h(
     'fieldset',
-    { 'class': 'field radios', 'data-field': name },
-    h('legend', null, legend),
+    { 'class': 'field radios', 'data-field': name, 'data-required': String(Boolean(required)) },
+    h('legend', null, legend, required ? requiredMark() : null),
     inputs.map((entry) => entry.node),
   )
   return {
@@ -136,12 +167,24 @@ export function feeFields(item) {
     maxlength: 64,
     autocomplete: 'off',
   })
+  const total = h('p', { 'class': 'fee-total', 'data-total': '0', 'aria-live': 'polite' })
+  // Cash taken means a receipt: the receipt number is required as soon as an amount is collected.
+  const update = () => {
+    const sum = (service.amount ?? 0) + (government.amount ?? 0)
+    total.textContent = t('fees.totalCollected', { amount: money(sum) })
+    total.dataset.total = String(sum)
+    receipt.setRequired(sum > 0)
+  }
+  service.input.addEventListener('input', update)
+  government.input.addEventListener('input', update)
+  update()
   const element = h(
     'fieldset',
     { class: 'group' },
     h('legend', null, t('fees.title')),
     service.element,
     government.element,
+    total,
     receipt.element,
   )
   // The amounts collected, as the mutation sends them and as the capture summaries record them.
@@ -151,7 +194,11 @@ export function feeFields(item) {
   })
   return {
     element,
-    errors: () => (service.amount === null || government.amount === null ? [t('fees.invalid')] : []),
+    errors: () => {
+      if (service.amount === null || government.amount === null) return [t('fees.invalid')]
+      if (service.amount + government.amount > 0 && !receipt.value) return [t('fees.receiptRequired')]
+      return []
+    },
     amounts,
     data: () => ({ ...amounts(), receipt_number: receipt.value || null }),
   }
@@ -168,6 +215,8 @@ export function signatureField({ name, label }) {
   })
   let pad = null
   let width = 0
+  let restored = null // strokes from a draft, drawn once the pad exists
+  const changed = () => element.dispatchEvent(new Event('change', { bubbles: true }))
   const fit = () => {
     const ratio = Math.min(window.devicePixelRatio || 1, 2)
     const cssWidth = canvas.offsetWidth
@@ -177,13 +226,18 @@ export function signatureField({ name, label }) {
     canvas.width = cssWidth * ratio
     canvas.height = canvas.offsetHeight * ratio
     canvas.getContext('2d').scale(ratio, ratio)
-    pad ??= new SignaturePad(canvas, {
-      backgroundColor: 'rgb(255,255,255)',
-      penColor: 'rgb(11,31,77)',
-      minWidth: 1,
-      maxWidth: 3,
-    })
+    if (!pad) {
+      pad = new SignaturePad(canvas, {
+        backgroundColor: 'rgb(255,255,255)',
+        penColor: 'rgb(11,31,77)',
+        minWidth: 1,
+        maxWidth: 3,
+      })
+      pad.addEventListener('endStroke', changed)
+    }
     pad.clear()
+    if (!strokes.length && restored) strokes.push(...restored)
+    restored = null
     if (strokes.length) pad.fromData(strokes)
   }
   new ResizeObserver(fit).observe(canvas)
@@ -204,7 +258,14 @@ export function signatureField({ name, label }) {
     ),
     h(
       'button',
-      { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => pad?.clear() },
+      {
+        type: 'button',
+        class: 'btn btn-secondary btn-small',
+        onclick: () => {
+          pad?.clear()
+          changed()
+        },
+      },
       t('signature.clear'),
     ),
   )
@@ -212,6 +273,13 @@ export function signatureField({ name, label }) {
     element,
     label,
     isEmpty: () => !pad || pad.isEmpty(),
+    /** The strokes, for the form's draft. */
+    state: () => (pad ? pad.toData() : (restored ?? [])),
+    restore(strokes) {
+      if (!strokes?.length) return
+      if (pad) pad.fromData(strokes)
+      else restored = strokes
+    },
     async toFile(kind) {
       if (!pad || pad.isEmpty()) throw new UserError('signature.emptyField', { label })
       const blob = await canvasToPng(canvas)
@@ -221,7 +289,7 @@ export function signatureField({ name, label }) {
 }
 
 /** Camera photos, compressed on the phone, with thumbnails and a remove button each. */
-export function photosField({ name, label, multiple = true }) {
+export function photosField({ name, label, multiple = true, required = false }) {
   const id = newId(name)
   const photos = []
   let working = Promise.resolve()
@@ -270,6 +338,7 @@ export function photosField({ name, label, multiple = true }) {
     button.textContent = photos.length ? t('photo.addMore') : t('photo.add')
     if (!multiple) button.hidden = photos.length > 0
     element.dataset.count = String(photos.length)
+    element.dispatchEvent(new Event('change', { bubbles: true })) // the form's draft follows
   }
   async function addAll(files) {
     status.textContent = files.length ? t('photo.working') : ''
@@ -284,10 +353,11 @@ export function photosField({ name, label, multiple = true }) {
     }
     redraw()
   }
+  const mark = requiredMark(required)
   const element = h(
     'div',
-    { 'class': 'field photos', 'data-field': name, 'data-count': '0' },
-    h('span', { class: 'label' }, label),
+    { 'class': 'field photos', 'data-field': name, 'data-count': '0', 'data-required': String(required) },
+    h('span', { class: 'label' }, label, mark),
     list,
     input,
     button,
@@ -301,6 +371,17 @@ export function photosField({ name, label, multiple = true }) {
       return photos.length
     },
     settled: () => working,
+    setRequired(on) {
+      mark.hidden = !on
+      element.dataset.required = String(on)
+    },
+    /** The photos, for the form's draft. */
+    state: () => photos.map(({ blob, sha256 }) => ({ blob, sha256 })),
+    restore(saved) {
+      for (const { blob, sha256 } of saved ?? [])
+        photos.push({ blob, sha256, url: URL.createObjectURL(blob) })
+      redraw()
+    },
     files: (kind) => photos.map((photo) => ({ kind, blob: photo.blob, sha256: photo.sha256 })),
   }
 }

@@ -1,7 +1,8 @@
 // One stop: recipient, tap-to-call, address with a hand-off to a maps app, procedure, fees,
 // checklist, what was recorded on this phone, and the actions the item's status allows.
 import { reasonText, t } from '../i18n.js'
-import { itemView } from '../queries.js'
+import { startCorrection } from '../corrections.js'
+import { itemView, OPEN } from '../queries.js'
 import { day as showDate, localToday, money, shortDateTime as showTime } from '@common/format.js'
 import { calendar, nextAttemptFrom } from '../workdays.js'
 import { collectForm } from './collect.js'
@@ -11,6 +12,11 @@ import { failForm } from './fail.js'
 
 function row(label, ...value) {
   return [h('dt', null, label), h('dd', null, ...value)]
+}
+
+/** What the postman collects at the door: the service fee and the government fee. */
+export function toCollect(item) {
+  return (item.service_fee ?? 0) + (item.government_fee ?? 0)
 }
 
 /** geo: opens the phone's maps app; Google Maps over https is the fallback. */
@@ -30,7 +36,7 @@ export function mapLinks(item) {
 }
 
 // A failed item stays this postman's work: it can be delivered, collected or failed again.
-export const WORKABLE = new Set(['assigned', 'failed_attempt'])
+const WORKABLE = OPEN
 
 /** Second visit: how many failed visits, and from when the next one counts as an invitation. */
 function reattempt(item, cal) {
@@ -97,9 +103,10 @@ function actions(item, procedure) {
   )
 }
 
-function history(proofs, attention) {
+function history(proofs, attention, outbox) {
   if (!proofs.length) return null
   const problems = new Map(attention.map((entry) => [entry.id, entry]))
+  const queued = new Map(outbox.map((entry) => [entry.id, entry]))
   return h(
     'section',
     { class: 'card' },
@@ -119,7 +126,38 @@ function history(proofs, attention) {
           problems.get(proof.id)
             ? h('p', { class: 'warn' }, reasonText(problems.get(proof.id).reason))
             : null,
+          // Not sent yet: it can still be corrected on the phone (in place, before it leaves).
+          queued.has(proof.id) && proof.state === 'queued'
+            ? h(
+                'button',
+                {
+                  'type': 'button',
+                  'class': 'btn btn-secondary btn-small',
+                  'data-action': 'correct',
+                  'onclick': () =>
+                    startCorrection(queued.get(proof.id), { outbox: queued.get(proof.id).seq }),
+                },
+                t('correct.edit'),
+              )
+            : null,
         ),
+      ),
+    ),
+  )
+}
+
+/** The other open items at this door: handed over together from the deliver form. */
+function sameDoor(others) {
+  if (!others.length) return null
+  return h(
+    'section',
+    { 'class': 'card same-door', 'data-same-door': others.length },
+    h('h2', null, t('item.sameDoor', { n: others.length })),
+    h(
+      'ul',
+      { class: 'plain' },
+      others.map((other) =>
+        h('li', null, h('a', { href: `#/item/${other.id}` }, `${other.recipient_name} · ${other.code}`)),
       ),
     ),
   )
@@ -154,6 +192,15 @@ export async function itemScreen(id) {
       h('span', { class: `chip st-${item.status}` }, t(`status.${item.status}`)),
       view.queued.length ? [' ', h('span', { class: 'chip st-unsynced' }, t('status.unsynced'))] : null,
     ),
+    WORKABLE.has(item.status) && toCollect(item)
+      ? h(
+          'p',
+          { 'class': 'collect-line', 'data-total': toCollect(item) },
+          t('item.toCollect', { amount: money(toCollect(item)) }),
+        )
+      : null,
+    actions(item, procedure),
+    sameDoor(view.sameDoor),
     h(
       'section',
       { class: 'card' },
@@ -200,8 +247,7 @@ export async function itemScreen(id) {
       item.lat == null ? h('p', { class: 'hint' }, t('item.noPosition')) : null,
     ),
     reattempt(item, cal),
-    actions(item, procedure),
-    history(view.proofs, view.attention),
+    history(view.proofs, view.attention, view.queued),
     h(
       'section',
       { class: 'card' },
@@ -227,6 +273,11 @@ export async function itemScreen(id) {
         null,
         row(t('item.serviceFee'), money(item.service_fee)),
         row(t('item.governmentFee'), money(item.government_fee)),
+      ),
+      h(
+        'p',
+        { 'class': 'fee-total big', 'data-total': toCollect(item) },
+        t('item.toCollect', { amount: money(toCollect(item)) }),
       ),
     ),
     procedure?.checklist?.length
@@ -254,10 +305,12 @@ export async function itemScreen(id) {
 export async function captureScreen(id, kind) {
   const view = await itemView(id)
   if (!view) return itemScreen(id)
-  if (!WORKABLE.has(view.item.status)) return itemScreen(id)
+  // A queued capture being corrected has already moved the item's local status.
+  const correcting = view.queued.some((entry) => entry.type === kind)
+  if (!WORKABLE.has(view.item.status) && !correcting) return itemScreen(id)
   const node =
     kind === 'deliver' && view.item.direction === 'return'
-      ? deliverForm(view.item)
+      ? deliverForm(view.item, view.sameDoor)
       : kind === 'collect' && view.item.direction === 'collect'
         ? collectForm(view.item, view.procedure)
         : failForm(view.item, await calendar())

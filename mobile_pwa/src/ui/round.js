@@ -1,10 +1,14 @@
 // Today's round: the stops in route order with distance and status, the day's counters, and a
 // search that matches with or without diacritics.
 import { on } from '../events.js'
+import { toast } from './toast.js'
 import { t } from '../i18n.js'
-import { pickRound, roundView, rounds } from '../queries.js'
+import { addressKey, DONE, OPEN, pickRound, roundView, rounds } from '../queries.js'
 import { h, replace } from '@common/dom.js'
-import { addDays, day, fold, localToday, metres } from '@common/format.js'
+import { addDays, day, fold, localToday, metres, money } from '@common/format.js'
+import { itemCodeIn } from '../scan.js'
+import { toCollect } from './item.js'
+import { scanButton } from './scanner.js'
 
 let chosenDay = null
 let query = ''
@@ -36,10 +40,11 @@ function haystack(item) {
 
 function stopRow(item, pending, flagged) {
   const where = [item.address_line, item.commune].filter(Boolean).join(', ')
+  // The distance first: the row may be cut at the phone's width.
   const meta = [
+    item.leg_distance_m != null ? t('stop.leg', { d: metres(item.leg_distance_m) }) : null,
     item.code,
     t(`direction.${item.direction}`),
-    item.leg_distance_m != null ? t('stop.leg', { d: metres(item.leg_distance_m) }) : null,
   ]
   return h(
     'li',
@@ -66,6 +71,10 @@ function stopRow(item, pending, flagged) {
         pending.has(item.id) ? h('span', { class: 'chip st-unsynced' }, t('status.unsynced')) : null,
         flagged.has(item.id) ? h('span', { class: 'chip st-attention' }, t('status.attention')) : null,
       ),
+      // The money to collect at this door, in sight on the list.
+      OPEN.has(item.status) && toCollect(item)
+        ? h('span', { 'class': 'chip fee', 'data-fee': toCollect(item) }, money(toCollect(item)))
+        : null,
     ),
   )
 }
@@ -79,26 +88,65 @@ function counter(key, value) {
   )
 }
 
+/** Stops at one door side by side: several items at one address make one group in the list. */
+function byDoor(items) {
+  const groups = new Map()
+  for (const item of items) {
+    const key = `${item.direction}|${addressKey(item)}`
+    if (!groups.has(key)) groups.set(key, [])
+    groups.get(key).push(item)
+  }
+  return [...groups.values()]
+}
+
+function stopRows(items, view) {
+  return byDoor(items).map((group) =>
+    group.length === 1
+      ? stopRow(group[0], view.pending, view.flagged)
+      : h(
+          'li',
+          { 'class': 'stop-group', 'data-group': group.length },
+          h('p', { class: 'group-title' }, t('round.sameDoor', { n: group.length })),
+          h(
+            'ol',
+            { class: 'stops' },
+            group.map((item) => stopRow(item, view.pending, view.flagged)),
+          ),
+        ),
+  )
+}
+
 export async function roundScreen() {
   const section = h('section', { class: 'screen round' })
   async function draw() {
     const list = await rounds()
     const round = pickRound(list, chosenDay)
     const view = await roundView(round)
-    const stops = h(
-      'ol',
-      { 'class': 'stops', 'aria-labelledby': 'stops-title' },
-      view.items.map((item) => stopRow(item, view.pending, view.flagged)),
-    )
+    // Open stops in route order; the done ones collapse to the bottom.
+    const open = view.items.filter((item) => !DONE.has(item.status))
+    const done = view.items.filter((item) => DONE.has(item.status))
+    const stops = h('ol', { 'class': 'stops', 'aria-labelledby': 'stops-title' }, stopRows(open, view))
+    const doneList = done.length
+      ? h(
+          'details',
+          { class: 'done-stops' },
+          h('summary', null, t('round.doneStops', { n: done.length })),
+          h('ol', { class: 'stops' }, stopRows(done, view)),
+        )
+      : null
     const empty = h('p', { class: 'empty', hidden: true }, t('round.noMatch'))
     const filter = () => {
       const words = fold(query).split(' ').filter(Boolean)
       let shown = 0
-      for (const row of stops.children) {
+      for (const row of section.querySelectorAll('.stop')) {
         const match = words.every((word) => row.dataset.search.includes(word))
         row.hidden = !match
         shown += match ? 1 : 0
       }
+      for (const group of section.querySelectorAll('.stop-group'))
+        group.hidden = !group.querySelector('.stop:not([hidden])')
+      // A search reaches into the done stops too.
+      if (doneList && words.length) doneList.open = Boolean(doneList.querySelector('.stop:not([hidden])'))
       empty.hidden = shown > 0 || !view.items.length
     }
     const search = h('input', {
@@ -110,6 +158,17 @@ export async function roundScreen() {
       oninput: (event) => {
         query = event.target.value
         filter()
+      },
+    })
+    // Scan an envelope to open its stop.
+    const scan = scanButton({
+      name: 'item',
+      label: t('scan.item'),
+      accept: itemCodeIn,
+      onResult: (code) => {
+        const found = view.items.find((item) => item.code === code)
+        if (found) location.hash = `#/item/${found.id}`
+        else toast(t('scan.notOnRound', { code }), 'warn')
       },
     })
     const hadFocus = document.activeElement?.id === 'search'
@@ -156,9 +215,19 @@ export async function roundScreen() {
         counter('failed', view.counts.failed),
         counter('unsynced', view.counts.unsynced),
       ),
-      h('div', { class: 'field search' }, h('label', { for: 'search' }, t('search.label')), search),
+      h(
+        'div',
+        { class: 'search-row' },
+        h(
+          'div',
+          { class: 'field search' },
+          h('label', { for: 'search', class: 'visually-hidden' }, t('search.label')),
+          search,
+        ),
+        scan.element,
+      ),
       h('h2', { id: 'stops-title', class: 'visually-hidden' }, t('round.stops')),
-      view.items.length ? stops : h('p', { class: 'empty' }, t('round.none')),
+      view.items.length ? [stops, doneList] : h('p', { class: 'empty' }, t('round.none')),
       empty,
     )
     filter()

@@ -5,7 +5,8 @@ import { logout } from '../auth.js'
 import { UserError } from '../errors.js'
 import { on } from '../events.js'
 import { lang, reasonText, setLang, t } from '../i18n.js'
-import { syncView } from '../queries.js'
+import { startCorrection } from '../corrections.js'
+import { OPEN, syncView } from '../queries.js'
 import { askPersistentStorage, db, storageInfo } from '../store.js'
 import { refreshSyncState, snapshot, syncNow } from '../sync/scheduler.js'
 import { h, replace } from '@common/dom.js'
@@ -35,6 +36,15 @@ function whatToDo(entry) {
   if (entry.kind === 'flag') return t('attn.flagWhat')
   if (entry.kind === 'file') return t('attn.fileWhat')
   return t('attn.rejectWhat')
+}
+
+/** A rejected capture whose item can still be worked: open it again, corrected, as a new mutation. */
+function correctable(entry, byId) {
+  return (
+    entry.kind === 'rejected' &&
+    ['deliver', 'collect', 'fail'].includes(entry.type) &&
+    OPEN.has(byId.get(entry.item_id)?.status)
+  )
 }
 
 export async function syncScreen() {
@@ -102,6 +112,18 @@ export async function syncScreen() {
                   h('p', { class: 'warn' }, reasonText(entry.reason)),
                   entry.detail ? h('p', { class: 'hint' }, entry.detail) : null,
                   h('p', null, t('attn.what', { what: whatToDo(entry) })),
+                  correctable(entry, view.byId)
+                    ? h(
+                        'button',
+                        {
+                          'type': 'button',
+                          'class': 'btn btn-primary btn-small',
+                          'data-action': 'correct',
+                          'onclick': () => startCorrection(entry, { attention: entry.id }),
+                        },
+                        t('correct.resend'),
+                      )
+                    : null,
                   h(
                     'button',
                     {
