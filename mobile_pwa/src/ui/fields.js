@@ -49,11 +49,11 @@ export function textField({ name, label, value = '', hint, required, type = 'tex
     input,
     cutToLength(input, maxlength),
   )
-  return textControl(element, input, label)
+  return textControl(element, input, label, mark)
 }
 
 /** What a text input or text area gives its form: the value, trimmed. */
-function textControl(element, input, label) {
+function textControl(element, input, label, mark = null) {
   return {
     element,
     input,
@@ -63,7 +63,7 @@ function textControl(element, input, label) {
     },
     /** Required or not from now on: the mark, `required` and `data-required` follow. */
     setRequired(on) {
-      mark.hidden = !on
+      if (mark) mark.hidden = !on
       input.required = on
       element.dataset.required = String(on)
     },
