@@ -252,7 +252,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "UPLOAD_QUOTA_BYTES": read.integer("UPLOAD_QUOTA_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
         # Files up to this size may travel together, one multipart request per batch (issue 16).
         "SMALL_UPLOAD_BYTES": read.integer(
-            "SMALL_UPLOAD_BYTES", 64 * 1024, minimum=1024, maximum=8 * 1024 * 1024
+            "SMALL_UPLOAD_BYTES", 256 * 1024, minimum=1024, maximum=8 * 1024 * 1024
         ),
         "SIGNATURE_MIN_INK": min_ink,
         # Background work (backend/tasks): where the queue lives, and its schedules.

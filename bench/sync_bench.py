@@ -1226,8 +1226,8 @@ def main() -> int:
     parser.add_argument(
         "--small-upload-bytes",
         type=int,
-        default=64 * 1024,
-        help="the server's SMALL_UPLOAD_BYTES in the latency mode (default 65536)",
+        default=256 * 1024,
+        help="the server's SMALL_UPLOAD_BYTES in the latency mode (default 262144)",
     )
     parser.add_argument(
         "--paths",

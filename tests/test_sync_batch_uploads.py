@@ -3,9 +3,11 @@ files, and sends the small ones together, each verified on its own."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from tests.kit.images import jpeg_bytes, png_signature
+from tests.kit.images import jpeg_bytes, noisy_jpeg, png_signature
 from tests.kit.phone import Phone, sha
 from tests.stores import both_stores, held_partials, verified_copies
 
@@ -41,6 +43,8 @@ def test_one_call_says_per_file_what_the_server_holds_of_a_batch_and_whether_it_
         {"sha256": sha(sent), "received": len(sent), "size": len(sent), "verified": True},
         {"sha256": sha(half), "received": 100, "size": None, "verified": False},
     ]
+    # ... and the largest file the batch upload takes, so the phone need not know the setting.
+    assert response.get_json()["small_upload_bytes"] == client.application.config["SMALL_UPLOAD_BYTES"]
     for state in response.get_json()["attachments"]:  # the same as the single-file GET says
         single = client.get(f"/api/sync/attachments/{state['sha256']}", headers=phone.headers)
         assert single.get_json() == state
@@ -244,3 +248,15 @@ def test_more_parts_than_a_batch_takes_is_refused(client, make):
     response = _send_batch(phone, [(sha(signature), signature)] * 201)
     assert response.status_code == 413
     assert response.content_type == "application/problem+json"
+
+
+def test_a_day_photo_of_the_usual_size_travels_in_the_batch_by_default(client, make):
+    """A ~120 KB photo (what the app's camera keeps) is under the default limit: the day's photos go
+    together with the signatures, not one PUT each."""
+    phone, _ = Phone.on_a_round(client, make)
+    photo = noisy_jpeg(random.Random(7), (480, 360))  # ~130 KB of noise: it does not compress
+    assert 60 * 1024 < len(photo) <= client.application.config["SMALL_UPLOAD_BYTES"] == 256 * 1024
+
+    results = _send_batch(phone, [(sha(photo), photo)]).get_json()["attachments"]
+
+    assert results == [{"sha256": sha(photo), "received": len(photo), "size": len(photo), "verified": True}]

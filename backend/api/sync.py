@@ -91,8 +91,11 @@ UPLOAD_STATUS = {
 
 CHECK_ANSWER = {
     "type": "object",
-    "required": ["attachments"],
-    "properties": {"attachments": {"type": "array", "items": UPLOAD_STATUS}},
+    "required": ["attachments", "small_upload_bytes"],
+    "properties": {
+        "attachments": {"type": "array", "items": UPLOAD_STATUS},
+        "small_upload_bytes": {"type": "integer"},
+    },
 }
 MAX_CHECK_DIGESTS = 1000
 MAX_PARTS = 200  # files in one batch upload
@@ -385,7 +388,11 @@ class AttachmentCheck(MethodView):
         found = attachments.statuses(
             db.session, current_app.extensions["postround.store"], digests, current_user().id
         )
-        return {"attachments": [status.as_dict() for status in found]}
+        # The largest file the batch upload takes: a phone sends smaller ones together, larger ones by PUT.
+        return {
+            "attachments": [status.as_dict() for status in found],
+            "small_upload_bytes": current_app.config["SMALL_UPLOAD_BYTES"],
+        }
 
 
 @blp.route(f"/attachments/{SHA_PATH}")

@@ -4,14 +4,7 @@
 // a few at a time (upload.js).
 import { APP_VERSION, ApiError, PROTOCOL, requestJson } from '../api.js'
 import { db } from '../store.js'
-import {
-  checkFiles,
-  eachBounded,
-  PARALLEL_UPLOADS,
-  SMALL_FILE_BYTES,
-  uploadBlob,
-  uploadSmall,
-} from './upload.js'
+import { checkFiles, eachBounded, PARALLEL_UPLOADS, uploadBlob, uploadSmall } from './upload.js'
 
 const MAX_BATCH = 50
 const MAX_BATCH_BYTES = 256 * 1024
@@ -61,9 +54,9 @@ async function uploadFiles(entries) {
   }
   const pending = new Set(records.map((record) => record.sha256))
   if (!records.length) return { pending, error: null }
-  let known
+  let known, smallBytes
   try {
-    known = await checkFiles([...pending])
+    ;({ found: known, smallBytes } = await checkFiles([...pending]))
   } catch (error) {
     return { pending, error }
   }
@@ -75,7 +68,7 @@ async function uploadFiles(entries) {
   const large = []
   for (const record of records) {
     if (known.get(record.sha256)?.verified) await done(record.sha256, true)
-    else (record.blob.size <= SMALL_FILE_BYTES ? small : large).push(record)
+    else (record.blob.size <= smallBytes ? small : large).push(record)
   }
   let { outcomes, error } = await uploadSmall(small)
   for (const [sha256, outcome] of outcomes) {

@@ -6,7 +6,8 @@
 import { ApiError, NetworkError, requestJson } from '../api.js'
 
 export const CHUNK_BYTES = 128 * 1024
-export const SMALL_FILE_BYTES = 64 * 1024 // the server's SMALL_UPLOAD_BYTES (default)
+// The server's SMALL_UPLOAD_BYTES (its default) until a check answer says what it is.
+export const SMALL_FILE_BYTES = 256 * 1024
 export const PARALLEL_UPLOADS = 4 // large files in flight at once
 const MAX_PARTS = 200 // files in one batch upload (the server's limit)
 const MAX_BATCH_UPLOAD_BYTES = 1024 * 1024 // one batch upload's body, far below MAX_UPLOAD_BYTES
@@ -68,17 +69,20 @@ export async function uploadBlob(record, known = null) {
   }
 }
 
-/** What the server holds of these files, by digest: {received, verified} (one call per 1000). */
+/** What the server holds of these files, by digest: {received, verified} (one call per 1000), and
+ *  the largest file its batch upload takes (`smallBytes`). */
 export async function checkFiles(digests) {
   const found = new Map()
+  let smallBytes = SMALL_FILE_BYTES
   for (let first = 0; first < digests.length; first += MAX_CHECK) {
     const answer = await requestJson('/api/sync/attachments/check', {
       method: 'POST',
       json: { digests: digests.slice(first, first + MAX_CHECK) },
     })
     for (const state of answer.attachments) found.set(state.sha256, state)
+    if (Number.isInteger(answer.small_upload_bytes)) smallBytes = answer.small_upload_bytes
   }
-  return found
+  return { found, smallBytes }
 }
 
 /** Send small blob records together, one multipart request per ~1 MiB, a few requests at a time.
