@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from backend import create_app
 from backend.domain.s10 import make_s10
 from backend.extensions import db
-from backend.models import Agency, CommitLog, Item, Procedure, Round, User
+from backend.models import Agency, CommitLog, Item, PostOffice, Procedure, Round, User
 from backend.timeutil import local_today
 from sync.changes import current_seq
 from sync.protocol import Cursor
@@ -58,9 +58,21 @@ def apps(new_app):  # noqa: F811 (the fixture imported above)
     return lambda: new_app(FAILED_ATTEMPT_LIMIT=20)
 
 
-def postmen_with_rounds(app, postmen: int, stops: int, day_offset: int = 0) -> dict:
-    """`postmen` postmen, each with a round of `stops` items today: username -> (round id, item ids).
-    One agency and one procedure for all, written in one transaction."""
+def post_office(app, code: str = "BC-AG1") -> int:
+    """The post office `code` (made on first use), serving every agency there is."""
+    with app.app_context():
+        office = db.session.execute(sa.select(PostOffice).where(PostOffice.code == code)).scalar()
+        if office is None:
+            office = PostOffice(code=code, name=f"Bưu cục {code}", kind="commune", lat=10.38, lon=105.43)
+            db.session.add(office)
+        office.agencies = list(db.session.execute(sa.select(Agency)).scalars())
+        db.session.commit()
+        return office.id
+
+
+def postmen_with_rounds(app, postmen: int, stops: int, day_offset: int = 0, office: str = "BC-AG1") -> dict:
+    """`postmen` postmen of the post office `office`, each with a round of `stops` items today:
+    username -> (round id, item ids). One agency and one procedure for all, written in one transaction."""
     with app.app_context():
         agency = db.session.execute(sa.select(Agency)).scalars().first()
         procedure = db.session.execute(sa.select(Procedure)).scalars().first()
@@ -69,6 +81,7 @@ def postmen_with_rounds(app, postmen: int, stops: int, day_offset: int = 0) -> d
             procedure = Procedure(code="TTHC-X", name="Cấp giấy khai sinh", allowed_by_post=True)
             db.session.add_all([agency, procedure])
             db.session.flush()
+        office_id = post_office(app, office)
         serial = db.session.execute(sa.select(sa.func.count()).select_from(Item)).scalar_one()
         rounds = {}
         for _ in range(postmen):
@@ -78,7 +91,8 @@ def postmen_with_rounds(app, postmen: int, stops: int, day_offset: int = 0) -> d
                 full_name="Lê Văn Bưu",
                 role="postman",
             )
-            rnd = Round(postman=user, round_date=local_today())
+            user.offices = [db.session.get(PostOffice, office_id)]
+            rnd = Round(postman=user, round_date=local_today(), office_id=office_id)
             rows = [
                 Item(
                     **_item(20_000_000 + serial + s, agency.id, procedure.id),
@@ -86,6 +100,7 @@ def postmen_with_rounds(app, postmen: int, stops: int, day_offset: int = 0) -> d
                     attempt_count=0,
                     round=rnd,
                     stop_order=s + 1,
+                    office_id=office_id,
                 )
                 for s in range(stops)
             ]
@@ -132,7 +147,7 @@ def import_main() -> None:
     transaction stays open until a line arrives on stdin) and `committed <seconds since writing>`."""
     from backend.services.item_import import ImportRow, import_items
 
-    url, agency_id, procedure_id, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    url, agency_id, procedure_id, rows, office_id = sys.argv[1], *map(int, sys.argv[2:6])
     app = create_app(_test_config(url, DB_STATEMENT_TIMEOUT_MS=300_000))
     with app.app_context():
         started: list[float] = []
@@ -151,14 +166,19 @@ def import_main() -> None:
         # The session keeps this connection until the import commits: the backend nobody may wait for.
         print(f"backend {db.session.execute(sa.text('SELECT pg_backend_pid()')).scalar_one()}", flush=True)
         lines = [ImportRow(n + 2, _item(30_000_000 + n, agency_id, procedure_id)) for n in range(rows)]
-        import_items(lines, source={"file": "xa-mong-tho.xlsx", "sha256": "0" * 64}, before_commit=hold)
+        import_items(
+            lines,
+            source={"file": "xa-mong-tho.xlsx", "sha256": "0" * 64},
+            office_id=office_id,
+            before_commit=hold,
+        )
         print(f"committed {time.perf_counter() - started[0]:.2f}", flush=True)
 
 
 class ImportProcess:
     """The real import service writing `rows` items in its own process and connection."""
 
-    def __init__(self, url: str, agency_id: int, procedure_id: int, rows: int):
+    def __init__(self, url: str, agency_id: int, procedure_id: int, rows: int, office_id: int):
         self.writing, self.holding, self.committed = threading.Event(), threading.Event(), threading.Event()
         self.transaction_s: float | None = None
         self.backend_pid: int | None = None
@@ -171,6 +191,7 @@ class ImportProcess:
                 str(agency_id),
                 str(procedure_id),
                 str(rows),
+                str(office_id),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -219,18 +240,20 @@ def poll_items(client, headers, cursor: int) -> tuple[list[dict], int]:
         page += 1
 
 
-def supervisor_login(app, client) -> dict:
+def supervisor_login(app, client, office: str = "BC-AG1") -> dict:
+    """A supervisor of the post office `office`, signed in on `client`."""
+    username = f"giamsat.{office.lower()}"
     with app.app_context():
-        db.session.add(
-            User(
-                username="giamsat",
-                password_hash=_hashed(Factory.PASSWORD),
-                full_name="Giám sát",
-                role="supervisor",
-            )
+        user = User(
+            username=username,
+            password_hash=_hashed(Factory.PASSWORD),
+            full_name="Giám sát",
+            role="supervisor",
         )
+        user.offices = [db.session.get(PostOffice, post_office(app, office))]
+        db.session.add(user)
         db.session.commit()
-    response = client.post("/api/auth/login", json={"username": "giamsat", "password": Factory.PASSWORD})
+    response = client.post("/api/auth/login", json={"username": username, "password": Factory.PASSWORD})
     assert response.status_code == 200, response.get_json()
     return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
@@ -255,7 +278,9 @@ def test_a_ten_thousand_row_import_adds_no_wait_to_twenty_phones_pushing_beside_
     with server.app_context():
         agency_id = db.session.execute(sa.select(Agency.id)).scalar_one()
         procedure_id = db.session.execute(sa.select(Procedure.id)).scalar_one()
-    running = ImportProcess(server.config["SQLALCHEMY_DATABASE_URI"], agency_id, procedure_id, IMPORT_ROWS)
+    running = ImportProcess(
+        server.config["SQLALCHEMY_DATABASE_URI"], agency_id, procedure_id, IMPORT_ROWS, post_office(server)
+    )
     phones = {name: Phone(apps().test_client(), name).login() for name in rounds}
     for phone in phones.values():
         phone.pull()
@@ -369,7 +394,10 @@ def test_a_supervisor_renumbering_a_round_while_its_postman_pushes_never_deadloc
     outcomes = []
     for day in range(RACES):
         with server.app_context():
-            rnd = Round(postman_id=postman_id, round_date=local_today() + timedelta(days=day + 1))
+            office_id = db.session.get(Round, first_round).office_id
+            rnd = Round(
+                postman_id=postman_id, round_date=local_today() + timedelta(days=day + 1), office_id=office_id
+            )
             stops = [
                 Item(
                     **_item(40_000_000 + 3 * day + s, *_references(db.session)),
@@ -377,6 +405,7 @@ def test_a_supervisor_renumbering_a_round_while_its_postman_pushes_never_deadloc
                     attempt_count=0,
                     round=rnd,
                     stop_order=s + 1,
+                    office_id=office_id,
                 )
                 for s in range(3)
             ]
@@ -419,28 +448,28 @@ def _references(session) -> tuple[int, int]:
     )
 
 
-# Two rounds, two agencies: writers that never wait for each other ------------------------------
+# Two post offices: writers that never wait for each other ---------------------------------------
 
 
-def test_writes_of_two_rounds_never_wait_for_each_other_even_beside_a_long_transaction(apps):
-    """Postman A's round is held by a long transaction (a supervisor's change, open for seconds);
-    meanwhile postman B pushes, B's supervisor reorders B's round and B's agency's items are
-    imported, and B's phone sees all of it. Keyed by round and agency today; by post office once
-    offices exist (issue 11.1)."""
+def test_writes_of_two_post_offices_never_wait_for_each_other_even_beside_a_long_transaction(apps):
+    """Office A's round is held by a long transaction (a supervisor's change, open for seconds);
+    meanwhile in office B a postman pushes, B's supervisor reorders B's round and items of the agency
+    B serves are imported into B, and B's phone sees all of it."""
     server = apps()
-    rounds_a = postmen_with_rounds(server, 1, 3)
+    rounds_a = postmen_with_rounds(server, 1, 3, office="BC-A")
     with server.app_context():
         other = Agency(code="AGB", name="Trung tâm PVHCC xã B", kind="commune_centre", province="An Giang")
         db.session.add(other)
         db.session.commit()
         agency_b = other.id
-    rounds_b = postmen_with_rounds(server, 1, 3)
+    rounds_b = postmen_with_rounds(server, 1, 3, office="BC-B")
+    office_b = post_office(server, "BC-B")
     ((_, (round_a, items_a)),) = rounds_a.items()
     ((name_b, (round_b, items_b)),) = rounds_b.items()
     phone_b = Phone(apps().test_client(), name_b).login()
     phone_b.pull()
     office = apps().test_client()
-    headers = supervisor_login(server, office)
+    headers = supervisor_login(server, office, "BC-B")
     holder = apps()
     holding, release = threading.Event(), threading.Event()
 
@@ -471,7 +500,7 @@ def test_writes_of_two_rounds_never_wait_for_each_other_even_beside_a_long_trans
             from backend.services.item_import import ImportRow, import_items
 
             procedure_id = db.session.execute(sa.select(Procedure.id)).scalars().first()
-            import_items([ImportRow(2, _item(50_000_000, agency_b, procedure_id))])
+            import_items([ImportRow(2, _item(50_000_000, agency_b, procedure_id))], office_id=office_b)
         took.append(time.perf_counter() - started)
         pulled = phone_b.pull()
         release.set()
