@@ -446,3 +446,48 @@ def test_the_growth_indexes_are_built_over_existing_proofs_and_ledger_rows(empty
     }
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM delivery_attempts")).scalar() == 1
+
+
+def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
+    """Every fee a postman took before the payment method existed was cash: after the upgrade each
+    kind reads 'cash', a new transfer is kept as such, and a downgrade keeps the amounts."""
+    from backend.models import FeeEntry
+
+    flask_migrate.upgrade(revision="0011_growth_indexes")
+    rows = [
+        "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+        "VALUES (1, 'buuta', 'x', 'Bưu tá', 'postman', TRUE, CURRENT_TIMESTAMP)",
+        "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
+        "VALUES (1, 'PVHCC', 'Trung tâm', 'commune_centre', 'An Giang', TRUE, CURRENT_TIMESTAMP)",
+        "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, created_at)"
+        " VALUES (1, '1.001193', 'Khai sinh', TRUE, 0, '[]', 0, CURRENT_TIMESTAMP)",
+        "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, commune, "
+        "province, service_fee, government_fee, attempt_count, invitation_count, status, stop_order, "
+        "search_text, change_seq, version, created_at, updated_at) VALUES (1, 'RR123456785VN', 'return', 1, 1, "
+        "'Trần Thị Bích', 'Ấp Minh An', 'Xã Châu Thành', 'An Giang', 26000, 5000, 0, 0, 'delivered', 1, '', 0, 2, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO fee_entries (id, client_mutation_id, item_id, postman_id, service_fee, government_fee, "
+        "receipt_number, server_time) VALUES (1, 'm1', 1, 1, 26000, 5000, 'BL-1', CURRENT_TIMESTAMP)",
+    ]
+    with db.engine.begin() as conn:
+        for row in rows:
+            conn.execute(sa.text(row))
+
+    flask_migrate.upgrade()
+
+    entry = db.session.get(FeeEntry, 1)
+    assert (entry.service_fee, entry.government_fee, entry.receipt_number) == (26000, 5000, "BL-1")
+    assert (entry.service_fee_payment, entry.government_fee_payment) == ("cash", "cash")
+    db.session.add(FeeEntry(id=2, item_id=1, postman_id=1, service_fee=26000, service_fee_payment="transfer"))
+    db.session.commit()
+    with db.engine.connect() as conn:
+        assert conn.execute(
+            sa.text("SELECT service_fee_payment, government_fee_payment FROM fee_entries ORDER BY id")
+        ).all() == [("cash", "cash"), ("transfer", "cash")]
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0011_growth_indexes")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("fee_entries")}
+    assert "service_fee_payment" not in columns and "government_fee_payment" not in columns
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 52000
