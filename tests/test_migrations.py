@@ -453,25 +453,18 @@ def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
     kind reads 'cash', a new transfer is kept as such, and a downgrade keeps the amounts."""
     from backend.models import FeeEntry
 
-    flask_migrate.upgrade(revision="0011_growth_indexes")
-    rows = [
-        "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
-        "VALUES (1, 'buuta', 'x', 'Bưu tá', 'postman', TRUE, CURRENT_TIMESTAMP)",
-        "INSERT INTO agencies (id, code, name, kind, province, active, created_at) "
-        "VALUES (1, 'PVHCC', 'Trung tâm', 'commune_centre', 'An Giang', TRUE, CURRENT_TIMESTAMP)",
-        "INSERT INTO procedures (id, code, name, allowed_by_post, government_fee, checklist, change_seq, created_at)"
-        " VALUES (1, '1.001193', 'Khai sinh', TRUE, 0, '[]', 0, CURRENT_TIMESTAMP)",
-        "INSERT INTO items (id, code, direction, procedure_id, agency_id, recipient_name, address_line, commune, "
-        "province, service_fee, government_fee, attempt_count, invitation_count, status, stop_order, "
-        "search_text, change_seq, version, created_at, updated_at) VALUES (1, 'RR123456785VN', 'return', 1, 1, "
-        "'Trần Thị Bích', 'Ấp Minh An', 'Xã Châu Thành', 'An Giang', 26000, 5000, 0, 0, 'delivered', 1, '', 0, 2, "
-        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-        "INSERT INTO fee_entries (id, client_mutation_id, item_id, postman_id, service_fee, government_fee, "
-        "receipt_number, server_time) VALUES (1, 'm1', 1, 1, 26000, 5000, 'BL-1', CURRENT_TIMESTAMP)",
-    ]
+    flask_migrate.upgrade(revision="0004")  # rows as the helpers write them, carried up to the head
+    now = "2026-11-30 03:00:00"
     with db.engine.begin() as conn:
-        for row in rows:
-            conn.execute(sa.text(row))
+        _insert_postman_agency_procedure(conn, now)
+        _insert_item(conn, now, 1, status="delivered")
+        conn.execute(
+            sa.text(
+                "INSERT INTO fee_entries (id, client_mutation_id, item_id, postman_id, service_fee, "
+                "government_fee, receipt_number, server_time) VALUES (1, 'm1', 1, 1, 26000, 5000, 'BL-1', :now)"
+            ),
+            {"now": now},
+        )
 
     flask_migrate.upgrade()
 
