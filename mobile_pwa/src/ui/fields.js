@@ -239,20 +239,10 @@ export function feeFields(item, payees = {}) {
     servicePaid.update()
     governmentPaid.update()
   }
-  const servicePaid = paymentField({
-    kind: 'service',
-    item,
-    bank: payees.service,
-    amountOf: () => service.amount ?? 0,
-    onchange: update,
-  })
-  const governmentPaid = paymentField({
-    kind: 'government',
-    item,
-    bank: payees.government,
-    amountOf: () => government.amount ?? 0,
-    onchange: update,
-  })
+  const paidBy = (kind, field) =>
+    paymentField({ kind, item, bank: payees[kind], amountOf: () => field.amount ?? 0, onchange: update })
+  const servicePaid = paidBy('service', service)
+  const governmentPaid = paidBy('government', government)
   const cashAmount = () =>
     (servicePaid.method === 'cash' ? (service.amount ?? 0) : 0) +
     (governmentPaid.method === 'cash' ? (government.amount ?? 0) : 0)
