@@ -140,6 +140,7 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
 
     id_number = data.pop("id_number", None)
     checklist = data.pop("checklist", None)
+    payments = {k: data.pop(k, "cash") for k in ("service_fee_payment", "government_fee_payment")}
     id_hash, id_key = hash_id_number(id_number) if id_number else (None, None)
     if id_number:  # typed into a note as well? never in clear
         data = {
@@ -175,6 +176,7 @@ def record_attempt(session: Session, user_id: int, device_id: str, mutation: dic
                 service_fee=data.get("fee_collected", 0),
                 government_fee=data.get("government_fee_collected", 0),
                 receipt_number=data.get("receipt_number"),
+                **payments,
                 device_time=mutation["at"],
             )
         )

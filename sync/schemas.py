@@ -7,7 +7,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
-from backend.models.proofs import ATTACHMENT_KINDS, FAILURE_REASONS, RECEIVER_RELATIONS
+from backend.models.proofs import ATTACHMENT_KINDS, FAILURE_REASONS, PAYMENT_METHODS, RECEIVER_RELATIONS
 from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Text, WholeNumber
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="A lower-case hex SHA-256 digest.")
@@ -41,9 +41,16 @@ class PositionMixin(StrictSchema):
     accuracy_m = fields.Float(allow_none=True, validate=validate.Range(min=0, max=100_000))
 
 
+def _payment():
+    """Cash or VietQR transfer, per fee kind; absent means cash (phones before VietQR)."""
+    return fields.String(load_default="cash", validate=validate.OneOf(PAYMENT_METHODS))
+
+
 class FeeMixin(StrictSchema):
     fee_collected = Money(load_default=0)
     government_fee_collected = Money(load_default=0)
+    service_fee_payment = _payment()
+    government_fee_payment = _payment()
     receipt_number = Text(allow_none=True, validate=validate.Length(max=64))
 
 
@@ -78,6 +85,8 @@ class CollectData(PositionMixin, FeeMixin):
 class FeeData(StrictSchema):
     service_fee = Money(load_default=0)
     government_fee = Money(load_default=0)
+    service_fee_payment = _payment()
+    government_fee_payment = _payment()
     receipt_number = Text(allow_none=True, validate=validate.Length(max=64))
 
     @validates_schema

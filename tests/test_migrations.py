@@ -446,3 +446,41 @@ def test_the_growth_indexes_are_built_over_existing_proofs_and_ledger_rows(empty
     }
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM delivery_attempts")).scalar() == 1
+
+
+def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
+    """Every fee a postman took before the payment method existed was cash: after the upgrade each
+    kind reads 'cash', a new transfer is kept as such, and a downgrade keeps the amounts."""
+    from backend.models import FeeEntry
+
+    flask_migrate.upgrade(revision="0004")  # rows as the helpers write them, carried up to the head
+    now = "2026-11-30 03:00:00"
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+        _insert_item(conn, now, 1, status="delivered")
+        conn.execute(
+            sa.text(
+                "INSERT INTO fee_entries (id, client_mutation_id, item_id, postman_id, service_fee, "
+                "government_fee, receipt_number, server_time) VALUES (1, 'm1', 1, 1, 26000, 5000, 'BL-1', :now)"
+            ),
+            {"now": now},
+        )
+
+    flask_migrate.upgrade()
+
+    entry = db.session.get(FeeEntry, 1)
+    assert (entry.service_fee, entry.government_fee, entry.receipt_number) == (26000, 5000, "BL-1")
+    assert (entry.service_fee_payment, entry.government_fee_payment) == ("cash", "cash")
+    db.session.add(FeeEntry(id=2, item_id=1, postman_id=1, service_fee=26000, service_fee_payment="transfer"))
+    db.session.commit()
+    with db.engine.connect() as conn:
+        assert conn.execute(
+            sa.text("SELECT service_fee_payment, government_fee_payment FROM fee_entries ORDER BY id")
+        ).all() == [("cash", "cash"), ("transfer", "cash")]
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0011_growth_indexes")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("fee_entries")}
+    assert "service_fee_payment" not in columns and "government_fee_payment" not in columns
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 52000

@@ -106,6 +106,10 @@ def expected_from_database(app, key_of) -> dict:
             target = row(key_of(item, fee.postman_id))
             target["service_fees_collected"] += fee.service_fee
             target["government_fees_collected"] += fee.government_fee
+            target["service_fees_by_transfer"] += fee.service_fee * (fee.service_fee_payment == "transfer")
+            target["government_fees_by_transfer"] += fee.government_fee * (
+                fee.government_fee_payment == "transfer"
+            )
         for line in db.session.execute(db.select(HandoverLine)).scalars():
             row(key_of(line.item, line.handover.postman_id))["fees_handed_over"] += line.fee_passed_on
     return figures
@@ -140,6 +144,62 @@ def test_the_months_report_by_agency_matches_the_database(client, app, auth, sup
     for key, figures in expected.items():
         assert {m: rows[key][m] for m in MEASURES} == {m: figures[m] for m in MEASURES}
     assert body["totals"]["returned"] == 3 and body["totals"]["label"] == "Tổng cộng / Total"
+
+
+def test_fees_paid_by_vietqr_transfer_are_kept_apart_from_the_cash_the_postman_holds(
+    client, app, make, auth, supervisor, today
+):
+    """A day of one postman: a return paid in cash, one whose service fee was paid by VietQR, one paid
+    wholly by transfer, and a separate fee mutation from an older phone that says nothing (cash)."""
+    agency = make.agency(name="Xã Châu Thành")
+    procedure = make.procedure(name="Cấp giấy khai sinh")
+    lan = make.user("postman", full_name="Trần Thị Lan")
+    cash, half, transfer, later = (
+        make.item(agency_id=agency.id, procedure_id=procedure.id) for _ in range(4)
+    )
+    make.round(lan, items=[cash, half, transfer, later])
+    phone = Phone(client, lan.username).login()
+    phone.pull()
+    phone.deliver(cash.id, seed=1, government_fee_collected=5_000)
+    phone.deliver(half.id, seed=2, government_fee_collected=5_000, service_fee_payment="transfer")
+    phone.deliver(
+        transfer.id,
+        seed=3,
+        government_fee_collected=5_000,
+        service_fee_payment="transfer",
+        government_fee_payment="transfer",
+        receipt_number=None,
+    )
+    phone.capture("fee", later.id, {"service_fee": 10_000, "receipt_number": "BL-9"})
+    phone.sync()
+
+    response = client.get(
+        "/api/reports",
+        headers=auth(supervisor),
+        query_string={**month_range(today), "period": "day", "group_by": "postman"},
+    )
+
+    assert response.status_code == 200
+    (row,) = response.get_json()["rows"]
+    assert (row["service_fees_collected"], row["service_fees_by_transfer"]) == (88_000, 52_000)
+    assert (row["government_fees_collected"], row["government_fees_by_transfer"]) == (15_000, 5_000)
+    assert (row["fees_collected"], row["fees_by_transfer"], row["fees_in_cash"]) == (103_000, 57_000, 46_000)
+    assert (
+        row["fees_not_handed_over"] == 10_000
+    )  # the government fee paid by transfer is the agency's already
+    with app.app_context():
+        methods = db.session.execute(
+            db.select(FeeEntry.service_fee_payment, FeeEntry.government_fee_payment).order_by(FeeEntry.id)
+        ).all()
+    assert [tuple(m) for m in methods] == [
+        ("cash", "cash"),
+        ("transfer", "cash"),
+        ("transfer", "transfer"),
+        ("cash", "cash"),
+    ]
+    bad = phone.capture("fee", later.id, {"service_fee": 1_000, "service_fee_payment": "cheque"})
+    phone.push()
+    assert phone.outcomes[bad["id"]]["outcome"] == "rejected", phone.outcomes[bad["id"]]
 
 
 @pytest.mark.parametrize("group_by", ["procedure", "postman"])

@@ -139,8 +139,13 @@ class ProofAttachment(db.Model):
     )
 
 
+PAYMENT_METHODS = ("cash", "transfer")  # how a fee was paid at the door; absent in a mutation = cash
+
+
 class FeeEntry(db.Model):
-    """Cash a postman collected: one entry per proof (or per separate fee mutation)."""
+    """Money a postman collected: one entry per proof (or per separate fee mutation). Each fee kind was
+    paid in cash (the postman holds it until the handover) or by VietQR transfer (straight to the
+    payee's account); PAYMENT_METHODS."""
 
     __tablename__ = "fee_entries"
     __table_args__ = (
@@ -154,6 +159,8 @@ class FeeEntry(db.Model):
     postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     service_fee: Mapped[int] = mapped_column(default=0)  # VND
     government_fee: Mapped[int] = mapped_column(default=0)  # VND
+    service_fee_payment: Mapped[str] = mapped_column(String(8), default="cash", server_default="cash")
+    government_fee_payment: Mapped[str] = mapped_column(String(8), default="cash", server_default="cash")
     receipt_number: Mapped[str | None] = mapped_column(String(64))
     device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     server_time: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)

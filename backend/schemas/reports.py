@@ -41,10 +41,16 @@ class ReportRowSchema(StrictSchema):
     )
     service_fees_collected = fields.Integer()
     government_fees_collected = fields.Integer()
+    service_fees_by_transfer = fields.Integer(metadata={"description": "Of the service fees, paid by VietQR"})
+    government_fees_by_transfer = fields.Integer(
+        metadata={"description": "Of the government fees, paid by VietQR to the agency"}
+    )
     fees_collected = fields.Integer()
+    fees_by_transfer = fields.Integer()
+    fees_in_cash = fields.Integer(metadata={"description": "fees_collected minus fees_by_transfer"})
     fees_handed_over = fields.Integer()
     fees_not_handed_over = fields.Integer(
-        metadata={"description": "Government fees collected minus fees handed over"}
+        metadata={"description": "Government fees collected in cash minus fees handed over"}
     )
 
 

@@ -9,7 +9,8 @@ fees handed over), each grouped by (period, key); their rows are merged here. De
 - on time: among results delivered whose item has a due date, those whose proof's local server
   date is on or before the due date.
 - fees collected: FeeEntry (service fee and government fee) by the local date received, the
-  item's agency and procedure, and the postman who collected.
+  item's agency and procedure, and the postman who collected; of them, the part paid by VietQR
+  transfer (straight to the payee's account) and the rest, paid in cash to the postman.
 - fees handed over: HandoverLine.fee_passed_on by the handover's local date, the item's agency
   and procedure, and the handover's postman.
 
@@ -47,6 +48,8 @@ MEASURES = (
     "delivered_on_time",
     "service_fees_collected",
     "government_fees_collected",
+    "service_fees_by_transfer",
+    "government_fees_by_transfer",
     "fees_handed_over",
 )
 
@@ -154,8 +157,19 @@ def _fees(rng: ReportRange, user: User):
     start, end = rng.bounds
     period = _local_text(FeeEntry.server_time, rng, rng.period)
     key = _key(rng, FeeEntry.postman_id)
+
+    def by_transfer(amount, method):
+        return func.sum(case((method == "transfer", amount), else_=0))
+
     return db.session.execute(
-        select(period, key, func.sum(FeeEntry.service_fee), func.sum(FeeEntry.government_fee))
+        select(
+            period,
+            key,
+            func.sum(FeeEntry.service_fee),
+            func.sum(FeeEntry.government_fee),
+            by_transfer(FeeEntry.service_fee, FeeEntry.service_fee_payment),
+            by_transfer(FeeEntry.government_fee, FeeEntry.government_fee_payment),
+        )
         .join(Item, FeeEntry.item_id == Item.id)
         .where(in_offices(Item.office_id, user))
         .where(FeeEntry.server_time >= start, FeeEntry.server_time < end)
@@ -200,9 +214,12 @@ def build_report(rng: ReportRange, user: User) -> dict:
             target["failed_by_reason"][reason] = target["failed_by_reason"].get(reason, 0) + count
     for period, key, delivered, on_time in _on_time(rng, user):
         row(period, key).update(delivered_with_due=delivered, delivered_on_time=int(on_time or 0))
-    for period, key, service, government in _fees(rng, user):
+    for period, key, service, government, service_transfer, government_transfer in _fees(rng, user):
         row(period, key).update(
-            service_fees_collected=int(service or 0), government_fees_collected=int(government or 0)
+            service_fees_collected=int(service or 0),
+            government_fees_collected=int(government or 0),
+            service_fees_by_transfer=int(service_transfer or 0),
+            government_fees_by_transfer=int(government_transfer or 0),
         )
     for period, key, passed_on in _handed_over(rng, user):
         row(period, key)["fees_handed_over"] = int(passed_on or 0)
@@ -237,7 +254,11 @@ def _derive(entry: dict) -> None:
     with_due = entry["delivered_with_due"]
     entry["on_time_share"] = round(entry["delivered_on_time"] / with_due, 4) if with_due else None
     entry["fees_collected"] = entry["service_fees_collected"] + entry["government_fees_collected"]
-    entry["fees_not_handed_over"] = entry["government_fees_collected"] - entry["fees_handed_over"]
+    entry["fees_by_transfer"] = entry["service_fees_by_transfer"] + entry["government_fees_by_transfer"]
+    entry["fees_in_cash"] = entry["fees_collected"] - entry["fees_by_transfer"]
+    # A government fee paid by transfer went to the agency's account: only the cash is handed over.
+    government_cash = entry["government_fees_collected"] - entry["government_fees_by_transfer"]
+    entry["fees_not_handed_over"] = government_cash - entry["fees_handed_over"]
 
 
 def _labels(group_by: str, keys: set) -> dict:
@@ -295,6 +316,12 @@ def _columns(report: dict) -> list[tuple[str, Callable[[dict], object]]]:
         ("Tỉ lệ đúng hạn / On-time share", lambda r: r["on_time_share"]),
         ("Phí dịch vụ đã thu (VND) / Service fees collected", lambda r: r["service_fees_collected"]),
         ("Lệ phí đã thu (VND) / Government fees collected", lambda r: r["government_fees_collected"]),
+        ("Phí DV chuyển khoản (VND) / Service fees by transfer", lambda r: r["service_fees_by_transfer"]),
+        (
+            "Lệ phí chuyển khoản (VND) / Government fees by transfer",
+            lambda r: r["government_fees_by_transfer"],
+        ),
+        ("Tiền mặt đã thu (VND) / Collected in cash", lambda r: r["fees_in_cash"]),
         ("Lệ phí đã bàn giao (VND) / Fees handed over", lambda r: r["fees_handed_over"]),
         ("Lệ phí chưa bàn giao (VND) / Not yet handed over", lambda r: r["fees_not_handed_over"]),
     ]

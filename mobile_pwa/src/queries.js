@@ -85,9 +85,10 @@ export async function itemView(id) {
   const database = await db()
   const item = await database.get('items', id)
   if (!item) return null
-  const [procedure, agency, proofs, queued, attention] = await Promise.all([
+  const [procedure, agency, round, proofs, queued, attention] = await Promise.all([
     item.procedure_id != null ? database.get('procedures', item.procedure_id) : null,
     item.agency_id != null ? database.get('agencies', item.agency_id) : null,
+    item.round_id != null ? database.get('rounds', item.round_id) : null,
     database.getAllFromIndex('proofs', 'item_id', id),
     database.getAllFromIndex('outbox', 'item_id', id),
     database.getAll('attention'),
@@ -96,6 +97,8 @@ export async function itemView(id) {
     item,
     procedure,
     agency,
+    // Who a VietQR transfer pays: the round's post office (service fee), the agency (government fee).
+    payees: { service: round?.office?.bank ?? null, government: agency?.bank ?? null },
     proofs: proofs.sort((a, b) => a.seq - b.seq),
     queued,
     attention: attention.filter((entry) => entry.item_id === id),

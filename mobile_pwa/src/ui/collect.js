@@ -36,7 +36,7 @@ function checklistRows(procedure) {
   })
 }
 
-export function collectForm(item, procedure) {
+export function collectForm(item, procedure, payees = {}) {
   const rows = checklistRows(procedure)
   const missing = textArea({ name: 'missing_papers', label: t('collect.missing') })
   const refreshMissing = () => {
@@ -73,7 +73,7 @@ export function collectForm(item, procedure) {
   const citizen = signatureField({ name: 'signature', label: t('collect.citizenSignature') })
   const postman = signatureField({ name: 'postman_signature', label: t('collect.postmanSignature') })
   const photos = photosField({ name: 'photos', label: `${t('collect.photos')} ${t('common.optional')}` })
-  const fees = feeFields(item)
+  const fees = feeFields(item, payees)
   const note = textArea({ name: 'note', label: t('note') })
 
   async function prepare(position) {

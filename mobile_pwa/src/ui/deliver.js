@@ -34,7 +34,7 @@ function togetherField(others) {
   return { element, chosen: () => boxes.filter((entry) => entry.box.checked).map((entry) => entry.other) }
 }
 
-export function deliverForm(item, others = []) {
+export function deliverForm(item, others = [], payees = {}) {
   const name = textField({
     name: 'receiver_name',
     label: t('deliver.name'),
@@ -105,7 +105,7 @@ export function deliverForm(item, others = []) {
     label: t('deliver.noPhoto'),
     onchange: (event) => photos.setRequired(!event.target.checked),
   })
-  const fees = feeFields(item)
+  const fees = feeFields(item, payees)
   const note = textArea({ name: 'note', label: t('note') })
   const together = togetherField(others)
 

@@ -1,10 +1,12 @@
 // Form fields shared by the capture screens: each returns {element, …} with what the form needs.
 // Every control has a visible <label>; errors are announced (role=alert).
+import QRCode from 'qrcode'
 import SignaturePad from 'signature_pad'
 import { UserError } from '../errors.js'
 import { locate } from '../geo.js'
 import { t } from '../i18n.js'
 import { canvasToPng, compressPhoto, sha256Hex } from '../media.js'
+import { payable, vietqrPayload } from '../vietqr.js'
 import { money } from '@common/format.js'
 import { h, newId, replace } from '@common/dom.js'
 
@@ -154,7 +156,62 @@ export function moneyField({ name, label, value = 0 }) {
   }
 }
 
-export function feeFields(item) {
+/**
+ * How one fee kind was paid: cash, or a VietQR transfer shown as a QR built here, offline, for `bank`
+ * (the payee's {bin, account, name}; without one the phone says so and only cash is possible).
+ */
+function paymentField({ kind, item, bank, amountOf, onchange }) {
+  const methods = radioGroup({
+    name: `${kind}_fee_payment`,
+    legend: t(`fees.paidBy.${kind}`),
+    options: [
+      ['cash', t('fees.cash')],
+      ['transfer', t('fees.transfer')],
+    ],
+    value: 'cash',
+    onchange: () => onchange(),
+  })
+  const account = payable(bank)
+  const canvas = h('canvas', { class: 'vietqr-code', role: 'img' })
+  const caption = h('p', { class: 'hint' })
+  const missing = h('p', { class: 'warn' }, t(`fees.noAccount.${kind}`))
+  const box = h('div', { 'class': 'vietqr', 'data-vietqr': kind, 'hidden': true })
+  methods.element.append(box)
+  const update = () => {
+    const amount = amountOf()
+    const shown = methods.value === 'transfer' && amount > 0
+    box.hidden = !shown
+    if (!shown) return
+    if (!account) {
+      replace(box, missing)
+      delete box.dataset.payload
+      return
+    }
+    const payload = vietqrPayload({ bank: account, amount, reference: item.code })
+    if (box.dataset.payload === payload) return
+    box.dataset.payload = payload
+    caption.textContent = t('fees.qrFor', {
+      amount: money(amount),
+      name: account.name ?? '',
+      account: account.account,
+    })
+    canvas.setAttribute('aria-label', caption.textContent)
+    QRCode.toCanvas(canvas, payload, { errorCorrectionLevel: 'M', margin: 4, width: 232 })
+    replace(box, canvas, caption)
+  }
+  return {
+    element: methods.element,
+    update,
+    get method() {
+      return methods.value ?? 'cash'
+    },
+    errors: () =>
+      methods.value === 'transfer' && amountOf() > 0 && !account ? [t(`fees.noAccount.${kind}`)] : [],
+  }
+}
+
+/** The fees taken at the door; `payees` are the VietQR accounts: {service, government}. */
+export function feeFields(item, payees = {}) {
   const service = moneyField({ name: 'fee_collected', label: t('fees.service'), value: item.service_fee })
   const government = moneyField({
     name: 'government_fee_collected',
@@ -168,36 +225,55 @@ export function feeFields(item) {
     autocomplete: 'off',
   })
   const total = h('p', { 'class': 'fee-total', 'data-total': '0', 'aria-live': 'polite' })
-  // Cash taken means a receipt: the receipt number is required as soon as an amount is collected.
+  const cashTotal = h('p', { 'class': 'hint', 'data-cash': '0' })
   const update = () => {
     const sum = (service.amount ?? 0) + (government.amount ?? 0)
+    const cash = cashAmount()
     total.textContent = t('fees.totalCollected', { amount: money(sum) })
     total.dataset.total = String(sum)
-    receipt.setRequired(sum > 0)
+    cashTotal.textContent = t('fees.cashTotal', { amount: money(cash) })
+    cashTotal.dataset.cash = String(cash)
+    cashTotal.hidden = cash === sum
+    // Cash taken means a receipt: the receipt number is required as soon as cash is collected.
+    receipt.setRequired(cash > 0)
+    servicePaid.update()
+    governmentPaid.update()
   }
+  const paidBy = (kind, field) =>
+    paymentField({ kind, item, bank: payees[kind], amountOf: () => field.amount ?? 0, onchange: update })
+  const servicePaid = paidBy('service', service)
+  const governmentPaid = paidBy('government', government)
+  const cashAmount = () =>
+    (servicePaid.method === 'cash' ? (service.amount ?? 0) : 0) +
+    (governmentPaid.method === 'cash' ? (government.amount ?? 0) : 0)
   service.input.addEventListener('input', update)
   government.input.addEventListener('input', update)
-  update()
   const element = h(
     'fieldset',
     { class: 'group' },
     h('legend', null, t('fees.title')),
     service.element,
+    servicePaid.element,
     government.element,
+    governmentPaid.element,
     total,
+    cashTotal,
     receipt.element,
   )
-  // The amounts collected, as the mutation sends them and as the capture summaries record them.
+  update()
+  // The amounts collected and how each was paid, as the mutation sends them and the summaries record them.
   const amounts = () => ({
     fee_collected: service.amount ?? 0,
     government_fee_collected: government.amount ?? 0,
+    service_fee_payment: servicePaid.method,
+    government_fee_payment: governmentPaid.method,
   })
   return {
     element,
     errors: () => {
       if (service.amount === null || government.amount === null) return [t('fees.invalid')]
-      if (service.amount + government.amount > 0 && !receipt.value) return [t('fees.receiptRequired')]
-      return []
+      if (cashAmount() > 0 && !receipt.value) return [t('fees.receiptRequired')]
+      return [...servicePaid.errors(), ...governmentPaid.errors()]
     },
     amounts,
     data: () => ({ ...amounts(), receipt_number: receipt.value || null }),

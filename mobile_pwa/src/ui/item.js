@@ -310,9 +310,9 @@ export async function captureScreen(id, kind) {
   if (!WORKABLE.has(view.item.status) && !correcting) return itemScreen(id)
   const node =
     kind === 'deliver' && view.item.direction === 'return'
-      ? deliverForm(view.item, view.sameDoor)
+      ? deliverForm(view.item, view.sameDoor, view.payees)
       : kind === 'collect' && view.item.direction === 'collect'
-        ? collectForm(view.item, view.procedure)
+        ? collectForm(view.item, view.procedure, view.payees)
         : failForm(view.item, await calendar())
   return { node, title: t(`action.${kind}`) }
 }

@@ -1,0 +1,112 @@
+"""VietQR at the door: the postman marks a fee as paid by transfer and the stop shows a payment QR
+built on the phone, offline, for the post office's account; a QR read back from the screen by an
+independent decoder (zxing-cpp, tests/kit/read_qr.mjs) and parsed from the spec (tests/test_vietqr.py)
+pays that account the amount for this item. Without an account the phone says so."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from backend.extensions import db
+from backend.models import FeeEntry, PostOffice
+from tests.browser.conftest import Pwa
+from tests.kit.images import photo_file
+from tests.test_vietqr import a_transfer, decode
+
+READ_QR = Path(__file__).resolve().parents[1] / "kit" / "read_qr.mjs"
+ACCOUNT = {"bank_bin": "970405", "bank_account": "1500201234567", "bank_account_name": "BUU DIEN MINH LUONG"}
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="the QR reader runs on Node")
+
+
+def read_qr(png: Path) -> list[str]:
+    done = subprocess.run(["node", str(READ_QR), str(png)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [code["text"] for code in json.loads(done.stdout)]
+
+
+def the_office_has(live_server, **account) -> None:
+    with live_server.app.app_context():
+        office = db.session.get(PostOffice, live_server.make.default_office_id())
+        for name, value in account.items():
+            setattr(office, name, value)
+        db.session.commit()
+
+
+def test_a_service_fee_paid_by_vietqr_shows_a_qr_an_independent_decoder_reads_as_this_payment(
+    phone, live_server, postman_day, tmp_path
+):
+    the_office_has(live_server, **ACCOUNT)
+    item = postman_day.deliveries[1]  # 26.000 ₫ service fee, 10.000 ₫ government fee
+    pwa = Pwa(phone.new_page(), live_server)
+    pwa.ready_offline(postman_day.postman.username)  # the QR is built with no network at all
+    page = pwa.page
+    pwa.open_item(item.id)
+    page.click('[data-action="deliver"]')
+
+    page.check('[data-field="service_fee_payment"] input[value="transfer"]')
+    qr = page.locator('[data-vietqr="service"] canvas')
+    qr.scroll_into_view_if_needed()
+    assert qr.is_visible()
+    assert page.inner_text('[data-vietqr="service"] .hint') == (
+        "Quét mã để chuyển 26.000 ₫ cho BUU DIEN MINH LUONG, TK 1500201234567"
+    )
+    shown = page.get_attribute('[data-vietqr="service"]', "data-payload")
+    qr.screenshot(path=str(tmp_path / "vietqr.png"))
+    assert read_qr(tmp_path / "vietqr.png") == [shown]
+    assert decode(shown) == a_transfer("970405", "1500201234567", 26000, item.code)
+    # The amount typed is the amount asked for.
+    page.fill('[data-field="fee_collected"] input', "30000")
+    assert decode(read_qr_of(page, tmp_path))["amount"] == 30000
+    page.fill('[data-field="fee_collected"] input', "26000")
+
+    # The agency has no account configured: the phone says so instead of showing a QR.
+    page.check('[data-field="government_fee_payment"] input[value="transfer"]')
+    assert page.inner_text('[data-vietqr="government"]') == (
+        "Cơ quan chưa khai báo tài khoản nhận lệ phí: hãy thu tiền mặt."
+    )
+    assert not page.locator('[data-vietqr="government"] canvas').count()
+    page.check('[data-field="government_fee_payment"] input[value="cash"]')
+    assert page.get_attribute(".fee-total + .hint", "data-cash") == "10000"
+
+    page.fill('[data-field="id_number"] input', "089123456789")
+    pwa.sign("signature")
+    pwa.add_photo("photos", photo_file(tmp_path, 0))
+    page.fill('[data-field="receipt_number"] input', "BL-0042")  # the cash part still has a receipt
+    pwa.wait_for_gps()
+    pwa.save()
+    page.context.set_offline(False)
+    pwa.wait_until_synced()
+    with live_server.app.app_context():
+        entry = db.session.execute(db.select(FeeEntry)).scalar_one()
+        assert (entry.service_fee, entry.service_fee_payment) == (26_000, "transfer")
+        assert (entry.government_fee, entry.government_fee_payment) == (10_000, "cash")
+
+
+def read_qr_of(page, tmp_path) -> str:
+    png = tmp_path / "vietqr-again.png"
+    page.locator('[data-vietqr="service"] canvas').screenshot(path=str(png))
+    (text,) = read_qr(png)
+    return text
+
+
+def test_without_the_offices_account_the_phone_says_so_and_takes_cash(phone, live_server, postman_day):
+    pwa = Pwa(phone.new_page(), live_server).open()
+    pwa.login(postman_day.postman.username)
+    pwa.wait_for_stops(5)
+    page = pwa.page
+    pwa.open_item(postman_day.deliveries[0].id)
+    page.click('[data-action="deliver"]')
+    page.check('[data-field="service_fee_payment"] input[value="transfer"]')
+    assert page.inner_text('[data-vietqr="service"]') == (
+        "Bưu cục chưa khai báo tài khoản nhận VietQR: hãy thu tiền mặt."
+    )
+    assert not page.locator("canvas.vietqr-code").count()
+    pwa.click_save()
+    assert "Bưu cục chưa khai báo tài khoản nhận VietQR: hãy thu tiền mặt." in page.inner_text("form .errors")
+    assert pwa.store("outbox") == []
