@@ -37,7 +37,15 @@ for path in (str(BENCH_DIR), str(REPO)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from sync_bench import add_catalogue, app_env, bench_database, build_schema, demo_item, say  # noqa: E402
+from sync_bench import (  # noqa: E402
+    add_catalogue,
+    app_env,
+    bench_database,
+    build_schema,
+    demo_item,
+    demo_postman,
+    say,
+)
 
 RANDOM_SEED = 20261201
 PASSWORD = "buu-dien-tinh-2026"
@@ -64,7 +72,6 @@ def seed_today(app) -> dict:
     """Agencies, procedures, a supervisor, 40 postmen with a phone each and a 30-stop round today,
     and a backlog at the post office. Through the ORM, so the change feed stamps it."""
     from backend.auth.passwords import hash_password
-    from backend.demo import world
     from backend.extensions import db
     from backend.models import Device, Item, Round, User
     from backend.timeutil import local_today
@@ -89,13 +96,7 @@ def seed_today(app) -> dict:
 
         postmen = []
         for n in range(POSTMEN):
-            user = User(
-                username=f"buuta.{n:02d}",
-                password_hash=password,
-                full_name=world.person(rng),
-                role="postman",
-                phone=world.phone_number(rng),
-            )
+            user = demo_postman(rng, f"buuta.{n:02d}", password)
             db.session.add(user)
             db.session.flush()
             db.session.add(Device(id=f"growth-phone-{n:02d}", user_id=user.id, label="bench"))

@@ -190,6 +190,20 @@ def add_catalogue() -> tuple[dict, dict]:
     return agencies, procedures
 
 
+def demo_postman(rng: random.Random, username: str, password_hash: str):
+    """A postman with a random name and phone number (a User, not yet added)."""
+    from backend.demo import world
+    from backend.models import User
+
+    return User(
+        username=username,
+        password_hash=password_hash,
+        full_name=world.person(rng),
+        role="postman",
+        phone=world.phone_number(rng),
+    )
+
+
 def demo_item(
     rng: random.Random,
     catalogue: tuple[dict, dict],
@@ -229,7 +243,7 @@ def seed(app, latency_postmen: int = 0) -> dict:
     from backend.demo import world
     from backend.domain.text import nfc
     from backend.extensions import db
-    from backend.models import Item, Round, User
+    from backend.models import Item, Round
     from backend.timeutil import local_today
 
     rng = random.Random(RANDOM_SEED)
@@ -245,13 +259,7 @@ def seed(app, latency_postmen: int = 0) -> dict:
         serials = iter(rng.sample(range(10_000_000, 99_999_999), sum(n for _, n in plan)))
         users = {}
         for username, count in plan:
-            user = User(
-                username=username,
-                password_hash=password_hash,
-                full_name=world.person(rng),
-                role="postman",
-                phone=world.phone_number(rng),
-            )
+            user = demo_postman(rng, username, password_hash)
             db.session.add(user)
             db.session.flush()
             fields = []
