@@ -37,7 +37,15 @@ for path in (str(BENCH_DIR), str(REPO)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from sync_bench import app_env, bench_database, build_schema, say  # noqa: E402
+from sync_bench import (  # noqa: E402
+    add_catalogue,
+    app_env,
+    bench_database,
+    build_schema,
+    demo_item,
+    demo_postman,
+    say,
+)
 
 RANDOM_SEED = 20261201
 PASSWORD = "buu-dien-tinh-2026"
@@ -64,18 +72,15 @@ def seed_today(app) -> dict:
     """Agencies, procedures, a supervisor, 40 postmen with a phone each and a 30-stop round today,
     and a backlog at the post office. Through the ORM, so the change feed stamps it."""
     from backend.auth.passwords import hash_password
-    from backend.demo import world
     from backend.extensions import db
-    from backend.models import Agency, Device, Item, Procedure, Round, User
+    from backend.models import Device, Item, Round, User
     from backend.timeutil import local_today
 
     rng = random.Random(RANDOM_SEED)
     with app.app_context():
         today = local_today()
         office = (app.config["POST_OFFICE_LAT"], app.config["POST_OFFICE_LON"])
-        agencies = {a.code: Agency(**a.columns()) for a in world.AGENCIES}
-        procedures = {p.code: Procedure(**p.columns()) for p in world.PROCEDURES}
-        db.session.add_all([*agencies.values(), *procedures.values()])
+        catalogue = add_catalogue()
         password = hash_password(PASSWORD)
         supervisor = User(
             username="kiemsoat", password_hash=password, full_name="Kiểm soát viên", role="supervisor"
@@ -85,32 +90,13 @@ def seed_today(app) -> dict:
         serials = iter(rng.sample(range(10_000_000, 99_999_999), PER_DAY + BACKLOG))
 
         def item(direction: str, received: date) -> dict:
-            place = rng.choice(world.PLACES)
-            procedure = world.pick_procedure(rng, direction)
-            columns = world.item_columns(
-                rng,
-                prefix="RR" if direction == "return" else "CC",
-                serial=next(serials),
-                direction=direction,
-                place=place,
-                procedure=procedure,
-                office=office,
-                received=received,
+            return demo_item(
+                rng, catalogue, serial=next(serials), direction=direction, received=received, office=office
             )
-            return columns | {
-                "procedure_id": procedures[procedure.code].id,
-                "agency_id": agencies[world.agency_of(procedure, place).code].id,
-            }
 
         postmen = []
         for n in range(POSTMEN):
-            user = User(
-                username=f"buuta.{n:02d}",
-                password_hash=password,
-                full_name=world.person(rng),
-                role="postman",
-                phone=world.phone_number(rng),
-            )
+            user = demo_postman(rng, f"buuta.{n:02d}", password)
             db.session.add(user)
             db.session.flush()
             db.session.add(Device(id=f"growth-phone-{n:02d}", user_id=user.id, label="bench"))

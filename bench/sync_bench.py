@@ -32,7 +32,7 @@ import threading
 import time
 import traceback
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -176,6 +176,65 @@ def build_schema(app, env: dict) -> str:
     return f"db.create_all() via backend.create_app ({reason})"
 
 
+def add_catalogue() -> tuple[dict, dict]:
+    """The demo world's agencies and procedures, added to the session and flushed: (agencies, procedures)
+    by code. Inside an app context."""
+    from backend.demo import world
+    from backend.extensions import db
+    from backend.models import Agency, Procedure
+
+    agencies = {a.code: Agency(**a.columns()) for a in world.AGENCIES}
+    procedures = {p.code: Procedure(**p.columns()) for p in world.PROCEDURES}
+    db.session.add_all([*agencies.values(), *procedures.values()])
+    db.session.flush()
+    return agencies, procedures
+
+
+def demo_postman(rng: random.Random, username: str, password_hash: str):
+    """A postman with a random name and phone number (a User, not yet added)."""
+    from backend.demo import world
+    from backend.models import User
+
+    return User(
+        username=username,
+        password_hash=password_hash,
+        full_name=world.person(rng),
+        role="postman",
+        phone=world.phone_number(rng),
+    )
+
+
+def demo_item(
+    rng: random.Random,
+    catalogue: tuple[dict, dict],
+    *,
+    serial: int,
+    direction: str,
+    received: date,
+    office: tuple[float, float],
+) -> dict:
+    """The columns of one demo item at a random place, with its procedure's and agency's ids."""
+    from backend.demo import world
+
+    agencies, procedures = catalogue
+    place = rng.choice(world.PLACES)
+    procedure = world.pick_procedure(rng, direction)
+    columns = world.item_columns(
+        rng,
+        prefix="RR" if direction == "return" else "CC",
+        serial=serial,
+        direction=direction,
+        place=place,
+        procedure=procedure,
+        office=office,
+        received=received,
+    )
+    return columns | {
+        "procedure_id": procedures[procedure.code].id,
+        "agency_id": agencies[world.agency_of(procedure, place).code].id,
+    }
+
+
 def seed(app, latency_postmen: int = 0) -> dict:
     """Agencies, procedures, a 300-item round for one postman, a 30-item round for another, and 20 postmen
     with a 5-item round each, all for today's local date. Written through the ORM in one transaction, so the
@@ -184,17 +243,14 @@ def seed(app, latency_postmen: int = 0) -> dict:
     from backend.demo import world
     from backend.domain.text import nfc
     from backend.extensions import db
-    from backend.models import Agency, Item, Procedure, Round, User
+    from backend.models import Item, Round
     from backend.timeutil import local_today
 
     rng = random.Random(RANDOM_SEED)
     with app.app_context():
         today = local_today()
         office = (app.config["POST_OFFICE_LAT"], app.config["POST_OFFICE_LON"])
-        agencies = {a.code: Agency(**a.columns()) for a in world.AGENCIES}
-        procedures = {p.code: Procedure(**p.columns()) for p in world.PROCEDURES}
-        db.session.add_all([*agencies.values(), *procedures.values()])
-        db.session.flush()
+        catalogue = add_catalogue()
 
         password_hash = hash_password(PASSWORD)
         plan = [("buuta.ct300", BIG_ROUND), ("buuta.ct030", SMALL_ROUND)]
@@ -203,35 +259,21 @@ def seed(app, latency_postmen: int = 0) -> dict:
         serials = iter(rng.sample(range(10_000_000, 99_999_999), sum(n for _, n in plan)))
         users = {}
         for username, count in plan:
-            user = User(
-                username=username,
-                password_hash=password_hash,
-                full_name=world.person(rng),
-                role="postman",
-                phone=world.phone_number(rng),
-            )
+            user = demo_postman(rng, username, password_hash)
             db.session.add(user)
             db.session.flush()
             fields = []
             for _ in range(count):  # results on their way to the citizens, received in the last days
-                place = rng.choice(world.PLACES)
-                procedure = world.pick_procedure(rng, "return")
-                columns = world.item_columns(
-                    rng,
-                    prefix="RR",
-                    serial=next(serials),
-                    direction="return",
-                    place=place,
-                    procedure=procedure,
-                    office=office,
-                    received=today - timedelta(days=rng.randint(1, 6)),
-                )
+                received = today - timedelta(days=rng.randint(1, 6))
                 fields.append(
-                    columns
-                    | {
-                        "procedure_id": procedures[procedure.code].id,
-                        "agency_id": agencies[world.agency_of(procedure, place).code].id,
-                    }
+                    demo_item(
+                        rng,
+                        catalogue,
+                        serial=next(serials),
+                        direction="return",
+                        received=received,
+                        office=office,
+                    )
                 )
             legs, total = world.nearest_neighbour_tour(office, fields, lambda f: (f["lat"], f["lon"]))
             for order, (columns, leg) in enumerate(legs, start=1):

@@ -278,14 +278,12 @@ def world(app, make):
         db.session.get_one(PostOffice, office).parent_id = province.id
         db.session.commit()
     agency_a, agency_b = make.agency(), make.agency()
-    people = {
-        "admin": make.user("admin"),
-        "supervisor": make.user("supervisor"),
+    people = make.one_per_role(agency_a)
+    people["officer"] = people.pop("agency")
+    people |= {
         "provincial": make.user("supervisor", offices=(province.id,)),
         "foreign_supervisor": make.user("supervisor", offices=(foreign_office.id,)),
-        "postman": make.user("postman"),
         "other_postman": make.user("postman"),
-        "officer": make.user("agency", agency_id=agency_a.id),
         "other_officer": make.user("agency", agency_id=agency_b.id),
     }
     item_a = make.item(agency_id=agency_a.id, recipient_phone="0900005678")

@@ -9,15 +9,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from backend.api.common import Blueprint
+from backend.api.openapi import json_answer
 from backend.errors import database_unavailable
 from backend.extensions import api, db
 
 blp = Blueprint("meta", __name__, url_prefix="/api", description="Service health")
-
-
-def json_answer(schema: dict) -> dict:
-    """`@blp.doc(**json_answer(schema))`: the 200 answer of a view that returns a plain dict, as JSON Schema."""
-    return {"responses": {200: {"description": "OK", "content": {"application/json": {"schema": schema}}}}}
 
 
 @blp.route("/health")

@@ -89,6 +89,11 @@ URI_TOO_LONG = (
 RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
 
 
+def json_answer(schema: dict) -> dict:
+    """`@blp.doc(**json_answer(schema))`: the 200 answer of a view that returns a plain dict, as JSON Schema."""
+    return {"responses": {200: {"description": "OK", "content": {"application/json": {"schema": schema}}}}}
+
+
 def problems(*statuses: int):
     """Declare error statuses an operation's own rules return (409, 410, 412, …): documented as problems."""
     from flask_smorest import Blueprint

@@ -8,8 +8,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.api.common import Blueprint, paginate
-from backend.api.meta import json_answer
-from backend.api.openapi import problems
+from backend.api.openapi import json_answer, problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.scope import in_offices, scoped, users_query, visible, visible_office_ids

@@ -5,6 +5,8 @@ Every change is one transaction: if any item in a request is refused, nothing ch
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from flask.views import MethodView
 
 from backend.api.common import Blueprint, commit_unique, paginate
@@ -29,6 +31,26 @@ from backend.timeutil import local_today
 blp = Blueprint(
     "rounds", __name__, url_prefix="/api/rounds", description="Rounds: a postman's ordered stops for one day"
 )
+
+
+def _change_round(round_id: int, change: Callable[[Round], object], item_ids: Iterable[int] = ()) -> dict:
+    """Lock the round (and `item_ids`), apply `change` to it all or nothing, and answer its detail."""
+    with rounds.all_or_nothing():
+        rnd = rounds.lock_round(round_id, current_user(), item_ids)
+        change(rnd)
+    return rounds.detail(rnd)
+
+
+def _changes_stops(view):
+    """The contract of a view that changes a round's stops: staff only, item ids in, the round's detail out."""
+    for decorate in (
+        blp.response(200, RoundDetailSchema),
+        blp.arguments(ItemIdsSchema),
+        problems(409),
+        auth_required(*STAFF),
+    ):
+        view = decorate(view)
+    return view
 
 
 @blp.route("")
@@ -98,44 +120,32 @@ class RoundById(MethodView):
 
 @blp.route("/<int:round_id>/assign")
 class AssignItems(MethodView):
-    @auth_required(*STAFF)
-    @problems(409)
-    @blp.arguments(ItemIdsSchema)
-    @blp.response(200, RoundDetailSchema)
+    @_changes_stops
     def post(self, body, round_id):
         """Add items after the round's stops; an item on another round moves to this one."""
-        with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id, current_user(), body["item_ids"])
-            rounds.assign_items(rnd, body["item_ids"], current_user())
-        return rounds.detail(rnd)
+        return _change_round(
+            round_id,
+            lambda rnd: rounds.assign_items(rnd, body["item_ids"], current_user()),
+            item_ids=body["item_ids"],
+        )
 
 
 @blp.route("/<int:round_id>/unassign")
 class UnassignItems(MethodView):
-    @auth_required(*STAFF)
-    @problems(409)
-    @blp.arguments(ItemIdsSchema)
-    @blp.response(200, RoundDetailSchema)
+    @_changes_stops
     def post(self, body, round_id):
         """Take items off the round; they wait at the post office again."""
-        with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id, current_user())
-            rounds.unassign_items(rnd, body["item_ids"], current_user())
-        return rounds.detail(rnd)
+        return _change_round(
+            round_id, lambda rnd: rounds.unassign_items(rnd, body["item_ids"], current_user())
+        )
 
 
 @blp.route("/<int:round_id>/order")
 class StopOrder(MethodView):
-    @auth_required(*STAFF)
-    @problems(409)
-    @blp.arguments(ItemIdsSchema)
-    @blp.response(200, RoundDetailSchema)
+    @_changes_stops
     def put(self, body, round_id):
         """Set the visiting order by hand: every item of the round, each once."""
-        with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id, current_user())
-            rounds.set_order(rnd, body["item_ids"])
-        return rounds.detail(rnd)
+        return _change_round(round_id, lambda rnd: rounds.set_order(rnd, body["item_ids"]))
 
 
 @blp.route("/<int:round_id>/optimise")
@@ -145,10 +155,7 @@ class Optimise(MethodView):
     @blp.response(200, RoundDetailSchema)
     def post(self, round_id):
         """Order the stops for the shortest walk from the post office and back (road-free distances)."""
-        with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id, current_user())
-            rounds.optimise(rnd)
-        return rounds.detail(rnd)
+        return _change_round(round_id, rounds.optimise)
 
 
 @blp.route("/<int:round_id>/close")
@@ -158,7 +165,4 @@ class CloseRound(MethodView):
     @problems(409)
     def post(self, round_id):
         """Close a completed round at the end of its day: it can no longer be planned."""
-        with rounds.all_or_nothing():
-            rnd = rounds.lock_round(round_id, current_user())
-            round_events.close_round(rnd, current_user().id)
-        return rounds.detail(rnd)
+        return _change_round(round_id, lambda rnd: round_events.close_round(rnd, current_user().id))

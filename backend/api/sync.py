@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from backend.api.common import Blueprint, parse_json_body
-from backend.api.openapi import problems
+from backend.api.openapi import json_answer, problems
 from backend.auth.guard import auth_required, current_device, current_user
 from backend.domain.rules import DomainError
 from backend.extensions import db
@@ -119,10 +119,6 @@ BATCH_ANSWER = {
 }
 
 
-def _answer(schema: dict) -> dict:
-    return {"responses": {200: {"description": "OK", "content": {"application/json": {"schema": schema}}}}}
-
-
 class PullQuerySchema(StrictSchema):
     cursor = fields.String(validate=validate.Length(max=80))
     limit = fields.Integer(load_default=DEFAULT_PAGE, validate=validate.Range(min=1, max=MAX_PAGE))
@@ -223,7 +219,7 @@ class Pull(MethodView):
     @problems(400)
     @blp.arguments(PullQuerySchema, location="query")
     @blp.response(200)
-    @blp.doc(**_answer(PULL_ANSWER))
+    @blp.doc(**json_answer(PULL_ANSWER))
     def get(self, args):
         """Download the postman's rounds, items and checklists; with a cursor, only what changed
         (including removals). Send the returned cursor next time; while `more` is true, pull again.
@@ -253,7 +249,7 @@ class Push(MethodView):
     @auth_required("postman")
     @blp.doc(requestBody={"content": {"application/json": {"schema": PushSchema}}})
     @blp.response(200)
-    @blp.doc(**_answer(PUSH_ANSWER))
+    @blp.doc(**json_answer(PUSH_ANSWER))
     def post(self):
         """Apply a batch of mutations (deliver, fail, collect, fee, handover) exactly once each;
         every mutation gets its own outcome: applied, duplicate or rejected (with a reason)."""
@@ -339,7 +335,7 @@ class AttachmentBatch(MethodView):
     )
     @problems(400, 413, 415)
     @blp.response(200)
-    @blp.doc(**_answer(BATCH_ANSWER))
+    @blp.doc(**json_answer(BATCH_ANSWER))
     def post(self):
         """Upload many small files in one request (multipart/form-data, each part named by its file's
         SHA-256, raw bytes, at most SMALL_UPLOAD_BYTES each): each part is verified on its own and
@@ -379,7 +375,7 @@ class AttachmentCheck(MethodView):
     @auth_required("postman")
     @blp.arguments(CheckSchema)
     @blp.response(200)
-    @blp.doc(**_answer(CHECK_ANSWER))
+    @blp.doc(**json_answer(CHECK_ANSWER))
     def post(self, args):
         """What the server holds of many files at once (a batch's digests, 1 to 1000): per digest what
         you have sent (`received`) and whether it is verified for you, as the single-file GET says."""
@@ -400,7 +396,7 @@ class AttachmentUpload(MethodView):
     @auth_required("postman", "admin", "supervisor")
     @problems(422)
     @blp.response(200)
-    @blp.doc(**_answer(UPLOAD_STATUS))
+    @blp.doc(**json_answer(UPLOAD_STATUS))
     def get(self, sha256):
         """How much of this file the server has from you (resume from `received`), and whether it is
         verified for you: a postman's proofs count a file once that postman has sent it whole."""
@@ -420,7 +416,7 @@ class AttachmentUpload(MethodView):
     )
     @problems(409)
     @blp.response(200)
-    @blp.doc(**_answer(UPLOAD_STATUS))
+    @blp.doc(**json_answer(UPLOAD_STATUS))
     def put(self, sha256):
         """Upload a file (or a chunk with Content-Range) by its SHA-256; verified when complete."""
         _check_sha(sha256)

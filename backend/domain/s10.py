@@ -18,28 +18,35 @@ def check_digit(serial: str) -> int:
     return {10: 0, 11: 5}.get(remainder, remainder)
 
 
-def s10_problem(code: str) -> str | None:
-    """Why `code` is not a valid S10 identifier, or None when it is."""
+_SHAPE = {
+    "en": "must be 2 letters, 8 digits, a check digit and a 2-letter country code (e.g. RR123456785VN)",
+    "vi": "phải gồm 2 chữ cái, 8 chữ số, 1 số kiểm tra và 2 chữ cái mã quốc gia (ví dụ RR123456785VN)",
+}
+_DIGIT = {
+    "en": "check digit is {digit} but should be {expected}",
+    "vi": "số kiểm tra là {digit} nhưng phải là {expected}",
+}
+
+
+def _problem(code: str, lang: str) -> str | None:
     match = _S10.match(code)
     if not match:
-        return "must be 2 letters, 8 digits, a check digit and a 2-letter country code (e.g. RR123456785VN)"
+        return _SHAPE[lang]
     _, serial, digit, _ = match.groups()
     expected = check_digit(serial)
     if int(digit) != expected:
-        return f"check digit is {digit} but should be {expected}"
+        return _DIGIT[lang].format(digit=digit, expected=expected)
     return None
+
+
+def s10_problem(code: str) -> str | None:
+    """Why `code` is not a valid S10 identifier, or None when it is."""
+    return _problem(code, "en")
 
 
 def s10_problem_vi(code: str) -> str | None:
     """`s10_problem` in Vietnamese: why `code` is not a valid S10 identifier, or None when it is."""
-    match = _S10.match(code)
-    if not match:
-        return "phải gồm 2 chữ cái, 8 chữ số, 1 số kiểm tra và 2 chữ cái mã quốc gia (ví dụ RR123456785VN)"
-    _, serial, digit, _ = match.groups()
-    expected = check_digit(serial)
-    if int(digit) != expected:
-        return f"số kiểm tra là {digit} nhưng phải là {expected}"
-    return None
+    return _problem(code, "vi")
 
 
 def make_s10(prefix: str, serial: int, country: str = "VN") -> str:

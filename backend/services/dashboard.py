@@ -319,6 +319,20 @@ def _exception(
     }
 
 
+def _about_proof(kind: str, action: str, proof: DeliveryAttempt, item: Item, people: dict, **facts) -> dict:
+    """An exception about one proof of delivery: its item, postman (from `people`), phone and time."""
+    return _exception(
+        kind,
+        action,
+        item=item,
+        proof_id=proof.id,
+        postman=people.get(proof.postman_id),
+        device_id=proof.device_id,
+        at=proof.server_time,
+        **facts,
+    )
+
+
 def exceptions(user: User, day: date | None = None, include_acknowledged: bool = False) -> list[dict]:
     """Everything a supervisor should act on (in the offices they see), most urgent kind first, each
     with its action. Acknowledged ones leave the list (or come with who and when, with
@@ -426,14 +440,12 @@ def _flagged_proofs(user: User) -> list[dict]:
     )
     people = _postmen(p.postman_id for p, _ in rows)
     return [
-        _exception(
+        _about_proof(
             "flagged_proof",
             "review_proof",
-            item=item,
-            proof_id=proof.id,
-            postman=people.get(proof.postman_id),
-            device_id=proof.device_id,
-            at=proof.server_time,
+            proof,
+            item,
+            people,
             flag_reason=proof.flag_reason,
             outcome=proof.outcome,
         )
@@ -464,14 +476,12 @@ def _location_mismatches(day: date, user: User) -> list[dict]:
     far = [row for row in far if is_mismatch(row[2])][:LIST_LIMIT]
     people = _postmen(p.postman_id for p, _, _ in far)
     return [
-        _exception(
+        _about_proof(
             "location_mismatch",
             "check_location",
-            item=item,
-            proof_id=proof.id,
-            postman=people.get(proof.postman_id),
-            device_id=proof.device_id,
-            at=proof.server_time,
+            proof,
+            item,
+            people,
             subject=f"proof:{proof.id}",
             distance_m=metres,
             limit_m=current_app.config["LOCATION_MISMATCH_METRES"],

@@ -130,12 +130,7 @@ def _reference_checks(user: User, body: dict) -> tuple[Procedure, Agency]:
         )
     procedure = db.session.get(Procedure, body["procedure_id"])
     if procedure is None:
-        raise DomainError(
-            "unknown-procedure",
-            "Unknown procedure.",
-            status=422,
-            errors={"procedure_id": [f"No procedure with id {body['procedure_id']}."]},
-        )
+        raise _unknown("procedure", body["procedure_id"])
     if not procedure.allowed_by_post:
         raise DomainError(
             "procedure-not-allowed-by-post",
@@ -145,13 +140,18 @@ def _reference_checks(user: User, body: dict) -> tuple[Procedure, Agency]:
         )
     agency = db.session.get(Agency, body["agency_id"])
     if agency is None:
-        raise DomainError(
-            "unknown-agency",
-            "Unknown agency.",
-            status=422,
-            errors={"agency_id": [f"No agency with id {body['agency_id']}."]},
-        )
+        raise _unknown("agency", body["agency_id"])
     return procedure, agency
+
+
+def _unknown(kind: str, value: object) -> DomainError:
+    """422 for a procedure or agency id that names none (the field is `<kind>_id`)."""
+    return DomainError(
+        f"unknown-{kind}",
+        f"Unknown {kind}.",
+        status=422,
+        errors={f"{kind}_id": [f"No {kind} with id {value}."]},
+    )
 
 
 def build_item(user: User, body: dict) -> Item:
@@ -160,12 +160,7 @@ def build_item(user: User, body: dict) -> Item:
     procedure, _ = _reference_checks(user, body)
     body["office_id"] = office_of_new(user, requested_office(body))
     if unserved(body["office_id"], {body["agency_id"]}):  # another office's agency: like a missing one
-        raise DomainError(
-            "unknown-agency",
-            "Unknown agency.",
-            status=422,
-            errors={"agency_id": [f"No agency with id {body['agency_id']}."]},
-        )
+        raise _unknown("agency", body["agency_id"])
     received = body.pop("received_from_agency", None)
     if received is None:
         received = user.role != "agency"

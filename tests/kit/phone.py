@@ -139,13 +139,20 @@ class Phone:
     def fail(self, item_id: int, reason: str = "not_home", **data) -> dict:
         return self.capture("fail", item_id, {"reason_code": reason, "note": "Gọi không nghe máy", **data})
 
-    def hand_over(self, agency_id: int, item_ids: list[int], officer_name: str = "Trần Văn Bảy") -> dict:
-        """A handover record made on the phone: these items given to the agency's officer."""
+    def hand_over(
+        self,
+        agency_id: int,
+        item_ids: list[int],
+        officer_name: str = "Trần Văn Bảy",
+        direction: str = "post_to_agency",
+    ) -> dict:
+        """A handover record made on the phone: these items given to the agency's officer (or, with
+        direction="agency_to_post", taken from them)."""
         return self.capture(
             "handover",
             None,
             {
-                "direction": "post_to_agency",
+                "direction": direction,
                 "agency_id": agency_id,
                 "officer_name": officer_name,
                 "lines": [{"item_id": item_id} for item_id in item_ids],

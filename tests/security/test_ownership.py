@@ -49,16 +49,7 @@ def _capture(phone: Phone, kind: str, item_id: int, agency_id: int) -> dict:
         )
     if kind == "fee":
         return phone.capture("fee", item_id, {"service_fee": 26_000, "receipt_number": "BL-9"})
-    return phone.capture(
-        "handover",
-        None,
-        {
-            "direction": "post_to_agency",
-            "agency_id": agency_id,
-            "officer_name": "Lê Thị Hoa",
-            "lines": [{"item_id": item_id}],
-        },
-    )
+    return phone.hand_over(agency_id, [item_id], "Lê Thị Hoa")
 
 
 @pytest.fixture
@@ -135,16 +126,7 @@ def test_a_handover_cannot_move_a_dossier_the_postman_does_not_carry_to_a_final_
     """The original hole: a postman's handover moved any item of any agency to handed_to_agency."""
     phone = Phone(client, world["postman"].username).login()
     theirs = world["items"]["handover"]["other-postman"]
-    phone.capture(
-        "handover",
-        None,
-        {
-            "direction": "post_to_agency",
-            "agency_id": world["agency"].id,
-            "officer_name": "Lê Thị Hoa",
-            "lines": [{"item_id": theirs.id}],
-        },
-    )
+    phone.hand_over(world["agency"].id, [theirs.id], "Lê Thị Hoa")
     result = phone.push()["results"][0]
     assert result["reason"] == "handover-not-possible"
     with app.app_context():
@@ -156,27 +138,9 @@ def test_results_are_taken_from_the_agency_named_on_the_record_only(client, app,
     phone = Phone(client, world["postman"].username).login()
     waiting = make.item(agency_id=world["agency"].id, status="registered")
     elsewhere = make.item(status="registered")
-    phone.capture(
-        "handover",
-        None,
-        {
-            "direction": "agency_to_post",
-            "agency_id": world["agency"].id,
-            "officer_name": "Lê Thị Hoa",
-            "lines": [{"item_id": elsewhere.id}],
-        },
-    )
+    phone.hand_over(world["agency"].id, [elsewhere.id], "Lê Thị Hoa", direction="agency_to_post")
     refused = phone.push()["results"][0]
-    phone.capture(
-        "handover",
-        None,
-        {
-            "direction": "agency_to_post",
-            "agency_id": world["agency"].id,
-            "officer_name": "Lê Thị Hoa",
-            "lines": [{"item_id": waiting.id}],
-        },
-    )
+    phone.hand_over(world["agency"].id, [waiting.id], "Lê Thị Hoa", direction="agency_to_post")
     taken = phone.push()["results"][0]
     assert refused["outcome"] == "rejected" and elsewhere.code not in json.dumps(refused, ensure_ascii=False)
     assert taken["outcome"] == "applied"
