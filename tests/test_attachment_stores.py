@@ -12,7 +12,7 @@ from PIL import Image
 
 from backend import create_app
 from backend.extensions import db
-from backend.models import Attachment, AttachmentUpload
+from backend.models import Attachment, AttachmentUpload, User
 from sync.s3_storage import S3Store
 from sync.storage import OffsetMismatch
 from tests.conftest import _test_config, s3_bucket
@@ -38,12 +38,23 @@ def _put(client, headers, photo: bytes, start: int, end: int):
     )
 
 
+def _deliver_with(phone: Phone, photo: bytes) -> None:
+    """The phone's delivery of its one item, with this photo (already uploaded) as the proof's photo:
+    a supervisor sees a file only through a proof of an item of their office."""
+    (item_id,) = phone.items
+    mutation = phone.deliver(item_id, photo=photo)
+    phone.upload_files()
+    phone.push()
+    assert phone.outcomes[mutation["id"]]["outcome"] == "applied", phone.outcomes[mutation["id"]]
+
+
 @both_stores
 def test_a_supervisor_downloads_a_proof_photo_streamed_in_blocks_with_the_usual_headers(client, app, make):
-    postman, supervisor = make.user("postman"), make.user("supervisor")
-    phone = Phone(client, postman.username).login()
+    supervisor = make.user("supervisor")
+    phone, _ = Phone.on_a_round(client, make)
     photo = _photo()
     assert _put(client, phone.headers, photo, 0, len(photo)).get_json()["verified"] is True
+    _deliver_with(phone, photo)
     desk = Phone(client, supervisor.username).login()
     response = client.get(f"/api/attachments/{sha(photo)}", headers=desk.headers, buffered=False)
     try:
@@ -106,8 +117,8 @@ def two_nodes(app, tmp_path):
 def test_an_upload_whose_chunks_alternate_between_two_nodes_completes_and_verifies(client, two_nodes, make):
     node_a, node_b = two_nodes
     clients = [client, node_b.test_client()]
-    postman, supervisor = make.user("postman"), make.user("supervisor")
-    phone = Phone(client, postman.username).login()
+    supervisor = make.user("supervisor")
+    phone, _ = Phone.on_a_round(client, make)
     photo = _photo()
     starts = list(range(0, len(photo), CHUNK))
     assert len(starts) >= 4
@@ -123,11 +134,13 @@ def test_an_upload_whose_chunks_alternate_between_two_nodes_completes_and_verifi
     with node_a.app_context():
         row = db.session.get(Attachment, sha(photo))
         assert row.verified and row.size_bytes == len(photo)
-        assert db.session.execute(db.select(AttachmentUpload.user_id)).scalars().all() == [postman.id]
+        postman_id = db.session.execute(db.select(User.id).where(User.username == phone.username)).scalar()
+        assert db.session.execute(db.select(AttachmentUpload.user_id)).scalars().all() == [postman_id]
     assert held_partials(node_a) == set()
     assert not any(
         os.path.exists(node.config["STORAGE_DIR"]) for node in two_nodes
     )  # nothing on a node's disk
+    _deliver_with(phone, photo)
     desk = Phone(clients[0], supervisor.username).login()
     for node in clients:  # either node serves the file
         download = node.get(f"/api/attachments/{sha(photo)}", headers=desk.headers)
