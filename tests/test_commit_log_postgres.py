@@ -93,17 +93,7 @@ def postmen_with_rounds(app, postmen: int, stops: int, day_offset: int = 0, offi
             )
             user.offices = [db.session.get(PostOffice, office_id)]
             rnd = Round(postman=user, round_date=local_today(), office_id=office_id)
-            rows = [
-                Item(
-                    **_item(20_000_000 + serial + s, agency.id, procedure.id),
-                    status="assigned",
-                    attempt_count=0,
-                    round=rnd,
-                    stop_order=s + 1,
-                    office_id=office_id,
-                )
-                for s in range(stops)
-            ]
+            rows = _stops(rnd, office_id, 20_000_000 + serial, stops, agency.id, procedure.id)
             serial += stops
             db.session.add_all([user, rnd, *rows])
             db.session.flush()
@@ -125,6 +115,21 @@ def _item(n: int, agency_id: int, procedure_id: int) -> dict:
         "service_fee": 26_000,
         "government_fee": 0,
     }
+
+
+def _stops(rnd: Round, office_id: int, first: int, count: int, agency_id: int, procedure_id: int) -> list:
+    """`count` items on `rnd`, assigned in stop order, numbered from `first`."""
+    return [
+        Item(
+            **_item(first + s, agency_id, procedure_id),
+            status="assigned",
+            attempt_count=0,
+            round=rnd,
+            stop_order=s + 1,
+            office_id=office_id,
+        )
+        for s in range(count)
+    ]
 
 
 def push_one_fail(phone: Phone, item_id: int) -> float:
@@ -398,17 +403,7 @@ def test_a_supervisor_renumbering_a_round_while_its_postman_pushes_never_deadloc
             rnd = Round(
                 postman_id=postman_id, round_date=local_today() + timedelta(days=day + 1), office_id=office_id
             )
-            stops = [
-                Item(
-                    **_item(40_000_000 + 3 * day + s, *_references(db.session)),
-                    status="assigned",
-                    attempt_count=0,
-                    round=rnd,
-                    stop_order=s + 1,
-                    office_id=office_id,
-                )
-                for s in range(3)
-            ]
+            stops = _stops(rnd, office_id, 40_000_000 + 3 * day, 3, *_references(db.session))
             db.session.add_all([rnd, *stops])
             db.session.commit()
             round_id, ids = rnd.id, [i.id for i in stops]
