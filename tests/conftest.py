@@ -13,13 +13,12 @@ import socket
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from backend import create_app
 from backend.extensions import db
 from backend.timeutil import local_today
 from tests.factories import Factory
-from tests.pg import fresh_database, require_pg
+from tests.pg import empty_tables, fresh_database, require_pg
 from tests.stores import S3_REGION
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -144,9 +143,7 @@ def app(request, backend_name, tmp_path, app_config, store_config):
         url = request.getfixturevalue("_pg_schema")
         app = create_app(_test_config(url, **storage, **app_config))
         with app.app_context():
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+            empty_tables(db.session, db.metadata)
     yield app
     with app.app_context():
         db.session.remove()

@@ -55,3 +55,28 @@ def fresh_database(prefix: str) -> Iterator[str]:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def empty_tables(session, metadata: sa.MetaData) -> None:
+    """Every table of `metadata` empty and every sequence back at 1, as TRUNCATE … RESTART IDENTITY
+    leaves them, in a fraction of its time: only the tables a test wrote to are emptied, by DELETE
+    (TRUNCATE costs a file swap per table, ~0.3 s for the whole schema on a loaded machine)."""
+    tables = metadata.sorted_tables
+    probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
+    written = set(session.execute(sa.text(probe)).scalars())
+    try:
+        for table in reversed(tables):  # children before parents
+            if table.name in written:
+                session.execute(sa.text(f'DELETE FROM "{table.name}"'))
+        session.execute(
+            sa.text(
+                "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+            )
+        )
+        session.commit()
+    except sa.exc.IntegrityError:  # a cycle the table order cannot break: the slow way
+        session.rollback()
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        session.commit()

@@ -39,7 +39,7 @@ def register_api(app: Flask) -> None:
         app, spec_kwargs={"security": [{"bearerAuth": []}], "extra_plugins": [ProblemResponsesPlugin(app)]}
     )
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
-    for module in (
+    modules = (
         meta,
         auth,
         offices,
@@ -55,8 +55,8 @@ def register_api(app: Flask) -> None:
         jobs,
         handovers,
         reports,
-    ):
-        api.register_blueprint(module.blp)
+    )
+    api.register_blueprints([module.blp for module in modules])
     meta.register_docs_page(app)
     app.after_request(no_store)
 
