@@ -19,13 +19,16 @@ other API test runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
 
+from backend import create_app
 from backend.auth.tokens import issue_access_token, start_session
 from backend.domain.s10 import make_s10
 from backend.extensions import db
@@ -42,6 +45,7 @@ from backend.models import (
     Round,
     User,
 )
+from tests.conftest import _test_config
 from tests.factories import Factory
 from tests.kit.images import jpeg_bytes
 from tests.kit.phone import sha
@@ -264,13 +268,55 @@ RULES = [
 NOT_IN_MATRIX = {"/api/openapi.json", "/api/docs", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout"}
 
 
-@pytest.fixture(params=["sqlite"])
-def backend_name(request):
-    return request.param
+def _world_config(folder) -> dict:
+    return _test_config(
+        f"sqlite:///{folder / 'test.db'}",
+        STORAGE_DIR=str(folder / "storage"),
+        TASK_QUEUE_URL=f"sqlite:///{folder / 'queue.db'}",
+    )
+
+
+@pytest.fixture(scope="module")
+def world_file(tmp_path_factory):
+    """The world, built once: a SQLite file and a store that every case starts from a copy of
+    (building it for each of the ~560 cases was most of the suite's time)."""
+    folder = tmp_path_factory.mktemp("world")
+    app = create_app(_world_config(folder))
+    with app.app_context():
+        db.create_all()
+        built = _build_world(app, Factory(app))
+        db.session.remove()
+        db.engine.dispose()
+    return folder, built
 
 
 @pytest.fixture
-def world(app, make):
+def app(world_file, tmp_path):
+    """The app on a fresh copy of the world: what one case writes, no other case sees."""
+    folder, _ = world_file
+    for name in os.listdir(folder):
+        copy = shutil.copytree if (folder / name).is_dir() else shutil.copyfile
+        copy(folder / name, tmp_path / name)
+    app = create_app(_world_config(tmp_path))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def world(app, world_file):
+    """The world's ids, and fresh access tokens for its login sessions (a token outlives no case)."""
+    built = world_file[1]
+    with app.app_context():
+        tokens = {
+            name: issue_access_token(db.session.get(User, user_id), device_id, session_id)
+            for name, (user_id, device_id, session_id) in built["sessions"].items()
+        }
+    return built | {"tokens": tokens}
+
+
+def _build_world(app, make: Factory) -> dict:
     office = make.default_office_id()
     province = make.office(kind="province", lat=None, lon=None)
     foreign_office = make.office(parent_id=province.id, lat=10.03, lon=105.78)
@@ -362,10 +408,8 @@ def world(app, make):
         )
         proof.attachments.append(ProofAttachment(sha256=sha(stored), kind="photo"))
         db.session.commit()
-        tokens = {
-            name: issue_access_token(
-                db.session.get(User, user.id), devices.get(name), start_session(user, devices.get(name))
-            )
+        sessions = {
+            name: (user.id, devices.get(name), start_session(user, devices.get(name)))
             for name, user in people.items()
         }
         db.session.commit()
@@ -377,7 +421,7 @@ def world(app, make):
             "procedure_code": db.session.get(Procedure, item_a.procedure_id).code,
         }
     return {
-        "tokens": tokens,
+        "sessions": sessions,
         "item": item_a.id,
         "code": item_a.code,
         "round": round_a.id,
