@@ -185,6 +185,9 @@ RULES = [
     rule("PUT", "/api/rounds/{round}/order", STAFF, body=lambda w: {"item_ids": [w["item"]]}),
     rule("POST", "/api/rounds/{round}/optimise", STAFF),
     rule("POST", "/api/rounds/{finished_round}/close", STAFF),
+    rule("GET", "/api/rounds/{round}/run-sheet.pdf", STAFF),
+    rule("GET", "/api/rounds/{round}/labels.pdf", STAFF),
+    rule("POST", "/api/items/labels.pdf", STAFF, body=lambda w: {"item_ids": [w["item"]]}),
     rule("GET", "/api/sync/pull", {"postman", "other_postman"}),
     rule(
         "POST",

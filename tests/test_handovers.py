@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from backend.extensions import db
-from backend.models import AuditEntry, Handover, HandoverLine, Item
+from backend.models import AuditEntry, DeliveryAttempt, Handover, HandoverLine, Item, PostOffice
 from tests.kit.images import png_signature
 from tests.kit.phone import Phone
 
@@ -269,3 +269,76 @@ def test_a_phones_handover_is_listed_and_printable_too(client, auth, supervisor,
 
     assert [(h["source"], h["officer_name"]) for h in listed] == [("phone", "Trần Văn Bảy")]
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+
+
+def pdf_text(pdf_bytes: bytes, tmp_path, name: str = "printed.pdf") -> str:
+    """What a reader sees on a printed PDF, in reading order, each run of blanks one space."""
+    pdf = tmp_path / name
+    pdf.write_bytes(pdf_bytes)
+    raw = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, check=True, text=True)
+    return " ".join(raw.stdout.split())
+
+
+def test_a_result_brought_back_undelivered_is_printed_with_both_parties_its_reason_and_its_papers(
+    client, app, make, auth, supervisor, postman, today, tmp_path, poppler
+):
+    with app.app_context():
+        office = db.session.get(PostOffice, make.default_office_id())
+        office.address = "Số 12 đường 30 Tháng 4, xã Châu Thành, An Giang"
+        db.session.commit()
+    agency = make.agency(
+        name="Trung tâm Phục vụ hành chính công xã Châu Thành",
+        address="Khu phố Minh Long, xã Châu Thành, An Giang",  # already says its commune and province
+    )
+    headers = auth(supervisor)
+    # The agency hands over a birth certificate with two certified extracts; the postman visits twice.
+    result = make.item(agency_id=agency.id, status="registered", recipient_name="Chau Sóc Khol")
+    unrecorded = make.item(agency_id=agency.id, status="return_to_agency", attempt_count=2)
+    received = record(
+        client,
+        headers,
+        agency,
+        [{"item_id": result.id, "originals": 1, "copies": 2}],
+        direction="agency_to_post",
+    )
+    assert received.status_code == 201
+    with app.app_context():
+        db.session.get(Item, result.id).status = "return_to_agency"
+        db.session.get(Item, result.id).attempt_count = 2
+        for reason in ("not_home", "moved"):
+            db.session.add(
+                DeliveryAttempt(
+                    item_id=result.id, postman_id=postman.id, outcome="failed", reason_code=reason
+                )
+            )
+        db.session.commit()
+
+    candidates = client.get(
+        "/api/handovers/candidates",
+        headers=headers,
+        query_string={"direction": "post_to_agency", "agency_id": agency.id},
+    ).get_json()
+    # The result's papers as the agency gave them, not the application's checklist (1 original, 1 copy).
+    assert [(c["code"], c["originals"], c["copies"]) for c in candidates] == [
+        (result.code, 1, 2),
+        (unrecorded.code, 1, 0),
+    ]
+    lines = [
+        {"item_id": c["item_id"], "originals": c["originals"], "copies": c["copies"]} for c in candidates
+    ]
+    returned = record(client, headers, agency, lines, postman_id=postman.id)
+    assert returned.status_code == 201, returned.get_json()
+
+    printed = client.get(f"/api/handovers/{returned.get_json()['id']}/pdf", headers=headers)
+
+    assert printed.status_code == 200
+    text = pdf_text(printed.data, tmp_path)
+    assert "Bên giao / Handed over by: Bưu cục Minh Lương" in text
+    assert "Địa chỉ / Address: Số 12 đường 30 Tháng 4, xã Châu Thành, An Giang" in text
+    assert "Bên nhận / Received by: Trung tâm Phục vụ hành chính công xã Châu Thành" in text
+    assert "Địa chỉ / Address: Khu phố Minh Long, xã Châu Thành, An Giang Đại diện" in text  # said once
+    assert text.count("Cấp giấy khai sinh") == 2  # the procedure on each line
+    assert "Returned undelivered: Đã chuyển đi / Moved away, 2 lần phát / visits" in text  # the last reason
+    assert "Vắng nhà" not in text
+    assert f"Xã Châu Thành, ngày {today:%d} tháng {today:%m} năm {today:%Y}" in text
+    assert "Total: 2 bưu gửi / items 2 2 0" in text

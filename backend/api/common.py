@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import flask
 import flask_smorest
 import marshmallow as ma
 from sqlalchemy import Select, func
@@ -120,3 +121,14 @@ def commit_unique(detail: str, kind: str = "already-exists") -> None:
     except IntegrityError:
         db.session.rollback()
         raise DomainError(kind, detail, status=409) from None
+
+
+PDF_RESPONSE = {"type": "string", "format": "binary"}
+
+
+def pdf_response(data: bytes, filename: str):
+    """A printed page for the browser to show (inline), never kept in a shared cache."""
+    response = flask.Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

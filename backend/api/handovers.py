@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response
 from flask.views import MethodView
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from backend.api.common import Blueprint, get_or_404, paginate
+from backend.api.common import PDF_RESPONSE, Blueprint, get_or_404, paginate, pdf_response
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
@@ -105,6 +104,7 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
         ).all()
     )
     ticks = _collected_checklists(ids) if direction == "post_to_agency" else {}
+    received = _results_received(ids)
     found = []
     for item in items:
         decision = handovers.decide_line(
@@ -113,7 +113,14 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
         if not decision.accepted:
             continue
         event = decision.event
-        papers = ticks.get(item.id) or [p for p in item.procedure.checklist or [] if p.get("required", True)]
+        if item.direction == Direction.RETURN:
+            originals, copies = received.get(item.id, RESULT_PAPERS)
+        else:
+            papers = ticks.get(item.id) or [
+                p for p in item.procedure.checklist or [] if p.get("required", True)
+            ]
+            originals = sum(1 for p in papers if p.get("form") == "original")
+            copies = sum(1 for p in papers if p.get("form") == "copy")
         found.append(
             {
                 "item_id": item.id,
@@ -125,12 +132,26 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
                 "procedure": item.procedure.name,
                 "agency_id": item.agency_id,
                 "event": event.value if event else None,
-                "originals": sum(1 for p in papers if p.get("form") == "original"),
-                "copies": sum(1 for p in papers if p.get("form") == "copy"),
+                "originals": originals,
+                "copies": copies,
                 "fee_passed_on": int(fees.get(item.id) or 0) if direction == "post_to_agency" else 0,
             }
         )
     return found
+
+
+# A result (licence, certificate…) is one original paper unless its agency-to-post record says otherwise.
+RESULT_PAPERS = (1, 0)
+
+
+def _results_received(ids: list[int]) -> dict[int, tuple[int, int]]:
+    """The originals and copies of each result as the agency handed it to the post office."""
+    rows = db.session.execute(
+        select(HandoverLine.item_id, HandoverLine.originals, HandoverLine.copies)
+        .join(Handover, HandoverLine.handover_id == Handover.id)
+        .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(ids))
+    ).all()
+    return {item_id: (originals, copies) for item_id, originals, copies in rows}
 
 
 def _collected_checklists(ids: list[int]) -> dict[int, list[dict]]:
@@ -213,16 +234,11 @@ class HandoverById(MethodView):
 @blp.route("/<int:handover_id>/pdf")
 class HandoverPdf(MethodView):
     @auth_required(*STAFF, "agency")
-    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+    @blp.response(200, PDF_RESPONSE, content_type="application/pdf")
     def get(self, handover_id):
         """The printable record (A4 PDF): items, originals, copies, fees, QR code, signature lines. Audited."""
         handover = _load_visible(handover_id)
         data = handover_pdf.render(handover)
         audit("handover.printed", "handover", handover.id)
         db.session.commit()
-        response = Response(data, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = (
-            f'inline; filename="bien-ban-{handover_pdf.number(handover)}.pdf"'
-        )
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return pdf_response(data, f"bien-ban-{handover_pdf.number(handover)}.pdf")

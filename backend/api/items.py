@@ -6,14 +6,15 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from backend import throttle
-from backend.api.common import Blueprint, commit_unique, paginate
+from backend.api.common import PDF_RESPONSE, Blueprint, commit_unique, paginate, pdf_response
 from backend.api.openapi import problems
-from backend.audit import audit
+from backend.audit import audit, audit_read
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL
 from backend.extensions import db, limiter
 from backend.models import Item
+from backend.schemas.common import PrintQuery
 from backend.schemas.items import (
     BulkItemsSchema,
     ItemCreateSchema,
@@ -24,10 +25,12 @@ from backend.schemas.items import (
     TrackingQuerySchema,
     TrackingSchema,
 )
+from backend.schemas.rounds import ItemIdsSchema
+from backend.services import labels
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
-from backend.services.rounds import all_or_nothing
+from backend.services.rounds import all_or_nothing, items_in_request
 from sync.changes import current_seq
 
 blp = Blueprint("items", __name__, url_prefix="/api", description="Items (dossiers and results)")
@@ -114,6 +117,20 @@ class ItemsBulk(MethodView):
                 raise
         commit_unique("Some item codes already exist; nothing was created.", "duplicate-item-code")
         return items
+
+
+@blp.route("/items/labels.pdf")
+class ItemLabels(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ItemIdsSchema)
+    @blp.arguments(PrintQuery, location="query")
+    @blp.response(200, PDF_RESPONSE, content_type="application/pdf")
+    def post(self, body, query):
+        """Labels for the listed items, in that order: the S10 code as Code 128 and QR. Audited."""
+        chosen = items_in_request(body["item_ids"], current_user())
+        data = labels.render(chosen, query["lang"])
+        audit_read("items.labels_printed", "item", body["item_ids"])
+        return pdf_response(data, f"nhan-{len(chosen)}-buu-gui.pdf")
 
 
 @blp.route("/items/<int:item_id>")

@@ -9,13 +9,15 @@ from collections.abc import Callable, Iterable
 
 from flask.views import MethodView
 
-from backend.api.common import Blueprint, commit_unique, paginate
+from backend.api.common import PDF_RESPONSE, Blueprint, commit_unique, paginate, pdf_response
 from backend.api.openapi import problems
+from backend.audit import audit_read
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.scope import office_of_new, scoped
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Round
+from backend.schemas.common import PrintQuery
 from backend.schemas.offices import requested_office
 from backend.schemas.rounds import (
     ItemIdsSchema,
@@ -25,7 +27,7 @@ from backend.schemas.rounds import (
     RoundQuerySchema,
     RoundSchema,
 )
-from backend.services import round_events, rounds
+from backend.services import labels, round_events, rounds, run_sheet
 from backend.timeutil import local_today
 
 blp = Blueprint(
@@ -166,3 +168,41 @@ class CloseRound(MethodView):
     def post(self, round_id):
         """Close a completed round at the end of its day: it can no longer be planned."""
         return _change_round(round_id, lambda rnd: round_events.close_round(rnd, current_user().id))
+
+
+def _prints_round(view):
+    """The contract of a view that prints a round: staff of its office, a language, a PDF out."""
+    for decorate in (
+        blp.response(200, PDF_RESPONSE, content_type="application/pdf"),
+        blp.arguments(PrintQuery, location="query"),
+        auth_required(*STAFF),
+    ):
+        view = decorate(view)
+    return view
+
+
+def _printable_round(round_id: int) -> Round:
+    return rounds.check_may_read(db.session.get(Round, round_id), current_user(), round_id)
+
+
+@blp.route("/<int:round_id>/run-sheet.pdf")
+class RunSheet(MethodView):
+    @_prints_round
+    def get(self, query, round_id):
+        """The round's run sheet (A4 PDF): every stop in order with its fees and a column to sign. Audited."""
+        rnd = _printable_round(round_id)
+        data = run_sheet.render(rnd, query["lang"])
+        audit_read("round.run_sheet_printed", "round", [rnd.id])
+        return pdf_response(data, f"bang-ke-{run_sheet.number(rnd)}.pdf")
+
+
+@blp.route("/<int:round_id>/labels.pdf")
+class RoundLabels(MethodView):
+    @_prints_round
+    def get(self, query, round_id):
+        """Labels for the round's items in visiting order: the S10 code as Code 128 and QR. Audited."""
+        rnd = _printable_round(round_id)
+        stops = rounds.stops_of(rnd.id)
+        data = labels.render(stops, query["lang"])
+        audit_read("items.labels_printed", "item", [item.id for item in stops], {"round_id": rnd.id})
+        return pdf_response(data, f"nhan-{run_sheet.number(rnd)}.pdf")

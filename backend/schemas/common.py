@@ -129,3 +129,13 @@ def update_schema(create_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
         optional.load_default = ma.missing
         fields_[field_name] = optional
     return type(name, (StrictSchema,), fields_)
+
+
+class PrintQuery(StrictSchema):
+    """The language of a printed page: Vietnamese, or Vietnamese with the English after it."""
+
+    lang = fields.String(
+        load_default="vi",
+        validate=validate.OneOf(("vi", "en")),
+        metadata={"description": "vi: Vietnamese; en: each heading in Vietnamese, then English"},
+    )

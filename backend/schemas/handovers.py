@@ -97,7 +97,12 @@ class CandidateSchema(HandoverLineViewSchema):
             "description": "The status change the record makes; null: it documents a receipt already booked"
         },
     )
-    originals = fields.Integer(metadata={"description": "Suggested: from the checklist"})
+    originals = fields.Integer(
+        metadata={
+            "description": "Suggested: a dossier's papers ticked present (else its procedure's checklist); "
+            "a result's papers as the agency handed them over (else one original)"
+        }
+    )
     copies = fields.Integer()
     fee_passed_on = fields.Integer(
         metadata={"description": "Suggested: government fees collected for the item"}

@@ -4,29 +4,29 @@ The PDF: bilingual headings (Vietnamese first), the parties, a table of the item
 originals, copies and the fees passed on, totals, signature lines for the postman and the
 agency officer, and a QR code holding the record's id and a verification hash (an HMAC of
 its content under the server's secret key), so a printed copy can be checked against the
-database. Fonts: a Unicode TTF with Vietnamese letters (DejaVu Sans by default, Debian
-package fonts-dejavu-core; PDF_FONT_PATH / PDF_FONT_BOLD_PATH to change).
+database. The page, fonts and marks are backend/services/printing.py's, shared with the run
+sheets and labels.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import io
-import os
 
-import qrcode
 from flask import current_app
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
+from sqlalchemy import func
 
-from backend.domain.rules import DomainError
+from backend.domain.status import Direction, Outcome
+from backend.domain.vocabulary import bilingual
 from backend.extensions import db
-from backend.models import Handover, User
+from backend.models import DeliveryAttempt, Handover, PostOffice, User
+from backend.services import printing
+from backend.services.printing import FONT, line, vnd
 from backend.timeutil import local_zone
 
-FONT = "PostRoundSans"
 DIRECTION_TEXT = {
     "agency_to_post": (
         "Cơ quan bàn giao kết quả cho bưu điện",
@@ -115,160 +115,154 @@ def view(handover: Handover, people: dict[int, User] | None = None) -> dict:
     }
 
 
-def vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".")
-
-
 # Rendering -------------------------------------------------------------------------------------------
 
 
-class _Record(FPDF):
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=7.5)
-        self.cell(0, 5, f"{self.footer_text}    Trang / Page {self.page_no()}/{{nb}}", align="C")
-
-
-def _font_paths() -> tuple[str, str]:
-    regular, bold = current_app.config["PDF_FONT_PATH"], current_app.config["PDF_FONT_BOLD_PATH"]
-    for path in (regular, bold):
-        if not os.path.isfile(path):
-            raise DomainError(
-                "pdf-font-missing",
-                f"The PDF font {path} is missing, so the handover record cannot be printed. "
-                "Install the Debian package fonts-dejavu-core, or set PDF_FONT_PATH and "
-                "PDF_FONT_BOLD_PATH to TrueType fonts with Vietnamese letters.",
-                status=503,
-            )
-    return regular, bold
-
-
-def _qr_png(payload: str) -> io.BytesIO:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2)
-    code.add_data(payload)
-    code.make(fit=True)
-    buffer = io.BytesIO()
-    code.make_image().save(buffer)
-    buffer.seek(0)
-    return buffer
+def return_reasons(handover: Handover) -> dict[int, str]:
+    """Why each result on a post-to-agency record came back undelivered: the reason of its last
+    failed attempt, in both languages, with the number of visits ("Vắng nhà / Not home, 2 lần phát")."""
+    if handover.direction != "post_to_agency":
+        return {}
+    items = {line.item_id: line.item for line in handover.lines if line.item.direction == Direction.RETURN}
+    if not items:
+        return {}
+    latest = (
+        db.select(func.max(DeliveryAttempt.id))
+        .where(DeliveryAttempt.item_id.in_(items), DeliveryAttempt.outcome == Outcome.FAILED.value)
+        .group_by(DeliveryAttempt.item_id)
+    )
+    rows = db.session.execute(
+        db.select(DeliveryAttempt.item_id, DeliveryAttempt.reason_code).where(DeliveryAttempt.id.in_(latest))
+    ).all()
+    reasons = {}
+    for item_id, code in rows:
+        said = bilingual("reason", code) if code else ""
+        visits = items[item_id].attempt_count
+        reasons[item_id] = f"{said}, {visits} lần phát / visits" if visits else said
+    return reasons
 
 
 def render(handover: Handover) -> bytes:
     """The printable record (A4 portrait)."""
-    regular, bold = _font_paths()
     data = view(handover)
-    pdf = _Record(orientation="P", unit="mm", format="A4")
-    pdf.footer_text = f"{data['number']} · Mã xác thực / Verification: {data['verification']}"
-    pdf.set_title(f"Biên bản bàn giao {data['number']}")
-    pdf.set_author("PostRound")
+    pdf = printing.document(
+        f"Biên bản bàn giao {data['number']}",
+        footer=f"{data['number']} · Mã xác thực / Verification: {data['verification']}",
+    )
     pdf.set_creation_date(handover.created_at)
-    pdf.add_font(FONT, "", regular)
-    pdf.add_font(FONT, "B", bold)
-    pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
-    _header(pdf, handover, data)
-    _parties(pdf, handover, data)
-    _lines_table(pdf, data)
+    office = db.session.get(PostOffice, handover.office_id) if handover.office_id else None
+    _header(pdf, handover, data, office)
+    _parties(pdf, handover, data, office)
+    _lines_table(pdf, data, return_reasons(handover))
     _signatures(pdf, handover, data)
     return bytes(pdf.output())
 
 
-def _line(
-    pdf: FPDF, text: str, size: float = 10, style: str = "", align: str = "L", height: float = 5.5
-) -> None:
-    pdf.set_font(FONT, style, size)
-    pdf.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
-def _header(pdf: FPDF, handover: Handover, data: dict) -> None:
+def _header(pdf: FPDF, handover: Handover, data: dict, office: PostOffice | None) -> None:
     top = pdf.get_y()
     pdf.set_font(FONT, "B", 9)
-    pdf.cell(80, 5, "BƯU ĐIỆN — BƯU CHÍNH CÔNG ÍCH", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    name = office.name.upper() if office else "BƯU ĐIỆN — BƯU CHÍNH CÔNG ÍCH"
+    pdf.multi_cell(80, 5, name, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, "", 8)
-    pdf.cell(80, 4.5, "Post office — public postal service", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(80, 4.5, "Bưu chính công ích / Public postal service", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.cell(80, 4.5, f"Số / No.: {data['number']}")
     pdf.set_xy(90, top)
     pdf.set_font(FONT, "B", 9)
     pdf.cell(85, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, "", 8.5)
     pdf.cell(85, 4.5, "Độc lập - Tự do - Hạnh phúc", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.image(_qr_png(qr_payload(handover)), x=pdf.w - pdf.r_margin - 26, y=top - 2, w=26, h=26)
+    pdf.image(printing.qr_png(qr_payload(handover)), x=pdf.w - pdf.r_margin - 26, y=top - 2, w=26, h=26)
     pdf.set_xy(pdf.l_margin, top + 27)
-    _line(pdf, "BIÊN BẢN BÀN GIAO", 15, "B", "C", 7)
-    _line(pdf, "HANDOVER RECORD", 10.5, "B", "C", 5.5)
+    line(pdf, "BIÊN BẢN BÀN GIAO", 15, "B", "C", 7)
+    line(pdf, "HANDOVER RECORD", 10.5, "B", "C", 5.5)
     vi, en = DIRECTION_TEXT[handover.direction]
-    _line(pdf, f"{vi} / {en}", 9.5, "", "C")
+    line(pdf, f"{vi} / {en}", 9.5, "", "C")
     made = handover.created_at.astimezone(local_zone())
-    _line(pdf, f"Lập lúc / Made on: {made:%H:%M, %d/%m/%Y}", 9.5, "", "C")
+    line(pdf, f"Lập lúc / Made on: {made:%H:%M, %d/%m/%Y}", 9.5, "", "C")
     pdf.ln(2)
 
 
-def _parties(pdf: FPDF, handover: Handover, data: dict) -> None:
+def _parties(pdf: FPDF, handover: Handover, data: dict, office: PostOffice | None) -> None:
+    """Each side by its own name and address: the agency and the post office."""
     agency = handover.agency
-    where = ", ".join(p for p in (agency.address, agency.commune, agency.province) if p)
     post_side = data["postman"] or data["created_by"]
-    post_name = post_side.full_name if post_side else ""
-    agency_side = f"{agency.name} — cán bộ / officer: {handover.officer_name or ''}"
-    post = f"Bưu điện / Post office — {'bưu tá / postman' if data['postman'] else 'người lập / made by'}: {post_name}"
-    giver, receiver = (agency_side, post) if handover.direction == "agency_to_post" else (post, agency_side)
-    _line(pdf, f"Bên giao / Handed over by: {giver}")
-    _line(pdf, f"Bên nhận / Received by: {receiver}")
-    if where:
-        _line(pdf, f"Địa chỉ cơ quan / Agency address: {where}")
+    role = "bưu tá / postman" if data["postman"] else "người lập / made by"
+    agency_side = (
+        agency.name,
+        printing.address(agency.address, agency.commune, agency.province),
+        f"cán bộ / officer {handover.officer_name or ''}",
+    )
+    post = (
+        office.name if office else "Bưu điện / Post office",
+        (office.address or "") if office else "",
+        f"{role} {post_side.full_name if post_side else ''}",
+    )
+    sides = (agency_side, post) if handover.direction == "agency_to_post" else (post, agency_side)
+    for heading, (name, where, person) in zip(
+        ("Bên giao / Handed over by", "Bên nhận / Received by"), sides, strict=True
+    ):
+        line(pdf, f"{heading}: {name}", style="B")
+        if where:
+            line(pdf, f"    Địa chỉ / Address: {where}", 9.5)
+        line(pdf, f"    Đại diện / Represented by: {person}", 9.5)
     if handover.result_ready_date:
-        _line(pdf, f"Ngày hẹn trả kết quả / Results ready on: {handover.result_ready_date:%d/%m/%Y}")
+        line(pdf, f"Ngày hẹn trả kết quả / Results ready on: {handover.result_ready_date:%d/%m/%Y}")
     if handover.note:
-        _line(pdf, f"Ghi chú / Note: {handover.note}")
+        line(pdf, f"Ghi chú / Note: {handover.note}")
     pdf.ln(2)
 
 
-def _lines_table(pdf: FPDF, data: dict) -> None:
-    pdf.set_font(FONT, "", 8.5)
+def _lines_table(pdf: FPDF, data: dict, reasons: dict[int, str]) -> None:
+    pdf.set_font(FONT, "", 8)
     headings = (
         "STT\nNo.",
         "Mã bưu gửi\nItem code",
         "Số hồ sơ\nDossier",
         "Người nhận / nộp\nCitizen",
+        "Thủ tục\nProcedure",
         "Bản chính\nOriginals",
         "Bản sao\nCopies",
         "Phí chuyển giao (đ)\nFee passed on",
     )
     heading_style = FontFace(family=FONT, emphasis="BOLD", fill_color=(230, 230, 230))
     with pdf.table(
-        col_widths=(8, 27, 46, 38, 19, 16, 26),
+        col_widths=(9, 27, 27, 30, 41, 16, 14, 26),
         headings_style=heading_style,
         line_height=4.6,
-        text_align=("CENTER", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        text_align=("CENTER", "LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
     ) as table:
         table.row(headings)
-        for n, line in enumerate(data["lines"], start=1):
+        for n, row in enumerate(data["lines"], start=1):
+            procedure = row["procedure"]
+            if row["item_id"] in reasons:
+                procedure += f"\nTrả lại, không phát được / Returned undelivered: {reasons[row['item_id']]}"
             table.row(
                 (
                     str(n),
-                    line["code"],
-                    line["dossier_code"] or "",
-                    line["recipient_name"],
-                    str(line["originals"]),
-                    str(line["copies"]),
-                    vnd(line["fee_passed_on"]),
+                    row["code"],
+                    row["dossier_code"] or "",
+                    row["recipient_name"],
+                    procedure,
+                    str(row["originals"]),
+                    str(row["copies"]),
+                    vnd(row["fee_passed_on"]),
                 )
             )
         totals = data["totals"]
         total_style = FontFace(family=FONT, emphasis="BOLD")
-        row = table.row(style=total_style)
-        row.cell(f"Tổng cộng / Total: {totals['items']} bưu gửi / items", colspan=4)
-        row.cell(str(totals["originals"]))
-        row.cell(str(totals["copies"]))
-        row.cell(vnd(totals["fee_passed_on"]))
+        total = table.row(style=total_style)
+        total.cell(f"Tổng cộng / Total: {totals['items']} bưu gửi / items", colspan=5)
+        total.cell(str(totals["originals"]))
+        total.cell(str(totals["copies"]))
+        total.cell(vnd(totals["fee_passed_on"]))
     pdf.ln(3)
-    _line(
+    line(
         pdf,
         f"Tổng số tiền chuyển giao / Total fees passed on: {vnd(totals['fee_passed_on'])} đồng (VND)",
         9.5,
     )
-    _line(
+    line(
         pdf,
         "Hai bên đã kiểm đếm đủ số hồ sơ, giấy tờ và tiền nêu trên. / Both parties have counted the "
         "papers and money listed above.",
@@ -277,11 +271,17 @@ def _lines_table(pdf: FPDF, data: dict) -> None:
 
 
 def _signatures(pdf: FPDF, handover: Handover, data: dict) -> None:
-    if pdf.get_y() > pdf.h - 70:
+    if pdf.get_y() > pdf.h - 76:
         pdf.add_page()
-    pdf.ln(6)
-    top = pdf.get_y()
+    pdf.ln(4)
+    agency = handover.agency
+    made = handover.created_at.astimezone(local_zone()).date()
     half = (pdf.w - pdf.l_margin - pdf.r_margin) / 2
+    pdf.set_x(pdf.l_margin + half)
+    pdf.set_font(FONT, "", 9.5)
+    pdf.cell(half, 5, printing.dated_at(agency.commune or agency.province, made), align="C")
+    pdf.ln(7)
+    top = pdf.get_y()
     post_side = data["postman"] or data["created_by"]
     columns = (
         ("ĐẠI DIỆN BƯU ĐIỆN", "For the post office (postman)", post_side.full_name if post_side else ""),

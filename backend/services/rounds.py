@@ -230,7 +230,7 @@ def _check_bulk_size(item_ids: list[int]) -> None:
         )
 
 
-def _items_in_request(item_ids: list[int], user: User | None = None) -> list[Item]:
+def items_in_request(item_ids: list[int], user: User | None = None) -> list[Item]:
     """The items in request order; unknown ids (and, to `user`, another office's) are one 422 naming
     each of them."""
     _check_bulk_size(item_ids)
@@ -267,7 +267,7 @@ def _move(item: Item, index: int, event: Event, detail: dict) -> None:
 def assign_items(rnd: Round, item_ids: list[int], user: User | None = None) -> None:
     """Put items on the round, after its current stops; an item on another round moves here. Only
     items of the round's office: another office's is refused (422)."""
-    items = _items_in_request(item_ids, user)
+    items = items_in_request(item_ids, user)
     next_order = 1 + max((s.stop_order or 0 for s in stops_of(rnd.id)), default=0)
     left: set[int] = set()
     for index, item in enumerate(items):
@@ -305,7 +305,7 @@ def assign_items(rnd: Round, item_ids: list[int], user: User | None = None) -> N
 
 def unassign_items(rnd: Round, item_ids: list[int], user: User | None = None) -> None:
     """Take items off the round; they go back to waiting at the post office (or for pickup)."""
-    for index, item in enumerate(_items_in_request(item_ids, user)):
+    for index, item in enumerate(items_in_request(item_ids, user)):
         if item.round_id != rnd.id:
             raise _refuse("not-on-round", index, item, f"it is not on round {rnd.id}.", status=422)
         _move(item, index, Event.UNASSIGN, {"round_id": rnd.id})

@@ -5,29 +5,16 @@ pays that account the amount for this item. Without an account the phone says so
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
-
 from backend.extensions import db
 from backend.models import FeeEntry, PostOffice
 from tests.browser.conftest import Pwa
+from tests.kit.barcodes import needs_node, read_qr
 from tests.kit.images import photo_file
 from tests.test_vietqr import a_transfer, decode
 
-READ_QR = Path(__file__).resolve().parents[1] / "kit" / "read_qr.mjs"
 ACCOUNT = {"bank_bin": "970405", "bank_account": "1500201234567", "bank_account_name": "BUU DIEN MINH LUONG"}
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="the QR reader runs on Node")
-
-
-def read_qr(png: Path) -> list[str]:
-    done = subprocess.run(["node", str(READ_QR), str(png)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return [code["text"] for code in json.loads(done.stdout)]
+pytestmark = needs_node
 
 
 def the_office_has(live_server, **account) -> None:

@@ -240,9 +240,11 @@ export function restCalls(client) {
       form.append('file', file, file.name)
       return json(withQuery(path, query), { method: 'POST', body: form })
     },
-    /** A binary answer (PDF, image, export) as a Blob plus the file name the server suggests. */
-    async blob(path, query) {
-      const response = await request(withQuery(path, query))
+    /** A binary answer (PDF, image, export) as a Blob plus the file name the server suggests;
+     *  with `body`, POSTed as JSON (e.g. the items to print). */
+    async blob(path, query, body) {
+      const init = body === undefined ? {} : { method: 'POST', json: body }
+      const response = await request(withQuery(path, query), init)
       const disposition = response.headers.get('Content-Disposition') || ''
       return { blob: await response.blob(), name: /filename="([^"]+)"/.exec(disposition)?.[1] }
     },

@@ -10,8 +10,9 @@ export async function fileLink(path, query, text, fallbackName) {
   return { url, link: h('a', { href: url, download: name || fallbackName, class: 'button' }, text) }
 }
 
-export async function openFile(path, query) {
-  const { blob } = await api.blob(path, query)
+/** Fetch a file (POSTing `body` when given) and show it in a new tab, e.g. a PDF to print. */
+export async function openFile(path, query, body) {
+  const { blob } = await api.blob(path, query, body)
   const url = URL.createObjectURL(blob)
   window.open(url, '_blank', 'noopener')
   setTimeout(() => URL.revokeObjectURL(url), 60_000)

@@ -4,7 +4,8 @@ import * as api from '../lib/api.js'
 import { announce, h, replace } from '@common/dom.js'
 import { selectField } from '../lib/fields.js'
 import { day as showDay, localToday, metres } from '@common/format.js'
-import { label, t } from '../lib/i18n.js'
+import { label, lang, t } from '../lib/i18n.js'
+import { openFile } from '../lib/download.js'
 import { problemText } from '../lib/problems.js'
 
 const WAITING = ['at_post_office', 'registered', 'failed_attempt']
@@ -177,6 +178,16 @@ export function renderPlanning(main, { params }) {
         'button',
         {
           type: 'button',
+          id: 'print-selected-labels',
+          disabled: !state.selected.size,
+          onclick: () => print('/api/items/labels.pdf', { item_ids: [...state.selected] }),
+        },
+        t('plan.printLabels'),
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
           class: 'link',
           disabled: !state.selected.size,
           onclick: () => {
@@ -215,6 +226,11 @@ export function renderPlanning(main, { params }) {
       },
       t('plan.unassigned', { n: ids.length }),
     )
+  }
+
+  /** Open a printable PDF in the reader's language; a refusal is said on the page. */
+  function print(path, body) {
+    openFile(path, { lang: lang() }, body).catch((error) => say(problemText(error), 'error'))
   }
 
   function checkbox(item, disabled) {
@@ -329,6 +345,28 @@ export function renderPlanning(main, { params }) {
               act(() => api.post(`/api/rounds/${r.id}/optimise`), t('plan.optimised', { id: r.id })),
           },
           t('plan.optimise'),
+        ),
+        h(
+          'button',
+          {
+            'type': 'button',
+            'class': 'print-run-sheet',
+            'disabled': !r.stop_count,
+            'aria-label': t('plan.printRunSheetOf', { id: r.id }),
+            'onclick': () => print(`/api/rounds/${r.id}/run-sheet.pdf`),
+          },
+          t('plan.printRunSheet'),
+        ),
+        h(
+          'button',
+          {
+            'type': 'button',
+            'class': 'print-labels',
+            'disabled': !r.stop_count,
+            'aria-label': t('plan.printLabelsOf', { id: r.id }),
+            'onclick': () => print(`/api/rounds/${r.id}/labels.pdf`),
+          },
+          t('plan.printLabels'),
         ),
       ),
       h(
