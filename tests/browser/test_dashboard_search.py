@@ -129,3 +129,35 @@ def _proof_id(server, item_id: int) -> int:
         return db.session.execute(
             db.select(DeliveryAttempt.id).where(DeliveryAttempt.item_id == item_id)
         ).scalar_one()
+
+
+def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item_page(page, server):
+    make = server.make
+    supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
+    colleague = make.user("supervisor", full_name="Đặng Văn Đồng Nghiệp")
+    item = make.item(recipient_name="Lâm Thị Hoa", status="at_post_office")
+    sign_in(page, server, supervisor)
+    page.goto(f"{server.url}/dashboard/#/items/{item.id}")
+    expect(page.locator("h1")).to_have_text(f"Bưu gửi {item.code}")
+
+    client = server.app.test_client()
+    headers = Phone(client, colleague.username).login().headers
+    changed = client.patch(f"/api/items/{item.id}", json={"recipient_phone": "0933 222 111"}, headers=headers)
+    assert changed.status_code == 200, changed.get_json()
+
+    page.locator(".item-cancel input").fill("Cơ quan báo hủy")
+    page.locator('[data-action="cancel-item"]').click()
+    expect(page.locator("#item-messages [role=alert]")).to_contain_text("vừa được người khác thay đổi")
+    expect(page.locator('[data-field="item.phone"]')).to_have_text("0933 222 111")  # the newest version
+    expect(page.locator(".item-page [data-status]")).to_have_text("Tại bưu cục")  # not cancelled
+    expect(page.locator("ol.timeline li").last.locator(".what")).to_have_text("Sửa thông tin: Số điện thoại")
+    expect(page.locator("ol.timeline li").last.locator(".who")).to_have_text(
+        "Đặng Văn Đồng Nghiệp (giám sát)"
+    )
+
+    page.locator(".item-cancel input").fill("Cơ quan báo hủy")  # seen it: now it goes through
+    page.locator('[data-action="cancel-item"]').click()
+    expect(page.locator(".item-page [data-status]")).to_have_text("Đã hủy")
+    with server.app.app_context():
+        row = db.session.get(Item, item.id)
+        assert (row.status, row.recipient_phone) == ("cancelled", "0933 222 111")

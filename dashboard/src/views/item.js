@@ -19,6 +19,23 @@ const EDITABLE = [
   ['note', 'item.note', 'text'],
 ]
 
+// The words for a corrected field in the story (the server names it by its API field).
+const FIELD_WORDS = {
+  dossier_code: 'item.dossier',
+  recipient_name: 'item.recipient',
+  recipient_phone: 'item.phone',
+  address_line: 'item.address',
+  commune: 'item.commune',
+  province: 'item.province',
+  old_address: 'item.oldAddress',
+  lat: 'item.position',
+  lon: 'item.position',
+  service_fee: 'item.serviceFee',
+  government_fee: 'item.governmentFee',
+  due_date: 'item.due',
+  note: 'item.note',
+}
+
 export function renderItem(main, { segments }) {
   const itemId = Number(segments[0])
   const urls = []
@@ -332,7 +349,9 @@ export function renderItem(main, { segments }) {
       case 'imported':
         return t('tl.imported', { line: e.line ?? '—' })
       case 'updated':
-        return t('tl.updated', { fields: e.fields.join(', ') })
+        return t('tl.updated', {
+          fields: [...new Set(e.fields.map((f) => (FIELD_WORDS[f] ? t(FIELD_WORDS[f]) : f)))].join(', '),
+        })
       case 'reassigned':
         return t('tl.reassigned', { from: roundName(e.from_round), to: roundName(e.round) })
       case 'event':
