@@ -410,7 +410,6 @@ export function renderItem(main, { segments }) {
           h('time', { datetime: e.at }, dateTime(e.at)),
           ' ',
           h('span', { class: 'what' }, sentence(e)),
-          ' — ',
           h(
             'span',
             { class: 'who' },
