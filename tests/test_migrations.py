@@ -484,3 +484,37 @@ def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
     assert "service_fee_payment" not in columns and "government_fee_payment" not in columns
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 52000
+
+
+def test_items_written_before_the_search_box_are_found_like_new_ones(empty_app):
+    """Rows from before 0013 (an empty or stale search text, a spaced phone) are refolded: a search
+    without diacritics or by the phone's digits finds them; the item page's audit index is built,
+    and a downgrade drops only the index."""
+    flask_migrate.upgrade(revision="0004")  # rows as the helpers write them, then carried up to 0012
+    now = "2026-11-30 03:00:00"
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+        for item_id in (1, 2):
+            _insert_item(conn, now, item_id, status="at_post_office")
+    flask_migrate.upgrade(revision="0012_payment_method")
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE items SET recipient_name = 'Nguyễn Văn Bình', recipient_phone = '0912 345 678', "
+                "search_text = 'bich' WHERE id = 1"
+            )
+        )
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as conn:
+        texts = dict(conn.execute(sa.text("SELECT id, search_text FROM items ORDER BY id")).all())
+    assert texts[1] == "rr100000001vn nguyen van binh 0912 345 678 ap 1 xa mong tho an giang 0912345678"
+    assert texts[2] == "rr100000002vn bich ap 1 xa mong tho an giang"
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.engine).get_indexes("audit_log")}
+    assert indexes["ix_audit_log_entity"] == ["entity_type", "entity_id"]
+
+    flask_migrate.downgrade(revision="0012_payment_method")
+    assert "ix_audit_log_entity" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("audit_log")}
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT search_text FROM items WHERE id = 2")).scalar() == texts[2]

@@ -30,6 +30,7 @@ def register_api(app: Flask) -> None:
         proofs,
         reports,
         rounds,
+        search,
         sync,
         users,
     )
@@ -55,6 +56,7 @@ def register_api(app: Flask) -> None:
         jobs,
         handovers,
         reports,
+        search,
     )
     api.register_blueprints([module.blp for module in modules])
     meta.register_docs_page(app)

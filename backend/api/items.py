@@ -26,11 +26,13 @@ from backend.schemas.items import (
     TrackingSchema,
 )
 from backend.schemas.rounds import ItemIdsSchema
+from backend.schemas.search import TimelineSchema
 from backend.services import labels
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
 from backend.services.rounds import all_or_nothing, items_in_request
+from backend.services.timeline import timeline
 from sync.changes import current_seq
 
 blp = Blueprint("items", __name__, url_prefix="/api", description="Items (dossiers and results)")
@@ -154,7 +156,6 @@ class ItemById(MethodView):
             raise DomainError("item-closed", f"Item {item.code} is {item.status}; it can no longer change.")
         for key, value in body.items():
             setattr(item, key, value)
-        item.refresh_search_text()
         audit("item.updated", "item", item.code, {"fields": sorted(body)})
         db.session.commit()
         return item, 200, {"ETag": f'"{item.version}"'}
@@ -174,6 +175,16 @@ class ItemEvents(MethodView):
             _check_if_match(item)
             apply_event(item, body["event"], {"reason": body.get("reason")})
         return item
+
+
+@blp.route("/items/<int:item_id>/timeline")
+class ItemTimeline(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, TimelineSchema)
+    def get(self, item_id):
+        """The item's whole story, oldest first, with who and when, and the events allowed now."""
+        item = _load_visible(item_id)
+        return timeline(item), 200, {"ETag": f'"{item.version}"'}
 
 
 @blp.route("/track/<string:code>")

@@ -445,7 +445,6 @@ def _new_item(world: _World, sector: int, kind: str, received: date) -> Item:
         status=status,
         created_at=world.at(received - timedelta(days=1 if direction == "collect" else 0), 7, 30),
     )
-    item.refresh_search_text()
     db.session.add(item)
     world.serial += 1
     if RECEIVE in events:

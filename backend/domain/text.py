@@ -18,3 +18,10 @@ def fold(value: str) -> str:
     decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.lower().split())
+
+
+def search_text(parts: list[str | None], phone: str | None = None) -> str:
+    """The folded text a row is searched by: its parts, plus the phone's digits run together, so
+    '0912345678' finds '0912 345 678' (and the spaced form finds it too). At most 1,000 characters."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return fold(" ".join(p for p in [*parts, digits] if p))[:1000]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.extensions import db
@@ -13,6 +13,8 @@ from backend.models.base import UTCDateTime, now_utc
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
+    # An item's page reads its entries by entity (migration 0013).
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.domain.round_status import RoundStatus
 from backend.domain.status import Status
-from backend.domain.text import fold
+from backend.domain.text import search_text
 from backend.extensions import db
 from backend.models.base import UTCDateTime, now_utc
 
@@ -101,14 +101,27 @@ class Item(db.Model):
     round = relationship("Round", back_populates="items")
 
     def refresh_search_text(self) -> None:
-        parts = [
-            self.code,
-            self.dossier_code,
-            self.recipient_name,
-            self.recipient_phone,
-            self.address_line,
-            self.commune,
-            self.province,
-            self.old_address,
-        ]
-        self.search_text = fold(" ".join(p for p in parts if p))[:1000]
+        self.search_text = search_text(
+            [getattr(self, name) for name in SEARCHED_FIELDS], self.recipient_phone
+        )
+
+
+# What the search box finds an item by (GET /api/search, GET /api/items?q=): kept folded in
+# `search_text` on every insert and update (below); migration 0013 refilled it for existing rows.
+SEARCHED_FIELDS = (
+    "code",
+    "dossier_code",
+    "recipient_name",
+    "recipient_phone",
+    "address_line",
+    "commune",
+    "province",
+    "old_address",
+)
+
+
+@event.listens_for(Item, "before_insert")
+@event.listens_for(Item, "before_update")
+def _fill_search_text(mapper, connection, item: Item) -> None:
+    # Every write path (API, import, sync, CLI, seed) gets it, so no caller can forget it.
+    item.refresh_search_text()

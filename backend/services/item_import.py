@@ -212,7 +212,6 @@ def import_items(
     items = []
     for row in rows:
         item = Item(**row.values, office_id=office_id, status=Status.REGISTERED.value, attempt_count=0)
-        item.refresh_search_text()
         db.session.add(item)
         audit(
             "item.created",

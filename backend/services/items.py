@@ -168,7 +168,6 @@ def build_item(user: User, body: dict) -> Item:
         received = False  # a dossier to collect is at the citizen's, not the agency's
     body.setdefault("government_fee", procedure.government_fee)
     item = Item(**body, status=Status.REGISTERED.value, attempt_count=0)
-    item.refresh_search_text()
     db.session.add(item)
     audit("item.created", "item", item.code, {"direction": item.direction})
     if received:

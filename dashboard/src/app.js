@@ -6,6 +6,7 @@ import { lang, onLangChange, setLang, t } from './lib/i18n.js'
 import * as session from './lib/session.js'
 import { renderLogin } from './views/login.js'
 import { setProofConfig } from './views/proof.js'
+import { searchBox } from './views/search.js'
 import { ROUTES } from './routes.js'
 
 let root
@@ -54,7 +55,9 @@ function frame() {
     h(
       'ul',
       {},
-      ROUTES.map((r) => h('li', {}, h('a', { 'href': `#/${r.path}`, 'data-route': r.path }, t(r.title)))),
+      ROUTES.filter((r) => !r.hidden).map((r) =>
+        h('li', {}, h('a', { 'href': `#/${r.path}`, 'data-route': r.path }, t(r.title))),
+      ),
     ),
   )
   const switchTo = lang() === 'vi' ? 'en' : 'vi'
@@ -64,6 +67,7 @@ function frame() {
       { class: 'top' },
       h('div', { class: 'brand' }, h('strong', {}, 'PostRound'), ' ', h('span', {}, t('app.subtitle'))),
       nav,
+      searchBox(),
       h(
         'div',
         { class: 'who' },
@@ -95,7 +99,8 @@ function route() {
   const main = root.querySelector('main')
   if (!main || !config) return
   stopView()
-  const path = (location.hash.replace(/^#\/?/, '') || 'today').split('?')[0]
+  // #/view, #/view?a=b, or #/view/{id} (an item's page: #/items/12)
+  const [path, ...segments] = (location.hash.replace(/^#\/?/, '') || 'today').split('?')[0].split('/')
   const found = ROUTES.find((r) => r.path === path) || ROUTES[0]
   root.querySelectorAll('nav a').forEach((a) => {
     if (a.dataset.route === found.path) a.setAttribute('aria-current', 'page')
@@ -104,5 +109,9 @@ function route() {
   document.title = `${t(found.title)} — PostRound`
   main.replaceChildren()
   cleanup =
-    found.render(main, { config, params: new URLSearchParams(location.hash.split('?')[1] || '') }) || null
+    found.render(main, {
+      config,
+      segments,
+      params: new URLSearchParams(location.hash.split('?')[1] || ''),
+    }) || null
 }

@@ -1,6 +1,8 @@
-// One entry per view: its hash path, its title key and its render(main, ctx) -> cleanup.
+// One entry per view: its hash path, its title key and its render(main, ctx) -> cleanup. `hidden`: not
+// in the navigation (reached from elsewhere: an item's page from the search box or a link).
 import { renderHandovers } from './views/handovers.js'
 import { renderImport } from './views/import.js'
+import { renderItem } from './views/item.js'
 import { renderMap } from './views/map.js'
 import { renderPlanning } from './views/planning.js'
 import { renderReports } from './views/reports.js'
@@ -13,4 +15,5 @@ export const ROUTES = [
   { path: 'import', title: 'nav.import', render: renderImport },
   { path: 'handovers', title: 'nav.handovers', render: renderHandovers },
   { path: 'reports', title: 'nav.reports', render: renderReports },
+  { path: 'items', title: 'nav.item', render: renderItem, hidden: true },
 ]

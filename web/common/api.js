@@ -232,8 +232,11 @@ export function restCalls(client) {
   const { json, request } = client
   return {
     get: (path, query) => json(withQuery(path, query)),
-    post: (path, body, query) => json(withQuery(path, query), { method: 'POST', json: body }),
+    /** `headers`: e.g. {'If-Match': version}, so a change made on a stale copy is refused (412). */
+    post: (path, body, query, headers) =>
+      json(withQuery(path, query), { method: 'POST', json: body, headers }),
     put: (path, body) => json(path, { method: 'PUT', json: body }),
+    patch: (path, body, headers) => json(path, { method: 'PATCH', json: body, headers }),
     /** A file as a multipart `file` part; options in the query string. */
     upload(path, file, query) {
       const form = new FormData()

@@ -45,10 +45,13 @@ export async function openProof(proofId, { onChange } = {}) {
     ])
     replace(
       body,
-      details(proof, item, postman),
-      attachments(proof, urls),
+      proofFacts(proof, item, postman),
+      proofFiles(proof, urls),
       h('div', { class: 'proof-map', id: 'proof-map' }),
-      reviewForm(proof, dialog, onChange),
+      reviewForm(proof, () => {
+        dialog.close()
+        onChange?.()
+      }),
     )
     drawMap(body.querySelector('.proof-map'), proof, item)
   } catch (error) {
@@ -57,7 +60,8 @@ export async function openProof(proofId, { onChange } = {}) {
   return dialog
 }
 
-function details(proof, item, postman) {
+/** What a proof says, as a definition list (the viewer and the item page). */
+export function proofFacts(proof, item, postman) {
   const rows = [
     [
       'proof.item',
@@ -117,7 +121,8 @@ function details(proof, item, postman) {
   )
 }
 
-function attachments(proof, urls) {
+/** The proof's signature and photos, each opening enlarged (zoomable) on a click; object URLs go in `urls`. */
+export function proofFiles(proof, urls) {
   if (!proof.attachments.length) return h('p', { class: 'muted' }, t('proof.noFiles'))
   return h(
     'div',
@@ -134,9 +139,19 @@ function attachments(proof, urls) {
         .then(({ blob }) => {
           const url = URL.createObjectURL(blob)
           urls.push(url)
-          figure
-            .querySelector('p')
-            .replaceWith(h('img', { src: url, alt: `${label('file', a.kind)} — ${proof.item_code}` }))
+          const alt = `${label('file', a.kind)} — ${proof.item_code}`
+          figure.querySelector('p').replaceWith(
+            h(
+              'button',
+              {
+                'type': 'button',
+                'class': 'zoomable',
+                'aria-label': t('zoom.open', { what: alt }),
+                'onclick': () => zoom(url, alt),
+              },
+              h('img', { src: url, alt }),
+            ),
+          )
         })
         .catch(() => {
           figure.querySelector('p').textContent = t('proof.notUploaded')
@@ -174,7 +189,7 @@ function drawMap(element, proof, item) {
 
 // A flagged proof is accepted (the item becomes delivered / collected and leaves another postman's
 // round) or rejected with a reason (it stays as evidence, the item does not move). Both audited.
-function reviewForm(proof, dialog, onChange) {
+export function reviewForm(proof, onDone) {
   if (!proof.flagged || proof.review) return null
   const note = h('textarea', { id: 'review-note', rows: 2, maxlength: 1000 })
   const message = h('p', { class: 'error', role: 'alert' })
@@ -190,8 +205,7 @@ function reviewForm(proof, dialog, onChange) {
         `/api/proofs/${proof.id}/${action}`,
         action === 'accept' ? { note: text || null } : { reason: text },
       )
-      dialog.close()
-      onChange?.()
+      onDone?.(action)
     } catch (error) {
       message.textContent = error.message
     }
@@ -228,4 +242,49 @@ function reviewForm(proof, dialog, onChange) {
       ),
     ),
   )
+}
+
+// A photo or signature enlarged in its own dialog: fit to the window, then zoom in and out (the
+// dialog scrolls); Esc or "Đóng / Close" returns to where it was opened from.
+const SCALES = [1, 1.5, 2, 3, 4]
+
+function zoom(url, alt) {
+  let step = -1 // -1: fit to the window
+  const img = h('img', { src: url, alt, class: 'fit' })
+  function show() {
+    img.className = step < 0 ? 'fit' : ''
+    img.style.width = step < 0 ? '' : `${Math.round((img.naturalWidth || 600) * SCALES[step])}px`
+  }
+  const button = (key, action, onclick) =>
+    h('button', { 'type': 'button', 'data-action': action, onclick }, t(key))
+  const dialog = h(
+    'dialog',
+    { 'class': 'zoom', 'aria-label': alt },
+    h(
+      'div',
+      { class: 'dialog-head' },
+      h('h2', {}, alt),
+      h(
+        'div',
+        { class: 'buttons' },
+        button('zoom.out', 'zoom-out', () => {
+          step = Math.max(-1, step - 1)
+          show()
+        }),
+        button('zoom.fit', 'zoom-fit', () => {
+          step = -1
+          show()
+        }),
+        button('zoom.in', 'zoom-in', () => {
+          step = Math.min(SCALES.length - 1, step + 1)
+          show()
+        }),
+        h('button', { type: 'button', class: 'close', onclick: () => dialog.close() }, t('common.close')),
+      ),
+    ),
+    h('div', { class: 'zoom-body' }, img),
+  )
+  dialog.addEventListener('close', () => dialog.remove())
+  document.body.append(dialog)
+  dialog.showModal()
 }
