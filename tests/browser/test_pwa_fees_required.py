@@ -5,6 +5,7 @@ required once money is taken; every required field marked before saving; long te
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, FeeEntry
@@ -43,7 +44,8 @@ def test_money_taken_requires_a_receipt_number_and_none_taken_does_not(
     pwa, page = signed_in, signed_in.page
     pwa.open_item(postman_day.deliveries[1].id)
     page.click('[data-action="deliver"]')
-    assert page.inner_text(".fee-total") == "Tổng đã thu: 36.000 ₫"
+    # The form's own total (the stop screen it replaces has a "to collect" one; wait for the form's).
+    expect(page.locator("form .fee-total")).to_have_text("Tổng đã thu: 36.000 ₫")
     assert marked(page, "receipt_number")
     pwa.click_save()
     assert "Đã thu tiền: hãy nhập số biên lai." in page.inner_text("form .errors")
@@ -55,7 +57,7 @@ def test_money_taken_requires_a_receipt_number_and_none_taken_does_not(
     pwa.sign("signature")
     page.fill('[data-field="fee_collected"] input', "0")
     page.fill('[data-field="government_fee_collected"] input', "0")
-    assert page.inner_text(".fee-total") == "Tổng đã thu: 0 ₫"
+    expect(page.locator("form .fee-total")).to_have_text("Tổng đã thu: 0 ₫")
     assert not marked(page, "receipt_number")
     pwa.wait_for_gps()
     pwa.save()
