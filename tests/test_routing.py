@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 
@@ -9,9 +10,11 @@ import pytest
 from geopy.distance import geodesic
 
 from backend.domain.route_planner import (
+    EXACT_UP_TO,
     distance_matrix,
     measure_route,
     plan_route,
+    solve_exact,
     solve_heuristic,
     solve_ortools,
     time_limit_for,
@@ -133,6 +136,31 @@ def test_the_heuristic_stays_within_five_percent_of_or_tools(seed):
     assert heuristic <= 1.05 * ortools
     # GLS is time-bound, so a loaded machine can leave it behind the heuristic; it must not be far behind.
     assert ortools <= 1.10 * heuristic
+
+
+@pytest.mark.parametrize("closed", [True, False])
+@pytest.mark.parametrize("count", [3, 5, 7])
+def test_a_small_round_gets_the_shortest_order_there_is(count, closed):
+    """Held–Karp against every permutation."""
+    matrix = distance_matrix([OFFICE, *scatter(count * 7 + closed, count)])
+    shortest = min(
+        walk_length(matrix, order, closed) for order in itertools.permutations(range(1, count + 1))
+    )
+    order = solve_exact(matrix, closed)
+    assert sorted(order) == list(range(1, count + 1))
+    assert walk_length(matrix, order, closed) == shortest
+
+
+def test_a_round_of_up_to_nine_stops_is_solved_exactly_at_once_and_never_longer_than_or_tools():
+    stops = list(enumerate(scatter(5, EXACT_UP_TO)))
+    started = time.perf_counter()
+    route = plan_route(OFFICE, stops)
+    elapsed = time.perf_counter() - started
+    assert route.solver == "exact" and sorted(route.order) == list(range(EXACT_UP_TO))
+    assert elapsed < 0.5  # guided local search would have spent a second
+    matrix = distance_matrix([OFFICE, *(point for _, point in stops)])
+    assert route.total_m <= walk_length(matrix, solve_ortools(matrix, time_limit_s=1.0))
+    assert plan_route(OFFICE, list(enumerate(scatter(5, EXACT_UP_TO + 1)))).solver == "ortools"
 
 
 @pytest.mark.slow
