@@ -23,6 +23,27 @@ from tests.stores import S3_REGION
 
 BACKENDS = ["sqlite", "postgresql"]
 
+# The longest files first: the suite runs a file per worker (scripts/test.sh), so a long file that
+# starts last is the run's tail while the other worker idles. Measured with --durations.
+SLOWEST_FIRST = (
+    "test_contract_fuzz.py",
+    "test_sync_crash.py",
+    "test_commit_log_postgres.py",
+    "test_sync_stateful.py",
+    "test_worker_kill.py",
+    "test_two_nodes.py",
+    "test_sync_postgres.py",
+    "test_authorization_matrix.py",
+    "test_hostile_input.py",
+    "test_security_throttles.py",
+    "test_security_outage.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: n for n, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
 
 def redis_up() -> bool:
     """Whether Redis answers on 127.0.0.1:6379 (the shared rate-limit store's tests need it)."""
