@@ -484,3 +484,45 @@ def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
     assert "service_fee_payment" not in columns and "government_fee_payment" not in columns
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 52000
+
+
+def test_import_jobs_are_carried_over_and_export_jobs_keep_their_file(empty_app):
+    """A deployment with import jobs upgrades to export jobs: every job kept, with no file; an export's
+    file is then kept with its job, and a downgrade drops only the files."""
+    from backend.models import BackgroundJob
+
+    flask_migrate.upgrade(revision="0012_payment_method")
+    an_import = sa.text(
+        "INSERT INTO background_jobs (id, kind, status, created_at, enqueued_at, attempts, params, "
+        "rows_total, rows_checked, rows_imported) VALUES ('00000000-0000-4000-8000-000000000001', "
+        "'import-items', 'succeeded', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, '{\"file\": \"a.csv\"}', 40, 40, 40)"
+    )
+    with db.engine.begin() as conn:
+        conn.execute(an_import)
+
+    flask_migrate.upgrade()
+
+    old = db.session.get(BackgroundJob, "00000000-0000-4000-8000-000000000001")
+    assert (old.kind, old.rows_imported, old.params, old.output) == (
+        "import-items",
+        40,
+        {"file": "a.csv"},
+        None,
+    )
+    db.session.add(
+        BackgroundJob(
+            id="00000000-0000-4000-8000-000000000002", kind="export-report", output=b"\xef\xbb\xbfK"
+        )
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(BackgroundJob, "00000000-0000-4000-8000-000000000002").output == b"\xef\xbb\xbfK"
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0012_payment_method")
+    assert "output" not in {c["name"] for c in sa.inspect(db.engine).get_columns("background_jobs")}
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT kind FROM background_jobs ORDER BY id")).scalars().all() == [
+            "import-items",
+            "export-report",
+        ]

@@ -7,6 +7,7 @@ import re
 
 import flask_smorest
 import marshmallow as ma
+from flask import Response
 from sqlalchemy import Select, func
 from sqlalchemy.exc import IntegrityError
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -120,3 +121,11 @@ def commit_unique(detail: str, kind: str = "already-exists") -> None:
     except IntegrityError:
         db.session.rollback()
         raise DomainError(kind, detail, status=409) from None
+
+
+def file_download(data: bytes, media_type: str, name: str) -> Response:
+    """A file the browser saves (a report export): never kept by a cache on the way."""
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -21,6 +21,7 @@ from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.scope import office_of_new
 from backend.domain.rules import DomainError
+from backend.exports import XLSX
 from backend.schemas.dashboard import (
     ImportConfirmQuerySchema,
     ImportPreviewSchema,
@@ -40,7 +41,6 @@ from backend.services.item_import import (
 
 PREVIEW_ROWS = 500
 JOB_OPTIONS = ("agency_code", "service_fee", "encoding", "skip_bad", "sha256")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BINARY = {"type": "string", "format": "binary", "minLength": 1}
 UPLOAD_BODY = {
     "requestBody": {
