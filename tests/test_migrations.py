@@ -526,3 +526,25 @@ def test_import_jobs_are_carried_over_and_export_jobs_keep_their_file(empty_app)
             "import-items",
             "export-report",
         ]
+
+
+def test_the_report_index_is_built_over_existing_items_and_dropped_on_downgrade(empty_app):
+    """A deployment with items upgrades to the report index with every item kept: the index holds what
+    a report needs of each proof's item (its office, agency, procedure, due date) beside its id."""
+    flask_migrate.upgrade(revision="0004")  # rows as the helpers write them, carried up to the head
+    now = "2026-11-30 03:00:00"
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+        _insert_item(conn, now, 1, status="delivered")
+
+    flask_migrate.upgrade()
+
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.engine).get_indexes("items")}
+    assert indexes["ix_items_report"] == ["id", "office_id", "agency_id", "procedure_id", "due_date"]
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT id, status FROM items")).all() == [(1, "delivered")]
+
+    flask_migrate.downgrade(revision="0013_export_jobs")
+    assert "ix_items_report" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("items")}
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM items")).scalar() == 1
