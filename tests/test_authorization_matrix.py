@@ -238,7 +238,7 @@ RULES = [
         body=lambda w: {"kind": "overdue", "subject": f"item:{w['overdue_item']}:due:2026-11-01"},
     ),
     rule("GET", "/api/dashboard/map", STAFF),
-    rule("POST", "/api/imports/preview", STAFF, body=export_file),
+    rule("POST", "/api/imports/preview", STAFF, body=export_file, query={"office": OFFICE}),
     rule("POST", "/api/imports", STAFF, body=export_file, query={"office": OFFICE}),
     rule("GET", "/api/jobs/{job}", STAFF),
     rule("GET", "/api/handovers", STAFF | {"officer", "other_officer"}),
@@ -511,9 +511,11 @@ def test_a_supervisor_of_another_office_sees_and_touches_nothing_of_this_one(cli
         # Lists and counts hold nothing of the first office (an empty export is refused, not sent).
         empty_export = response.status_code == 422 and "empty-report" in text
         assert response.status_code < 400 or empty_export, response.get_json()
-    elif r.path in ("/api/imports/preview", "/api/reports/export-jobs"):
-        # Writes nothing of the first office: the caller's own file, an export of the caller's offices.
-        assert response.status_code < 400
+    elif r.path == "/api/imports/preview":
+        # Writes nothing and shows only the caller's own file; naming the first office is refused.
+        assert response.status_code < 400 or "unknown-office" in text, response.get_json()
+    elif r.path == "/api/reports/export-jobs":
+        assert response.status_code < 400  # an export of the caller's own offices
     else:
         # Every write names the first office's agency, postman, item or exception: refused.
         assert response.status_code in (404, 409, 422), (r.path, response.get_json())

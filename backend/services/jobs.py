@@ -289,7 +289,12 @@ def _run_import(job: BackgroundJob, token: str, engine) -> None:
         progress=progress,
     )
     _stamp(engine, job_id, token, rows_checked=result.rows_total, rows_total=result.rows_total)
-    check_importable(result, skip_bad=bool(options.get("skip_bad")), sha256=options.get("sha256"))
+    check_importable(
+        result,
+        skip_bad=bool(options.get("skip_bad")),
+        sha256=options.get("sha256"),
+        office_id=options.get("office_id"),
+    )
 
     def record(items) -> None:
         db.session.flush()
