@@ -266,6 +266,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "JOB_MAX_ATTEMPTS": read.integer("JOB_MAX_ATTEMPTS", 3, minimum=1, maximum=20),
         # Imports with more rows than this run as a job (202 and a job to follow), not in the request.
         "IMPORT_QUEUE_ROWS": read.integer("IMPORT_QUEUE_ROWS", 1000, minimum=1),
+        # A finished export's file is kept this long for its supervisor to download, then dropped.
+        "EXPORT_KEEP_HOURS": read.integer("EXPORT_KEEP_HOURS", 24, minimum=1, maximum=30 * 24),
         # Supervisors' dashboard (docs/dashboard.md). No tile server by default: the map still
         # draws stops and proofs on a blank background, so a closed network works.
         "MAP_TILE_URL": read.text("MAP_TILE_URL", ""),

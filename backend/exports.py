@@ -17,6 +17,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -73,20 +73,29 @@ def seed_today(app) -> dict:
     and a backlog at the post office. Through the ORM, so the change feed stamps it."""
     from backend.auth.passwords import hash_password
     from backend.extensions import db
-    from backend.models import Device, Item, Round, User
+    from backend.models import Device, Item, PostOffice, Round, User
     from backend.timeutil import local_today
 
     rng = random.Random(RANDOM_SEED)
     with app.app_context():
         today = local_today()
         office = (app.config["POST_OFFICE_LAT"], app.config["POST_OFFICE_LON"])
+        # One commune post office: its supervisor sees its items, rounds and reports (backend/auth/scope.py;
+        # a supervisor of no office sees nothing, so every staff call would measure an empty answer).
+        unit = PostOffice(code="BD-CHAUTHANH", name="Bưu điện xã Châu Thành", lat=office[0], lon=office[1])
+        db.session.add(unit)
         catalogue = add_catalogue()
         password = hash_password(PASSWORD)
         supervisor = User(
-            username="kiemsoat", password_hash=password, full_name="Kiểm soát viên", role="supervisor"
+            username="kiemsoat",
+            password_hash=password,
+            full_name="Kiểm soát viên",
+            role="supervisor",
+            offices=[unit],
         )
         db.session.add(supervisor)
         db.session.flush()
+        office_id = unit.id
         serials = iter(rng.sample(range(10_000_000, 99_999_999), PER_DAY + BACKLOG))
 
         def item(direction: str, received: date) -> dict:
@@ -97,28 +106,31 @@ def seed_today(app) -> dict:
         postmen = []
         for n in range(POSTMEN):
             user = demo_postman(rng, f"buuta.{n:02d}", password)
+            user.offices = [unit]
             db.session.add(user)
             db.session.flush()
             db.session.add(Device(id=f"growth-phone-{n:02d}", user_id=user.id, label="bench"))
-            rnd = Round(postman_id=user.id, round_date=today, status="in_progress")
+            rnd = Round(postman_id=user.id, round_date=today, status="in_progress", office_id=unit.id)
             db.session.add(rnd)
             db.session.flush()
             for stop in range(1, STOPS + 1):
                 fields = item(
                     rng.choice(("return", "return", "collect")), today - timedelta(days=rng.randint(1, 6))
                 )
-                row = Item(**fields, status="assigned", round_id=rnd.id, stop_order=stop)
+                row = Item(**fields, status="assigned", round_id=rnd.id, stop_order=stop, office_id=unit.id)
                 row.refresh_search_text()
                 db.session.add(row)
             postmen.append({"id": user.id, "username": user.username, "round_id": rnd.id})
         for n in range(BACKLOG):
             status = ("at_post_office", "registered", "failed_attempt")[n % 3]
-            row = Item(**item("return", today - timedelta(days=rng.randint(1, 20))), status=status)
+            row = Item(
+                **item("return", today - timedelta(days=rng.randint(1, 20))), status=status, office_id=unit.id
+            )
             row.refresh_search_text()
             db.session.add(row)
         db.session.commit()
         db.session.remove()
-    return {"today": today, "postmen": postmen, "supervisor": "kiemsoat"}
+    return {"today": today, "postmen": postmen, "supervisor": "kiemsoat", "office_id": office_id}
 
 
 TODAY_PROOFS = """
@@ -161,15 +173,16 @@ UPDATE devices d SET last_sync_at = now() - interval '10 min', last_seen_at = no
 # after a failed visit; one in ten was delivered on a second visit (a failed attempt first). Ids
 # are computed, so no step needs a join: item g has id BASE_ID + g.
 HISTORY = """
-INSERT INTO rounds (id, postman_id, round_date, status, total_distance_m, change_seq, created_at, updated_at)
-SELECT :base + d * :postmen + p, :first_postman + p, CAST(:today AS date) - d - 1, 'closed', 12000, 0,
+INSERT INTO rounds (id, office_id, postman_id, round_date, status, total_distance_m, change_seq, created_at,
+       updated_at)
+SELECT :base + d * :postmen + p, :office, :first_postman + p, CAST(:today AS date) - d - 1, 'closed', 12000, 0,
        CAST(:today AS date) - d - 2, CAST(:today AS date) - d - 1
   FROM generate_series(:day_from, :day_to) d, generate_series(0, :postmen - 1) p;
-INSERT INTO items (id, code, direction, dossier_code, procedure_id, agency_id, recipient_name, recipient_phone,
+INSERT INTO items (id, office_id, code, direction, dossier_code, procedure_id, agency_id, recipient_name, recipient_phone,
        address_line, commune, province, lat, lon, service_fee, government_fee, due_date, attempt_count,
        invitation_count, last_invitation_on, status, round_id, stop_order, leg_distance_m, search_text,
        change_seq, version, created_at, updated_at)
-SELECT :base + g, 'HB' || lpad(g::text, 9, '0') || 'VN', CASE WHEN g % 3 = 2 THEN 'collect' ELSE 'return' END,
+SELECT :base + g, :office, 'HB' || lpad(g::text, 9, '0') || 'VN', CASE WHEN g % 3 = 2 THEN 'collect' ELSE 'return' END,
        '000.21.30.H01-' || g, :procedure_first + g % :procedures, :agency_first + g % :agencies,
        'Nguyễn Văn ' || g, '09' || lpad((g % 100000000)::text, 8, '0'),
        (g % 300) || ' đường số ' || (g % 17), 'Xã Châu Thành', 'An Giang',
@@ -255,6 +268,7 @@ def grow(app, info: dict, have: int, want: int) -> float:
                 "stops": STOPS,
                 "per_day": PER_DAY,
                 "first_postman": info["postmen"][0]["id"],
+                "office": info["office_id"],
                 "agency_first": ids[0][0],
                 "agencies": ids[0][1],
                 "procedure_first": ids[1][0],
@@ -293,12 +307,12 @@ def grow(app, info: dict, have: int, want: int) -> float:
 class Calls:
     """Every per-poll call, through the Flask test client, with its statements counted."""
 
-    def __init__(self, app, info: dict):
+    def __init__(self, app, info: dict, only: list[str] | None = None):
         from sqlalchemy import event
 
         from backend.extensions import db
 
-        self.app, self.info = app, info
+        self.app, self.info, self.only = app, info, only or []
         self.client = app.test_client()
         self.log: list[tuple[str, object]] = []
         with app.app_context():
@@ -427,6 +441,10 @@ def seq_scans(app, statements: list, offenders: list | None = None) -> list[str]
 
 def measure(calls: Calls, repeat: int, explain: bool = False) -> dict:
     table = calls.table()
+    if calls.only:
+        unknown = set(calls.only) - set(table)
+        assert not unknown, f"no such call: {sorted(unknown)}"
+        table = {name: call for name, call in table.items() if name == "health" or name in calls.only}
     times: dict[str, list[float]] = {name: [] for name in table}
     statements: dict[str, list] = {}
     for path, query, headers in table.values():  # warm-up: caches, plans, the pool
@@ -514,6 +532,16 @@ def main() -> int:
         "--keep", action="store_true", help="keep the database afterwards, to EXPLAIN by hand"
     )
     parser.add_argument(
+        "--calls",
+        default="",
+        help="time only these calls (comma-separated names, e.g. reports_month_postman; /api/health always)",
+    )
+    parser.add_argument(
+        "--database-prefix",
+        default="postround_growth",
+        help="the bench database's name before its random tail",
+    )
+    parser.add_argument(
         "--explain", action="store_true", help="print each statement that reads a whole large table"
     )
     args = parser.parse_args()
@@ -524,7 +552,7 @@ def main() -> int:
     failure = None
     try:
         with contextlib.ExitStack() as stack:
-            name, db_url = stack.enter_context(bench_database("postround_growth", args.keep))
+            name, db_url = stack.enter_context(bench_database(args.database_prefix, args.keep))
             results["database"] = name
             env = app_env(db_url, TASK_QUEUE_URL="immediate", DB_STATEMENT_TIMEOUT_MS="600000")
 
@@ -565,7 +593,7 @@ def main() -> int:
                 loads[size] = round(seconds, 1)
                 say(f"grown to {size:,} items in {seconds:.1f} s")
                 if calls is None:
-                    calls = Calls(app, info)
+                    calls = Calls(app, info, only=[c for c in args.calls.split(",") if c])
                     calls.prepare_changes()
                 by_size[size] = measure(calls, args.repeat, args.explain and size == sizes[-1])
                 previous = by_size.get(sizes[sizes.index(size) - 1]) if size != sizes[0] else None

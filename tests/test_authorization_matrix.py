@@ -73,10 +73,11 @@ class Rule:
     allowed: frozenset
     body: object = None
     query: object = None
+    missing_for: frozenset = frozenset()  # signed-in roles to whom the thing is missing (404), not refused
 
 
-def rule(method, path, allowed, body=None, query=None):
-    return Rule(method, path, frozenset(allowed), body, query)
+def rule(method, path, allowed, body=None, query=None, missing_for=()):
+    return Rule(method, path, frozenset(allowed), body, query, frozenset(missing_for))
 
 
 def new_item_body(w):
@@ -246,7 +247,7 @@ RULES = [
         body=lambda w: {"kind": "overdue", "subject": f"item:{w['overdue_item']}:due:2026-11-01"},
     ),
     rule("GET", "/api/dashboard/map", STAFF),
-    rule("POST", "/api/imports/preview", STAFF, body=export_file),
+    rule("POST", "/api/imports/preview", STAFF, body=export_file, query={"office": OFFICE}),
     rule("POST", "/api/imports", STAFF, body=export_file, query={"office": OFFICE}),
     rule("GET", "/api/jobs/{job}", STAFF),
     rule("GET", "/api/handovers", STAFF | {"officer", "other_officer"}),
@@ -267,6 +268,9 @@ RULES = [
     rule("GET", "/api/handovers/{handover}/pdf", STAFF | {"officer"}),
     rule("GET", "/api/reports", STAFF, query=REPORT_RANGE),
     rule("GET", "/api/reports/export", STAFF, query=REPORT_RANGE),
+    rule("POST", "/api/reports/export-jobs", STAFF, query=REPORT_RANGE),
+    # An export's file is its creator's (the world's supervisor): to other staff it is missing.
+    rule("GET", "/api/jobs/{export_job}/file", {"supervisor"}, missing_for=STAFF - {"supervisor"}),
 ]
 
 # Public by design: the spec and docs, and the sign-in endpoints (covered in test_auth.py).
@@ -399,7 +403,20 @@ def _build_world(app, make: Factory) -> dict:
             rows_imported=1,
             result={"imported": 1},
         )
-        db.session.add(job)
+        export_job = BackgroundJob(
+            id=str(uuid.uuid4()),
+            kind="export-report",
+            status="succeeded",
+            created_by_id=people["supervisor"].id,
+            params={"file": "bao-cao.csv", "format": "csv"},
+            attempts=1,
+            rows_total=5,
+            rows_checked=5,
+            rows_imported=0,
+            result={"media_type": "text/csv; charset=utf-8"},
+            output=b"\xef\xbb\xbfK\xe1\xbb\xb3 / Period\r\n",
+        )
+        db.session.add_all([job, export_job])
         store = app.extensions["postround.store"]
         store.append(sha(stored), 0, stored, people["postman"].id)
         db.session.add(
@@ -422,6 +439,7 @@ def _build_world(app, make: Factory) -> dict:
         extra = {
             "handover": handover.id,
             "job": job.id,
+            "export_job": export_job.id,
             "agency_code": agency_a.code,
             "procedure_code": db.session.get(Procedure, item_a.procedure_id).code,
         }
@@ -478,6 +496,8 @@ def test_only_the_named_roles_reach_each_endpoint(client, world, r, persona):
     response = client.open(path, method=r.method, query_string=r.query, headers=headers, **payload)
     if persona in r.allowed:
         assert response.status_code < 400, (persona, response.get_json())
+    elif persona in r.missing_for:
+        assert response.status_code == 404, (persona, response.get_json())
     elif persona == "anonymous":
         assert response.status_code == 401, response.get_json()
     else:
@@ -507,7 +527,7 @@ def test_every_api_route_is_in_the_matrix(app):
 # Path parameters that name the first office's things (procedures are the whole deployment's, the
 # tracking code is public, and {sha} is the caller's own upload).
 OFFICE_THINGS = ("item", "round", "finished_round", "user", "agency", "device", "proof", "stored_sha", "job")
-OFFICE_THINGS += ("handover", "office")
+OFFICE_THINGS += ("handover", "office", "export_job")
 # Public (health, citizens' tracking) or the caller's own account: no office in them.
 NO_OFFICE = {"/api/health", "/api/auth/me", "/api/auth/password", "/api/track/{code}"}
 SUPERVISOR_RULES = [r for r in RULES if "supervisor" in r.allowed and r.path not in NO_OFFICE]
@@ -541,7 +561,10 @@ def test_a_supervisor_of_another_office_sees_and_touches_nothing_of_this_one(cli
         empty_export = response.status_code == 422 and "empty-report" in text
         assert response.status_code < 400 or empty_export, response.get_json()
     elif r.path == "/api/imports/preview":
-        assert response.status_code < 400  # writes nothing; shows only the caller's own file
+        # Writes nothing and shows only the caller's own file; naming the first office is refused.
+        assert response.status_code < 400 or "unknown-office" in text, response.get_json()
+    elif r.path == "/api/reports/export-jobs":
+        assert response.status_code < 400  # an export of the caller's own offices
     else:
         # Every write names the first office's agency, postman, item or exception: refused.
         assert response.status_code in (404, 409, 422), (r.path, response.get_json())

@@ -50,6 +50,7 @@ RACES = 15  # rounds renumbered while their postman pushes
 WRITERS, WRITES = 4, 15
 HOLD_S = 5  # seconds the import's transaction stays open after writing, phones pushing
 ALLOWED_EXTRA_S = 0.2  # what the import may add to any push (issue 11.2)
+SAMPLE_S = 0.02  # how often PostgreSQL is asked who waits for the import's locks
 
 
 @pytest.fixture
@@ -266,6 +267,46 @@ def supervisor_login(app, client, office: str = "BC-AG1") -> dict:
 # The import beside twenty phones -----------------------------------------------------------------
 
 
+class BlockedByImport:
+    """Asks PostgreSQL every SAMPLE_S, on a connection of its own, which backends wait for a lock the
+    import's backend holds; `longest()` is the longest any one of them was seen waiting in a row."""
+
+    def __init__(self, app, import_pid: int):
+        self.app, self.pid = app, import_pid
+        self.stop = threading.Event()
+        self.samples = 0
+        self.alive = 0  # samples that saw the import's backend itself: the right pid is watched
+        self.spans: dict[int, list[float]] = {}  # waiting pid -> [first seen, last seen] of its current wait
+        self.waits: list[float] = []
+
+    def run(self) -> None:
+        with self.app.app_context(), db.engine.connect() as connection:
+            while not self.stop.is_set():
+                now = time.perf_counter()
+                blocked = set(
+                    connection.execute(
+                        sa.text("SELECT pid FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                        {"pid": self.pid},
+                    ).scalars()
+                )
+                self.alive += connection.execute(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": self.pid}
+                ).scalar_one()
+                connection.rollback()
+                self.samples += 1
+                for pid in list(self.spans):
+                    if pid not in blocked:
+                        first, last = self.spans.pop(pid)
+                        self.waits.append(last - first + SAMPLE_S)
+                for pid in blocked:
+                    self.spans.setdefault(pid, [now, now])[1] = now
+                time.sleep(SAMPLE_S)
+        self.waits += [last - first + SAMPLE_S for first, last in self.spans.values()]
+
+    def longest(self) -> float:
+        return max(self.waits, default=0.0)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -273,11 +314,18 @@ def percentile(values: list[float], share: float) -> float:
 
 def test_a_ten_thousand_row_import_adds_no_wait_to_twenty_phones_pushing_beside_it(apps):
     """Each phone pushes a failed visit every half second or so, first without the import, then while
-    the import writes its rows and while its transaction stays open after writing them. Nobody ever
-    waits for the import's locks (sampled in pg_stat_activity all along), and the pushes beside the
-    open transaction are no slower, beyond ALLOWED_EXTRA_S, than without it. While it writes, the
-    import also takes the CPU of a small machine: those pushes are reported, and wait for no lock
-    either. A poller of the change feed sees the import all at once, after its commit."""
+    the import writes its rows, while its transaction stays open after writing them, and while it
+    commits.
+
+    The promise (issue 11.2: the import adds no more than ~0.2 s to any push) is held where the import
+    could add to a push whatever the machine's load: its locks. PostgreSQL is asked every SAMPLE_S who
+    waits for a lock the import's backend holds, from its first row to after its commit (when it holds
+    the commit clock, as every committing writer does, decision 0006): no backend is ever seen waiting
+    for it longer than ALLOWED_EXTRA_S. The latency itself, noisy on a shared 2-core machine, is
+    compared where the import takes no CPU: beside its open transaction, the median and the 95th
+    percentile are within ALLOWED_EXTRA_S of those without it. While it writes and commits it takes
+    CPU and disk too: those pushes are reported. A poller of the change feed sees the import all at
+    once, after its commit."""
     server = apps()
     rounds = postmen_with_rounds(server, PHONES, STOPS)
     with server.app_context():
@@ -294,7 +342,7 @@ def test_a_ten_thousand_row_import_adds_no_wait_to_twenty_phones_pushing_beside_
     _, cursor = poll_items(poller, headers, 0)
     pace = random.Random(11)
     phase = {"now": "baseline"}
-    took: dict[str, list[float]] = {"baseline": [], "writing": [], "holding": []}
+    took: dict[str, list[float]] = {"baseline": [], "writing": [], "holding": [], "committing": []}
 
     def pushes(name: str, until: threading.Event) -> None:
         phone, stops = phones[name], rounds[name][1]
@@ -312,40 +360,37 @@ def test_a_ten_thousand_row_import_adds_no_wait_to_twenty_phones_pushing_beside_
     run_together(*(lambda n=n: pushes(n, enough) for n in phones))
 
     assert running.writing.wait(WAIT * 4), "the import never started writing"
+    assert running.backend_pid is not None
     phase["now"] = "writing"
     seen_during: list[dict] = []
-    waited_for_import: list[int] = []
-    done = threading.Event()
+    blocked = BlockedByImport(server, running.backend_pid)
+    open_ended, done = threading.Event(), threading.Event()
 
     def watch() -> None:
         nonlocal cursor
-        with server.app_context():
-            while not done.is_set():
-                waited_for_import.append(
-                    db.session.execute(
-                        sa.text(
-                            "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"
-                        ),
-                        {"pid": running.backend_pid},
-                    ).scalar_one()
-                )
-                db.session.rollback()
-                rows, cursor = poll_items(poller, headers, cursor)
-                seen_during.extend(rows)
-                time.sleep(0.05)
+        while not open_ended.is_set():
+            rows, cursor = poll_items(poller, headers, cursor)
+            seen_during.extend(rows)
+            time.sleep(0.05)
 
     def conduct() -> None:
         assert running.holding.wait(WAIT * 4), "the import never finished writing"
         phase["now"] = "holding"
         time.sleep(HOLD_S)
+        open_ended.set()
+        phase["now"] = "committing"  # phones keep pushing while it commits, and a little after
+        running.commit()
+        time.sleep(1)
         done.set()
+        blocked.stop.set()
 
-    run_together(*(lambda n=n: pushes(n, done) for n in phones), watch, conduct)
-    running.commit()
+    run_together(*(lambda n=n: pushes(n, done) for n in phones), watch, conduct, blocked.run)
     imported, after = poll_items(poller, headers, cursor)
     again, _ = poll_items(poller, headers, after)
 
     def summary(times: list[float]) -> str:
+        if not times:
+            return "no pushes"
         return (
             f"{len(times)} pushes, median {statistics.median(times):.3f} s, "
             f"p95 {percentile(times, 0.95):.3f} s, max {max(times):.3f} s"
@@ -354,11 +399,15 @@ def test_a_ten_thousand_row_import_adds_no_wait_to_twenty_phones_pushing_beside_
     report = (
         f"import of {IMPORT_ROWS} rows, transaction {running.transaction_s:.1f} s; without it: "
         f"{summary(took['baseline'])}; while it writes: {summary(took['writing'])}; while it is open after "
-        f"writing: {summary(took['holding'])}; lock samples {len(waited_for_import)}, waits {sum(waited_for_import)}"
+        f"writing: {summary(took['holding'])}; while it commits and after: {summary(took['committing'])}; "
+        f"{blocked.samples} lock samples ({blocked.alive} saw the import), {len(blocked.waits)} waits for it, longest "
+        f"{blocked.longest():.3f} s"
     )
     print(report)
-    assert sum(waited_for_import) == 0, f"a connection waited for the import's locks; {report}"
-    assert len(waited_for_import) >= 3 and len(took["holding"]) >= PHONES, report
+    assert blocked.longest() <= ALLOWED_EXTRA_S, f"a connection waited for the import's locks; {report}"
+    assert blocked.samples >= (HOLD_S / SAMPLE_S) / 4 and len(took["holding"]) >= PHONES, report
+    assert blocked.alive >= blocked.samples / 2, report  # it was watching the import's backend
+    assert took["committing"], report
     baseline, beside = took["baseline"], took["holding"]
     assert statistics.median(beside) <= statistics.median(baseline) + ALLOWED_EXTRA_S, report
     assert percentile(beside, 0.95) <= percentile(baseline, 0.95) + ALLOWED_EXTRA_S, report

@@ -303,6 +303,44 @@ def test_a_preview_lists_the_good_rows_and_each_bad_line_and_writes_nothing(
     assert item_count(app) == 0
 
 
+def test_a_preview_names_each_row_of_an_agency_the_post_office_does_not_serve(
+    client, app, auth, make, export
+):
+    """The import refuses such rows (422 agency-not-served); the preview says so first, line by line,
+    in both languages; skip_bad then imports the rest, as it does for any bad row."""
+    _, procedure, _ = export
+    make.agency(code="PVHCC-CT2")  # served by the supervisor's office, like PVHCC-CT
+    make.agency(code="UBND-XA", offices=(make.office().id,))  # served by another office only
+    header = "Mã bưu gửi,Mã thủ tục,Mã cơ quan,Họ tên,Địa chỉ,Xã/Phường,Tỉnh/Thành phố\n"
+    rows = [
+        f"{make_s10('RR', next(_codes))},{procedure.code},{agency},Lê Văn Tám,Ấp 3,Xã Châu Thành,An Giang\n"
+        for agency in ("PVHCC-CT", "UBND-XA", "PVHCC-CT2", "UBND-XA")
+    ]
+    data = (header + "".join(rows)).encode()
+    headers = auth(make.user("supervisor"))
+
+    preview = upload(client, "/api/imports/preview", headers, data, agency_code=None).get_json()
+    refused = upload(client, "/api/imports", headers, data, agency_code=None)
+    skipped = upload(client, "/api/imports", headers, data, agency_code=None, skip_bad=True)
+
+    assert (preview["rows_ok"], preview["bad_lines"]) == (2, [3, 5])
+    assert [(e["line"], e["column"], e["message"], e["message_vi"]) for e in preview["errors"]] == [
+        (
+            line,
+            "Mã cơ quan",
+            "UBND-XA is an agency this post office does not serve",
+            "UBND-XA là cơ quan mà bưu cục này không phục vụ",
+        )
+        for line in (3, 5)
+    ]
+    assert [row["line"] for row in preview["rows"]] == [2, 4]
+    assert refused.status_code == 422 and refused.get_json()["type"].endswith("/agency-not-served")
+    assert refused.get_json()["errors"] == {"lines": [3, 5]}
+    assert skipped.status_code == 201, skipped.get_json()
+    assert (skipped.get_json()["imported"], skipped.get_json()["skipped_lines"]) == (2, [3, 5])
+    assert item_count(app) == 2
+
+
 def test_every_import_problem_comes_in_vietnamese_and_english(client, auth, supervisor, export):
     _, _, csv = export
     data = csv({}, {"code": "RR123456784VN", "due": "ngày mai"}, {"procedure": "9.999999", "name": ""})

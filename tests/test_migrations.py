@@ -518,3 +518,67 @@ def test_items_written_before_the_search_box_are_found_like_new_ones(empty_app):
     assert "ix_audit_log_entity" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("audit_log")}
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT search_text FROM items WHERE id = 2")).scalar() == texts[2]
+
+
+def test_import_jobs_are_carried_over_and_export_jobs_keep_their_file(empty_app):
+    """A deployment with import jobs upgrades to export jobs: every job kept, with no file; an export's
+    file is then kept with its job, and a downgrade drops only the files."""
+    from backend.models import BackgroundJob
+
+    flask_migrate.upgrade(revision="0012_payment_method")
+    an_import = sa.text(
+        "INSERT INTO background_jobs (id, kind, status, created_at, enqueued_at, attempts, params, "
+        "rows_total, rows_checked, rows_imported) VALUES ('00000000-0000-4000-8000-000000000001', "
+        "'import-items', 'succeeded', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, '{\"file\": \"a.csv\"}', 40, 40, 40)"
+    )
+    with db.engine.begin() as conn:
+        conn.execute(an_import)
+
+    flask_migrate.upgrade()
+
+    old = db.session.get(BackgroundJob, "00000000-0000-4000-8000-000000000001")
+    assert (old.kind, old.rows_imported, old.params, old.output) == (
+        "import-items",
+        40,
+        {"file": "a.csv"},
+        None,
+    )
+    db.session.add(
+        BackgroundJob(
+            id="00000000-0000-4000-8000-000000000002", kind="export-report", output=b"\xef\xbb\xbfK"
+        )
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(BackgroundJob, "00000000-0000-4000-8000-000000000002").output == b"\xef\xbb\xbfK"
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0012_payment_method")
+    assert "output" not in {c["name"] for c in sa.inspect(db.engine).get_columns("background_jobs")}
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT kind FROM background_jobs ORDER BY id")).scalars().all() == [
+            "import-items",
+            "export-report",
+        ]
+
+
+def test_the_report_index_is_built_over_existing_items_and_dropped_on_downgrade(empty_app):
+    """A deployment with items upgrades to the report index with every item kept: the index holds what
+    a report needs of each proof's item (its office, agency, procedure, due date) beside its id."""
+    flask_migrate.upgrade(revision="0004")  # rows as the helpers write them, carried up to the head
+    now = "2026-11-30 03:00:00"
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+        _insert_item(conn, now, 1, status="delivered")
+
+    flask_migrate.upgrade()
+
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.engine).get_indexes("items")}
+    assert indexes["ix_items_report"] == ["id", "office_id", "agency_id", "procedure_id", "due_date"]
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT id, status FROM items")).all() == [(1, "delivered")]
+
+    flask_migrate.downgrade(revision="0014_export_jobs")
+    assert "ix_items_report" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("items")}
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM items")).scalar() == 1

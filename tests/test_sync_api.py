@@ -264,3 +264,36 @@ def test_a_whole_photo_larger_than_a_json_body_uploads_in_one_request(client, ap
     response = client.put(f"/api/sync/attachments/{sha(photo)}", data=photo, headers=phone.headers)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["verified"] is True
+
+
+def test_staff_learn_of_a_stored_file_only_through_a_proof_of_their_office(client, app, make):
+    """GET /api/sync/attachments/{sha}: the postman who sent a photo sees it verified; a supervisor of
+    the item's office sees it through the proof naming it; a supervisor of another office, or anyone
+    asking after a file no proof of theirs names, gets the answer for a file the server never had."""
+    phone, (item,) = Phone.on_a_round(client, make)
+    photo, stray = jpeg_bytes(21), jpeg_bytes(22)
+    mutation = phone.deliver(item.id, photo=photo)
+    phone.sync()
+    assert phone.outcomes[mutation["id"]]["outcome"] == "applied"
+    assert (
+        client.put(f"/api/sync/attachments/{sha(stray)}", data=stray, headers=phone.headers).status_code
+        == 200
+    )
+    own = Phone(client, make.user("supervisor").username).login().headers
+    foreign = Phone(client, make.user("supervisor", offices=(make.office().id,)).username).login().headers
+    admin = Phone(client, make.user("admin", offices=()).username).login().headers
+
+    def status(digest, headers):
+        response = client.get(f"/api/sync/attachments/{digest}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    never_sent = {"sha256": "ab" * 32, "received": 0, "size": None, "verified": False}
+    assert status("ab" * 32, own) == never_sent
+    seen = {"sha256": sha(photo), "received": len(photo), "size": len(photo), "verified": True}
+    assert status(sha(photo), phone.headers) == seen
+    assert status(sha(photo), own) == seen
+    assert status(sha(photo), admin) == seen  # an administrator of no office sees every office
+    assert status(sha(photo), foreign) == never_sent | {"sha256": sha(photo)}
+    assert status(sha(stray), phone.headers)["verified"] is True  # the uploader's own file
+    assert status(sha(stray), own) == never_sent | {"sha256": sha(stray)}  # no proof names it

@@ -126,9 +126,14 @@ def commit_unique(detail: str, kind: str = "already-exists") -> None:
 PDF_RESPONSE = {"type": "string", "format": "binary"}
 
 
-def pdf_response(data: bytes, filename: str):
-    """A printed page for the browser to show (inline), never kept in a shared cache."""
-    response = flask.Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+def file_response(data: bytes, media_type: str, name: str, disposition: str = "attachment") -> flask.Response:
+    """A file for the browser, saved (a report export) or shown inline (a printed page); never kept
+    by a cache on the way."""
+    response = flask.Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def pdf_response(data: bytes, filename: str) -> flask.Response:
+    return file_response(data, "application/pdf", filename, disposition="inline")

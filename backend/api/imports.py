@@ -21,6 +21,7 @@ from backend.api.openapi import problems
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.scope import office_of_new
 from backend.domain.rules import DomainError
+from backend.exports import XLSX
 from backend.schemas.dashboard import (
     ImportConfirmQuerySchema,
     ImportPreviewSchema,
@@ -35,12 +36,12 @@ from backend.services.item_import import (
     check_same_file,
     import_items,
     import_summary,
+    mark_unserved,
     parse_items_file,
 )
 
 PREVIEW_ROWS = 500
 JOB_OPTIONS = ("agency_code", "service_fee", "encoding", "skip_bad", "sha256")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BINARY = {"type": "string", "format": "binary", "minLength": 1}
 UPLOAD_BODY = {
     "requestBody": {
@@ -134,8 +135,11 @@ class ImportPreview(MethodView):
     @blp.doc(**UPLOAD_BODY)
     @blp.response(200, ImportPreviewSchema)
     def post(self, args):
-        """Check an export and show what would be imported, with every problem and its line; writes nothing."""
-        return _preview(_parse(args))
+        """Check an export and show what would be imported, with every problem and its line (a row
+        naming an agency the post office does not serve among them); writes nothing."""
+        result = _parse(args)
+        mark_unserved(result, office_of_new(current_user(), args.get("office")))
+        return _preview(result)
 
 
 @blp.route("")
@@ -176,7 +180,7 @@ class Imports(MethodView):
             default_service_fee=args["service_fee"],
             encoding=args.get("encoding"),
         )
-        check_importable(result, skip_bad=args["skip_bad"], sha256=args.get("sha256"))
+        check_importable(result, skip_bad=args["skip_bad"], sha256=args.get("sha256"), office_id=office_id)
         items = import_items(
             result.rows_ok,
             actor_id=current_user().id,

@@ -11,10 +11,10 @@ from backend.api.common import Blueprint, paginate
 from backend.api.openapi import json_answer, problems
 from backend.audit import audit, audit_read, query_detail
 from backend.auth.guard import STAFF, auth_required, current_user
-from backend.auth.scope import in_offices, scoped, users_query, visible, visible_office_ids
+from backend.auth.scope import in_offices, scoped, sees_file, users_query, visible
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import Attachment, DeliveryAttempt, Device, Item, ProofAttachment, Round, User
+from backend.models import Attachment, DeliveryAttempt, Device, Item, Round, User
 from backend.schemas.items import ItemSchema
 from backend.schemas.proofs import (
     AcceptSchema,
@@ -189,11 +189,8 @@ class AttachmentContent(MethodView):
     def get(self, sha256):
         """The bytes of a verified attachment (signature or photo); audited."""
         row = db.session.get(Attachment, sha256)
-        if row is not None and visible_office_ids(current_user()) is not None:
-            # A file is seen through a proof of an item of the caller's offices.
-            named = db.select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
-            seen = scoped_proofs(db.select(DeliveryAttempt.id).where(DeliveryAttempt.id.in_(named)))
-            row = row if db.session.execute(seen.limit(1)).first() is not None else None
+        if row is not None and not sees_file(current_user(), sha256):
+            row = None  # a file is seen through a proof of an item of the caller's offices
         if row is None or not row.verified:
             raise DomainError("not-found", "No verified attachment with that digest.", status=404)
         if row.purged_at is not None:

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import url_for
 from flask.views import MethodView
 
-from backend.api.common import Blueprint
+from backend.api.common import Blueprint, file_response
 from backend.auth.guard import STAFF, auth_required, current_user
+from backend.schemas.jobs import JobSchema
 from backend.schemas.reports import ReportExportQuerySchema, ReportQuerySchema, ReportSchema
-from backend.services import reports
+from backend.services import jobs, reports
 
 blp = Blueprint("reports", __name__, url_prefix="/api/reports", description="Reports and exports")
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+MEDIA_TYPES = reports.MEDIA_TYPES
 
 
-def _report(args: dict) -> dict:
-    return reports.build_report(
-        reports.check_range(args["period"], args["group_by"], args["date_from"], args["date_to"]),
-        current_user(),
-    )
+def _range(args: dict) -> reports.ReportRange:
+    return reports.check_range(args["period"], args["group_by"], args["date_from"], args["date_to"])
 
 
 @blp.route("")
@@ -32,7 +27,23 @@ class Report(MethodView):
     def get(self, args):
         """Items returned and collected, failed attempts by reason, fees collected versus handed over and
         the share delivered on time, per period and group. An empty range gives `empty: true`."""
-        return _report(args)
+        return reports.build_report(_range(args), current_user())
+
+
+@blp.route("/export-jobs")
+class ReportExportJobs(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(ReportExportQuerySchema, location="query")
+    @blp.response(
+        202, JobSchema, description="The export is queued; follow it at GET /api/jobs/{id} (Location)"
+    )
+    def post(self, args):
+        """Start an export of the report as a background job (any range up to REPORT_MAX_DAYS; what the
+        dashboard uses). 202 with the job; once it has succeeded, GET /api/jobs/{id}/file downloads the
+        file (for the one who started it only). A range with nothing in it ends the job failed with the
+        422 `empty-report` problem."""
+        job = jobs.start_export(_range(args), args["format"], actor=current_user())
+        return jobs.describe(job), 202, {"Location": url_for("jobs.Job", job_id=job.id)}
 
 
 @blp.route("/export")
@@ -43,14 +54,10 @@ class ReportExport(MethodView):
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     @blp.alt_response(422, description="Invalid fields, or nothing in the range: nothing to export")
     def get(self, args):
-        """The same report as a file: CSV (UTF-8 with BOM, for Excel) or XLSX, with a totals row.
-        A range with nothing in it is refused with 422 `empty-report` rather than an empty file."""
-        report = _report(args)
-        reports.require_rows(report)
-        data = reports.to_csv(report) if args["format"] == "csv" else reports.to_xlsx(report)
-        response = Response(data, mimetype=MEDIA_TYPES[args["format"]])
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{reports.file_name(report, args["format"])}"'
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        """The same report as a file: CSV (UTF-8 with BOM, for Excel) or XLSX, with a totals row, built
+        inside the request (small ranges, scripts, older dashboards; the dashboard now starts an export
+        job, POST /api/reports/export-jobs). A range with nothing in it is refused with 422
+        `empty-report` rather than an empty file."""
+        rng = _range(args)
+        data = reports.export_file(reports.build_report(rng, current_user()), args["format"])
+        return file_response(data, MEDIA_TYPES[args["format"]], reports.file_name(rng, args["format"]))

@@ -16,6 +16,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from backend.api.common import Blueprint, parse_json_body
 from backend.api.openapi import json_answer, problems
 from backend.auth.guard import auth_required, current_device, current_user
+from backend.auth.scope import sees_file
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Device
@@ -399,13 +400,15 @@ class AttachmentUpload(MethodView):
     @blp.doc(**json_answer(UPLOAD_STATUS))
     def get(self, sha256):
         """How much of this file the server has from you (resume from `received`), and whether it is
-        verified for you: a postman's proofs count a file once that postman has sent it whole."""
-        user = current_user()
+        verified for you: a postman's proofs count a file once that postman has sent it whole. Staff
+        see a file the server holds only through a proof of their offices naming it; any other digest
+        answers as one the server does not have (received 0, not verified)."""
+        user, sha256 = current_user(), _check_sha(sha256)
+        if user.role != "postman" and not sees_file(user, sha256):
+            return attachments.UploadStatus(sha256, 0, None, False).as_dict()
+        store = current_app.extensions["postround.store"]
         return attachments.status(
-            db.session,
-            current_app.extensions["postround.store"],
-            _check_sha(sha256),
-            user.id if user.role == "postman" else None,
+            db.session, store, sha256, user.id if user.role == "postman" else None
         ).as_dict()
 
     @auth_required("postman")

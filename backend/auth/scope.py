@@ -17,7 +17,15 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from backend.domain.rules import DomainError
 from backend.extensions import db
-from backend.models import PostOffice, User, office_agencies, user_offices
+from backend.models import (
+    DeliveryAttempt,
+    Item,
+    PostOffice,
+    ProofAttachment,
+    User,
+    office_agencies,
+    user_offices,
+)
 
 ALL = None  # visible_office_ids: every office
 
@@ -86,6 +94,19 @@ def visible(user: User, row, what: str, key, office_of=lambda row: row.office_id
         raise not_found(what, key)
     check_visible(user, office_of(row), what, key)
     return row
+
+
+def sees_file(user: User, sha256: str) -> bool:
+    """Whether staff `user` sees a stored file (a signature, a photo): through a proof naming it, of an
+    item of their offices (an admin of no office sees every one). Otherwise it is missing to them."""
+    if visible_office_ids(user) is ALL:
+        return True
+    named = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
+    proofs = select(DeliveryAttempt.id).where(
+        DeliveryAttempt.id.in_(named),
+        DeliveryAttempt.item_id.in_(scoped(select(Item.id), Item.office_id, user)),
+    )
+    return db.session.execute(proofs.limit(1)).first() is not None
 
 
 def users_query(user: User) -> Select:

@@ -51,6 +51,9 @@ class Item(db.Model):
         CheckConstraint("invitation_count >= 0", name="invitation_count_non_negative"),
         CheckConstraint("direction in ('collect', 'return')", name="direction_known"),
         Index("ix_items_round_stop", "round_id", "stop_order"),
+        # What a report needs of each proof's item, in the index: the month's look-ups never visit the
+        # items table (migration 0015_report_indexes, docs/scaling.md).
+        Index("ix_items_report", "id", "office_id", "agency_id", "procedure_id", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

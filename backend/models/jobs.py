@@ -20,7 +20,7 @@ class BackgroundJob(db.Model):
     __table_args__ = (Index("ix_background_jobs_status_heartbeat", "status", "heartbeat_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
-    kind: Mapped[str] = mapped_column(String(32))  # "import-items"
+    kind: Mapped[str] = mapped_column(String(32))  # "import-items", "export-report"
     status: Mapped[str] = mapped_column(String(16), default="queued")  # backend.domain.job_status
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -33,6 +33,8 @@ class BackgroundJob(db.Model):
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     # The uploaded file, kept only until the job ends (it names citizens); not loaded by a progress poll.
     input: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The file an export job made (CSV/XLSX), until it is purged; not loaded by a progress poll.
+    output: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_checked: Mapped[int] = mapped_column(Integer, default=0)
     rows_imported: Mapped[int] = mapped_column(Integer, default=0)

@@ -235,15 +235,16 @@ class ImportQuerySchema(StrictSchema):
         validate=validate.Range(min=0, max=1_000_000_000),
         metadata={"description": "VND for rows without one"},
     )
-
-
-class ImportConfirmQuerySchema(ImportQuerySchema):
     office = Text(
         validate=validate.Length(max=32),
         metadata={
-            "description": "The post office the items belong to; required when the caller belongs to several"
+            "description": "The post office the items belong to (its code); required when the caller belongs "
+            "to several. The preview checks that it serves each row's agency"
         },
     )
+
+
+class ImportConfirmQuerySchema(ImportQuerySchema):
     skip_bad = fields.Boolean(
         load_default=False, metadata={"description": "Import the good rows even if some are bad"}
     )

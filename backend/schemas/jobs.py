@@ -1,4 +1,4 @@
-"""A background job as the API shows it (GET /api/jobs/{id}, and the 202 of a large import)."""
+"""A background job as the API shows it (GET /api/jobs/{id}, the 202 of a large import or of an export)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from backend.schemas.common import StrictSchema
 
 class JobSchema(StrictSchema):
     id = fields.String()
-    kind = fields.String(metadata={"description": "import-items"})
+    kind = fields.String(metadata={"description": "import-items or export-report"})
     status = fields.String(metadata={"description": "queued, running, succeeded or failed"})
     phase = fields.String(
-        allow_none=True, metadata={"description": "while running: checking, then importing"}
+        allow_none=True,
+        metadata={"description": "while running: checking, then importing (an import); building (an export)"},
     )
-    file = fields.String(allow_none=True)
-    rows_total = fields.Integer()
-    rows_checked = fields.Integer()
+    file = fields.String(allow_none=True, metadata={"description": "the file imported, or the file exported"})
+    rows_total = fields.Integer(metadata={"description": "an import's rows; an export's steps (5)"})
+    rows_checked = fields.Integer(
+        metadata={"description": "an import's rows checked; an export's steps done"}
+    )
     rows_imported = fields.Integer()
     attempts = fields.Integer(
         metadata={"description": "how many workers have taken it (a killed worker's job is taken again)"}
@@ -26,7 +29,10 @@ class JobSchema(StrictSchema):
     finished_at = fields.DateTime(allow_none=True)
     result = fields.Dict(
         allow_none=True,
-        metadata={"description": "succeeded: what the import did (the 201 answer of POST /api/imports)"},
+        metadata={
+            "description": "succeeded: what the import did (the 201 answer of POST /api/imports); what the "
+            "export made (file, media_type, bytes, rows, download: GET /api/jobs/{id}/file)"
+        },
     )
     problem = fields.Dict(
         allow_none=True,

@@ -90,6 +90,7 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     warnings_vi: list[str] = field(default_factory=list)  # the same warnings in Vietnamese
     source: dict = field(default_factory=dict)  # file name and hash, for the audit entry
+    agency_header: str | None = None  # the agency column as written, if the file has one
 
     @property
     def bad_lines(self) -> list[int]:
@@ -158,6 +159,7 @@ def parse_items_file(
         default_service_fee=default_service_fee,
         headers={name: table.headers[i] for name, i in table.columns.items()},
     )
+    result.agency_header = ctx.headers.get("agency_code")
 
     candidates = []
     for checked, (line, cells) in enumerate(table.rows, 1):
@@ -246,6 +248,28 @@ def import_items(
     return items
 
 
+def mark_unserved(result: ImportResult, office_id: int | None) -> None:
+    """Move the rows naming an agency the office does not serve from the good rows to the problems, one
+    per line (the preview shows them; an import refuses them with 422 agency-not-served)."""
+    foreign = unserved(office_id, {row.values["agency_id"] for row in result.rows_ok})
+    if not foreign:
+        return
+    codes = dict(db.session.execute(db.select(Agency.id, Agency.code).where(Agency.id.in_(foreign))).all())
+    for row in result.rows_ok:
+        if row.values["agency_id"] in foreign:
+            code = codes[row.values["agency_id"]]
+            result.errors.append(
+                RowError(
+                    row.line,
+                    f"{code} is an agency this post office does not serve",
+                    result.agency_header,
+                    f"{code} là cơ quan mà bưu cục này không phục vụ",
+                )
+            )
+    result.rows_ok = [row for row in result.rows_ok if row.values["agency_id"] not in foreign]
+    result.errors.sort(key=lambda e: e.line or 0)
+
+
 def check_same_file(previewed: str | None, sha256: str) -> None:
     """A confirmation must send the file that was previewed (its digest), when it names one."""
     if previewed and previewed != sha256:
@@ -254,9 +278,15 @@ def check_same_file(previewed: str | None, sha256: str) -> None:
         )
 
 
-def check_importable(result: ImportResult, *, skip_bad: bool, sha256: str | None = None) -> None:
-    """Raise the DomainError that refuses this import (nothing is written), or return."""
+def check_importable(
+    result: ImportResult, *, skip_bad: bool, sha256: str | None = None, office_id: int | None = None
+) -> None:
+    """Raise the DomainError that refuses this import (nothing is written), or return. With skip_bad,
+    rows naming an agency `office_id` does not serve are skipped like the other bad rows (the preview
+    listed them); without it import_items refuses them (422 agency-not-served)."""
     check_same_file(sha256, result.source["sha256"])
+    if skip_bad:
+        mark_unserved(result, office_id)
     by_line: dict[str, list[str]] = {}
     by_line_vi: dict[str, list[str]] = {}
     for error in result.errors:

@@ -21,19 +21,23 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import update
+from sqlalchemy.orm import undefer
 from werkzeug.http import HTTP_STATUS_CODES
 
 from backend.audit import audit
+from backend.auth.scope import check_visible, not_found
 from backend.domain import import_parser
 from backend.domain.job_status import JobEvent, JobStatus, sources, target
 from backend.domain.rules import DomainError
 from backend.errors import PROBLEM_TYPE_BASE
 from backend.extensions import db
-from backend.models import BackgroundJob
+from backend.models import BackgroundJob, User
 from backend.models.base import new_uuid, now_utc
+from backend.tasks import queue
 
 log = logging.getLogger(__name__)
 IMPORT = "import-items"
+EXPORT = "export-report"
 HEARTBEAT_SHARE = 4  # heartbeats per JOB_STALE_SECONDS
 
 
@@ -47,8 +51,6 @@ def rows_in(filename: str, data: bytes, encoding: str | None = None) -> int:
 
 def start_import(filename: str, data: bytes, options: dict, *, actor_id: int | None) -> BackgroundJob:
     """Record an import job (the file is kept with it until it ends) and put it on the queue."""
-    from backend.tasks import queue
-
     job = BackgroundJob(
         id=new_uuid(),
         kind=IMPORT,
@@ -70,10 +72,72 @@ def start_import(filename: str, data: bytes, options: dict, *, actor_id: int | N
     return job
 
 
+def start_export(rng, extension: str, *, actor: User) -> BackgroundJob:
+    """Record a report export job (the report is built by a worker, as `actor` sees the offices) and
+    put it on the queue. Only its creator follows it and downloads its file (`visible_job`)."""
+    from backend.services.reports import STEPS, file_name
+
+    job = BackgroundJob(
+        id=new_uuid(),
+        kind=EXPORT,
+        status=JobStatus.QUEUED.value,
+        created_by_id=actor.id,
+        params={
+            "file": file_name(rng, extension),
+            "format": extension,
+            "period": rng.period,
+            "group_by": rng.group_by,
+            "date_from": rng.date_from.isoformat(),
+            "date_to": rng.date_to.isoformat(),
+        },
+        attempts=0,
+        rows_total=STEPS + 1,  # the four aggregates, then the file
+        rows_checked=0,
+        rows_imported=0,
+    )
+    db.session.add(job)
+    audit("job.queued", "job", job.id, {"kind": EXPORT, "file": job.params["file"]}, actor_id=actor.id)
+    db.session.commit()
+    queue().enqueue_job(job.id)
+    return job
+
+
+def visible_job(user: User, job_id: str, *, undefer_output: bool = False) -> BackgroundJob:
+    """The job, if `user` may follow it: an import of an office they see; an export they started
+    (it holds their offices' figures as they see them). Otherwise missing (404), like no job."""
+    options = [undefer(BackgroundJob.output)] if undefer_output else []
+    job = db.session.get(BackgroundJob, job_id, options=options)
+    if job is None or (job.kind == EXPORT and job.created_by_id != user.id):
+        raise not_found("job", job_id)
+    if job.kind != EXPORT:
+        check_visible(user, job.params.get("office_id"), "job", job_id)
+    return job
+
+
+def output_of(job: BackgroundJob) -> bytes:
+    """The finished export's file; 409 while it is not finished, 410 once it is no longer kept."""
+    if job.kind != EXPORT or job.status != JobStatus.SUCCEEDED:
+        raise DomainError(
+            "job-not-finished",
+            f"The job is {job.status}: it has no file (yet). / Công việc chưa xong hoặc không tạo tệp.",
+            status=409,
+        )
+    if job.output is None:
+        raise DomainError(
+            "job-output-missing",
+            "The export's file is no longer kept; start the export again. "
+            "/ Tệp xuất không còn được lưu; hãy xuất lại.",
+            status=410,
+        )
+    return job.output
+
+
 def describe(job: BackgroundJob) -> dict:
     """The JobSchema answer: status, progress, and the result or the problem once it has ended."""
     phase = None
-    if job.status == JobStatus.RUNNING:
+    if job.status == JobStatus.RUNNING and job.kind == EXPORT:
+        phase = "building"
+    elif job.status == JobStatus.RUNNING:
         phase = "checking" if job.rows_checked < job.rows_total else "importing"
     return {
         "id": job.id,
@@ -225,7 +289,12 @@ def _run_import(job: BackgroundJob, token: str, engine) -> None:
         progress=progress,
     )
     _stamp(engine, job_id, token, rows_checked=result.rows_total, rows_total=result.rows_total)
-    check_importable(result, skip_bad=bool(options.get("skip_bad")), sha256=options.get("sha256"))
+    check_importable(
+        result,
+        skip_bad=bool(options.get("skip_bad")),
+        sha256=options.get("sha256"),
+        office_id=options.get("office_id"),
+    )
 
     def record(items) -> None:
         db.session.flush()
@@ -264,7 +333,43 @@ class _LostClaim(Exception):
     """The sweep gave the job to another worker while this one was slow: write nothing."""
 
 
-RUNNERS = {IMPORT: _run_import}
+def _run_export(job: BackgroundJob, token: str, engine) -> None:
+    """Build the report as its creator sees it, write the file, and end the job with it, in one commit.
+    A worker killed meanwhile leaves the job running with nothing written; the sweep sends it again."""
+    from datetime import date
+
+    from backend.services import reports
+
+    options, job_id = dict(job.params), job.id
+    creator = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    if creator is None or not creator.active:
+        raise DomainError("job-owner-gone", "The export's owner can no longer sign in.", status=410)
+    rng = reports.check_range(
+        options["period"],
+        options["group_by"],
+        date.fromisoformat(options["date_from"]),
+        date.fromisoformat(options["date_to"]),
+    )
+    report = reports.build_report(
+        rng, creator, progress=lambda n: _stamp(engine, job_id, token, rows_checked=n)
+    )
+    data = reports.export_file(report, options["format"])
+    result = {
+        "file": options["file"],
+        "media_type": reports.MEDIA_TYPES[options["format"]],
+        "bytes": len(data),
+        "rows": len(report["rows"]),
+        "download": f"/api/jobs/{job_id}/file",
+    }
+    if not _finish(job_id, token, JobEvent.SUCCEED, rows_checked=job.rows_total, output=data, result=result):
+        db.session.rollback()
+        log.warning("job %s: another worker took it over; this run wrote nothing", job_id)
+        return
+    audit("job.succeeded", "job", job_id, {"kind": EXPORT, "bytes": len(data)}, actor_id=creator.id)
+    db.session.commit()
+
+
+RUNNERS = {IMPORT: _run_import, EXPORT: _run_export}
 
 
 # The sweep ----------------------------------------------------------------------------------------
@@ -275,8 +380,6 @@ def sweep(now=None) -> int:
 
     Also re-sends queued jobs that have waited longer than JOB_STALE_SECONDS (the enqueue after the
     commit may have been lost); a second copy of a task is harmless, the claim lets one through."""
-    from backend.tasks import queue
-
     now = now or now_utc()
     stale = now - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
     limit = current_app.config["JOB_MAX_ATTEMPTS"]
@@ -329,3 +432,22 @@ def sweep(now=None) -> int:
     if again or dead:
         log.warning("sweep: requeued %d job(s), %d stale", len(again), len(dead))
     return len(again)
+
+
+def drop_old_exports(now=None) -> int:
+    """Drop the files of exports finished more than EXPORT_KEEP_HOURS ago (the job stays; its file
+    then answers 410). A maintenance step (backend.maintenance)."""
+    keep = timedelta(hours=current_app.config["EXPORT_KEEP_HOURS"])
+    dropped = _rowcount(
+        db.session.execute(
+            update(BackgroundJob)
+            .where(
+                BackgroundJob.kind == EXPORT,
+                BackgroundJob.output.is_not(None),
+                BackgroundJob.finished_at < (now or now_utc()) - keep,
+            )
+            .values(output=None)
+        )
+    )
+    db.session.commit()
+    return dropped

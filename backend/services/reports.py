@@ -32,7 +32,7 @@ from sqlalchemy.sql import ColumnElement
 from backend.auth.scope import in_offices
 from backend.domain.rules import DomainError
 from backend.domain.vocabulary import label
-from backend.exports import csv_bytes, sheet_append, xlsx_bytes
+from backend.exports import XLSX, csv_bytes, sheet_append, xlsx_bytes
 from backend.extensions import db
 from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, Procedure, User
 from backend.models.proofs import FAILURE_REASONS
@@ -198,9 +198,14 @@ def _empty_row(period: str, key) -> dict:
     return {"period": period, "key": key, **dict.fromkeys(MEASURES, 0), "failed_by_reason": {}}
 
 
-def build_report(rng: ReportRange, user: User) -> dict:
-    """Rows per (period, key), totals, and the labels of the keys: of the items of the user's offices."""
+STEPS = 4  # the four aggregates build_report runs, one after the other
+
+
+def build_report(rng: ReportRange, user: User, progress: Callable[[int], None] | None = None) -> dict:
+    """Rows per (period, key), totals, and the labels of the keys: of the items of the user's offices.
+    `progress(n)` is told after each of the STEPS aggregates (a background export shows it)."""
     rows: dict[tuple, dict] = {}
+    step = progress or (lambda n: None)
 
     def row(period, key) -> dict:
         return rows.setdefault((period, key), _empty_row(period, key))
@@ -212,8 +217,10 @@ def build_report(rng: ReportRange, user: User) -> dict:
         if outcome == "failed":
             reason = reason or "other"
             target["failed_by_reason"][reason] = target["failed_by_reason"].get(reason, 0) + count
+    step(1)
     for period, key, delivered, on_time in _on_time(rng, user):
         row(period, key).update(delivered_with_due=delivered, delivered_on_time=int(on_time or 0))
+    step(2)
     for period, key, service, government, service_transfer, government_transfer in _fees(rng, user):
         row(period, key).update(
             service_fees_collected=int(service or 0),
@@ -221,8 +228,10 @@ def build_report(rng: ReportRange, user: User) -> dict:
             service_fees_by_transfer=int(service_transfer or 0),
             government_fees_by_transfer=int(government_transfer or 0),
         )
+    step(3)
     for period, key, passed_on in _handed_over(rng, user):
         row(period, key)["fees_handed_over"] = int(passed_on or 0)
+    step(4)
 
     labels = _labels(rng.group_by, {key for _, key in rows})
     ordered = sorted(rows.values(), key=lambda r: (r["period"], labels.get(r["key"], ""), r["key"] or 0))
@@ -374,8 +383,20 @@ def to_xlsx(report: dict) -> bytes:
     return xlsx_bytes(workbook)
 
 
-def file_name(report: dict, extension: str) -> str:
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": XLSX,
+}
+
+
+def file_name(rng: ReportRange, extension: str) -> str:
     return (
-        f"bao-cao-{report['period']}-{report['group_by']}-{report['date_from'].isoformat()}"
-        f"-{report['date_to'].isoformat()}.{extension}"
+        f"bao-cao-{rng.period}-{rng.group_by}-{rng.date_from.isoformat()}"
+        f"-{rng.date_to.isoformat()}.{extension}"
     )
+
+
+def export_file(report: dict, extension: str) -> bytes:
+    """The report as a file (refused with 422 empty-report if nothing happened in the range)."""
+    require_rows(report)
+    return to_csv(report) if extension == "csv" else to_xlsx(report)

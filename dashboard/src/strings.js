@@ -286,6 +286,8 @@ const vi = {
   'report.exportXlsx': 'Xuất Excel (XLSX)',
   'report.download': 'Tải tệp {format}',
   'report.ready': 'Tệp đã sẵn sàng.',
+  'report.exportQueued': 'Đang chờ tiến trình nền lập tệp…',
+  'report.exportBuilding': 'Đang lập tệp: bước {n} / {total}',
   'report.empty': 'Không có dữ liệu trong khoảng thời gian này.',
   'report.chartLabel':
     'Biểu đồ số bưu gửi đã trả, đã thu gom, không thành công theo kỳ và tỉ lệ phát đúng hạn; số liệu có trong bảng bên dưới.',
@@ -319,6 +321,7 @@ const vi = {
   'problem.duplicate-item-code': 'Có mã bưu gửi đã tồn tại; chưa nhập gì.',
   'problem.handover-not-possible': 'Có bưu gửi không thể bàn giao theo chiều này; chưa lập biên bản.',
   'problem.empty-report': 'Không có dữ liệu để xuất trong khoảng thời gian này.',
+  'problem.job-output-missing': 'Tệp xuất không còn được lưu; hãy xuất lại.',
   'problem.range-too-long': 'Khoảng thời gian quá dài.',
   'problem.pdf-font-missing': 'Máy chủ thiếu phông chữ để in PDF.',
   'problem.validation-error': 'Dữ liệu chưa hợp lệ.',
@@ -711,6 +714,8 @@ const en = {
   'report.exportXlsx': 'Export Excel (XLSX)',
   'report.download': 'Download {format}',
   'report.ready': 'The file is ready.',
+  'report.exportQueued': 'Waiting for the background worker to make the file…',
+  'report.exportBuilding': 'Making the file: step {n} of {total}',
   'report.empty': 'Nothing happened in this range.',
   'report.chartLabel':
     'Chart of results returned, dossiers collected and failed attempts per period, and the share delivered on time; the table below has the figures.',
@@ -744,6 +749,7 @@ const en = {
   'problem.duplicate-item-code': 'An item code already exists; nothing was imported.',
   'problem.handover-not-possible': 'Some items cannot be handed over this way; nothing was recorded.',
   'problem.empty-report': 'Nothing to export in this range.',
+  'problem.job-output-missing': 'The exported file is no longer kept; export again.',
   'problem.database-unavailable':
     'The server cannot reach its database right now; nothing was saved. Try again in a few minutes.',
   'problem.range-too-long': 'The range is too long.',

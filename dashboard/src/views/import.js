@@ -5,6 +5,7 @@ import { selectField } from '../lib/fields.js'
 import { day, money, number } from '@common/format.js'
 import { lang, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
+import { followJob } from '../lib/jobs.js'
 
 export function renderImport(main) {
   const file = h('input', {
@@ -132,15 +133,12 @@ export function renderImport(main) {
     const text = h('span', { id: 'import-progress-text' })
     replace(message, h('div', { class: 'card', role: 'status', id: 'import-job' }, bar, ' ', text))
     announce(t('import.queued', { total: number(job.rows_total) }))
-    for (;;) {
-      bar.max = Math.max(job.rows_total, 1)
-      bar.value = job.rows_checked
-      text.textContent = progressText(job)
-      if (job.status === 'succeeded') return job.result
-      if (job.status === 'failed') throw new api.ApiError(job.problem.status, job.problem)
-      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS))
-      job = await api.get(`/api/jobs/${encodeURIComponent(job.id)}`)
-    }
+    const done = await followJob(job, (now) => {
+      bar.max = Math.max(now.rows_total, 1)
+      bar.value = now.rows_checked
+      text.textContent = progressText(now)
+    })
+    return done.result
   }
 
   function showDone(done) {
@@ -159,8 +157,6 @@ export function renderImport(main) {
     announce(t('import.done', { n: done.imported, ret: done.to_return, col: done.to_collect }))
   }
 }
-
-const JOB_POLL_MS = 1000
 
 function isJob(answer) {
   return typeof answer.status === 'string' && answer.kind === 'import-items'

@@ -3,6 +3,7 @@ import * as api from '../lib/api.js'
 import { announce, h, replace } from '@common/dom.js'
 import { selectField } from '../lib/fields.js'
 import { fileLink } from '../lib/download.js'
+import { followJob } from '../lib/jobs.js'
 import { localToday, money, number, percent } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
@@ -92,14 +93,28 @@ export function renderReports(main) {
     }
   }
 
+  /** The export runs as a background job (any range, no request timeout): show its steps, then download. */
   async function exportAs(format) {
     replace(message)
+    const bar = h('progress', { id: 'report-export-progress', max: 5, value: 0 })
+    const text = h('span', { id: 'report-export-text' })
     try {
+      const job = await api.post('/api/reports/export-jobs', undefined, { ...query(), format })
+      replace(message, h('div', { role: 'status', id: 'report-export-job' }, bar, ' ', text))
+      announce(t('report.exportQueued'))
+      const done = await followJob(job, (now) => {
+        bar.max = Math.max(now.rows_total, 1)
+        bar.value = now.rows_checked
+        text.textContent =
+          now.status === 'queued'
+            ? t('report.exportQueued')
+            : t('report.exportBuilding', { n: number(now.rows_checked), total: number(now.rows_total) })
+      })
       const { link, url } = await fileLink(
-        '/api/reports/export',
-        { ...query(), format },
+        done.result.download,
+        {},
         t('report.download', { format: format.toUpperCase() }),
-        `report.${format}`,
+        done.result.file,
       )
       link.id = `report-download-${format}`
       replace(message, h('p', { class: 'ok', role: 'status' }, t('report.ready'), ' ', link))
