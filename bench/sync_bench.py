@@ -88,7 +88,9 @@ def _interrupted(signum, frame):
 
 
 @contextlib.contextmanager
-def bench_database(prefix: str = "postround_bench", keep: bool = False):
+def bench_database(
+    prefix: str = os.environ.get("POSTROUND_BENCH_DB_PREFIX", "postround_bench"), keep: bool = False
+):
     """A fresh database <prefix>_<random>; dropped afterwards whatever happens (unless `keep`)."""
     import sqlalchemy as sa
 
