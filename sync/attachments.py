@@ -240,14 +240,18 @@ def receive_chunk(
             f"Attachments may be at most {max_bytes} bytes. / Tệp đính kèm tối đa {max_bytes} byte.",
             status=413,
         )
+    whole = start == 0 and len(data) == total and not store.received(sha256, user_id)
+    if whole:
+        lock_digests(session, [sha256])  # read under the lock that recording it takes anyway
     row = session.get(Attachment, sha256)
     if row is not None and row.verified and has_uploaded(session, sha256, user_id):
         mark_complete_proofs(session, sha256)  # repairs a proof that raced the first upload
-        session.commit()
+        if commit:
+            session.commit()
         return UploadStatus(sha256, row.size_bytes, row.size_bytes, True)  # stored once
     if start + len(data) > total:
         raise DomainError("chunk-out-of-range", "The chunk runs past the declared total size.", status=422)
-    if start == 0 and len(data) == total and not store.received(sha256, user_id):
+    if whole:
         return _receive_whole(session, store, sha256, data, row, user_id, quota, tally, commit)
     if not commit:
         session.commit()  # the batch's files so far: what follows may roll back (a lost race)
@@ -371,7 +375,7 @@ def _receive_whole(
     else:
         media_type, width, height, ink = _check_image_file(io.BytesIO(data))
         key = store.put_verified(sha256, data)
-        _record_verified(session, sha256, total, media_type, width, height, key, ink, user_id, commit=False)
+        _write_verified(session, row, sha256, total, media_type, width, height, key, ink, user_id)
     if tally is not None and tally.held is not None:
         tally.held += total
     if commit:
@@ -452,7 +456,26 @@ def _record_verified(
     commit: bool = True,
 ) -> None:
     lock_digests(session, [sha256])
-    row = session.get(Attachment, sha256)
+    _write_verified(
+        session, session.get(Attachment, sha256), sha256, size, media_type, width, height, key, ink, user_id
+    )
+    if commit:
+        session.commit()
+
+
+def _write_verified(
+    session: Session,
+    row: Attachment | None,
+    sha256: str,
+    size: int,
+    media_type: str,
+    width: int,
+    height: int,
+    key: str,
+    ink: float,
+    user_id: int | None,
+) -> None:
+    """Record verified bytes; `row` is the file's row as read under its lock (None: not yet)."""
     if row is None:
         row = Attachment(sha256=sha256)
         session.add(row)
@@ -464,8 +487,6 @@ def _record_verified(
         _record_upload(session, sha256, user_id, size)
     _flag_blank_signatures(session, sha256, ink)
     mark_complete_proofs(session, sha256)
-    if commit:
-        session.commit()
 
 
 def _flag_blank_signatures(session: Session, sha256: str, ink: float) -> None:
