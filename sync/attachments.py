@@ -9,7 +9,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
@@ -375,7 +375,7 @@ def _receive_whole(
     else:
         media_type, width, height, ink = _check_image_file(io.BytesIO(data))
         key = store.put_verified(sha256, data)
-        _write_verified(session, row, sha256, total, media_type, width, height, key, ink, user_id)
+        _write_verified(session, row, sha256, Verified(total, media_type, width, height, key, ink), user_id)
     if tally is not None and tally.held is not None:
         tally.held += total
     if commit:
@@ -404,7 +404,7 @@ def _verify_and_promote(
         store.discard(sha256, user_id)
         raise
     key = store.promote(sha256, user_id)
-    _record_verified(session, sha256, total, media_type, width, height, key, ink, user_id)
+    _record_verified(session, sha256, Verified(total, media_type, width, height, key, ink), user_id)
     return UploadStatus(sha256, total, total, True)
 
 
@@ -422,7 +422,9 @@ def _recover_promoted(
         ink = ink_share(image)
         handle.seek(0, 2)
         size = handle.tell()
-    _record_verified(session, sha256, size, media_type, width, height, store.key(sha256), ink, user_id)
+    _record_verified(
+        session, sha256, Verified(size, media_type, width, height, store.key(sha256), ink), user_id
+    )
     return UploadStatus(sha256, size, size, True)
 
 
@@ -443,39 +445,31 @@ def _record_upload(session: Session, sha256: str, user_id: int, size: int) -> No
         session.flush()
 
 
+class Verified(NamedTuple):
+    """What the server learnt of a file's bytes once they were checked, and where they are."""
+
+    size: int
+    media_type: str
+    width: int
+    height: int
+    key: str
+    ink: float
+
+
 def _record_verified(
-    session: Session,
-    sha256: str,
-    size: int,
-    media_type: str,
-    width: int,
-    height: int,
-    key: str,
-    ink: float,
-    user_id: int | None,
-    commit: bool = True,
+    session: Session, sha256: str, facts: Verified, user_id: int | None, commit: bool = True
 ) -> None:
     lock_digests(session, [sha256])
-    _write_verified(
-        session, session.get(Attachment, sha256), sha256, size, media_type, width, height, key, ink, user_id
-    )
+    _write_verified(session, session.get(Attachment, sha256), sha256, facts, user_id)
     if commit:
         session.commit()
 
 
 def _write_verified(
-    session: Session,
-    row: Attachment | None,
-    sha256: str,
-    size: int,
-    media_type: str,
-    width: int,
-    height: int,
-    key: str,
-    ink: float,
-    user_id: int | None,
+    session: Session, row: Attachment | None, sha256: str, facts: Verified, user_id: int | None
 ) -> None:
     """Record verified bytes; `row` is the file's row as read under its lock (None: not yet)."""
+    size, media_type, width, height, key, ink = facts
     if row is None:
         row = Attachment(sha256=sha256)
         session.add(row)
