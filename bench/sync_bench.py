@@ -68,6 +68,7 @@ MAX_PARTS = 200
 ROUND_TRIPS_MAX = 40
 COUCHDB_100MS_S = 2.8  # CouchDB/PouchDB replication of the same day at +100 ms, as measured in issue 16
 LINK_PROBE_BYTES = 32 * 1024 * 1024
+HEALTH_PROBES = 21
 
 # Targets from the "Offline sync" issue.
 PULL_WIRE_MAX, PULL_REQUESTS_MAX = 1.25, 2
@@ -88,7 +89,9 @@ def _interrupted(signum, frame):
 
 
 @contextlib.contextmanager
-def bench_database(prefix: str = "postround_bench", keep: bool = False):
+def bench_database(
+    prefix: str = os.environ.get("POSTROUND_BENCH_DB_PREFIX", "postround_bench"), keep: bool = False
+):
     """A fresh database <prefix>_<random>; dropped afterwards whatever happens (unless `keep`)."""
     import sqlalchemy as sa
 
@@ -761,6 +764,21 @@ def link_rate() -> float:
         sink.close()
 
 
+def health_ms(port: int) -> float:
+    """The server's quickest answer, straight (no proxy): median of HEALTH_PROBES GET /api/health. On a
+    shared machine it says how loaded the cores are when a run starts, so runs compare honestly."""
+    client = Client(HOST, port)
+    try:
+        times = []
+        for _ in range(HEALTH_PROBES):
+            began = time.perf_counter()
+            _ok(client.call("GET", "/api/health"))
+            times.append((time.perf_counter() - began) * 1000)
+        return round(statistics.median(times), 2)
+    finally:
+        client.close()
+
+
 def multipart_body(files: list[bytes], boundary: str) -> bytes:
     """What a browser's FormData sends: one part per file, named by its SHA-256, raw bytes."""
     body = bytearray()
@@ -803,9 +821,10 @@ class Phone:
         self.round_trips += 1
         return _ok(self.main.call_json(method, path, payload)).json()
 
-    def parallel(self, jobs: list) -> list:
+    def parallel(self, jobs: list, count: bool = True) -> list:
         """Run jobs (each job(client) makes calls in order on one connection) on the pool, at most
-        PWA_PARALLEL at a time; the step costs as many round trips as its busiest connection made."""
+        PWA_PARALLEL at a time; the step costs as many round trips as its busiest connection made
+        (`count=False`: the caller counts them, the step running beside other calls)."""
         if not jobs:
             return []
         queue = list(enumerate(jobs))
@@ -833,7 +852,8 @@ class Phone:
             thread.join()
         if errors:
             raise errors[0]
-        self.round_trips += max(c.meter.requests - b for c, b in zip(self.pool, before, strict=True))
+        if count:
+            self.round_trips += max(c.meter.requests - b for c, b in zip(self.pool, before, strict=True))
         return results
 
 
@@ -873,54 +893,108 @@ def push_old(phone: Phone, mutations: list[dict], files: dict[str, bytes]) -> li
 
 
 def push_new(phone: Phone, mutations: list[dict], files: dict[str, bytes], small_limit: int) -> list[dict]:
-    """The PWA's push since issue 16, per batch: one check of every file, the small files together (one
-    multipart request per ~1 MiB, a few at a time), the large ones a few at a time, then the push."""
+    """The PWA's push since issue 16 (mobile_pwa/src/sync/push.js), per batch: one check of every file,
+    then the small files together (one multipart request per ~1 MiB) and the large ones in chunks, all
+    in one queue a few at a time; meanwhile, each time the run of mutations whose files are all in
+    grows, it is pushed (one push at a time, in seq order) without waiting for the other files."""
     outcomes = []
     for first in range(0, len(mutations), PWA_BATCH):
-        batch = mutations[first : first + PWA_BATCH]
-        digests = list(dict.fromkeys(ref["sha256"] for m in batch for ref in m["attachments"]))
-        known = {
-            state["sha256"]: state
-            for state in phone.call_json("POST", "/api/sync/attachments/check", {"digests": digests})[
-                "attachments"
-            ]
-        }
-        lacking = [d for d in digests if not known[d]["verified"]]
-        small = [files[d] for d in lacking if len(files[d]) <= small_limit]
-        large = [d for d in lacking if len(files[d]) > small_limit]
-        groups: list[list[bytes]] = []
-        for content in small:
-            if (
-                not groups
-                or len(groups[-1]) >= MAX_PARTS
-                or sum(map(len, groups[-1])) + len(content) > (BATCH_UPLOAD_BYTES)
-            ):
-                groups.append([])
-            groups[-1].append(content)
+        outcomes.extend(_push_batch_new(phone, mutations[first : first + PWA_BATCH], files, small_limit))
+    return outcomes
 
-        def send_group(group: list[bytes]):
-            def job(client: Client):
-                boundary = f"----postround{uuid.uuid4().hex}"
-                reply = _ok(
-                    client.call(
-                        "POST",
-                        "/api/sync/attachments",
-                        multipart_body(group, boundary),
-                        {"Content-Type": f"multipart/form-data; boundary={boundary}"},
-                    )
+
+def _push_batch_new(phone: Phone, batch: list[dict], files: dict[str, bytes], small_limit: int) -> list[dict]:
+    """One batch of `push_new`: its outcomes."""
+    outcomes: list[dict] = []
+    digests = list(dict.fromkeys(ref["sha256"] for m in batch for ref in m["attachments"]))
+    known = {
+        state["sha256"]: state
+        for state in phone.call_json("POST", "/api/sync/attachments/check", {"digests": digests})[
+            "attachments"
+        ]
+    }
+    lacking = [d for d in digests if not known[d]["verified"]]
+    small = [d for d in lacking if len(files[d]) <= small_limit]
+    large = [d for d in lacking if len(files[d]) > small_limit]
+    groups: list[list[str]] = []
+    for digest in small:
+        if (
+            not groups
+            or len(groups[-1]) >= MAX_PARTS
+            or sum(len(files[d]) for d in groups[-1]) + len(files[digest]) > BATCH_UPLOAD_BYTES
+        ):
+            groups.append([])
+        groups[-1].append(digest)
+    pending, arrived = set(lacking), threading.Condition()
+
+    def settled(done: list[str]) -> None:
+        with arrived:
+            pending.difference_update(done)
+            arrived.notify()
+
+    def send_group(group: list[str]):
+        def job(client: Client):
+            boundary = f"----postround{uuid.uuid4().hex}"
+            reply = _ok(
+                client.call(
+                    "POST",
+                    "/api/sync/attachments",
+                    multipart_body([files[d] for d in group], boundary),
+                    {"Content-Type": f"multipart/form-data; boundary={boundary}"},
                 )
-                refused = [r for r in reply.json()["attachments"] if not r["verified"]]
-                if refused:
-                    raise RuntimeError(f"batch upload refused {refused[:2]}")
+            )
+            refused = [r for r in reply.json()["attachments"] if not r["verified"]]
+            if refused:
+                raise RuntimeError(f"batch upload refused {refused[:2]}")
+            settled(group)
 
-            return job
+        return job
 
-        def send_large(content: bytes, received: int):
-            return lambda client: _put_chunked(client, content, received)
+    def send_large(digest: str):
+        def job(client: Client):
+            _put_chunked(client, files[digest], known[digest]["received"])
+            settled([digest])
 
-        phone.parallel([send_group(g) for g in groups])
-        phone.parallel([send_large(files[d], known[d]["received"]) for d in large])
-        outcomes.extend(phone.call_json("POST", "/api/sync/push", _envelope(batch))["results"])
+        return job
+
+    uploading: list[BaseException | None] = []
+
+    def upload_all() -> None:
+        try:
+            phone.parallel([*map(send_group, groups), *map(send_large, large)], count=False)
+            uploading.append(None)
+        except BaseException as error:  # re-raised below, in the pushing thread
+            uploading.append(error)
+        with arrived:
+            arrived.notify()
+
+    uploader = threading.Thread(target=upload_all)
+    before = [c.meter.requests for c in phone.pool]
+    uploader.start()
+    sent = overlapped = 0
+    while sent < len(batch):
+        with arrived:
+            while True:
+                end = sent
+                while end < len(batch) and not any(r["sha256"] in pending for r in batch[end]["attachments"]):
+                    end += 1
+                if end > sent or uploading:
+                    break
+                arrived.wait()
+        if end == sent:  # the uploads ended and this mutation's files are not all in
+            break
+        during = not uploading
+        reply = _ok(phone.main.call_json("POST", "/api/sync/push", _envelope(batch[sent:end]))).json()
+        outcomes.extend(reply["results"])
+        overlapped += during
+        phone.round_trips += not during  # a push after the uploads ended is on the critical path
+        sent = end
+    uploader.join()
+    if uploading and uploading[0] is not None:
+        raise uploading[0]
+    # The uploads and the pushes made meanwhile ran side by side: the longer of the two paths.
+    busiest = max((c.meter.requests - b for c, b in zip(phone.pool, before, strict=True)), default=0)
+    phone.round_trips += max(busiest, overlapped)
     return outcomes
 
 
@@ -965,6 +1039,7 @@ def measure_latency(
                 for n, (item, (sig, photo)) in enumerate(zip(items, images, strict=True), start=1)
             ]
             raw = sum(len(minified(m)) for m in mutations) + sum(map(len, files.values()))
+            health = health_ms(port)
             proxy = TcpProxy(HOST, port, delay=delay / 1000).start()
             phone = Phone(proxy.port, username)
             try:
@@ -997,12 +1072,14 @@ def measure_latency(
                 "floor_s": round(floor, 3),
                 "floor_ratio": round(wall / floor, 1),
                 "ok": complete == len(mutations) and all(o["outcome"] == "applied" for o in outcomes),
+                "health_ms": health,
             }
             runs.append(run)
             say(
                 f"+{delay:>3} ms {path}: {requests} requests, {phone.round_trips} sequential round trips, "
                 f"{wall:.2f} s wall, {wire} B on the wire ({run['wire_ratio']}x the payload), floor "
-                f"{floor:.2f} s (x{run['floor_ratio']}), {complete}/{len(mutations)} complete proofs"
+                f"{floor:.2f} s (x{run['floor_ratio']}), {complete}/{len(mutations)} complete proofs; "
+                f"the machine meanwhile: GET /api/health {health} ms (median of {HEALTH_PROBES})"
             )
     engine.dispose()
     results["latency_small_upload_bytes"] = small_limit

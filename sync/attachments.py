@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 import struct
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import BinaryIO, NamedTuple
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
@@ -112,9 +115,14 @@ def ink_share(image: Image.Image) -> float:
 
 
 def _check_image(store: AttachmentStore, sha256: str, owner: int) -> tuple[str, int, int, float]:
+    with store.open_partial(sha256, owner) as handle:
+        return _check_image_file(handle)
+
+
+def _check_image_file(handle: BinaryIO) -> tuple[str, int, int, float]:
     """Decode the whole image (not only its header): truncated data or garbage pixels are refused."""
     try:
-        with store.open_partial(sha256, owner) as handle, Image.open(handle) as image:
+        with Image.open(handle) as image:
             kind, (width, height) = image.format, image.size
             if kind not in IMAGE_TYPES:
                 raise _refuse(
@@ -168,8 +176,28 @@ def held_bytes(session: Session, store: AttachmentStore, user_id: int) -> int:
     return int(loose) + store.partial_bytes(user_id)
 
 
-def _check_quota(session: Session, store: AttachmentStore, user_id: int, incoming: int, quota: int) -> None:
-    held = held_bytes(session, store, user_id)
+class QuotaTally:
+    """What a user holds against their quota, read once per request and kept up to date as that
+    request's files are taken: a batch upload checks each part without asking again."""
+
+    def __init__(self) -> None:
+        self.held: int | None = None
+
+
+def _check_quota(
+    session: Session,
+    store: AttachmentStore,
+    user_id: int,
+    incoming: int,
+    quota: int,
+    tally: QuotaTally | None = None,
+) -> None:
+    if tally is not None and tally.held is not None:
+        held = tally.held
+    else:
+        held = held_bytes(session, store, user_id)
+        if tally is not None:
+            tally.held = held
     if held + incoming > quota:
         mib = quota / (1024 * 1024)
         raise DomainError(
@@ -193,25 +221,40 @@ def receive_chunk(
     max_bytes: int,
     user_id: int,
     quota: int,
+    *,
+    tally: QuotaTally | None = None,
+    commit: bool = True,
 ) -> UploadStatus:
     """Take bytes [start, start+len(data)) of `user_id`'s `total`-byte file; verify it when complete.
 
     Partial uploads are per uploader, so another user's chunks never touch this one. A file the
     server verified already is stored once; a second postman still sends it whole (the bytes
-    are checked against the digest and dropped) before their proofs count it."""
+    are checked against the digest and dropped) before their proofs count it.
+
+    A whole file in one request (and nothing of it received before) is checked in memory and put
+    in place at once, without a partial upload. `commit=False` (a batch upload) leaves the commit
+    of a verified file to the caller, once for the request; `tally` carries the quota between files."""
     if total > max_bytes:
         raise DomainError(
             "attachment-too-large",
             f"Attachments may be at most {max_bytes} bytes. / Tệp đính kèm tối đa {max_bytes} byte.",
             status=413,
         )
+    whole = start == 0 and len(data) == total and not store.received(sha256, user_id)
+    if whole:
+        lock_digests(session, [sha256])  # read under the lock that recording it takes anyway
     row = session.get(Attachment, sha256)
     if row is not None and row.verified and has_uploaded(session, sha256, user_id):
         mark_complete_proofs(session, sha256)  # repairs a proof that raced the first upload
-        session.commit()
+        if commit:
+            session.commit()
         return UploadStatus(sha256, row.size_bytes, row.size_bytes, True)  # stored once
     if start + len(data) > total:
         raise DomainError("chunk-out-of-range", "The chunk runs past the declared total size.", status=422)
+    if whole:
+        return _receive_whole(session, store, sha256, data, row, user_id, quota, tally, commit)
+    if not commit:
+        session.commit()  # the batch's files so far: what follows may roll back (a lost race)
     if (row is None or not row.verified) and store.exists(sha256):
         # Verified and moved into place, but the server died before recording it.
         # Who sent it is unknown, so this uploader still proves possession below.
@@ -219,7 +262,7 @@ def receive_chunk(
     have = store.received(sha256, user_id)
     fresh = max(start + len(data) - have, 0)
     if fresh:
-        _check_quota(session, store, user_id, fresh, quota)
+        _check_quota(session, store, user_id, fresh, quota, tally)
     try:
         if start > have:
             raise OffsetMismatch(have)
@@ -266,10 +309,12 @@ def receive_part(
     part_limit: int,
     max_bytes: int,
     quota: int,
+    tally: QuotaTally | None = None,
 ) -> dict:
     """One part of a batch upload: a whole small file named by its digest, verified on its own. A
     refused part answers its problem and leaves the others alone (`data` None: it was larger than
-    `part_limit` and was not kept)."""
+    `part_limit` and was not kept). The caller commits the parts taken, once for the request: a
+    part is refused before it writes anything, so the parts before it stay as they are."""
     digest = name if isinstance(name, str) and re.fullmatch(r"[0-9a-f]{64}", name) else None
     try:
         if digest is None:
@@ -285,9 +330,10 @@ def receive_part(
             )
         if not data:
             raise _refuse("The part is empty.", "Tệp rỗng.")
-        return receive_chunk(session, store, digest, 0, len(data), data, max_bytes, user_id, quota).as_dict()
+        return receive_chunk(
+            session, store, digest, 0, len(data), data, max_bytes, user_id, quota, tally=tally, commit=False
+        ).as_dict()
     except DomainError as error:
-        session.rollback()
         problem = {"type": PROBLEM_TYPE_BASE + error.kind, "status": error.status, "detail": error.detail}
         if error.errors:
             problem["errors"] = error.errors
@@ -297,16 +343,52 @@ def receive_part(
         return status(session, store, digest, user_id).as_dict() | {"problem": problem}
 
 
+def _hash_mismatch() -> DomainError:
+    return DomainError(
+        "hash-mismatch",
+        "The bytes do not match their SHA-256; the upload was discarded, send it again from the start.",
+        status=422,
+    )
+
+
+def _receive_whole(
+    session: Session,
+    store: AttachmentStore,
+    sha256: str,
+    data: bytes,
+    row: Attachment | None,
+    user_id: int,
+    quota: int,
+    tally: QuotaTally | None,
+    commit: bool,
+) -> UploadStatus:
+    """A whole file in memory: the same checks as a finished partial upload (quota, digest, an image
+    that decodes whole), with one write of the file and, for a batch, no commit of its own."""
+    total = len(data)
+    _check_quota(session, store, user_id, total, quota, tally)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise _hash_mismatch()
+    if row is not None and row.verified:
+        # The same bytes as the stored file: the uploader has proved they hold them; stored once.
+        _record_upload(session, sha256, user_id, total)
+        mark_complete_proofs(session, sha256)
+    else:
+        media_type, width, height, ink = _check_image_file(io.BytesIO(data))
+        key = store.put_verified(sha256, data)
+        _write_verified(session, row, sha256, Verified(total, media_type, width, height, key, ink), user_id)
+    if tally is not None and tally.held is not None:
+        tally.held += total
+    if commit:
+        session.commit()
+    return UploadStatus(sha256, total, total, True)
+
+
 def _verify_and_promote(
     session: Session, store: AttachmentStore, sha256: str, total: int, user_id: int
 ) -> UploadStatus:
     if store.partial_digest(sha256, user_id) != sha256:
         store.discard(sha256, user_id)
-        raise DomainError(
-            "hash-mismatch",
-            "The bytes do not match their SHA-256; the upload was discarded, send it again from the start.",
-            status=422,
-        )
+        raise _hash_mismatch()
     row = session.get(Attachment, sha256)
     if row is not None and row.verified:
         # The same bytes as the stored file (the digest matched): the uploader has proved they hold
@@ -322,7 +404,7 @@ def _verify_and_promote(
         store.discard(sha256, user_id)
         raise
     key = store.promote(sha256, user_id)
-    _record_verified(session, sha256, total, media_type, width, height, key, ink, user_id)
+    _record_verified(session, sha256, Verified(total, media_type, width, height, key, ink), user_id)
     return UploadStatus(sha256, total, total, True)
 
 
@@ -340,7 +422,9 @@ def _recover_promoted(
         ink = ink_share(image)
         handle.seek(0, 2)
         size = handle.tell()
-    _record_verified(session, sha256, size, media_type, width, height, store.key(sha256), ink, user_id)
+    _record_verified(
+        session, sha256, Verified(size, media_type, width, height, store.key(sha256), ink), user_id
+    )
     return UploadStatus(sha256, size, size, True)
 
 
@@ -361,19 +445,31 @@ def _record_upload(session: Session, sha256: str, user_id: int, size: int) -> No
         session.flush()
 
 
+class Verified(NamedTuple):
+    """What the server learnt of a file's bytes once they were checked, and where they are."""
+
+    size: int
+    media_type: str
+    width: int
+    height: int
+    key: str
+    ink: float
+
+
 def _record_verified(
-    session: Session,
-    sha256: str,
-    size: int,
-    media_type: str,
-    width: int,
-    height: int,
-    key: str,
-    ink: float,
-    user_id: int | None,
+    session: Session, sha256: str, facts: Verified, user_id: int | None, commit: bool = True
 ) -> None:
     lock_digests(session, [sha256])
-    row = session.get(Attachment, sha256)
+    _write_verified(session, session.get(Attachment, sha256), sha256, facts, user_id)
+    if commit:
+        session.commit()
+
+
+def _write_verified(
+    session: Session, row: Attachment | None, sha256: str, facts: Verified, user_id: int | None
+) -> None:
+    """Record verified bytes; `row` is the file's row as read under its lock (None: not yet)."""
+    size, media_type, width, height, key, ink = facts
     if row is None:
         row = Attachment(sha256=sha256)
         session.add(row)
@@ -385,7 +481,6 @@ def _record_verified(
         _record_upload(session, sha256, user_id, size)
     _flag_blank_signatures(session, sha256, ink)
     mark_complete_proofs(session, sha256)
-    session.commit()
 
 
 def _flag_blank_signatures(session: Session, sha256: str, ink: float) -> None:

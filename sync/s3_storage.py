@@ -260,6 +260,12 @@ class S3Store:
         self.discard(sha256, owner)
         return key
 
+    def put_verified(self, sha256: str, data: bytes) -> str:
+        key = self.key(sha256)
+        checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ChecksumSHA256=checksum)
+        return key
+
     def discard(self, sha256: str, owner: int) -> None:
         self._delete([entry["Key"] for entry in self._list(self._prefix(sha256, owner))])
 

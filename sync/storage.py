@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,10 @@ class AttachmentStore(Protocol):
 
     def promote(self, sha256: str, owner: int) -> str:
         """Move a verified partial upload into place; returns its storage key."""
+
+    def put_verified(self, sha256: str, data: bytes) -> str:
+        """Put a whole file, already verified in memory, in place (durably); returns its storage key.
+        No partial upload is written for it: a whole file in one request skips that step."""
 
     def discard(self, sha256: str, owner: int) -> None:
         """Forget a partial upload."""
@@ -135,12 +140,32 @@ class DirectoryStore:
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._partial(sha256, owner), final)  # atomic on one filesystem
         self._tidy(owner)
-        directory = os.open(final.parent, os.O_RDONLY)
+        self._sync_directory(final.parent)
+        return self.key(sha256)
+
+    def put_verified(self, sha256: str, data: bytes) -> str:
+        final = self._final(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside its place under a name of its own, then renamed: never a torn file in place.
+        temporary = final.with_name(f"{final.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)  # atomic on one filesystem
+        finally:
+            temporary.unlink(missing_ok=True)
+        self._sync_directory(final.parent)
+        return self.key(sha256)
+
+    @staticmethod
+    def _sync_directory(path: Path) -> None:
+        directory = os.open(path, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
             os.close(directory)
-        return self.key(sha256)
 
     def discard(self, sha256: str, owner: int) -> None:
         self._partial(sha256, owner).unlink(missing_ok=True)

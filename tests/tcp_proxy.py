@@ -55,6 +55,10 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             sockets, self._sockets = self._sockets, set()
         if listener is not None:
+            # Wake the thread blocked in accept() first: on Linux a listening socket closed under
+            # a pending accept() stays bound until it returns, and restore() could not listen again.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         for sock in sockets:
             _reset(sock)

@@ -260,3 +260,53 @@ def test_a_day_photo_of_the_usual_size_travels_in_the_batch_by_default(client, m
     results = _send_batch(phone, [(sha(photo), photo)]).get_json()["attachments"]
 
     assert results == [{"sha256": sha(photo), "received": len(photo), "size": len(photo), "verified": True}]
+
+
+@both_stores
+def test_the_files_of_a_batch_cut_short_that_arrived_whole_are_kept(client, app, make):
+    """The server commits a batch's files once, at the end of the request; a body that breaks off
+    in the middle of a part still keeps the parts before it, and the phone learns so from a check."""
+    phone, _ = Phone.on_a_round(client, make)
+    whole = [png_signature(seed) for seed in (1, 2)]
+    cut = png_signature(3)
+    body = multipart([(sha(s), s) for s in whole])
+    body = body[: -len(f"--{BOUNDARY}--\r\n")]  # ... and the third part breaks off mid-file
+    body += (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{sha(cut)}"; filename="x"\r\n\r\n'
+    ).encode() + cut[: len(cut) // 2]
+
+    response = phone.client.post(
+        BATCH, data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}", headers=phone.headers
+    )
+
+    assert response.status_code == 400 and response.get_json()["type"].endswith("/malformed-body")
+    state = _check(phone, [sha(s) for s in [*whole, cut]]).get_json()["attachments"]
+    assert [s["verified"] for s in state] == [True, True, False]
+    assert state[2]["received"] == 0  # nothing of the broken part is kept
+    assert held_partials(app) == set()
+    assert all(len(verified_copies(app, sha(s))) == 1 for s in whole)
+
+
+def test_a_file_sent_whole_in_one_put_leaves_no_partial_upload_behind(client, app, make):
+    """A whole file in one request is checked in memory and put in place: no partial upload is
+    written for it (nothing for expiry to find), and sending it again is stored once."""
+    phone, _ = Phone.on_a_round(client, make)
+    photo = jpeg_bytes(11, (320, 240))
+    for _ in range(2):
+        assert _put(phone, photo).get_json() == {
+            "sha256": sha(photo),
+            "received": len(photo),
+            "size": len(photo),
+            "verified": True,
+        }
+        assert held_partials(app) == set()
+        assert len(verified_copies(app, sha(photo))) == 1
+    other = jpeg_bytes(12, (320, 240))
+    wrong = phone.client.put(  # other bytes under a name that is not theirs
+        f"/api/sync/attachments/{sha(b'not these bytes')}",
+        data=other,
+        headers=phone.headers,
+        content_type="application/octet-stream",
+    )
+    assert wrong.status_code == 422 and wrong.get_json()["type"].endswith("/hash-mismatch")
+    assert held_partials(app) == set()

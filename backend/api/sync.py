@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import re
 import zlib
@@ -11,6 +12,7 @@ import marshmallow as ma
 from flask import Response, current_app, json, request
 from flask.views import MethodView
 from marshmallow import fields, validate
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from backend.api.common import Blueprint, parse_json_body
@@ -353,21 +355,31 @@ class AttachmentBatch(MethodView):
         request.max_content_length = config["MAX_UPLOAD_BYTES"]
         user_id = current_user().id
         store = current_app.extensions["postround.store"]
-        results = [
-            attachments.receive_part(
-                db.session,
-                store,
-                name,
-                data,
-                user_id,
-                part_limit=config["SMALL_UPLOAD_BYTES"],
-                max_bytes=config["MAX_UPLOAD_BYTES"],
-                quota=config["UPLOAD_QUOTA_BYTES"],
-            )
-            for name, data in _multipart_parts(
-                request.stream, request.mimetype_params["boundary"], config["SMALL_UPLOAD_BYTES"]
-            )
-        ]
+        tally, results = attachments.QuotaTally(), []
+        parts = _multipart_parts(
+            request.stream, request.mimetype_params["boundary"], config["SMALL_UPLOAD_BYTES"]
+        )
+        try:
+            for name, data in parts:
+                results.append(
+                    attachments.receive_part(
+                        db.session,
+                        store,
+                        name,
+                        data,
+                        user_id,
+                        part_limit=config["SMALL_UPLOAD_BYTES"],
+                        max_bytes=config["MAX_UPLOAD_BYTES"],
+                        quota=config["UPLOAD_QUOTA_BYTES"],
+                        tally=tally,
+                    )
+                )
+        except BaseException:
+            # A cut or malformed body: the parts verified before it are kept (one commit).
+            with contextlib.suppress(SQLAlchemyError):
+                db.session.commit()
+            raise
+        db.session.commit()  # every part's file, once for the request
         return {"attachments": results}
 
 

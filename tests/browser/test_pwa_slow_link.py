@@ -6,6 +6,8 @@ and everything arrives once, byte-identical."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 from types import SimpleNamespace
 
 from backend.extensions import db
@@ -17,15 +19,42 @@ from tests.tcp_proxy import TcpProxy
 DELAY = 0.1  # seconds added to every answer
 
 
+@contextlib.contextmanager
+def slow_link(phone, live_server, username: str):
+    """The app signed in and offline, its server behind a link that adds DELAY to every answer:
+    (the proxy, the page, the app driver)."""
+    proxy = TcpProxy("127.0.0.1", live_server.port, delay=DELAY).start()
+    try:
+        page = phone.new_page()
+        pwa = Pwa(page, SimpleNamespace(url=f"http://127.0.0.1:{proxy.port}")).ready_offline(username)
+        yield proxy, page, pwa
+    finally:
+        proxy.stop()
+
+
+def arrived_once(live_server, outbox: list[dict], captured: dict[str, bytes]) -> None:
+    """Every queued mutation applied once, in seq order, each proof complete, every file on the
+    server byte-identical to what the phone captured, and no unfinished upload left behind."""
+    with live_server.app.app_context():
+        attempts = db.session.execute(db.select(DeliveryAttempt)).scalars().all()
+        assert sorted(a.client_mutation_id for a in attempts) == sorted(e["id"] for e in outbox)
+        assert all(a.complete and not a.flagged for a in attempts)
+        ledger = db.session.execute(db.select(SyncMutation)).scalars().all()
+        assert sorted((m.device_seq, m.outcome) for m in ledger) == [
+            (n, "applied") for n in range(1, len(outbox) + 1)
+        ]
+        store = live_server.app.extensions["postround.store"]
+        for digest, content in captured.items():
+            with store.open(digest) as handle:
+                assert handle.read() == content  # byte-identical, hence the same SHA-256
+        assert list(store.partials()) == []
+
+
 def test_a_day_pushed_over_a_slow_link_cut_twice_mid_upload_arrives_once_byte_identical(
     phone, live_server, postman_day, tmp_path
 ):
     day = postman_day
-    proxy = TcpProxy("127.0.0.1", live_server.port, delay=DELAY).start()
-    try:
-        link = SimpleNamespace(url=f"http://127.0.0.1:{proxy.port}")
-        page = phone.new_page()
-        pwa = Pwa(page, link).ready_offline(day.postman.username)
+    with slow_link(phone, live_server, day.postman.username) as (proxy, page, pwa):
         for n, item in enumerate(day.deliveries):
             pwa.deliver(
                 item,
@@ -56,6 +85,8 @@ def test_a_day_pushed_over_a_slow_link_cut_twice_mid_upload_arrives_once_byte_id
                 )
 
         cut_at: list[int] = []
+        restored: list[int] = []  # the link came back after the first cut (the small files and
+        # the photos travel side by side: the second cut waits for the phone to be back)
 
         def on_response(response):
             """Cut the link twice: right after the small files went together, and in the middle of
@@ -67,7 +98,7 @@ def test_a_day_pushed_over_a_slow_link_cut_twice_mid_upload_arrives_once_byte_id
                 "bytes 0-"
             )
             if (not cuts and request.method == "POST" and request.url.endswith("/attachments")) or (
-                len(cuts) == 1 and later_chunk
+                len(cuts) == 1 and restored and later_chunk
             ):
                 cuts.append(request.url)
                 cut_at.append(len(calls))
@@ -84,21 +115,12 @@ def test_a_day_pushed_over_a_slow_link_cut_twice_mid_upload_arrives_once_byte_id
             assert len(cuts) == n, f"cut {n} never came: {calls}"
             page.wait_for_timeout(500)
             proxy.restore()
+            restored.append(n)
             phone.set_offline(True)
             phone.set_offline(False)
         pwa.wait_until_synced(timeout=60_000)
 
-        with live_server.app.app_context():
-            attempts = db.session.execute(db.select(DeliveryAttempt)).scalars().all()
-            assert sorted(a.client_mutation_id for a in attempts) == sorted(e["id"] for e in outbox)
-            assert all(a.complete and not a.flagged for a in attempts)
-            ledger = db.session.execute(db.select(SyncMutation)).scalars().all()
-            assert sorted((m.device_seq, m.outcome) for m in ledger) == [(n, "applied") for n in range(1, 6)]
-            store = live_server.app.extensions["postround.store"]
-            for digest, content in captured.items():
-                with store.open(digest) as handle:
-                    assert handle.read() == content  # byte-identical, hence the same SHA-256
-            assert list(store.partials()) == []
+        arrived_once(live_server, outbox, captured)
 
         # Few requests: no per-file check; a check, one request for the small files and the photos'
         # chunks per attempt; what a cut lost is at most the chunk in flight per photo.
@@ -117,6 +139,69 @@ def test_a_day_pushed_over_a_slow_link_cut_twice_mid_upload_arrives_once_byte_id
                 resumed.setdefault(path, int(span.split(" ")[1].split("-")[0]))
         assert any(start > 0 for start in resumed.values()), calls[cut_at[1] :]
         pushes = [c for c in calls if c[1] == "push"]
-        assert 1 <= len(pushes) <= 2
-    finally:
-        proxy.stop()
+        # A push goes each time the run of mutations whose files are all in grows (here: as a photo
+        # completes), one at a time; a cut may take one in flight with it.
+        assert 1 <= len(pushes) <= len(photos) + len(cuts), calls
+
+
+def test_a_proof_is_pushed_as_soon_as_its_own_files_are_in_while_a_later_photo_still_uploads(
+    phone, live_server, postman_day, tmp_path
+):
+    """Two deliveries over a slow link: the first with a small photo, the second with a large one
+    whose upload is held back. The first is pushed (and applied) while the second's photo is still
+    on its way; the second follows once its photo is in. Everything arrives once, byte-identical."""
+    day = postman_day
+    with slow_link(phone, live_server, day.postman.username) as (proxy, page, pwa):
+        first, second = day.deliveries[:2]
+        pwa.deliver(first, photo_file(tmp_path, 1, size=(800, 600)), receipt="BL-1", seed=1)
+        pwa.deliver(second, photo_file(tmp_path, 2, grain=70), receipt="BL-2", seed=2)
+        outbox = sorted(pwa.store("outbox"), key=lambda entry: entry["seq"])
+        captured = {row["sha256"]: base64.b64decode(row["blob"]) for row in pwa.store("blobs")}
+        large = next(ref["sha256"] for ref in outbox[1]["attachments"] if ref["kind"] == "photo")
+        assert len(captured[large]) > 2 * 128 * 1024  # chunked PUTs
+        assert all(len(captured[ref["sha256"]]) <= 64 * 1024 for ref in outbox[0]["attachments"])
+
+        events: list[tuple] = []  # what the phone sent, in order
+        held = []  # the large photo's chunks, kept back until the first proof is pushed
+        released = []
+
+        def on_request(request):
+            if "/api/sync/push" in request.url:
+                body = json.loads(request.post_data_buffer.decode())
+                events.append(("push", [m["seq"] for m in body["mutations"]]))
+            elif "/api/sync/attachments" in request.url:
+                events.append((request.method, request.url.rsplit("/", 1)[1]))
+
+        def hold_large(route):
+            if released:
+                route.continue_()
+            else:
+                held.append(route)
+
+        page.on("request", on_request)
+        page.route(f"**/api/sync/attachments/{large}", hold_large)
+        phone.set_offline(False)
+        deadline = 300
+        while ("push", [1]) not in events and deadline:
+            page.wait_for_timeout(100)
+            deadline -= 1
+        assert ("push", [1]) in events, f"the first proof waited for the other's photo: {events}"
+        assert held, "the large photo's upload had not started"
+        applied: list = []
+        for _ in range(100):  # applied on the server while the photo is still held back
+            with live_server.app.app_context():
+                ledger = db.session.execute(db.select(SyncMutation)).scalars().all()
+                applied = [(m.device_seq, m.outcome) for m in ledger]
+            if applied:
+                break
+            page.wait_for_timeout(100)
+        assert applied == [(1, "applied")]
+        assert not any(kind == "push" and 2 in rest[0] for kind, *rest in events)
+        released.append(True)
+        for route in held:
+            route.continue_()
+        pwa.wait_until_synced(timeout=60_000)
+
+        pushes = [seqs for kind, *rest in events if kind == "push" for seqs in rest]
+        assert pushes[0] == [1] and [2] in pushes  # the second once its photo was in
+        arrived_once(live_server, outbox, captured)

@@ -4,7 +4,7 @@
 // a few at a time (upload.js).
 import { APP_VERSION, ApiError, PROTOCOL, requestJson } from '../api.js'
 import { db } from '../store.js'
-import { checkFiles, eachBounded, PARALLEL_UPLOADS, uploadBlob, uploadSmall } from './upload.js'
+import { checkFiles, eachBounded, groupSmall, PARALLEL_UPLOADS, uploadBlob, uploadGroup } from './upload.js'
 
 const MAX_BATCH = 50
 const MAX_BATCH_BYTES = 256 * 1024
@@ -39,10 +39,12 @@ async function settle(sha256, result, entry) {
   await tx.done
 }
 
-/** Upload what the server lacks of these entries' files: one check for all of them, the small files
- *  together, the large ones a few at a time. Resolves to {pending, error}: the digests still not on
- *  the server, and what stopped them (null when nothing did). */
-async function uploadFiles(entries) {
+/** Upload what the server lacks of these entries' files: one check for all of them, then the small
+ *  files together and the large ones, a few requests at a time. `onProgress(pending)` is called
+ *  once the digests still to send are known and again each time a file is settled, so the caller
+ *  can push the mutations whose files are all there without waiting for the others. Resolves to
+ *  {pending, error}: the digests still not on the server, and what stopped them (null if nothing). */
+async function uploadFiles(entries, onProgress = () => {}) {
   const database = await db()
   const owners = new Map() // sha256 → the first entry naming it
   for (const entry of entries)
@@ -53,6 +55,7 @@ async function uploadFiles(entries) {
     if (record && !record.verified && !record.refused) records.push(record)
   }
   const pending = new Set(records.map((record) => record.sha256))
+  onProgress(pending)
   if (!records.length) return { pending, error: null }
   let known, smallBytes
   try {
@@ -63,6 +66,7 @@ async function uploadFiles(entries) {
   const done = async (sha256, result) => {
     await settle(sha256, result, owners.get(sha256))
     pending.delete(sha256)
+    onProgress(pending)
   }
   const small = []
   const large = []
@@ -70,14 +74,23 @@ async function uploadFiles(entries) {
     if (known.get(record.sha256)?.verified) await done(record.sha256, true)
     else (record.blob.size <= smallBytes ? small : large).push(record)
   }
-  let { outcomes, error } = await uploadSmall(small)
-  for (const [sha256, outcome] of outcomes) {
-    if (outcome.retry) error ??= new ApiError(outcome.problem?.status ?? 500, outcome.problem)
-    else await done(sha256, outcome)
-  }
-  const failure = await eachBounded(large, PARALLEL_UPLOADS, async (record) =>
-    done(record.sha256, await uploadBlob(record, known.get(record.sha256))),
-  )
+  const { groups, refused } = groupSmall(small)
+  for (const [sha256, outcome] of refused) await done(sha256, outcome)
+  // One queue, in the entries' order: the small files' groups and the large files go side by side,
+  // so a mutation's files are in as early as they can be.
+  let error = null
+  const jobs = [
+    ...groups.map((group) => async () => {
+      for (const [sha256, outcome] of await uploadGroup(group)) {
+        if (outcome.retry) error ??= new ApiError(outcome.problem?.status ?? 500, outcome.problem)
+        else await done(sha256, outcome)
+      }
+    }),
+    ...large.map(
+      (record) => async () => done(record.sha256, await uploadBlob(record, known.get(record.sha256))),
+    ),
+  ]
+  const failure = await eachBounded(jobs, PARALLEL_UPLOADS, (job) => job())
   return { pending, error: error ?? failure }
 }
 
@@ -208,6 +221,59 @@ async function renumber(outbox, proofs, meta, remaining, deviceSeq) {
   if (seq > ((await meta.get('seq')) ?? 0)) await meta.put(seq, 'seq')
 }
 
+/** Send these entries (in seq order) and apply their outcomes. */
+async function pushEntries(entries) {
+  const body = await requestJson('/api/sync/push', {
+    method: 'POST',
+    gzip: true,
+    json: { protocol: PROTOCOL, app_version: APP_VERSION, mutations: entries.map(wire) },
+  })
+  return { body, ...(await applyResults(entries, body)) }
+}
+
+/** Upload one batch's files and push its mutations as their files come in: each time the longest
+ *  run of not-yet-pushed entries (in seq order, the server takes them so) has all its files, it
+ *  goes, one push at a time, while the other files are still uploading. Resolves to {stuck} when
+ *  the server keeps answering "retry later", or {} ; throws what stopped the batch. */
+async function pushBatch(batch) {
+  let sent = 0 // entries of the batch pushed so far (a prefix)
+  let inFlight = null
+  let halt = null // {stuck} or {renumbered}: push nothing more of this batch
+  let failure = null
+  let latest = new Set()
+  const pushReady = (pending) => {
+    latest = pending
+    if (inFlight || halt || failure) return
+    let end = sent
+    while (end < batch.length && !batch[end].attachments.some(({ sha256 }) => pending.has(sha256))) end += 1
+    if (end === sent) return
+    const ready = batch.slice(sent, end)
+    sent = end
+    inFlight = pushEntries(ready)
+      .then(({ body, settled, renumbered }) => {
+        if (renumbered) halt = { renumbered }
+        else if (!settled) {
+          const reason = body.results.find((r) => r.outcome === 'rejected')?.reason ?? 'retry'
+          halt = { stuck: reason }
+        }
+      })
+      .catch((error) => {
+        failure = error
+      })
+      .finally(() => {
+        inFlight = null
+        pushReady(latest)
+      })
+  }
+  const { pending, error } = await uploadFiles(batch, pushReady)
+  pushReady(pending)
+  while (inFlight) await inFlight
+  if (failure) throw failure
+  if (halt?.stuck) return { stuck: halt.stuck }
+  if (!halt && sent < batch.length) throw error ?? new ApiError(500, { title: 'Upload failed' })
+  return {}
+}
+
 /** Push the whole outbox. Returns {stuck: reason} when the server keeps answering "retry later". */
 export async function pushOutbox() {
   for (let round = 0; round < 100; round += 1) {
@@ -223,26 +289,8 @@ export async function pushOutbox() {
     }
     // Each mutation waits only for its own files; the first one whose files could not all be sent
     // holds back itself and the ones behind it (the server takes them in seq order).
-    const { pending, error } = await uploadFiles(batch)
-    const ready = []
-    for (const entry of batch) {
-      if (entry.attachments.some(({ sha256 }) => pending.has(sha256))) break
-      ready.push(entry)
-    }
-    const interrupted =
-      ready.length < batch.length ? (error ?? new ApiError(500, { title: 'Upload failed' })) : null
-    if (!ready.length) throw interrupted
-    const body = await requestJson('/api/sync/push', {
-      method: 'POST',
-      gzip: true,
-      json: { protocol: PROTOCOL, app_version: APP_VERSION, mutations: ready.map(wire) },
-    })
-    const { settled, renumbered } = await applyResults(ready, body)
-    if (interrupted) throw interrupted
-    if (!settled && !renumbered) {
-      const reason = body.results.find((r) => r.outcome === 'rejected')?.reason ?? 'retry'
-      return { stuck: reason }
-    }
+    const { stuck } = await pushBatch(batch)
+    if (stuck) return { stuck }
   }
   await uploadLeftovers()
   return {}

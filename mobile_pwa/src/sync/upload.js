@@ -8,7 +8,7 @@ import { ApiError, NetworkError, requestJson } from '../api.js'
 export const CHUNK_BYTES = 128 * 1024
 // The server's SMALL_UPLOAD_BYTES (its default) until a check answer says what it is.
 export const SMALL_FILE_BYTES = 256 * 1024
-export const PARALLEL_UPLOADS = 4 // large files in flight at once
+export const PARALLEL_UPLOADS = 4 // uploads in flight at once (batch uploads and large files together)
 const MAX_PARTS = 200 // files in one batch upload (the server's limit)
 const MAX_BATCH_UPLOAD_BYTES = 1024 * 1024 // one batch upload's body, far below MAX_UPLOAD_BYTES
 const MAX_CHECK = 1000 // digests in one check
@@ -85,16 +85,16 @@ export async function checkFiles(digests) {
   return { found, smallBytes }
 }
 
-/** Send small blob records together, one multipart request per ~1 MiB, a few requests at a time.
- *  Resolves to {outcomes, error}: a Map sha256 → true | {refused, detail} | {retry: kind, problem}
- *  (a part the server could not take now), and what stopped the requests that failed (or null). */
-export async function uploadSmall(records) {
-  const outcomes = new Map()
+/** Split small blob records into batch uploads of at most ~1 MiB (and MAX_PARTS files) each, in
+ *  their order. Returns {groups, refused}: the groups, and a Map of records that can never go
+ *  (empty files) to their outcome. */
+export function groupSmall(records) {
+  const refused = new Map()
   const groups = []
   let bytes = 0
   for (const record of records) {
     if (!record.blob.size) {
-      outcomes.set(record.sha256, { refused: 'empty-file' })
+      refused.set(record.sha256, { refused: 'empty-file' })
       continue
     }
     const last = groups.at(-1)
@@ -106,28 +106,34 @@ export async function uploadSmall(records) {
       bytes += record.blob.size
     }
   }
-  const error = await eachBounded(groups, PARALLEL_UPLOADS, async (group) => {
-    const form = new FormData()
-    for (const record of group) form.append(record.sha256, record.blob, record.sha256)
-    const answer = await requestJson('/api/sync/attachments', {
-      method: 'POST',
-      body: form,
-      timeout: 120_000,
-    })
-    for (const result of answer.attachments) {
-      if (!result.sha256) continue
-      const kind = (result.problem?.type ?? '').split('/').pop()
-      outcomes.set(
-        result.sha256,
-        result.verified
-          ? true
-          : REFUSALS.has(kind) || kind === 'hash-mismatch'
-            ? { refused: kind, detail: result.problem?.detail }
-            : { retry: kind, problem: result.problem },
-      )
-    }
+  return { groups, refused }
+}
+
+/** Send one group of small files in one multipart request. Resolves to a Map sha256 → true |
+ *  {refused, detail} | {retry: kind, problem} (a part the server could not take now); throws when
+ *  the request itself failed. */
+export async function uploadGroup(group) {
+  const outcomes = new Map()
+  const form = new FormData()
+  for (const record of group) form.append(record.sha256, record.blob, record.sha256)
+  const answer = await requestJson('/api/sync/attachments', {
+    method: 'POST',
+    body: form,
+    timeout: 120_000,
   })
-  return { outcomes, error }
+  for (const result of answer.attachments) {
+    if (!result.sha256) continue
+    const kind = (result.problem?.type ?? '').split('/').pop()
+    outcomes.set(
+      result.sha256,
+      result.verified
+        ? true
+        : REFUSALS.has(kind) || kind === 'hash-mismatch'
+          ? { refused: kind, detail: result.problem?.detail }
+          : { retry: kind, problem: result.problem },
+    )
+  }
+  return outcomes
 }
 
 /** Run `task` on each of `values`, at most `limit` at once; resolves when all have settled, to the
