@@ -19,6 +19,7 @@ def register_api(app: Flask) -> None:
     from backend.api import (
         agencies,
         auth,
+        cash,
         dashboard,
         handovers,
         imports,
@@ -54,6 +55,7 @@ def register_api(app: Flask) -> None:
         imports,
         jobs,
         handovers,
+        cash,
         reports,
     )
     api.register_blueprints([module.blp for module in modules])
