@@ -43,6 +43,25 @@ const vi = {
   'today.honest':
     'Máy chủ không nhìn thấy hàng đợi trên điện thoại. “Chưa có kết quả” là các điểm chưa có kết quả nào gửi về máy chủ: có thể chưa làm, hoặc đã làm trên máy nhưng chưa đồng bộ. Xem lần đồng bộ cuối và thao tác cuối của từng máy; “ảnh/chữ ký đang tải” là kết quả đã về nhưng tệp chưa tải xong.',
 
+  'cash.title': 'Tiền thu theo bưu tá',
+  'cash.postman': 'Bưu tá',
+  'cash.collectedCash': 'Đã thu tiền mặt',
+  'cash.split': 'phí dịch vụ {service} · lệ phí {government}',
+  'cash.transfer': 'Chuyển khoản (VietQR)',
+  'cash.handedOver': 'Đã nộp',
+  'cash.awaiting': 'Chờ xác nhận',
+  'cash.outstanding': 'Còn giữ',
+  'cash.records': 'Các lần nộp tiền',
+  'cash.none': 'Chưa có bưu tá nào thu tiền trong ngày này.',
+  'cash.note':
+    'Tiền mặt bưu tá thu tại nhà dân, trừ số đã nộp bưu cục (từ điện thoại hoặc tại quầy) và lệ phí đã giao cơ quan trên biên bản ghi tên bưu tá. Tiền chuyển khoản vào thẳng tài khoản, không tính vào số còn giữ.',
+  'cash.fromPhone': 'từ điện thoại',
+  'cash.atDesk': 'tại quầy',
+  'cash.receivedBy': 'đã nhận: {name} lúc {time}',
+  'cash.moreThanHeld': 'Nhiều hơn số tiền mặt bưu tá đang giữ: hãy kiểm tra lại.',
+  'cash.confirm': 'Xác nhận đã nhận',
+  'cash.take': 'Ghi nhận đã nhận {amount}',
+
   'bucket.returned': 'Đã trả kết quả',
   'bucket.collected': 'Đã thu gom',
   'bucket.failed': 'Không thành công',
@@ -369,6 +388,25 @@ const en = {
   'today.stale': 'Not synced for over {minutes} min',
   'today.honest':
     'The server cannot see a phone’s queue. “No result yet” counts stops for which no result has reached the server: not done yet, or done on the phone and not synced. See each phone’s last sync and last mutation; “uploading” counts results that arrived while their files are still uploading.',
+
+  'cash.title': 'Cash per postman',
+  'cash.postman': 'Postman',
+  'cash.collectedCash': 'Collected in cash',
+  'cash.split': 'service fees {service} · government fees {government}',
+  'cash.transfer': 'Transfers (VietQR)',
+  'cash.handedOver': 'Handed over',
+  'cash.awaiting': 'Awaiting confirmation',
+  'cash.outstanding': 'Outstanding',
+  'cash.records': 'Cash handovers',
+  'cash.none': 'No postman took any money on this day.',
+  'cash.note':
+    'Cash the postmen took at the doors, less what they handed to the post office (from the phone or at the desk) and the government fees passed on to an agency on a record naming them. Transfers went straight to the account and are never outstanding.',
+  'cash.fromPhone': 'from the phone',
+  'cash.atDesk': 'at the desk',
+  'cash.receivedBy': 'received by {name} at {time}',
+  'cash.moreThanHeld': 'More than the cash the postman holds: check it.',
+  'cash.confirm': 'Confirm received',
+  'cash.take': 'Record receiving {amount}',
 
   'bucket.returned': 'Results returned',
   'bucket.collected': 'Dossiers collected',

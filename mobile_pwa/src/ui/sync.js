@@ -107,7 +107,17 @@ export async function syncScreen() {
                     'data-kind': entry.kind,
                     'data-reason': entry.reason,
                   },
-                  h('strong', null, t(entry.type ? `event.${entry.type}` : 'kind.file')),
+                  h(
+                    'strong',
+                    null,
+                    t(
+                      entry.type === 'cash_handover'
+                        ? 'kind.cash_handover'
+                        : entry.type
+                          ? `event.${entry.type}`
+                          : 'kind.file',
+                    ),
+                  ),
                   ` · ${itemLabel(view.byId, entry.item_id)}`,
                   h('p', { class: 'warn' }, reasonText(entry.reason)),
                   entry.detail ? h('p', { class: 'hint' }, entry.detail) : null,
