@@ -275,6 +275,9 @@ const vi = {
   'rej.hash-mismatch': 'Tệp bị hỏng khi gửi',
   'rej.blank-signature': 'Chữ ký để trống; hãy ký lại',
   'rej.handover-not-possible': 'Có bưu gửi không bàn giao được; chưa ghi gì',
+  'rej.cash-more-than-held':
+    'Số tiền nộp lớn hơn tiền mặt máy chủ ghi nhận hôm đó; đã lưu, giám sát viên sẽ kiểm tra',
+  'rej.cash-nothing': 'Khoản nộp tiền không có số tiền',
   'rej.other': 'Bị từ chối ({reason})',
   'update.ready': 'Đã có phiên bản mới; sẽ dùng ở lần mở sau.',
   'dbError':
@@ -555,6 +558,9 @@ const en = {
   'rej.hash-mismatch': 'File damaged in transit',
   'rej.blank-signature': 'The signature is blank; sign again',
   'rej.handover-not-possible': 'Some items cannot be handed over; nothing was recorded',
+  'rej.cash-more-than-held':
+    'More than the cash the server has on record for that day; kept, a supervisor will check',
+  'rej.cash-nothing': 'The cash handover carries no amount',
   'rej.other': 'Rejected ({reason})',
   'update.ready': 'A new version is ready; it will be used next time.',
   'dbError':
