@@ -23,9 +23,10 @@ from backend.models import (
     Item,
     ProofAttachment,
     ScopeRemoval,
+    User,
 )
 from backend.personal_data import hash_id_number, mask_id_number
-from backend.services import handovers
+from backend.services import cash, handovers
 from backend.services.item_events import apply_event
 from backend.services.items import carries
 from backend.services.locks import lock_items_and_rounds
@@ -232,12 +233,32 @@ def record_handover(session: Session, user_id: int, device_id: str, mutation: di
     return {"handover_id": handover.id}
 
 
+def record_cash_handover(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
+    """The day's cash handed to the office (backend.services.cash): declared until a supervisor
+    confirms it; more than the postman holds is kept and flagged, never dropped (the money moved)."""
+    postman = session.get_one(User, user_id)
+    handover = cash.record(
+        Recorder.POSTMAN,
+        user_id,
+        user_id,
+        cash.postman_office(postman, data["day"]),
+        data,
+        client_mutation_id=mutation["id"],
+        device_time=mutation["at"],
+    )
+    result: dict = {"cash_handover_id": handover.id, "status": handover.status}
+    if handover.flag_reason:
+        result["flag"] = f"cash-{handover.flag_reason}"
+    return result
+
+
 HANDLERS = {
     "deliver": record_attempt,
     "fail": record_attempt,
     "collect": record_attempt,
     "fee": record_fee,
     "handover": record_handover,
+    "cash_handover": record_cash_handover,
 }
 
 

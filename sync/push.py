@@ -27,7 +27,7 @@ from backend.models.base import now_utc
 from backend.personal_data import redact_for_ledger
 from sync.effects import HANDLERS
 from sync.protocol import APPLIED, DUPLICATE, REJECTED, SUPPORTED_MUTATION_VERSIONS
-from sync.schemas import CLIENT_ID, DATA_SCHEMAS, MAX_SEQ, REQUIRED_ATTACHMENTS, MutationSchema
+from sync.schemas import CLIENT_ID, DATA_SCHEMAS, MAX_SEQ, NO_ITEM_TYPES, REQUIRED_ATTACHMENTS, MutationSchema
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def _validate(raw: dict) -> tuple[dict, dict]:
             f"This proof needs: {', '.join(sorted(needed - kinds))}.",
             {"attachments": [f"Missing {k}." for k in sorted(needed - kinds)]},
         )
-    if mutation["type"] != "handover" and "item_id" not in mutation:
+    if mutation["type"] not in NO_ITEM_TYPES and "item_id" not in mutation:
         raise Rejection(
             "invalid-mutation", "item_id is required.", {"item_id": ["Missing data for required field."]}
         )

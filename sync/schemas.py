@@ -12,7 +12,8 @@ from backend.schemas.common import Latitude, Longitude, Money, StrictSchema, Tex
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="A lower-case hex SHA-256 digest.")
 ID_RANGE = validate.Range(min=1, max=2**31 - 1)  # ids are 32-bit in the database
-MUTATION_TYPES = ("deliver", "fail", "collect", "fee", "handover")
+MUTATION_TYPES = ("deliver", "fail", "collect", "fee", "handover", "cash_handover")
+NO_ITEM_TYPES = ("handover", "cash_handover")  # mutation types without an item_id
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # a mutation's client-generated id
 MAX_SEQ = 2**53  # the largest integer a JavaScript phone counts exactly
 
@@ -113,12 +114,27 @@ class HandoverData(StrictSchema):
     )
 
 
+class CashHandoverData(StrictSchema):
+    """The day's cash handed to the post office, per fee kind (backend.services.cash)."""
+
+    day = fields.Date(required=True)
+    service_fee_cash = Money(load_default=0)
+    government_fee_cash = Money(load_default=0)
+    note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data.get("service_fee_cash") and not data.get("government_fee_cash"):
+            raise ma.ValidationError("A cash handover must carry an amount.", "service_fee_cash")
+
+
 DATA_SCHEMAS = {
     "deliver": DeliverData,
     "fail": FailData,
     "collect": CollectData,
     "fee": FeeData,
     "handover": HandoverData,
+    "cash_handover": CashHandoverData,
 }
 # Attachments each proof must carry.
 REQUIRED_ATTACHMENTS = {"deliver": {"signature"}, "collect": {"signature", "postman_signature"}}

@@ -35,8 +35,10 @@ from backend.extensions import db
 from backend.models import (
     Attachment,
     BackgroundJob,
+    CashHandover,
     DeliveryAttempt,
     Device,
+    FeeEntry,
     Handover,
     HandoverLine,
     PostOffice,
@@ -45,6 +47,7 @@ from backend.models import (
     Round,
     User,
 )
+from backend.timeutil import local_today
 from tests.conftest import _test_config
 from tests.factories import Factory
 from tests.kit.images import jpeg_bytes
@@ -266,6 +269,14 @@ RULES = [
     rule("GET", "/api/handovers/candidates", STAFF, query={"direction": "post_to_agency"}),
     rule("GET", "/api/handovers/{handover}", STAFF | {"officer"}),
     rule("GET", "/api/handovers/{handover}/pdf", STAFF | {"officer"}),
+    rule("GET", "/api/cash-handovers", STAFF),
+    rule(
+        "POST",
+        "/api/cash-handovers",
+        STAFF,
+        body=lambda w: {"postman_id": w["user"], "service_fee_cash": 26_000, "note": "Nộp tiền cuối ngày"},
+    ),
+    rule("POST", "/api/cash-handovers/{cash_handover}/receive", STAFF, body={"note": "Đã nhận đủ"}),
     rule("GET", "/api/reports", STAFF, query=REPORT_RANGE),
     rule("GET", "/api/reports/export", STAFF, query=REPORT_RANGE),
     rule("POST", "/api/reports/export-jobs", STAFF, query=REPORT_RANGE),
@@ -392,6 +403,21 @@ def _build_world(app, make: Factory) -> dict:
                 lines=[HandoverLine(item_id=foreign_item.id, originals=1)],
             )
         )
+        # Today's cash: 52.000 ₫ collected at the door, half of it declared handed over by the phone.
+        db.session.add(
+            FeeEntry(
+                item_id=item_a.id, postman_id=people["postman"].id, service_fee=52_000, receipt_number="BL-1"
+            )
+        )
+        cash = CashHandover(
+            client_mutation_id="m-cash-handover-1",
+            office_id=office,
+            postman_id=people["postman"].id,
+            day=local_today(),
+            service_fee_cash=26_000,
+            status="declared",
+        )
+        db.session.add(cash)
         job = BackgroundJob(
             id=str(uuid.uuid4()),
             kind="import-items",
@@ -438,6 +464,7 @@ def _build_world(app, make: Factory) -> dict:
         proof_id = proof.id
         extra = {
             "handover": handover.id,
+            "cash_handover": cash.id,
             "job": job.id,
             "export_job": export_job.id,
             "agency_code": agency_a.code,
@@ -527,7 +554,7 @@ def test_every_api_route_is_in_the_matrix(app):
 # Path parameters that name the first office's things (procedures are the whole deployment's, the
 # tracking code is public, and {sha} is the caller's own upload).
 OFFICE_THINGS = ("item", "round", "finished_round", "user", "agency", "device", "proof", "stored_sha", "job")
-OFFICE_THINGS += ("handover", "office", "export_job")
+OFFICE_THINGS += ("handover", "office", "export_job", "cash_handover")
 # Public (health, citizens' tracking) or the caller's own account: no office in them.
 NO_OFFICE = {"/api/health", "/api/auth/me", "/api/auth/password", "/api/track/{code}"}
 SUPERVISOR_RULES = [r for r in RULES if "supervisor" in r.allowed and r.path not in NO_OFFICE]

@@ -6,7 +6,19 @@ import itertools
 
 import pytest
 
-from backend.domain.handover_rules import HandoverDirection, Recorder, Refusal, decide
+from backend.domain.handover_rules import (
+    CASH_START,
+    CashEvent,
+    CashRefusal,
+    CashStatus,
+    HandoverDirection,
+    Recorder,
+    Refusal,
+    cash_next,
+    cash_refusal,
+    decide,
+    fees_need_postman,
+)
 from backend.domain.status import Direction, Status, next_status
 
 
@@ -78,3 +90,33 @@ def test_a_supervisor_documents_a_result_already_received_once():
 
     assert first.accepted and first.event is None
     assert again.refusal == Refusal.DOCUMENTED
+
+
+# Cash handed to the office ----------------------------------------------------------------------------
+
+
+def test_a_phones_cash_handover_waits_for_a_supervisor_and_a_desk_one_is_received_at_once():
+    assert CASH_START[Recorder.POSTMAN] == CashStatus.DECLARED
+    assert CASH_START[Recorder.STAFF] == CashStatus.RECEIVED
+    assert cash_next(CashStatus.DECLARED, CashEvent.RECEIVE) == CashStatus.RECEIVED
+    assert cash_next(CashStatus.RECEIVED, CashEvent.RECEIVE) is None  # received once
+
+
+@pytest.mark.parametrize(
+    ("held", "handed", "refusal"),
+    [
+        ((52_000, 0), (52_000, 0), None),
+        ((52_000, 5_000), (26_000, 5_000), None),
+        ((52_000, 0), (0, 0), CashRefusal.NOTHING),
+        ((52_000, 0), (78_000, 0), CashRefusal.MORE_THAN_HELD),  # the transfer counted as cash
+        ((52_000, 0), (0, 5_000), CashRefusal.MORE_THAN_HELD),  # each fee kind on its own
+    ],
+)
+def test_a_cash_handover_fits_what_the_postman_holds_per_fee_kind(held, handed, refusal):
+    assert cash_refusal(held, handed) == refusal
+
+
+def test_a_record_that_passes_fees_on_names_its_postman():
+    assert fees_need_postman(None, 8_000)
+    assert not fees_need_postman(7, 8_000)
+    assert not fees_need_postman(None, 0)  # papers only: no money moves

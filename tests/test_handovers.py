@@ -201,12 +201,12 @@ def test_agency_officers_see_only_their_agencys_records(client, make, auth, supe
 def test_the_printed_record_renders_and_lists_the_right_items(
     client, app, auth, supervisor, agency, collected, tmp_path, poppler
 ):
-    _, items = collected
+    postman, items = collected
     lines = [
         {"item_id": items[0].id, "originals": 1, "copies": 2, "fee_passed_on": 8_000},
         {"item_id": items[1].id, "originals": 1, "copies": 1, "fee_passed_on": 16_000},
     ]
-    created = record(client, auth(supervisor), agency, lines).get_json()
+    created = record(client, auth(supervisor), agency, lines, postman_id=postman.id).get_json()
 
     response = client.get(f"/api/handovers/{created['id']}/pdf", headers=auth(supervisor))
 

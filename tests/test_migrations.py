@@ -448,11 +448,9 @@ def test_the_growth_indexes_are_built_over_existing_proofs_and_ledger_rows(empty
         assert conn.execute(sa.text("SELECT count(*) FROM delivery_attempts")).scalar() == 1
 
 
-def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
-    """Every fee a postman took before the payment method existed was cash: after the upgrade each
-    kind reads 'cash', a new transfer is kept as such, and a downgrade keeps the amounts."""
-    from backend.models import FeeEntry
-
+def _a_fee_collected_at_0004() -> None:
+    """The database at 0004 with one delivered item whose postman took 26.000 ₫ + 5.000 ₫ on 30 Nov
+    (10:00 in Vietnam), receipt BL-1."""
     flask_migrate.upgrade(revision="0004")  # rows as the helpers write them, carried up to the head
     now = "2026-11-30 03:00:00"
     with db.engine.begin() as conn:
@@ -465,6 +463,14 @@ def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
             ),
             {"now": now},
         )
+
+
+def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
+    """Every fee a postman took before the payment method existed was cash: after the upgrade each
+    kind reads 'cash', a new transfer is kept as such, and a downgrade keeps the amounts."""
+    from backend.models import FeeEntry
+
+    _a_fee_collected_at_0004()
 
     flask_migrate.upgrade()
 
@@ -484,6 +490,29 @@ def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
     assert "service_fee_payment" not in columns and "government_fee_payment" not in columns
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 52000
+
+
+def test_cash_collected_before_cash_handovers_existed_reads_as_outstanding_after_the_upgrade(empty_app):
+    """Before 0016 nothing recorded cash handed to the office: the upgrade adds no handover, so the
+    cash already collected is outstanding (the documented assumption) until one is recorded; the
+    downgrade drops the records and keeps the fees."""
+    from datetime import date
+
+    from backend.services import cash
+
+    _a_fee_collected_at_0004()
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM cash_handovers")).scalar() == 0
+    assert cash.held(1, date(2026, 11, 30)) == (26_000, 5_000)
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0015_report_indexes")
+    assert "cash_handovers" not in _table_names()
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 26_000
 
 
 def test_items_written_before_the_search_box_are_found_like_new_ones(empty_app):

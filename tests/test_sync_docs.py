@@ -28,6 +28,7 @@ SOURCES = [
     ROOT / "backend" / "api" / "auth.py",
     ROOT / "backend" / "services" / "item_events.py",
     ROOT / "backend" / "services" / "handovers.py",
+    ROOT / "backend" / "services" / "cash.py",
     ROOT / "backend" / "errors.py",
 ]
 # Calls whose argument at this position is a problem type or rejection reason.
@@ -127,13 +128,14 @@ def _nested(schema: ma.Schema, prefix: str = ""):
 
 
 def mutation_tables() -> str:
-    from sync.schemas import DATA_SCHEMAS, REQUIRED_ATTACHMENTS, MutationSchema
+    from sync.schemas import DATA_SCHEMAS, NO_ITEM_TYPES, REQUIRED_ATTACHMENTS, MutationSchema
 
     envelope = MutationSchema()
     lines = [
         "| part | required | optional |",
         "| --- | --- | --- |",
-        f"| mutation | {_field_list(envelope, True)}, `item_id` (except `handover`) | "
+        f"| mutation | {_field_list(envelope, True)}, `item_id` "
+        f"(except {', '.join(f'`{kind}`' for kind in NO_ITEM_TYPES)}) | "
         f"{', '.join(f'`{n}`' for n, f in envelope.fields.items() if not f.required and n != 'item_id')} |",
     ]
     for where, schema in _nested(envelope):

@@ -22,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from backend import create_app
 from backend.domain.status import TRANSITIONS
 from backend.extensions import db
-from backend.models import AuditEntry, DeliveryAttempt, Item, SyncMutation
+from backend.models import AuditEntry, CashHandover, DeliveryAttempt, Item, SyncMutation
 from backend.services.item_events import apply_event
 from backend.timeutil import local_today
 from tests.conftest import _test_config
@@ -75,6 +75,12 @@ class OfflineDay(RuleBasedStateMachine):
     @rule(index=st.integers(0, ITEMS - 1), reason=st.sampled_from(["not_home", "refused", "moved"]))
     def fail(self, index, reason):
         m = self.phone.fail(self.items[index].id, reason)
+        self.sent[m["id"]] = m
+
+    @rule(amount=st.sampled_from([26_000, 52_000, 200_000]))
+    def hand_over_cash(self, amount):
+        """The end of the day, any number of times: more than was collected is kept and flagged."""
+        m = self.phone.hand_over_cash(self.today, service_fee_cash=amount)
         self.sent[m["id"]] = m
 
     # --- the network
@@ -131,8 +137,11 @@ class OfflineDay(RuleBasedStateMachine):
             assert len(ids) == len(set(ids))
             proofs = db.session.execute(db.select(DeliveryAttempt.client_mutation_id)).scalars().all()
             assert len(proofs) == len(set(proofs))
+            cash = db.session.execute(db.select(CashHandover.client_mutation_id)).scalars().all()
+            assert len(cash) == len(set(cash))
             applied = {row.id for row in ledger if row.outcome == "applied"}
-            assert set(proofs) == applied  # every applied deliver/fail left exactly one proof
+            # every applied deliver/fail left exactly one proof, every cash handover one record
+            assert set(proofs) | set(cash) == applied and not set(proofs) & set(cash)
             for mutation_id, outcome in self.phone.outcomes.items():
                 assert mutation_id in ids or outcome.get("retryable"), outcome
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from backend.domain import vocabulary
+from backend.domain.handover_rules import CashStatus
 from backend.domain.round_status import RoundStatus
 from backend.domain.status import Direction, Event, FailureReason, Outcome, Status
 from backend.domain.vocabulary import FAMILIES, LABELS, LANGUAGES
@@ -35,7 +36,7 @@ def _app_sources():
             yield app, path
 
 
-def test_the_vocabulary_covers_both_state_machines_the_failure_reasons_and_the_outcomes():
+def test_the_vocabulary_covers_the_state_machines_the_failure_reasons_and_the_outcomes():
     assert {
         "status": Status,
         "event": Event,
@@ -43,6 +44,7 @@ def test_the_vocabulary_covers_both_state_machines_the_failure_reasons_and_the_o
         "reason": FailureReason,
         "outcome": Outcome,
         "round": RoundStatus,
+        "cash_status": CashStatus,
     } == FAMILIES
 
 

@@ -19,6 +19,7 @@ def register_api(app: Flask) -> None:
     from backend.api import (
         agencies,
         auth,
+        cash,
         dashboard,
         handovers,
         imports,
@@ -55,6 +56,7 @@ def register_api(app: Flask) -> None:
         imports,
         jobs,
         handovers,
+        cash,
         reports,
         search,
     )

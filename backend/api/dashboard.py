@@ -29,7 +29,7 @@ from backend.schemas.dashboard import (
     OfficeDayQuerySchema,
     TodaySchema,
 )
-from backend.services import dashboard
+from backend.services import cash, dashboard
 from backend.services.rounds import office_position
 from backend.timeutil import local_today
 
@@ -78,11 +78,13 @@ class Today(MethodView):
     @blp.arguments(OfficeDayQuerySchema, location="query")
     @blp.response(200, TodaySchema)
     def get(self, args):
-        """Every round of the day with its postman, progress, phones and last sync; poll it (≤ 15 s)."""
+        """Every round of the day with its postman, progress, phones and last sync, and each postman's
+        cash (collected in cash and by transfer, handed over, outstanding); poll it (≤ 15 s)."""
         day = args.get("date") or local_today()
         user = current_user()
         view = dashboard.today(day, user, args.get("office_id"))
         view["exception_counts"] = dashboard.exception_counts(dashboard.exceptions(user, day))
+        view["cash"] = cash.per_postman(day, user, args.get("office_id"))
         return view, REVALIDATE
 
 

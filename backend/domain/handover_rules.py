@@ -122,3 +122,54 @@ def decide(
     if documents(recorder, direction, item_direction, status):
         return Decision(refusal=Refusal.DOCUMENTED) if documented else Decision()
     return Decision(refusal=Refusal.STATUS)
+
+
+# Cash handed to the post office ---------------------------------------------------------------------
+#
+# At the end of the day a postman hands the cash they collected to the office (a supervisor takes it):
+# the service fees and the government fees in cash, separately. Money paid by VietQR transfer went
+# straight to the payee's account and is never handed over. A record made on the phone (the sync
+# `cash_handover` mutation) is `declared` until a supervisor confirms receiving it; one a supervisor
+# records on the dashboard is `received` at once.
+
+
+class CashStatus(StrEnum):
+    DECLARED = "declared"  # the postman's phone says it was handed over; the office has not confirmed
+    RECEIVED = "received"  # a supervisor received it
+
+
+class CashEvent(StrEnum):
+    RECEIVE = "receive"  # a supervisor confirms receiving a declared handover
+
+
+CASH_TRANSITIONS: dict[tuple[CashStatus, CashEvent], CashStatus] = {
+    (CashStatus.DECLARED, CashEvent.RECEIVE): CashStatus.RECEIVED,
+}
+# Where each kind of record starts.
+CASH_START = {Recorder.POSTMAN: CashStatus.DECLARED, Recorder.STAFF: CashStatus.RECEIVED}
+
+
+def cash_next(status: CashStatus | str, event: CashEvent | str) -> CashStatus | None:
+    """The status a cash handover moves to, or None when the event does not apply."""
+    return CASH_TRANSITIONS.get((CashStatus(status), CashEvent(event)))
+
+
+class CashRefusal(StrEnum):
+    NOTHING = "nothing"  # no amount at all
+    MORE_THAN_HELD = "more-than-held"  # more of a fee kind than the postman holds in cash that day
+
+
+def cash_refusal(held: tuple[int, int], handed: tuple[int, int]) -> CashRefusal | None:
+    """Whether a cash handover of (service, government) `handed` fits what the postman holds in cash
+    that day (`held`: collected in cash, less what was handed over already). A supervisor at the
+    desk is refused; a phone's record (the money has changed hands) is kept and flagged instead."""
+    if not any(handed):
+        return CashRefusal.NOTHING
+    if any(amount > have for amount, have in zip(handed, held, strict=True)):
+        return CashRefusal.MORE_THAN_HELD
+    return None
+
+
+def fees_need_postman(postman_id: int | None, fees_passed_on: int) -> bool:
+    """A handover record that passes fees on must name the postman the money comes from."""
+    return fees_passed_on > 0 and postman_id is None

@@ -1,7 +1,7 @@
 """The words for every code people see: one Vietnamese and one English label per code, kept once.
 
 The codes are the domain's own definitions (backend/domain/status.py: Status, Event, Direction,
-FailureReason, Outcome; backend/domain/round_status.py: RoundStatus); this table only gives them words. Everything that shows a code uses it:
+FailureReason, Outcome; backend/domain/round_status.py: RoundStatus; backend/domain/handover_rules.py: CashStatus); this table only gives them words. Everything that shows a code uses it:
 the CSV/XLSX reports (backend/services/reports.py) and, through a generated module, both web
 apps (web/common/vocabulary.js, written by `python -m backend.domain.vocabulary`, which
 scripts/setup.sh runs before the front-end builds). tests/test_vocabulary.py fails when a code
@@ -17,6 +17,7 @@ import sys
 from enum import StrEnum
 from pathlib import Path
 
+from backend.domain.handover_rules import CashStatus
 from backend.domain.round_status import RoundStatus
 from backend.domain.status import Direction, Event, FailureReason, Outcome, Status
 
@@ -30,6 +31,7 @@ FAMILIES: dict[str, type[StrEnum]] = {
     "reason": FailureReason,
     "outcome": Outcome,
     "round": RoundStatus,
+    "cash_status": CashStatus,
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -83,6 +85,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         RoundStatus.IN_PROGRESS: ("Đang đi", "In progress"),
         RoundStatus.COMPLETED: ("Đã đi xong", "Completed"),
         RoundStatus.CLOSED: ("Đã chốt", "Closed"),
+    },
+    "cash_status": {
+        CashStatus.DECLARED: ("Chờ giám sát xác nhận", "Awaiting a supervisor"),
+        CashStatus.RECEIVED: ("Bưu cục đã nhận", "Received by the post office"),
     },
 }
 

@@ -2,7 +2,7 @@
 
 from backend.models.audit import AuditEntry
 from backend.models.exceptions import ExceptionAck
-from backend.models.handover import Handover, HandoverLine
+from backend.models.handover import CashHandover, Handover, HandoverLine
 from backend.models.items import Item, Round
 from backend.models.jobs import BackgroundJob
 from backend.models.offices import PostOffice, office_agencies, user_offices
@@ -15,6 +15,7 @@ __all__ = [
     "Agency",
     "Attachment",
     "BackgroundJob",
+    "CashHandover",
     "CommitLog",
     "AttachmentUpload",
     "AuditEntry",

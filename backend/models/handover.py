@@ -57,3 +57,45 @@ class HandoverLine(db.Model):
 
     handover = relationship("Handover", back_populates="lines")
     item = relationship("Item")
+
+
+CASH_STATUSES = ("declared", "received")
+
+
+class CashHandover(db.Model):
+    """Cash a postman handed to their post office at the end of a day (backend.domain.handover_rules,
+    "Cash handed to the office"): service fees and government fees in cash, separately. From the
+    phone (sync `cash_handover`, `declared` until a supervisor confirms receiving it) or recorded by
+    the supervisor who took it (`received`)."""
+
+    __tablename__ = "cash_handovers"
+    __table_args__ = (
+        CheckConstraint(
+            "service_fee_cash >= 0 AND government_fee_cash >= 0", name="cash_amounts_non_negative"
+        ),
+        CheckConstraint("status in ('declared', 'received')", name="cash_status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_mutation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("post_offices.id"), index=True)
+    postman_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)  # the local day whose cash it is
+    service_fee_cash: Mapped[int] = mapped_column(default=0)  # VND
+    government_fee_cash: Mapped[int] = mapped_column(default=0)  # VND
+    status: Mapped[str] = mapped_column(String(16))
+    # Set when the phone's record carried more than the postman held (the money moved: kept, flagged).
+    flag_reason: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    postman = relationship("User", foreign_keys=[postman_id])
+    received_by = relationship("User", foreign_keys=[received_by_id])
+
+    @property
+    def total(self) -> int:
+        return self.service_fee_cash + self.government_fee_cash

@@ -2,6 +2,7 @@
 
 from marshmallow import fields, validate
 
+from backend.schemas.cash import PostmanCashSchema
 from backend.schemas.common import QueryId, StrictSchema, Text
 from backend.schemas.items import ItemHeadSchema
 from backend.schemas.rounds import PostmanSchema
@@ -90,6 +91,10 @@ class TodaySchema(StrictSchema):
     rounds = fields.List(fields.Nested(RoundProgressSchema))
     totals = fields.Nested(TotalsSchema)
     exception_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    cash = fields.List(
+        fields.Nested(PostmanCashSchema),
+        metadata={"description": "Per postman: cash collected, transfers, handed over, outstanding (VND)"},
+    )
 
 
 class ItemRefSchema(ItemHeadSchema):

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from backend.audit import audit
-from backend.domain.handover_rules import Decision, Recorder, Refusal, decide
+from backend.domain.handover_rules import Decision, Recorder, Refusal, decide, fees_need_postman
 from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import Handover, HandoverLine, Item
@@ -103,6 +103,14 @@ def record(
         )
     if recorder == Recorder.POSTMAN:
         body["postman_id"] = actor_id
+    if fees_need_postman(body.get("postman_id"), sum(line.get("fee_passed_on", 0) for line in lines)):
+        raise DomainError(
+            "fees-need-postman",
+            "This record passes fees on: name the postman the money comes from. / "
+            "Biên bản có chuyển giao lệ phí: hãy chọn bưu tá đã thu số tiền này.",
+            status=422,
+            errors={"postman_id": ["Required when fee_passed_on is above 0."]},
+        )
     items = lock_items_and_rounds(db.session, ids)  # their rounds first: settling one writes it
     if recorder == Recorder.POSTMAN and "office_id" not in body:
         # A phone's record belongs to the office of the items it lists (their rounds' office).

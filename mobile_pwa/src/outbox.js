@@ -108,7 +108,8 @@ async function saveAll(works, draft, fixes) {
         summary,
         attachments,
       })
-      const item = await tx.objectStore('items').get(itemId)
+      // A mutation of no item (the day's cash handover) moves no item.
+      const item = itemId == null ? null : await tx.objectStore('items').get(itemId)
       if (item && !inPlace) {
         await tx.objectStore('items').put({
           ...item,

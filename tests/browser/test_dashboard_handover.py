@@ -43,6 +43,13 @@ def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_
         row.get_by_label(f"Số bản chính của {item.code}").fill("1")
         row.get_by_label(f"Số bản sao của {item.code}").fill("2")
     page.fill("#handover-officer", "Phạm Thị Hồng Nhung")
+    # Money on the record: it must name the postman it comes from, before anything is sent.
+    fee = page.get_by_label(f"Phí chuyển giao của {results[0].code}")
+    fee.fill("8000")
+    page.click("#handover-submit")
+    expect(page.get_by_role("alert")).to_contain_text("hãy chọn bưu tá đã thu số tiền này")
+    expect(page.locator("select[name=postman]")).to_be_focused()
+    fee.fill("0")
     page.select_option("select[name=postman]", str(postman.id))
     page.fill("#handover-ready", "2026-12-05")
     page.click("#handover-submit")

@@ -159,6 +159,13 @@ class Phone:
             },
         )
 
+    def hand_over_cash(self, day, service_fee_cash: int = 0, government_fee_cash: int = 0, **data) -> dict:
+        """The end of the day: the cash collected handed to the post office (`day`: its local date)."""
+        body = {"day": day.isoformat(), "service_fee_cash": service_fee_cash} | data
+        if government_fee_cash:
+            body["government_fee_cash"] = government_fee_cash
+        return self.capture("cash_handover", None, body)
+
     # --- sync (online)
     def upload_files(self):
         for digest, content in self.files.items():

@@ -114,5 +114,15 @@ export const VOCABULARY = {
       "completed": "Completed",
       "closed": "Closed"
     }
+  },
+  "cash_status": {
+    "vi": {
+      "declared": "Chờ giám sát xác nhận",
+      "received": "Bưu cục đã nhận"
+    },
+    "en": {
+      "declared": "Awaiting a supervisor",
+      "received": "Received by the post office"
+    }
   }
 }

@@ -220,6 +220,12 @@ export function renderHandovers(main, { params }) {
       say(h('p', { class: 'error', role: 'alert' }, t('handover.pickItems')))
       return
     }
+    // Money moves: the record names the postman it comes from (the server refuses it otherwise).
+    if (!postmanId && [...state.picked.values()].some((c) => c.fee_passed_on > 0)) {
+      say(h('p', { class: 'error', role: 'alert' }, t('handover.feesNeedPostman')))
+      document.querySelector('select[name=postman]')?.focus()
+      return
+    }
     const body = {
       direction: state.direction,
       agency_id: Number(state.agency),

@@ -5,6 +5,7 @@ import { dateTime, localToday, minutesSince, number, time } from '@common/format
 import { t } from '../lib/i18n.js'
 import { changed } from '../lib/memo.js'
 import { poll } from '../lib/poller.js'
+import { renderCash } from './cash.js'
 import { renderExceptions } from './exceptions.js'
 
 const BUCKETS = ['returned', 'collected', 'failed', 'pending']
@@ -14,6 +15,7 @@ export function renderToday(main, { config, params }) {
   const status = h('p', { class: 'muted', id: 'today-updated' })
   const totals = h('div', { class: 'totals', id: 'today-totals' })
   const rounds = h('div', { id: 'today-rounds' })
+  const cash = h('section', { 'id': 'today-cash', 'aria-labelledby': 'cash-title' })
   const exceptions = h('section', { 'id': 'exceptions', 'aria-labelledby': 'exceptions-title' })
   const error = h('p', { class: 'error', role: 'alert' })
   const showAcknowledged = h('input', {
@@ -72,6 +74,7 @@ export function renderToday(main, { config, params }) {
       rounds,
       h('p', { class: 'note' }, t('today.honest')),
     ),
+    cash,
     h(
       'div',
       { class: 'field inline' },
@@ -93,6 +96,7 @@ export function renderToday(main, { config, params }) {
       // The minute is part of the key: "synced 3 min ago" must age even when nothing else changes.
       if (changed(rounds, [view.rounds, Math.floor(Date.now() / 60000)]))
         replace(rounds, renderRounds(view.rounds, config))
+      if (changed(cash, [view.cash, day])) renderCash(cash, view.cash, { day, onChange: () => poller.now() })
       renderExceptions(exceptions, found, { config, onChange: () => poller.now() })
       status.textContent = t('today.updated', { time: time(new Date().toISOString()) })
       if (lastSeq !== null && view.sync_seq !== lastSeq) announce(t('today.changed'))

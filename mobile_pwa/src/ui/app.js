@@ -6,6 +6,7 @@ import { getSession } from '../session.js'
 import { STALE_MS, refreshSyncState } from '../sync/scheduler.js'
 import { h, replace } from '@common/dom.js'
 import { shortDateTime } from '@common/format.js'
+import { endOfDayScreen } from './endofday.js'
 import { captureScreen, itemScreen } from './item.js'
 import { loginScreen } from './login.js'
 import { roundScreen } from './round.js'
@@ -16,6 +17,7 @@ const ROUTES = [
   [/^item\/(\d+)$/, (m) => itemScreen(Number(m[1]))],
   [/^item\/(\d+)\/(deliver|collect|fail)$/, (m) => captureScreen(Number(m[1]), m[2])],
   [/^sync$/, () => syncScreen()],
+  [/^day$/, () => endOfDayScreen()],
   [/^login$/, () => loginScreen()],
 ]
 

@@ -229,6 +229,7 @@ export async function roundScreen() {
       h('h2', { id: 'stops-title', class: 'visually-hidden' }, t('round.stops')),
       view.items.length ? [stops, doneList] : h('p', { class: 'empty' }, t('round.none')),
       empty,
+      h('a', { 'class': 'btn btn-block', 'href': '#/day', 'data-action': 'end-of-day' }, t('day.open')),
     )
     filter()
     if (hadFocus) search.focus()

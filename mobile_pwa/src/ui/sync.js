@@ -32,6 +32,12 @@ function itemLabel(byId, itemId) {
   return item ? `${item.recipient_name} · ${item.code}` : itemId != null ? `#${itemId}` : ''
 }
 
+/** What a queued or rejected piece of work is: a proof's event, the day's cash handover, a file. */
+function workLabel(type) {
+  if (type === 'cash_handover') return t('kind.cash_handover')
+  return t(type ? `event.${type}` : 'kind.file')
+}
+
 function whatToDo(entry) {
   if (entry.kind === 'flag') return t('attn.flagWhat')
   if (entry.kind === 'file') return t('attn.fileWhat')
@@ -107,7 +113,7 @@ export async function syncScreen() {
                     'data-kind': entry.kind,
                     'data-reason': entry.reason,
                   },
-                  h('strong', null, t(entry.type ? `event.${entry.type}` : 'kind.file')),
+                  h('strong', null, workLabel(entry.type)),
                   ` · ${itemLabel(view.byId, entry.item_id)}`,
                   h('p', { class: 'warn' }, reasonText(entry.reason)),
                   entry.detail ? h('p', { class: 'hint' }, entry.detail) : null,
@@ -155,7 +161,7 @@ export async function syncScreen() {
                 h(
                   'li',
                   { 'data-seq': entry.seq },
-                  h('strong', null, t(`event.${entry.type}`)),
+                  h('strong', null, workLabel(entry.type)),
                   ` · ${itemLabel(view.byId, entry.item_id)} · ${shortDateTime(entry.created_at)}`,
                   entry.tries ? ` · ${t('sync.tries', { n: entry.tries })}` : '',
                 ),
