@@ -19,6 +19,7 @@ from backend import create_app
 from backend.extensions import db
 from tests.conftest import _test_config
 from tests.factories import Factory
+from tests.kit.tiles import TileServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -84,6 +85,14 @@ class LiveServer:
 def live_server_config() -> dict:
     """Override in a test module to change the live server's settings (e.g. ACCESS_TOKEN_TTL)."""
     return {}
+
+
+@pytest.fixture
+def tiles():
+    """A map tile server on another origin; a module sets MAP_TILE_URL to it in live_server_config."""
+    server = TileServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -58,6 +58,7 @@ async function applyPage(page) {
   await meta.put(page.cursor, 'cursor')
   await meta.put(page.device_seq, 'pulled_device_seq')
   if (page.timezone) await meta.put(page.timezone, 'timezone')
+  if (page.map) await meta.put(page.map, 'map') // the map screen's tile server (docs/pwa.md)
   await tx.done
   setZone(page.timezone) // the post office's zone: local dates and times follow the server
 }

@@ -8,6 +8,7 @@ import { h, replace } from '@common/dom.js'
 import { shortDateTime } from '@common/format.js'
 import { captureScreen, itemScreen } from './item.js'
 import { loginScreen } from './login.js'
+import { mapScreen } from './map.js'
 import { roundScreen } from './round.js'
 import { syncErrorText, syncScreen } from './sync.js'
 
@@ -15,6 +16,7 @@ const ROUTES = [
   [/^$/, () => roundScreen()],
   [/^item\/(\d+)$/, (m) => itemScreen(Number(m[1]))],
   [/^item\/(\d+)\/(deliver|collect|fail)$/, (m) => captureScreen(Number(m[1]), m[2])],
+  [/^map\/(\d+)$/, (m) => mapScreen(Number(m[1]))],
   [/^sync$/, () => syncScreen()],
   [/^login$/, () => loginScreen()],
 ]

@@ -205,6 +205,8 @@ export async function roundScreen() {
             'p',
             { class: 'sub' },
             t('round.total', { d: metres(round.total_distance_m ?? 0), n: view.items.length }),
+            ' ',
+            h('a', { 'class': 'map-link', 'href': `#/map/${round.id}`, 'data-action': 'map' }, t('map.open')),
           )
         : null,
       h(
