@@ -205,8 +205,6 @@ export async function roundScreen() {
             'p',
             { class: 'sub' },
             t('round.total', { d: metres(round.total_distance_m ?? 0), n: view.items.length }),
-            ' ',
-            h('a', { 'class': 'map-link', 'href': `#/map/${round.id}`, 'data-action': 'map' }, t('map.open')),
           )
         : null,
       h(
@@ -227,6 +225,13 @@ export async function roundScreen() {
           search,
         ),
         scan.element,
+        round
+          ? h(
+              'a',
+              { 'class': 'btn btn-secondary map-link', 'href': `#/map/${round.id}`, 'data-action': 'map' },
+              t('map.open'),
+            )
+          : null,
       ),
       h('h2', { id: 'stops-title', class: 'visually-hidden' }, t('round.stops')),
       view.items.length ? [stops, doneList] : h('p', { class: 'empty' }, t('round.none')),
