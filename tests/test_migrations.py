@@ -518,3 +518,31 @@ def test_items_written_before_the_search_box_are_found_like_new_ones(empty_app):
     assert "ix_audit_log_entity" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("audit_log")}
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT search_text FROM items WHERE id = 2")).scalar() == texts[2]
+
+
+def test_agencies_from_before_their_bank_account_keep_their_rows_and_have_none(empty_app):
+    """0014: agencies gain the VietQR payee of the government fee; an agency already there keeps
+    every field and has no account (the phone then takes that fee in cash) until an admin sets one;
+    a downgrade drops only the account."""
+    from backend.models import Agency
+
+    flask_migrate.upgrade(revision="0004")
+    now = "2026-11-30 03:00:00"
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+    flask_migrate.upgrade(revision="0013_item_search")
+
+    flask_migrate.upgrade()
+
+    agency = db.session.get(Agency, 1)
+    assert (agency.code, agency.name, agency.province) == ("A1", "UBND xã", "An Giang")
+    assert (agency.bank_bin, agency.bank_account, agency.bank_account_name) == (None, None, None)
+    agency.bank_bin, agency.bank_account, agency.bank_account_name = "970415", "113366668888", "UBND XA"
+    db.session.commit()
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0013_item_search")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("agencies")}
+    assert not columns & {"bank_bin", "bank_account", "bank_account_name"}
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code, name FROM agencies")).all() == [("A1", "UBND xã")]
