@@ -265,6 +265,7 @@ const vi = {
   'rej.invalid-mutation': 'Dữ liệu không hợp lệ',
   'rej.invalid-envelope': 'Dữ liệu không hợp lệ',
   'rej.missing-attachment': 'Thiếu chữ ký hoặc ảnh bắt buộc',
+  'rej.receipt-required': 'Đã thu tiền mặt nhưng thiếu số biên lai: sửa và gửi lại kèm số biên lai',
   'rej.unknown-item': 'Không tìm thấy bưu gửi trên máy chủ',
   'rej.not-your-item': 'Bưu gửi không thuộc chuyến của bạn',
   'rej.wrong-direction': 'Sai nghiệp vụ cho bưu gửi này',
@@ -549,6 +550,8 @@ const en = {
   'rej.invalid-mutation': 'Invalid data',
   'rej.invalid-envelope': 'Invalid data',
   'rej.missing-attachment': 'A required signature or photo is missing',
+  'rej.receipt-required':
+    'Cash was taken but the receipt number is missing: correct it and send it again with the receipt number',
   'rej.unknown-item': 'The item is unknown to the server',
   'rej.not-your-item': 'The item is not on your round',
   'rej.wrong-direction': 'Wrong action for this item',
