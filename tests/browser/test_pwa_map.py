@@ -35,6 +35,8 @@ def test_online_the_round_is_drawn_on_the_tile_servers_map_with_my_position(
 ):
     without_coordinates(live_server, postman_day.to_collect)  # an address not placed on the map
     page = phone.new_page()
+    refused: list[str] = []  # the app's Content-Security-Policy lets the tile server's images in
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     scripts: list[str] = []
     page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
     Pwa(page, live_server).on_the_round(postman_day.postman.username)
@@ -53,6 +55,7 @@ def test_online_the_round_is_drawn_on_the_tile_servers_map_with_my_position(
     )
     # The dossier has no coordinates: the map says so rather than hiding it silently.
     assert "1 điểm dừng chưa có tọa độ" in page.inner_text("[data-unplaced]")
+    assert refused == []
 
 
 def test_offline_the_stops_are_still_drawn_in_route_order_without_tiles(

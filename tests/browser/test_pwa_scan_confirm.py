@@ -34,6 +34,7 @@ def test_the_right_envelopes_code_128_confirms_the_item(camera_showing, live_ser
     pwa.page.context.set_offline(True)  # the decoder is precached: scanning works without signal
     pwa.open_item(item.id)
     pwa.page.click('[data-action="deliver"]')
+    assert "[object Object]" not in pwa.page.inner_text("form.capture")  # no other item at this door
     pwa.page.click('[data-action="scan-envelope"]')
     pwa.page.wait_for_selector('[data-field="envelope"][data-state="match"]')
     assert pwa.page.inner_text(".envelope-check") == f"Đúng bưu gửi {item.code} của điểm dừng này."
