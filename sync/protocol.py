@@ -11,8 +11,10 @@ from backend.domain.rules import DomainError
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOLS = frozenset({1})
 # Mutation payload versions this server still accepts: a queued mutation written by
-# the previous app version must sync after an update.
-SUPPORTED_MUTATION_VERSIONS = frozenset({1})
+# the previous app version must sync after an update. v2 (PWA 1.1): cash taken needs a receipt
+# number (RECEIPT_REQUIRED_FROM); v1 proofs without one are still accepted.
+SUPPORTED_MUTATION_VERSIONS = frozenset({1, 2})
+RECEIPT_REQUIRED_FROM = 2
 PROTOCOL_HEADER = "X-PostRound-Protocol"
 APP_VERSION_HEADER = "X-PostRound-App"
 

@@ -156,9 +156,17 @@ def pull(
     )
     agencies = (
         [
-            {"id": a.id, "code": a.code, "name": a.name, "address": a.address}
+            {"id": a.id, "code": a.code, "name": a.name, "address": a.address, "bank": vietqr_payee(a)}
             for a in session.execute(
-                select(Agency.id, Agency.code, Agency.name, Agency.address).where(Agency.id.in_(agency_ids))
+                select(
+                    Agency.id,
+                    Agency.code,
+                    Agency.name,
+                    Agency.address,
+                    Agency.bank_bin,
+                    Agency.bank_account,
+                    Agency.bank_account_name,
+                ).where(Agency.id.in_(agency_ids))
             )
         ]
         if agency_ids
@@ -190,14 +198,19 @@ def office_payloads(session, office_ids: set) -> dict[int, dict]:
             "lat": o.lat,
             "lon": o.lon,
             "phone": o.phone,
-            "bank": {"bin": o.bank_bin, "account": o.bank_account, "name": o.bank_account_name}
-            if o.bank_account
-            else None,
+            "bank": vietqr_payee(o),
             "opens_at": o.opens_at.strftime("%H:%M") if o.opens_at else None,
             "closes_at": o.closes_at.strftime("%H:%M") if o.closes_at else None,
         }
         for o in session.execute(select(PostOffice).where(PostOffice.id.in_(ids))).scalars()
     }
+
+
+def vietqr_payee(row) -> dict | None:
+    """An office's or an agency's VietQR payee as the phone builds its QR with; None without an account."""
+    if not row.bank_account:
+        return None
+    return {"bin": row.bank_bin, "account": row.bank_account, "name": row.bank_account_name}
 
 
 def _envelope(

@@ -26,8 +26,16 @@ from backend.models import Device, SyncMutation, User
 from backend.models.base import now_utc
 from backend.personal_data import redact_for_ledger
 from sync.effects import HANDLERS
-from sync.protocol import APPLIED, DUPLICATE, REJECTED, SUPPORTED_MUTATION_VERSIONS
-from sync.schemas import CLIENT_ID, DATA_SCHEMAS, MAX_SEQ, NO_ITEM_TYPES, REQUIRED_ATTACHMENTS, MutationSchema
+from sync.protocol import APPLIED, DUPLICATE, RECEIPT_REQUIRED_FROM, REJECTED, SUPPORTED_MUTATION_VERSIONS
+from sync.schemas import (
+    CLIENT_ID,
+    DATA_SCHEMAS,
+    MAX_SEQ,
+    NO_ITEM_TYPES,
+    REQUIRED_ATTACHMENTS,
+    MutationSchema,
+    cash_taken,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +118,16 @@ def _validate(raw: dict) -> tuple[dict, dict]:
         raise Rejection(
             "invalid-mutation", "The mutation's data is malformed.", {"data": error.messages}
         ) from None
+    if (
+        mutation["v"] >= RECEIPT_REQUIRED_FROM
+        and cash_taken(mutation["type"], data)
+        and not data.get("receipt_number")  # blank text is refused by the schema already
+    ):
+        raise Rejection(
+            "receipt-required",
+            "Cash was taken: the proof needs the receipt number given to the citizen.",
+            {"data": {"receipt_number": ["Required when an amount is collected in cash."]}},
+        )
     kinds = {a["kind"] for a in mutation["attachments"]}
     needed = set(REQUIRED_ATTACHMENTS.get(mutation["type"], ()))
     if data.get("receiver_relation") == "authorised":

@@ -128,6 +128,27 @@ class CashHandoverData(StrictSchema):
             raise ma.ValidationError("A cash handover must carry an amount.", "service_fee_cash")
 
 
+# Each mutation type's amounts and how each was paid: (amount field, payment field).
+CASH_FIELDS = {
+    "deliver": (
+        ("fee_collected", "service_fee_payment"),
+        ("government_fee_collected", "government_fee_payment"),
+    ),
+    "collect": (
+        ("fee_collected", "service_fee_payment"),
+        ("government_fee_collected", "government_fee_payment"),
+    ),
+    "fee": (("service_fee", "service_fee_payment"), ("government_fee", "government_fee_payment")),
+}
+
+
+def cash_taken(kind: str, data: dict) -> int:
+    """The VND a mutation says were taken in cash (a transfer needs no receipt: the bank keeps one)."""
+    return sum(
+        data.get(amount) or 0 for amount, paid in CASH_FIELDS.get(kind, ()) if data.get(paid) == "cash"
+    )
+
+
 DATA_SCHEMAS = {
     "deliver": DeliverData,
     "fail": FailData,

@@ -611,3 +611,31 @@ def test_the_report_index_is_built_over_existing_items_and_dropped_on_downgrade(
     assert "ix_items_report" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("items")}
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM items")).scalar() == 1
+
+
+def test_agencies_from_before_their_bank_account_keep_their_rows_and_have_none(empty_app):
+    """0017: agencies gain the VietQR payee of the government fee; an agency already there keeps
+    every field and has no account (the phone then takes that fee in cash) until an admin sets one;
+    a downgrade drops only the account."""
+    from backend.models import Agency
+
+    flask_migrate.upgrade(revision="0004")
+    now = "2026-11-30 03:00:00"
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+    flask_migrate.upgrade(revision="0016_cash_handover")
+
+    flask_migrate.upgrade()
+
+    agency = db.session.get(Agency, 1)
+    assert (agency.code, agency.name, agency.province) == ("A1", "UBND xã", "An Giang")
+    assert (agency.bank_bin, agency.bank_account, agency.bank_account_name) == (None, None, None)
+    agency.bank_bin, agency.bank_account, agency.bank_account_name = "970415", "113366668888", "UBND XA"
+    db.session.commit()
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0016_cash_handover")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("agencies")}
+    assert not columns & {"bank_bin", "bank_account", "bank_account_name"}
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code, name FROM agencies")).all() == [("A1", "UBND xã")]

@@ -182,6 +182,18 @@ def test_every_pull_tells_the_phone_the_post_offices_time_zone(client, app, roun
     assert phone.pull()["timezone"] == "Asia/Bangkok"  # the steady-state poll carries it too
 
 
+def test_every_pull_tells_the_phone_which_tile_server_draws_the_rounds_map(client, app, round_of_three):
+    postman, _ = round_of_three
+    phone = Phone(client, postman.username).login()
+    assert phone.pull()["map"] == {"tile_url": "", "attribution": ""}  # none: the stops on a plain map
+    app.config["MAP_TILE_URL"] = "https://tiles.example.vn/{z}/{x}/{y}.png"
+    app.config["MAP_TILE_ATTRIBUTION"] = "© OpenStreetMap"
+    assert phone.pull()["map"] == {
+        "tile_url": "https://tiles.example.vn/{z}/{x}/{y}.png",
+        "attribution": "© OpenStreetMap",
+    }
+
+
 def test_pulls_are_gzipped_for_phones_that_accept_it(client, round_of_three):
     postman, _ = round_of_three
     phone = Phone(client, postman.username).login()

@@ -58,6 +58,8 @@ PULL_ANSWER = {
             for key in ("rounds", "items", "procedures", "agencies")
         },
         "removed": {"type": "array"},
+        "timezone": {"type": "string"},
+        "map": {"type": "object"},
     },
 }
 PUSH_ANSWER = {
@@ -244,6 +246,11 @@ class Pull(MethodView):
             device.last_sync_at = now_utc()
             db.session.commit()
         payload["timezone"] = current_app.config["TIMEZONE"]  # the post office's: local dates and times
+        # The round's map on the phone: tiles from this server when online (none: markers only).
+        payload["map"] = {
+            "tile_url": current_app.config["MAP_TILE_URL"],
+            "attribution": current_app.config["MAP_TILE_ATTRIBUTION"],
+        }
         return _compact_json(payload)
 
 

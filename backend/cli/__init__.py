@@ -11,6 +11,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(users.create_user)
     app.cli.add_command(offices.create_office)
+    app.cli.add_command(offices.agency_bank_account)
     app.cli.add_command(seed.seed_demo)
     app.cli.add_command(imports.import_items_command)
     app.cli.add_command(retention.purge_photos)

@@ -1,4 +1,4 @@
-"""create-office."""
+"""create-office, agency-bank-account."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ def _hour(value: str | None) -> time | None:
         return time.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a time of day such as 07:30.") from None
+
+
+def _check_bin(bank_bin: str | None) -> None:
+    if bank_bin is not None and not (bank_bin.isdigit() and len(bank_bin) == 6):
+        raise click.UsageError("--bank-bin is the bank's six-digit NAPAS BIN.")
 
 
 @click.command("create-office")
@@ -86,8 +91,7 @@ def create_office(
             raise click.UsageError("A province unit has no --parent.")
     if (lat is None) != (lon is None):
         raise click.UsageError("Give both --lat and --lon, or neither.")
-    if bank_bin is not None and not (bank_bin.isdigit() and len(bank_bin) == 6):
-        raise click.UsageError("--bank-bin is the bank's six-digit NAPAS BIN.")
+    _check_bin(bank_bin)
     opens_at, closes_at = _hour(opens), _hour(closes)
     if opens_at and closes_at and opens_at >= closes_at:
         raise click.UsageError("--closes must be after --opens.")
@@ -112,3 +116,28 @@ def create_office(
     db.session.commit()
     where = f" under {parent_office.code}" if parent_office else ""
     click.echo(f"Created {kind} office {code}{where}.")
+
+
+@click.command("agency-bank-account")
+@with_appcontext
+@click.option("--agency", "code", required=True, help="The agency, by code.")
+@click.option("--bank-bin", default=None, help="The bank's six-digit NAPAS BIN.")
+@click.option("--bank-account", default=None, help="The account number (letters and digits, at most 19).")
+@click.option("--bank-account-name", default=None, help="The account holder's name as the bank shows it.")
+@click.option("--clear", is_flag=True, help="Remove the account: the government fee is taken in cash.")
+def agency_bank_account(code, bank_bin, bank_account, bank_account_name, clear):
+    """Set the account an agency's government fee is paid to by VietQR (also PATCH /api/agencies/{id})."""
+    (agency,) = rows_by_code(Agency, [code], "agency")
+    if clear:
+        agency.bank_bin = agency.bank_account = agency.bank_account_name = None
+        db.session.commit()
+        click.echo(f"Agency {code} has no bank account now: its fee is taken in cash.")
+        return
+    if bank_bin is None or bank_account is None:
+        raise click.UsageError("Give --bank-bin and --bank-account (or --clear).")
+    _check_bin(bank_bin)
+    if not (bank_account.isalnum() and bank_account.isascii() and len(bank_account) <= 19):
+        raise click.UsageError("--bank-account is letters and digits, at most 19.")
+    agency.bank_bin, agency.bank_account, agency.bank_account_name = bank_bin, bank_account, bank_account_name
+    db.session.commit()
+    click.echo(f"Agency {code}: its fee is paid by VietQR to {bank_bin} {bank_account}.")

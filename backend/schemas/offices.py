@@ -2,7 +2,7 @@ from marshmallow import fields, validate
 
 from backend.models.offices import OFFICE_KINDS
 from backend.schemas.common import Flag, Latitude, Longitude, StrictSchema, Text, WholeNumber, update_schema
-from backend.schemas.org import CODE
+from backend.schemas.org import CODE, vietqr_payee
 
 HOUR = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 OFFICE_CODE = Text(validate=[validate.Length(max=32), CODE])
@@ -46,13 +46,7 @@ class OfficeSchema(StrictSchema):
     lat = Latitude(allow_none=True, metadata={"description": "Where the office's rounds start"})
     lon = Longitude(allow_none=True)
     phone = Text(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 .-]{8,15}$"))
-    bank_bin = Text(
-        allow_none=True,
-        validate=validate.Regexp(r"^[0-9]{6}$", error="Six digits (the NAPAS bank BIN)."),
-        metadata={"description": "VietQR payee: the bank's NAPAS BIN"},
-    )
-    bank_account = Text(allow_none=True, validate=validate.Regexp(r"^[0-9A-Za-z]{1,19}$"))
-    bank_account_name = Text(allow_none=True, validate=validate.Length(max=100))
+    bank_bin, bank_account, bank_account_name = vietqr_payee()  # the service fee's payee
     opens_at = fields.Time(allow_none=True, metadata={"description": "Local time, HH:MM", "pattern": HOUR})
     closes_at = fields.Time(allow_none=True, metadata={"description": "Local time, HH:MM", "pattern": HOUR})
     active = Flag(load_default=True)

@@ -6,6 +6,19 @@ from backend.schemas.common import Flag, Latitude, Longitude, Money, StrictSchem
 CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$", error="Letters, digits, . _ - only (at most 64).")
 
 
+def vietqr_payee() -> tuple:
+    """The VietQR payee's fields (bank BIN, account number, account name), for an office or an agency."""
+    return (
+        Text(
+            allow_none=True,
+            validate=validate.Regexp(r"^[0-9]{6}$", error="Six digits (the NAPAS bank BIN)."),
+            metadata={"description": "VietQR payee: the bank's NAPAS BIN"},
+        ),
+        Text(allow_none=True, validate=validate.Regexp(r"^[0-9A-Za-z]{1,19}$")),
+        Text(allow_none=True, validate=validate.Length(max=100)),
+    )
+
+
 class AgencySchema(StrictSchema):
     id = fields.Integer(dump_only=True)
     code = Text(required=True, validate=[validate.Length(max=32), CODE])
@@ -17,6 +30,8 @@ class AgencySchema(StrictSchema):
     lat = Latitude(allow_none=True)
     lon = Longitude(allow_none=True)
     active = Flag(load_default=True)
+    # The government fee's VietQR payee (the agency's account), carried to the phones in the pull.
+    bank_bin, bank_account, bank_account_name = vietqr_payee()
 
 
 AgencyUpdateSchema = update_schema(AgencySchema, "AgencyUpdateSchema")

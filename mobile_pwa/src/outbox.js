@@ -10,7 +10,7 @@ import { exclusive } from './sync/scheduler.js'
 import { deviceTime, localToday } from '@common/format.js'
 import { afterFailedVisit, DEFAULT_CALENDAR } from './workdays.js'
 
-export const MUTATION_VERSION = 1
+export const MUTATION_VERSION = 2
 const LOCAL_STATUS = { deliver: 'delivered', collect: 'collected', fail: 'failed_attempt' }
 
 /** A client-generated mutation id: 32 hex characters. */

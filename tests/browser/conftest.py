@@ -5,6 +5,7 @@ Never `playwright install`: it downloads a browser, which these machines cannot.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -19,6 +20,8 @@ from backend import create_app
 from backend.extensions import db
 from tests.conftest import _test_config
 from tests.factories import Factory
+from tests.kit.barcodes import camera_video, qr_picture
+from tests.kit.tiles import TileServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -84,6 +87,14 @@ class LiveServer:
 def live_server_config() -> dict:
     """Override in a test module to change the live server's settings (e.g. ACCESS_TOKEN_TTL)."""
     return {}
+
+
+@pytest.fixture
+def tiles():
+    """A map tile server on another origin; a module sets MAP_TILE_URL to it in live_server_config."""
+    server = TileServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -191,6 +202,35 @@ def phone(browser):
     context.set_default_timeout(15_000)
     yield context
     context.close()
+
+
+@pytest.fixture
+def camera_showing(browser_type, tmp_path):
+    """camera_showing(text or picture) → a phone whose back camera films that picture (a QR code of
+    the text by default), one browser each: Chromium's fake camera plays a .y4m video of it."""
+    with contextlib.ExitStack() as stack:
+        shown = iter(range(100))
+
+        def phone_filming(what):
+            picture = qr_picture(what) if isinstance(what, str) else what
+            video = camera_video(tmp_path / f"camera-{next(shown)}.y4m", picture)
+            browser = browser_type.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    *CHROMIUM_ARGS,
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                    f"--use-file-for-fake-video-capture={video}",
+                ],
+            )
+            stack.callback(browser.close)
+            context = browser.new_context(
+                **PHONE, permissions=["geolocation", "camera"], geolocation=AT_THE_DOOR
+            )
+            context.set_default_timeout(20_000)
+            return context
+
+        yield phone_filming
 
 
 def sign_in_to_dashboard(page, server, user, route: str = "", heading: str = "Hôm nay") -> None:

@@ -92,3 +92,24 @@ def test_every_required_field_is_marked_before_saving_and_long_text_says_it_was_
     page.click('[data-action="fail"]')
     page.wait_for_selector("form.capture-fail")
     assert marked(page, "reason_code")
+
+
+def test_the_phone_writes_version_2_mutations_whose_cash_the_server_checks_for_a_receipt(
+    signed_in, live_server, postman_day, tmp_path
+):
+    """The app's proofs say `v: 2`, so the server holds them to the receipt rule too (a v2 cash
+    proof without one is rejected `receipt-required`: tests/test_sync_receipts.py); this one has it."""
+    pwa, page = signed_in, signed_in.page
+    page.context.set_offline(True)
+    pwa.deliver(postman_day.deliveries[0], photo_file(tmp_path, 0), receipt="BL-0777")
+    (queued,) = pwa.store("outbox")
+    assert (queued["v"], queued["data"]["fee_collected"], queued["data"]["receipt_number"]) == (
+        2,
+        26000,
+        "BL-0777",
+    )
+    page.context.set_offline(False)
+    pwa.wait_until_synced()
+    with live_server.app.app_context():
+        entry = db.session.execute(db.select(FeeEntry)).scalar_one()
+        assert (entry.service_fee, entry.receipt_number) == (26_000, "BL-0777")

@@ -1,4 +1,4 @@
-"""Scan instead of type: Chromium's fake camera shows a generated code (a .y4m video made here) and the
+"""Scan instead of type: Chromium's fake camera shows a generated code (a .y4m video, `camera_showing`) and the
 app reads it with its bundled WebAssembly decoder (headless Chromium on Linux has no native
 BarcodeDetector): an envelope's QR opens its stop; the QR of a chip ID card (CCCD) fills the ID
 number and says whether the card's name is the recipient's, and the QR's other contents are kept
@@ -6,57 +6,11 @@ nowhere."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 
-import pytest
-import qrcode
-from PIL import Image
-
-from tests.browser.conftest import AT_THE_DOOR, CHROMIUM, CHROMIUM_ARGS, PHONE, Pwa
+from tests.browser.conftest import Pwa
 
 CCCD = "079301005678|025123456|{name}|01011990|Nữ|Ấp Phước Lợi, Xã Mong Thọ, An Giang|15082021"
-
-
-def camera_video(tmp_path, text: str):
-    """A 640×480 .y4m video (4:2:0) of a QR code holding `text`, on white, for --use-file-for-fake-video-capture."""
-    code = qrcode.make(text, border=4, box_size=8).convert("L")
-    side = min(440, code.size[0])
-    frame = Image.new("L", (640, 480), 255)
-    frame.paste(code.resize((side, side), Image.NEAREST), ((640 - side) // 2, (480 - side) // 2))
-    y = frame.tobytes()
-    chroma = bytes([128]) * (320 * 240)
-    path = tmp_path / "camera.y4m"
-    with path.open("wb") as video:
-        video.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
-        for _ in range(10):
-            video.write(b"FRAME\n" + y + chroma + chroma)
-    return path
-
-
-@pytest.fixture
-def camera_showing(browser_type, tmp_path):
-    """camera_showing(text) → a phone whose back camera films a QR code of `text` (one browser each)."""
-    with contextlib.ExitStack() as stack:
-
-        def phone_filming(text: str):
-            browser = browser_type.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    *CHROMIUM_ARGS,
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-video-capture={camera_video(tmp_path, text)}",
-                ],
-            )
-            stack.callback(browser.close)
-            context = browser.new_context(
-                **PHONE, permissions=["geolocation", "camera"], geolocation=AT_THE_DOOR
-            )
-            context.set_default_timeout(20_000)
-            return context
-
-        yield phone_filming
 
 
 def signed_in(context, live_server, postman_day) -> Pwa:

@@ -6,7 +6,7 @@ pays that account the amount for this item. Without an account the phone says so
 from __future__ import annotations
 
 from backend.extensions import db
-from backend.models import FeeEntry, PostOffice
+from backend.models import Agency, FeeEntry, Item, PostOffice
 from tests.browser.conftest import Pwa
 from tests.kit.barcodes import needs_node, read_qr
 from tests.kit.images import photo_file
@@ -75,9 +75,11 @@ def test_a_service_fee_paid_by_vietqr_shows_a_qr_an_independent_decoder_reads_as
         assert (entry.government_fee, entry.government_fee_payment) == (10_000, "cash")
 
 
-def read_qr_of(page, tmp_path) -> str:
-    png = tmp_path / "vietqr-again.png"
-    page.locator('[data-vietqr="service"] canvas').screenshot(path=str(png))
+def read_qr_of(page, tmp_path, kind: str = "service") -> str:
+    png = tmp_path / f"vietqr-{kind}-again.png"
+    qr = page.locator(f'[data-vietqr="{kind}"] canvas')
+    qr.evaluate("(canvas) => canvas.scrollIntoView({ block: 'center' })")  # clear of the sticky header
+    qr.screenshot(path=str(png))
     (text,) = read_qr(png)
     return text
 
@@ -97,3 +99,30 @@ def test_without_the_offices_account_the_phone_says_so_and_takes_cash(phone, liv
     pwa.click_save()
     assert "Bưu cục chưa khai báo tài khoản nhận VietQR: hãy thu tiền mặt." in page.inner_text("form .errors")
     assert pwa.store("outbox") == []
+
+
+def test_the_government_fee_qr_pays_the_agencys_own_account(phone, live_server, postman_day, tmp_path):
+    """Once an admin gave the agency its account (PATCH /api/agencies/{id}), the pull carries it and
+    the government fee's QR, built offline, pays the agency — not the post office."""
+    the_office_has(live_server, **ACCOUNT)
+    item = postman_day.deliveries[1]  # 10.000 ₫ government fee
+    with live_server.app.app_context():
+        agency = db.session.get(Agency, db.session.get(Item, item.id).agency_id)
+        agency.bank_bin, agency.bank_account, agency.bank_account_name = (
+            "970415",
+            "113366668888",
+            "UBND XA MONG THO",
+        )
+        db.session.commit()
+    pwa = Pwa(phone.new_page(), live_server)
+    pwa.ready_offline(postman_day.postman.username)
+    page = pwa.page
+    pwa.open_item(item.id)
+    page.click('[data-action="deliver"]')
+    page.check('[data-field="government_fee_payment"] input[value="transfer"]')
+    assert page.inner_text('[data-vietqr="government"] .hint') == (
+        "Quét mã để chuyển 10.000 ₫ cho UBND XA MONG THO, TK 113366668888"
+    )
+    shown = page.get_attribute('[data-vietqr="government"]', "data-payload")
+    assert read_qr_of(page, tmp_path, "government") == shown
+    assert decode(shown) == a_transfer("970415", "113366668888", 10000, item.code)

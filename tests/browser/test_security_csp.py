@@ -8,12 +8,7 @@ takes over, and someone reads the API docs. The browser reports no violation of 
 
 from __future__ import annotations
 
-import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, sign_in_to_dashboard
@@ -24,47 +19,6 @@ window.__csp = [];
 document.addEventListener('securitypolicyviolation', (e) =>
   window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
 """
-
-
-def _tile() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (256, 256), (200, 220, 200)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-class TileServer:
-    """A map tile server on another origin: every path answers a plain PNG tile."""
-
-    def __init__(self):
-        tile, served = _tile(), []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                served.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("Content-Length", str(len(tile)))
-                self.end_headers()
-                self.wfile.write(tile)
-
-            def log_message(self, *args):
-                pass
-
-        self.served = served
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def tiles():
-    server = TileServer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

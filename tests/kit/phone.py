@@ -75,6 +75,8 @@ class Phone:
         self.refresh_token: str | None = None
         # Removals that arrived while the item still had queued work: applied once it is pushed.
         self.removal_deferred: set[int] = set()
+        # The `v` its mutations carry: 1 as the first app versions wrote them (2 needs a receipt for cash).
+        self.mutation_version = 1
 
     @classmethod
     def on_a_round(cls, client, make, items=None) -> tuple[Phone, list]:
@@ -111,7 +113,7 @@ class Phone:
             "id": uuid.uuid4().hex,
             "seq": self.seq,
             "type": kind,
-            "v": 1,
+            "v": self.mutation_version,
             "at": datetime.now(UTC).isoformat(),
             "data": data,
             "attachments": refs,

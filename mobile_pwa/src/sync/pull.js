@@ -7,6 +7,8 @@
 // - `timezone`: the post office's zone, kept for offline starts (local dates, times).
 import { setZone } from '@common/format.js'
 import { requestJson } from '../api.js'
+import { emit } from '../events.js'
+import { changeWatcher } from '../roundchanges.js'
 import { db, pendingByItem } from '../store.js'
 
 const PAGE = 500
@@ -23,12 +25,16 @@ async function applyPage(page) {
     await rounds.clear()
   }
   for (const round of page.rounds) await rounds.put(round)
+  // Changes are told on screen once a first download is complete (`round_known`).
+  const watch = changeWatcher(Boolean(await meta.get('round_known')), await rounds.getAll())
   for (const itemId of page.removed) {
+    watch.note(await items.get(itemId), null)
     if (pending.has(itemId)) deferred.add(itemId)
     else await items.delete(itemId)
   }
   for (const row of page.items) {
     const local = await items.get(row.id)
+    watch.note(local, row)
     const item = { ...row, server_status: row.status }
     if (local && (pending.get(row.id) ?? 0) > page.device_seq) {
       item.status = local.status // the server has not seen our work on it yet
@@ -46,6 +52,7 @@ async function applyPage(page) {
     const named = new Set(seen)
     for (const itemId of await items.getAllKeys()) {
       if (named.has(itemId)) continue
+      watch.note(await items.get(itemId), null)
       if (pending.has(itemId)) deferred.add(itemId)
       else await items.delete(itemId)
     }
@@ -56,10 +63,13 @@ async function applyPage(page) {
   await meta.put([...deferred], 'deferred_removals')
   if (page.calendar) await meta.put(page.calendar, 'calendar') // working days for the next-attempt date
   await meta.put(page.cursor, 'cursor')
+  if (!page.more) await meta.put(true, 'round_known')
   await meta.put(page.device_seq, 'pulled_device_seq')
   if (page.timezone) await meta.put(page.timezone, 'timezone')
+  if (page.map) await meta.put(page.map, 'map') // the map screen's tile server (docs/pwa.md)
   await tx.done
   setZone(page.timezone) // the post office's zone: local dates and times follow the server
+  if (watch.changes.length) emit('round-changed', watch.changes)
 }
 
 export async function pullChanges() {

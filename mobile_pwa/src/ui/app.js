@@ -9,6 +9,7 @@ import { shortDateTime } from '@common/format.js'
 import { endOfDayScreen } from './endofday.js'
 import { captureScreen, itemScreen } from './item.js'
 import { loginScreen } from './login.js'
+import { mapScreen } from './map.js'
 import { roundScreen } from './round.js'
 import { syncErrorText, syncScreen } from './sync.js'
 
@@ -16,6 +17,7 @@ const ROUTES = [
   [/^$/, () => roundScreen()],
   [/^item\/(\d+)$/, (m) => itemScreen(Number(m[1]))],
   [/^item\/(\d+)\/(deliver|collect|fail)$/, (m) => captureScreen(Number(m[1]), m[2])],
+  [/^map\/(\d+)$/, (m) => mapScreen(Number(m[1]))],
   [/^sync$/, () => syncScreen()],
   [/^day$/, () => endOfDayScreen()],
   [/^login$/, () => loginScreen()],
@@ -129,6 +131,50 @@ function renderBanners(snap) {
   replace(banners, list)
 }
 
+// What the pulls changed in today's round since the postman last said "understood".
+let roundChanges = []
+
+function renderNotices() {
+  const box = document.getElementById('notices')
+  if (!box) return
+  replace(
+    box,
+    roundChanges.length
+      ? h(
+          'div',
+          { 'class': 'notice', 'data-notice': 'round-changed' },
+          h('p', { class: 'notice-title' }, t('change.title', { n: roundChanges.length })),
+          h(
+            'ul',
+            null,
+            roundChanges.map((change) =>
+              h(
+                'li',
+                { 'data-change': change.kind, 'data-item-id': change.id },
+                change.kind === 'removed'
+                  ? t('change.removed', change)
+                  : h('a', { href: `#/item/${change.id}` }, t(`change.${change.kind}`, change)),
+              ),
+            ),
+          ),
+          h(
+            'button',
+            {
+              'type': 'button',
+              'class': 'btn btn-secondary btn-small',
+              'data-action': 'dismiss-changes',
+              'onclick': () => {
+                roundChanges = []
+                renderNotices()
+              },
+            },
+            t('change.ok'),
+          ),
+        )
+      : null,
+  )
+}
+
 export async function render() {
   const token = ++renderToken
   const path = location.hash.replace(/^#\/?/, '')
@@ -186,6 +232,11 @@ export function startApp() {
     if (session && old) old.replaceWith(indicator(snap))
     else if (session && bar) renderBar(session)
     renderBanners(session ? snap : null)
+  })
+  on('round-changed', (changes) => {
+    const seen = new Set(changes.map((change) => change.id))
+    roundChanges = [...roundChanges.filter((change) => !seen.has(change.id)), ...changes]
+    renderNotices()
   })
   on('auth', (change) => {
     if (change.signedIn || change.signedOut) render()

@@ -42,7 +42,8 @@ export function captureForm({
     'form',
     { 'class': `capture capture-${type}`, 'novalidate': true, 'aria-labelledby': 'screen-title' },
     errors.element,
-    fields.map((field) => field.element ?? field),
+    // A field with nothing to show (`element: null`, e.g. no other item at this door) shows nothing.
+    fields.map((field) => (field && 'element' in field ? field.element : field)),
     gps.element,
     save,
   )

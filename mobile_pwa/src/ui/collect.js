@@ -2,6 +2,7 @@
 // what is missing, seal in front of the citizen, both sign, collect the fees.
 import { t } from '../i18n.js'
 import { captureForm, requiredErrors, signatureFiles } from './capture.js'
+import { envelopeCheck, sealScan } from './envelope.js'
 import { feeFields, photosField, signatureField, textArea, textField } from './fields.js'
 import { h, newId } from '@common/dom.js'
 
@@ -75,10 +76,12 @@ export function collectForm(item, procedure, payees = {}) {
   const photos = photosField({ name: 'photos', label: `${t('collect.photos')} ${t('common.optional')}` })
   const fees = feeFields(item, payees)
   const note = textArea({ name: 'note', label: t('note') })
+  const envelope = envelopeCheck(item)
+  const scanSeal = sealScan(seal)
 
   async function prepare(position) {
     await photos.settled()
-    const errors = [...requiredErrors([seal]), ...fees.errors()]
+    const errors = [...requiredErrors([seal]), ...fees.errors(), ...envelope.errors()]
     const files = await signatureFiles(
       [
         [citizen, 'signature'],
@@ -95,7 +98,7 @@ export function collectForm(item, procedure, payees = {}) {
       seal_number: seal.value,
       ...position,
       ...fees.data(),
-      note: note.value || null,
+      note: [envelope.note(), note.value].filter(Boolean).join(' — ').slice(0, 1000) || null,
     }
     const summary = {
       seal_number: data.seal_number,
@@ -103,6 +106,7 @@ export function collectForm(item, procedure, payees = {}) {
       papers: ticks.length,
       missing_papers: data.missing_papers,
       ...fees.amounts(),
+      envelope_check: envelope.result,
     }
     return { data, files, summary }
   }
@@ -112,6 +116,6 @@ export function collectForm(item, procedure, payees = {}) {
     item,
     prepare,
     keep: { citizen, postman, photos },
-    fields: [checklist, missing, seal, citizen, postman, photos, fees, note],
+    fields: [envelope, checklist, missing, scanSeal, seal, citizen, postman, photos, fees, note],
   })
 }

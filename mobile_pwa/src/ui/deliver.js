@@ -4,6 +4,7 @@ import { h } from '@common/dom.js'
 import { maskId } from '@common/format.js'
 import { readCccd, sameName } from '../scan.js'
 import { captureForm, requiredErrors, signatureFiles } from './capture.js'
+import { envelopeCheck } from './envelope.js'
 import { scanButton } from './scanner.js'
 import {
   checkbox,
@@ -31,7 +32,20 @@ function togetherField(others) {
         boxes.map((entry) => entry.box.element),
       )
     : null
-  return { element, chosen: () => boxes.filter((entry) => entry.box.checked).map((entry) => entry.other) }
+  return {
+    element,
+    chosen: () => boxes.filter((entry) => entry.box.checked).map((entry) => entry.other),
+    /** The envelope of another item at this door was scanned: tick it (true when it is one of them). */
+    tick(code) {
+      const entry = boxes.find((one) => one.other.code === code)
+      if (!entry) return false
+      if (!entry.box.checked) {
+        entry.box.input.checked = true
+        entry.box.input.dispatchEvent(new Event('change', { bubbles: true }))
+      }
+      return true
+    },
+  }
 }
 
 export function deliverForm(item, others = [], payees = {}) {
@@ -108,6 +122,7 @@ export function deliverForm(item, others = [], payees = {}) {
   const fees = feeFields(item, payees)
   const note = textArea({ name: 'note', label: t('note') })
   const together = togetherField(others)
+  const envelope = envelopeCheck(item, { tickOther: (code) => together.tick(code) })
 
   async function prepare(position) {
     await Promise.all([photos.settled(), letter.settled(), idPhoto.settled()])
@@ -117,12 +132,15 @@ export function deliverForm(item, others = [], payees = {}) {
     const authorised = relation.value === 'authorised'
     if (authorised && !letter.count) errors.push(t('photo.letterRequired'))
     if (!photos.count && !noPhoto.checked) errors.push(t('photo.required'))
-    errors.push(...fees.errors())
+    errors.push(...fees.errors(), ...envelope.errors())
     const files = await signatureFiles([[signature, 'signature']], errors)
     if (errors.length) return { errors }
     files.push(...photos.files('photo'))
     if (authorised) files.push(...letter.files('authorisation_letter'), ...idPhoto.files('id_photo'))
-    const noteText = [noPhoto.checked ? t('deliver.noPhoto') : '', note.value].filter(Boolean).join(' — ')
+    const noteText = [noPhoto.checked ? t('deliver.noPhoto') : '', envelope.note(), note.value]
+      .filter(Boolean)
+      .join(' — ')
+      .slice(0, 1000)
     const data = {
       receiver_name: name.value,
       receiver_relation: relation.value,
@@ -138,6 +156,7 @@ export function deliverForm(item, others = [], payees = {}) {
       ...fees.amounts(),
       receipt_number: data.receipt_number,
       photos: photos.count,
+      envelope_check: envelope.result,
     }
     // Each item at the door is its own mutation, with its own fees, sharing the files.
     const more = together.chosen().map((other) => {
@@ -160,6 +179,7 @@ export function deliverForm(item, others = [], payees = {}) {
     prepare,
     keep: { signature, photos, letter, idPhoto },
     fields: [
+      envelope,
       together,
       relation,
       name,

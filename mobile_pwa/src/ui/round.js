@@ -225,6 +225,13 @@ export async function roundScreen() {
           search,
         ),
         scan.element,
+        round
+          ? h(
+              'a',
+              { 'class': 'btn btn-secondary map-link', 'href': `#/map/${round.id}`, 'data-action': 'map' },
+              t('map.open'),
+            )
+          : null,
       ),
       h('h2', { id: 'stops-title', class: 'visually-hidden' }, t('round.stops')),
       view.items.length ? [stops, doneList] : h('p', { class: 'empty' }, t('round.none')),
