@@ -28,7 +28,7 @@ class Agency(db.Model):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     active: Mapped[bool] = mapped_column(default=True)
-    # The VietQR payee for the government fee paid at the door (migration 0014_agency_bank_account).
+    # The VietQR payee for the government fee paid at the door (migration 0017_agency_bank_account).
     bank_bin: Mapped[str | None] = mapped_column(String(8))  # NAPAS bank BIN, six digits
     bank_account: Mapped[str | None] = mapped_column(String(32))
     bank_account_name: Mapped[str | None] = mapped_column(String(100))
