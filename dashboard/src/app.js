@@ -1,5 +1,6 @@
 // The page frame: sign-in, navigation between views, the language switch.
 import * as api from './lib/api.js'
+import { problemText } from './lib/problems.js'
 import { h, replace } from '@common/dom.js'
 import { setZone } from '@common/format.js'
 import { lang, onLangChange, setLang, t } from './lib/i18n.js'
@@ -39,7 +40,7 @@ async function show() {
   } catch (error) {
     replace(
       root,
-      h('main', { id: 'main', class: 'page' }, h('p', { class: 'error', role: 'alert' }, error.message)),
+      h('main', { id: 'main', class: 'page' }, h('p', { class: 'error', role: 'alert' }, problemText(error))),
     )
     return
   }

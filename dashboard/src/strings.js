@@ -329,9 +329,9 @@ const vi = {
   'problem.duplicate-item-code': 'Có mã bưu gửi đã tồn tại; chưa nhập gì.',
   'problem.handover-not-possible': 'Có bưu gửi không thể bàn giao theo chiều này; chưa lập biên bản.',
   'problem.empty-report': 'Không có dữ liệu để xuất trong khoảng thời gian này.',
-  'problem.range-too-long': 'Khoảng thời gian quá dài.',
+  'problem.range-too-long': 'Khoảng thời gian quá dài: một báo cáo tối đa {limit} ngày.',
+  'problem.bad-range': 'Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.',
   'problem.pdf-font-missing': 'Máy chủ thiếu phông chữ để in PDF.',
-  'problem.validation-error': 'Dữ liệu chưa hợp lệ.',
   'problem.database-unavailable':
     'Máy chủ tạm thời không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau ít phút.',
   'problem.unknown-agency': 'Không có cơ quan này.',
@@ -766,9 +766,9 @@ const en = {
   'problem.empty-report': 'Nothing to export in this range.',
   'problem.database-unavailable':
     'The server cannot reach its database right now; nothing was saved. Try again in a few minutes.',
-  'problem.range-too-long': 'The range is too long.',
+  'problem.range-too-long': 'The range is too long: a report covers at most {limit} days.',
+  'problem.bad-range': 'The start date must be on or before the end date.',
   'problem.pdf-font-missing': 'The server lacks the font to print the PDF.',
-  'problem.validation-error': 'Some fields are not valid.',
   'problem.unknown-agency': 'There is no such agency.',
   'problem.unknown-procedure': 'There is no such procedure.',
   'problem.agency-required': 'Choose an agency.',

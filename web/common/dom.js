@@ -16,6 +16,10 @@ export function h(tag, props, ...children) {
     else if (PROPERTIES.has(key)) element[key] = value
     else element.setAttribute(key, value === true ? '' : String(value))
   }
+  // A date picker says which language's format it should show (dd/mm/yyyy: vi-VN and en-GB alike);
+  // browsers that follow the page's language do, Chromium follows its own language setting.
+  if (tag === 'input' && props?.type === 'date' && !props.lang)
+    element.lang = document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN'
   append(element, children)
   return element
 }

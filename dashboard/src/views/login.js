@@ -1,5 +1,6 @@
 // Sign-in for supervisors and administrators (postmen use the phone app).
 import * as api from '../lib/api.js'
+import { problemText } from '../lib/problems.js'
 import { h } from '@common/dom.js'
 import { lang, setLang, t } from '../lib/i18n.js'
 import * as session from '../lib/session.js'
@@ -37,7 +38,7 @@ export function renderLogin({ onSignedIn }) {
       session.save(tokens)
       onSignedIn()
     } catch (error) {
-      message.textContent = error.status === 401 ? t('login.wrong') : error.message
+      message.textContent = error.status === 401 ? t('login.wrong') : problemText(error)
     } finally {
       button.disabled = false
     }
