@@ -5,6 +5,8 @@ import { h, replace } from '@common/dom.js'
 import { setZone } from '@common/format.js'
 import { lang, onLangChange, setLang, t } from './lib/i18n.js'
 import * as session from './lib/session.js'
+import * as drafts from './lib/drafts.js'
+import { announce } from '@common/dom.js'
 import { renderLogin } from './views/login.js'
 import { setProofConfig } from './views/proof.js'
 import { searchBox } from './views/search.js'
@@ -16,7 +18,11 @@ let cleanup = null
 
 export function start(element) {
   root = element
-  api.onSignedOut(() => show())
+  // The session really ended: keep what was being typed, and say why on the sign-in form.
+  api.onSignedOut((error) => {
+    drafts.keep(error?.reason || 'expired')
+    show()
+  })
   window.addEventListener('hashchange', () => route())
   onLangChange(() => show())
   show()
@@ -30,7 +36,13 @@ function stopView() {
 async function show() {
   stopView()
   if (!session.isStaff(session.user())) {
-    replace(root, renderLogin({ onSignedIn: () => show() }))
+    replace(
+      root,
+      renderLogin({
+        ended: drafts.endedBecause(),
+        onSignedIn: () => show().then(() => drafts.restore((n) => announce(t('ended.restored', { n })))),
+      }),
+    )
     return
   }
   try {

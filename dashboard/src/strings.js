@@ -22,6 +22,16 @@ const vi = {
 
   'login.hint': 'Dành cho giám sát viên và quản trị viên bưu điện.',
   'login.wrong': 'Sai tên đăng nhập hoặc mật khẩu.',
+  'ended.signed_out': 'Phiên đăng nhập đã kết thúc: tài khoản đã đăng xuất ở một thẻ hoặc máy khác.',
+  'ended.password_changed':
+    'Phiên đăng nhập đã kết thúc vì mật khẩu đã được đổi. Hãy đăng nhập bằng mật khẩu mới.',
+  'ended.account_disabled': 'Tài khoản này đã bị khóa; hãy liên hệ quản trị viên.',
+  'ended.device_revoked': 'Thiết bị này đã bị thu hồi quyền truy cập.',
+  'ended.token_reused': 'Phiên đăng nhập đã bị thu hồi để bảo vệ tài khoản (mã làm mới bị dùng lại).',
+  'ended.expired': 'Phiên đăng nhập đã hết hạn.',
+  'ended.revoked': 'Phiên đăng nhập đã bị thu hồi.',
+  'ended.kept': 'Những gì bạn đang nhập đã được giữ lại và sẽ hiện lại sau khi đăng nhập.',
+  'ended.restored': 'Đã khôi phục {n} ô bạn đang nhập.',
   'login.notStaff': 'Tài khoản này không dùng được bảng điều khiển (chỉ giám sát viên và quản trị viên).',
 
   'today.title': 'Hôm nay',
@@ -456,6 +466,15 @@ const en = {
 
   'login.hint': 'For post office supervisors and administrators.',
   'login.wrong': 'Wrong username or password.',
+  'ended.signed_out': 'Your session ended: this account signed out in another tab or device.',
+  'ended.password_changed': 'Your session ended because the password was changed. Sign in with the new one.',
+  'ended.account_disabled': 'This account has been disabled; contact an administrator.',
+  'ended.device_revoked': 'This device’s access has been revoked.',
+  'ended.token_reused': 'Your session was revoked to protect the account (a refresh token was reused).',
+  'ended.expired': 'Your session has expired.',
+  'ended.revoked': 'Your session was revoked.',
+  'ended.kept': 'What you were typing has been kept and comes back after you sign in.',
+  'ended.restored': '{n} fields you were typing restored.',
   'login.notStaff': 'This account cannot use the dashboard (supervisors and administrators only).',
 
   'today.title': 'Today',
