@@ -536,7 +536,8 @@ def test_an_upload_larger_than_the_limit_is_refused_before_it_is_read(client, ap
 
 
 def whole_day_gone(app):
-    # The postmen's working day is already over (a minute after midnight): every stop is expected.
+    # The postmen's working day is already over (it ended a minute after midnight): every stop is
+    # expected. (In the day's first minute, local time, it is not over yet.)
     app.config.update(ROUND_DAY_START="00:00", ROUND_DAY_END="00:01")
 
 

@@ -150,7 +150,8 @@ def today(
         {r.id: r for r in rounds},
         {rid: summary[3] for rid, summary in proofs.items()},
         open_exceptions or [],
-        now or now_utc(),
+        # To the minute: the ETAs and the silence move once a minute, so a poll within it can get 304.
+        (now or now_utc()).replace(second=0, microsecond=0),
     )
     totals = {bucket: sum(v["counts"][bucket] for v in views) for bucket in BUCKETS}
     totals["stops"] = sum(v["stop_count"] for v in views)

@@ -326,6 +326,8 @@ const vi = {
 
   'problem.illegal-transition':
     'Không thể thực hiện: bưu gửi đang ở trạng thái không cho phép (ví dụ đã phát hoặc đã hủy). Không có gì thay đổi.',
+  'problem.illegal-transition.item':
+    'Không thể thực hiện với bưu gửi {item_code}: bưu gửi đang ở trạng thái «{status}», không cho phép việc này. Không có gì thay đổi.',
   'problem.not-an-active-postman': 'Không tạo được chuyến: bưu tá đang nghỉ hoặc không hoạt động.',
   'problem.round-exists': 'Bưu tá này đã có chuyến trong ngày.',
   'problem.procedure-not-by-post': 'Thủ tục này cần người dân có mặt, không gửi qua bưu điện được.',
@@ -770,6 +772,8 @@ const en = {
 
   'problem.illegal-transition':
     'Not possible: the item’s status does not allow it (e.g. already delivered or cancelled). Nothing changed.',
+  'problem.illegal-transition.item':
+    'Not possible for item {item_code}: its status is “{status}”, which does not allow it. Nothing changed.',
   'problem.not-an-active-postman': 'No round created: the postman is off or inactive.',
   'problem.round-exists': 'This postman already has a round that day.',
   'problem.procedure-not-by-post': 'This procedure needs the citizen in person; it cannot go by post.',
