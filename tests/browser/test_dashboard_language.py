@@ -6,6 +6,7 @@ scrolls sideways."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
@@ -63,7 +64,7 @@ def busy_day(server):
     phone.deliver(items[0].id, seed=1)
     phone.fail(items[1].id)
     phone.sync()
-    return supervisor
+    return SimpleNamespace(supervisor=supervisor, failed_item_id=items[1].id)
 
 
 def visit(page, view):
@@ -73,7 +74,7 @@ def visit(page, view):
 
 
 def test_every_view_in_vietnamese_has_no_english_and_vietnamese_formats(page, server, busy_day):
-    sign_in_to_dashboard(page, server, busy_day)
+    sign_in_to_dashboard(page, server, busy_day.supervisor)
     expect(page.locator("#today-rounds tbody tr")).to_have_count(1)
     expect(page.locator("#exceptions li.exception").first).to_be_visible()
     seen = {}
@@ -82,7 +83,11 @@ def test_every_view_in_vietnamese_has_no_english_and_vietnamese_formats(page, se
         seen[view] = problems_in(page.evaluate(SCAN_JS))
         for picker in page.locator("input[type=date]").all():
             assert picker.get_attribute("lang") == "vi-VN", view
-    assert seen == {view: [] for view in VIEWS}
+    page.goto(f"{server.url}/dashboard/#/items/{busy_day.failed_item_id}")
+    expect(page.locator("ol.timeline li").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    seen["item"] = problems_in(page.evaluate(SCAN_JS))
+    assert seen == {view: [] for view in [*VIEWS, "item"]}
     # The day's times are "01/12/2026 23:25" and "23:25": no seconds, a four-digit year.
     visit(page, "today")
     title = page.locator("#today-rounds li[title]").first.get_attribute("title")
@@ -109,11 +114,14 @@ def test_the_phones_round_in_vietnamese_has_no_english_and_vietnamese_formats(ph
     postman = server.make.user("postman", full_name="Phạm Văn Phát")
     server.make.round(postman, items=[server.make.item(service_fee=26_000) for _ in range(2)])
     Pwa(page, server).on_the_round(postman.username, stops=2)
-    text = page.evaluate("() => document.body.innerText")
-    assert problems_in(text) == []
+    seen = {"round": problems_in(page.evaluate("() => document.body.innerText"))}
+    page.locator(".stops .stop").first.click()  # a stop: its details and what to do there
+    page.wait_for_selector("main[data-screen=item]")
+    seen["stop"] = problems_in(page.evaluate("() => document.body.innerText"))
+    assert seen == {"round": [], "stop": []}
 
 
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("view", [*VIEWS, "items"])
 def test_each_view_fits_a_tablet_768_wide_without_sideways_scrolling(browser, server, busy_day, view):
     context = browser.new_context(
         viewport={"width": 768, "height": 1024},
@@ -122,8 +130,11 @@ def test_each_view_fits_a_tablet_768_wide_without_sideways_scrolling(browser, se
         has_touch=True,
     )
     page = context.new_page()
-    sign_in_to_dashboard(page, server, busy_day)
-    if view != "today":
+    sign_in_to_dashboard(page, server, busy_day.supervisor)
+    if view == "items":
+        page.goto(f"{server.url}/dashboard/#/items/{busy_day.failed_item_id}")
+        expect(page.locator("ol.timeline li").first).to_be_visible()
+    elif view != "today":
         visit(page, view)
     else:
         expect(page.locator("#today-rounds tbody tr")).to_have_count(1)
