@@ -15,8 +15,8 @@ behind of 10 is 30), 40 for a silent phone, 10 per open exception.
 
 The ETA of each remaining stop follows the route (the stop order, geodesic legs from the last stop
 done, or from the post office) at ROUND_SPEED_KMH, plus the time spent at a stop as measured so far:
-the pace between the round's first and last results minus the travel it included. Before two
-results, the pace is ROUND_MINUTES_PER_STOP.
+the pace between the round's first and last results (at least a minute a stop) minus the travel it
+included. Before two results, the pace is ROUND_MINUTES_PER_STOP.
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ def _eta(rows, rnd, first_proof_at, last_proof_at, done: int, now: datetime, spe
     pace = float(current_app.config["ROUND_MINUTES_PER_STOP"])
     at_stop = pace
     if done >= 2 and first_proof_at and last_proof_at and last_proof_at > first_proof_at:
-        pace = (last_proof_at - first_proof_at).total_seconds() / 60 / (done - 1)
+        # At least a minute a stop: results synced together arrive within seconds of each other.
+        pace = max(1.0, (last_proof_at - first_proof_at).total_seconds() / 60 / (done - 1))
         travel_each = done_legs / done / speed_m_per_min
         at_stop = max(1.0, pace - travel_each)
     clock = max(now, last_proof_at) if last_proof_at else now

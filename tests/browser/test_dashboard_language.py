@@ -81,8 +81,12 @@ def test_every_view_in_vietnamese_has_no_english_and_vietnamese_formats(page, se
     for view in VIEWS:
         visit(page, view)
         seen[view] = problems_in(page.evaluate(SCAN_JS))
-        for picker in page.locator("input[type=date]").all():
-            assert picker.get_attribute("lang") == "vi-VN", view
+        for picker in page.locator("input[data-date]").all():  # dates typed and shown dd/mm/yyyy
+            assert picker.get_attribute("placeholder") == "dd/mm/yyyy", view
+            shown = picker.evaluate(
+                "(e) => Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').get.call(e)"
+            )
+            assert shown == "" or re.fullmatch(r"\d{2}/\d{2}/\d{4}", shown), (view, shown)
     page.goto(f"{server.url}/dashboard/#/items/{busy_day.failed_item_id}")
     expect(page.locator("ol.timeline li").first).to_be_visible()
     page.wait_for_load_state("networkidle")
@@ -95,8 +99,8 @@ def test_every_view_in_vietnamese_has_no_english_and_vietnamese_formats(page, se
 
     # A refused request is worded from its code, with nothing of the server's English.
     visit(page, "reports")
-    page.fill("#report-from", "2026-12-05")
-    page.fill("#report-to", "2026-12-01")
+    page.fill("#report-from", "05/12/2026")  # typed the Vietnamese way
+    page.fill("#report-to", "01/12/2026")
     page.click("#report-show")
     expect(page.locator("#report-messages [role=alert]")).to_have_text("Dữ liệu chưa hợp lệ: Đến ngày.")
     page.fill("#report-from", "2020-01-01")
