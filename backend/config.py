@@ -94,6 +94,15 @@ def _rate(read: _Reader, name: str, default: str) -> str:
     return value
 
 
+def _clock(read: _Reader, name: str, default: str) -> str:
+    """A local time of day "HH:MM"."""
+    value = read.text(name, default)
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ConfigError(f"{name} must be a time of day HH:MM, got {value!r}")
+    return f"{int(hours):02d}:{int(minutes):02d}"
+
+
 def engine_options(config: dict) -> dict:
     """Timeouts so a database that is down or hangs gives a quick 503, never a frozen worker.
 
@@ -278,6 +287,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "UNSYNCED_DEVICE_MINUTES": read.integer(
             "UNSYNCED_DEVICE_MINUTES", 60, minimum=5, maximum=7 * 24 * 60
         ),
+        # Who is behind (docs/dashboard.md): the postmen's working day, when stops are expected
+        # to be done evenly between start and end; the pace assumed before a round has two results;
+        # the speed between stops (a motorbike in a commune) for the ETA of each remaining stop.
+        "ROUND_DAY_START": _clock(read, "ROUND_DAY_START", "07:30"),
+        "ROUND_DAY_END": _clock(read, "ROUND_DAY_END", "16:30"),
+        "ROUND_MINUTES_PER_STOP": read.integer("ROUND_MINUTES_PER_STOP", 10, minimum=1, maximum=240),
+        "ROUND_SPEED_KMH": read.integer("ROUND_SPEED_KMH", 20, minimum=1, maximum=120),
         "DASHBOARD_POLL_SECONDS": read.integer("DASHBOARD_POLL_SECONDS", 10, minimum=2, maximum=15),
         "REPORT_MAX_DAYS": read.integer("REPORT_MAX_DAYS", 400, minimum=1, maximum=5000),
         "PDF_FONT_PATH": read.text("PDF_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),

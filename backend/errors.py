@@ -31,10 +31,16 @@ def problem(
     detail: str | None = None,
     errors: dict | None = None,
     headers: dict | None = None,
+    params: dict | None = None,
     **extra,
 ) -> Response:
-    """Build a problem+json response."""
-    body = {"type": PROBLEM_TYPE_BASE + kind, "title": title, "status": status}
+    """Build a problem+json response.
+
+    Besides RFC 9457's members every problem has `code` (the machine code, the last part of `type`)
+    and `params` (the numbers and names the message needs, e.g. {"retry_after": 30}): the apps word
+    the message from those in the user's language; `detail` is English, for logs and scripts."""
+    body = {"type": PROBLEM_TYPE_BASE + kind, "code": kind, "params": params or {}, "title": title}
+    body["status"] = status
     if detail:
         body["detail"] = detail
     if errors:
@@ -119,10 +125,16 @@ class ProblemApi(Api):
             detail = data.get("message") or "The request has invalid fields; see errors."
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
+        params = {}
         if error.code == 429:
             detail = f"Too many requests: {error.description}. Try again later."
             headers.setdefault("Retry-After", _seconds_until_reset())
-        return problem(error.code or 500, kind, error.name, detail, errors=errors, headers=headers)
+            params["retry_after"] = int(headers["Retry-After"])
+        if errors and isinstance(errors, dict):
+            params["fields"] = sorted(str(name) for name in errors)
+        return problem(
+            error.code or 500, kind, error.name, detail, errors=errors, headers=headers, params=params
+        )
 
 
 DATABASE_DOWN = (
@@ -190,6 +202,12 @@ def register_error_handlers(app) -> None:
         db.session.rollback()  # a refused request leaves nothing half-written behind
         headers = {"WWW-Authenticate": f'Bearer error="{error.kind}"'} if error.status == 401 else {}
         headers.update(error.headers or {})
+        extra = getattr(error, "extra", {})
+        # The problem's own scalar members (e.g. `received`) are parameters of its message too.
+        params = {k: v for k, v in extra.items() if isinstance(v, str | int | float | bool) or v is None}
+        params.update(error.params or {})
+        if error.errors:
+            params.setdefault("fields", sorted(str(name) for name in error.errors))
         return problem(
             error.status,
             error.kind,
@@ -197,7 +215,8 @@ def register_error_handlers(app) -> None:
             error.detail,
             errors=error.errors,
             headers=headers,
-            **getattr(error, "extra", {}),
+            params=params,
+            **extra,
         )
 
     @app.errorhandler(ValidationError)
@@ -213,6 +232,7 @@ def register_error_handlers(app) -> None:
             "Unprocessable Content",
             "The request has invalid fields; see errors.",
             errors=errors,
+            params={"fields": sorted(str(name) for name in errors)},
         )
 
     @app.errorhandler(DataError)

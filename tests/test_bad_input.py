@@ -18,6 +18,8 @@ def assert_problem(response, status, kind=None):
     assert body["status"] == status and body["title"] and body["type"].startswith("https://")
     if kind:
         assert body["type"].endswith("/" + kind), body
+    # The apps word the message from these two, in the user's language (docs/web-common.md).
+    assert body["code"] == body["type"].rsplit("/", 1)[1] and isinstance(body["params"], dict), body
     return body
 
 
@@ -140,3 +142,22 @@ def test_a_mutation_with_an_out_of_range_id_is_rejected_and_blocks_nothing(clien
     body = phone.push()
     assert [(r["outcome"], r["reason"]) for r in body["results"]] == [("rejected", "invalid-mutation")] * 2
     assert body["device_seq"] == 2
+
+
+def test_a_refused_request_carries_its_code_and_the_numbers_its_message_needs(client, admin_headers):
+    too_long = client.get(
+        "/api/reports",
+        query_string={"date_from": "2020-01-01", "date_to": "2026-12-01"},
+        headers=admin_headers,
+    )
+    body = assert_problem(too_long, 422, "range-too-long")
+    assert body["params"] == {"limit": 400, "fields": ["date_to"]}
+
+    unreadable = client.post(
+        "/api/agencies", data="{not json", content_type="application/json", headers=admin_headers
+    )
+    assert assert_problem(unreadable, 400)["params"] == {}
+
+    invalid = client.post("/api/agencies", json={"code": 5}, headers=admin_headers)
+    body = assert_problem(invalid, 422, "validation-error")
+    assert "code" in body["params"]["fields"] and "name" in body["params"]["fields"]

@@ -568,3 +568,97 @@ def test_an_upload_larger_than_the_limit_is_refused_before_it_is_read(client, ap
 
     assert raw.status_code == 413 and raw.content_type == PROBLEM
     assert multipart.status_code == 413 and multipart.content_type == PROBLEM
+
+
+# Who is behind -------------------------------------------------------------------------------------
+
+
+def whole_day_gone(app):
+    # The postmen's working day is already over (it ended a minute after midnight): every stop is
+    # expected. (In the day's first minute, local time, it is not over yet.)
+    app.config.update(ROUND_DAY_START="00:00", ROUND_DAY_END="00:01")
+
+
+def test_the_rounds_come_most_at_risk_first_each_with_its_reasons(client, app, make, auth, supervisor):
+    whole_day_gone(app)
+    on_time = make.user("postman", full_name="Đúng Giờ")
+    late = make.user("postman", full_name="Chậm Trễ")
+    silent = make.user("postman", full_name="Im Lặng")
+    done_items = [make.item() for _ in range(2)]
+    make.round(on_time, items=done_items)
+    late_items = [make.item() for _ in range(4)]
+    late_round = make.round(late, items=late_items)
+    silent_round = make.round(silent, items=[make.item()])
+    phone = synced_phone(client, on_time)
+    for n, item in enumerate(done_items):
+        phone.deliver(item.id, seed=n)
+    phone.sync()
+    late_phone = synced_phone(client, late)
+    late_phone.fail(late_items[0].id)
+    late_phone.sync()
+
+    body = client.get("/api/dashboard/today", headers=auth(supervisor)).get_json()
+
+    order = [(r["postman"]["full_name"], r["risk"]["score"]) for r in body["rounds"]]
+    assert [name for name, _ in order] == ["Im Lặng", "Chậm Trễ", "Đúng Giờ"]
+    silent_view, late_view, on_time_view = body["rounds"]
+    assert late_view["id"] == late_round.id
+    # 3 of 4 stops expected by now are not done (75), and the failed visit is an open exception (10).
+    assert late_view["risk"] == {
+        "score": 85,
+        "expected_done": 4,
+        "behind": 3,
+        "reasons": [
+            {"code": "behind", "params": {"behind": 3, "expected": 4, "done": 1}},
+            {"code": "exceptions", "params": {"n": 1}},
+        ],
+    }
+    # No phone at all: behind (100), never synced (40), and its unsynced-device exception (10).
+    assert silent_view["id"] == silent_round.id
+    assert [r["code"] for r in silent_view["risk"]["reasons"]] == ["behind", "never_synced", "exceptions"]
+    assert silent_view["risk"]["score"] == 150
+    assert on_time_view["risk"] == {"score": 0, "expected_done": 2, "behind": 0, "reasons": []}
+
+
+def test_each_remaining_stop_has_an_eta_from_the_route_and_the_pace_so_far(
+    client, app, make, auth, supervisor
+):
+    from datetime import datetime
+
+    whole_day_gone(app)
+    app.config.update(ROUND_SPEED_KMH=12, ROUND_MINUTES_PER_STOP=10)  # 200 m a minute
+    postman = make.user("postman")
+    # Stops 1 km apart going north from the post office (10.0035, 105.1694).
+    items = [make.item(lat=10.0035 + 0.009 * (n + 1), lon=105.1694) for n in range(5)]
+    rnd = make.round(postman, items=items)
+    phone = synced_phone(client, postman)
+    phone.deliver(items[0].id, seed=1)
+    phone.deliver(items[1].id, seed=2)
+    phone.sync()
+    # The two results came 30 minutes apart.
+    with app.app_context():
+        from backend.models import DeliveryAttempt
+
+        proofs = (
+            db.session.execute(
+                db.select(DeliveryAttempt)
+                .where(DeliveryAttempt.round_id == rnd.id)
+                .order_by(DeliveryAttempt.id)
+            )
+            .scalars()
+            .all()
+        )
+        last = now_utc().replace(microsecond=0)
+        proofs[0].server_time, proofs[1].server_time = last - timedelta(minutes=30), last
+        db.session.commit()
+
+    [view] = client.get("/api/dashboard/today", headers=auth(supervisor)).get_json()["rounds"]
+
+    assert view["pace_minutes"] == 30.0
+    assert [e["item_id"] for e in view["eta"]] == [i.id for i in items[2:]]
+    etas = [datetime.fromisoformat(e["eta"]) for e in view["eta"]]
+    # Each next stop: about 1 km (5 min at 12 km/h) plus the time spent at a stop so far.
+    gaps = [(b - a).total_seconds() / 60 for a, b in zip(etas, etas[1:], strict=False)]
+    assert all(abs(gap - 30) < 1 for gap in gaps), gaps
+    assert etas[0] > last
+    assert view["finish_eta"] == view["eta"][-1]["eta"]

@@ -106,6 +106,17 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_app)
     assert _table_names() == set(db.metadata.tables) | {"alembic_version"}
 
 
+def _insert_user(conn, role: str = "postman") -> None:
+    """User 1, of any schema revision since 0001."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
+            "VALUES (1, 'nguoi1', 'x', 'Người Một', :role, TRUE, CURRENT_TIMESTAMP)"
+        ),
+        {"role": role},
+    )
+
+
 def _insert_postman_agency_procedure(conn, now: str, procedure_seq: int = 0) -> None:
     """User 1 (a postman), agency 1 and procedure 1, as rows of the schema at revision 0004."""
     conn.execute(
@@ -212,12 +223,7 @@ def test_login_sessions_are_carried_over_from_existing_refresh_token_families(em
     """Phones signed in before the upgrade stay signed in; a family already revoked stays revoked."""
     flask_migrate.upgrade(revision="0004")
     with db.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO users (id, username, password_hash, full_name, role, active, created_at) "
-                "VALUES (1, 'buuta', 'x', 'Bưu tá', 'postman', TRUE, CURRENT_TIMESTAMP)"
-            )
-        )
+        _insert_user(conn)
         conn.execute(
             sa.text(
                 "INSERT INTO devices (id, user_id, registered_at, last_seq) "
@@ -639,3 +645,22 @@ def test_agencies_from_before_their_bank_account_keep_their_rows_and_have_none(e
     assert not columns & {"bank_bin", "bank_account", "bank_account_name"}
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT code, name FROM agencies")).all() == [("A1", "UBND xã")]
+
+
+def test_logins_ended_before_the_reason_was_recorded_say_revoked(empty_app):
+    """0018: a login already ended gets the reason 'revoked' (unknown then); a live one none."""
+    flask_migrate.upgrade(revision="0017_agency_bank_account")
+    with db.engine.begin() as conn:
+        _insert_user(conn, "supervisor")
+        for session_id, revoked in (("live", None), ("ended", "2026-11-30 09:00:00+00")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO login_sessions (id, user_id, created_at, revoked_at) "
+                    "VALUES (:id, 1, '2026-11-30 07:00:00+00', :revoked)"
+                ),
+                {"id": session_id, "revoked": revoked},
+            )
+    flask_migrate.upgrade()
+    with db.engine.connect() as conn:
+        reasons = dict(conn.execute(sa.text("SELECT id, end_reason FROM login_sessions")).all())
+    assert reasons == {"live": None, "ended": "revoked"}

@@ -233,3 +233,47 @@ def test_sessions_are_recorded_per_login_and_revoked_with_their_family(client, a
     client.post("/api/auth/logout", json={"refresh_token": tokens["refresh_token"]})
     with app.app_context():
         assert db.session.execute(db.select(LoginSession.revoked_at)).scalar_one() is not None
+
+
+def refused_reason(client, tokens: dict) -> tuple[str, str]:
+    response = client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert response.status_code in (401, 403), response.get_json()
+    body = response.get_json()
+    return body["code"], body["params"].get("reason")
+
+
+def test_a_refused_refresh_says_why_the_login_ended(client, app, make, auth):
+    """The sign-in form can say why: signed out, password changed, disabled, reused or expired."""
+    admin = make.user("admin")
+    supervisor = make.user("supervisor")
+
+    signed_out = login(client, supervisor)
+    client.post("/api/auth/logout", json={"refresh_token": signed_out["refresh_token"]})
+    assert refused_reason(client, signed_out) == ("invalid-refresh-token", "signed_out")
+
+    reset = login(client, supervisor)
+    assert (
+        client.patch(
+            f"/api/users/{supervisor.id}", json={"password": NEW_PASSWORD}, headers=auth(admin)
+        ).status_code
+        == 200
+    )
+    assert refused_reason(client, reset) == ("invalid-refresh-token", "password_changed")
+
+    replayed = login(client, supervisor, password=NEW_PASSWORD)
+    client.post("/api/auth/refresh", json={"refresh_token": replayed["refresh_token"]})
+    _age_used_refresh_tokens(app)
+    assert refused_reason(client, replayed) == ("refresh-token-reused", "token_reused")
+    assert refused_reason(client, replayed) == ("invalid-refresh-token", "token_reused")
+
+    old = login(client, supervisor, password=NEW_PASSWORD)
+    with app.app_context():
+        for token in db.session.execute(db.select(RefreshToken)).scalars():
+            token.expires_at = now_utc() - timedelta(seconds=1)
+        db.session.commit()
+    assert refused_reason(client, old) == ("refresh-token-expired", "expired")
+
+    disabled = login(client, make.user("supervisor"))
+    other = disabled["user"]["id"]
+    client.patch(f"/api/users/{other}", json={"active": False}, headers=auth(admin))
+    assert refused_reason(client, disabled) == ("invalid-refresh-token", "account_disabled")

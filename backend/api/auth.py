@@ -163,7 +163,7 @@ class ChangePassword(MethodView):
                 },
             )
         user.password_hash = hash_password(body["new_password"])
-        revoke_sessions(user_id=user.id)
+        revoke_sessions(user_id=user.id, reason="password_changed")
         device_id = current_device_id()
         session_id = start_session(user, device_id)
         refresh = issue_refresh_token(user, device_id, session_id)

@@ -82,8 +82,9 @@ class Today(MethodView):
         cash (collected in cash and by transfer, handed over, outstanding); poll it (≤ 15 s)."""
         day = args.get("date") or local_today()
         user = current_user()
-        view = dashboard.today(day, user, args.get("office_id"))
-        view["exception_counts"] = dashboard.exception_counts(dashboard.exceptions(user, day))
+        open_exceptions = dashboard.exceptions(user, day)
+        view = dashboard.today(day, user, args.get("office_id"), open_exceptions)
+        view["exception_counts"] = dashboard.exception_counts(open_exceptions)
         view["cash"] = cash.per_postman(day, user, args.get("office_id"))
         return view, REVALIDATE
 

@@ -36,11 +36,20 @@ FIELD_ERRORS = "ProblemFieldErrors"
 PROBLEM_SCHEMA = {
     "type": "object",
     "description": "An error, as RFC 9457 problem details. `type` is stable and machine-readable "
-    f"({PROBLEM_TYPE_BASE}<kind>); `title` is the HTTP status phrase; `detail` says what went "
-    "wrong for a person; `errors` names the fields at fault.",
-    "required": ["type", "title", "status"],
+    f"({PROBLEM_TYPE_BASE}<kind>); `code` is that kind alone and `params` the numbers and names its "
+    "message needs: the apps word the message from those two in the user's language. `title` is "
+    "the HTTP status phrase; `detail` says what went wrong in English (logs, scripts); `errors` "
+    "names the fields at fault.",
+    "required": ["type", "code", "params", "title", "status"],
     "properties": {
         "type": {"type": "string", "format": "uri", "example": PROBLEM_TYPE_BASE + "validation-error"},
+        "code": {"type": "string", "example": "range-too-long"},
+        "params": {
+            "type": "object",
+            "additionalProperties": True,
+            "example": {"limit": 400, "fields": ["date_to"]},
+            "description": "The message's parameters (`fields`: the fields at fault, by name).",
+        },
         "title": {"type": "string", "example": "Unprocessable Content"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},

@@ -120,11 +120,11 @@ class UserById(MethodView):
             _check_agency_link(user.role, body["agency_id"])
         if "password" in body:
             user.password_hash = hash_password(body.pop("password"))
-            revoke_sessions(user_id=user.id)
+            revoke_sessions(user_id=user.id, reason="password_changed")
         for key, value in body.items():
             setattr(user, key, value)
         if body.get("active") is False:
-            revoke_sessions(user_id=user.id)
+            revoke_sessions(user_id=user.id, reason="account_disabled")
         audit("user.updated", "user", user_id, {"fields": sorted(body)})
         db.session.commit()
         return user
@@ -160,7 +160,7 @@ class RevokeDevice(MethodView):
             raise DomainError("not-found", f"No device with id {device_id}.", status=404)
         if device.revoked_at is None:
             device.revoked_at = now_utc()
-            revoke_sessions(device_id=device.id)
+            revoke_sessions(device_id=device.id, reason="device_revoked")
             audit("device.revoked", "device", device.id)
         db.session.commit()
         return device

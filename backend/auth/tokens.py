@@ -22,8 +22,8 @@ REFRESH_RETRY_GRACE = timedelta(seconds=60)
 
 
 class AuthError(DomainError):
-    def __init__(self, kind: str, detail: str, status: int = 401):
-        super().__init__(kind, detail, status=status)
+    def __init__(self, kind: str, detail: str, status: int = 401, params: dict | None = None):
+        super().__init__(kind, detail, status=status, params=params)
 
 
 def issue_access_token(user: User, device_id: str | None, session_id: str) -> str:
@@ -86,7 +86,18 @@ def issue_refresh_token(user: User, device_id: str | None, family_id: str) -> st
     return token
 
 
-def revoke_family(family_id: str) -> None:
+# Why a login ended (login_sessions.end_reason), sent as the `reason` parameter of a refused refresh.
+END_REASONS = (
+    "signed_out",
+    "password_changed",
+    "account_disabled",
+    "device_revoked",
+    "token_reused",
+    "revoked",  # ended before the reason was recorded
+)
+
+
+def revoke_family(family_id: str, reason: str = "signed_out") -> None:
     """End one login: its refresh tokens and, at once, its access tokens."""
     now = now_utc()
     db.session.execute(
@@ -97,11 +108,11 @@ def revoke_family(family_id: str) -> None:
     db.session.execute(
         update(LoginSession)
         .where(LoginSession.id == family_id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=now)
+        .values(revoked_at=now, end_reason=reason)
     )
 
 
-def revoke_sessions(user_id: int | None = None, device_id: str | None = None) -> None:
+def revoke_sessions(user_id: int | None = None, device_id: str | None = None, *, reason: str) -> None:
     """End every login of a user and/or a device (password change, account disabled, device revoked)."""
     now = now_utc()
     for model in (RefreshToken, LoginSession):
@@ -110,7 +121,8 @@ def revoke_sessions(user_id: int | None = None, device_id: str | None = None) ->
             query = query.where(model.user_id == user_id)
         if device_id is not None:
             query = query.where(model.device_id == device_id)
-        db.session.execute(query.values(revoked_at=now))
+        values = {"revoked_at": now} | ({"end_reason": reason} if model is LoginSession else {})
+        db.session.execute(query.values(**values))
 
 
 def rotate_refresh_token(token: str) -> tuple[User, str | None, str, str]:
@@ -123,16 +135,26 @@ def rotate_refresh_token(token: str) -> tuple[User, str | None, str, str]:
         # A revoked phone is told so (403), not sent to a sign-in that would fail too.
         check_device(record.device_id, db.session.get(Device, record.device_id))
     if record is None or record.revoked_at is not None:
-        raise AuthError("invalid-refresh-token", "The refresh token is unknown or was revoked; log in again.")
+        ended = db.session.get(LoginSession, record.family_id) if record is not None else None
+        raise AuthError(
+            "invalid-refresh-token",
+            "The refresh token is unknown or was revoked; log in again.",
+            params={"reason": (ended.end_reason if ended else None) or "revoked"},
+        )
     if record.expires_at <= now:
-        raise AuthError("refresh-token-expired", "The refresh token has expired; log in again.")
+        raise AuthError(
+            "refresh-token-expired",
+            "The refresh token has expired; log in again.",
+            params={"reason": "expired"},
+        )
     if record.used_at is not None:
         if now - record.used_at > REFRESH_RETRY_GRACE:
-            revoke_family(record.family_id)
+            revoke_family(record.family_id, reason="token_reused")
             db.session.commit()
             raise AuthError(
                 "refresh-token-reused",
                 "This refresh token was already used; every session of this login is revoked.",
+                params={"reason": "token_reused"},
             )
         # A retry after a lost response: retire the sibling issued then, issue a fresh one.
         db.session.execute(

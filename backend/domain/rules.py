@@ -21,6 +21,7 @@ class DomainError(Exception):
         status: int | None = None,
         errors: dict | None = None,
         extra: dict | None = None,
+        params: dict | None = None,
     ):
         super().__init__(detail)
         self.kind = kind
@@ -30,3 +31,5 @@ class DomainError(Exception):
         self.errors = errors
         # Further members of the problem (numbers stay numbers: e.g. `received`).
         self.extra = extra or {}
+        # The numbers and names the message needs, for the apps to word it (the problem's `params`).
+        self.params = params or {}

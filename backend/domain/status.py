@@ -109,6 +109,7 @@ class IllegalTransition(DomainError):
             "illegal-transition",
             f"A {direction} item in status '{current}' cannot '{event}'.",
             status=409,
+            params={"direction": direction, "status": current, "event": event},
         )
         self.current = current
         self.event = event

@@ -72,6 +72,8 @@ class LoginSession(db.Model):
     device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended (backend/auth/tokens.py: END_REASONS); the app says it on its sign-in form.
+    end_reason: Mapped[str | None] = mapped_column(String(24))
 
 
 class RefreshToken(db.Model):

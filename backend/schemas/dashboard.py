@@ -62,6 +62,29 @@ class TotalsSchema(CountsSchema):
     stops = fields.Integer()
 
 
+class RiskReasonSchema(StrictSchema):
+    code = fields.String(
+        metadata={"description": "behind | silent | never_synced | exceptions; the page words it"}
+    )
+    params = fields.Dict(
+        keys=fields.String(), values=fields.Integer(allow_none=True), metadata={"description": "Its numbers"}
+    )
+
+
+class RiskSchema(StrictSchema):
+    score = fields.Integer(metadata={"description": "Orders the rounds: higher is more at risk"})
+    expected_done = fields.Integer(metadata={"description": "Stops expected done by now"})
+    behind = fields.Integer(metadata={"description": "Stops expected done by now but not done"})
+    reasons = fields.List(fields.Nested(RiskReasonSchema))
+
+
+class StopEtaSchema(StrictSchema):
+    item_id = fields.Integer()
+    code = fields.String()
+    stop_order = fields.Integer(allow_none=True)
+    eta = fields.AwareDateTime()
+
+
 class RoundProgressSchema(StrictSchema):
     id = fields.Integer()
     office_id = fields.Integer(allow_none=True)
@@ -81,6 +104,13 @@ class RoundProgressSchema(StrictSchema):
     last_proof_at = fields.AwareDateTime(allow_none=True)
     total_distance_m = fields.Integer(allow_none=True)
     devices = fields.List(fields.Nested(DeviceStatusSchema))
+    risk = fields.Nested(RiskSchema)
+    eta = fields.List(
+        fields.Nested(StopEtaSchema),
+        metadata={"description": "Each stop with no result yet, in route order, with when it should be done"},
+    )
+    finish_eta = fields.AwareDateTime(allow_none=True, metadata={"description": "The last stop's ETA"})
+    pace_minutes = fields.Float(metadata={"description": "Minutes per stop so far (or the assumed pace)"})
 
 
 class TodaySchema(StrictSchema):

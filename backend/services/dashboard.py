@@ -28,6 +28,7 @@ from backend.domain.workdays import next_invitation_from
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Device, ExceptionAck, Item, PostOffice, Round, SyncMutation, User
 from backend.models.base import now_utc
+from backend.services import behind
 from backend.services.rounds import office_position, progress_of
 from backend.timeutil import day_bounds, local_today
 from sync.changes import current_seq
@@ -84,8 +85,9 @@ def _rounds_of(day: date, user: User, office_id: int | None = None) -> list[Roun
     )
 
 
-def _proof_summary(round_ids: list[int]) -> dict[int, tuple[int, int, datetime | None]]:
-    """Per round: proofs still uploading files, unresolved flagged proofs, the latest proof's time."""
+def _proof_summary(round_ids: list[int]) -> dict[int, tuple[int, int, datetime | None, datetime | None]]:
+    """Per round: proofs still uploading files, unresolved flagged proofs, the latest and the first
+    proof's time."""
     unresolved_flag = DeliveryAttempt.flagged.is_(True) & DeliveryAttempt.review.is_(None)
     rows = db.session.execute(
         select(
@@ -93,18 +95,26 @@ def _proof_summary(round_ids: list[int]) -> dict[int, tuple[int, int, datetime |
             func.sum(case((DeliveryAttempt.complete.is_(False), 1), else_=0)),
             func.sum(case((unresolved_flag, 1), else_=0)),
             func.max(DeliveryAttempt.server_time),
+            func.min(DeliveryAttempt.server_time),
         )
         .where(DeliveryAttempt.round_id.in_(round_ids))
         .group_by(DeliveryAttempt.round_id)
     )
     return {
-        round_id: (int(incomplete or 0), int(flagged or 0), last)
-        for round_id, incomplete, flagged, last in rows
+        round_id: (int(incomplete or 0), int(flagged or 0), last, first)
+        for round_id, incomplete, flagged, last, first in rows
     }
 
 
-def today(day: date, user: User, office_id: int | None = None) -> dict:
-    """Every round of `day` (of the user's offices) with its postman, progress buckets and phones."""
+def today(
+    day: date,
+    user: User,
+    office_id: int | None = None,
+    open_exceptions: list[dict] | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """Every round of `day` (of the user's offices) with its postman, progress buckets and phones,
+    most at risk first, each with the reasons and an ETA per remaining stop (services/behind.py)."""
     rounds = _rounds_of(day, user, office_id)
     ids = [r.id for r in rounds]
     progress = progress_of(ids)
@@ -116,7 +126,7 @@ def today(day: date, user: User, office_id: int | None = None) -> dict:
             bucket: sum(progress[rnd.id].get(s.value, 0) for s in statuses)
             for bucket, statuses in BUCKETS.items()
         }
-        incomplete, flagged, last_proof = proofs.get(rnd.id, (0, 0, None))
+        incomplete, flagged, last_proof, _ = proofs.get(rnd.id, (0, 0, None, None))
         views.append(
             {
                 "id": rnd.id,
@@ -135,6 +145,14 @@ def today(day: date, user: User, office_id: int | None = None) -> dict:
                 "devices": devices.get(rnd.postman_id, []),
             }
         )
+    behind.assess(
+        views,
+        {r.id: r for r in rounds},
+        {rid: summary[3] for rid, summary in proofs.items()},
+        open_exceptions or [],
+        # To the minute: the ETAs and the silence move once a minute, so a poll within it can get 304.
+        (now or now_utc()).replace(second=0, microsecond=0),
+    )
     totals = {bucket: sum(v["counts"][bucket] for v in views) for bucket in BUCKETS}
     totals["stops"] = sum(v["stop_count"] for v in views)
     return {"date": day, "sync_seq": current_seq(db.session()), "rounds": views, "totals": totals}

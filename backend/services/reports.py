@@ -81,6 +81,7 @@ def check_range(period: str, group_by: str, date_from: date, date_to: date) -> R
             f"A report covers at most {limit} days.",
             status=422,
             errors={"date_to": [f"At most {limit} days after date_from."]},
+            params={"limit": limit},
         )
     return ReportRange(period, group_by, date_from, date_to)
 

@@ -254,6 +254,7 @@ def _refuse(kind: str, index: int, item: Item, reason: str, status: int = 409) -
         f"Item {item.code}: {reason} Nothing was changed.",
         status=status,
         errors={"item_ids": {str(index): [reason]}},
+        params={"item_code": item.code, "status": item.status},
     )
 
 

@@ -1,9 +1,12 @@
 // The page frame: sign-in, navigation between views, the language switch.
 import * as api from './lib/api.js'
+import { problemText } from './lib/problems.js'
 import { h, replace } from '@common/dom.js'
 import { setZone } from '@common/format.js'
 import { lang, onLangChange, setLang, t } from './lib/i18n.js'
 import * as session from './lib/session.js'
+import * as drafts from './lib/drafts.js'
+import { announce } from '@common/dom.js'
 import { renderLogin } from './views/login.js'
 import { setProofConfig } from './views/proof.js'
 import { searchBox } from './views/search.js'
@@ -15,7 +18,11 @@ let cleanup = null
 
 export function start(element) {
   root = element
-  api.onSignedOut(() => show())
+  // The session really ended: keep what was being typed, and say why on the sign-in form.
+  api.onSignedOut((error) => {
+    drafts.keep(error?.reason || 'expired')
+    show()
+  })
   window.addEventListener('hashchange', () => route())
   onLangChange(() => show())
   show()
@@ -29,7 +36,13 @@ function stopView() {
 async function show() {
   stopView()
   if (!session.isStaff(session.user())) {
-    replace(root, renderLogin({ onSignedIn: () => show() }))
+    replace(
+      root,
+      renderLogin({
+        ended: drafts.endedBecause(),
+        onSignedIn: () => show().then(() => drafts.restore((n) => announce(t('ended.restored', { n })))),
+      }),
+    )
     return
   }
   try {
@@ -39,7 +52,7 @@ async function show() {
   } catch (error) {
     replace(
       root,
-      h('main', { id: 'main', class: 'page' }, h('p', { class: 'error', role: 'alert' }, error.message)),
+      h('main', { id: 'main', class: 'page' }, h('p', { class: 'error', role: 'alert' }, problemText(error))),
     )
     return
   }

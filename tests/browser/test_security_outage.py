@@ -81,8 +81,9 @@ def test_the_dashboard_says_plainly_that_the_database_is_down_and_recovers(page,
     away = _take_the_database_away(live_server, tmp_path)
 
     alert = page.locator("main p.error[role=alert]").first
-    expect(alert).to_contain_text("Không kết nối được cơ sở dữ liệu", timeout=10_000)
-    expect(alert).to_contain_text("Try again")
+    expect(alert).to_contain_text("không kết nối được cơ sở dữ liệu", timeout=10_000)
+    expect(alert).to_contain_text("Vui lòng thử lại")
+    expect(alert).not_to_contain_text("Try again")  # worded from the code, no English tail
 
     _bring_it_back(live_server, tmp_path, away)
 

@@ -43,14 +43,26 @@ export class ApiError extends Error {
   }
 }
 
-/** Signed out, expired or revoked: the user must sign in again. `kind`: session-expired | device-revoked. */
+/** Signed out, expired or revoked: the user must sign in again. `kind`: session-expired | device-revoked;
+ *  `problem`: the server's refusal, if any (its `code` and `params.reason` say why the login ended). */
 export class AuthRequired extends ApiError {
-  constructor(kind = 'session-expired') {
+  constructor(kind = 'session-expired', problem = null) {
     super(401, {
       type: `/problems/${kind}`,
       detail: kind === 'device-revoked' ? 'Device revoked.' : 'Session expired.',
     })
     this.name = 'AuthRequired'
+    this.refusal = problem
+  }
+
+  /** Why the login ended: the server's reason (signed_out, password_changed, account_disabled,
+   *  device_revoked, token_reused, expired, revoked), or 'expired' when it gave none. */
+  get reason() {
+    if (this.kind === 'device-revoked') return 'device_revoked'
+    return (
+      this.refusal?.params?.reason ||
+      (this.refusal?.code === 'account-disabled' ? 'account_disabled' : 'expired')
+    )
   }
 }
 
@@ -142,10 +154,11 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
     }
   }
 
-  async function expire(kind) {
-    await store.expired(kind)
+  async function expire(kind, problem = null) {
+    const error = new AuthRequired(kind, problem)
+    await store.expired(kind, error)
     channel?.postMessage({ type: 'expired', kind })
-    return new AuthRequired(kind)
+    return error
   }
 
   async function rotate(usedAccess) {
@@ -157,7 +170,8 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
       json: { refresh_token: current.refresh },
     })
     if (response.status === 401 || response.status === 403) {
-      throw await expire(isRevoked(await problemOf(response)) ? 'device-revoked' : 'session-expired')
+      const problem = await problemOf(response)
+      throw await expire(isRevoked(problem) ? 'device-revoked' : 'session-expired', problem)
     }
     if (!response.ok) throw new ApiError(response.status, await problemOf(response), response.statusText)
     const tokens = await response.json()
@@ -183,7 +197,7 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
 
   async function failed(response) {
     const problem = await problemOf(response)
-    if (response.status === 403 && isRevoked(problem)) throw await expire('device-revoked')
+    if (response.status === 403 && isRevoked(problem)) throw await expire('device-revoked', problem)
     throw new ApiError(response.status, problem, response.statusText)
   }
 
@@ -197,7 +211,7 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
       const fresh = await refresh(session.access)
       response = await send(path, options, fresh.access)
       // A brand-new token refused: do not refresh again (that is how 401 loops start).
-      if (response.status === 401) throw await expire('session-expired')
+      if (response.status === 401) throw await expire('session-expired', await problemOf(response))
     }
     if (!response.ok) await failed(response)
     return response

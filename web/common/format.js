@@ -83,14 +83,27 @@ function moment(value, options) {
   return new Intl.DateTimeFormat(locale(), { timeZone: timeZone(), ...options }).format(toDate(value))
 }
 
-/** A moment (ISO string, Date or epoch ms) as date and time with seconds; '—' when none. */
+/** A moment (ISO string, Date or epoch ms) as "01/12/2026 23:25" (day first, the year whole, no
+ *  seconds, in both languages); '—' when none. */
 export function dateTime(value) {
-  return value ? moment(value, { dateStyle: 'short', timeStyle: 'medium' }) : '—'
+  if (!value) return '—'
+  const parts = {}
+  for (const { type, value: v } of new Intl.DateTimeFormat('en-GB', {
+    timeZone: timeZone(),
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(toDate(value)))
+    parts[type] = v
+  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`
 }
 
-/** A moment as hours and minutes; '—' when none. */
+/** A moment as hours and minutes, "09:05"; '—' when none. */
 export function time(value) {
-  return value ? moment(value, { timeStyle: 'short' }) : '—'
+  return value ? moment(value, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) : '—'
 }
 
 /** A moment as "09:41 26/11": the day and the time, short (phone lists); '' when none. */

@@ -8,7 +8,8 @@ export { ApiError } from '@common/api.js'
 
 const listeners = new Set()
 
-/** Called when the session ends (refresh refused): the app shows the login form. */
+/** Called with the AuthRequired error (its `reason`) when the session ends (refresh refused): the
+ *  app keeps what was being typed and shows the login form saying why. */
 export function onSignedOut(callback) {
   listeners.add(callback)
 }
@@ -25,9 +26,9 @@ const client = createApiClient({
     write: (tokens) => {
       session.save(tokens)
     },
-    expired() {
+    expired(kind, error) {
       session.clear()
-      listeners.forEach((callback) => callback())
+      listeners.forEach((callback) => callback(error))
     },
   },
 })

@@ -1,19 +1,21 @@
 // Re-run a task every few seconds while the page is visible (and once as soon as it is again).
-export function poll(task, seconds) {
+// With `hiddenSeconds`, a hidden tab keeps polling, slowly (the Today page's tab-title badge).
+export function poll(task, seconds, { hiddenSeconds = null } = {}) {
   let timer = null
   let stopped = false
 
   async function tick() {
     clearTimeout(timer)
     if (stopped) return
-    if (document.visibilityState === 'visible') {
+    const visible = document.visibilityState === 'visible'
+    if (visible || hiddenSeconds) {
       try {
         await task()
       } catch {
         /* the task shows its own errors; keep polling */
       }
     }
-    if (!stopped) timer = setTimeout(tick, seconds * 1000)
+    if (!stopped) timer = setTimeout(tick, (visible || !hiddenSeconds ? seconds : hiddenSeconds) * 1000)
   }
 
   function onVisible() {

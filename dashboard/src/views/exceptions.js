@@ -1,5 +1,6 @@
 // The exceptions a supervisor must handle, most urgent first, each with its action.
 import * as api from '../lib/api.js'
+import { problemText } from '../lib/problems.js'
 import { h, replace } from '@common/dom.js'
 import { dateTime, day, metres } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
@@ -182,7 +183,7 @@ function ackButton(e, onChange) {
           onChange?.()
         } catch (error) {
           button.disabled = false
-          button.after(h('span', { class: 'error', role: 'alert' }, error.message))
+          button.after(h('span', { class: 'error', role: 'alert' }, problemText(error)))
         }
       },
     },

@@ -4,7 +4,7 @@ import { announce, h, replace } from '@common/dom.js'
 import { selectField } from '../lib/fields.js'
 import { fileLink, openFile } from '../lib/download.js'
 import { dateTime, money, number } from '@common/format.js'
-import { label, t } from '../lib/i18n.js'
+import { label, lang, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
 
 export function renderHandovers(main, { params }) {
@@ -268,7 +268,8 @@ export function renderHandovers(main, { params }) {
           'div',
           { class: 'error', role: 'alert' },
           h('p', {}, problemText(error)),
-          error.messages.length
+          // The field messages are the server's English: in English only (Vietnamese names the fields).
+          lang() === 'en' && error.messages.length
             ? h(
                 'ul',
                 {},

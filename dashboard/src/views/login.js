@@ -1,11 +1,21 @@
 // Sign-in for supervisors and administrators (postmen use the phone app).
 import * as api from '../lib/api.js'
+import { problemText } from '../lib/problems.js'
 import { h } from '@common/dom.js'
 import { lang, setLang, t } from '../lib/i18n.js'
 import * as session from '../lib/session.js'
 
-export function renderLogin({ onSignedIn }) {
+export function renderLogin({ onSignedIn, ended = '' }) {
   const message = h('p', { class: 'error', role: 'alert' })
+  // The session ended (not a first visit): why, and that what was being typed is kept.
+  const why = ended
+    ? h(
+        'div',
+        { 'class': 'card warn-card', 'role': 'status', 'id': 'login-ended', 'data-reason': ended },
+        h('p', {}, t(`ended.${ended}`)),
+        h('p', { class: 'small' }, t('ended.kept')),
+      )
+    : null
   const username = h('input', {
     id: 'login-username',
     name: 'username',
@@ -37,7 +47,7 @@ export function renderLogin({ onSignedIn }) {
       session.save(tokens)
       onSignedIn()
     } catch (error) {
-      message.textContent = error.status === 401 ? t('login.wrong') : error.message
+      message.textContent = error.status === 401 ? t('login.wrong') : problemText(error)
     } finally {
       button.disabled = false
     }
@@ -50,6 +60,7 @@ export function renderLogin({ onSignedIn }) {
       'form',
       { 'class': 'card', 'onsubmit': submit, 'aria-labelledby': 'login-title' },
       h('h1', { id: 'login-title' }, t('login.title')),
+      why,
       h('p', { class: 'muted' }, t('login.hint')),
       h('div', { class: 'field' }, h('label', { for: 'login-username' }, t('login.username')), username),
       h('div', { class: 'field' }, h('label', { for: 'login-password' }, t('login.password')), password),

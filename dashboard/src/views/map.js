@@ -2,6 +2,7 @@
 // with a dashed line to the address. A list under the map says the same for keyboard and screen readers.
 import L from 'leaflet'
 import * as api from '../lib/api.js'
+import { problemText } from '../lib/problems.js'
 import { h, replace } from '@common/dom.js'
 import { localToday, metres, time } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
@@ -61,7 +62,7 @@ export function renderMap(main, { config, params }) {
       }
       replace(list, describe(data))
     } catch (e) {
-      error.textContent = e.message
+      error.textContent = problemText(e)
     }
   }
 

@@ -1,6 +1,7 @@
 // The proof viewer: who received it and as what, signature and photos, where and when. Opening it
 // reads GET /api/proofs/{id}, which the server writes to the audit log (personal data).
 import * as api from '../lib/api.js'
+import { problemText } from '../lib/problems.js'
 import { h, replace } from '@common/dom.js'
 import { dateTime, day, metres, money } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
@@ -55,7 +56,7 @@ export async function openProof(proofId, { onChange } = {}) {
     )
     drawMap(body.querySelector('.proof-map'), proof, item)
   } catch (error) {
-    replace(body, h('p', { class: 'error', role: 'alert' }, error.message))
+    replace(body, h('p', { class: 'error', role: 'alert' }, problemText(error)))
   }
   return dialog
 }
@@ -207,7 +208,7 @@ export function reviewForm(proof, onDone) {
       )
       onDone?.(action)
     } catch (error) {
-      message.textContent = error.message
+      message.textContent = problemText(error)
     }
   }
   return h(

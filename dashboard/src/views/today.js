@@ -3,10 +3,12 @@ import * as api from '../lib/api.js'
 import { announce, h, replace } from '@common/dom.js'
 import { dateTime, localToday, minutesSince, number, time } from '@common/format.js'
 import { t } from '../lib/i18n.js'
+import { problemText } from '../lib/problems.js'
 import { changed } from '../lib/memo.js'
 import { poll } from '../lib/poller.js'
 import { renderCash } from './cash.js'
 import { renderExceptions } from './exceptions.js'
+import { exceptionAlerts, setSound, soundOn } from '../lib/alerts.js'
 
 const BUCKETS = ['returned', 'collected', 'failed', 'pending']
 
@@ -44,6 +46,13 @@ export function renderToday(main, { config, params }) {
       officeField.hidden = false
     })
     .catch(() => {})
+  const sound = h('input', {
+    type: 'checkbox',
+    id: 'today-sound',
+    checked: soundOn(),
+    onchange: () => setSound(sound.checked),
+  })
+  const alerts = exceptionAlerts(() => `${t('today.title')} — PostRound`)
   const dayInput = h('input', {
     type: 'date',
     id: 'today-date',
@@ -63,25 +72,36 @@ export function renderToday(main, { config, params }) {
       h('div', { class: 'field inline' }, h('label', { for: 'today-date' }, t('common.date')), dayInput),
       officeField,
       h('button', { type: 'button', onclick: () => poller.now() }, t('common.refresh')),
+      h('div', { class: 'field inline' }, sound, h('label', { for: 'today-sound' }, t('today.sound'))),
       status,
     ),
     error,
     totals,
-    h(
-      'section',
-      { 'aria-labelledby': 'rounds-title' },
-      h('h2', { id: 'rounds-title' }, t('today.rounds')),
-      rounds,
-      h('p', { class: 'note' }, t('today.honest')),
-    ),
-    cash,
+    // Side by side on a wide screen (the exceptions in view at 1366×768), the exceptions first on a tablet.
     h(
       'div',
-      { class: 'field inline' },
-      showAcknowledged,
-      h('label', { for: 'exceptions-acknowledged' }, t('exc.showAcknowledged')),
+      { class: 'today-layout' },
+      h(
+        'section',
+        { 'class': 'today-rounds', 'aria-labelledby': 'rounds-title' },
+        h('h2', { id: 'rounds-title' }, t('today.rounds')),
+        h('p', { class: 'muted small' }, t('today.riskOrder')),
+        rounds,
+        h('p', { class: 'note' }, t('today.honest')),
+      ),
+      h(
+        'div',
+        { class: 'today-exceptions' },
+        exceptions,
+        h(
+          'div',
+          { class: 'field inline' },
+          showAcknowledged,
+          h('label', { for: 'exceptions-acknowledged' }, t('exc.showAcknowledged')),
+        ),
+      ),
     ),
-    exceptions,
+    cash,
   )
 
   let lastSeq = null
@@ -98,16 +118,21 @@ export function renderToday(main, { config, params }) {
         replace(rounds, renderRounds(view.rounds, config))
       if (changed(cash, [view.cash, day])) renderCash(cash, view.cash, { day, onChange: () => poller.now() })
       renderExceptions(exceptions, found, { config, onChange: () => poller.now() })
+      alerts.update(found.exceptions)
       status.textContent = t('today.updated', { time: time(new Date().toISOString()) })
       if (lastSeq !== null && view.sync_seq !== lastSeq) announce(t('today.changed'))
       lastSeq = view.sync_seq
     } catch (e) {
-      error.textContent = e.message
+      error.textContent = problemText(e)
     }
   }
 
-  const poller = poll(refresh, config.poll_seconds)
-  return () => poller.stop()
+  // A hidden tab keeps polling once a minute, so its title can count new exceptions.
+  const poller = poll(refresh, config.poll_seconds, { hiddenSeconds: 60 })
+  return () => {
+    poller.stop()
+    alerts.stop()
+  }
 }
 
 function renderTotals(totals) {
@@ -136,6 +161,7 @@ function renderRounds(list, config) {
         [
           'today.postman',
           'today.progress',
+          'today.risk',
           'bucket.returned',
           'bucket.collected',
           'bucket.failed',
@@ -171,6 +197,7 @@ function roundRow(r, config) {
       progressBar(r),
       h('div', { class: 'small' }, t('today.doneOf', { done, total: r.stop_count })),
     ),
+    h('td', { 'class': 'risk', 'data-risk': r.risk.score }, riskCell(r)),
     ...['returned', 'collected', 'failed', 'pending'].map((key) =>
       h('td', { 'class': 'num', 'data-count': key }, number(r.counts[key])),
     ),
@@ -188,6 +215,25 @@ function roundRow(r, config) {
     h('td', { class: 'num' }, number(r.incomplete_proofs)),
     h('td', { class: 'num' }, number(r.flagged_proofs)),
   )
+}
+
+function riskCell(r) {
+  const reasons = r.risk.reasons.map((reason) =>
+    h('li', { 'class': 'warn', 'data-reason': reason.code }, t(`risk.${reason.code}`, reason.params)),
+  )
+  const next = r.eta[0]
+  return [
+    reasons.length ? h('ul', { class: 'plain' }, reasons) : h('span', { class: 'ok' }, t('risk.onTrack')),
+    next
+      ? h(
+          'div',
+          { 'class': 'small muted', 'data-eta': next.item_id },
+          t('risk.next', { code: next.code, time: time(next.eta) }),
+          ' · ',
+          t('risk.finish', { time: time(r.finish_eta), pace: number(r.pace_minutes) }),
+        )
+      : null,
+  ]
 }
 
 function progressBar(r) {

@@ -7,6 +7,7 @@ import { captureAll } from '../outbox.js'
 import { db } from '../store.js'
 import { nextOpenStop } from '../queries.js'
 import { h } from '@common/dom.js'
+import { problemMessage } from '@common/problems.js'
 import { errorSummary, gpsField } from './fields.js'
 import { toast } from './toast.js'
 
@@ -95,7 +96,9 @@ export function captureForm({
       draft.start()
       form.dataset.state = 'error'
       errors.show([
-        error instanceof UserError ? t(error.key, error.params) : t('save.failed', { detail: error.message }),
+        error instanceof UserError
+          ? t(error.key, error.params)
+          : t('save.failed', { detail: problemMessage(error) }),
       ])
     } finally {
       busy = false

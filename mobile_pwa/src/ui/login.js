@@ -6,6 +6,7 @@ import { t } from '../i18n.js'
 import { getSession } from '../session.js'
 import { db } from '../store.js'
 import { h } from '@common/dom.js'
+import { problemMessage } from '@common/problems.js'
 
 function message(error) {
   if (error instanceof UserError) return t(error.key, error.params)
@@ -15,9 +16,9 @@ function message(error) {
     if (error.kind === 'account-disabled') return t('login.disabled')
     if (error.kind === 'device-revoked') return t('login.revoked')
     if (error.status === 429) return t('login.tooMany')
-    return t('login.failed', { detail: error.message })
+    return t('login.failed', { detail: problemMessage(error) })
   }
-  return t('login.failed', { detail: String(error?.message || error) })
+  return t('login.failed', { detail: problemMessage(error) })
 }
 
 export async function loginScreen() {

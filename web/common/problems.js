@@ -1,0 +1,34 @@
+// A refused request as a sentence in the user's language, worded from the problem's machine code
+// and parameters (backend/errors.py: `code`, `params`), never from the server's English `detail`:
+// `problem.<code>` filled with the params; a network failure or an unknown code has a generic
+// sentence that names the code. In English an unknown code may show the server's detail.
+import { has, label, lang, t } from './i18n.js'
+
+// Parameters that are codes of the shared vocabulary, said in words (status 'delivered' → "Đã phát").
+const WORDED = ['status', 'event', 'direction', 'reason', 'outcome']
+
+/** The problem's code: `code`, or the last part of `type` (older servers), or http-<status>. */
+export function problemCode(error) {
+  return error?.problem?.code || error?.kind || (error?.status ? `http-${error.status}` : 'unknown')
+}
+
+function filled(params = {}) {
+  const out = { ...params }
+  for (const family of WORDED) if (typeof out[family] === 'string') out[family] = label(family, out[family])
+  if (Array.isArray(out.fields))
+    out.fields = out.fields.map((f) => (has(`apiField.${f}`) ? t(`apiField.${f}`) : f)).join(', ')
+  return out
+}
+
+export function problemMessage(error) {
+  if (!error) return ''
+  if (error.name === 'NetworkError') return t('problem.network')
+  const code = problemCode(error)
+  const params = filled(error.problem?.params)
+  // About one item: the variant that names it ("problem.illegal-transition.item"), if there is one.
+  if (params.item_code && has(`problem.${code}.item`)) return t(`problem.${code}.item`, params)
+  if (has(`problem.${code}`)) return t(`problem.${code}`, params)
+  if (error.status === undefined) return t('problem.unexpected')
+  if (lang() === 'en' && error.problem?.detail) return error.problem.detail
+  return t('problem.other', { code, status: error.status })
+}
