@@ -77,6 +77,10 @@ class RoundSchema(StrictSchema):
     round_date = fields.Date(dump_only=True)
     status = fields.String(dump_only=True)
     note = fields.String(dump_only=True, allow_none=True)
+    version = fields.Integer(
+        dump_only=True,
+        metadata={"description": "The plan's version (also the ETag): send it as If-Match with a change"},
+    )
     total_distance_m = fields.Integer(
         dump_only=True,
         allow_none=True,
