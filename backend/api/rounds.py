@@ -36,19 +36,10 @@ blp = Blueprint(
 
 
 def _change_round(
-    round_id: int,
-    what: str,
-    change: Callable[[Round], object],
-    item_ids: Iterable[int] = (),
-    count: int = 0,
+    round_id: int, what: str, change: Callable[[Round], object], item_ids: Iterable[int] = (), count: int = 0
 ) -> tuple[dict, int, dict]:
-    """Lock the round (and `item_ids`), check the version the caller saw (If-Match), apply `change`
-    to it all or nothing as one more version of its plan, and answer its detail with its ETag."""
-    with rounds.all_or_nothing():
-        rnd = rounds.lock_round(round_id, current_user(), item_ids)
-        round_versions.check_version(rnd)
-        change(rnd)
-        round_versions.bump_version(rnd, what, count)
+    """One planning change (backend.services.rounds.change_round); the round's detail and ETag."""
+    rnd = rounds.change_round(round_id, current_user(), what, change, item_ids, count)
     return rounds.detail(rnd), 200, round_versions.etag(rnd)
 
 

@@ -96,6 +96,12 @@ def filter_items(query: Select, args: dict) -> Select:
         query = query.where(Item.round_id.is_(None))
     if args.get("due_before"):
         query = query.where(Item.due_date < args["due_before"])
+    if args.get("due_from"):
+        query = query.where(Item.due_date >= args["due_from"])
+    if args.get("due_to"):
+        query = query.where(Item.due_date <= args["due_to"])
+    if args.get("procedure_id") is not None:
+        query = query.where(Item.procedure_id == args["procedure_id"])
     if args.get("date") is not None or args.get("postman_id") is not None:
         rounds = db.select(Round.id)
         if args.get("date") is not None:
@@ -111,6 +117,10 @@ def filter_items(query: Select, args: dict) -> Select:
             .where(CommitLog.seq > args["changed_since"])
             .order_by(CommitLog.seq, Item.id)
         )
+    if args.get("sort"):
+        column = getattr(Item, args["sort"].lstrip("-"))
+        key = column.desc() if args["sort"].startswith("-") else column.asc()
+        return query.order_by(key.nulls_last(), Item.id)
     return query.order_by(Item.round_id, Item.stop_order, Item.id)
 
 

@@ -8,7 +8,7 @@ backend.domain.route_planner) measured for the order it now has.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -28,7 +28,7 @@ from backend.models import Item, PostOffice, Round, User
 from backend.services.item_events import apply_event
 from backend.services.locks import lock_items_and_rounds
 from backend.services.round_events import settle_round
-from backend.services.round_versions import bump_version
+from backend.services.round_versions import bump_version, check_version
 from backend.timeutil import local_today
 
 CLOSED_TOUR = True  # the day ends at the post office: see backend.domain.route_planner
@@ -218,6 +218,24 @@ def lock_round(round_id: int, user: User | None = None, item_ids: Iterable[int] 
         raise DomainError("not-found", f"No round with id {round_id}.", status=404)
     if rnd.status == RoundStatus.CLOSED:
         raise DomainError("round-closed", f"Round {round_id} is closed and can no longer change.", status=409)
+    return rnd
+
+
+def change_round(
+    round_id: int,
+    user: User,
+    what: str,
+    change: Callable[[Round], object],
+    item_ids: Iterable[int] = (),
+    count: int = 0,
+) -> Round:
+    """Lock the round (and `item_ids`), check the version the caller saw (If-Match), and apply
+    `change` to it all or nothing as one more version of its plan (backend.services.round_versions)."""
+    with all_or_nothing():
+        rnd = lock_round(round_id, user, item_ids)
+        check_version(rnd)
+        change(rnd)
+        bump_version(rnd, what, count)
     return rnd
 
 
