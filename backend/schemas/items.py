@@ -123,6 +123,9 @@ class ItemQuerySchema(PageQuery):
     commune = Text(validate=validate.Length(max=100))
     procedure_id = QueryId()
     unassigned = fields.Boolean()
+    plannable = fields.Boolean(
+        metadata={"description": "Only items waiting to go on a round (the statuses assign is allowed from)"}
+    )
     due_before = fields.Date()
     due_from = fields.Date(metadata={"description": "Due on or after this day"})
     due_to = fields.Date(metadata={"description": "Due on or before this day"})

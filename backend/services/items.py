@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session, scoped_session
 
 from backend.audit import audit
 from backend.auth.scope import office_of_new, scoped, sees_office, unserved, visible
 from backend.domain.rules import DomainError
-from backend.domain.status import Direction, Event, Status
+from backend.domain.status import TRANSITIONS, Direction, Event, Status
 from backend.domain.text import fold
 from backend.extensions import db
 from backend.models import Agency, CommitLog, Item, Procedure, Round, User
@@ -76,6 +76,22 @@ def search_filter(query: Select, text: str) -> Select:
     return query
 
 
+def plannable():
+    """Items waiting to go on a round: the statuses the state machine lets a planner assign from, per
+    direction (an item already on a round is not waiting, a result still at the agency not yet)."""
+    return or_(
+        *(
+            and_(
+                Item.direction == direction.value,
+                Item.status.in_(
+                    sorted(s.value for s in TRANSITIONS[direction][Event.ASSIGN][0] if s != Status.ASSIGNED)
+                ),
+            )
+            for direction in Direction
+        )
+    )
+
+
 def filter_items(query: Select, args: dict) -> Select:
     if args.get("q"):
         query = search_filter(query, args["q"])
@@ -92,6 +108,8 @@ def filter_items(query: Select, args: dict) -> Select:
     if args.get("commune"):
         folded = fold(args["commune"])
         query = query.where(or_(Item.commune == args["commune"], Item.search_text.like(f"%{folded}%")))
+    if args.get("plannable"):
+        query = query.where(plannable())
     if args.get("unassigned"):
         query = query.where(Item.round_id.is_(None))
     if args.get("due_before"):
