@@ -13,39 +13,9 @@ from zoneinfo import ZoneInfo
 from backend.domain.vocabulary import label
 from backend.extensions import db
 from backend.models import AuditEntry, Item, Round
-from tests.factories import RECIPIENT, make_s10
 
 TODAY = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 WAITING = ["at_post_office", "registered", "failed_attempt"]
-
-
-def _many(app, make, count, commune="Xã Mỹ Hòa Hưng", start=700000, **overrides):
-    """`count` items waiting at the post office in one commune, written in one transaction."""
-    agency, procedure = make.agency(), make.procedure()
-    with app.app_context():
-        rows = []
-        for n in range(count):
-            item = Item(
-                **{
-                    **RECIPIENT,
-                    "code": make_s10("RR", start + n),
-                    "direction": "return",
-                    "agency_id": agency.id,
-                    "procedure_id": procedure.id,
-                    "office_id": make.default_office_id(),
-                    "commune": commune,
-                    "lat": 10.0 + n / 10000,
-                    "lon": 105.1,
-                    "due_date": TODAY + timedelta(days=n % 5),
-                    "status": "at_post_office",
-                    **overrides,
-                }
-            )
-            item.refresh_search_text()
-            rows.append(item)
-        db.session.add_all(rows)
-        db.session.commit()
-        return [row.id for row in rows], agency.id, procedure.id
 
 
 def _round(client, headers, postman):
@@ -63,7 +33,7 @@ def _bulk(client, headers, body):
 
 def _round_holding(app, client, make, headers, postman, count, on_round):
     """`count` waiting items, and today's round of `postman` with the first `on_round` (version 2)."""
-    made = _many(app, make, count)
+    made = make.waiting_items(count)
     round_id = _round(client, headers, postman)
     ids = made[0][:on_round]
     assert (
@@ -77,7 +47,7 @@ def test_a_supervisor_assigns_all_300_items_of_a_commune_to_one_round_in_one_go(
     app, client, make, auth, supervisor, postman
 ):
     headers = auth(supervisor)
-    ids, _, _ = _many(app, make, 300)
+    ids, _, _ = make.waiting_items(300)
     elsewhere = make.item(commune="Xã Khánh Bình")
     round_id = _round(client, headers, postman)
     backlog = {"status": WAITING, "commune": "Xã Mỹ Hòa Hưng", "unassigned": True}
@@ -108,7 +78,7 @@ def test_a_supervisor_assigns_all_300_items_of_a_commune_to_one_round_in_one_go(
 
 def test_one_delivered_item_refuses_the_whole_reschedule_and_says_which(app, client, make, auth, supervisor):
     headers = auth(supervisor)
-    ids, _, _ = _many(app, make, 5)
+    ids, _, _ = make.waiting_items(5)
     delivered = make.item(status="delivered")
     new_due = TODAY + timedelta(days=10)
 
@@ -189,7 +159,7 @@ def test_a_filter_matching_more_than_one_request_may_move_is_refused_not_cut(
 ):
     app.config["MAX_BULK_ITEMS"] = 10
     headers = auth(supervisor)
-    _many(app, make, 12)
+    make.waiting_items(12)
     refused = _bulk(
         client,
         headers,
@@ -210,7 +180,7 @@ def test_another_offices_items_are_never_matched_nor_moved(app, client, make, au
     province = make.office(kind="province")
     foreign = make.office(parent_id=province.id)
     theirs = make.item(office_id=foreign.id, commune="Xã Mỹ Hòa Hưng")
-    ids, _, _ = _many(app, make, 2)
+    ids, _, _ = make.waiting_items(2)
     done = _bulk(
         client,
         headers,
@@ -231,7 +201,7 @@ def test_the_backlog_filters_by_procedure_and_due_date_and_sorts_both_ways(
     app, client, make, auth, supervisor
 ):
     headers = auth(supervisor)
-    ids, _, procedure_id = _many(app, make, 10)
+    ids, _, procedure_id = make.waiting_items(10)
     make.item(due_date=TODAY)  # another procedure
     query = {
         "procedure_id": procedure_id,
@@ -248,7 +218,7 @@ def test_the_backlog_filters_by_procedure_and_due_date_and_sorts_both_ways(
 
 def test_labels_print_for_every_item_matching_the_filter(app, client, make, auth, supervisor):
     headers = auth(supervisor)
-    _many(app, make, 3)
+    make.waiting_items(3)
     pdf = client.post(
         "/api/items/labels.pdf?lang=vi", headers=headers, json={"filter": {"commune": "Xã Mỹ Hòa Hưng"}}
     )
