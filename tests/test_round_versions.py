@@ -122,4 +122,20 @@ def test_taking_an_item_onto_another_round_changes_the_round_it_left(client, mak
         f"/api/rounds/{a}/unassign", headers={**headers, "If-Match": '"2"'}, json={"item_ids": [item.id]}
     )
     assert stale.status_code == 412
-    assert stale.get_json()["changes"][0]["summary_en"] == f"moved 1 items to round #{b}"
+    assert stale.get_json()["changes"][0]["summary_en"] == f"moved 1 item to round #{b}"
+
+
+def test_an_item_cancelled_from_its_page_changes_the_round_it_was_on(client, make, auth, supervisor, postman):
+    headers = auth(supervisor)
+    item = make.item()
+    round_id = _round(client, headers, postman)
+    client.post(f"/api/rounds/{round_id}/assign", headers=headers, json={"item_ids": [item.id]})
+    cancelled = client.post(
+        f"/api/items/{item.id}/events",
+        headers=headers,
+        json={"event": "cancel", "reason": "Cơ quan rút hồ sơ"},
+    )
+    assert cancelled.status_code == 200
+    stale = client.post(f"/api/rounds/{round_id}/optimise", headers={**headers, "If-Match": '"2"'})
+    assert stale.status_code == 412
+    assert stale.get_json()["changes"][0]["summary_en"] == "cancelled 1 item"

@@ -13,7 +13,7 @@ from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL
 from backend.extensions import db, limiter
-from backend.models import Item
+from backend.models import Item, Round
 from backend.schemas.common import PrintQuery
 from backend.schemas.items import (
     BulkActionResultSchema,
@@ -33,6 +33,7 @@ from backend.services import bulk, labels
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
+from backend.services.round_versions import bump_version
 from backend.services.rounds import all_or_nothing, items_in_request
 from backend.services.timeline import timeline
 from sync.changes import current_seq
@@ -189,7 +190,10 @@ class ItemEvents(MethodView):
         with all_or_nothing():
             lock_items_and_rounds(db.session, [item.id])  # its round first: the event may settle it
             _check_if_match(item)
+            left = db.session.get(Round, item.round_id) if item.round_id is not None else None
             apply_event(item, body["event"], {"reason": body.get("reason")})
+            if left is not None and item.round_id != left.id:  # a cancel takes it off its round
+                bump_version(left, "cancel", 1)
         return item
 
 

@@ -17,16 +17,16 @@ from backend.extensions import db
 from backend.models import AuditEntry, Round, User
 from backend.timeutil import local_zone
 
-# What a planning change did, as a short phrase: (Vietnamese, English); {n} items, {to} a round.
+# What a planning change did, as a short phrase: (Vietnamese, English); {n} (Vietnamese) and {items}
+# (English) the number of items, {to} a round.
 CHANGES: dict[str, tuple[str, str]] = {
-    "assign": ("thêm {n} bưu gửi", "added {n} items"),
-    "unassign": ("bỏ {n} bưu gửi khỏi chuyến", "took {n} items off"),
-    "moved_away": ("chuyển {n} bưu gửi sang chuyến #{to}", "moved {n} items to round #{to}"),
+    "assign": ("thêm {n} bưu gửi", "added {items}"),
+    "unassign": ("bỏ {n} bưu gửi khỏi chuyến", "took {items} off"),
+    "moved_away": ("chuyển {n} bưu gửi sang chuyến #{to}", "moved {items} to round #{to}"),
     "reorder": ("sắp lại thứ tự điểm dừng", "reordered the stops"),
     "optimise": ("tối ưu thứ tự điểm dừng", "optimised the stop order"),
     "close": ("đóng chuyến", "closed the round"),
-    "reschedule": ("đổi hạn {n} bưu gửi", "rescheduled {n} items"),
-    "cancel": ("huỷ {n} bưu gửi", "cancelled {n} items"),
+    "cancel": ("huỷ {n} bưu gửi", "cancelled {items}"),
 }
 
 
@@ -91,7 +91,12 @@ def changes_since(rnd: Round, seen: int) -> list[dict]:
         if int(detail.get("version", 0)) <= seen:
             continue
         vi, en = CHANGES.get(str(detail.get("change")), ("thay đổi chuyến", "changed the round"))
-        words = {"n": detail.get("count", 0), "to": detail.get("to", "")}
+        count = int(detail.get("count", 0))
+        words = {
+            "n": count,
+            "items": "1 item" if count == 1 else f"{count} items",
+            "to": detail.get("to", ""),
+        }
         changes.append(
             {
                 "version": detail.get("version"),
