@@ -269,7 +269,7 @@ class BulkActionSchema(ItemSelectionSchema):
             data.get("action", "")
         )
         if needed and data.get(needed) is None:
-            raise ValidationError("Missing data for required field.", needed)
+            raise ValidationError(f"Required for the action '{data['action']}'.", needed)
 
 
 class BulkActionResultSchema(StrictSchema):
