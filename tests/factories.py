@@ -181,6 +181,36 @@ class Factory:
         item.refresh_search_text()
         return self._save(item)
 
+    def waiting_items(
+        self, count: int, commune: str = "Xã Mỹ Hòa Hưng", **overrides
+    ) -> tuple[list[int], int, int]:
+        """`count` results waiting at the post office in one commune, of one new agency and procedure,
+        due over the next five days, written in one transaction: their ids, the agency's, the procedure's."""
+        agency, procedure = self.agency(), self.procedure()
+        with self.app.app_context():
+            today = local_today()
+            rows = []
+            for n in range(count):
+                fields = {
+                    **RECIPIENT,
+                    "code": make_s10("RR", next(_serial)),
+                    "direction": "return",
+                    "agency_id": agency.id,
+                    "procedure_id": procedure.id,
+                    "office_id": self.default_office_id(),
+                    "commune": commune,
+                    "lat": 10.0 + n / 10000,
+                    "lon": 105.1,
+                    "due_date": today + timedelta(days=n % 5),
+                    "status": Status.AT_POST_OFFICE.value,
+                }
+                item = Item(**(fields | overrides))
+                item.refresh_search_text()
+                rows.append(item)
+            db.session.add_all(rows)
+            db.session.commit()
+            return [row.id for row in rows], agency.id, procedure.id
+
     def round(
         self, postman: User, round_date: date | None = None, items: list[Item] = (), **overrides
     ) -> Round:

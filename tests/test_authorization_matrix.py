@@ -194,6 +194,18 @@ RULES = [
     rule("GET", "/api/rounds/{round}/run-sheet.pdf", STAFF),
     rule("GET", "/api/rounds/{round}/labels.pdf", STAFF),
     rule("POST", "/api/items/labels.pdf", STAFF, body=lambda w: {"item_ids": [w["item"]]}),
+    rule(
+        "POST",
+        "/api/items/bulk-action",
+        STAFF,
+        body=lambda w: {"action": "reschedule", "due_date": "2026-12-05", "item_ids": [w["item"]]},
+    ),
+    rule(
+        "POST",
+        "/api/items/bulk-action",
+        STAFF,
+        body=lambda w: {"action": "assign", "round_id": w["round"], "item_ids": [w["spare_item"]]},
+    ),
     rule("GET", "/api/sync/pull", {"postman", "other_postman"}),
     rule(
         "POST",

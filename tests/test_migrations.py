@@ -664,3 +664,29 @@ def test_logins_ended_before_the_reason_was_recorded_say_revoked(empty_app):
     with db.engine.connect() as conn:
         reasons = dict(conn.execute(sa.text("SELECT id, end_reason FROM login_sessions")).all())
     assert reasons == {"live": None, "ended": "revoked"}
+
+
+def test_rounds_planned_before_versions_start_at_version_one(empty_app):
+    """A round already planned when plan versions arrive is version 1: a supervisor's first change
+    with If-Match "1" goes through, and a downgrade keeps the round."""
+    flask_migrate.upgrade(revision="0018_session_end_reason")
+    now = "2026-11-30 03:00:00"
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+        conn.execute(
+            sa.text(
+                "INSERT INTO rounds (id, postman_id, round_date, status, created_at, updated_at, change_seq) "
+                "VALUES (7, 1, '2026-11-30', 'planned', :now, :now, 0)"
+            ),
+            {"now": now},
+        )
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT id, version FROM rounds")).all() == [(7, 1)]
+    db.session.remove()
+    flask_migrate.downgrade(revision="0018_session_end_reason")
+    assert "version" not in {c["name"] for c in sa.inspect(db.engine).get_columns("rounds")}
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM rounds")).scalar() == 1

@@ -13,24 +13,27 @@ from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL
 from backend.extensions import db, limiter
-from backend.models import Item
+from backend.models import Item, Round
 from backend.schemas.common import PrintQuery
 from backend.schemas.items import (
+    BulkActionResultSchema,
+    BulkActionSchema,
     BulkItemsSchema,
     ItemCreateSchema,
     ItemEventSchema,
     ItemQuerySchema,
     ItemSchema,
+    ItemSelectionSchema,
     ItemUpdateSchema,
     TrackingQuerySchema,
     TrackingSchema,
 )
-from backend.schemas.rounds import ItemIdsSchema
 from backend.schemas.search import TimelineSchema
-from backend.services import labels
+from backend.services import bulk, labels
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
+from backend.services.round_versions import bump_version
 from backend.services.rounds import all_or_nothing, items_in_request
 from backend.services.timeline import timeline
 from sync.changes import current_seq
@@ -121,17 +124,31 @@ class ItemsBulk(MethodView):
         return items
 
 
+@blp.route("/items/bulk-action")
+class ItemsBulkAction(MethodView):
+    @auth_required(*STAFF)
+    @problems(409, 412)
+    @blp.arguments(BulkActionSchema)
+    @blp.response(200, BulkActionResultSchema)
+    def post(self, body):
+        """Assign, reschedule or cancel a selection (the listed items, or all matching a filter):
+        all of them, or none with each refused item and its reason (assign: If-Match, the round's version)."""
+        return bulk.run(body, current_user())
+
+
 @blp.route("/items/labels.pdf")
 class ItemLabels(MethodView):
     @auth_required(*STAFF)
-    @blp.arguments(ItemIdsSchema)
+    @blp.arguments(ItemSelectionSchema)
     @blp.arguments(PrintQuery, location="query")
     @blp.response(200, PDF_RESPONSE, content_type="application/pdf")
     def post(self, body, query):
-        """Labels for the listed items, in that order: the S10 code as Code 128 and QR. Audited."""
-        chosen = items_in_request(body["item_ids"], current_user())
+        """Labels for the listed items in that order (or all matching a filter): the S10 code as
+        Code 128 and QR. Audited."""
+        ids = bulk.selected_ids(body, current_user())
+        chosen = items_in_request(ids, current_user())
         data = labels.render(chosen, query["lang"])
-        audit_read("items.labels_printed", "item", body["item_ids"])
+        audit_read("items.labels_printed", "item", ids)
         return pdf_response(data, f"nhan-{len(chosen)}-buu-gui.pdf")
 
 
@@ -173,7 +190,10 @@ class ItemEvents(MethodView):
         with all_or_nothing():
             lock_items_and_rounds(db.session, [item.id])  # its round first: the event may settle it
             _check_if_match(item)
+            left = db.session.get(Round, item.round_id) if item.round_id is not None else None
             apply_event(item, body["event"], {"reason": body.get("reason")})
+            if left is not None and item.round_id != left.id:  # a cancel takes it off its round
+                bump_version(left, "cancel", 1)
         return item
 
 

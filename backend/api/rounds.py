@@ -27,7 +27,7 @@ from backend.schemas.rounds import (
     RoundQuerySchema,
     RoundSchema,
 )
-from backend.services import labels, round_events, rounds, run_sheet
+from backend.services import labels, round_events, round_versions, rounds, run_sheet
 from backend.timeutil import local_today
 
 blp = Blueprint(
@@ -35,12 +35,12 @@ blp = Blueprint(
 )
 
 
-def _change_round(round_id: int, change: Callable[[Round], object], item_ids: Iterable[int] = ()) -> dict:
-    """Lock the round (and `item_ids`), apply `change` to it all or nothing, and answer its detail."""
-    with rounds.all_or_nothing():
-        rnd = rounds.lock_round(round_id, current_user(), item_ids)
-        change(rnd)
-    return rounds.detail(rnd)
+def _change_round(
+    round_id: int, what: str, change: Callable[[Round], object], item_ids: Iterable[int] = (), count: int = 0
+) -> tuple[dict, int, dict]:
+    """One planning change (backend.services.rounds.change_round); the round's detail and ETag."""
+    rnd = rounds.change_round(round_id, current_user(), what, change, item_ids, count)
+    return rounds.detail(rnd), 200, round_versions.etag(rnd)
 
 
 def _changes_stops(view):
@@ -48,7 +48,7 @@ def _changes_stops(view):
     for decorate in (
         blp.response(200, RoundDetailSchema),
         blp.arguments(ItemIdsSchema),
-        problems(409),
+        problems(409, 412),
         auth_required(*STAFF),
     ):
         view = decorate(view)
@@ -92,7 +92,7 @@ class Rounds(MethodView):
             body["postman_id"], body["round_date"], body.get("note"), user.id, office_id
         )
         commit_unique("That postman already has a round on that day.", kind="round-exists")
-        return rounds.detail(rnd)
+        return rounds.detail(rnd), 201, round_versions.etag(rnd)
 
 
 @blp.route("/mine")
@@ -116,8 +116,9 @@ class RoundById(MethodView):
     @auth_required(*STAFF, "postman")
     @blp.response(200, RoundDetailSchema)
     def get(self, round_id):
-        """One round with its stops in visiting order."""
-        return rounds.detail(rounds.check_may_read(db.session.get(Round, round_id), current_user(), round_id))
+        """One round with its stops in visiting order; its `version` is the ETag to send as If-Match."""
+        rnd = rounds.check_may_read(db.session.get(Round, round_id), current_user(), round_id)
+        return rounds.detail(rnd), 200, round_versions.etag(rnd)
 
 
 @blp.route("/<int:round_id>/assign")
@@ -127,8 +128,10 @@ class AssignItems(MethodView):
         """Add items after the round's stops; an item on another round moves to this one."""
         return _change_round(
             round_id,
+            "assign",
             lambda rnd: rounds.assign_items(rnd, body["item_ids"], current_user()),
             item_ids=body["item_ids"],
+            count=len(body["item_ids"]),
         )
 
 
@@ -138,7 +141,10 @@ class UnassignItems(MethodView):
     def post(self, body, round_id):
         """Take items off the round; they wait at the post office again."""
         return _change_round(
-            round_id, lambda rnd: rounds.unassign_items(rnd, body["item_ids"], current_user())
+            round_id,
+            "unassign",
+            lambda rnd: rounds.unassign_items(rnd, body["item_ids"], current_user()),
+            count=len(body["item_ids"]),
         )
 
 
@@ -147,27 +153,27 @@ class StopOrder(MethodView):
     @_changes_stops
     def put(self, body, round_id):
         """Set the visiting order by hand: every item of the round, each once."""
-        return _change_round(round_id, lambda rnd: rounds.set_order(rnd, body["item_ids"]))
+        return _change_round(round_id, "reorder", lambda rnd: rounds.set_order(rnd, body["item_ids"]))
 
 
 @blp.route("/<int:round_id>/optimise")
 class Optimise(MethodView):
     @auth_required(*STAFF)
-    @problems(409)
+    @problems(409, 412)
     @blp.response(200, RoundDetailSchema)
     def post(self, round_id):
         """Order the stops for the shortest walk from the post office and back (road-free distances)."""
-        return _change_round(round_id, rounds.optimise)
+        return _change_round(round_id, "optimise", rounds.optimise)
 
 
 @blp.route("/<int:round_id>/close")
 class CloseRound(MethodView):
     @auth_required(*STAFF)
     @blp.response(200, RoundDetailSchema)
-    @problems(409)
+    @problems(409, 412)
     def post(self, round_id):
         """Close a completed round at the end of its day: it can no longer be planned."""
-        return _change_round(round_id, lambda rnd: round_events.close_round(rnd, current_user().id))
+        return _change_round(round_id, "close", lambda rnd: round_events.close_round(rnd, current_user().id))
 
 
 def _prints_round(view):

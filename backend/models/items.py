@@ -29,6 +29,9 @@ class Round(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("post_offices.id"), index=True)
     total_distance_m: Mapped[int | None]
+    # The plan's version: one more at every planning change (backend.services.rounds.bump_version);
+    # a change sent with If-Match of an older one is refused 412. A phone's outcome does not count.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     # The commit_log ticket of the transaction that last changed it (sync.changes).
     change_ticket: Mapped[int] = mapped_column("change_seq", BigInteger, default=0, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,4 +1,4 @@
-from marshmallow import ValidationError, fields, post_load, validate, validates
+from marshmallow import ValidationError, fields, post_load, validate, validates, validates_schema
 
 from backend.domain.s10 import S10_PATTERN, s10_problem
 from backend.domain.status import Direction, Status
@@ -14,6 +14,7 @@ from backend.schemas.common import (
     WholeNumber,
 )
 from backend.schemas.offices import OfficeChoiceSchema
+from backend.schemas.rounds import no_repeats
 from backend.services.item_events import next_attempt_from
 
 PHONE = validate.Regexp(r"^\+?[0-9 .-]{8,15}$", error="Not a valid phone number.")
@@ -104,6 +105,9 @@ class ItemEventSchema(StrictSchema):
     reason = Text(validate=validate.Length(max=500))
 
 
+SORT_KEYS = ("code", "due_date", "commune", "recipient_name", "status", "direction", "created_at")
+
+
 class ItemQuerySchema(PageQuery):
     q = Text(
         validate=validate.Length(max=100),
@@ -117,8 +121,18 @@ class ItemQuerySchema(PageQuery):
     office_id = QueryId(metadata={"description": "Only this post office's items (the office picker)"})
     round_id = QueryId()
     commune = Text(validate=validate.Length(max=100))
+    procedure_id = QueryId()
     unassigned = fields.Boolean()
+    plannable = fields.Boolean(
+        metadata={"description": "Only items waiting to go on a round (the statuses assign is allowed from)"}
+    )
     due_before = fields.Date()
+    due_from = fields.Date(metadata={"description": "Due on or after this day"})
+    due_to = fields.Date(metadata={"description": "Due on or before this day"})
+    sort = fields.String(
+        validate=validate.OneOf([f"{sign}{key}" for key in SORT_KEYS for sign in ("", "-")]),
+        metadata={"description": "Order by one field (a leading '-': descending; ties by id)"},
+    )
     changed_since = fields.Integer(
         validate=validate.Range(min=0),
         metadata={
@@ -212,3 +226,55 @@ class TrackingQuerySchema(StrictSchema):
 def _next_attempt_from(item):
     day = next_attempt_from(item)
     return day.isoformat() if day else None
+
+
+class ItemFilterSchema(ItemQuerySchema):
+    """The backlog's filters, as a bulk action names "every item matching" (no paging)."""
+
+    class Meta:
+        exclude = ("page", "per_page", "changed_since", "sort")
+
+
+BULK_ACTIONS = ("assign", "reschedule", "cancel")
+
+
+class ItemSelectionSchema(StrictSchema):
+    """A selection: the listed items (in that order), or every item matching a filter, found when
+    the request is served (never more than MAX_BULK_ITEMS: more is refused, not cut)."""
+
+    item_ids = fields.List(
+        WholeNumber(validate=validate.Range(min=1)), validate=[validate.Length(min=1), no_repeats]
+    )
+    filter = fields.Nested(
+        ItemFilterSchema, metadata={"description": "Instead of item_ids: all items matching"}
+    )
+
+    @validates_schema
+    def _one_selection(self, data, **kwargs):
+        if ("item_ids" in data) == ("filter" in data):
+            raise ValidationError("Give item_ids or filter, one of them.", "item_ids")
+
+
+class BulkActionSchema(ItemSelectionSchema):
+    """One action on a selection, all or nothing."""
+
+    action = fields.String(required=True, validate=validate.OneOf(BULK_ACTIONS))
+    round_id = WholeNumber(metadata={"description": "assign: the round (If-Match: its version)"})
+    due_date = fields.Date(metadata={"description": "reschedule: the new due date"})
+    reason = Text(validate=validate.Length(min=1, max=500), metadata={"description": "cancel: why"})
+
+    @validates_schema
+    def _its_fields(self, data, **kwargs):
+        needed = {"assign": "round_id", "reschedule": "due_date", "cancel": "reason"}.get(
+            data.get("action", "")
+        )
+        if needed and data.get(needed) is None:
+            raise ValidationError(f"Required for the action '{data['action']}'.", needed)
+
+
+class BulkActionResultSchema(StrictSchema):
+    action = fields.String()
+    count = fields.Integer(metadata={"description": "How many items the action changed"})
+    item_ids = fields.List(fields.Integer())
+    round_id = fields.Integer(metadata={"description": "assign: the round"})
+    round_version = fields.Integer(metadata={"description": "assign: the round's version now (its ETag)"})

@@ -6,7 +6,7 @@ from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text, Whole
 from backend.schemas.offices import OfficeChoiceSchema
 
 
-def _no_repeats(ids: list[int]) -> None:
+def no_repeats(ids: list[int]) -> None:
     repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
     if repeated:
         raise ValidationError(f"Item ids must not repeat: {', '.join(map(str, repeated))}.")
@@ -32,7 +32,7 @@ class ItemIdsSchema(StrictSchema):
     item_ids = fields.List(
         WholeNumber(validate=validate.Range(min=1)),
         required=True,
-        validate=[validate.Length(min=1), _no_repeats],
+        validate=[validate.Length(min=1), no_repeats],
         metadata={"description": "Item ids; for assign and order, in visiting order", "uniqueItems": True},
     )
 
@@ -77,6 +77,10 @@ class RoundSchema(StrictSchema):
     round_date = fields.Date(dump_only=True)
     status = fields.String(dump_only=True)
     note = fields.String(dump_only=True, allow_none=True)
+    version = fields.Integer(
+        dump_only=True,
+        metadata={"description": "The plan's version (also the ETag): send it as If-Match with a change"},
+    )
     total_distance_m = fields.Integer(
         dump_only=True,
         allow_none=True,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session, scoped_session
 
 from backend.audit import audit
 from backend.auth.scope import office_of_new, scoped, sees_office, unserved, visible
 from backend.domain.rules import DomainError
-from backend.domain.status import Direction, Event, Status
+from backend.domain.status import TRANSITIONS, Direction, Event, Status
 from backend.domain.text import fold
 from backend.extensions import db
 from backend.models import Agency, CommitLog, Item, Procedure, Round, User
@@ -76,6 +76,22 @@ def search_filter(query: Select, text: str) -> Select:
     return query
 
 
+def plannable():
+    """Items waiting to go on a round: the statuses the state machine lets a planner assign from, per
+    direction (an item already on a round is not waiting, a result still at the agency not yet)."""
+    return or_(
+        *(
+            and_(
+                Item.direction == direction.value,
+                Item.status.in_(
+                    sorted(s.value for s in TRANSITIONS[direction][Event.ASSIGN][0] if s != Status.ASSIGNED)
+                ),
+            )
+            for direction in Direction
+        )
+    )
+
+
 def filter_items(query: Select, args: dict) -> Select:
     if args.get("q"):
         query = search_filter(query, args["q"])
@@ -92,10 +108,18 @@ def filter_items(query: Select, args: dict) -> Select:
     if args.get("commune"):
         folded = fold(args["commune"])
         query = query.where(or_(Item.commune == args["commune"], Item.search_text.like(f"%{folded}%")))
+    if args.get("plannable"):
+        query = query.where(plannable())
     if args.get("unassigned"):
         query = query.where(Item.round_id.is_(None))
     if args.get("due_before"):
         query = query.where(Item.due_date < args["due_before"])
+    if args.get("due_from"):
+        query = query.where(Item.due_date >= args["due_from"])
+    if args.get("due_to"):
+        query = query.where(Item.due_date <= args["due_to"])
+    if args.get("procedure_id") is not None:
+        query = query.where(Item.procedure_id == args["procedure_id"])
     if args.get("date") is not None or args.get("postman_id") is not None:
         rounds = db.select(Round.id)
         if args.get("date") is not None:
@@ -111,6 +135,10 @@ def filter_items(query: Select, args: dict) -> Select:
             .where(CommitLog.seq > args["changed_since"])
             .order_by(CommitLog.seq, Item.id)
         )
+    if args.get("sort"):
+        column = getattr(Item, args["sort"].lstrip("-"))
+        key = column.desc() if args["sort"].startswith("-") else column.asc()
+        return query.order_by(key.nulls_last(), Item.id)
     return query.order_by(Item.round_id, Item.stop_order, Item.id)
 
 

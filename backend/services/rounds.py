@@ -8,7 +8,7 @@ backend.domain.route_planner) measured for the order it now has.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -28,6 +28,7 @@ from backend.models import Item, PostOffice, Round, User
 from backend.services.item_events import apply_event
 from backend.services.locks import lock_items_and_rounds
 from backend.services.round_events import settle_round
+from backend.services.round_versions import bump_version, check_version
 from backend.timeutil import local_today
 
 CLOSED_TOUR = True  # the day ends at the post office: see backend.domain.route_planner
@@ -88,6 +89,7 @@ def summary(rnd: Round, progress: dict[str, int]) -> dict:
         "round_date": rnd.round_date,
         "status": rnd.status,
         "note": rnd.note,
+        "version": rnd.version,
         "total_distance_m": rnd.total_distance_m,
         "stop_count": sum(progress.values()),
         "progress": dict(sorted(progress.items())),
@@ -219,6 +221,24 @@ def lock_round(round_id: int, user: User | None = None, item_ids: Iterable[int] 
     return rnd
 
 
+def change_round(
+    round_id: int,
+    user: User,
+    what: str,
+    change: Callable[[Round], object],
+    item_ids: Iterable[int] = (),
+    count: int = 0,
+) -> Round:
+    """Lock the round (and `item_ids`), check the version the caller saw (If-Match), and apply
+    `change` to it all or nothing as one more version of its plan (backend.services.round_versions)."""
+    with all_or_nothing():
+        rnd = lock_round(round_id, user, item_ids)
+        check_version(rnd)
+        change(rnd)
+        bump_version(rnd, what, count)
+    return rnd
+
+
 def _check_bulk_size(item_ids: list[int]) -> None:
     limit = current_app.config["MAX_BULK_ITEMS"]
     if len(item_ids) > limit:
@@ -270,7 +290,7 @@ def assign_items(rnd: Round, item_ids: list[int], user: User | None = None) -> N
     items of the round's office: another office's is refused (422)."""
     items = items_in_request(item_ids, user)
     next_order = 1 + max((s.stop_order or 0 for s in stops_of(rnd.id)), default=0)
-    left: set[int] = set()
+    left: Counter[int] = Counter()
     for index, item in enumerate(items):
         if not item.procedure.allowed_by_post:
             raise _refuse(
@@ -292,15 +312,17 @@ def assign_items(rnd: Round, item_ids: list[int], user: User | None = None) -> N
         if item.round_id == rnd.id and item.status == Status.ASSIGNED:
             continue  # already here: assigning twice changes nothing
         if item.round_id is not None and item.round_id != rnd.id:
-            left.add(item.round_id)
+            left[item.round_id] += 1
         from_round_id = item.round_id
         # On the round before the event, so the round's status follows its new stop.
         item.round_id, item.stop_order, item.leg_distance_m = rnd.id, next_order, None
         _move(item, index, Event.ASSIGN, {"round_id": rnd.id, "from_round_id": from_round_id})
         next_order += 1
     for round_id in sorted(left):
-        remeasure(db.session.get_one(Round, round_id))
+        other = db.session.get_one(Round, round_id)
+        remeasure(other)
         settle_round(round_id)
+        bump_version(other, "moved_away", left[round_id], to=rnd.id)
     remeasure(rnd)
 
 

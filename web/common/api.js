@@ -246,10 +246,15 @@ export function restCalls(client) {
   const { json, request } = client
   return {
     get: (path, query) => json(withQuery(path, query)),
+    /** One page of a list: its rows and the total the server counted (X-Total-Count). */
+    async page(path, query) {
+      const response = await request(withQuery(path, query))
+      return { rows: await response.json(), total: Number(response.headers.get('X-Total-Count') || 0) }
+    },
     /** `headers`: e.g. {'If-Match': version}, so a change made on a stale copy is refused (412). */
     post: (path, body, query, headers) =>
       json(withQuery(path, query), { method: 'POST', json: body, headers }),
-    put: (path, body) => json(path, { method: 'PUT', json: body }),
+    put: (path, body, headers) => json(path, { method: 'PUT', json: body, headers }),
     patch: (path, body, headers) => json(path, { method: 'PATCH', json: body, headers }),
     /** A file as a multipart `file` part; options in the query string. */
     upload(path, file, query) {

@@ -33,7 +33,7 @@ const client = createApiClient({
   },
 })
 
-export const { get, post, put, patch, upload, blob } = restCalls(client)
+export const { get, page, post, put, patch, upload, blob } = restCalls(client)
 
 export function login(username, password) {
   return client.login({ username, password })

@@ -1,0 +1,141 @@
+"""Two supervisors plan the same round: a change made on a stale copy is refused, never lost.
+
+Every change to a round's plan carries the version the supervisor saw (If-Match, the round's
+ETag); a stale one is 412 `round-changed`, saying what changed meanwhile, who did it and when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from backend.extensions import db
+from backend.models import Item, Round
+
+TODAY = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+def _round(client, headers, postman):
+    created = client.post(
+        "/api/rounds", headers=headers, json={"postman_id": postman.id, "round_date": TODAY.isoformat()}
+    )
+    assert created.status_code == 201
+    assert created.headers["ETag"] == '"1"' and created.get_json()["version"] == 1
+    return created.get_json()["id"]
+
+
+def test_the_second_supervisor_is_told_what_the_first_changed_and_nothing_is_lost(
+    client, make, auth, supervisor, postman
+):
+    an = auth(supervisor)
+    binh = auth(make.user("supervisor", full_name="Trần Thị Bình"))
+    first, second, third = (make.item() for _ in range(3))
+    round_id = _round(client, an, postman)
+
+    # Both open the round at version 1.
+    seen_by_binh = client.get(f"/api/rounds/{round_id}", headers=binh).headers["ETag"]
+    seen_by_an = client.get(f"/api/rounds/{round_id}", headers=an).headers["ETag"]
+    assert seen_by_an == seen_by_binh == '"1"'
+
+    # Bình adds two items first.
+    done = client.post(
+        f"/api/rounds/{round_id}/assign",
+        headers={**binh, "If-Match": seen_by_binh},
+        json={"item_ids": [first.id, second.id]},
+    )
+    assert done.status_code == 200 and done.headers["ETag"] == '"2"' and done.get_json()["version"] == 2
+
+    # An, still looking at version 1, takes the first item off: refused, with what Bình did.
+    stale = client.post(
+        f"/api/rounds/{round_id}/unassign",
+        headers={**an, "If-Match": seen_by_an},
+        json={"item_ids": [first.id]},
+    )
+    assert stale.status_code == 412
+    assert stale.content_type == "application/problem+json"
+    problem = stale.get_json()
+    assert problem["type"].endswith("round-changed")
+    assert (problem["current_version"], problem["seen_version"]) == (2, 1)
+    [change] = problem["changes"]
+    assert (change["change"], change["count"], change["by"]) == ("assign", 2, "Trần Thị Bình")
+    assert change["summary_vi"] == "thêm 2 bưu gửi" and change["summary_en"] == "added 2 items"
+    assert "Trần Thị Bình thêm 2 bưu gửi lúc" in problem["detail"]
+    assert "Trần Thị Bình added 2 items at" in problem["detail"]
+
+    # Nothing moved: Bình's two items are still there.
+    assert {i.id for i in db.session.get(Round, round_id).items} == {first.id, second.id}
+
+    # An tries again on the version just learnt: it goes through.
+    again = client.post(
+        f"/api/rounds/{round_id}/unassign", headers={**an, "If-Match": '"2"'}, json={"item_ids": [first.id]}
+    )
+    assert again.status_code == 200 and again.headers["ETag"] == '"3"'
+    db.session.expire_all()
+    assert db.session.get(Item, first.id).round_id is None
+
+
+def test_every_planning_change_is_guarded_and_counts_as_a_version(client, make, auth, supervisor, postman):
+    headers = auth(supervisor)
+    items = [make.item(lat=10.0 + i / 100, lon=105.1) for i in range(3)]
+    round_id = _round(client, headers, postman)
+    path = f"/api/rounds/{round_id}"
+    steps = [
+        ("post", "/assign", {"item_ids": [i.id for i in items]}),
+        ("put", "/order", {"item_ids": [i.id for i in reversed(items)]}),
+        ("post", "/optimise", None),
+        ("post", "/unassign", {"item_ids": [items[0].id]}),
+    ]
+    for version, (method, tail, body) in enumerate(steps, start=1):
+        call = getattr(client, method)
+        stale = call(path + tail, headers={**headers, "If-Match": f'"{version - 1}"'}, json=body)
+        assert stale.status_code == 412, tail
+        fresh = call(path + tail, headers={**headers, "If-Match": f'"{version}"'}, json=body)
+        assert fresh.status_code == 200, fresh.get_json()
+        assert fresh.headers["ETag"] == f'"{version + 1}"'
+    listed = client.get("/api/rounds", headers=headers, query_string={"date": TODAY.isoformat()}).get_json()
+    assert listed[0]["version"] == 5
+
+
+def test_a_client_that_sends_no_version_is_not_checked_as_for_items(client, make, auth, supervisor, postman):
+    headers = auth(supervisor)
+    round_id = _round(client, headers, postman)
+    item = make.item()
+    assert (
+        client.post(
+            f"/api/rounds/{round_id}/assign", headers=headers, json={"item_ids": [item.id]}
+        ).status_code
+        == 200
+    )
+    garbled = client.post(f"/api/rounds/{round_id}/optimise", headers={**headers, "If-Match": "yesterday"})
+    assert garbled.status_code == 412
+
+
+def test_taking_an_item_onto_another_round_changes_the_round_it_left(client, make, auth, supervisor):
+    headers = auth(supervisor)
+    first_postman, second_postman = make.user("postman"), make.user("postman")
+    item = make.item()
+    a, b = _round(client, headers, first_postman), _round(client, headers, second_postman)
+    client.post(f"/api/rounds/{a}/assign", headers=headers, json={"item_ids": [item.id]})
+    moved = client.post(f"/api/rounds/{b}/assign", headers=headers, json={"item_ids": [item.id]})
+    assert moved.status_code == 200
+    stale = client.post(
+        f"/api/rounds/{a}/unassign", headers={**headers, "If-Match": '"2"'}, json={"item_ids": [item.id]}
+    )
+    assert stale.status_code == 412
+    assert stale.get_json()["changes"][0]["summary_en"] == f"moved 1 item to round #{b}"
+
+
+def test_an_item_cancelled_from_its_page_changes_the_round_it_was_on(client, make, auth, supervisor, postman):
+    headers = auth(supervisor)
+    item = make.item()
+    round_id = _round(client, headers, postman)
+    client.post(f"/api/rounds/{round_id}/assign", headers=headers, json={"item_ids": [item.id]})
+    cancelled = client.post(
+        f"/api/items/{item.id}/events",
+        headers=headers,
+        json={"event": "cancel", "reason": "Cơ quan rút hồ sơ"},
+    )
+    assert cancelled.status_code == 200
+    stale = client.post(f"/api/rounds/{round_id}/optimise", headers={**headers, "If-Match": '"2"'})
+    assert stale.status_code == 412
+    assert stale.get_json()["changes"][0]["summary_en"] == "cancelled 1 item"
