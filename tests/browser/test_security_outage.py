@@ -27,8 +27,14 @@ def _take_the_database_away(server, tmp_path: Path) -> Path:
     for name in ("live.db", "live.db-wal", "live.db-shm"):
         if (tmp_path / name).exists():
             shutil.move(tmp_path / name, away / name)
-    (tmp_path / "live.db").mkdir()  # SQLite cannot open a directory
-    return away
+    while True:  # SQLite cannot open a directory
+        try:
+            (tmp_path / "live.db").mkdir()
+            return away
+        except FileExistsError:  # a poll opened (so created) an empty database meanwhile: not ours
+            for name in ("live.db", "live.db-wal", "live.db-shm"):
+                if (tmp_path / name).is_file():
+                    (tmp_path / name).unlink()
 
 
 def _bring_it_back(server, tmp_path: Path, away: Path) -> None:
