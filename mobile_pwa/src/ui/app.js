@@ -20,6 +20,8 @@ const ROUTES = [
   [/^map\/(\d+)$/, (m) => mapScreen(Number(m[1]))],
   [/^sync$/, () => syncScreen()],
   [/^day$/, () => endOfDayScreen()],
+  // A chunk of its own (precached like the map's): most days it is not opened.
+  [/^handover$/, () => import('./handover.js').then((screen) => screen.handoverScreen())],
   [/^login$/, () => loginScreen()],
 ]
 
@@ -196,7 +198,7 @@ export async function render() {
   cleanup?.()
   cleanup = view.cleanup ?? null
   document.documentElement.lang = lang()
-  capturing = /\/(deliver|collect|fail)$/.test(path)
+  capturing = /\/(deliver|collect|fail)$|^handover$/.test(path)
   renderBar(session)
   renderBanners(session ? lastSnap : null)
   const main = document.getElementById('main')

@@ -38,7 +38,6 @@ export function captureForm({
     saveLabel,
   )
   let confirmedNoGps = false
-  let busy = false
   const form = h(
     'form',
     { 'class': `capture capture-${type}`, 'novalidate': true, 'aria-labelledby': 'screen-title' },
@@ -52,59 +51,33 @@ export function captureForm({
   const draft = formDraft(form, `${item.id}/${type}`, keep)
   form.addEventListener('keydown', nextOnEnter)
 
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    if (busy || form.dataset.state === 'saved') return
-    busy = true
-    form.dataset.state = 'saving'
-    form.dataset.attempts = String(Number(form.dataset.attempts ?? 0) + 1)
-    save.disabled = true
-    save.textContent = t('save.busy')
-    try {
-      await gps.settle()
-      const position = gps.data()
-      const work = await prepare(position)
-      if (work.errors?.length) {
-        form.dataset.state = 'error'
-        errors.show(work.errors, t('save.errors'))
-        return
-      }
-      if (!gps.fix && !confirmedNoGps) {
-        confirmedNoGps = true // a second tap saves without a position: never block a delivery
-        form.dataset.state = 'error'
-        errors.show([t('gps.confirm')])
-        return
-      }
-      errors.clear()
-      const first = { itemId: item.id, data: work.data, summary: work.summary }
-      draft.stop()
-      await captureAll(
-        [first, ...(work.more ?? [])].map((one) => ({
-          type,
-          files: work.files,
-          ...one,
-          summary: { ...one.summary, accuracy_m: position.accuracy_m },
-        })),
-        { draft: draft.key, fixes: draft.fixes },
-      )
-      form.dataset.state = 'saved'
-      const next = await nextOpenStop(item.id)
-      toast(next ? t('save.okNext', { name: next.recipient_name }) : t('save.ok'))
-      swallowTaps()
-      location.hash = next ? `#/item/${next.id}` : '#/'
-    } catch (error) {
-      draft.start()
-      form.dataset.state = 'error'
-      errors.show([
-        error instanceof UserError
-          ? t(error.key, error.params)
-          : t('save.failed', { detail: problemMessage(error) }),
-      ])
-    } finally {
-      busy = false
-      save.disabled = false
-      save.textContent = saveLabel
+  onSave({ form, save, saveLabel, errors, draft }, async () => {
+    await gps.settle()
+    const position = gps.data()
+    const work = await prepare(position)
+    if (work.errors?.length) return { errors: work.errors, title: t('save.errors') }
+    if (!gps.fix && !confirmedNoGps) {
+      confirmedNoGps = true // a second tap saves without a position: never block a delivery
+      return { errors: [t('gps.confirm')] }
     }
+    errors.clear()
+    const first = { itemId: item.id, data: work.data, summary: work.summary }
+    draft.stop()
+    await captureAll(
+      [first, ...(work.more ?? [])].map((one) => ({
+        type,
+        files: work.files,
+        ...one,
+        summary: { ...one.summary, accuracy_m: position.accuracy_m },
+      })),
+      { draft: draft.key, fixes: draft.fixes },
+    )
+    form.dataset.state = 'saved'
+    const next = await nextOpenStop(item.id)
+    toast(next ? t('save.okNext', { name: next.recipient_name }) : t('save.ok'))
+    swallowTaps()
+    location.hash = next ? `#/item/${next.id}` : '#/'
+    return {}
   })
 
   const screen = h(
@@ -120,6 +93,44 @@ export function captureForm({
   screen.isDirty = () => draft.dirty && form.dataset.state !== 'saved'
   screen.flushDraft = () => draft.flush()
   return screen
+}
+
+/**
+ * A capture form's Save: one at a time (a double tap saves once, a saved form ignores Save), the
+ * button busy meanwhile, `data-state` and `data-attempts` on the form for the tests. `run` checks
+ * and saves: it returns `{errors, title}` to show, or `{}` once saved (it sets `saved` itself);
+ * on an exception the form stays filled in and its draft is written again.
+ */
+export function onSave({ form, save, saveLabel, errors, draft }, run) {
+  let busy = false
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    if (busy || form.dataset.state === 'saved') return
+    busy = true
+    form.dataset.state = 'saving'
+    form.dataset.attempts = String(Number(form.dataset.attempts ?? 0) + 1)
+    save.disabled = true
+    save.textContent = t('save.busy')
+    try {
+      const refused = await run()
+      if (refused.errors?.length) {
+        form.dataset.state = 'error'
+        errors.show(refused.errors, refused.title)
+      }
+    } catch (error) {
+      draft.start()
+      form.dataset.state = 'error'
+      errors.show([
+        error instanceof UserError
+          ? t(error.key, error.params)
+          : t('save.failed', { detail: problemMessage(error) }),
+      ])
+    } finally {
+      busy = false
+      save.disabled = false
+      save.textContent = saveLabel
+    }
+  })
 }
 
 /** What the form holds: every named input, and the photos and signatures of `keep`. */
@@ -166,7 +177,7 @@ function restoreSnapshot(form, keep, { values, parts }) {
  * (and on every photo and stroke), restored when the form opens again (back, reload, a crash),
  * deleted in the transaction that saves the proof.
  */
-function formDraft(form, key, keep) {
+export function formDraft(form, key, keep) {
   let timer = null
   let writing = true
   const state = { dirty: false, fixes: null } // fixes: what this form corrects (corrections.js)
@@ -229,7 +240,7 @@ const TYPED = 'input[type=text], input:not([type]), input[type=search], input[in
  * The keyboard's Enter/Next moves to the next empty text field (no tap, and never a Save by
  * accident); after the last one the keyboard closes.
  */
-function nextOnEnter(event) {
+export function nextOnEnter(event) {
   if (event.key !== 'Enter' || !event.target.matches?.(TYPED)) return
   event.preventDefault()
   const fields = [...event.currentTarget.querySelectorAll(TYPED)].filter((input) => input.offsetParent)
@@ -239,7 +250,7 @@ function nextOnEnter(event) {
 }
 
 /** The second tap of a double tap on Save must not land on the next screen's buttons. */
-function swallowTaps(ms = 600) {
+export function swallowTaps(ms = 600) {
   const block = (event) => {
     event.preventDefault()
     event.stopPropagation()

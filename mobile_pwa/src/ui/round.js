@@ -237,6 +237,11 @@ export async function roundScreen() {
       view.items.length ? [stops, doneList] : h('p', { class: 'empty' }, t('round.none')),
       empty,
       h('a', { 'class': 'btn btn-block', 'href': '#/day', 'data-action': 'end-of-day' }, t('day.open')),
+      h(
+        'a',
+        { 'class': 'btn btn-block', 'href': '#/handover', 'data-action': 'handover' },
+        t('handover.open'),
+      ),
     )
     filter()
     if (hadFocus) search.focus()

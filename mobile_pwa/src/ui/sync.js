@@ -34,7 +34,7 @@ function itemLabel(byId, itemId) {
 
 /** What a queued or rejected piece of work is: a proof's event, the day's cash handover, a file. */
 function workLabel(type) {
-  if (type === 'cash_handover') return t('kind.cash_handover')
+  if (type === 'cash_handover' || type === 'handover') return t(`kind.${type}`)
   return t(type ? `event.${type}` : 'kind.file')
 }
 
