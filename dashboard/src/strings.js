@@ -487,6 +487,10 @@ const vi = {
   'item.receive': 'Ghi nhận đã nhận từ cơ quan',
   'item.received': 'Đã ghi nhận nhận từ cơ quan.',
   'item.handover': 'Lập biên bản bàn giao cho cơ quan',
+  'item.changedElsewhere': 'Bưu gửi vừa được người khác cập nhật; trang đã hiện bản mới.',
+  'item.changedWhileTyping':
+    'Bưu gửi vừa được người khác thay đổi. Trang chưa tải lại để giữ những gì bạn đang nhập.',
+  'item.reload': 'Tải lại',
   'item.stale':
     'Bưu gửi vừa được người khác thay đổi; trang đã tải lại bản mới nhất, hãy kiểm tra rồi làm lại.',
   'item.proofs': 'Bằng chứng ({n})',
@@ -1006,6 +1010,10 @@ const en = {
   'item.receive': 'Record it as received from the agency',
   'item.received': 'Recorded as received from the agency.',
   'item.handover': 'Record a handover to the agency',
+  'item.changedElsewhere': 'Someone else just changed this item; the page shows the new version.',
+  'item.changedWhileTyping':
+    'Someone else just changed this item. The page has not reloaded, to keep what you are typing.',
+  'item.reload': 'Reload',
   'item.stale':
     'Someone else has just changed this item; the page shows the newest version: check it and try again.',
   'item.proofs': 'Proofs ({n})',
