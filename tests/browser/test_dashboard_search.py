@@ -131,7 +131,9 @@ def _proof_id(server, item_id: int) -> int:
         ).scalar_one()
 
 
-def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item_page(page, server):
+@pytest.fixture
+def open_item(page, server):
+    """Hoa's item open on a supervisor's page; returns (item, a colleague's API client and headers)."""
     make = server.make
     supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
     colleague = make.user("supervisor", full_name="Đặng Văn Đồng Nghiệp")
@@ -139,10 +141,15 @@ def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item
     sign_in(page, server, supervisor)
     page.goto(f"{server.url}/dashboard/#/items/{item.id}")
     expect(page.locator("h1")).to_have_text(f"Bưu gửi {item.code}")
-
-    page.locator(".item-cancel input").fill("Cơ quan báo hủy")
     client = server.app.test_client()
-    headers = Phone(client, colleague.username).login().headers
+    return item, client, Phone(client, colleague.username).login().headers
+
+
+def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item_page(
+    page, server, open_item
+):
+    item, client, headers = open_item
+    page.locator(".item-cancel input").fill("Cơ quan báo hủy")
     changed = client.patch(f"/api/items/{item.id}", json={"recipient_phone": "0933 222 111"}, headers=headers)
     assert changed.status_code == 200, changed.get_json()
 
@@ -166,16 +173,8 @@ def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item
         assert (row.status, row.recipient_phone) == ("cancelled", "0933 222 111")
 
 
-def test_the_item_page_shows_a_colleagues_change_by_itself_and_keeps_what_is_being_typed(page, server):
-    make = server.make
-    supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
-    colleague = make.user("supervisor", full_name="Đặng Văn Đồng Nghiệp")
-    item = make.item(recipient_name="Lâm Thị Hoa", status="at_post_office")
-    sign_in(page, server, supervisor)
-    page.goto(f"{server.url}/dashboard/#/items/{item.id}")
-    expect(page.locator("h1")).to_have_text(f"Bưu gửi {item.code}")
-    client = server.app.test_client()
-    headers = Phone(client, colleague.username).login().headers
+def test_the_item_page_shows_a_colleagues_change_by_itself_and_keeps_what_is_being_typed(page, open_item):
+    item, client, headers = open_item
 
     # Nothing typed: the colleague's new phone number shows within a poll, and it is said.
     changed = client.patch(f"/api/items/{item.id}", json={"recipient_phone": "0933 222 111"}, headers=headers)
