@@ -229,6 +229,14 @@ const vi = {
   'plan.printRunSheetOf': 'In bảng kê chuyến #{id}',
   'plan.printLabels': 'In nhãn',
   'plan.printLabelsOf': 'In nhãn các bưu gửi của chuyến #{id}',
+  'plan.map.title': 'Bản đồ chuyến phát',
+  'plan.map.round': 'Chuyến trên bản đồ',
+  'plan.map.backlog': 'Hiện cả bưu gửi chờ phân công (trang đang xem)',
+  'plan.map.tick': 'bấm để chọn',
+  'plan.map.ticked': 'đã chọn, bấm để bỏ chọn',
+  'plan.map.stopsOf': 'Các điểm dừng của chuyến #{id} theo thứ tự',
+  'plan.map.waiting':
+    'Bản đồ có {n} bưu gửi chờ phân công ({ticked} đã chọn); bấm vào một điểm để chọn, hoặc dùng ô đánh dấu trong danh sách.',
   'plan.select': 'Chọn {code}',
   'plan.choose': 'Chọn',
   'plan.pool': 'Chờ phân công ({n})',
@@ -479,6 +487,10 @@ const vi = {
   'item.receive': 'Ghi nhận đã nhận từ cơ quan',
   'item.received': 'Đã ghi nhận nhận từ cơ quan.',
   'item.handover': 'Lập biên bản bàn giao cho cơ quan',
+  'item.changedElsewhere': 'Bưu gửi vừa được người khác cập nhật; trang đã hiện bản mới.',
+  'item.changedWhileTyping':
+    'Bưu gửi vừa được người khác thay đổi. Trang chưa tải lại để giữ những gì bạn đang nhập.',
+  'item.reload': 'Tải lại',
   'item.stale':
     'Bưu gửi vừa được người khác thay đổi; trang đã tải lại bản mới nhất, hãy kiểm tra rồi làm lại.',
   'item.proofs': 'Bằng chứng ({n})',
@@ -740,6 +752,14 @@ const en = {
   'plan.printRunSheetOf': 'Print the run sheet of round #{id}',
   'plan.printLabels': 'Print labels',
   'plan.printLabelsOf': 'Print the labels of round #{id} items',
+  'plan.map.title': 'Map of the round',
+  'plan.map.round': 'Round on the map',
+  'plan.map.backlog': 'Also show the waiting items (the page shown)',
+  'plan.map.tick': 'click to tick',
+  'plan.map.ticked': 'ticked, click to untick',
+  'plan.map.stopsOf': 'The stops of round #{id} in order',
+  'plan.map.waiting':
+    'The map shows {n} waiting items ({ticked} ticked); click a marker to tick it, or use the check boxes in the list.',
   'plan.select': 'Select {code}',
   'plan.choose': 'Select',
   'plan.pool': 'Waiting ({n})',
@@ -990,6 +1010,10 @@ const en = {
   'item.receive': 'Record it as received from the agency',
   'item.received': 'Recorded as received from the agency.',
   'item.handover': 'Record a handover to the agency',
+  'item.changedElsewhere': 'Someone else just changed this item; the page shows the new version.',
+  'item.changedWhileTyping':
+    'Someone else just changed this item. The page has not reloaded, to keep what you are typing.',
+  'item.reload': 'Reload',
   'item.stale':
     'Someone else has just changed this item; the page shows the newest version: check it and try again.',
   'item.proofs': 'Proofs ({n})',

@@ -131,7 +131,9 @@ def _proof_id(server, item_id: int) -> int:
         ).scalar_one()
 
 
-def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item_page(page, server):
+@pytest.fixture
+def open_item(page, server):
+    """Hoa's item open on a supervisor's page; returns (item, a colleague's API client and headers)."""
     make = server.make
     supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
     colleague = make.user("supervisor", full_name="Đặng Văn Đồng Nghiệp")
@@ -139,13 +141,21 @@ def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item
     sign_in(page, server, supervisor)
     page.goto(f"{server.url}/dashboard/#/items/{item.id}")
     expect(page.locator("h1")).to_have_text(f"Bưu gửi {item.code}")
-
     client = server.app.test_client()
-    headers = Phone(client, colleague.username).login().headers
+    return item, client, Phone(client, colleague.username).login().headers
+
+
+def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item_page(
+    page, server, open_item
+):
+    item, client, headers = open_item
+    page.locator(".item-cancel input").fill("Cơ quan báo hủy")
     changed = client.patch(f"/api/items/{item.id}", json={"recipient_phone": "0933 222 111"}, headers=headers)
     assert changed.status_code == 200, changed.get_json()
 
-    page.locator(".item-cancel input").fill("Cơ quan báo hủy")
+    # The page notices at its next poll, but does not redraw under the reason being typed.
+    expect(page.locator("#item-reload")).to_be_visible(timeout=6_000)
+    expect(page.locator(".item-cancel input")).to_have_value("Cơ quan báo hủy")
     page.locator('[data-action="cancel-item"]').click()
     expect(page.locator("#item-messages [role=alert]")).to_contain_text("vừa được người khác thay đổi")
     expect(page.locator('[data-field="item.phone"]')).to_have_text("0933 222 111")  # the newest version
@@ -161,3 +171,30 @@ def test_a_change_made_meanwhile_by_a_colleague_is_not_overwritten_from_the_item
     with server.app.app_context():
         row = db.session.get(Item, item.id)
         assert (row.status, row.recipient_phone) == ("cancelled", "0933 222 111")
+
+
+def test_the_item_page_shows_a_colleagues_change_by_itself_and_keeps_what_is_being_typed(page, open_item):
+    item, client, headers = open_item
+
+    # Nothing typed: the colleague's new phone number shows within a poll, and it is said.
+    changed = client.patch(f"/api/items/{item.id}", json={"recipient_phone": "0933 222 111"}, headers=headers)
+    assert changed.status_code == 200, changed.get_json()
+    expect(page.locator('[data-field="item.phone"]')).to_have_text("0933 222 111", timeout=6_000)
+    expect(page.locator("#announcer")).to_have_text(
+        "Bưu gửi vừa được người khác cập nhật; trang đã hiện bản mới."
+    )
+
+    # Typing the address while the colleague adds a note: the page keeps the address typed
+    # and says the item changed; "Tải lại" shows the new version when the supervisor chooses.
+    page.click(".item-edit summary")
+    address = page.locator('.item-edit input[name="address_line"]')
+    address.fill("Tổ 7, ấp Phước Lợi")
+    changed = client.patch(f"/api/items/{item.id}", json={"note": "Gọi trước khi đến"}, headers=headers)
+    assert changed.status_code == 200, changed.get_json()
+    expect(page.locator("#item-messages")).to_contain_text(
+        "Trang chưa tải lại để giữ những gì bạn đang nhập.", timeout=6_000
+    )
+    page.wait_for_timeout(2_500)  # another poll: still not redrawn
+    expect(address).to_have_value("Tổ 7, ấp Phước Lợi")
+    page.click("#item-reload")
+    expect(page.locator('.item-edit input[name="note"]')).to_have_value("Gọi trước khi đến")

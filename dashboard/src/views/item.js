@@ -2,12 +2,15 @@
 // machine, GET /api/items/{id}/timeline → allowed_events), its proofs inline with zoomable photos and
 // the review of a flagged one, and its whole story with who and when. Every change carries the
 // version the page showed (If-Match): a change made meanwhile by someone else is refused (412), and
-// the page reloads and says so.
+// the page reloads and says so. While open the page re-reads the item every few seconds and
+// redraws only when its version changed; not while something is being typed (or a photo is
+// enlarged): then it says so and offers to reload.
 import * as api from '../lib/api.js'
 import { announce, h, newId, replace } from '@common/dom.js'
 import { dateTime, day, localToday, money } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
+import { poll } from '../lib/poller.js'
 import { proofFacts, proofFiles, reviewForm } from './proof.js'
 
 const EDITABLE = [
@@ -36,11 +39,15 @@ const FIELD_WORDS = {
   note: 'item.note',
 }
 
-export function renderItem(main, { segments }) {
+export function renderItem(main, { segments, config }) {
   const itemId = Number(segments[0])
   const urls = []
   const message = h('div', { class: 'messages', id: 'item-messages' })
   let current = null // {item, story, proofs}
+  const touched = new Set() // the fields the user typed in or changed since the last draw
+  const touch = (event) => event.isTrusted && touched.add(event.target)
+  main.addEventListener('input', touch)
+  main.addEventListener('change', touch)
 
   function say(text, kind = 'ok') {
     replace(
@@ -78,8 +85,33 @@ export function renderItem(main, { segments }) {
     }
   }
 
+  /** Re-read the item; a new version redraws the page, unless that would lose what is being typed. */
+  async function check() {
+    if (!current) return
+    const item = await api.get(`/api/items/${itemId}`)
+    if (item.version === current.item.version) return
+    const typing = [...touched].some((field) => field.isConnected)
+    if (typing || document.querySelector('dialog[open]')) {
+      if (!message.querySelector('#item-reload'))
+        replace(
+          message,
+          h(
+            'p',
+            { class: 'error', role: 'status' },
+            t('item.changedWhileTyping'),
+            ' ',
+            h('button', { type: 'button', id: 'item-reload', onclick: () => load() }, t('item.reload')),
+          ),
+        )
+      return
+    }
+    await load()
+    announce(t('item.changedElsewhere'))
+  }
+
   function draw() {
     const { item, story, proofs } = current
+    touched.clear()
     urls.splice(0).forEach((u) => URL.revokeObjectURL(u))
     document.title = `${t('item.title', { code: item.code })} — PostRound`
     replace(
@@ -424,5 +456,9 @@ export function renderItem(main, { segments }) {
   if (!itemId)
     replace(main, h('p', { class: 'error', role: 'alert' }, t('search.none', { q: segments[0] || '' })))
   else load()
-  return () => urls.splice(0).forEach((u) => URL.revokeObjectURL(u))
+  const poller = itemId ? poll(check, config?.poll_seconds || 10) : null
+  return () => {
+    poller?.stop()
+    urls.splice(0).forEach((u) => URL.revokeObjectURL(u))
+  }
 }

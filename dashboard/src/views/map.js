@@ -1,12 +1,11 @@
 // Stops of the day's rounds and where each proof was captured; a proof far from the address is red,
 // with a dashed line to the address. A list under the map says the same for keyboard and screen readers.
-import L from 'leaflet'
 import * as api from '../lib/api.js'
 import { problemText } from '../lib/problems.js'
 import { h, replace } from '@common/dom.js'
 import { localToday, metres, time } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
-import { COLOURS, createMap, dot, fit, line } from '../lib/leaflet-map.js'
+import { COLOURS, dot, fit, line, officeMap, stopDot } from '../lib/leaflet-map.js'
 import { changed } from '../lib/memo.js'
 import { poll } from '../lib/poller.js'
 import { openProof } from './proof.js'
@@ -40,13 +39,7 @@ export function renderMap(main, { config, params }) {
     list,
   )
 
-  const map = createMap(mapElement, config)
-  const layer = L.layerGroup().addTo(map)
-  dot(map, config.post_office.lat, config.post_office.lon, {
-    colour: COLOURS.office,
-    radius: 5,
-    label: t('map.office'),
-  })
+  const { map, layer } = officeMap(mapElement, config)
   let fitted = false
 
   async function refresh() {
@@ -100,12 +93,7 @@ function draw(layer, data) {
   for (const stop of data.stops) {
     if (stop.lat === null) continue
     points.push([stop.lat, stop.lon])
-    dot(layer, stop.lat, stop.lon, {
-      colour: COLOURS[stop.status] || COLOURS.assigned,
-      radius: 8,
-      dashed: true,
-      label: `${stop.stop_order ?? ''}. ${stop.code} — ${stop.recipient_name} (${label('status', stop.status)}, ${stop.postman})`,
-    })
+    stopDot(layer, stop, { postman: stop.postman })
   }
   for (const proof of data.proofs) {
     if (proof.lat === null) continue

@@ -11,10 +11,11 @@ import { announce, h, replace } from '@common/dom.js'
 import { selectField } from '../lib/fields.js'
 import { day as showDay, localToday, metres, number } from '@common/format.js'
 import { label, lang, t } from '../lib/i18n.js'
-import { openFile } from '../lib/download.js'
+import { print as printFile, roundPrintButtons } from '../lib/printing.js'
 import { problemText } from '../lib/problems.js'
 import { changed } from '../lib/memo.js'
 import { poll } from '../lib/poller.js'
+import { planningMap } from './planning-map.js'
 
 const FINAL = ['delivered', 'handed_to_agency', 'returned_to_agency', 'cancelled', 'collected']
 const WAITING = ['at_post_office', 'registered', 'failed_attempt']
@@ -53,6 +54,7 @@ export function renderPlanning(main, { config, params }) {
   const toolbar = h('div', { 'class': 'toolbar', 'role': 'toolbar', 'aria-label': t('plan.toolbar') })
   const poolBox = h('section', { 'class': 'pool', 'aria-labelledby': 'pool-title' })
   const roundsBox = h('section', { 'class': 'rounds', 'aria-labelledby': 'rounds-plan-title' })
+  const mapBox = h('section', { 'class': 'card plan-map-box', 'aria-labelledby': 'plan-map-title' })
   const dayInput = h('input', {
     type: 'date',
     id: 'plan-date',
@@ -75,7 +77,19 @@ export function renderPlanning(main, { config, params }) {
     createBox,
     toolbar,
     h('div', { class: 'columns' }, h('div', { class: 'backlog' }, filterBox, poolBox), roundsBox),
+    mapBox,
   )
+  // A backlog marker clicked on the map ticks the item in the list, as its check box would.
+  const planMap = planningMap(mapBox, config, {
+    onPick: (id) => poolBox.querySelector(`input[data-key="select-${id}"]`)?.click(),
+  })
+  const drawMap = () =>
+    planMap.update({
+      rounds: [...state.details.values()],
+      pool: state.pool,
+      isSelected: (id) => (state.allMatching ? true : state.selected.has(id)),
+    })
+  poolBox.addEventListener('change', drawMap)
 
   function say(text, kind = 'ok') {
     const retry =
@@ -194,6 +208,7 @@ export function renderPlanning(main, { config, params }) {
     drawToolbar()
     keepFocus(poolBox, drawPool, { pool: state.pool, total: state.total, page: state.page })
     keepFocus(roundsBox, drawRounds, { day: state.day, rounds: [...state.details.values()] })
+    drawMap()
     const focus = params.get('item') && main.querySelector(`[data-item-id="${params.get('item')}"]`)
     if (focus && !params.get('scrolled')) {
       focus.scrollIntoView({ block: 'center' })
@@ -524,7 +539,7 @@ export function renderPlanning(main, { config, params }) {
 
   /** Open a printable PDF in the reader's language; a refusal is said on the page. */
   function print(path, body) {
-    openFile(path, { lang: lang() }, body).catch((error) => say(problemText(error), 'error'))
+    printFile(path, body, (text) => say(text, 'error'))
   }
 
   function checkbox(item, disabled) {
@@ -730,28 +745,7 @@ export function renderPlanning(main, { config, params }) {
           },
           t('plan.optimise'),
         ),
-        h(
-          'button',
-          {
-            'type': 'button',
-            'class': 'print-run-sheet',
-            'disabled': !r.stop_count,
-            'aria-label': t('plan.printRunSheetOf', { id: r.id }),
-            'onclick': () => print(`/api/rounds/${r.id}/run-sheet.pdf`),
-          },
-          t('plan.printRunSheet'),
-        ),
-        h(
-          'button',
-          {
-            'type': 'button',
-            'class': 'print-labels',
-            'disabled': !r.stop_count,
-            'aria-label': t('plan.printLabelsOf', { id: r.id }),
-            'onclick': () => print(`/api/rounds/${r.id}/labels.pdf`),
-          },
-          t('plan.printLabels'),
-        ),
+        ...roundPrintButtons(r, (text) => say(text, 'error')),
       ),
       h(
         'ol',
@@ -803,5 +797,6 @@ export function renderPlanning(main, { config, params }) {
   return () => {
     stopped = true
     poller?.stop()
+    planMap.remove()
   }
 }

@@ -6,6 +6,7 @@ import { t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
 import { changed } from '../lib/memo.js'
 import { poll } from '../lib/poller.js'
+import { roundPrintButtons } from '../lib/printing.js'
 import { renderCash } from './cash.js'
 import { renderExceptions } from './exceptions.js'
 import { exceptionAlerts, setSound, soundOn } from '../lib/alerts.js'
@@ -115,7 +116,10 @@ export function renderToday(main, { config, params }) {
       if (changed(totals, view.totals)) replace(totals, renderTotals(view.totals))
       // The minute is part of the key: "synced 3 min ago" must age even when nothing else changes.
       if (changed(rounds, [view.rounds, Math.floor(Date.now() / 60000)]))
-        replace(rounds, renderRounds(view.rounds, config))
+        replace(
+          rounds,
+          renderRounds(view.rounds, config, (text) => (error.textContent = text)),
+        )
       if (changed(cash, [view.cash, day])) renderCash(cash, view.cash, { day, onChange: () => poller.now() })
       renderExceptions(exceptions, found, { config, onChange: () => poller.now() })
       alerts.update(found.exceptions)
@@ -146,7 +150,7 @@ function renderTotals(totals) {
   )
 }
 
-function renderRounds(list, config) {
+function renderRounds(list, config, onError) {
   if (!list.length) return h('p', { class: 'empty' }, t('today.noRounds'))
   return h(
     'table',
@@ -175,12 +179,12 @@ function renderRounds(list, config) {
     h(
       'tbody',
       {},
-      list.map((r) => roundRow(r, config)),
+      list.map((r) => roundRow(r, config, onError)),
     ),
   )
 }
 
-function roundRow(r, config) {
+function roundRow(r, config, onError) {
   const done = r.counts.returned + r.counts.collected + r.counts.failed
   return h(
     'tr',
@@ -190,6 +194,7 @@ function roundRow(r, config) {
       { scope: 'row' },
       r.postman.full_name,
       h('div', { class: 'muted small' }, `#${r.id} · ${t(`round.${r.status}`)}`),
+      h('div', { class: 'print-buttons' }, roundPrintButtons(r, onError)),
     ),
     h(
       'td',

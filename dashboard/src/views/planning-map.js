@@ -1,0 +1,146 @@
+// The planning page's map: one round's stops numbered in their order and, when asked, the backlog
+// items of the list shown (filtered and paged) that have coordinates. Clicking a backlog marker
+// ticks that item in the list, so it can be assigned like any ticked item. The text list under the
+// map says the same for keyboard and screen-reader users (the list's check boxes do the ticking).
+// The page polls: the markers are redrawn only when what they show changed, and the view is fitted
+// only when another round (or the backlog) is put on the map, so the user's zoom stays.
+import { h, replace } from '@common/dom.js'
+import { number } from '@common/format.js'
+import { label, t } from '../lib/i18n.js'
+import { COLOURS, dot, fit, officeMap, stopDot } from '../lib/leaflet-map.js'
+import { changed } from '../lib/memo.js'
+
+/** Fills `box` (already on the page) and returns {update({rounds, pool, isSelected}), remove()}. */
+export function planningMap(box, config, { onPick }) {
+  let data = { rounds: [], pool: [], isSelected: () => false }
+  let roundId = ''
+  let fittedFor = null
+  const roundSelect = h('select', {
+    id: 'plan-map-round',
+    onchange: () => {
+      roundId = roundSelect.value
+      draw()
+    },
+  })
+  const backlog = h('input', { type: 'checkbox', id: 'plan-map-backlog', onchange: () => draw() })
+  const mapElement = h('div', {
+    'class': 'map plan-map',
+    'id': 'plan-map',
+    'role': 'region',
+    'aria-label': t('plan.map.title'),
+  })
+  const list = h('div', { id: 'plan-map-list' })
+  replace(
+    box,
+    h('h2', { id: 'plan-map-title' }, t('plan.map.title')),
+    h(
+      'div',
+      { class: 'inline-form' },
+      h('div', { class: 'field' }, h('label', { for: 'plan-map-round' }, t('plan.map.round')), roundSelect),
+      h(
+        'div',
+        { class: 'field inline' },
+        backlog,
+        h('label', { for: 'plan-map-backlog' }, t('plan.map.backlog')),
+      ),
+    ),
+    mapElement,
+    list,
+  )
+  const { map, layer } = officeMap(mapElement, config)
+
+  function drawChoices() {
+    const rounds = data.rounds.map((r) => [r.id, r.postman.full_name])
+    if (!rounds.some(([id]) => String(id) === roundId)) roundId = rounds.length ? String(rounds[0][0]) : ''
+    if (!changed(roundSelect, rounds)) return
+    replace(
+      roundSelect,
+      rounds.length
+        ? rounds.map(([id, name]) => h('option', { value: String(id) }, `#${id} ${name}`))
+        : h('option', { value: '' }, t('today.noRounds')),
+    )
+    roundSelect.value = roundId
+  }
+
+  function draw() {
+    drawChoices()
+    const round = data.rounds.find((r) => String(r.id) === roundId)
+    const stops = (round?.stops || []).filter((s) => s.lat !== null)
+    const waiting = backlog.checked
+      ? data.pool
+          .filter((i) => i.lat !== null && i.lat !== undefined && !i.round_id)
+          .map((i) => ({ ...i, selected: data.isSelected(i.id) }))
+      : []
+    const shown = {
+      roundId,
+      stops: stops.map((s) => [s.id, s.stop_order, s.lat, s.lon, s.status, s.code, s.recipient_name]),
+      waiting: waiting.map((i) => [i.id, i.lat, i.lon, i.code, i.recipient_name, i.selected]),
+      unplaced: (round?.stops || []).length - stops.length,
+    }
+    if (!changed(mapElement, shown)) return
+    layer.clearLayers()
+    for (const stop of stops) stopDot(layer, stop, { postman: round.postman.full_name, numbered: true })
+    for (const item of waiting)
+      dot(layer, item.lat, item.lon, {
+        colour: COLOURS.registered,
+        text: item.selected ? '✓' : '+',
+        selected: item.selected,
+        data: { itemId: item.id, backlog: '' },
+        label: `${item.code} — ${item.recipient_name}: ${t(item.selected ? 'plan.map.ticked' : 'plan.map.tick')}`,
+        onClick: () => onPick(item.id),
+      })
+    const view = `${roundId}|${backlog.checked}`
+    const points = [...stops, ...waiting].map((p) => [p.lat, p.lon])
+    if (fittedFor !== view && points.length) {
+      fit(map, points)
+      fittedFor = view
+    }
+    replace(list, describe(round, stops, waiting))
+  }
+
+  return {
+    update(next) {
+      data = next
+      draw()
+    },
+    remove: () => map.remove(),
+  }
+}
+
+function describe(round, stops, waiting) {
+  const unplaced = (round?.stops || []).filter((s) => s.lat === null)
+  return [
+    round
+      ? h(
+          'ol',
+          {
+            'class': 'plain small',
+            'id': 'plan-map-stops',
+            'aria-label': t('plan.map.stopsOf', { id: round.id }),
+          },
+          stops.map((s) =>
+            h(
+              'li',
+              { 'data-item-id': s.id },
+              `${s.stop_order ?? ''}. `,
+              h('span', { class: 'code' }, s.code),
+              ` ${s.recipient_name} — ${s.address_line}, ${s.commune} (${label('status', s.status)})`,
+            ),
+          ),
+        )
+      : null,
+    unplaced.length
+      ? h('p', { class: 'muted small' }, t('map.unplaced', { codes: unplaced.map((s) => s.code).join(', ') }))
+      : null,
+    waiting.length
+      ? h(
+          'p',
+          { class: 'muted small', id: 'plan-map-waiting' },
+          t('plan.map.waiting', {
+            n: number(waiting.length),
+            ticked: number(waiting.filter((i) => i.selected).length),
+          }),
+        )
+      : null,
+  ]
+}
