@@ -31,6 +31,20 @@ def test_malformed_json_is_refused(client, admin_headers):
     assert "Invalid JSON" in body["detail"]
 
 
+@pytest.mark.parametrize("raw", [b"\xff\xfe\x1cdbi\xe9", b"\xc3\x28", b'{"name": "\xe9"}'])
+def test_a_body_that_is_not_utf8_is_refused_and_changes_nothing(client, app, make, admin_headers, raw):
+    """The fuzzer's find: bytes that are not UTF-8 (a UTF-16 mark, a broken sequence) were read as no
+    body at all, and a PATCH answered 200 having changed nothing."""
+    agency = make.agency()
+    response = client.patch(
+        f"/api/agencies/{agency.id}", data=raw, content_type="application/json", headers=admin_headers
+    )
+    body = assert_problem(response, 400, "malformed-json")
+    assert "UTF-8" in body["detail"]
+    with app.app_context():
+        assert db.session.get(Agency, agency.id).name == agency.name
+
+
 def test_a_body_that_is_not_json_is_refused_naming_the_missing_fields(client, admin_headers):
     response = client.post(
         "/api/agencies",

@@ -41,7 +41,8 @@ def round_audit(app, round_id):
                 .where(AuditEntry.entity_type == "round", AuditEntry.entity_id == str(round_id))
                 .order_by(AuditEntry.id)
             ).scalars()
-            if e.action != "round.reordered"
+            # The lifecycle's transitions only: not the planning changes (a reorder, a new plan version).
+            if e.action not in ("round.reordered", "round.changed")
         ]
 
 

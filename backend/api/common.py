@@ -54,7 +54,8 @@ def parse_json_body(data: bytes, *, allow_nul: bool = True):
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise json.JSONDecodeError("The body is not UTF-8", "", 0) from None
+        # Never an empty `doc`: webargs reads an empty one as "no body" and the request went on as {}.
+        raise json.JSONDecodeError("The body is not UTF-8", data.decode("utf-8", "replace"), 0) from None
     try:
         value = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError:

@@ -74,6 +74,12 @@ export function day(isoDate) {
   }).format(new Date(`${isoDate}T00:00:00Z`))
 }
 
+/** A report's period, 'YYYY-MM-DD' or 'YYYY-MM', as "01/12/2026" or "12/2026". */
+export function period(label) {
+  const month = /^(\d{4})-(\d{2})$/.exec(label || '')
+  return month ? `${month[2]}/${month[1]}` : day(label)
+}
+
 function toDate(value) {
   return value instanceof Date ? value : new Date(value)
 }

@@ -1,6 +1,7 @@
 // The report's chart: items returned, collected and failed per period (stacked), and the share
 // delivered on time as a line. The table under it carries the same figures as text.
 import * as chartjs from 'chart.js'
+import { period } from '@common/format.js'
 import { t } from './i18n.js'
 
 // Only the parts the chart draws with (the bundle leaves the others out).
@@ -27,7 +28,7 @@ export function drawReportChart(canvas, report) {
   canvas.setAttribute('aria-label', t('report.chartLabel'))
   return new chartjs.Chart(canvas, {
     data: {
-      labels: periods,
+      labels: periods.map(period),
       datasets: [
         {
           type: 'bar',

@@ -4,7 +4,7 @@ import { announce, h, replace } from '@common/dom.js'
 import { selectField } from '../lib/fields.js'
 import { fileLink } from '../lib/download.js'
 import { followJob } from '../lib/jobs.js'
-import { localToday, money, number, percent } from '@common/format.js'
+import { localToday, money, number, percent, period as periodLabel } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
 import { drawReportChart } from '../lib/report-chart.js'
@@ -133,7 +133,7 @@ export function renderReports(main) {
 
 function reportTable(report) {
   const columns = [
-    ['report.col.period', (r) => r.period],
+    ['report.col.period', (r) => periodLabel(r.period)],
     ['report.col.group', (r) => r.label],
     ['report.returned', (r) => number(r.returned)],
     ['report.collected', (r) => number(r.collected)],
