@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from backend.domain.rules import DomainError
 from backend.errors import PROBLEM_TYPE_BASE
-from backend.models import Attachment, AttachmentUpload, DeliveryAttempt, ProofAttachment
+from backend.models import (
+    Attachment,
+    AttachmentUpload,
+    DeliveryAttempt,
+    Handover,
+    HandoverAttachment,
+    ProofAttachment,
+)
 from backend.models.base import now_utc
 from sync.storage import AttachmentStore, OffsetMismatch
 
@@ -162,15 +169,21 @@ def _check_image_file(handle: BinaryIO) -> tuple[str, int, int, float]:
 
 def held_bytes(session: Session, store: AttachmentStore, user_id: int) -> int:
     """What counts towards a user's quota: their unfinished uploads plus verified files they sent
-    that none of their proofs names yet. Evidence (files their proofs name) never counts."""
+    that none of their proofs or handover records names yet. Evidence (files their proofs and
+    records name) never counts."""
     named = exists().where(
         ProofAttachment.sha256 == AttachmentUpload.sha256,
         DeliveryAttempt.id == ProofAttachment.attempt_id,
         DeliveryAttempt.postman_id == user_id,
     )
+    on_record = exists().where(
+        HandoverAttachment.sha256 == AttachmentUpload.sha256,
+        Handover.id == HandoverAttachment.handover_id,
+        Handover.postman_id == user_id,
+    )
     loose = session.execute(
         select(func.coalesce(func.sum(AttachmentUpload.size_bytes), 0)).where(
-            AttachmentUpload.user_id == user_id, ~named
+            AttachmentUpload.user_id == user_id, ~named, ~on_record
         )
     ).scalar_one()
     return int(loose) + store.partial_bytes(user_id)

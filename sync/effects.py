@@ -20,6 +20,7 @@ from backend.models import (
     CommitLog,
     DeliveryAttempt,
     FeeEntry,
+    HandoverAttachment,
     Item,
     ProofAttachment,
     ScopeRemoval,
@@ -82,11 +83,19 @@ def ownership(session: Session, user_id: int, item: Item) -> str | None:
 def _attach(session: Session, user_id: int, attempt: DeliveryAttempt, refs: list[dict]) -> list[str]:
     """Link attachments to a proof; returns the digests this postman has not uploaded yet (a file
     counts for a proof once its own postman has sent it whole, docs/security.md "Files")."""
+    for ref in refs:
+        session.add(ProofAttachment(attempt=attempt, sha256=ref["sha256"], kind=ref["kind"]))
+    missing = _not_yet_sent(session, user_id, refs)
+    attempt.complete = not missing
+    return missing
+
+
+def _not_yet_sent(session: Session, user_id: int, refs: list[dict]) -> list[str]:
+    """The files a mutation names, checked as a proof's are: locked against a concurrent upload, a
+    blank signature refused; returns the digests this postman has not sent whole yet."""
     wanted = {ref["sha256"] for ref in refs}
     lock_digests(session, wanted)
     _refuse_blank_signatures(session, refs)
-    for ref in refs:
-        session.add(ProofAttachment(attempt=attempt, sha256=ref["sha256"], kind=ref["kind"]))
     have = (
         set(
             session.execute(
@@ -98,9 +107,7 @@ def _attach(session: Session, user_id: int, attempt: DeliveryAttempt, refs: list
         if wanted
         else set()
     )
-    missing = sorted(wanted - have)
-    attempt.complete = not missing
-    return missing
+    return sorted(wanted - have)
 
 
 def _refuse_blank_signatures(session: Session, refs: list[dict]) -> None:
@@ -227,10 +234,18 @@ def record_fee(session: Session, user_id: int, device_id: str, mutation: dict, d
 def record_handover(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:
     """A signed handover record (backend.services.handovers): every listed item moves, or the
     mutation is rejected whole."""
+    refs = mutation["attachments"]
+    missing = _not_yet_sent(session, user_id, refs)  # a blank signature refuses the record first
     handover = handovers.record(
         Recorder.POSTMAN, user_id, data, client_mutation_id=mutation["id"], device_time=mutation["at"]
     )
-    return {"handover_id": handover.id}
+    unique = {(ref["sha256"], ref["kind"]): ref for ref in refs}
+    handover.attachments.extend(HandoverAttachment(sha256=sha, kind=kind) for sha, kind in unique)
+    session.flush()
+    result: dict = {"handover_id": handover.id}
+    if missing:
+        result["missing_attachments"] = missing
+    return result
 
 
 def record_cash_handover(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:

@@ -28,6 +28,7 @@ from backend.personal_data import redact_for_ledger
 from sync.effects import HANDLERS
 from sync.protocol import APPLIED, DUPLICATE, RECEIPT_REQUIRED_FROM, REJECTED, SUPPORTED_MUTATION_VERSIONS
 from sync.schemas import (
+    ALLOWED_ATTACHMENTS,
     CLIENT_ID,
     DATA_SCHEMAS,
     MAX_SEQ,
@@ -129,6 +130,13 @@ def _validate(raw: dict) -> tuple[dict, dict]:
             {"data": {"receipt_number": ["Required when an amount is collected in cash."]}},
         )
     kinds = {a["kind"] for a in mutation["attachments"]}
+    allowed_kinds = ALLOWED_ATTACHMENTS.get(mutation["type"])
+    if allowed_kinds is not None and kinds - allowed_kinds:
+        raise Rejection(
+            "invalid-mutation",
+            f"A {mutation['type']} carries only: {', '.join(sorted(allowed_kinds))}.",
+            {"attachments": [f"Not allowed here: {k}." for k in sorted(kinds - allowed_kinds)]},
+        )
     needed = set(REQUIRED_ATTACHMENTS.get(mutation["type"], ()))
     if data.get("receiver_relation") == "authorised":
         needed.add("authorisation_letter")

@@ -109,6 +109,7 @@ class HandoverData(StrictSchema):
     officer_name = Text(required=True, validate=validate.Length(max=200))
     result_ready_date = fields.Date(allow_none=True)
     note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+    seal_number = Text(allow_none=True, validate=validate.Length(max=64))
     lines = fields.List(
         fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500)
     )
@@ -159,6 +160,9 @@ DATA_SCHEMAS = {
 }
 # Attachments each proof must carry.
 REQUIRED_ATTACHMENTS = {"deliver": {"signature"}, "collect": {"signature", "postman_signature"}}
+# The only kinds some mutations may carry (the others take any of ATTACHMENT_KINDS): a handover
+# record keeps the agency officer's signature and photos.
+ALLOWED_ATTACHMENTS = {"handover": {"signature", "photo"}}
 
 
 MAX_BATCH = 200  # mutations per push

@@ -9,7 +9,7 @@ from PIL import Image
 
 from backend.extensions import db
 from backend.models import AuditEntry, DeliveryAttempt, Handover, HandoverLine, Item, PostOffice
-from tests.kit.images import png_signature
+from tests.kit.images import blank_image, jpeg_bytes, png_signature
 from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
@@ -342,3 +342,123 @@ def test_a_result_brought_back_undelivered_is_printed_with_both_parties_its_reas
     assert "Vắng nhà" not in text
     assert f"Xã Châu Thành, ngày {today:%d} tháng {today:%m} năm {today:%Y}" in text
     assert "Total: 2 bưu gửi / items 2 2 0" in text
+
+
+def signed_handover(phone: Phone, agency, item_ids, **data) -> dict:
+    """A handover made on the phone with the officer's signature and a photo of the sealed bag."""
+    return phone.capture(
+        "handover",
+        None,
+        {
+            "direction": "post_to_agency",
+            "agency_id": agency.id,
+            "officer_name": "Trần Văn Bảy",
+            "lines": [{"item_id": item_id} for item_id in item_ids],
+            **data,
+        },
+        {"signature": png_signature(2), "photo": jpeg_bytes(3)},
+    )
+
+
+def test_a_phones_handover_keeps_its_seal_and_signature_for_the_supervisor(
+    client, make, auth, supervisor, agency, collected, tmp_path
+):
+    postman, items = collected
+    phone = Phone(client, postman.username).login()
+    mutation = signed_handover(phone, agency, [items[0].id], seal_number="NP-2026-0042", note="Túi xanh")
+    signature, photo = (ref["sha256"] for ref in mutation["attachments"])
+    phone.sync()
+
+    (listed,) = client.get(
+        "/api/handovers", headers=auth(supervisor), query_string={"direction": "post_to_agency"}
+    ).get_json()
+    record = client.get(f"/api/handovers/{listed['id']}", headers=auth(supervisor)).get_json()
+    download = client.get(f"/api/attachments/{signature}", headers=auth(supervisor))
+    printed = pdf_text(
+        client.get(f"/api/handovers/{listed['id']}/pdf", headers=auth(supervisor)).data, tmp_path
+    )
+
+    assert (record["seal_number"], record["note"]) == ("NP-2026-0042", "Túi xanh")
+    assert [(a["sha256"], a["kind"], a["available"]) for a in record["attachments"]] == [
+        (signature, "signature", True),
+        (photo, "photo", True),
+    ]
+    assert download.status_code == 200 and download.data == phone.files[signature]
+    assert "Số niêm phong / Seal number: NP-2026-0042" in printed
+    assert "Có chữ ký điện tử của cán bộ" in printed
+
+    foreign = make.user("supervisor", offices=(make.office().id,))
+    hidden = client.get(f"/api/attachments/{signature}", headers=auth(foreign))
+    assert hidden.status_code == 404 and hidden.content_type == PROBLEM
+
+
+def test_a_handover_sent_before_its_files_lists_them_and_a_replay_links_nothing_twice(
+    app, client, auth, supervisor, agency, collected
+):
+    postman, items = collected
+    phone = Phone(client, postman.username).login()
+    mutation = signed_handover(phone, agency, [items[1].id])
+    outbox = list(phone.outbox)
+
+    first = phone.client.post(
+        "/api/sync/push", json={"protocol": 1, "mutations": outbox}, headers=phone.headers
+    ).get_json()["results"][0]
+    phone.upload_files()
+    again = phone.client.post(
+        "/api/sync/push", json={"protocol": 1, "mutations": outbox}, headers=phone.headers
+    ).get_json()["results"][0]
+
+    assert first["outcome"] == "applied"
+    assert sorted(first["missing_attachments"]) == sorted(ref["sha256"] for ref in mutation["attachments"])
+    assert again["outcome"] == "duplicate" and again["handover_id"] == first["handover_id"]
+    with app.app_context():
+        (record,) = db.session.execute(db.select(Handover)).unique().scalars().all()
+        assert sorted((a.kind, a.sha256) for a in record.attachments) == sorted(
+            (ref["kind"], ref["sha256"]) for ref in mutation["attachments"]
+        )
+        assert record.seal_number is None
+    download = client.get(
+        f"/api/attachments/{mutation['attachments'][0]['sha256']}", headers=auth(supervisor)
+    )
+    assert download.status_code == 200
+
+
+def test_a_handover_with_a_blank_signature_or_a_stranger_file_is_refused(client, agency, collected):
+    postman, items = collected
+    phone = Phone(client, postman.username).login()
+    blank = phone.capture(
+        "handover",
+        None,
+        {
+            "direction": "post_to_agency",
+            "agency_id": agency.id,
+            "officer_name": "Trần Văn Bảy",
+            "lines": [{"item_id": items[0].id}],
+        },
+        {"signature": blank_image()},
+    )
+    phone.upload_files()
+    phone.push()
+    stranger = signed_handover(phone, agency, [items[0].id])
+    stranger["attachments"].append({"sha256": stranger["attachments"][0]["sha256"], "kind": "id_photo"})
+    results = phone.client.post(
+        "/api/sync/push", json={"protocol": 1, "mutations": [stranger]}, headers=phone.headers
+    ).get_json()["results"]
+
+    assert phone.outcomes[blank["id"]]["reason"] == "blank-signature"
+    assert results[0]["reason"] == "invalid-mutation" and "id_photo" in results[0]["errors"]["attachments"][0]
+
+
+def test_an_older_phones_seal_in_the_note_stays_a_note(client, auth, supervisor, agency, collected):
+    postman, items = collected
+    phone = Phone(client, postman.username).login()
+    older = phone.hand_over(agency.id, [items[0].id])
+    older["data"]["note"] = "Số niêm phong: NP-7 — Túi xanh"
+    phone.sync()
+
+    (listed,) = client.get("/api/handovers", headers=auth(supervisor)).get_json()
+    assert (listed["note"], listed["seal_number"], listed["attachments"]) == (
+        "Số niêm phong: NP-7 — Túi xanh",
+        None,
+        [],
+    )

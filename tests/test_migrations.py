@@ -690,3 +690,32 @@ def test_rounds_planned_before_versions_start_at_version_one(empty_app):
     assert "version" not in {c["name"] for c in sa.inspect(db.engine).get_columns("rounds")}
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM rounds")).scalar() == 1
+
+
+def test_handover_records_from_before_their_evidence_keep_their_seal_in_the_note(empty_app):
+    """0020: a record already there gets no seal number and no files (the server did not keep them);
+    a seal a phone wrote into the note stays in the note. A downgrade keeps the record."""
+    flask_migrate.upgrade(revision="0019_round_version")
+    now = "2026-12-01 03:00:00"
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+        conn.execute(
+            sa.text(
+                "INSERT INTO handovers (id, direction, agency_id, officer_name, note, created_at) "
+                "VALUES (4, 'post_to_agency', 1, 'Trần Văn Bảy', 'Số niêm phong: NP-7', :now)"
+            ),
+            {"now": now},
+        )
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, note, seal_number FROM handovers")).all()
+        linked = conn.execute(sa.text("SELECT count(*) FROM handover_attachments")).scalar()
+    assert (rows, linked) == ([(4, "Số niêm phong: NP-7", None)], 0)
+    db.session.remove()
+    flask_migrate.downgrade(revision="0019_round_version")
+    assert "seal_number" not in {c["name"] for c in sa.inspect(db.engine).get_columns("handovers")}
+    assert "handover_attachments" not in sa.inspect(db.engine).get_table_names()
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT note FROM handovers")).scalars().all() == ["Số niêm phong: NP-7"]

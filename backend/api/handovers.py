@@ -175,7 +175,9 @@ class Handovers(MethodView):
     def get(self, args):
         """List handover records, newest first (agency officers see their agency's)."""
         query = db.select(Handover).options(
-            selectinload(Handover.lines).selectinload(HandoverLine.item), selectinload(Handover.agency)
+            selectinload(Handover.lines).selectinload(HandoverLine.item),
+            selectinload(Handover.agency),
+            selectinload(Handover.attachments),
         )
         if current_user().role == "agency":
             args["agency_id"] = current_user().agency_id

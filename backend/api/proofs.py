@@ -190,7 +190,7 @@ class AttachmentContent(MethodView):
         """The bytes of a verified attachment (signature or photo); audited."""
         row = db.session.get(Attachment, sha256)
         if row is not None and not sees_file(current_user(), sha256):
-            row = None  # a file is seen through a proof of an item of the caller's offices
+            row = None  # seen through a proof or a handover record of the caller's offices
         if row is None or not row.verified:
             raise DomainError("not-found", "No verified attachment with that digest.", status=404)
         if row.purged_at is not None:

@@ -19,6 +19,8 @@ from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import (
     DeliveryAttempt,
+    Handover,
+    HandoverAttachment,
     Item,
     PostOffice,
     ProofAttachment,
@@ -98,7 +100,8 @@ def visible(user: User, row, what: str, key, office_of=lambda row: row.office_id
 
 def sees_file(user: User, sha256: str) -> bool:
     """Whether staff `user` sees a stored file (a signature, a photo): through a proof naming it, of an
-    item of their offices (an admin of no office sees every one). Otherwise it is missing to them."""
+    item of their offices, or through a handover record of their offices naming it (an admin of no
+    office sees every one). Otherwise it is missing to them."""
     if visible_office_ids(user) is ALL:
         return True
     named = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
@@ -106,7 +109,11 @@ def sees_file(user: User, sha256: str) -> bool:
         DeliveryAttempt.id.in_(named),
         DeliveryAttempt.item_id.in_(scoped(select(Item.id), Item.office_id, user)),
     )
-    return db.session.execute(proofs.limit(1)).first() is not None
+    if db.session.execute(proofs.limit(1)).first() is not None:
+        return True
+    on_record = select(HandoverAttachment.handover_id).where(HandoverAttachment.sha256 == sha256)
+    records = scoped(select(Handover.id), Handover.office_id, user).where(Handover.id.in_(on_record))
+    return db.session.execute(records.limit(1)).first() is not None
 
 
 def users_query(user: User) -> Select:

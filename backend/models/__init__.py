@@ -2,7 +2,7 @@
 
 from backend.models.audit import AuditEntry
 from backend.models.exceptions import ExceptionAck
-from backend.models.handover import CashHandover, Handover, HandoverLine
+from backend.models.handover import CashHandover, Handover, HandoverAttachment, HandoverLine
 from backend.models.items import Item, Round
 from backend.models.jobs import BackgroundJob
 from backend.models.offices import PostOffice, office_agencies, user_offices
@@ -24,6 +24,7 @@ __all__ = [
     "ExceptionAck",
     "FeeEntry",
     "Handover",
+    "HandoverAttachment",
     "HandoverLine",
     "Item",
     "LoginSession",

@@ -29,10 +29,15 @@ class Handover(db.Model):
     officer_name: Mapped[str | None] = mapped_column(String(200))
     result_ready_date: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(String(1000))
+    # The number on the seal of the bag handed over (records from before 0020 have it in `note`).
+    seal_number: Mapped[str | None] = mapped_column(String(64))
     device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
 
     lines = relationship("HandoverLine", back_populates="handover", order_by="HandoverLine.id")
+    attachments = relationship(
+        "HandoverAttachment", back_populates="handover", order_by="HandoverAttachment.id"
+    )
     agency = relationship("Agency")
 
     @property
@@ -57,6 +62,28 @@ class HandoverLine(db.Model):
 
     handover = relationship("Handover", back_populates="lines")
     item = relationship("Item")
+
+
+class HandoverAttachment(db.Model):
+    """Evidence a handover record keeps: the agency officer's signature, a photo (the phone's
+    `handover` mutation). Like a proof's files (ProofAttachment), the file may arrive after the
+    record: the digest has no foreign key, the file is a read-only join."""
+
+    __tablename__ = "handover_attachments"
+    __table_args__ = (UniqueConstraint("handover_id", "sha256", "kind", name="handover_file_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+
+    handover = relationship("Handover", back_populates="attachments")
+    file = relationship(
+        "Attachment",
+        primaryjoin="foreign(HandoverAttachment.sha256) == Attachment.sha256",
+        viewonly=True,
+        lazy="joined",
+    )
 
 
 CASH_STATUSES = ("declared", "received")

@@ -6,6 +6,7 @@ from backend.models.handover import HANDOVER_DIRECTIONS
 from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text, WholeNumber
 from backend.schemas.items import RefSchema
 from backend.schemas.offices import OfficeChoiceSchema
+from backend.schemas.proofs import ProofAttachmentSchema
 from backend.schemas.rounds import PostmanSchema
 from sync.schemas import HandoverLineSchema  # the same line shape as a phone's `handover` mutation
 
@@ -79,6 +80,14 @@ class HandoverSchema(StrictSchema):
     officer_name = fields.String(allow_none=True)
     result_ready_date = fields.Date(allow_none=True)
     note = fields.String(allow_none=True)
+    seal_number = fields.String(
+        allow_none=True,
+        metadata={"description": "The bag's seal (records before it had a field: in the note)"},
+    )
+    attachments = fields.List(
+        fields.Nested(ProofAttachmentSchema),
+        metadata={"description": "Evidence sent with the phone's record: the officer's signature, photos"},
+    )
     source = fields.String(metadata={"description": "phone (a postman's sync mutation) or dashboard"})
     created_at = fields.AwareDateTime()
     device_time = fields.AwareDateTime(allow_none=True)

@@ -101,6 +101,8 @@ def view(handover: Handover, people: dict[int, User] | None = None) -> dict:
         "officer_name": handover.officer_name,
         "result_ready_date": handover.result_ready_date,
         "note": handover.note,
+        "seal_number": handover.seal_number,
+        "attachments": handover.attachments,
         "source": "phone" if handover.client_mutation_id else "dashboard",
         "created_at": handover.created_at,
         "device_time": handover.device_time,
@@ -208,6 +210,14 @@ def _parties(pdf: FPDF, handover: Handover, data: dict, office: PostOffice | Non
         line(pdf, f"    Đại diện / Represented by: {person}", 9.5)
     if handover.result_ready_date:
         line(pdf, f"Ngày hẹn trả kết quả / Results ready on: {handover.result_ready_date:%d/%m/%Y}")
+    if handover.seal_number:
+        line(pdf, f"Số niêm phong / Seal number: {handover.seal_number}")
+    if any(link.kind == "signature" for link in handover.attachments):
+        line(
+            pdf,
+            "Có chữ ký điện tử của cán bộ (ký trên máy bưu tá) / The officer signed on the postman's phone",
+            9.5,
+        )
     if handover.note:
         line(pdf, f"Ghi chú / Note: {handover.note}")
     pdf.ln(2)

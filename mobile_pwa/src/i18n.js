@@ -292,7 +292,6 @@ const vi = {
   'handover.signature': 'Chữ ký cán bộ cơ quan',
   'handover.photo': 'Ảnh biên bản',
   'handover.save': 'Lưu biên bản bàn giao',
-  'handover.sealNoted': 'Số niêm phong: {seal}',
   'handover.saved': 'Đã lưu trên máy biên bản bàn giao {n} bưu gửi với {agency}; sẽ gửi khi có mạng.',
   'proof.queued': 'Chờ gửi',
   'proof.synced': 'Đã gửi',
@@ -628,7 +627,6 @@ const en = {
   'handover.signature': "Agency officer's signature",
   'handover.photo': 'Photo of the record',
   'handover.save': 'Save the handover record',
-  'handover.sealNoted': 'Seal number: {seal}',
   'handover.saved':
     'Handover of {n} items with {agency} saved on the phone; it is sent when there is signal.',
   'proof.queued': 'Waiting',

@@ -111,18 +111,24 @@ def test_a_handover_to_the_agency_scanned_signed_and_saved_offline(
     assert entry["type"] == "handover" and entry.get("item_id") is None
     assert entry["data"]["lines"] == [{"item_id": first.id}, {"item_id": second.id}]
     assert [a["kind"] for a in entry["attachments"]] == ["signature"]
+    assert entry["data"]["seal_number"] == "NP-2026-0042" and not entry["data"].get("note")
     assert "Biên bản bàn giao" in page.inner_text(".queue")
     assert not pwa.store("drafts")
 
     page.context.set_offline(False)
     pwa.wait_until_synced()
     with live_server.app.app_context():
-        (record,) = db.session.execute(db.select(Handover)).scalars().all()
+        (record,) = db.session.execute(db.select(Handover)).unique().scalars().all()
         assert record.direction == "post_to_agency"
         assert record.officer_name == "Trần Thị Mai"
         assert record.postman_id == agency_desk.postman.id
         assert sorted(line.item_id for line in record.lines) == sorted([first.id, second.id])
-        assert "NP-2026-0042" in record.note
+        assert (record.seal_number, record.note) == ("NP-2026-0042", None)
+        # The officer's signature is kept with the record, its file sent whole by this postman.
+        assert [(a.kind, a.sha256) for a in record.attachments] == [
+            ("signature", entry["attachments"][0]["sha256"])
+        ]
+        assert record.attachments[0].file.verified
         assert db.session.get(Item, first.id).status == "handed_to_agency"
         assert db.session.get(Item, wrong.id).status == "assigned"
     # Handed over: the dossiers are not offered again.

@@ -205,13 +205,13 @@ export async function handoverScreen() {
     if (problems.length) return { errors: problems, title: t('save.errors') }
     files.push(...photos.files('photo'))
     errors.clear()
-    const sealText = seal.value ? t('handover.sealNoted', { seal: seal.value }) : ''
     const data = {
       direction: chosenDirection(),
       agency_id: chosenAgency(),
       officer_name: officer.value,
       lines: chosen.map((r) => ({ item_id: r.item.id })),
-      note: [sealText, note.value].filter(Boolean).join(' — ').slice(0, 1000) || null,
+      note: note.value || null,
+      seal_number: seal.value || null,
     }
     const summary = {
       direction: data.direction,
