@@ -719,3 +719,36 @@ def test_handover_records_from_before_their_evidence_keep_their_seal_in_the_note
     assert "handover_attachments" not in sa.inspect(db.engine).get_table_names()
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT note FROM handovers")).scalars().all() == ["Số niêm phong: NP-7"]
+
+
+def _catalog_indexes(table: str) -> set[str]:
+    """The table's index names from the database's own catalog (SQLite's inspector skips expression
+    indexes)."""
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :table"
+        if db.engine.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE tablename = :table"
+    )
+    with db.engine.connect() as conn:
+        return set(conn.execute(sa.text(query), {"table": table}).scalars())
+
+
+def test_fees_collected_before_the_taken_index_keep_their_rows_and_are_found_by_it(empty_app):
+    """0021: an expression index on when a fee's money changed hands, over the fees already there;
+    a day's cash read by it finds them; a downgrade drops only the index."""
+    from datetime import date
+
+    from backend.services import cash
+
+    _a_fee_collected_at_0004()
+
+    flask_migrate.upgrade()
+
+    assert "ix_fee_entries_taken" in _catalog_indexes("fee_entries")
+    assert cash.held(1, date(2026, 11, 30)) == (26_000, 5_000)
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0020_handover_evidence")
+    assert "ix_fee_entries_taken" not in _catalog_indexes("fee_entries")
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 26_000

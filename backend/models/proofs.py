@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint, or_
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, func, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.domain.status import FailureReason, Outcome
@@ -165,3 +165,10 @@ class FeeEntry(db.Model):
     device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     server_time: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     handed_over_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"))
+
+
+# When a fee's money changed hands: the phone's time of the proof, else the server's. A day's cash per
+# postman is read by it (backend.services.cash); the index keeps that read flat as the years of fees
+# grow (migration 0021_fee_taken_index, docs/scaling.md).
+fee_taken_at = func.coalesce(FeeEntry.device_time, FeeEntry.server_time)
+Index("ix_fee_entries_taken", fee_taken_at)

@@ -37,6 +37,7 @@ from backend.domain.rules import DomainError
 from backend.extensions import db
 from backend.models import CashHandover, FeeEntry, Handover, HandoverLine, Item, Round, User
 from backend.models.base import now_utc
+from backend.models.proofs import fee_taken_at
 from backend.services.printing import vnd
 from backend.timeutil import day_bounds
 
@@ -95,7 +96,7 @@ def _figures(day: date, office_clause, postman_ids=None) -> dict[int, Figures]:
     def only(column):
         return true() if postman_ids is None else column.in_(postman_ids)
 
-    taken = func.coalesce(FeeEntry.device_time, FeeEntry.server_time)
+    taken = fee_taken_at
     for pid, service_cash, government_cash, service_transfer, government_transfer in db.session.execute(
         select(
             FeeEntry.postman_id,

@@ -45,5 +45,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_handover_attachments_sha256'))
         batch_op.drop_index(batch_op.f('ix_handover_attachments_handover_id'))
     op.drop_table('handover_attachments')
-    with op.batch_alter_table('handovers', schema=None) as batch_op:
-        batch_op.drop_column('seal_number')
+    # Dropped in place (SQLite's own DROP COLUMN), never by batch mode's table copy: the copy rewrites
+    # handovers' foreign keys as table constraints, and 0009's downgrade could then not drop office_id.
+    op.drop_column('handovers', 'seal_number')
