@@ -120,28 +120,36 @@ PHONE = {
 AT_THE_DOOR = {"latitude": 10.0123, "longitude": 105.1601, "accuracy": 8}
 
 # Reads an IndexedDB store of the app; blobs come back base64-encoded.
-READ_STORE_JS = """async (name) => {
-  const db = await new Promise((ok, ko) => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result);
-                                             r.onerror = () => ko(r.error) })
-  const rows = await new Promise((ok, ko) => { const r = db.transaction(name).objectStore(name).getAll();
-                                               r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error) })
+# Opening the app's database from the test: an open the browser holds back (a connection of a killed
+# renderer not yet gone) or never answers fails the test in 15 s instead of hanging it: page.evaluate
+# itself has no timeout.
+OPEN_DB_JS = """() => Promise.race([
+  new Promise((ok, ko) => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result);
+                            r.onerror = () => ko(r.error); r.onblocked = () => ko(new Error('indexedDB.open blocked')) }),
+  new Promise((ok, ko) => setTimeout(() => ko(new Error('IndexedDB did not answer in 15 s')), 15000)),
+])"""
+
+READ_STORE_JS = f"""async (name) => {{
+  const db = await ({OPEN_DB_JS})()
+  const rows = await new Promise((ok, ko) => {{ const r = db.transaction(name).objectStore(name).getAll();
+                                               r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error) }})
   db.close()
-  for (const row of rows) {
+  for (const row of rows) {{
     if (!(row.blob instanceof Blob)) continue
     const bytes = new Uint8Array(await row.blob.arrayBuffer())
     let text = ''
     for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
     row.blob = btoa(text)
-  }
+  }}
   return rows
-}"""
+}}"""
 
-OUTBOX_COUNT_JS = """async () => {
-  const db = await new Promise(ok => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result) })
-  const n = await new Promise(ok => { db.transaction('outbox').objectStore('outbox').count().onsuccess = e => ok(e.target.result) })
+OUTBOX_COUNT_JS = f"""async () => {{
+  const db = await ({OPEN_DB_JS})()
+  const n = await new Promise(ok => {{ db.transaction('outbox').objectStore('outbox').count().onsuccess = e => ok(e.target.result) }})
   db.close()
   return n
-}"""
+}}"""
 
 
 @dataclass
