@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import signal
 
+import pytest
+
 from backend.extensions import db
 from backend.models import DeliveryAttempt, SyncMutation
 from tests.browser.conftest import Pwa
@@ -27,6 +29,16 @@ HOLD_SAVE_OPEN = """(() => {
     return request
   }
 })()"""
+
+
+@pytest.fixture(scope="module")
+def browser(browser_type, browser_type_launch_args):
+    """A browser of its own: this test SIGKILLs every renderer of its browser, which must be only its
+    pages (in the whole suite the shared browser has run other files' pages before it, and the test
+    then hung there)."""
+    own = browser_type.launch(**browser_type_launch_args)
+    yield own
+    own.close()
 
 
 def kill_renderers(browser, page):
