@@ -70,7 +70,12 @@ def fill_delivery(pwa, item, photo: str):
     pwa.page.fill('[data-field="id_number"] input', "079201001234")
     pwa.page.fill('[data-field="receipt_number"] input', "BL-0009")  # money collected: a receipt
     pwa.sign("signature")
-    pwa.add_photo("photos", photo)
+    # A kill can leave this item's draft behind, photo included, which the form restores (drafts survive
+    # a crash, docs/pwa.md): the photo added here is then the second, so wait for at least one.
+    pwa.page.set_input_files('[data-field="photos"] input[type=file]', photo)
+    pwa.page.wait_for_function(
+        "() => Number(document.querySelector('[data-field=\"photos\"]').dataset.count) >= 1"
+    )
     pwa.wait_for_gps()
 
 
