@@ -26,6 +26,7 @@ def signed_in(phone, live_server, postman_day):
     pwa = Pwa(phone.new_page(), live_server).open()
     pwa.login(postman_day.postman.username)
     pwa.wait_for_stops(5)
+    pwa.wait_for_service_worker()  # a reload offline is served by it; before it controls the page there is nothing
     phone.set_offline(True)  # at the door, no signal
     return pwa
 
