@@ -497,8 +497,9 @@ def _write_verified(
 
 
 def _flag_blank_signatures(session: Session, sha256: str, ink: float) -> None:
-    """A signature that arrives after its proof and turns out blank: the proof is kept (evidence)
-    and flagged for a supervisor. (Sent before the proof, the proof is rejected instead.)"""
+    """A signature that arrives after its proof or handover record and turns out blank: the record
+    is kept (evidence; the papers moved) and flagged for a supervisor. (Sent before it, the
+    mutation is rejected instead.)"""
     if ink >= current_app.config["SIGNATURE_MIN_INK"]:
         return
     signed = select(ProofAttachment.attempt_id).where(
@@ -508,6 +509,14 @@ def _flag_blank_signatures(session: Session, sha256: str, ink: float) -> None:
         update(DeliveryAttempt)
         .where(DeliveryAttempt.id.in_(signed), DeliveryAttempt.flagged.is_(False))
         .values(flagged=True, flag_reason="blank-signature")
+    )
+    handed = select(HandoverAttachment.handover_id).where(
+        HandoverAttachment.sha256 == sha256, HandoverAttachment.kind.in_(SIGNATURE_KINDS)
+    )
+    session.execute(
+        update(Handover)
+        .where(Handover.id.in_(handed), Handover.flag_reason.is_(None))
+        .values(flag_reason="blank-signature")
     )
 
 

@@ -139,6 +139,13 @@ def pull(
 
     procedure_ids = {i["procedure_id"] for i in items}
     agency_ids = {i["agency_id"] for i in items}
+    if first_page and not reset:
+        # A procedure or an agency (its fee, its bank account) changed since the cursor reaches the
+        # phone even when none of its items did: those the postman's items in scope name.
+        procedure_ids |= _changed_since(
+            session, Procedure, Item.procedure_id, scope, cursor.from_seq, snapshot
+        )
+        agency_ids |= _changed_since(session, Agency, Item.agency_id, scope, cursor.from_seq, snapshot)
     procedures = (
         [
             {
@@ -182,6 +189,16 @@ def pull(
     if reset and first_page:
         envelope["calendar"] = phone_calendar(today, spacing, attempt_limit)
     return envelope
+
+
+def _changed_since(session: Session, model, named_by, scope, after: int, upto: int) -> set[int]:
+    """The ids of `model` rows committed in (after, upto] that an item of the rounds in `scope` names."""
+    named = select(named_by).where(Item.round_id.in_(scope))
+    return set(
+        session.execute(
+            select(model.id).where(model.id.in_(named), committed_between(model.change_ticket, after, upto))
+        ).scalars()
+    )
 
 
 def office_payloads(session, office_ids: set) -> dict[int, dict]:

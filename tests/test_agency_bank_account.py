@@ -35,12 +35,33 @@ def test_an_admin_sets_the_agencys_account_and_the_phone_pulls_it(client, app, m
     response = client.patch(f"/api/agencies/{agency_id}", json=ACCOUNT, headers=admin)
     assert response.status_code == 200, response.get_json()
     assert {key: response.get_json()[key] for key in ACCOUNT} == ACCOUNT
-    with app.app_context():  # the item changes for the phone once its agency's account does
-        db.session.get(Item, item.id).note = "Lệ phí trả qua tài khoản của xã"
-        db.session.commit()
-    pulled = phone.pull()
+    pulled = phone.pull()  # the next incremental pull: the item itself did not change
+    assert not pulled["reset"] and pulled["items"] == []
     (agency,) = [a for a in pulled["agencies"] if a["id"] == agency_id]
     assert agency["bank"] == {"bin": "970415", "account": "113366668888", "name": "UBND XA MONG THO"}
+    assert phone.pull()["agencies"] == []  # told once
+
+
+def test_a_changed_account_or_fee_reaches_only_the_phones_whose_items_name_it(client, app, make, auth):
+    postman, item = round_with_agency_item(make)
+    other_postman, other_item = round_with_agency_item(make)
+    agency_id, other_agency_id = agency_of(app, item), agency_of(app, other_item)
+    assert agency_id != other_agency_id
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    admin = auth(make.user("admin"))
+    for changed in (agency_id, other_agency_id):
+        assert client.patch(f"/api/agencies/{changed}", json=ACCOUNT, headers=admin).status_code == 200
+    with app.app_context():  # the procedure's government fee goes up too
+        procedure = db.session.get(Item, item.id).procedure
+        procedure.government_fee = 15_000
+        db.session.commit()
+        procedure_id = procedure.id
+
+    pulled = phone.pull()
+
+    assert [a["id"] for a in pulled["agencies"]] == [agency_id]  # not the other postman's agency
+    assert [(p["id"], p["government_fee"]) for p in pulled["procedures"]] == [(procedure_id, 15_000)]
 
 
 def test_a_bad_account_is_refused_and_a_supervisor_cannot_set_one(client, app, make, auth):

@@ -344,8 +344,9 @@ def test_a_result_brought_back_undelivered_is_printed_with_both_parties_its_reas
     assert "Total: 2 bưu gửi / items 2 2 0" in text
 
 
-def signed_handover(phone: Phone, agency, item_ids, **data) -> dict:
-    """A handover made on the phone with the officer's signature and a photo of the sealed bag."""
+def signed_handover(phone: Phone, agency, item_ids, files=None, **data) -> dict:
+    """A handover made on the phone with the officer's signature and a photo of the sealed bag
+    (or the `files` given)."""
     return phone.capture(
         "handover",
         None,
@@ -356,7 +357,7 @@ def signed_handover(phone: Phone, agency, item_ids, **data) -> dict:
             "lines": [{"item_id": item_id} for item_id in item_ids],
             **data,
         },
-        {"signature": png_signature(2), "photo": jpeg_bytes(3)},
+        files or {"signature": png_signature(2), "photo": jpeg_bytes(3)},
     )
 
 
@@ -426,17 +427,7 @@ def test_a_handover_sent_before_its_files_lists_them_and_a_replay_links_nothing_
 def test_a_handover_with_a_blank_signature_or_a_stranger_file_is_refused(client, agency, collected):
     postman, items = collected
     phone = Phone(client, postman.username).login()
-    blank = phone.capture(
-        "handover",
-        None,
-        {
-            "direction": "post_to_agency",
-            "agency_id": agency.id,
-            "officer_name": "Trần Văn Bảy",
-            "lines": [{"item_id": items[0].id}],
-        },
-        {"signature": blank_image()},
-    )
+    blank = signed_handover(phone, agency, [items[0].id], files={"signature": blank_image()})
     phone.upload_files()
     phone.push()
     stranger = signed_handover(phone, agency, [items[0].id])
@@ -447,6 +438,24 @@ def test_a_handover_with_a_blank_signature_or_a_stranger_file_is_refused(client,
 
     assert phone.outcomes[blank["id"]]["reason"] == "blank-signature"
     assert results[0]["reason"] == "invalid-mutation" and "id_photo" in results[0]["errors"]["attachments"][0]
+
+
+def test_a_handover_whose_signature_arrives_blank_after_the_record_is_kept_and_flagged(
+    app, client, auth, supervisor, agency, collected
+):
+    postman, items = collected
+    phone = Phone(client, postman.username).login()
+    blank = signed_handover(phone, agency, [items[0].id], files={"signature": blank_image()})
+    signed = signed_handover(phone, agency, [items[1].id])
+    phone.push()  # the records first, with no signal for the files yet
+    before = {m["id"]: phone.outcomes[m["id"]]["outcome"] for m in (blank, signed)}
+    phone.upload_files()  # the blank signature's ink is measured only now
+
+    listed = client.get("/api/handovers", headers=auth(supervisor)).get_json()
+    flags = {line["item_id"]: h["flag_reason"] for h in listed for line in h["lines"]}
+    assert before == {blank["id"]: "applied", signed["id"]: "applied"}
+    assert flags == {items[0].id: "blank-signature", items[1].id: None}  # kept, and flagged
+    assert status_of(app, items[0]) == "handed_to_agency"  # the papers did move
 
 
 def test_an_older_phones_seal_in_the_note_stays_a_note(client, auth, supervisor, agency, collected):

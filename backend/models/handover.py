@@ -31,6 +31,9 @@ class Handover(db.Model):
     note: Mapped[str | None] = mapped_column(String(1000))
     # The number on the seal of the bag handed over (records from before 0020 have it in `note`).
     seal_number: Mapped[str | None] = mapped_column(String(64))
+    # Set when the officer's signature, arriving after the record, turns out blank ("blank-signature"):
+    # the record is kept (the papers moved) and shown flagged to a supervisor, like a proof.
+    flag_reason: Mapped[str | None] = mapped_column(String(64))
     device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
 

@@ -32,6 +32,9 @@ class Agency(db.Model):
     bank_bin: Mapped[str | None] = mapped_column(String(8))  # NAPAS bank BIN, six digits
     bank_account: Mapped[str | None] = mapped_column(String(32))
     bank_account_name: Mapped[str | None] = mapped_column(String(100))
+    # The commit_log ticket of the transaction that last changed it (sync.changes): a new bank
+    # account reaches the phones on their next incremental pull.
+    change_ticket: Mapped[int] = mapped_column("change_seq", BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 

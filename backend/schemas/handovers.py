@@ -88,6 +88,10 @@ class HandoverSchema(StrictSchema):
         fields.Nested(ProofAttachmentSchema),
         metadata={"description": "Evidence sent with the phone's record: the officer's signature, photos"},
     )
+    flag_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "blank-signature: the officer's signature arrived after the record, blank"},
+    )
     source = fields.String(metadata={"description": "phone (a postman's sync mutation) or dashboard"})
     created_at = fields.AwareDateTime()
     device_time = fields.AwareDateTime(allow_none=True)

@@ -103,6 +103,7 @@ def view(handover: Handover, people: dict[int, User] | None = None) -> dict:
         "note": handover.note,
         "seal_number": handover.seal_number,
         "attachments": handover.attachments,
+        "flag_reason": handover.flag_reason,
         "source": "phone" if handover.client_mutation_id else "dashboard",
         "created_at": handover.created_at,
         "device_time": handover.device_time,
