@@ -1,12 +1,13 @@
 // End of day: what I collected today, from the proofs saved on this phone (cash and VietQR transfer,
 // per fee kind and per item), and the cash handed to the post office (the `cash_handover` mutation,
-// saved offline like a proof and sent by the next sync). docs/pwa.md, "End of day".
+// saved offline like a proof and sent by the next sync): all of it, or part of it per fee kind with
+// the rest carried (still to hand over). docs/pwa.md, "End of day".
 import { captureAll } from '../outbox.js'
 import { on } from '../events.js'
 import { t } from '../i18n.js'
 import { db } from '../store.js'
 import { h, replace } from '@common/dom.js'
-import { day, localToday, money, shortDateTime } from '@common/format.js'
+import { day, localToday, money, number, shortDateTime } from '@common/format.js'
 import { toast } from './toast.js'
 
 const PAID_AT_DOOR = new Set(['deliver', 'collect'])
@@ -80,12 +81,53 @@ function handoverLine(p) {
   )
 }
 
+/** Whole đồng typed as the phone's keyboard gives them ("20.000", "20000"): digits only. */
+function amountOf(input) {
+  const digits = input.value.replace(/\D/g, '')
+  return digits ? Number(digits) : 0
+}
+
+/** A field for the cash of one fee kind handed over now: prefilled with all of it, at most that. */
+function handField(key, label, most, typed) {
+  const input = h('input', {
+    'id': `hand-${key}`,
+    'name': `hand_${key}`,
+    'type': 'text',
+    'inputmode': 'numeric',
+    'autocomplete': 'off',
+    'value': typed ?? number(most),
+    'aria-describedby': `hand-${key}-most`,
+  })
+  const node = h(
+    'div',
+    { 'class': 'field', 'data-field': `hand_${key}` },
+    h('label', { for: `hand-${key}` }, label),
+    input,
+    h('div', { class: 'hint', id: `hand-${key}-most` }, t('day.atMost', { amount: money(most) })),
+  )
+  return { node, input, most }
+}
+
 export async function endOfDayScreen() {
   const section = h('section', { class: 'screen end-of-day' })
   let saving = false
+  let typed = {} // what was typed, kept when a sync redraws the screen
   async function draw() {
     const m = await dayMoney()
     const toHand = m.left.service + m.left.government
+    const fields = [
+      ['service', t('day.handService'), m.left.service],
+      ['government', t('day.handGovernment'), m.left.government],
+    ]
+      .filter(([, , most]) => most > 0)
+      .map(([key, label, most]) => ({ key, ...handField(key, label, most, typed[key]) }))
+    const rest = h('p', { 'class': 'hint', 'id': 'hand-rest', 'aria-live': 'polite' })
+    const chosen = () => {
+      const amounts = { service: 0, government: 0 }
+      for (const f of fields) amounts[f.key] = amountOf(f.input)
+      return amounts
+    }
+    const tooMuch = () => fields.some((f) => amountOf(f.input) > f.most)
     const button = h(
       'button',
       {
@@ -95,25 +137,21 @@ export async function endOfDayScreen() {
         'disabled': !toHand || saving,
         'onclick': async () => {
           if (saving) return // a double tap hands over once
+          const amounts = chosen()
+          if (tooMuch() || !(amounts.service + amounts.government)) return
           saving = true
           button.disabled = true
           try {
+            const handed = { service_fee_cash: amounts.service, government_fee_cash: amounts.government }
             await captureAll([
               {
                 type: 'cash_handover',
-                data: {
-                  day: m.date,
-                  service_fee_cash: m.left.service,
-                  government_fee_cash: m.left.government,
-                },
-                summary: {
-                  day: m.date,
-                  service_fee_cash: m.left.service,
-                  government_fee_cash: m.left.government,
-                },
+                data: { day: m.date, ...handed },
+                summary: { day: m.date, ...handed },
               },
             ])
-            toast(t('day.saved', { amount: money(toHand) }))
+            typed = {}
+            toast(t('day.saved', { amount: money(amounts.service + amounts.government) }))
           } catch (error) {
             toast(error.message, 'warn')
           } finally {
@@ -124,6 +162,27 @@ export async function endOfDayScreen() {
       },
       toHand ? t('day.handOver', { amount: money(toHand) }) : t('day.nothingToHand'),
     )
+    /** The button says what is handed now; the hint what is kept (carried, still to hand over). */
+    const update = () => {
+      const amounts = chosen()
+      const now = amounts.service + amounts.government
+      const over = tooMuch()
+      for (const f of fields) f.input.setAttribute('aria-invalid', String(amountOf(f.input) > f.most))
+      button.textContent = toHand ? t('day.handOver', { amount: money(now) }) : t('day.nothingToHand')
+      button.disabled = saving || !now || over
+      rest.textContent = over
+        ? t('day.tooMuch')
+        : now < toHand
+          ? t('day.keep', { amount: money(toHand - now) })
+          : ''
+      rest.className = over ? 'warn' : 'hint'
+    }
+    for (const f of fields) {
+      f.input.addEventListener('input', () => {
+        typed[f.key] = f.input.value
+        update()
+      })
+    }
     replace(
       section,
       h('h1', { id: 'screen-title', tabindex: '-1' }, `${t('day.title')} · ${day(m.date)}`),
@@ -146,6 +205,8 @@ export async function endOfDayScreen() {
           ),
         ),
         h('p', { class: 'hint' }, t('day.transferNote')),
+        fields.map((f) => f.node),
+        rest,
         button,
       ),
       h(
@@ -165,6 +226,7 @@ export async function endOfDayScreen() {
           : h('p', { class: 'hint' }, t('day.noMoney')),
       ),
     )
+    if (fields.length) update()
   }
   await draw()
   let last = ''
