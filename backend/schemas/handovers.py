@@ -33,6 +33,9 @@ class HandoverCreateSchema(OfficeChoiceSchema):
         allow_none=True, metadata={"description": "When the agency will have the results ready"}
     )
     note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
+    seal_number = Text(
+        allow_none=True, validate=validate.Length(max=64), metadata={"description": "The bag's seal"}
+    )
     lines = fields.List(
         fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500)
     )

@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from backend.extensions import db
 from backend.models import Handover, Item
 from tests.browser.conftest import sign_in_to_dashboard
+from tests.kit.images import blank_image, jpeg_bytes, png_signature
+from tests.kit.phone import Phone
 
 
 def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_items(
@@ -84,3 +86,62 @@ def test_a_handover_record_is_made_on_the_dashboard_and_its_pdf_lists_the_right_
             "at_post_office",
             "registered",
         ]
+
+
+def test_the_list_shows_each_records_seal_and_files_and_flags_a_blank_late_signature(page, server):
+    make = server.make
+    agency = make.agency(name="UBND xã Bình An")
+    postman = make.user("postman", full_name="Lê Văn Tư")
+    dossiers = [make.item(agency_id=agency.id, direction="collect", status="registered") for _ in range(2)]
+    result = make.item(agency_id=agency.id, status="registered")
+    make.round(postman, items=dossiers)
+    phone = Phone(server.app.test_client(), postman.username).login()
+    phone.pull()
+    for n, item in enumerate(dossiers):
+        phone.capture(
+            "collect",
+            item.id,
+            {
+                "checklist": [{"name": "Tờ khai", "form": "original", "present": True}],
+                "seal_number": f"T-{n}",
+            },
+            {"signature": png_signature(n), "postman_signature": png_signature(n + 5)},
+        )
+    phone.sync()
+    for item, seal, files in (
+        (dossiers[0], "NP-2026-0042", {"signature": png_signature(2), "photo": jpeg_bytes(3)}),
+        (dossiers[1], None, {"signature": blank_image()}),
+    ):
+        body = {"direction": "post_to_agency", "agency_id": agency.id, "officer_name": "Trần Văn Bảy"}
+        phone.capture("handover", None, {**body, "seal_number": seal, "lines": [{"item_id": item.id}]}, files)
+    phone.push()  # the records first; their files come after (the blank signature is found only then)
+    phone.upload_files()
+
+    sign_in_to_dashboard(page, server, make.user("supervisor"), "handovers", "Biên bản bàn giao")
+    sealed, blank = (page.locator(f"#handover-list tr[data-handover-id='{n}']") for n in (1, 2))
+    expect(sealed.locator('[data-field="seal"]')).to_have_text("NP-2026-0042")
+    expect(blank.locator('[data-field="seal"]')).to_have_text("—")
+    expect(blank.locator('[data-field="evidence"]')).to_contain_text("Chữ ký để trống: cần kiểm tra")
+    expect(sealed.locator('[data-field="evidence"]')).not_to_contain_text("Chữ ký để trống")
+    sealed.get_by_role("button", name="Xem 2 tệp").click()
+    files = page.locator('tr[data-files-of="1"] figure')
+    expect(files.locator("figcaption")).to_have_text(["Chữ ký cán bộ cơ quan", "Ảnh"])
+    expect(files.locator("img")).to_have_count(2)
+    assert page.evaluate(
+        "[...document.querySelectorAll('tr[data-files-of=\"1\"] img')].every((i) => i.naturalWidth > 0)"
+    )
+
+    # A record made at the desk keeps the seal typed on the form.
+    page.select_option("select[name=direction]", "agency_to_post")
+    page.select_option("select[name=agency]", str(agency.id))
+    page.locator(f'#handover-candidates tr[data-item-id="{result.id}"]').get_by_role("checkbox").check()
+    page.fill("#handover-officer", "Phạm Thị Hồng Nhung")
+    page.fill("#handover-seal", "NP-2026-0099")
+    page.click("#handover-submit")
+    expect(page.locator("#handover-done")).to_contain_text("BG-000003")
+    expect(page.locator("#handover-list tr[data-handover-id='3'] [data-field='seal']")).to_have_text(
+        "NP-2026-0099"
+    )
+    with server.app.app_context():
+        seals = dict(db.session.execute(db.select(Handover.id, Handover.seal_number)).all())
+        assert seals == {1: "NP-2026-0042", 2: None, 3: "NP-2026-0099"}

@@ -6,6 +6,7 @@ import { fileLink, openFile } from '../lib/download.js'
 import { dateTime, money, number } from '@common/format.js'
 import { label, lang, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
+import { proofFiles } from './proof.js'
 
 export function renderHandovers(main, { params }) {
   const message = h('div', { class: 'messages', id: 'handover-messages' })
@@ -76,6 +77,7 @@ export function renderHandovers(main, { params }) {
     ])
     const ready = h('input', { id: 'handover-ready', type: 'date' })
     const note = h('input', { id: 'handover-note', maxlength: 1000 })
+    const seal = h('input', { id: 'handover-seal', maxlength: 64, autocomplete: 'off' })
     const candidates = h('div', { id: 'handover-candidates' })
     replace(
       form,
@@ -85,7 +87,7 @@ export function renderHandovers(main, { params }) {
         {
           onsubmit: (event) => {
             event.preventDefault()
-            submit(officer.value, postman.input.value, ready.value, note.value)
+            submit(officer.value, postman.input.value, ready.value, note.value, seal.value)
           },
         },
         h('div', { class: 'inline-form' }, direction.field, agency.field),
@@ -101,6 +103,7 @@ export function renderHandovers(main, { params }) {
           ),
           postman.field,
           h('div', { class: 'field' }, h('label', { for: 'handover-ready' }, t('handover.ready')), ready),
+          h('div', { class: 'field' }, h('label', { for: 'handover-seal' }, t('handover.seal')), seal),
           h('div', { class: 'field' }, h('label', { for: 'handover-note' }, t('handover.note')), note),
         ),
         h('button', { type: 'submit', class: 'primary', id: 'handover-submit' }, t('handover.submit')),
@@ -215,7 +218,7 @@ export function renderHandovers(main, { params }) {
     )
   }
 
-  async function submit(officer, postmanId, ready, note) {
+  async function submit(officer, postmanId, ready, note, seal) {
     if (!state.picked.size) {
       say(h('p', { class: 'error', role: 'alert' }, t('handover.pickItems')))
       return
@@ -233,6 +236,7 @@ export function renderHandovers(main, { params }) {
       postman_id: postmanId ? Number(postmanId) : null,
       result_ready_date: ready || null,
       note: note.trim() || null,
+      seal_number: seal.trim() || null,
       lines: [...state.picked.values()].map((c) => ({
         item_id: c.item_id,
         originals: c.originals,
@@ -281,7 +285,41 @@ export function renderHandovers(main, { params }) {
     }
   }
 
+  // Object URLs of the evidence shown, freed when the list is drawn again.
+  const urls = []
+  const officerFile = (kind) => (kind === 'signature' ? t('handover.officerSignature') : label('file', kind))
+
+  /** A record's flag and files: a button opens the files (signature, photos) in a row below. */
+  function evidence(r) {
+    const flag = r.flag_reason
+      ? h('div', { class: 'error small', role: 'note' }, t(`handover.flag.${r.flag_reason}`))
+      : null
+    if (!r.attachments.length) return [flag, '—']
+    const button = h(
+      'button',
+      {
+        'type': 'button',
+        'data-action': 'handover-files',
+        'aria-expanded': 'false',
+        'onclick': (event) => {
+          const row = event.target.closest('tr')
+          const open = row.nextElementSibling?.classList.contains('handover-files')
+          if (open) row.nextElementSibling.remove()
+          else {
+            const files = proofFiles({ attachments: r.attachments, item_code: r.number }, urls, officerFile)
+            const cell = h('td', { colspan: row.children.length }, files)
+            row.after(h('tr', { 'class': 'handover-files', 'data-files-of': r.id }, cell))
+          }
+          button.setAttribute('aria-expanded', String(!open))
+        },
+      },
+      t('handover.files', { n: r.attachments.length }),
+    )
+    return [flag, button]
+  }
+
   async function loadList() {
+    urls.splice(0).forEach((url) => URL.revokeObjectURL(url))
     try {
       const records = await api.get('/api/handovers', { per_page: 50 })
       replace(
@@ -305,6 +343,8 @@ export function renderHandovers(main, { params }) {
                     'handover.officer',
                     'handover.items',
                     'handover.fee',
+                    'handover.seal',
+                    'handover.evidence',
                     'handover.source',
                     'handover.print',
                   ].map((k) => h('th', { scope: 'col' }, t(k))),
@@ -328,6 +368,8 @@ export function renderHandovers(main, { params }) {
                       `${number(r.totals.items)} (${r.lines.map((l) => l.code).join(', ')})`,
                     ),
                     h('td', { class: 'num' }, money(r.totals.fee_passed_on)),
+                    h('td', { 'data-field': 'seal' }, r.seal_number || '—'),
+                    h('td', { 'data-field': 'evidence' }, evidence(r)),
                     h('td', {}, label('source', r.source)),
                     h(
                       'td',

@@ -122,8 +122,9 @@ export function proofFacts(proof, item, postman) {
   )
 }
 
-/** The proof's signature and photos, each opening enlarged (zoomable) on a click; object URLs go in `urls`. */
-export function proofFiles(proof, urls) {
+/** The proof's signature and photos, each opening enlarged (zoomable) on a click; object URLs go in
+ * `urls`. `kindLabel` names each file (a handover record's signature is the agency officer's). */
+export function proofFiles(proof, urls, kindLabel = (kind) => label('file', kind)) {
   if (!proof.attachments.length) return h('p', { class: 'muted' }, t('proof.noFiles'))
   return h(
     'div',
@@ -132,7 +133,7 @@ export function proofFiles(proof, urls) {
       const figure = h(
         'figure',
         { class: `file file-${a.kind}` },
-        h('figcaption', {}, label('file', a.kind)),
+        h('figcaption', {}, kindLabel(a.kind)),
         h('p', { class: 'muted small' }, t('common.loading')),
       )
       api
@@ -140,7 +141,7 @@ export function proofFiles(proof, urls) {
         .then(({ blob }) => {
           const url = URL.createObjectURL(blob)
           urls.push(url)
-          const alt = `${label('file', a.kind)} — ${proof.item_code}`
+          const alt = `${kindLabel(a.kind)} — ${proof.item_code}`
           figure.querySelector('p').replaceWith(
             h(
               'button',
