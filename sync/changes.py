@@ -1,6 +1,6 @@
 """The change feed behind the pull cursor (docs/decisions/0006-commit-log.md).
 
-A transaction that changes an item, a round, a procedure or an agency inserts its own CommitLog row at its
+A transaction that changes an item, a round, a procedure, an agency or a post office inserts its own CommitLog row at its
 first such flush and stamps what it changed with that row's id, its ticket; an item leaving a
 postman's round leaves a ScopeRemoval behind, stamped the same way. Just before COMMIT it takes
 the next number from the sync clock and writes it on its CommitLog row as `seq`: the clock's row
@@ -19,13 +19,13 @@ from sqlalchemy import ColumnElement, event, insert, inspect, select, update
 from sqlalchemy.orm import QueryableAttribute, Session, scoped_session
 from sqlalchemy.orm.attributes import History
 
-from backend.models import Agency, CommitLog, Item, Procedure, Round, ScopeRemoval, SyncClock
+from backend.models import Agency, CommitLog, Item, PostOffice, Procedure, Round, ScopeRemoval, SyncClock
 from backend.models.base import now_utc
 
 _TICKET_KEY = "postround.change_ticket"
 _TICKET_TX = "postround.change_ticket_tx"
 _COMMITTING = "postround.committing"
-TRACKED = (Item, Round, Procedure, Agency)
+TRACKED = (Item, Round, Procedure, Agency, PostOffice)
 
 
 def take_ticket(session: Session) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.domain.workdays import next_invitation_from, phone_calendar
@@ -109,8 +109,16 @@ def pull(
         round_query = select(
             Round.id, Round.round_date, Round.status, Round.note, Round.total_distance_m, Round.office_id
         ).where(Round.postman_id == postman_id, Round.round_date.between(first, last))
-        if not reset:
-            round_query = round_query.where(committed_between(Round.change_ticket, cursor.from_seq, snapshot))
+        if not reset:  # a round changed, or its post office did (its bank account, position, hours)
+            changed_offices = select(PostOffice.id).where(
+                committed_between(PostOffice.change_ticket, cursor.from_seq, snapshot)
+            )
+            round_query = round_query.where(
+                or_(
+                    committed_between(Round.change_ticket, cursor.from_seq, snapshot),
+                    Round.office_id.in_(changed_offices),
+                )
+            )
         found = session.execute(round_query).all()
         offices = office_payloads(session, {r.office_id for r in found})
         rounds = [

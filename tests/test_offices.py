@@ -270,6 +270,36 @@ def test_an_office_keeps_its_position_bank_account_and_hours(client, app, auth, 
     assert (office["opens_at"], office["closes_at"]) == ("07:00", "17:30")
 
 
+def test_an_offices_new_account_reaches_its_rounds_phones_on_their_next_pull(
+    client, auth, make, province, today
+):
+    _round(make, province, "cr", today, [province["cr"]["item"]])
+    _round(make, province, "nk", today, [province["nk"]["item"]])
+    cai_rang, ninh_kieu = (Phone(client, province[o]["postman"].username).login() for o in ("cr", "nk"))
+    for phone in (cai_rang, ninh_kieu):
+        phone.pull()
+    account = {
+        "bank_bin": "970405",
+        "bank_account": "1500209999999",
+        "bank_account_name": "BUU DIEN CAI RANG",
+    }
+    office_id = province["cr"]["office"].id
+    changed = client.patch(f"/api/offices/{office_id}", headers=auth(province["provincial"]), json=account)
+    assert changed.status_code == 200, changed.get_json()
+
+    pulled = cai_rang.pull()  # incremental: neither the round nor its items changed
+
+    assert not pulled["reset"] and pulled["items"] == []
+    (round_,) = pulled["rounds"]
+    assert round_["office"]["bank"] == {
+        "bin": "970405",
+        "account": "1500209999999",
+        "name": "BUU DIEN CAI RANG",
+    }
+    assert ninh_kieu.pull()["rounds"] == []  # another office's phone hears nothing
+    assert cai_rang.pull()["rounds"] == []  # told once
+
+
 def test_the_command_line_creates_offices_and_puts_users_in_them(app, runner):
     assert (
         runner.invoke(args=["create-office", "--code", "BDT-CT", "--name", "Bưu điện TP Cần Thơ"]).exit_code

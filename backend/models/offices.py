@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import Column, ForeignKey, String, Table, Time
+from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
@@ -51,6 +51,9 @@ class PostOffice(db.Model):
     opens_at: Mapped[time | None] = mapped_column(Time)
     closes_at: Mapped[time | None] = mapped_column(Time)
     active: Mapped[bool] = mapped_column(default=True)
+    # The commit_log ticket of the transaction that last changed it (sync.changes): its bank account,
+    # position or hours reach the phones of its rounds on their next incremental pull.
+    change_ticket: Mapped[int] = mapped_column("change_seq", BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     parent = relationship("PostOffice", remote_side=[id], lazy="joined")
