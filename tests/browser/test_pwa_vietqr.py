@@ -5,6 +5,8 @@ pays that account the amount for this item. Without an account the phone says so
 
 from __future__ import annotations
 
+import time
+
 from backend.extensions import db
 from backend.models import Agency, FeeEntry, Item, PostOffice
 from tests.browser.conftest import Pwa
@@ -125,4 +127,40 @@ def test_the_government_fee_qr_pays_the_agencys_own_account(phone, live_server, 
     )
     shown = page.get_attribute('[data-vietqr="government"]', "data-payload")
     assert read_qr_of(page, tmp_path, "government") == shown
+    assert decode(shown) == a_transfer("970415", "113366668888", 10000, item.code)
+
+
+def test_an_account_given_to_the_agency_during_the_day_reaches_the_phone_at_its_next_pull(
+    phone, live_server, postman_day, tmp_path
+):
+    """No new day's full download needed: the agency is on the change feed (sync/changes.py)."""
+    the_office_has(live_server, **ACCOUNT)
+    item = postman_day.deliveries[1]  # 10.000 ₫ government fee
+    pwa = Pwa(phone.new_page(), live_server)
+    pwa.on_the_round(postman_day.postman.username)
+    page = pwa.page
+    with live_server.app.app_context():  # the admin sets it (what PATCH /api/agencies/{id} does)
+        agency = db.session.get(Agency, db.session.get(Item, item.id).agency_id)
+        agency.bank_bin, agency.bank_account, agency.bank_account_name = (
+            "970415",
+            "113366668888",
+            "UBND XA MONG THO",
+        )
+        db.session.commit()
+        agency_id = agency.id
+    assert [a["bank"] for a in pwa.store("agencies") if a["id"] == agency_id] == [None]  # cash only so far
+
+    page.context.set_offline(True)  # the phone syncs when the network comes back
+    page.context.set_offline(False)
+    deadline = time.monotonic() + 20
+    while not [a for a in pwa.store("agencies") if a["id"] == agency_id and a["bank"]]:
+        assert time.monotonic() < deadline, "the agency's account did not reach the phone"
+        page.wait_for_timeout(200)
+
+    page.context.set_offline(True)
+    pwa.open_item(item.id)
+    page.click('[data-action="deliver"]')
+    page.check('[data-field="government_fee_payment"] input[value="transfer"]')
+    shown = page.get_attribute('[data-vietqr="government"]', "data-payload")
+    assert decode(read_qr_of(page, tmp_path, "government")) == decode(shown)
     assert decode(shown) == a_transfer("970415", "113366668888", 10000, item.code)
