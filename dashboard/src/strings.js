@@ -460,6 +460,9 @@ const vi = {
   'problem.unknown-agency': 'Không có cơ quan này.',
   'problem.unknown-procedure': 'Không có thủ tục này.',
   'problem.agency-required': 'Cần chọn cơ quan.',
+  'problem.bad-webhook-url': 'Địa chỉ webhook phải là http:// hoặc https:// và có tên máy.',
+  'problem.bad-webhook-events': 'Hãy chọn một hoặc nhiều loại sự kiện.',
+  'problem.delivery-in-flight': 'Lần gửi này đang được thực hiện; hãy thử lại sau ít phút.',
   'problem.not-a-postman': 'Người được chọn không phải bưu tá.',
 
   'nav.item': 'Bưu gửi',
@@ -1021,6 +1024,9 @@ const en = {
   'problem.unknown-agency': 'There is no such agency.',
   'problem.unknown-procedure': 'There is no such procedure.',
   'problem.agency-required': 'Choose an agency.',
+  'problem.bad-webhook-url': 'A webhook URL must be http:// or https:// with a host.',
+  'problem.bad-webhook-events': 'Choose one or more event types.',
+  'problem.delivery-in-flight': 'This delivery is being sent right now; try again in a few minutes.',
   'problem.not-a-postman': 'The person chosen is not a postman.',
 
   'nav.item': 'Item',
