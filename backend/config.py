@@ -279,7 +279,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "WEBHOOK_TIMEOUT_SECONDS": read.number("WEBHOOK_TIMEOUT_SECONDS", 5.0),
         "WEBHOOK_FIRST_RETRY_SECONDS": read.integer("WEBHOOK_FIRST_RETRY_SECONDS", 5, minimum=1),
         "WEBHOOK_MAX_RETRY_SECONDS": read.integer("WEBHOOK_MAX_RETRY_SECONDS", 10 * 3600, minimum=1),
-        "WEBHOOK_MAX_ATTEMPTS": read.integer("WEBHOOK_MAX_ATTEMPTS", 10, minimum=1, maximum=50),
+        "WEBHOOK_MAX_ATTEMPTS": read.integer("WEBHOOK_MAX_ATTEMPTS", 15, minimum=1, maximum=50),
         # SSRF: an endpoint whose host resolves to a private, loopback or link-local address is
         # refused at each attempt, unless this is on (a closed network; the tests' local receiver).
         "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": read.flag("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -341,3 +342,57 @@ def test_the_events_body_is_json_the_receiver_can_parse(app, client, make, auth,
     headers, body = receiver.requests[0]
     event = json.loads(body)
     assert set(event) >= {"id", "type", "timestamp", "data"}
+
+
+def test_a_handover_record_is_told_once_with_its_items(app, client, make, auth, world, receiver):
+    officer = auth(world["officer"])
+    hook = register(client, officer, receiver.url, events=("handover.signed",))
+    items = [make.item(agency_id=world["agency"].id, status="registered") for _ in range(2)]
+    phone = Phone(client, world["postman"].username).login()
+    phone.hand_over(world["agency"].id, [i.id for i in items], direction="agency_to_post")
+    body = phone.push()
+    assert body["results"][0]["outcome"] == "applied", body
+    run_queued(app)
+    events = receiver.verified(hook["secret"])
+    assert [e["type"] for e in events] == ["handover.signed"]  # the items' own changes: not asked for
+    assert sorted(events[0]["data"]["items"]) == sorted(i.code for i in items)
+    assert events[0]["data"]["direction"] == "agency_to_post" and events[0]["data"]["handover_id"]
+
+
+def test_a_slow_receiver_costs_the_worker_its_time_limit_and_the_phone_nothing(
+    app, client, make, auth, world
+):
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):
+            time.sleep(3)  # longer than the 2 s limit
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        officer = auth(world["officer"])
+        register(client, officer, f"http://127.0.0.1:{server.server_address[1]}/", events=("item.delivered",))
+        item = make.item(agency_id=world["agency"].id, status="at_post_office")
+        staff = auth(world["supervisor"])
+        client.post(f"/api/rounds/{world['round'].id}/assign", json={"item_ids": [item.id]}, headers=staff)
+        phone = Phone(client, world["postman"].username).login()
+        phone.pull()
+        phone.deliver(item.id, seed=4)
+        phone.upload_files()
+        started = time.monotonic()
+        phone.push()
+        assert time.monotonic() - started < 2  # the push never waited for the agency's server
+        run_queued(app)
+        with app.app_context():
+            attempt = db.session.execute(db.select(WebhookAttempt)).scalar_one()
+            assert attempt.status_code is None and "timed out" in attempt.error
+            assert 1900 <= attempt.duration_ms < 3000
+    finally:
+        server.shutdown()
+        server.server_close()

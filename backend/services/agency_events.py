@@ -119,10 +119,11 @@ def _item_event(session: Session, item: Item, fresh: bool, reasons: dict) -> Age
     return AgencyEvent(agency_id=item.agency_id, office_id=item.office_id, item=item, type=kind, data=data)
 
 
-def _handover_event(handover: Handover) -> AgencyEvent:
+def _handover_event(session: Session, handover: Handover) -> AgencyEvent:
+    lines = [line.item or session.get(Item, line.item_id) for line in handover.lines]  # new lines: ids only
     data = {
         "direction": handover.direction,
-        "items": [line.item.code for line in handover.lines if line.item is not None],
+        "items": [item.code for item in lines if item is not None],
         "seal_number": handover.seal_number,
         "officer_name": handover.officer_name,
     }
@@ -145,7 +146,7 @@ def _record_agency_events(session: Session, flush_context, instances) -> None:
     with session.no_autoflush:
         reasons = _failure_reasons(session)
         events = [e for obj, fresh in items if (e := _item_event(session, obj, fresh, reasons)) is not None]
-        events += [_handover_event(h) for h in handovers]
+        events += [_handover_event(session, h) for h in handovers]
         if not events:
             return
         ticket = take_ticket(session)
