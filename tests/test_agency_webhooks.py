@@ -24,7 +24,7 @@ from backend.extensions import db
 from backend.models import AuditEntry, WebhookAttempt, WebhookDelivery
 from backend.models.base import now_utc
 from backend.services import webhooks
-from tests.jobs_helpers import run_queued
+from tests.jobs_helpers import Consumer, run_queued
 from tests.kit.phone import Phone
 
 
@@ -396,3 +396,23 @@ def test_a_slow_receiver_costs_the_worker_its_time_limit_and_the_phone_nothing(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_real_worker_sends_the_webhook_within_seconds_of_the_commit(
+    app, client, make, auth, world, receiver, tmp_path
+):
+    """`flask --app wsgi worker` in its own process: the commit's nudge reaches it through the queue."""
+    officer = auth(world["officer"])
+    hook = register(client, officer, receiver.url, events=("item.status_changed",))
+    worker = Consumer(app, tmp_path / "worker.log", WEBHOOK_ALLOW_PRIVATE_ADDRESSES="true").start()
+    try:
+        item = make.item(agency_id=world["agency"].id, status="registered")
+        staff = auth(world["supervisor"])
+        client.post(f"/api/items/{item.id}/events", json={"event": "receive_from_agency"}, headers=staff)
+        deadline = time.monotonic() + 30
+        while len(receiver.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        events = receiver.verified(hook["secret"])
+        assert [e["data"]["to_status"] for e in events] == ["registered", "at_post_office"], worker.log()
+    finally:
+        worker.stop()

@@ -50,6 +50,9 @@ class WebhookEndpoint(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # One worker at a time sends to an endpoint (its deliveries go in event order): its lease.
+    lease: Mapped[str | None] = mapped_column(String(36))
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebhookDelivery(db.Model):

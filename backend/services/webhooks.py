@@ -9,8 +9,9 @@ Sending one delivery: claim it (a conditional UPDATE pending -> sending), end th
 the event with the webhook-id / webhook-timestamp / webhook-signature headers (a short time limit,
 no redirect followed), then log the attempt (status code, duration, error) and end the delivery:
 succeeded on a 2xx, otherwise pending again after an exponential backoff, or failed once out of
-attempts. After a failure the endpoint's other due deliveries wait for the same time (one dead
-server costs one time-out per run, not one per message). A worker that dies mid-send leaves the
+attempts. One worker at a time sends to an endpoint (a lease on its row), oldest event first, so
+an endpoint's deliveries go out in the feed's order; after a failure its other due deliveries wait
+for the same time (one dead server costs one time-out per backoff step, not one per message). A worker that dies mid-send leaves the
 delivery `sending`; the sweep makes it pending again (the receiver may then see the same webhook-id
 twice, which the specification allows for). An admin or the agency replays a delivery: pending,
 due now, with fresh attempts; the log keeps every attempt.
@@ -33,7 +34,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from backend.audit import audit
 from backend.domain.rules import DomainError
@@ -215,12 +216,12 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 # Sending ------------------------------------------------------------------------------------------
 
 
-def nudge() -> None:
+def nudge(delay: float | None = None) -> None:
     """Ask a worker to send what is due (after a commit; a lost nudge is made up by the sweep)."""
     from backend.tasks import queue
 
     try:
-        queue().send_webhooks()
+        queue().send_webhooks(delay=delay)
     except Exception:  # the queue is down: the minute's sweep sends them
         log.warning("could not enqueue webhook deliveries", exc_info=True)
 
@@ -242,11 +243,8 @@ def _release_stale(now) -> None:
     db.session.commit()
 
 
-def deliver_due(now=None) -> int:
-    """Send every delivery due at `now`, oldest event first; how many were sent successfully."""
-    now = now or now_utc()
-    _release_stale(now)
-    due = db.session.execute(
+def _due(now, endpoint_id: int | None = None, limit: int = BATCH):
+    query = (
         select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
@@ -255,20 +253,82 @@ def deliver_due(now=None) -> int:
             WebhookEndpoint.active.is_(True),
         )
         .order_by(WebhookDelivery.event_id)
-        .limit(BATCH)
-    ).all()
+        .limit(limit)
+    )
+    if endpoint_id is not None:
+        query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
+    rows = db.session.execute(query).all()
     db.session.commit()
-    down: set[int] = set()
+    return rows
+
+
+def _lease_seconds() -> float:
+    return 3 * current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 60
+
+
+def _lease(endpoint_id: int, token: str | None = None) -> str | None:
+    """Take (or, with its token, renew) the endpoint's lease: one worker sends to an endpoint at a
+    time, so its deliveries go out in event order. A dead worker's lease runs out by itself."""
+    now = now_utc()
+    new = token or str(uuid.uuid4())
+    free = (
+        (WebhookEndpoint.lease == token)
+        if token
+        else or_(WebhookEndpoint.lease.is_(None), WebhookEndpoint.leased_until < now)
+    )
+    taken = db.session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id, free)
+        .values(lease=new, leased_until=now + timedelta(seconds=_lease_seconds()))
+    )
+    db.session.commit()
+    return new if getattr(taken, "rowcount", 0) else None
+
+
+def _release(endpoint_id: int, token: str) -> None:
+    db.session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.lease == token)
+        .values(lease=None, leased_until=None)
+    )
+    db.session.commit()
+
+
+def deliver_due(now=None) -> int:
+    """Send every delivery due at `now`, each endpoint's in event order, one endpoint at a time per
+    worker; how many were sent successfully."""
+    now = now or now_utc()
+    _release_stale(now)
+    endpoints = list(dict.fromkeys(endpoint_id for _, endpoint_id in _due(now)))
+    sent, busy = 0, False
+    for endpoint_id in endpoints:
+        token = _lease(endpoint_id)
+        if token is None:
+            busy = True  # another worker is sending to it
+            continue
+        try:
+            sent += _drain(endpoint_id, token, now)
+        finally:
+            _release(endpoint_id, token)
+        if _due(max(now, now_utc()), endpoint_id, limit=1):
+            nudge()  # committed while the lease was held, after the last look
+    if busy:
+        nudge(delay=1)  # look again once the other worker is likely done
+    return sent
+
+
+def _drain(endpoint_id: int, token: str, now) -> int:
+    """Send the endpoint's due deliveries, oldest event first, until none is due or one fails (then
+    the endpoint backs off as a whole: the others wait with it)."""
     sent = 0
-    for delivery_id, endpoint_id in due:
-        if endpoint_id in down:
-            continue  # its endpoint just failed: it waits with the one that did
-        ok = _send_one(delivery_id, now)
-        if ok is False:
-            down.add(endpoint_id)
-        sent += bool(ok)
-    if len(due) == BATCH:
-        nudge()  # more are due
+    while rows := _due(now, endpoint_id):
+        for delivery_id, _ in rows:
+            ok = _send_one(delivery_id, now)
+            if ok is False:
+                return sent
+            sent += bool(ok)
+            if _lease(endpoint_id, token) is None:
+                return sent  # the lease ran out (a very slow run): another worker has it now
     return sent
 
 
@@ -363,12 +423,7 @@ def _end(delivery_id, token, endpoint_id, ok, status_code, duration_ms, error, i
         )
     db.session.commit()
     if retry_in is not None:
-        from backend.tasks import queue
-
-        try:
-            queue().send_webhooks(delay=retry_in.total_seconds())
-        except Exception:
-            log.warning("could not schedule the webhook retry", exc_info=True)
+        nudge(delay=retry_in.total_seconds())
 
 
 def _allowed_address(host: str, port: int) -> str | None:
