@@ -210,19 +210,29 @@ def test_a_phone_push_never_waits_for_a_dead_receiver_which_gets_retries_with_ba
     with app.app_context():
         delivery = db.session.execute(db.select(WebhookDelivery)).scalar_one()
         assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
-        first_retry = delivery.next_attempt_at
-        waits = []
-        now = now_utc()
+
+        def wait_after_last_attempt() -> float:
+            last = (
+                db.session.execute(
+                    db.select(WebhookAttempt)
+                    .where(WebhookAttempt.delivery_id == delivery.id)
+                    .order_by(WebhookAttempt.id.desc())
+                )
+                .scalars()
+                .first()
+            )
+            return (delivery.next_attempt_at - last.at).total_seconds()
+
+        waits = [wait_after_last_attempt()]
         for _ in range(3):  # the worker comes back when each retry is due
-            now = delivery.next_attempt_at + timedelta(milliseconds=1)
-            before = delivery.next_attempt_at
-            assert webhooks.deliver_due(now=before - timedelta(seconds=1)) == 0  # not yet due
-            webhooks.deliver_due(now=now)
+            due = delivery.next_attempt_at
+            assert webhooks.deliver_due(now=due - timedelta(seconds=1)) == 0  # not yet due: not tried
+            assert db.session.get(WebhookDelivery, delivery.id).attempts == len(waits)
+            webhooks.deliver_due(now=due + timedelta(milliseconds=1))
             db.session.refresh(delivery)
-            waits.append(round((delivery.next_attempt_at - before).total_seconds()))
+            waits.append(wait_after_last_attempt())
         assert delivery.attempts == 4
-        assert first_retry > delivery.created_at
-    assert waits[1] >= 2 * waits[0] - 1 and waits[2] >= 2 * waits[1] - 1  # doubling (5, 10, 20, 40 s…)
+    assert waits == [5, 10, 20, 40]  # WEBHOOK_FIRST_RETRY_SECONDS, doubling
 
     # The log, as the agency sees it: each attempt with its status code and duration.
     log = client.get(f"/api/agency/webhooks/{hook['id']}/deliveries", headers=officer).get_json()

@@ -30,10 +30,6 @@ class AgencyEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
-    # Set in the flush that writes the change (a new item or record has no id before it).
-    item = relationship("Item")
-    handover = relationship("Handover")
-
 
 class WebhookEndpoint(db.Model):
     """A URL of an agency's system that wants some event types, signed with its own secret."""

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import NamedTuple
 
-from sqlalchemy import and_, event, inspect, or_, select
+from sqlalchemy import and_, event, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import History
 
@@ -50,7 +51,19 @@ CREATED = "item.created"
 # types included); the others are only their own.
 EVENT_TYPES = (STATUS_CHANGED, ATTEMPT_FAILED, DELIVERED, RETURNED, HANDOVER_SIGNED)
 _NEW_DELIVERIES = "postround.webhook_deliveries"
+_PENDING = "postround.agency_events"
 FEED_LIMIT = 500
+
+
+class _Pending(NamedTuple):
+    """An event noted before the flush: its item or handover gets its id in the flush."""
+
+    item: Item | None
+    handover: Handover | None
+    agency_id: int
+    office_id: int | None
+    type: str
+    data: dict
 
 
 def _item_type(before: str | None, after: str, failed_visit: bool) -> str:
@@ -96,7 +109,7 @@ def _last_failure_reason(session: Session, item_id: int) -> str | None:
     ).scalar_one_or_none()
 
 
-def _item_event(session: Session, item: Item, fresh: bool, reasons: dict) -> AgencyEvent | None:
+def _item_event(session: Session, item: Item, fresh: bool, reasons: dict) -> _Pending | None:
     if fresh:
         before, status_changed, failed_visit = None, True, False
     else:
@@ -116,10 +129,10 @@ def _item_event(session: Session, item: Item, fresh: bool, reasons: dict) -> Age
     if failed_visit:
         data["reason"] = reasons[item.id] if item.id in reasons else _last_failure_reason(session, item.id)
     kind = _item_type(before, item.status, failed_visit)
-    return AgencyEvent(agency_id=item.agency_id, office_id=item.office_id, item=item, type=kind, data=data)
+    return _Pending(item, None, item.agency_id, item.office_id, kind, data)
 
 
-def _handover_event(session: Session, handover: Handover) -> AgencyEvent:
+def _handover_event(session: Session, handover: Handover) -> _Pending:
     lines = [line.item or session.get(Item, line.item_id) for line in handover.lines]  # new lines: ids only
     data = {
         "direction": handover.direction,
@@ -127,17 +140,12 @@ def _handover_event(session: Session, handover: Handover) -> AgencyEvent:
         "seal_number": handover.seal_number,
         "officer_name": handover.officer_name,
     }
-    return AgencyEvent(
-        agency_id=handover.agency_id,
-        office_id=handover.office_id,
-        handover=handover,
-        type=HANDOVER_SIGNED,
-        data=data,
-    )
+    return _Pending(None, handover, handover.agency_id, handover.office_id, HANDOVER_SIGNED, data)
 
 
 @event.listens_for(Session, "before_flush")
 def _record_agency_events(session: Session, flush_context, instances) -> None:
+    """Note what this flush changes that an agency sees (the rows are written once it has ids)."""
     items = [(obj, True) for obj in session.new if isinstance(obj, Item)]
     items += [(obj, False) for obj in session.dirty if isinstance(obj, Item) and session.is_modified(obj)]
     handovers = [obj for obj in session.new if isinstance(obj, Handover)]
@@ -147,33 +155,62 @@ def _record_agency_events(session: Session, flush_context, instances) -> None:
         reasons = _failure_reasons(session)
         events = [e for obj, fresh in items if (e := _item_event(session, obj, fresh, reasons)) is not None]
         events += [_handover_event(session, h) for h in handovers]
-        if not events:
-            return
-        ticket = take_ticket(session)
-        agencies = {e.agency_id for e in events}
-        endpoints = session.execute(
-            select(WebhookEndpoint).where(
-                WebhookEndpoint.agency_id.in_(agencies), WebhookEndpoint.active.is_(True)
-            )
-        ).scalars()
-        by_agency: dict[int, list[WebhookEndpoint]] = {}
-        for endpoint in endpoints:
-            by_agency.setdefault(endpoint.agency_id, []).append(endpoint)
-        now = now_utc()
-        for agency_event in events:
-            agency_event.ticket, agency_event.at = ticket, now
-            session.add(agency_event)
-            for endpoint in by_agency.get(agency_event.agency_id, []):
-                if wanted(endpoint.events, agency_event.type, agency_event.data):
-                    session.add(
-                        WebhookDelivery(
-                            id=f"msg_{uuid.uuid4().hex}",
-                            endpoint_id=endpoint.id,
-                            event=agency_event,
-                            next_attempt_at=now,
-                        )
-                    )
-                    session.info[_NEW_DELIVERIES] = True
+    if events:
+        take_ticket(session)
+        session.info.setdefault(_PENDING, []).extend(events)
+
+
+@event.listens_for(Session, "after_flush")
+def _write_agency_events(session: Session, flush_context) -> None:
+    """The flush's events, and a delivery for each endpoint that wants one, in one statement each
+    (a 10,000-row import writes them as fast as its items), on the flush's connection."""
+    events: list[_Pending] = session.info.pop(_PENDING, [])
+    if not events:
+        return
+    ticket, now = take_ticket(session), now_utc()
+    conn = session.connection()
+    rows = [
+        {
+            "ticket": ticket,
+            "agency_id": e.agency_id,
+            "office_id": e.office_id,
+            "item_id": e.item.id if e.item is not None else None,
+            "handover_id": e.handover.id if e.handover is not None else None,
+            "type": e.type,
+            "data": e.data,
+            "at": now,
+        }
+        for e in events
+    ]
+    endpoints = conn.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.agency_id, WebhookEndpoint.events).where(
+            WebhookEndpoint.agency_id.in_({e.agency_id for e in events}), WebhookEndpoint.active.is_(True)
+        )
+    ).all()
+    table = AgencyEvent.__table__
+    if not endpoints:
+        conn.execute(insert(table), rows)
+        return
+    ids = (
+        conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    )
+    deliveries = [
+        {
+            "id": f"msg_{uuid.uuid4().hex}",
+            "endpoint_id": endpoint_id,
+            "event_id": event_id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for event_id, e in zip(ids, events, strict=True)
+        for endpoint_id, agency_id, wanted_events in endpoints
+        if agency_id == e.agency_id and wanted(wanted_events, e.type, e.data)
+    ]
+    if deliveries:
+        conn.execute(insert(WebhookDelivery.__table__), deliveries)
+        session.info[_NEW_DELIVERIES] = True
 
 
 @event.listens_for(Session, "after_commit")
@@ -187,6 +224,7 @@ def _send_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_deliveries(session: Session) -> None:
+    session.info.pop(_PENDING, None)  # a flush that failed: its events go with it
     if not session.in_nested_transaction():
         session.info.pop(_NEW_DELIVERIES, None)
 
