@@ -300,7 +300,17 @@ def test_only_http_urls_and_one_agencys_endpoints(app, client, make, auth, world
     assert client.get("/api/agency/webhooks", headers=foreign).get_json() == []
     assert client.get(f"/api/agency/webhooks/{hook['id']}/deliveries", headers=foreign).status_code == 404
     assert client.delete(f"/api/agency/webhooks/{hook['id']}", headers=foreign).status_code == 404
+    make.item(agency_id=world["agency"].id)  # a delivery for it
+    [delivery] = client.get(f"/api/agency/webhooks/{hook['id']}/deliveries", headers=officer).get_json()
+    assert (
+        client.post(f"/api/agency/webhook-deliveries/{delivery['id']}/replay", headers=foreign).status_code
+        == 404
+    )
     assert client.delete(f"/api/agency/webhooks/{hook['id']}", headers=officer).get_json()["active"] is False
+    refused = client.post(f"/api/agency/webhook-deliveries/{delivery['id']}/replay", headers=officer)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "webhook-disabled"
+    run_queued(app)
+    assert receiver.requests == []  # a deleted endpoint is sent nothing more
 
 
 def test_a_redirect_is_not_followed_and_a_private_address_is_refused(app, client, make, auth, world):

@@ -218,7 +218,10 @@ def _send_after_commit(session: Session) -> None:
     if session.in_nested_transaction() or not session.info.pop(_NEW_DELIVERIES, False):
         return
     from backend.services import webhooks
+    from backend.tasks import queue
 
+    if queue().huey.immediate:
+        return  # an inline queue would send inside this commit's hook: the caller runs deliver_due
     webhooks.nudge()
 
 

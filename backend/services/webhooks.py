@@ -153,13 +153,27 @@ def deliveries_of(user: User, endpoint_id: int, limit: int) -> list[dict]:
         .order_by(WebhookDelivery.event_id.desc())
         .limit(limit)
     ).scalars()
-    return [_delivery_log(d) for d in rows]
+    deliveries = list(rows)
+    attempts: dict[str, list[WebhookAttempt]] = {}
+    if deliveries:
+        for attempt in db.session.execute(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id.in_([d.id for d in deliveries]))
+            .order_by(WebhookAttempt.id)
+        ).scalars():
+            attempts.setdefault(attempt.delivery_id, []).append(attempt)
+    return [_delivery_log(d, attempts.get(d.id, [])) for d in deliveries]
 
 
-def _delivery_log(delivery: WebhookDelivery) -> dict:
-    attempts = db.session.execute(
-        select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id).order_by(WebhookAttempt.id)
-    ).scalars()
+def _delivery_log(delivery: WebhookDelivery, attempts: list[WebhookAttempt] | None = None) -> dict:
+    if attempts is None:
+        attempts = list(
+            db.session.execute(
+                select(WebhookAttempt)
+                .where(WebhookAttempt.delivery_id == delivery.id)
+                .order_by(WebhookAttempt.id)
+            ).scalars()
+        )
     return {
         "id": delivery.id,
         "endpoint_id": delivery.endpoint_id,
@@ -188,7 +202,13 @@ def replay(user: User, delivery_id: str) -> dict:
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise DomainError("not-found", f"No webhook delivery with id {delivery_id}.", status=404)
-    visible_endpoint(user, delivery.endpoint_id)
+    if not visible_endpoint(user, delivery.endpoint_id).active:
+        raise DomainError(
+            "webhook-disabled",
+            "This webhook endpoint was deleted; register it again to receive deliveries. / "
+            "Địa chỉ webhook này đã bị xóa; hãy đăng ký lại để nhận tin.",
+            status=409,
+        )
     if delivery.status == "sending":
         raise DomainError(
             "delivery-in-flight",
