@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
+    import backend.services.agency_events  # noqa: F401  (the agency events' flush hook: the outbox)
     import sync.changes  # noqa: F401  (the change feed's flush hook)
     from backend import models  # noqa: F401  (register every table with the metadata)
     from backend.api import register_api

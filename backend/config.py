@@ -273,6 +273,16 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         ),
         "JOB_STALE_SECONDS": read.integer("JOB_STALE_SECONDS", 120, minimum=2, maximum=24 * 3600),
         "JOB_MAX_ATTEMPTS": read.integer("JOB_MAX_ATTEMPTS", 3, minimum=1, maximum=20),
+        # Webhooks to agencies' systems (backend/services/webhooks.py, docs/agency-api.md): each
+        # attempt's time limit (connect and read), the backoff after a failure (doubling from the
+        # first delay up to the cap), and the attempts before a delivery is given up (replayable).
+        "WEBHOOK_TIMEOUT_SECONDS": read.number("WEBHOOK_TIMEOUT_SECONDS", 5.0),
+        "WEBHOOK_FIRST_RETRY_SECONDS": read.integer("WEBHOOK_FIRST_RETRY_SECONDS", 5, minimum=1),
+        "WEBHOOK_MAX_RETRY_SECONDS": read.integer("WEBHOOK_MAX_RETRY_SECONDS", 10 * 3600, minimum=1),
+        "WEBHOOK_MAX_ATTEMPTS": read.integer("WEBHOOK_MAX_ATTEMPTS", 15, minimum=1, maximum=50),
+        # SSRF: an endpoint whose host resolves to a private, loopback or link-local address is
+        # refused at each attempt, unless this is on (a closed network; the tests' local receiver).
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": read.flag("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False),
         # Imports with more rows than this run as a job (202 and a job to follow), not in the request.
         "IMPORT_QUEUE_ROWS": read.integer("IMPORT_QUEUE_ROWS", 1000, minimum=1),
         # A finished export's file is kept this long for its supervisor to download, then dropped.

@@ -33,6 +33,7 @@ from backend.auth.tokens import issue_access_token, start_session
 from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import (
+    AgencyEvent,
     Attachment,
     BackgroundJob,
     CashHandover,
@@ -46,7 +47,10 @@ from backend.models import (
     ProofAttachment,
     Round,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
+from backend.services.webhooks import new_secret
 from backend.timeutil import local_today
 from tests.conftest import _test_config
 from tests.factories import Factory
@@ -294,6 +298,35 @@ RULES = [
     rule("POST", "/api/reports/export-jobs", STAFF, query=REPORT_RANGE),
     # An export's file is its creator's (the world's supervisor): to other staff it is missing.
     rule("GET", "/api/jobs/{export_job}/file", {"supervisor"}, missing_for=STAFF - {"supervisor"}),
+    # An agency's system (docs/agency-api.md): its officer (an API key, once there are some) or an admin
+    # of an office that serves the agency; the other agency's officer reads their own, empty, feed and
+    # list, and another agency's endpoint is missing to them.
+    rule("GET", "/api/agency/changes", {"admin", "officer", "other_officer"}),
+    rule("GET", "/api/agency/webhooks", {"admin", "officer", "other_officer"}),
+    rule(
+        "POST",
+        "/api/agency/webhooks",
+        {"admin", "officer"},
+        body=lambda w: {
+            "url": "https://mot-cua.example/hooks",
+            "events": ["item.delivered"],
+            "agency_id": w["agency"],
+        },
+    ),
+    rule("DELETE", "/api/agency/webhooks/{webhook}", {"admin", "officer"}, missing_for={"other_officer"}),
+    rule(
+        "GET",
+        "/api/agency/webhooks/{webhook}/deliveries",
+        {"admin", "officer"},
+        missing_for={"other_officer"},
+    ),
+    rule(
+        "POST",
+        "/api/agency/webhook-deliveries/{webhook_delivery}/replay",
+        {"admin", "officer"},
+        missing_for={"other_officer"},
+    ),
+    rule("GET", "/api/items/{item}/events", {"admin", "officer"}),
 ]
 
 # Public by design: the spec and docs, and the sign-in endpoints (covered in test_auth.py).
@@ -474,7 +507,28 @@ def _build_world(app, make: Factory) -> dict:
         }
         db.session.commit()
         proof_id = proof.id
+        endpoint = WebhookEndpoint(
+            agency_id=agency_a.id,
+            url="https://mot-cua.example/hooks",
+            events=["item.delivered"],
+            secret=new_secret(),
+        )
+        db.session.add(endpoint)
+        first_event = (
+            db.session.execute(
+                db.select(AgencyEvent).where(AgencyEvent.agency_id == agency_a.id).order_by(AgencyEvent.id)
+            )
+            .scalars()
+            .first()
+        )
+        delivery = WebhookDelivery(
+            id="msg_" + uuid.uuid4().hex, endpoint=endpoint, event=first_event, status="failed"
+        )
+        db.session.add(delivery)
+        db.session.commit()
         extra = {
+            "webhook": endpoint.id,
+            "webhook_delivery": delivery.id,
             "handover": handover.id,
             "cash_handover": cash.id,
             "job": job.id,

@@ -18,6 +18,7 @@ SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFo
 def register_api(app: Flask) -> None:
     from backend.api import (
         agencies,
+        agency,
         auth,
         cash,
         dashboard,
@@ -46,6 +47,7 @@ def register_api(app: Flask) -> None:
         auth,
         offices,
         agencies,
+        agency,
         procedures,
         users,
         items,

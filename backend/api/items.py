@@ -14,6 +14,7 @@ from backend.domain.rules import DomainError
 from backend.domain.status import FINAL
 from backend.extensions import db, limiter
 from backend.models import Item, Round
+from backend.schemas.agency import ItemEventsSchema
 from backend.schemas.common import PrintQuery
 from backend.schemas.items import (
     BulkActionResultSchema,
@@ -30,6 +31,7 @@ from backend.schemas.items import (
 )
 from backend.schemas.search import TimelineSchema
 from backend.services import bulk, labels
+from backend.services.agency_events import item_history
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
@@ -180,6 +182,12 @@ class ItemById(MethodView):
 
 @blp.route("/items/<int:item_id>/events")
 class ItemEvents(MethodView):
+    @auth_required("agency", "admin")
+    @blp.response(200, ItemEventsSchema)
+    def get(self, item_id):
+        """The item's events as the agency's system sees them (the change feed's, oldest first)."""
+        return item_history(_load_visible(item_id))
+
     @auth_required(*STAFF)
     @problems(409, 412)
     @blp.arguments(ItemEventSchema)

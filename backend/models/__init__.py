@@ -10,9 +10,11 @@ from backend.models.org import Agency, Procedure
 from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
 from backend.models.sync import CommitLog, ScopeRemoval, SyncClock, SyncMutation
 from backend.models.users import Device, LoginSession, RefreshToken, User
+from backend.models.webhooks import AgencyEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Agency",
+    "AgencyEvent",
     "Attachment",
     "BackgroundJob",
     "CashHandover",
@@ -37,6 +39,9 @@ __all__ = [
     "SyncClock",
     "SyncMutation",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "office_agencies",
     "user_offices",
 ]

@@ -12,7 +12,9 @@
 Schedules (on every consumer; each step is safe to repeat):
 - `backend.maintenance.run` every MAINTENANCE_EVERY_MINUTES (expires unfinished uploads, purges
   what is past retention): nothing needs cron any more;
-- the stale-job sweep every minute, and once JOB_STALE_SECONDS after a consumer starts.
+- the stale-job sweep every minute, and once JOB_STALE_SECONDS after a consumer starts;
+- the webhook deliveries due, every minute (a nudge lost after a commit, a retry whose scheduled
+  task was lost): backend.services.webhooks.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class TaskQueue:
     def __init__(self, app: Flask):
         self.app = app
         self._huey: Huey | None = None
-        self.run_job = self.sweep = self.maintenance = None
+        self.run_job = self.sweep = self.maintenance = self.deliver_webhooks = None
 
     @property
     def huey(self) -> Huey:
@@ -70,11 +72,34 @@ class TaskQueue:
                 log.info("maintenance: %s", counts)
                 return counts
 
+        @huey.task(name="postround.deliver_webhooks")
+        def deliver_webhooks() -> int:
+            from backend.services import webhooks
+
+            with app.app_context():
+                return webhooks.deliver_due()
+
+        @huey.periodic_task(lambda when: True, name="postround.sweep_webhooks")
+        def sweep_webhooks() -> int:
+            from backend.services import webhooks
+
+            with app.app_context():
+                return webhooks.deliver_due()
+
         self.run_job, self.sweep, self.maintenance = run_job, sweep, maintenance
+        self.deliver_webhooks = deliver_webhooks
 
     def enqueue_job(self, job_id: str) -> None:
         self.huey  # noqa: B018  (registers the tasks)
         self.run_job(job_id)
+
+    def send_webhooks(self, delay: float | None = None) -> None:
+        """Send the webhook deliveries due (now, or after `delay` seconds: a retry's backoff)."""
+        self.huey  # noqa: B018  (registers the tasks)
+        if delay:
+            self.deliver_webhooks.schedule(delay=delay)
+        else:
+            self.deliver_webhooks()
 
     def consumer(self, workers: int | None = None):
         """A Huey consumer for this app: threads, the periodic schedules, a first sweep once stale."""

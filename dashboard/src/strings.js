@@ -465,6 +465,10 @@ const vi = {
   'problem.unknown-agency': 'Không có cơ quan này.',
   'problem.unknown-procedure': 'Không có thủ tục này.',
   'problem.agency-required': 'Cần chọn cơ quan.',
+  'problem.bad-webhook-url': 'Địa chỉ webhook phải là http:// hoặc https:// và có tên máy.',
+  'problem.bad-webhook-events': 'Hãy chọn một hoặc nhiều loại sự kiện.',
+  'problem.delivery-in-flight': 'Lần gửi này đang được thực hiện; hãy thử lại sau ít phút.',
+  'problem.webhook-disabled': 'Địa chỉ webhook này đã bị xóa; hãy đăng ký lại.',
   'problem.not-a-postman': 'Người được chọn không phải bưu tá.',
 
   'nav.item': 'Bưu gửi',
@@ -1031,6 +1035,10 @@ const en = {
   'problem.unknown-agency': 'There is no such agency.',
   'problem.unknown-procedure': 'There is no such procedure.',
   'problem.agency-required': 'Choose an agency.',
+  'problem.bad-webhook-url': 'A webhook URL must be http:// or https:// with a host.',
+  'problem.bad-webhook-events': 'Choose one or more event types.',
+  'problem.delivery-in-flight': 'This delivery is being sent right now; try again in a few minutes.',
+  'problem.webhook-disabled': 'This webhook endpoint was deleted; register it again.',
   'problem.not-a-postman': 'The person chosen is not a postman.',
 
   'nav.item': 'Item',
