@@ -1,7 +1,7 @@
 """webhooks: the agency events (the change feed and the webhooks' outbox), endpoints, deliveries, attempts
 
-Revision ID: 0022_webhooks
-Revises: 0021_fee_taken_index
+Revision ID: 0023_webhooks
+Revises: 0022_handover_flag_agency_feed
 Create Date: 2026-12-01 19:32:49.927839
 
 Four new tables, no existing row changes: `agency_events` (one row per change an agency's system
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0022_webhooks'
-down_revision = '0021_fee_taken_index'
+revision = '0023_webhooks'
+down_revision = '0022_handover_flag_agency_feed'
 branch_labels = None
 depends_on = None
 
