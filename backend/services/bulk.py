@@ -26,7 +26,7 @@ from backend.services import rounds
 from backend.services.item_events import apply_event
 from backend.services.items import filter_items, visible_items
 from backend.services.locks import lock_items_and_rounds
-from backend.services.round_versions import bump_version
+from backend.services.round_versions import bump_rounds, bump_version
 
 # action -> (Vietnamese, English) verb for "cannot be …"
 VERBS = {
@@ -95,6 +95,7 @@ def run(body: dict, user: User) -> dict:
             for item in items:
                 item.due_date = body["due_date"]
                 audit("item.updated", "item", item.code, {"fields": ["due_date"], "bulk": True})
+            bump_rounds([item.round_id for item in items], "reschedule")
         else:
             _refuse_any(
                 action,
