@@ -162,6 +162,7 @@ def _told(stale, summary_en, summary_vi):
     assert stale.status_code == 412, stale.get_json()
     problem = stale.get_json()
     assert problem["type"].endswith("round-changed")
+    assert problem["params"]["version"] == problem["current_version"]  # the words' parameters
     change = problem["changes"][-1]
     assert change["by"] == "Trần Thị Bình"
     assert (change["summary_en"], change["summary_vi"]) == (summary_en, summary_vi)

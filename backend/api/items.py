@@ -99,7 +99,9 @@ class ItemsBulk(MethodView):
         rows = body["items"]
         limit = current_app.config["MAX_BULK_ITEMS"]
         if len(rows) > limit:
-            raise DomainError("too-many-items", f"At most {limit} items per request.", status=422)
+            raise DomainError(
+                "too-many-items", f"At most {limit} items per request.", status=422, params={"limit": limit}
+            )
         errors: dict[str, dict] = {}
         seen: dict[str, int] = {}
         for index, row in enumerate(rows):
@@ -176,7 +178,9 @@ class ItemById(MethodView):
             _check_if_match(item)
             if item.status in FINAL:
                 raise DomainError(
-                    "item-closed", f"Item {item.code} is {item.status}; it can no longer change."
+                    "item-closed",
+                    f"Item {item.code} is {item.status}; it can no longer change.",
+                    params={"item_code": item.code, "status": item.status},
                 )
             for key, value in body.items():
                 setattr(item, key, value)

@@ -155,6 +155,7 @@ def _refuse_any(action: str, items: list[Item], problem: Callable[[Item], str | 
         f"{len(refused)}/{len(items)} bưu gửi không thể {vi} ({codes}); không có gì thay đổi. / "
         f"{len(refused)} of {len(items)} items cannot be {en} ({codes}); nothing was changed.",
         status=409,
+        params={"n": len(refused), "total": len(items), "codes": codes},
         errors={"items": {str(r["id"]): [r["reason"]] for r in refused}},
         extra={"refused": refused},
     )

@@ -75,6 +75,7 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
             f"Item {item.code} is '{item.status}' now; this proof cannot be "
             "accepted (reject it with a reason instead).",
             status=409,
+            params={"item_code": item.code, "status": item.status},
         ) from error
     left = item.round_id
     if event == Event.FAIL:

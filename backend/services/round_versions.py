@@ -87,6 +87,7 @@ def check_version(rnd: Round) -> None:
         f"it is now version {rnd.version}. Nothing was changed.",
         status=412,
         extra={"round_id": rnd.id, "current_version": rnd.version, "seen_version": seen, "changes": changes},
+        params={"round_id": rnd.id, "version": rnd.version},
     )
 
 

@@ -118,3 +118,18 @@ def test_the_backlogs_due_dates_are_typed_as_dd_mm_yyyy(page, server):
     expect(page.locator("#pool-table tbody tr")).to_have_attribute("data-item-id", str(soon.id))
     expect(due_to).to_have_value((today + timedelta(days=7)).strftime("%d/%m/%Y"))  # shown as typed
     assert errors == []
+
+
+def test_a_refusal_names_what_it_is_about_in_the_supervisors_words(page, server, two_rounds):
+    """The problem's parameters in the words: the postman and the day of the round that exists."""
+    with server.app.app_context():
+        today = local_today()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in_to_dashboard(page, server, server.make.user("supervisor"), "planning", "Lập kế hoạch chuyến phát")
+    page.select_option("select[name=postman]", str(two_rounds["lan_round"].postman_id))
+    page.get_by_role("button", name="Tạo chuyến").click()
+    expect(page.locator("#planning-messages [role=alert]")).to_have_text(
+        f"Trần Thị Lan đã có chuyến ngày {today:%d/%m/%Y}."
+    )
+    assert errors == []
