@@ -268,3 +268,28 @@ def test_rescheduling_a_selection_changes_every_round_it_touches_once(client, ma
 
     problem = _told(_stale_reorder(client, an, rnd.id, seen), "rescheduled 2 items", "đổi hạn 2 bưu gửi")
     assert problem["current_version"] == int(seen.strip('"')) + 1
+
+
+def test_a_handover_of_a_rounds_collected_dossiers_recorded_at_the_desk_changes_the_round(client, make, auth):
+    from tests.test_handovers import record
+
+    an, binh = _two_supervisors(make, auth)
+    agency = make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
+    postman = make.user("postman", full_name="Lê Văn Tư")
+    dossier, open_stop = (
+        make.item(agency_id=agency.id, direction="collect", status="registered") for _ in "ab"
+    )
+    rnd = make.round(postman, items=[dossier, open_stop])
+    with client.application.app_context():
+        db.session.get(Item, dossier.id).status = "collected"
+        db.session.commit()
+    seen = client.get(f"/api/rounds/{rnd.id}", headers=an).headers["ETag"]
+
+    done = record(client, binh, agency, [{"item_id": dossier.id, "originals": 1, "copies": 0}])
+    assert done.status_code == 201, done.get_json()
+
+    _told(
+        _stale_reorder(client, an, rnd.id, seen),
+        "recorded a handover of 1 item",
+        "ghi biên bản bàn giao 1 bưu gửi",
+    )

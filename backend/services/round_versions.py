@@ -34,6 +34,7 @@ CHANGES: dict[str, tuple[str, str]] = {
     "reschedule": ("đổi hạn {n} bưu gửi", "rescheduled {items}"),
     "give_up": ("trả {n} bưu gửi về cơ quan", "sent {items} back to the agency"),
     "status": ("đổi trạng thái {n} bưu gửi", "changed the status of {items}"),
+    "handover": ("ghi biên bản bàn giao {n} bưu gửi", "recorded a handover of {items}"),
 }
 
 
