@@ -1,7 +1,7 @@
 // The planning page's map: one round's stops (or every round's, one colour each) numbered in their
-// order and, when asked, the backlog
-// items of the list shown (filtered and paged) that have coordinates. Clicking a backlog marker
-// ticks that item in the list, so it can be assigned like any ticked item. The text list under the
+// order and, when asked, the backlog items of the list shown (filtered and paged) that have
+// coordinates. Clicking a backlog marker ticks that item in the list, so it can be assigned like any
+// ticked item. The text list under the
 // map says the same for keyboard and screen-reader users (the list's check boxes do the ticking).
 // The page polls: the markers are redrawn only when what they show changed, and the view is fitted
 // only when another round (or the backlog) is put on the map, so the user's zoom stays.
@@ -11,7 +11,6 @@ import { label, t } from '../lib/i18n.js'
 import { COLOURS, dot, fit, officeMap, stopDot } from '../lib/leaflet-map.js'
 import { changed } from '../lib/memo.js'
 
-/** Fills `box` (already on the page) and returns {update({rounds, pool, isSelected}), remove()}. */
 // One colour per round when every round is on the map (distinct on the plain background and for
 // the common colour blindnesses; the text list names each round with its colour).
 export const ROUND_COLOURS = [
@@ -26,6 +25,7 @@ export const ROUND_COLOURS = [
 ]
 const ALL = 'all'
 
+/** Fills `box` (already on the page) and returns {update({rounds, pool, isSelected}), remove()}. */
 export function planningMap(box, config, { onPick }) {
   let data = { rounds: [], pool: [], isSelected: () => false }
   let roundId = ''
