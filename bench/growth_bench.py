@@ -56,6 +56,7 @@ BACKLOG = 300  # items waiting at the post office (some overdue, some after a fa
 BASE_ID = 1_000_000  # history rows' ids start here (today's world, through the ORM, stays below)
 MONTH_ITEMS = 31 * PER_DAY  # history items that make sure last month is all there
 BIG_TABLE_ROWS = 20_000  # a sequential scan of a table larger than this is reported
+SEARCHED = 5_000  # the history item the search calls look for (there at every size from 10k)
 FLAT_RATIO = 2.0  # a call is flat when its ratio at the largest size is at most this times the smallest's
 
 
@@ -191,7 +192,10 @@ SELECT :base + g, :office, 'HB' || lpad(g::text, 9, '0') || 'VN', CASE WHEN g % 
        (g % 10 = 0 OR g % 100 = 7)::int, CASE WHEN g % 10 = 0 OR g % 100 = 7 THEN CAST(:today AS date) - (g / :per_day) - 3 END,
        CASE WHEN g % 100 = 7 THEN 'returned_to_agency' WHEN g % 3 = 2 THEN 'handed_to_agency' ELSE 'delivered' END,
        :base + (g / :per_day) * :postmen + (g / :stops) % :postmen, g % :stops + 1, 400,
-       'hb' || g || ' nguyen van ' || g || ' xa chau thanh an giang', 0, 2,
+       -- The fold backend.domain.text.search_text gives these fields (the search box reads it).
+       'hb' || lpad(g::text, 9, '0') || 'vn 000.21.30.h01-' || g || ' nguyen van ' || g || ' 09'
+           || lpad((g % 100000000)::text, 8, '0') || ' ' || (g % 300) || ' duong so ' || (g % 17)
+           || ' xa chau thanh an giang 09' || lpad((g % 100000000)::text, 8, '0'), 0, 2,
        CAST(:today AS date) - (g / :per_day) - 6, CAST(:today AS date) - (g / :per_day) - 1
   FROM generate_series(:item_from, :item_to) g;
 INSERT INTO delivery_attempts (id, client_mutation_id, item_id, postman_id, device_id, round_id, outcome,
@@ -375,6 +379,12 @@ class Calls:
             "planning_rounds": ("/api/rounds", {"date": day, "per_page": 200}, self.staff),
             "reports_month": ("/api/reports", month | {"group_by": "agency"}, self.staff),
             "reports_month_postman": ("/api/reports", month | {"group_by": "postman"}, self.staff),
+            # The search box (GET /api/search, all three groups, 8 each) over the history: an S10 code, a
+            # phone's digits, a name with its rare word, and a word every item holds (the worst case).
+            "search_code": ("/api/search", {"q": f"HB{SEARCHED:09d}VN"}, self.staff),
+            "search_phone": ("/api/search", {"q": f"09{SEARCHED:08d}"}, self.staff),
+            "search_name": ("/api/search", {"q": f"nguyen van {SEARCHED}"}, self.staff),
+            "search_common": ("/api/search", {"q": "nguyễn"}, self.staff),
         }
 
     def prepare_changes(self) -> None:
@@ -544,6 +554,11 @@ def main() -> int:
     parser.add_argument(
         "--explain", action="store_true", help="print each statement that reads a whole large table"
     )
+    parser.add_argument(
+        "--without-search-index",
+        action="store_true",
+        help="drop the search text's trigram index after the migrations (the search as before 0022)",
+    )
     args = parser.parse_args()
     sizes = sorted(parse_size(s) for s in args.sizes.split(","))
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -576,6 +591,12 @@ def main() -> int:
             results["random_page_cost"] = args.page_cost
             results["schema"] = build_schema(app, env)
             say(f"schema: {results['schema']}")
+            if args.without_search_index:
+                with app.app_context():
+                    db.session.execute(db.text("DROP INDEX ix_items_search_trgm"))
+                    db.session.commit()
+                    db.session.remove()
+                results["search_index"] = False
             info = seed_today(app)
             write_today(app, info)
             today_items = PER_DAY + BACKLOG

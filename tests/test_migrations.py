@@ -521,16 +521,21 @@ def test_cash_collected_before_cash_handovers_existed_reads_as_outstanding_after
         assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 26_000
 
 
-def test_items_written_before_the_search_box_are_found_like_new_ones(empty_app):
-    """Rows from before 0013 (an empty or stale search text, a spaced phone) are refolded: a search
-    without diacritics or by the phone's digits finds them; the item page's audit index is built,
-    and a downgrade drops only the index."""
-    flask_migrate.upgrade(revision="0004")  # rows as the helpers write them, then carried up to 0012
+def _two_items_at_0004() -> None:
+    """A postman, an agency, a procedure and items 1 and 2 at the post office, written at 0004."""
+    flask_migrate.upgrade(revision="0004")
     now = "2026-11-30 03:00:00"
     with db.engine.begin() as conn:
         _insert_postman_agency_procedure(conn, now)
         for item_id in (1, 2):
             _insert_item(conn, now, item_id, status="at_post_office")
+
+
+def test_items_written_before_the_search_box_are_found_like_new_ones(empty_app):
+    """Rows from before 0013 (an empty or stale search text, a spaced phone) are refolded: a search
+    without diacritics or by the phone's digits finds them; the item page's audit index is built,
+    and a downgrade drops only the index."""
+    _two_items_at_0004()  # rows as the helpers write them, then carried up to 0012
     flask_migrate.upgrade(revision="0012_payment_method")
     with db.engine.begin() as conn:
         conn.execute(
@@ -752,3 +757,43 @@ def test_fees_collected_before_the_taken_index_keep_their_rows_and_are_found_by_
     assert "ix_fee_entries_taken" not in _catalog_indexes("fee_entries")
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 26_000
+
+
+def test_items_from_before_the_trigram_index_are_found_through_it(empty_app):
+    """0022: the search text's index over the items already there (a pg_trgm GIN index on PostgreSQL,
+    which the planner uses for a word's LIKE); a search finds them; a downgrade drops only the index."""
+    from backend.services.items import search_filter
+
+    _two_items_at_0004()
+    flask_migrate.upgrade(revision="0021_fee_taken_index")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE items SET recipient_name = 'Nguyễn Văn Bình' WHERE id = 1"))
+
+    flask_migrate.upgrade()
+
+    assert "ix_items_search_trgm" in _catalog_indexes("items")
+    from backend.models import Item
+
+    db.session.execute(sa.text("UPDATE items SET search_text = 'rr100000001vn nguyen van binh' WHERE id = 1"))
+    found = db.session.execute(search_filter(sa.select(Item.id), "binh")).scalars().all()
+    assert found == [1]
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            definition = conn.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_items_search_trgm'")
+            ).scalar()
+            conn.execute(sa.text("SET enable_seqscan = off"))
+            plan = "\n".join(
+                conn.execute(
+                    sa.text("EXPLAIN SELECT id FROM items WHERE search_text LIKE '%binh%'")
+                ).scalars()
+            )
+        assert "USING gin (search_text gin_trgm_ops)" in definition
+        assert "ix_items_search_trgm" in plan
+    db.session.rollback()
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0021_fee_taken_index")
+    assert "ix_items_search_trgm" not in _catalog_indexes("items")
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM items")).scalar() == 2

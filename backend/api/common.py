@@ -115,13 +115,13 @@ def paginate(query: Select, page: int, per_page: int) -> tuple[list, int]:
     return rows, total
 
 
-def commit_unique(detail: str, kind: str = "already-exists") -> None:
+def commit_unique(detail: str, kind: str = "already-exists", params: dict | None = None) -> None:
     """Commit, turning a unique-constraint race into a 409 problem instead of a 500."""
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise DomainError(kind, detail, status=409) from None
+        raise DomainError(kind, detail, status=409, params=params) from None
 
 
 PDF_RESPONSE = {"type": "string", "format": "binary"}

@@ -13,7 +13,7 @@ from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL
 from backend.extensions import db, limiter
-from backend.models import Item, Round
+from backend.models import Item
 from backend.schemas.agency import ItemEventsSchema
 from backend.schemas.common import PrintQuery
 from backend.schemas.items import (
@@ -35,10 +35,13 @@ from backend.services.agency_events import item_history
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
-from backend.services.round_versions import bump_version
+from backend.services.round_versions import bump_rounds
 from backend.services.rounds import all_or_nothing, items_in_request
 from backend.services.timeline import timeline
 from sync.changes import current_seq
+
+# An item-page event's change to the round the item was on (backend.services.round_versions).
+EVENT_CHANGES = {"cancel": "cancel", "give_up": "give_up"}
 
 blp = Blueprint("items", __name__, url_prefix="/api", description="Items (dossiers and results)")
 
@@ -98,7 +101,9 @@ class ItemsBulk(MethodView):
         rows = body["items"]
         limit = current_app.config["MAX_BULK_ITEMS"]
         if len(rows) > limit:
-            raise DomainError("too-many-items", f"At most {limit} items per request.", status=422)
+            raise DomainError(
+                "too-many-items", f"At most {limit} items per request.", status=422, params={"limit": limit}
+            )
         errors: dict[str, dict] = {}
         seen: dict[str, int] = {}
         for index, row in enumerate(rows):
@@ -170,13 +175,19 @@ class ItemById(MethodView):
     def patch(self, body, item_id):
         """Correct an item's recipient, address, fees or due date (not its status)."""
         item = _load_visible(item_id)
-        _check_if_match(item)
-        if item.status in FINAL:
-            raise DomainError("item-closed", f"Item {item.code} is {item.status}; it can no longer change.")
-        for key, value in body.items():
-            setattr(item, key, value)
-        audit("item.updated", "item", item.code, {"fields": sorted(body)})
-        db.session.commit()
+        with all_or_nothing():
+            lock_items_and_rounds(db.session, [item.id])  # its round first: its version goes up
+            _check_if_match(item)
+            if item.status in FINAL:
+                raise DomainError(
+                    "item-closed",
+                    f"Item {item.code} is {item.status}; it can no longer change.",
+                    params={"item_code": item.code, "status": item.status},
+                )
+            for key, value in body.items():
+                setattr(item, key, value)
+            bump_rounds([item.round_id], "edit")  # a colleague's copy of its round is stale now
+            audit("item.updated", "item", item.code, {"fields": sorted(body)})
         return item, 200, {"ETag": f'"{item.version}"'}
 
 
@@ -198,10 +209,10 @@ class ItemEvents(MethodView):
         with all_or_nothing():
             lock_items_and_rounds(db.session, [item.id])  # its round first: the event may settle it
             _check_if_match(item)
-            left = db.session.get(Round, item.round_id) if item.round_id is not None else None
+            left = item.round_id
             apply_event(item, body["event"], {"reason": body.get("reason")})
-            if left is not None and item.round_id != left.id:  # a cancel takes it off its round
-                bump_version(left, "cancel", 1)
+            # The round it was on changed (a cancel or a give-up takes it off): another version of it.
+            bump_rounds([left], EVENT_CHANGES.get(body["event"], "status"))
         return item
 
 

@@ -91,7 +91,11 @@ class Rounds(MethodView):
         rnd = rounds.create_round(
             body["postman_id"], body["round_date"], body.get("note"), user.id, office_id
         )
-        commit_unique("That postman already has a round on that day.", kind="round-exists")
+        commit_unique(
+            "That postman already has a round on that day.",
+            kind="round-exists",
+            params={"postman": rnd.postman.full_name, "date": body["round_date"].isoformat()},
+        )
         return rounds.detail(rnd), 201, round_versions.etag(rnd)
 
 

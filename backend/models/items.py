@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.domain.round_status import RoundStatus
@@ -57,6 +67,14 @@ class Item(db.Model):
         # What a report needs of each proof's item, in the index: the month's look-ups never visit the
         # items table (migration 0015_report_indexes, docs/scaling.md).
         Index("ix_items_report", "id", "office_id", "agency_id", "procedure_id", "due_date"),
+        # The search box's LIKE '%word%' per folded word: a pg_trgm GIN index on PostgreSQL; on SQLite
+        # a plain index of the same name (migration 0024_search_trigram, docs/dashboard.md).
+        Index(
+            "ix_items_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +141,14 @@ SEARCHED_FIELDS = (
     "commune",
     "province",
     "old_address",
+)
+
+
+# create_all (tests) needs the extension the migration creates before the trigram index.
+event.listen(
+    Item.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
 
 

@@ -26,7 +26,7 @@ from backend.services import rounds
 from backend.services.item_events import apply_event
 from backend.services.items import filter_items, visible_items
 from backend.services.locks import lock_items_and_rounds
-from backend.services.round_versions import bump_version
+from backend.services.round_versions import bump_rounds, bump_version
 
 # action -> (Vietnamese, English) verb for "cannot be …"
 VERBS = {
@@ -95,6 +95,7 @@ def run(body: dict, user: User) -> dict:
             for item in items:
                 item.due_date = body["due_date"]
                 audit("item.updated", "item", item.code, {"fields": ["due_date"], "bulk": True})
+            bump_rounds([item.round_id for item in items], "reschedule")
         else:
             _refuse_any(
                 action,
@@ -154,6 +155,7 @@ def _refuse_any(action: str, items: list[Item], problem: Callable[[Item], str | 
         f"{len(refused)}/{len(items)} bưu gửi không thể {vi} ({codes}); không có gì thay đổi. / "
         f"{len(refused)} of {len(items)} items cannot be {en} ({codes}); nothing was changed.",
         status=409,
+        params={"n": len(refused), "total": len(items), "codes": codes},
         errors={"items": {str(r["id"]): [r["reason"]] for r in refused}},
         extra={"refused": refused},
     )

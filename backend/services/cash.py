@@ -223,6 +223,7 @@ def record(
             f"in cash for {day.isoformat()}; this is more. / Bưu tá đang giữ {vnd(have[0])} ₫ phí dịch vụ "
             f"và {vnd(have[1])} ₫ lệ phí tiền mặt ngày {day.strftime('%d/%m/%Y')}; số bàn giao lớn hơn.",
             status=422,
+            params={"service_fee": have[0], "government_fee": have[1], "date": day.isoformat()},
             errors={
                 "service_fee_cash": [f"At most {have[0]}."],
                 "government_fee_cash": [f"At most {have[1]}."],
@@ -271,6 +272,7 @@ def receive(handover: CashHandover, actor_id: int, note: str | None = None) -> C
             "cash-already-received",
             f"Cash handover {handover.id} was already received. / Khoản bàn giao {handover.id} đã được nhận.",
             status=409,
+            params={"handover_id": handover.id},
         )
     handover.status = moved.value
     handover.received_by_id, handover.received_at = actor_id, now_utc()

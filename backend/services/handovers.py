@@ -25,6 +25,7 @@ from backend.models import Handover, HandoverLine, Item
 from backend.services.item_events import apply_event
 from backend.services.items import carries
 from backend.services.locks import lock_items_and_rounds
+from backend.services.round_versions import bump_rounds
 
 NOTHING_RECORDED = (
     "Some listed items cannot be handed over; nothing was recorded.",
@@ -140,9 +141,12 @@ def record(
     db.session.add(handover)
     handover.lines.extend(HandoverLine(**line) for line in lines)
     db.session.flush()
+    on_rounds = [item.round_id for item, event in moves if event is not None]  # before a move takes any off
     for item, event in moves:
         if event is not None:
             apply_event(item, event, {"handover_id": handover.id}, actor_id=actor_id)
+    if recorder == Recorder.STAFF:  # a supervisor's change to the rounds' items (a phone's is its outcome)
+        bump_rounds(on_rounds, "handover")
     audit(
         "handover.recorded",
         "handover",

@@ -210,6 +210,7 @@ def import_items(
             "nothing was imported. / Có dòng ghi cơ quan mà bưu cục này không phục vụ; chưa nhập gì.",
             status=422,
             errors={"lines": lines},
+            params={"lines": ", ".join(map(str, lines[:20])) + ("…" if len(lines) > 20 else "")},
         )
     items = []
     for row in rows:
@@ -308,6 +309,7 @@ def check_importable(
             f"{bad} of {result.rows_total} row(s) have problems, so nothing "
             f"was imported: fix them, or import only the good rows (skip_bad).{hint}",
             status=422,
+            params={"bad": bad, "total": result.rows_total},
             errors=lines,
         )
 

@@ -164,6 +164,7 @@ def _reference_checks(user: User, body: dict) -> tuple[Procedure, Agency]:
             "procedure-not-allowed-by-post",
             f"The procedure '{procedure.name}' needs the person present; it cannot go by post.",
             status=422,
+            params={"procedure": procedure.name},
             errors={"procedure_id": ["This procedure is not allowed by post."]},
         )
     agency = db.session.get(Agency, body["agency_id"])

@@ -407,6 +407,7 @@ def sweep(now=None) -> int:
                 f"The job's worker stopped {attempts} time(s) while running it; "
                 "it was given up. / Tiến trình xử lý đã dừng giữa chừng nhiều lần; công việc bị hủy.",
                 status=500,
+                params={"attempts": attempts},
             )
             db.session.execute(
                 update(BackgroundJob)

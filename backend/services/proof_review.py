@@ -18,6 +18,7 @@ from backend.models.base import now_utc
 from backend.services.item_events import apply_event, visit_day
 from backend.services.locks import lock_items_and_rounds
 from backend.services.round_events import settle_round
+from backend.services.round_versions import bump_rounds
 from backend.services.rounds import remeasure
 
 ACCEPT_EVENT = {"delivered": Event.ACCEPT_PROOF, "collected": Event.ACCEPT_PROOF, "failed": Event.FAIL}
@@ -74,11 +75,12 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
             f"Item {item.code} is '{item.status}' now; this proof cannot be "
             "accepted (reject it with a reason instead).",
             status=409,
+            params={"item_code": item.code, "status": item.status},
         ) from error
+    left = item.round_id
     if event == Event.FAIL:
         proof.counts_as_invitation = item.invitation_count > invitations_before
     else:
-        left = item.round_id
         if item.round_id is None or db.session.get_one(Round, item.round_id).postman_id != proof.postman_id:
             item.round_id = own.id if own else None
             item.stop_order, item.leg_distance_m = None, None
@@ -87,6 +89,8 @@ def accept(proof: DeliveryAttempt, user_id: int, note: str | None = None) -> Del
             for round_id in {left, item.round_id} - {None}:
                 remeasure(db.session.get_one(Round, round_id))
                 settle_round(round_id, user_id)
+    # The round it was on and the one it went to changed: a colleague's plan of either is stale.
+    bump_rounds({left, item.round_id}, "accept_proof")
     audit(
         "proof.accepted",
         "proof",

@@ -72,6 +72,7 @@ def check_range(period: str, group_by: str, date_from: date, date_to: date) -> R
             "bad-range",
             f"The range starts ({date_from}) after it ends ({date_to}).",
             status=422,
+            params={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
             errors={"date_to": ["Must be on or after date_from."]},
         )
     limit = current_app.config["REPORT_MAX_DAYS"]
@@ -293,6 +294,7 @@ def require_rows(report: dict) -> None:
             "collections, failed attempts, fees or handovers. Nothing to export; choose another range. "
             "/ Không có dữ liệu trong khoảng thời gian này.",
             status=422,
+            params={"date_from": str(report["date_from"]), "date_to": str(report["date_to"])},
         )
 
 

@@ -61,6 +61,7 @@ def close_round(rnd: Round, actor_id: int | None) -> None:
             "round-has-open-stops",
             f"Round {rnd.id} cannot be closed: {reason}",
             status=409,
+            params={"round_id": rnd.id, "n": len(open_codes), "codes": ", ".join(open_codes[:10])},
             errors={"item_codes": [reason]},
         )
     apply_round_event(rnd, RoundEvent.CLOSE, actor_id)

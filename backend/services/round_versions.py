@@ -27,6 +27,14 @@ CHANGES: dict[str, tuple[str, str]] = {
     "optimise": ("tối ưu thứ tự điểm dừng", "optimised the stop order"),
     "close": ("đóng chuyến", "closed the round"),
     "cancel": ("huỷ {n} bưu gửi", "cancelled {items}"),
+    # Changes a supervisor makes to items of the round from elsewhere (the item page, the bulk bar, a
+    # proof's review): the round is not re-planned, but a colleague's copy of it is stale all the same.
+    "accept_proof": ("nhận bằng chứng của {n} bưu gửi", "accepted the proof of {items}"),
+    "edit": ("sửa thông tin {n} bưu gửi", "corrected {items}"),
+    "reschedule": ("đổi hạn {n} bưu gửi", "rescheduled {items}"),
+    "give_up": ("trả {n} bưu gửi về cơ quan", "sent {items} back to the agency"),
+    "status": ("đổi trạng thái {n} bưu gửi", "changed the status of {items}"),
+    "handover": ("ghi biên bản bàn giao {n} bưu gửi", "recorded a handover of {items}"),
 }
 
 
@@ -41,6 +49,17 @@ def bump_version(rnd: Round, change: str, count: int = 0, **detail: object) -> N
     audit(
         "round.changed", "round", rnd.id, {"version": rnd.version, "change": change, "count": count, **detail}
     )
+
+
+def bump_rounds(round_ids: object, change: str, **detail: object) -> None:
+    """One change to items of these rounds (ids, None ignored, repeats counted as items): each
+    round's version goes up once, with how many of its items changed."""
+    counts: dict[int, int] = {}
+    for round_id in round_ids:  # type: ignore[attr-defined]
+        if round_id is not None:
+            counts[round_id] = counts.get(round_id, 0) + 1
+    for round_id, count in sorted(counts.items()):
+        bump_version(db.session.get_one(Round, round_id), change, count, **detail)
 
 
 def seen_version() -> int | None:
@@ -69,6 +88,7 @@ def check_version(rnd: Round) -> None:
         f"it is now version {rnd.version}. Nothing was changed.",
         status=412,
         extra={"round_id": rnd.id, "current_version": rnd.version, "seen_version": seen, "changes": changes},
+        params={"round_id": rnd.id, "version": rnd.version},
     )
 
 

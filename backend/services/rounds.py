@@ -157,6 +157,7 @@ def create_round(
             "round-exists",
             f"{postman.full_name} already has a round on {round_date} (round {existing}).",
             status=409,
+            params={"postman": postman.full_name, "date": round_date.isoformat()},
         )
     rnd = Round(
         postman_id=postman_id,
@@ -171,7 +172,10 @@ def create_round(
     except IntegrityError:  # another supervisor was quicker
         db.session.rollback()
         raise DomainError(
-            "round-exists", f"{postman.full_name} already has a round on {round_date}.", status=409
+            "round-exists",
+            f"{postman.full_name} already has a round on {round_date}.",
+            status=409,
+            params={"postman": postman.full_name, "date": round_date.isoformat()},
         ) from None
     audit("round.created", "round", rnd.id, {"postman_id": postman_id, "round_date": round_date.isoformat()})
     carry_over_failed(rnd)
@@ -217,7 +221,12 @@ def lock_round(round_id: int, user: User | None = None, item_ids: Iterable[int] 
     if rnd is None:
         raise DomainError("not-found", f"No round with id {round_id}.", status=404)
     if rnd.status == RoundStatus.CLOSED:
-        raise DomainError("round-closed", f"Round {round_id} is closed and can no longer change.", status=409)
+        raise DomainError(
+            "round-closed",
+            f"Round {round_id} is closed and can no longer change.",
+            status=409,
+            params={"round_id": round_id},
+        )
     return rnd
 
 
@@ -247,6 +256,7 @@ def _check_bulk_size(item_ids: list[int]) -> None:
             f"At most {limit} items per request.",
             status=422,
             errors={"item_ids": [f"At most {limit} items."]},
+            params={"limit": limit},
         )
 
 

@@ -2,10 +2,15 @@
 // and parameters (backend/errors.py: `code`, `params`), never from the server's English `detail`:
 // `problem.<code>` filled with the params; a network failure or an unknown code has a generic
 // sentence that names the code. In English an unknown code may show the server's detail.
+import { day, money, number } from './format.js'
 import { has, label, lang, t } from './i18n.js'
 
 // Parameters that are codes of the shared vocabulary, said in words (status 'delivered' → "Đã phát").
 const WORDED = ['status', 'event', 'direction', 'reason', 'outcome']
+// Parameters that are counts, amounts in đồng, or days: in the user's form (1.000 · 26.000 ₫ · 01/12/2026).
+const COUNTS = ['n', 'total', 'limit', 'bad', 'attempts', 'matching']
+const AMOUNTS = ['service_fee', 'government_fee']
+const DAYS = ['date', 'date_from', 'date_to']
 
 /** The problem's code: `code`, or the last part of `type` (older servers), or http-<status>. */
 export function problemCode(error) {
@@ -15,6 +20,9 @@ export function problemCode(error) {
 function filled(params = {}) {
   const out = { ...params }
   for (const family of WORDED) if (typeof out[family] === 'string') out[family] = label(family, out[family])
+  for (const key of COUNTS) if (typeof out[key] === 'number') out[key] = number(out[key])
+  for (const key of AMOUNTS) if (typeof out[key] === 'number') out[key] = money(out[key])
+  for (const key of DAYS) if (typeof out[key] === 'string' && out[key]) out[key] = day(out[key])
   if (Array.isArray(out.fields))
     out.fields = out.fields.map((f) => (has(`apiField.${f}`) ? t(`apiField.${f}`) : f)).join(', ')
   return out

@@ -91,14 +91,15 @@ function numbered(text, colour, { data, selected }) {
   return L.divIcon({ className: 'map-pin', html: node, iconSize: [24, 24], iconAnchor: [12, 12] })
 }
 
-/** A stop of a round, coloured by its status; `numbered` writes its place in the round on it. */
-export function stopDot(map, stop, { postman = null, numbered = false } = {}) {
+/** A stop of a round, coloured by its status (or by `colour`, its round's, when several rounds
+ *  share the map); `numbered` writes its place in the round on it. */
+export function stopDot(map, stop, { postman = null, numbered = false, colour = null } = {}) {
   return dot(map, stop.lat, stop.lon, {
-    colour: COLOURS[stop.status] || COLOURS.assigned,
+    colour: colour || COLOURS[stop.status] || COLOURS.assigned,
     radius: 8,
     dashed: true,
     text: numbered ? String(stop.stop_order ?? '') : null,
-    data: { itemId: stop.id, order: stop.stop_order ?? '' },
+    data: { itemId: stop.id, order: stop.stop_order ?? '', roundId: stop.round_id ?? '' },
     label: `${stop.stop_order ?? ''}. ${stop.code} — ${stop.recipient_name} (${word('status', stop.status)}${postman ? `, ${postman}` : ''})`,
   })
 }

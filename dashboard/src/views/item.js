@@ -2,8 +2,9 @@
 // machine, GET /api/items/{id}/timeline → allowed_events), its proofs inline with zoomable photos and
 // the review of a flagged one, and its whole story with who and when. Every change carries the
 // version the page showed (If-Match): a change made meanwhile by someone else is refused (412), and
-// the page reloads and says so. While open the page re-reads the item every few seconds and
-// redraws only when its version changed; not while something is being typed (or a photo is
+// the page reloads and says so. While open the page re-reads the item and its story every few
+// seconds and redraws only when either changed (a new version, or a proof, a review, a fee, a
+// handover that leaves the version as it was); not while something is being typed (or a photo is
 // enlarged): then it says so and offers to reload.
 import * as api from '../lib/api.js'
 import { announce, h, newId, replace } from '@common/dom.js'
@@ -85,11 +86,19 @@ export function renderItem(main, { segments, config }) {
     }
   }
 
-  /** Re-read the item; a new version redraws the page, unless that would lose what is being typed. */
+  // What the page shows that can change without a new item version: a proof arriving or reviewed,
+  // a fee, a handover record, the actions allowed (the story is read unaudited; the proofs, whose
+  // listing is audited, only when the story has something new).
+  const storyKey = (story) => JSON.stringify([story.entries, story.allowed_events])
+
+  /** Re-read the item and its story; a change redraws the page, unless that would lose what is being typed. */
   async function check() {
     if (!current) return
-    const item = await api.get(`/api/items/${itemId}`)
-    if (item.version === current.item.version) return
+    const [item, story] = await Promise.all([
+      api.get(`/api/items/${itemId}`),
+      api.get(`/api/items/${itemId}/timeline`),
+    ])
+    if (item.version === current.item.version && storyKey(story) === storyKey(current.story)) return
     const typing = [...touched].some((field) => field.isConnected)
     if (typing || document.querySelector('dialog[open]')) {
       if (!message.querySelector('#item-reload'))

@@ -1,6 +1,7 @@
-// The planning page's map: one round's stops numbered in their order and, when asked, the backlog
-// items of the list shown (filtered and paged) that have coordinates. Clicking a backlog marker
-// ticks that item in the list, so it can be assigned like any ticked item. The text list under the
+// The planning page's map: one round's stops (or every round's, one colour each) numbered in their
+// order and, when asked, the backlog items of the list shown (filtered and paged) that have
+// coordinates. Clicking a backlog marker ticks that item in the list, so it can be assigned like any
+// ticked item. The text list under the
 // map says the same for keyboard and screen-reader users (the list's check boxes do the ticking).
 // The page polls: the markers are redrawn only when what they show changed, and the view is fitted
 // only when another round (or the backlog) is put on the map, so the user's zoom stays.
@@ -9,6 +10,20 @@ import { number } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
 import { COLOURS, dot, fit, officeMap, stopDot } from '../lib/leaflet-map.js'
 import { changed } from '../lib/memo.js'
+
+// One colour per round when every round is on the map (distinct on the plain background and for
+// the common colour blindnesses; the text list names each round with its colour).
+export const ROUND_COLOURS = [
+  '#1f5fbf',
+  '#c77700',
+  '#1b7f3b',
+  '#8e3ab8',
+  '#b3261e',
+  '#00838f',
+  '#6d4c41',
+  '#d81b60',
+]
+const ALL = 'all'
 
 /** Fills `box` (already on the page) and returns {update({rounds, pool, isSelected}), remove()}. */
 export function planningMap(box, config, { onPick }) {
@@ -51,12 +66,18 @@ export function planningMap(box, config, { onPick }) {
 
   function drawChoices() {
     const rounds = data.rounds.map((r) => [r.id, r.postman.full_name])
-    if (!rounds.some(([id]) => String(id) === roundId)) roundId = rounds.length ? String(rounds[0][0]) : ''
+    if (!(roundId === ALL && rounds.length > 1) && !rounds.some(([id]) => String(id) === roundId))
+      roundId = rounds.length ? String(rounds[0][0]) : ''
     if (!changed(roundSelect, rounds)) return
     replace(
       roundSelect,
       rounds.length
-        ? rounds.map(([id, name]) => h('option', { value: String(id) }, `#${id} ${name}`))
+        ? [
+            ...rounds.map(([id, name]) => h('option', { value: String(id) }, `#${id} ${name}`)),
+            rounds.length > 1
+              ? h('option', { value: ALL }, t('plan.map.allRounds', { n: rounds.length }))
+              : null,
+          ]
         : h('option', { value: '' }, t('today.noRounds')),
     )
     roundSelect.value = roundId
@@ -64,8 +85,11 @@ export function planningMap(box, config, { onPick }) {
 
   function draw() {
     drawChoices()
-    const round = data.rounds.find((r) => String(r.id) === roundId)
-    const stops = (round?.stops || []).filter((s) => s.lat !== null)
+    const shownRounds = roundId === ALL ? data.rounds : data.rounds.filter((r) => String(r.id) === roundId)
+    const colourOf = new Map(data.rounds.map((r, n) => [r.id, ROUND_COLOURS[n % ROUND_COLOURS.length]]))
+    const stops = shownRounds.flatMap((r) =>
+      (r.stops || []).filter((s) => s.lat !== null).map((s) => ({ ...s, round_id: r.id, round: r })),
+    )
     const waiting = backlog.checked
       ? data.pool
           .filter((i) => i.lat !== null && i.lat !== undefined && !i.round_id)
@@ -73,13 +97,28 @@ export function planningMap(box, config, { onPick }) {
       : []
     const shown = {
       roundId,
-      stops: stops.map((s) => [s.id, s.stop_order, s.lat, s.lon, s.status, s.code, s.recipient_name]),
+      stops: stops.map((s) => [
+        s.round.id,
+        s.id,
+        s.stop_order,
+        s.lat,
+        s.lon,
+        s.status,
+        s.code,
+        s.recipient_name,
+      ]),
       waiting: waiting.map((i) => [i.id, i.lat, i.lon, i.code, i.recipient_name, i.selected]),
-      unplaced: (round?.stops || []).length - stops.length,
+      unplaced: shownRounds.map((r) => (r.stops || []).filter((s) => s.lat === null).map((s) => s.id)),
+      colours: [...colourOf],
     }
     if (!changed(mapElement, shown)) return
     layer.clearLayers()
-    for (const stop of stops) stopDot(layer, stop, { postman: round.postman.full_name, numbered: true })
+    for (const stop of stops)
+      stopDot(layer, stop, {
+        postman: stop.round.postman.full_name,
+        numbered: true,
+        colour: roundId === ALL ? colourOf.get(stop.round.id) : null,
+      })
     for (const item of waiting)
       dot(layer, item.lat, item.lon, {
         colour: COLOURS.registered,
@@ -95,7 +134,17 @@ export function planningMap(box, config, { onPick }) {
       fit(map, points)
       fittedFor = view
     }
-    replace(list, describe(round, stops, waiting))
+    replace(
+      list,
+      shownRounds.map((r) =>
+        describe(
+          r,
+          stops.filter((s) => s.round === r),
+          roundId === ALL ? colourOf.get(r.id) : null,
+        ),
+      ),
+      waitingLine(waiting),
+    )
   }
 
   return {
@@ -107,31 +156,50 @@ export function planningMap(box, config, { onPick }) {
   }
 }
 
-function describe(round, stops, waiting) {
-  const unplaced = (round?.stops || []).filter((s) => s.lat === null)
+/** One round's stops as a numbered text list; with `colour` (every round on the map) headed by its
+ *  postman and its colour's swatch. */
+function describe(round, stops, colour) {
+  const unplaced = (round.stops || []).filter((s) => s.lat === null)
   return [
-    round
+    colour
       ? h(
-          'ol',
-          {
-            'class': 'plain small',
-            'id': 'plan-map-stops',
-            'aria-label': t('plan.map.stopsOf', { id: round.id }),
-          },
-          stops.map((s) =>
-            h(
-              'li',
-              { 'data-item-id': s.id },
-              `${s.stop_order ?? ''}. `,
-              h('span', { class: 'code' }, s.code),
-              ` ${s.recipient_name} — ${s.address_line}, ${s.commune} (${label('status', s.status)})`,
-            ),
-          ),
+          'h3',
+          { 'class': 'small', 'data-round-id': round.id, 'data-colour': colour },
+          swatch(colour),
+          `#${round.id} ${round.postman.full_name}`,
         )
       : null,
+    h(
+      'ol',
+      {
+        'class': 'plain small plan-map-stops',
+        'id': colour ? `plan-map-stops-${round.id}` : 'plan-map-stops',
+        'aria-label': t('plan.map.stopsOf', { id: round.id }),
+      },
+      stops.map((s) =>
+        h(
+          'li',
+          { 'data-item-id': s.id },
+          `${s.stop_order ?? ''}. `,
+          h('span', { class: 'code' }, s.code),
+          ` ${s.recipient_name} — ${s.address_line}, ${s.commune} (${label('status', s.status)})`,
+        ),
+      ),
+    ),
     unplaced.length
       ? h('p', { class: 'muted small' }, t('map.unplaced', { codes: unplaced.map((s) => s.code).join(', ') }))
       : null,
+  ]
+}
+
+function swatch(colour) {
+  const node = h('span', { 'class': 'round-swatch', 'aria-hidden': 'true' })
+  node.style.background = colour // through the CSSOM: the page's CSP allows no inline style attribute
+  return node
+}
+
+function waitingLine(waiting) {
+  return [
     waiting.length
       ? h(
           'p',

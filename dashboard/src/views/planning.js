@@ -296,9 +296,9 @@ export function renderPlanning(main, { config, params }) {
     ).field
     filterBox.onsubmit = (event) => {
       event.preventDefault()
-      const form = new FormData(filterBox)
-      FILTERS.forEach((key) => (state.filter[key] = String(form.get(key) || '').trim()))
-      state.sort = String(form.get('sort') || 'due_date')
+      // Each field's own value: a date box (dd/mm/yyyy, web/common/dom.js) reads as YYYY-MM-DD.
+      FILTERS.forEach((key) => (state.filter[key] = String(filterBox.elements[key]?.value || '').trim()))
+      state.sort = String(filterBox.elements.sort?.value || 'due_date')
       state.page = 1
       state.allMatching = null
       refresh({ mine: true })
@@ -529,12 +529,41 @@ export function renderPlanning(main, { config, params }) {
     const order = state.details.get(roundId).stops.map((s) => s.id)
     const at = order.indexOf(itemId)
     if (at + step < 0 || at + step >= order.length) return
-    ;[order[at], order[at + step]] = [order[at + step], order[at]]
-    const code = state.details.get(roundId).stops[at].code
+    moveTo(roundId, itemId, at + step)
+  }
+
+  /** Put one stop at place `to` (0-based) of its round: by the arrows or by dragging it there. */
+  function moveTo(roundId, itemId, to) {
+    const stops = state.details.get(roundId).stops
+    const order = stops.map((s) => s.id).filter((id) => id !== itemId)
+    if (stops.findIndex((s) => s.id === itemId) === to) return
+    order.splice(to, 0, itemId)
+    const code = stops.find((s) => s.id === itemId).code
     act(
       () => api.put(`/api/rounds/${roundId}/order`, { item_ids: order }, seen(roundId)),
-      t('plan.moved', { code, n: at + step + 1 }),
+      t('plan.moved', { code, n: to + 1 }),
     )
+  }
+
+  // A stop dragged onto another stop of its own round takes that stop's place (the card's drop, which
+  // assigns, does not see it); onto another round's card it is assigned there, as any item.
+  const STOP = 'application/x-postround-stop'
+  function reorderable(row, roundId, index) {
+    row.addEventListener('dragover', (event) => {
+      if (!event.dataTransfer.types.includes(STOP)) return
+      event.preventDefault()
+      event.stopPropagation()
+      row.classList.add('drop-before')
+    })
+    row.addEventListener('dragleave', () => row.classList.remove('drop-before'))
+    row.addEventListener('drop', (event) => {
+      row.classList.remove('drop-before')
+      const dragged = JSON.parse(event.dataTransfer.getData(STOP) || 'null')
+      if (!dragged || dragged.round !== roundId) return // another round's stop: the card assigns it
+      event.preventDefault()
+      event.stopPropagation()
+      moveTo(roundId, dragged.item, index)
+    })
   }
 
   /** Open a printable PDF in the reader's language; a refusal is said on the page. */
@@ -563,11 +592,13 @@ export function renderPlanning(main, { config, params }) {
     })
   }
 
-  function draggable(row, item) {
+  function draggable(row, item, roundId = null) {
     row.draggable = true
     row.addEventListener('dragstart', (event) => {
       const ids = state.selected.has(item.id) ? [...state.selected] : [item.id]
       event.dataTransfer.setData('application/x-postround-items', JSON.stringify(ids))
+      if (roundId !== null)
+        event.dataTransfer.setData(STOP, JSON.stringify({ round: roundId, item: item.id }))
       event.dataTransfer.setData('text/plain', ids.join(','))
       event.dataTransfer.effectAllowed = 'move'
     })
@@ -768,7 +799,8 @@ export function renderPlanning(main, { config, params }) {
             stopButton(r, s, -1, index),
             stopButton(r, s, 1, index),
           )
-          if (!final) draggable(row, s)
+          if (!final) draggable(row, s, r.id)
+          reorderable(row, r.id, index)
           return row
         }),
       ),
