@@ -20,6 +20,7 @@ def register_api(app: Flask) -> None:
         agencies,
         auth,
         cash,
+        complaints,
         dashboard,
         handovers,
         imports,
@@ -59,6 +60,7 @@ def register_api(app: Flask) -> None:
         cash,
         reports,
         search,
+        complaints,
     )
     api.register_blueprints([module.blp for module in modules])
     meta.register_docs_page(app)
