@@ -321,3 +321,38 @@ def test_a_complaint_is_answered_by_the_supervisor_and_the_citizen_reads_it(
         f"/api/complaints/{complaint['id']}/answer", json={"answer": "Lần hai."}, headers=auth(supervisor)
     )
     assert again.status_code == 409
+
+
+def test_the_quarterly_report_counts_complaints_and_those_answered_in_time(
+    client, app, make, supervisor, auth, today
+):
+    first, second = make.item(), make.item()
+    with app.test_request_context():
+        tokens = [link_token(first.code), link_token(second.code)]
+    for item, token in zip((first, second), tokens, strict=True):
+        assert (
+            client.post(
+                "/track/complaint", data={"c": item.code, "k": token, "text": "Chưa nhận được."}
+            ).status_code
+            == 303
+        )
+    (one, _) = client.get("/api/complaints", headers=auth(supervisor)).get_json()
+    client.post(
+        f"/api/complaints/{one['id']}/answer", json={"answer": "Đã phát lại."}, headers=auth(supervisor)
+    )
+
+    report = client.get(
+        "/api/reports",
+        query_string={
+            "date_from": today - timedelta(days=1),
+            "date_to": today + timedelta(days=1),
+            "period": "quarter",
+        },
+        headers=auth(supervisor),
+    )
+
+    assert report.status_code == 200, report.get_json()
+    body = report.get_json()
+    assert (body["totals"]["complaints"], body["totals"]["complaints_answered_on_time"]) == (2, 1)
+    quarter = f"{today.year}-Q{(today.month + 2) // 3}"
+    assert {row["period"] for row in body["rows"]} >= {quarter}
