@@ -206,6 +206,13 @@ class ItemSchema(ItemHeadSchema):
         },
     )
     note = fields.String(allow_none=True)
+    # The citizen's answer from the tracking link (docs/citizen.md).
+    citizen_choice = fields.String(
+        allow_none=True, metadata={"description": "another_day, stand_in, pickup, or booked (a collection)"}
+    )
+    citizen_day = fields.Date(allow_none=True)
+    stand_in_name = fields.String(allow_none=True)
+    citizen_choice_at = fields.AwareDateTime(allow_none=True)
     round_id = fields.Integer(allow_none=True)
     stop_order = fields.Integer(allow_none=True)
     leg_distance_m = fields.Integer(allow_none=True)
