@@ -356,3 +356,21 @@ def test_the_quarterly_report_counts_complaints_and_those_answered_in_time(
     assert (body["totals"]["complaints"], body["totals"]["complaints_answered_on_time"]) == (2, 1)
     quarter = f"{today.year}-Q{(today.month + 2) // 3}"
     assert {row["period"] for row in body["rows"]} >= {quarter}
+
+
+def test_the_expected_day_follows_the_round_and_then_the_citizens_new_day(client, app, make, today):
+    phone, (item,) = Phone.on_a_round(client, make)
+    with app.test_request_context():
+        token = link_token(item.code)
+    html = page(client, "/track/", c=item.code, k=token)[1]
+    expected = html.split('id="expected"')[1].split("</p>")[0]
+    assert (
+        today.strftime("%d/%m/%Y") in expected and "07:30–09:30" in expected
+    )  # the first stop, at the day's start
+
+    day = next_working_day(today + timedelta(days=1))
+    client.post("/track/answer", data={"c": item.code, "k": token, "kind": "another_day", "day": day})
+
+    html = page(client, "/track/", c=item.code, k=token)[1]
+    expected = html.split('id="expected"')[1].split("</p>")[0]
+    assert day.strftime("%d/%m/%Y") in expected and "–" not in expected

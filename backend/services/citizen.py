@@ -85,15 +85,17 @@ def _window(item: Item) -> dict | None:
         return None
     if item.citizen_choice == "pickup":
         return None
-    if item.citizen_choice in ("another_day", BOOKED) and item.citizen_day and item.round is None:
-        return {"day": item.citizen_day, "from": None, "to": None}
     rnd = item.round
+    if item.citizen_choice in ("another_day", BOOKED) and item.citizen_day:
+        # The citizen's day, until the planner puts the item on a round of that day (then its window).
+        if rnd is None or rnd.round_date != item.citizen_day:
+            return {"day": item.citizen_day, "from": None, "to": None}
     if rnd is None or rnd.round_date < today:
         return None
     start = time.fromisoformat(current_app.config["ROUND_DAY_START"])
     minutes = (max(item.stop_order or 1, 1) - 1) * current_app.config["ROUND_MINUTES_PER_STOP"]
     begin = datetime.combine(rnd.round_date, start) + timedelta(minutes=minutes)
-    begin = begin.replace(minute=0)
+    begin = begin.replace(minute=0 if begin.minute < 30 else 30)  # on the half hour
     end = begin + timedelta(hours=WINDOW_HOURS)
     return {"day": rnd.round_date, "from": begin.strftime("%H:%M"), "to": end.strftime("%H:%M")}
 
