@@ -86,10 +86,10 @@ def _window(item: Item) -> dict | None:
     if item.citizen_choice == "pickup":
         return None
     rnd = item.round
-    if item.citizen_choice in ("another_day", BOOKED) and item.citizen_day:
-        # The citizen's day, until the planner puts the item on a round of that day (then its window).
-        if rnd is None or rnd.round_date != item.citizen_day:
-            return {"day": item.citizen_day, "from": None, "to": None}
+    # The citizen's day, until the planner puts the item on a round of that day (then its window).
+    moved = item.citizen_choice in ("another_day", BOOKED) and item.citizen_day is not None
+    if moved and (rnd is None or rnd.round_date != item.citizen_day):
+        return {"day": item.citizen_day, "from": None, "to": None}
     if rnd is None or rnd.round_date < today:
         return None
     start = time.fromisoformat(current_app.config["ROUND_DAY_START"])
