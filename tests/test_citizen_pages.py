@@ -374,3 +374,21 @@ def test_the_expected_day_follows_the_round_and_then_the_citizens_new_day(client
     html = page(client, "/track/", c=item.code, k=token)[1]
     expected = html.split('id="expected"')[1].split("</p>")[0]
     assert day.strftime("%d/%m/%Y") in expected and "–" not in expected
+
+
+def test_the_supervisor_sees_the_answer_on_the_item_and_in_the_rounds_stops(
+    client, app, make, supervisor, auth, today
+):
+    phone, (item,) = Phone.on_a_round(client, make)
+    with app.test_request_context():
+        token = link_token(item.code)
+    client.post(
+        "/track/answer", data={"c": item.code, "k": token, "kind": "stand_in", "stand_in_name": "Lê Văn Tâm"}
+    )
+
+    seen = client.get(f"/api/items/{item.id}", headers=auth(supervisor)).get_json()
+    assert (seen["citizen_choice"], seen["stand_in_name"]) == ("stand_in", "Lê Văn Tâm")
+    assert seen["citizen_choice_at"] is not None
+    rnd = client.get(f"/api/rounds/{seen['round_id']}", headers=auth(supervisor)).get_json()
+    [stop] = [s for s in rnd["stops"] if s["id"] == item.id]
+    assert (stop["citizen_choice"], stop["stand_in_name"]) == ("stand_in", "Lê Văn Tâm")
