@@ -392,3 +392,18 @@ def test_the_supervisor_sees_the_answer_on_the_item_and_in_the_rounds_stops(
     rnd = client.get(f"/api/rounds/{seen['round_id']}", headers=auth(supervisor)).get_json()
     [stop] = [s for s in rnd["stops"] if s["id"] == item.id]
     assert (stop["citizen_choice"], stop["stand_in_name"]) == ("stand_in", "Lê Văn Tâm")
+
+
+def test_the_public_base_url_is_a_checked_setting(tmp_path):
+    from backend.config import ConfigError, load_config
+
+    env = {"POSTROUND_ENV": "development"}
+    assert load_config(str(tmp_path), env)["PUBLIC_BASE_URL"] == "http://localhost:5000"
+    assert (
+        load_config(str(tmp_path), {**env, "PUBLIC_BASE_URL": "https://buudien.example.vn/"})[
+            "PUBLIC_BASE_URL"
+        ]
+        == "https://buudien.example.vn"
+    )
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        load_config(str(tmp_path), {**env, "PUBLIC_BASE_URL": "buudien.example.vn"})
