@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     import sync.changes  # noqa: F401  (the change feed's flush hook)
     from backend import models  # noqa: F401  (register every table with the metadata)
     from backend.api import register_api
+    from backend.citizen_pages import register_citizen_pages
     from backend.cli import register_cli
     from backend.errors import register_error_handlers
     from backend.extensions import db, limiter, migrate
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_api(app)
     register_web_apps(app)
+    register_citizen_pages(app)
     register_security_headers(app)
     from backend import tasks
 

@@ -80,6 +80,9 @@ RATE_LIMITS = {
     "TRACKING_RATE_LIMIT": "30 per minute",  # public tracking look-ups per client address
     "TRACKING_CODE_RATE_LIMIT": "60 per hour",  # look-ups of one item code, from anywhere
     "TRACKING_WRONG_DIGITS_LIMIT": "5 per hour",  # wrong phone digits for one code before it locks
+    # The citizen's pages (docs/citizen.md): collection bookings and complaints per client address.
+    "BOOKING_RATE_LIMIT": "5 per hour",
+    "COMPLAINT_RATE_LIMIT": "5 per hour",
 }
 
 
@@ -184,6 +187,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         raise ConfigError("POST_OFFICE_LAT/POST_OFFICE_LON are not a valid position")
 
     trusted_proxies = read.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+    public_base_url = (read.text("PUBLIC_BASE_URL", "http://localhost:5000") or "").rstrip("/")
+    if not public_base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http:// or https:// URL, got {public_base_url!r}")
     throttles = {name: _rate(read, name, default) for name, default in RATE_LIMITS.items()}
     min_ink = read.number("SIGNATURE_MIN_INK", 0.001)
     if not 0 <= min_ink < 0.5:
@@ -233,6 +239,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Throttles (docs/security.md, "Limits and throttles"); "N per <period>" as flask-limiter reads it.
         **throttles,
         "TRUSTED_PROXY_COUNT": trusted_proxies,
+        # The citizen's pages (docs/citizen.md): where links in messages point, and how far ahead a
+        # citizen may move a delivery (working days from today).
+        "PUBLIC_BASE_URL": public_base_url,
+        "CITIZEN_RESCHEDULE_WORKING_DAYS": read.integer(
+            "CITIZEN_RESCHEDULE_WORKING_DAYS", 10, minimum=1, maximum=30
+        ),
         # Headers (docs/security.md, "Headers"): HSTS only when every visitor arrives over HTTPS.
         "BEHIND_TLS": read.flag("BEHIND_TLS", False),
         "HSTS_MAX_AGE": read.integer("HSTS_MAX_AGE", 365 * 24 * 3600, minimum=0),

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 
-APP_MOUNTS = ("/app/", "/dashboard/")
+APP_MOUNTS = ("/app/", "/dashboard/", "/track/", "/book/")  # the citizen's pages: no script at all
 NOTHING = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 

@@ -93,7 +93,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(workdir: Path, path: str = "/app/") -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
         **os.environ,
@@ -113,7 +113,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}/app/"
+    url = f"http://127.0.0.1:{port}{path}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -171,6 +171,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs; the median is reported")
     parser.add_argument("--skip-build", action="store_true", help="use the existing mobile_pwa/dist")
+    parser.add_argument(
+        "--path", default="/app/", help="the page to audit: /app/ (the PWA) or /track/ (the citizen's page)"
+    )
     args = parser.parse_args()
     summary: dict = {}
     server = None
@@ -185,7 +188,7 @@ def main() -> int:
         )
         for url, size in shell["files"].items():
             print(f"  {url:40} {size['bytes'] / 1024:7.1f} KB  gzip {size['gzip_bytes'] / 1024:6.1f} KB")
-        server, url = start_server(workdir)
+        server, url = start_server(workdir, args.path)
         runs = []
         for n in range(args.runs):
             result = lighthouse(url, workdir, n)

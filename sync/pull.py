@@ -46,6 +46,10 @@ ITEM_COLUMNS = (
     Item.invitation_count,
     Item.last_invitation_on,
     Item.note,
+    # The citizen's answer from the tracking link (docs/citizen.md): the phone shows it at the stop.
+    Item.citizen_choice,
+    Item.citizen_day,
+    Item.stand_in_name,
     Item.version,
 )
 ITEM_KEYS = tuple(c.key for c in ITEM_COLUMNS)
@@ -63,8 +67,9 @@ def _in_scope_rounds(postman_id: int, today: date):
 def item_row(row, spacing: int) -> dict:
     """One item as a pull sends it (dates as ISO text, `next_attempt_from` computed)."""
     item = dict(zip(ITEM_KEYS, row, strict=True))
-    if item["due_date"] is not None:
-        item["due_date"] = item["due_date"].isoformat()
+    for day in ("due_date", "citizen_day"):
+        if item[day] is not None:
+            item[day] = item[day].isoformat()
     last = item["last_invitation_on"]
     nxt = next_invitation_from(last, spacing)
     item["last_invitation_on"] = last.isoformat() if last else None

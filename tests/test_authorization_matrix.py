@@ -37,6 +37,7 @@ from backend.models import (
     Attachment,
     BackgroundJob,
     CashHandover,
+    Complaint,
     DeliveryAttempt,
     Device,
     FeeEntry,
@@ -293,6 +294,8 @@ RULES = [
         body=lambda w: {"postman_id": w["user"], "service_fee_cash": 26_000, "note": "Nộp tiền cuối ngày"},
     ),
     rule("POST", "/api/cash-handovers/{cash_handover}/receive", STAFF, body={"note": "Đã nhận đủ"}),
+    rule("GET", "/api/complaints", STAFF),
+    rule("POST", "/api/complaints/{complaint}/answer", STAFF, body={"answer": "Bưu cục xin lỗi."}),
     rule("GET", "/api/reports", STAFF, query=REPORT_RANGE),
     rule("GET", "/api/reports/export", STAFF, query=REPORT_RANGE),
     rule("POST", "/api/reports/export-jobs", STAFF, query=REPORT_RANGE),
@@ -463,6 +466,10 @@ def _build_world(app, make: Factory) -> dict:
             status="declared",
         )
         db.session.add(cash)
+        complaint = Complaint(
+            item_id=item_a.id, office_id=office, text="Bưu tá không gọi trước.", due_on=local_today()
+        )
+        db.session.add(complaint)
         job = BackgroundJob(
             id=str(uuid.uuid4()),
             kind="import-items",
@@ -531,6 +538,7 @@ def _build_world(app, make: Factory) -> dict:
             "webhook_delivery": delivery.id,
             "handover": handover.id,
             "cash_handover": cash.id,
+            "complaint": complaint.id,
             "job": job.id,
             "export_job": export_job.id,
             "agency_code": agency_a.code,
@@ -620,7 +628,7 @@ def test_every_api_route_is_in_the_matrix(app):
 # Path parameters that name the first office's things (procedures are the whole deployment's, the
 # tracking code is public, and {sha} is the caller's own upload).
 OFFICE_THINGS = ("item", "round", "finished_round", "user", "agency", "device", "proof", "stored_sha", "job")
-OFFICE_THINGS += ("handover", "office", "export_job", "cash_handover")
+OFFICE_THINGS += ("handover", "office", "export_job", "cash_handover", "complaint")
 # Public (health, citizens' tracking) or the caller's own account: no office in them.
 NO_OFFICE = {"/api/health", "/api/auth/me", "/api/auth/password", "/api/track/{code}"}
 SUPERVISOR_RULES = [r for r in RULES if "supervisor" in r.allowed and r.path not in NO_OFFICE]

@@ -21,6 +21,7 @@ def register_api(app: Flask) -> None:
         agency,
         auth,
         cash,
+        complaints,
         dashboard,
         handovers,
         imports,
@@ -61,6 +62,7 @@ def register_api(app: Flask) -> None:
         cash,
         reports,
         search,
+        complaints,
     )
     api.register_blueprints([module.blp for module in modules])
     meta.register_docs_page(app)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import current_app, request
 from flask.views import MethodView
 
-from backend import throttle
 from backend.api.common import PDF_RESPONSE, Blueprint, commit_unique, paginate, pdf_response
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read
@@ -32,6 +31,7 @@ from backend.schemas.items import (
 from backend.schemas.search import TimelineSchema
 from backend.services import bulk, labels
 from backend.services.agency_events import item_history
+from backend.services.citizen import find_tracked, tracking_view
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
@@ -243,28 +243,4 @@ class Track(MethodView):
     @blp.response(200, TrackingSchema)
     def get(self, args, code):
         """Public tracking for citizens: the code plus the last 4 digits of the recipient's phone."""
-        code = code.upper()
-        wait = throttle.retry_after("TRACKING_WRONG_DIGITS_LIMIT", "track-wrong", code)
-        if wait is not None:
-            error = DomainError(
-                "tracking-locked",
-                "Too many wrong phone digits for this code; try again later. "
-                "/ Nhập sai số điện thoại quá nhiều lần cho mã này; vui lòng thử lại sau.",
-                status=429,
-            )
-            error.headers = {"Retry-After": str(wait)}
-            raise error
-        item = db.session.execute(db.select(Item).where(Item.code == code)).scalar_one_or_none()
-        phone_digits = "".join(ch for ch in (item.recipient_phone or "") if ch.isdigit()) if item else ""
-        if item is None or not phone_digits.endswith(args["phone_last4"]):
-            throttle.count_failure("TRACKING_WRONG_DIGITS_LIMIT", "track-wrong", code)
-            raise DomainError("not-found", "No item with that code and phone number.", status=404)
-        return {
-            "code": item.code,
-            "direction": item.direction,
-            "status": item.status,
-            "procedure": item.procedure.name,
-            "agency": item.agency.name,
-            "attempt_count": item.attempt_count,
-            "updated_at": item.updated_at,
-        }
+        return tracking_view(find_tracked(code, args.get("phone_last4"), args.get("k")))

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from backend.models.audit import AuditEntry
+from backend.models.complaints import Complaint
 from backend.models.exceptions import ExceptionAck
 from backend.models.handover import CashHandover, Handover, HandoverAttachment, HandoverLine
 from backend.models.items import Item, Round
@@ -19,6 +20,7 @@ __all__ = [
     "BackgroundJob",
     "CashHandover",
     "CommitLog",
+    "Complaint",
     "AttachmentUpload",
     "AuditEntry",
     "DeliveryAttempt",

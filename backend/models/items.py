@@ -104,6 +104,14 @@ class Item(db.Model):
     last_invitation_on: Mapped[date | None] = mapped_column(Date)  # local date of that last one
     status: Mapped[str] = mapped_column(String(24), default=Status.REGISTERED.value, index=True)
     note: Mapped[str | None] = mapped_column(String(500))
+    # The citizen's own answer from the tracking link (backend/services/citizen.py, docs/citizen.md):
+    # `another_day` (on `citizen_day`), `stand_in` (`stand_in_name` will show an authorisation
+    # letter), `pickup` at the post office, or `booked` for a collection the citizen asked for
+    # (`citizen_day` the preferred day). Shown to the supervisor and sent to the phone on its pull.
+    citizen_choice: Mapped[str | None] = mapped_column(String(16))
+    citizen_day: Mapped[date | None] = mapped_column(Date)
+    stand_in_name: Mapped[str | None] = mapped_column(String(200))
+    citizen_choice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     stop_order: Mapped[int | None]

@@ -2,6 +2,15 @@ from marshmallow import ValidationError, fields, post_load, validate, validates,
 
 from backend.domain.s10 import S10_PATTERN, s10_problem
 from backend.domain.status import Direction, Status
+from backend.schemas.citizen import (
+    ChoiceSchema,
+    CitizenComplaintSchema,
+    ExpectedSchema,
+    FailureSchema,
+    OfficeContactSchema,
+    PayeeSchema,
+    StepSchema,
+)
 from backend.schemas.common import (
     Flag,
     Latitude,
@@ -197,6 +206,13 @@ class ItemSchema(ItemHeadSchema):
         },
     )
     note = fields.String(allow_none=True)
+    # The citizen's answer from the tracking link (docs/citizen.md).
+    citizen_choice = fields.String(
+        allow_none=True, metadata={"description": "another_day, stand_in, pickup, or booked (a collection)"}
+    )
+    citizen_day = fields.Date(allow_none=True)
+    stand_in_name = fields.String(allow_none=True)
+    citizen_choice_at = fields.AwareDateTime(allow_none=True)
     round_id = fields.Integer(allow_none=True)
     stop_order = fields.Integer(allow_none=True)
     leg_distance_m = fields.Integer(allow_none=True)
@@ -213,14 +229,35 @@ class TrackingSchema(StrictSchema):
     agency = fields.String()
     attempt_count = fields.Integer()
     updated_at = fields.AwareDateTime()
+    # What the citizen's tracking page shows (docs/citizen.md).
+    expected = fields.Nested(ExpectedSchema, allow_none=True)
+    failure = fields.Nested(FailureSchema, allow_none=True)
+    service_fee = fields.Integer()
+    government_fee = fields.Integer()
+    to_pay = fields.Integer()
+    payee = fields.Nested(PayeeSchema, allow_none=True)
+    checklist = fields.List(fields.Raw())
+    choice = fields.Nested(ChoiceSchema)
+    can_answer = fields.Boolean()
+    office = fields.Nested(OfficeContactSchema, allow_none=True)
+    story = fields.List(fields.Nested(StepSchema))
+    complaints = fields.List(fields.Nested(CitizenComplaintSchema))
 
 
 class TrackingQuerySchema(StrictSchema):
     phone_last4 = fields.String(
-        required=True,
         validate=validate.Regexp(r"^\d{4}$"),
-        metadata={"description": "Last 4 digits of the recipient's phone"},
+        metadata={"description": "Last 4 digits of the recipient's phone (or `k`)"},
     )
+    k = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "The token of the link in a message; stands in for the digits"},
+    )
+
+    @validates_schema
+    def _digits_or_link(self, data, **kwargs):
+        if not data.get("phone_last4") and not data.get("k"):
+            raise ValidationError("Missing data for required field.", "phone_last4")
 
 
 def _next_attempt_from(item):

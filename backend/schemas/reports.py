@@ -12,7 +12,7 @@ class ReportQuerySchema(StrictSchema):
     period = fields.String(
         load_default="day",
         validate=validate.OneOf(PERIODS),
-        metadata={"description": "Bucket rows per day or per month"},
+        metadata={"description": "Bucket rows per day, month or quarter (YYYY-Q1)"},
     )
     group_by = fields.String(load_default="agency", validate=validate.OneOf(GROUPS))
 
@@ -51,6 +51,10 @@ class ReportRowSchema(StrictSchema):
     fees_handed_over = fields.Integer()
     fees_not_handed_over = fields.Integer(
         metadata={"description": "Government fees collected in cash minus fees handed over"}
+    )
+    complaints = fields.Integer(metadata={"description": "Citizens' complaints filed"})
+    complaints_answered_on_time = fields.Integer(
+        metadata={"description": "Of them, answered by their deadline"}
     )
 
 

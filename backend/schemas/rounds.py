@@ -67,6 +67,10 @@ class StopSchema(StrictSchema):
             "(or the post office); null without coordinates"
         },
     )
+    # The citizen's answer from the tracking link (docs/citizen.md): the planner moves the stop.
+    citizen_choice = fields.String(dump_only=True, allow_none=True)
+    citizen_day = fields.Date(dump_only=True, allow_none=True)
+    stand_in_name = fields.String(dump_only=True, allow_none=True)
 
 
 class RoundSchema(StrictSchema):

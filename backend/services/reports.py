@@ -13,6 +13,9 @@ fees handed over), each grouped by (period, key); their rows are merged here. De
   transfer (straight to the payee's account) and the rest, paid in cash to the postman.
 - fees handed over: HandoverLine.fee_passed_on by the handover's local date, the item's agency
   and procedure, and the handover's postman.
+- complaints: citizens' complaints by the local date filed, the item's agency and procedure (and,
+  by postman, the postman of the item's round); of them, those answered by their deadline
+  (Circular 17 Art. 13 asks for them in the quarterly report: `period=quarter`).
 
 Local dates: PostgreSQL converts with its time-zone database; SQLite shifts by the zone's UTC
 offset at the start of the range (exact for Asia/Ho_Chi_Minh, which has no daylight saving).
@@ -26,7 +29,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import Date, Integer, String, case, cast, func, select
 from sqlalchemy.sql import ColumnElement
 
 from backend.auth.scope import in_offices
@@ -34,11 +37,22 @@ from backend.domain.rules import DomainError
 from backend.domain.vocabulary import label
 from backend.exports import XLSX, csv_bytes, sheet_append, xlsx_bytes
 from backend.extensions import db
-from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, Procedure, User
+from backend.models import (
+    Agency,
+    Complaint,
+    DeliveryAttempt,
+    FeeEntry,
+    Handover,
+    HandoverLine,
+    Item,
+    Procedure,
+    Round,
+    User,
+)
 from backend.models.proofs import FAILURE_REASONS
 from backend.timeutil import day_bounds, local_zone
 
-PERIODS = ("day", "month")
+PERIODS = ("day", "month", "quarter")
 GROUPS = ("agency", "procedure", "postman")
 MEASURES = (
     "returned",
@@ -51,6 +65,8 @@ MEASURES = (
     "service_fees_by_transfer",
     "government_fees_by_transfer",
     "fees_handed_over",
+    "complaints",
+    "complaints_answered_on_time",
 )
 
 
@@ -97,7 +113,15 @@ def _sqlite_offset(rng: ReportRange) -> str:
 
 
 def _local_text(column, rng: ReportRange, period: str) -> ColumnElement:
-    """The local day ('YYYY-MM-DD') or month ('YYYY-MM') of a UTC timestamp column, as text."""
+    """The local day ('YYYY-MM-DD'), month ('YYYY-MM') or quarter ('YYYY-Q1') of a UTC timestamp column."""
+    if period == "quarter":
+        if db.engine.dialect.name == "postgresql":
+            return func.to_char(func.timezone(current_app.config["TIMEZONE"], column), 'YYYY-"Q"Q')
+        month = cast(func.strftime("%m", column, _sqlite_offset(rng)), Integer)
+        year = func.strftime("%Y", column, _sqlite_offset(rng))
+        return year.concat("-Q").concat(
+            cast((month + 2).self_group().op("/")(3), String)
+        )  # SQLite's integer division
     if db.engine.dialect.name == "postgresql":
         return func.to_char(
             func.timezone(current_app.config["TIMEZONE"], column),
@@ -193,6 +217,30 @@ def _handed_over(rng: ReportRange, user: User):
     ).all()
 
 
+def _complaints(rng: ReportRange, user: User):
+    start, end = rng.bounds
+    period = _local_text(Complaint.filed_at, rng, rng.period)
+    key = _key(rng, Round.postman_id)
+    in_time = func.sum(
+        case(
+            (
+                Complaint.answered_at.is_not(None)
+                & (_local_date(Complaint.answered_at, rng) <= Complaint.due_on),
+                1,
+            ),
+            else_=0,
+        )
+    )
+    return db.session.execute(
+        select(period, key, func.count(), in_time)
+        .join(Item, Complaint.item_id == Item.id)
+        .outerjoin(Round, Item.round_id == Round.id)
+        .where(in_offices(Complaint.office_id, user))
+        .where(Complaint.filed_at >= start, Complaint.filed_at < end)
+        .group_by(period, key)
+    ).all()
+
+
 # Putting it together ----------------------------------------------------------------------------------
 
 
@@ -233,6 +281,8 @@ def build_report(rng: ReportRange, user: User, progress: Callable[[int], None] |
     step(3)
     for period, key, passed_on in _handed_over(rng, user):
         row(period, key)["fees_handed_over"] = int(passed_on or 0)
+    for period, key, filed, in_time in _complaints(rng, user):
+        row(period, key).update(complaints=filed, complaints_answered_on_time=int(in_time or 0))
     step(4)
 
     labels = _labels(rng.group_by, {key for _, key in rows})
@@ -336,6 +386,11 @@ def _columns(report: dict) -> list[tuple[str, Callable[[dict], object]]]:
         ("Tiền mặt đã thu (VND) / Collected in cash", lambda r: r["fees_in_cash"]),
         ("Lệ phí đã bàn giao (VND) / Fees handed over", lambda r: r["fees_handed_over"]),
         ("Lệ phí chưa bàn giao (VND) / Not yet handed over", lambda r: r["fees_not_handed_over"]),
+        ("Khiếu nại / Complaints", lambda r: r["complaints"]),
+        (
+            "Khiếu nại trả lời đúng hạn / Complaints answered on time",
+            lambda r: r["complaints_answered_on_time"],
+        ),
     ]
     return cols
 

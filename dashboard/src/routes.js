@@ -1,5 +1,6 @@
 // One entry per view: its hash path, its title key and its render(main, ctx) -> cleanup. `hidden`: not
 // in the navigation (reached from elsewhere: an item's page from the search box or a link).
+import { renderComplaints } from './views/complaints.js'
 import { renderHandovers } from './views/handovers.js'
 import { renderImport } from './views/import.js'
 import { renderItem } from './views/item.js'
@@ -15,5 +16,6 @@ export const ROUTES = [
   { path: 'import', title: 'nav.import', render: renderImport },
   { path: 'handovers', title: 'nav.handovers', render: renderHandovers },
   { path: 'reports', title: 'nav.reports', render: renderReports },
+  { path: 'complaints', title: 'nav.complaints', render: renderComplaints },
   { path: 'items', title: 'nav.item', render: renderItem, hidden: true },
 ]

@@ -74,8 +74,10 @@ export function day(isoDate) {
   }).format(new Date(`${isoDate}T00:00:00Z`))
 }
 
-/** A report's period, 'YYYY-MM-DD' or 'YYYY-MM', as "01/12/2026" or "12/2026". */
+/** A report's period, 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY-Q4', as "01/12/2026", "12/2026" or "Q4/2026". */
 export function period(label) {
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(label || '')
+  if (quarter) return `Q${quarter[2]}/${quarter[1]}`
   const month = /^(\d{4})-(\d{2})$/.exec(label || '')
   return month ? `${month[2]}/${month[1]}` : day(label)
 }

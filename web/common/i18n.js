@@ -19,6 +19,12 @@ function vocabularyStrings(lang) {
 const SHARED = {
   vi: {
     'login.title': 'Đăng nhập',
+    // The citizen's answer from the tracking link (web/common/citizen.js, docs/citizen.md).
+    'citizen.answer': 'Người dân đã chọn',
+    'citizen.another_day': 'Hẹn phát ngày {day}',
+    'citizen.stand_in': 'Người nhận thay: {name} (kiểm tra giấy ủy quyền và CCCD)',
+    'citizen.pickup': 'Sẽ đến nhận tại bưu cục',
+    'citizen.booked': 'Đặt thu gom, ngày mong muốn {day}',
     'login.username': 'Tên đăng nhập',
     'login.password': 'Mật khẩu',
     'login.submit': 'Đăng nhập',
@@ -54,6 +60,11 @@ const SHARED = {
   },
   en: {
     'login.title': 'Sign in',
+    'citizen.answer': "The citizen's choice",
+    'citizen.another_day': 'Deliver on {day}',
+    'citizen.stand_in': 'Stand-in: {name} (check the authorisation letter and ID)',
+    'citizen.pickup': 'Will pick it up at the post office',
+    'citizen.booked': 'Collection booked, preferred day {day}',
     'login.username': 'Username',
     'login.password': 'Password',
     'login.submit': 'Sign in',

@@ -8,6 +8,7 @@
 // enlarged): then it says so and offers to reload.
 import * as api from '../lib/api.js'
 import { announce, h, newId, replace } from '@common/dom.js'
+import { citizenAnswer } from '@common/citizen.js'
 import { dateTime, day, localToday, money } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
@@ -193,6 +194,7 @@ export function renderItem(main, { segments, config }) {
       ['item.invitations', String(item.invitation_count)],
       ['item.nextFrom', day(item.next_attempt_from)],
       ['item.note', item.note || '—'],
+      ['citizen.answer', citizenAnswer(item) || '—'],
       [
         'item.round',
         item.round_id

@@ -8,6 +8,7 @@
 // re-reads itself every few seconds like "Today" and redraws only what changed (the focus stays).
 import * as api from '../lib/api.js'
 import { announce, h, replace } from '@common/dom.js'
+import { citizenAnswer } from '@common/citizen.js'
 import { selectField } from '../lib/fields.js'
 import { day as showDay, localToday, metres, number } from '@common/format.js'
 import { label, lang, t } from '../lib/i18n.js'
@@ -626,6 +627,7 @@ export function renderPlanning(main, { config, params }) {
           item.attempt_count
             ? h('div', { class: 'small muted' }, t('plan.attempts', { n: item.attempt_count }))
             : null,
+          citizenNote(item),
         ),
         h('td', {}, showDay(item.due_date)),
         h('td', { class: 'small' }, item.round_id ? `#${item.round_id}` : '—'),
@@ -792,6 +794,7 @@ export function renderPlanning(main, { config, params }) {
             ` ${s.recipient_name} — ${s.commune} `,
             h('span', { class: 'small muted' }, `${label('direction', s.direction)} `),
             h('span', { class: `status status-${s.status}` }, label('status', s.status)),
+            citizenNote(s),
             s.leg_distance_m !== null && s.leg_distance_m !== undefined
               ? h('span', { class: 'small muted' }, ` +${metres(s.leg_distance_m)}`)
               : null,
@@ -831,4 +834,10 @@ export function renderPlanning(main, { config, params }) {
     poller?.stop()
     planMap.remove()
   }
+}
+
+// The citizen's answer from the tracking link (another day, a stand-in, pickup): the planner acts on it.
+function citizenNote(item) {
+  const text = citizenAnswer(item)
+  return text ? h('div', { 'class': 'small warn', 'data-citizen': item.citizen_choice }, text) : null
 }

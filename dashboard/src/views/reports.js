@@ -21,6 +21,7 @@ export function renderReports(main) {
   const period = selectField(t('report.period'), 'period', [
     { value: 'day', label: t('report.byDay') },
     { value: 'month', label: t('report.byMonth') },
+    { value: 'quarter', label: t('report.byQuarter') },
   ])
   const group = selectField(
     t('report.groupBy'),
@@ -151,6 +152,7 @@ function reportTable(report) {
     ['report.govFees', (r) => money(r.government_fees_collected)],
     ['report.handedOver', (r) => money(r.fees_handed_over)],
     ['report.notHandedOver', (r) => money(r.fees_not_handed_over)],
+    ['report.complaints', (r) => `${number(r.complaints_answered_on_time)}/${number(r.complaints)}`],
   ]
   const row = (r, total) =>
     h(

@@ -8,6 +8,7 @@ import { calendar, nextAttemptFrom } from '../workdays.js'
 import { collectForm } from './collect.js'
 import { deliverForm } from './deliver.js'
 import { h } from '@common/dom.js'
+import { citizenAnswer } from '@common/citizen.js'
 import { failForm } from './fail.js'
 
 function row(label, ...value) {
@@ -262,6 +263,7 @@ export async function itemScreen(id) {
         item.due_date ? row(t('item.due'), showDate(item.due_date)) : null,
         item.attempt_count ? row(t('item.attempts'), String(item.attempt_count)) : null,
         item.note ? row(t('item.note'), item.note) : null,
+        citizenAnswer(item) ? row(t('citizen.answer'), citizenAnswer(item)) : null,
       ),
     ),
     h(

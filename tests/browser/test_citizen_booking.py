@@ -1,0 +1,44 @@
+"""A citizen books a collection of a dossier at home on a cheap phone (360×640): only procedures
+allowed by post are offered, the current commune is chosen (the old address kept beside it), and the
+request lands in the supervisor's planning as a `collect` item with its tracking code shown."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from backend.extensions import db
+from backend.models import Item
+
+
+def test_the_booking_page_creates_a_collect_item_with_its_tracking_code(phone, live_server):
+    make = live_server.make
+    procedure = make.procedure(name="Đăng ký kết hôn")
+    make.procedure(name="Cấp hộ chiếu phổ thông", allowed_by_post=False)
+    make.agency(commune="Xã Thạnh Lộc", name="Trung tâm PVHCC xã Thạnh Lộc")
+    page = phone.new_page()
+
+    page.goto(f"{live_server.url}/book/")
+
+    options = page.locator("#procedure_id option").all_inner_texts()
+    assert "Đăng ký kết hôn" in options and "Cấp hộ chiếu phổ thông" not in options
+    page.select_option("#procedure_id", str(procedure.id))
+    page.fill("#name", "Phạm Thị Lan")
+    page.fill("#phone", "0987654321")
+    page.fill("#address_line", "Ấp Phước Lợi")
+    page.select_option("#commune", "Xã Thạnh Lộc")
+    page.fill("#old_address", "xã Mong Thọ, huyện Châu Thành, Kiên Giang")
+    page.click("form button[type=submit]")
+
+    code = page.locator("#booked-code")
+    expect(code).to_have_text(re.compile(r"^CB\d{9}VN$"))
+    tracking_code = code.inner_text()
+    with live_server.app.app_context():
+        item = db.session.execute(db.select(Item).where(Item.code == tracking_code)).scalar_one()
+        assert (item.direction, item.status, item.commune) == ("collect", "registered", "Xã Thạnh Lộc")
+        assert item.procedure_id == procedure.id and item.citizen_choice == "booked"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.click("#booked a.button")
+    expect(page.locator("h2.status")).to_contain_text("Đã nhận yêu cầu thu gom")
