@@ -130,7 +130,10 @@ def _notification_settings(read: _Reader) -> dict:
         # Zalo ZNS: the send-template endpoint and the Official Account's access token.
         "ZNS_API_URL": _url(read, "ZNS_API_URL", "https://business.openapi.zalo.me/message/template"),
         "ZNS_ACCESS_TOKEN": read.text("ZNS_ACCESS_TOKEN"),
-        **{f"ZNS_TEMPLATE_{event.upper()}": read.text(f"ZNS_TEMPLATE_{event.upper()}") for event in NOTIFY_EVENTS},
+        **{
+            f"ZNS_TEMPLATE_{event.upper()}": read.text(f"ZNS_TEMPLATE_{event.upper()}")
+            for event in NOTIFY_EVENTS
+        },
         # Nothing is sent between these local times; what falls due then waits for the morning.
         "NOTIFY_QUIET_START": _clock(read, "NOTIFY_QUIET_START", "21:00"),
         "NOTIFY_QUIET_END": _clock(read, "NOTIFY_QUIET_END", "07:00"),
@@ -146,9 +149,13 @@ def _notification_settings(read: _Reader) -> dict:
     if provider == "sms" and not (settings["SMS_GATEWAY_URL"] and settings["SMS_GATEWAY_KEY"]):
         raise ConfigError("NOTIFY_PROVIDER=sms needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY")
     if provider == "zns":
-        missing = [f"ZNS_TEMPLATE_{e.upper()}" for e in NOTIFY_EVENTS if not settings[f"ZNS_TEMPLATE_{e.upper()}"]]
+        missing = [
+            f"ZNS_TEMPLATE_{e.upper()}" for e in NOTIFY_EVENTS if not settings[f"ZNS_TEMPLATE_{e.upper()}"]
+        ]
         if not settings["ZNS_ACCESS_TOKEN"] or missing:
-            raise ConfigError("NOTIFY_PROVIDER=zns needs ZNS_ACCESS_TOKEN and " + ", ".join(missing or ["templates"]))
+            raise ConfigError(
+                "NOTIFY_PROVIDER=zns needs ZNS_ACCESS_TOKEN and " + ", ".join(missing or ["templates"])
+            )
     return settings
 
 

@@ -175,6 +175,8 @@ RULES = [
     rule("PATCH", "/api/items/{item}", STAFF, body=lambda w: {"note": "gọi trước khi đến"}),
     rule("POST", "/api/items/{item}/events", STAFF, body=lambda w: {"event": "cancel"}),
     rule("GET", "/api/items/{item}/timeline", STAFF),
+    rule("GET", "/api/items/{item}/notifications", STAFF),
+    rule("POST", "/api/items/{item}/notifications/opt-out", STAFF, body=lambda w: {"whole_phone": False}),
     rule("GET", "/api/search", STAFF, query={"q": "an giang"}),
     rule("GET", "/api/track/{code}", PUBLIC, query={"phone_last4": "5678"}),
     rule("GET", "/api/rounds", STAFF | {"postman", "other_postman"}),

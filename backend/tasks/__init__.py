@@ -12,7 +12,9 @@
 Schedules (on every consumer; each step is safe to repeat):
 - `backend.maintenance.run` every MAINTENANCE_EVERY_MINUTES (expires unfinished uploads, purges
   what is past retention): nothing needs cron any more;
-- the stale-job sweep every minute, and once JOB_STALE_SECONDS after a consumer starts.
+- the stale-job sweep every minute, and once JOB_STALE_SECONDS after a consumer starts;
+- messages to citizens every minute (backend.services.notifications: the morning's, then what is
+  due; a row is claimed before it is sent, so consumers never send one twice).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class TaskQueue:
     def __init__(self, app: Flask):
         self.app = app
         self._huey: Huey | None = None
-        self.run_job = self.sweep = self.maintenance = None
+        self.run_job = self.sweep = self.maintenance = self.notify = None
 
     @property
     def huey(self) -> Huey:
@@ -70,11 +72,28 @@ class TaskQueue:
                 log.info("maintenance: %s", counts)
                 return counts
 
-        self.run_job, self.sweep, self.maintenance = run_job, sweep, maintenance
+        @huey.task(name="postround.notify")
+        def notify() -> dict:
+            from backend.services import notifications
+
+            with app.app_context():
+                notifications.plan_morning()
+                return notifications.send_due()
+
+        @huey.periodic_task(lambda when: True, name="postround.notify_every_minute")
+        def notify_every_minute() -> dict:
+            return notify.call_local()
+
+        self.run_job, self.sweep, self.maintenance, self.notify = run_job, sweep, maintenance, notify
 
     def enqueue_job(self, job_id: str) -> None:
         self.huey  # noqa: B018  (registers the tasks)
         self.run_job(job_id)
+
+    def enqueue_notify(self) -> None:
+        """Send the citizens' messages that are due now, on a worker (the minute's run does it anyway)."""
+        self.huey  # noqa: B018  (registers the tasks)
+        self.notify()
 
     def consumer(self, workers: int | None = None):
         """A Huey consumer for this app: threads, the periodic schedules, a first sweep once stale."""
