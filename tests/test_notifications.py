@@ -26,7 +26,7 @@ from backend.services.citizen_links import tracking_link, verify_link_token
 from backend.services.item_events import apply_event
 from backend.tasks import queue
 from backend.timeutil import local_today, local_zone
-from tests.gateway import Gateway
+from tests.gateway import Gateway, sms_settings
 from tests.jobs_helpers import run_queued
 from tests.kit.phone import Phone
 
@@ -39,15 +39,7 @@ def gateway():
 
 @pytest.fixture
 def app_config(gateway):
-    return {
-        "NOTIFY_PROVIDER": "sms",
-        "SMS_GATEWAY_URL": gateway.url + "/sms",
-        "SMS_GATEWAY_KEY": gateway.key,
-        "NOTIFY_QUIET_START": "00:00",  # no quiet hours, unless a test sets them
-        "NOTIFY_QUIET_END": "00:00",
-        "NOTIFY_RETRY_SECONDS": 0,
-        "NOTIFY_TIMEOUT_SECONDS": 1.0,
-    }
+    return sms_settings(gateway, NOTIFY_RETRY_SECONDS=0, NOTIFY_TIMEOUT_SECONDS=1.0)
 
 
 def the_worker_runs(app) -> None:

@@ -8,7 +8,7 @@
 import * as api from '../lib/api.js'
 import { announce, h, newId, replace } from '@common/dom.js'
 import { dateTime, day, localToday, money } from '@common/format.js'
-import { label, t } from '../lib/i18n.js'
+import { label, lang, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
 import { poll } from '../lib/poller.js'
 import { proofFacts, proofFiles, reviewForm } from './proof.js'
@@ -59,12 +59,13 @@ export function renderItem(main, { segments, config }) {
 
   async function load() {
     try {
-      const [item, story, proofs] = await Promise.all([
+      const [item, story, proofs, notes] = await Promise.all([
         api.get(`/api/items/${itemId}`),
         api.get(`/api/items/${itemId}/timeline`),
         api.get('/api/proofs', { item_id: itemId, per_page: 100 }),
+        api.get(`/api/items/${itemId}/notifications`).catch(() => null), // the page works without it
       ])
-      current = { item, story, proofs }
+      current = { item, story, proofs, notes }
       draw()
     } catch (error) {
       replace(main, h('p', { class: 'error', role: 'alert' }, problemText(error)))
@@ -110,7 +111,7 @@ export function renderItem(main, { segments, config }) {
   }
 
   function draw() {
-    const { item, story, proofs } = current
+    const { item, story, proofs, notes } = current
     touched.clear()
     urls.splice(0).forEach((u) => URL.revokeObjectURL(u))
     document.title = `${t('item.title', { code: item.code })} — PostRound`
@@ -147,6 +148,7 @@ export function renderItem(main, { segments, config }) {
               : h('p', { class: 'muted' }, t('item.noProofs')),
           ),
           section('item-timeline', t('item.timeline'), timeline(story)),
+          notes && section('item-notifications', t('item.notifications'), notifications(item, notes)),
         ),
       ),
     )
@@ -429,6 +431,46 @@ export function renderItem(main, { segments, config }) {
       default:
         return t('tl.other', { action: e.action || e.kind })
     }
+  }
+
+  // The SMS / Zalo messages to the citizen (docs/notifications.md), newest first, and the opt-out.
+  function notifications(item, notes) {
+    const list = notes.messages.length
+      ? h(
+          'ol',
+          { class: 'timeline' },
+          notes.messages.map((m) =>
+            h(
+              'li',
+              { 'data-event': m.event, 'data-status': m.status },
+              h('time', { datetime: m.sent_at || m.due_at }, dateTime(m.sent_at || m.due_at)),
+              ' ',
+              h('span', { class: 'what' }, `${t(`note.event.${m.event}`)} (${m.channel.toUpperCase()})`),
+              h(
+                'span',
+                { class: 'who' },
+                t(`note.status.${m.status}`),
+                m.attempts.length > 1 ? ` · ${t('note.attempts', { n: m.attempts.length })}` : '',
+                m.last_error && m.status !== 'sent' ? ` · ${m.last_error}` : '',
+              ),
+              h('p', { class: 'muted' }, lang() === 'en' ? m.text_en : m.text_vi),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, t('note.none'))
+    const stop = notes.opted_out
+      ? h('p', { class: 'muted', id: 'item-opted-out' }, t('note.optedOut'))
+      : h(
+          'button',
+          {
+            type: 'button',
+            id: 'item-opt-out',
+            onclick: () =>
+              act(() => api.post(`/api/items/${item.id}/notifications/opt-out`, {}), t('note.optedOut')),
+          },
+          t('note.optOut'),
+        )
+    return [list, stop]
   }
 
   function timeline(story) {
