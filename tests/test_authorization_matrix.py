@@ -47,6 +47,7 @@ from backend.models import (
     Round,
     User,
 )
+from backend.services.citizen_links import tracking_link
 from backend.timeutil import local_today
 from tests.conftest import _test_config
 from tests.factories import Factory
@@ -81,6 +82,13 @@ class Rule:
 
 def rule(method, path, allowed, body=None, query=None, missing_for=()):
     return Rule(method, path, frozenset(allowed), body, query, frozenset(missing_for))
+
+
+def link_token(code: str) -> str:
+    """The token of the link in a citizen's message (backend/services/citizen_links.py)."""
+    app = create_app(_test_config("sqlite://"))
+    with app.app_context():
+        return tracking_link(type("Coded", (), {"code": code})()).rsplit("k=", 1)[1]
 
 
 def new_item_body(w):
@@ -179,6 +187,12 @@ RULES = [
     rule("POST", "/api/items/{item}/notifications/opt-out", STAFF, body=lambda w: {"whole_phone": False}),
     rule("GET", "/api/search", STAFF, query={"q": "an giang"}),
     rule("GET", "/api/track/{code}", PUBLIC, query={"phone_last4": "5678"}),
+    rule(
+        "POST",
+        "/api/notifications/stop",
+        PUBLIC,
+        body=lambda w: {"code": w["code"], "k": link_token(w["code"])},
+    ),
     rule("GET", "/api/rounds", STAFF | {"postman", "other_postman"}),
     rule(
         "POST",

@@ -284,3 +284,25 @@ def test_quiet_hours_span_midnight_and_windows_fall_on_whole_hours():
         datetime(2026, 12, 1, 10, 5, tzinfo=hcm), 120, datetime(2026, 12, 1, 7, 30, tzinfo=hcm)
     )
     assert (notify_templates.hm(start), notify_templates.hm(end)) == ("9:00", "11:00")
+
+
+def test_a_citizen_who_answers_stop_from_the_link_gets_nothing_more(app, client, make, gateway):
+    first, second = items_with_phones(make, 2)
+    with app.app_context():
+        db.session.get(Item, second.id).recipient_phone = first.recipient_phone  # the same citizen
+        db.session.commit()
+        link = tracking_link(first)
+    code, token = re.search(r"c=(\w+)&k=([\w-]+)$", link).groups()
+    wrong = client.post("/api/notifications/stop", json={"code": code, "k": "x" * 22})
+    unknown = client.post("/api/notifications/stop", json={"code": "RR000000000VN", "k": token})
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.get_json()["type"] == unknown.get_json()["type"]
+    answer = client.post("/api/notifications/stop", json={"code": code.lower(), "k": token})
+    assert answer.status_code == 200 and answer.get_json() == {"stopped": True}
+    phone, _ = Phone.on_a_round(client, make, [first, second])
+    phone.deliver(first.id)
+    phone.deliver(second.id)
+    phone.sync()
+    the_worker_runs(app)
+    assert gateway.received == []
+    assert {r.status for r in rows(app, second.id)} == {"skipped"}

@@ -26,6 +26,7 @@ def register_api(app: Flask) -> None:
         items,
         jobs,
         meta,
+        notifications,
         offices,
         procedures,
         proofs,
@@ -59,6 +60,7 @@ def register_api(app: Flask) -> None:
         cash,
         reports,
         search,
+        notifications,
     )
     api.register_blueprints([module.blp for module in modules])
     meta.register_docs_page(app)

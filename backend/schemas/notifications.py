@@ -38,3 +38,16 @@ class OptOutSchema(StrictSchema):
         load_default=False,
         metadata={"description": "Nothing more to this phone number, about any item (the citizen asked)"},
     )
+
+
+class StopMessagesSchema(StrictSchema):
+    """What the link in a message carries (backend/services/citizen_links.py)."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{2}\d{9}[A-Za-z]{2}$"))
+    k = fields.String(
+        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "The link's token"}
+    )
+
+
+class StoppedSchema(StrictSchema):
+    stopped = fields.Boolean()

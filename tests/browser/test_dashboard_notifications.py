@@ -49,5 +49,6 @@ def test_the_supervisor_sees_the_messages_of_an_item_and_stops_them(page, server
 
     page.click("#item-opt-out")
     expect(section.locator("#item-opted-out")).to_have_text("Người dân không nhận tin nhắn về bưu gửi này.")
+    expect(page.locator("#item-timeline")).to_contain_text("Ngừng nhắn tin cho người dân")
     with server.app.app_context():
         assert db.session.execute(db.select(NotificationOptOut.item_id)).scalars().all() == [item.id]

@@ -22,6 +22,9 @@ const EDITABLE = [
   ['note', 'item.note', 'text'],
 ]
 
+// Messages to the citizen stopped, by a supervisor or by the citizen's STOP (docs/notifications.md).
+const NOTE_ACTIONS = ['notifications.opted_out', 'notifications.stopped']
+
 // The words for a corrected field in the story (the server names it by its API field).
 const FIELD_WORDS = {
   dossier_code: 'item.dossier',
@@ -429,6 +432,7 @@ export function renderItem(main, { segments, config }) {
           }) + (e.fee_passed_on ? `, ${t('tl.handoverFee', { fee: money(e.fee_passed_on) })}` : '')
         )
       default:
+        if (NOTE_ACTIONS.includes(e.action)) return t(`tl.${e.action}`)
         return t('tl.other', { action: e.action || e.kind })
     }
   }
