@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
+import time as clock
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 
@@ -27,7 +28,7 @@ from backend.services.item_events import apply_event
 from backend.tasks import queue
 from backend.timeutil import local_today, local_zone
 from tests.gateway import Gateway, sms_settings
-from tests.jobs_helpers import run_queued
+from tests.jobs_helpers import Consumer, run_queued
 from tests.kit.phone import Phone
 
 
@@ -306,3 +307,27 @@ def test_a_citizen_who_answers_stop_from_the_link_gets_nothing_more(app, client,
     the_worker_runs(app)
     assert gateway.received == []
     assert {r.status for r in rows(app, second.id)} == {"skipped"}
+
+
+def test_a_real_worker_process_sends_them(app, client, make, gateway, tmp_path):
+    """`flask --app wsgi worker`, as `make run` starts it, with the settings in its environment."""
+    item = items_with_phones(make, 1)[0]
+    phone, _ = Phone.on_a_round(client, make, [item])
+    phone.deliver(item.id)
+    phone.sync()
+    settings = {key: str(value) for key, value in sms_settings(gateway).items()}
+    worker = Consumer(app, tmp_path / "worker.log", **settings).start()
+    try:
+        with app.app_context():
+            queue().enqueue_notify()  # the minute's run would do it too
+        deadline = clock.monotonic() + 60
+        while not gateway.accepted and clock.monotonic() < deadline:
+            clock.sleep(0.2)
+        with app.app_context():
+            queue().enqueue_notify()  # a second run (another consumer, the next minute) sends nothing
+        clock.sleep(2)
+    finally:
+        worker.stop()
+    assert told(gateway) == Counter({(item.code, "delivered"): 1}), worker.log()
+    (row,) = rows(app, item.id)
+    assert row.status == "sent"

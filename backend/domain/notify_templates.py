@@ -12,9 +12,9 @@ from datetime import datetime, time, timedelta
 TEMPLATES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "morning": (
         ("code", "date", "from_time", "to_time", "link"),
-        "Bưu điện: hôm nay {date}, bưu tá sẽ đến giao hồ sơ {code} trong khoảng {from_time} đến {to_time}. "
+        "Bưu điện: hôm nay {date}, bưu tá sẽ đến chỗ bạn với hồ sơ {code} trong khoảng {from_time} đến {to_time}. "
         "Xem hoặc đổi lịch: {link}",
-        "Post: today {date} the postman will bring {code} between {from_time} and {to_time}. "
+        "Post: today {date} the postman will come to you with {code} between {from_time} and {to_time}. "
         "Track or change: {link}",
     ),
     "near": (
