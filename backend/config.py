@@ -146,6 +146,10 @@ def _notification_settings(read: _Reader) -> dict:
         "NOTIFY_MAX_ATTEMPTS": read.integer("NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=50),
         "NOTIFY_TIMEOUT_SECONDS": read.number("NOTIFY_TIMEOUT_SECONDS", 10.0),
     }
+    if not 0 < settings["NOTIFY_TIMEOUT_SECONDS"] <= 120:
+        raise ConfigError(
+            f"NOTIFY_TIMEOUT_SECONDS must be above 0 and at most 120, got {settings['NOTIFY_TIMEOUT_SECONDS']}"
+        )
     if provider == "sms" and not (settings["SMS_GATEWAY_URL"] and settings["SMS_GATEWAY_KEY"]):
         raise ConfigError("NOTIFY_PROVIDER=sms needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY")
     if provider == "zns":
