@@ -143,7 +143,7 @@ def _near(round_id: int) -> None:
 def plan_morning(now: datetime | None = None) -> int:
     """Write the morning message of every stop of today's rounds that have not started: the window
     the postman should come in. Outside the quiet hours only, and before the day's end. Repeating it
-    writes nothing new. Returns the rounds looked at."""
+    writes nothing new. Returns the stops looked at."""
     if not enabled():
         return 0
     from backend.services.behind import planned_etas
@@ -158,20 +158,24 @@ def plan_morning(now: datetime | None = None) -> int:
     rounds = db.session.execute(
         select(Round).where(Round.round_date == local.date(), Round.status == RoundStatus.PLANNED.value)
     ).scalars()
-    looked = 0
-    for rnd in rounds:
-        looked += 1
-        for stop in planned_etas(rnd, max(now, day_start)):
-            start, end = templates.window(_local(stop["eta"]), config["NOTIFY_WINDOW_MINUTES"], day_start)
-            item = db.session.get_one(Item, stop["item_id"])
-            params = {
-                "date": f"{local:%d/%m/%Y}",
-                "from_time": templates.hm(start),
-                "to_time": templates.hm(end),
-            }
-            _add(item, "morning", f"morning:{local.date().isoformat()}", params, now)
+    key = f"morning:{local.date().isoformat()}"
+    stops = [stop for rnd in rounds for stop in planned_etas(rnd, max(now, day_start))]
+    # Every consumer runs this each minute: look up (by the unique index) who has been told already.
+    told = set(
+        db.session.execute(
+            select(Notification.item_id).where(
+                Notification.item_id.in_([stop["item_id"] for stop in stops]), Notification.key == key
+            )
+        ).scalars()
+    )
+    for stop in stops:
+        if stop["item_id"] in told:
+            continue
+        start, end = templates.window(_local(stop["eta"]), config["NOTIFY_WINDOW_MINUTES"], day_start)
+        params = {"date": f"{local:%d/%m/%Y}", "from_time": templates.hm(start), "to_time": templates.hm(end)}
+        _add(db.session.get_one(Item, stop["item_id"]), "morning", key, params, now)
     db.session.commit()
-    return looked
+    return len(stops)
 
 
 # Opting out -----------------------------------------------------------------------------------------
