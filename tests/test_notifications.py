@@ -331,3 +331,15 @@ def test_a_real_worker_process_sends_them(app, client, make, gateway, tmp_path):
     assert told(gateway) == Counter({(item.code, "delivered"): 1}), worker.log()
     (row,) = rows(app, item.id)
     assert row.status == "sent"
+
+
+def test_one_run_sends_a_backlog_in_batches(app, make, gateway):
+    items = items_with_phones(make, 5)
+    with app.app_context():
+        for item in items:
+            row = db.session.get(Item, item.id)
+            apply_event(row, Event.ASSIGN)
+            apply_event(row, Event.DELIVER)
+        db.session.commit()
+        assert notifications.send_due(limit=2) == {"sent": 5}
+    assert told(gateway) == Counter({(item.code, "delivered"): 1 for item in items})

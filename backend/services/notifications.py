@@ -23,6 +23,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic
 from typing import Protocol
 
 from flask import current_app
@@ -360,8 +361,10 @@ def send_one(row_id: int, now: datetime | None = None) -> str | None:
     return PENDING
 
 
-def send_due(now: datetime | None = None, limit: int = 200) -> dict:
-    """Send the messages that are due, oldest first; in the quiet hours push them to the morning."""
+def send_due(now: datetime | None = None, limit: int = 200, budget_seconds: float = 50.0) -> dict:
+    """Send the messages that are due, in the order they were written, `limit` at a time, for at most
+    `budget_seconds` (the next minute's run goes on); each row at most once a run. In the quiet
+    hours push them to the morning instead."""
     if not enabled():
         return {}
     now = now or now_utc()
@@ -374,17 +377,24 @@ def send_due(now: datetime | None = None, limit: int = 200) -> dict:
         )
         db.session.commit()
         return {"deferred_until": morning.isoformat()}
-    due = db.session.execute(
-        select(Notification.id)
-        .where(Notification.status == PENDING, Notification.due_at <= now)
-        .order_by(Notification.due_at, Notification.id)
-        .limit(limit)
-    ).scalars()
     counts: dict = {}
-    for row_id in list(due):
-        status = send_one(row_id, now)
-        if status:
-            counts[status] = counts.get(status, 0) + 1
+    after, started = 0, monotonic()
+    while monotonic() - started < budget_seconds:
+        due = list(
+            db.session.execute(
+                select(Notification.id)
+                .where(Notification.status == PENDING, Notification.due_at <= now, Notification.id > after)
+                .order_by(Notification.id)
+                .limit(limit)
+            ).scalars()
+        )
+        for row_id in due:
+            status = send_one(row_id, now)
+            if status:
+                counts[status] = counts.get(status, 0) + 1
+        if len(due) < limit:
+            break
+        after = due[-1]  # onwards by id: a row tried in this run (and due again) waits for the next
     return counts
 
 
