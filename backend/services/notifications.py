@@ -114,7 +114,7 @@ def on_item_event(item: Item, event: Event, detail: dict | None) -> None:
         office = item.office
         params = {
             "office": office.name if office else "bưu cục",
-            "office_phone": (office.phone if office else None) or "",
+            "office_phone": (office.phone if office else None) or "—",
         }
         _add(item, "pickup", "pickup", params)
     if event in RESULTS and item.round_id is not None:
