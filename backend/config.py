@@ -106,6 +106,64 @@ def _clock(read: _Reader, name: str, default: str) -> str:
     return f"{int(hours):02d}:{int(minutes):02d}"
 
 
+NOTIFY_PROVIDERS = ("", "sms", "zns")
+NOTIFY_EVENTS = ("morning", "near", "delivered", "failed", "pickup")
+
+
+def _url(read: _Reader, name: str, default: str | None) -> str | None:
+    value = read.text(name, default)
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _notification_settings(read: _Reader) -> dict:
+    """Messages to citizens by SMS or Zalo ZNS (backend/services/notifications.py)."""
+    provider = (read.text("NOTIFY_PROVIDER", "") or "").lower()
+    if provider not in NOTIFY_PROVIDERS:
+        raise ConfigError(f"NOTIFY_PROVIDER must be empty (off), sms or zns, got {provider!r}")
+    settings = {
+        "NOTIFY_PROVIDER": provider,
+        # A generic HTTP SMS gateway: POST JSON to the URL with the key as a bearer token.
+        "SMS_GATEWAY_URL": _url(read, "SMS_GATEWAY_URL", None),
+        "SMS_GATEWAY_KEY": read.text("SMS_GATEWAY_KEY"),
+        "SMS_SENDER": read.text("SMS_SENDER", "BUUDIEN"),
+        # Zalo ZNS: the send-template endpoint and the Official Account's access token.
+        "ZNS_API_URL": _url(read, "ZNS_API_URL", "https://business.openapi.zalo.me/message/template"),
+        "ZNS_ACCESS_TOKEN": read.text("ZNS_ACCESS_TOKEN"),
+        **{
+            f"ZNS_TEMPLATE_{event.upper()}": read.text(f"ZNS_TEMPLATE_{event.upper()}")
+            for event in NOTIFY_EVENTS
+        },
+        # Nothing is sent between these local times; what falls due then waits for the morning.
+        "NOTIFY_QUIET_START": _clock(read, "NOTIFY_QUIET_START", "21:00"),
+        "NOTIFY_QUIET_END": _clock(read, "NOTIFY_QUIET_END", "07:00"),
+        # "The postman is N stops away" goes to the next N stops after each result.
+        "NOTIFY_STOPS_AHEAD": read.integer("NOTIFY_STOPS_AHEAD", 3, minimum=1, maximum=20),
+        # The morning message's window ("between 9:00 and 11:00") is this wide around the ETA.
+        "NOTIFY_WINDOW_MINUTES": read.integer("NOTIFY_WINDOW_MINUTES", 120, minimum=30, maximum=480),
+        # A message the provider refused or did not answer is tried again after 1, 2, 4, ... times this.
+        "NOTIFY_RETRY_SECONDS": read.integer("NOTIFY_RETRY_SECONDS", 60, minimum=0, maximum=3600),
+        "NOTIFY_MAX_ATTEMPTS": read.integer("NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=50),
+        "NOTIFY_TIMEOUT_SECONDS": read.number("NOTIFY_TIMEOUT_SECONDS", 10.0),
+    }
+    if not 0 < settings["NOTIFY_TIMEOUT_SECONDS"] <= 120:
+        raise ConfigError(
+            f"NOTIFY_TIMEOUT_SECONDS must be above 0 and at most 120, got {settings['NOTIFY_TIMEOUT_SECONDS']}"
+        )
+    if provider == "sms" and not (settings["SMS_GATEWAY_URL"] and settings["SMS_GATEWAY_KEY"]):
+        raise ConfigError("NOTIFY_PROVIDER=sms needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY")
+    if provider == "zns":
+        missing = [
+            f"ZNS_TEMPLATE_{e.upper()}" for e in NOTIFY_EVENTS if not settings[f"ZNS_TEMPLATE_{e.upper()}"]
+        ]
+        if not settings["ZNS_ACCESS_TOKEN"] or missing:
+            raise ConfigError(
+                "NOTIFY_PROVIDER=zns needs ZNS_ACCESS_TOKEN and " + ", ".join(missing or ["templates"])
+            )
+    return settings
+
+
 def engine_options(config: dict) -> dict:
     """Timeouts so a database that is down or hangs gives a quick 503, never a frozen worker.
 
@@ -207,6 +265,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     endpoint = read.text("S3_ENDPOINT_URL")
     if endpoint is not None and not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"S3_ENDPOINT_URL must be an http:// or https:// URL, got {endpoint!r}")
+
+    notify = _notification_settings(read)
 
     return {
         "POSTROUND_ENV": mode,
@@ -322,6 +382,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "PDF_FONT_BOLD_PATH": read.text(
             "PDF_FONT_BOLD_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
         ),
+        # Messages to citizens (docs/notifications.md): the provider, its settings, the rules.
+        **notify,
         # flask-smorest / OpenAPI
         "API_TITLE": "PostRound API",
         "API_VERSION": "1.0",

@@ -19,6 +19,9 @@ other API test runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import re
 import shutil
@@ -86,6 +89,13 @@ class Rule:
 
 def rule(method, path, allowed, body=None, query=None, missing_for=()):
     return Rule(method, path, frozenset(allowed), body, query, frozenset(missing_for))
+
+
+def link_token(code: str) -> str:
+    """The token of the link in a citizen's message (backend/services/citizen_links.py)."""
+    key = _test_config("")["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"track:" + code.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:22]
 
 
 def new_item_body(w):
@@ -180,8 +190,16 @@ RULES = [
     rule("PATCH", "/api/items/{item}", STAFF, body=lambda w: {"note": "gọi trước khi đến"}),
     rule("POST", "/api/items/{item}/events", STAFF, body=lambda w: {"event": "cancel"}),
     rule("GET", "/api/items/{item}/timeline", STAFF),
+    rule("GET", "/api/items/{item}/notifications", STAFF),
+    rule("POST", "/api/items/{item}/notifications/opt-out", STAFF, body=lambda w: {"whole_phone": False}),
     rule("GET", "/api/search", STAFF, query={"q": "an giang"}),
     rule("GET", "/api/track/{code}", PUBLIC, query={"phone_last4": "5678"}),
+    rule(
+        "POST",
+        "/api/notifications/stop",
+        PUBLIC,
+        body=lambda w: {"code": w["code"], "k": link_token(w["code"])},
+    ),
     rule("GET", "/api/rounds", STAFF | {"postman", "other_postman"}),
     rule(
         "POST",
@@ -666,6 +684,8 @@ def test_a_supervisor_of_another_office_sees_and_touches_nothing_of_this_one(cli
         assert response.status_code < 400 or "unknown-office" in text, response.get_json()
     elif r.path == "/api/reports/export-jobs":
         assert response.status_code < 400  # an export of the caller's own offices
+    elif r.path == "/api/notifications/stop":
+        assert response.status_code < 400  # public: the link's token authorises it, not an office
     else:
         # Every write names the first office's agency, postman, item or exception: refused.
         assert response.status_code in (404, 409, 422), (r.path, response.get_json())

@@ -52,6 +52,14 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
         ("ATTACHMENT_STORE", "ftp", "ATTACHMENT_STORE must be directory or s3"),
         ("ATTACHMENT_STORE", "s3", "S3_BUCKET is required"),
         ("S3_ENDPOINT_URL", "minio:9000", "S3_ENDPOINT_URL must be an http"),
+        ("NOTIFY_PROVIDER", "whatsapp", "NOTIFY_PROVIDER must be empty"),
+        ("NOTIFY_PROVIDER", "sms", "NOTIFY_PROVIDER=sms needs SMS_GATEWAY_URL"),
+        ("NOTIFY_PROVIDER", "zns", "NOTIFY_PROVIDER=zns needs ZNS_ACCESS_TOKEN"),
+        ("SMS_GATEWAY_URL", "gateway:8080", "SMS_GATEWAY_URL must be an http"),
+        ("PUBLIC_BASE_URL", "buudien.vn", "PUBLIC_BASE_URL must be an http"),
+        ("NOTIFY_QUIET_START", "25:00", "NOTIFY_QUIET_START must be a time of day"),
+        ("NOTIFY_STOPS_AHEAD", "0", "at least 1"),
+        ("NOTIFY_TIMEOUT_SECONDS", "0", "NOTIFY_TIMEOUT_SECONDS must be above 0"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):

@@ -78,6 +78,7 @@ def test_public_operations_are_exactly_the_ones_without_a_token(spec):
         ("POST", "/api/auth/refresh"),
         ("POST", "/api/auth/logout"),
         ("GET", "/api/track/{code}"),
+        ("POST", "/api/notifications/stop"),
     }
 
 

@@ -28,6 +28,7 @@ def register_api(app: Flask) -> None:
         items,
         jobs,
         meta,
+        notifications,
         offices,
         procedures,
         proofs,
@@ -63,6 +64,7 @@ def register_api(app: Flask) -> None:
         reports,
         search,
         complaints,
+        notifications,
     )
     api.register_blueprints([module.blp for module in modules])
     meta.register_docs_page(app)

@@ -28,8 +28,9 @@ from backend.schemas.items import (
     TrackingQuerySchema,
     TrackingSchema,
 )
+from backend.schemas.notifications import NotificationLogSchema, OptOutSchema
 from backend.schemas.search import TimelineSchema
-from backend.services import bulk, labels
+from backend.services import bulk, labels, notifications
 from backend.services.agency_events import item_history
 from backend.services.citizen import find_tracked, tracking_view
 from backend.services.item_events import apply_event
@@ -224,6 +225,32 @@ class ItemTimeline(MethodView):
         """The item's whole story, oldest first, with who and when, and the events allowed now."""
         item = _load_visible(item_id)
         return timeline(item), 200, {"ETag": f'"{item.version}"'}
+
+
+@blp.route("/items/<int:item_id>/notifications")
+class ItemNotifications(MethodView):
+    @auth_required(*STAFF)
+    @blp.response(200, NotificationLogSchema)
+    def get(self, item_id):
+        """The messages sent (or waiting) to the item's citizen, each with every attempt (docs/notifications.md)."""
+        item = _load_visible(item_id)
+        audit_read("notifications.read", "item", [item.code])
+        return notifications.log_of(item)
+
+
+@blp.route("/items/<int:item_id>/notifications/opt-out")
+class ItemNotificationsOptOut(MethodView):
+    @auth_required(*STAFF)
+    @blp.arguments(OptOutSchema)
+    @blp.response(200, NotificationLogSchema)
+    def post(self, body, item_id):
+        """Send nothing more about this item (or, `whole_phone`, to its phone number at all)."""
+        item = _load_visible(item_id)
+        user = current_user()
+        notifications.opt_out(item, source="supervisor", whole_phone=body["whole_phone"], actor_id=user.id)
+        audit("notifications.opted_out", "item", item.code, {"whole_phone": body["whole_phone"]})
+        db.session.commit()
+        return notifications.log_of(item)
 
 
 @blp.route("/track/<string:code>")

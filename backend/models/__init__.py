@@ -6,6 +6,7 @@ from backend.models.exceptions import ExceptionAck
 from backend.models.handover import CashHandover, Handover, HandoverAttachment, HandoverLine
 from backend.models.items import Item, Round
 from backend.models.jobs import BackgroundJob
+from backend.models.notifications import Notification, NotificationAttempt, NotificationOptOut
 from backend.models.offices import PostOffice, office_agencies, user_offices
 from backend.models.org import Agency, Procedure
 from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
@@ -32,6 +33,9 @@ __all__ = [
     "HandoverLine",
     "Item",
     "LoginSession",
+    "Notification",
+    "NotificationAttempt",
+    "NotificationOptOut",
     "PostOffice",
     "Procedure",
     "ProofAttachment",

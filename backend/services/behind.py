@@ -133,6 +133,13 @@ def assess(views: list[dict], rounds: dict, first_proofs: dict, open_exceptions:
     return views
 
 
+def planned_etas(rnd, start: datetime) -> list[dict]:
+    """The ETA of each stop of `rnd` with no result yet, if the postman sets off at `start` at the
+    assumed pace (ROUND_MINUTES_PER_STOP): what the morning message tells citizens."""
+    speed_m_per_min = current_app.config["ROUND_SPEED_KMH"] * 1000 / 60
+    return _eta(_stops([rnd.id]).get(rnd.id, []), rnd, None, None, 0, start, speed_m_per_min)[0]
+
+
 def _eta(rows, rnd, first_proof_at, last_proof_at, done: int, now: datetime, speed_m_per_min: float):
     """[{item_id, code, stop_order, eta}] for the round's stops with no result yet, and the pace used."""
     office = office_position(rnd.office_id)

@@ -11,6 +11,7 @@ from backend.domain.status import Event, next_status
 from backend.domain.workdays import counts_as_invitation, next_invitation_from
 from backend.models import Item
 from backend.models.base import now_utc
+from backend.services import notifications
 from backend.services.round_events import settle_round
 from backend.timeutil import local_zone
 
@@ -73,6 +74,7 @@ def apply_event(
         settle_round(previous_round_id, actor_id)
     settle_round(item.round_id, actor_id)
     extra = {} if invitation is None else {"invitation": invitation, "invitations": invitations_after}
+    notifications.on_item_event(item, event, detail)
     audit(
         f"item.{event.value}",
         "item",

@@ -16,7 +16,7 @@ from backend.services.handover_pdf import number as handover_number
 
 # Audit actions that are not part of the item's story: reads, and what another row already tells.
 # (proof.flagged: the proof row says it, with its flag reason.)
-_NOT_STORY = {"fee.collected", "proof.viewed", "proof.flagged"}
+_NOT_STORY = {"fee.collected", "proof.viewed", "proof.flagged", "notifications.read"}
 REVIEW_ACTIONS = {"proof.accepted": "accepted", "proof.rejected": "rejected", "proof.resolved": "rejected"}
 
 

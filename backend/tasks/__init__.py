@@ -15,6 +15,8 @@ Schedules (on every consumer; each step is safe to repeat):
 - the stale-job sweep every minute, and once JOB_STALE_SECONDS after a consumer starts;
 - the webhook deliveries due, every minute (a nudge lost after a commit, a retry whose scheduled
   task was lost): backend.services.webhooks.
+- messages to citizens every minute (backend.services.notifications: the morning's, then what is
+  due; a row is claimed before it is sent, so consumers never send one twice).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class TaskQueue:
     def __init__(self, app: Flask):
         self.app = app
         self._huey: Huey | None = None
-        self.run_job = self.sweep = self.maintenance = self.deliver_webhooks = None
+        self.run_job = self.sweep = self.maintenance = self.deliver_webhooks = self.notify = None
 
     @property
     def huey(self) -> Huey:
@@ -86,8 +88,20 @@ class TaskQueue:
             with app.app_context():
                 return webhooks.deliver_due()
 
+        @huey.task(name="postround.notify")
+        def notify() -> dict:
+            from backend.services import notifications
+
+            with app.app_context():
+                notifications.plan_morning()
+                return notifications.send_due()
+
+        @huey.periodic_task(lambda when: True, name="postround.notify_every_minute")
+        def notify_every_minute() -> dict:
+            return notify.call_local()
+
         self.run_job, self.sweep, self.maintenance = run_job, sweep, maintenance
-        self.deliver_webhooks = deliver_webhooks
+        self.deliver_webhooks, self.notify = deliver_webhooks, notify
 
     def enqueue_job(self, job_id: str) -> None:
         self.huey  # noqa: B018  (registers the tasks)
@@ -100,6 +114,11 @@ class TaskQueue:
             self.deliver_webhooks.schedule(delay=delay)
         else:
             self.deliver_webhooks()
+
+    def enqueue_notify(self) -> None:
+        """Send the citizens' messages that are due now, on a worker (the minute's run does it anyway)."""
+        self.huey  # noqa: B018  (registers the tasks)
+        self.notify()
 
     def consumer(self, workers: int | None = None):
         """A Huey consumer for this app: threads, the periodic schedules, a first sweep once stale."""

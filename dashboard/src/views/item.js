@@ -10,7 +10,7 @@ import * as api from '../lib/api.js'
 import { announce, h, newId, replace } from '@common/dom.js'
 import { citizenAnswer } from '@common/citizen.js'
 import { dateTime, day, localToday, money } from '@common/format.js'
-import { label, t } from '../lib/i18n.js'
+import { label, lang, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
 import { poll } from '../lib/poller.js'
 import { proofFacts, proofFiles, reviewForm } from './proof.js'
@@ -23,6 +23,9 @@ const EDITABLE = [
   ['due_date', 'item.due', 'date'],
   ['note', 'item.note', 'text'],
 ]
+
+// Messages to the citizen stopped, by a supervisor or by the citizen's STOP (docs/notifications.md).
+const NOTE_ACTIONS = ['notifications.opted_out', 'notifications.stopped']
 
 // The words for a corrected field in the story (the server names it by its API field).
 const FIELD_WORDS = {
@@ -61,12 +64,13 @@ export function renderItem(main, { segments, config }) {
 
   async function load() {
     try {
-      const [item, story, proofs] = await Promise.all([
+      const [item, story, proofs, notes] = await Promise.all([
         api.get(`/api/items/${itemId}`),
         api.get(`/api/items/${itemId}/timeline`),
         api.get('/api/proofs', { item_id: itemId, per_page: 100 }),
+        api.get(`/api/items/${itemId}/notifications`).catch(() => null), // the page works without it
       ])
-      current = { item, story, proofs }
+      current = { item, story, proofs, notes }
       draw()
     } catch (error) {
       replace(main, h('p', { class: 'error', role: 'alert' }, problemText(error)))
@@ -120,7 +124,7 @@ export function renderItem(main, { segments, config }) {
   }
 
   function draw() {
-    const { item, story, proofs } = current
+    const { item, story, proofs, notes } = current
     touched.clear()
     urls.splice(0).forEach((u) => URL.revokeObjectURL(u))
     document.title = `${t('item.title', { code: item.code })} — PostRound`
@@ -157,6 +161,7 @@ export function renderItem(main, { segments, config }) {
               : h('p', { class: 'muted' }, t('item.noProofs')),
           ),
           section('item-timeline', t('item.timeline'), timeline(story)),
+          notes && section('item-notifications', t('item.notifications'), notifications(item, notes)),
         ),
       ),
     )
@@ -438,8 +443,49 @@ export function renderItem(main, { segments, config }) {
           }) + (e.fee_passed_on ? `, ${t('tl.handoverFee', { fee: money(e.fee_passed_on) })}` : '')
         )
       default:
+        if (NOTE_ACTIONS.includes(e.action)) return t(`tl.${e.action}`)
         return t('tl.other', { action: e.action || e.kind })
     }
+  }
+
+  // The SMS / Zalo messages to the citizen (docs/notifications.md), newest first, and the opt-out.
+  function notifications(item, notes) {
+    const list = notes.messages.length
+      ? h(
+          'ol',
+          { class: 'timeline' },
+          notes.messages.map((m) =>
+            h(
+              'li',
+              { 'data-event': m.event, 'data-status': m.status },
+              h('time', { datetime: m.sent_at || m.due_at }, dateTime(m.sent_at || m.due_at)),
+              ' ',
+              h('span', { class: 'what' }, `${t(`note.event.${m.event}`)} (${m.channel.toUpperCase()})`),
+              h(
+                'span',
+                { class: 'who' },
+                t(`note.status.${m.status}`),
+                m.attempts.length > 1 ? ` · ${t('note.attempts', { n: m.attempts.length })}` : '',
+                m.last_error && m.status !== 'sent' ? ` · ${m.last_error}` : '',
+              ),
+              h('p', { class: 'muted' }, lang() === 'en' ? m.text_en : m.text_vi),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, t('note.none'))
+    const stop = notes.opted_out
+      ? h('p', { class: 'muted', id: 'item-opted-out' }, t('note.optedOut'))
+      : h(
+          'button',
+          {
+            type: 'button',
+            id: 'item-opt-out',
+            onclick: () =>
+              act(() => api.post(`/api/items/${item.id}/notifications/opt-out`, {}), t('note.optedOut')),
+          },
+          t('note.optOut'),
+        )
+    return [list, stop]
   }
 
   function timeline(story) {
