@@ -268,6 +268,7 @@ def book_collection(body: dict) -> Item:
             "procedure-not-allowed-by-post",
             "This procedure cannot go by post.",
             status=422,
+            params={"procedure": procedure.name if procedure else f"#{body['procedure_id']}"},
             errors={"procedure_id": ["This procedure is not allowed by post."]},
         )
     served = {agency.commune: (agency, office_id) for agency, office_id in bookable_communes()}
