@@ -79,6 +79,7 @@ RATE_LIMITS = {
     "LOGIN_ACCOUNT_RATE_LIMIT": "10 per 15 minutes",  # failed logins per account name, from anywhere
     "TRACKING_RATE_LIMIT": "30 per minute",  # public tracking look-ups per client address
     "TRACKING_CODE_RATE_LIMIT": "60 per hour",  # look-ups of one item code, from anywhere
+    "API_KEY_RATE_LIMIT": "600 per minute",  # requests per agency system key (backend/auth/api_keys.py)
     "TRACKING_WRONG_DIGITS_LIMIT": "5 per hour",  # wrong phone digits for one code before it locks
 }
 

@@ -227,14 +227,12 @@ class Track(MethodView):
         code = code.upper()
         wait = throttle.retry_after("TRACKING_WRONG_DIGITS_LIMIT", "track-wrong", code)
         if wait is not None:
-            error = DomainError(
+            raise throttle.refusal(
                 "tracking-locked",
                 "Too many wrong phone digits for this code; try again later. "
                 "/ Nhập sai số điện thoại quá nhiều lần cho mã này; vui lòng thử lại sau.",
-                status=429,
+                wait,
             )
-            error.headers = {"Retry-After": str(wait)}
-            raise error
         item = db.session.execute(db.select(Item).where(Item.code == code)).scalar_one_or_none()
         phone_digits = "".join(ch for ch in (item.recipient_phone or "") if ch.isdigit()) if item else ""
         if item is None or not phone_digits.endswith(args["phone_last4"]):

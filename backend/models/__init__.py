@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from backend.models.api_keys import ApiKey, ItemCreation
 from backend.models.audit import AuditEntry
 from backend.models.exceptions import ExceptionAck
 from backend.models.handover import CashHandover, Handover, HandoverAttachment, HandoverLine
@@ -13,6 +14,7 @@ from backend.models.users import Device, LoginSession, RefreshToken, User
 
 __all__ = [
     "Agency",
+    "ApiKey",
     "Attachment",
     "BackgroundJob",
     "CashHandover",
@@ -27,6 +29,7 @@ __all__ = [
     "HandoverAttachment",
     "HandoverLine",
     "Item",
+    "ItemCreation",
     "LoginSession",
     "PostOffice",
     "Procedure",
