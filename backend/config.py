@@ -95,6 +95,17 @@ def _rate(read: _Reader, name: str, default: str) -> str:
     return value
 
 
+def _deadlines(read: _Reader) -> str:
+    from backend.domain.onestop import DEFAULT_DEADLINES, parse_deadlines
+
+    value = read.text("DEADLINE_WORKING_DAYS", DEFAULT_DEADLINES)
+    try:
+        parse_deadlines(value)
+    except ValueError as error:
+        raise ConfigError(f"DEADLINE_WORKING_DAYS must read like {DEFAULT_DEADLINES!r}: {error}") from None
+    return value
+
+
 def _clock(read: _Reader, name: str, default: str) -> str:
     """A local time of day "HH:MM"."""
     value = read.text(name, default)
@@ -228,6 +239,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "REATTEMPT_SPACING_WORKING_DAYS": read.integer(
             "REATTEMPT_SPACING_WORKING_DAYS", 2, minimum=1, maximum=10
         ),
+        # Circular 17 Art. 7-8 deadlines in working days after receipt, per route, without / with an
+        # appointment slip (backend/domain/onestop.py; docs/agency-api.md, "Deadline").
+        "DEADLINE_WORKING_DAYS": _deadlines(read),
         "TIMEZONE": tz_name,
         "POST_OFFICE_LAT": lat,
         "POST_OFFICE_LON": lon,

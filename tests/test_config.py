@@ -52,6 +52,8 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
         ("ATTACHMENT_STORE", "ftp", "ATTACHMENT_STORE must be directory or s3"),
         ("ATTACHMENT_STORE", "s3", "S3_BUCKET is required"),
         ("S3_ENDPOINT_URL", "minio:9000", "S3_ENDPOINT_URL must be an http"),
+        ("API_KEY_RATE_LIMIT", "plenty", "must be a rate"),
+        ("DEADLINE_WORKING_DAYS", "local=1/2,province=2/4", "DEADLINE_WORKING_DAYS must read like"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):

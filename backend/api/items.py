@@ -30,6 +30,7 @@ from backend.schemas.items import (
 )
 from backend.schemas.search import TimelineSchema
 from backend.services import bulk, labels
+from backend.services.item_creation import create_once
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
@@ -73,16 +74,10 @@ class Items(MethodView):
     @blp.arguments(ItemCreateSchema)
     @blp.response(201, ItemSchema)
     def post(self, body):
-        """Create one item."""
-        if existing_codes([body["code"]]):
-            raise DomainError(
-                "duplicate-item-code",
-                f"An item with code {body['code']} already exists.",
-                errors={"code": ["Already exists."]},
-            )
-        item = build_item(current_user(), body)
-        commit_unique(f"An item with code {body['code']} already exists.", "duplicate-item-code")
-        return item
+        """Create one item. With an Idempotency-Key header (an agency's system: or its dossier code), a
+        retry answers with the item the first request made (Idempotent-Replayed: true), never a second."""
+        item, replayed = create_once(current_user(), body, request.headers.get("Idempotency-Key"))
+        return item, 201, {"Idempotent-Replayed": "true"} if replayed else {}
 
 
 @blp.route("/items/bulk")

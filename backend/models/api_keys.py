@@ -49,3 +49,5 @@ class ItemCreation(db.Model):
     body_hash: Mapped[str] = mapped_column(String(64))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    item = relationship("Item")
