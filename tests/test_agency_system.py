@@ -158,3 +158,18 @@ def test_national_dossier_codes_and_the_deadline_table_are_checked():
     for bad in ("local=1/2,province=2/4", "local=2/1,province=2/4,national=4/8", "local=1,province=2/4"):
         with pytest.raises(ValueError):
             parse_deadlines(bad)
+
+
+def test_a_bulk_retry_with_the_same_key_answers_with_the_same_items_in_order(app, client, system):
+    body = {"items": [_body(system, serial=81_000_010 + n, dossier_code=None) for n in range(3)]}
+    headers = system["headers"] | {"Idempotency-Key": "batch-2025-12-01"}
+    first = client.post("/api/items/bulk", json=body, headers=headers)
+    again = client.post("/api/items/bulk", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert [i["code"] for i in again.get_json()] == [i["code"] for i in first.get_json()]
+    assert len(_items(app)) == 3
+    other = {"items": body["items"][:2]}
+    refused = client.post("/api/items/bulk", json=other, headers=headers)
+    assert refused.status_code == 422 and refused.get_json()["code"] == "idempotency-key-reused"
+    assert len(_items(app)) == 3

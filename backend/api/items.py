@@ -30,7 +30,7 @@ from backend.schemas.items import (
 )
 from backend.schemas.search import TimelineSchema
 from backend.services import bulk, labels
-from backend.services.item_creation import create_once
+from backend.services.item_creation import create_once, remember_bulk, replay_bulk
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
@@ -87,7 +87,12 @@ class ItemsBulk(MethodView):
     @blp.arguments(BulkItemsSchema)
     @blp.response(201, ItemSchema(many=True))
     def post(self, body):
-        """Create many items at once: all of them, or none when any is wrong."""
+        """Create many items at once: all of them, or none when any is wrong. With an Idempotency-Key
+        header, a retry answers with the items the first request made (Idempotent-Replayed: true)."""
+        header = request.headers.get("Idempotency-Key")
+        replayed = replay_bulk(current_user(), body, header)
+        if replayed is not None:
+            return replayed, 201, {"Idempotent-Replayed": "true"}
         rows = body["items"]
         limit = current_app.config["MAX_BULK_ITEMS"]
         if len(rows) > limit:
@@ -115,6 +120,7 @@ class ItemsBulk(MethodView):
                 error.errors = {"items": {str(index): error.errors or {"_": [error.detail]}}}
                 error.detail = f"Item {index}: {error.detail} Nothing was created."
                 raise
+        remember_bulk(items, body, header, current_user())
         commit_unique("Some item codes already exist; nothing was created.", "duplicate-item-code")
         return items
 

@@ -98,3 +98,35 @@ def create_once(user: User, body: dict, header: str | None) -> tuple[Item, bool]
             return first, True
         raise _duplicate(body["code"]) from None
     return item, False
+
+
+def replay_bulk(user: User, body: dict, header: str | None) -> list[Item] | None:
+    """The items an earlier bulk creation under this Idempotency-Key made, in order, or None. The same
+    key with another body is refused, as for one item (422 idempotency-key-reused)."""
+    if header is None:
+        return None
+    key, rows = creation_key(user, {}, header), body["items"]
+    assert key is not None  # a header always gives one
+    first = _first(_agency_of(user, rows[0]), f"{key}#0", _digest(body))
+    if first is None:
+        return None
+    made = db.session.execute(
+        db.select(ItemCreation.idempotency_key, Item)
+        .join(Item, Item.id == ItemCreation.item_id)
+        .where(ItemCreation.idempotency_key.in_([f"{key}#{n}" for n in range(len(rows))]))
+        .where(ItemCreation.body_hash == _digest(body))
+        .where(ItemCreation.agency_id.in_({_agency_of(user, row) for row in rows}))
+    ).all()
+    by_key: dict[str, Item] = {row.idempotency_key: row.Item for row in made}
+    return [by_key[f"{key}#{n}"] for n in range(len(rows)) if f"{key}#{n}" in by_key]
+
+
+def remember_bulk(items: list[Item], body: dict, header: str | None, user: User) -> None:
+    """Keep which items a bulk creation under an Idempotency-Key made (committed with them)."""
+    if header is None:
+        return
+    key, digest = creation_key(user, {}, header), _digest(body)
+    for n, item in enumerate(items):
+        db.session.add(
+            ItemCreation(agency_id=item.agency_id, idempotency_key=f"{key}#{n}", body_hash=digest, item=item)
+        )
