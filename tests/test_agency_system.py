@@ -173,3 +173,23 @@ def test_a_bulk_retry_with_the_same_key_answers_with_the_same_items_in_order(app
     refused = client.post("/api/items/bulk", json=other, headers=headers)
     assert refused.status_code == 422 and refused.get_json()["code"] == "idempotency-key-reused"
     assert len(_items(app)) == 3
+
+
+def test_two_retries_arriving_at_once_make_one_item(app, system):
+    """The system's timeout fires while the first request is still running: both answer the same item."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    start = Barrier(2)
+    headers = system["headers"] | {"Idempotency-Key": "req-race"}
+
+    def send(_):
+        client = app.test_client()
+        start.wait()
+        return client.post("/api/items", json=_body(system), headers=headers)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(send, range(2)))
+    assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
+    assert answers[0].get_json()["id"] == answers[1].get_json()["id"]
+    assert len(_items(app)) == 1
