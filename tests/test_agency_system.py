@@ -10,8 +10,10 @@ from backend.auth.api_keys import create_key
 from backend.domain.onestop import ONESTOP_STATUS, OneStopStatus, dossier_code_problem, parse_deadlines
 from backend.domain.s10 import make_s10
 from backend.domain.status import Direction, Status
+from backend.domain.workdays import add_working_days
 from backend.extensions import db
 from backend.models import Agency, Item, ItemCreation
+from backend.timeutil import local_today
 from tests.factories import item_body
 
 DOSSIER = "000.21.30.H01-251201-0014"
@@ -111,6 +113,8 @@ def test_the_item_answer_speaks_the_one_stop_systems_vocabulary(client, system):
         "dossier_code": DOSSIER,
         "deadline_route": "province",  # Xã Mong Thọ from an agency of Xã Châu Thành, An Giang
         "deadline_working_days": 2,
+        "received_on": None,  # still at the agency: no J yet
+        "deadline": None,
     }
     far = _body(system, serial=81_000_006, dossier_code=None, province="Cần Thơ", direction="collect")
     answer = client.post("/api/items", json=far, headers=system["headers"]).get_json()["onestop"]
@@ -193,3 +197,21 @@ def test_two_retries_arriving_at_once_make_one_item(app, system):
     assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
     assert answers[0].get_json()["id"] == answers[1].get_json()["id"]
     assert len(_items(app)) == 1
+
+
+def test_once_the_post_receives_the_result_its_deadline_is_j_plus_n_working_days(
+    app, client, make, auth, system
+):
+    made = client.post("/api/items", json=_body(system), headers=system["headers"]).get_json()
+    supervisor = auth(make.user("supervisor"))
+    received = client.post(
+        f"/api/items/{made['id']}/events", json={"event": "receive_from_agency"}, headers=supervisor
+    )
+    assert received.status_code == 200, received.get_json()
+    answer = client.get(f"/api/items/{made['id']}", headers=system["headers"]).get_json()["onestop"]
+    with app.app_context():
+        today = local_today()
+    assert answer["received_on"] == today.isoformat()
+    assert answer["deadline"] == add_working_days(today, 2).isoformat()
+    listed = client.get("/api/items", headers=system["headers"]).get_json()
+    assert listed[0]["onestop"]["deadline"] == answer["deadline"]

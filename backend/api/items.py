@@ -34,6 +34,7 @@ from backend.services.item_creation import create_once, remember_bulk, replay_bu
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
+from backend.services.receipts import note_receipts
 from backend.services.round_versions import bump_version
 from backend.services.rounds import all_or_nothing, items_in_request
 from backend.services.timeline import timeline
@@ -67,7 +68,7 @@ class Items(MethodView):
         cursor = current_seq(db.session)  # read first: nothing committed later is missed
         query = filter_items(visible_items(current_user()), args)
         rows, total = paginate(query, args["page"], args["per_page"])
-        return rows, 200, {"X-Total-Count": str(total), "X-Change-Cursor": str(cursor)}
+        return note_receipts(rows), 200, {"X-Total-Count": str(total), "X-Change-Cursor": str(cursor)}
 
     @auth_required(*STAFF, "agency")
     @problems(409)
@@ -77,6 +78,7 @@ class Items(MethodView):
         """Create one item. With an Idempotency-Key header (an agency's system: or its dossier code), a
         retry answers with the item the first request made (Idempotent-Replayed: true), never a second."""
         item, replayed = create_once(current_user(), body, request.headers.get("Idempotency-Key"))
+        note_receipts([item])
         return item, 201, {"Idempotent-Replayed": "true"} if replayed else {}
 
 
@@ -160,6 +162,7 @@ class ItemById(MethodView):
     def get(self, item_id):
         """One item."""
         item = _load_visible(item_id)
+        note_receipts([item])
         return item, 200, {"ETag": f'"{item.version}"'}
 
     @auth_required(*STAFF)

@@ -12,6 +12,7 @@ from backend.domain.onestop import (
 )
 from backend.domain.s10 import S10_PATTERN, s10_problem
 from backend.domain.status import Direction, Status
+from backend.domain.workdays import add_working_days
 from backend.schemas.common import (
     Flag,
     Latitude,
@@ -190,6 +191,15 @@ class ItemHeadSchema(StrictSchema):
     status = fields.String()
 
 
+def _deadline_days(item) -> int:
+    table = parse_deadlines(current_app.config["DEADLINE_WORKING_DAYS"])
+    return deadline_working_days(table, _route(item), item.direction)
+
+
+def _day(day):
+    return day.isoformat() if day else None
+
+
 def _route(item) -> str:
     return route_of(item.commune, item.province, item.agency.commune, item.agency.province)
 
@@ -211,10 +221,30 @@ class OneStopSchema(StrictSchema):
         metadata={"type": "string", "enum": ["local", "province", "national"], "description": "Circular 17"},
     )
     deadline_working_days = fields.Function(
-        lambda item: deadline_working_days(
-            parse_deadlines(current_app.config["DEADLINE_WORKING_DAYS"]), _route(item), item.direction
-        ),
+        _deadline_days,
         metadata={"type": "integer", "description": "n of J+n: working days after the post receives it"},
+    )
+    received_on = fields.Function(
+        lambda item: _day(getattr(item, "received_on", None)),
+        metadata={
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "J: the post received it",
+        },
+    )
+    deadline = fields.Function(
+        lambda item: _day(
+            add_working_days(item.received_on, _deadline_days(item))
+            if getattr(item, "received_on", None)
+            else None
+        ),
+        metadata={
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "J+n, in working days",
+        },
     )
 
 
