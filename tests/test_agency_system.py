@@ -158,7 +158,8 @@ def test_every_status_of_each_direction_has_a_one_stop_code():
 def test_national_dossier_codes_and_the_deadline_table_are_checked():
     assert dossier_code_problem("000.21.30.H01-251201-0014") is None
     assert dossier_code_problem("G22.80-230523-0001") is None
-    assert "yymmdd" in dossier_code_problem("000.21.30.H01-250230-0014")
+    assert "yymmdd" in dossier_code_problem("000.21.30.H01-251301-0014")
+    assert dossier_code_problem("000.21.30.H01-251200-0014") is not None
     for bad in ("local=1/2,province=2/4", "local=2/1,province=2/4,national=4/8", "local=1,province=2/4"):
         with pytest.raises(ValueError):
             parse_deadlines(bad)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from backend.api.common import Blueprint
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.api_keys import create_key, revoke_key
 from backend.auth.guard import auth_required, current_user
@@ -48,6 +49,7 @@ class ApiKeys(MethodView):
         return db.session.execute(query).scalars().all()
 
     @auth_required("admin")
+    @problems(404)
     @blp.arguments(ApiKeyCreateSchema)
     @blp.response(201, ApiKeyCreatedSchema)
     def post(self, body):

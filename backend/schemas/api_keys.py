@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from backend.schemas.common import StrictSchema, Text, WholeNumber
+from backend.schemas.common import QueryId, StrictSchema, Text, WholeNumber
 from backend.schemas.items import RefSchema
 
 
@@ -14,7 +14,7 @@ class ApiKeyCreateSchema(StrictSchema):
 
 
 class ApiKeyQuerySchema(StrictSchema):
-    agency_id = WholeNumber(metadata={"description": "Only this agency's keys"})
+    agency_id = QueryId(metadata={"description": "Only this agency's keys"})
 
 
 class ApiKeySchema(StrictSchema):
