@@ -79,6 +79,7 @@ RATE_LIMITS = {
     "LOGIN_ACCOUNT_RATE_LIMIT": "10 per 15 minutes",  # failed logins per account name, from anywhere
     "TRACKING_RATE_LIMIT": "30 per minute",  # public tracking look-ups per client address
     "TRACKING_CODE_RATE_LIMIT": "60 per hour",  # look-ups of one item code, from anywhere
+    "API_KEY_RATE_LIMIT": "600 per minute",  # requests per agency system key (backend/auth/api_keys.py)
     "TRACKING_WRONG_DIGITS_LIMIT": "5 per hour",  # wrong phone digits for one code before it locks
     # The citizen's pages (docs/citizen.md): collection bookings and complaints per client address.
     "BOOKING_RATE_LIMIT": "5 per hour",
@@ -94,6 +95,17 @@ def _rate(read: _Reader, name: str, default: str) -> str:
         parse_many(value)
     except ValueError:
         raise ConfigError(f"{name} must be a rate such as '10 per minute', got {value!r}") from None
+    return value
+
+
+def _deadlines(read: _Reader) -> str:
+    from backend.domain.onestop import DEFAULT_DEADLINES, parse_deadlines
+
+    value = read.text("DEADLINE_WORKING_DAYS", DEFAULT_DEADLINES)
+    try:
+        parse_deadlines(value)
+    except ValueError as error:
+        raise ConfigError(f"DEADLINE_WORKING_DAYS must read like {DEFAULT_DEADLINES!r}: {error}") from None
     return value
 
 
@@ -293,6 +305,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "REATTEMPT_SPACING_WORKING_DAYS": read.integer(
             "REATTEMPT_SPACING_WORKING_DAYS", 2, minimum=1, maximum=10
         ),
+        # Circular 17 Art. 7-8 deadlines in working days after receipt, per route, without / with an
+        # appointment slip (backend/domain/onestop.py; docs/agency-api.md, "Deadline").
+        "DEADLINE_WORKING_DAYS": _deadlines(read),
         "TIMEZONE": tz_name,
         "POST_OFFICE_LAT": lat,
         "POST_OFFICE_LON": lon,

@@ -19,6 +19,7 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
+from backend.domain.rules import DomainError
 from backend.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -63,3 +64,23 @@ def count_failure(setting: str, scope: str, value: str) -> None:
 def clear(setting: str, scope: str, value: str) -> None:
     if _on():
         _call("clear", parse(current_app.config[setting]), *_identifiers(scope, value))
+
+
+def take(setting: str, scope: str, value: str) -> int | None:
+    """Count one request of `value` (an API key's prefix): None while within the limit, else the
+    seconds until its window ends."""
+    if not _on():
+        return None
+    item = parse(current_app.config[setting])
+    identifiers = _identifiers(scope, value)
+    if _call("hit", item, *identifiers):
+        return None
+    stats = _call("get_window_stats", item, *identifiers)
+    return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def refusal(kind: str, detail: str, wait: int) -> DomainError:
+    """The 429 of a breached counter, with Retry-After and `retry_after` for the apps' words."""
+    error = DomainError(kind, detail, status=429, params={"retry_after": wait})
+    error.headers = {"Retry-After": str(wait)}
+    return error

@@ -6,6 +6,12 @@ endpoint the table names who may call it for the *own* resources (A's item, post
 round); everyone else must get 403 (401 without a token). A final test makes sure
 every API route in the app appears in the table, so a new endpoint cannot skip it.
 
+The API-key column: `key` is agency A's system (an API key, docs/agency-api.md), `other_key`
+agency B's. A key reaches exactly what an officer of its agency reaches (`officer`'s row is
+`key`'s, `other_officer`'s is `other_key`'s), except a person's own account (PERSON_ONLY), and
+only the admin manages keys: so a key never reaches a supervisor's or an admin's route, and A's
+key meets B's things as A's officer does.
+
 The foreign-office column: all of that is the post office `office` (Minh Lương); a second
 office `foreign_office` under the same province unit has its own agency, item, round and
 handover record. Its supervisor (`foreign_supervisor`) calls every endpoint a supervisor may
@@ -32,10 +38,12 @@ from datetime import date, timedelta
 import pytest
 
 from backend import create_app
+from backend.auth.api_keys import create_key
 from backend.auth.tokens import issue_access_token, start_session
 from backend.domain.s10 import make_s10
 from backend.extensions import db
 from backend.models import (
+    Agency,
     AgencyEvent,
     Attachment,
     BackgroundJob,
@@ -70,7 +78,11 @@ PERSONAS = (
     "other_postman",
     "officer",
     "other_officer",
+    "key",
+    "other_key",
 )
+KEYS = {"officer": "key", "other_officer": "other_key"}  # the officer whose row a key's row is
+PERSON_ONLY = {"/api/auth/password"}  # a key has no password
 STAFF = {"admin", "supervisor", "provincial"}
 OFFICE = Factory.DEFAULT_OFFICE  # the world's office (the factories' default one)
 SIGNED_IN = set(PERSONAS) - {"anonymous"}
@@ -88,7 +100,12 @@ class Rule:
 
 
 def rule(method, path, allowed, body=None, query=None, missing_for=()):
-    return Rule(method, path, frozenset(allowed), body, query, frozenset(missing_for))
+    def with_keys(personas):
+        if path in PERSON_ONLY:
+            return frozenset(set(personas) - set(KEYS.values()))
+        return frozenset(set(personas) | {KEYS[p] for p in personas if p in KEYS})
+
+    return Rule(method, path, with_keys(allowed), body, query, with_keys(missing_for))
 
 
 def link_token(code: str) -> str:
@@ -167,6 +184,9 @@ RULES = [
     rule("POST", "/api/procedures", {"admin"}, body=lambda w: {"code": "P-NEW", "name": "Thủ tục mới"}),
     rule("GET", "/api/procedures/{procedure}", SIGNED_IN),
     rule("PATCH", "/api/procedures/{procedure}", {"admin"}, body=lambda w: {"government_fee": 10_000}),
+    rule("GET", "/api/api-keys", {"admin"}),
+    rule("POST", "/api/api-keys", {"admin"}, body=lambda w: {"agency_id": w["agency"], "name": "Một cửa"}),
+    rule("POST", "/api/api-keys/{api_key}/revoke", {"admin"}),
     rule("GET", "/api/users", STAFF),
     rule(
         "POST",
@@ -398,7 +418,7 @@ def world(app, world_file):
         tokens = {
             name: issue_access_token(db.session.get(User, user_id), device_id, session_id)
             for name, (user_id, device_id, session_id) in built["sessions"].items()
-        }
+        } | built["key_secrets"]
     return built | {"tokens": tokens}
 
 
@@ -530,7 +550,10 @@ def _build_world(app, make: Factory) -> dict:
             name: (user.id, devices.get(name), start_session(user, devices.get(name)))
             for name, user in people.items()
         }
+        key_a, secret_a = create_key(db.session.get_one(Agency, agency_a.id), "Một cửa A", None)
+        _, secret_b = create_key(db.session.get_one(Agency, agency_b.id), "Một cửa B", None)
         db.session.commit()
+        extra_keys = {"api_key": key_a.id, "key_secrets": {"key": secret_a, "other_key": secret_b}}
         proof_id = proof.id
         endpoint = WebhookEndpoint(
             agency_id=agency_a.id,
@@ -596,6 +619,7 @@ def _build_world(app, make: Factory) -> dict:
             "postman": foreign_postman.username,
         },
         **extra,
+        **extra_keys,
     }
 
 

@@ -60,6 +60,8 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
         ("NOTIFY_QUIET_START", "25:00", "NOTIFY_QUIET_START must be a time of day"),
         ("NOTIFY_STOPS_AHEAD", "0", "at least 1"),
         ("NOTIFY_TIMEOUT_SECONDS", "0", "NOTIFY_TIMEOUT_SECONDS must be above 0"),
+        ("API_KEY_RATE_LIMIT", "plenty", "must be a rate"),
+        ("DEADLINE_WORKING_DAYS", "local=1/2,province=2/4", "DEADLINE_WORKING_DAYS must read like"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value, message):

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KIND = re.compile(r'DomainError\(\s*(?:kind=)?"([a-z0-9-]+)"')
 # Met only by a phone's sync and uploads (or an agency's system), never by a dashboard page.
 PHONE_ONLY = {
+    "api-key-not-a-person",
     "attachment-too-large",
     "bad-cursor",  # the agency's system's change feed (GET /api/agency/changes)
     "bad-content-range",

@@ -12,13 +12,18 @@ from backend.extensions import api
 CACHEABLE_BLUEPRINTS = frozenset({"meta", "api-docs"})
 NO_STORE = "private, no-cache, no-store"
 
-SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    # An agency system's key (docs/agency-api.md), also accepted as 'Authorization: Bearer prk_…'.
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+}
 
 
 def register_api(app: Flask) -> None:
     from backend.api import (
         agencies,
         agency,
+        api_keys,
         auth,
         cash,
         complaints,
@@ -41,15 +46,21 @@ def register_api(app: Flask) -> None:
     from backend.api.openapi import ProblemResponsesPlugin
 
     api.init_app(
-        app, spec_kwargs={"security": [{"bearerAuth": []}], "extra_plugins": [ProblemResponsesPlugin(app)]}
+        app,
+        spec_kwargs={
+            "security": [{"bearerAuth": []}, {"apiKey": []}],
+            "extra_plugins": [ProblemResponsesPlugin(app)],
+        },
     )
-    api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
     modules = (
         meta,
         auth,
         offices,
         agencies,
         agency,
+        api_keys,
         procedures,
         users,
         items,

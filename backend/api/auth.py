@@ -9,6 +9,7 @@ from backend import throttle
 from backend.api.common import Blueprint
 from backend.api.openapi import problems
 from backend.audit import audit
+from backend.auth.api_keys import current_api_key
 from backend.auth.guard import auth_required, current_device_id, current_session_id, current_user
 from backend.auth.passwords import hash_password, verify_password
 from backend.auth.tokens import (
@@ -144,6 +145,13 @@ class ChangePassword(MethodView):
         """Change your own password with the current one. Every login of the account ends at once
         (other phones and browsers sign in again); this one gets a fresh token pair."""
         user = current_user()
+        if current_api_key() is not None:
+            raise DomainError(
+                "api-key-not-a-person",
+                "An API key has no password to change; an administrator revokes it and makes a new one. "
+                "/ Khóa API không có mật khẩu; quản trị viên thu hồi và tạo khóa mới.",
+                status=403,
+            )
         if not verify_password(user.password_hash, body["current_password"]):
             raise DomainError(
                 "wrong-password",

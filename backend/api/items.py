@@ -33,9 +33,11 @@ from backend.schemas.search import TimelineSchema
 from backend.services import bulk, labels, notifications
 from backend.services.agency_events import item_history
 from backend.services.citizen import find_tracked, tracking_view
+from backend.services.item_creation import create_once, remember_bulk, replay_bulk
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
+from backend.services.receipts import note_receipts
 from backend.services.round_versions import bump_rounds
 from backend.services.rounds import all_or_nothing, items_in_request
 from backend.services.timeline import timeline
@@ -72,23 +74,18 @@ class Items(MethodView):
         cursor = current_seq(db.session)  # read first: nothing committed later is missed
         query = filter_items(visible_items(current_user()), args)
         rows, total = paginate(query, args["page"], args["per_page"])
-        return rows, 200, {"X-Total-Count": str(total), "X-Change-Cursor": str(cursor)}
+        return note_receipts(rows), 200, {"X-Total-Count": str(total), "X-Change-Cursor": str(cursor)}
 
     @auth_required(*STAFF, "agency")
     @problems(409)
     @blp.arguments(ItemCreateSchema)
     @blp.response(201, ItemSchema)
     def post(self, body):
-        """Create one item."""
-        if existing_codes([body["code"]]):
-            raise DomainError(
-                "duplicate-item-code",
-                f"An item with code {body['code']} already exists.",
-                errors={"code": ["Already exists."]},
-            )
-        item = build_item(current_user(), body)
-        commit_unique(f"An item with code {body['code']} already exists.", "duplicate-item-code")
-        return item
+        """Create one item. With an Idempotency-Key header (an agency's system: or its dossier code), a
+        retry answers with the item the first request made (Idempotent-Replayed: true), never a second."""
+        item, replayed = create_once(current_user(), body, request.headers.get("Idempotency-Key"))
+        note_receipts([item])
+        return item, 201, {"Idempotent-Replayed": "true"} if replayed else {}
 
 
 @blp.route("/items/bulk")
@@ -98,7 +95,12 @@ class ItemsBulk(MethodView):
     @blp.arguments(BulkItemsSchema)
     @blp.response(201, ItemSchema(many=True))
     def post(self, body):
-        """Create many items at once: all of them, or none when any is wrong."""
+        """Create many items at once: all of them, or none when any is wrong. With an Idempotency-Key
+        header, a retry answers with the items the first request made (Idempotent-Replayed: true)."""
+        header = request.headers.get("Idempotency-Key")
+        replayed = replay_bulk(current_user(), body, header)
+        if replayed is not None:
+            return replayed, 201, {"Idempotent-Replayed": "true"}
         rows = body["items"]
         limit = current_app.config["MAX_BULK_ITEMS"]
         if len(rows) > limit:
@@ -128,6 +130,7 @@ class ItemsBulk(MethodView):
                 error.errors = {"items": {str(index): error.errors or {"_": [error.detail]}}}
                 error.detail = f"Item {index}: {error.detail} Nothing was created."
                 raise
+        remember_bulk(items, body, header, current_user())
         commit_unique("Some item codes already exist; nothing was created.", "duplicate-item-code")
         return items
 
@@ -167,6 +170,7 @@ class ItemById(MethodView):
     def get(self, item_id):
         """One item."""
         item = _load_visible(item_id)
+        note_receipts([item])
         return item, 200, {"ETag": f'"{item.version}"'}
 
     @auth_required(*STAFF)

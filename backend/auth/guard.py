@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import g, request
 
+from backend.auth.api_keys import authenticate_key, looks_like_key
 from backend.auth.tokens import AuthError, check_device, check_user_may_sign_in, decode_access_token
 from backend.domain.rules import DomainError
 from backend.extensions import db
@@ -18,8 +19,18 @@ STAFF = ("admin", "supervisor")
 def _authenticate() -> User:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
+    # An agency system's key (docs/agency-api.md): as a bearer token or in X-Api-Key.
+    key = request.headers.get("X-Api-Key", "").strip()
+    if not key and scheme.lower() == "bearer" and looks_like_key(token.strip()):
+        key = token.strip()
+    if key:
+        g.device = None
+        return authenticate_key(key)
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("missing-token", "Send an access token as 'Authorization: Bearer <token>'.")
+        raise AuthError(
+            "missing-token",
+            "Send an access token as 'Authorization: Bearer <token>' (an agency system: its API key).",
+        )
     claims = decode_access_token(token.strip())
     try:
         user_id = int(claims["sub"])

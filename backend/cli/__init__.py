@@ -7,9 +7,10 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from backend import maintenance
-    from backend.cli import imports, offices, retention, seed, users, worker
+    from backend.cli import imports, keys, offices, retention, seed, users, worker
 
     app.cli.add_command(users.create_user)
+    app.cli.add_command(keys.keys_group)
     app.cli.add_command(offices.create_office)
     app.cli.add_command(offices.agency_bank_account)
     app.cli.add_command(seed.seed_demo)

@@ -75,9 +75,14 @@ class FileProblem(BilingualError):
     """The file as a whole cannot be read (encoding, format, no header)."""
 
 
-DOUBLE_ENCODED = "the text looks double-encoded (e.g. 'Nguyá»…n'); check the names"
-# English warning (as in Table.notes, without "warning: ") -> the same in Vietnamese.
-WARNINGS_VI = {DOUBLE_ENCODED: "văn bản có vẻ bị mã hóa hai lần (ví dụ 'Nguyá»…n'); hãy kiểm tra lại các tên"}
+# English warning (as in Table.notes, without "warning: ") -> the same in Vietnamese. Mis-decoded
+# text is no longer a warning: it blocks the import (`mojibake_problem`).
+WARNINGS_VI: dict[str, str] = {}
+# UTF-8 read as Windows-1252/Latin-1: 'Nguyễn' becomes 'Nguyá»…n', 'Trường' 'TrÆ°á»\x9dng', 'Đ' 'Ä\x90'.
+# Vietnamese never puts these letters before a Latin-1 symbol or control character.
+_MOJIBAKE = re.compile(
+    r"[ÃÄÅÆá][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]"
+)
 
 
 def _vnd(amount: int) -> str:
@@ -104,6 +109,9 @@ class Table:
     ignored: list[str]
     rows: list[tuple[int, dict[str, object]]]
     notes: list[str] = field(default_factory=list)
+    hidden_lines: set[int] = field(default_factory=set)  # rows hidden in the workbook
+    # line -> fields whose cell is a formula with no stored value (the file was never calculated)
+    unevaluated: dict[int, list[str]] = field(default_factory=dict)
 
 
 # ---- reading files --------------------------------------------------------------------------------------
@@ -114,7 +122,7 @@ def read_table(filename: str, data: bytes, encoding: str | None = None) -> Table
     if not data.strip():
         raise FileProblem(f"{filename} is empty.", f"Tệp {filename} trống.")
     if data.startswith(b"PK\x03\x04"):
-        return _table("XLSX", _xlsx_rows(data), [])
+        return _table("XLSX", _xlsx_rows(data), [], _xlsx_marks(data))
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileProblem(
             f"{filename} is an old Excel 97-2003 (.xls) workbook; save it as .xlsx "
@@ -177,8 +185,6 @@ def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, list[str
             "(hoặc, nếu chắc chắn về bảng mã, hãy ghi rõ: --encoding cp1258).",
         ) from None
     notes = ["UTF-8 with BOM" if data.startswith(codecs.BOM_UTF8) else "UTF-8"]
-    if any(marker in text for marker in ("á»", "Æ°", "Ä‘")):
-        notes.append("warning: " + DOUBLE_ENCODED)
     return text, notes
 
 
@@ -210,6 +216,65 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[object]]]:
         workbook.close()
 
 
+def _xlsx_marks(data: bytes) -> tuple[set[int], set[tuple[int, int]]]:
+    """The first sheet's hidden rows and its formula cells with no stored value, as (row numbers,
+    {(row, column index)}), read from the sheet's XML (openpyxl's values hide both: a hidden row
+    reads like any other, an uncalculated formula like a blank)."""
+    from xml.etree import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheet = ElementTree.fromstring(archive.read("xl/workbook.xml")).find(f"{main}sheets/{main}sheet")
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            target = next(
+                r.get("Target", "") for r in rels if sheet is not None and r.get("Id") == sheet.get(rel)
+            )
+            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            hidden, unevaluated = set(), set()
+            with archive.open(path) as stream:
+                for _, element in ElementTree.iterparse(stream):
+                    if element.tag == f"{main}row" and element.get("hidden") in ("1", "true"):
+                        hidden.add(int(element.get("r", "0")))
+                    elif element.tag == f"{main}c":
+                        value = element.find(f"{main}v")
+                        if element.find(f"{main}f") is not None and (value is None or not value.text):
+                            unevaluated.add(_cell_position(element.get("r", "")))
+                        element.clear()
+    except (KeyError, StopIteration, ElementTree.ParseError, zipfile.BadZipFile, ValueError):
+        return set(), set()  # an unusual workbook: openpyxl has read its values, nothing more to tell
+    return hidden, unevaluated
+
+
+def _cell_position(reference: str) -> tuple[int, int]:
+    """'C12' -> (12, 2)."""
+    letters = re.match(r"[A-Z]+", reference)
+    if letters is None:
+        raise ValueError(reference)
+    column = 0
+    for letter in letters.group():
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return int(reference[letters.end() :]), column - 1
+
+
+def mojibake_problem(rows: Sequence[tuple[int, Sequence[object]]]) -> FileProblem | None:
+    """Text that was decoded in the wrong encoding ('Nguyá»…n' for 'Nguyễn') blocks the import: its
+    names would go wrong onto envelopes and records."""
+    for number, cells in rows:
+        for cell in cells:
+            if isinstance(cell, str) and (found := _MOJIBAKE.search(cell)):
+                sample = cell.strip()[:40]
+                return FileProblem(
+                    f"Line {number}: the text looks mis-decoded ('{sample}': '{found.group()}' is how "
+                    "Vietnamese letters look when UTF-8 was read as another encoding); nothing was imported. "
+                    "Export the file again as 'CSV UTF-8' or .xlsx from the original data.",
+                    f"Dòng {number}: văn bản có vẻ bị sai bảng mã ('{sample}'); chưa nhập gì. Hãy xuất lại "
+                    "tệp dạng 'CSV UTF-8' hoặc .xlsx từ dữ liệu gốc.",
+                )
+    return None
+
+
 def _find_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, list[str], list[str | None]]:
     """The first row naming at least three known columns: (its index, headers, field per header)."""
     for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -227,7 +292,15 @@ def _find_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, lis
     )
 
 
-def _table(kind: str, rows: Sequence[tuple[int, Sequence[object]]], notes: list[str]) -> Table:
+def _table(
+    kind: str,
+    rows: Sequence[tuple[int, Sequence[object]]],
+    notes: list[str],
+    marks: tuple[set[int], set[tuple[int, int]]] = (set(), set()),
+) -> Table:
+    if problem := mojibake_problem(rows):
+        raise problem
+    hidden, formulas = marks
     index, headers, keys = _find_header(rows)
     line = rows[index][0]
     columns: dict[str, int] = {}
@@ -251,12 +324,17 @@ def _table(kind: str, rows: Sequence[tuple[int, Sequence[object]]], notes: list[
             f"Line {line}: " + "; ".join(problems) + ".", f"Dòng {line}: " + "; ".join(problems_vi) + "."
         )
     body = []
+    unevaluated: dict[int, list[str]] = {}
     for number, cells in rows[index + 1 :]:
         values = {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}
-        if all(is_blank(v) for v in values.values()):
+        missing_values = [name for name, i in columns.items() if (number, i) in formulas]
+        if missing_values:
+            unevaluated[number] = missing_values
+        if all(is_blank(v) for v in values.values()) and not missing_values:
             continue  # blank, or only a pre-numbered STT left in a template
         body.append((number, values))
-    return Table(kind, line, headers, columns, ignored, body, notes)
+    hidden_lines = {number for number, values in body if number in hidden}
+    return Table(kind, line, headers, columns, ignored, body, notes, hidden_lines, unevaluated)
 
 
 # ---- parsing cells --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from backend.models.api_keys import ApiKey, ItemCreation
 from backend.models.audit import AuditEntry
 from backend.models.complaints import Complaint
 from backend.models.exceptions import ExceptionAck
@@ -17,6 +18,7 @@ from backend.models.webhooks import AgencyEvent, WebhookAttempt, WebhookDelivery
 __all__ = [
     "Agency",
     "AgencyEvent",
+    "ApiKey",
     "Attachment",
     "BackgroundJob",
     "CashHandover",
@@ -32,6 +34,7 @@ __all__ = [
     "HandoverAttachment",
     "HandoverLine",
     "Item",
+    "ItemCreation",
     "LoginSession",
     "Notification",
     "NotificationAttempt",

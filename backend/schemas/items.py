@@ -1,7 +1,18 @@
+from flask import current_app
 from marshmallow import ValidationError, fields, post_load, validate, validates, validates_schema
 
+from backend.domain.onestop import (
+    CHANNEL_BY_POST,
+    DOSSIER_CODE_PATTERN,
+    deadline_working_days,
+    dossier_code_problem,
+    onestop_status,
+    parse_deadlines,
+    route_of,
+)
 from backend.domain.s10 import S10_PATTERN, s10_problem
 from backend.domain.status import Direction, Status
+from backend.domain.workdays import add_working_days
 from backend.schemas.citizen import (
     ChoiceSchema,
     CitizenComplaintSchema,
@@ -40,10 +51,28 @@ class ItemCode(Text):
         return code
 
 
+class DossierCode(Text):
+    """A one-stop dossier code of the national format (backend/domain/onestop.py)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        problem = dossier_code_problem(code.strip().upper())
+        if problem:
+            raise ValidationError(f"Not a dossier code of the national format: {problem}.")
+        return code.strip().upper()
+
+
 class ItemFieldsSchema(StrictSchema):
     """What a supervisor or an agency may set on an item."""
 
-    dossier_code = Text(allow_none=True, validate=validate.Length(max=64))
+    dossier_code = DossierCode(
+        allow_none=True,
+        validate=validate.Length(max=64),
+        metadata={
+            "description": "The one-stop system's dossier code, national format: 000.21.30.H01-251201-0014",
+            "pattern": DOSSIER_CODE_PATTERN,
+        },
+    )
     recipient_name = Text(validate=validate.Length(max=200))
     recipient_phone = Text(allow_none=True, validate=[validate.Length(max=20), PHONE])
     address_line = Text(validate=validate.Length(max=300))
@@ -171,6 +200,70 @@ class ItemHeadSchema(StrictSchema):
     status = fields.String()
 
 
+def _deadline_days(item) -> int:
+    table = parse_deadlines(current_app.config["DEADLINE_WORKING_DAYS"])
+    return deadline_working_days(table, _route(item), item.direction)
+
+
+def _day(day):
+    return day.isoformat() if day else None
+
+
+def _route(item) -> str:
+    return route_of(item.commune, item.province, item.agency.commune, item.agency.province)
+
+
+class OneStopSchema(StrictSchema):
+    """The item in the one-stop systems' words (docs/agency-api.md, "Their vocabulary")."""
+
+    status_code = fields.Function(
+        lambda item: int(onestop_status(item.direction, item.status)),
+        metadata={"type": "integer", "minimum": 1, "maximum": 10, "description": "One-stop status 1-10"},
+    )
+    channel = fields.Function(
+        lambda item: CHANNEL_BY_POST, metadata={"type": "integer", "description": "3: by public post"}
+    )
+    tracking_number = fields.String(attribute="code", metadata={"description": "The post's S10 number"})
+    dossier_code = fields.String(allow_none=True)
+    deadline_route = fields.Function(
+        _route,
+        metadata={"type": "string", "enum": ["local", "province", "national"], "description": "Circular 17"},
+    )
+    deadline_working_days = fields.Function(
+        _deadline_days,
+        metadata={"type": "integer", "description": "n of J+n: working days after the post receives it"},
+    )
+    received_on = fields.Function(
+        lambda item: _day(getattr(item, "received_on", None)),
+        metadata={
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "J: the post received it",
+        },
+    )
+    deadline = fields.Function(
+        lambda item: _day(
+            add_working_days(item.received_on, _deadline_days(item))
+            if getattr(item, "received_on", None)
+            else None
+        ),
+        metadata={
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "J+n, in working days",
+        },
+    )
+
+
+class TheItemItself(fields.Nested):
+    """A nested view of the same object (not of one of its attributes)."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return obj
+
+
 class ItemSchema(ItemHeadSchema):
     dossier_code = fields.String(allow_none=True)
     procedure = fields.Nested(RefSchema)
@@ -219,6 +312,7 @@ class ItemSchema(ItemHeadSchema):
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+    onestop = TheItemItself(OneStopSchema, dump_only=True)
 
 
 class TrackingSchema(StrictSchema):

@@ -60,14 +60,12 @@ def find_tracked(code: str, phone_last4: str | None = None, token: str | None = 
     code = (code or "").strip().upper()
     wait = throttle.retry_after("TRACKING_WRONG_DIGITS_LIMIT", "track-wrong", code)
     if wait is not None:
-        error = DomainError(
+        raise throttle.refusal(
             "tracking-locked",
             "Too many wrong phone digits for this code; try again later. "
             "/ Nhập sai số điện thoại quá nhiều lần cho mã này; vui lòng thử lại sau.",
-            status=429,
+            wait,
         )
-        error.headers = {"Retry-After": str(wait)}
-        raise error
     item = db.session.execute(db.select(Item).where(Item.code == code)).scalar_one_or_none()
     if item is not None and token and verify_link_token(code, token):
         return item

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.audit import audit
 from backend.auth.scope import unserved
-from backend.domain import import_parser
+from backend.domain import import_parser, units
 from backend.domain.import_parser import CellError, FileProblem
 from backend.domain.rules import DomainError
 from backend.domain.s10 import s10_problem, s10_problem_vi
@@ -106,6 +106,7 @@ class _Context:
     procedures: dict[str, Procedure]
     agencies: dict[str, Agency]
     default_agency: Agency | None
+    chosen_agency: Agency | None  # the agency the import was started for, if one was named
     default_service_fee: int
     headers: dict[str, str]  # field -> header as written
     seen: dict[str, int] = field(default_factory=dict)  # code -> first line
@@ -156,6 +157,7 @@ def parse_items_file(
         procedures={p.code.strip().upper(): p for p in db.session.execute(db.select(Procedure)).scalars()},
         agencies=agencies,
         default_agency=default_agency,
+        chosen_agency=default_agency if agency_code else None,
         default_service_fee=default_service_fee,
         headers={name: table.headers[i] for name, i in table.columns.items()},
     )
@@ -166,6 +168,7 @@ def parse_items_file(
         if progress is not None and checked % PROGRESS_ROWS == 0:
             progress(checked, result.rows_total)
         values, errors = _check_row(line, cells, ctx)
+        errors = _unseen(line, table, ctx) or errors
         result.errors.extend(errors)
         if values is not None and not errors:
             candidates.append(ImportRow(line, values))
@@ -390,10 +393,7 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
     for name in (*_REQUIRED_TEXT, "procedure_code"):
         if import_parser.is_blank(cells.get(name)):
             fail(name, "is empty", EMPTY_VI)
-    if texts["commune"] and (problem := import_parser.current_commune_problem(texts["commune"])):
-        fail("commune", problem, import_parser.current_commune_problem_vi(texts["commune"]))
-    if texts["province"] and (problem := import_parser.current_province_problem(texts["province"])):
-        fail("province", problem, import_parser.current_province_problem_vi(texts["province"]))
+    _check_units(texts["commune"], texts["province"], fail)
 
     procedure = _procedure(texts["procedure_code"], cells.get("procedure_code"), ctx, fail)
     agency = _agency(texts["agency_code"], ctx, fail)
@@ -435,6 +435,48 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
         government_fee=procedure.government_fee if government_fee is None else government_fee,
     )
     return values, errors
+
+
+def _unseen(line: int, table: import_parser.Table, ctx: _Context) -> list[RowError]:
+    """A hidden row, or cells whose formula has no stored value: reported, never imported as blanks."""
+    errors = []
+    if line in table.hidden_lines:
+        errors.append(
+            RowError(
+                line,
+                "is hidden in the workbook: unhide it and check it, or delete it (hidden rows are never "
+                "imported)",
+                message_vi="bị ẩn trong sổ tính: hãy hiện dòng này để kiểm tra, hoặc xóa nó (dòng ẩn "
+                "không bao giờ được nhập)",
+            )
+        )
+    for name in table.unevaluated.get(line, []):
+        errors.append(
+            RowError(
+                line,
+                "is a formula with no stored value: open the file in Excel and save it, so the value is "
+                "computed and kept",
+                ctx.headers.get(name, name),
+                "là công thức chưa có giá trị: hãy mở tệp bằng Excel rồi lưu lại để giá trị được tính",
+            )
+        )
+    return errors
+
+
+def _check_units(commune: str | None, province: str | None, fail) -> None:
+    """The commune and province are current units: not abolished (towns, districts, merged provinces)
+    and on the official list of units since 1 July 2025 (backend/domain/units.py)."""
+    province_ok = False
+    if province and (problem := import_parser.current_province_problem(province)):
+        fail("province", problem, import_parser.current_province_problem_vi(province))
+    elif province and (both := units.province_problem(province)):
+        fail("province", *both)
+    else:
+        province_ok = province is not None
+    if commune and (problem := import_parser.current_commune_problem(commune)):
+        fail("commune", problem, import_parser.current_commune_problem_vi(commune))
+    elif commune and province_ok and (both := units.commune_problem(commune, province or "")):
+        fail("commune", *both)
 
 
 def _procedure(code: str | None, raw: object, ctx: _Context, fail) -> Procedure | None:
@@ -480,6 +522,14 @@ def _agency(code: str | None, ctx: _Context, fail) -> Agency | None:
             )
         return ctx.default_agency
     agency = ctx.agencies.get(code.upper())
+    if ctx.chosen_agency is not None and code.upper() != ctx.chosen_agency.code.upper():
+        # The file says another agency than the one the import is for: never a silent override.
+        fail(
+            "agency_code",
+            f"names the agency {code}, but this import is for {ctx.chosen_agency.code}",
+            f"ghi cơ quan {code}, nhưng lần nhập này dành cho {ctx.chosen_agency.code}",
+        )
+        return None
     if agency is None:
         fail("agency_code", f"no agency with code {code}", f"không có cơ quan nào có mã {code}")
     elif not agency.active:

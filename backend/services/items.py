@@ -191,6 +191,15 @@ def build_item(user: User, body: dict) -> Item:
     if unserved(body["office_id"], {body["agency_id"]}):  # another office's agency: like a missing one
         raise _unknown("agency", body["agency_id"])
     received = body.pop("received_from_agency", None)
+    if received and user.role == "agency":
+        # The post holds a result only once a handover record says so (Decision 45 Art. 7.4).
+        raise DomainError(
+            "handover-required",
+            "An agency's item reaches the post office through a handover record, not at creation. "
+            "/ Bưu gửi của cơ quan chỉ đến bưu cục qua biên bản bàn giao.",
+            status=422,
+            errors={"received_from_agency": ["Only the post office records receiving it."]},
+        )
     if received is None:
         received = user.role != "agency"
     if received and body["direction"] == Direction.COLLECT:

@@ -480,6 +480,9 @@ const vi = {
   'problem.file-changed': 'Tệp đã thay đổi so với lúc kiểm tra; hãy kiểm tra lại.',
   'problem.duplicate-item-code': 'Có mã bưu gửi đã tồn tại; chưa nhập gì.',
   'problem.handover-not-possible': 'Có bưu gửi không thể bàn giao theo chiều này; chưa lập biên bản.',
+  'problem.handover-required': 'Bưu gửi của cơ quan chỉ đến bưu cục qua biên bản bàn giao.',
+  'problem.idempotency-key-reused': 'Khóa {key} đã tạo bưu gửi {item_code} với nội dung khác; chưa tạo gì.',
+  'problem.invalid-idempotency-key': 'Idempotency-Key không hợp lệ (1–255 ký tự in được).',
   'problem.empty-report': 'Không có dữ liệu để xuất từ {date_from} đến {date_to}.',
   'problem.job-output-missing': 'Tệp xuất không còn được lưu; hãy xuất lại.',
   'problem.range-too-long': 'Khoảng thời gian quá dài: một báo cáo tối đa {limit} ngày.',
@@ -1093,6 +1096,10 @@ const en = {
   'problem.file-changed': 'The file changed since it was checked; check it again.',
   'problem.duplicate-item-code': 'An item code already exists; nothing was imported.',
   'problem.handover-not-possible': 'Some items cannot be handed over this way; nothing was recorded.',
+  'problem.handover-required': "An agency's item reaches the post office through a handover record.",
+  'problem.idempotency-key-reused':
+    'The key {key} already created item {item_code} with another body; nothing was created.',
+  'problem.invalid-idempotency-key': 'The Idempotency-Key is not valid (1–255 printable characters).',
   'problem.empty-report': 'Nothing to export from {date_from} to {date_to}.',
   'problem.job-output-missing': 'The exported file is no longer kept; export again.',
   'problem.database-unavailable':
