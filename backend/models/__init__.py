@@ -2,7 +2,13 @@
 
 from backend.models.audit import AuditEntry
 from backend.models.exceptions import ExceptionAck
-from backend.models.handover import CashHandover, Handover, HandoverAttachment, HandoverLine
+from backend.models.handover import (
+    CashHandover,
+    Handover,
+    HandoverAttachment,
+    HandoverLine,
+    ItemRequest,
+)
 from backend.models.items import Item, Round
 from backend.models.jobs import BackgroundJob
 from backend.models.offices import PostOffice, office_agencies, user_offices
@@ -27,6 +33,7 @@ __all__ = [
     "HandoverAttachment",
     "HandoverLine",
     "Item",
+    "ItemRequest",
     "LoginSession",
     "PostOffice",
     "Procedure",
