@@ -13,8 +13,14 @@ from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL
 from backend.extensions import db, limiter
-from backend.models import Item, Round
+from backend.models import Item, ItemRequest, Round
 from backend.schemas.common import PrintQuery
+from backend.schemas.handovers import (
+    ItemRequestCreateSchema,
+    ItemRequestQuerySchema,
+    ItemRequestResolveSchema,
+    ItemRequestSchema,
+)
 from backend.schemas.items import (
     BulkActionResultSchema,
     BulkActionSchema,
@@ -29,7 +35,7 @@ from backend.schemas.items import (
     TrackingSchema,
 )
 from backend.schemas.search import TimelineSchema
-from backend.services import bulk, labels
+from backend.services import bulk, handovers, labels
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
@@ -249,3 +255,53 @@ class Track(MethodView):
             "attempt_count": item.attempt_count,
             "updated_at": item.updated_at,
         }
+
+
+# Requests from the agency: hold or cancel an item (backend.domain.handover_rules) ------------------
+
+
+@blp.route("/items/<int:item_id>/requests")
+class ItemRequests(MethodView):
+    @auth_required("agency")
+    @problems(409)
+    @blp.arguments(ItemRequestCreateSchema)
+    @blp.response(201, ItemRequestSchema)
+    def post(self, body, item_id):
+        """An agency officer asks the post to hold or cancel one of their agency's items; the
+        supervisors see it among the exceptions until one acts on it."""
+        item = _load_visible(item_id)
+        row = handovers.request_for(item, current_user(), body["kind"], body["reason"])
+        db.session.commit()
+        return row
+
+
+@blp.route("/item-requests")
+class ItemRequestList(MethodView):
+    @auth_required(*STAFF, "agency")
+    @blp.arguments(ItemRequestQuerySchema, location="query")
+    @blp.response(200, ItemRequestSchema(many=True))
+    def get(self, args):
+        """Hold and cancel requests, newest first: an officer's agency's, a supervisor's offices' items'."""
+        query = db.select(ItemRequest).join(Item, ItemRequest.item_id == Item.id)
+        query = query.where(Item.id.in_(visible_items(current_user()).with_only_columns(Item.id)))
+        if args.get("status"):
+            query = query.where(ItemRequest.status == args["status"])
+        rows, total = paginate(query.order_by(ItemRequest.id.desc()), args["page"], args["per_page"])
+        return rows, 200, {"X-Total-Count": str(total)}
+
+
+@blp.route("/item-requests/<int:request_id>/resolve")
+class ItemRequestResolve(MethodView):
+    @auth_required(*STAFF)
+    @problems(404, 409)
+    @blp.arguments(ItemRequestResolveSchema)
+    @blp.response(200, ItemRequestSchema)
+    def post(self, body, request_id):
+        """A supervisor acts on an agency's request: done (a cancel cancels the item) or declined."""
+        row = db.session.get(ItemRequest, request_id)
+        if row is None:
+            raise DomainError("not-found", f"No request with id {request_id}.", status=404)
+        _load_visible(row.item_id)  # another office's item's request is missing too
+        with all_or_nothing():
+            handovers.resolve_request(row, current_user(), body["action"], body.get("note"))
+        return row
