@@ -188,7 +188,7 @@ RULES = [
     rule("GET", "/api/items/{item}", STAFF | {"postman", "officer"}),
     rule("PATCH", "/api/items/{item}", STAFF, body=lambda w: {"note": "gọi trước khi đến"}),
     rule("POST", "/api/items/{item}/events", STAFF, body=lambda w: {"event": "cancel"}),
-    rule("GET", "/api/items/{item}/timeline", STAFF),
+    rule("GET", "/api/items/{item}/timeline", STAFF | {"officer"}),
     rule("GET", "/api/search", STAFF, query={"q": "an giang"}),
     rule("GET", "/api/track/{code}", PUBLIC, query={"phone_last4": "5678"}),
     rule("GET", "/api/rounds", STAFF | {"postman", "other_postman"}),

@@ -205,7 +205,7 @@ class ItemEvents(MethodView):
 
 @blp.route("/items/<int:item_id>/timeline")
 class ItemTimeline(MethodView):
-    @auth_required(*STAFF)
+    @auth_required(*STAFF, "agency")
     @blp.response(200, TimelineSchema)
     def get(self, item_id):
         """The item's whole story, oldest first, with who and when, and the events allowed now."""

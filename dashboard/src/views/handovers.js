@@ -491,7 +491,14 @@ export function renderHandovers(main, { params }) {
                 number: signed.number,
                 when: dateTime(signed.signed_at),
               })
-              say(h('p', { class: 'ok', role: 'status', id: 'handover-signed' }, text))
+              const { link } = await fileLink(
+                `/api/handovers/${signed.id}/pdf`,
+                {},
+                t('handover.download'),
+                `${signed.number}.pdf`,
+              )
+              link.id = 'handover-signed-pdf'
+              say(h('p', { class: 'ok', role: 'status', id: 'handover-signed' }, text, ' ', link))
               announce(text)
               loadList()
             } catch (error) {

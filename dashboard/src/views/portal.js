@@ -153,6 +153,14 @@ function requestList(rows) {
   )
 }
 
+/** One entry of the story in words: the status it moved to, a visit's outcome and failure reason. */
+function storyWords(e) {
+  if (e.kind === 'proof')
+    return [label('outcome', e.outcome), e.reason ? ` · ${label('reason', e.reason)}` : ''].join('')
+  if (e.to_status) return [label('status', e.to_status), e.reason ? ` · ${e.reason}` : ''].join('')
+  return t(`mine.kind.${e.kind}`)
+}
+
 function renderMyItem(main, itemId) {
   const message = h('div', { class: 'messages', id: 'mine-messages' })
   const body = h('div', {})
@@ -198,15 +206,7 @@ function renderMyItem(main, itemId) {
       h(
         'ol',
         { id: 'mine-story' },
-        story.entries.map((e) =>
-          h(
-            'li',
-            {},
-            `${dateTime(e.at)} · `,
-            e.to_status ? label('status', e.to_status) : e.kind,
-            e.reason ? ` · ${e.reason}` : '',
-          ),
-        ),
+        story.entries.map((e) => h('li', {}, `${dateTime(e.at)} · `, storyWords(e))),
       ),
       h(
         'section',
