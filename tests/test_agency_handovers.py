@@ -250,3 +250,19 @@ def test_a_hold_request_reaches_the_supervisor_and_a_cancel_cancels(
     assert declined.get_json()["status"] == "declined" and status_of(app, item) == "at_post_office"
     mine = client.get("/api/item-requests", headers=auth(officer)).get_json()
     assert {r["status"] for r in mine} == {"done", "declined"}
+
+
+def test_an_officer_exports_their_items_with_the_fees_collected_and_passed_on(
+    client, make, auth, officer, agency
+):
+    ours = make.item(agency_id=agency.id, government_fee=8_000, recipient_name="=HYPERLINK(1)")
+    theirs = make.item(government_fee=5_000)
+    response = client.get("/api/items/export", headers=auth(officer), query_string={"format": "csv"})
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert ours.code in text and theirs.code not in text
+    assert "'=HYPERLINK(1)" in text  # never a formula in the agency's spreadsheet
+    assert text.strip().splitlines()[-1].startswith("Tổng cộng / Total") and ",8000,0,0" in text
+    xlsx = client.get("/api/items/export", headers=auth(officer), query_string={"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"

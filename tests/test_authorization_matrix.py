@@ -311,6 +311,7 @@ RULES = [
         "POST", "/api/items/{item}/requests", {"officer"}, body={"kind": "hold", "reason": "Công dân xin giữ"}
     ),
     rule("GET", "/api/item-requests", STAFF | {"officer", "other_officer"}),
+    rule("GET", "/api/items/export", STAFF | {"officer", "other_officer"}, query={"format": "xlsx"}),
     rule(
         "POST",
         "/api/item-requests/{item_request}/resolve",

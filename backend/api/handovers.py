@@ -235,7 +235,7 @@ class Handovers(MethodView):
                     raise not_your_item(line["item_id"])
         elif "agency_id" not in body or not body.get("officer_name"):
             raise DomainError(
-                "validation-failed",
+                "validation-error",
                 "Name the agency and its officer. / Hãy chọn cơ quan và ghi tên cán bộ.",
                 status=422,
                 errors={

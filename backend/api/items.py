@@ -6,7 +6,7 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from backend import throttle
-from backend.api.common import PDF_RESPONSE, Blueprint, commit_unique, paginate, pdf_response
+from backend.api.common import PDF_RESPONSE, Blueprint, commit_unique, file_response, paginate, pdf_response
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read
 from backend.auth.guard import STAFF, auth_required, current_user
@@ -27,6 +27,7 @@ from backend.schemas.items import (
     BulkItemsSchema,
     ItemCreateSchema,
     ItemEventSchema,
+    ItemExportQuerySchema,
     ItemQuerySchema,
     ItemSchema,
     ItemSelectionSchema,
@@ -35,7 +36,7 @@ from backend.schemas.items import (
     TrackingSchema,
 )
 from backend.schemas.search import TimelineSchema
-from backend.services import bulk, handovers, labels
+from backend.services import bulk, handovers, labels, reports
 from backend.services.item_events import apply_event
 from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
@@ -89,6 +90,23 @@ class Items(MethodView):
         item = build_item(current_user(), body)
         commit_unique(f"An item with code {body['code']} already exists.", "duplicate-item-code")
         return item
+
+
+@blp.route("/items/export")
+class ItemsExport(MethodView):
+    @auth_required(*STAFF, "agency")
+    @blp.arguments(ItemExportQuerySchema, location="query")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type=reports.MEDIA_TYPES["xlsx"])
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def get(self, args):
+        """The listed items (the same filters as GET /api/items; at most 10,000) as CSV or XLSX, with
+        the government fee due, collected for the agency and passed on to it, and a totals row: the
+        agency portal's export. Audited."""
+        query = filter_items(visible_items(current_user()), args).limit(reports.ITEM_EXPORT_LIMIT)
+        items = db.session.execute(query).unique().scalars().all()
+        data = reports.items_file(list(items), args["format"])
+        audit_read("items.exported", "item", [item.id for item in items])
+        return file_response(data, reports.MEDIA_TYPES[args["format"]], f"buu-gui.{args['format']}")
 
 
 @blp.route("/items/bulk")

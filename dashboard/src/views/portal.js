@@ -4,6 +4,7 @@
 import * as api from '../lib/api.js'
 import { announce, h, replace } from '@common/dom.js'
 import { dateTime, day, localToday, number } from '@common/format.js'
+import { fileLink } from '../lib/download.js'
 import { selectField } from '../lib/fields.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
@@ -34,21 +35,43 @@ export function renderPortal(main, { segments }) {
   const overdue = h('input', { id: 'mine-overdue', type: 'checkbox' })
   const requests = h('section', { 'aria-labelledby': 'mine-requests-title' })
 
-  async function load() {
-    const query = { per_page: PER_PAGE, sort: 'due_date' }
+  function filters() {
+    const query = { sort: 'due_date' }
     if (q.value.trim()) query.q = q.value.trim()
     if (status.input.value) query.status = status.input.value
     if (overdue.checked) {
       query.due_before = localToday()
       query.status = ['registered', 'at_post_office', 'assigned', 'failed_attempt']
     }
+    return query
+  }
+
+  async function load() {
     try {
-      const items = await api.get('/api/items', query)
+      const items = await api.get('/api/items', { ...filters(), per_page: PER_PAGE })
       replace(
         results,
         h('h2', { id: 'mine-list-title' }, t('mine.list', { n: number(items.length) })),
         table(items),
       )
+    } catch (error) {
+      replace(message, h('p', { class: 'error', role: 'alert' }, problemText(error)))
+    }
+  }
+
+  /** The items the filters find (every page), with the fees collected and passed on, as a file. */
+  async function download(format) {
+    try {
+      const { link } = await fileLink(
+        '/api/items/export',
+        { ...filters(), format },
+        format,
+        `buu-gui.${format}`,
+      )
+      link.id = `mine-export-${format}`
+      document.body.append(link)
+      link.click()
+      link.remove()
     } catch (error) {
       replace(message, h('p', { class: 'error', role: 'alert' }, problemText(error)))
     }
@@ -85,6 +108,8 @@ export function renderPortal(main, { segments }) {
       status.field,
       h('div', { class: 'field' }, h('label', { for: 'mine-overdue' }, overdue, ' ', t('mine.overdue'))),
       h('button', { type: 'submit', class: 'primary' }, t('mine.find')),
+      h('button', { type: 'button', id: 'mine-csv', onclick: () => download('csv') }, t('mine.csv')),
+      h('button', { type: 'button', id: 'mine-xlsx', onclick: () => download('xlsx') }, t('mine.xlsx')),
     ),
     results,
     requests,
