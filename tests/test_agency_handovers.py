@@ -177,6 +177,17 @@ def test_the_post_hands_collected_dossiers_over_and_the_officer_countersigns(
     )
     phone.sync()
     assert status_of(app, item) == "collected"
+    # The officer reads the outcome on request: the checklist and the seal; the view is audited.
+    story = client.get(f"/api/items/{item.id}/timeline", headers=auth(officer)).get_json()
+    proof_id = next(e["proof_id"] for e in story["entries"] if e["kind"] == "proof")
+    proof = client.get(f"/api/proofs/{proof_id}", headers=auth(officer)).get_json()
+    assert proof["seal_number"] == "NP-7" and proof["checklist"][0]["name"] == "Tờ khai"
+    assert client.get(f"/api/proofs/{proof_id}", headers=auth(make.user("agency"))).status_code == 403
+    with app.app_context():
+        viewed = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "proof.viewed")
+        ).scalar_one()
+        assert viewed.actor_id == officer.id and viewed.entity_id == str(proof_id)
 
     response = client.post(
         "/api/handovers",
@@ -264,5 +275,8 @@ def test_an_officer_exports_their_items_with_the_fees_collected_and_passed_on(
     assert ours.code in text and theirs.code not in text
     assert "'=HYPERLINK(1)" in text  # never a formula in the agency's spreadsheet
     assert text.strip().splitlines()[-1].startswith("Tổng cộng / Total") and ",8000,0,0" in text
+    # Due in 3 calendar days (the factory's): 1 to 3 working days left, never overdue.
+    row = next(line for line in text.splitlines() if line.startswith(ours.code)).split(",")
+    assert 1 <= int(row[6]) <= 3
     xlsx = client.get("/api/items/export", headers=auth(officer), query_string={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"

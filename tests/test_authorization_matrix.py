@@ -260,7 +260,7 @@ RULES = [
     rule("GET", "/api/sync/reconciliation", STAFF),
     rule("GET", "/api/sync/devices", STAFF),
     rule("GET", "/api/proofs", STAFF),
-    rule("GET", "/api/proofs/{proof}", STAFF),
+    rule("GET", "/api/proofs/{proof}", STAFF | {"officer"}),
     rule("POST", "/api/proofs/{proof}/resolve", STAFF, body=lambda w: {"note": "Đã xử lý"}),
     rule("POST", "/api/proofs/{proof}/accept", STAFF, body={"note": "Bưu tá đã phát trước khi hủy"}),
     rule("POST", "/api/proofs/{proof}/reject", STAFF, body={"reason": "Chữ ký không khớp"}),
@@ -311,7 +311,7 @@ RULES = [
         "POST", "/api/items/{item}/requests", {"officer"}, body={"kind": "hold", "reason": "Công dân xin giữ"}
     ),
     rule("GET", "/api/item-requests", STAFF | {"officer", "other_officer"}),
-    rule("GET", "/api/items/export", STAFF | {"officer", "other_officer"}, query={"format": "xlsx"}),
+    rule("GET", "/api/items/export", STAFF | {"officer", "other_officer"}, query={"format": "csv"}),
     rule(
         "POST",
         "/api/item-requests/{item_request}/resolve",

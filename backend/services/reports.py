@@ -31,12 +31,14 @@ from sqlalchemy.sql import ColumnElement
 
 from backend.auth.scope import in_offices
 from backend.domain.rules import DomainError
+from backend.domain.status import FINAL
 from backend.domain.vocabulary import bilingual, label
+from backend.domain.workdays import working_days_between
 from backend.exports import XLSX, csv_bytes, sheet_append, xlsx_bytes
 from backend.extensions import db
 from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, Procedure, User
 from backend.models.proofs import FAILURE_REASONS
-from backend.timeutil import day_bounds, local_zone
+from backend.timeutil import day_bounds, local_today, local_zone
 
 PERIODS = ("day", "month")
 GROUPS = ("agency", "procedure", "postman")
@@ -413,6 +415,7 @@ ITEM_HEADERS = (
     "Người nhận / Citizen",
     "Trạng thái / Status",
     "Hạn trả / Due",
+    "Ngày làm việc còn lại (âm: quá hạn) / Working days left (negative: overdue)",
     "Số lần phát / Attempts",
     "Lệ phí phải thu / Government fee due",
     "Lệ phí đã thu / Government fee collected",
@@ -424,6 +427,7 @@ def items_table(items: list) -> list[list]:
     """One row per item with the government fee due, collected for the agency and passed on to it
     (on handover records to the agency), and a totals row."""
     ids = [item.id for item in items]
+    today = local_today()
     collected = dict(
         db.session.execute(
             select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
@@ -448,6 +452,7 @@ def items_table(items: list) -> list[list]:
             item.recipient_name,
             bilingual("status", item.status),
             item.due_date.strftime("%d/%m/%Y") if item.due_date else None,
+            _working_days_left(item, today),
             item.attempt_count,
             item.government_fee,
             int(collected.get(item.id) or 0),
@@ -455,8 +460,17 @@ def items_table(items: list) -> list[list]:
         ]
         for item in items
     ]
-    totals = [sum(row[i] for row in rows) for i in (7, 8, 9)]
-    return [list(ITEM_HEADERS), *rows, ["Tổng cộng / Total", None, None, None, None, None, None, *totals]]
+    totals = [sum(row[i] for row in rows) for i in (8, 9, 10)]
+    return [list(ITEM_HEADERS), *rows, ["Tổng cộng / Total", *[None] * 7, *totals]]
+
+
+def _working_days_left(item, today: date) -> int | None:
+    """Working days (backend/domain/workdays.py) until an open item's due date; negative: overdue by."""
+    if item.due_date is None or item.status in FINAL or item.status == "collected":
+        return None
+    if item.due_date >= today:
+        return working_days_between(today, item.due_date)
+    return -working_days_between(item.due_date, today)
 
 
 def items_file(items: list, fmt: str) -> bytes:

@@ -186,6 +186,40 @@ function storyWords(e) {
   return t(`mine.kind.${e.kind}`)
 }
 
+/** The outcome of a visit, on request (each view is audited): when, to whom and as what, the masked
+ *  ID, the next attempt, the collected dossier's checklist and seal number. */
+async function showProof(proofId, box) {
+  try {
+    const p = await api.get(`/api/proofs/${proofId}`)
+    const facts = [
+      [t('mine.proofWhen'), dateTime(p.server_time)],
+      [t('mine.proofOutcome'), label('outcome', p.outcome)],
+      [t('mine.proofReceiver'), p.receiver_name],
+      [t('mine.proofRelation'), p.receiver_relation],
+      [t('mine.proofId'), p.id_number_masked],
+      [t('mine.proofReason'), p.reason_code ? label('reason', p.reason_code) : null],
+      [t('mine.nextAttempt'), p.next_attempt_date ? day(p.next_attempt_date) : null],
+      [t('mine.proofSeal'), p.seal_number],
+      [
+        t('mine.proofChecklist'),
+        p.checklist?.length
+          ? p.checklist.map((c) => `${c.name} (${c.present ? '✓' : '✗'})`).join(', ')
+          : null,
+      ],
+    ].filter(([, value]) => value)
+    replace(
+      box,
+      h(
+        'dl',
+        { class: 'facts' },
+        facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+      ),
+    )
+  } catch (error) {
+    replace(box, h('p', { class: 'error', role: 'alert' }, problemText(error)))
+  }
+}
+
 function renderMyItem(main, itemId) {
   const message = h('div', { class: 'messages', id: 'mine-messages' })
   const body = h('div', {})
@@ -231,7 +265,26 @@ function renderMyItem(main, itemId) {
       h(
         'ol',
         { id: 'mine-story' },
-        story.entries.map((e) => h('li', {}, `${dateTime(e.at)} · `, storyWords(e))),
+        story.entries.map((e) => {
+          const shown = h('div', { 'class': 'proof-shown', 'data-proof': e.proof_id })
+          return h(
+            'li',
+            {},
+            `${dateTime(e.at)} · `,
+            storyWords(e),
+            e.kind === 'proof'
+              ? [
+                  ' ',
+                  h(
+                    'button',
+                    { type: 'button', class: 'link', onclick: () => showProof(e.proof_id, shown) },
+                    t('mine.showProof'),
+                  ),
+                  shown,
+                ]
+              : null,
+          )
+        }),
       ),
       h(
         'section',
