@@ -280,3 +280,25 @@ def test_an_officer_exports_their_items_with_the_fees_collected_and_passed_on(
     assert 1 <= int(row[6]) <= 3
     xlsx = client.get("/api/items/export", headers=auth(officer), query_string={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_an_agency_served_by_two_offices_hands_over_to_the_office_of_its_results(
+    client, app, make, auth, supervisor
+):
+    second = make.office(code="BC-2", name="Bưu cục Bình Hòa")
+    agency = make.agency(offices=(make.default_office_id(), second.id))
+    officer = make.user("agency", agency_id=agency.id)
+    result = make.item(agency_id=agency.id, status="registered", office_id=second.id)
+
+    response = hand_over(client, auth(officer), [{"item_id": result.id}])
+
+    assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        assert db.session.get(Handover, response.get_json()["id"]).office_id == second.id
+    # The first office's supervisor does not see it, so cannot countersign it.
+    sign = client.post(
+        f"/api/handovers/{response.get_json()['id']}/sign",
+        headers=auth(supervisor),
+        json={"signer_name": "Trần Văn Bình", "signature": drawn(3)},
+    )
+    assert sign.status_code == 404

@@ -229,10 +229,15 @@ class Handovers(MethodView):
                 raise _agency_hands_results()
             body["agency_id"] = user.agency_id
             body.setdefault("officer_name", user.full_name)
+            offices = set()
             for line in body["lines"]:  # another agency's item and a missing one: the same 403
                 item = db.session.get(Item, line["item_id"])
                 if item is None or item.agency_id != user.agency_id:
                     raise not_your_item(line["item_id"])
+                offices.add(item.office_id)
+            if body.get("office") is None and body.get("office_id") is None and len(offices) == 1:
+                # An agency served by several offices: the record is the office of the results on it.
+                body["office_id"] = offices.pop()
         elif "agency_id" not in body or not body.get("officer_name"):
             raise DomainError(
                 "validation-error",
