@@ -131,3 +131,39 @@ def test_an_officer_hands_results_over_the_post_countersigns_and_the_pdf_shows_t
         expect(theirs.locator("body")).not_to_contain_text(results[0].recipient_name)
     finally:
         context.close()
+
+
+def test_the_post_office_signs_collected_dossiers_over_and_the_officer_countersigns(page, browser, server):
+    make = server.make
+    agency = make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
+    officer = make.user("agency", agency_id=agency.id, full_name="Phạm Thị Hồng Nhung")
+    supervisor = make.user("supervisor")
+    dossier = make.item(
+        agency_id=agency.id, direction="collect", status="collected", recipient_name="Lê Văn Tám"
+    )
+
+    sign_in_to_dashboard(page, server, supervisor, "handovers", "Biên bản bàn giao")
+    page.select_option("select[name=direction]", "post_to_agency")
+    page.select_option("select[name=agency]", str(agency.id))
+    page.locator(f'#handover-candidates tr[data-item-id="{dossier.id}"]').get_by_role("checkbox").check()
+    page.fill("#handover-officer", "Phạm Thị Hồng Nhung")
+    page.click("details > summary")
+    draw_signature(page, '[data-field="signature"] canvas', 3)
+    page.click("#handover-submit")
+    expect(page.locator("#handover-done")).to_contain_text("Chờ cơ quan ký xác nhận")
+    with server.app.app_context():
+        assert db.session.get(Item, dossier.id).status == "collected"  # nothing moves before both sign
+
+    context, desk = _new_page(browser)
+    try:
+        sign_in_to_dashboard(desk, server, officer, "handovers", "Biên bản bàn giao")
+        desk.locator("button[data-sign]").click()
+        expect(desk.locator("#handover-signer")).to_have_value("Phạm Thị Hồng Nhung")
+        draw_signature(desk, '#handover-signing [data-field="signature"] canvas', 4)
+        desk.click("#handover-sign-submit")
+        expect(desk.locator("#handover-signed")).to_contain_text("Đã ký xác nhận biên bản BG-000001")
+    finally:
+        context.close()
+    with server.app.app_context():
+        assert db.session.get(Item, dossier.id).status == "handed_to_agency"
+        assert db.session.execute(db.select(Handover)).scalar_one().signed_at is not None
