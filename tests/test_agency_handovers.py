@@ -68,6 +68,8 @@ def test_an_officer_hands_results_over_and_they_move_only_when_the_post_counters
     assert record["status"] == "awaiting_post" and record["signed_at"] is None
     assert record["agency"]["id"] == agency.id and record["officer_name"] == "Phạm Thị Hồng Nhung"
     assert [status_of(app, i) for i in ours] == ["registered", "registered"]  # nothing moves yet
+    waiting = client.get("/api/handovers", headers=auth(supervisor), query_string={"status": "awaiting_post"})
+    assert [r["id"] for r in waiting.get_json()] == [record["id"]]
     # The officer cannot sign twice; the supervisor countersigns.
     again = client.post(
         f"/api/handovers/{record['id']}/sign",

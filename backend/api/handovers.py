@@ -199,7 +199,7 @@ class Handovers(MethodView):
             args["agency_id"] = current_user().agency_id
         else:
             query = scoped(query, Handover.office_id, current_user())
-        for key in ("agency_id", "direction"):
+        for key in ("agency_id", "direction", "status"):
             if args.get(key) is not None:
                 query = query.where(getattr(Handover, key) == args[key])
         if args.get("date_from"):

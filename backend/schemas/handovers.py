@@ -2,7 +2,12 @@
 
 from marshmallow import fields, validate
 
-from backend.models.handover import HANDOVER_DIRECTIONS, ITEM_REQUEST_KINDS, ITEM_REQUEST_STATUSES
+from backend.models.handover import (
+    HANDOVER_DIRECTIONS,
+    HANDOVER_STATUSES,
+    ITEM_REQUEST_KINDS,
+    ITEM_REQUEST_STATUSES,
+)
 from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text, WholeNumber
 from backend.schemas.items import RefSchema
 from backend.schemas.offices import OfficeChoiceSchema
@@ -83,6 +88,12 @@ class ItemRequestSchema(StrictSchema):
 class HandoverQuerySchema(PageQuery):
     agency_id = QueryId()
     direction = fields.String(validate=DIRECTION)
+    status = fields.String(
+        validate=validate.OneOf(HANDOVER_STATUSES),
+        metadata={
+            "description": "signed, awaiting_post or awaiting_agency (electronic records awaiting a signature)"
+        },
+    )
     date_from = fields.Date(metadata={"description": "Local date the record was made, inclusive"})
     date_to = fields.Date()
 

@@ -109,15 +109,17 @@ export function renderToday(main, { config, params }) {
   )
 
   let lastSeq = null
+  let awaiting = null
   async function refresh() {
     try {
-      const [view, found, requests, records] = await Promise.all([
+      const [view, found, requests] = await Promise.all([
         api.get('/api/dashboard/today', { date: day, office_id: officeSelect.value }),
         api.get('/api/dashboard/exceptions', { date: day, include_acknowledged: showAcknowledged.checked }),
         api.get('/api/item-requests', { status: 'open', per_page: 100 }),
-        api.get('/api/handovers', { per_page: 50 }),
       ])
-      const awaiting = records.filter((r) => r.status === 'awaiting_post')
+      // Records awaiting the post office's signature: read when the page opens (listing records is
+      // an audited read of personal data, so not on every poll); countersigned on the handover page.
+      awaiting ??= await api.get('/api/handovers', { status: 'awaiting_post', per_page: 50 })
       if (changed(asked, [requests, awaiting]))
         renderAgencyRequests(asked, { requests, awaiting }, { onChange: () => poller.now() })
       error.textContent = ''
