@@ -8,10 +8,12 @@ import pkg from './package.json' with { type: 'json' }
 
 // The base every web app shares (DOM helpers, API client, i18n, formatting, the vocabulary).
 const common = fileURLToPath(new URL('../web/common', import.meta.url))
+// The signature pad web/common/signature.js draws with: this app's own dependency, found from there too.
+const signaturePad = fileURLToPath(new URL('./node_modules/signature_pad', import.meta.url))
 
 export default defineConfig({
   base: '/app/',
-  resolve: { alias: { '@common': common } },
+  resolve: { alias: { '@common': common, 'signature_pad': signaturePad } },
   server: { fs: { allow: ['.', common] } },
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   build: {

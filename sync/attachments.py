@@ -396,6 +396,19 @@ def _receive_whole(
     return UploadStatus(sha256, total, total, True)
 
 
+def store_whole(
+    session: Session, store: AttachmentStore, data: bytes, user_id: int, quota: int
+) -> Attachment:
+    """A small image sent whole by a signed-in user (a signature drawn on the dashboard): checked
+    and stored like an upload, without a commit of its own. Returns its verified row."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    lock_digests(session, [sha256])
+    _receive_whole(session, store, sha256, data, session.get(Attachment, sha256), user_id, quota, None, False)
+    row = session.get(Attachment, sha256)
+    assert row is not None and row.verified
+    return row
+
+
 def _verify_and_promote(
     session: Session, store: AttachmentStore, sha256: str, total: int, user_id: int
 ) -> UploadStatus:

@@ -54,6 +54,7 @@ from backend.models import (
     FeeEntry,
     Handover,
     HandoverLine,
+    ItemRequest,
     PostOffice,
     Procedure,
     ProofAttachment,
@@ -66,7 +67,7 @@ from backend.services.webhooks import new_secret
 from backend.timeutil import local_today
 from tests.conftest import _test_config
 from tests.factories import Factory
-from tests.kit.images import jpeg_bytes
+from tests.kit.images import jpeg_bytes, png_signature
 from tests.kit.phone import sha
 
 PERSONAS = (
@@ -87,6 +88,7 @@ STAFF = {"admin", "supervisor", "provincial"}
 OFFICE = Factory.DEFAULT_OFFICE  # the world's office (the factories' default one)
 SIGNED_IN = set(PERSONAS) - {"anonymous"}
 PUBLIC = set(PERSONAS)
+SIGNATURE = "data:image/png;base64," + base64.b64encode(png_signature(3)).decode()
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,17 @@ REPORT_RANGE = {
     "date_from": (date.today() - timedelta(days=1)).isoformat(),
     "date_to": (date.today() + timedelta(days=1)).isoformat(),
 }
+
+
+def handover_body(w) -> dict:
+    return {
+        "direction": "agency_to_post",
+        "agency_id": w["agency"],
+        "office": OFFICE,
+        "officer_name": "Lê Thị Hoa",
+        "lines": [{"item_id": w["spare_item"], "originals": 1}],
+    }
+
 
 RULES = [
     rule("GET", "/api/health", PUBLIC),
@@ -209,7 +222,7 @@ RULES = [
     rule("GET", "/api/items/{item}", STAFF | {"postman", "officer"}),
     rule("PATCH", "/api/items/{item}", STAFF, body=lambda w: {"note": "gọi trước khi đến"}),
     rule("POST", "/api/items/{item}/events", STAFF, body=lambda w: {"event": "cancel"}),
-    rule("GET", "/api/items/{item}/timeline", STAFF),
+    rule("GET", "/api/items/{item}/timeline", STAFF | {"officer"}),
     rule("GET", "/api/items/{item}/notifications", STAFF),
     rule("POST", "/api/items/{item}/notifications/opt-out", STAFF, body=lambda w: {"whole_phone": False}),
     rule("GET", "/api/search", STAFF, query={"q": "an giang"}),
@@ -289,13 +302,13 @@ RULES = [
     rule("GET", "/api/sync/reconciliation", STAFF),
     rule("GET", "/api/sync/devices", STAFF),
     rule("GET", "/api/proofs", STAFF),
-    rule("GET", "/api/proofs/{proof}", STAFF),
+    rule("GET", "/api/proofs/{proof}", STAFF | {"officer"}),
     rule("POST", "/api/proofs/{proof}/resolve", STAFF, body=lambda w: {"note": "Đã xử lý"}),
     rule("POST", "/api/proofs/{proof}/accept", STAFF, body={"note": "Bưu tá đã phát trước khi hủy"}),
     rule("POST", "/api/proofs/{proof}/reject", STAFF, body={"reason": "Chữ ký không khớp"}),
     rule("GET", "/api/attachments/{stored_sha}", STAFF),
     # The supervisors' dashboard (docs/dashboard.md)
-    rule("GET", "/api/dashboard/config", STAFF),
+    rule("GET", "/api/dashboard/config", STAFF | {"officer", "other_officer"}),
     rule("GET", "/api/dashboard/today", STAFF),
     rule("GET", "/api/dashboard/exceptions", STAFF),
     rule(
@@ -309,19 +322,44 @@ RULES = [
     rule("POST", "/api/imports", STAFF, body=export_file, query={"office": OFFICE}),
     rule("GET", "/api/jobs/{job}", STAFF),
     rule("GET", "/api/handovers", STAFF | {"officer", "other_officer"}),
+    rule("POST", "/api/handovers", STAFF, body=handover_body),
+    # Signed on screen: an officer may draw up one too (an electronic record the post countersigns).
     rule(
         "POST",
         "/api/handovers",
+        STAFF | {"officer"},
+        body=lambda w: handover_body(w) | {"signature": SIGNATURE},
+    ),
+    rule(
+        "POST",
+        "/api/handovers/{awaiting_post}/sign",
         STAFF,
-        body=lambda w: {
-            "direction": "agency_to_post",
-            "agency_id": w["agency"],
-            "office": OFFICE,
-            "officer_name": "Lê Thị Hoa",
-            "lines": [{"item_id": w["spare_item"], "originals": 1}],
-        },
+        body={"signer_name": "Trần Văn Bình", "signature": SIGNATURE},
+    ),
+    rule(
+        "POST",
+        "/api/handovers/{awaiting_agency}/sign",
+        {"officer"},
+        body={"signer_name": "Lê Thị Hoa", "signature": SIGNATURE},
     ),
     rule("GET", "/api/handovers/candidates", STAFF, query={"direction": "post_to_agency"}),
+    rule(
+        "GET",
+        "/api/handovers/candidates",
+        STAFF | {"officer", "other_officer"},
+        query={"direction": "agency_to_post"},
+    ),
+    rule(
+        "POST", "/api/items/{item}/requests", {"officer"}, body={"kind": "hold", "reason": "Công dân xin giữ"}
+    ),
+    rule("GET", "/api/item-requests", STAFF | {"officer", "other_officer"}),
+    rule("GET", "/api/items/export", STAFF | {"officer", "other_officer"}, query={"format": "csv"}),
+    rule(
+        "POST",
+        "/api/item-requests/{item_request}/resolve",
+        STAFF,
+        body={"action": "declined", "note": "Đã phát"},
+    ),
     rule("GET", "/api/handovers/{handover}", STAFF | {"officer"}),
     rule("GET", "/api/handovers/{handover}/pdf", STAFF | {"officer"}),
     rule("GET", "/api/cash-handovers", STAFF),
@@ -459,6 +497,8 @@ def _build_world(app, make: Factory) -> dict:
     foreign_round = make.round(
         foreign_postman, date(2026, 11, 26), items=[foreign_item], office_id=foreign_office.id
     )
+    to_post = make.item(agency_id=agency_a.id, status="registered")
+    to_agency = make.item(agency_id=agency_a.id, status="return_to_agency")
     photo, stored = jpeg_bytes(1), jpeg_bytes(2)
     with app.app_context():
         devices = {"postman": "device-of-postman", "other_postman": "device-of-other"}
@@ -480,6 +520,30 @@ def _build_world(app, make: Factory) -> dict:
             lines=[HandoverLine(item_id=item_a.id, originals=1)],
         )
         db.session.add(handover)
+        # Electronic records waiting for the post office's and for the agency's signature.
+        awaiting = [
+            Handover(
+                direction=direction,
+                agency_id=agency_a.id,
+                office_id=office,
+                officer_name="Lê Thị Hoa",
+                status=status,
+                lines=[HandoverLine(item_id=waiting.id, originals=1)],
+            )
+            for direction, status, waiting in (
+                ("agency_to_post", "awaiting_post", to_post),
+                ("post_to_agency", "awaiting_agency", to_agency),
+            )
+        ]
+        db.session.add_all(awaiting)
+        request = ItemRequest(
+            item_id=item_a.id,
+            agency_id=agency_a.id,
+            kind="cancel",
+            reason="Hồ sơ bị rút",
+            requested_by_id=people["officer"].id,
+        )
+        db.session.add(request)
         db.session.add(
             Handover(
                 direction="agency_to_post",
@@ -578,6 +642,9 @@ def _build_world(app, make: Factory) -> dict:
             "webhook": endpoint.id,
             "webhook_delivery": delivery.id,
             "handover": handover.id,
+            "awaiting_post": awaiting[0].id,
+            "awaiting_agency": awaiting[1].id,
+            "item_request": request.id,
             "cash_handover": cash.id,
             "complaint": complaint.id,
             "job": job.id,
@@ -671,6 +738,7 @@ def test_every_api_route_is_in_the_matrix(app):
 # tracking code is public, and {sha} is the caller's own upload).
 OFFICE_THINGS = ("item", "round", "finished_round", "user", "agency", "device", "proof", "stored_sha", "job")
 OFFICE_THINGS += ("handover", "office", "export_job", "cash_handover", "complaint")
+OFFICE_THINGS += ("awaiting_post", "awaiting_agency", "item_request")
 # Public (health, citizens' tracking) or the caller's own account: no office in them.
 NO_OFFICE = {"/api/health", "/api/auth/me", "/api/auth/password", "/api/track/{code}"}
 SUPERVISOR_RULES = [r for r in RULES if "supervisor" in r.allowed and r.path not in NO_OFFICE]

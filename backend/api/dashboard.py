@@ -45,10 +45,11 @@ REVALIDATE = {"Cache-Control": "private, no-cache, no-store"}
 
 @blp.route("/config")
 class Config(MethodView):
-    @auth_required(*STAFF)
+    @auth_required(*STAFF, "agency")
     @blp.response(200, DashboardConfigSchema)
     def get(self):
-        """Settings the dashboard needs: map tiles (empty: none), poll interval, thresholds."""
+        """Settings the dashboard needs: map tiles (empty: none), poll interval, thresholds (also
+        the agency portal's: its officers sign in to the same app)."""
         config = current_app.config
         return {
             "map_tile_url": config["MAP_TILE_URL"],

@@ -32,9 +32,11 @@ from backend.schemas.handovers import (
     HandoverCreateSchema,
     HandoverQuerySchema,
     HandoverSchema,
+    HandoverSignSchema,
 )
 from backend.schemas.offices import requested_office
 from backend.services import handover_pdf, handovers
+from backend.services.items import not_your_item
 from backend.services.rounds import all_or_nothing
 from backend.timeutil import day_start
 
@@ -79,6 +81,20 @@ def _check_references(body: dict) -> None:
             )
 
 
+def _agency_hands_results() -> DomainError:
+    """An officer draws up only electronic records of results handed to the post."""
+    return DomainError(
+        "agency-hands-results",
+        "An agency officer records results handed to the post, signed on screen. / "
+        "Cán bộ cơ quan lập biên bản giao kết quả cho bưu điện, ký trên màn hình.",
+        status=403,
+    )
+
+
+def _recorder() -> Recorder:
+    return Recorder.AGENCY if current_user().role == "agency" else Recorder.STAFF
+
+
 def _candidates(direction: str, agency_id: int | None) -> list[dict]:
     """Items that could go on a record in `direction`, with suggested counts and fees."""
     statuses = (
@@ -108,7 +124,7 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
     found = []
     for item in items:
         decision = handovers.decide_line(
-            Recorder.STAFF, current_user().id, direction, item.agency_id, item, already
+            _recorder(), current_user().id, direction, item.agency_id, item, already
         )
         if not decision.accepted:
             continue
@@ -183,7 +199,7 @@ class Handovers(MethodView):
             args["agency_id"] = current_user().agency_id
         else:
             query = scoped(query, Handover.office_id, current_user())
-        for key in ("agency_id", "direction"):
+        for key in ("agency_id", "direction", "status"):
             if args.get(key) is not None:
                 query = query.where(getattr(Handover, key) == args[key])
         if args.get("date_from"):
@@ -197,27 +213,78 @@ class Handovers(MethodView):
         audit_read("handovers.listed", "handover", [h.id for h in rows], query_detail(args))
         return [handover_pdf.view(h, people) for h in rows], {"X-Total-Count": str(total)}
 
-    @auth_required(*STAFF)
+    @auth_required(*STAFF, "agency")
     @problems(404, 409)
     @blp.arguments(HandoverCreateSchema)
     @blp.response(201, HandoverSchema)
     def post(self, body):
-        """Record a handover: every listed item moves (or is documented as received), or nothing is written."""
-        _check_references(body)
+        """Record a handover: every listed item moves (or is documented as received), or nothing is
+        written. With a `signature` drawn on screen the record is electronic: it waits for the other
+        side's signature (POST …/sign) and moves nothing yet. An agency officer's records are always
+        electronic, of their own agency, results handed to the post (agency_to_post)."""
         user = current_user()
+        signature = body.pop("signature", None)
+        if user.role == "agency":
+            if body["direction"] != "agency_to_post" or signature is None or body.get("postman_id"):
+                raise _agency_hands_results()
+            body["agency_id"] = user.agency_id
+            body.setdefault("officer_name", user.full_name)
+            offices = set()
+            for line in body["lines"]:  # another agency's item and a missing one: the same 403
+                item = db.session.get(Item, line["item_id"])
+                if item is None or item.agency_id != user.agency_id:
+                    raise not_your_item(line["item_id"])
+                offices.add(item.office_id)
+            if body.get("office") is None and body.get("office_id") is None and len(offices) == 1:
+                # An agency served by several offices: the record is the office of the results on it.
+                body["office_id"] = offices.pop()
+        elif "agency_id" not in body or not body.get("officer_name"):
+            raise DomainError(
+                "validation-error",
+                "Name the agency and its officer. / Hãy chọn cơ quan và ghi tên cán bộ.",
+                status=422,
+                errors={
+                    key: ["Missing data for required field."]
+                    for key in ("agency_id", "officer_name")
+                    if not body.get(key)
+                },
+            )
+        _check_references(body)
         body["office_id"] = office_of_new(user, requested_office(body))
+        drawn = handovers.signature_bytes(signature) if signature is not None else None
         with all_or_nothing():  # an item moved while it was locked: a 409 edit-conflict
-            handover = handovers.record(Recorder.STAFF, user.id, body)
+            handover = handovers.record(_recorder(), user.id, body, signature=drawn)
+        return handover_pdf.view(handover)
+
+
+@blp.route("/<int:handover_id>/sign")
+class HandoverSign(MethodView):
+    @auth_required(*STAFF, "agency")
+    @problems(404, 409)
+    @blp.arguments(HandoverSignSchema)
+    @blp.response(200, HandoverSchema)
+    def post(self, body, handover_id):
+        """The second signature on an electronic record (a supervisor for an officer's record, the
+        officer for the post office's): the items move and the server's time is the legal signed time."""
+        handover = _load_visible(handover_id)
+        drawn = handovers.signature_bytes(body["signature"])
+        with all_or_nothing():
+            handovers.countersign(handover, current_user(), body["signer_name"], drawn)
         return handover_pdf.view(handover)
 
 
 @blp.route("/candidates")
 class Candidates(MethodView):
-    @auth_required(*STAFF)
+    @auth_required(*STAFF, "agency")
     @blp.arguments(CandidateQuerySchema, location="query")
     @blp.response(200, CandidateSchema(many=True))
     def get(self, args):
-        """Items that may go on a new record in this direction, with suggested originals, copies and fees."""
+        """Items that may go on a new record in this direction, with suggested originals, copies and
+        fees (an agency officer: their agency's results to hand to the post)."""
+        if current_user().role == "agency":
+            if args["direction"] != "agency_to_post":
+                raise _agency_hands_results()
+            args["agency_id"] = current_user().agency_id
         return _candidates(args["direction"], args.get("agency_id"))
 
 

@@ -5,22 +5,29 @@ from __future__ import annotations
 from flask import current_app, request
 from flask.views import MethodView
 
-from backend.api.common import PDF_RESPONSE, Blueprint, commit_unique, paginate, pdf_response
+from backend.api.common import PDF_RESPONSE, Blueprint, commit_unique, file_response, paginate, pdf_response
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL
 from backend.extensions import db, limiter
-from backend.models import Item
+from backend.models import Item, ItemRequest
 from backend.schemas.agency import ItemEventsSchema
 from backend.schemas.common import PrintQuery
+from backend.schemas.handovers import (
+    ItemRequestCreateSchema,
+    ItemRequestQuerySchema,
+    ItemRequestResolveSchema,
+    ItemRequestSchema,
+)
 from backend.schemas.items import (
     BulkActionResultSchema,
     BulkActionSchema,
     BulkItemsSchema,
     ItemCreateSchema,
     ItemEventSchema,
+    ItemExportQuerySchema,
     ItemQuerySchema,
     ItemSchema,
     ItemSelectionSchema,
@@ -30,7 +37,7 @@ from backend.schemas.items import (
 )
 from backend.schemas.notifications import NotificationLogSchema, OptOutSchema
 from backend.schemas.search import TimelineSchema
-from backend.services import bulk, labels, notifications
+from backend.services import bulk, handovers, labels, notifications, reports
 from backend.services.agency_events import item_history
 from backend.services.citizen import find_tracked, tracking_view
 from backend.services.item_creation import create_once, remember_bulk, replay_bulk
@@ -86,6 +93,23 @@ class Items(MethodView):
         item, replayed = create_once(current_user(), body, request.headers.get("Idempotency-Key"))
         note_receipts([item])
         return item, 201, {"Idempotent-Replayed": "true"} if replayed else {}
+
+
+@blp.route("/items/export")
+class ItemsExport(MethodView):
+    @auth_required(*STAFF, "agency")
+    @blp.arguments(ItemExportQuerySchema, location="query")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type=reports.MEDIA_TYPES["xlsx"])
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def get(self, args):
+        """The listed items (the same filters as GET /api/items; at most 10,000) as CSV or XLSX, with
+        the government fee due, collected for the agency and passed on to it, and a totals row: the
+        agency portal's export. Audited."""
+        query = filter_items(visible_items(current_user()), args).limit(reports.ITEM_EXPORT_LIMIT)
+        items = db.session.execute(query).unique().scalars().all()
+        data = reports.items_file(list(items), args["format"])
+        audit_read("items.exported", "item", [item.id for item in items])
+        return file_response(data, reports.MEDIA_TYPES[args["format"]], f"buu-gui.{args['format']}")
 
 
 @blp.route("/items/bulk")
@@ -223,7 +247,7 @@ class ItemEvents(MethodView):
 
 @blp.route("/items/<int:item_id>/timeline")
 class ItemTimeline(MethodView):
-    @auth_required(*STAFF)
+    @auth_required(*STAFF, "agency")
     @blp.response(200, TimelineSchema)
     def get(self, item_id):
         """The item's whole story, oldest first, with who and when, and the events allowed now."""
@@ -275,3 +299,53 @@ class Track(MethodView):
     def get(self, args, code):
         """Public tracking for citizens: the code plus the last 4 digits of the recipient's phone."""
         return tracking_view(find_tracked(code, args.get("phone_last4"), args.get("k")))
+
+
+# Requests from the agency: hold or cancel an item (backend.domain.handover_rules) ------------------
+
+
+@blp.route("/items/<int:item_id>/requests")
+class ItemRequests(MethodView):
+    @auth_required("agency")
+    @problems(409)
+    @blp.arguments(ItemRequestCreateSchema)
+    @blp.response(201, ItemRequestSchema)
+    def post(self, body, item_id):
+        """An agency officer asks the post to hold or cancel one of their agency's items; the
+        supervisors see it among the exceptions until one acts on it."""
+        item = _load_visible(item_id)
+        row = handovers.request_for(item, current_user(), body["kind"], body["reason"])
+        db.session.commit()
+        return row
+
+
+@blp.route("/item-requests")
+class ItemRequestList(MethodView):
+    @auth_required(*STAFF, "agency")
+    @blp.arguments(ItemRequestQuerySchema, location="query")
+    @blp.response(200, ItemRequestSchema(many=True))
+    def get(self, args):
+        """Hold and cancel requests, newest first: an officer's agency's, a supervisor's offices' items'."""
+        query = db.select(ItemRequest).join(Item, ItemRequest.item_id == Item.id)
+        query = query.where(Item.id.in_(visible_items(current_user()).with_only_columns(Item.id)))
+        if args.get("status"):
+            query = query.where(ItemRequest.status == args["status"])
+        rows, total = paginate(query.order_by(ItemRequest.id.desc()), args["page"], args["per_page"])
+        return rows, 200, {"X-Total-Count": str(total)}
+
+
+@blp.route("/item-requests/<int:request_id>/resolve")
+class ItemRequestResolve(MethodView):
+    @auth_required(*STAFF)
+    @problems(404, 409)
+    @blp.arguments(ItemRequestResolveSchema)
+    @blp.response(200, ItemRequestSchema)
+    def post(self, body, request_id):
+        """A supervisor acts on an agency's request: done (a cancel cancels the item) or declined."""
+        row = db.session.get(ItemRequest, request_id)
+        if row is None:
+            raise DomainError("not-found", f"No request with id {request_id}.", status=404)
+        _load_visible(row.item_id)  # another office's item's request is missing too
+        with all_or_nothing():
+            handovers.resolve_request(row, current_user(), body["action"], body.get("note"))
+        return row

@@ -95,10 +95,12 @@ class Proofs(MethodView):
 
 @blp.route("/proofs/<int:proof_id>")
 class ProofById(MethodView):
-    @auth_required(*STAFF)
+    @auth_required(*STAFF, "agency")
     @blp.response(200, ProofSchema)
     def get(self, proof_id):
-        """One proof, in full. Every view is written to the audit log (personal data)."""
+        """One proof, in full (an agency officer: of their agency's items, the outcome on request:
+        to whom, as what, the masked ID, the checklist and seal). Every view is written to the audit
+        log (personal data)."""
         proof = _load_visible(proof_id)
         audit("proof.viewed", "proof", proof.id, {"item": proof.item.code})
         db.session.commit()
@@ -114,7 +116,16 @@ def scoped_proofs(query):
 def _load_visible(proof_id: int) -> DeliveryAttempt:
     """A proof of another office's item is missing, as far as the caller can tell."""
     proof = db.session.get(DeliveryAttempt, proof_id)
-    return visible(current_user(), proof, "proof", proof_id, lambda proof: proof.item.office_id)
+    user = current_user()
+    if user.role == "agency":  # another agency's proof and a missing one: the same 403
+        if proof is None or proof.item.agency_id != user.agency_id:
+            raise DomainError(
+                "not-your-agency",
+                f"Proof {proof_id} is not one of your agency's. / Bằng chứng {proof_id} không thuộc cơ quan của bạn.",
+                status=403,
+            )
+        return proof
+    return visible(user, proof, "proof", proof_id, lambda proof: proof.item.office_id)
 
 
 def _reviewed(decide, proof_id: int, **kwargs) -> DeliveryAttempt:

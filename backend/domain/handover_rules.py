@@ -24,6 +24,7 @@ class HandoverDirection(StrEnum):
 class Recorder(StrEnum):
     STAFF = "staff"  # a supervisor or an administrator, on the dashboard
     POSTMAN = "postman"  # a postman, from the phone (sync `handover` mutation)
+    AGENCY = "agency"  # an agency officer, on the agency portal (an electronic record the post countersigns)
 
 
 class Refusal(StrEnum):
@@ -55,6 +56,10 @@ RULES: dict[tuple[Recorder, HandoverDirection, Direction], Rule] = {
         (Event.RECEIVE_FROM_AGENCY,), documents=ALREADY_RECEIVED
     ),
     (Recorder.POSTMAN, _TO_POST, Direction.RETURN): Rule((Event.RECEIVE_FROM_AGENCY,)),
+    # The officer lists the results they hand over; they move when the post countersigns.
+    (Recorder.AGENCY, _TO_POST, Direction.RETURN): Rule(
+        (Event.RECEIVE_FROM_AGENCY,), documents=ALREADY_RECEIVED
+    ),
     # Collected dossiers go to the agency; so do items sent back after the attempt limit.
     (Recorder.STAFF, _TO_AGENCY, Direction.COLLECT): Rule((Event.HAND_TO_AGENCY, Event.RETURN_TO_AGENCY)),
     (Recorder.STAFF, _TO_AGENCY, Direction.RETURN): Rule((Event.RETURN_TO_AGENCY,)),
@@ -122,6 +127,52 @@ def decide(
     if documents(recorder, direction, item_direction, status):
         return Decision(refusal=Refusal.DOCUMENTED) if documented else Decision()
     return Decision(refusal=Refusal.STATUS)
+
+
+# Electronic records ----------------------------------------------------------------------------------
+#
+# A record may be signed on screen by both sides instead of on paper. The side that draws it up signs
+# first; the record then waits for the other side (an agency officer's record for the post office, a
+# supervisor's for the agency) and nothing moves. When the second signature lands the lines are
+# checked again by the first side's row of RULES, the items move, and the server's time then is the
+# record's `signed_at`: its legal time (Decision 45 Art. 7.4). A record typed from paper is `signed`
+# at once and moves its items then (no `signed_at`: its time is on the paper).
+
+
+class RecordStatus(StrEnum):
+    SIGNED = "signed"
+    AWAITING_POST = "awaiting_post"  # the officer signed; a supervisor must countersign
+    AWAITING_AGENCY = "awaiting_agency"  # the post office signed; the agency officer must countersign
+
+
+# Who drew up a record that waits, by what it waits for; and who may countersign it.
+AWAITING = {Recorder.AGENCY: RecordStatus.AWAITING_POST, Recorder.STAFF: RecordStatus.AWAITING_AGENCY}
+DRAWN_UP_BY = {status: recorder for recorder, status in AWAITING.items()}
+COUNTERSIGNED_BY = {RecordStatus.AWAITING_POST: Recorder.STAFF, RecordStatus.AWAITING_AGENCY: Recorder.AGENCY}
+
+
+def countersigner(status: RecordStatus | str) -> Recorder | None:
+    """Who may sign a record second (None: it is signed already)."""
+    return COUNTERSIGNED_BY.get(RecordStatus(status))
+
+
+# Requests from the agency ------------------------------------------------------------------------------
+#
+# An agency may ask the post to hold an item (keep it at the office, do not deliver yet) or to cancel
+# it. The request is open until a supervisor acts: `done` (for a cancel, the item is cancelled through
+# the state machine) or `declined` with a note. An item that is delivered, collected or back at the
+# agency cannot be held or cancelled any more.
+
+
+class RequestKind(StrEnum):
+    HOLD = "hold"
+    CANCEL = "cancel"
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DECLINED = "declined"
 
 
 # Cash handed to the post office ---------------------------------------------------------------------

@@ -4,7 +4,13 @@ from backend.models.api_keys import ApiKey, ItemCreation
 from backend.models.audit import AuditEntry
 from backend.models.complaints import Complaint
 from backend.models.exceptions import ExceptionAck
-from backend.models.handover import CashHandover, Handover, HandoverAttachment, HandoverLine
+from backend.models.handover import (
+    CashHandover,
+    Handover,
+    HandoverAttachment,
+    HandoverLine,
+    ItemRequest,
+)
 from backend.models.items import Item, Round
 from backend.models.jobs import BackgroundJob
 from backend.models.notifications import Notification, NotificationAttempt, NotificationOptOut
@@ -35,6 +41,7 @@ __all__ = [
     "HandoverLine",
     "Item",
     "ItemCreation",
+    "ItemRequest",
     "LoginSession",
     "Notification",
     "NotificationAttempt",

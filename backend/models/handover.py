@@ -11,6 +11,9 @@ from backend.extensions import db
 from backend.models.base import UTCDateTime, now_utc
 
 HANDOVER_DIRECTIONS = ("agency_to_post", "post_to_agency")
+# A record typed from paper is `signed` at once; an electronic one waits for the other side's
+# signature (`awaiting_post`, `awaiting_agency`) and is `signed` when it lands (backend.domain.handover_rules).
+HANDOVER_STATUSES = ("signed", "awaiting_post", "awaiting_agency")
 
 
 class Handover(db.Model):
@@ -36,6 +39,11 @@ class Handover(db.Model):
     flag_reason: Mapped[str | None] = mapped_column(String(64))
     device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="signed", server_default="signed")
+    # Electronic records: when the second signature landed (server time), the record's legal time.
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signer_name: Mapped[str | None] = mapped_column(String(200))  # who signed second, as they typed it
 
     lines = relationship("HandoverLine", back_populates="handover", order_by="HandoverLine.id")
     attachments = relationship(
@@ -129,3 +137,32 @@ class CashHandover(db.Model):
     @property
     def total(self) -> int:
         return self.service_fee_cash + self.government_fee_cash
+
+
+ITEM_REQUEST_KINDS = ("hold", "cancel")
+ITEM_REQUEST_STATUSES = ("open", "done", "declined")
+
+
+class ItemRequest(db.Model):
+    """An agency asks the post to hold or cancel one of its items; a supervisor acts on it
+    (backend.services.handovers, "Requests from the agency")."""
+
+    __tablename__ = "item_requests"
+    __table_args__ = (
+        CheckConstraint("kind in ('hold', 'cancel')", name="item_request_kind_known"),
+        CheckConstraint("status in ('open', 'done', 'declined')", name="item_request_status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    item = relationship("Item")

@@ -2,7 +2,12 @@
 
 from marshmallow import fields, validate
 
-from backend.models.handover import HANDOVER_DIRECTIONS
+from backend.models.handover import (
+    HANDOVER_DIRECTIONS,
+    HANDOVER_STATUSES,
+    ITEM_REQUEST_KINDS,
+    ITEM_REQUEST_STATUSES,
+)
 from backend.schemas.common import PageQuery, QueryId, StrictSchema, Text, WholeNumber
 from backend.schemas.items import RefSchema
 from backend.schemas.offices import OfficeChoiceSchema
@@ -22,11 +27,10 @@ class HandoverCreateSchema(OfficeChoiceSchema):
             "post_to_agency: collected dossiers and results sent back"
         },
     )
-    agency_id = WholeNumber(required=True)
+    agency_id = WholeNumber(metadata={"description": "Required of staff; an agency officer's own agency"})
     officer_name = Text(
-        required=True,
+        metadata={"description": "The agency officer who signs (an officer: their own name by default)"},
         validate=validate.Length(max=200),
-        metadata={"description": "The agency officer who signs"},
     )
     postman_id = WholeNumber(allow_none=True, metadata={"description": "The postman who carries, if any"})
     result_ready_date = fields.Date(
@@ -39,11 +43,60 @@ class HandoverCreateSchema(OfficeChoiceSchema):
     lines = fields.List(
         fields.Nested(HandoverLineSchema), required=True, validate=validate.Length(min=1, max=500)
     )
+    signature = fields.String(
+        load_only=True,
+        validate=validate.Length(max=300_000),
+        metadata={
+            "description": "The recorder's signature drawn on screen (a PNG data URL): the record is "
+            "electronic and waits for the other side's signature. Required of an agency officer."
+        },
+    )
+
+
+class HandoverSignSchema(StrictSchema):
+    signer_name = Text(required=True, validate=validate.Length(max=200))
+    signature = fields.String(
+        required=True, validate=validate.Length(max=300_000), metadata={"description": "A PNG data URL"}
+    )
+
+
+class ItemRequestCreateSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(ITEM_REQUEST_KINDS))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ItemRequestResolveSchema(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(("done", "declined")))
+    note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=500))
+
+
+class ItemRequestQuerySchema(PageQuery):
+    status = fields.String(validate=validate.OneOf(ITEM_REQUEST_STATUSES))
+
+
+class ItemRequestSchema(StrictSchema):
+    id = fields.Integer()
+    item_id = fields.Integer()
+    code = fields.String(attribute="item.code")
+    item_status = fields.String(attribute="item.status")
+    agency_id = fields.Integer()
+    kind = fields.String(metadata={"description": "hold or cancel"})
+    reason = fields.String()
+    status = fields.String(metadata={"description": "open, done or declined"})
+    created_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    note = fields.String(allow_none=True)
 
 
 class HandoverQuerySchema(PageQuery):
     agency_id = QueryId()
     direction = fields.String(validate=DIRECTION)
+    status = fields.String(
+        validate=validate.OneOf(HANDOVER_STATUSES),
+        metadata={
+            "description": "signed, awaiting_post or awaiting_agency (electronic records awaiting a signature)"
+        },
+    )
     date_from = fields.Date(metadata={"description": "Local date the record was made, inclusive"})
     date_to = fields.Date()
 
@@ -96,6 +149,18 @@ class HandoverSchema(StrictSchema):
         metadata={"description": "blank-signature: the officer's signature arrived after the record, blank"},
     )
     source = fields.String(metadata={"description": "phone (a postman's sync mutation) or dashboard"})
+    status = fields.String(
+        metadata={
+            "description": "signed; or, electronic, awaiting_post / awaiting_agency (its second signature)"
+        }
+    )
+    signed_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={
+            "description": "Electronic records: when the second signature landed (server time), the legal time"
+        },
+    )
+    signer_name = fields.String(allow_none=True, metadata={"description": "Who signed second"})
     created_at = fields.AwareDateTime()
     device_time = fields.AwareDateTime(allow_none=True)
     verification = fields.String(metadata={"description": "The hash printed in the QR code"})

@@ -185,6 +185,10 @@ class ItemQuerySchema(PageQuery):
             raise ValidationError("Give at least one status.")
 
 
+class ItemExportQuerySchema(ItemQuerySchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+
+
 class RefSchema(StrictSchema):
     id = fields.Integer()
     code = fields.String()

@@ -105,6 +105,9 @@ def view(handover: Handover, people: dict[int, User] | None = None) -> dict:
         "attachments": handover.attachments,
         "flag_reason": handover.flag_reason,
         "source": "phone" if handover.client_mutation_id else "dashboard",
+        "status": handover.status,
+        "signed_at": handover.signed_at,
+        "signer_name": handover.signer_name,
         "created_at": handover.created_at,
         "device_time": handover.device_time,
         "verification": verification_hash(handover),
@@ -183,6 +186,17 @@ def _header(pdf: FPDF, handover: Handover, data: dict, office: PostOffice | None
     line(pdf, f"{vi} / {en}", 9.5, "", "C")
     made = handover.created_at.astimezone(local_zone())
     line(pdf, f"Lập lúc / Made on: {made:%H:%M, %d/%m/%Y}", 9.5, "", "C")
+    if handover.signed_at is not None:
+        signed = handover.signed_at.astimezone(local_zone())
+        line(
+            pdf,
+            f"Hai bên đã ký điện tử lúc / Signed electronically by both sides at: {signed:%H:%M:%S, %d/%m/%Y}",
+            9.5,
+            "B",
+            "C",
+        )
+    elif handover.status != "signed":
+        line(pdf, "CHƯA ĐỦ CHỮ KÝ HAI BÊN / NOT YET SIGNED BY BOTH SIDES", 10, "B", "C")
     pdf.ln(2)
 
 
@@ -191,6 +205,8 @@ def _parties(pdf: FPDF, handover: Handover, data: dict, office: PostOffice | Non
     agency = handover.agency
     post_side = data["postman"] or data["created_by"]
     role = "bưu tá / postman" if data["postman"] else "người lập / made by"
+    if post_side is not None and post_side.role == "agency":  # an officer's record: the post signs second
+        post_side, role = None, "người ký / signed by"
     agency_side = (
         agency.name,
         printing.address(agency.address, agency.commune, agency.province),
@@ -199,7 +215,7 @@ def _parties(pdf: FPDF, handover: Handover, data: dict, office: PostOffice | Non
     post = (
         office.name if office else "Bưu điện / Post office",
         (office.address or "") if office else "",
-        f"{role} {post_side.full_name if post_side else ''}",
+        f"{role} {post_side.full_name if post_side else handover.signer_name or ''}",
     )
     sides = (agency_side, post) if handover.direction == "agency_to_post" else (post, agency_side)
     for heading, (name, where, person) in zip(
@@ -213,7 +229,14 @@ def _parties(pdf: FPDF, handover: Handover, data: dict, office: PostOffice | Non
         line(pdf, f"Ngày hẹn trả kết quả / Results ready on: {handover.result_ready_date:%d/%m/%Y}")
     if handover.seal_number:
         line(pdf, f"Số niêm phong / Seal number: {handover.seal_number}")
-    if any(link.kind == "signature" for link in handover.attachments):
+    if handover.signed_at is not None or handover.status != "signed":
+        line(
+            pdf,
+            "Biên bản điện tử, ký trên màn hình / An electronic record signed on screen"
+            + (f" — ký sau / signed second by: {handover.signer_name}" if handover.signer_name else ""),
+            9.5,
+        )
+    elif any(link.kind == "signature" for link in handover.attachments):
         line(
             pdf,
             "Có chữ ký điện tử của cán bộ (ký trên máy bưu tá) / The officer signed on the postman's phone",
@@ -294,8 +317,11 @@ def _signatures(pdf: FPDF, handover: Handover, data: dict) -> None:
     pdf.ln(7)
     top = pdf.get_y()
     post_side = data["postman"] or data["created_by"]
+    post_name = post_side.full_name if post_side else ""
+    if handover.created_by_id is not None and data["created_by"] and data["created_by"].role == "agency":
+        post_name = handover.signer_name or ""  # an officer's record: the post office signs second
     columns = (
-        ("ĐẠI DIỆN BƯU ĐIỆN", "For the post office (postman)", post_side.full_name if post_side else ""),
+        ("ĐẠI DIỆN BƯU ĐIỆN", "For the post office (postman)", post_name),
         ("CÁN BỘ CƠ QUAN", "Agency officer", handover.officer_name or ""),
     )
     for index, (title, subtitle, name) in enumerate(columns):

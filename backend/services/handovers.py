@@ -13,15 +13,32 @@ item exists or not (docs/security.md, "Who may see what").
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from backend.audit import audit
-from backend.domain.handover_rules import Decision, Recorder, Refusal, decide, fees_need_postman
+from backend.domain.handover_rules import (
+    AWAITING,
+    DRAWN_UP_BY,
+    Decision,
+    Recorder,
+    RecordStatus,
+    Refusal,
+    RequestKind,
+    RequestStatus,
+    countersigner,
+    decide,
+    fees_need_postman,
+)
 from backend.domain.rules import DomainError
+from backend.domain.status import FINAL, Event
 from backend.extensions import db
-from backend.models import Handover, HandoverLine, Item
+from backend.models import Handover, HandoverAttachment, HandoverLine, Item, ItemRequest, User
+from backend.models.base import now_utc
 from backend.services.item_events import apply_event
 from backend.services.items import carries
 from backend.services.locks import lock_items_and_rounds
@@ -33,15 +50,16 @@ NOTHING_RECORDED = (
 )
 
 
-def documented(item_ids) -> set[int]:
-    """Items already on an agency-to-post record."""
-    return set(
-        db.session.execute(
-            select(HandoverLine.item_id)
-            .join(Handover, HandoverLine.handover_id == Handover.id)
-            .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))
-        ).scalars()
+def documented(item_ids, besides: int | None = None) -> set[int]:
+    """Items already on an agency-to-post record (other than record `besides`)."""
+    query = (
+        select(HandoverLine.item_id)
+        .join(Handover, HandoverLine.handover_id == Handover.id)
+        .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))
     )
+    if besides is not None:
+        query = query.where(Handover.id != besides)
+    return set(db.session.execute(query).scalars())
 
 
 def decide_line(
@@ -64,8 +82,11 @@ def decide_line(
 def _refusal_text(
     recorder: Recorder, refusal: Refusal, item_id: int, item: Item | None, carried: bool
 ) -> str:
-    """The words for a refused line. Staff see every item; a postman hears only about what they carry."""
-    if recorder == Recorder.STAFF:
+    """The words for a refused line. Staff see every item, an officer their agency's; a postman hears
+    only about what they carry."""
+    if recorder == Recorder.AGENCY and refusal in (Refusal.UNKNOWN, Refusal.OTHER_AGENCY):
+        return f"No item of your agency with id {item_id}. / Không có bưu gửi {item_id} của cơ quan bạn."
+    if recorder in (Recorder.STAFF, Recorder.AGENCY):
         if refusal == Refusal.UNKNOWN or item is None:
             return f"No item with id {item_id}."
         if refusal == Refusal.OTHER_AGENCY:
@@ -89,10 +110,12 @@ def record(
     *,
     client_mutation_id: str | None = None,
     device_time: datetime | None = None,
+    signature: bytes | None = None,
 ) -> Handover:
     """Check every line, then write the record and move the items; one refused line refuses all.
     The caller commits (a supervisor's agency and postman are checked by the API first). A
-    postman's record names them as its postman."""
+    postman's record names them as its postman. With the recorder's `signature` drawn on screen
+    the record is electronic: it waits for the other side's (`countersign`) and moves nothing yet."""
     body = dict(body)
     lines = body.pop("lines")
     ids = [line["item_id"] for line in lines]
@@ -112,13 +135,48 @@ def record(
             status=422,
             errors={"postman_id": ["Required when fee_passed_on is above 0."]},
         )
+    moves = _checked_moves(recorder, actor_id, body, lines)
+    handover = Handover(
+        created_by_id=actor_id, client_mutation_id=client_mutation_id, device_time=device_time, **body
+    )
+    electronic = signature is not None
+    if electronic:
+        handover.status = AWAITING[recorder].value
+    db.session.add(handover)
+    handover.lines.extend(HandoverLine(**line) for line in lines)
+    db.session.flush()
+    if signature is not None:
+        _attach_signature(handover, recorder, signature, actor_id)
+    else:
+        _move(moves, handover, actor_id, recorder)
+    audit(
+        "handover.recorded",
+        "handover",
+        handover.id,
+        {
+            "direction": handover.direction,
+            "items": len(lines),
+            "via": {Recorder.POSTMAN: "phone", Recorder.AGENCY: "portal"}.get(recorder, "dashboard"),
+            **({"status": handover.status} if signature is not None else {}),
+        },
+        actor_id=actor_id,
+    )
+    return handover
+
+
+def _checked_moves(
+    recorder: Recorder, actor_id: int, body: dict, lines: list[dict], besides: int | None = None
+) -> list[tuple[Item, Event | None]]:
+    """Lock the listed items and check every line by the rule table: the moves, or 409 with each
+    refused line (nothing written)."""
+    ids = [line["item_id"] for line in lines]
     items = lock_items_and_rounds(db.session, ids)  # their rounds first: settling one writes it
     if recorder == Recorder.POSTMAN and "office_id" not in body:
         # A phone's record belongs to the office of the items it lists (their rounds' office).
         body["office_id"] = next((item.office_id for item in items.values()), None)
     # A record holds items of its own office only; another office's item is an unknown one.
     items = {key: item for key, item in items.items() if item.office_id == body.get("office_id")}
-    already = documented(ids)
+    already = documented(ids, besides)
     problems, moves = {}, []
     for index, line in enumerate(lines):
         item = items.get(line["item_id"])
@@ -135,27 +193,142 @@ def record(
         raise DomainError(
             "handover-not-possible", " / ".join(NOTHING_RECORDED), status=409, errors={"lines": problems}
         )
-    handover = Handover(
-        created_by_id=actor_id, client_mutation_id=client_mutation_id, device_time=device_time, **body
-    )
-    db.session.add(handover)
-    handover.lines.extend(HandoverLine(**line) for line in lines)
-    db.session.flush()
+    return moves
+
+
+def _move(
+    moves: list[tuple[Item, Event | None]], handover: Handover, actor_id: int, recorder: Recorder
+) -> None:
     on_rounds = [item.round_id for item, event in moves if event is not None]  # before a move takes any off
     for item, event in moves:
         if event is not None:
             apply_event(item, event, {"handover_id": handover.id}, actor_id=actor_id)
     if recorder == Recorder.STAFF:  # a supervisor's change to the rounds' items (a phone's is its outcome)
         bump_rounds(on_rounds, "handover")
-    audit(
-        "handover.recorded",
-        "handover",
-        handover.id,
-        {
-            "direction": handover.direction,
-            "items": len(lines),
-            "via": "phone" if recorder == Recorder.POSTMAN else "dashboard",
-        },
-        actor_id=actor_id,
+
+
+# Electronic records: signed on screen by both sides (backend.domain.handover_rules) ---------------
+
+# A signature drawn on screen is a small PNG; anything larger is not one.
+MAX_SIGNATURE_BYTES = 200_000
+
+
+def signature_bytes(data_url: str) -> bytes:
+    """The PNG bytes of a signature sent as a data URL (or plain base64), checked for ink."""
+    encoded = data_url.split(",", 1)[1] if data_url.startswith("data:") else data_url
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        data = b""
+    if not data or len(data) > MAX_SIGNATURE_BYTES:
+        raise DomainError(
+            "bad-signature",
+            "The signature could not be read; sign again. / Không đọc được chữ ký; hãy ký lại.",
+            status=422,
+            errors={"signature": ["A PNG image of at most 200 kB."]},
+        )
+    return data
+
+
+def _attach_signature(handover: Handover, recorder: Recorder, data: bytes, actor_id: int) -> None:
+    """Store the drawn signature and link it to the record: `signature` for the agency officer's,
+    `post_signature` for the post office's. A blank pad is refused."""
+    from sync.attachments import store_whole  # sync imports the models; imported late like effects
+
+    row = store_whole(
+        db.session(),
+        current_app.extensions["postround.store"],
+        data,
+        actor_id,
+        current_app.config["UPLOAD_QUOTA_BYTES"],
     )
+    if (row.ink_share or 0) < current_app.config["SIGNATURE_MIN_INK"]:
+        raise DomainError(
+            "blank-signature",
+            "The signature is blank; sign in the box. / Chữ ký trống; hãy ký vào ô.",
+            status=422,
+            errors={"signature": ["Blank."]},
+        )
+    kind = "signature" if recorder == Recorder.AGENCY else "post_signature"
+    db.session.add(HandoverAttachment(handover_id=handover.id, sha256=row.sha256, kind=kind))
+
+
+def countersign(handover: Handover, user: User, signer_name: str, signature: bytes) -> Handover:
+    """The second signature: the lines are checked again (the first side's row of the table), the
+    items move, and the server's time now is the record's legal `signed_at`. The caller commits."""
+    db.session.refresh(handover, with_for_update=True)  # two countersignatures: the second waits
+    signer = countersigner(handover.status) if handover.status != RecordStatus.SIGNED else None
+    recorder = Recorder.AGENCY if user.role == "agency" else Recorder.STAFF
+    if signer is None:
+        raise DomainError(
+            "already-signed",
+            "Both sides signed this record already. / Biên bản đã đủ chữ ký hai bên.",
+            status=409,
+        )
+    if signer != recorder:  # the side that signed first, or a third party: not theirs to sign
+        raise DomainError(
+            "not-awaiting-you",
+            "This record waits for the other side's signature, not yours. / "
+            "Biên bản này chờ chữ ký của bên kia, không phải của bạn.",
+            status=403,
+        )
+    body = {"direction": handover.direction, "agency_id": handover.agency_id, "office_id": handover.office_id}
+    lines = [{"item_id": line.item_id} for line in handover.lines]
+    moves = _checked_moves(DRAWN_UP_BY[RecordStatus(handover.status)], user.id, body, lines, handover.id)
+    _attach_signature(handover, recorder, signature, user.id)
+    _move(moves, handover, user.id, recorder)
+    handover.status = RecordStatus.SIGNED.value
+    handover.signed_at = now_utc()
+    handover.signed_by_id = user.id
+    handover.signer_name = signer_name
+    audit("handover.signed", "handover", handover.id, {"items": len(lines)}, actor_id=user.id)
     return handover
+
+
+# Requests from the agency: hold or cancel an item ---------------------------------------------------
+
+
+def request_for(item: Item, user: User, kind: str, reason: str) -> ItemRequest:
+    """An officer asks to hold or cancel their agency's item; one open request per item and kind."""
+    if item.status in FINAL or item.status in ("collected",):
+        raise DomainError(
+            "item-closed",
+            f"Item {item.code} is {item.status}; it can no longer be held or cancelled. / "
+            f"Bưu gửi {item.code} đã '{item.status}', không thể giữ lại hay hủy nữa.",
+            status=409,
+        )
+    open_already = db.session.execute(
+        select(ItemRequest.id).where(
+            ItemRequest.item_id == item.id, ItemRequest.kind == kind, ItemRequest.status == "open"
+        )
+    ).first()
+    if open_already is not None:
+        raise DomainError(
+            "request-open",
+            "This item has such a request open already. / Bưu gửi này đã có yêu cầu như vậy đang chờ.",
+            status=409,
+        )
+    row = ItemRequest(
+        item_id=item.id, agency_id=item.agency_id, kind=kind, reason=reason, requested_by_id=user.id
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit("item_request.made", "item", item.code, {"kind": kind, "request": row.id}, actor_id=user.id)
+    return row
+
+
+def resolve_request(row: ItemRequest, user: User, action: str, note: str | None) -> ItemRequest:
+    """A supervisor acts on an open request: done (a cancel cancels the item) or declined."""
+    if row.status != RequestStatus.OPEN:
+        raise DomainError(
+            "request-closed", "This request was settled already. / Yêu cầu này đã được xử lý.", status=409
+        )
+    if action == RequestStatus.DONE and row.kind == RequestKind.CANCEL:
+        item = lock_items_and_rounds(db.session, [row.item_id])[row.item_id]
+        apply_event(
+            item, Event.CANCEL, {"reason": f"agency request {row.id}: {row.reason}"}, actor_id=user.id
+        )
+    row.status, row.note = action, note
+    row.resolved_by_id, row.resolved_at = user.id, now_utc()
+    audit("item_request.resolved", "item", row.item.code, {"request": row.id, "action": action})
+    return row

@@ -34,7 +34,9 @@ from sqlalchemy.sql import ColumnElement
 
 from backend.auth.scope import in_offices
 from backend.domain.rules import DomainError
-from backend.domain.vocabulary import label
+from backend.domain.status import FINAL
+from backend.domain.vocabulary import bilingual, label
+from backend.domain.workdays import working_days_between
 from backend.exports import XLSX, csv_bytes, sheet_append, xlsx_bytes
 from backend.extensions import db
 from backend.models import (
@@ -50,7 +52,7 @@ from backend.models import (
     User,
 )
 from backend.models.proofs import FAILURE_REASONS
-from backend.timeutil import day_bounds, local_zone
+from backend.timeutil import day_bounds, local_today, local_zone
 
 PERIODS = ("day", "month", "quarter")
 GROUPS = ("agency", "procedure", "postman")
@@ -458,3 +460,86 @@ def export_file(report: dict, extension: str) -> bytes:
     """The report as a file (refused with 422 empty-report if nothing happened in the range)."""
     require_rows(report)
     return to_csv(report) if extension == "csv" else to_xlsx(report)
+
+
+# An agency's items, as a file (the agency portal's export) -------------------------------------------
+
+ITEM_EXPORT_LIMIT = 10_000
+ITEM_HEADERS = (
+    "Mã bưu gửi / Item code",
+    "Số hồ sơ / Dossier",
+    "Thủ tục / Procedure",
+    "Người nhận / Citizen",
+    "Trạng thái / Status",
+    "Hạn trả / Due",
+    "Ngày làm việc còn lại (âm: quá hạn) / Working days left (negative: overdue)",
+    "Số lần phát / Attempts",
+    "Lệ phí phải thu / Government fee due",
+    "Lệ phí đã thu / Government fee collected",
+    "Đã chuyển cơ quan / Passed on to the agency",
+)
+
+
+def items_table(items: list) -> list[list]:
+    """One row per item with the government fee due, collected for the agency and passed on to it
+    (on handover records to the agency), and a totals row."""
+    ids = [item.id for item in items]
+    today = local_today()
+    collected = dict(
+        db.session.execute(
+            select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
+            .where(FeeEntry.item_id.in_(ids))
+            .group_by(FeeEntry.item_id)
+        ).all()
+    )
+    passed = dict(
+        db.session.execute(
+            select(HandoverLine.item_id, func.sum(HandoverLine.fee_passed_on))
+            .join(Handover, HandoverLine.handover_id == Handover.id)
+            .where(HandoverLine.item_id.in_(ids), Handover.direction == "post_to_agency")
+            .where(Handover.status == "signed")
+            .group_by(HandoverLine.item_id)
+        ).all()
+    )
+    rows = [
+        [
+            item.code,
+            item.dossier_code,
+            item.procedure.name,
+            item.recipient_name,
+            bilingual("status", item.status),
+            item.due_date.strftime("%d/%m/%Y") if item.due_date else None,
+            _working_days_left(item, today),
+            item.attempt_count,
+            item.government_fee,
+            int(collected.get(item.id) or 0),
+            int(passed.get(item.id) or 0),
+        ]
+        for item in items
+    ]
+    totals = [sum(row[i] for row in rows) for i in (8, 9, 10)]
+    return [list(ITEM_HEADERS), *rows, ["Tổng cộng / Total", *[None] * 7, *totals]]
+
+
+def _working_days_left(item, today: date) -> int | None:
+    """Working days (backend/domain/workdays.py) until an open item's due date; negative: overdue by."""
+    if item.due_date is None or item.status in FINAL or item.status == "collected":
+        return None
+    if item.due_date >= today:
+        return working_days_between(today, item.due_date)
+    return -working_days_between(item.due_date, today)
+
+
+def items_file(items: list, fmt: str) -> bytes:
+    table = items_table(items)
+    if fmt == "csv":
+        return csv_bytes(table)
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Bưu gửi"
+    for row in table:
+        sheet_append(sheet, row)
+    sheet.freeze_panes = "A2"
+    return xlsx_bytes(workbook)

@@ -10,7 +10,7 @@ import { announce } from '@common/dom.js'
 import { renderLogin } from './views/login.js'
 import { setProofConfig } from './views/proof.js'
 import { searchBox } from './views/search.js'
-import { ROUTES } from './routes.js'
+import { routesFor } from './routes.js'
 
 let root
 let config = null
@@ -35,7 +35,7 @@ function stopView() {
 
 async function show() {
   stopView()
-  if (!session.isStaff(session.user())) {
+  if (!session.mayUse(session.user())) {
     replace(
       root,
       renderLogin({
@@ -68,9 +68,9 @@ function frame() {
     h(
       'ul',
       {},
-      ROUTES.filter((r) => !r.hidden).map((r) =>
-        h('li', {}, h('a', { 'href': `#/${r.path}`, 'data-route': r.path }, t(r.title))),
-      ),
+      routesFor(user)
+        .filter((r) => !r.hidden)
+        .map((r) => h('li', {}, h('a', { 'href': `#/${r.path}`, 'data-route': r.path }, t(r.title)))),
     ),
   )
   const switchTo = lang() === 'vi' ? 'en' : 'vi'
@@ -80,7 +80,7 @@ function frame() {
       { class: 'top' },
       h('div', { class: 'brand' }, h('strong', {}, 'PostRound'), ' ', h('span', {}, t('app.subtitle'))),
       nav,
-      searchBox(),
+      session.audience(user) === 'staff' ? searchBox() : null,
       h(
         'div',
         { class: 'who' },
@@ -112,9 +112,11 @@ function route() {
   const main = root.querySelector('main')
   if (!main || !config) return
   stopView()
-  // #/view, #/view?a=b, or #/view/{id} (an item's page: #/items/12)
-  const [path, ...segments] = (location.hash.replace(/^#\/?/, '') || 'today').split('?')[0].split('/')
-  const found = ROUTES.find((r) => r.path === path) || ROUTES[0]
+  // #/view, #/view?a=b, or #/view/{id} (an item's page: #/items/12). Only the views of the user's
+  // audience (staff, or the agency portal); any other path shows their first view.
+  const routes = routesFor(session.user())
+  const [path, ...segments] = (location.hash.replace(/^#\/?/, '') || routes[0].path).split('?')[0].split('/')
+  const found = routes.find((r) => r.path === path) || routes[0]
   root.querySelectorAll('nav a').forEach((a) => {
     if (a.dataset.route === found.path) a.setAttribute('aria-current', 'page')
     else a.removeAttribute('aria-current')

@@ -1,11 +1,15 @@
 // One entry per view: its hash path, its title key and its render(main, ctx) -> cleanup. `hidden`: not
 // in the navigation (reached from elsewhere: an item's page from the search box or a link).
+// `for`: the audiences that see it: staff (supervisors, admins: the default) and agency (the agency
+// officer's portal). The API refuses an officer the staff endpoints whatever the page shows.
+import { audience } from './lib/session.js'
 import { renderComplaints } from './views/complaints.js'
 import { renderHandovers } from './views/handovers.js'
 import { renderImport } from './views/import.js'
 import { renderItem } from './views/item.js'
 import { renderMap } from './views/map.js'
 import { renderPlanning } from './views/planning.js'
+import { renderPortal } from './views/portal.js'
 import { renderReports } from './views/reports.js'
 import { renderToday } from './views/today.js'
 
@@ -14,8 +18,14 @@ export const ROUTES = [
   { path: 'map', title: 'nav.map', render: renderMap },
   { path: 'planning', title: 'nav.planning', render: renderPlanning },
   { path: 'import', title: 'nav.import', render: renderImport },
-  { path: 'handovers', title: 'nav.handovers', render: renderHandovers },
+  { path: 'mine', title: 'nav.mine', render: renderPortal, for: ['agency'] },
+  { path: 'handovers', title: 'nav.handovers', render: renderHandovers, for: ['staff', 'agency'] },
   { path: 'reports', title: 'nav.reports', render: renderReports },
   { path: 'complaints', title: 'nav.complaints', render: renderComplaints },
   { path: 'items', title: 'nav.item', render: renderItem, hidden: true },
 ]
+
+export function routesFor(user) {
+  const who = audience(user)
+  return ROUTES.filter((r) => (r.for || ['staff']).includes(who))
+}

@@ -250,6 +250,21 @@ def sign_in_to_dashboard(page, server, user, route: str = "", heading: str = "HÃ
     expect(page.locator("h1")).to_have_text(heading)
 
 
+def draw_signature(page, canvas_selector: str, seed: int = 0) -> None:
+    """Sign on a signature pad (web/common/signature.js) with the mouse: a zigzag across it."""
+    canvas = page.locator(canvas_selector)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.1, y + h * 0.6)
+    page.mouse.down()
+    for step in range(1, 13):
+        page.mouse.move(
+            x + w * (0.1 + step * 0.065), y + h * (0.5 + 0.3 * ((step + seed) % 3 - 1) / 2), steps=2
+        )
+    page.mouse.up()
+
+
 class Pwa:
     """Drives the app like a postman: sign in, open a stop, fill a form, save."""
 
@@ -298,17 +313,7 @@ class Pwa:
         self.page.wait_for_selector(f'.item[data-item-id="{item_id}"]')
 
     def sign(self, field: str, seed: int = 0):
-        canvas = self.page.locator(f'[data-field="{field}"] canvas')
-        canvas.scroll_into_view_if_needed()
-        box = canvas.bounding_box()
-        x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-        self.page.mouse.move(x + w * 0.1, y + h * 0.6)
-        self.page.mouse.down()
-        for step in range(1, 13):
-            self.page.mouse.move(
-                x + w * (0.1 + step * 0.065), y + h * (0.5 + 0.3 * ((step + seed) % 3 - 1) / 2), steps=2
-            )
-        self.page.mouse.up()
+        draw_signature(self.page, f'[data-field="{field}"] canvas', seed)
 
     def add_photo(self, field: str, path: str, count: int = 1):
         self.page.set_input_files(f'[data-field="{field}"] input[type=file]', path)

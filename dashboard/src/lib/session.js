@@ -1,6 +1,9 @@
-// The signed-in supervisor's tokens, kept in sessionStorage (gone when the tab closes).
+// The signed-in supervisor's (or agency officer's: the agency portal) tokens, kept in sessionStorage
+// (gone when the tab closes).
 const KEY = 'postround.dashboard.session'
 const STAFF = ['admin', 'supervisor']
+// Who may sign in to the dashboard app: staff, and agency officers (their own portal's pages).
+const USERS = [...STAFF, 'agency']
 
 export function load() {
   try {
@@ -32,4 +35,13 @@ export function user() {
 
 export function isStaff(u) {
   return Boolean(u && STAFF.includes(u.role))
+}
+
+export function mayUse(u) {
+  return Boolean(u && USERS.includes(u.role))
+}
+
+/** The role a view is for: staff's pages, or the agency portal's. */
+export function audience(u) {
+  return u?.role === 'agency' ? 'agency' : 'staff'
 }

@@ -1,7 +1,11 @@
 // Handover records between an agency and the post office: record one, list them, print the PDF.
+// A supervisor types a paper record, or signs on screen for the agency officer to countersign; an
+// agency officer (the portal) lists the results they hand to the post (ticked or scanned), signs,
+// and a supervisor countersigns. The second signature's server time is the record's legal time.
 import * as api from '../lib/api.js'
+import * as session from '../lib/session.js'
 import { announce, h, replace } from '@common/dom.js'
-import { selectField } from '../lib/fields.js'
+import { selectField, signatureField } from '../lib/fields.js'
 import { fileLink, openFile } from '../lib/download.js'
 import { dateTime, money, number } from '@common/format.js'
 import { label, lang, t } from '../lib/i18n.js'
@@ -17,6 +21,7 @@ export function renderHandovers(main, { params }) {
     postmen: [],
     candidates: [],
     picked: new Map(),
+    officer: session.user()?.role === 'agency',
     direction: params.get('direction') || 'agency_to_post',
     agency: params.get('agency') || '',
     preselect: Number(params.get('item')) || null,
@@ -29,6 +34,15 @@ export function renderHandovers(main, { params }) {
   }
 
   async function start() {
+    if (state.officer) {
+      // The officer's own agency, results handed to the post: the server decides both.
+      state.direction = 'agency_to_post'
+      state.agency = 'own'
+      drawForm()
+      loadCandidates()
+      loadList()
+      return
+    }
     try {
       ;[state.agencies, state.postmen] = await Promise.all([
         api.get('/api/agencies'),
@@ -42,7 +56,69 @@ export function renderHandovers(main, { params }) {
     loadList()
   }
 
+  function sign(t0) {
+    return signatureField(t0, 'signature', { hint: t('handover.signHint'), clear: t('handover.signClear') })
+  }
+
+  function drawOfficerForm() {
+    const candidates = h('div', { id: 'handover-candidates' })
+    const scan = h('input', {
+      'id': 'handover-scan',
+      'autocomplete': 'off',
+      'aria-describedby': 'handover-scan-hint',
+    })
+    const ready = h('input', { id: 'handover-ready', type: 'date' })
+    const signature = sign(t('handover.officerSigns'))
+    replace(
+      form,
+      h('h2', { id: 'new-handover-title' }, t('handover.newOfficer')),
+      h(
+        'form',
+        {
+          onsubmit: (event) => {
+            event.preventDefault()
+            if (event.submitter?.id === 'handover-scan-add' || document.activeElement === scan) {
+              pickByCode(scan)
+              return
+            }
+            submit('', '', ready.value, '', signature.pad)
+          },
+        },
+        h(
+          'div',
+          { class: 'inline-form' },
+          h('div', { class: 'field' }, h('label', { for: 'handover-scan' }, t('handover.scan')), scan),
+          h('button', { type: 'submit', id: 'handover-scan-add' }, t('handover.scanAdd')),
+        ),
+        h('p', { class: 'small muted', id: 'handover-scan-hint' }, t('handover.scanHint')),
+        candidates,
+        h('div', { class: 'field' }, h('label', { for: 'handover-ready' }, t('handover.ready')), ready),
+        signature.field,
+        h('button', { type: 'submit', class: 'primary', id: 'handover-submit' }, t('handover.submitSigned')),
+      ),
+    )
+    drawCandidates()
+  }
+
+  /** A scanned or typed item code (or dossier code) ticks its line. */
+  function pickByCode(input) {
+    const code = input.value.trim().toUpperCase()
+    input.value = ''
+    const found = state.candidates.find(
+      (c) => c.code === code || (c.dossier_code || '').toUpperCase() === code,
+    )
+    if (!found) {
+      say(h('p', { class: 'error', role: 'alert' }, t('handover.scanUnknown', { code })))
+      return
+    }
+    state.picked.set(found.item_id, found)
+    drawCandidates()
+    announce(t('handover.scanPicked', { code: found.code }))
+    input.focus()
+  }
+
   function drawForm() {
+    if (state.officer) return drawOfficerForm()
     const direction = selectField(
       t('handover.direction'),
       'direction',
@@ -79,6 +155,7 @@ export function renderHandovers(main, { params }) {
     const note = h('input', { id: 'handover-note', maxlength: 1000 })
     const seal = h('input', { id: 'handover-seal', maxlength: 64, autocomplete: 'off' })
     const candidates = h('div', { id: 'handover-candidates' })
+    const signature = sign(t('handover.postSigns'))
     replace(
       form,
       h('h2', { id: 'new-handover-title' }, t('handover.new')),
@@ -87,7 +164,7 @@ export function renderHandovers(main, { params }) {
         {
           onsubmit: (event) => {
             event.preventDefault()
-            submit(officer.value, postman.input.value, ready.value, note.value, seal.value)
+            submit(officer.value, postman.input.value, ready.value, note.value, seal.value, signature.pad)
           },
         },
         h('div', { class: 'inline-form' }, direction.field, agency.field),
@@ -106,6 +183,7 @@ export function renderHandovers(main, { params }) {
           h('div', { class: 'field' }, h('label', { for: 'handover-seal' }, t('handover.seal')), seal),
           h('div', { class: 'field' }, h('label', { for: 'handover-note' }, t('handover.note')), note),
         ),
+        h('details', {}, h('summary', {}, t('handover.signOnScreen')), signature.field),
         h('button', { type: 'submit', class: 'primary', id: 'handover-submit' }, t('handover.submit')),
       ),
     )
@@ -119,7 +197,7 @@ export function renderHandovers(main, { params }) {
       try {
         state.candidates = await api.get('/api/handovers/candidates', {
           direction: state.direction,
-          agency_id: state.agency,
+          agency_id: state.officer ? undefined : state.agency,
         })
         for (const c of state.candidates)
           if (c.item_id === state.preselect) state.picked.set(c.item_id, { ...c })
@@ -192,6 +270,7 @@ export function renderHandovers(main, { params }) {
                 h('input', {
                   'type': 'checkbox',
                   'checked': state.picked.has(c.item_id),
+                  'data-code': c.code,
                   'aria-label': t('plan.select', { code: c.code }),
                   'onchange': (e) => {
                     if (e.target.checked) state.picked.set(c.item_id, c)
@@ -218,7 +297,7 @@ export function renderHandovers(main, { params }) {
     )
   }
 
-  async function submit(officer, postmanId, ready, note, seal) {
+  async function submit(officer, postmanId, ready, note, seal, pad) {
     if (!state.picked.size) {
       say(h('p', { class: 'error', role: 'alert' }, t('handover.pickItems')))
       return
@@ -229,14 +308,18 @@ export function renderHandovers(main, { params }) {
       document.querySelector('select[name=postman]')?.focus()
       return
     }
+    if (state.officer && pad.isEmpty()) {
+      say(h('p', { class: 'error', role: 'alert' }, t('handover.signFirst')))
+      return
+    }
     const body = {
       direction: state.direction,
-      agency_id: Number(state.agency),
-      officer_name: officer.trim(),
-      postman_id: postmanId ? Number(postmanId) : null,
+      ...(state.officer ? {} : { agency_id: Number(state.agency), officer_name: officer.trim() }),
+      ...(postmanId ? { postman_id: Number(postmanId) } : {}),
       result_ready_date: ready || null,
       note: note.trim() || null,
       seal_number: seal.trim() || null,
+      ...(pad.isEmpty() ? {} : { signature: pad.dataUrl() }),
       lines: [...state.picked.values()].map((c) => ({
         item_id: c.item_id,
         originals: c.originals,
@@ -258,12 +341,14 @@ export function renderHandovers(main, { params }) {
           'p',
           { class: 'ok', role: 'status', id: 'handover-done' },
           t('handover.done', { number: created.number, n: created.totals.items }),
+          created.status === 'signed' ? '' : ` ${t(`handover.awaits.${created.status}`)}`,
           ' ',
           link,
         ),
       )
       announce(t('handover.done', { number: created.number, n: created.totals.items }))
       state.preselect = null
+      pad.clear()
       loadCandidates()
       loadList()
     } catch (error) {
@@ -346,6 +431,7 @@ export function renderHandovers(main, { params }) {
                     'handover.seal',
                     'handover.evidence',
                     'handover.source',
+                    'handover.state',
                     'handover.print',
                   ].map((k) => h('th', { scope: 'col' }, t(k))),
                 ),
@@ -371,6 +457,7 @@ export function renderHandovers(main, { params }) {
                     h('td', { 'data-field': 'seal' }, r.seal_number || '—'),
                     h('td', { 'data-field': 'evidence' }, evidence(r)),
                     h('td', {}, label('source', r.source)),
+                    h('td', { class: 'handover-state' }, stateOf(r)),
                     h(
                       'td',
                       {},
@@ -395,6 +482,84 @@ export function renderHandovers(main, { params }) {
     } catch (error) {
       say(h('p', { class: 'error', role: 'alert' }, problemText(error)))
     }
+  }
+
+  /** Signed (when, by both sides), or awaiting a side: the caller's side gets a button to sign. */
+  function stateOf(r) {
+    if (r.status === 'signed')
+      return r.signed_at ? t('handover.signedAt', { when: dateTime(r.signed_at) }) : t('handover.onPaper')
+    const mine = (r.status === 'awaiting_agency') === state.officer
+    return [
+      t(`handover.awaits.${r.status}`),
+      mine
+        ? h(
+            'button',
+            { 'type': 'button', 'class': 'primary', 'data-sign': r.id, 'onclick': () => openSigning(r) },
+            t('handover.countersign'),
+          )
+        : null,
+    ]
+  }
+
+  function openSigning(r) {
+    const name = h('input', { id: 'handover-signer', required: true, maxlength: 200 })
+    if (state.officer) name.value = session.user()?.full_name || ''
+    const signature = sign(t(state.officer ? 'handover.officerSigns' : 'handover.postSigns'))
+    const panel = h(
+      'section',
+      { 'class': 'card', 'id': 'handover-signing', 'aria-labelledby': 'handover-signing-title' },
+      h('h2', { id: 'handover-signing-title' }, t('handover.countersignTitle', { number: r.number })),
+      h(
+        'ul',
+        {},
+        r.lines.map((l) => h('li', {}, `${l.code} · ${l.recipient_name} · ${l.originals}/${l.copies}`)),
+      ),
+      h(
+        'form',
+        {
+          onsubmit: async (event) => {
+            event.preventDefault()
+            if (signature.pad.isEmpty()) {
+              say(h('p', { class: 'error', role: 'alert' }, t('handover.signFirst')))
+              return
+            }
+            try {
+              const signed = await api.post(`/api/handovers/${r.id}/sign`, {
+                signer_name: name.value.trim(),
+                signature: signature.pad.dataUrl(),
+              })
+              panel.remove()
+              const text = t('handover.signedDone', {
+                number: signed.number,
+                when: dateTime(signed.signed_at),
+              })
+              const { link } = await fileLink(
+                `/api/handovers/${signed.id}/pdf`,
+                {},
+                t('handover.download'),
+                `${signed.number}.pdf`,
+              )
+              link.id = 'handover-signed-pdf'
+              say(h('p', { class: 'ok', role: 'status', id: 'handover-signed' }, text, ' ', link))
+              announce(text)
+              loadList()
+            } catch (error) {
+              say(h('p', { class: 'error', role: 'alert' }, problemText(error)))
+            }
+          },
+        },
+        h('div', { class: 'field' }, h('label', { for: 'handover-signer' }, t('handover.signer')), name),
+        signature.field,
+        h(
+          'button',
+          { type: 'submit', class: 'primary', id: 'handover-sign-submit' },
+          t('handover.countersign'),
+        ),
+      ),
+    )
+    main.querySelector('#handover-signing')?.remove()
+    list.before(panel)
+    name.focus()
   }
 
   start()

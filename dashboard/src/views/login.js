@@ -38,7 +38,7 @@ export function renderLogin({ onSignedIn, ended = '' }) {
     button.disabled = true
     try {
       const tokens = await api.login(username.value.trim(), password.value)
-      if (!session.isStaff(tokens.user)) {
+      if (!session.mayUse(tokens.user)) {
         session.save(tokens)
         await api.logout()
         message.textContent = t('login.notStaff')

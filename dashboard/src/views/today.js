@@ -7,6 +7,7 @@ import { problemText } from '../lib/problems.js'
 import { changed } from '../lib/memo.js'
 import { poll } from '../lib/poller.js'
 import { roundPrintButtons } from '../lib/printing.js'
+import { renderAgencyRequests } from './agency-requests.js'
 import { renderCash } from './cash.js'
 import { renderExceptions } from './exceptions.js'
 import { exceptionAlerts, setSound, soundOn } from '../lib/alerts.js'
@@ -19,6 +20,7 @@ export function renderToday(main, { config, params }) {
   const totals = h('div', { class: 'totals', id: 'today-totals' })
   const rounds = h('div', { id: 'today-rounds' })
   const cash = h('section', { 'id': 'today-cash', 'aria-labelledby': 'cash-title' })
+  const asked = h('section', { 'id': 'today-agency-requests', 'aria-labelledby': 'agency-requests-title' })
   const exceptions = h('section', { 'id': 'exceptions', 'aria-labelledby': 'exceptions-title' })
   const error = h('p', { class: 'error', role: 'alert' })
   const showAcknowledged = h('input', {
@@ -102,16 +104,24 @@ export function renderToday(main, { config, params }) {
         ),
       ),
     ),
+    asked,
     cash,
   )
 
   let lastSeq = null
+  let awaiting = null
   async function refresh() {
     try {
-      const [view, found] = await Promise.all([
+      const [view, found, requests] = await Promise.all([
         api.get('/api/dashboard/today', { date: day, office_id: officeSelect.value }),
         api.get('/api/dashboard/exceptions', { date: day, include_acknowledged: showAcknowledged.checked }),
+        api.get('/api/item-requests', { status: 'open', per_page: 100 }),
       ])
+      // Records awaiting the post office's signature: read when the page opens (listing records is
+      // an audited read of personal data, so not on every poll); countersigned on the handover page.
+      awaiting ??= await api.get('/api/handovers', { status: 'awaiting_post', per_page: 50 })
+      if (changed(asked, [requests, awaiting]))
+        renderAgencyRequests(asked, { requests, awaiting }, { onChange: () => poller.now() })
       error.textContent = ''
       if (changed(totals, view.totals)) replace(totals, renderTotals(view.totals))
       // The minute is part of the key: "synced 3 min ago" must age even when nothing else changes.

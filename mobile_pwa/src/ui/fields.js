@@ -1,7 +1,7 @@
 // Form fields shared by the capture screens: each returns {element, …} with what the form needs.
 // Every control has a visible <label>; errors are announced (role=alert).
 import QRCode from 'qrcode'
-import SignaturePad from 'signature_pad'
+import { signaturePad } from '@common/signature.js'
 import { UserError } from '../errors.js'
 import { locate } from '../geo.js'
 import { t } from '../i18n.js'
@@ -289,34 +289,8 @@ export function signatureField({ name, label }) {
     'role': 'img',
     'aria-label': `${label}. ${t('signature.hint')}`,
   })
-  let pad = null
-  let width = 0
-  let restored = null // strokes from a draft, drawn once the pad exists
   const changed = () => element.dispatchEvent(new Event('change', { bubbles: true }))
-  const fit = () => {
-    const ratio = Math.min(window.devicePixelRatio || 1, 2)
-    const cssWidth = canvas.offsetWidth
-    if (!cssWidth || cssWidth === width) return
-    width = cssWidth
-    const strokes = pad?.toData() ?? []
-    canvas.width = cssWidth * ratio
-    canvas.height = canvas.offsetHeight * ratio
-    canvas.getContext('2d').scale(ratio, ratio)
-    if (!pad) {
-      pad = new SignaturePad(canvas, {
-        backgroundColor: 'rgb(255,255,255)',
-        penColor: 'rgb(11,31,77)',
-        minWidth: 1,
-        maxWidth: 3,
-      })
-      pad.addEventListener('endStroke', changed)
-    }
-    pad.clear()
-    if (!strokes.length && restored) strokes.push(...restored)
-    restored = null
-    if (strokes.length) pad.fromData(strokes)
-  }
-  new ResizeObserver(fit).observe(canvas)
+  const pad = signaturePad(canvas, { onStroke: changed })
   const element = h(
     'div',
     { 'class': 'field sig', 'data-field': name },
@@ -338,7 +312,7 @@ export function signatureField({ name, label }) {
         type: 'button',
         class: 'btn btn-secondary btn-small',
         onclick: () => {
-          pad?.clear()
+          pad.clear()
           changed()
         },
       },
@@ -348,16 +322,12 @@ export function signatureField({ name, label }) {
   return {
     element,
     label,
-    isEmpty: () => !pad || pad.isEmpty(),
+    isEmpty: () => pad.isEmpty(),
     /** The strokes, for the form's draft. */
-    state: () => (pad ? pad.toData() : (restored ?? [])),
-    restore(strokes) {
-      if (!strokes?.length) return
-      if (pad) pad.fromData(strokes)
-      else restored = strokes
-    },
+    state: () => pad.strokes(),
+    restore: (strokes) => pad.restore(strokes),
     async toFile(kind) {
-      if (!pad || pad.isEmpty()) throw new UserError('signature.emptyField', { label })
+      if (pad.isEmpty()) throw new UserError('signature.emptyField', { label })
       const blob = await canvasToPng(canvas)
       return { kind, blob, sha256: await sha256Hex(blob) }
     },

@@ -1,0 +1,169 @@
+"""The agency portal (issue 14, points 1 and 2): an agency officer signs in to the dashboard app and
+sees only their agency's items; they hand results over electronically (one scanned, one ticked) and
+sign on screen; a supervisor countersigns; the PDF shows the signed time (the server's, when the
+second signature landed). The officer asks to hold an item and the supervisor sees it on Today.
+Another agency's officer sees none of it."""
+
+from __future__ import annotations
+
+import subprocess
+
+from playwright.sync_api import expect
+
+from backend.extensions import db
+from backend.models import Handover, Item
+from backend.timeutil import local_zone
+from tests.browser.conftest import draw_signature, sign_in_to_dashboard
+
+
+def _new_page(browser):
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900},
+        locale="vi-VN",
+        timezone_id="Asia/Ho_Chi_Minh",
+        accept_downloads=True,
+    )
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
+
+
+def test_an_officer_hands_results_over_the_post_countersigns_and_the_pdf_shows_the_signed_time(
+    page, browser, server, tmp_path, poppler
+):
+    make = server.make
+    agency = make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
+    other = make.agency(name="UBND xã Bình An")
+    officer = make.user("agency", agency_id=agency.id, full_name="Phạm Thị Hồng Nhung")
+    stranger = make.user("agency", agency_id=other.id, full_name="Trần Văn Khác")
+    supervisor = make.user("supervisor", full_name="Trần Văn Bình")
+    results = [
+        make.item(agency_id=agency.id, status="registered", recipient_name=name)
+        for name in ("Nguyễn Thị Kim Ngân", "Trần Văn Lộc")
+    ]
+    kept = make.item(
+        agency_id=agency.id, direction="collect", status="registered", recipient_name="Danh Thị Sa Ry"
+    )
+    elsewhere = make.item(agency_id=other.id, status="registered", recipient_name="Lý Văn Khác")
+
+    # The officer's portal: their own items, no supervisor screens.
+    sign_in_to_dashboard(page, server, officer, "", "Bưu gửi của cơ quan")
+    expect(page.locator("#mine-items tbody tr")).to_have_count(3)
+    expect(page.locator("#mine-items")).not_to_contain_text(elsewhere.code)
+    expect(page.locator("nav")).not_to_contain_text("Hôm nay")
+    expect(page.locator("nav")).not_to_contain_text("Lập kế hoạch")
+
+    # Hand two results over: one scanned (typed as a scanner types), one ticked; sign; send.
+    page.click("nav a[data-route=handovers]")
+    candidates = page.locator("#handover-candidates tbody tr")
+    expect(candidates).to_have_count(2)
+    page.fill("#handover-scan", results[0].code.lower())
+    page.press("#handover-scan", "Enter")
+    expect(
+        page.locator(f'#handover-candidates tr[data-item-id="{results[0].id}"] input[type=checkbox]')
+    ).to_be_checked()
+    page.locator(f'#handover-candidates tr[data-item-id="{results[1].id}"]').get_by_role("checkbox").check()
+    page.click("#handover-submit")
+    expect(page.get_by_role("alert")).to_contain_text("Hãy ký vào ô chữ ký trước.")
+    draw_signature(page, '[data-field="signature"] canvas', 1)
+    page.click("#handover-submit")
+    expect(page.locator("#handover-done")).to_contain_text("Chờ bưu điện ký xác nhận")
+    record_row = page.locator("#handover-list tr[data-handover-id]")
+    expect(record_row).to_have_count(1)
+    expect(record_row).to_contain_text("Chờ bưu điện ký xác nhận")
+    with server.app.app_context():
+        assert [db.session.get(Item, i.id).status for i in results] == ["registered", "registered"]
+
+    # And ask the post to hold another item.
+    page.goto(f"{server.url}/dashboard/#/mine/{kept.id}")
+    expect(page.locator("h1")).to_contain_text(kept.code)
+    page.select_option("select[name=kind]", "hold")
+    page.fill("#request-reason", "Công dân xin nhận trực tiếp tại trung tâm")
+    page.click("#request-submit")
+    expect(page.locator("#request-sent")).to_contain_text(kept.code)
+
+    # The supervisor sees both on Today, then countersigns the record.
+    context, post = _new_page(browser)
+    try:
+        sign_in_to_dashboard(post, server, supervisor)
+        asked = post.locator("#today-agency-requests")
+        expect(asked.locator("li[data-request-id]")).to_contain_text(kept.code)
+        expect(asked.locator("li[data-request-id]")).to_contain_text("Công dân xin nhận trực tiếp")
+        expect(asked.locator("li[data-awaiting-handover]")).to_have_count(1)
+        post.click("nav a[data-route=handovers]")
+        post.locator("button[data-sign]").click()
+        post.fill("#handover-signer", "Trần Văn Bình")
+        draw_signature(post, '#handover-signing [data-field="signature"] canvas', 2)
+        post.click("#handover-sign-submit")
+        expect(post.locator("#handover-signed")).to_contain_text("Đã ký xác nhận biên bản BG-000001")
+        expect(post.locator("#handover-list tr[data-handover-id]")).to_contain_text("Đã ký đủ lúc")
+        with post.expect_download() as download:
+            post.click("#handover-signed-pdf")
+        pdf = tmp_path / "record.pdf"
+        download.value.save_as(pdf)
+    finally:
+        context.close()
+
+    with server.app.app_context():
+        record = db.session.execute(db.select(Handover)).scalar_one()
+        assert record.status == "signed" and record.signer_name == "Trần Văn Bình"
+        signed = record.signed_at.astimezone(local_zone())
+        assert [db.session.get(Item, i.id).status for i in results] == ["at_post_office", "at_post_office"]
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"{signed:%H:%M:%S, %d/%m/%Y}" in text and "Signed electronically by both sides" in text
+    assert {i.code for i in results} <= set(text.split()) and elsewhere.code not in text
+    assert "Phạm Thị Hồng Nhung" in text and "Trần Văn Bình" in text
+
+    # Another agency's officer sees none of it.
+    context, theirs = _new_page(browser)
+    try:
+        sign_in_to_dashboard(theirs, server, stranger, "", "Bưu gửi của cơ quan")
+        expect(theirs.locator("#mine-items tbody tr")).to_have_count(1)
+        expect(theirs.locator("#mine-items")).to_contain_text(elsewhere.code)
+        expect(theirs.locator("#mine-request-list")).to_have_count(0)
+        theirs.click("nav a[data-route=handovers]")
+        expect(theirs.locator("#handover-list-title")).to_be_visible()
+        expect(theirs.locator("#handover-list tr[data-handover-id]")).to_have_count(0)
+        expect(theirs.locator("#handover-candidates tbody tr")).to_have_count(1)
+        theirs.goto(f"{server.url}/dashboard/#/mine/{results[0].id}")
+        expect(theirs.get_by_role("alert")).to_be_visible()
+        expect(theirs.locator("body")).not_to_contain_text(results[0].recipient_name)
+    finally:
+        context.close()
+
+
+def test_the_post_office_signs_collected_dossiers_over_and_the_officer_countersigns(page, browser, server):
+    make = server.make
+    agency = make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
+    officer = make.user("agency", agency_id=agency.id, full_name="Phạm Thị Hồng Nhung")
+    supervisor = make.user("supervisor")
+    dossier = make.item(
+        agency_id=agency.id, direction="collect", status="collected", recipient_name="Lê Văn Tám"
+    )
+
+    sign_in_to_dashboard(page, server, supervisor, "handovers", "Biên bản bàn giao")
+    page.select_option("select[name=direction]", "post_to_agency")
+    page.select_option("select[name=agency]", str(agency.id))
+    page.locator(f'#handover-candidates tr[data-item-id="{dossier.id}"]').get_by_role("checkbox").check()
+    page.fill("#handover-officer", "Phạm Thị Hồng Nhung")
+    page.click("details > summary")
+    draw_signature(page, '[data-field="signature"] canvas', 3)
+    page.click("#handover-submit")
+    expect(page.locator("#handover-done")).to_contain_text("Chờ cơ quan ký xác nhận")
+    with server.app.app_context():
+        assert db.session.get(Item, dossier.id).status == "collected"  # nothing moves before both sign
+
+    context, desk = _new_page(browser)
+    try:
+        sign_in_to_dashboard(desk, server, officer, "handovers", "Biên bản bàn giao")
+        desk.locator("button[data-sign]").click()
+        expect(desk.locator("#handover-signer")).to_have_value("Phạm Thị Hồng Nhung")
+        draw_signature(desk, '#handover-signing [data-field="signature"] canvas', 4)
+        desk.click("#handover-sign-submit")
+        expect(desk.locator("#handover-signed")).to_contain_text("Đã ký xác nhận biên bản BG-000001")
+    finally:
+        context.close()
+    with server.app.app_context():
+        assert db.session.get(Item, dossier.id).status == "handed_to_agency"
+        assert db.session.execute(db.select(Handover)).scalar_one().signed_at is not None
