@@ -296,6 +296,7 @@ def request_for(item: Item, user: User, kind: str, reason: str) -> ItemRequest:
             f"Item {item.code} is {item.status}; it can no longer be held or cancelled. / "
             f"Bưu gửi {item.code} đã '{item.status}', không thể giữ lại hay hủy nữa.",
             status=409,
+            params={"item_code": item.code, "status": item.status},
         )
     open_already = db.session.execute(
         select(ItemRequest.id).where(
