@@ -49,11 +49,18 @@ from backend.domain.text import nfc
 from backend.extensions import db
 from backend.models import (
     Agency,
+    AgencyEvent,
+    Complaint,
     DeliveryAttempt,
     FeeEntry,
     Handover,
     HandoverLine,
     Item,
+    ItemCreation,
+    ItemRequest,
+    Notification,
+    NotificationAttempt,
+    NotificationOptOut,
     PostOffice,
     Procedure,
     ProofAttachment,
@@ -61,6 +68,8 @@ from backend.models import (
     ScopeRemoval,
     SyncMutation,
     User,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from backend.services.item_events import apply_event
 
@@ -164,6 +173,7 @@ def _delete_demo_data() -> int:
         .all()
     )
     attempts = db.select(DeliveryAttempt.id).where(DeliveryAttempt.item_id.in_(item_ids))
+    _delete_told(item_ids, handover_ids)
     db.session.execute(db.delete(FeeEntry).where(FeeEntry.item_id.in_(item_ids)))
     db.session.execute(db.delete(ProofAttachment).where(ProofAttachment.attempt_id.in_(attempts)))
     db.session.execute(db.delete(DeliveryAttempt).where(DeliveryAttempt.item_id.in_(item_ids)))
@@ -192,6 +202,22 @@ def _delete_demo_data() -> int:
     db.session.execute(db.delete(Round).where(Round.id.in_(round_ids)))
     db.session.flush()
     return len(item_ids)
+
+
+def _delete_told(item_ids: list[int], handover_ids: list[int]) -> None:
+    """What the demo items told others (agency events and their webhook deliveries, citizens'
+    messages) and what others asked of them (complaints, agency requests, idempotent creations)."""
+    events = db.select(AgencyEvent.id).where(
+        AgencyEvent.item_id.in_(item_ids) | AgencyEvent.handover_id.in_(handover_ids)
+    )
+    deliveries = db.select(WebhookDelivery.id).where(WebhookDelivery.event_id.in_(events))
+    db.session.execute(db.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
+    db.session.execute(db.delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(events)))
+    db.session.execute(db.delete(AgencyEvent).where(AgencyEvent.id.in_(events)))
+    notes = db.select(Notification.id).where(Notification.item_id.in_(item_ids))
+    db.session.execute(db.delete(NotificationAttempt).where(NotificationAttempt.notification_id.in_(notes)))
+    for model in (Notification, NotificationOptOut, Complaint, ItemRequest, ItemCreation):
+        db.session.execute(db.delete(model).where(model.item_id.in_(item_ids)))
 
 
 # ---- generation -------------------------------------------------------------------------------------------
