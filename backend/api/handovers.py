@@ -239,8 +239,8 @@ class Handovers(MethodView):
                 # An agency served by several offices: the record is the office of the results on it.
                 body["office_id"] = offices.pop()
         elif "agency_id" not in body or not body.get("officer_name"):
-            raise DomainError(
-                "validation-error",
+            raise DomainError(  # required of the post's staff only: an officer's record names its own
+                "officer-required",
                 "Name the agency and its officer. / Hãy chọn cơ quan và ghi tên cán bộ.",
                 status=422,
                 errors={

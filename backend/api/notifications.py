@@ -9,6 +9,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from backend.api.common import Blueprint
+from backend.api.openapi import problems
 from backend.audit import audit
 from backend.auth.scope import not_found
 from backend.extensions import db, limiter
@@ -28,6 +29,7 @@ class StopMessages(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["TRACKING_RATE_LIMIT"])]
 
     @blp.doc(security=[])
+    @problems(404)
     @blp.arguments(StopMessagesSchema)
     @blp.response(200, StoppedSchema)
     def post(self, body):

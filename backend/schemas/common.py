@@ -112,9 +112,14 @@ def QueryId(**kwargs) -> fields.Integer:
     return fields.Integer(**kwargs)
 
 
+# The last page anyone can ask for: its offset (times at most 500 a page) stays inside a 64-bit
+# integer on both databases; a page past the data is simply empty.
+MAX_PAGE = 1_000_000
+
+
 class PageQuery(StrictSchema):
     # Query strings are text, so these are the lenient Integer (WholeNumber is for JSON bodies).
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

@@ -227,6 +227,9 @@ class MapProofSchema(StrictSchema):
 
 
 class MapOfficeSchema(PointSchema):
+    # An office whose position is not known yet (created without one): no marker, still listed.
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
     id = fields.Integer()
     code = fields.String()
     name = fields.String()

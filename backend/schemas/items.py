@@ -355,7 +355,7 @@ class TrackingQuerySchema(StrictSchema):
     @validates_schema
     def _digits_or_link(self, data, **kwargs):
         if not data.get("phone_last4") and not data.get("k"):
-            raise ValidationError("Missing data for required field.", "phone_last4")
+            raise ValidationError("Give phone_last4 or k.", "phone_last4")
 
 
 def _next_attempt_from(item):

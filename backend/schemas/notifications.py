@@ -3,7 +3,7 @@
 from marshmallow import fields, validate
 
 from backend.domain.notify_templates import EVENTS
-from backend.schemas.common import StrictSchema
+from backend.schemas.common import Flag, StrictSchema
 
 
 class NotificationAttemptSchema(StrictSchema):
@@ -34,7 +34,7 @@ class NotificationLogSchema(StrictSchema):
 
 
 class OptOutSchema(StrictSchema):
-    whole_phone = fields.Boolean(
+    whole_phone = Flag(
         load_default=False,
         metadata={"description": "Nothing more to this phone number, about any item (the citizen asked)"},
     )

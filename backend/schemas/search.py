@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from backend.schemas.common import StrictSchema, Text
+from backend.schemas.common import MAX_PAGE, StrictSchema, Text
 from backend.schemas.items import ItemHeadSchema
 from backend.schemas.rounds import PostmanSchema
 
@@ -21,7 +21,7 @@ class SearchQuerySchema(StrictSchema):
     group = fields.String(
         validate=validate.OneOf(GROUPS), metadata={"description": "Only this group (to page through it)"}
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(
         load_default=8, validate=validate.Range(min=1, max=50), metadata={"description": "Per group"}
     )

@@ -565,6 +565,7 @@ const vi = {
   'problem.file-changed': 'Tệp đã thay đổi so với lúc kiểm tra; hãy kiểm tra lại.',
   'problem.duplicate-item-code': 'Có mã bưu gửi đã tồn tại; chưa nhập gì.',
   'problem.handover-not-possible': 'Có bưu gửi không thể bàn giao theo chiều này; chưa lập biên bản.',
+  'problem.officer-required': 'Hãy chọn cơ quan và ghi tên cán bộ nhận/giao.',
   'problem.handover-required': 'Bưu gửi của cơ quan chỉ đến bưu cục qua biên bản bàn giao.',
   'problem.idempotency-key-reused': 'Khóa {key} đã tạo bưu gửi {item_code} với nội dung khác; chưa tạo gì.',
   'problem.invalid-idempotency-key': 'Idempotency-Key không hợp lệ (1–255 ký tự in được).',
@@ -1266,6 +1267,7 @@ const en = {
   'problem.file-changed': 'The file changed since it was checked; check it again.',
   'problem.duplicate-item-code': 'An item code already exists; nothing was imported.',
   'problem.handover-not-possible': 'Some items cannot be handed over this way; nothing was recorded.',
+  'problem.officer-required': "Choose the agency and write its officer's name.",
   'problem.handover-required': "An agency's item reaches the post office through a handover record.",
   'problem.idempotency-key-reused':
     'The key {key} already created item {item_code} with another body; nothing was created.',

@@ -81,7 +81,7 @@ export function renderHandovers(main, { params }) {
               pickByCode(scan)
               return
             }
-            submit('', '', ready.value, '', signature.pad)
+            submit('', '', ready.value, '', '', signature.pad)
           },
         },
         h(
