@@ -375,10 +375,13 @@ def push(
     mutation gets its own outcome, and the answer is sent only once the whole batch has committed."""
     ordered = sorted(mutations, key=_order_key)
     user_id = user.id
-    # Lock the device row: one device's batches are applied one at a time, in order.
-    last_seq = session.execute(
-        select(Device.last_seq).where(Device.id == device_id).with_for_update()
-    ).scalar_one()
+    # Lock the device row by writing it: one device's batches are applied one at a time, in order.
+    # The write also opens the transaction on SQLite, whose driver begins one only before a write:
+    # a SAVEPOINT with none open would be a transaction of its own, committed at its RELEASE.
+    session.execute(
+        update(Device).where(Device.id == device_id).values(last_sync_at=now_utc(), app_version=app_version)
+    )
+    last_seq = session.execute(select(Device.last_seq).where(Device.id == device_id)).scalar_one()
     device = _Device(device_id, last_seq)
     results, reused = [], False
     for raw in ordered:
@@ -386,11 +389,7 @@ def push(
         reused = reused or result.get("reason") == "sequence-reused"
         results.append(result)
     if device.spent:
-        session.execute(
-            update(Device)
-            .where(Device.id == device_id)
-            .values(last_seq=device.last_seq, last_sync_at=now_utc(), app_version=app_version)
-        )
+        session.execute(update(Device).where(Device.id == device_id).values(last_seq=device.last_seq))
         session.commit()
     else:
         session.rollback()
