@@ -27,6 +27,7 @@ from backend.domain.rules import DomainError
 from backend.models import Device, SyncMutation, User
 from backend.models.base import now_utc
 from backend.personal_data import redact_for_ledger
+from backend.services.locks import lock_items_and_rounds
 from sync.effects import HANDLERS
 from sync.protocol import APPLIED, DUPLICATE, RECEIPT_REQUIRED_FROM, REJECTED, SUPPORTED_MUTATION_VERSIONS
 from sync.schemas import (
@@ -41,6 +42,7 @@ from sync.schemas import (
 )
 
 log = logging.getLogger(__name__)
+MAX_ITEM_ID = 2**31 - 1  # an items.id (INTEGER) the database can hold
 
 
 class Rejection(Exception):
@@ -368,6 +370,25 @@ def _order_key(mutation: dict) -> int:
     return seq if _valid_seq(seq) else 0
 
 
+def _lock_the_batchs_items(session: Session, mutations: list[dict]) -> None:
+    """Lock every item the batch names, and their rounds, before the first mutation, in the one order
+    (rounds, then items, each in id order: backend/services/locks.py). The batch holds its locks
+    until its COMMIT, so locking them mutation by mutation would take a round after an item a
+    supervisor may be waiting for: a deadlock. Each mutation locks its own again (already held)."""
+    ids = {
+        m.get("item_id")
+        for m in mutations
+        if m.get("type") not in NO_ITEM_TYPES and _int_or_none(m.get("item_id")) is not None
+    }
+    ids = {i for i in ids if 0 < i <= MAX_ITEM_ID}  # beyond: the mutation's own invalid-value
+    for _ in range(3):
+        try:
+            lock_items_and_rounds(session, ids)
+            return
+        except StaleDataError:  # an item moved to another round meanwhile: lock its new one too
+            continue
+
+
 def push(
     session: Session, user: User, device_id: str, mutations: list[dict], app_version: str | None
 ) -> dict:
@@ -383,6 +404,7 @@ def push(
     )
     last_seq = session.execute(select(Device.last_seq).where(Device.id == device_id)).scalar_one()
     device = _Device(device_id, last_seq)
+    _lock_the_batchs_items(session, ordered)
     results, reused = [], False
     for raw in ordered:
         result = apply_one(session, user_id, device, raw, app_version, hold=reused)
