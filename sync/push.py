@@ -375,12 +375,8 @@ def _lock_the_batchs_items(session: Session, mutations: list[dict]) -> None:
     (rounds, then items, each in id order: backend/services/locks.py). The batch holds its locks
     until its COMMIT, so locking them mutation by mutation would take a round after an item a
     supervisor may be waiting for: a deadlock. Each mutation locks its own again (already held)."""
-    ids = {
-        m.get("item_id")
-        for m in mutations
-        if m.get("type") not in NO_ITEM_TYPES and _int_or_none(m.get("item_id")) is not None
-    }
-    ids = {i for i in ids if 0 < i <= MAX_ITEM_ID}  # beyond: the mutation's own invalid-value
+    named = (_int_or_none(m.get("item_id")) for m in mutations if m.get("type") not in NO_ITEM_TYPES)
+    ids = {i for i in named if i is not None and 0 < i <= MAX_ITEM_ID}  # beyond: its own invalid-value
     for _ in range(3):
         try:
             lock_items_and_rounds(session, ids)
