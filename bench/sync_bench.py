@@ -1167,11 +1167,11 @@ def measure_statements(app, results: dict) -> None:
         return body
 
     def marks(statements: list[str]) -> list[int]:
-        return [i for i, s in enumerate(statements) if "FROM devices" in s and "FOR UPDATE" in s]
+        return [i for i, s in enumerate(statements) if s.startswith("INSERT INTO sync_mutations")]
 
     def per_mutation(statements: list[str]) -> list[int]:
-        """Statement counts between two consecutive device row locks (one per mutation), the last excluded
-        because the batch's closing statements follow it."""
+        """Statement counts between two consecutive ledger rows (one per mutation, its last statement), the
+        first excluded because the batch's opening statements come before it."""
         found = marks(statements)
         return [b - a for a, b in zip(found, found[1:], strict=False)]
 
@@ -1268,7 +1268,7 @@ def measure_statements(app, results: dict) -> None:
         say(f"    {statement[:140]}")
     say("the second 'deliver' mutation of a batch, statement by statement:")
     found = marks(del10)
-    for statement in del10[found[1] : found[2]]:
+    for statement in del10[found[0] + 1 : found[1] + 1]:
         say(f"    {statement[:140]}")
     pull_constant = len(sql30) == len(sql300)
     # Constant per mutation: every mutation after the first of a batch costs the same, and that is the

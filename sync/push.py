@@ -1,9 +1,11 @@
 """Push: apply a batch of client mutations, each exactly once, each with its own outcome.
 
-Per mutation, one transaction holds the effect, the ledger row and the device's new
-sequence number, so a retry after a lost response finds the ledger row and gets the
-stored outcome back instead of a second effect. A rejected mutation is recorded too,
-so it never blocks the ones behind it.
+One transaction per batch holds every mutation's effect and ledger row and the device's new
+sequence number, each mutation under its own SAVEPOINT (docs/decisions/0008-batch-transaction.md):
+a rejected mutation rolls back only its own writes and is recorded too, so it never blocks the
+ones behind it. The answer leaves only after the COMMIT, so a retry after a lost response finds
+the ledger rows and gets the stored outcomes back instead of a second effect, and a batch that
+never committed (a crash, a lost connection) left nothing to find and is applied afresh.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import marshmallow as ma
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.domain.rules import DomainError
 from backend.models import Device, SyncMutation, User
 from backend.models.base import now_utc
 from backend.personal_data import redact_for_ledger
+from backend.services.locks import lock_items_and_rounds
 from sync.effects import HANDLERS
 from sync.protocol import APPLIED, DUPLICATE, RECEIPT_REQUIRED_FROM, REJECTED, SUPPORTED_MUTATION_VERSIONS
 from sync.schemas import (
@@ -39,6 +42,7 @@ from sync.schemas import (
 )
 
 log = logging.getLogger(__name__)
+MAX_ITEM_ID = 2**31 - 1  # an items.id (INTEGER) the database can hold
 
 
 class Rejection(Exception):
@@ -178,22 +182,41 @@ def _replay(row: SyncMutation | None, claimed_id, digest: str, seq: int, expecte
     )
 
 
+class _Device:
+    """The pushing device as the batch's transaction sees it: its row is locked once for the whole
+    batch, and its next number is kept here and written once, at the end."""
+
+    def __init__(self, device_id: str, last_seq: int) -> None:
+        self.id, self.last_seq, self.spent = device_id, last_seq, False
+
+
+def _undo(savepoint: SessionTransaction | None, reraise: bool = False) -> None:
+    """Roll back what this mutation wrote. `reraise`: outside its savepoint (the rejected mutation's
+    ledger row), nothing can be undone on its own, so the error fails the whole batch."""
+    if savepoint is not None and savepoint.is_active:
+        savepoint.rollback()
+    elif reraise:
+        raise
+
+
 def apply_one(
     session: Session,
     user_id: int,
-    device_id: str,
+    device: _Device,
     raw: dict,
     app_version: str | None,
     hold: bool = False,
     _attempt: int = 0,
 ) -> dict:
-    """Apply one mutation in its own transaction and return its outcome. Commits or rolls back.
+    """Apply one mutation inside the batch's transaction, under its own SAVEPOINT, and return its
+    outcome: a rejection rolls back only what this mutation wrote (docs/decisions/0008).
 
     Every mutation that carries a valid `seq` equal to the device's next number spends that number,
     whatever else is wrong with it, so the ones behind it go through. `hold`: an earlier mutation of
     this batch reused a number, so this one is not applied either (the phone renumbers them all).
     """
     claimed_id, seq = raw.get("id"), raw.get("seq")
+    device_id = device.id
     # The id as sent (a JSON scalar), so the phone can match the answer; never an object echoed back.
     reply_id = (
         claimed_id if isinstance(claimed_id, (str, int, float)) and not isinstance(claimed_id, bool) else None
@@ -209,46 +232,34 @@ def apply_one(
         )
     id_ok = isinstance(claimed_id, str) and CLIENT_ID.fullmatch(claimed_id) is not None
     digest = payload_hash(raw)
+    expected = device.last_seq + 1
+    if seq < expected:
+        row = session.execute(
+            select(SyncMutation).where(SyncMutation.device_id == device_id, SyncMutation.device_seq == seq)
+        ).scalar_one_or_none()
+        return _replay(row, reply_id, digest, seq, expected)
+    if hold:
+        return _rejected(
+            reply_id,
+            seq,
+            "sequence-reused",
+            f"An earlier mutation of this batch reused a number; renumber this one too, from {expected}.",
+            True,
+            expected_seq=expected,
+        )
+    if seq > expected:
+        return _rejected(
+            reply_id,
+            seq,
+            "sequence-gap",
+            f"Expected mutation number {expected} from this "
+            f"device, got {seq}; send the outbox from its oldest entry.",
+            True,
+            expected_seq=expected,
+        )
+    # seq == expected: from here on the number is spent, whatever is wrong with the mutation.
+    savepoint = None
     try:
-        # Lock the device row: one device's mutations are applied one at a time, in order.
-        device = session.execute(
-            select(Device)
-            .where(Device.id == device_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-        expected = device.last_seq + 1
-        if seq < expected:
-            row = session.execute(
-                select(SyncMutation).where(
-                    SyncMutation.device_id == device_id, SyncMutation.device_seq == seq
-                )
-            ).scalar_one_or_none()
-            body = _replay(row, reply_id, digest, seq, expected)
-            session.rollback()
-            return body
-        if hold:
-            session.rollback()
-            return _rejected(
-                reply_id,
-                seq,
-                "sequence-reused",
-                f"An earlier mutation of this batch reused a number; renumber this one too, from {expected}.",
-                True,
-                expected_seq=expected,
-            )
-        if seq > expected:
-            session.rollback()
-            return _rejected(
-                reply_id,
-                seq,
-                "sequence-gap",
-                f"Expected mutation number {expected} from this "
-                f"device, got {seq}; send the outbox from its oldest entry.",
-                True,
-                expected_seq=expected,
-            )
-        # seq == expected: from here on the number is spent, whatever is wrong with the mutation.
         ledger_id, device_time = claimed_id, None
         try:
             if not id_ok:
@@ -268,12 +279,14 @@ def apply_one(
                 )
             mutation, data = _validate(raw)
             device_time = mutation["at"]
-            with session.begin_nested():
-                result = HANDLERS[mutation["type"]](session, user_id, device_id, mutation, data)
+            savepoint = session.begin_nested()
+            result = HANDLERS[mutation["type"]](session, user_id, device_id, mutation, data)
+            session.flush()
             outcome, reason, body = APPLIED, None, _outcome(claimed_id, seq, APPLIED, **result)
         except (DataError, OverflowError):
             # A value the database cannot hold (an id beyond its integer range...): the savepoint
             # is rolled back and the mutation recorded as rejected, so it blocks nothing.
+            _undo(savepoint)
             outcome, reason = REJECTED, "invalid-value"
             body = _rejected(
                 reply_id,
@@ -283,6 +296,7 @@ def apply_one(
                 False,
             )
         except (Rejection, DomainError) as error:
+            _undo(savepoint)
             reason = error.reason if isinstance(error, Rejection) else error.kind
             outcome = REJECTED
             body = _rejected(reply_id, seq, reason, error.detail, False, error.errors)
@@ -304,19 +318,21 @@ def apply_one(
                 device_time=device_time,
             )
         )
-        session.execute(
-            update(Device)
-            .where(Device.id == device_id)
-            .values(last_seq=seq, last_sync_at=now_utc(), app_version=app_version)
-        )
-        session.commit()
+        # The ledger row's conflicts belong to this mutation, not to the next one. A rejected
+        # mutation's row is written outside a savepoint: its id was just found free and its number
+        # is this device's (locked), so only a race on the id can fail it, and that fails the batch
+        # (nothing is committed; the phone sends it again and meets the id-reused rejection).
+        session.flush()
+        if savepoint is not None and savepoint.is_active:
+            savepoint.commit()
+        device.last_seq, device.spent = seq, True
         return body
     except StaleDataError:
         # A supervisor changed the item (reassigned, reordered) while this was applied:
         # read it again and decide on the fresh state.
-        session.rollback()
+        _undo(savepoint, reraise=True)
         if _attempt < 2:
-            return apply_one(session, user_id, device_id, raw, app_version, hold, _attempt + 1)
+            return apply_one(session, user_id, device, raw, app_version, hold, _attempt + 1)
         return _rejected(
             reply_id,
             seq,
@@ -325,20 +341,20 @@ def apply_one(
             True,
         )
     except IntegrityError:
-        # Another connection applied the same mutation first: report its outcome.
-        session.rollback()
+        # Another connection recorded the same mutation first: report its outcome.
+        _undo(savepoint, reraise=True)
         row = session.execute(
             select(SyncMutation).where(SyncMutation.device_id == device_id, SyncMutation.device_seq == seq)
         ).scalar_one_or_none()
-        replayed = _replay(row, reply_id, digest, seq, seq + 1) if row is not None else None
-        session.rollback()
-        if replayed is not None:
-            return replayed
+        if row is not None:
+            return _replay(row, reply_id, digest, seq, seq + 1)
         return _rejected(
             reply_id, seq, "conflict-retry", "Another request changed the same data; send it again.", True
         )
     except OperationalError:
-        session.rollback()
+        # A lock or statement timeout: this mutation is undone and its number not spent; the ones
+        # behind it answer sequence-gap, and the phone sends them all again.
+        _undo(savepoint, reraise=True)
         log.exception("Database error while applying mutation %s", reply_id)
         return _rejected(
             reply_id, seq, "server-busy", "The server could not apply this now; it will be retried.", True
@@ -354,17 +370,45 @@ def _order_key(mutation: dict) -> int:
     return seq if _valid_seq(seq) else 0
 
 
+def _lock_the_batchs_items(session: Session, mutations: list[dict]) -> None:
+    """Lock every item the batch names, and their rounds, before the first mutation, in the one order
+    (rounds, then items, each in id order: backend/services/locks.py). The batch holds its locks
+    until its COMMIT, so locking them mutation by mutation would take a round after an item a
+    supervisor may be waiting for: a deadlock. Each mutation locks its own again (already held)."""
+    named = (_int_or_none(m.get("item_id")) for m in mutations if m.get("type") not in NO_ITEM_TYPES)
+    ids = {i for i in named if i is not None and 0 < i <= MAX_ITEM_ID}  # beyond: its own invalid-value
+    for _ in range(3):
+        try:
+            lock_items_and_rounds(session, ids)
+            return
+        except StaleDataError:  # an item moved to another round meanwhile: lock its new one too
+            continue
+
+
 def push(
     session: Session, user: User, device_id: str, mutations: list[dict], app_version: str | None
 ) -> dict:
-    """Apply a batch in per-device order; every mutation gets its own outcome."""
+    """Apply a batch in per-device order, in one transaction with a savepoint per mutation; every
+    mutation gets its own outcome, and the answer is sent only once the whole batch has committed."""
     ordered = sorted(mutations, key=_order_key)
-    user_id = user.id  # read once: every per-mutation commit expires the User object
+    user_id = user.id
+    # Lock the device row by writing it: one device's batches are applied one at a time, in order.
+    # The write also opens the transaction on SQLite, whose driver begins one only before a write:
+    # a SAVEPOINT with none open would be a transaction of its own, committed at its RELEASE.
+    session.execute(
+        update(Device).where(Device.id == device_id).values(last_sync_at=now_utc(), app_version=app_version)
+    )
+    last_seq = session.execute(select(Device.last_seq).where(Device.id == device_id)).scalar_one()
+    device = _Device(device_id, last_seq)
+    _lock_the_batchs_items(session, ordered)
     results, reused = [], False
     for raw in ordered:
-        result = apply_one(session, user_id, device_id, raw, app_version, hold=reused)
+        result = apply_one(session, user_id, device, raw, app_version, hold=reused)
         reused = reused or result.get("reason") == "sequence-reused"
         results.append(result)
-    device_seq = session.execute(select(Device.last_seq).where(Device.id == device_id)).scalar_one()
-    session.rollback()
-    return {"results": results, "device_seq": device_seq}
+    if device.spent:
+        session.execute(update(Device).where(Device.id == device_id).values(last_seq=device.last_seq))
+        session.commit()
+    else:
+        session.rollback()
+    return {"results": results, "device_seq": device.last_seq}

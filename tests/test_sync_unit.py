@@ -170,3 +170,55 @@ def test_the_first_proof_starts_the_round(scene):
     assert db.session.get(Round, round_id).status == "planned"
     run(user, mutation(1, "fail", items[0]))
     assert db.session.get(Round, round_id).status == "in_progress"
+
+
+def test_a_rejected_mutation_rolls_back_only_itself_and_its_batch_mates_commit_with_it(scene):
+    user, items = scene
+    batch = [
+        mutation(1, "deliver", items[0]),
+        mutation(2, "deliver", 999_999),  # not on this postman's rounds: refused, its number spent
+        mutation(3, "fail", items[1]),
+    ]
+    results = run(user, *batch)["results"]
+    assert [(r["seq"], r["outcome"]) for r in results] == [(1, "applied"), (2, "rejected"), (3, "applied")]
+    assert results[1]["reason"] == "not-your-item"
+    db.session.remove()
+    attempts = db.session.execute(db.select(DeliveryAttempt.item_id, DeliveryAttempt.outcome)).all()
+    assert sorted(attempts) == sorted([(items[0], "delivered"), (items[1], "failed")])
+    ledger = db.session.execute(db.select(SyncMutation.device_seq, SyncMutation.outcome)).all()
+    assert sorted(ledger) == [(1, "applied"), (2, "rejected"), (3, "applied")]
+    assert db.session.get(Device, "dev-1").last_seq == 3
+
+
+def test_a_batch_whose_commit_is_lost_leaves_nothing_and_is_applied_once_when_sent_again(scene, monkeypatch):
+    """The server answers only after the batch's one COMMIT: if that fails (the database connection
+    drops), nothing of the batch was kept, and the phone's retry applies every mutation once."""
+    from sqlalchemy.exc import OperationalError
+
+    user, items = scene
+    batch = [
+        mutation(1, "deliver", items[0]),
+        mutation(2, "fail", items[1]),
+        mutation(3, "deliver", items[2]),
+    ]
+
+    def connection_lost():
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(db.session, "commit", connection_lost)
+        with pytest.raises(OperationalError):
+            run(user, *batch)
+    db.session.rollback()
+    assert db.session.execute(db.select(DeliveryAttempt)).first() is None
+    assert db.session.execute(db.select(SyncMutation)).first() is None
+    assert db.session.get(Device, "dev-1").last_seq == 0
+    assert {db.session.get(Item, i).status for i in items} == {"assigned"}
+
+    again = run(user, *batch)
+    assert [r["outcome"] for r in again["results"]] == ["applied"] * 3 and again["device_seq"] == 3
+    once_more = run(user, *batch)
+    assert [r["outcome"] for r in once_more["results"]] == ["duplicate"] * 3
+    db.session.remove()
+    assert len(db.session.execute(db.select(DeliveryAttempt)).all()) == 3
+    assert [db.session.get(Item, i).status for i in items] == ["delivered", "failed_attempt", "delivered"]
