@@ -4,7 +4,7 @@ import { announce, h, replace } from '@common/dom.js'
 import { selectField } from '../lib/fields.js'
 import { fileLink } from '../lib/download.js'
 import { followJob } from '../lib/jobs.js'
-import { localToday, money, number, percent, period as periodLabel } from '@common/format.js'
+import { day, localToday, money, number, percent, period as periodLabel } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
 import { drawReportChart } from '../lib/report-chart.js'
@@ -171,8 +171,8 @@ function reportTable(report) {
       'caption',
       {},
       t('report.caption', {
-        from: report.date_from,
-        to: report.date_to,
+        from: day(report.date_from),
+        to: day(report.date_to),
         group: t(`report.group.${report.group_by}`),
       }),
     ),
