@@ -255,8 +255,8 @@ def bookable_communes() -> list[tuple[Agency, int]]:
 def bookable_old_communes() -> list[dict]:
     """The pre-2025 communes and wards that became a commune a post office collects in (the booking
     page's list of old names): each {"old": "Xã Mong Thọ, Huyện Châu Thành", "current": [...]}."""
-    served = {agency.commune for agency, _ in bookable_communes()}
-    provinces = {agency.province for agency, _ in bookable_communes()}
+    agencies = [agency for agency, _ in bookable_communes()]
+    served, provinces = {a.commune for a in agencies}, {a.province for a in agencies}
     return [
         entry
         for province in sorted(provinces)
@@ -268,11 +268,9 @@ def bookable_old_communes() -> list[dict]:
 def commune_from_old(written: str) -> admin_units.Resolution:
     """The current commune a post office collects in that the old commune `written` became: mapped
     (one), ambiguous (several: `choices`, those collected in only) or unknown."""
-    served = {agency.commune for agency, _ in bookable_communes()}
-    found: list[admin_units.Resolution] = [
-        admin_units.resolve(written, province)
-        for province in sorted({agency.province for agency, _ in bookable_communes()})
-    ]
+    agencies = [agency for agency, _ in bookable_communes()]
+    served = {agency.commune for agency in agencies}
+    found = [admin_units.resolve(written, p) for p in sorted({agency.province for agency in agencies})]
     names = sorted({name for r in found for name in ([r.name] if r.name else r.choices) if name in served})
     old = "; ".join(r.old for r in found if r.old) or None
     if len(names) == 1:
