@@ -103,6 +103,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "book.address": ("Số nhà, đường, ấp/khu phố", "House, street, hamlet"),
     "book.commune": ("Xã/phường (hiện nay)", "Commune/ward (current)"),
     "book.old": ("Địa chỉ cũ trước 2025 (nếu có)", "Pre-2025 address (if any)"),
+    "book.old_commune": (
+        "Hoặc xã/phường cũ trước 2025, vd. Phường 1, Quận 3 (nếu chưa biết xã/phường hiện nay)",
+        "Or the pre-2025 commune/ward, e.g. Phường 1, Quận 3 (if you do not know the current one)",
+    ),
+    "book.choose": ("— chọn —", "— choose —"),
+    "book.now": ("Xã/phường hiện nay", "Current commune/ward"),
+    "book.was": ("trước 2025", "before 2025"),
+    "book.old_split": (
+        "Xã/phường cũ này nay thuộc nhiều xã/phường, hãy chọn xã/phường hiện nay của bạn:",
+        "That old commune/ward is now part of several, choose your current one:",
+    ),
+    "book.old_unknown": (
+        "Không tìm thấy xã/phường cũ này ở nơi bưu điện thu gom: hãy chọn xã/phường hiện nay.",
+        "That old commune/ward is not one the post collects in: choose the current one.",
+    ),
     "book.day": ("Ngày mong muốn", "Preferred day"),
     "book.send": ("Đặt lịch thu gom", "Book the collection"),
     "book.done": (
@@ -385,6 +400,7 @@ def _booking_form(status: int = 200, **context) -> Response:
         status=status,
         procedures=citizen.bookable_procedures(),
         communes=[agency.commune for agency, _ in citizen.bookable_communes()],
+        old_communes=citizen.bookable_old_communes(),
         days=citizen.answer_days(),
         form=request.form,
         **context,
@@ -417,15 +433,28 @@ def book():
     except ValueError:
         problems.append(WORDS["book.day"])
         day, procedure_id = None, 0
+    if not _field("commune") and not _field("old_commune"):
+        problems.append(WORDS["book.commune"])
     if problems:
         return _booking_form(status=422, problems=problems)
+    commune, old_commune, old_address = _field("commune"), _field("old_commune"), _field("old_address")
+    mapped = None
+    if old_commune and not commune:
+        found = citizen.commune_from_old(old_commune)
+        if found.status == "ambiguous":
+            return _booking_form(status=422, choose=found.choices, selected=found.choices[0])
+        if found.status == "unknown":
+            return _booking_form(status=422, problems=[WORDS["book.old_unknown"]])
+        commune, mapped = found.name or "", found
+    if old_commune:  # the old unit is kept with the address, for the postman
+        old_address = old_address or (mapped.old if mapped and mapped.old else old_commune)
     body = {
         "procedure_id": procedure_id,
         "name": name,
         "phone": phone,
         "address_line": address,
-        "commune": _field("commune"),
-        "old_address": _field("old_address")[:300],
+        "commune": commune,
+        "old_address": old_address[:300],
         "day": day,
     }
     try:
@@ -434,7 +463,14 @@ def book():
         db.session.rollback()
         return _booking_form(status=error.status, problem=_problem_words(error))
     db.session.commit()
-    return _page("book.html", status=201, booked=item.code, k=link_token(item.code))
+    return _page(
+        "book.html",
+        status=201,
+        booked=item.code,
+        k=link_token(item.code),
+        commune=item.commune,
+        was=old_commune if mapped else None,
+    )
 
 
 def register_citizen_pages(app) -> None:

@@ -407,3 +407,69 @@ def test_the_public_base_url_is_a_checked_setting(tmp_path):
     )
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
         load_config(str(tmp_path), {**env, "PUBLIC_BASE_URL": "buudien.example.vn"})
+
+
+def _booking(procedure, day, **fields):
+    return {
+        "procedure_id": procedure.id,
+        "name": "Phạm Thị Lan",
+        "phone": "0987654321",
+        "address_line": "Ấp Phước Lợi",
+        "day": day.isoformat(),
+        **fields,
+    }
+
+
+def test_a_citizen_who_knows_only_the_old_commune_books_in_the_current_one(client, app, make, today):
+    # Xã Mong Thọ A (Châu Thành district, Kiên Giang) became Xã Thạnh Lộc, An Giang, on 1 July 2025.
+    procedure = make.procedure(name="Đăng ký kết hôn", government_fee=0)
+    make.agency(commune="Xã Thạnh Lộc")
+    form, html = page(client, "/book/")
+    assert '<option value="Xã Mong Thọ A, Huyện Châu Thành">' in html and "→ Xã Thạnh Lộc" in html
+
+    booked = client.post(
+        "/book/", data=_booking(procedure, next_working_day(today), commune="", old_commune="xa mong tho a")
+    )
+
+    html = booked.get_data(as_text=True)
+    assert booked.status_code == 201, html
+    assert "Xã/phường hiện nay: <strong>Xã Thạnh Lộc</strong> (trước 2025: xa mong tho a)" in html
+    code = re.search(r'id="booked-code">([A-Z0-9]{13})<', html).group(1)
+    with app.app_context():
+        row = db.session.execute(db.select(Item).where(Item.code == code)).scalar_one()
+        assert (row.commune, row.old_address) == (
+            "Xã Thạnh Lộc",
+            "Xã Mong Thọ A, Huyện Châu Thành, Tỉnh Kiên Giang",
+        )
+
+
+def test_an_old_ward_split_between_current_ones_asks_the_citizen_to_choose(client, app, make, today):
+    # Phường 4 of the old Quận 3 went partly to Phường Bàn Cờ, partly to Phường Xuân Hòa.
+    procedure = make.procedure(government_fee=0)
+    for commune in ("Phường Bàn Cờ", "Phường Xuân Hòa"):
+        make.agency(commune=commune, province="Thành phố Hồ Chí Minh")
+    day = next_working_day(today)
+
+    asked = client.post("/book/?lang=en", data=_booking(procedure, day, old_commune="P.4, Q.3", lang="en"))
+
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 422
+    assert "That old commune/ward is now part of several, choose your current one:" in html
+    assert re.findall(r"<li>(Phường [^<]+)</li>", html) == ["Phường Bàn Cờ", "Phường Xuân Hòa"]
+    chosen = client.post(
+        "/book/", data=_booking(procedure, day, old_commune="P.4, Q.3", commune="Phường Xuân Hòa")
+    )
+    assert chosen.status_code == 201
+    with app.app_context():
+        row = db.session.execute(db.select(Item).where(Item.direction == "collect")).scalar_one()
+        assert (row.commune, row.old_address) == ("Phường Xuân Hòa", "P.4, Q.3")
+
+
+def test_an_old_commune_the_post_does_not_collect_in_is_refused_in_words(client, make, today):
+    procedure = make.procedure(government_fee=0)
+    make.agency(commune="Xã Thạnh Lộc")
+    refused = client.post(
+        "/book/", data=_booking(procedure, next_working_day(today), old_commune="Xã Thần Tiên")
+    )
+    assert refused.status_code == 422
+    assert "Không tìm thấy xã/phường cũ này" in refused.get_data(as_text=True)

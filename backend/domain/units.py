@@ -70,3 +70,16 @@ def province_problem(province: str) -> tuple[str, str] | None:
         f"'{province}' is not one of the 34 current provinces and cities",
         f"'{province}' không phải một trong 34 tỉnh, thành phố hiện nay",
     )
+
+
+def official_commune(commune: str, province: str) -> str | None:
+    """The official name of the current commune or ward `commune` of the current province `province`
+    (as `commune_problem` accepts it), or None."""
+    official = current_province(province)
+    if official is None:
+        return None
+    names = _units()[1][_key(official, _PROVINCE_PREFIXES)].get(_key(commune, _COMMUNE_PREFIXES), [])
+    exact = [name for name in names if fold(name) == fold(commune)]
+    if exact:
+        return exact[0]
+    return names[0] if len(names) == 1 else None

@@ -15,6 +15,7 @@ from flask import current_app
 
 from backend import throttle
 from backend.audit import audit
+from backend.domain import admin_units
 from backend.domain.rules import DomainError
 from backend.domain.s10 import make_s10
 from backend.domain.status import FINAL, Direction, Outcome, Status
@@ -249,6 +250,34 @@ def bookable_communes() -> list[tuple[Agency, int]]:
             seen.add(agency.commune)
             result.append((agency, office_id))
     return result
+
+
+def bookable_old_communes() -> list[dict]:
+    """The pre-2025 communes and wards that became a commune a post office collects in (the booking
+    page's list of old names): each {"old": "Xã Mong Thọ, Huyện Châu Thành", "current": [...]}."""
+    agencies = [agency for agency, _ in bookable_communes()]
+    served, provinces = {a.commune for a in agencies}, {a.province for a in agencies}
+    return [
+        entry
+        for province in sorted(provinces)
+        for entry in admin_units.old_units_of(province)
+        if served & set(entry["current"])
+    ]
+
+
+def commune_from_old(written: str) -> admin_units.Resolution:
+    """The current commune a post office collects in that the old commune `written` became: mapped
+    (one), ambiguous (several: `choices`, those collected in only) or unknown."""
+    agencies = [agency for agency, _ in bookable_communes()]
+    served = {agency.commune for agency in agencies}
+    found = [admin_units.resolve(written, p) for p in sorted({agency.province for agency in agencies})]
+    names = sorted({name for r in found for name in ([r.name] if r.name else r.choices) if name in served})
+    old = "; ".join(r.old for r in found if r.old) or None
+    if len(names) == 1:
+        return admin_units.Resolution("mapped", written, names[0], old=old)
+    if names:
+        return admin_units.Resolution("ambiguous", written, old=old, choices=names)
+    return admin_units.Resolution("unknown", written, old=old)
 
 
 def _new_code() -> str:

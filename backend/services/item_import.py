@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.audit import audit
 from backend.auth.scope import unserved
-from backend.domain import import_parser, units
+from backend.domain import admin_units, import_parser, units
 from backend.domain.import_parser import CellError, FileProblem
 from backend.domain.rules import DomainError
 from backend.domain.s10 import s10_problem, s10_problem_vi
 from backend.domain.status import Direction, Event, Status
+from backend.domain.text import fold
 from backend.extensions import db
 from backend.models import Agency, Item, Procedure
 from backend.services.item_events import apply_event
@@ -110,6 +111,7 @@ class _Context:
     default_service_fee: int
     headers: dict[str, str]  # field -> header as written
     seen: dict[str, int] = field(default_factory=dict)  # code -> first line
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (English, Vietnamese), per line
 
 
 def parse_items_file(
@@ -172,6 +174,8 @@ def parse_items_file(
         result.errors.extend(errors)
         if values is not None and not errors:
             candidates.append(ImportRow(line, values))
+    result.warnings += [english for english, _ in ctx.warnings]
+    result.warnings_vi += [vietnamese for _, vietnamese in ctx.warnings]
     taken = _existing_codes([row.values["code"] for row in candidates])
     for row in candidates:
         if row.values["code"] in taken:
@@ -393,7 +397,17 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
     for name in (*_REQUIRED_TEXT, "procedure_code"):
         if import_parser.is_blank(cells.get(name)):
             fail(name, "is empty", EMPTY_VI)
-    _check_units(texts["commune"], texts["province"], fail)
+    found = _check_units(texts["commune"], texts["province"], fail)
+    if found is not None and found.status == "mapped" and found.name:
+        column = ctx.headers.get("commune", "commune")
+        ctx.warnings.append(
+            (
+                f"line {line}, {column}: changed the old '{found.written}' to the current '{found.name}'",
+                f"dòng {line}, {column}: đã đổi '{found.written}' (cũ) thành '{found.name}' (hiện nay)",
+            )
+        )
+        texts["commune"] = found.name
+        texts["old_address"] = texts["old_address"] or found.old  # the old unit, for the postman
 
     procedure = _procedure(texts["procedure_code"], cells.get("procedure_code"), ctx, fail)
     agency = _agency(texts["agency_code"], ctx, fail)
@@ -463,9 +477,11 @@ def _unseen(line: int, table: import_parser.Table, ctx: _Context) -> list[RowErr
     return errors
 
 
-def _check_units(commune: str | None, province: str | None, fail) -> None:
-    """The commune and province are current units: not abolished (towns, districts, merged provinces)
-    and on the official list of units since 1 July 2025 (backend/domain/units.py)."""
+def _check_units(commune: str | None, province: str | None, fail) -> admin_units.Resolution | None:
+    """The commune and province are current units: not abolished (districts, merged provinces) and on
+    the official list of units since 1 July 2025 (backend/domain/units.py). A pre-2025 commune, ward or
+    town that became one current unit is taken as that one (backend/domain/admin_units.py): its
+    resolution is returned, None when the row fails."""
     province_ok = False
     if province and (problem := import_parser.current_province_problem(province)):
         fail("province", problem, import_parser.current_province_problem_vi(province))
@@ -473,10 +489,30 @@ def _check_units(commune: str | None, province: str | None, fail) -> None:
         fail("province", *both)
     else:
         province_ok = province is not None
-    if commune and (problem := import_parser.current_commune_problem(commune)):
+    if not commune:
+        return None
+    if fold(commune).startswith("huyen ") and (problem := import_parser.current_commune_problem(commune)):
+        fail("commune", problem, import_parser.current_commune_problem_vi(commune))  # a district
+        return None
+    if not province_ok:
+        return None
+    found = admin_units.resolve(commune, province or "")
+    if found.status in ("current", "mapped"):
+        return found
+    if found.status == "ambiguous":
+        fail(
+            "commune",
+            f"'{commune}' is an old unit ({found.old}) now split between or shared by several current "
+            f"ones: write one of {', '.join(found.choices)}",
+            f"'{commune}' là đơn vị cũ ({found.old}) nay thuộc nhiều đơn vị hiện nay: hãy ghi một trong "
+            f"{', '.join(found.choices)}",
+        )
+        return None
+    if (problem := import_parser.current_commune_problem(commune)) is not None:
         fail("commune", problem, import_parser.current_commune_problem_vi(commune))
-    elif commune and province_ok and (both := units.commune_problem(commune, province or "")):
+    elif both := units.commune_problem(commune, province or ""):
         fail("commune", *both)
+    return None
 
 
 def _procedure(code: str | None, raw: object, ctx: _Context, fail) -> Procedure | None:
