@@ -182,7 +182,7 @@ SELECT :base + d * :postmen + p, :office, :first_postman + p, CAST(:today AS dat
 INSERT INTO items (id, office_id, code, direction, dossier_code, procedure_id, agency_id, recipient_name, recipient_phone,
        address_line, commune, province, lat, lon, service_fee, government_fee, due_date, attempt_count,
        invitation_count, last_invitation_on, status, round_id, stop_order, leg_distance_m, search_text,
-       change_seq, version, created_at, updated_at)
+       phone_digits, change_seq, version, created_at, updated_at)
 SELECT :base + g, :office, 'HB' || lpad(g::text, 9, '0') || 'VN', CASE WHEN g % 3 = 2 THEN 'collect' ELSE 'return' END,
        '000.21.30.H01-' || g, :procedure_first + g % :procedures, :agency_first + g % :agencies,
        'Nguyễn Văn ' || g, '09' || lpad((g % 100000000)::text, 8, '0'),
@@ -195,7 +195,8 @@ SELECT :base + g, :office, 'HB' || lpad(g::text, 9, '0') || 'VN', CASE WHEN g % 
        -- The fold backend.domain.text.search_text gives these fields (the search box reads it).
        'hb' || lpad(g::text, 9, '0') || 'vn 000.21.30.h01-' || g || ' nguyen van ' || g || ' 09'
            || lpad((g % 100000000)::text, 8, '0') || ' ' || (g % 300) || ' duong so ' || (g % 17)
-           || ' xa chau thanh an giang 09' || lpad((g % 100000000)::text, 8, '0'), 0, 2,
+           || ' xa chau thanh an giang 09' || lpad((g % 100000000)::text, 8, '0'),
+       '09' || lpad((g % 100000000)::text, 8, '0'), 0, 2,
        CAST(:today AS date) - (g / :per_day) - 6, CAST(:today AS date) - (g / :per_day) - 1
   FROM generate_series(:item_from, :item_to) g;
 INSERT INTO delivery_attempts (id, client_mutation_id, item_id, postman_id, device_id, round_id, outcome,

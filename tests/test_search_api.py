@@ -134,6 +134,52 @@ def test_each_group_is_paged_with_its_total(client, make, auth, desk):
     assert client.get("/api/search", headers=headers).status_code == 422  # q is required
 
 
+def test_a_code_or_phone_typed_whole_is_looked_up_directly_and_finds_only_its_item(client, make, auth, desk):
+    # Another item whose text holds the first one's phone digits inside a longer number, and a dossier
+    # code that holds the first one's: a whole code or number names one item, not every text holding it.
+    make.item(recipient_name="Lê Văn Cường", recipient_phone="0912 345 6789", dossier_code="X-0007")
+    headers = auth(desk["supervisor"])
+    for typed in ("0912345678", "0912 345 678", "+84 912 345 678", "84912345678", "0912.345.678"):
+        found = search(client, headers, typed)["items"]
+        assert (codes(found), found["total"], found["more"]) == ([desk["binh"].code], 1, False), typed
+    assert codes(search(client, headers, "000.00.31.H12-261201-0007")["items"]) == [desk["binh"].code]
+    assert codes(search(client, headers, f"  {desk['binh'].code.lower()} ")["items"]) == [desk["binh"].code]
+    assert search(client, headers, "0912 345")["items"]["total"] == 2  # part of a number: the word search
+    # Another office's item is not looked up either.
+    assert desk["binh"].code not in codes(
+        search(client, auth(desk["foreign_supervisor"]), "0912345678")["items"]
+    )
+
+
+def test_a_word_most_items_hold_is_counted_up_to_the_limit_and_newest_change_comes_first(
+    app, client, make, auth, desk, monkeypatch
+):
+    from backend.services import search as service
+
+    monkeypatch.setattr(service, "COUNT_LIMIT", 4)  # 1,000 in service; six items are enough to pass it
+    made = [make.item(recipient_name=f"Nguyễn Thị Mai {n}") for n in range(5)]
+    headers = auth(desk["supervisor"])
+    item = client.get(f"/api/items/{made[2].id}", headers=headers)
+    changed = client.patch(
+        f"/api/items/{made[2].id}",
+        json={"note": "gọi trước"},
+        headers={**headers, "If-Match": item.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    found = search(client, headers, "nguyen", per_page=3)["items"]  # 7 items hold it, Nguyễn Văn Bình too
+    assert (found["total"], found["more"], len(found["results"])) == (4, True, 3)
+    assert codes(found)[0] == made[2].code  # the one changed last
+    few = search(client, headers, "thi mai")["items"]
+    assert (few["total"], few["more"]) == (4, True)
+    assert search(client, headers, "nguyen van binh")["items"] | {"results": None} == {
+        "total": 1,
+        "more": False,
+        "page": 1,
+        "per_page": 8,
+        "results": None,
+    }
+
+
 def test_postmen_and_agency_officers_have_no_search_box(client, make, auth, desk):
     for user in (desk["lan"], make.user("agency")):
         response = client.get("/api/search", query_string={"q": "binh"}, headers=auth(user))

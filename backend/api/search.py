@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.api.common import Blueprint, paginate
+from backend.api.common import Blueprint
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.schemas.search import GROUPS, SearchQuerySchema, SearchSchema
 from backend.services import search
@@ -26,19 +26,21 @@ class Search(MethodView):
         wanted = [args["group"]] if args.get("group") else list(GROUPS)
         answer: dict = {"q": text, "date": when, "items": None, "rounds": None, "postmen": None}
 
-        def group(rows, total):
-            return {"total": total, "page": page, "per_page": per_page, "results": rows}
+        def group(rows, total, more=False):
+            return {"total": total, "more": more, "page": page, "per_page": per_page, "results": rows}
 
         postmen = search.matching_postmen(user, words) if words else []
         if "items" in wanted:
-            answer["items"] = group(*paginate(search.items_query(user, text), page, per_page))
+            answer["items"] = group(*search.find_items(user, text, page, per_page))
         if "rounds" in wanted:
             query = search.rounds_query(user, words, when, postmen)
-            rows, total = paginate(query, page, per_page) if query is not None else ([], 0)
+            rows, total, more = (
+                search.capped_page(query, page, per_page) if query is not None else ([], 0, False)
+            )
             counts = search.stop_counts([r.id for r in rows])
             for rnd in rows:
                 rnd.stop_count = counts.get(rnd.id, 0)
-            answer["rounds"] = group(rows, total)
+            answer["rounds"] = group(rows, total, more)
         if "postmen" in wanted:
             start = (page - 1) * per_page
             answer["postmen"] = group(postmen[start : start + per_page], len(postmen))

@@ -25,3 +25,12 @@ def search_text(parts: list[str | None], phone: str | None = None) -> str:
     '0912345678' finds '0912 345 678' (and the spaced form finds it too). At most 1,000 characters."""
     digits = "".join(ch for ch in phone or "" if ch.isdigit())
     return fold(" ".join(p for p in [*parts, digits] if p))[:1000]
+
+
+def phone_digits(phone: str | None) -> str | None:
+    """A phone number's digits in the national form the search box looks up: '+84 912 345 678',
+    '0912.345.678' and '0912345678' are all '0912345678'. None when it has no digits."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    return digits[:20] or None

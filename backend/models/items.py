@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.domain.round_status import RoundStatus
 from backend.domain.status import Status
-from backend.domain.text import search_text
+from backend.domain.text import phone_digits, search_text
 from backend.extensions import db
 from backend.models.base import UTCDateTime, now_utc
 
@@ -75,6 +75,9 @@ class Item(db.Model):
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
+        # The search box's result order, newest change first: read in index order and stopped at the
+        # page, never all matches sorted (migration 0029_search_lookup, docs/dashboard.md).
+        Index("ix_items_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +122,9 @@ class Item(db.Model):
 
     # Diacritic-free, lower-case copy of the searchable text (see domain.text.fold).
     search_text: Mapped[str] = mapped_column(String(1000), default="")
+    # The phone's digits only (0912345678 for "0912 345 678"): the search box's direct look-up of a
+    # typed phone number, before the word search (backend/services/search.py).
+    phone_digits: Mapped[str | None] = mapped_column(String(20), index=True)
     # The commit_log ticket of the transaction that last changed it (sync.changes).
     change_ticket: Mapped[int] = mapped_column("change_seq", BigInteger, default=0, index=True)
     version: Mapped[int] = mapped_column(default=1)
@@ -136,6 +142,7 @@ class Item(db.Model):
         self.search_text = search_text(
             [getattr(self, name) for name in SEARCHED_FIELDS], self.recipient_phone
         )
+        self.phone_digits = phone_digits(self.recipient_phone)
 
 
 # What the search box finds an item by (GET /api/search, GET /api/items?q=): kept folded in

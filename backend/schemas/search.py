@@ -53,7 +53,13 @@ class PostmanHitSchema(PostmanSchema):
 def _group(schema) -> type[StrictSchema]:
     return StrictSchema.from_dict(
         {
-            "total": fields.Integer(metadata={"description": "How many match in all (not only this page)"}),
+            "total": fields.Integer(
+                metadata={
+                    "description": "How many match in all (not only this page), counted up to 1,000: "
+                    "past that it is 1000 and `more` is true"
+                }
+            ),
+            "more": fields.Boolean(metadata={"description": "More than `total` (1,000) match"}),
             "page": fields.Integer(),
             "per_page": fields.Integer(),
             "results": fields.List(fields.Nested(schema)),

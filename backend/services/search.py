@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import Select, case, func
+from sqlalchemy import Select, func, literal_column
 
 from backend.auth.scope import scoped, users_query
-from backend.domain.text import fold
+from backend.domain.text import fold, phone_digits
 from backend.extensions import db
 from backend.models import Item, Round, User
 from backend.services.items import search_filter, visible_items
@@ -54,12 +54,56 @@ def matching_postmen(user: User, words: list[str]) -> list[User]:
     ]
 
 
+# The most a group counts exactly; past it the group says "more than 1,000" (`more`), so a word
+# nearly every item holds costs a page, not a count of the whole table.
+COUNT_LIMIT = 1_000
+_S10 = re.compile(r"^[A-Z]{2}\d{9}[A-Z]{2}$")
+_PHONE = re.compile(r"^\+?[\d .\-()]{9,20}$")
+
+
+def direct_items(user: User, text: str) -> Select | None:
+    """An S10 code, a dossier code or a phone number typed whole: the items holding it, by an index
+    (items.code, items.dossier_code, items.phone_digits), newest change first. None when the text is
+    none of these."""
+    typed = text.strip()
+    exact = typed.upper()
+    if _S10.match(exact):
+        where = Item.code == exact
+    elif _PHONE.match(typed) and len(digits := phone_digits(typed) or "") >= 9:
+        where = Item.phone_digits == digits
+    elif " " not in typed and any(ch.isdigit() for ch in typed) and len(typed) >= 6:
+        where = Item.dossier_code.in_(sorted({typed, exact}))
+    else:
+        return None
+    return visible_items(user).where(where).order_by(Item.updated_at.desc(), Item.id.desc())
+
+
 def items_query(user: User, text: str) -> Select:
-    """Items of the caller's offices holding every word; an exact S10 or dossier code first, then the
-    most recently changed."""
-    exact = text.strip().upper()
-    first = case((func.upper(Item.code) == exact, 0), (func.upper(Item.dossier_code) == exact, 0), else_=1)
-    return search_filter(visible_items(user), text).order_by(first, Item.updated_at.desc(), Item.id.desc())
+    """Items of the caller's offices holding every word, the most recently changed first (read in the
+    order of ix_items_updated, so the database stops at the page instead of sorting every match)."""
+    return search_filter(visible_items(user), text).order_by(Item.updated_at.desc(), Item.id.desc())
+
+
+def find_items(user: User, text: str, page: int, per_page: int) -> tuple[list, int, bool]:
+    """The search box's items: those an exact S10 code, dossier code or phone number names, looked up
+    directly; when it names none (or is none), the word search. A page, its capped total and `more`."""
+    direct = direct_items(user, text)
+    if direct is not None:
+        found = capped_page(direct, page, per_page)
+        if found[1]:
+            return found
+    return capped_page(items_query(user, text), page, per_page)
+
+
+def capped_page(query: Select, page: int, per_page: int) -> tuple[list, int, bool]:
+    """One page of rows, the total counted up to COUNT_LIMIT, and whether more than that match."""
+    counted: int = db.session.execute(
+        db.select(func.count()).select_from(
+            query.order_by(None).with_only_columns(literal_column("1")).limit(COUNT_LIMIT + 1).subquery()
+        )
+    ).scalar_one()
+    rows = list(db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars())
+    return rows, min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
 
 
 def rounds_query(user: User, words: list[str], when: date | None, postmen: list[User]) -> Select | None:

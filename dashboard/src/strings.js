@@ -308,6 +308,7 @@ const vi = {
   'problem.too-many-items': 'Quá nhiều bưu gửi cho một lần (tối đa {limit}); hãy thu hẹp bộ lọc.',
   'problem.nothing-selected': 'Không có bưu gửi nào khớp bộ lọc.',
   'problem.agency-not-served': 'Dòng {lines} ghi cơ quan mà bưu cục không phục vụ; chưa ghi gì.',
+  'problem.agency-not-served.plain': 'Tệp có dòng ghi cơ quan mà bưu cục không phục vụ; chưa ghi gì.',
   'problem.already-reviewed': 'Bằng chứng này đã được xem xét rồi.',
   'problem.cannot-accept':
     'Bưu gửi {item_code} nay ở trạng thái “{status}”: không thể chấp nhận bằng chứng này (hãy từ chối kèm lý do).',
@@ -388,6 +389,7 @@ const vi = {
   'import.retried':
     'Tiến trình nền bị dừng giữa chừng; đang xử lý lại từ đầu (lần {n}). Không có gì bị nhập hai lần.',
   'problem.job-abandoned': 'Tiến trình nền đã dừng {attempts} lần khi xử lý tệp này; chưa nhập gì.',
+  'problem.job-abandoned.plain': 'Tiến trình nền đã dừng nhiều lần khi xử lý tệp này; chưa nhập gì.',
 
   'handover.title': 'Biên bản bàn giao',
   'handover.new': 'Lập biên bản mới',
@@ -561,6 +563,7 @@ const vi = {
     'Chuyến #{round_id} còn {n} điểm chưa có kết quả ({codes}), chưa chốt được.',
   'problem.not-on-round': 'Bưu gửi không thuộc chuyến này.',
   'problem.import-has-errors': '{bad}/{total} dòng của tệp có lỗi nên chưa nhập gì.',
+  'problem.import-has-errors.plain': 'Tệp có dòng lỗi nên chưa nhập gì.',
   'problem.import-file-unreadable': 'Không đọc được tệp; chưa nhập gì.',
   'problem.file-changed': 'Tệp đã thay đổi so với lúc kiểm tra; hãy kiểm tra lại.',
   'problem.duplicate-item-code': 'Có mã bưu gửi đã tồn tại; chưa nhập gì.',
@@ -570,9 +573,12 @@ const vi = {
   'problem.idempotency-key-reused': 'Khóa {key} đã tạo bưu gửi {item_code} với nội dung khác; chưa tạo gì.',
   'problem.invalid-idempotency-key': 'Idempotency-Key không hợp lệ (1–255 ký tự in được).',
   'problem.empty-report': 'Không có dữ liệu để xuất từ {date_from} đến {date_to}.',
+  'problem.empty-report.plain': 'Không có dữ liệu để xuất trong khoảng thời gian đã chọn.',
   'problem.job-output-missing': 'Tệp xuất không còn được lưu; hãy xuất lại.',
   'problem.range-too-long': 'Khoảng thời gian quá dài: một báo cáo tối đa {limit} ngày.',
+  'problem.range-too-long.plain': 'Khoảng thời gian quá dài cho một báo cáo.',
   'problem.bad-range': 'Ngày bắt đầu ({date_from}) phải trước hoặc bằng ngày kết thúc ({date_to}).',
+  'problem.bad-range.plain': 'Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.',
   'problem.pdf-font-missing': 'Máy chủ thiếu phông chữ để in PDF.',
   'problem.database-unavailable':
     'Máy chủ tạm thời không kết nối được cơ sở dữ liệu; chưa có gì được lưu. Vui lòng thử lại sau ít phút.',
@@ -595,6 +601,8 @@ const vi = {
   'search.postmen': 'Bưu tá',
   'search.count': '{shown}/{total}',
   'search.more': 'Xem thêm {group} ({left} còn lại)',
+  'search.moreUncounted': 'Xem thêm {group}',
+  'search.moreThan': 'hơn {n}',
   'search.none': 'Không tìm thấy gì cho “{q}”.',
   'search.found': 'Tìm thấy {items} bưu gửi, {rounds} chuyến, {postmen} bưu tá.',
   'search.round': 'Chuyến ngày {date} — {name} · {n} điểm',
@@ -1009,6 +1017,8 @@ const en = {
   'problem.nothing-selected': 'No item matches the filter.',
   'problem.agency-not-served':
     'Lines {lines} name an agency the post office does not serve; nothing was saved.',
+  'problem.agency-not-served.plain':
+    'Rows of the file name an agency the post office does not serve; nothing was saved.',
   'problem.already-reviewed': 'This proof has already been reviewed.',
   'problem.cannot-accept':
     'Item {item_code} is “{status}” now: this proof cannot be accepted (reject it with a reason instead).',
@@ -1090,6 +1100,8 @@ const en = {
     'The background worker stopped midway; starting again (attempt {n}). Nothing is imported twice.',
   'problem.job-abandoned':
     'The background worker stopped {attempts} times on this file; nothing was imported.',
+  'problem.job-abandoned.plain':
+    'The background worker stopped several times on this file; nothing was imported.',
 
   'handover.title': 'Handover records',
   'handover.new': 'New handover record',
@@ -1263,6 +1275,7 @@ const en = {
     '{n} stops of round #{round_id} have no outcome yet ({codes}); it cannot be closed.',
   'problem.not-on-round': 'The item is not on that round.',
   'problem.import-has-errors': '{bad} of {total} rows of the file have problems, so nothing was imported.',
+  'problem.import-has-errors.plain': 'Rows of the file have problems, so nothing was imported.',
   'problem.import-file-unreadable': 'The file cannot be read; nothing was imported.',
   'problem.file-changed': 'The file changed since it was checked; check it again.',
   'problem.duplicate-item-code': 'An item code already exists; nothing was imported.',
@@ -1273,11 +1286,14 @@ const en = {
     'The key {key} already created item {item_code} with another body; nothing was created.',
   'problem.invalid-idempotency-key': 'The Idempotency-Key is not valid (1–255 printable characters).',
   'problem.empty-report': 'Nothing to export from {date_from} to {date_to}.',
+  'problem.empty-report.plain': 'Nothing to export in the chosen range.',
   'problem.job-output-missing': 'The exported file is no longer kept; export again.',
   'problem.database-unavailable':
     'The server cannot reach its database right now; nothing was saved. Try again in a few minutes.',
   'problem.range-too-long': 'The range is too long: a report covers at most {limit} days.',
+  'problem.range-too-long.plain': 'The range is too long for one report.',
   'problem.bad-range': 'The start date ({date_from}) must be on or before the end date ({date_to}).',
+  'problem.bad-range.plain': 'The start date must be on or before the end date.',
   'problem.pdf-font-missing': 'The server lacks the font to print the PDF.',
   'problem.unknown-agency': 'There is no such agency.',
   'problem.unknown-procedure': 'There is no such procedure.',
@@ -1298,6 +1314,8 @@ const en = {
   'search.postmen': 'Postmen',
   'search.count': '{shown}/{total}',
   'search.more': 'Show more {group} ({left} left)',
+  'search.moreUncounted': 'Show more {group}',
+  'search.moreThan': 'more than {n}',
   'search.none': 'Nothing found for “{q}”.',
   'search.found': 'Found {items} items, {rounds} rounds, {postmen} postmen.',
   'search.round': 'Round of {date} — {name} · {n} stops',

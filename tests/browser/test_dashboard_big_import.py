@@ -45,3 +45,36 @@ def test_a_big_export_is_imported_by_the_worker_with_its_progress_on_the_page(pa
     expect(page.locator("#import-done")).to_contain_text(f"Đã nhập {ROWS} bưu gửi", timeout=90_000)
     assert len(item_codes(server.app)) == ROWS
     assert errors == []
+
+
+def test_a_job_that_failed_before_problems_carried_numbers_is_said_without_a_blank(page, server):
+    """A job stored by an older server: its problem has the code's type but no `params` (the number
+    of times the worker stopped). The page says the words without the number, never "{attempts}"."""
+    from backend.extensions import db
+    from backend.models import BackgroundJob
+
+    server.make.agency(code="PVHCC-CT", name="Trung tâm PVHCC xã Châu Thành")
+    server.make.procedure(code="1.001193", name="Cấp giấy khai sinh")
+    sign_in(page, server, server.make.user("supervisor", full_name="Hồ Thị Giám Sát"))
+    page.click("nav a[data-route=import]")
+    page.set_input_files(
+        "#import-file", files=[{"name": "ca-cu.csv", "mimeType": "text/csv", "buffer": export(1_200)}]
+    )
+    page.click("#preview-button")
+    expect(page.locator("#import-summary")).to_contain_text("1200 dòng")
+    page.click("#import-button")
+    expect(page.locator("#import-job")).to_be_visible()  # queued: no worker runs in this test
+
+    with server.app.app_context():  # the job as an older server left it: failed, no params
+        job = db.session.execute(db.select(BackgroundJob)).scalar_one()
+        job.status, job.input = "failed", None
+        job.problem = {
+            "type": "https://postround.example/problems/job-abandoned",
+            "title": "Job abandoned",
+            "status": 500,
+            "detail": "The job's worker stopped 3 time(s) while running it; it was given up.",
+        }
+        db.session.commit()
+    alert = page.locator("#import-message [role=alert], [role=alert]").first
+    expect(alert).to_have_text("Tiến trình nền đã dừng nhiều lần khi xử lý tệp này; chưa nhập gì.")
+    assert "{" not in page.locator("main").inner_text()

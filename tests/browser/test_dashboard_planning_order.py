@@ -44,6 +44,15 @@ def two_rounds(server):
     }
 
 
+def colleague_reorders(server, round_id: int, order: list[int]) -> None:
+    """Trần Thị Bình, another supervisor, puts the round's stops in `order` through the API."""
+    colleague = server.make.user("supervisor", full_name="Trần Thị Bình")
+    client = server.app.test_client()
+    headers = Phone(client, colleague.username).login().headers
+    moved = client.put(f"/api/rounds/{round_id}/order", json={"item_ids": order}, headers=headers)
+    assert moved.status_code == 200, moved.get_json()
+
+
 def test_every_round_on_the_map_in_its_colour_and_a_stop_dragged_into_place(page, server, two_rounds):
     lan_round, minh_round, lans = two_rounds["lan_round"], two_rounds["minh_round"], two_rounds["lans"]
     errors = []
@@ -82,15 +91,7 @@ def test_every_round_on_the_map_in_its_colour_and_a_stop_dragged_into_place(page
     assert order_of(server, minh_round.id) == [i.id for i in two_rounds["minhs"]]  # the other round untouched
 
     # A colleague optimises Lan's round meanwhile; the next drag on this page is refused, and said.
-    colleague = server.make.user("supervisor", full_name="Trần Thị Bình")
-    client = server.app.test_client()
-    headers = Phone(client, colleague.username).login().headers
-    moved = client.put(
-        f"/api/rounds/{lan_round.id}/order",
-        json={"item_ids": [lans[1].id, lans[2].id, lans[0].id]},
-        headers=headers,
-    )
-    assert moved.status_code == 200, moved.get_json()
+    colleague_reorders(server, lan_round.id, [lans[1].id, lans[2].id, lans[0].id])
     card.locator(f'li[data-item-id="{lans[1].id}"]').drag_to(card.locator(f'li[data-item-id="{lans[2].id}"]'))
     alert = page.locator("#planning-messages [role=alert]")
     expect(alert).to_contain_text(f"Chuyến #{lan_round.id} vừa được người khác thay đổi")
@@ -132,4 +133,58 @@ def test_a_refusal_names_what_it_is_about_in_the_supervisors_words(page, server,
     expect(page.locator("#planning-messages [role=alert]")).to_have_text(
         f"Trần Thị Lan đã có chuyến ngày {today:%d/%m/%Y}."
     )
+    assert errors == []
+
+
+def drag_pin(page, item_id: int, onto_item_id: int) -> None:
+    """Drag one stop's numbered marker on the planning map and let it go on another's, as a mouse does."""
+    page.locator("#plan-map").scroll_into_view_if_needed()
+    start = page.locator(f'#plan-map .map-pin-n[data-item-id="{item_id}"]').bounding_box()
+    end = page.locator(f'#plan-map .map-pin-n[data-item-id="{onto_item_id}"]').bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+    page.mouse.up()
+
+
+def test_a_stop_dragged_on_the_map_onto_another_takes_its_place_and_a_stale_map_is_told(
+    page, server, two_rounds
+):
+    lan_round, lans = two_rounds["lan_round"], two_rounds["lans"]
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in_to_dashboard(page, server, server.make.user("supervisor"), "planning", "Lập kế hoạch chuyến phát")
+    page.select_option("#plan-map-round", str(lan_round.id))
+    expect(page.locator("#plan-map .map-pin-n")).to_have_count(3)
+
+    # Cường's marker (3) let go on An's (1): Cường is the first stop, saved with the round's version.
+    drag_pin(page, lans[2].id, lans[0].id)
+    expect(page.locator("#planning-messages")).to_have_text(f"Đã chuyển {lans[2].code} thành điểm thứ 1.")
+    assert order_of(server, lan_round.id) == [lans[2].id, lans[0].id, lans[1].id]
+    expect(page.locator(f'#plan-map .map-pin-n[data-item-id="{lans[2].id}"]')).to_have_text("1")
+    expect(page.locator("#plan-map-stops li").first).to_contain_text(f"1. {lans[2].code}")
+
+    # Let go on no marker: nothing is sent, the marker is back on its point.
+    page.locator("#plan-map").scroll_into_view_if_needed()
+    before = page.locator(f'#plan-map .map-pin-n[data-item-id="{lans[1].id}"]').bounding_box()
+    box = page.locator("#plan-map").bounding_box()
+    page.mouse.move(before["x"] + 12, before["y"] + 12)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] - 20, steps=8)
+    page.mouse.up()
+    after = page.locator(f'#plan-map .map-pin-n[data-item-id="{lans[1].id}"]').bounding_box()
+    assert abs(after["x"] - before["x"]) < 2 and abs(after["y"] - before["y"]) < 2
+    assert order_of(server, lan_round.id) == [lans[2].id, lans[0].id, lans[1].id]
+
+    # A colleague reorders meanwhile; the next drop on this map is refused with what changed, nothing lost.
+    colleague_reorders(server, lan_round.id, [lans[1].id, lans[2].id, lans[0].id])
+    drag_pin(page, lans[0].id, lans[2].id)
+    alert = page.locator("#planning-messages [role=alert]")
+    expect(alert).to_contain_text(f"Chuyến #{lan_round.id} vừa được người khác thay đổi")
+    expect(alert).to_contain_text("Trần Thị Bình sắp lại thứ tự điểm dừng lúc")
+    assert order_of(server, lan_round.id) == [lans[1].id, lans[2].id, lans[0].id]  # the colleague's stands
+    expect(page.locator(f'#plan-map .map-pin-n[data-item-id="{lans[1].id}"]')).to_have_text("1")
+    # The keyboard way is still there: the list's arrows move a stop.
+    card = page.locator(f'.round-card[data-round-id="{lan_round.id}"]')
+    expect(card.locator(f'li[data-item-id="{lans[0].id}"] button')).to_have_count(2)
     assert errors == []

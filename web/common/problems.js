@@ -1,7 +1,9 @@
 // A refused request as a sentence in the user's language, worded from the problem's machine code
 // and parameters (backend/errors.py: `code`, `params`), never from the server's English `detail`:
 // `problem.<code>` filled with the params; a network failure or an unknown code has a generic
-// sentence that names the code. In English an unknown code may show the server's detail.
+// sentence that names the code. In English an unknown code may show the server's detail. A problem
+// that lacks a parameter its words need (one stored before problems carried parameters: an old
+// finished job) is said with `problem.<code>.plain`, the words without it, and never shows "{attempts}".
 import { day, money, number } from './format.js'
 import { has, label, lang, t } from './i18n.js'
 
@@ -28,14 +30,26 @@ function filled(params = {}) {
   return out
 }
 
+/** `key`'s words filled with `params`; when one they name is missing, the key's `.plain` words (without
+ *  it), else the words with an ellipsis in its place. */
+function worded(key, params) {
+  const missing = [...t(key).matchAll(/\{(\w+)\}/g)].some(([, name]) => params[name] == null)
+  if (!missing) return t(key, params)
+  if (has(`${key}.plain`)) return t(`${key}.plain`, params)
+  return t(key, {
+    ...Object.fromEntries([...t(key).matchAll(/\{(\w+)\}/g)].map(([, n]) => [n, '…'])),
+    ...params,
+  })
+}
+
 export function problemMessage(error) {
   if (!error) return ''
   if (error.name === 'NetworkError') return t('problem.network')
   const code = problemCode(error)
   const params = filled(error.problem?.params)
   // About one item: the variant that names it ("problem.illegal-transition.item"), if there is one.
-  if (params.item_code && has(`problem.${code}.item`)) return t(`problem.${code}.item`, params)
-  if (has(`problem.${code}`)) return t(`problem.${code}`, params)
+  if (params.item_code && has(`problem.${code}.item`)) return worded(`problem.${code}.item`, params)
+  if (has(`problem.${code}`)) return worded(`problem.${code}`, params)
   if (error.status === undefined) return t('problem.unexpected')
   if (lang() === 'en' && error.problem?.detail) return error.problem.detail
   return t('problem.other', { code, status: error.status })

@@ -53,12 +53,22 @@ export function officeMap(element, config) {
 
 /** A round marker with a tooltip; `label` is text (Leaflet escapes nothing, so we pass a DOM node).
  * With `text` (a stop's number, a tick) the marker is a small disc showing it; `data` becomes the
- * marker's `data-*` attributes and `selected` outlines it. */
+ * marker's `data-*` attributes and `selected` outlines it; `draggable` lets the pointer move it. */
 export function dot(
   map,
   lat,
   lon,
-  { colour, radius = 7, label, dashed = false, onClick, text = null, data = {}, selected = false } = {},
+  {
+    colour,
+    radius = 7,
+    label,
+    dashed = false,
+    onClick,
+    text = null,
+    data = {},
+    selected = false,
+    draggable = false,
+  } = {},
 ) {
   const marker =
     text === null
@@ -70,7 +80,11 @@ export function dot(
           fillOpacity: dashed ? 0.15 : 0.75,
           dashArray: dashed ? '3 3' : null,
         })
-      : L.marker([lat, lon], { icon: numbered(text, colour, { data, selected }), keyboard: Boolean(onClick) })
+      : L.marker([lat, lon], {
+          icon: numbered(text, colour, { data, selected }),
+          keyboard: Boolean(onClick),
+          draggable,
+        })
   marker.addTo(map)
   if (label) {
     const node = document.createElement('span')
@@ -93,8 +107,13 @@ function numbered(text, colour, { data, selected }) {
 
 /** A stop of a round, coloured by its status (or by `colour`, its round's, when several rounds
  *  share the map); `numbered` writes its place in the round on it. */
-export function stopDot(map, stop, { postman = null, numbered = false, colour = null } = {}) {
+export function stopDot(
+  map,
+  stop,
+  { postman = null, numbered = false, colour = null, draggable = false } = {},
+) {
   return dot(map, stop.lat, stop.lon, {
+    draggable,
     colour: colour || COLOURS[stop.status] || COLOURS.assigned,
     radius: 8,
     dashed: true,

@@ -1,7 +1,9 @@
 // The planning page's map: one round's stops (or every round's, one colour each) numbered in their
 // order and, when asked, the backlog items of the list shown (filtered and paged) that have
 // coordinates. Clicking a backlog marker ticks that item in the list, so it can be assigned like any
-// ticked item. The text list under the
+// ticked item. A stop's marker dragged onto another stop's marker of its round takes that stop's place
+// (`onReorder`, which sends the round's new order with its version, as the list's drag does); dropped
+// anywhere else it goes back. The text list under the
 // map says the same for keyboard and screen-reader users (the list's check boxes do the ticking).
 // The page polls: the markers are redrawn only when what they show changed, and the view is fitted
 // only when another round (or the backlog) is put on the map, so the user's zoom stays.
@@ -24,9 +26,12 @@ export const ROUND_COLOURS = [
   '#d81b60',
 ]
 const ALL = 'all'
+// How near (screen pixels) to another stop's marker a dragged marker must be let go to take its place:
+// the markers are 24 px wide.
+const DROP_PX = 18
 
 /** Fills `box` (already on the page) and returns {update({rounds, pool, isSelected}), remove()}. */
-export function planningMap(box, config, { onPick }) {
+export function planningMap(box, config, { onPick, onReorder, canMove = () => false }) {
   let data = { rounds: [], pool: [], isSelected: () => false }
   let roundId = ''
   let fittedFor = null
@@ -113,12 +118,16 @@ export function planningMap(box, config, { onPick }) {
     }
     if (!changed(mapElement, shown)) return
     layer.clearLayers()
-    for (const stop of stops)
-      stopDot(layer, stop, {
+    const placed = stops.map((stop) => ({
+      stop,
+      marker: stopDot(layer, stop, {
         postman: stop.round.postman.full_name,
         numbered: true,
         colour: roundId === ALL ? colourOf.get(stop.round.id) : null,
-      })
+        draggable: canMove(stop),
+      }),
+    }))
+    for (const { stop, marker } of placed) marker.on('dragend', () => dropped(stop, marker, placed))
     for (const item of waiting)
       dot(layer, item.lat, item.lon, {
         colour: COLOURS.registered,
@@ -145,6 +154,19 @@ export function planningMap(box, config, { onPick }) {
       ),
       waitingLine(waiting),
     )
+  }
+
+  /** A stop's marker let go: onto another stop of its round it takes its place; it goes back to its
+   *  own point either way (the round's new order, once saved, redraws the numbers). */
+  function dropped(stop, marker, placed) {
+    const at = map.latLngToContainerPoint(marker.getLatLng())
+    marker.setLatLng([stop.lat, stop.lon])
+    const [target] = placed
+      .filter((p) => p.stop.round_id === stop.round_id && p.stop.id !== stop.id)
+      .map((p) => ({ stop: p.stop, away: map.latLngToContainerPoint(p.marker.getLatLng()).distanceTo(at) }))
+      .filter((p) => p.away <= DROP_PX)
+      .sort((a, b) => a.away - b.away)
+    if (target) onReorder(stop.round_id, stop.id, target.stop.id)
   }
 
   return {

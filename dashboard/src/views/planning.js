@@ -81,8 +81,16 @@ export function renderPlanning(main, { config, params }) {
     mapBox,
   )
   // A backlog marker clicked on the map ticks the item in the list, as its check box would.
+  // A stop's marker dropped on another stop's marker of its round takes its place, as in the list.
   const planMap = planningMap(mapBox, config, {
     onPick: (id) => poolBox.querySelector(`input[data-key="select-${id}"]`)?.click(),
+    canMove: (stop) => !FINAL.includes(stop.status),
+    onReorder: (roundId, itemId, targetId) =>
+      moveTo(
+        roundId,
+        itemId,
+        state.details.get(roundId).stops.findIndex((s) => s.id === targetId),
+      ),
   })
   const drawMap = () =>
     planMap.update({

@@ -3,13 +3,18 @@
 // their totals; up/down moves through them, Enter opens one (an item opens its page), Esc closes.
 import * as api from '../lib/api.js'
 import { announce, h, newId, replace } from '@common/dom.js'
-import { day } from '@common/format.js'
+import { day, number } from '@common/format.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
 
 const PER_PAGE = 8
 const WAIT_MS = 250
 const GROUPS = ['items', 'rounds', 'postmen']
+
+/** A group's total as words: "1.000", or "hơn 1.000" when the server stopped counting (`more`). */
+function totalText(group) {
+  return group.more ? t('search.moreThan', { n: number(group.total) }) : number(group.total)
+}
 
 export function searchBox() {
   const listId = newId('search-results')
@@ -116,12 +121,19 @@ export function searchBox() {
       const headId = newId(`search-${g}`)
       const left = group.total - group.results.length
       const hits = group.results.map(render[g])
+      const name = t(`search.${g}`).toLowerCase()
       const more =
-        left > 0
-          ? option(t('search.more', { group: t(`search.${g}`).toLowerCase(), left }), () => loadMore(g), {
-              'class': 'search-hit more',
-              'data-more': g,
-            })
+        left > 0 || group.more
+          ? option(
+              group.more
+                ? t('search.moreUncounted', { group: name })
+                : t('search.more', { group: name, left: number(left) }),
+              () => loadMore(g),
+              {
+                'class': 'search-hit more',
+                'data-more': g,
+              },
+            )
           : null
       if (more) options[options.length - 1].more = true
       return h(
@@ -134,7 +146,7 @@ export function searchBox() {
           h(
             'span',
             { class: 'muted small' },
-            t('search.count', { shown: group.results.length, total: group.total }),
+            t('search.count', { shown: number(group.results.length), total: totalText(group) }),
           ),
         ),
         hits,
@@ -160,9 +172,9 @@ export function searchBox() {
       draw()
       announce(
         t('search.found', {
-          items: found.items.total,
-          rounds: found.rounds.total,
-          postmen: found.postmen.total,
+          items: totalText(found.items),
+          rounds: totalText(found.rounds),
+          postmen: totalText(found.postmen),
         }),
       )
     } catch (error) {
@@ -179,6 +191,7 @@ export function searchBox() {
     const found = await api.get('/api/search', { q: answer.q, group, page, per_page: PER_PAGE })
     current.results = [...current.results, ...found[group].results]
     current.total = found[group].total
+    current.more = found[group].more
     draw(keep)
   }
 
