@@ -36,13 +36,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m reads the marks: `-m "not browser"` skips these
 def pytest_collection_modifyitems(config, items):
+    ours = [item for item in items if "tests/browser" in str(item.fspath)]
+    for item in ours:
+        item.add_marker(pytest.mark.browser)
     # Under CI the browser tests must run: without Chromium they fail at launch, never skip.
     if os.path.exists(CHROMIUM) or os.environ.get("CI") == "true":
         return
-    for item in items:
-        if "tests/browser" in str(item.fspath):
-            item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
+    for item in ours:
+        item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
 
 
 @pytest.fixture(scope="session")
