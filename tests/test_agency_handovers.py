@@ -171,11 +171,8 @@ def test_the_post_hands_collected_dossiers_over_and_the_officer_countersigns(
     make.round(postman, items=[item])
     phone = Phone(client, postman.username).login()
     phone.pull()
-    phone.capture(
-        "collect",
-        item.id,
-        {"checklist": [{"name": "Tờ khai", "form": "original", "present": True}], "seal_number": "NP-7"},
-        {"signature": png_signature(1), "postman_signature": png_signature(2)},
+    phone.collect(
+        item.id, checklist=[{"name": "Tờ khai", "form": "original", "present": True}], seal_number="NP-7"
     )
     phone.sync()
     assert status_of(app, item) == "collected"

@@ -9,7 +9,6 @@ import pytest
 
 from backend.extensions import db
 from backend.models import AuditEntry, CashHandover
-from tests.kit.images import png_signature
 from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
@@ -167,12 +166,7 @@ def test_a_handover_record_passing_fees_on_must_name_the_postman_they_come_from(
     make.round(postman, items=[dossier])
     phone = Phone(client, postman.username).login()
     phone.pull()
-    phone.capture(
-        "collect",
-        dossier.id,
-        {"checklist": [], "seal_number": "NP-9", "fee_collected": 26_000, "government_fee_collected": 8_000},
-        {"signature": png_signature(1), "postman_signature": png_signature(2)},
-    )
+    phone.collect(dossier.id, seal_number="NP-9", fee_collected=26_000, government_fee_collected=8_000)
     phone.sync()
     body = {
         "direction": "post_to_agency",

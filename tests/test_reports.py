@@ -15,7 +15,6 @@ from backend.extensions import db
 from backend.models import DeliveryAttempt, FeeEntry, HandoverLine, Item
 from backend.services.item_events import apply_event
 from backend.services.reports import MEASURES
-from tests.kit.images import png_signature
 from tests.kit.phone import Phone
 
 PROBLEM = "application/problem+json"
@@ -44,12 +43,7 @@ def activity(client, app, make, auth, supervisor, today):
     phone.deliver(a1.id, seed=1, government_fee_collected=5_000)
     phone.deliver(a2.id, seed=2)
     phone.fail(a3.id, reason="not_home")
-    phone.capture(
-        "collect",
-        c1.id,
-        {"checklist": [], "seal_number": "NP-1", "fee_collected": 26_000, "government_fee_collected": 8_000},
-        {"signature": png_signature(7), "postman_signature": png_signature(8)},
-    )
+    phone.collect(c1.id, seed=7, seal_number="NP-1", fee_collected=26_000, government_fee_collected=8_000)
     phone.sync()
     other = Phone(client, minh.username).login()
     other.pull()

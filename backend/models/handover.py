@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
-from backend.models.base import UTCDateTime, now_utc
+from backend.models.base import FileLink, UTCDateTime, now_utc
 
 HANDOVER_DIRECTIONS = ("agency_to_post", "post_to_agency")
 # A record typed from paper is `signed` at once; an electronic one waits for the other side's
@@ -75,26 +75,16 @@ class HandoverLine(db.Model):
     item = relationship("Item")
 
 
-class HandoverAttachment(db.Model):
+class HandoverAttachment(FileLink, db.Model):
     """Evidence a handover record keeps: the agency officer's signature, a photo (the phone's
-    `handover` mutation). Like a proof's files (ProofAttachment), the file may arrive after the
-    record: the digest has no foreign key, the file is a read-only join."""
+    `handover` mutation), linked by digest like a proof's files (FileLink)."""
 
     __tablename__ = "handover_attachments"
     __table_args__ = (UniqueConstraint("handover_id", "sha256", "kind", name="handover_file_kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
 
     handover = relationship("Handover", back_populates="attachments")
-    file = relationship(
-        "Attachment",
-        primaryjoin="foreign(HandoverAttachment.sha256) == Attachment.sha256",
-        viewonly=True,
-        lazy="joined",
-    )
 
 
 CASH_STATUSES = ("declared", "received")

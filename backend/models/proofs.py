@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.domain.status import FailureReason, Outcome
 from backend.extensions import db
-from backend.models.base import UTCDateTime, now_utc
+from backend.models.base import FileLink, UTCDateTime, now_utc
 
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
 RECEIVER_RELATIONS = ("self", "authorised")
@@ -120,23 +120,13 @@ class AttachmentUpload(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
-class ProofAttachment(db.Model):
+class ProofAttachment(FileLink, db.Model):
     __tablename__ = "proof_attachments"
     __table_args__ = (UniqueConstraint("attempt_id", "sha256", "kind", name="attempt_file_kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("delivery_attempts.id"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)  # may arrive before the file
-    kind: Mapped[str] = mapped_column(String(32))
 
     attempt = relationship("DeliveryAttempt", back_populates="attachments")
-    # The file may arrive after the proof: no foreign key, a read-only join.
-    file = relationship(
-        "Attachment",
-        primaryjoin="foreign(ProofAttachment.sha256) == Attachment.sha256",
-        viewonly=True,
-        lazy="joined",
-    )
 
 
 PAYMENT_METHODS = ("cash", "transfer")  # how a fee was paid at the door; absent in a mutation = cash

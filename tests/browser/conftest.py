@@ -36,13 +36,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m reads the marks: `-m "not browser"` skips these
 def pytest_collection_modifyitems(config, items):
+    ours = [item for item in items if "tests/browser" in str(item.fspath)]
+    for item in ours:
+        item.add_marker(pytest.mark.browser)
     # Under CI the browser tests must run: without Chromium they fail at launch, never skip.
     if os.path.exists(CHROMIUM) or os.environ.get("CI") == "true":
         return
-    for item in items:
-        if "tests/browser" in str(item.fspath):
-            item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
+    for item in ours:
+        item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +111,8 @@ def live_server(tmp_path, live_server_config):
 
 # --- The postman's PWA (tests/browser/test_pwa_*.py) ---------------------------------------------
 
+# The post office's desktop browser; the dashboard stories' screen.
+DESK = {"viewport": {"width": 1366, "height": 900}, "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
 PHONE = {
     "viewport": {"width": 360, "height": 640},
     "device_scale_factor": 2,
@@ -399,12 +404,13 @@ def server(live_server):
 @pytest.fixture
 def page(browser):
     """A desktop browser at the post office (not pytest-playwright's `page`: its base_url fixture warns)."""
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900},
-        locale="vi-VN",
-        timezone_id="Asia/Ho_Chi_Minh",
-        accept_downloads=True,
-    )
-    context.set_default_timeout(10_000)
-    yield context.new_page()
+    context, desk = desk_page(browser)
+    yield desk
     context.close()
+
+
+def desk_page(browser):
+    """A fresh desktop context (downloads accepted, 10 s timeouts) and its page; close the context."""
+    context = browser.new_context(**DESK, accept_downloads=True)
+    context.set_default_timeout(10_000)
+    return context, context.new_page()

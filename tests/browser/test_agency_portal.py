@@ -13,18 +13,7 @@ from playwright.sync_api import expect
 from backend.extensions import db
 from backend.models import Handover, Item
 from backend.timeutil import local_zone
-from tests.browser.conftest import draw_signature, sign_in_to_dashboard
-
-
-def _new_page(browser):
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900},
-        locale="vi-VN",
-        timezone_id="Asia/Ho_Chi_Minh",
-        accept_downloads=True,
-    )
-    context.set_default_timeout(10_000)
-    return context, context.new_page()
+from tests.browser.conftest import desk_page, draw_signature, sign_in_to_dashboard
 
 
 def test_an_officer_hands_results_over_the_post_countersigns_and_the_pdf_shows_the_signed_time(
@@ -82,7 +71,7 @@ def test_an_officer_hands_results_over_the_post_countersigns_and_the_pdf_shows_t
     expect(page.locator("#request-sent")).to_contain_text(kept.code)
 
     # The supervisor sees both on Today, then countersigns the record.
-    context, post = _new_page(browser)
+    context, post = desk_page(browser)
     try:
         sign_in_to_dashboard(post, server, supervisor)
         asked = post.locator("#today-agency-requests")
@@ -116,7 +105,7 @@ def test_an_officer_hands_results_over_the_post_countersigns_and_the_pdf_shows_t
     assert "Phạm Thị Hồng Nhung" in text and "Trần Văn Bình" in text
 
     # Another agency's officer sees none of it.
-    context, theirs = _new_page(browser)
+    context, theirs = desk_page(browser)
     try:
         sign_in_to_dashboard(theirs, server, stranger, "", "Bưu gửi của cơ quan")
         expect(theirs.locator("#mine-items tbody tr")).to_have_count(1)
@@ -154,7 +143,7 @@ def test_the_post_office_signs_collected_dossiers_over_and_the_officer_countersi
     with server.app.app_context():
         assert db.session.get(Item, dossier.id).status == "collected"  # nothing moves before both sign
 
-    context, desk = _new_page(browser)
+    context, desk = desk_page(browser)
     try:
         sign_in_to_dashboard(desk, server, officer, "handovers", "Biên bản bàn giao")
         desk.locator("button[data-sign]").click()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import Item, Round
-from tests.browser.conftest import sign_in_to_dashboard
+from tests.browser.conftest import DESK, sign_in_to_dashboard
 
 
 @pytest.fixture
@@ -33,9 +33,7 @@ def desk(server, browser):
     contexts = []
 
     def desk_of(user):
-        context = browser.new_context(
-            viewport={"width": 1366, "height": 900}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
-        )
+        context = browser.new_context(**DESK)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import LoginSession
-from tests.browser.conftest import sign_in_to_dashboard
+from tests.browser.conftest import DESK, sign_in_to_dashboard
 from tests.factories import Factory
 
 SESSION = "postround.dashboard.session"
@@ -24,9 +24,7 @@ def live_server_config():
 
 
 def desk(browser):
-    return browser.new_context(
-        viewport={"width": 1366, "height": 900}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
-    )
+    return browser.new_context(**DESK)
 
 
 def test_two_tabs_share_one_session_through_an_hour_of_short_lived_tokens(browser, server):

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from backend.extensions import db
 from backend.models import RefreshToken
 from backend.timeutil import local_today
-from tests.browser.conftest import Pwa, sign_in_to_dashboard
+from tests.browser.conftest import DESK, Pwa, sign_in_to_dashboard
 
 SESSION = "postround.dashboard.session"
 
@@ -86,9 +86,7 @@ def test_the_phone_takes_the_post_offices_zone_from_the_server(phone, live_serve
 def test_a_duplicated_dashboard_tab_never_spends_the_refresh_token_its_twin_spent(browser, server):
     """The dashboard keeps its tokens in the tab's sessionStorage; a duplicated tab starts with a copy."""
     supervisor = server.make.user("supervisor")
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
-    )
+    context = browser.new_context(**DESK)
     calls = refresh_calls(context)
     first = context.new_page()
     sign_in_to_dashboard(first, server, supervisor)

@@ -138,6 +138,16 @@ class Phone:
             "deliver", item_id, body, {"signature": png_signature(seed), "photo": photo or jpeg_bytes(seed)}
         )
 
+    def collect(self, item_id: int, seed: int = 1, **data) -> dict:
+        """Pick a dossier up: the citizen's and the postman's signatures (png_signature(seed), seed + 1)."""
+        body = {"checklist": [], **data}
+        return self.capture(
+            "collect",
+            item_id,
+            body,
+            {"signature": png_signature(seed), "postman_signature": png_signature(seed + 1)},
+        )
+
     def fail(self, item_id: int, reason: str = "not_home", **data) -> dict:
         return self.capture("fail", item_id, {"reason_code": reason, "note": "Gọi không nghe máy", **data})
 
