@@ -51,10 +51,19 @@ def not_yours(item_id) -> DomainError:
     )
 
 
+# session.info key: the items a push batch locked (with their rounds) before its first mutation,
+# held until its COMMIT (sync.push). A mutation of the batch finds its item there instead of
+# locking it again, as long as the item is still on a round the batch locked.
+BATCH_LOCKED = "sync.push.locked"
+
+
 def _load_item(session: Session, item_id: int | None, lock: bool = False) -> Item:
     """The item; `lock`: with its round, locked in the one order (round, then item), because the
     mutation will write both (the round's status follows its stops)."""
-    if item_id is not None and lock:
+    held = session.info.get(BATCH_LOCKED) if lock else None
+    if held is not None and item_id in held[0] and held[0][item_id].round_id in (None, *held[1]):
+        item = held[0][item_id]  # its row and its round's are locked until this batch commits
+    elif item_id is not None and lock:
         item = lock_items_and_rounds(session, [item_id]).get(item_id)
     else:
         item = session.get(Item, item_id) if item_id is not None else None

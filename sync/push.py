@@ -27,8 +27,8 @@ from backend.domain.rules import DomainError
 from backend.models import Device, SyncMutation, User
 from backend.models.base import now_utc
 from backend.personal_data import redact_for_ledger
-from backend.services.locks import lock_items_and_rounds
-from sync.effects import HANDLERS
+from backend.services.locks import lock_items_with_rounds
+from sync.effects import BATCH_LOCKED, HANDLERS
 from sync.protocol import APPLIED, DUPLICATE, RECEIPT_REQUIRED_FROM, REJECTED, SUPPORTED_MUTATION_VERSIONS
 from sync.schemas import (
     ALLOWED_ATTACHMENTS,
@@ -207,6 +207,7 @@ def apply_one(
     app_version: str | None,
     hold: bool = False,
     _attempt: int = 0,
+    taken: set[str] | None = None,
 ) -> dict:
     """Apply one mutation inside the batch's transaction, under its own SAVEPOINT, and return its
     outcome: a rejection rolls back only what this mutation wrote (docs/decisions/0008).
@@ -214,6 +215,8 @@ def apply_one(
     Every mutation that carries a valid `seq` equal to the device's next number spends that number,
     whatever else is wrong with it, so the ones behind it go through. `hold`: an earlier mutation of
     this batch reused a number, so this one is not applied either (the phone renumbers them all).
+    `taken`: the batch's mutation ids already in the ledger, read once for the whole batch (and
+    grown by this batch's own rows); without it the id is looked up on its own.
     """
     claimed_id, seq = raw.get("id"), raw.get("seq")
     device_id = device.id
@@ -269,7 +272,11 @@ def apply_one(
                     "The mutation id is malformed.",
                     {"id": ["8 to 64 characters of A-Z, a-z, 0-9, _ and -."]},
                 )
-            if session.get(SyncMutation, claimed_id) is not None:
+            if (
+                claimed_id in taken
+                if taken is not None
+                else session.get(SyncMutation, claimed_id) is not None
+            ):
                 ledger_id = _ledger_id(device_id, seq)
                 raise Rejection(
                     "id-reused",
@@ -326,13 +333,15 @@ def apply_one(
         if savepoint is not None and savepoint.is_active:
             savepoint.commit()
         device.last_seq, device.spent = seq, True
+        if taken is not None:
+            taken.add(str(ledger_id))
         return body
     except StaleDataError:
         # A supervisor changed the item (reassigned, reordered) while this was applied:
         # read it again and decide on the fresh state.
         _undo(savepoint, reraise=True)
         if _attempt < 2:
-            return apply_one(session, user_id, device, raw, app_version, hold, _attempt + 1)
+            return apply_one(session, user_id, device, raw, app_version, hold, _attempt + 1, taken)
         return _rejected(
             reply_id,
             seq,
@@ -370,19 +379,28 @@ def _order_key(mutation: dict) -> int:
     return seq if _valid_seq(seq) else 0
 
 
-def _lock_the_batchs_items(session: Session, mutations: list[dict]) -> None:
+def _lock_the_batchs_items(session: Session, mutations: list[dict]) -> tuple[dict, dict] | None:
     """Lock every item the batch names, and their rounds, before the first mutation, in the one order
     (rounds, then items, each in id order: backend/services/locks.py). The batch holds its locks
     until its COMMIT, so locking them mutation by mutation would take a round after an item a
-    supervisor may be waiting for: a deadlock. Each mutation locks its own again (already held)."""
+    supervisor may be waiting for: a deadlock. Returns the locked items and rounds, which the
+    mutations read instead of locking them again (None: they kept moving; each locks its own)."""
     named = (_int_or_none(m.get("item_id")) for m in mutations if m.get("type") not in NO_ITEM_TYPES)
     ids = {i for i in named if i is not None and 0 < i <= MAX_ITEM_ID}  # beyond: its own invalid-value
     for _ in range(3):
         try:
-            lock_items_and_rounds(session, ids)
-            return
+            return lock_items_with_rounds(session, ids)
         except StaleDataError:  # an item moved to another round meanwhile: lock its new one too
             continue
+    return None
+
+
+def _ids_taken(session: Session, mutations: list[dict]) -> set[str]:
+    """The batch's well-formed mutation ids that the ledger holds already, in one query."""
+    ids = {m["id"] for m in mutations if isinstance(m.get("id"), str) and CLIENT_ID.fullmatch(m["id"])}
+    if not ids:
+        return set()
+    return set(session.execute(select(SyncMutation.id).where(SyncMutation.id.in_(ids))).scalars())
 
 
 def push(
@@ -400,12 +418,18 @@ def push(
     )
     last_seq = session.execute(select(Device.last_seq).where(Device.id == device_id)).scalar_one()
     device = _Device(device_id, last_seq)
-    _lock_the_batchs_items(session, ordered)
+    held = _lock_the_batchs_items(session, ordered)
+    taken = _ids_taken(session, ordered)
     results, reused = [], False
-    for raw in ordered:
-        result = apply_one(session, user_id, device, raw, app_version, hold=reused)
-        reused = reused or result.get("reason") == "sequence-reused"
-        results.append(result)
+    if held is not None:
+        session.info[BATCH_LOCKED] = held
+    try:
+        for raw in ordered:
+            result = apply_one(session, user_id, device, raw, app_version, hold=reused, taken=taken)
+            reused = reused or result.get("reason") == "sequence-reused"
+            results.append(result)
+    finally:
+        session.info.pop(BATCH_LOCKED, None)
     if device.spent:
         session.execute(update(Device).where(Device.id == device_id).values(last_seq=device.last_seq))
         session.commit()

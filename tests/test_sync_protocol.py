@@ -210,6 +210,42 @@ def test_a_mutation_without_a_usable_number_is_refused_and_blocks_nothing(app, d
     assert _ledger(app) == [(1, "applied", None)]
 
 
+def test_a_batch_naming_one_id_twice_applies_the_first_and_refuses_the_second_as_id_reused(app, day):
+    """The batch asks the ledger once for all its ids; a row the batch itself has just written
+    counts as taken for the mutations behind it."""
+    phone, items, _ = day
+    first, second, third = phone.fail(items[0]), phone.fail(items[1]), phone.fail(items[2])
+    second["id"] = first["id"]
+    response = phone.client.post(
+        "/api/sync/push", json={"mutations": [first, second, third]}, headers=phone.headers
+    )
+    results = response.get_json()["results"]
+    assert [(r["seq"], r["outcome"], r.get("reason")) for r in results] == [
+        (1, "applied", None),
+        (2, "rejected", "id-reused"),
+        (3, "applied", None),
+    ]
+    assert _ledger(app) == [(1, "applied", None), (2, "rejected", "id-reused"), (3, "applied", None)]
+    with app.app_context():
+        proofs = db.session.execute(db.select(DeliveryAttempt.item_id)).scalars().all()
+        assert sorted(proofs) == sorted([items[0], items[2]])
+
+
+def test_two_proofs_for_one_item_in_one_batch_each_see_the_item_as_the_one_before_left_it(app, day):
+    """The batch locks its items once; the second proof reads the item the first one moved."""
+    phone, items, _ = day
+    phone.fail(items[0])
+    phone.deliver(items[0])
+    phone.upload_files()
+    first, second = phone.push()["results"]
+    assert first["outcome"] == second["outcome"] == "applied"
+    assert first["item"]["attempt_count"] == 1 and first["item"]["status"] == "failed_attempt"
+    assert second["item"]["attempt_count"] == 1 and second["item"]["status"] == "delivered"
+    with app.app_context():
+        item = db.session.get(Item, items[0])
+        assert (item.status, item.attempt_count) == ("delivered", 1)
+
+
 def test_the_same_id_and_number_with_other_content_is_refused_as_id_reused(app, day):
     phone, items, _ = day
     original = phone.deliver(items[0], receipt_number="BL-0001")

@@ -57,14 +57,23 @@ def lock_items_and_rounds(
     The items' rounds are read before the lock; an item moved to another round in between raises
     StaleDataError, which every writer already answers as "changed meanwhile" (a 409, or a retried
     push mutation)."""
+    return lock_items_with_rounds(session, ids, rounds)[0]
+
+
+def lock_items_with_rounds(
+    session: AnySession, ids: Iterable[int], rounds: Iterable[int] = ()
+) -> tuple[dict[int, Item], dict[int, Round]]:
+    """lock_items_and_rounds, also handing back the locked rounds: a caller that keeps both dicts
+    keeps the rows in the session's identity map (it holds them only weakly), so reading them again
+    in the same transaction costs no statement."""
     ids = sorted(set(ids))
     current: list[int | None] = (
         list(session.execute(select(Item.round_id).where(Item.id.in_(ids))).scalars()) if ids else []
     )
     wanted = {r for r in current if r is not None} | set(rounds)
-    lock_rounds(session, wanted)
+    locked_rounds = lock_rounds(session, wanted)
     items = lock_items(session, ids)
     moved = {item.round_id for item in items.values() if item.round_id is not None} - wanted
     if moved:
         raise StaleDataError(f"Items moved to rounds {sorted(moved)} while they were locked.")
-    return items
+    return items, locked_rounds
