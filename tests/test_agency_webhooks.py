@@ -514,3 +514,50 @@ def test_the_secret_is_shown_once_sealed_at_rest_and_survives_a_key_rotation(
     with app.app_context():
         resealed = db.session.execute(db.text("SELECT secret_sealed FROM webhook_endpoints")).scalar_one()
     assert resealed != stored and resealed.startswith("fernet:")
+
+
+def test_the_log_and_the_feed_are_pruned_after_their_retention_and_an_older_cursor_is_refused(
+    app, client, make, auth, world, receiver
+):
+    """Maintenance prunes succeeded deliveries, their attempts and the events older than the feed
+    keeps; an agency's system whose cursor is behind that gets 410 cursor-expired, never a page
+    that silently skips the pruned events; a cursor that saw them all goes on as before."""
+    from backend import maintenance
+    from backend.models import AgencyEvent, CommitLog
+
+    officer = auth(world["officer"])
+    register(client, officer, receiver.url, events=("item.status_changed",))
+    make.item(agency_id=world["agency"].id)
+    behind = client.get("/api/agency/changes", headers=officer).get_json()["next_cursor"]
+    make.item(agency_id=world["agency"].id)
+    run_queued(app)
+    seen = client.get("/api/agency/changes", headers=officer).get_json()
+    seen_all = seen["next_cursor"]
+    old_ids = {event["id"] for event in seen["events"]}
+    with app.app_context():
+        long_ago = now_utc() - timedelta(days=app.config["AGENCY_EVENT_RETENTION_DAYS"] + 1)
+        for model, column in (
+            (CommitLog, "committed_at"),
+            (AgencyEvent, "at"),
+            (WebhookDelivery, "delivered_at"),
+            (WebhookAttempt, "at"),
+        ):
+            db.session.execute(db.update(model).values({column: long_ago}))
+        db.session.commit()
+    receiver.status = 500
+    recent = make.item(agency_id=world["agency"].id)
+    run_queued(app)
+
+    with app.app_context():
+        counts = maintenance.run()
+        assert counts["webhook_deliveries"] == 2 and counts["agency_events"] >= 2
+        left = db.session.execute(db.select(WebhookDelivery)).scalars().all()
+        assert [(d.status, d.event.item_id) for d in left] == [("pending", recent.id)]
+        assert db.session.execute(db.select(db.func.count(WebhookAttempt.id))).scalar_one() == 1
+    expired = client.get(f"/api/agency/changes?cursor={behind}", headers=officer)
+    assert expired.status_code == 410, expired.get_json()
+    assert expired.get_json()["type"].endswith("cursor-expired")
+    going_on = client.get(f"/api/agency/changes?cursor={seen_all}", headers=officer).get_json()
+    assert {e["data"]["item_id"] for e in going_on["events"]} == {recent.id}
+    from_start = client.get("/api/agency/changes", headers=officer).get_json()
+    assert not old_ids & {e["id"] for e in from_start["events"]} and from_start["events"]
