@@ -222,6 +222,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         raise ConfigError("ID_HASH_KEY must be at least 32 characters long")
     if id_hash_key == secret:
         raise ConfigError("ID_HASH_KEY must differ from SECRET_KEY (a key of its own)")
+    webhook_secret_key = read.text("WEBHOOK_SECRET_KEY") or secret
+    if len(webhook_secret_key) < 32:
+        raise ConfigError("WEBHOOK_SECRET_KEY must be at least 32 characters long")
+    webhook_old_keys = tuple(
+        k.strip() for k in (read.text("WEBHOOK_SECRET_OLD_KEYS") or "").split(",") if k.strip()
+    )
     id_hash_key_id = read.text("ID_HASH_KEY_ID", "k1")
     if len(id_hash_key_id) > 16 or not id_hash_key_id.replace("-", "").isalnum():
         raise ConfigError("ID_HASH_KEY_ID must be at most 16 letters, digits or '-'")
@@ -370,6 +376,16 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # SSRF: an endpoint whose host resolves to a private, loopback or link-local address is
         # refused at each attempt, unless this is on (a closed network; the tests' local receiver).
         "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": read.flag("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False),
+        # The endpoints' signing secrets are sealed at rest under this key (backend/secretbox.py;
+        # SECRET_KEY when unset); old keys still open them while `flask webhooks rekey` re-seals.
+        "WEBHOOK_SECRET_KEY": webhook_secret_key,
+        "WEBHOOK_SECRET_OLD_KEYS": webhook_old_keys,
+        # Operational logs kept this long, then pruned by maintenance (docs/security.md, "Retention"):
+        # webhook attempts and delivered deliveries; the change feed's events (older cursors get
+        # `cursor-expired`); notification attempts (phone, text) and the messages' parameters.
+        "WEBHOOK_LOG_RETENTION_DAYS": read.integer("WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1),
+        "AGENCY_EVENT_RETENTION_DAYS": read.integer("AGENCY_EVENT_RETENTION_DAYS", 90, minimum=1),
+        "NOTIFICATION_RETENTION_DAYS": read.integer("NOTIFICATION_RETENTION_DAYS", 180, minimum=1),
         # Imports with more rows than this run as a job (202 and a job to follow), not in the request.
         "IMPORT_QUEUE_ROWS": read.integer("IMPORT_QUEUE_ROWS", 1000, minimum=1),
         # A finished export's file is kept this long for its supervisor to download, then dropped.

@@ -11,16 +11,22 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from backend.cli.retention import purge_expired
+from backend.cli.retention import prune_operational, purge_expired
 from backend.services.jobs import drop_old_exports
 from sync.attachments import expire_uploads
 
 
 def run(now=None) -> dict:
     """Expire unfinished uploads (UPLOAD_EXPIRY_HOURS), drop export files past EXPORT_KEEP_HOURS, then
-    purge what is past its retention period."""
+    purge what is past its retention period and prune the operational logs past theirs (webhook
+    log, agency events, notification attempts: backend.cli.retention.prune_operational)."""
     expired = expire_uploads(current_app.extensions["postround.store"], now)
-    return {"expired_uploads": expired, "dropped_exports": drop_old_exports(now), **purge_expired(now)}
+    return {
+        "expired_uploads": expired,
+        "dropped_exports": drop_old_exports(now),
+        **purge_expired(now),
+        **prune_operational(now),
+    }
 
 
 @click.command("maintenance")

@@ -98,6 +98,7 @@ def _test_config(url: str, **extra) -> dict:
         "POSTROUND_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "WEBHOOK_SECRET_KEY": "test-webhook-secret-key-long-enough-0123456789",  # tests/server_process.py
         "RATELIMIT_ENABLED": False,
     }
     config.update(extra)

@@ -25,6 +25,9 @@ SECRET_KEY = "crash-test-secret-key-that-is-long-enough-0123456789"
 ID_HASH_KEY = "crash-test-id-hash-key-that-is-long-enough-9876543210"
 
 
+WEBHOOK_SECRET_KEY = "test-webhook-secret-key-long-enough-0123456789"
+
+
 def production_env(database_url: str, storage_dir: str | os.PathLike, **env: str) -> dict[str, str]:
     """The environment of a production process (a server, a worker) on the test's database and storage."""
     return {
@@ -32,6 +35,8 @@ def production_env(database_url: str, storage_dir: str | os.PathLike, **env: str
         "POSTROUND_ENV": "production",
         "SECRET_KEY": SECRET_KEY,
         "ID_HASH_KEY": ID_HASH_KEY,
+        # The tests' app seals webhook secrets under this key too (tests/conftest.py): one deployment.
+        "WEBHOOK_SECRET_KEY": WEBHOOK_SECRET_KEY,
         "DATABASE_URL": database_url,
         "STORAGE_DIR": str(storage_dir),
         "RATELIMIT_ENABLED": "false",

@@ -12,6 +12,7 @@ attempt, and a replay later reaches it.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -436,3 +437,127 @@ def test_a_real_worker_sends_the_webhook_within_seconds_of_the_commit(
         assert [e["data"]["to_status"] for e in events] == ["registered", "at_post_office"], worker.log()
     finally:
         worker.stop()
+
+
+def test_a_name_that_rebinds_to_the_loopback_after_the_check_never_reaches_it(
+    app, client, make, auth, world, receiver, monkeypatch
+):
+    """DNS rebinding: the agency's name answers a public address to the check and the loopback to
+    any later look-up. The name is resolved once and the connection goes to the checked address
+    (a public host that is down here): the loopback receiver is never reached."""
+    port = receiver.server.server_address[1]
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.create_connection
+    answers = iter(["93.184.215.14"])
+    looked_up, dialled = [], []
+
+    def rebinding_dns(host, *args, **kwargs):
+        if host != "hooks.mot-cua.example":
+            return real_getaddrinfo(host, *args, **kwargs)
+        looked_up.append(host)
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    def network(address, *args, **kwargs):
+        dialled.append(address)
+        if address[0] == "93.184.215.14":
+            raise ConnectionRefusedError("the agency's public server is down")
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    monkeypatch.setattr(socket, "create_connection", network)
+    app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = False
+    register(client, auth(world["officer"]), f"http://hooks.mot-cua.example:{port}/hooks")
+    make.item(agency_id=world["agency"].id)
+    run_queued(app)
+    assert receiver.requests == []
+    assert looked_up == ["hooks.mot-cua.example"] and dialled == [("93.184.215.14", port)]
+    with app.app_context():
+        attempt = db.session.execute(db.select(WebhookAttempt)).scalar_one()
+        assert attempt.status_code is None and "ConnectionRefusedError" in attempt.error
+
+
+def test_the_connection_to_the_checked_address_still_names_the_host(app, client, make, auth, world, receiver):
+    port = receiver.server.server_address[1]
+    created = register(client, auth(world["officer"]), f"http://localhost:{port}/hooks")
+    make.item(agency_id=world["agency"].id)
+    run_queued(app)
+    assert len(receiver.verified(created["secret"])) == 1
+    assert receiver.requests[0][0]["host"] == f"localhost:{port}"
+
+
+def test_the_secret_is_shown_once_sealed_at_rest_and_survives_a_key_rotation(
+    app, client, make, auth, world, receiver
+):
+    """The database holds no endpoint secret; after the server key changes (the old one kept to
+    open what it sealed) and `flask webhooks rekey`, deliveries still verify with the same secret,
+    and once every row is re-sealed the old key can go."""
+    officer = auth(world["officer"])
+    created = register(client, officer, receiver.url, events=("item.status_changed",))
+    secret = created["secret"]
+    listed = client.get("/api/agency/webhooks", headers=officer).get_json()
+    assert secret not in json.dumps(listed)
+    with app.app_context():
+        stored = db.session.execute(db.text("SELECT secret_sealed FROM webhook_endpoints")).scalar_one()
+    assert stored.startswith("fernet:") and secret.removeprefix("whsec_") not in stored
+
+    old_key = app.config["WEBHOOK_SECRET_KEY"]
+    app.config["WEBHOOK_SECRET_KEY"] = "a-new-webhook-key-after-the-rotation-0123456789"
+    app.config["WEBHOOK_SECRET_OLD_KEYS"] = (old_key,)
+    make.item(agency_id=world["agency"].id)
+    run_queued(app)
+    result = app.test_cli_runner().invoke(args=["webhooks", "rekey"])
+    assert result.exit_code == 0 and "re-sealed 1" in result.output, result.output
+    app.config["WEBHOOK_SECRET_OLD_KEYS"] = ()
+    make.item(agency_id=world["agency"].id)
+    run_queued(app)
+    assert len(receiver.verified(secret)) == 2
+    with app.app_context():
+        resealed = db.session.execute(db.text("SELECT secret_sealed FROM webhook_endpoints")).scalar_one()
+    assert resealed != stored and resealed.startswith("fernet:")
+
+
+def test_the_log_and_the_feed_are_pruned_after_their_retention_and_an_older_cursor_is_refused(
+    app, client, make, auth, world, receiver
+):
+    """Maintenance prunes succeeded deliveries, their attempts and the events older than the feed
+    keeps; an agency's system whose cursor is behind that gets 410 cursor-expired, never a page
+    that silently skips the pruned events; a cursor that saw them all goes on as before."""
+    from backend import maintenance
+    from backend.models import AgencyEvent, CommitLog
+
+    officer = auth(world["officer"])
+    register(client, officer, receiver.url, events=("item.status_changed",))
+    make.item(agency_id=world["agency"].id)
+    behind = client.get("/api/agency/changes", headers=officer).get_json()["next_cursor"]
+    make.item(agency_id=world["agency"].id)
+    run_queued(app)
+    seen = client.get("/api/agency/changes", headers=officer).get_json()
+    seen_all = seen["next_cursor"]
+    old_ids = {event["id"] for event in seen["events"]}
+    with app.app_context():
+        long_ago = now_utc() - timedelta(days=app.config["AGENCY_EVENT_RETENTION_DAYS"] + 1)
+        for model, column in (
+            (CommitLog, "committed_at"),
+            (AgencyEvent, "at"),
+            (WebhookDelivery, "delivered_at"),
+            (WebhookAttempt, "at"),
+        ):
+            db.session.execute(db.update(model).values({column: long_ago}))
+        db.session.commit()
+    receiver.status = 500
+    recent = make.item(agency_id=world["agency"].id)
+    run_queued(app)
+
+    with app.app_context():
+        counts = maintenance.run()
+        assert counts["webhook_deliveries"] == 2 and counts["agency_events"] >= 2
+        left = db.session.execute(db.select(WebhookDelivery)).scalars().all()
+        assert [(d.status, d.event.item_id) for d in left] == [("pending", recent.id)]
+        assert db.session.execute(db.select(db.func.count(WebhookAttempt.id))).scalar_one() == 1
+    expired = client.get(f"/api/agency/changes?cursor={behind}", headers=officer)
+    assert expired.status_code == 410, expired.get_json()
+    assert expired.get_json()["type"].endswith("cursor-expired")
+    going_on = client.get(f"/api/agency/changes?cursor={seen_all}", headers=officer).get_json()
+    assert {e["data"]["item_id"] for e in going_on["events"]} == {recent.id}
+    from_start = client.get("/api/agency/changes", headers=officer).get_json()
+    assert not old_ids & {e["id"] for e in from_start["events"]} and from_start["events"]

@@ -63,7 +63,7 @@ from backend.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from backend.services.webhooks import new_secret
+from backend.services.webhooks import new_secret, seal_secret
 from backend.timeutil import local_today
 from tests.conftest import _test_config
 from tests.factories import Factory
@@ -623,7 +623,7 @@ def _build_world(app, make: Factory) -> dict:
             agency_id=agency_a.id,
             url="https://mot-cua.example/hooks",
             events=["item.delivered"],
-            secret=new_secret(),
+            secret_sealed=seal_secret(new_secret()),
         )
         db.session.add(endpoint)
         first_event = (

@@ -797,3 +797,39 @@ def test_items_from_before_the_trigram_index_are_found_through_it(empty_app):
     assert "ix_items_search_trgm" not in _catalog_indexes("items")
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM items")).scalar() == 2
+
+
+def test_webhook_secrets_kept_in_clear_are_sealed_and_still_sign(empty_app):
+    """0029: an endpoint registered before the secrets were sealed keeps signing with the same
+    secret, which the database no longer shows; a downgrade opens it again."""
+    from backend.models import WebhookEndpoint
+    from backend.services.webhooks import new_secret, secret_of
+
+    flask_migrate.upgrade(revision="0004")
+    now = "2026-11-30 03:00:00"
+    secret = new_secret()
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+    flask_migrate.upgrade(revision="0028_agency_handovers")
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO webhook_endpoints (id, agency_id, url, secret, events, active, created_at) "
+                "VALUES (1, 1, 'https://mot-cua.example/hooks', :secret, '[\"item.delivered\"]', :yes, :now)"
+            ),
+            {"secret": secret, "yes": True, "now": now},
+        )
+
+    flask_migrate.upgrade()
+
+    with db.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT secret_sealed FROM webhook_endpoints")).scalar_one()
+    assert (
+        stored.startswith("fernet:") and secret not in stored and secret.removeprefix("whsec_") not in stored
+    )
+    assert secret_of(db.session.get_one(WebhookEndpoint, 1)) == secret
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="0028_agency_handovers")
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT secret FROM webhook_endpoints")).scalar_one() == secret

@@ -17,6 +17,7 @@ PHONE_ONLY = {
     "api-key-not-a-person",
     "attachment-too-large",
     "bad-cursor",  # the agency's system's change feed (GET /api/agency/changes)
+    "cursor-expired",  # the same feed, a cursor older than its retention
     "bad-content-range",
     "bad-digest",
     "blank-signature",

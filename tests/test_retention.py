@@ -42,3 +42,69 @@ def test_recent_photos_are_kept(client, app, make, runner):
     phone.sync()
     result = runner.invoke(args=["purge-photos", "--dry-run"])
     assert "would delete 0 photo" in result.output
+
+
+def test_old_notification_attempts_lose_the_phone_and_text_and_recent_ones_stay(app, make):
+    """Past NOTIFICATION_RETENTION_DAYS the attempts (the citizen's phone number, the text as they
+    read it) are deleted and a finished notification keeps what was told when, not the names in
+    it; a recent one, and one still waiting to be sent, keep everything."""
+    from backend import maintenance
+    from backend.models import Notification, NotificationAttempt
+
+    item = make.item()
+    with app.app_context():
+        long_ago = now_utc() - timedelta(days=app.config["NOTIFICATION_RETENTION_DAYS"] + 1)
+        params = {"name": "Lê Thị Ánh", "code": item.code}
+        rows = {
+            "old": Notification(
+                item_id=item.id,
+                event="delivered",
+                key="delivered",
+                channel="sms",
+                params=params,
+                status="sent",
+                created_at=long_ago,
+                sent_at=long_ago,
+            ),
+            "waiting": Notification(
+                item_id=item.id,
+                event="failed",
+                key="failed:1",
+                channel="sms",
+                params=params,
+                status="pending",
+                created_at=long_ago,
+            ),
+            "recent": Notification(
+                item_id=item.id, event="morning", key="morning", channel="zns", params=params, status="sent"
+            ),
+        }
+        db.session.add_all(rows.values())
+        db.session.flush()
+        for name, when in (("old", long_ago), ("recent", now_utc())):
+            db.session.add(
+                NotificationAttempt(
+                    notification_id=rows[name].id,
+                    at=when,
+                    channel="sms",
+                    phone="84912345678",
+                    message="Bưu gửi của Lê Thị Ánh",
+                    outcome="sent",
+                )
+            )
+        db.session.commit()
+        ids = {name: row.id for name, row in rows.items()}
+
+        counts = maintenance.run()
+
+        assert (counts["notification_attempts"], counts["notification_params"]) == (1, 1)
+        kept = db.session.execute(db.select(NotificationAttempt)).scalars().all()
+        assert [a.notification_id for a in kept] == [ids["recent"]]
+        old = db.session.get_one(Notification, ids["old"])
+        assert old.params == {} and (old.event, old.status, old.sent_at is not None) == (
+            "delivered",
+            "sent",
+            True,
+        )
+        assert db.session.get_one(Notification, ids["waiting"]).params == params
+        assert db.session.get_one(Notification, ids["recent"]).params == params

@@ -31,6 +31,7 @@ class Changes(MethodView):
     @auth_required(*AGENCY_SYSTEM)
     @blp.arguments(ChangesQuery, location="query")
     @blp.response(200, ChangesSchema)
+    @problems(410)
     def get(self, query):
         """The agency's events after `cursor`, each once, in commit order (a change still being written
         is not there until it commits, after everything before it). Start with no cursor; send each

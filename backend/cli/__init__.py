@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from backend import maintenance
-    from backend.cli import imports, keys, offices, retention, seed, users, worker
+    from backend.cli import imports, keys, offices, retention, seed, users, webhooks, worker
 
     app.cli.add_command(users.create_user)
     app.cli.add_command(keys.keys_group)
@@ -19,3 +19,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(retention.purge_expired_command)
     app.cli.add_command(maintenance.maintenance_command)
     app.cli.add_command(worker.worker_command)
+    app.cli.add_command(webhooks.webhooks_group)

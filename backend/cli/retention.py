@@ -17,6 +17,12 @@ the purge deletes only what has outlived its own period:
 
 Proofs (delivery attempts), fee entries and handover records are the evidence itself and are
 never deleted by the app.
+
+Operational logs are kept only as long as they serve (settings with no legal minimum):
+webhook attempts and succeeded deliveries (WEBHOOK_LOG_RETENTION_DAYS), the agency change feed's
+events (AGENCY_EVENT_RETENTION_DAYS; an older cursor gets `cursor-expired`), notification attempts
+with their phone numbers and texts, and the finished notifications' parameters
+(NOTIFICATION_RETENTION_DAYS).
 """
 
 from __future__ import annotations
@@ -26,11 +32,23 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func
+from sqlalchemy import delete, func, or_, select
 
 from backend.audit import audit
 from backend.extensions import db
-from backend.models import Attachment, AuditEntry, DeliveryAttempt, ProofAttachment, SyncMutation
+from backend.models import (
+    AgencyEvent,
+    Attachment,
+    AuditEntry,
+    CommitLog,
+    DeliveryAttempt,
+    Notification,
+    NotificationAttempt,
+    ProofAttachment,
+    SyncMutation,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from backend.models.base import now_utc
 
 # Attachment kind -> the setting that says how long files of that kind are kept.
@@ -201,3 +219,100 @@ def purge_expired_command(dry_run: bool) -> None:
         f"{'sẽ xóa' if dry_run else 'đã xóa'} {counts['files']} tệp, {counts['ledger_payloads']} bản ghi "
         f"đồng bộ; {counts['audit_entries_past_retention']} mục nhật ký quá hạn (giữ nguyên)"
     )
+
+
+# Operational logs (not records of the postal service): kept only as long as they serve --------
+
+
+def _cutoff(now, setting: str):
+    return (now or now_utc()) - timedelta(days=current_app.config[setting])
+
+
+def prune_webhook_log(now=None) -> dict:
+    """Webhook attempts older than WEBHOOK_LOG_RETENTION_DAYS, and succeeded deliveries delivered
+    before it (with their attempts); pending, sending and failed deliveries stay (replayable)."""
+    cutoff = _cutoff(now, "WEBHOOK_LOG_RETENTION_DAYS")
+    delivered = select(WebhookDelivery.id).where(
+        WebhookDelivery.status == "succeeded", WebhookDelivery.delivered_at < cutoff
+    )
+    attempts = db.session.execute(
+        delete(WebhookAttempt).where(
+            or_(WebhookAttempt.at < cutoff, WebhookAttempt.delivery_id.in_(delivered))
+        )
+    ).rowcount
+    deliveries = db.session.execute(
+        delete(WebhookDelivery).where(WebhookDelivery.id.in_(delivered.scalar_subquery()))
+    ).rowcount
+    return {"webhook_attempts": attempts or 0, "webhook_deliveries": deliveries or 0}
+
+
+def prune_agency_events(now=None) -> int:
+    """Agency events committed before AGENCY_EVENT_RETENTION_DAYS (the change feed's promise: an
+    older cursor is refused as `cursor-expired`), with their finished deliveries; an event still
+    pending or being sent to an endpoint stays until that delivery ends."""
+    cutoff = _cutoff(now, "AGENCY_EVENT_RETENTION_DAYS")
+    old = (
+        select(AgencyEvent.id)
+        .join(CommitLog, CommitLog.id == AgencyEvent.ticket)
+        .where(CommitLog.committed_at < cutoff)
+        .where(
+            ~select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.event_id == AgencyEvent.id,
+                WebhookDelivery.status.in_(("pending", "sending")),
+            )
+            .exists()
+        )
+    )
+    ids = list(db.session.execute(old).scalars())
+    count = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        deliveries = select(WebhookDelivery.id).where(WebhookDelivery.event_id.in_(chunk))
+        db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
+        db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(chunk)))
+        count += db.session.execute(delete(AgencyEvent).where(AgencyEvent.id.in_(chunk))).rowcount or 0
+    return count
+
+
+def prune_notifications(now=None) -> dict:
+    """Notification attempts (the phone number and the text as the citizen read it) older than
+    NOTIFICATION_RETENTION_DAYS are deleted; finished notifications created before it keep their
+    event, channel, status and times (what was told, when) but lose their parameters (names,
+    addresses in the message)."""
+    cutoff = _cutoff(now, "NOTIFICATION_RETENTION_DAYS")
+    attempts = db.session.execute(delete(NotificationAttempt).where(NotificationAttempt.at < cutoff)).rowcount
+    params = 0
+    for notification in db.session.execute(
+        select(Notification).where(
+            Notification.created_at < cutoff, Notification.status.in_(("sent", "failed", "skipped"))
+        )
+    ).scalars():
+        if notification.params:
+            notification.params = {}
+            params += 1
+    return {"notification_attempts": attempts or 0, "notification_params": params}
+
+
+def prune_operational(now=None) -> dict:
+    """Every operational log past its period (maintenance runs it beside the purge of files)."""
+    counts = {**prune_webhook_log(now), "agency_events": prune_agency_events(now), **prune_notifications(now)}
+    if any(counts.values()):
+        audit(
+            "retention.pruned",
+            "retention",
+            None,
+            {
+                **counts,
+                **{
+                    name: current_app.config[name]
+                    for name in (
+                        "WEBHOOK_LOG_RETENTION_DAYS",
+                        "AGENCY_EVENT_RETENTION_DAYS",
+                        "NOTIFICATION_RETENTION_DAYS",
+                    )
+                },
+            },
+        )
+    db.session.commit()
+    return counts

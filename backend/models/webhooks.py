@@ -40,8 +40,9 @@ class WebhookEndpoint(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     url: Mapped[str] = mapped_column(String(2000))
     description: Mapped[str | None] = mapped_column(String(200))
-    # The Standard Webhooks secret, "whsec_" + base64 of 32 random bytes: shown once, kept to sign.
-    secret: Mapped[str] = mapped_column(String(100))
+    # The Standard Webhooks secret, "whsec_" + base64 of 32 random bytes: shown once, kept to sign,
+    # sealed at rest ("fernet:" + token under WEBHOOK_SECRET_KEY, backend/secretbox.py).
+    secret_sealed: Mapped[str] = mapped_column(String(400), server_default="")
     events: Mapped[list] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import and_, event, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import History
@@ -281,9 +283,33 @@ def agencies_filter(user: User, agency_id: int | None):
     return clause if agency_id is None else and_(clause, AgencyEvent.agency_id == agency_id)
 
 
+def check_not_expired(after_seq: int, now=None) -> None:
+    """A cursor behind the feed's retention (AGENCY_EVENT_RETENTION_DAYS) is refused, 410
+    `cursor-expired`: events after it may have been pruned, and a page would skip them silently.
+    It is behind when the first commit after it is older than the retention period (a cursor on a
+    quiet server, with nothing committed since, never expires)."""
+    if after_seq <= 0:
+        return
+    cutoff = (now or now_utc()) - timedelta(days=current_app.config["AGENCY_EVENT_RETENTION_DAYS"])
+    first_after = db.session.execute(
+        select(CommitLog.committed_at).where(CommitLog.seq > after_seq).order_by(CommitLog.seq).limit(1)
+    ).scalar_one_or_none()
+    if first_after is not None and first_after < cutoff:
+        days = current_app.config["AGENCY_EVENT_RETENTION_DAYS"]
+        raise DomainError(
+            "cursor-expired",
+            f"This cursor is older than the feed keeps events ({days} days): start again with no "
+            "cursor and reconcile with GET /api/items. / Con trỏ này cũ hơn thời hạn lưu sự kiện "
+            f"({days} ngày): hãy bắt đầu lại không có con trỏ và đối chiếu qua GET /api/items.",
+            status=410,
+            errors={"cursor": [f"Older than {days} days of events."]},
+        )
+
+
 def page(user: User, cursor: str | None, limit: int, agency_id: int | None = None) -> dict:
     """The events after `cursor`, in commit order, at most `limit`; and the cursor to go on from."""
     after_seq, after_id = parse_cursor(cursor)
+    check_not_expired(after_seq)
     upto = current_seq(db.session)  # read first: everything numbered up to it has committed
     later = CommitLog.seq > after_seq
     if after_id is not None:

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from backend import secretbox
 from backend.audit import audit
 from backend.domain.rules import DomainError
 from backend.extensions import db
@@ -53,6 +54,25 @@ BATCH = 200
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def seal_secret(secret: str) -> str:
+    """The secret as stored: sealed under WEBHOOK_SECRET_KEY (a database dump shows no secret)."""
+    return secretbox.seal(secretbox.box_of(current_app.config), secret)
+
+
+def secret_of(endpoint: WebhookEndpoint) -> str:
+    return secretbox.open_sealed(secretbox.box_of(current_app.config), endpoint.secret_sealed)
+
+
+def rekey() -> int:
+    """Seal every endpoint's secret under the current key (after a rotation); how many rows."""
+    fernet = secretbox.box_of(current_app.config)
+    endpoints = db.session.execute(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).scalars().all()
+    for endpoint in endpoints:
+        endpoint.secret_sealed = secretbox.reseal(fernet, endpoint.secret_sealed)
+    db.session.commit()
+    return len(endpoints)
 
 
 def check_url(url: str) -> str:
@@ -126,9 +146,10 @@ def register(user: User, body: dict) -> WebhookEndpoint:
         url=check_url(body["url"]),
         description=body.get("description"),
         events=check_events(body["events"]),
-        secret=new_secret(),
         created_by_id=user.id,
     )
+    endpoint.secret = new_secret()  # in the answer, never stored in clear
+    endpoint.secret_sealed = seal_secret(endpoint.secret)
     db.session.add(endpoint)
     db.session.flush()
     audit("webhook.registered", "webhook", endpoint.id, {"url": endpoint.url, "events": endpoint.events})
@@ -380,7 +401,7 @@ def _send_one(delivery_id: str, now) -> bool | None:
         .where(AgencyEvent.id == delivery.event_id)
     ).scalar_one()
     body = json.dumps(describe(delivery.event, seq), ensure_ascii=False, separators=(",", ":")).encode()
-    url, secret, msg_id = endpoint.url, endpoint.secret, delivery.id
+    url, secret, msg_id = endpoint.url, secret_of(endpoint), delivery.id
     is_replay = delivery.attempts == 0 and _has_attempts(delivery.id)
     db.session.commit()  # no transaction stays open while the agency's server answers
 
@@ -446,26 +467,67 @@ def _end(delivery_id, token, endpoint_id, ok, status_code, duration_ms, error, i
         nudge(delay=retry_in.total_seconds())
 
 
-def _allowed_address(host: str, port: int) -> str | None:
-    """Why the host may not be called (a private, loopback or link-local address), or None."""
-    if current_app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
-        return None
+def _resolve(host: str, port: int) -> tuple[list[str], str | None]:
+    """Resolve the host once: (the addresses to connect to, None) or ([], why it may not be called).
+
+    Every address the name resolves to is checked (none private, loopback or link-local unless
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES), and the connection then goes to the checked address itself:
+    a name that answers a public address to the check and a private one to a second look-up (DNS
+    rebinding) never gets a second look-up."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except OSError as exc:
-        return f"cannot resolve {host}: {exc}"
+        return [], f"cannot resolve {host}: {exc}"
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        return [], f"cannot resolve {host}: no address"
+    if not current_app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not ip.is_global:
+                return [], f"{host} resolves to a non-public address ({ip})"
+    return addresses, None
+
+
+def _connect(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
+    """A connection to the first of the checked addresses that answers (never a new look-up)."""
+    error: OSError | None = None
     for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if not ip.is_global:
-            return f"{host} resolves to a non-public address ({ip})"
-    return None
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no address to connect to")
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address; the Host header still names the host."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to the checked address; SNI, the certificate check and the Host header name the host."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        sock = _connect(self.addresses, self.port, self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 def _post(url: str, secret: str, msg_id: str, body: bytes) -> tuple[int | None, str | None]:
     """POST once, with a short time limit and no redirect followed: (status code, error)."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    refused = _allowed_address(parts.hostname or "", port)
+    addresses, refused = _resolve(parts.hostname or "", port)
     if refused:
         return None, refused
     timestamp = int(time.time())
@@ -477,8 +539,8 @@ def _post(url: str, secret: str, msg_id: str, body: bytes) -> tuple[int | None, 
         "webhook-signature": sign(secret, msg_id, timestamp, body),
     }
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(parts.hostname or "", port, timeout=timeout)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(parts.hostname or "", port, addresses, timeout)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("POST", path, body=body, headers=headers)
