@@ -1,7 +1,7 @@
 """webhook secrets sealed at rest
 
-Revision ID: 0029_webhook_secrets
-Revises: 0028_agency_handovers
+Revision ID: 0030_webhook_secrets
+Revises: 0029_search_lookup
 Create Date: 2026-12-01 23:40:00
 
 webhook_endpoints.secret held each endpoint's signing secret in clear. It is replaced by
@@ -18,8 +18,8 @@ from flask import current_app
 
 from backend import secretbox
 
-revision = "0029_webhook_secrets"
-down_revision = "0028_agency_handovers"
+revision = '0030_webhook_secrets'
+down_revision = '0029_search_lookup'
 branch_labels = None
 depends_on = None
 
