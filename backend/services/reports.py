@@ -34,9 +34,9 @@ from sqlalchemy.sql import ColumnElement
 
 from backend.auth.scope import in_offices
 from backend.domain.rules import DomainError
-from backend.domain.status import FINAL
+from backend.domain.status import DUE_BINDS
 from backend.domain.vocabulary import bilingual, label
-from backend.domain.workdays import working_days_between
+from backend.domain.workdays import working_days_left
 from backend.exports import XLSX, csv_bytes, sheet_append, xlsx_bytes
 from backend.extensions import db
 from backend.models import (
@@ -522,12 +522,10 @@ def items_table(items: list) -> list[list]:
 
 
 def _working_days_left(item, today: date) -> int | None:
-    """Working days (backend/domain/workdays.py) until an open item's due date; negative: overdue by."""
-    if item.due_date is None or item.status in FINAL or item.status == "collected":
+    """The one lateness rule (backend/domain/workdays.py), as the item answers' working_days_left."""
+    if item.due_date is None or item.status not in DUE_BINDS:
         return None
-    if item.due_date >= today:
-        return working_days_between(today, item.due_date)
-    return -working_days_between(item.due_date, today)
+    return working_days_left(item.due_date, today)
 
 
 def items_file(items: list, fmt: str) -> bytes:

@@ -10,9 +10,10 @@ import subprocess
 
 from playwright.sync_api import expect
 
+from backend.domain.workdays import due_on_or_before, overdue_by
 from backend.extensions import db
 from backend.models import Handover, Item
-from backend.timeutil import local_zone
+from backend.timeutil import local_today, local_zone
 from tests.browser.conftest import draw_signature, sign_in_to_dashboard
 
 
@@ -167,3 +168,34 @@ def test_the_post_office_signs_collected_dossiers_over_and_the_officer_countersi
     with server.app.app_context():
         assert db.session.get(Item, dossier.id).status == "handed_to_agency"
         assert db.session.execute(db.select(Handover)).scalar_one().signed_at is not None
+
+
+def test_an_officer_sees_lateness_in_working_days_and_filters_the_overdue(page, server):
+    """The list says how late each item is in working days, by the server's rule (the export's), and
+    the due filter asks the server, so a weekend never makes an item overdue."""
+    make = server.make
+    agency = make.agency(name="UBND xã Vĩnh Thạnh")
+    officer = make.user("agency", agency_id=agency.id, full_name="Lê Thị Thu")
+    with server.app.app_context():
+        today = local_today()
+    late = make.item(agency_id=agency.id, due_date=overdue_by(today, 2), recipient_name="Trễ Hạn")
+    soon = make.item(agency_id=agency.id, due_date=due_on_or_before(today, 2), recipient_name="Sắp Hạn")
+    later = make.item(agency_id=agency.id, due_date=due_on_or_before(today, 9), recipient_name="Còn Lâu")
+
+    sign_in_to_dashboard(page, server, officer, "", "Bưu gửi của cơ quan")
+    rows = page.locator("#mine-items tbody tr")
+    expect(rows).to_have_count(3)
+    late_row = page.locator(f"#mine-items tr[data-item-id='{late.id}']")
+    expect(late_row).to_contain_text("quá hạn 2 ngày làm việc")
+    expect(late_row.locator("td.error")).to_have_count(1)
+    expect(page.locator(f"#mine-items tr[data-item-id='{soon.id}'] td.error")).to_have_count(0)
+
+    page.select_option("select[name=deadline]", "overdue")
+    page.click("form[role=search] button[type=submit]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(late.code)
+    page.select_option("select[name=deadline]", "due")
+    page.click("form[role=search] button[type=submit]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(soon.code)
+    expect(page.locator("#mine-items")).not_to_contain_text(later.code)
