@@ -22,6 +22,7 @@ from backend.audit import audit
 from backend.auth.scope import unserved
 from backend.domain import import_parser, units
 from backend.domain.import_parser import CellError, FileProblem
+from backend.domain.onestop import DOSSIER_CODE_PROBLEM_VI, dossier_code_problem
 from backend.domain.rules import DomainError
 from backend.domain.s10 import s10_problem, s10_problem_vi
 from backend.domain.status import Direction, Event, Status
@@ -394,6 +395,11 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
         if import_parser.is_blank(cells.get(name)):
             fail(name, "is empty", EMPTY_VI)
     _check_units(texts["commune"], texts["province"], fail)
+    if texts["dossier_code"]:  # the national format, as create and patch check it
+        texts["dossier_code"] = texts["dossier_code"].strip().upper()
+        if problem := dossier_code_problem(texts["dossier_code"]):
+            shown = texts["dossier_code"]
+            fail("dossier_code", f"{shown}: {problem}", f"{shown}: {DOSSIER_CODE_PROBLEM_VI}")
 
     procedure = _procedure(texts["procedure_code"], cells.get("procedure_code"), ctx, fail)
     agency = _agency(texts["agency_code"], ctx, fail)
