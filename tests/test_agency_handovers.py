@@ -304,3 +304,90 @@ def test_an_agency_served_by_two_offices_hands_over_to_the_office_of_its_results
         json={"signer_name": "Trần Văn Bình", "signature": drawn(3)},
     )
     assert sign.status_code == 404
+
+
+def _withdraw(client, headers, record_id, **body):
+    return client.post(f"/api/handovers/{record_id}/withdraw", headers=headers, json=body)
+
+
+def _countersign(client, headers, record_id):
+    return client.post(
+        f"/api/handovers/{record_id}/sign",
+        headers=headers,
+        json={"signer_name": "Trần Văn Bình", "signature": drawn(7)},
+    )
+
+
+def test_an_officer_withdraws_a_waiting_record_and_the_post_can_no_longer_sign_it(
+    client, app, auth, supervisor, officer, results
+):
+    ours, _ = results
+    record = hand_over(client, auth(officer), [{"item_id": i.id} for i in ours]).get_json()
+    # The other side cannot withdraw it; it can only leave it unsigned.
+    theirs = _withdraw(client, auth(supervisor), record["id"])
+    assert theirs.status_code == 403 and theirs.get_json()["code"] == "not-yours-to-withdraw"
+
+    response = _withdraw(client, auth(officer), record["id"], reason="Thiếu một kết quả")
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "withdrawn"
+    assert [status_of(app, i) for i in ours] == ["registered", "registered"]  # items untouched
+    seen = client.get("/api/handovers", headers=auth(supervisor), query_string={"status": "withdrawn"})
+    assert [(r["id"], r["status"]) for r in seen.get_json()] == [(record["id"], "withdrawn")]
+    refused = _countersign(client, auth(supervisor), record["id"])
+    assert refused.status_code == 409 and refused.get_json()["code"] == "record-withdrawn"
+    again = _withdraw(client, auth(officer), record["id"])
+    assert again.status_code == 409 and again.get_json()["code"] == "record-withdrawn"
+    assert [status_of(app, i) for i in ours] == ["registered", "registered"]
+    with app.app_context():
+        entry = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "handover.withdrawn")
+        ).scalar_one()
+        assert entry.actor_id == officer.id and entry.entity_id == str(record["id"])
+        assert entry.detail["was"] == "awaiting_post" and entry.detail["reason"] == "Thiếu một kết quả"
+    # The results are free for a new record, which the post countersigns as usual.
+    candidates = client.get(
+        "/api/handovers/candidates", headers=auth(officer), query_string={"direction": "agency_to_post"}
+    ).get_json()
+    assert {c["item_id"] for c in candidates} == {i.id for i in ours}
+    fresh = hand_over(client, auth(officer), [{"item_id": ours[0].id}]).get_json()
+    assert _countersign(client, auth(supervisor), fresh["id"]).status_code == 200
+    assert status_of(app, ours[0]) == "at_post_office"
+
+
+def test_the_post_withdraws_its_own_waiting_record_but_never_a_signed_one(
+    client, app, make, auth, supervisor, officer, agency
+):
+    dossier = make.item(agency_id=agency.id, direction="collect", status="collected")
+    body = {
+        "direction": "post_to_agency",
+        "agency_id": agency.id,
+        "officer_name": "Phạm Thị Hồng Nhung",
+        "lines": [{"item_id": dossier.id}],
+        "signature": drawn(5),
+    }
+    record = client.post("/api/handovers", headers=auth(supervisor), json=body).get_json()
+    assert record["status"] == "awaiting_agency"
+    assert _withdraw(client, auth(officer), record["id"]).status_code == 403
+
+    assert _withdraw(client, auth(supervisor), record["id"]).get_json()["status"] == "withdrawn"
+    mine = client.get("/api/handovers", headers=auth(officer)).get_json()
+    assert [(r["id"], r["status"]) for r in mine] == [(record["id"], "withdrawn")]
+    refused = client.post(
+        f"/api/handovers/{record['id']}/sign",
+        headers=auth(officer),
+        json={"signer_name": "Phạm Thị Hồng Nhung", "signature": drawn(6)},
+    )
+    assert refused.status_code == 409 and refused.get_json()["code"] == "record-withdrawn"
+    assert status_of(app, dossier) == "collected"
+
+    signed = client.post("/api/handovers", headers=auth(supervisor), json=body | {"signature": drawn(8)})
+    countersigned = client.post(
+        f"/api/handovers/{signed.get_json()['id']}/sign",
+        headers=auth(officer),
+        json={"signer_name": "Phạm Thị Hồng Nhung", "signature": drawn(6)},
+    )
+    assert countersigned.status_code == 200, countersigned.get_json()
+    late = _withdraw(client, auth(supervisor), signed.get_json()["id"])
+    assert late.status_code == 409 and late.get_json()["code"] == "already-signed"
+    assert status_of(app, dossier) == "handed_to_agency"

@@ -342,6 +342,9 @@ RULES = [
         {"officer"},
         body={"signer_name": "Lê Thị Hoa", "signature": SIGNATURE},
     ),
+    # Withdrawn only by the side that drew it up, while it waits.
+    rule("POST", "/api/handovers/{awaiting_post}/withdraw", {"officer"}, body={"reason": "Sai danh sách"}),
+    rule("POST", "/api/handovers/{awaiting_agency}/withdraw", STAFF, body={}),
     rule("GET", "/api/handovers/candidates", STAFF, query={"direction": "post_to_agency"}),
     rule(
         "GET",

@@ -199,3 +199,37 @@ def test_an_officer_sees_lateness_in_working_days_and_filters_the_overdue(page, 
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(soon.code)
     expect(page.locator("#mine-items")).not_to_contain_text(later.code)
+
+
+def test_an_officer_withdraws_a_waiting_record_and_the_post_sees_it_withdrawn(page, browser, server):
+    make = server.make
+    agency = make.agency(name="UBND xã Tân Hội")
+    officer = make.user("agency", agency_id=agency.id, full_name="Võ Thị Lan")
+    supervisor = make.user("supervisor", full_name="Trần Văn Bình")
+    result = make.item(agency_id=agency.id, status="registered", recipient_name="Nguyễn Văn Rút")
+
+    sign_in_to_dashboard(page, server, officer, "", "Bưu gửi của cơ quan")
+    page.click("nav a[data-route=handovers]")
+    page.locator(f'#handover-candidates tr[data-item-id="{result.id}"]').get_by_role("checkbox").check()
+    draw_signature(page, '[data-field="signature"] canvas', 1)
+    page.click("#handover-submit")
+    expect(page.locator("#handover-done")).to_contain_text("Chờ bưu điện ký xác nhận")
+    expect(page.locator("button[data-sign]")).to_have_count(0)  # not the officer's to countersign
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("button[data-withdraw]").click()
+    expect(page.locator("#handover-withdrawn")).to_contain_text("Đã rút lại biên bản")
+    expect(page.locator("#handover-list tr[data-handover-id]")).to_contain_text("Đã rút lại")
+    expect(page.locator("button[data-withdraw]")).to_have_count(0)
+
+    context, post = _new_page(browser)
+    try:
+        sign_in_to_dashboard(post, server, supervisor)
+        post.click("nav a[data-route=handovers]")
+        row = post.locator("#handover-list tr[data-handover-id]")
+        expect(row).to_contain_text("Đã rút lại")
+        expect(post.locator("button[data-sign]")).to_have_count(0)
+    finally:
+        context.close()
+    with server.app.app_context():
+        assert db.session.execute(db.select(Handover)).scalar_one().status == "withdrawn"
+        assert db.session.get(Item, result.id).status == "registered"
