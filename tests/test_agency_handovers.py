@@ -391,3 +391,43 @@ def test_the_post_withdraws_its_own_waiting_record_but_never_a_signed_one(
     late = _withdraw(client, auth(supervisor), signed.get_json()["id"])
     assert late.status_code == 409 and late.get_json()["code"] == "already-signed"
     assert status_of(app, dossier) == "handed_to_agency"
+
+
+def test_an_officer_opens_the_proofs_files_of_their_items_each_view_audited(
+    client, app, make, auth, officer, agency
+):
+    postman = make.user("postman")
+    item = make.item(agency_id=agency.id, direction="collect", status="registered")
+    make.round(postman, items=[item])
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    signature, postman_signature = png_signature(1), png_signature(2)
+    phone.capture(
+        "collect",
+        item.id,
+        {"checklist": [{"name": "Tờ khai", "form": "original", "present": True}], "seal_number": "NP-9"},
+        {"signature": signature, "postman_signature": postman_signature},
+    )
+    phone.sync()
+    story = client.get(f"/api/items/{item.id}/timeline", headers=auth(officer)).get_json()
+    proof_id = next(e["proof_id"] for e in story["entries"] if e["kind"] == "proof")
+    files = client.get(f"/api/proofs/{proof_id}", headers=auth(officer)).get_json()["attachments"]
+    assert {f["kind"] for f in files} == {"signature", "postman_signature"}
+
+    for f in files:
+        response = client.get(f"/api/attachments/{f['sha256']}", headers=auth(officer))
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        assert response.data == {"signature": signature, "postman_signature": postman_signature}[f["kind"]]
+    with app.app_context():
+        viewed = (
+            db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "attachment.viewed"))
+            .scalars()
+            .all()
+        )
+        assert sorted(v.entity_id for v in viewed) == sorted(f["sha256"] for f in files)
+        assert {v.actor_id for v in viewed} == {officer.id}
+    # Another agency's officer: missing, as a file that does not exist.
+    stranger = make.user("agency", agency_id=make.agency().id)
+    for f in files:
+        response = client.get(f"/api/attachments/{f['sha256']}", headers=auth(stranger))
+        assert response.status_code == 404 and response.get_json()["code"] == "not-found"

@@ -12,9 +12,11 @@ from playwright.sync_api import expect
 
 from backend.domain.workdays import due_on_or_before, overdue_by
 from backend.extensions import db
-from backend.models import Handover, Item
+from backend.models import AuditEntry, Handover, Item
 from backend.timeutil import local_today, local_zone
 from tests.browser.conftest import draw_signature, sign_in_to_dashboard
+from tests.kit.images import png_signature
+from tests.kit.phone import Phone
 
 
 def _new_page(browser):
@@ -233,3 +235,39 @@ def test_an_officer_withdraws_a_waiting_record_and_the_post_sees_it_withdrawn(pa
     with server.app.app_context():
         assert db.session.execute(db.select(Handover)).scalar_one().status == "withdrawn"
         assert db.session.get(Item, result.id).status == "registered"
+
+
+def test_an_officer_opens_a_proofs_signatures_zoomable_and_each_view_is_audited(page, server):
+    make = server.make
+    agency = make.agency(name="UBND xã Mỹ Hòa")
+    officer = make.user("agency", agency_id=agency.id, full_name="Đỗ Thị Hạnh")
+    postman = make.user("postman")
+    item = make.item(agency_id=agency.id, direction="collect", status="registered")
+    make.round(postman, items=[item])
+    phone = Phone(server.app.test_client(), postman.username).login()
+    phone.pull()
+    phone.capture(
+        "collect",
+        item.id,
+        {"checklist": [{"name": "Tờ khai", "form": "original", "present": True}], "seal_number": "NP-3"},
+        {"signature": png_signature(1), "postman_signature": png_signature(2)},
+    )
+    phone.sync()
+
+    sign_in_to_dashboard(page, server, officer, f"mine/{item.id}", item.code + " · Đã thu gom")
+    page.locator("#mine-story button.link").first.click()
+    shown = page.locator(".proof-shown")
+    expect(shown).to_contain_text("NP-3")
+    expect(shown.locator("button.zoomable img")).to_have_count(2)
+    shown.locator("button.zoomable").first.click()
+    zoom = page.locator("dialog.zoom")
+    expect(zoom.locator("img")).to_be_visible()
+    zoom.get_by_role("button", name="Đóng").click()
+    expect(zoom).to_have_count(0)
+    with server.app.app_context():
+        viewed = (
+            db.session.execute(db.select(AuditEntry.actor_id).where(AuditEntry.action == "attachment.viewed"))
+            .scalars()
+            .all()
+        )
+        assert viewed == [officer.id, officer.id]

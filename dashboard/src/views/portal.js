@@ -8,6 +8,7 @@ import { fileLink } from '../lib/download.js'
 import { selectField } from '../lib/fields.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
+import { proofFiles } from './proof.js'
 
 const STATUSES = [
   'registered',
@@ -223,6 +224,8 @@ async function showProof(proofId, box) {
         { class: 'facts' },
         facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
       ),
+      // The signature and photos, each fetched (and audited) on this request, zoomable on a click.
+      proofFiles(p, []),
     )
   } catch (error) {
     replace(box, h('p', { class: 'error', role: 'alert' }, problemText(error)))
