@@ -112,7 +112,9 @@ def sees_file(user: User, sha256: str) -> bool:
         else scoped(select(Item.id), Item.office_id, user)
     )
     named = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
-    proofs = select(DeliveryAttempt.id).where(DeliveryAttempt.id.in_(named), DeliveryAttempt.item_id.in_(items))
+    proofs = select(DeliveryAttempt.id).where(
+        DeliveryAttempt.id.in_(named), DeliveryAttempt.item_id.in_(items)
+    )
     if db.session.execute(proofs.limit(1)).first() is not None:
         return True
     on_record = select(HandoverAttachment.handover_id).where(HandoverAttachment.sha256 == sha256)
