@@ -431,3 +431,39 @@ def test_an_officer_opens_the_proofs_files_of_their_items_each_view_audited(
     for f in files:
         response = client.get(f"/api/attachments/{f['sha256']}", headers=auth(stranger))
         assert response.status_code == 404 and response.get_json()["code"] == "not-found"
+
+
+def test_fees_on_a_withdrawn_record_were_never_passed_on(
+    client, make, auth, supervisor, officer, agency, today
+):
+    postman = make.user("postman")
+    dossier = make.item(agency_id=agency.id, direction="collect", status="collected")
+    record = client.post(
+        "/api/handovers",
+        headers=auth(supervisor),
+        json={
+            "direction": "post_to_agency",
+            "agency_id": agency.id,
+            "officer_name": "Phạm Thị Hồng Nhung",
+            "postman_id": postman.id,
+            "lines": [{"item_id": dossier.id, "fee_passed_on": 30_000}],
+            "signature": drawn(5),
+        },
+    ).get_json()
+    assert _withdraw(client, auth(supervisor), record["id"]).status_code == 200
+
+    report = client.get(
+        "/api/reports",
+        headers=auth(supervisor),
+        query_string={
+            "date_from": today.replace(day=1).isoformat(),
+            "date_to": today.isoformat(),
+            "group_by": "agency",
+        },
+    )
+    assert report.status_code == 200, report.get_json()
+    assert all(row["fees_handed_over"] == 0 for row in report.get_json()["rows"])
+    text = client.get("/api/items/export", headers=auth(officer), query_string={"format": "csv"}).get_data(
+        as_text=True
+    )
+    assert text.strip().splitlines()[-1].endswith(",0")  # passed on to the agency: nothing
