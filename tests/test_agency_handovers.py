@@ -47,6 +47,18 @@ def status_of(app, item) -> str:
         return db.session.get(Item, item.id).status
 
 
+def post_to_agency(agency, lines, **extra) -> dict:
+    """A supervisor's electronic record handing dossiers to the agency, signed by the post first."""
+    return {
+        "direction": "post_to_agency",
+        "agency_id": agency.id,
+        "officer_name": "Phạm Thị Hồng Nhung",
+        "lines": lines,
+        "signature": drawn(5),
+        **extra,
+    }
+
+
 def hand_over(client, headers, lines, **extra):
     body = {"direction": "agency_to_post", "lines": lines, "signature": drawn(1), **extra}
     return client.post("/api/handovers", headers=headers, json=body)
@@ -194,13 +206,7 @@ def test_the_post_hands_collected_dossiers_over_and_the_officer_countersigns(
     response = client.post(
         "/api/handovers",
         headers=auth(supervisor),
-        json={
-            "direction": "post_to_agency",
-            "agency_id": agency.id,
-            "officer_name": "Phạm Thị Hồng Nhung",
-            "lines": [{"item_id": item.id, "originals": 1}],
-            "signature": drawn(5),
-        },
+        json=post_to_agency(agency, [{"item_id": item.id, "originals": 1}]),
     )
     assert response.status_code == 201, response.get_json()
     record = response.get_json()
@@ -359,13 +365,7 @@ def test_the_post_withdraws_its_own_waiting_record_but_never_a_signed_one(
     client, app, make, auth, supervisor, officer, agency
 ):
     dossier = make.item(agency_id=agency.id, direction="collect", status="collected")
-    body = {
-        "direction": "post_to_agency",
-        "agency_id": agency.id,
-        "officer_name": "Phạm Thị Hồng Nhung",
-        "lines": [{"item_id": dossier.id}],
-        "signature": drawn(5),
-    }
+    body = post_to_agency(agency, [{"item_id": dossier.id}])
     record = client.post("/api/handovers", headers=auth(supervisor), json=body).get_json()
     assert record["status"] == "awaiting_agency"
     assert _withdraw(client, auth(officer), record["id"]).status_code == 403
@@ -441,14 +441,9 @@ def test_fees_on_a_withdrawn_record_were_never_passed_on(
     record = client.post(
         "/api/handovers",
         headers=auth(supervisor),
-        json={
-            "direction": "post_to_agency",
-            "agency_id": agency.id,
-            "officer_name": "Phạm Thị Hồng Nhung",
-            "postman_id": postman.id,
-            "lines": [{"item_id": dossier.id, "fee_passed_on": 30_000}],
-            "signature": drawn(5),
-        },
+        json=post_to_agency(
+            agency, [{"item_id": dossier.id, "fee_passed_on": 30_000}], postman_id=postman.id
+        ),
     ).get_json()
     assert _withdraw(client, auth(supervisor), record["id"]).status_code == 200
 
