@@ -47,6 +47,18 @@ def status_of(app, item) -> str:
         return db.session.get(Item, item.id).status
 
 
+def post_to_agency(agency, lines, **extra) -> dict:
+    """A supervisor's electronic record handing dossiers to the agency, signed by the post first."""
+    return {
+        "direction": "post_to_agency",
+        "agency_id": agency.id,
+        "officer_name": "Phạm Thị Hồng Nhung",
+        "lines": lines,
+        "signature": drawn(5),
+        **extra,
+    }
+
+
 def hand_over(client, headers, lines, **extra):
     body = {"direction": "agency_to_post", "lines": lines, "signature": drawn(1), **extra}
     return client.post("/api/handovers", headers=headers, json=body)
@@ -191,13 +203,7 @@ def test_the_post_hands_collected_dossiers_over_and_the_officer_countersigns(
     response = client.post(
         "/api/handovers",
         headers=auth(supervisor),
-        json={
-            "direction": "post_to_agency",
-            "agency_id": agency.id,
-            "officer_name": "Phạm Thị Hồng Nhung",
-            "lines": [{"item_id": item.id, "originals": 1}],
-            "signature": drawn(5),
-        },
+        json=post_to_agency(agency, [{"item_id": item.id, "originals": 1}]),
     )
     assert response.status_code == 201, response.get_json()
     record = response.get_json()
@@ -301,3 +307,155 @@ def test_an_agency_served_by_two_offices_hands_over_to_the_office_of_its_results
         json={"signer_name": "Trần Văn Bình", "signature": drawn(3)},
     )
     assert sign.status_code == 404
+
+
+def _withdraw(client, headers, record_id, **body):
+    return client.post(f"/api/handovers/{record_id}/withdraw", headers=headers, json=body)
+
+
+def _countersign(client, headers, record_id):
+    return client.post(
+        f"/api/handovers/{record_id}/sign",
+        headers=headers,
+        json={"signer_name": "Trần Văn Bình", "signature": drawn(7)},
+    )
+
+
+def test_an_officer_withdraws_a_waiting_record_and_the_post_can_no_longer_sign_it(
+    client, app, auth, supervisor, officer, results
+):
+    ours, _ = results
+    record = hand_over(client, auth(officer), [{"item_id": i.id} for i in ours]).get_json()
+    # The other side cannot withdraw it; it can only leave it unsigned.
+    theirs = _withdraw(client, auth(supervisor), record["id"])
+    assert theirs.status_code == 403 and theirs.get_json()["code"] == "not-yours-to-withdraw"
+
+    response = _withdraw(client, auth(officer), record["id"], reason="Thiếu một kết quả")
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "withdrawn"
+    assert [status_of(app, i) for i in ours] == ["registered", "registered"]  # items untouched
+    seen = client.get("/api/handovers", headers=auth(supervisor), query_string={"status": "withdrawn"})
+    assert [(r["id"], r["status"]) for r in seen.get_json()] == [(record["id"], "withdrawn")]
+    refused = _countersign(client, auth(supervisor), record["id"])
+    assert refused.status_code == 409 and refused.get_json()["code"] == "record-withdrawn"
+    again = _withdraw(client, auth(officer), record["id"])
+    assert again.status_code == 409 and again.get_json()["code"] == "record-withdrawn"
+    assert [status_of(app, i) for i in ours] == ["registered", "registered"]
+    with app.app_context():
+        entry = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "handover.withdrawn")
+        ).scalar_one()
+        assert entry.actor_id == officer.id and entry.entity_id == str(record["id"])
+        assert entry.detail["was"] == "awaiting_post" and entry.detail["reason"] == "Thiếu một kết quả"
+    # The results are free for a new record, which the post countersigns as usual.
+    candidates = client.get(
+        "/api/handovers/candidates", headers=auth(officer), query_string={"direction": "agency_to_post"}
+    ).get_json()
+    assert {c["item_id"] for c in candidates} == {i.id for i in ours}
+    fresh = hand_over(client, auth(officer), [{"item_id": ours[0].id}]).get_json()
+    assert _countersign(client, auth(supervisor), fresh["id"]).status_code == 200
+    assert status_of(app, ours[0]) == "at_post_office"
+
+
+def test_the_post_withdraws_its_own_waiting_record_but_never_a_signed_one(
+    client, app, make, auth, supervisor, officer, agency
+):
+    dossier = make.item(agency_id=agency.id, direction="collect", status="collected")
+    body = post_to_agency(agency, [{"item_id": dossier.id}])
+    record = client.post("/api/handovers", headers=auth(supervisor), json=body).get_json()
+    assert record["status"] == "awaiting_agency"
+    assert _withdraw(client, auth(officer), record["id"]).status_code == 403
+
+    assert _withdraw(client, auth(supervisor), record["id"]).get_json()["status"] == "withdrawn"
+    mine = client.get("/api/handovers", headers=auth(officer)).get_json()
+    assert [(r["id"], r["status"]) for r in mine] == [(record["id"], "withdrawn")]
+    refused = client.post(
+        f"/api/handovers/{record['id']}/sign",
+        headers=auth(officer),
+        json={"signer_name": "Phạm Thị Hồng Nhung", "signature": drawn(6)},
+    )
+    assert refused.status_code == 409 and refused.get_json()["code"] == "record-withdrawn"
+    assert status_of(app, dossier) == "collected"
+
+    signed = client.post("/api/handovers", headers=auth(supervisor), json=body | {"signature": drawn(8)})
+    countersigned = client.post(
+        f"/api/handovers/{signed.get_json()['id']}/sign",
+        headers=auth(officer),
+        json={"signer_name": "Phạm Thị Hồng Nhung", "signature": drawn(6)},
+    )
+    assert countersigned.status_code == 200, countersigned.get_json()
+    late = _withdraw(client, auth(supervisor), signed.get_json()["id"])
+    assert late.status_code == 409 and late.get_json()["code"] == "already-signed"
+    assert status_of(app, dossier) == "handed_to_agency"
+
+
+def test_an_officer_opens_the_proofs_files_of_their_items_each_view_audited(
+    client, app, make, auth, officer, agency
+):
+    postman = make.user("postman")
+    item = make.item(agency_id=agency.id, direction="collect", status="registered")
+    make.round(postman, items=[item])
+    phone = Phone(client, postman.username).login()
+    phone.pull()
+    signature, postman_signature = png_signature(1), png_signature(2)
+    phone.capture(
+        "collect",
+        item.id,
+        {"checklist": [{"name": "Tờ khai", "form": "original", "present": True}], "seal_number": "NP-9"},
+        {"signature": signature, "postman_signature": postman_signature},
+    )
+    phone.sync()
+    story = client.get(f"/api/items/{item.id}/timeline", headers=auth(officer)).get_json()
+    proof_id = next(e["proof_id"] for e in story["entries"] if e["kind"] == "proof")
+    files = client.get(f"/api/proofs/{proof_id}", headers=auth(officer)).get_json()["attachments"]
+    assert {f["kind"] for f in files} == {"signature", "postman_signature"}
+
+    for f in files:
+        response = client.get(f"/api/attachments/{f['sha256']}", headers=auth(officer))
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        assert response.data == {"signature": signature, "postman_signature": postman_signature}[f["kind"]]
+    with app.app_context():
+        viewed = (
+            db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "attachment.viewed"))
+            .scalars()
+            .all()
+        )
+        assert sorted(v.entity_id for v in viewed) == sorted(f["sha256"] for f in files)
+        assert {v.actor_id for v in viewed} == {officer.id}
+    # Another agency's officer: missing, as a file that does not exist.
+    stranger = make.user("agency", agency_id=make.agency().id)
+    for f in files:
+        response = client.get(f"/api/attachments/{f['sha256']}", headers=auth(stranger))
+        assert response.status_code == 404 and response.get_json()["code"] == "not-found"
+
+
+def test_fees_on_a_withdrawn_record_were_never_passed_on(
+    client, make, auth, supervisor, officer, agency, today
+):
+    postman = make.user("postman")
+    dossier = make.item(agency_id=agency.id, direction="collect", status="collected")
+    record = client.post(
+        "/api/handovers",
+        headers=auth(supervisor),
+        json=post_to_agency(
+            agency, [{"item_id": dossier.id, "fee_passed_on": 30_000}], postman_id=postman.id
+        ),
+    ).get_json()
+    assert _withdraw(client, auth(supervisor), record["id"]).status_code == 200
+
+    report = client.get(
+        "/api/reports",
+        headers=auth(supervisor),
+        query_string={
+            "date_from": today.replace(day=1).isoformat(),
+            "date_to": today.isoformat(),
+            "group_by": "agency",
+        },
+    )
+    assert report.status_code == 200, report.get_json()
+    assert all(row["fees_handed_over"] == 0 for row in report.get_json()["rows"])
+    text = client.get("/api/items/export", headers=auth(officer), query_string={"format": "csv"}).get_data(
+        as_text=True
+    )
+    assert text.strip().splitlines()[-1].endswith(",0")  # passed on to the agency: nothing

@@ -115,6 +115,7 @@ def test_the_item_answer_speaks_the_one_stop_systems_vocabulary(client, system):
         "deadline_working_days": 2,
         "received_on": None,  # still at the agency: no J yet
         "deadline": None,
+        "deadline_working_days_left": None,
     }
     far = _body(system, serial=81_000_006, dossier_code=None, province="Cần Thơ", direction="collect")
     answer = client.post("/api/items", json=far, headers=system["headers"]).get_json()["onestop"]
@@ -214,5 +215,6 @@ def test_once_the_post_receives_the_result_its_deadline_is_j_plus_n_working_days
         today = local_today()
     assert answer["received_on"] == today.isoformat()
     assert answer["deadline"] == add_working_days(today, 2).isoformat()
+    assert answer["deadline_working_days_left"] == 2  # whatever day of the week J is
     listed = client.get("/api/items", headers=system["headers"]).get_json()
     assert listed[0]["onestop"]["deadline"] == answer["deadline"]

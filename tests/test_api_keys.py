@@ -3,6 +3,8 @@ officer of it, refused the moment the key is revoked, and throttled per key (doc
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from backend.extensions import db
@@ -110,6 +112,33 @@ def test_the_command_line_creates_lists_and_revokes_keys(app, client, runner, ma
     assert runner.invoke(args=["keys", "revoke", prefix]).exit_code == 0
     assert client.get("/api/items", headers={"X-Api-Key": key}).status_code == 401
     assert "revoked" in runner.invoke(args=["keys", "list"]).output
+
+
+def test_a_keys_last_use_is_recorded_at_most_once_a_minute(app, client, runner, make, admin_headers):
+    made = _new_key(client, admin_headers, make.agency().id)
+    assert made["last_used_at"] is None
+    assert "never used" in runner.invoke(args=["keys", "list"]).output
+    key = {"X-Api-Key": made["key"]}
+
+    before = datetime.now(UTC)
+    assert client.get("/api/items", headers=key).status_code == 200
+    listed = client.get("/api/api-keys", headers=admin_headers).get_json()[0]
+    first = datetime.fromisoformat(listed["last_used_at"])
+    assert before - timedelta(seconds=1) <= first <= datetime.now(UTC)
+    assert f"last used {first:%Y-%m-%d %H:%M} UTC" in runner.invoke(args=["keys", "list"]).output
+    # Within the minute: no write. A refused request (wrong page size) is still a use of the key.
+    assert client.get("/api/items", headers=key, query_string={"per_page": 0}).status_code == 422
+    assert (
+        client.get("/api/api-keys", headers=admin_headers).get_json()[0]["last_used_at"]
+        == listed["last_used_at"]
+    )
+    # A minute on, the next request moves it.
+    with app.app_context():
+        db.session.execute(db.update(ApiKey).values(last_used_at=first - timedelta(minutes=2)))
+        db.session.commit()
+    client.get("/api/items", headers=key)
+    again = client.get("/api/api-keys", headers=admin_headers).get_json()[0]["last_used_at"]
+    assert datetime.fromisoformat(again) >= first
 
 
 class TestRateLimit:

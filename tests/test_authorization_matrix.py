@@ -306,7 +306,8 @@ RULES = [
     rule("POST", "/api/proofs/{proof}/resolve", STAFF, body=lambda w: {"note": "Đã xử lý"}),
     rule("POST", "/api/proofs/{proof}/accept", STAFF, body={"note": "Bưu tá đã phát trước khi hủy"}),
     rule("POST", "/api/proofs/{proof}/reject", STAFF, body={"reason": "Chữ ký không khớp"}),
-    rule("GET", "/api/attachments/{stored_sha}", STAFF),
+    # A's proof's photo: A's officer too, on request (audited); B's officer gets 404 like a missing one.
+    rule("GET", "/api/attachments/{stored_sha}", STAFF | {"officer"}, missing_for={"other_officer"}),
     # The supervisors' dashboard (docs/dashboard.md)
     rule("GET", "/api/dashboard/config", STAFF | {"officer", "other_officer"}),
     rule("GET", "/api/dashboard/today", STAFF),
@@ -342,6 +343,9 @@ RULES = [
         {"officer"},
         body={"signer_name": "Lê Thị Hoa", "signature": SIGNATURE},
     ),
+    # Withdrawn only by the side that drew it up, while it waits.
+    rule("POST", "/api/handovers/{awaiting_post}/withdraw", {"officer"}, body={"reason": "Sai danh sách"}),
+    rule("POST", "/api/handovers/{awaiting_agency}/withdraw", STAFF, body={}),
     rule("GET", "/api/handovers/candidates", STAFF, query={"direction": "post_to_agency"}),
     rule(
         "GET",

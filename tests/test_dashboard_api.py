@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from backend.domain.s10 import make_s10
+from backend.domain.workdays import overdue_by
 from backend.extensions import db
 from backend.models import AuditEntry, Device, Item, Round
 from backend.models.base import now_utc
@@ -107,7 +108,7 @@ def test_each_kind_of_exception_is_listed_with_the_action_to_take(client, app, m
         row.attempt_count = 2  # the limit is 3
         row.invitation_count, row.last_invitation_on = 1, today - timedelta(days=10)  # the regulation's first
         db.session.commit()
-    late = make.item(due_date=today - timedelta(days=2))
+    late = make.item(due_date=overdue_by(today, 2))
     make.round(postman, items=[failing, far, reassigned, at_limit])
     quiet_round = make.round(quiet)
     make.round(phoneless)

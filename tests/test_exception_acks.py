@@ -4,11 +4,10 @@ acknowledged exception leaves the list with who and when; the advice fits the ca
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 
-from backend.domain.workdays import add_working_days
+from backend.domain.workdays import add_working_days, overdue_by
 from backend.extensions import db
 from backend.models import AuditEntry, ExceptionAck, Item
 from tests.kit.phone import Phone
@@ -38,7 +37,7 @@ def test_a_checked_location_and_a_noted_overdue_item_leave_the_list(client, app,
     sup, headers, _, _ = desk
     postman = make.user("postman")
     far = make.item()
-    late = make.item(due_date=today - timedelta(days=2))
+    late = make.item(due_date=overdue_by(today, 2))
     make.round(postman, today, items=[far])
     phone = Phone(client, postman.username).login()
     phone.pull()
@@ -85,7 +84,7 @@ def test_a_checked_location_and_a_noted_overdue_item_leave_the_list(client, app,
 
 def test_an_overdue_item_comes_back_when_its_due_date_moves_on(client, app, make, desk, today):
     _, headers, _, _ = desk
-    late = make.item(due_date=today - timedelta(days=2))
+    late = make.item(due_date=overdue_by(today, 2))
     subject = listed(client, headers)["exceptions"][0]["subject"]
     assert (
         client.post(
@@ -97,14 +96,14 @@ def test_an_overdue_item_comes_back_when_its_due_date_moves_on(client, app, make
     )
     assert listed(client, headers)["exceptions"] == []
     with app.app_context():
-        db.session.get(Item, late.id).due_date = today - timedelta(days=1)  # a new deadline, missed again
+        db.session.get(Item, late.id).due_date = overdue_by(today, 1)  # a new deadline, missed again
         db.session.commit()
     assert [e["kind"] for e in listed(client, headers)["exceptions"]] == ["overdue"]
 
 
 def test_what_cannot_be_acknowledged_says_what_to_do_instead(client, app, make, desk, today):
     _, headers, _, _ = desk
-    make.item(due_date=today - timedelta(days=1))
+    make.item(due_date=overdue_by(today, 1))
     for kind, status, slug in (
         ("flagged_proof", 409, "not-acknowledgeable"),
         ("attempt_limit", 409, "not-acknowledgeable"),
@@ -142,7 +141,7 @@ def test_what_cannot_be_acknowledged_says_what_to_do_instead(client, app, make, 
 
 def test_two_supervisors_acknowledge_at_once_and_the_first_stands(app, make, today):
     first, second = make.user("supervisor"), make.user("supervisor")
-    make.item(due_date=today - timedelta(days=3))
+    make.item(due_date=overdue_by(today, 3))
     clients = [app.test_client(), app.test_client()]
     headers = [Phone(c, u.username).login().headers for c, u in zip(clients, (first, second), strict=True)]
     subject = listed(clients[0], headers[0])["exceptions"][0]["subject"]
@@ -172,8 +171,8 @@ def test_two_supervisors_acknowledge_at_once_and_the_first_stands(app, make, tod
 def test_the_advice_fits_the_case(client, app, make, desk, today):
     _, headers, _, _ = desk
     postman = make.user("postman")
-    dossier = make.item(direction="collect", status="collected", due_date=today - timedelta(days=1))
-    at_agency = make.item(status="registered", due_date=today - timedelta(days=1))
+    dossier = make.item(direction="collect", status="collected", due_date=overdue_by(today, 1))
+    at_agency = make.item(status="registered", due_date=overdue_by(today, 1))
     refused, not_home = make.item(), make.item()
     make.round(postman, today, items=[refused, not_home])
     phone = Phone(client, postman.username).login()

@@ -180,6 +180,29 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_every_bad_line(app, runn
     assert items_in(app) == {}
 
 
+def test_a_dossier_code_off_the_national_format_is_an_error_on_its_line(app, runner, office, tmp_path):
+    """The import checks a dossier code as creating or editing an item does; a good one in lower case
+    is stored as the national format writes it."""
+    rows = [
+        GOOD_ROWS[0].replace("000.21.30.H01-251201-0014", "000.21.30.h01-251201-0014"),
+        GOOD_ROWS[1].replace(",,2.001417", ",HS-2025-0102,2.001417"),
+        GOOD_ROWS[2].replace(",,1.001193", ",000.21.30.H01-251301-0014,1.001193"),  # month 13
+    ]
+    result = runner.invoke(args=["import-items", str(write_csv(tmp_path, rows))])
+
+    assert result.exit_code == 1
+    expected = "expected <unit code>-<yymmdd>-<number>, e.g. 000.21.30.H01-251201-0014"
+    assert f"Line 3, Số hồ sơ: HS-2025-0102: {expected}" in result.stderr
+    assert "Dòng 3, Số hồ sơ: HS-2025-0102: cần dạng <mã đơn vị>-<yymmdd>-<số thứ tự>" in result.stderr
+    assert f"Line 4, Số hồ sơ: 000.21.30.H01-251301-0014: {expected}" in result.stderr
+    assert "Line 2" not in result.stderr
+    assert items_in(app) == {}
+
+    fixed = runner.invoke(args=["import-items", str(write_csv(tmp_path, rows[:1]))])
+    assert fixed.exit_code == 0, fixed.stderr
+    assert [item.dossier_code for item in items_in(app).values()] == ["000.21.30.H01-251201-0014"]
+
+
 def test_the_cli_prints_each_problem_in_vietnamese_then_in_english(app, runner, office, tmp_path):
     rows = [
         GOOD_ROWS[0].replace(make_s10("RR", 31250001), BAD_CHECK_DIGIT).replace("05/12/2025", "mai"),

@@ -33,6 +33,7 @@ from backend.schemas.handovers import (
     HandoverQuerySchema,
     HandoverSchema,
     HandoverSignSchema,
+    HandoverWithdrawSchema,
 )
 from backend.schemas.offices import requested_office
 from backend.services import handover_pdf, handovers
@@ -166,6 +167,7 @@ def _results_received(ids: list[int]) -> dict[int, tuple[int, int]]:
         select(HandoverLine.item_id, HandoverLine.originals, HandoverLine.copies)
         .join(Handover, HandoverLine.handover_id == Handover.id)
         .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(ids))
+        .where(Handover.status != "withdrawn")
     ).all()
     return {item_id: (originals, copies) for item_id, originals, copies in rows}
 
@@ -270,6 +272,21 @@ class HandoverSign(MethodView):
         drawn = handovers.signature_bytes(body["signature"])
         with all_or_nothing():
             handovers.countersign(handover, current_user(), body["signer_name"], drawn)
+        return handover_pdf.view(handover)
+
+
+@blp.route("/<int:handover_id>/withdraw")
+class HandoverWithdraw(MethodView):
+    @auth_required(*STAFF, "agency")
+    @problems(404, 409)
+    @blp.arguments(HandoverWithdrawSchema)
+    @blp.response(200, HandoverSchema)
+    def post(self, body, handover_id):
+        """Withdraw an electronic record that awaits the other side's signature (only the side that drew
+        it up): it is withdrawn for good, its items do not move, and it can no longer be signed. Audited."""
+        handover = _load_visible(handover_id)
+        handovers.withdraw(handover, current_user(), body.get("reason"))
+        db.session.commit()
         return handover_pdf.view(handover)
 
 

@@ -184,7 +184,7 @@ class ResolveProof(MethodView):
 
 @blp.route("/attachments/<string(length=64):sha256>")
 class AttachmentContent(MethodView):
-    @auth_required(*STAFF)
+    @auth_required(*STAFF, "agency")
     @problems(410)
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/jpeg")
     @blp.doc(
@@ -198,7 +198,8 @@ class AttachmentContent(MethodView):
         }
     )
     def get(self, sha256):
-        """The bytes of a verified attachment (signature or photo); audited."""
+        """The bytes of a verified attachment (signature or photo) of a proof or handover record the
+        caller sees (an agency officer: of their agency's items and records; another's is 404); audited."""
         row = db.session.get(Attachment, sha256)
         if row is not None and not sees_file(current_user(), sha256):
             row = None  # seen through a proof or a handover record of the caller's offices

@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from flask import g
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend import throttle
 from backend.auth.tokens import AuthError
@@ -86,7 +89,24 @@ def authenticate_key(key: str) -> User:
             wait,
         )
     g.api_key = row
+    _note_use(row)
     return account
+
+
+LAST_USED_EVERY = timedelta(minutes=1)  # `last_used_at` is at most this stale
+
+
+def _note_use(row: ApiKey) -> None:
+    """Record when the key was last used, cheaply: at most once a minute per key, in a short
+    transaction of its own (a request that fails or only reads still counts as a use), and a
+    conditional UPDATE so that concurrent requests write it once."""
+    now = now_utc()
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_EVERY:
+        return
+    stale = or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USED_EVERY)
+    with db.engine.begin() as connection:
+        connection.execute(update(ApiKey).where(ApiKey.id == row.id, stale).values(last_used_at=now))
+    set_committed_value(row, "last_used_at", now)  # the request's session sees it, with nothing to flush
 
 
 def current_api_key() -> ApiKey | None:

@@ -99,20 +99,30 @@ def visible(user: User, row, what: str, key, office_of=lambda row: row.office_id
 
 
 def sees_file(user: User, sha256: str) -> bool:
-    """Whether staff `user` sees a stored file (a signature, a photo): through a proof naming it, of an
-    item of their offices, or through a handover record of their offices naming it (an admin of no
-    office sees every one). Otherwise it is missing to them."""
-    if visible_office_ids(user) is ALL:
+    """Whether `user` sees a stored file (a signature, a photo): through a proof naming it, of an item
+    of their offices (an agency officer: of their agency), or through a handover record of their
+    offices (an officer: of their agency) naming it; an admin of no office sees every one. Otherwise
+    it is missing to them."""
+    officer = user.role == "agency"
+    if not officer and visible_office_ids(user) is ALL:
         return True
+    items = (
+        select(Item.id).where(Item.agency_id == user.agency_id)
+        if officer
+        else scoped(select(Item.id), Item.office_id, user)
+    )
     named = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
     proofs = select(DeliveryAttempt.id).where(
-        DeliveryAttempt.id.in_(named),
-        DeliveryAttempt.item_id.in_(scoped(select(Item.id), Item.office_id, user)),
+        DeliveryAttempt.id.in_(named), DeliveryAttempt.item_id.in_(items)
     )
     if db.session.execute(proofs.limit(1)).first() is not None:
         return True
     on_record = select(HandoverAttachment.handover_id).where(HandoverAttachment.sha256 == sha256)
-    records = scoped(select(Handover.id), Handover.office_id, user).where(Handover.id.in_(on_record))
+    records = (
+        select(Handover.id).where(Handover.agency_id == user.agency_id)
+        if officer
+        else scoped(select(Handover.id), Handover.office_id, user)
+    ).where(Handover.id.in_(on_record))
     return db.session.execute(records.limit(1)).first() is not None
 
 

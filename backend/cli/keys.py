@@ -37,10 +37,11 @@ def create_command(agency_code: str, name: str):
 @keys_group.command("list")
 @with_appcontext
 def list_command():
-    """Every key: prefix, agency, name, and when it was revoked."""
+    """Every key: prefix, agency, name, when it was revoked, and when it was last used."""
     for row in db.session.execute(db.select(ApiKey).order_by(ApiKey.id)).scalars():
         state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M} UTC" if row.revoked_at else "active"
-        click.echo(f"{row.prefix}\t{row.agency.code}\t{row.name}\t{state}")
+        used = f"last used {row.last_used_at:%Y-%m-%d %H:%M} UTC" if row.last_used_at else "never used"
+        click.echo(f"{row.prefix}\t{row.agency.code}\t{row.name}\t{state}\t{used}")
 
 
 @keys_group.command("revoke")

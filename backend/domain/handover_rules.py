@@ -136,24 +136,49 @@ def decide(
 # supervisor's for the agency) and nothing moves. When the second signature lands the lines are
 # checked again by the first side's row of RULES, the items move, and the server's time then is the
 # record's `signed_at`: its legal time (Decision 45 Art. 7.4). A record typed from paper is `signed`
-# at once and moves its items then (no `signed_at`: its time is on the paper).
+# at once and moves its items then (no `signed_at`: its time is on the paper). Until the other side
+# signs, the side that drew a record up may withdraw it: it is then `withdrawn` for good, moves nothing,
+# lists its items for no one (they may go on a new record) and can no longer be signed.
 
 
 class RecordStatus(StrEnum):
     SIGNED = "signed"
     AWAITING_POST = "awaiting_post"  # the officer signed; a supervisor must countersign
     AWAITING_AGENCY = "awaiting_agency"  # the post office signed; the agency officer must countersign
+    WITHDRAWN = "withdrawn"  # the side that drew it up took it back before the other side signed
+
+
+class RecordEvent(StrEnum):
+    COUNTERSIGN = "countersign"
+    WITHDRAW = "withdraw"
 
 
 # Who drew up a record that waits, by what it waits for; and who may countersign it.
 AWAITING = {Recorder.AGENCY: RecordStatus.AWAITING_POST, Recorder.STAFF: RecordStatus.AWAITING_AGENCY}
 DRAWN_UP_BY = {status: recorder for recorder, status in AWAITING.items()}
-COUNTERSIGNED_BY = {RecordStatus.AWAITING_POST: Recorder.STAFF, RecordStatus.AWAITING_AGENCY: Recorder.AGENCY}
+
+
+# The record's rules table: (status, event) -> (who may, the status after). Nothing else moves a record.
+RECORD_TRANSITIONS: dict[tuple[RecordStatus, RecordEvent], tuple[Recorder, RecordStatus]] = {
+    (RecordStatus.AWAITING_POST, RecordEvent.COUNTERSIGN): (Recorder.STAFF, RecordStatus.SIGNED),
+    (RecordStatus.AWAITING_AGENCY, RecordEvent.COUNTERSIGN): (Recorder.AGENCY, RecordStatus.SIGNED),
+    (RecordStatus.AWAITING_POST, RecordEvent.WITHDRAW): (Recorder.AGENCY, RecordStatus.WITHDRAWN),
+    (RecordStatus.AWAITING_AGENCY, RecordEvent.WITHDRAW): (Recorder.STAFF, RecordStatus.WITHDRAWN),
+}
+# Records whose lines count: a withdrawn record documents nothing and passes nothing on.
+STANDING = frozenset({RecordStatus.SIGNED, RecordStatus.AWAITING_POST, RecordStatus.AWAITING_AGENCY})
 
 
 def countersigner(status: RecordStatus | str) -> Recorder | None:
-    """Who may sign a record second (None: it is signed already)."""
-    return COUNTERSIGNED_BY.get(RecordStatus(status))
+    """Who may sign a record second (None: it is signed or withdrawn)."""
+    rule = RECORD_TRANSITIONS.get((RecordStatus(status), RecordEvent.COUNTERSIGN))
+    return rule[0] if rule else None
+
+
+def withdrawer(status: RecordStatus | str) -> Recorder | None:
+    """Who may withdraw a record (the side that drew it up, while it waits; None: no one)."""
+    rule = RECORD_TRANSITIONS.get((RecordStatus(status), RecordEvent.WITHDRAW))
+    return rule[0] if rule else None
 
 
 # Requests from the agency ------------------------------------------------------------------------------

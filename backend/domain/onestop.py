@@ -92,9 +92,13 @@ DOSSIER_CODE = re.compile(
 DOSSIER_CODE_PATTERN = DOSSIER_CODE.pattern
 
 
+DOSSIER_CODE_PROBLEM_VI = "cần dạng <mã đơn vị>-<yymmdd>-<số thứ tự>, ví dụ 000.21.30.H01-251201-0014"
+
+
 def dossier_code_problem(code: str) -> str | None:
-    """Why `code` is not a dossier code of the national format, or None. (The day is checked by the
-    pattern, month 01-12 and day 01-31, so that the OpenAPI pattern says all there is.)"""
+    """Why `code` is not a dossier code of the national format, or None (in Vietnamese:
+    DOSSIER_CODE_PROBLEM_VI). (The day is checked by the pattern, month 01-12 and day 01-31, so that the
+    OpenAPI pattern says all there is.) Callers check the code stripped and upper-cased."""
     if DOSSIER_CODE.match(code) is None:
         return "expected <unit code>-<yymmdd>-<number>, e.g. 000.21.30.H01-251201-0014"
     return None

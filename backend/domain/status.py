@@ -69,6 +69,9 @@ class Outcome(StrEnum):
 
 
 FINAL = frozenset({Status.DELIVERED, Status.HANDED_TO_AGENCY, Status.RETURNED_TO_AGENCY, Status.CANCELLED})
+# Where a due date still binds (due, overdue: backend/domain/workdays.py): not final and not already
+# going back after the attempts. A collected dossier is still owed to its agency.
+DUE_BINDS = frozenset(s for s in Status if s not in FINAL and s != Status.RETURN_TO_AGENCY)
 
 S = Status
 _RETURN: dict[Event, tuple[frozenset[Status], Status]] = {

@@ -56,6 +56,54 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
+def next_working_day_from(day: date) -> date:
+    """`day` itself if it is a working day, else the first working day after it."""
+    return day if is_working_day(day) else add_working_days(day, 1)
+
+
+# Due and overdue (the one rule behind the portal's list and filters, the items export, the one-stop
+# block and the supervisor's overdue exceptions). A due date that falls on a weekend or a holiday moves
+# to the next working day (Civil Code 2015 Art. 148.5). An open item is overdue once a working day has
+# gone by after its (moved) due date: one due on a Friday is not yet overdue on the Saturday after, it
+# is overdue by 1 on the Monday. Weekends and holidays never count, in either direction.
+
+
+def working_days_left(due: date, today: date) -> int:
+    """Working days from `today` to `due`: > 0 left, 0 due now, < 0 overdue by that many."""
+    moved = next_working_day_from(due)
+    if moved >= today:
+        return working_days_between(today, moved)
+    return -working_days_between(moved, today)
+
+
+def overdue_on_or_before(today: date) -> date:
+    """The latest due date that is overdue `today`: an item is overdue iff due_date <= this day
+    (the same answer as working_days_left(due, today) < 0, as a column comparison)."""
+    return overdue_by(today, 1)
+
+
+def overdue_by(today: date, count: int) -> date:
+    """The latest due date that is `count` (>= 1) working days overdue `today`."""
+    return working_day_before(today + timedelta(days=1), count + 1)
+
+
+def due_on_or_before(today: date, within: int) -> date:
+    """The latest due date with at most `within` working days left `today` (0: due now), so that
+    overdue_on_or_before(today) < due_date <= this day is "due within `within` working days"."""
+    return working_day_before(add_working_days(today, within + 1))
+
+
+def working_day_before(day: date, count: int = 1) -> date:
+    """The `count`-th working day before `day` (day itself not counted)."""
+    for _ in range(MAX_SPAN_DAYS):
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+            if count <= 0:
+                return day
+    raise ValueError("working-day span too long")
+
+
 def holidays_between(first: date, last: date) -> list[date]:
     """Public holidays on weekdays in [first, last]: what a phone needs to count offline."""
     days = []

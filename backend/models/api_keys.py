@@ -31,6 +31,8 @@ class ApiKey(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written at most once a minute (LAST_USED_EVERY), outside the request's transaction.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agency = relationship("Agency", lazy="joined")
     user = relationship("User", foreign_keys=[user_id])

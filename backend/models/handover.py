@@ -12,8 +12,9 @@ from backend.models.base import FileLink, UTCDateTime, now_utc
 
 HANDOVER_DIRECTIONS = ("agency_to_post", "post_to_agency")
 # A record typed from paper is `signed` at once; an electronic one waits for the other side's
-# signature (`awaiting_post`, `awaiting_agency`) and is `signed` when it lands (backend.domain.handover_rules).
-HANDOVER_STATUSES = ("signed", "awaiting_post", "awaiting_agency")
+# signature (`awaiting_post`, `awaiting_agency`) and is `signed` when it lands, or `withdrawn` by the side
+# that drew it up before that (backend.domain.handover_rules).
+HANDOVER_STATUSES = ("signed", "awaiting_post", "awaiting_agency", "withdrawn")
 
 
 class Handover(db.Model):

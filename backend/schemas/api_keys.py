@@ -24,6 +24,10 @@ class ApiKeySchema(StrictSchema):
     agency = fields.Nested(RefSchema)
     created_at = fields.AwareDateTime()
     revoked_at = fields.AwareDateTime(allow_none=True)
+    last_used_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "When a request last used it (at most a minute stale); null: never"},
+    )
 
 
 class ApiKeyCreatedSchema(ApiKeySchema):

@@ -60,6 +60,15 @@ class HandoverSignSchema(StrictSchema):
     )
 
 
+class HandoverWithdrawSchema(StrictSchema):
+    reason = Text(
+        allow_none=True,
+        allow_blank=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "Why, for the audit log"},
+    )
+
+
 class ItemRequestCreateSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(ITEM_REQUEST_KINDS))
     reason = Text(required=True, validate=validate.Length(min=1, max=500))
@@ -94,7 +103,8 @@ class HandoverQuerySchema(PageQuery):
     status = fields.String(
         validate=validate.OneOf(HANDOVER_STATUSES),
         metadata={
-            "description": "signed, awaiting_post or awaiting_agency (electronic records awaiting a signature)"
+            "description": "signed, awaiting_post or awaiting_agency (electronic records awaiting a signature), "
+            "withdrawn"
         },
     )
     date_from = fields.Date(metadata={"description": "Local date the record was made, inclusive"})
@@ -151,7 +161,8 @@ class HandoverSchema(StrictSchema):
     source = fields.String(metadata={"description": "phone (a postman's sync mutation) or dashboard"})
     status = fields.String(
         metadata={
-            "description": "signed; or, electronic, awaiting_post / awaiting_agency (its second signature)"
+            "description": "signed; or, electronic, awaiting_post / awaiting_agency (its second signature), "
+            "or withdrawn by the side that drew it up"
         }
     )
     signed_at = fields.AwareDateTime(

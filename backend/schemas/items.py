@@ -11,8 +11,8 @@ from backend.domain.onestop import (
     route_of,
 )
 from backend.domain.s10 import S10_PATTERN, s10_problem
-from backend.domain.status import Direction, Status
-from backend.domain.workdays import add_working_days
+from backend.domain.status import DUE_BINDS, Direction, Status
+from backend.domain.workdays import add_working_days, working_days_left
 from backend.schemas.citizen import (
     ChoiceSchema,
     CitizenComplaintSchema,
@@ -36,6 +36,7 @@ from backend.schemas.common import (
 from backend.schemas.offices import OfficeChoiceSchema
 from backend.schemas.rounds import no_repeats
 from backend.services.item_events import next_attempt_from
+from backend.timeutil import local_today
 
 PHONE = validate.Regexp(r"^\+?[0-9 .-]{8,15}$", error="Not a valid phone number.")
 
@@ -167,6 +168,18 @@ class ItemQuerySchema(PageQuery):
     due_before = fields.Date()
     due_from = fields.Date(metadata={"description": "Due on or after this day"})
     due_to = fields.Date(metadata={"description": "Due on or before this day"})
+    overdue = fields.Boolean(
+        metadata={
+            "description": "Only items overdue in working days (working_days_left < 0), still bound by the date"
+        }
+    )
+    due_within = fields.Integer(
+        validate=validate.Range(min=0, max=60),
+        metadata={
+            "description": "Only items due within this many working days and not overdue "
+            "(0 <= working_days_left <= n; 0: due now)"
+        },
+    )
     sort = fields.String(
         validate=validate.OneOf([f"{sign}{key}" for key in SORT_KEYS for sign in ("", "-")]),
         metadata={"description": "Order by one field (a leading '-': descending; ties by id)"},
@@ -213,6 +226,18 @@ def _day(day):
     return day.isoformat() if day else None
 
 
+def _deadline(item):
+    received = getattr(item, "received_on", None)
+    return add_working_days(received, _deadline_days(item)) if received else None
+
+
+def _left(item, due):
+    """The one lateness rule (backend/domain/workdays.py: working_days_left) for an item still bound."""
+    if due is None or item.status not in DUE_BINDS:
+        return None
+    return working_days_left(due, local_today())
+
+
 def _route(item) -> str:
     return route_of(item.commune, item.province, item.agency.commune, item.agency.province)
 
@@ -247,16 +272,21 @@ class OneStopSchema(StrictSchema):
         },
     )
     deadline = fields.Function(
-        lambda item: _day(
-            add_working_days(item.received_on, _deadline_days(item))
-            if getattr(item, "received_on", None)
-            else None
-        ),
+        lambda item: _day(_deadline(item)),
         metadata={
             "type": "string",
             "format": "date",
             "nullable": True,
             "description": "J+n, in working days",
+        },
+    )
+    deadline_working_days_left = fields.Function(
+        lambda item: _left(item, _deadline(item)),
+        metadata={
+            "type": "integer",
+            "nullable": True,
+            "description": "Working days to `deadline` (0: due now, negative: overdue by); null once "
+            "final or going back, or before the post has it",
         },
     )
 
@@ -284,6 +314,16 @@ class ItemSchema(ItemHeadSchema):
     service_fee = fields.Integer()
     government_fee = fields.Integer()
     due_date = fields.Date(allow_none=True)
+    working_days_left = fields.Function(
+        lambda item: _left(item, item.due_date),
+        metadata={
+            "type": "integer",
+            "nullable": True,
+            "description": "Working days to the due date (0: due now, negative: overdue by that many; a due "
+            "date on a weekend or holiday moves to the next working day); null without a due date or "
+            "once final or going back to the agency",
+        },
+    )
     attempt_count = fields.Integer(metadata={"description": "Every failed visit"})
     invitation_count = fields.Integer(
         metadata={

@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from backend.audit import audit
 from backend.auth.scope import offices_query, scoped
 from backend.domain.rules import DomainError
-from backend.domain.status import FINAL, Status
-from backend.domain.workdays import next_invitation_from
+from backend.domain.status import DUE_BINDS, Status
+from backend.domain.workdays import next_invitation_from, overdue_on_or_before, working_days_left
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Device, ExceptionAck, Item, PostOffice, Round, SyncMutation, User
 from backend.models.base import now_utc
@@ -601,11 +601,11 @@ def _overdue_action(item: Item) -> str:
 
 
 def _overdue(day: date, user: User) -> list[dict]:
-    open_statuses = [s.value for s in Status if s not in FINAL and s != Status.RETURN_TO_AGENCY]
+    # The one lateness rule (backend/domain/workdays.py): overdue once a working day has gone by.
     items = (
         db.session.execute(
             scoped(db.select(Item), Item.office_id, user)
-            .where(Item.due_date < day, Item.status.in_(open_statuses))
+            .where(Item.due_date <= overdue_on_or_before(day), Item.status.in_(sorted(DUE_BINDS)))
             .order_by(Item.due_date, Item.id)
             .limit(LIST_LIMIT)
         )
@@ -619,7 +619,7 @@ def _overdue(day: date, user: User) -> list[dict]:
             _overdue_action(item),
             item=item,
             subject=f"item:{item.id}:due:{item.due_date}",
-            days_late=(day - item.due_date).days,
+            days_late=-working_days_left(item.due_date, day),
         )
         for item in items
     ]

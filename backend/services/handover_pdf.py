@@ -195,6 +195,8 @@ def _header(pdf: FPDF, handover: Handover, data: dict, office: PostOffice | None
             "B",
             "C",
         )
+    elif handover.status == "withdrawn":
+        line(pdf, "ĐÃ RÚT LẠI, KHÔNG CÓ GIÁ TRỊ / WITHDRAWN, NOT VALID", 10, "B", "C")
     elif handover.status != "signed":
         line(pdf, "CHƯA ĐỦ CHỮ KÝ HAI BÊN / NOT YET SIGNED BY BOTH SIDES", 10, "B", "C")
     pdf.ln(2)

@@ -24,6 +24,7 @@ from backend.audit import audit
 from backend.domain.handover_rules import (
     AWAITING,
     DRAWN_UP_BY,
+    STANDING,
     Decision,
     Recorder,
     RecordStatus,
@@ -33,6 +34,7 @@ from backend.domain.handover_rules import (
     countersigner,
     decide,
     fees_need_postman,
+    withdrawer,
 )
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL, Event
@@ -56,6 +58,7 @@ def documented(item_ids, besides: int | None = None) -> set[int]:
         select(HandoverLine.item_id)
         .join(Handover, HandoverLine.handover_id == Handover.id)
         .where(Handover.direction == "agency_to_post", HandoverLine.item_id.in_(item_ids))
+        .where(Handover.status.in_(sorted(STANDING)))
     )
     if besides is not None:
         query = query.where(Handover.id != besides)
@@ -257,7 +260,9 @@ def countersign(handover: Handover, user: User, signer_name: str, signature: byt
     """The second signature: the lines are checked again (the first side's row of the table), the
     items move, and the server's time now is the record's legal `signed_at`. The caller commits."""
     db.session.refresh(handover, with_for_update=True)  # two countersignatures: the second waits
-    signer = countersigner(handover.status) if handover.status != RecordStatus.SIGNED else None
+    if handover.status == RecordStatus.WITHDRAWN:
+        raise _withdrawn()
+    signer = countersigner(handover.status)
     recorder = Recorder.AGENCY if user.role == "agency" else Recorder.STAFF
     if signer is None:
         raise DomainError(
@@ -282,6 +287,47 @@ def countersign(handover: Handover, user: User, signer_name: str, signature: byt
     handover.signed_by_id = user.id
     handover.signer_name = signer_name
     audit("handover.signed", "handover", handover.id, {"items": len(lines)}, actor_id=user.id)
+    return handover
+
+
+def _withdrawn() -> DomainError:
+    return DomainError(
+        "record-withdrawn",
+        "This record was withdrawn by the side that drew it up; it can no longer be signed. / "
+        "Biên bản này đã bị bên lập rút lại; không thể ký nữa.",
+        status=409,
+    )
+
+
+def withdraw(handover: Handover, user: User, reason: str | None) -> Handover:
+    """The side that drew up a waiting record takes it back before the other side signs: it becomes
+    `withdrawn` (the rules table), its items do not move and may go on a new record. The caller commits."""
+    db.session.refresh(handover, with_for_update=True)  # a countersignature at the same time: one wins
+    if handover.status == RecordStatus.WITHDRAWN:
+        raise _withdrawn()
+    if handover.status == RecordStatus.SIGNED:
+        raise DomainError(
+            "already-signed",
+            "Both sides signed this record already. / Biên bản đã đủ chữ ký hai bên.",
+            status=409,
+        )
+    recorder = Recorder.AGENCY if user.role == "agency" else Recorder.STAFF
+    if withdrawer(handover.status) != recorder:
+        raise DomainError(
+            "not-yours-to-withdraw",
+            "Only the side that drew up this record can withdraw it; you may leave it unsigned. / "
+            "Chỉ bên lập biên bản mới rút lại được; bạn có thể không ký.",
+            status=403,
+        )
+    was = handover.status
+    handover.status = RecordStatus.WITHDRAWN.value
+    audit(
+        "handover.withdrawn",
+        "handover",
+        handover.id,
+        {"was": was, "items": len(handover.lines), **({"reason": reason} if reason else {})},
+        actor_id=user.id,
+    )
     return handover
 
 

@@ -22,6 +22,7 @@ from backend.audit import audit
 from backend.auth.scope import unserved
 from backend.domain import admin_units, import_parser, units
 from backend.domain.import_parser import CellError, FileProblem
+from backend.domain.onestop import DOSSIER_CODE_PROBLEM_VI, dossier_code_problem
 from backend.domain.rules import DomainError
 from backend.domain.s10 import s10_problem, s10_problem_vi
 from backend.domain.status import Direction, Event, Status
@@ -408,6 +409,11 @@ def _check_row(line: int, cells: dict, ctx: _Context) -> tuple[dict | None, list
         )
         texts["commune"] = found.name
         texts["old_address"] = texts["old_address"] or found.old  # the old unit, for the postman
+    if texts["dossier_code"]:  # the national format, as create and patch check it
+        texts["dossier_code"] = texts["dossier_code"].strip().upper()
+        if problem := dossier_code_problem(texts["dossier_code"]):
+            shown = texts["dossier_code"]
+            fail("dossier_code", f"{shown}: {problem}", f"{shown}: {DOSSIER_CODE_PROBLEM_VI}")
 
     procedure = _procedure(texts["procedure_code"], cells.get("procedure_code"), ctx, fail)
     agency = _agency(texts["agency_code"], ctx, fail)

@@ -8,12 +8,14 @@ from sqlalchemy.orm import Session, scoped_session
 from backend.audit import audit
 from backend.auth.scope import office_of_new, scoped, sees_office, unserved, visible
 from backend.domain.rules import DomainError
-from backend.domain.status import TRANSITIONS, Direction, Event, Status
+from backend.domain.status import DUE_BINDS, TRANSITIONS, Direction, Event, Status
 from backend.domain.text import fold
+from backend.domain.workdays import due_on_or_before, overdue_on_or_before
 from backend.extensions import db
 from backend.models import Agency, CommitLog, Item, Procedure, Round, User
 from backend.schemas.offices import requested_office
 from backend.services.item_events import apply_event
+from backend.timeutil import local_today
 
 
 def visible_items(user: User) -> Select:
@@ -118,6 +120,17 @@ def filter_items(query: Select, args: dict) -> Select:
         query = query.where(Item.due_date >= args["due_from"])
     if args.get("due_to"):
         query = query.where(Item.due_date <= args["due_to"])
+    if args.get("overdue") or args.get("due_within") is not None:
+        # The one lateness rule (backend/domain/workdays.py) as column comparisons.
+        today = local_today()
+        query = query.where(Item.status.in_(sorted(DUE_BINDS)))
+        if args.get("overdue"):
+            query = query.where(Item.due_date <= overdue_on_or_before(today))
+        if args.get("due_within") is not None:
+            query = query.where(
+                Item.due_date > overdue_on_or_before(today),
+                Item.due_date <= due_on_or_before(today, args["due_within"]),
+            )
     if args.get("procedure_id") is not None:
         query = query.where(Item.procedure_id == args["procedure_id"])
     if args.get("date") is not None or args.get("postman_id") is not None:

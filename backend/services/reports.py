@@ -11,8 +11,9 @@ fees handed over), each grouped by (period, key); their rows are merged here. De
 - fees collected: FeeEntry (service fee and government fee) by the local date received, the
   item's agency and procedure, and the postman who collected; of them, the part paid by VietQR
   transfer (straight to the payee's account) and the rest, paid in cash to the postman.
-- fees handed over: HandoverLine.fee_passed_on by the handover's local date, the item's agency
-  and procedure, and the handover's postman.
+- fees handed over: HandoverLine.fee_passed_on on signed records (not one still awaiting the other
+  side's signature, nor a withdrawn one: the items export counts the same) by the handover's local
+  date, the item's agency and procedure, and the handover's postman.
 - complaints: citizens' complaints by the local date filed, the item's agency and procedure (and,
   by postman, the postman of the item's round); of them, those answered by their deadline
   (Circular 17 Art. 13 asks for them in the quarterly report: `period=quarter`).
@@ -34,9 +35,9 @@ from sqlalchemy.sql import ColumnElement
 
 from backend.auth.scope import in_offices
 from backend.domain.rules import DomainError
-from backend.domain.status import FINAL
+from backend.domain.status import DUE_BINDS
 from backend.domain.vocabulary import bilingual, label
-from backend.domain.workdays import working_days_between
+from backend.domain.workdays import working_days_left
 from backend.exports import XLSX, csv_bytes, sheet_append, xlsx_bytes
 from backend.extensions import db
 from backend.models import (
@@ -214,6 +215,9 @@ def _handed_over(rng: ReportRange, user: User):
         .join(Handover, HandoverLine.handover_id == Handover.id)
         .join(Item, HandoverLine.item_id == Item.id)
         .where(in_offices(Item.office_id, user))
+        .where(
+            Handover.status == "signed"
+        )  # a record still awaiting a signature, or withdrawn, passes nothing on
         .where(Handover.created_at >= start, Handover.created_at < end)
         .group_by(period, key)
     ).all()
@@ -522,12 +526,10 @@ def items_table(items: list) -> list[list]:
 
 
 def _working_days_left(item, today: date) -> int | None:
-    """Working days (backend/domain/workdays.py) until an open item's due date; negative: overdue by."""
-    if item.due_date is None or item.status in FINAL or item.status == "collected":
+    """The one lateness rule (backend/domain/workdays.py), as the item answers' working_days_left."""
+    if item.due_date is None or item.status not in DUE_BINDS:
         return None
-    if item.due_date >= today:
-        return working_days_between(today, item.due_date)
-    return -working_days_between(item.due_date, today)
+    return working_days_left(item.due_date, today)
 
 
 def items_file(items: list, fmt: str) -> bytes:

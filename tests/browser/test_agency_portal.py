@@ -10,10 +10,13 @@ import subprocess
 
 from playwright.sync_api import expect
 
+from backend.domain.workdays import due_on_or_before, overdue_by
 from backend.extensions import db
-from backend.models import Handover, Item
-from backend.timeutil import local_zone
+from backend.models import AuditEntry, Handover, Item
+from backend.timeutil import local_today, local_zone
 from tests.browser.conftest import desk_page, draw_signature, sign_in_to_dashboard
+from tests.kit.images import png_signature
+from tests.kit.phone import Phone
 
 
 def test_an_officer_hands_results_over_the_post_countersigns_and_the_pdf_shows_the_signed_time(
@@ -156,3 +159,104 @@ def test_the_post_office_signs_collected_dossiers_over_and_the_officer_countersi
     with server.app.app_context():
         assert db.session.get(Item, dossier.id).status == "handed_to_agency"
         assert db.session.execute(db.select(Handover)).scalar_one().signed_at is not None
+
+
+def test_an_officer_sees_lateness_in_working_days_and_filters_the_overdue(page, server):
+    """The list says how late each item is in working days, by the server's rule (the export's), and
+    the due filter asks the server, so a weekend never makes an item overdue."""
+    make = server.make
+    agency = make.agency(name="UBND xã Vĩnh Thạnh")
+    officer = make.user("agency", agency_id=agency.id, full_name="Lê Thị Thu")
+    with server.app.app_context():
+        today = local_today()
+    late = make.item(agency_id=agency.id, due_date=overdue_by(today, 2), recipient_name="Trễ Hạn")
+    soon = make.item(agency_id=agency.id, due_date=due_on_or_before(today, 2), recipient_name="Sắp Hạn")
+    later = make.item(agency_id=agency.id, due_date=due_on_or_before(today, 9), recipient_name="Còn Lâu")
+
+    sign_in_to_dashboard(page, server, officer, "", "Bưu gửi của cơ quan")
+    rows = page.locator("#mine-items tbody tr")
+    expect(rows).to_have_count(3)
+    late_row = page.locator(f"#mine-items tr[data-item-id='{late.id}']")
+    expect(late_row).to_contain_text("quá hạn 2 ngày làm việc")
+    expect(late_row.locator("td.error")).to_have_count(1)
+    expect(page.locator(f"#mine-items tr[data-item-id='{soon.id}'] td.error")).to_have_count(0)
+
+    page.select_option("select[name=deadline]", "overdue")
+    page.click("form[role=search] button[type=submit]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(late.code)
+    page.select_option("select[name=deadline]", "due")
+    page.click("form[role=search] button[type=submit]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(soon.code)
+    expect(page.locator("#mine-items")).not_to_contain_text(later.code)
+
+
+def test_an_officer_withdraws_a_waiting_record_and_the_post_sees_it_withdrawn(page, browser, server):
+    make = server.make
+    agency = make.agency(name="UBND xã Tân Hội")
+    officer = make.user("agency", agency_id=agency.id, full_name="Võ Thị Lan")
+    supervisor = make.user("supervisor", full_name="Trần Văn Bình")
+    result = make.item(agency_id=agency.id, status="registered", recipient_name="Nguyễn Văn Rút")
+
+    sign_in_to_dashboard(page, server, officer, "", "Bưu gửi của cơ quan")
+    page.click("nav a[data-route=handovers]")
+    page.locator(f'#handover-candidates tr[data-item-id="{result.id}"]').get_by_role("checkbox").check()
+    draw_signature(page, '[data-field="signature"] canvas', 1)
+    page.click("#handover-submit")
+    expect(page.locator("#handover-done")).to_contain_text("Chờ bưu điện ký xác nhận")
+    expect(page.locator("button[data-sign]")).to_have_count(0)  # not the officer's to countersign
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("button[data-withdraw]").click()
+    expect(page.locator("#handover-withdrawn")).to_contain_text("Đã rút lại biên bản")
+    expect(page.locator("#handover-list tr[data-handover-id]")).to_contain_text("Đã rút lại")
+    expect(page.locator("button[data-withdraw]")).to_have_count(0)
+
+    context, post = desk_page(browser)
+    try:
+        sign_in_to_dashboard(post, server, supervisor)
+        post.click("nav a[data-route=handovers]")
+        row = post.locator("#handover-list tr[data-handover-id]")
+        expect(row).to_contain_text("Đã rút lại")
+        expect(post.locator("button[data-sign]")).to_have_count(0)
+    finally:
+        context.close()
+    with server.app.app_context():
+        assert db.session.execute(db.select(Handover)).scalar_one().status == "withdrawn"
+        assert db.session.get(Item, result.id).status == "registered"
+
+
+def test_an_officer_opens_a_proofs_signatures_zoomable_and_each_view_is_audited(page, server):
+    make = server.make
+    agency = make.agency(name="UBND xã Mỹ Hòa")
+    officer = make.user("agency", agency_id=agency.id, full_name="Đỗ Thị Hạnh")
+    postman = make.user("postman")
+    item = make.item(agency_id=agency.id, direction="collect", status="registered")
+    make.round(postman, items=[item])
+    phone = Phone(server.app.test_client(), postman.username).login()
+    phone.pull()
+    phone.capture(
+        "collect",
+        item.id,
+        {"checklist": [{"name": "Tờ khai", "form": "original", "present": True}], "seal_number": "NP-3"},
+        {"signature": png_signature(1), "postman_signature": png_signature(2)},
+    )
+    phone.sync()
+
+    sign_in_to_dashboard(page, server, officer, f"mine/{item.id}", item.code + " · Đã thu gom")
+    page.locator("#mine-story button.link").first.click()
+    shown = page.locator(".proof-shown")
+    expect(shown).to_contain_text("NP-3")
+    expect(shown.locator("button.zoomable img")).to_have_count(2)
+    shown.locator("button.zoomable").first.click()
+    zoom = page.locator("dialog.zoom")
+    expect(zoom.locator("img")).to_be_visible()
+    zoom.get_by_role("button", name="Đóng").click()
+    expect(zoom).to_have_count(0)
+    with server.app.app_context():
+        viewed = (
+            db.session.execute(db.select(AuditEntry.actor_id).where(AuditEntry.action == "attachment.viewed"))
+            .scalars()
+            .all()
+        )
+        assert viewed == [officer.id, officer.id]

@@ -488,6 +488,7 @@ export function renderHandovers(main, { params }) {
   function stateOf(r) {
     if (r.status === 'signed')
       return r.signed_at ? t('handover.signedAt', { when: dateTime(r.signed_at) }) : t('handover.onPaper')
+    if (r.status === 'withdrawn') return h('span', { 'data-withdrawn': r.id }, t('handover.withdrawn'))
     const mine = (r.status === 'awaiting_agency') === state.officer
     return [
       t(`handover.awaits.${r.status}`),
@@ -497,8 +498,26 @@ export function renderHandovers(main, { params }) {
             { 'type': 'button', 'class': 'primary', 'data-sign': r.id, 'onclick': () => openSigning(r) },
             t('handover.countersign'),
           )
-        : null,
+        : h(
+            // The side that drew it up may take it back until the other side signs.
+            'button',
+            { 'type': 'button', 'data-withdraw': r.id, 'onclick': () => withdraw(r) },
+            t('handover.withdraw'),
+          ),
     ]
+  }
+
+  async function withdraw(r) {
+    if (!window.confirm(t('handover.withdrawConfirm', { number: r.number }))) return
+    try {
+      const done = await api.post(`/api/handovers/${r.id}/withdraw`, {})
+      const text = t('handover.withdrawnDone', { number: done.number })
+      say(h('p', { class: 'ok', role: 'status', id: 'handover-withdrawn' }, text))
+      announce(text)
+      loadList()
+    } catch (error) {
+      say(h('p', { class: 'error', role: 'alert' }, problemText(error)))
+    }
   }
 
   function openSigning(r) {

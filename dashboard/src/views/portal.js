@@ -3,11 +3,12 @@
 // post to hold or cancel it (POST /api/items/{id}/requests), which the supervisors see on Today.
 import * as api from '../lib/api.js'
 import { announce, h, replace } from '@common/dom.js'
-import { dateTime, day, localToday, number } from '@common/format.js'
+import { dateTime, day, number } from '@common/format.js'
 import { fileLink } from '../lib/download.js'
 import { selectField } from '../lib/fields.js'
 import { label, t } from '../lib/i18n.js'
 import { problemText } from '../lib/problems.js'
+import { proofFiles } from './proof.js'
 
 const STATUSES = [
   'registered',
@@ -22,6 +23,7 @@ const STATUSES = [
   'cancelled',
 ]
 const PER_PAGE = 50
+const DUE_SOON = 2 // "due soon": within this many working days
 
 export function renderPortal(main, { segments }) {
   if (segments[0]) return renderMyItem(main, Number(segments[0]))
@@ -32,17 +34,20 @@ export function renderPortal(main, { segments }) {
     { value: '', label: t('mine.anyStatus') },
     ...STATUSES.map((s) => ({ value: s, label: label('status', s) })),
   ])
-  const overdue = h('input', { id: 'mine-overdue', type: 'checkbox' })
+  // Due and overdue in working days, by the server's one rule (backend/domain/workdays.py).
+  const deadline = selectField(t('mine.deadline'), 'deadline', [
+    { value: '', label: t('mine.anyDeadline') },
+    { value: 'due', label: t('mine.dueSoon', { n: number(DUE_SOON) }) },
+    { value: 'overdue', label: t('mine.overdue') },
+  ])
   const requests = h('section', { 'aria-labelledby': 'mine-requests-title' })
 
   function filters() {
     const query = { sort: 'due_date' }
     if (q.value.trim()) query.q = q.value.trim()
     if (status.input.value) query.status = status.input.value
-    if (overdue.checked) {
-      query.due_before = localToday()
-      query.status = ['registered', 'at_post_office', 'assigned', 'failed_attempt']
-    }
+    if (deadline.input.value === 'overdue') query.overdue = true
+    if (deadline.input.value === 'due') query.due_within = DUE_SOON
     return query
   }
 
@@ -106,7 +111,7 @@ export function renderPortal(main, { segments }) {
       },
       h('div', { class: 'field' }, h('label', { for: 'mine-q' }, t('mine.search')), q),
       status.field,
-      h('div', { class: 'field' }, h('label', { for: 'mine-overdue' }, overdue, ' ', t('mine.overdue'))),
+      deadline.field,
       h('button', { type: 'submit', class: 'primary' }, t('mine.find')),
       h('button', { type: 'button', id: 'mine-csv', onclick: () => download('csv') }, t('mine.csv')),
       h('button', { type: 'button', id: 'mine-xlsx', onclick: () => download('xlsx') }, t('mine.xlsx')),
@@ -121,7 +126,6 @@ export function renderPortal(main, { segments }) {
 
 function table(items) {
   if (!items.length) return h('p', { class: 'empty' }, t('mine.none'))
-  const today = localToday()
   return h(
     'table',
     { class: 'grid', id: 'mine-items' },
@@ -140,7 +144,7 @@ function table(items) {
       'tbody',
       {},
       items.map((item) => {
-        const late = item.due_date && item.due_date < today && OPEN.has(item.status)
+        const left = item.working_days_left
         return h(
           'tr',
           { 'data-item-id': item.id },
@@ -150,9 +154,9 @@ function table(items) {
           h('td', {}, label('status', item.status)),
           h(
             'td',
-            { class: late ? 'error' : '' },
+            { 'class': left != null && left < 0 ? 'error' : '', 'data-left': left ?? '' },
             item.due_date ? day(item.due_date) : '—',
-            late ? ` · ${t('mine.late')}` : '',
+            lateness(left),
           ),
           h('td', { class: 'num' }, number(item.attempt_count)),
         )
@@ -161,7 +165,13 @@ function table(items) {
   )
 }
 
-const OPEN = new Set(['registered', 'at_post_office', 'assigned', 'failed_attempt'])
+/** The server's working days left in words: overdue by n, due now, n left (nothing once it is done). */
+function lateness(left) {
+  if (left == null) return ''
+  if (left < 0) return ` · ${t('mine.late', { n: number(-left) })}`
+  if (left === 0) return ` · ${t('mine.dueNow')}`
+  return ` · ${t('mine.left', { n: number(left) })}`
+}
 
 function requestList(rows) {
   return h(
@@ -214,6 +224,8 @@ async function showProof(proofId, box) {
         { class: 'facts' },
         facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
       ),
+      // The signature and photos, each fetched (and audited) on this request, zoomable on a click.
+      proofFiles(p, []),
     )
   } catch (error) {
     replace(box, h('p', { class: 'error', role: 'alert' }, problemText(error)))
@@ -255,7 +267,7 @@ function renderMyItem(main, itemId) {
         h('dt', {}, t('plan.recipient')),
         h('dd', {}, item.recipient_name),
         h('dt', {}, t('mine.due')),
-        h('dd', {}, item.due_date ? day(item.due_date) : '—'),
+        h('dd', {}, item.due_date ? day(item.due_date) : '—', lateness(item.working_days_left)),
         h('dt', {}, t('mine.attempts')),
         h('dd', {}, number(item.attempt_count)),
         item.next_attempt_from ? h('dt', {}, t('mine.nextAttempt')) : null,
