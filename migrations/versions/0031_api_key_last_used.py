@@ -1,7 +1,7 @@
 """api keys: when each was last used
 
-Revision ID: 0029_api_key_last_used
-Revises: 0028_agency_handovers
+Revision ID: 0031_api_key_last_used
+Revises: 0030_webhook_secrets
 Create Date: 2026-12-01 23:40:00
 
 api_keys gains `last_used_at` (UTC; written at most once a minute per key, on a request it
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0029_api_key_last_used'
-down_revision = '0028_agency_handovers'
+revision = '0031_api_key_last_used'
+down_revision = '0030_webhook_secrets'
 branch_labels = None
 depends_on = None
 
