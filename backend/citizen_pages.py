@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from markupsafe import Markup
 
+from backend.domain import vietqr
 from backend.domain.rules import DomainError
 from backend.domain.text import nfc
 from backend.domain.vocabulary import label
@@ -69,6 +71,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "government_fee": ("Lệ phí (nộp cho cơ quan)", "Government fee (for the agency)"),
     "total": ("Tổng cộng", "Total"),
     "transfer": ("Chuyển khoản (VietQR)", "Bank transfer (VietQR)"),
+    "qr.service": (
+        "Quét mã bằng ứng dụng ngân hàng để trả phí dịch vụ",
+        "Scan with your banking app to pay the service fee",
+    ),
+    "qr.government": (
+        "Quét mã bằng ứng dụng ngân hàng để nộp lệ phí",
+        "Scan with your banking app to pay the government fee",
+    ),
+    "qr.to": ("vào tài khoản", "to account"),
     "failed": ("Lần phát trước không thành công", "The last attempt failed"),
     "reason": ("Lý do", "Reason"),
     "next": ("Lần phát tiếp theo từ ngày", "Next attempt from"),
@@ -243,6 +254,12 @@ def _helpers(lang: str) -> dict:
             else label("status", "cancelled", lang)
         ),
         "other_lang_url": other_lang_url(),
+        # The VietQR of a transfer, drawn here as inline SVG (backend/domain/vietqr.py): no script.
+        "qr": lambda payload, caption: Markup(vietqr.svg(payload, caption)),
+        "qr_caption": lambda q: (
+            f"{t('qr.' + q['fee'])}: {vnd(q['amount'])} đ {t('qr.to')} {q['payee']['account']}"
+            + (f" – {q['payee']['name']}" if q["payee"].get("name") else "")
+        ),
     }
 
 

@@ -83,6 +83,55 @@ def test_a_citizen_opens_the_link_and_reads_the_status_in_vietnamese_without_per
     assert "<script" not in html
 
 
+def drawn_modules(svg: str) -> list[list[bool]]:
+    """The dark modules an inline SVG QR draws (its path of horizontal runs), as a bank app's camera sees them."""
+    size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))
+    grid = [[False] * size for _ in range(size)]
+    for x, y, n in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", svg):
+        for dx in range(int(n)):
+            grid[int(y)][int(x) + dx] = True
+    return grid
+
+
+def test_the_page_shows_a_vietqr_per_fee_for_the_amount_due_drawn_without_script(client, app, make):
+    import qrcode
+
+    from tests.test_vietqr import a_transfer, decode
+
+    office = make.office(
+        bank_bin="970405", bank_account="1500201234567", bank_account_name="BUU DIEN CHAU THANH"
+    )
+    agency = make.agency(bank_bin="970415", bank_account="113366668888")
+    item = make.item(office_id=office.id, agency_id=agency.id, service_fee=26_000, government_fee=8_000)
+
+    response, html = page(client, link_of(app, item).removeprefix("http://localhost:5000"))
+
+    figures = re.findall(
+        r'<figure class="vietqr" data-fee="(\w+)" data-payload="([^"]+)">(.*?)</figure>', html, re.S
+    )
+    assert {fee: decode(payload) for fee, payload, _ in figures} == {
+        "service": a_transfer("970405", "1500201234567", 26_000, item.code),
+        "government": a_transfer("970415", "113366668888", 8_000, item.code),
+    }
+    for _, payload, drawn in figures:
+        svg = re.search(r"<svg.*?</svg>", drawn, re.S).group(0)
+        assert 'role="img"' in svg and "aria-label=" in svg
+        expected = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+        expected.add_data(payload)
+        assert drawn_modules(svg) == expected.get_matrix(), "the drawn QR reads back as its payload"
+    assert "26.000 đ vào tài khoản 1500201234567 – BUU DIEN CHAU THANH" in html
+    assert "<script" not in html
+
+    api = client.get(f"/api/track/{item.code}?phone_last4=5678").get_json()
+    assert [t["payload"] for t in api["transfers"]] == [payload for _, payload, _ in figures]
+
+
+def test_without_a_bank_account_the_page_shows_no_qr(client, app, make):
+    unpaid = make.item(service_fee=26_000, government_fee=8_000)
+    _, html = page(client, "/track/", c=unpaid.code, d="5678")
+    assert "34.000 đ" in html and 'class="vietqr"' not in html
+
+
 def test_the_page_speaks_english_when_asked(client, app, make):
     item = make.item()
     response, html = page(client, "/track/", c=item.code, d="5678", lang="en")

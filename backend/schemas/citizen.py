@@ -22,6 +22,15 @@ class PayeeSchema(StrictSchema):
     name = fields.String(allow_none=True)
 
 
+class TransferSchema(StrictSchema):
+    fee = fields.String(
+        metadata={"description": "`service` (to the post office) or `government` (to the agency)"}
+    )
+    amount = fields.Integer()
+    payee = fields.Nested(PayeeSchema)
+    payload = fields.String(metadata={"description": "The VietQR (NAPAS/EMVCo) payload to draw as a QR code"})
+
+
 class ChoiceSchema(StrictSchema):
     kind = fields.String(allow_none=True, metadata={"description": "another_day, stand_in, pickup, booked"})
     day = fields.Date(allow_none=True)

@@ -15,6 +15,7 @@ from flask import current_app
 
 from backend import throttle
 from backend.audit import audit
+from backend.domain import vietqr
 from backend.domain.rules import DomainError
 from backend.domain.s10 import make_s10
 from backend.domain.status import FINAL, Direction, Outcome, Status
@@ -148,6 +149,28 @@ def _payee(item: Item) -> dict | None:
     return (item.office and vietqr_payee(item.office)) or vietqr_payee(item.agency)
 
 
+def _transfers(item: Item, to_pay: int) -> list[dict]:
+    """The VietQR transfers that pay what is due, one per fee with a payee (the service fee to the
+    office's account, the government fee to the agency's), each with its payload (backend.domain.vietqr)."""
+    if not to_pay:
+        return []
+    transfers = []
+    for fee, amount, payee in (
+        ("service", item.service_fee, item.office and vietqr_payee(item.office)),
+        ("government", item.government_fee, vietqr_payee(item.agency)),
+    ):
+        if amount > 0 and vietqr.payable(payee):
+            transfers.append(
+                {
+                    "fee": fee,
+                    "amount": amount,
+                    "payee": payee,
+                    "payload": vietqr.payload(payee, amount, item.code),
+                }
+            )
+    return transfers
+
+
 def tracking_view(item: Item) -> dict:
     """Everything the tracking page shows, and nothing more personal than the stand-in's name the
     citizen typed: no recipient name, phone or address."""
@@ -169,6 +192,7 @@ def tracking_view(item: Item) -> dict:
         "government_fee": item.government_fee,
         "to_pay": to_pay,
         "payee": _payee(item) if to_pay else None,
+        "transfers": _transfers(item, to_pay),
         "checklist": item.procedure.checklist if item.direction == Direction.COLLECT else [],
         "choice": {
             "kind": item.citizen_choice,
