@@ -22,7 +22,7 @@ from backend.domain.text import nfc
 from backend.domain.vocabulary import label
 from backend.extensions import db, limiter
 from backend.models import Item
-from backend.services import citizen
+from backend.services import citizen, notifications
 from backend.services.citizen_links import link_token
 from backend.services.printing import vnd
 
@@ -108,6 +108,25 @@ WORDS: dict[str, tuple[str, str]] = {
     "complaint.due": ("Hạn trả lời", "Answer due by"),
     "complaint.answer": ("Trả lời của bưu điện", "The post's answer"),
     "complaint.waiting": ("Đang xử lý", "Being handled"),
+    "messages": ("Tin nhắn SMS/Zalo", "SMS/Zalo messages"),
+    "messages.on": (
+        "Bưu điện nhắn tin cho số điện thoại của bạn khi bưu tá sắp đến và khi có kết quả.",
+        "The post texts your phone number when the postman is on the way and when there is news.",
+    ),
+    "messages.stop": ("Ngừng nhận tin nhắn", "Stop the messages"),
+    "messages.off": (
+        "Bạn đã ngừng nhận tin nhắn: bưu điện không nhắn tin cho số điện thoại này nữa, về mọi bưu gửi.",
+        "You stopped the messages: the post sends no more to this phone number, about any item.",
+    ),
+    "messages.resume": ("Nhận tin nhắn trở lại", "Get the messages again"),
+    "messages.stopped": (
+        "Đã ngừng nhận tin nhắn. Muốn nhận lại, bấm “Nhận tin nhắn trở lại” trên trang này.",
+        "Messages stopped. To get them again, press “Get the messages again” on this page.",
+    ),
+    "messages.resumed": (
+        "Bạn sẽ nhận lại tin nhắn từ lần tới.",
+        "You will get the messages again from the next one.",
+    ),
     "book.procedure": ("Thủ tục", "Procedure"),
     "book.name": ("Họ tên", "Full name"),
     "book.phone": ("Số điện thoại", "Phone"),
@@ -330,6 +349,7 @@ def track():
         k=link_token(item.code),
         days=citizen.answer_days(),
         done=request.args.get("done"),
+        stopped=notifications.citizen_stopped(item),
     )
 
 
@@ -354,6 +374,7 @@ def _form_problem(item: Item, error: DomainError) -> Response:
         k=link_token(item.code),
         days=citizen.answer_days(),
         problem=_problem_words(error),
+        stopped=notifications.citizen_stopped(item),
     )
 
 
@@ -394,6 +415,24 @@ def complaint():
         return _form_problem(item, error)
     db.session.commit()
     return _back_to(item, "complaint")
+
+
+@blp.post("/track/messages")
+@_per_address
+@_per_code
+def messages():
+    """The citizen's STOP from the page (the same as `POST /api/notifications/stop`), or its undo."""
+    item, message, status = _tracked((request.form.get("c") or "").upper())
+    if item is None:
+        return _page("track.html", status=status, code="", view=None, message=message)
+    if request.form.get("stop") == "0":
+        notifications.resume_for_citizen(item)
+        done = "resumed"
+    else:
+        notifications.stop_for_citizen(item)
+        done = "stopped"
+    db.session.commit()
+    return _back_to(item, done)
 
 
 def _booking_form(status: int = 200, **context) -> Response:
