@@ -443,6 +443,46 @@ def test_the_supervisor_sees_the_answer_on_the_item_and_in_the_rounds_stops(
     assert (stop["citizen_choice"], stop["stand_in_name"]) == ("stand_in", "Lê Văn Tâm")
 
 
+def test_the_citizens_answer_is_on_todays_exceptions_until_the_supervisor_has_seen_it(
+    client, app, make, supervisor, auth, today
+):
+    moved, picked_up = make.item(), make.item()
+    with app.test_request_context():
+        tokens = {i.code: link_token(i.code) for i in (moved, picked_up)}
+    day = next_working_day(today)
+
+    def answer(item, **form):
+        reply = client.post("/track/answer", data={"c": item.code, "k": tokens[item.code], **form})
+        assert reply.status_code == 303
+
+    def answers():
+        listed = client.get("/api/dashboard/exceptions", headers=auth(supervisor)).get_json()
+        return {e["item"]["code"]: e for e in listed["exceptions"] if e["kind"] == "citizen_answer"}
+
+    answer(moved, kind="another_day", day=day.isoformat())
+    answer(picked_up, kind="pickup")
+    found = answers()
+    assert {code: (e["action"], e["facts"]["choice"]) for code, e in found.items()} == {
+        moved.code: ("reassign", "another_day"),
+        picked_up.code: ("hold_for_pickup", "pickup"),
+    }
+    assert found[moved.code]["facts"]["day"] == day.isoformat()
+    today_view = client.get("/api/dashboard/today", headers=auth(supervisor)).get_json()
+    assert today_view["exception_counts"]["citizen_answer"] == 2
+
+    seen = client.post(
+        "/api/dashboard/exceptions/acknowledge",
+        headers=auth(supervisor),
+        json={"kind": "citizen_answer", "subject": found[moved.code]["subject"]},
+    )
+    assert seen.status_code in (200, 201)
+    assert set(answers()) == {picked_up.code}
+
+    answer(moved, kind="stand_in", stand_in_name="Lê Văn Tâm")  # a new answer is news again
+    again = answers()[moved.code]
+    assert (again["action"], again["facts"]["stand_in_name"]) == ("tell_postman", "Lê Văn Tâm")
+
+
 def test_the_public_base_url_is_a_checked_setting(tmp_path):
     from backend.config import ConfigError, load_config
 

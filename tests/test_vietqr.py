@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-MODULE = Path(__file__).resolve().parents[1] / "mobile_pwa" / "src" / "vietqr.js"
-
 from backend.domain import vietqr
+
+MODULE = Path(__file__).resolve().parents[1] / "mobile_pwa" / "src" / "vietqr.js"
 
 NEEDS_NODE = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node to run the phone's module")
 
