@@ -453,8 +453,12 @@ def book_form():
     return _booking_form()
 
 
+# One budget per client address for the page and the JSON API (backend/api/bookings.py).
+booking_limit = limiter.shared_limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], scope="booking")
+
+
 @blp.post("/book/")
-@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], scope="booking")
+@booking_limit
 def book():
     """Book a collection: a `collect` item in the supervisor's planning, its tracking code shown."""
     form = request.form

@@ -318,6 +318,66 @@ def test_a_citizen_books_a_collection_which_lands_in_the_planning(client, app, m
     assert status.status_code == 200 and "Đã nhận yêu cầu thu gom" in html
 
 
+def test_an_app_books_a_collection_as_json_and_gets_the_code_and_link(
+    client, app, make, supervisor, auth, today
+):
+    procedure = make.procedure(name="Đăng ký kết hôn", government_fee=0)
+    in_person = make.procedure(name="Cấp hộ chiếu", allowed_by_post=False)
+    agency = make.agency(commune="Xã Thạnh Lộc")
+    body = {
+        "procedure_id": procedure.id,
+        "name": "Phạm Thị Lan",
+        "phone": "0987 654 321",
+        "address_line": "Ấp Phước Lợi",
+        "commune": "Xã Thạnh Lộc",
+        "day": next_working_day(today).isoformat(),
+    }
+
+    booked = client.post("/api/bookings", json=body)
+
+    assert booked.status_code == 201
+    answer = booked.get_json()
+    assert answer["status"] == "registered" and re.fullmatch(r"[A-Z]{2}\d{9}[A-Z]{2}", answer["code"])
+    with app.test_request_context():
+        token = link_token(answer["code"])
+    assert answer["link"] == f"http://localhost:5000/track/?c={answer['code']}&k={token}"
+    planning = client.get(
+        "/api/items", query_string={"direction": "collect", "q": answer["code"]}, headers=auth(supervisor)
+    ).get_json()
+    assert [(i["code"], i["agency"]["id"]) for i in planning] == [(answer["code"], agency.id)]
+    opened = client.get(answer["link"].removeprefix("http://localhost:5000"))
+    assert "Đã nhận yêu cầu thu gom" in opened.get_data(as_text=True)
+
+    for change, kind in (
+        ({"procedure_id": in_person.id}, "procedure-not-allowed-by-post"),
+        ({"commune": "Xã Không Có"}, "unknown-commune"),
+        ({"day": today.isoformat()}, "bad-day"),
+    ):
+        refused = client.post("/api/bookings", json=body | change)
+        assert (refused.status_code, refused.get_json()["code"]) == (422, kind)
+    assert client.post("/api/bookings", json=body | {"phone": "12"}).status_code == 422
+
+
+class TestBookingsAreLimited:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "BOOKING_RATE_LIMIT": "2 per hour"}
+
+    def test_the_json_bookings_are_limited_per_address_like_the_page(self, client, make, today):
+        procedure, agency = make.procedure(), make.agency()
+        body = {
+            "procedure_id": procedure.id,
+            "name": "Phạm Thị Lan",
+            "phone": "0987654321",
+            "address_line": "Ấp Phước Lợi",
+            "commune": agency.commune,
+            "day": next_working_day(today).isoformat(),
+        }
+        on_the_page = client.post("/book/", data=body)
+        answers = [client.post("/api/bookings", json=body).status_code for _ in range(2)]
+        assert [on_the_page.status_code, *answers] == [201, 201, 429]  # one budget for both
+
+
 def test_a_booking_for_a_procedure_that_needs_the_person_is_refused(client, make, today):
     procedure = make.procedure(allowed_by_post=False)
     make.agency(commune="Xã Bình An")
