@@ -432,6 +432,32 @@ def test_a_complaint_is_answered_by_the_supervisor_and_the_citizen_reads_it(
     assert again.status_code == 409
 
 
+@pytest.mark.parametrize(
+    "agency_province, address_province, working_days",
+    [
+        ("An Giang", "An Giang", 5),
+        ("Tỉnh An Giang", "an giang", 5),  # the same province, however it is written
+        ("An Giang", "Thành phố Cần Thơ", 7),
+    ],
+)
+def test_a_complaint_about_an_item_between_provinces_is_due_in_seven_working_days(
+    client, app, make, supervisor, auth, agency_province, address_province, working_days
+):
+    agency = make.agency(province=agency_province)
+    item = make.item(agency_id=agency.id, province=address_province)
+    with app.test_request_context():
+        token = link_token(item.code)
+
+    client.post("/track/complaint", data={"c": item.code, "k": token, "text": "Bưu tá không gọi trước."})
+
+    (complaint,) = client.get("/api/complaints", headers=auth(supervisor)).get_json()
+    filed_on = datetime.fromisoformat(complaint["filed_at"]).astimezone(VN).date()
+    assert complaint["due_on"] == add_working_days(filed_on, working_days).isoformat()
+    _, html = page(client, "/track/", c=item.code, k=token)
+    shown = date.fromisoformat(complaint["due_on"])
+    assert f"{shown:%d/%m/%Y}" in html
+
+
 def test_the_quarterly_report_counts_complaints_and_those_answered_in_time(
     client, app, make, supervisor, auth, today
 ):

@@ -19,6 +19,7 @@ from backend.domain import vietqr
 from backend.domain.rules import DomainError
 from backend.domain.s10 import make_s10
 from backend.domain.status import FINAL, Direction, Outcome, Status
+from backend.domain.text import nfc
 from backend.domain.workdays import add_working_days, is_working_day
 from backend.extensions import db
 from backend.models import Agency, AuditEntry, Complaint, DeliveryAttempt, Item, PostOffice, Procedure
@@ -31,7 +32,10 @@ from sync.pull import vietqr_payee
 
 CHOICES = ("another_day", "stand_in", "pickup")
 BOOKED = "booked"
-COMPLAINT_WORKING_DAYS = 5  # inside a province (Circular 17 Art. 13); 7 between provinces
+# A complaint is settled within 5 working days inside a province, 7 between provinces (Circular 17
+# Art. 13, DOMAIN.md "Records"): between provinces when the agency's province is not the address's.
+COMPLAINT_WORKING_DAYS = 5
+COMPLAINT_WORKING_DAYS_BETWEEN_PROVINCES = 7
 WINDOW_HOURS = 2
 # The item's story as the citizen reads it: audit actions -> a step word (web words in the page).
 _STEPS = {
@@ -333,8 +337,24 @@ def book_collection(body: dict) -> Item:
     return item
 
 
-def complaint_due(filed: datetime) -> date:
-    return add_working_days(filed.astimezone(local_zone()).date(), COMPLAINT_WORKING_DAYS)
+def _province(name: str | None) -> str:
+    words = nfc(name or "").casefold().split()
+    for prefix in (["tỉnh"], ["thành", "phố"], ["tp."], ["tp"]):
+        if words[: len(prefix)] == prefix:
+            words = words[len(prefix) :]
+            break
+    return " ".join(words)
+
+
+def between_provinces(item: Item) -> bool:
+    """Whether the item travels between two provinces: its agency's and its address's differ."""
+    return _province(item.agency.province) != _province(item.province)
+
+
+def complaint_due(filed: datetime, item: Item) -> date:
+    """The one rule for a complaint's deadline: working days after the day it was filed."""
+    days = COMPLAINT_WORKING_DAYS_BETWEEN_PROVINCES if between_provinces(item) else COMPLAINT_WORKING_DAYS
+    return add_working_days(filed.astimezone(local_zone()).date(), days)
 
 
 def file_complaint(item: Item, text: str) -> Complaint:
@@ -348,7 +368,7 @@ def file_complaint(item: Item, text: str) -> Complaint:
         )
     filed = now_utc()
     complaint = Complaint(item_id=item.id, office_id=item.office_id, text=text, filed_at=filed)
-    complaint.due_on = complaint_due(filed)
+    complaint.due_on = complaint_due(filed, item)
     db.session.add(complaint)
     audit("complaint.filed", "item", item.code, {"due_on": complaint.due_on.isoformat()})
     return complaint
