@@ -14,13 +14,15 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from markupsafe import Markup
 
+from backend.domain import vietqr
 from backend.domain.rules import DomainError
 from backend.domain.text import nfc
 from backend.domain.vocabulary import label
 from backend.extensions import db, limiter
 from backend.models import Item
-from backend.services import citizen
+from backend.services import citizen, notifications
 from backend.services.citizen_links import link_token
 from backend.services.printing import vnd
 
@@ -69,6 +71,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "government_fee": ("Lệ phí (nộp cho cơ quan)", "Government fee (for the agency)"),
     "total": ("Tổng cộng", "Total"),
     "transfer": ("Chuyển khoản (VietQR)", "Bank transfer (VietQR)"),
+    "qr.service": (
+        "Quét mã bằng ứng dụng ngân hàng để trả phí dịch vụ",
+        "Scan with your banking app to pay the service fee",
+    ),
+    "qr.government": (
+        "Quét mã bằng ứng dụng ngân hàng để nộp lệ phí",
+        "Scan with your banking app to pay the government fee",
+    ),
+    "qr.to": ("vào tài khoản", "to account"),
     "failed": ("Lần phát trước không thành công", "The last attempt failed"),
     "reason": ("Lý do", "Reason"),
     "next": ("Lần phát tiếp theo từ ngày", "Next attempt from"),
@@ -97,6 +108,25 @@ WORDS: dict[str, tuple[str, str]] = {
     "complaint.due": ("Hạn trả lời", "Answer due by"),
     "complaint.answer": ("Trả lời của bưu điện", "The post's answer"),
     "complaint.waiting": ("Đang xử lý", "Being handled"),
+    "messages": ("Tin nhắn SMS/Zalo", "SMS/Zalo messages"),
+    "messages.on": (
+        "Bưu điện nhắn tin cho số điện thoại của bạn khi bưu tá sắp đến và khi có kết quả.",
+        "The post texts your phone number when the postman is on the way and when there is news.",
+    ),
+    "messages.stop": ("Ngừng nhận tin nhắn", "Stop the messages"),
+    "messages.off": (
+        "Bạn đã ngừng nhận tin nhắn: bưu điện không nhắn tin cho số điện thoại này nữa, về mọi bưu gửi.",
+        "You stopped the messages: the post sends no more to this phone number, about any item.",
+    ),
+    "messages.resume": ("Nhận tin nhắn trở lại", "Get the messages again"),
+    "messages.stopped": (
+        "Đã ngừng nhận tin nhắn. Muốn nhận lại, bấm “Nhận tin nhắn trở lại” trên trang này.",
+        "Messages stopped. To get them again, press “Get the messages again” on this page.",
+    ),
+    "messages.resumed": (
+        "Bạn sẽ nhận lại tin nhắn từ lần tới.",
+        "You will get the messages again from the next one.",
+    ),
     "book.procedure": ("Thủ tục", "Procedure"),
     "book.name": ("Họ tên", "Full name"),
     "book.phone": ("Số điện thoại", "Phone"),
@@ -258,6 +288,12 @@ def _helpers(lang: str) -> dict:
             else label("status", "cancelled", lang)
         ),
         "other_lang_url": other_lang_url(),
+        # The VietQR of a transfer, drawn here as inline SVG (backend/domain/vietqr.py): no script.
+        "qr": lambda payload, caption: Markup(vietqr.svg(payload, caption)),
+        "qr_caption": lambda q: (
+            f"{t('qr.' + q['fee'])}: {vnd(q['amount'])} đ {t('qr.to')} {q['payee']['account']}"
+            + (f" – {q['payee']['name']}" if q["payee"].get("name") else "")
+        ),
     }
 
 
@@ -328,6 +364,7 @@ def track():
         k=link_token(item.code),
         days=citizen.answer_days(),
         done=request.args.get("done"),
+        stopped=notifications.citizen_stopped(item),
     )
 
 
@@ -352,6 +389,7 @@ def _form_problem(item: Item, error: DomainError) -> Response:
         k=link_token(item.code),
         days=citizen.answer_days(),
         problem=_problem_words(error),
+        stopped=notifications.citizen_stopped(item),
     )
 
 
@@ -394,6 +432,24 @@ def complaint():
     return _back_to(item, "complaint")
 
 
+@blp.post("/track/messages")
+@_per_address
+@_per_code
+def messages():
+    """The citizen's STOP from the page (the same as `POST /api/notifications/stop`), or its undo."""
+    item, message, status = _tracked((request.form.get("c") or "").upper())
+    if item is None:
+        return _page("track.html", status=status, code="", view=None, message=message)
+    if request.form.get("stop") == "0":
+        notifications.resume_for_citizen(item)
+        done = "resumed"
+    else:
+        notifications.stop_for_citizen(item)
+        done = "stopped"
+    db.session.commit()
+    return _back_to(item, done)
+
+
 def _booking_form(status: int = 200, **context) -> Response:
     return _page(
         "book.html",
@@ -413,8 +469,12 @@ def book_form():
     return _booking_form()
 
 
+# One budget per client address for the page and the JSON API (backend/api/bookings.py).
+booking_limit = limiter.shared_limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], scope="booking")
+
+
 @blp.post("/book/")
-@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], scope="booking")
+@booking_limit
 def book():
     """Book a collection: a `collect` item in the supervisor's planning, its tracking code shown."""
     form = request.form

@@ -27,6 +27,8 @@ fi
 # --- FRONT-END BUILD (mobile_pwa/, dashboard/) ------------------------------------------
 # The words for the domain's codes, generated from backend/domain/vocabulary.py for both apps.
 .venv/bin/python -m backend.domain.vocabulary
+# The VietQR fields the phone builds its payload with, from backend/domain/vietqr.py.
+.venv/bin/python -m backend.domain.vietqr
 # Each web app with a package.json: `npm ci` when its lock file changed, then `npm run build`
 # into its dist/, which Flask serves (/app/ and /dashboard/).
 for app in mobile_pwa dashboard; do

@@ -33,7 +33,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -115,6 +115,25 @@ def link_token(code: str) -> str:
     key = _test_config("")["SECRET_KEY"].encode()
     digest = hmac.new(key, b"track:" + code.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:22]
+
+
+def booking_body(w) -> dict:
+    """A citizen's booking in the world's commune, for the next working day in Vietnam."""
+    from zoneinfo import ZoneInfo
+
+    from backend.domain.workdays import is_working_day
+
+    day = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return {
+        "procedure_id": w["procedure"],
+        "name": "Phạm Thị Lan",
+        "phone": "0987654321",
+        "address_line": "Ấp Phước Lợi",
+        "commune": "Xã Châu Thành",
+        "day": day.isoformat(),
+    }
 
 
 def new_item_body(w):
@@ -233,6 +252,7 @@ RULES = [
         PUBLIC,
         body=lambda w: {"code": w["code"], "k": link_token(w["code"])},
     ),
+    rule("POST", "/api/bookings", PUBLIC, body=lambda w: booking_body(w)),
     rule("GET", "/api/rounds", STAFF | {"postman", "other_postman"}),
     rule(
         "POST",
@@ -782,6 +802,8 @@ def test_a_supervisor_of_another_office_sees_and_touches_nothing_of_this_one(cli
         assert response.status_code < 400  # an export of the caller's own offices
     elif r.path == "/api/notifications/stop":
         assert response.status_code < 400  # public: the link's token authorises it, not an office
+    elif r.path == "/api/bookings":
+        assert response.status_code < 400  # public: a citizen's booking names no office
     else:
         # Every write names the first office's agency, postman, item or exception: refused.
         assert response.status_code in (404, 409, 422), (r.path, response.get_json())

@@ -83,6 +83,55 @@ def test_a_citizen_opens_the_link_and_reads_the_status_in_vietnamese_without_per
     assert "<script" not in html
 
 
+def drawn_modules(svg: str) -> list[list[bool]]:
+    """The dark modules an inline SVG QR draws (its path of horizontal runs), as a bank app's camera sees them."""
+    size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))
+    grid = [[False] * size for _ in range(size)]
+    for x, y, n in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", svg):
+        for dx in range(int(n)):
+            grid[int(y)][int(x) + dx] = True
+    return grid
+
+
+def test_the_page_shows_a_vietqr_per_fee_for_the_amount_due_drawn_without_script(client, app, make):
+    import qrcode
+
+    from tests.test_vietqr import a_transfer, decode
+
+    office = make.office(
+        bank_bin="970405", bank_account="1500201234567", bank_account_name="BUU DIEN CHAU THANH"
+    )
+    agency = make.agency(bank_bin="970415", bank_account="113366668888")
+    item = make.item(office_id=office.id, agency_id=agency.id, service_fee=26_000, government_fee=8_000)
+
+    response, html = page(client, link_of(app, item).removeprefix("http://localhost:5000"))
+
+    figures = re.findall(
+        r'<figure class="vietqr" data-fee="(\w+)" data-payload="([^"]+)">(.*?)</figure>', html, re.S
+    )
+    assert {fee: decode(payload) for fee, payload, _ in figures} == {
+        "service": a_transfer("970405", "1500201234567", 26_000, item.code),
+        "government": a_transfer("970415", "113366668888", 8_000, item.code),
+    }
+    for _, payload, drawn in figures:
+        svg = re.search(r"<svg.*?</svg>", drawn, re.S).group(0)
+        assert 'role="img"' in svg and "aria-label=" in svg
+        expected = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+        expected.add_data(payload)
+        assert drawn_modules(svg) == expected.get_matrix(), "the drawn QR reads back as its payload"
+    assert "26.000 đ vào tài khoản 1500201234567 – BUU DIEN CHAU THANH" in html
+    assert "<script" not in html
+
+    api = client.get(f"/api/track/{item.code}?phone_last4=5678").get_json()
+    assert [t["payload"] for t in api["transfers"]] == [payload for _, payload, _ in figures]
+
+
+def test_without_a_bank_account_the_page_shows_no_qr(client, app, make):
+    unpaid = make.item(service_fee=26_000, government_fee=8_000)
+    _, html = page(client, "/track/", c=unpaid.code, d="5678")
+    assert "34.000 đ" in html and 'class="vietqr"' not in html
+
+
 def test_the_page_speaks_english_when_asked(client, app, make):
     item = make.item()
     response, html = page(client, "/track/", c=item.code, d="5678", lang="en")
@@ -269,6 +318,66 @@ def test_a_citizen_books_a_collection_which_lands_in_the_planning(client, app, m
     assert status.status_code == 200 and "Đã nhận yêu cầu thu gom" in html
 
 
+def test_an_app_books_a_collection_as_json_and_gets_the_code_and_link(
+    client, app, make, supervisor, auth, today
+):
+    procedure = make.procedure(name="Đăng ký kết hôn", government_fee=0)
+    in_person = make.procedure(name="Cấp hộ chiếu", allowed_by_post=False)
+    agency = make.agency(commune="Xã Thạnh Lộc")
+    body = {
+        "procedure_id": procedure.id,
+        "name": "Phạm Thị Lan",
+        "phone": "0987 654 321",
+        "address_line": "Ấp Phước Lợi",
+        "commune": "Xã Thạnh Lộc",
+        "day": next_working_day(today).isoformat(),
+    }
+
+    booked = client.post("/api/bookings", json=body)
+
+    assert booked.status_code == 201
+    answer = booked.get_json()
+    assert answer["status"] == "registered" and re.fullmatch(r"[A-Z]{2}\d{9}[A-Z]{2}", answer["code"])
+    with app.test_request_context():
+        token = link_token(answer["code"])
+    assert answer["link"] == f"http://localhost:5000/track/?c={answer['code']}&k={token}"
+    planning = client.get(
+        "/api/items", query_string={"direction": "collect", "q": answer["code"]}, headers=auth(supervisor)
+    ).get_json()
+    assert [(i["code"], i["agency"]["id"]) for i in planning] == [(answer["code"], agency.id)]
+    opened = client.get(answer["link"].removeprefix("http://localhost:5000"))
+    assert "Đã nhận yêu cầu thu gom" in opened.get_data(as_text=True)
+
+    for change, kind in (
+        ({"procedure_id": in_person.id}, "procedure-not-allowed-by-post"),
+        ({"commune": "Xã Không Có"}, "unknown-commune"),
+        ({"day": today.isoformat()}, "bad-day"),
+    ):
+        refused = client.post("/api/bookings", json=body | change)
+        assert (refused.status_code, refused.get_json()["code"]) == (422, kind)
+    assert client.post("/api/bookings", json=body | {"phone": "12"}).status_code == 422
+
+
+class TestBookingsAreLimited:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "BOOKING_RATE_LIMIT": "2 per hour"}
+
+    def test_the_json_bookings_are_limited_per_address_like_the_page(self, client, make, today):
+        procedure, agency = make.procedure(), make.agency()
+        body = {
+            "procedure_id": procedure.id,
+            "name": "Phạm Thị Lan",
+            "phone": "0987654321",
+            "address_line": "Ấp Phước Lợi",
+            "commune": agency.commune,
+            "day": next_working_day(today).isoformat(),
+        }
+        on_the_page = client.post("/book/", data=body)
+        answers = [client.post("/api/bookings", json=body).status_code for _ in range(2)]
+        assert [on_the_page.status_code, *answers] == [201, 201, 429]  # one budget for both
+
+
 def test_a_booking_for_a_procedure_that_needs_the_person_is_refused(client, make, today):
     procedure = make.procedure(allowed_by_post=False)
     make.agency(commune="Xã Bình An")
@@ -321,6 +430,32 @@ def test_a_complaint_is_answered_by_the_supervisor_and_the_citizen_reads_it(
         f"/api/complaints/{complaint['id']}/answer", json={"answer": "Lần hai."}, headers=auth(supervisor)
     )
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "agency_province, address_province, working_days",
+    [
+        ("An Giang", "An Giang", 5),
+        ("Tỉnh An Giang", "an giang", 5),  # the same province, however it is written
+        ("An Giang", "Thành phố Cần Thơ", 7),
+    ],
+)
+def test_a_complaint_about_an_item_between_provinces_is_due_in_seven_working_days(
+    client, app, make, supervisor, auth, agency_province, address_province, working_days
+):
+    agency = make.agency(province=agency_province)
+    item = make.item(agency_id=agency.id, province=address_province)
+    with app.test_request_context():
+        token = link_token(item.code)
+
+    client.post("/track/complaint", data={"c": item.code, "k": token, "text": "Bưu tá không gọi trước."})
+
+    (complaint,) = client.get("/api/complaints", headers=auth(supervisor)).get_json()
+    filed_on = datetime.fromisoformat(complaint["filed_at"]).astimezone(VN).date()
+    assert complaint["due_on"] == add_working_days(filed_on, working_days).isoformat()
+    _, html = page(client, "/track/", c=item.code, k=token)
+    shown = date.fromisoformat(complaint["due_on"])
+    assert f"{shown:%d/%m/%Y}" in html
 
 
 def test_the_quarterly_report_counts_complaints_and_those_answered_in_time(
@@ -392,6 +527,46 @@ def test_the_supervisor_sees_the_answer_on_the_item_and_in_the_rounds_stops(
     rnd = client.get(f"/api/rounds/{seen['round_id']}", headers=auth(supervisor)).get_json()
     [stop] = [s for s in rnd["stops"] if s["id"] == item.id]
     assert (stop["citizen_choice"], stop["stand_in_name"]) == ("stand_in", "Lê Văn Tâm")
+
+
+def test_the_citizens_answer_is_on_todays_exceptions_until_the_supervisor_has_seen_it(
+    client, app, make, supervisor, auth, today
+):
+    moved, picked_up = make.item(), make.item()
+    with app.test_request_context():
+        tokens = {i.code: link_token(i.code) for i in (moved, picked_up)}
+    day = next_working_day(today)
+
+    def answer(item, **form):
+        reply = client.post("/track/answer", data={"c": item.code, "k": tokens[item.code], **form})
+        assert reply.status_code == 303
+
+    def answers():
+        listed = client.get("/api/dashboard/exceptions", headers=auth(supervisor)).get_json()
+        return {e["item"]["code"]: e for e in listed["exceptions"] if e["kind"] == "citizen_answer"}
+
+    answer(moved, kind="another_day", day=day.isoformat())
+    answer(picked_up, kind="pickup")
+    found = answers()
+    assert {code: (e["action"], e["facts"]["choice"]) for code, e in found.items()} == {
+        moved.code: ("reassign", "another_day"),
+        picked_up.code: ("hold_for_pickup", "pickup"),
+    }
+    assert found[moved.code]["facts"]["day"] == day.isoformat()
+    today_view = client.get("/api/dashboard/today", headers=auth(supervisor)).get_json()
+    assert today_view["exception_counts"]["citizen_answer"] == 2
+
+    seen = client.post(
+        "/api/dashboard/exceptions/acknowledge",
+        headers=auth(supervisor),
+        json={"kind": "citizen_answer", "subject": found[moved.code]["subject"]},
+    )
+    assert seen.status_code in (200, 201)
+    assert set(answers()) == {picked_up.code}
+
+    answer(moved, kind="stand_in", stand_in_name="Lê Văn Tâm")  # a new answer is news again
+    again = answers()[moved.code]
+    assert (again["action"], again["facts"]["stand_in_name"]) == ("tell_postman", "Lê Văn Tâm")
 
 
 def test_the_public_base_url_is_a_checked_setting(tmp_path):

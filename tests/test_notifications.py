@@ -309,6 +309,42 @@ def test_a_citizen_who_answers_stop_from_the_link_gets_nothing_more(app, client,
     assert {r.status for r in rows(app, second.id)} == {"skipped"}
 
 
+def test_the_citizen_stops_the_messages_on_the_tracking_page_and_can_take_them_back(
+    app, client, make, gateway, auth, supervisor
+):
+    first, second = items_with_phones(make, 2)
+    with app.app_context():
+        db.session.get(Item, second.id).recipient_phone = first.recipient_phone  # the same citizen
+        db.session.commit()
+        path = tracking_link(first).removeprefix("http://localhost:5000")
+    code, token = re.search(r"c=(\w+)&k=([\w-]+)$", path).groups()
+    page = client.get(path).get_data(as_text=True)
+    assert "Ngừng nhận tin nhắn" in page and 'action="/track/messages"' in page
+
+    forged = client.post("/track/messages", data={"c": code, "k": "x" * 22, "stop": "1"})
+    assert forged.status_code == 404
+    stopped = client.post("/track/messages", data={"c": code, "k": token, "stop": "1"}, follow_redirects=True)
+    html = stopped.get_data(as_text=True)
+    assert "Đã ngừng nhận tin nhắn" in html and "Nhận tin nhắn trở lại" in html
+    supervisor_view = client.get(f"/api/items/{first.id}/notifications", headers=auth(supervisor))
+    assert supervisor_view.get_json()["opted_out"] is True
+
+    phone, _ = Phone.on_a_round(client, make, [first, second])
+    phone.deliver(first.id)
+    phone.sync()
+    the_worker_runs(app)
+    assert told(gateway) == Counter()  # stopped: not told of the delivery, nor of the next stop
+
+    english = client.post(
+        "/track/messages", data={"c": code, "k": token, "stop": "0", "lang": "en"}, follow_redirects=True
+    )
+    assert "You will get the messages again" in english.get_data(as_text=True)
+    phone.deliver(second.id)
+    phone.sync()
+    the_worker_runs(app)
+    assert told(gateway) == Counter({(second.code, "delivered"): 1})  # taken back: told again
+
+
 def test_a_real_worker_process_sends_them(app, client, make, gateway, tmp_path):
     """`flask --app wsgi worker`, as `make run` starts it, with the settings in its environment."""
     item = items_with_phones(make, 1)[0]

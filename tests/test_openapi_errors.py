@@ -79,6 +79,7 @@ def test_public_operations_are_exactly_the_ones_without_a_token(spec):
         ("POST", "/api/auth/logout"),
         ("GET", "/api/track/{code}"),
         ("POST", "/api/notifications/stop"),
+        ("POST", "/api/bookings"),  # a citizen's booking, like the /book/ page
     }
 
 

@@ -1,5 +1,6 @@
-"""The VietQR payment payload the phone builds offline (mobile_pwa/src/vietqr.js), decoded by a parser
-written here from the NAPAS VietQR / EMVCo merchant-presented QR specification: a walk of
+"""The VietQR payment payload, defined once in backend/domain/vietqr.py: the tracking page builds it on
+the server, the phone offline (mobile_pwa/src/vietqr.js, from the generated SPEC, as the postman may
+correct the amount at the door). Both builders are decoded by a parser written here from the NAPAS VietQR / EMVCo merchant-presented QR specification: a walk of
 ID (2 digits) + length (2 digits) + value objects, and tag 63 checked as the CRC-16/CCITT-FALSE
 (polynomial 0x1021, initial 0xFFFF, no reflection, no final xor) of everything before its value."""
 
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from backend.domain import vietqr
+
 MODULE = Path(__file__).resolve().parents[1] / "mobile_pwa" / "src" / "vietqr.js"
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node to run the phone's module")
+NEEDS_NODE = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node to run the phone's module")
 
 
 def tlv_walk(text: str) -> dict[str, str]:
@@ -78,7 +81,7 @@ def a_transfer(bin_: str, account: str, amount: int, purpose: str) -> dict:
     }
 
 
-def build(bank: dict | None, amount, reference: str) -> str:
+def build_on_the_phone(bank: dict | None, amount, reference: str) -> str:
     script = (
         f"import({json.dumps(MODULE.as_uri())}).then(m => process.stdout.write("
         f"m.vietqrPayload({json.dumps({'bank': bank, 'amount': amount, 'reference': reference})})))"
@@ -87,6 +90,16 @@ def build(bank: dict | None, amount, reference: str) -> str:
     if done.returncode:
         raise ValueError(done.stderr.strip().splitlines()[0] if done.stderr else "node failed")
     return done.stdout
+
+
+def build_on_the_server(bank: dict | None, amount, reference: str) -> str:
+    return vietqr.payload(bank, amount, reference)
+
+
+BUILDERS = [
+    pytest.param(build_on_the_phone, marks=NEEDS_NODE, id="phone"),
+    pytest.param(build_on_the_server, id="server"),
+]
 
 
 def test_the_decoder_reads_a_published_vietqr_correctly():
@@ -101,12 +114,14 @@ def test_the_decoder_reads_a_published_vietqr_correctly():
         decode(published[:-1] + "D")
 
 
-def test_the_service_fee_qr_pays_the_post_office_the_amount_for_this_item():
+@pytest.mark.parametrize("build", BUILDERS)
+def test_the_service_fee_qr_pays_the_post_office_the_amount_for_this_item(build):
     payload = build({"bin": "970405", "account": "1500201234567"}, 26000, "EA123456785VN")
     assert decode(payload) == a_transfer("970405", "1500201234567", 26000, "EA123456785VN")
 
 
-def test_the_reference_is_kept_plain_and_short_enough_for_bank_apps():
+@pytest.mark.parametrize("build", BUILDERS)
+def test_the_reference_is_kept_plain_and_short_enough_for_bank_apps(build):
     payload = build(
         {"bin": "970405", "account": "1500201234567"}, 50000, "Lệ phí EA123456785VN đợt 2 — hộ tịch"
     )
@@ -126,6 +141,26 @@ def test_the_reference_is_kept_plain_and_short_enough_for_bank_apps():
         ({"bin": "970405", "account": "123"}, 26000.5),
     ],
 )
-def test_no_qr_without_an_account_or_an_amount(bank, amount):
+@pytest.mark.parametrize("build", BUILDERS)
+def test_no_qr_without_an_account_or_an_amount(build, bank, amount):
     with pytest.raises(ValueError):
         build(bank, amount, "EA123456785VN")
+
+
+@NEEDS_NODE
+@pytest.mark.parametrize(
+    "bank, amount, reference",
+    [
+        ({"bin": "970415", "account": "113366668888"}, 1, "RR000000001VN"),
+        ({"bin": "970436", "account": "0011AB"}, 999999999999, "Phí trả kết quả — Đợt 1/2026"),
+        ({"bin": "970405", "account": "1" * 19}, 45000, ""),
+    ],
+)
+def test_the_phone_and_the_tracking_page_build_the_same_payload(bank, amount, reference):
+    assert build_on_the_phone(bank, amount, reference) == build_on_the_server(bank, amount, reference)
+
+
+def test_the_phones_fields_are_generated_from_the_server_definition_and_up_to_date():
+    assert vietqr.GENERATED.read_text(encoding="utf-8") == vietqr.render_module(), (
+        "run `python -m backend.domain.vietqr` (scripts/setup.sh does)"
+    )

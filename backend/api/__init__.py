@@ -25,6 +25,7 @@ def register_api(app: Flask) -> None:
         agency,
         api_keys,
         auth,
+        bookings,
         cash,
         complaints,
         dashboard,
@@ -76,6 +77,7 @@ def register_api(app: Flask) -> None:
         search,
         complaints,
         notifications,
+        bookings,
     )
     api.register_blueprints([module.blp for module in modules])
     meta.register_docs_page(app)

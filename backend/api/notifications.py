@@ -10,7 +10,6 @@ from flask.views import MethodView
 
 from backend.api.common import Blueprint
 from backend.api.openapi import problems
-from backend.audit import audit
 from backend.auth.scope import not_found
 from backend.extensions import db, limiter
 from backend.models import Item
@@ -39,7 +38,6 @@ class StopMessages(MethodView):
         item = db.session.execute(db.select(Item).where(Item.code == code)).scalar_one_or_none()
         if item is None or not verify_link_token(code, body["k"]):
             raise not_found("item", code)
-        notifications.opt_out(item, source="citizen", whole_phone=True)
-        audit("notifications.stopped", "item", item.code, {"by": "citizen"})
+        notifications.stop_for_citizen(item)
         db.session.commit()
         return {"stopped": True}

@@ -22,6 +22,15 @@ class PayeeSchema(StrictSchema):
     name = fields.String(allow_none=True)
 
 
+class TransferSchema(StrictSchema):
+    fee = fields.String(
+        metadata={"description": "`service` (to the post office) or `government` (to the agency)"}
+    )
+    amount = fields.Integer()
+    payee = fields.Nested(PayeeSchema)
+    payload = fields.String(metadata={"description": "The VietQR (NAPAS/EMVCo) payload to draw as a QR code"})
+
+
 class ChoiceSchema(StrictSchema):
     kind = fields.String(allow_none=True, metadata={"description": "another_day, stand_in, pickup, booked"})
     day = fields.Date(allow_none=True)
@@ -67,3 +76,32 @@ class ComplaintQuerySchema(PageQuery):
 
 class ComplaintAnswerSchema(StrictSchema):
     answer = Text(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class BookingSchema(StrictSchema):
+    """A collection of a dossier at home, as the /book/ page asks for it."""
+
+    procedure_id = fields.Integer(
+        required=True, strict=True, metadata={"description": "A procedure allowed by post"}
+    )
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    phone = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\+?[0-9][0-9 .]{7,18}[0-9]$", error="A phone number, 9 to 15 digits."),
+    )
+    address_line = Text(required=True, validate=validate.Length(min=1, max=300))
+    commune = Text(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Current commune/ward"},
+    )
+    old_address = Text(validate=validate.Length(max=300), allow_none=True)
+    day = fields.Date(
+        required=True, metadata={"description": "Preferred day: a working day within the allowed range"}
+    )
+
+
+class BookedSchema(StrictSchema):
+    code = fields.String(metadata={"description": "The tracking code"})
+    status = fields.String()
+    link = fields.String(metadata={"description": "The tracking page, opened without the phone digits"})

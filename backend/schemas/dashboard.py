@@ -169,7 +169,7 @@ class ExceptionSchema(StrictSchema):
     kind = fields.String(
         metadata={
             "description": "flagged_proof, location_mismatch, unsynced_device, "
-            "attempt_limit, failed_attempt or overdue"
+            "attempt_limit, failed_attempt, overdue or citizen_answer"
         }
     )
     action = fields.String(
@@ -177,7 +177,7 @@ class ExceptionSchema(StrictSchema):
             "description": "What to do: review_proof, check_location, call_postman, "
             "return_to_agency, reattempt, hand_to_agency, "
             "fetch_from_agency, deliver_first, collect_first, "
-            "assign_today"
+            "assign_today, tell_postman, hold_for_pickup"
         }
     )
     item = fields.Nested(ItemRefSchema, allow_none=True)

@@ -21,6 +21,7 @@ from backend.schemas.citizen import (
     OfficeContactSchema,
     PayeeSchema,
     StepSchema,
+    TransferSchema,
 )
 from backend.schemas.common import (
     Flag,
@@ -374,6 +375,7 @@ class TrackingSchema(StrictSchema):
     government_fee = fields.Integer()
     to_pay = fields.Integer()
     payee = fields.Nested(PayeeSchema, allow_none=True)
+    transfers = fields.List(fields.Nested(TransferSchema))
     checklist = fields.List(fields.Raw())
     choice = fields.Nested(ChoiceSchema)
     can_answer = fields.Boolean()

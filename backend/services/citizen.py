@@ -15,10 +15,11 @@ from flask import current_app
 
 from backend import throttle
 from backend.audit import audit
-from backend.domain import admin_units
+from backend.domain import admin_units, vietqr
 from backend.domain.rules import DomainError
 from backend.domain.s10 import make_s10
 from backend.domain.status import FINAL, Direction, Outcome, Status
+from backend.domain.text import nfc
 from backend.domain.workdays import add_working_days, is_working_day
 from backend.extensions import db
 from backend.models import Agency, AuditEntry, Complaint, DeliveryAttempt, Item, PostOffice, Procedure
@@ -31,7 +32,10 @@ from sync.pull import vietqr_payee
 
 CHOICES = ("another_day", "stand_in", "pickup")
 BOOKED = "booked"
-COMPLAINT_WORKING_DAYS = 5  # inside a province (Circular 17 Art. 13); 7 between provinces
+# A complaint is settled within 5 working days inside a province, 7 between provinces (Circular 17
+# Art. 13, DOMAIN.md "Records"): between provinces when the agency's province is not the address's.
+COMPLAINT_WORKING_DAYS = 5
+COMPLAINT_WORKING_DAYS_BETWEEN_PROVINCES = 7
 WINDOW_HOURS = 2
 # The item's story as the citizen reads it: audit actions -> a step word (web words in the page).
 _STEPS = {
@@ -149,6 +153,28 @@ def _payee(item: Item) -> dict | None:
     return (item.office and vietqr_payee(item.office)) or vietqr_payee(item.agency)
 
 
+def _transfers(item: Item, to_pay: int) -> list[dict]:
+    """The VietQR transfers that pay what is due, one per fee with a payee (the service fee to the
+    office's account, the government fee to the agency's), each with its payload (backend.domain.vietqr)."""
+    if not to_pay:
+        return []
+    transfers = []
+    for fee, amount, payee in (
+        ("service", item.service_fee, item.office and vietqr_payee(item.office)),
+        ("government", item.government_fee, vietqr_payee(item.agency)),
+    ):
+        if amount > 0 and vietqr.payable(payee):
+            transfers.append(
+                {
+                    "fee": fee,
+                    "amount": amount,
+                    "payee": payee,
+                    "payload": vietqr.payload(payee, amount, item.code),
+                }
+            )
+    return transfers
+
+
 def tracking_view(item: Item) -> dict:
     """Everything the tracking page shows, and nothing more personal than the stand-in's name the
     citizen typed: no recipient name, phone or address."""
@@ -170,6 +196,7 @@ def tracking_view(item: Item) -> dict:
         "government_fee": item.government_fee,
         "to_pay": to_pay,
         "payee": _payee(item) if to_pay else None,
+        "transfers": _transfers(item, to_pay),
         "checklist": item.procedure.checklist if item.direction == Direction.COLLECT else [],
         "choice": {
             "kind": item.citizen_choice,
@@ -338,8 +365,24 @@ def book_collection(body: dict) -> Item:
     return item
 
 
-def complaint_due(filed: datetime) -> date:
-    return add_working_days(filed.astimezone(local_zone()).date(), COMPLAINT_WORKING_DAYS)
+def _province(name: str | None) -> str:
+    words = nfc(name or "").casefold().split()
+    for prefix in (["tỉnh"], ["thành", "phố"], ["tp."], ["tp"]):
+        if words[: len(prefix)] == prefix:
+            words = words[len(prefix) :]
+            break
+    return " ".join(words)
+
+
+def between_provinces(item: Item) -> bool:
+    """Whether the item travels between two provinces: its agency's and its address's differ."""
+    return _province(item.agency.province) != _province(item.province)
+
+
+def complaint_due(filed: datetime, item: Item) -> date:
+    """The one rule for a complaint's deadline: working days after the day it was filed."""
+    days = COMPLAINT_WORKING_DAYS_BETWEEN_PROVINCES if between_provinces(item) else COMPLAINT_WORKING_DAYS
+    return add_working_days(filed.astimezone(local_zone()).date(), days)
 
 
 def file_complaint(item: Item, text: str) -> Complaint:
@@ -353,7 +396,7 @@ def file_complaint(item: Item, text: str) -> Complaint:
         )
     filed = now_utc()
     complaint = Complaint(item_id=item.id, office_id=item.office_id, text=text, filed_at=filed)
-    complaint.due_on = complaint_due(filed)
+    complaint.due_on = complaint_due(filed, item)
     db.session.add(complaint)
     audit("complaint.filed", "item", item.code, {"due_on": complaint.due_on.isoformat()})
     return complaint

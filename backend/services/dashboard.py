@@ -47,10 +47,13 @@ EXCEPTION_KINDS = (
     "attempt_limit",
     "failed_attempt",
     "overdue",
+    "citizen_answer",
 )
 # Kinds a supervisor may acknowledge ("checked", "noted"). A flagged proof is accepted or rejected
 # instead, and an item at its attempt limit leaves the list when it is handed back to the agency.
-ACKNOWLEDGEABLE = ("location_mismatch", "unsynced_device", "failed_attempt", "overdue")
+ACKNOWLEDGEABLE = ("location_mismatch", "unsynced_device", "failed_attempt", "overdue", "citizen_answer")
+# The citizen's answer from the tracking page (backend/services/citizen.py) -> what the supervisor does.
+_ANSWER_ACTIONS = {"another_day": "reassign", "stand_in": "tell_postman", "pickup": "hold_for_pickup"}
 _ORDER = {kind: n for n, kind in enumerate(EXCEPTION_KINDS)}
 LIST_LIMIT = 500  # per kind: a dashboard list, not an export
 
@@ -363,6 +366,7 @@ def exceptions(user: User, day: date | None = None, include_acknowledged: bool =
         + _attempt_limit(user)
         + _failed_attempts(user)
         + _overdue(day, user)
+        + _citizen_answers(user)
     )
     acks = _acks_of(found)
     for entry in found:
@@ -620,6 +624,39 @@ def _overdue(day: date, user: User) -> list[dict]:
             item=item,
             subject=f"item:{item.id}:due:{item.due_date}",
             days_late=-working_days_left(item.due_date, day),
+        )
+        for item in items
+    ]
+
+
+def _citizen_answers(user: User) -> list[dict]:
+    """A citizen's answer (another day, a stand-in, pickup at the post office) on an open item, until
+    a supervisor marks it seen; a new answer to the same item is a new subject, so it comes back."""
+    items = (
+        db.session.execute(
+            scoped(db.select(Item), Item.office_id, user)
+            .where(
+                Item.citizen_choice.in_(tuple(_ANSWER_ACTIONS)),
+                Item.citizen_choice_at.is_not(None),
+                Item.status.not_in([s.value for s in FINAL]),
+            )
+            .order_by(Item.citizen_choice_at.desc(), Item.id)
+            .limit(LIST_LIMIT)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    return [
+        _exception(
+            "citizen_answer",
+            _ANSWER_ACTIONS[item.citizen_choice],
+            item=item,
+            at=item.citizen_choice_at,
+            subject=f"item:{item.id}:answer:{_aware(item.citizen_choice_at).isoformat()}",
+            choice=item.citizen_choice,
+            day=_iso(item.citizen_day),
+            stand_in_name=item.stand_in_name,
         )
         for item in items
     ]

@@ -27,10 +27,11 @@ from time import monotonic
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from backend.audit import audit
 from backend.domain import notify_templates as templates
 from backend.domain.round_status import RoundStatus
 from backend.domain.status import Event, Status
@@ -201,6 +202,41 @@ def opt_out(item: Item, *, source: str, whole_phone: bool, actor_id: int | None 
         .values(**values, source=source, created_by_id=actor_id, created_at=now_utc())
         .on_conflict_do_nothing()
     )
+
+
+def stop_for_citizen(item: Item) -> None:
+    """The citizen's STOP (from their message's link or the tracking page): nothing more to their
+    phone number, about any item. The caller commits."""
+    opt_out(item, source="citizen", whole_phone=True)
+    audit("notifications.stopped", "item", item.code, {"by": "citizen"})
+
+
+def citizen_stopped(item: Item) -> bool:
+    """Whether the citizen has stopped messages to the item's phone (their own STOP, which they may undo)."""
+    phone = international(item.recipient_phone)
+    if not phone:
+        return False
+    return (
+        db.session.execute(
+            select(NotificationOptOut.id).where(
+                NotificationOptOut.phone == phone, NotificationOptOut.source == "citizen"
+            )
+        ).first()
+        is not None
+    )
+
+
+def resume_for_citizen(item: Item) -> None:
+    """The citizen undoes their STOP: messages to their phone again, from the next one due (those
+    skipped meanwhile stay skipped). A supervisor's flag stays. The caller commits."""
+    phone = international(item.recipient_phone)
+    if phone:
+        db.session.execute(
+            delete(NotificationOptOut).where(
+                NotificationOptOut.phone == phone, NotificationOptOut.source == "citizen"
+            )
+        )
+    audit("notifications.resumed", "item", item.code, {"by": "citizen"})
 
 
 # Sending: the worker ----------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
-// VietQR payment payload (NAPAS "VietQR" on EMVCo QR, merchant-presented), built on the phone, offline.
-// Every data object is ID (2 digits) + length (2 digits) + value; tag 63 closes the payload with the
+// VietQR payment payload (NAPAS "VietQR" on EMVCo QR, merchant-presented), built on the phone, offline,
+// because the postman may correct the amount at the door. Its fields are backend/domain/vietqr.py's SPEC
+// (generated into vietqr_spec.js), the same the tracking page draws its QR with; tests/test_vietqr.py
+// decodes this builder and the server's for the same vectors. Every data object is ID (2 digits) + length (2 digits) + value; tag 63 closes the payload with the
 // CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of everything before it, including "6304".
 
-const GUID = 'A000000727' // NAPAS, in merchant account information (tag 38)
-const SERVICE_TO_ACCOUNT = 'QRIBFTTA' // inter-bank fund transfer 24/7 to an account
-const MAX_PURPOSE = 25 // tag 62/08 ("purpose of transaction") holds at most 25 characters
+import { SPEC } from './vietqr_spec.js'
 
 function tlv(id, value) {
   const text = String(value)
@@ -13,11 +13,11 @@ function tlv(id, value) {
 }
 
 export function crc16(text) {
-  let crc = 0xffff
+  let crc = SPEC.crc_init
   for (const byte of new TextEncoder().encode(text)) {
     crc ^= byte << 8
     for (let bit = 0; bit < 8; bit++)
-      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff
+      crc = crc & 0x8000 ? ((crc << 1) ^ SPEC.crc_poly) & 0xffff : (crc << 1) & 0xffff
   }
   return crc.toString(16).toUpperCase().padStart(4, '0')
 }
@@ -30,7 +30,7 @@ function plain(text) {
     .replace(/đ/g, 'd')
     .replace(/Đ/g, 'D')
     .replace(/[^0-9A-Za-z .-]/g, '')
-    .slice(0, MAX_PURPOSE)
+    .slice(0, SPEC.max_purpose)
     .trim()
 }
 
@@ -49,12 +49,12 @@ export function vietqrPayload({ bank, amount, reference }) {
     throw new RangeError('A VietQR amount is a positive whole VND')
   const beneficiary = tlv('00', bank.bin) + tlv('01', bank.account)
   const body =
-    tlv('00', '01') +
-    tlv('01', '12') +
-    tlv('38', tlv('00', GUID) + tlv('01', beneficiary) + tlv('02', SERVICE_TO_ACCOUNT)) +
-    tlv('53', '704') +
+    tlv('00', SPEC.format) +
+    tlv('01', SPEC.initiation) +
+    tlv('38', tlv('00', SPEC.guid) + tlv('01', beneficiary) + tlv('02', SPEC.service)) +
+    tlv('53', SPEC.currency) +
     tlv('54', String(amount)) +
-    tlv('58', 'VN') +
+    tlv('58', SPEC.country) +
     tlv('62', tlv('08', plain(reference))) +
     '6304'
   return body + crc16(body)

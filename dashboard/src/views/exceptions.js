@@ -14,6 +14,7 @@ const KINDS = [
   'attempt_limit',
   'failed_attempt',
   'overdue',
+  'citizen_answer',
 ]
 
 export function renderExceptions(section, found, { onChange }) {
@@ -132,6 +133,12 @@ function facts(e) {
       return (
         t('exc.fact.overdue', { days: f.days_late, date: day(e.item?.due_date) }) +
         ` · ${label('status', e.item?.status)}`
+      )
+    case 'citizen_answer':
+      return (
+        t(`exc.fact.answer.${f.choice}`, { date: day(f.day), name: f.stand_in_name ?? '' }) +
+        ` · ${label('status', e.item?.status)}` +
+        when
       )
     default:
       return ''
