@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.audit import audit
 from backend.auth.scope import offices_query, scoped
 from backend.domain.rules import DomainError
-from backend.domain.status import DUE_BINDS, Status
+from backend.domain.status import DUE_BINDS, FINAL, Status
 from backend.domain.workdays import next_invitation_from, overdue_on_or_before, working_days_left
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Device, ExceptionAck, Item, PostOffice, Round, SyncMutation, User
