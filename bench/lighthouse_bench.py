@@ -93,9 +93,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(workdir: Path, path: str = "/app/") -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
+def server_env(workdir: Path) -> dict:
+    return {
         **os.environ,
         "POSTROUND_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(40),
@@ -104,6 +103,39 @@ def start_server(workdir: Path, path: str = "/app/") -> tuple[subprocess.Popen, 
         "STORAGE_DIR": str(workdir / "storage"),
         "RATELIMIT_ENABLED": "false",
     }
+
+
+# The tracking page as a citizen opens it from the QR on the envelope: a demo result with its fees due
+# and the payees' accounts, so the page draws its VietQR codes (the heaviest answer /track/ gives).
+_TRACKED_ITEM = """
+from sqlalchemy import select
+from backend import create_app
+from backend.extensions import db
+from backend.models import Item
+from backend.services.citizen_links import tracking_link
+app = create_app()
+with app.app_context():
+    items = db.session.scalars(select(Item).where(Item.direction == "return").order_by(Item.id)).all()
+    paying = [i for i in items if i.government_fee > 0 and i.status not in ("delivered", "cancelled")]
+    item = (paying or items)[0]
+    print(tracking_link(item).split("/track/", 1)[1])
+"""
+
+
+def seed_tracked(env: dict) -> str:
+    """Migrate and seed the bench database; the query string of a demo result's tracking link."""
+    flask = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi"]
+    quiet = {"cwd": ROOT, "env": env, "check": True, "stdout": subprocess.DEVNULL}
+    subprocess.run([*flask, "db", "upgrade"], **quiet, stderr=subprocess.DEVNULL)
+    subprocess.run([*flask, "seed-demo", "--force"], **quiet)  # a throwaway bench database
+    python = str(ROOT / ".venv" / "bin" / "python")
+    found = subprocess.run([python, "-c", _TRACKED_ITEM], cwd=ROOT, env=env, check=True, capture_output=True)
+    return "/track/" + found.stdout.decode().strip().splitlines()[-1]
+
+
+def start_server(workdir: Path, path: str = "/app/", env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = env or server_env(workdir)
     gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
     process = subprocess.Popen(
         [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
@@ -174,6 +206,11 @@ def main() -> int:
     parser.add_argument(
         "--path", default="/app/", help="the page to audit: /app/ (the PWA) or /track/ (the citizen's page)"
     )
+    parser.add_argument(
+        "--tracked",
+        action="store_true",
+        help="audit the tracking page of a seeded demo result opened from its link (status, fees, VietQR)",
+    )
     args = parser.parse_args()
     summary: dict = {}
     server = None
@@ -188,7 +225,9 @@ def main() -> int:
         )
         for url, size in shell["files"].items():
             print(f"  {url:40} {size['bytes'] / 1024:7.1f} KB  gzip {size['gzip_bytes'] / 1024:6.1f} KB")
-        server, url = start_server(workdir, args.path)
+        env = server_env(workdir)
+        path = seed_tracked(env) if args.tracked else args.path
+        server, url = start_server(workdir, path, env)
         runs = []
         for n in range(args.runs):
             result = lighthouse(url, workdir, n)
