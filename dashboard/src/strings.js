@@ -474,7 +474,7 @@ const vi = {
   'handover.withdrawn': 'Đã rút lại',
   'handover.withdraw': 'Rút lại',
   'handover.withdrawConfirm':
-    'Rút lại biên bản {number}? Bưu gửi không thay đổi; bên kia sẽ thấy biên bản đã rút.',
+    'Rút lại biên bản {number}? Bưu gửi không thay đổi; bên kia sẽ thấy biên bản đã rút. Lý do (ghi vào nhật ký):',
   'handover.withdrawnDone': 'Đã rút lại biên bản {number}.',
   'handover.state': 'Tình trạng',
   'handover.signedAt': 'Đã ký đủ lúc {when}',
@@ -1245,7 +1245,7 @@ const en = {
   'handover.withdrawn': 'Withdrawn',
   'handover.withdraw': 'Withdraw',
   'handover.withdrawConfirm':
-    'Withdraw record {number}? No item changes; the other side will see it withdrawn.',
+    'Withdraw record {number}? No item changes; the other side will see it withdrawn. Reason (kept in the audit log):',
   'handover.withdrawnDone': 'Record {number} withdrawn.',
   'handover.state': 'State',
   'handover.signedAt': 'Signed by both at {when}',
