@@ -405,6 +405,9 @@ RULES = [
     # of an office that serves the agency; the other agency's officer reads their own, empty, feed and
     # list, and another agency's endpoint is missing to them.
     rule("GET", "/api/agency/changes", {"admin", "officer", "other_officer"}),
+    # The portal's fees page: an officer reads their own agency's (the other agency's officer, their own,
+    # whatever agency_id they pass); staff their offices'.
+    rule("GET", "/api/agency/fees", STAFF | {"officer", "other_officer"}, query=REPORT_RANGE),
     rule("GET", "/api/agency/webhooks", {"admin", "officer", "other_officer"}),
     rule(
         "POST",

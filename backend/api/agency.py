@@ -7,17 +7,19 @@ from flask.views import MethodView
 
 from backend.api.common import Blueprint
 from backend.api.openapi import problems
-from backend.auth.guard import auth_required, current_user
+from backend.auth.guard import STAFF, auth_required, current_user
 from backend.schemas.agency import (
     ChangesQuery,
     ChangesSchema,
     DeliveriesQuery,
+    FeesQuery,
+    FeesSchema,
     WebhookCreatedSchema,
     WebhookCreateSchema,
     WebhookDeliverySchema,
     WebhookSchema,
 )
-from backend.services import agency_events, webhooks
+from backend.services import agency_events, agency_fees, webhooks
 
 AGENCY_SYSTEM = ("agency", "admin")
 
@@ -37,6 +39,22 @@ class Changes(MethodView):
         is not there until it commits, after everything before it). Start with no cursor; send each
         page's next_cursor to get the next; has_more false means poll again later."""
         return agency_events.page(current_user(), query["cursor"], query["limit"], query["agency_id"])
+
+
+@blp.route("/fees")
+class Fees(MethodView):
+    @auth_required(*STAFF, "agency")
+    @blp.arguments(FeesQuery, location="query")
+    @blp.response(200, FeesSchema)
+    @problems(422)
+    def get(self, query):
+        """The portal's fees page: government fees the post collected for the agency, passed on to it on
+        signed handover records, and still held, per local day or month with totals. An officer reads
+        their own agency's; staff their offices' items (of one agency with agency_id). Over a range that
+        holds all of an agency's fees, the totals are the items export's."""
+        return agency_fees.fees(
+            current_user(), query["date_from"], query["date_to"], query["group"], query["agency_id"]
+        )
 
 
 @blp.route("/webhooks")

@@ -3,7 +3,7 @@ events, webhook endpoints and their delivery log."""
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.schemas.common import StrictSchema
 from backend.services.agency_events import EVENT_TYPES, FEED_LIMIT
@@ -93,3 +93,47 @@ class WebhookDeliverySchema(StrictSchema):
 
 class DeliveriesQuery(StrictSchema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class FeesQuery(StrictSchema):
+    date_from = fields.Date(required=True, metadata={"description": "First local date, inclusive"})
+    date_to = fields.Date(required=True, metadata={"description": "Last local date, inclusive"})
+    group = fields.String(
+        load_default="day",
+        validate=validate.OneOf(("day", "month")),
+        metadata={"description": "Rows per day or month"},
+    )
+    agency_id = fields.Integer(
+        load_default=None,
+        metadata={"description": "staff: one agency of their offices (an officer always reads their own)"},
+    )
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("Must be on or after date_from.", "date_to")
+
+
+class FeesRowSchema(StrictSchema):
+    period = fields.String(metadata={"description": "Local day YYYY-MM-DD or month YYYY-MM"})
+    collected = fields.Integer(metadata={"description": "Government fees collected for the agency, VND"})
+    passed_on = fields.Integer(
+        metadata={"description": "Passed on to the agency on signed handover records, VND"}
+    )
+    held = fields.Integer(metadata={"description": "Still held by the post at the end of the period, VND"})
+
+
+class FeesTotalsSchema(StrictSchema):
+    collected = fields.Integer()
+    passed_on = fields.Integer()
+    held_before = fields.Integer(metadata={"description": "Held by the post when the range began, VND"})
+    held = fields.Integer(metadata={"description": "Held by the post at the end of the range, VND"})
+
+
+class FeesSchema(StrictSchema):
+    date_from = fields.Date()
+    date_to = fields.Date()
+    group = fields.String()
+    agency_id = fields.Integer(allow_none=True)
+    rows = fields.List(fields.Nested(FeesRowSchema))
+    totals = fields.Nested(FeesTotalsSchema)

@@ -4,6 +4,7 @@
 // officer's portal); `roles`: only these roles (the API keys screen: administrators). The API refuses an officer the staff endpoints whatever the page shows.
 import { audience } from './lib/session.js'
 import { renderComplaints } from './views/complaints.js'
+import { renderFees } from './views/fees.js'
 import { renderHandovers } from './views/handovers.js'
 import { renderImport } from './views/import.js'
 import { renderItem } from './views/item.js'
@@ -20,6 +21,7 @@ export const ROUTES = [
   { path: 'planning', title: 'nav.planning', render: renderPlanning },
   { path: 'import', title: 'nav.import', render: renderImport },
   { path: 'mine', title: 'nav.mine', render: renderPortal, for: ['agency'] },
+  { path: 'fees', title: 'nav.fees', render: renderFees, for: ['agency'] },
   { path: 'handovers', title: 'nav.handovers', render: renderHandovers, for: ['staff', 'agency'] },
   { path: 'reports', title: 'nav.reports', render: renderReports },
   { path: 'complaints', title: 'nav.complaints', render: renderComplaints },

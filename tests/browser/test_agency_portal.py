@@ -192,7 +192,9 @@ def test_an_officer_sees_lateness_in_working_days_and_filters_the_overdue(page, 
     expect(page.locator("#mine-items")).not_to_contain_text(later.code)
 
 
-def test_an_officer_withdraws_a_waiting_record_and_the_post_sees_it_withdrawn(page, browser, server):
+def test_an_officer_withdraws_a_waiting_record_with_a_reason_and_the_post_sees_it_withdrawn(
+    page, browser, server
+):
     make = server.make
     agency = make.agency(name="UBND xã Tân Hội")
     officer = make.user("agency", agency_id=agency.id, full_name="Võ Thị Lan")
@@ -206,7 +208,8 @@ def test_an_officer_withdraws_a_waiting_record_and_the_post_sees_it_withdrawn(pa
     page.click("#handover-submit")
     expect(page.locator("#handover-done")).to_contain_text("Chờ bưu điện ký xác nhận")
     expect(page.locator("button[data-sign]")).to_have_count(0)  # not the officer's to countersign
-    page.once("dialog", lambda dialog: dialog.accept())
+    # The officer gives a reason; the audit keeps it.
+    page.once("dialog", lambda dialog: dialog.accept("Ghi nhầm bưu gửi"))
     page.locator("button[data-withdraw]").click()
     expect(page.locator("#handover-withdrawn")).to_contain_text("Đã rút lại biên bản")
     expect(page.locator("#handover-list tr[data-handover-id]")).to_contain_text("Đã rút lại")
@@ -224,6 +227,10 @@ def test_an_officer_withdraws_a_waiting_record_and_the_post_sees_it_withdrawn(pa
     with server.app.app_context():
         assert db.session.execute(db.select(Handover)).scalar_one().status == "withdrawn"
         assert db.session.get(Item, result.id).status == "registered"
+        withdrawn = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "handover.withdrawn")
+        ).scalar_one()
+        assert withdrawn.actor_id == officer.id and withdrawn.detail["reason"] == "Ghi nhầm bưu gửi"
 
 
 def test_an_officer_opens_a_proofs_signatures_zoomable_and_each_view_is_audited(page, server):

@@ -508,9 +508,12 @@ export function renderHandovers(main, { params }) {
   }
 
   async function withdraw(r) {
-    if (!window.confirm(t('handover.withdrawConfirm', { number: r.number }))) return
+    // The reason (optional) goes to the audit log with the withdrawal; cancelling the prompt keeps the record.
+    const reason = window.prompt(t('handover.withdrawConfirm', { number: r.number }), '')
+    if (reason === null) return
     try {
-      const done = await api.post(`/api/handovers/${r.id}/withdraw`, {})
+      const body = reason.trim() ? { reason: reason.trim().slice(0, 500) } : {}
+      const done = await api.post(`/api/handovers/${r.id}/withdraw`, body)
       const text = t('handover.withdrawnDone', { number: done.number })
       say(h('p', { class: 'ok', role: 'status', id: 'handover-withdrawn' }, text))
       announce(text)
