@@ -133,3 +133,36 @@ def test_a_range_backwards_or_too_long_is_refused(client, auth, officer):
     assert backwards.status_code == 422 and "date_to" in backwards.get_json()["errors"]
     too_long = fees(client, auth(officer), date_from="2020-01-01", date_to=date(2026, 11, 30).isoformat())
     assert too_long.status_code == 422 and too_long.get_json()["type"].endswith("range-too-long")
+
+
+def test_a_record_signed_a_week_after_it_was_typed_passes_its_fees_on_the_day_it_was_signed(
+    client, app, auth, make, agency, officer
+):
+    """The officer's fees page and the supervisor's report date a handover by its legal time, the second
+    signature, not by when the first side typed it."""
+    postman = make.user("postman")
+    supervisor = make.user("supervisor")
+    item = make.item(agency_id=agency.id, government_fee=40_000)
+    collect(app, item, postman, 40_000, at(3))
+    with app.app_context():
+        record = Handover(
+            direction="post_to_agency",
+            agency_id=agency.id,
+            postman_id=postman.id,
+            status="signed",
+            created_at=at(5),
+            signed_at=at(12),
+        )
+        record.lines.append(HandoverLine(item_id=item.id, fee_passed_on=40_000))
+        db.session.add(record)
+        db.session.commit()
+    november = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
+
+    page = fees(client, auth(officer), group="day", **november).get_json()
+    assert [(r["period"], r["passed_on"]) for r in page["rows"] if r["passed_on"]] == [("2026-11-12", 40_000)]
+    report = client.get("/api/reports", headers=auth(supervisor), query_string={**november, "period": "day"})
+    assert report.status_code == 200, report.get_json()
+    handed = [
+        (r["period"], r["fees_handed_over"]) for r in report.get_json()["rows"] if r["fees_handed_over"]
+    ]
+    assert handed == [("2026-11-12", 40_000)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
@@ -55,6 +55,11 @@ class Handover(db.Model):
     @property
     def fee_total(self) -> int:
         return sum(line.fee_passed_on for line in self.lines)
+
+
+# When a record passed what it lists on: its legal time (the second signature) for an electronic
+# record, when it was typed for one copied from signed paper. Every fee figure dates handovers by it.
+handed_over_at = func.coalesce(Handover.signed_at, Handover.created_at)
 
 
 class HandoverLine(db.Model):

@@ -20,10 +20,9 @@ from sqlalchemy import func, select
 from backend.auth.scope import in_offices
 from backend.extensions import db
 from backend.models import FeeEntry, Handover, HandoverLine, Item, User
+from backend.models.handover import handed_over_at
 from backend.models.proofs import fee_taken_at
 from backend.services.reports import ReportRange, _local_text, check_range
-
-passed_at = func.coalesce(Handover.signed_at, Handover.created_at)
 
 
 def _scope(query, user: User, agency_id: int | None):
@@ -49,7 +48,7 @@ def _passed(user: User, agency_id: int | None):
         .join(Item, HandoverLine.item_id == Item.id)
         .where(Handover.direction == "post_to_agency", Handover.status == "signed")
     )
-    return _scope(query, user, agency_id), passed_at
+    return _scope(query, user, agency_id), handed_over_at
 
 
 def fees(user: User, date_from: date, date_to: date, group: str, agency_id: int | None = None) -> dict:

@@ -12,8 +12,9 @@ fees handed over), each grouped by (period, key); their rows are merged here. De
   item's agency and procedure, and the postman who collected; of them, the part paid by VietQR
   transfer (straight to the payee's account) and the rest, paid in cash to the postman.
 - fees handed over: HandoverLine.fee_passed_on on signed records (not one still awaiting the other
-  side's signature, nor a withdrawn one: the items export counts the same) by the handover's local
-  date, the item's agency and procedure, and the handover's postman.
+  side's signature, nor a withdrawn one: the items export counts the same) by the local date of the
+  record's legal time (its second signature; when it was typed, for one copied from paper), the
+  item's agency and procedure, and the handover's postman.
 - complaints: citizens' complaints by the local date filed, the item's agency and procedure (and,
   by postman, the postman of the item's round); of them, those answered by their deadline
   (Circular 17 Art. 13 asks for them in the quarterly report: `period=quarter`).
@@ -52,6 +53,7 @@ from backend.models import (
     Round,
     User,
 )
+from backend.models.handover import handed_over_at
 from backend.models.proofs import FAILURE_REASONS
 from backend.timeutil import day_bounds, local_today, local_zone
 
@@ -208,7 +210,7 @@ def _fees(rng: ReportRange, user: User):
 
 def _handed_over(rng: ReportRange, user: User):
     start, end = rng.bounds
-    period = _local_text(Handover.created_at, rng, rng.period)
+    period = _local_text(handed_over_at, rng, rng.period)
     key = _key(rng, Handover.postman_id)
     return db.session.execute(
         select(period, key, func.sum(HandoverLine.fee_passed_on))
@@ -218,7 +220,7 @@ def _handed_over(rng: ReportRange, user: User):
         .where(
             Handover.status == "signed"
         )  # a record still awaiting a signature, or withdrawn, passes nothing on
-        .where(Handover.created_at >= start, Handover.created_at < end)
+        .where(handed_over_at >= start, handed_over_at < end)
         .group_by(period, key)
     ).all()
 
