@@ -131,14 +131,21 @@ def test_two_workers_never_both_spend_the_single_use_refresh_token(app, gateway)
         assert zns_tokens.refresh("zalo-oa-token-1") == "zalo-oa-token-2"
 
 
-def test_a_refused_refresh_keeps_the_tokens_and_the_message_is_tried_again(app, client, make, gateway):
-    (item,) = delivered(client, make)
+def test_a_refused_refresh_keeps_the_tokens_and_is_not_asked_again_by_every_message(
+    app, client, make, gateway
+):
+    items = delivered(client, make, 3)
     gateway.expire()
     gateway.failures = ["zns-error", "500"]  # ZNS: unknown error, then Zalo's OAuth: refused
     send(app)
-    row, attempts = log_of(app, item.id)
-    assert (row.status, attempts) == ("pending", [("zns", "error")])
-    assert stored_tokens(app).refresh_token == "zalo-refresh-0" and stored_tokens(app).claim is None
+    assert len(gateway.refreshes) == 1  # the other messages wait out the back-off with the old token
+    for item in items:
+        row, attempts = log_of(app, item.id)
+        assert (row.status, attempts) == ("pending", [("zns", "error")])
+    assert stored_tokens(app).refresh_token == "zalo-refresh-0"
+    with app.app_context():  # after the back-off, the next message refreshes it
+        later = now_utc() + zns_tokens.BACKOFF + timedelta(seconds=1)
+        assert zns_tokens.refresh(stored_tokens(app).access_token, later) == "zalo-oa-token-2"
 
 
 def test_a_citizen_without_zalo_gets_the_message_by_sms_once(app, client, make, gateway):

@@ -31,6 +31,7 @@ from backend.models.base import now_utc
 log = logging.getLogger(__name__)
 ROW = 1
 MARGIN = timedelta(minutes=30)  # refresh this long before the access token expires
+BACKOFF = timedelta(minutes=1)  # after a refused refresh, none before this
 
 
 def refreshable() -> bool:
@@ -107,10 +108,9 @@ def refresh(stale: str, now: datetime | None = None) -> str:
         return row.access_token
     answer, error = _exchange(row.refresh_token or "")
     if error or answer is None:
-        log.error("ZNS token refresh failed: %s", error)
-        db.session.execute(
-            update(ZnsToken).where(ZnsToken.claim == claim).values(claim=None, claim_until=None)
-        )
+        log.error("ZNS token refresh failed: %s; not asked again for %s", error, BACKOFF)
+        # The claim stays until the back-off is over: not every message of a backlog asks again.
+        db.session.execute(update(ZnsToken).where(ZnsToken.claim == claim).values(claim_until=now + BACKOFF))
         db.session.commit()
         return stale
     db.session.execute(
