@@ -143,6 +143,12 @@ def _notification_settings(read: _Reader) -> dict:
         # Zalo ZNS: the send-template endpoint and the Official Account's access token.
         "ZNS_API_URL": _url(read, "ZNS_API_URL", "https://business.openapi.zalo.me/message/template"),
         "ZNS_ACCESS_TOKEN": read.text("ZNS_ACCESS_TOKEN"),
+        # Its refresh (the access token expires, ~25 h): Zalo's OAuth endpoint, the app and its key,
+        # and the first refresh token (single-use: the ones after it live in the database).
+        "ZNS_OAUTH_URL": _url(read, "ZNS_OAUTH_URL", "https://oauth.zaloapp.com/v4/oa/access_token"),
+        "ZNS_APP_ID": read.text("ZNS_APP_ID"),
+        "ZNS_SECRET_KEY": read.text("ZNS_SECRET_KEY"),
+        "ZNS_REFRESH_TOKEN": read.text("ZNS_REFRESH_TOKEN"),
         **{
             f"ZNS_TEMPLATE_{event.upper()}": read.text(f"ZNS_TEMPLATE_{event.upper()}")
             for event in NOTIFY_EVENTS
@@ -165,6 +171,8 @@ def _notification_settings(read: _Reader) -> dict:
         )
     if provider == "sms" and not (settings["SMS_GATEWAY_URL"] and settings["SMS_GATEWAY_KEY"]):
         raise ConfigError("NOTIFY_PROVIDER=sms needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY")
+    if settings["ZNS_REFRESH_TOKEN"] and not (settings["ZNS_APP_ID"] and settings["ZNS_SECRET_KEY"]):
+        raise ConfigError("ZNS_REFRESH_TOKEN needs ZNS_APP_ID and ZNS_SECRET_KEY")
     if provider == "zns":
         missing = [
             f"ZNS_TEMPLATE_{e.upper()}" for e in NOTIFY_EVENTS if not settings[f"ZNS_TEMPLATE_{e.upper()}"]

@@ -56,6 +56,8 @@ def test_a_postgres_url_is_given_the_psycopg_driver(tmp_path):
         ("NOTIFY_PROVIDER", "sms", "NOTIFY_PROVIDER=sms needs SMS_GATEWAY_URL"),
         ("NOTIFY_PROVIDER", "zns", "NOTIFY_PROVIDER=zns needs ZNS_ACCESS_TOKEN"),
         ("SMS_GATEWAY_URL", "gateway:8080", "SMS_GATEWAY_URL must be an http"),
+        ("ZNS_REFRESH_TOKEN", "a-refresh-token", "ZNS_REFRESH_TOKEN needs ZNS_APP_ID and ZNS_SECRET_KEY"),
+        ("ZNS_OAUTH_URL", "oauth.zaloapp.com", "ZNS_OAUTH_URL must be an http"),
         ("PUBLIC_BASE_URL", "buudien.vn", "PUBLIC_BASE_URL must be an http"),
         ("NOTIFY_QUIET_START", "25:00", "NOTIFY_QUIET_START must be a time of day"),
         ("NOTIFY_STOPS_AHEAD", "0", "at least 1"),

@@ -241,7 +241,7 @@ def test_zalo_zns_gets_the_template_id_its_data_and_the_access_token(app, client
     )
     item = items_with_phones(make, 1)[0]
     phone, _ = Phone.on_a_round(client, make, [item])
-    gateway.failures = ["zns-error"]  # ZNS answers 200 with an error code: tried again
+    gateway.failures = ["zns-error"]  # ZNS answers 200 with an unknown error (-100): tried again
     phone.deliver(item.id)
     phone.sync()
     the_worker_runs(app)

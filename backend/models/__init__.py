@@ -13,7 +13,7 @@ from backend.models.handover import (
 )
 from backend.models.items import Item, Round
 from backend.models.jobs import BackgroundJob
-from backend.models.notifications import Notification, NotificationAttempt, NotificationOptOut
+from backend.models.notifications import Notification, NotificationAttempt, NotificationOptOut, ZnsToken
 from backend.models.offices import PostOffice, office_agencies, user_offices
 from backend.models.org import Agency, Procedure
 from backend.models.proofs import Attachment, AttachmentUpload, DeliveryAttempt, FeeEntry, ProofAttachment
@@ -46,6 +46,7 @@ __all__ = [
     "Notification",
     "NotificationAttempt",
     "NotificationOptOut",
+    "ZnsToken",
     "PostOffice",
     "Procedure",
     "ProofAttachment",

@@ -66,3 +66,21 @@ class NotificationOptOut(db.Model):
     source: Mapped[str] = mapped_column(String(16))  # citizen, supervisor
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class ZnsToken(db.Model):
+    """Zalo's OA tokens as they stand (one row, id 1): the access token expires (~25 h) and the
+    refresh token is single-use, so both live here, not in the settings, once the first refresh has
+    spent the configured ones. `claim` is the refreshing worker's token (a compare-and-set: one at a
+    time); `seed` the hash of the configured pair, so an operator's new pair replaces the stored one."""
+
+    __tablename__ = "zns_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unknown for a configured token
+    seed: Mapped[str] = mapped_column(String(64))
+    claim: Mapped[str | None] = mapped_column(String(36))
+    claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -249,6 +249,7 @@ class Sent:
     http_status: int | None = None
     error: str | None = None
     permanent: bool = False  # the provider refused it for good: no retry
+    fallback: bool = False  # refused for good for this phone on this channel: try SMS instead
 
 
 class Provider(Protocol):
@@ -310,13 +311,37 @@ class SmsGateway:
         return Sent(True, provider_id=str(answer["id"]), http_status=status)
 
 
+# Zalo's documented error codes (zalo.cloud/zns/guidelines/handle-error-code) that will not heal for
+# this phone: an invalid number, a Zalo app too old, an inactive user or one who turned ZNS off, no
+# Zalo account, an account that cannot receive ZNS, a user who refused ZNS. The message goes by SMS.
+NOT_FOR_THIS_PHONE = {-108, -110, -114, -118, -119, -139}
+# Our own fault: a wrong template id, empty or invalid template data, a button, text or template the
+# OA may not use. Retrying or SMS would hide it: the message fails at once and the log says so loudly.
+OUR_FAULT = {-109, -111, -112, -113, -116, -117}
+TOKEN_INVALID = -124
+
+
 class ZaloZns:
     """Zalo ZNS: POST {phone, template_id, template_data, tracking_id} to the send-template endpoint
-    with the Official Account's `access_token` header; `error` 0 and `data.msg_id` mean sent."""
+    with the Official Account's `access_token` header; `error` 0 and `data.msg_id` mean sent. A token
+    refused as invalid (-124) is refreshed (`zns_tokens`) and the message sent once more."""
 
     channel = "zns"
 
     def send(self, phone: str, event: str, params: dict, text: str, reference: str) -> Sent:
+        from backend.services import zns_tokens
+
+        token = zns_tokens.access_token()
+        sent, code = self._send(phone, event, params, reference, token)
+        if code == TOKEN_INVALID and zns_tokens.refreshable():
+            fresh = zns_tokens.refresh(token)
+            if fresh != token:
+                sent, code = self._send(phone, event, params, reference, fresh)
+        return sent
+
+    def _send(
+        self, phone: str, event: str, params: dict, reference: str, token: str
+    ) -> tuple[Sent, int | None]:
         config = current_app.config
         body = {
             "phone": phone,
@@ -324,19 +349,28 @@ class ZaloZns:
             "template_data": templates.template_data(event, params),
             "tracking_id": reference,
         }
-        status, answer, error = _post(
-            config["ZNS_API_URL"], body, {"access_token": config["ZNS_ACCESS_TOKEN"]}
-        )
+        status, answer, error = _post(config["ZNS_API_URL"], body, {"access_token": token})
         if error or answer is None:
-            return _http_outcome(status, error or "no answer")
-        if answer.get("error") != 0:
-            return Sent(
-                False, http_status=status, error=f"ZNS {answer.get('error')}: {answer.get('message')}"
-            )
-        return Sent(True, provider_id=str((answer.get("data") or {}).get("msg_id") or ""), http_status=status)
+            return _http_outcome(status, error or "no answer"), None
+        code = answer.get("error")
+        if code != 0:
+            failed = Sent(False, http_status=status, error=f"ZNS {code}: {answer.get('message')}")
+            if code in OUR_FAULT:
+                log.error("ZNS refused template %s (%s): %s", body["template_id"], event, failed.error)
+                failed.permanent = True
+            failed.fallback = code in NOT_FOR_THIS_PHONE
+            return failed, code if isinstance(code, int) else None
+        msg_id = str((answer.get("data") or {}).get("msg_id") or "")
+        return Sent(True, provider_id=msg_id, http_status=status), 0
 
 
 PROVIDERS: dict[str, type[Provider]] = {"sms": SmsGateway, "zns": ZaloZns}
+
+
+def sms_configured() -> bool:
+    """Whether the SMS gateway is set up (the fallback of a ZNS message that cannot reach its phone)."""
+    config = current_app.config
+    return bool(config.get("SMS_GATEWAY_URL") and config.get("SMS_GATEWAY_KEY"))
 
 
 def _claim(row_id: int, now: datetime) -> str | None:
@@ -381,9 +415,32 @@ def send_one(row_id: int, now: datetime | None = None) -> str | None:
         )
         _end(row.id, token, attempt, status=SKIPPED, claim=None, last_error=attempt.error)
         return SKIPPED
-    sent = PROVIDERS[row.channel]().send(phone, row.event, row.params, text, f"postround-{row.id}")
+    reference = f"postround-{row.id}"
+    sent = PROVIDERS[row.channel]().send(phone, row.event, row.params, text, reference)
     attempt.outcome = SENT if sent.ok else "error"
     attempt.http_status, attempt.provider_id, attempt.error = sent.http_status, sent.provider_id, sent.error
+    if not sent.ok and sent.fallback and row.channel != "sms":
+        if not sms_configured():
+            sent.permanent = True  # it will not heal on this channel, and there is no other
+        else:  # once a message: logged, and the row goes on by SMS (its retries too)
+            moved = db.session.execute(
+                update(Notification)
+                .where(Notification.id == row.id, Notification.claim == token)
+                .values(channel="sms")
+            ).rowcount  # type: ignore[attr-defined]
+            if not moved:  # the claim ran out meanwhile: the row is another worker's now
+                db.session.commit()
+                return None
+            db.session.add(attempt)
+            db.session.commit()
+            log.info("notification %s: %s; sending it by SMS instead", row.id, sent.error)
+            attempt = NotificationAttempt(
+                notification_id=row.id, at=now, channel="sms", phone=phone, message=text, outcome="error"
+            )
+            sent = SmsGateway().send(phone, row.event, row.params, text, reference)
+            attempt.outcome = SENT if sent.ok else "error"
+            attempt.http_status, attempt.provider_id = sent.http_status, sent.provider_id
+            attempt.error = sent.error
     if sent.ok:
         _end(row.id, token, attempt, status=SENT, claim=None, sent_at=now, provider_id=sent.provider_id)
         return SENT
