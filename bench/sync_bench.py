@@ -896,106 +896,149 @@ def push_new(phone: Phone, mutations: list[dict], files: dict[str, bytes], small
     """The PWA's push since issue 16 (mobile_pwa/src/sync/push.js), per batch: one check of every file,
     then the small files together (one multipart request per ~1 MiB) and the large ones in chunks, all
     in one queue a few at a time; meanwhile, each time the run of mutations whose files are all in
-    grows, it is pushed (one push at a time, in seq order) without waiting for the other files."""
-    outcomes = []
-    for first in range(0, len(mutations), PWA_BATCH):
-        outcomes.extend(_push_batch_new(phone, mutations[first : first + PWA_BATCH], files, small_limit))
-    return outcomes
+    grows, it is pushed (one push at a time, in seq order) without waiting for the other files. One
+    batch ahead: once a batch's files are all in, the next batch's check and uploads start while this
+    batch's last pushes are still on their way.
 
+    Sequential round trips are counted on a logical clock: every request starts when what it waits
+    for has answered (its connection's previous request; a push also its mutations' files, the
+    first batch's check nothing, the next one the end of this batch's uploads) and ends one round
+    trip later; the push's round trips are the clock when the last answer comes."""
+    batches = [mutations[first : first + PWA_BATCH] for first in range(0, len(mutations), PWA_BATCH)]
+    if not batches:
+        return []
+    runs: list[_Uploads] = []
 
-def _push_batch_new(phone: Phone, batch: list[dict], files: dict[str, bytes], small_limit: int) -> list[dict]:
-    """One batch of `push_new`: its outcomes."""
+    def start(n: int, at: int) -> None:
+        follow = (lambda done: start(n + 1, done.end)) if n + 1 < len(batches) else None
+        runs.append(_Uploads(phone, batches[n], files, small_limit, at, follow))
+
+    start(0, 0)
     outcomes: list[dict] = []
-    digests = list(dict.fromkeys(ref["sha256"] for m in batch for ref in m["attachments"]))
-    known = {
-        state["sha256"]: state
-        for state in phone.call_json("POST", "/api/sync/attachments/check", {"digests": digests})[
-            "attachments"
-        ]
-    }
-    lacking = [d for d in digests if not known[d]["verified"]]
-    small = [d for d in lacking if len(files[d]) <= small_limit]
-    large = [d for d in lacking if len(files[d]) > small_limit]
-    groups: list[list[str]] = []
-    for digest in small:
-        if (
-            not groups
-            or len(groups[-1]) >= MAX_PARTS
-            or sum(len(files[d]) for d in groups[-1]) + len(files[digest]) > BATCH_UPLOAD_BYTES
-        ):
-            groups.append([])
-        groups[-1].append(digest)
-    pending, arrived = set(lacking), threading.Condition()
-
-    def settled(done: list[str]) -> None:
-        with arrived:
-            pending.difference_update(done)
-            arrived.notify()
-
-    def send_group(group: list[str]):
-        def job(client: Client):
-            boundary = f"----postround{uuid.uuid4().hex}"
-            reply = _ok(
-                client.call(
-                    "POST",
-                    "/api/sync/attachments",
-                    multipart_body([files[d] for d in group], boundary),
-                    {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    clock = 0  # the main connection's: the pushes, one at a time, in seq order
+    for n, batch in enumerate(batches):
+        uploads = runs[n]
+        sent = 0
+        while sent < len(batch):
+            with uploads.arrived:
+                while True:
+                    end = sent
+                    while end < len(batch) and not any(
+                        r["sha256"] in uploads.pending for r in batch[end]["attachments"]
+                    ):
+                        end += 1
+                    if end > sent or uploads.finished:
+                        break
+                    uploads.arrived.wait()
+                ready_at = max(
+                    (uploads.at[r["sha256"]] for m in batch[sent:end] for r in m["attachments"]), default=0
                 )
-            )
-            refused = [r for r in reply.json()["attachments"] if not r["verified"]]
-            if refused:
-                raise RuntimeError(f"batch upload refused {refused[:2]}")
-            settled(group)
-
-        return job
-
-    def send_large(digest: str):
-        def job(client: Client):
-            _put_chunked(client, files[digest], known[digest]["received"])
-            settled([digest])
-
-        return job
-
-    uploading: list[BaseException | None] = []
-
-    def upload_all() -> None:
-        try:
-            phone.parallel([*map(send_group, groups), *map(send_large, large)], count=False)
-            uploading.append(None)
-        except BaseException as error:  # re-raised below, in the pushing thread
-            uploading.append(error)
-        with arrived:
-            arrived.notify()
-
-    uploader = threading.Thread(target=upload_all)
-    before = [c.meter.requests for c in phone.pool]
-    uploader.start()
-    sent = overlapped = 0
-    while sent < len(batch):
-        with arrived:
-            while True:
-                end = sent
-                while end < len(batch) and not any(r["sha256"] in pending for r in batch[end]["attachments"]):
-                    end += 1
-                if end > sent or uploading:
-                    break
-                arrived.wait()
-        if end == sent:  # the uploads ended and this mutation's files are not all in
-            break
-        during = not uploading
-        reply = _ok(phone.main.call_json("POST", "/api/sync/push", _envelope(batch[sent:end]))).json()
-        outcomes.extend(reply["results"])
-        overlapped += during
-        phone.round_trips += not during  # a push after the uploads ended is on the critical path
-        sent = end
-    uploader.join()
-    if uploading and uploading[0] is not None:
-        raise uploading[0]
-    # The uploads and the pushes made meanwhile ran side by side: the longer of the two paths.
-    busiest = max((c.meter.requests - b for c, b in zip(phone.pool, before, strict=True)), default=0)
-    phone.round_trips += max(busiest, overlapped)
+            if end == sent:  # the uploads ended and this mutation's files are not all in
+                break
+            reply = _ok(phone.main.call_json("POST", "/api/sync/push", _envelope(batch[sent:end]))).json()
+            outcomes.extend(reply["results"])
+            clock = max(clock, ready_at) + 1
+            sent = end
+        uploads.thread.join()
+        if uploads.error is not None:
+            raise uploads.error
+        if sent < len(batch):
+            raise RuntimeError(f"batch {n}: {len(batch) - sent} mutations never pushed")
+    phone.round_trips += max(clock, runs[-1].end)
     return outcomes
+
+
+class _Uploads:
+    """One batch's check and uploads on the pool connections, in a thread of their own (push.js
+    `startUploads`): `pending` the digests not yet on the server (all of them until the check
+    answers), `at` the logical time each arrived, `end` when the last did; `follow(self)` runs once
+    they are all in (the next batch's uploads start then)."""
+
+    def __init__(self, phone: Phone, batch: list[dict], files, small_limit: int, at: int, follow) -> None:
+        self.phone, self.files, self.small_limit, self.start, self.follow = (
+            phone,
+            files,
+            small_limit,
+            at,
+            follow,
+        )
+        self.digests = list(dict.fromkeys(ref["sha256"] for m in batch for ref in m["attachments"]))
+        self.pending = set(self.digests)
+        self.at: dict[str, int] = {}
+        self.end = at
+        self.finished = False
+        self.error: BaseException | None = None
+        self.arrived = threading.Condition()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _settled(self, done: list[str], at: int) -> None:
+        with self.arrived:
+            self.pending.difference_update(done)
+            self.at.update(dict.fromkeys(done, at))
+            self.arrived.notify_all()
+
+    def _run(self) -> None:
+        files, pool = self.files, self.phone.pool
+        try:
+            answer = _ok(pool[0].call_json("POST", "/api/sync/attachments/check", {"digests": self.digests}))
+            known = {state["sha256"]: state for state in answer.json()["attachments"]}
+            checked = self.start + 1
+            self._settled([d for d in self.digests if known[d]["verified"]], checked)
+            lacking = [d for d in self.digests if not known[d]["verified"]]
+            small = [d for d in lacking if len(files[d]) <= self.small_limit]
+            large = [d for d in lacking if len(files[d]) > self.small_limit]
+            groups: list[list[str]] = []
+            for digest in small:
+                if (
+                    not groups
+                    or len(groups[-1]) >= MAX_PARTS
+                    or sum(len(files[d]) for d in groups[-1]) + len(files[digest]) > BATCH_UPLOAD_BYTES
+                ):
+                    groups.append([])
+                groups[-1].append(digest)
+            clocks = {id(client): checked for client in pool}
+
+            def timed(send, digests: list[str]):
+                def job(client: Client):
+                    before = client.meter.requests
+                    send(client)
+                    clocks[id(client)] += client.meter.requests - before
+                    self._settled(digests, clocks[id(client)])
+
+                return job
+
+            def send_group(group: list[str]):
+                def send(client: Client):
+                    boundary = f"----postround{uuid.uuid4().hex}"
+                    reply = _ok(
+                        client.call(
+                            "POST",
+                            "/api/sync/attachments",
+                            multipart_body([files[d] for d in group], boundary),
+                            {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+                        )
+                    )
+                    refused = [r for r in reply.json()["attachments"] if not r["verified"]]
+                    if refused:
+                        raise RuntimeError(f"batch upload refused {refused[:2]}")
+
+                return timed(send, group)
+
+            def send_large(digest: str):
+                return timed(
+                    lambda client: _put_chunked(client, files[digest], known[digest]["received"]), [digest]
+                )
+
+            self.phone.parallel([*map(send_group, groups), *map(send_large, large)], count=False)
+        except BaseException as error:  # re-raised in the pushing thread
+            self.error = error
+        with self.arrived:
+            self.finished = True
+            self.end = max(self.at.values(), default=self.start)
+            self.arrived.notify_all()
+        if self.error is None and self.follow is not None:
+            self.follow(self)
 
 
 def _envelope(batch: list[dict]) -> dict:

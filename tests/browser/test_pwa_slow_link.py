@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import json
 from types import SimpleNamespace
 
@@ -20,16 +21,24 @@ DELAY = 0.1  # seconds added to every answer
 
 
 @contextlib.contextmanager
-def slow_link(phone, live_server, username: str):
+def slow_link(phone, live_server, username: str, stops: int = 5):
     """The app signed in and offline, its server behind a link that adds DELAY to every answer:
     (the proxy, the page, the app driver)."""
     proxy = TcpProxy("127.0.0.1", live_server.port, delay=DELAY).start()
     try:
         page = phone.new_page()
-        pwa = Pwa(page, SimpleNamespace(url=f"http://127.0.0.1:{proxy.port}")).ready_offline(username)
+        pwa = Pwa(page, SimpleNamespace(url=f"http://127.0.0.1:{proxy.port}")).ready_offline(username, stops)
         yield proxy, page, pwa
     finally:
         proxy.stop()
+
+
+def pushed_seqs(request) -> list[int]:
+    """The seqs a push request carries (its body gzipped once it is large enough)."""
+    body = request.post_data_buffer
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    return [m["seq"] for m in json.loads(body.decode())["mutations"]]
 
 
 def arrived_once(live_server, outbox: list[dict], captured: dict[str, bytes]) -> None:
@@ -204,4 +213,88 @@ def test_a_proof_is_pushed_as_soon_as_its_own_files_are_in_while_a_later_photo_s
 
         pushes = [seqs for kind, *rest in events if kind == "push" for seqs in rest]
         assert pushes[0] == [1] and [2] in pushes  # the second once its photo was in
+        arrived_once(live_server, outbox, captured)
+
+
+def test_the_next_batchs_files_go_while_the_last_push_of_a_batch_is_still_unanswered(
+    phone, live_server, tmp_path
+):
+    """A long day over a slow link: 52 attempts, more than one push batch (50). Once the first
+    batch's files are in, the second batch's check and uploads start while the first batch's push
+    is still unanswered (held back here until they have begun); the pushes stay one at a time, in
+    seq order, each after its own files. Everything arrives once, byte-identical."""
+    make = live_server.make
+    postman = make.user("postman", full_name="Lê Văn Bưu")
+    items = [
+        make.item(
+            recipient_name=f"Người nhận {n}",
+            address_line=f"Ấp {n}",
+            leg_distance_m=300 + n,
+            service_fee=26_000,
+        )
+        for n in range(52)
+    ]
+    make.round(postman, items=items, total_distance_m=20_000)
+    with slow_link(phone, live_server, postman.username, stops=52) as (proxy, page, pwa):
+        first, *middle, last_two = items[0], *items[1:50], items[50:]
+        pwa.deliver(first, photo_file(tmp_path, 0, size=(800, 600)), receipt="BL-0", seed=0)
+        for item in middle:
+            pwa.fail(item)
+        for n, item in enumerate(last_two, start=51):
+            pwa.deliver(item, photo_file(tmp_path, n, size=(800, 600)), receipt=f"BL-{n}", seed=n)
+        outbox = sorted(pwa.store("outbox"), key=lambda entry: entry["seq"])
+        assert [entry["seq"] for entry in outbox] == list(range(1, 53))
+        captured = {row["sha256"]: base64.b64decode(row["blob"]) for row in pwa.store("blobs")}
+        second_batch = {ref["sha256"] for entry in outbox[50:] for ref in entry["attachments"]}
+        assert second_batch
+
+        events: list[tuple] = []  # what the phone sent, and what it was answered, in order
+        held = []  # the push carrying seq 50 (the first batch's last), kept back
+
+        def on_request(request):
+            if "/api/sync/push" in request.url:
+                events.append(("push", pushed_seqs(request)))
+            elif "/api/sync/attachments" in request.url:
+                events.append(
+                    (request.method, request.url.rsplit("/", 1)[1], request.post_data_buffer or b"")
+                )
+
+        def on_response(response):
+            if "/api/sync/push" in response.url:
+                events.append(("answered",))
+
+        def hold_last_push(route):
+            if 50 in pushed_seqs(route.request) and not held:
+                held.append(route)
+            else:
+                route.continue_()
+
+        def second_batch_uploading() -> bool:
+            return any(
+                kind in ("POST", "PUT")
+                and rest[0] != "check"
+                and any(d.encode() in rest[1] or d == rest[0] for d in second_batch)
+                for kind, *rest in events
+                if kind != "push" and kind != "answered"
+            )
+
+        page.on("request", on_request)
+        page.on("response", on_response)
+        page.route("**/api/sync/push", hold_last_push)
+        phone.set_offline(False)
+        deadline = 300
+        while not (held and second_batch_uploading()) and deadline:
+            page.wait_for_timeout(100)
+            deadline -= 1
+        assert held, f"the first batch was never pushed: {events}"
+        assert second_batch_uploading(), f"the second batch's files waited for the push's answer: {events}"
+        assert ("answered",) not in events  # the first batch went in one push, still unanswered
+        held[0].continue_()
+        pwa.wait_until_synced(timeout=60_000)
+
+        # One push at a time, in seq order: each push goes after the previous one's answer.
+        sent = [e[1] for e in events if e[0] == "push"]
+        assert [seq for seqs in sent for seq in seqs] == list(range(1, 53))
+        order = [e[0] for e in events if e[0] in ("push", "answered")]
+        assert order == ["push", "answered"] * len(sent), order
         arrived_once(live_server, outbox, captured)

@@ -231,11 +231,24 @@ async function pushEntries(entries) {
   return { body, ...(await applyResults(entries, body)) }
 }
 
-/** Upload one batch's files and push its mutations as their files come in: each time the longest
- *  run of not-yet-pushed entries (in seq order, the server takes them so) has all its files, it
- *  goes, one push at a time, while the other files are still uploading. Resolves to {stuck} when
- *  the server keeps answering "retry later", or {} ; throws what stopped the batch. */
-async function pushBatch(batch) {
+/** Start uploading one batch's files (uploadFiles): the run's `pending` digests are kept up to date
+ *  and handed to `listener` once a caller sets it, so the uploads may begin before anyone pushes. */
+function startUploads(batch) {
+  const run = { batch, pending: null, listener: () => {} }
+  run.done = uploadFiles(batch, (pending) => {
+    run.pending = pending
+    run.listener(pending)
+  })
+  return run
+}
+
+/** Push one batch's mutations as their files come in (`run`, started by startUploads): each time the
+ *  longest run of not-yet-pushed entries (in seq order, the server takes them so) has all its
+ *  files, it goes, one push at a time, while the other files are still uploading. `uploaded()` is
+ *  called once all of the batch's files are in, its last pushes perhaps still to come or in flight
+ *  (the caller starts the next batch's uploads then). Resolves to {stuck} when the server keeps
+ *  answering "retry later", or {} ; throws what stopped the batch. */
+async function pushBatch(batch, run, uploaded = () => {}) {
   let sent = 0 // entries of the batch pushed so far (a prefix)
   let inFlight = null
   let halt = null // {stuck} or {renumbered}: push nothing more of this batch
@@ -265,7 +278,10 @@ async function pushBatch(batch) {
         pushReady(latest)
       })
   }
-  const { pending, error } = await uploadFiles(batch, pushReady)
+  run.listener = pushReady
+  if (run.pending) pushReady(run.pending)
+  const { pending, error } = await run.done
+  if (!error && !pending.size) uploaded()
   pushReady(pending)
   while (inFlight) await inFlight
   if (failure) throw failure
@@ -274,23 +290,56 @@ async function pushBatch(batch) {
   return {}
 }
 
-/** Push the whole outbox. Returns {stuck: reason} when the server keeps answering "retry later". */
+/** The next batch of the outbox, oldest first (after `afterSeq` if given), capped by count and bytes. */
+async function readBatch(afterSeq = null) {
+  const query = afterSeq === null ? null : IDBKeyRange.lowerBound(afterSeq, true)
+  const entries = await (await db()).getAll('outbox', query, MAX_BATCH)
+  const batch = []
+  let bytes = 0
+  for (const entry of entries) {
+    const size = JSON.stringify(wire(entry)).length
+    if (batch.length && bytes + size > MAX_BATCH_BYTES) break
+    batch.push(entry)
+    bytes += size
+  }
+  return batch
+}
+
+const sameEntries = (a, b) => a.length === b.length && a.every((entry, n) => entry.id === b[n].id)
+
+/** Push the whole outbox. Returns {stuck: reason} when the server keeps answering "retry later".
+ *  One batch ahead: once a batch's files are all in, the next batch's check and uploads start while
+ *  this batch's last pushes are still on their way (uploads are idempotent; the pushes stay in seq
+ *  order, one at a time, each mutation only once its own files are in). */
 export async function pushOutbox() {
-  for (let round = 0; round < 100; round += 1) {
-    const entries = await (await db()).getAll('outbox', null, MAX_BATCH)
-    if (!entries.length) break
-    const batch = []
-    let bytes = 0
-    for (const entry of entries) {
-      const size = JSON.stringify(wire(entry)).length
-      if (batch.length && bytes + size > MAX_BATCH_BYTES) break
-      batch.push(entry)
-      bytes += size
+  let ahead = null // the next batch's uploads, started early
+  let reading = null
+  try {
+    for (let round = 0; round < 100; round += 1) {
+      const batch = await readBatch()
+      if (!batch.length) break
+      let run = ahead
+      if (!run || !sameEntries(run.batch, batch)) {
+        // The outbox moved under the early start (renumbered, or more queued): begin afresh; the
+        // files the early start settled are skipped, as verified.
+        await run?.done
+        run = startUploads(batch)
+      }
+      ahead = null
+      reading = null
+      // Each mutation waits only for its own files; the first one whose files could not all be sent
+      // holds back itself and the ones behind it (the server takes them in seq order).
+      const { stuck } = await pushBatch(batch, run, () => {
+        reading = readBatch(batch.at(-1).seq).then((next) => {
+          if (next.length) ahead = startUploads(next)
+        })
+      })
+      await reading
+      if (stuck) return { stuck }
     }
-    // Each mutation waits only for its own files; the first one whose files could not all be sent
-    // holds back itself and the ones behind it (the server takes them in seq order).
-    const { stuck } = await pushBatch(batch)
-    if (stuck) return { stuck }
+  } finally {
+    await reading?.catch(() => {})
+    await ahead?.done.catch(() => {})
   }
   await uploadLeftovers()
   return {}
