@@ -64,7 +64,7 @@ def export(today, bad: bool = False) -> tuple[list[str], bytes]:
         due = (today + timedelta(days=n)).strftime("%d/%m/%Y")
         phone = "0918245731" if not (bad and n == 1) else "12345"
         lines.append(
-            f'{code},000.21.30.H01-{n},1.001193,{name},{phone},"{address}",Xã Châu Thành,An Giang,'
+            f'{code},000.21.30.H01-261201-{n + 1:04d},1.001193,{name},{phone},"{address}",Xã Châu Thành,An Giang,'
             f"{lat},{lon},{due}"
         )
     return codes, ("\n".join(lines) + "\n").encode("utf-8")
