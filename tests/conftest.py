@@ -19,6 +19,7 @@ from backend import create_app
 from backend.extensions import db
 from backend.timeutil import local_today
 from tests.factories import Factory
+from tests.gateway import Gateway
 from tests.pg import empty_tables, fresh_database, require_pg
 from tests.stores import S3_REGION
 
@@ -251,3 +252,21 @@ def today(app):
     """The post office's date, not the machine's."""
     with app.app_context():
         return local_today()
+
+
+# An agency and its officer, as the agency-side stories meet them (a test file may give its own).
+@pytest.fixture
+def agency(make):
+    return make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
+
+
+@pytest.fixture
+def officer(make, agency):
+    return make.user("agency", agency_id=agency.id, full_name="Phạm Thị Hồng Nhung")
+
+
+@pytest.fixture
+def gateway():
+    """The local double of the SMS gateway and Zalo ZNS (tests/gateway.py), running for one test."""
+    with Gateway() as running:
+        yield running

@@ -14,16 +14,6 @@ from backend.extensions import db
 from backend.models import FeeEntry, Handover, HandoverLine
 
 
-@pytest.fixture
-def agency(make):
-    return make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
-
-
-@pytest.fixture
-def officer(make, agency):
-    return make.user("agency", agency_id=agency.id, full_name="Phạm Thị Hồng Nhung")
-
-
 def at(day: int, hour: int = 3) -> datetime:
     """A time on a November 2026 day, in UTC (10:00 in Vietnam at hour 3)."""
     return datetime(2026, 11, day, hour, tzinfo=UTC)

@@ -24,16 +24,6 @@ def drawn(seed: int = 0) -> str:
 
 
 @pytest.fixture
-def agency(make):
-    return make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
-
-
-@pytest.fixture
-def officer(make, agency):
-    return make.user("agency", agency_id=agency.id, full_name="Phạm Thị Hồng Nhung")
-
-
-@pytest.fixture
 def results(make, agency):
     """Two results the agency still holds (registered) and one of another agency."""
     ours = [

@@ -58,16 +58,6 @@ def test_the_column_cut_offs_say_what_the_function_says_every_day_for_a_year():
 
 
 @pytest.fixture
-def agency(make):
-    return make.agency(name="Trung tâm Phục vụ hành chính công xã Châu Thành")
-
-
-@pytest.fixture
-def officer(make, agency):
-    return make.user("agency", agency_id=agency.id, full_name="Phạm Thị Hồng Nhung")
-
-
-@pytest.fixture
 def officer_items(make, agency, today):
     """An officer's items: overdue by 3 and by 1 working day, due now, due in 2, in 5 working days, one
     overdue but delivered, one overdue but going back after the attempts; another agency's overdue."""

@@ -27,15 +27,9 @@ from backend.services.citizen_links import tracking_link, verify_link_token
 from backend.services.item_events import apply_event
 from backend.tasks import queue
 from backend.timeutil import local_today, local_zone
-from tests.gateway import Gateway, sms_settings
+from tests.gateway import sms_settings
 from tests.jobs_helpers import Consumer, run_queued
 from tests.kit.phone import Phone
-
-
-@pytest.fixture
-def gateway():
-    with Gateway() as running:
-        yield running
 
 
 @pytest.fixture

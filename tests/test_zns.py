@@ -14,14 +14,8 @@ from backend.extensions import db
 from backend.models import Item, Notification, NotificationAttempt, ZnsToken
 from backend.models.base import now_utc
 from backend.services import notifications, zns_tokens
-from tests.gateway import Gateway, zns_settings
+from tests.gateway import zns_settings
 from tests.kit.phone import Phone
-
-
-@pytest.fixture
-def gateway():
-    with Gateway() as running:
-        yield running
 
 
 @pytest.fixture

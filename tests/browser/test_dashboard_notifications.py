@@ -15,13 +15,7 @@ from backend.models import Item, NotificationOptOut
 from backend.services import notifications
 from backend.services.item_events import apply_event
 from tests.browser.conftest import sign_in_to_dashboard
-from tests.gateway import Gateway, sms_settings
-
-
-@pytest.fixture
-def gateway():
-    with Gateway() as running:
-        yield running
+from tests.gateway import sms_settings
 
 
 @pytest.fixture
