@@ -65,6 +65,42 @@ def test_two_tabs_with_an_expired_token_refresh_it_once_and_both_keep_working(
         assert live, "the login was revoked: a refresh token was spent twice"
 
 
+def sync_now(pwa):
+    """Tap "sync now" and wait for the pull it makes to be answered with the round."""
+    pwa.page.click("#sync-indicator")
+    with pwa.page.expect_response(lambda r: "/api/sync/pull" in r.url and r.status == 200):
+        pwa.page.click('[data-action="sync-now"]')
+    pwa.page.wait_for_selector('#sync-indicator[data-state="ok"]')
+
+
+def test_a_tab_that_slept_through_another_tabs_refresh_refreshes_again_when_that_pair_has_expired_too(
+    phone, live_server, postman_day
+):
+    """The second tab hears nothing of the first's refresh (as a tab frozen in the background): it finds
+    a newer pair in the store, already expired, and must spend that pair's refresh token, not log out."""
+    calls = refresh_calls(phone)
+    first = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
+    deaf = phone.new_page()
+    deaf.add_init_script("delete window.BroadcastChannel")
+    second = Pwa(deaf, live_server).open()
+    second.wait_for_stops(5)
+
+    time.sleep(2.5)  # the login's first access token has expired
+    sync_now(first)  # the first tab trades it for a new pair; the second tab keeps the old one
+    time.sleep(2.5)  # and the new pair's access token has expired too
+    sync_now(second)
+
+    assert second.page.locator('[data-banner="auth"]').count() == 0
+    assert len(calls) == 2 and len(set(calls)) == 2  # each refresh token spent once, by the tab that held it
+    with live_server.app.app_context():
+        live = (
+            db.session.execute(db.select(RefreshToken).where(RefreshToken.revoked_at.is_(None)))
+            .scalars()
+            .all()
+        )
+        assert live, "the login was revoked: a refresh token was spent twice"
+
+
 def test_the_phone_takes_the_post_offices_zone_from_the_server(phone, live_server, postman_day):
     pwa = Pwa(phone.new_page(), live_server).on_the_round(postman_day.postman.username)
     meta = pwa.page.evaluate("""async () => {

@@ -164,7 +164,8 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
   async function rotate(usedAccess) {
     const current = await store.read({ fresh: true })
     if (!current) throw new AuthRequired()
-    if (current.access !== usedAccess) return current // another tab (or call) refreshed meanwhile
+    // Another tab (or call) refreshed meanwhile: take its pair, which may itself be old by now.
+    if (current.access !== usedAccess) return { ...current, minted: false }
     const response = await send('/api/auth/refresh', {
       method: 'POST',
       json: { refresh_token: current.refresh },
@@ -181,7 +182,9 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
       // Keep the lock a moment: a tab waiting for it takes the new pair before it looks at its store.
       await new Promise((resolve) => setTimeout(resolve, HANDOVER_MS))
     }
-    return store.read({ fresh: true })
+    const rotated = await store.read({ fresh: true })
+    if (!rotated) throw new AuthRequired()
+    return { ...rotated, minted: true }
   }
 
   /** Trade the refresh token for a new pair: one refresh at a time in this tab and across tabs. */
@@ -207,11 +210,17 @@ export function createApiClient({ name, store, headers: baseHeaders = {}, fetchI
     if (!session) throw new AuthRequired()
     if (session.expiresAt != null && Date.now() > session.expiresAt) session = await refresh(session.access)
     let response = await send(path, options, session.access)
-    if (response.status === 401) {
+    // A token refused: refresh and repeat. A pair another tab minted a while ago may have expired
+    // too, so it earns one more refresh; a pair minted here and refused at once ends the session
+    // (refreshing again is how 401 loops start).
+    for (let tries = 0; response.status === 401; tries += 1) {
+      if (tries === 2) throw await expire('session-expired', await problemOf(response))
       const fresh = await refresh(session.access)
       response = await send(path, options, fresh.access)
-      // A brand-new token refused: do not refresh again (that is how 401 loops start).
-      if (response.status === 401) throw await expire('session-expired', await problemOf(response))
+      if (response.status === 401 && fresh.minted) {
+        throw await expire('session-expired', await problemOf(response))
+      }
+      session = fresh
     }
     if (!response.ok) await failed(response)
     return response
