@@ -17,7 +17,8 @@ import json
 import re
 import sys
 import unicodedata
-from pathlib import Path
+
+from backend.domain.generated import REPO, write_generated
 
 SPEC: dict = {
     "guid": "A000000727",  # NAPAS, in merchant account information (tag 38)
@@ -30,7 +31,7 @@ SPEC: dict = {
     "crc_poly": 0x1021,
     "crc_init": 0xFFFF,
 }
-GENERATED = Path(__file__).resolve().parents[2] / "mobile_pwa" / "src" / "vietqr_spec.js"
+GENERATED = REPO / "mobile_pwa" / "src" / "vietqr_spec.js"
 
 
 def _tlv(tag: str, value: str) -> str:
@@ -123,11 +124,7 @@ def render_module() -> str:
 
 
 def main(argv: list[str]) -> int:
-    target = Path(argv[1]) if len(argv) > 1 else GENERATED
-    text = render_module()
-    if not target.exists() or target.read_text(encoding="utf-8") != text:
-        target.write_text(text, encoding="utf-8")
-    return 0
+    return write_generated(argv, GENERATED, render_module)
 
 
 if __name__ == "__main__":

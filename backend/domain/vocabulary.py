@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from pathlib import Path
 
+from backend.domain.generated import REPO, write_generated
 from backend.domain.handover_rules import CashStatus
 from backend.domain.round_status import RoundStatus
 from backend.domain.status import Direction, Event, FailureReason, Outcome, Status
@@ -92,7 +92,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-GENERATED = Path(__file__).resolve().parents[2] / "web" / "common" / "vocabulary.js"
+GENERATED = REPO / "web" / "common" / "vocabulary.js"
 
 
 def label(family: str, code: str, lang: str = "vi") -> str:
@@ -127,13 +127,7 @@ def render_module() -> str:
 
 
 def main(argv: list[str]) -> int:
-    target = Path(argv[1]) if len(argv) > 1 else GENERATED
-    text = render_module()
-    if not target.exists() or target.read_text(encoding="utf-8") != text:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        print(f"vocabulary: wrote {target}")
-    return 0
+    return write_generated(argv, GENERATED, render_module)
 
 
 if __name__ == "__main__":
