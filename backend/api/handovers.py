@@ -25,7 +25,7 @@ from backend.domain.handover_rules import ALREADY_RECEIVED, Recorder
 from backend.domain.rules import DomainError
 from backend.domain.status import Direction, Status
 from backend.extensions import db
-from backend.models import Agency, DeliveryAttempt, FeeEntry, Handover, HandoverLine, Item, User
+from backend.models import Agency, DeliveryAttempt, Handover, HandoverLine, Item, User
 from backend.schemas.handovers import (
     CandidateQuerySchema,
     CandidateSchema,
@@ -113,13 +113,7 @@ def _candidates(direction: str, agency_id: int | None) -> list[dict]:
     items = db.session.execute(query.order_by(Item.agency_id, Item.id).limit(1000)).unique().scalars().all()
     ids = [i.id for i in items]
     already = handovers.documented(ids)
-    fees = dict(
-        db.session.execute(
-            select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
-            .where(FeeEntry.item_id.in_(ids))
-            .group_by(FeeEntry.item_id)
-        ).all()
-    )
+    fees = handovers.government_fees_collected(ids)
     ticks = _collected_checklists(ids) if direction == "post_to_agency" else {}
     received = _results_received(ids)
     found = []

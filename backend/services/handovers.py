@@ -18,7 +18,7 @@ import binascii
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.audit import audit
 from backend.domain.handover_rules import (
@@ -39,7 +39,7 @@ from backend.domain.handover_rules import (
 from backend.domain.rules import DomainError
 from backend.domain.status import FINAL, Event
 from backend.extensions import db
-from backend.models import Handover, HandoverAttachment, HandoverLine, Item, ItemRequest, User
+from backend.models import FeeEntry, Handover, HandoverAttachment, HandoverLine, Item, ItemRequest, User
 from backend.models.base import now_utc
 from backend.services.item_events import apply_event
 from backend.services.items import carries
@@ -63,6 +63,18 @@ def documented(item_ids, besides: int | None = None) -> set[int]:
     if besides is not None:
         query = query.where(Handover.id != besides)
     return set(db.session.execute(query).scalars())
+
+
+def government_fees_collected(item_ids) -> dict[int, int]:
+    """{item id: the government fee (lệ phí) the post collected for its agency}, for the items that
+    have one: what a record to the agency passes on, and the items export's "collected" column."""
+    return dict(
+        db.session.execute(
+            select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
+            .where(FeeEntry.item_id.in_(item_ids))
+            .group_by(FeeEntry.item_id)
+        ).all()
+    )
 
 
 def decide_line(
