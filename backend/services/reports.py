@@ -55,6 +55,7 @@ from backend.models import (
 )
 from backend.models.handover import handed_over_at
 from backend.models.proofs import FAILURE_REASONS
+from backend.services.handovers import government_fees_collected
 from backend.timeutil import day_bounds, local_today, local_zone
 
 PERIODS = ("day", "month", "quarter")
@@ -145,14 +146,16 @@ def _local_date(column, rng: ReportRange) -> ColumnElement:
 # The four aggregates --------------------------------------------------------------------------------
 
 
-def _key(rng: ReportRange, postman_column) -> ColumnElement:
-    return {"agency": Item.agency_id, "procedure": Item.procedure_id, "postman": postman_column}[rng.group_by]
+def _axes(rng: ReportRange, time_column, postman_column) -> tuple[datetime, datetime, ColumnElement, Any]:
+    """What every aggregate bounds and groups by: the range's UTC bounds, the period of `time_column`, and
+    the row's key (the item's agency or procedure, or the postman in `postman_column`)."""
+    start, end = rng.bounds
+    key = {"agency": Item.agency_id, "procedure": Item.procedure_id, "postman": postman_column}[rng.group_by]
+    return start, end, _local_text(time_column, rng, rng.period), key
 
 
 def _attempts(rng: ReportRange, user: User):
-    start, end = rng.bounds
-    period = _local_text(DeliveryAttempt.server_time, rng, rng.period)
-    key = _key(rng, DeliveryAttempt.postman_id)
+    start, end, period, key = _axes(rng, DeliveryAttempt.server_time, DeliveryAttempt.postman_id)
     return db.session.execute(
         select(period, key, DeliveryAttempt.outcome, DeliveryAttempt.reason_code, func.count())
         .join(Item, DeliveryAttempt.item_id == Item.id)
@@ -165,9 +168,7 @@ def _attempts(rng: ReportRange, user: User):
 
 
 def _on_time(rng: ReportRange, user: User):
-    start, end = rng.bounds
-    period = _local_text(DeliveryAttempt.server_time, rng, rng.period)
-    key = _key(rng, DeliveryAttempt.postman_id)
+    start, end, period, key = _axes(rng, DeliveryAttempt.server_time, DeliveryAttempt.postman_id)
     on_time = func.sum(case((_local_date(DeliveryAttempt.server_time, rng) <= Item.due_date, 1), else_=0))
     return db.session.execute(
         select(period, key, func.count(), on_time)
@@ -185,9 +186,7 @@ def _on_time(rng: ReportRange, user: User):
 
 
 def _fees(rng: ReportRange, user: User):
-    start, end = rng.bounds
-    period = _local_text(FeeEntry.server_time, rng, rng.period)
-    key = _key(rng, FeeEntry.postman_id)
+    start, end, period, key = _axes(rng, FeeEntry.server_time, FeeEntry.postman_id)
 
     def by_transfer(amount, method):
         return func.sum(case((method == "transfer", amount), else_=0))
@@ -209,9 +208,7 @@ def _fees(rng: ReportRange, user: User):
 
 
 def _handed_over(rng: ReportRange, user: User):
-    start, end = rng.bounds
-    period = _local_text(handed_over_at, rng, rng.period)
-    key = _key(rng, Handover.postman_id)
+    start, end, period, key = _axes(rng, handed_over_at, Handover.postman_id)
     return db.session.execute(
         select(period, key, func.sum(HandoverLine.fee_passed_on))
         .join(Handover, HandoverLine.handover_id == Handover.id)
@@ -226,9 +223,7 @@ def _handed_over(rng: ReportRange, user: User):
 
 
 def _complaints(rng: ReportRange, user: User):
-    start, end = rng.bounds
-    period = _local_text(Complaint.filed_at, rng, rng.period)
-    key = _key(rng, Round.postman_id)
+    start, end, period, key = _axes(rng, Complaint.filed_at, Round.postman_id)
     in_time = func.sum(
         case(
             (
@@ -491,13 +486,7 @@ def items_table(items: list) -> list[list]:
     (on handover records to the agency), and a totals row."""
     ids = [item.id for item in items]
     today = local_today()
-    collected = dict(
-        db.session.execute(
-            select(FeeEntry.item_id, func.sum(FeeEntry.government_fee))
-            .where(FeeEntry.item_id.in_(ids))
-            .group_by(FeeEntry.item_id)
-        ).all()
-    )
+    collected = government_fees_collected(ids)
     passed = dict(
         db.session.execute(
             select(HandoverLine.item_id, func.sum(HandoverLine.fee_passed_on))
