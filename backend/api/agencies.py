@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.api.common import Blueprint, commit_unique, get_or_404
+from backend.api.common import Blueprint, create_coded, get_or_404, update_coded
 from backend.api.openapi import problems
-from backend.audit import audit
 from backend.auth.guard import STAFF, auth_required, current_user
 from backend.auth.scope import served_agencies, visible_office_ids
 from backend.domain.rules import DomainError
@@ -51,11 +50,7 @@ class Agencies(MethodView):
     @blp.response(201, AgencySchema)
     def post(self, body):
         """Create an agency."""
-        agency = Agency(**body)
-        db.session.add(agency)
-        audit("agency.created", "agency", body["code"])
-        commit_unique(f"An agency with code {body['code']} already exists.")
-        return agency
+        return create_coded(Agency, body, "agency")
 
 
 @blp.route("/<int:agency_id>")
@@ -72,9 +67,4 @@ class AgencyById(MethodView):
     @blp.response(200, AgencySchema)
     def patch(self, body, agency_id):
         """Change an agency."""
-        agency = get_or_404(Agency, agency_id)
-        for key, value in body.items():
-            setattr(agency, key, value)
-        audit("agency.updated", "agency", agency_id, {"fields": sorted(body)})
-        commit_unique("Another agency already has that code.")
-        return agency
+        return update_coded(get_or_404(Agency, agency_id), body, "agency")

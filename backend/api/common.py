@@ -12,6 +12,7 @@ from sqlalchemy import Select, func
 from sqlalchemy.exc import IntegrityError
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from backend.audit import audit
 from backend.domain.rules import DomainError
 from backend.extensions import db
 
@@ -122,6 +123,27 @@ def commit_unique(detail: str, kind: str = "already-exists", params: dict | None
     except IntegrityError:
         db.session.rollback()
         raise DomainError(kind, detail, status=409, params=params) from None
+
+
+def create_coded(model, body: dict, what: str):
+    """A new row of a table whose rows have a unique `code` (an agency, a procedure), from `body`:
+    audited as `<what>.created`, committed, and a 409 when another row already has that code."""
+    row = model(**body)
+    db.session.add(row)
+    audit(f"{what}.created", what, body["code"])
+    article = "An" if what[0] in "aeiou" else "A"
+    commit_unique(f"{article} {what} with code {body['code']} already exists.")
+    return row
+
+
+def update_coded(row, body: dict, what: str):
+    """`row` (as `create_coded` made it) with the fields of `body`: audited as `<what>.updated` with the
+    names of the fields, committed, and a 409 when the new code is another row's."""
+    for key, value in body.items():
+        setattr(row, key, value)
+    audit(f"{what}.updated", what, row.id, {"fields": sorted(body)})
+    commit_unique(f"Another {what} already has that code.")
+    return row
 
 
 PDF_RESPONSE = {"type": "string", "format": "binary"}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.api.common import Blueprint, commit_unique, get_or_404
+from backend.api.common import Blueprint, create_coded, get_or_404, update_coded
 from backend.api.openapi import problems
-from backend.audit import audit
 from backend.auth.guard import auth_required
 from backend.extensions import db
 from backend.models import Procedure
@@ -34,11 +33,7 @@ class Procedures(MethodView):
     @blp.response(201, ProcedureSchema)
     def post(self, body):
         """Create a procedure."""
-        procedure = Procedure(**body)
-        db.session.add(procedure)
-        audit("procedure.created", "procedure", body["code"])
-        commit_unique(f"A procedure with code {body['code']} already exists.")
-        return procedure
+        return create_coded(Procedure, body, "procedure")
 
 
 @blp.route("/<int:procedure_id>")
@@ -55,9 +50,4 @@ class ProcedureById(MethodView):
     @blp.response(200, ProcedureSchema)
     def patch(self, body, procedure_id):
         """Change a procedure."""
-        procedure = get_or_404(Procedure, procedure_id)
-        for key, value in body.items():
-            setattr(procedure, key, value)
-        audit("procedure.updated", "procedure", procedure_id, {"fields": sorted(body)})
-        commit_unique("Another procedure already has that code.")
-        return procedure
+        return update_coded(get_or_404(Procedure, procedure_id), body, "procedure")
