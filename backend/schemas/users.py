@@ -24,6 +24,15 @@ class UserSchema(PostmanSchema):
     active = fields.Boolean(dump_only=True)
 
 
+def _office_codes() -> fields.List:
+    """The `offices` a user is given, created or changed (a field each: marshmallow binds it to one schema)."""
+    return fields.List(
+        Text(validate=validate.Length(max=32)),
+        validate=validate.Length(max=100),
+        metadata={"description": "Codes of the post offices the user belongs to (replaces the list)"},
+    )
+
+
 class UserCreateSchema(StrictSchema):
     username = Text(required=True, validate=USERNAME)
     password = fields.String(required=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256))
@@ -31,11 +40,7 @@ class UserCreateSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     phone = Text(validate=validate.Length(max=20), allow_none=True)
     agency_id = WholeNumber(allow_none=True)
-    offices = fields.List(
-        Text(validate=validate.Length(max=32)),
-        validate=validate.Length(max=100),
-        metadata={"description": "Codes of the post offices the user belongs to (replaces the list)"},
-    )
+    offices = _office_codes()
 
 
 class UserUpdateSchema(StrictSchema):
@@ -44,11 +49,7 @@ class UserUpdateSchema(StrictSchema):
     phone = Text(validate=validate.Length(max=20), allow_none=True)
     active = Flag()
     agency_id = WholeNumber(allow_none=True)
-    offices = fields.List(
-        Text(validate=validate.Length(max=32)),
-        validate=validate.Length(max=100),
-        metadata={"description": "Codes of the post offices the user belongs to (replaces the list)"},
-    )
+    offices = _office_codes()
 
 
 class UserQuerySchema(StrictSchema):
