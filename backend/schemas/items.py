@@ -223,8 +223,16 @@ def _deadline_days(item) -> int:
     return deadline_working_days(table, _route(item), item.direction)
 
 
-def _day(day):
-    return day.isoformat() if day else None
+def _day_field(day_of, description: str) -> fields.Function:
+    """A day worked out from the item (`day_of(item)`, None for none), documented as a nullable date."""
+
+    def iso(item) -> str | None:
+        day = day_of(item)
+        return day.isoformat() if day else None
+
+    return fields.Function(
+        iso, metadata={"type": "string", "format": "date", "nullable": True, "description": description}
+    )
 
 
 def _deadline(item):
@@ -263,24 +271,8 @@ class OneStopSchema(StrictSchema):
         _deadline_days,
         metadata={"type": "integer", "description": "n of J+n: working days after the post receives it"},
     )
-    received_on = fields.Function(
-        lambda item: _day(getattr(item, "received_on", None)),
-        metadata={
-            "type": "string",
-            "format": "date",
-            "nullable": True,
-            "description": "J: the post received it",
-        },
-    )
-    deadline = fields.Function(
-        lambda item: _day(_deadline(item)),
-        metadata={
-            "type": "string",
-            "format": "date",
-            "nullable": True,
-            "description": "J+n, in working days",
-        },
-    )
+    received_on = _day_field(lambda item: getattr(item, "received_on", None), "J: the post received it")
+    deadline = _day_field(_deadline, "J+n, in working days")
     deadline_working_days_left = fields.Function(
         lambda item: _left(item, _deadline(item)),
         metadata={
@@ -333,15 +325,8 @@ class ItemSchema(ItemHeadSchema):
         }
     )
     last_invitation_on = fields.Date(allow_none=True)
-    next_attempt_from = fields.Function(
-        lambda item: _next_attempt_from(item),
-        allow_none=True,
-        metadata={
-            "type": "string",
-            "format": "date",
-            "nullable": True,
-            "description": "Earliest day a new failed visit counts as the next invitation",
-        },
+    next_attempt_from = _day_field(
+        lambda item: next_attempt_from(item), "Earliest day a new failed visit counts as the next invitation"
     )
     note = fields.String(allow_none=True)
     # The citizen's answer from the tracking link (docs/citizen.md).
@@ -398,11 +383,6 @@ class TrackingQuerySchema(StrictSchema):
     def _digits_or_link(self, data, **kwargs):
         if not data.get("phone_last4") and not data.get("k"):
             raise ValidationError("Give phone_last4 or k.", "phone_last4")
-
-
-def _next_attempt_from(item):
-    day = next_attempt_from(item)
-    return day.isoformat() if day else None
 
 
 class ItemFilterSchema(ItemQuerySchema):
