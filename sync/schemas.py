@@ -47,12 +47,17 @@ def _payment():
     return fields.String(load_default="cash", validate=validate.OneOf(PAYMENT_METHODS))
 
 
-class FeeMixin(StrictSchema):
-    fee_collected = Money(load_default=0)
-    government_fee_collected = Money(load_default=0)
+class PaymentMixin(StrictSchema):
+    """How the fees a mutation carries were paid, and the receipt given for them."""
+
     service_fee_payment = _payment()
     government_fee_payment = _payment()
     receipt_number = Text(allow_none=True, validate=validate.Length(max=64))
+
+
+class FeeMixin(PaymentMixin):
+    fee_collected = Money(load_default=0)
+    government_fee_collected = Money(load_default=0)
 
 
 class DeliverData(PositionMixin, FeeMixin):
@@ -83,12 +88,9 @@ class CollectData(PositionMixin, FeeMixin):
     note = Text(allow_none=True, allow_blank=True, validate=validate.Length(max=1000))
 
 
-class FeeData(StrictSchema):
+class FeeData(PaymentMixin):
     service_fee = Money(load_default=0)
     government_fee = Money(load_default=0)
-    service_fee_payment = _payment()
-    government_fee_payment = _payment()
-    receipt_number = Text(allow_none=True, validate=validate.Length(max=64))
 
     @validates_schema
     def _something(self, data, **kwargs):
