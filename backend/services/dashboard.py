@@ -12,6 +12,7 @@ which proofs arrived without all their photos. The dashboard labels those as suc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -604,18 +605,19 @@ def _overdue_action(item: Item) -> str:
     return "assign_today"
 
 
+def _listed_items(user: User, where: tuple, order_by: tuple) -> Sequence:
+    """The items of the user's offices that meet every condition of `where`, in that order: the first
+    LIST_LIMIT of them, as an exception list shows."""
+    query = scoped(db.select(Item), Item.office_id, user).where(*where).order_by(*order_by).limit(LIST_LIMIT)
+    return db.session.execute(query).unique().scalars().all()
+
+
 def _overdue(day: date, user: User) -> list[dict]:
     # The one lateness rule (backend/domain/workdays.py): overdue once a working day has gone by.
-    items = (
-        db.session.execute(
-            scoped(db.select(Item), Item.office_id, user)
-            .where(Item.due_date <= overdue_on_or_before(day), Item.status.in_(sorted(DUE_BINDS)))
-            .order_by(Item.due_date, Item.id)
-            .limit(LIST_LIMIT)
-        )
-        .unique()
-        .scalars()
-        .all()
+    items = _listed_items(
+        user,
+        (Item.due_date <= overdue_on_or_before(day), Item.status.in_(sorted(DUE_BINDS))),
+        (Item.due_date, Item.id),
     )
     return [
         _exception(
@@ -632,20 +634,14 @@ def _overdue(day: date, user: User) -> list[dict]:
 def _citizen_answers(user: User) -> list[dict]:
     """A citizen's answer (another day, a stand-in, pickup at the post office) on an open item, until
     a supervisor marks it seen; a new answer to the same item is a new subject, so it comes back."""
-    items = (
-        db.session.execute(
-            scoped(db.select(Item), Item.office_id, user)
-            .where(
-                Item.citizen_choice.in_(tuple(_ANSWER_ACTIONS)),
-                Item.citizen_choice_at.is_not(None),
-                Item.status.not_in([s.value for s in FINAL]),
-            )
-            .order_by(Item.citizen_choice_at.desc(), Item.id)
-            .limit(LIST_LIMIT)
-        )
-        .unique()
-        .scalars()
-        .all()
+    items = _listed_items(
+        user,
+        (
+            Item.citizen_choice.in_(tuple(_ANSWER_ACTIONS)),
+            Item.citizen_choice_at.is_not(None),
+            Item.status.not_in([s.value for s in FINAL]),
+        ),
+        (Item.citizen_choice_at.desc(), Item.id),
     )
     return [
         _exception(
