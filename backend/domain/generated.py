@@ -2,7 +2,7 @@
 
 backend/domain/vocabulary.py writes web/common/vocabulary.js and backend/domain/vietqr.py writes
 mobile_pwa/src/vietqr_spec.js (scripts/setup.sh runs both before the front-end builds); each module's
-`main` is `write_generated` with its own default file and text.
+text is `js_module` and its `main` is `write_generated`, with its own header, value and file.
 """
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def js_module(header: str, name: str, value: str) -> str:
+    """The text of a module that exports `name` = `value` (JavaScript), after `header` (its comment lines)."""
+    return f"{header}export const {name} = {value}\n"
 
 
 def write_generated(argv: list[str], default: Path, render: Callable[[], str]) -> int:
