@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from operator import itemgetter
 from typing import Any
 
 from flask import current_app
@@ -360,41 +361,45 @@ GROUP_HEADERS = {
 }
 
 
+# The columns after the first three, each a measure of the row: (heading, measure); the failure reasons
+# of the report stand after "failed".
+_COUNTS = (
+    ("Đã trả kết quả / Returned", "returned"),
+    ("Đã thu gom / Collected", "collected"),
+    ("Phát không thành công / Failed attempts", "failed"),
+)
+_MEASURES_AFTER_REASONS = (
+    ("Có hạn trả / Delivered with due date", "delivered_with_due"),
+    ("Đúng hạn / On time", "delivered_on_time"),
+    ("Tỉ lệ đúng hạn / On-time share", "on_time_share"),
+    ("Phí dịch vụ đã thu (VND) / Service fees collected", "service_fees_collected"),
+    ("Lệ phí đã thu (VND) / Government fees collected", "government_fees_collected"),
+    ("Phí DV chuyển khoản (VND) / Service fees by transfer", "service_fees_by_transfer"),
+    ("Lệ phí chuyển khoản (VND) / Government fees by transfer", "government_fees_by_transfer"),
+    ("Tiền mặt đã thu (VND) / Collected in cash", "fees_in_cash"),
+    ("Lệ phí đã bàn giao (VND) / Fees handed over", "fees_handed_over"),
+    ("Lệ phí chưa bàn giao (VND) / Not yet handed over", "fees_not_handed_over"),
+    ("Khiếu nại / Complaints", "complaints"),
+    ("Khiếu nại trả lời đúng hạn / Complaints answered on time", "complaints_answered_on_time"),
+)
+
+
 def _failed_by(reason: str) -> Callable[[dict], object]:
     return lambda r: r["failed_by_reason"].get(reason, 0)
 
 
 def _columns(report: dict) -> list[tuple[str, Callable[[dict], object]]]:
-    reasons = report["reasons"]
-    cols = [
-        ("Kỳ / Period", lambda r: r["period"]),
-        (GROUP_HEADERS[report["group_by"]], lambda r: r["label"]),
-        ("Mã / Id", lambda r: r["key"]),
-        ("Đã trả kết quả / Returned", lambda r: r["returned"]),
-        ("Đã thu gom / Collected", lambda r: r["collected"]),
-        ("Phát không thành công / Failed attempts", lambda r: r["failed"]),
+    cols: list[tuple[str, Callable[[dict], object]]] = [
+        ("Kỳ / Period", itemgetter("period")),
+        (GROUP_HEADERS[report["group_by"]], itemgetter("label")),
+        ("Mã / Id", itemgetter("key")),
     ]
-    cols += [(f"KTC: {label('reason', reason)} / Failed: {reason}", _failed_by(reason)) for reason in reasons]
+    cols += [(heading, itemgetter(measure)) for heading, measure in _COUNTS]
     cols += [
-        ("Có hạn trả / Delivered with due date", lambda r: r["delivered_with_due"]),
-        ("Đúng hạn / On time", lambda r: r["delivered_on_time"]),
-        ("Tỉ lệ đúng hạn / On-time share", lambda r: r["on_time_share"]),
-        ("Phí dịch vụ đã thu (VND) / Service fees collected", lambda r: r["service_fees_collected"]),
-        ("Lệ phí đã thu (VND) / Government fees collected", lambda r: r["government_fees_collected"]),
-        ("Phí DV chuyển khoản (VND) / Service fees by transfer", lambda r: r["service_fees_by_transfer"]),
-        (
-            "Lệ phí chuyển khoản (VND) / Government fees by transfer",
-            lambda r: r["government_fees_by_transfer"],
-        ),
-        ("Tiền mặt đã thu (VND) / Collected in cash", lambda r: r["fees_in_cash"]),
-        ("Lệ phí đã bàn giao (VND) / Fees handed over", lambda r: r["fees_handed_over"]),
-        ("Lệ phí chưa bàn giao (VND) / Not yet handed over", lambda r: r["fees_not_handed_over"]),
-        ("Khiếu nại / Complaints", lambda r: r["complaints"]),
-        (
-            "Khiếu nại trả lời đúng hạn / Complaints answered on time",
-            lambda r: r["complaints_answered_on_time"],
-        ),
+        (f"KTC: {label('reason', reason)} / Failed: {reason}", _failed_by(reason))
+        for reason in report["reasons"]
     ]
+    cols += [(heading, itemgetter(measure)) for heading, measure in _MEASURES_AFTER_REASONS]
     return cols
 
 
