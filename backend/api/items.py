@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import current_app, request
 from flask.views import MethodView
 
@@ -60,15 +63,22 @@ def _load_visible(item_id: int) -> Item:
     return load_visible_item(current_user(), item_id)
 
 
-def _check_if_match(item: Item) -> None:
-    """Optional optimistic locking: If-Match: <version> guards against lost updates."""
-    expected = request.headers.get("If-Match")
-    if expected is not None and expected.strip('"W/ ') != str(item.version):
-        raise DomainError(
-            "version-mismatch",
-            f"Item {item.code} changed meanwhile (now version {item.version}); reload it.",
-            status=412,
-        )
+@contextmanager
+def _changing(item_id: int) -> Iterator[Item]:
+    """The caller's item for a change committed all or nothing: locked, its round first (the change
+    makes a new version of the round), and refused (412) when the optional If-Match: <version>, which
+    guards against lost updates, names another version than the item's."""
+    item = _load_visible(item_id)
+    with all_or_nothing():
+        lock_items_and_rounds(db.session, [item.id])
+        expected = request.headers.get("If-Match")
+        if expected is not None and expected.strip('"W/ ') != str(item.version):
+            raise DomainError(
+                "version-mismatch",
+                f"Item {item.code} changed meanwhile (now version {item.version}); reload it.",
+                status=412,
+            )
+        yield item
 
 
 @blp.route("/items")
@@ -203,10 +213,7 @@ class ItemById(MethodView):
     @blp.response(200, ItemSchema)
     def patch(self, body, item_id):
         """Correct an item's recipient, address, fees or due date (not its status)."""
-        item = _load_visible(item_id)
-        with all_or_nothing():
-            lock_items_and_rounds(db.session, [item.id])  # its round first: its version goes up
-            _check_if_match(item)
+        with _changing(item_id) as item:
             if item.status in FINAL:
                 raise DomainError(
                     "item-closed",
@@ -234,10 +241,7 @@ class ItemEvents(MethodView):
     @blp.response(200, ItemSchema)
     def post(self, body, item_id):
         """Apply an office-side event: received from the agency, cancelled, or given up (back to agency)."""
-        item = _load_visible(item_id)
-        with all_or_nothing():
-            lock_items_and_rounds(db.session, [item.id])  # its round first: the event may settle it
-            _check_if_match(item)
+        with _changing(item_id) as item:  # its round is locked too: the event may settle it
             left = item.round_id
             apply_event(item, body["event"], {"reason": body.get("reason")})
             # The round it was on changed (a cancel or a give-up takes it off): another version of it.
