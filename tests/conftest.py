@@ -56,6 +56,20 @@ def redis_up() -> bool:
         return False
 
 
+# A budget per address no test reaches: the limit a test is about is the one per account or per code.
+ROOMY = "1000 per minute"
+
+
+def tracking_limits(per_code: str) -> dict:
+    """Rate limiting on, for tracking: `per_code` look-ups of one item code, 3 wrong digits a minute."""
+    return {
+        "RATELIMIT_ENABLED": True,
+        "TRACKING_RATE_LIMIT": ROOMY,
+        "TRACKING_CODE_RATE_LIMIT": per_code,
+        "TRACKING_WRONG_DIGITS_LIMIT": "3 per minute",
+    }
+
+
 @pytest.fixture(scope="session")
 def pg_database_url():
     """A fresh PostgreSQL database for this run, dropped afterwards."""
@@ -263,6 +277,21 @@ def agency(make):
 @pytest.fixture
 def officer(make, agency):
     return make.user("agency", agency_id=agency.id, full_name="Phạm Thị Hồng Nhung")
+
+
+@pytest.fixture
+def agency_world(make, supervisor, agency, officer):
+    """What an agency's system meets in a day: its officer, another agency, a postman's round and the
+    supervisor who moves the items."""
+    postman = make.user("postman")
+    return {
+        "agency": agency,
+        "officer": officer,
+        "other_agency": make.agency(),
+        "postman": postman,
+        "round": make.round(postman),
+        "supervisor": supervisor,
+    }
 
 
 @pytest.fixture

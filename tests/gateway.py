@@ -9,11 +9,13 @@ providers are paid services outside this machine. It can be told to fail the nex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.kit.http import Quiet, Serving
 
 ZNS_ERRORS = {
     "zns-error": {"error": -100, "message": "Unknown error"},
@@ -22,7 +24,7 @@ ZNS_ERRORS = {
 }
 
 
-class Gateway:
+class Gateway(Serving):
     def __init__(self, key: str = "gateway-key", token: str = "zalo-oa-token"):
         self.key, self.token = key, token
         self.app_id, self.secret_key, self.refresh_token = "zalo-app", "zalo-secret", "zalo-refresh-0"
@@ -36,10 +38,7 @@ class Gateway:
         self.lock = threading.Lock()
         gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
+        class Handler(Quiet):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) or b"{}"
@@ -108,33 +107,17 @@ class Gateway:
                 self._answer(200, answer)
 
             def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
-                    pass
+                with contextlib.suppress(
+                    BrokenPipeError, ConnectionResetError
+                ):  # the client gave up (a timeout)
+                    self.answer(status, json.dumps(body).encode(), "application/json")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def expire(self) -> None:
         """Zalo lets the access token lapse: sends with it answer -124 until it is refreshed."""
         with self.lock:
             self.token = self.token + "-expired-by-zalo"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def sms_settings(gateway: Gateway, **extra) -> dict:

@@ -20,20 +20,6 @@ from backend.models import Item
 from tests.kit.phone import Phone
 
 
-@pytest.fixture
-def world(make, supervisor):
-    agency = make.agency()
-    postman = make.user("postman")
-    return {
-        "agency": agency,
-        "officer": make.user("agency", agency_id=agency.id),
-        "other_agency": make.agency(),
-        "postman": postman,
-        "round": make.round(postman),
-        "supervisor": supervisor,
-    }
-
-
 class Poller:
     """The agency's system: keeps the cursor the server gave and every event it received."""
 
@@ -67,15 +53,15 @@ class Poller:
 
 
 def test_the_paged_feed_sees_each_change_once_in_order_while_changes_happen_between_pages(
-    app, client, make, auth, world
+    app, client, make, auth, agency_world
 ):
-    staff, officer = auth(world["supervisor"]), auth(world["officer"])
+    staff, officer = auth(agency_world["supervisor"]), auth(agency_world["officer"])
     poller = Poller(client, officer)
     poller.drain()
     assert poller.events == []
-    rid = world["round"].id
-    items = [make.item(agency_id=world["agency"].id, status="registered") for _ in range(4)]
-    theirs = make.item(agency_id=world["other_agency"].id)
+    rid = agency_world["round"].id
+    items = [make.item(agency_id=agency_world["agency"].id, status="registered") for _ in range(4)]
+    theirs = make.item(agency_id=agency_world["other_agency"].id)
     poller.page()  # a first page of the four creations
     for item in items:
         client.post(f"/api/items/{item.id}/events", json={"event": "receive_from_agency"}, headers=staff)
@@ -88,8 +74,7 @@ def test_the_paged_feed_sees_each_change_once_in_order_while_changes_happen_betw
     client.post(f"/api/rounds/{rid}/assign", json={"item_ids": [moved]}, headers=staff)
     client.patch(f"/api/items/{moved}", json={"address_line": "Tổ 12, Ấp Láng Cát"}, headers=staff)
     poller.page()
-    phone = Phone(client, world["postman"].username).login()
-    phone.pull()
+    phone = Phone.with_its_round(client, agency_world["postman"].username)
     phone.fail(items[0].id, reason="wrong_address")
     phone.deliver(items[1].id, seed=3)
     phone.upload_files()
@@ -137,19 +122,19 @@ def test_the_paged_feed_sees_each_change_once_in_order_while_changes_happen_betw
     assert again["events"] == [] and again["has_more"] is False
 
     # Another agency's officer sees none of it, and not the item's history.
-    other = auth(make.user("agency", agency_id=world["other_agency"].id))
+    other = auth(make.user("agency", agency_id=agency_world["other_agency"].id))
     theirs_feed = client.get("/api/agency/changes", query_string={"limit": 500}, headers=other).get_json()
     assert {e["data"]["item_id"] for e in theirs_feed["events"]} == {theirs.id}
     assert client.get(f"/api/items/{a.id}/events", headers=other).status_code == 403
 
 
 def test_a_transaction_still_running_is_invisible_until_it_commits_and_then_comes_after(
-    app, client, make, auth, world, backend_name
+    app, client, make, auth, agency_world, backend_name
 ):
     """On PostgreSQL another change commits while the slow one runs: the poller gets that one first
     and the slow one at a later poll, never neither (SQLite has one writer at a time: only the read)."""
-    officer, staff = auth(world["officer"]), auth(world["supervisor"])
-    first, second = (make.item(agency_id=world["agency"].id, status="registered") for _ in range(2))
+    officer, staff = auth(agency_world["officer"]), auth(agency_world["supervisor"])
+    first, second = (make.item(agency_id=agency_world["agency"].id, status="registered") for _ in range(2))
     poller = Poller(client, officer, limit=50)
     poller.drain()
     with app.app_context():
@@ -180,26 +165,28 @@ def test_a_transaction_still_running_is_invisible_until_it_commits_and_then_come
     assert len(ids) == len(set(ids))
 
 
-def test_a_cursor_the_server_never_gave_is_refused_and_admins_read_one_agency(app, client, make, auth, world):
-    officer = auth(world["officer"])
+def test_a_cursor_the_server_never_gave_is_refused_and_admins_read_one_agency(
+    app, client, make, auth, agency_world
+):
+    officer = auth(agency_world["officer"])
     for cursor in ("abc", "-3", "1.x", "5.-1"):
         response = client.get("/api/agency/changes", query_string={"cursor": cursor}, headers=officer)
         assert response.status_code == 422, cursor
         assert response.get_json()["type"].endswith("bad-cursor")
-    ours = make.item(agency_id=world["agency"].id)
-    make.item(agency_id=world["other_agency"].id)
+    ours = make.item(agency_id=agency_world["agency"].id)
+    make.item(agency_id=agency_world["other_agency"].id)
     admin = auth(make.user("admin", offices=()))
     body = client.get(
-        "/api/agency/changes", query_string={"agency_id": world["agency"].id}, headers=admin
+        "/api/agency/changes", query_string={"agency_id": agency_world["agency"].id}, headers=admin
     ).get_json()
     assert [e["data"]["item_id"] for e in body["events"]] == [ours.id]
     both = client.get("/api/agency/changes", headers=admin).get_json()
     assert len(both["events"]) == 2
-    assert client.get("/api/agency/changes", headers=auth(world["supervisor"])).status_code == 403
+    assert client.get("/api/agency/changes", headers=auth(agency_world["supervisor"])).status_code == 403
 
 
 @pytest.mark.parametrize("backend_name", ["postgresql"], indirect=True)  # SQLite has one writer at a time
-def test_writers_racing_a_poller_lose_it_nothing(app, client, make, auth, world, backend_name):
+def test_writers_racing_a_poller_lose_it_nothing(app, client, make, auth, agency_world, backend_name):
     """PostgreSQL: four writers commit status changes as fast as they can while the agency's system
     pages three events at a time; afterwards its events are exactly the committed ones, in commit
     order, and each item's events chain (each starts where the one before ended)."""
@@ -209,8 +196,8 @@ def test_writers_racing_a_poller_lose_it_nothing(app, client, make, auth, world,
     from backend.models import AgencyEvent, CommitLog
     from backend.services.locks import lock_items_and_rounds
 
-    officer = auth(world["officer"])
-    items = [make.item(agency_id=world["agency"].id, status="at_post_office") for _ in range(6)]
+    officer = auth(agency_world["officer"])
+    items = [make.item(agency_id=agency_world["agency"].id, status="at_post_office") for _ in range(6)]
     poller = Poller(client, officer, limit=3)
     poller.drain()
     errors: list[BaseException] = []
@@ -244,7 +231,7 @@ def test_writers_racing_a_poller_lose_it_nothing(app, client, make, auth, world,
             db.session.execute(
                 db.select(AgencyEvent.id)
                 .join(CommitLog, CommitLog.id == AgencyEvent.ticket)
-                .where(AgencyEvent.agency_id == world["agency"].id)
+                .where(AgencyEvent.agency_id == agency_world["agency"].id)
                 .order_by(CommitLog.seq, AgencyEvent.id)
             )
             .scalars()

@@ -73,19 +73,11 @@ def test_an_officer_hands_results_over_and_they_move_only_when_the_post_counters
     waiting = client.get("/api/handovers", headers=auth(supervisor), query_string={"status": "awaiting_post"})
     assert [r["id"] for r in waiting.get_json()] == [record["id"]]
     # The officer cannot sign twice; the supervisor countersigns.
-    again = client.post(
-        f"/api/handovers/{record['id']}/sign",
-        headers=auth(officer),
-        json={"signer_name": "Phạm Thị Hồng Nhung", "signature": drawn(2)},
-    )
+    again = _sign(client, auth(officer), record["id"], "Phạm Thị Hồng Nhung", 2)
     assert again.status_code == 403 and again.get_json()["code"] == "not-awaiting-you"
 
     before = datetime.now(UTC)
-    signed = client.post(
-        f"/api/handovers/{record['id']}/sign",
-        headers=auth(supervisor),
-        json={"signer_name": "Trần Văn Bình", "signature": drawn(3)},
-    )
+    signed = _sign(client, auth(supervisor), record["id"], "Trần Văn Bình", 3)
 
     assert signed.status_code == 200, signed.get_json()
     body = signed.get_json()
@@ -100,11 +92,7 @@ def test_an_officer_hands_results_over_and_they_move_only_when_the_post_counters
         actions = db.session.execute(db.select(AuditEntry.action)).scalars().all()
         assert "handover.signed" in actions and actions.count("item.receive_from_agency") == 2
     # Signed once: a second countersignature is refused.
-    twice = client.post(
-        f"/api/handovers/{record['id']}/sign",
-        headers=auth(supervisor),
-        json={"signer_name": "Trần Văn Bình", "signature": drawn(3)},
-    )
+    twice = _sign(client, auth(supervisor), record["id"], "Trần Văn Bình", 3)
     assert twice.status_code == 409 and twice.get_json()["code"] == "already-signed"
 
 
@@ -113,11 +101,7 @@ def test_the_pdf_prints_the_signed_time(client, app, auth, supervisor, officer, 
     record = hand_over(client, auth(officer), [{"item_id": ours[0].id}]).get_json()
     unsigned = client.get(f"/api/handovers/{record['id']}/pdf", headers=auth(officer))
     assert "CHƯA ĐỦ CHỮ KÝ" in _text(unsigned.data)
-    client.post(
-        f"/api/handovers/{record['id']}/sign",
-        headers=auth(supervisor),
-        json={"signer_name": "Trần Văn Bình", "signature": drawn(3)},
-    )
+    _sign(client, auth(supervisor), record["id"], "Trần Văn Bình", 3)
     with app.app_context():
         signed_at = db.session.get(Handover, record["id"]).signed_at
     from backend.timeutil import local_zone
@@ -157,11 +141,7 @@ def test_another_agency_s_officer_sees_none_of_it(client, make, auth, officer, r
     assert client.get(f"/api/handovers/{record['id']}", headers=auth(stranger)).status_code == 403
     assert client.get(f"/api/handovers/{record['id']}/pdf", headers=auth(stranger)).status_code == 403
     assert client.get("/api/handovers", headers=auth(stranger)).get_json() == []
-    refused = client.post(
-        f"/api/handovers/{record['id']}/sign",
-        headers=auth(stranger),
-        json={"signer_name": "X", "signature": drawn(4)},
-    )
+    refused = _sign(client, auth(stranger), record["id"], "X", 4)
     assert refused.status_code == 403
 
 
@@ -201,11 +181,7 @@ def test_the_post_hands_collected_dossiers_over_and_the_officer_countersigns(
     mine = client.get("/api/handovers", headers=auth(officer)).get_json()
     assert [(r["id"], r["status"]) for r in mine] == [(record["id"], "awaiting_agency")]
 
-    signed = client.post(
-        f"/api/handovers/{record['id']}/sign",
-        headers=auth(officer),
-        json={"signer_name": "Phạm Thị Hồng Nhung", "signature": drawn(6)},
-    )
+    signed = _sign(client, auth(officer), record["id"], "Phạm Thị Hồng Nhung", 6)
 
     assert signed.status_code == 200, signed.get_json()
     assert signed.get_json()["status"] == "signed" and status_of(app, item) == "handed_to_agency"
@@ -291,12 +267,17 @@ def test_an_agency_served_by_two_offices_hands_over_to_the_office_of_its_results
     with app.app_context():
         assert db.session.get(Handover, response.get_json()["id"]).office_id == second.id
     # The first office's supervisor does not see it, so cannot countersign it.
-    sign = client.post(
-        f"/api/handovers/{response.get_json()['id']}/sign",
-        headers=auth(supervisor),
-        json={"signer_name": "Trần Văn Bình", "signature": drawn(3)},
-    )
+    sign = _sign(client, auth(supervisor), response.get_json()["id"], "Trần Văn Bình", 3)
     assert sign.status_code == 404
+
+
+def _sign(client, headers, record_id, signer_name: str, seed: int):
+    """Sign a record as `signer_name`, with a signature drawn from `seed`."""
+    return client.post(
+        f"/api/handovers/{record_id}/sign",
+        headers=headers,
+        json={"signer_name": signer_name, "signature": drawn(seed)},
+    )
 
 
 def _withdraw(client, headers, record_id, **body):
@@ -304,11 +285,7 @@ def _withdraw(client, headers, record_id, **body):
 
 
 def _countersign(client, headers, record_id):
-    return client.post(
-        f"/api/handovers/{record_id}/sign",
-        headers=headers,
-        json={"signer_name": "Trần Văn Bình", "signature": drawn(7)},
-    )
+    return _sign(client, headers, record_id, "Trần Văn Bình", 7)
 
 
 def test_an_officer_withdraws_a_waiting_record_and_the_post_can_no_longer_sign_it(
@@ -360,20 +337,12 @@ def test_the_post_withdraws_its_own_waiting_record_but_never_a_signed_one(
     assert _withdraw(client, auth(supervisor), record["id"]).get_json()["status"] == "withdrawn"
     mine = client.get("/api/handovers", headers=auth(officer)).get_json()
     assert [(r["id"], r["status"]) for r in mine] == [(record["id"], "withdrawn")]
-    refused = client.post(
-        f"/api/handovers/{record['id']}/sign",
-        headers=auth(officer),
-        json={"signer_name": "Phạm Thị Hồng Nhung", "signature": drawn(6)},
-    )
+    refused = _sign(client, auth(officer), record["id"], "Phạm Thị Hồng Nhung", 6)
     assert refused.status_code == 409 and refused.get_json()["code"] == "record-withdrawn"
     assert status_of(app, dossier) == "collected"
 
     signed = client.post("/api/handovers", headers=auth(supervisor), json=body | {"signature": drawn(8)})
-    countersigned = client.post(
-        f"/api/handovers/{signed.get_json()['id']}/sign",
-        headers=auth(officer),
-        json={"signer_name": "Phạm Thị Hồng Nhung", "signature": drawn(6)},
-    )
+    countersigned = _sign(client, auth(officer), signed.get_json()["id"], "Phạm Thị Hồng Nhung", 6)
     assert countersigned.status_code == 200, countersigned.get_json()
     late = _withdraw(client, auth(supervisor), signed.get_json()["id"])
     assert late.status_code == 409 and late.get_json()["code"] == "already-signed"

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks import Webhook
@@ -26,6 +24,7 @@ from backend.models import AuditEntry, WebhookAttempt, WebhookDelivery
 from backend.models.base import now_utc
 from backend.services import webhooks
 from tests.jobs_helpers import Consumer, run_queued
+from tests.kit.http import Quiet, Serving
 from tests.kit.phone import Phone
 
 
@@ -34,7 +33,7 @@ def app_config():
     return {"WEBHOOK_ALLOW_PRIVATE_ADDRESSES": True, "WEBHOOK_TIMEOUT_SECONDS": 2.0}
 
 
-class Receiver:
+class Receiver(Serving):
     """The agency's HTTP server: keeps every request; answers `status` (500: a broken one)."""
 
     def __init__(self):
@@ -42,57 +41,28 @@ class Receiver:
         self.status = 204
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(Quiet):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.answer(receiver.status)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/postround/hooks?src=post"
+        return super().url + "/postround/hooks?src=post"
 
     def verified(self, secret: str) -> list[dict]:
         """Every body received, each checked against its signature (raises on a bad one)."""
         hook = Webhook(secret)
         return [hook.verify(body, headers) for headers, body in self.requests]
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 @pytest.fixture
 def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def world(make, supervisor):
-    agency = make.agency()
-    officer = make.user("agency", agency_id=agency.id)
-    other_agency = make.agency()
-    postman = make.user("postman")
-    rnd = make.round(postman)
-    return {
-        "agency": agency,
-        "officer": officer,
-        "other_agency": other_agency,
-        "postman": postman,
-        "round": rnd,
-        "supervisor": supervisor,
-    }
+    with Receiver() as running:
+        yield running
 
 
 def register(client, headers, url, events=("item.status_changed", "item.attempt_failed", "handover.signed")):
@@ -101,18 +71,18 @@ def register(client, headers, url, events=("item.status_changed", "item.attempt_
     return response.get_json()
 
 
-def a_day(client, make, auth, world) -> dict:
+def a_day(client, make, auth, agency_world) -> dict:
     """A day of changes to the agency's items (and one of another agency's)."""
-    staff = auth(world["supervisor"])
-    ours = [make.item(agency_id=world["agency"].id, status="registered") for _ in range(3)]
-    theirs = make.item(agency_id=world["other_agency"].id, status="at_post_office")
+    staff = auth(agency_world["supervisor"])
+    ours = [make.item(agency_id=agency_world["agency"].id, status="registered") for _ in range(3)]
+    theirs = make.item(agency_id=agency_world["other_agency"].id, status="at_post_office")
     for item in ours:
         response = client.post(
             f"/api/items/{item.id}/events", json={"event": "receive_from_agency"}, headers=staff
         )
         assert response.status_code == 200, response.get_json()
     ids = [item.id for item in ours] + [theirs.id]
-    rid = world["round"].id
+    rid = agency_world["round"].id
     assert client.post(f"/api/rounds/{rid}/assign", json={"item_ids": ids}, headers=staff).status_code == 200
     # Moved off the round and back between two polls: two events.
     moved = ours[2].id
@@ -126,8 +96,7 @@ def a_day(client, make, auth, world) -> dict:
     # An address corrected: nothing the agency's status shows changed, no event.
     patched = client.patch(f"/api/items/{moved}", json={"address_line": "Tổ 9, Ấp Láng Cát"}, headers=staff)
     assert patched.status_code == 200, patched.get_json()
-    phone = Phone(client, world["postman"].username).login()
-    phone.pull()
+    phone = Phone.with_its_round(client, agency_world["postman"].username)
     phone.fail(ours[0].id, reason="not_home")
     phone.deliver(ours[1].id, seed=1)
     phone.upload_files()
@@ -135,14 +104,16 @@ def a_day(client, make, auth, world) -> dict:
     return {"ours": ours, "theirs": theirs, "phone": phone}
 
 
-def test_each_change_of_the_day_reaches_the_agency_once_signed(app, client, make, auth, world, receiver):
-    officer = auth(world["officer"])
+def test_each_change_of_the_day_reaches_the_agency_once_signed(
+    app, client, make, auth, agency_world, receiver
+):
+    officer = auth(agency_world["officer"])
     hook = register(client, officer, receiver.url)
-    assert hook["secret"].startswith("whsec_") and hook["agency_id"] == world["agency"].id
+    assert hook["secret"].startswith("whsec_") and hook["agency_id"] == agency_world["agency"].id
     listed = client.get("/api/agency/webhooks", headers=officer).get_json()
     assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]  # shown once
 
-    day = a_day(client, make, auth, world)
+    day = a_day(client, make, auth, agency_world)
     assert receiver.requests == []  # nothing was sent on the request path
     run_queued(app)
 
@@ -192,17 +163,16 @@ def test_each_change_of_the_day_reaches_the_agency_once_signed(app, client, make
 
 
 def test_a_phone_push_never_waits_for_a_dead_receiver_which_gets_retries_with_backoff_and_a_replay(
-    app, client, make, auth, world, receiver
+    app, client, make, auth, agency_world, receiver
 ):
-    officer = auth(world["officer"])
+    officer = auth(agency_world["officer"])
     receiver.status = 500
     hook = register(client, officer, receiver.url, events=("item.delivered",))
-    item = make.item(agency_id=world["agency"].id, status="at_post_office")
-    staff = auth(world["supervisor"])
-    rid = world["round"].id
+    item = make.item(agency_id=agency_world["agency"].id, status="at_post_office")
+    staff = auth(agency_world["supervisor"])
+    rid = agency_world["round"].id
     client.post(f"/api/rounds/{rid}/assign", json={"item_ids": [item.id]}, headers=staff)
-    phone = Phone(client, world["postman"].username).login()
-    phone.pull()
+    phone = Phone.with_its_round(client, agency_world["postman"].username)
     phone.deliver(item.id, seed=2)
     phone.upload_files()
     phone.push()
@@ -252,15 +222,9 @@ def test_a_phone_push_never_waits_for_a_dead_receiver_which_gets_retries_with_ba
     with app.app_context():
         delivery = db.session.get(WebhookDelivery, log[0]["id"])
         assert delivery.status == "succeeded"
-        attempts = (
-            db.session.execute(
-                db.select(WebhookAttempt)
-                .where(WebhookAttempt.delivery_id == delivery.id)
-                .order_by(WebhookAttempt.id)
-            )
-            .scalars()
-            .all()
-        )
+        attempts = db.session.scalars(
+            db.select(WebhookAttempt).filter_by(delivery_id=delivery.id).order_by(WebhookAttempt.id)
+        ).all()
         assert [a.replay for a in attempts] == [False] * 5 + [True]
         assert db.session.execute(
             db.select(AuditEntry).where(AuditEntry.action == "webhook.replayed")
@@ -271,10 +235,10 @@ def test_a_phone_push_never_waits_for_a_dead_receiver_which_gets_retries_with_ba
     assert bodies[0]["type"] == "item.delivered" and bodies[0]["data"]["code"] == item.code
 
 
-def test_a_change_that_rolls_back_sends_nothing(app, client, make, auth, world, receiver):
-    officer = auth(world["officer"])
+def test_a_change_that_rolls_back_sends_nothing(app, client, make, auth, agency_world, receiver):
+    officer = auth(agency_world["officer"])
     register(client, officer, receiver.url)
-    item = make.item(agency_id=world["agency"].id)
+    item = make.item(agency_id=agency_world["agency"].id)
     run_queued(app)
     before = len(receiver.requests)
     with app.app_context():
@@ -287,21 +251,21 @@ def test_a_change_that_rolls_back_sends_nothing(app, client, make, auth, world, 
     assert len(receiver.requests) == before
 
 
-def test_only_http_urls_and_one_agencys_endpoints(app, client, make, auth, world, receiver):
-    officer = auth(world["officer"])
+def test_only_http_urls_and_one_agencys_endpoints(app, client, make, auth, agency_world, receiver):
+    officer = auth(agency_world["officer"])
     for url in ("file:///etc/passwd", "ftp://example.org/x", "http://user:pw@example.org/", "gopher://x"):
         response = client.post(
             "/api/agency/webhooks", json={"url": url, "events": ["item.delivered"]}, headers=officer
         )
         assert response.status_code == 422, url
         assert response.get_json()["type"].endswith("bad-webhook-url")
-    other = make.user("agency", agency_id=world["other_agency"].id)
+    other = make.user("agency", agency_id=agency_world["other_agency"].id)
     hook = register(client, officer, receiver.url)
     foreign = auth(other)
     assert client.get("/api/agency/webhooks", headers=foreign).get_json() == []
     assert client.get(f"/api/agency/webhooks/{hook['id']}/deliveries", headers=foreign).status_code == 404
     assert client.delete(f"/api/agency/webhooks/{hook['id']}", headers=foreign).status_code == 404
-    make.item(agency_id=world["agency"].id)  # a delivery for it
+    make.item(agency_id=agency_world["agency"].id)  # a delivery for it
     [delivery] = client.get(f"/api/agency/webhooks/{hook['id']}/deliveries", headers=officer).get_json()
     assert (
         client.post(f"/api/agency/webhook-deliveries/{delivery['id']}/replay", headers=foreign).status_code
@@ -314,28 +278,18 @@ def test_only_http_urls_and_one_agencys_endpoints(app, client, make, auth, world
     assert receiver.requests == []  # a deleted endpoint is sent nothing more
 
 
-def test_a_redirect_is_not_followed_and_a_private_address_is_refused(app, client, make, auth, world):
-    class Redirect(BaseHTTPRequestHandler):
+def test_a_redirect_is_not_followed_and_a_private_address_is_refused(app, client, make, auth, agency_world):
+    class Redirect(Quiet):
         hits = 0
 
         def do_POST(self):
             Redirect.hits += 1
-            self.send_response(307)
-            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.answer(307, Location="http://169.254.169.254/latest/meta-data/")
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        officer = auth(world["officer"])
-        register(
-            client, officer, f"http://127.0.0.1:{server.server_address[1]}/", events=("item.status_changed",)
-        )
-        make.item(agency_id=world["agency"].id)
+    with Serving(Redirect) as server:
+        officer = auth(agency_world["officer"])
+        register(client, officer, server.url + "/", events=("item.status_changed",))
+        make.item(agency_id=agency_world["agency"].id)
         run_queued(app)
         assert Redirect.hits == 1
         with app.app_context():
@@ -350,27 +304,24 @@ def test_a_redirect_is_not_followed_and_a_private_address_is_refused(app, client
             )
             assert second.status_code is None and "non-public address" in second.error
         assert Redirect.hits == 1
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
-def test_the_events_body_is_json_the_receiver_can_parse(app, client, make, auth, world, receiver):
-    officer = auth(world["officer"])
+def test_the_events_body_is_json_the_receiver_can_parse(app, client, make, auth, agency_world, receiver):
+    officer = auth(agency_world["officer"])
     register(client, officer, receiver.url)
-    make.item(agency_id=world["agency"].id, recipient_name="Lê Thị Ánh")
+    make.item(agency_id=agency_world["agency"].id, recipient_name="Lê Thị Ánh")
     run_queued(app)
     headers, body = receiver.requests[0]
     event = json.loads(body)
     assert set(event) >= {"id", "type", "timestamp", "data"}
 
 
-def test_a_handover_record_is_told_once_with_its_items(app, client, make, auth, world, receiver):
-    officer = auth(world["officer"])
+def test_a_handover_record_is_told_once_with_its_items(app, client, make, auth, agency_world, receiver):
+    officer = auth(agency_world["officer"])
     hook = register(client, officer, receiver.url, events=("handover.signed",))
-    items = [make.item(agency_id=world["agency"].id, status="registered") for _ in range(2)]
-    phone = Phone(client, world["postman"].username).login()
-    phone.hand_over(world["agency"].id, [i.id for i in items], direction="agency_to_post")
+    items = [make.item(agency_id=agency_world["agency"].id, status="registered") for _ in range(2)]
+    phone = Phone(client, agency_world["postman"].username).login()
+    phone.hand_over(agency_world["agency"].id, [i.id for i in items], direction="agency_to_post")
     body = phone.push()
     assert body["results"][0]["outcome"] == "applied", body
     run_queued(app)
@@ -381,29 +332,22 @@ def test_a_handover_record_is_told_once_with_its_items(app, client, make, auth, 
 
 
 def test_a_slow_receiver_costs_the_worker_its_time_limit_and_the_phone_nothing(
-    app, client, make, auth, world
+    app, client, make, auth, agency_world
 ):
-    class Slow(BaseHTTPRequestHandler):
+    class Slow(Quiet):
         def do_POST(self):
             time.sleep(3)  # longer than the 2 s limit
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.answer(200)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        officer = auth(world["officer"])
-        register(client, officer, f"http://127.0.0.1:{server.server_address[1]}/", events=("item.delivered",))
-        item = make.item(agency_id=world["agency"].id, status="at_post_office")
-        staff = auth(world["supervisor"])
-        client.post(f"/api/rounds/{world['round'].id}/assign", json={"item_ids": [item.id]}, headers=staff)
-        phone = Phone(client, world["postman"].username).login()
-        phone.pull()
+    with Serving(Slow) as server:
+        officer = auth(agency_world["officer"])
+        register(client, officer, server.url + "/", events=("item.delivered",))
+        item = make.item(agency_id=agency_world["agency"].id, status="at_post_office")
+        staff = auth(agency_world["supervisor"])
+        client.post(
+            f"/api/rounds/{agency_world['round'].id}/assign", json={"item_ids": [item.id]}, headers=staff
+        )
+        phone = Phone.with_its_round(client, agency_world["postman"].username)
         phone.deliver(item.id, seed=4)
         phone.upload_files()
         started = time.monotonic()
@@ -414,21 +358,18 @@ def test_a_slow_receiver_costs_the_worker_its_time_limit_and_the_phone_nothing(
             attempt = db.session.execute(db.select(WebhookAttempt)).scalar_one()
             assert attempt.status_code is None and "timed out" in attempt.error
             assert 1900 <= attempt.duration_ms < 3000
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_real_worker_sends_the_webhook_within_seconds_of_the_commit(
-    app, client, make, auth, world, receiver, tmp_path
+    app, client, make, auth, agency_world, receiver, tmp_path
 ):
     """`flask --app wsgi worker` in its own process: the commit's nudge reaches it through the queue."""
-    officer = auth(world["officer"])
+    officer = auth(agency_world["officer"])
     hook = register(client, officer, receiver.url, events=("item.status_changed",))
     worker = Consumer(app, tmp_path / "worker.log", WEBHOOK_ALLOW_PRIVATE_ADDRESSES="true").start()
     try:
-        item = make.item(agency_id=world["agency"].id, status="registered")
-        staff = auth(world["supervisor"])
+        item = make.item(agency_id=agency_world["agency"].id, status="registered")
+        staff = auth(agency_world["supervisor"])
         client.post(f"/api/items/{item.id}/events", json={"event": "receive_from_agency"}, headers=staff)
         deadline = time.monotonic() + 30
         while len(receiver.requests) < 2 and time.monotonic() < deadline:
@@ -440,12 +381,12 @@ def test_a_real_worker_sends_the_webhook_within_seconds_of_the_commit(
 
 
 def test_a_name_that_rebinds_to_the_loopback_after_the_check_never_reaches_it(
-    app, client, make, auth, world, receiver, monkeypatch
+    app, client, make, auth, agency_world, receiver, monkeypatch
 ):
     """DNS rebinding: the agency's name answers a public address to the check and the loopback to
     any later look-up. The name is resolved once and the connection goes to the checked address
     (a public host that is down here): the loopback receiver is never reached."""
-    port = receiver.server.server_address[1]
+    port = receiver.port
     real_getaddrinfo, real_connect = socket.getaddrinfo, socket.create_connection
     answers = iter(["93.184.215.14"])
     looked_up, dialled = [], []
@@ -466,8 +407,8 @@ def test_a_name_that_rebinds_to_the_loopback_after_the_check_never_reaches_it(
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
     monkeypatch.setattr(socket, "create_connection", network)
     app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = False
-    register(client, auth(world["officer"]), f"http://hooks.mot-cua.example:{port}/hooks")
-    make.item(agency_id=world["agency"].id)
+    register(client, auth(agency_world["officer"]), f"http://hooks.mot-cua.example:{port}/hooks")
+    make.item(agency_id=agency_world["agency"].id)
     run_queued(app)
     assert receiver.requests == []
     assert looked_up == ["hooks.mot-cua.example"] and dialled == [("93.184.215.14", port)]
@@ -476,22 +417,24 @@ def test_a_name_that_rebinds_to_the_loopback_after_the_check_never_reaches_it(
         assert attempt.status_code is None and "ConnectionRefusedError" in attempt.error
 
 
-def test_the_connection_to_the_checked_address_still_names_the_host(app, client, make, auth, world, receiver):
-    port = receiver.server.server_address[1]
-    created = register(client, auth(world["officer"]), f"http://localhost:{port}/hooks")
-    make.item(agency_id=world["agency"].id)
+def test_the_connection_to_the_checked_address_still_names_the_host(
+    app, client, make, auth, agency_world, receiver
+):
+    port = receiver.port
+    created = register(client, auth(agency_world["officer"]), f"http://localhost:{port}/hooks")
+    make.item(agency_id=agency_world["agency"].id)
     run_queued(app)
     assert len(receiver.verified(created["secret"])) == 1
     assert receiver.requests[0][0]["host"] == f"localhost:{port}"
 
 
 def test_the_secret_is_shown_once_sealed_at_rest_and_survives_a_key_rotation(
-    app, client, make, auth, world, receiver
+    app, client, make, auth, agency_world, receiver
 ):
     """The database holds no endpoint secret; after the server key changes (the old one kept to
     open what it sealed) and `flask webhooks rekey`, deliveries still verify with the same secret,
     and once every row is re-sealed the old key can go."""
-    officer = auth(world["officer"])
+    officer = auth(agency_world["officer"])
     created = register(client, officer, receiver.url, events=("item.status_changed",))
     secret = created["secret"]
     listed = client.get("/api/agency/webhooks", headers=officer).get_json()
@@ -503,12 +446,12 @@ def test_the_secret_is_shown_once_sealed_at_rest_and_survives_a_key_rotation(
     old_key = app.config["WEBHOOK_SECRET_KEY"]
     app.config["WEBHOOK_SECRET_KEY"] = "a-new-webhook-key-after-the-rotation-0123456789"
     app.config["WEBHOOK_SECRET_OLD_KEYS"] = (old_key,)
-    make.item(agency_id=world["agency"].id)
+    make.item(agency_id=agency_world["agency"].id)
     run_queued(app)
     result = app.test_cli_runner().invoke(args=["webhooks", "rekey"])
     assert result.exit_code == 0 and "re-sealed 1" in result.output, result.output
     app.config["WEBHOOK_SECRET_OLD_KEYS"] = ()
-    make.item(agency_id=world["agency"].id)
+    make.item(agency_id=agency_world["agency"].id)
     run_queued(app)
     assert len(receiver.verified(secret)) == 2
     with app.app_context():
@@ -517,7 +460,7 @@ def test_the_secret_is_shown_once_sealed_at_rest_and_survives_a_key_rotation(
 
 
 def test_the_log_and_the_feed_are_pruned_after_their_retention_and_an_older_cursor_is_refused(
-    app, client, make, auth, world, receiver
+    app, client, make, auth, agency_world, receiver
 ):
     """Maintenance prunes succeeded deliveries, their attempts and the events older than the feed
     keeps; an agency's system whose cursor is behind that gets 410 cursor-expired, never a page
@@ -525,11 +468,11 @@ def test_the_log_and_the_feed_are_pruned_after_their_retention_and_an_older_curs
     from backend import maintenance
     from backend.models import AgencyEvent, CommitLog
 
-    officer = auth(world["officer"])
+    officer = auth(agency_world["officer"])
     register(client, officer, receiver.url, events=("item.status_changed",))
-    make.item(agency_id=world["agency"].id)
+    make.item(agency_id=agency_world["agency"].id)
     behind = client.get("/api/agency/changes", headers=officer).get_json()["next_cursor"]
-    make.item(agency_id=world["agency"].id)
+    make.item(agency_id=agency_world["agency"].id)
     run_queued(app)
     seen = client.get("/api/agency/changes", headers=officer).get_json()
     seen_all = seen["next_cursor"]
@@ -545,7 +488,7 @@ def test_the_log_and_the_feed_are_pruned_after_their_retention_and_an_older_curs
             db.session.execute(db.update(model).values({column: long_ago}))
         db.session.commit()
     receiver.status = 500
-    recent = make.item(agency_id=world["agency"].id)
+    recent = make.item(agency_id=agency_world["agency"].id)
     run_queued(app)
 
     with app.app_context():

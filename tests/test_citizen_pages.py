@@ -21,6 +21,7 @@ from backend.domain.workdays import add_working_days, is_working_day
 from backend.extensions import db
 from backend.models import AuditEntry, Complaint, Item
 from backend.services.citizen_links import link_token, tracking_link, verify_link_token
+from tests.conftest import tracking_limits
 from tests.kit.phone import Phone
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -155,12 +156,7 @@ def test_a_wrong_code_wrong_digits_and_a_forged_link_get_the_same_answer(client,
 class TestPageLimits:
     @pytest.fixture
     def app_config(self):
-        return {
-            "RATELIMIT_ENABLED": True,
-            "TRACKING_RATE_LIMIT": "1000 per minute",
-            "TRACKING_CODE_RATE_LIMIT": "5 per minute",
-            "TRACKING_WRONG_DIGITS_LIMIT": "3 per minute",
-        }
+        return tracking_limits(per_code="5 per minute")
 
     def test_wrong_digits_on_the_page_lock_the_code_for_the_api_too(self, client, make):
         item = make.item(recipient_phone="0912345678")
@@ -291,15 +287,13 @@ def test_a_citizen_books_a_collection_which_lands_in_the_planning(client, app, m
 
     booked = client.post(
         "/book/",
-        data={
-            "procedure_id": procedure.id,
-            "name": "Phạm Thị Lan",
-            "phone": "0987 654 321",
-            "address_line": "Ấp Phước Lợi",
-            "commune": "Xã Thạnh Lộc",
-            "old_address": "Ấp Phước Lợi, xã Mong Thọ, huyện Châu Thành, Kiên Giang",
-            "day": day.isoformat(),
-        },
+        data=_booking(
+            procedure,
+            day,
+            phone="0987 654 321",
+            commune="Xã Thạnh Lộc",
+            old_address="Ấp Phước Lợi, xã Mong Thọ, huyện Châu Thành, Kiên Giang",
+        ),
     )
 
     assert booked.status_code == 201
@@ -324,14 +318,7 @@ def test_an_app_books_a_collection_as_json_and_gets_the_code_and_link(
     procedure = make.procedure(name="Đăng ký kết hôn", government_fee=0)
     in_person = make.procedure(name="Cấp hộ chiếu", allowed_by_post=False)
     agency = make.agency(commune="Xã Thạnh Lộc")
-    body = {
-        "procedure_id": procedure.id,
-        "name": "Phạm Thị Lan",
-        "phone": "0987 654 321",
-        "address_line": "Ấp Phước Lợi",
-        "commune": "Xã Thạnh Lộc",
-        "day": next_working_day(today).isoformat(),
-    }
+    body = _booking(procedure, next_working_day(today), phone="0987 654 321", commune="Xã Thạnh Lộc")
 
     booked = client.post("/api/bookings", json=body)
 
@@ -365,14 +352,7 @@ class TestBookingsAreLimited:
 
     def test_the_json_bookings_are_limited_per_address_like_the_page(self, client, make, today):
         procedure, agency = make.procedure(), make.agency()
-        body = {
-            "procedure_id": procedure.id,
-            "name": "Phạm Thị Lan",
-            "phone": "0987654321",
-            "address_line": "Ấp Phước Lợi",
-            "commune": agency.commune,
-            "day": next_working_day(today).isoformat(),
-        }
+        body = _booking(procedure, next_working_day(today), commune=agency.commune)
         on_the_page = client.post("/book/", data=body)
         answers = [client.post("/api/bookings", json=body).status_code for _ in range(2)]
         assert [on_the_page.status_code, *answers] == [201, 201, 429]  # one budget for both
@@ -383,14 +363,7 @@ def test_a_booking_for_a_procedure_that_needs_the_person_is_refused(client, make
     make.agency(commune="Xã Bình An")
     refused = client.post(
         "/book/",
-        data={
-            "procedure_id": procedure.id,
-            "name": "Phạm Thị Lan",
-            "phone": "0987654321",
-            "address_line": "Ấp An Bình",
-            "commune": "Xã Bình An",
-            "day": next_working_day(today).isoformat(),
-        },
+        data=_booking(procedure, next_working_day(today), address_line="Ấp An Bình", commune="Xã Bình An"),
     )
     assert refused.status_code == 422 and "cần người dân có mặt" in refused.get_data(as_text=True)
 
@@ -585,6 +558,7 @@ def test_the_public_base_url_is_a_checked_setting(tmp_path):
 
 
 def _booking(procedure, day, **fields):
+    """Phạm Thị Lan's booking form for `procedure` on `day`, with `fields` added or changed."""
     return {
         "procedure_id": procedure.id,
         "name": "Phạm Thị Lan",

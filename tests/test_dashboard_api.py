@@ -641,15 +641,9 @@ def test_each_remaining_stop_has_an_eta_from_the_route_and_the_pace_so_far(
     with app.app_context():
         from backend.models import DeliveryAttempt
 
-        proofs = (
-            db.session.execute(
-                db.select(DeliveryAttempt)
-                .where(DeliveryAttempt.round_id == rnd.id)
-                .order_by(DeliveryAttempt.id)
-            )
-            .scalars()
-            .all()
-        )
+        proofs = db.session.scalars(
+            db.select(DeliveryAttempt).filter_by(round_id=rnd.id).order_by(DeliveryAttempt.id)
+        ).all()
         last = now_utc().replace(microsecond=0)
         proofs[0].server_time, proofs[1].server_time = last - timedelta(minutes=30), last
         db.session.commit()

@@ -38,6 +38,24 @@ def _table_names() -> set[str]:
     return set(sa.inspect(db.engine).get_table_names())
 
 
+def _scalar(sql: str):
+    """The one value a query answers, on a connection of its own (outside the session)."""
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar()
+
+
+def _write(sql: str, **params) -> None:
+    """Run one statement and commit it."""
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(sql), params)
+
+
+def _rows(sql: str) -> list:
+    """Every row a query answers, on a connection of its own."""
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text(sql)).all()
+
+
 def _insert_audit_row(conn) -> None:
     conn.execute(
         sa.text(
@@ -140,6 +158,16 @@ def _insert_postman_agency_procedure(conn, now: str, procedure_seq: int = 0) -> 
         ),
         {"yes": True, "now": now, "seq": procedure_seq},
     )
+
+
+def _written_at(revision: str, *rows: str, now: str = "2026-11-30 03:00:00") -> None:
+    """Upgrade to `revision` and write there user 1, agency 1 and procedure 1, then each of `rows`
+    (an INSERT that may use :now)."""
+    flask_migrate.upgrade(revision=revision)
+    with db.engine.begin() as conn:
+        _insert_postman_agency_procedure(conn, now)
+        for sql in rows:
+            conn.execute(sa.text(sql), {"now": now})
 
 
 def _insert_item(
@@ -343,8 +371,7 @@ def test_an_existing_single_office_database_becomes_one_commune_office_of_a_prov
 
 def test_a_new_database_gets_no_office_until_one_is_created(empty_app):
     flask_migrate.upgrade()
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM post_offices")).scalar() == 0
+    assert _scalar("SELECT COUNT(*) FROM post_offices") == 0
 
 
 def test_the_commit_log_migration_keeps_the_cursors_phones_hold(empty_app):
@@ -450,8 +477,7 @@ def test_the_growth_indexes_are_built_over_existing_proofs_and_ledger_rows(empty
     assert "ix_sync_mutations_device_received" not in {
         i["name"] for i in inspector.get_indexes("sync_mutations")
     }
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM delivery_attempts")).scalar() == 1
+    assert _scalar("SELECT count(*) FROM delivery_attempts") == 1
 
 
 def _a_fee_collected_at_0004() -> None:
@@ -494,8 +520,7 @@ def test_fees_collected_before_vietqr_are_carried_over_as_cash(empty_app):
     flask_migrate.downgrade(revision="0011_growth_indexes")
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("fee_entries")}
     assert "service_fee_payment" not in columns and "government_fee_payment" not in columns
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 52000
+    assert _scalar("SELECT sum(service_fee) FROM fee_entries") == 52000
 
 
 def test_cash_collected_before_cash_handovers_existed_reads_as_outstanding_after_the_upgrade(empty_app):
@@ -510,15 +535,13 @@ def test_cash_collected_before_cash_handovers_existed_reads_as_outstanding_after
 
     flask_migrate.upgrade()
 
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM cash_handovers")).scalar() == 0
+    assert _scalar("SELECT count(*) FROM cash_handovers") == 0
     assert cash.held(1, date(2026, 11, 30)) == (26_000, 5_000)
     db.session.remove()
 
     flask_migrate.downgrade(revision="0015_report_indexes")
     assert "cash_handovers" not in _table_names()
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 26_000
+    assert _scalar("SELECT sum(service_fee) FROM fee_entries") == 26_000
 
 
 def _two_items_at_0004() -> None:
@@ -537,13 +560,10 @@ def test_items_written_before_the_search_box_are_found_like_new_ones(empty_app):
     and a downgrade drops only the index."""
     _two_items_at_0004()  # rows as the helpers write them, then carried up to 0012
     flask_migrate.upgrade(revision="0012_payment_method")
-    with db.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE items SET recipient_name = 'Nguyễn Văn Bình', recipient_phone = '0912 345 678', "
-                "search_text = 'bich' WHERE id = 1"
-            )
-        )
+    _write(
+        "UPDATE items SET recipient_name = 'Nguyễn Văn Bình', recipient_phone = '0912 345 678', "
+        "search_text = 'bich' WHERE id = 1"
+    )
 
     flask_migrate.upgrade()
 
@@ -556,8 +576,7 @@ def test_items_written_before_the_search_box_are_found_like_new_ones(empty_app):
 
     flask_migrate.downgrade(revision="0012_payment_method")
     assert "ix_audit_log_entity" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("audit_log")}
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT search_text FROM items WHERE id = 2")).scalar() == texts[2]
+    assert _scalar("SELECT search_text FROM items WHERE id = 2") == texts[2]
 
 
 def test_import_jobs_are_carried_over_and_export_jobs_keep_their_file(empty_app):
@@ -615,13 +634,11 @@ def test_the_report_index_is_built_over_existing_items_and_dropped_on_downgrade(
 
     indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.engine).get_indexes("items")}
     assert indexes["ix_items_report"] == ["id", "office_id", "agency_id", "procedure_id", "due_date"]
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT id, status FROM items")).all() == [(1, "delivered")]
+    assert _rows("SELECT id, status FROM items") == [(1, "delivered")]
 
     flask_migrate.downgrade(revision="0014_export_jobs")
     assert "ix_items_report" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("items")}
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM items")).scalar() == 1
+    assert _scalar("SELECT count(*) FROM items") == 1
 
 
 def test_agencies_from_before_their_bank_account_keep_their_rows_and_have_none(empty_app):
@@ -648,8 +665,7 @@ def test_agencies_from_before_their_bank_account_keep_their_rows_and_have_none(e
     flask_migrate.downgrade(revision="0016_cash_handover")
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("agencies")}
     assert not columns & {"bank_bin", "bank_account", "bank_account_name"}
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT code, name FROM agencies")).all() == [("A1", "UBND xã")]
+    assert _rows("SELECT code, name FROM agencies") == [("A1", "UBND xã")]
 
 
 def test_logins_ended_before_the_reason_was_recorded_say_revoked(empty_app):
@@ -674,43 +690,30 @@ def test_logins_ended_before_the_reason_was_recorded_say_revoked(empty_app):
 def test_rounds_planned_before_versions_start_at_version_one(empty_app):
     """A round already planned when plan versions arrive is version 1: a supervisor's first change
     with If-Match "1" goes through, and a downgrade keeps the round."""
-    flask_migrate.upgrade(revision="0018_session_end_reason")
-    now = "2026-11-30 03:00:00"
-    with db.engine.begin() as conn:
-        _insert_postman_agency_procedure(conn, now)
-        conn.execute(
-            sa.text(
-                "INSERT INTO rounds (id, postman_id, round_date, status, created_at, updated_at, change_seq) "
-                "VALUES (7, 1, '2026-11-30', 'planned', :now, :now, 0)"
-            ),
-            {"now": now},
-        )
+    _written_at(
+        "0018_session_end_reason",
+        "INSERT INTO rounds (id, postman_id, round_date, status, created_at, updated_at, change_seq) "
+        "VALUES (7, 1, '2026-11-30', 'planned', :now, :now, 0)",
+    )
 
     flask_migrate.upgrade()
 
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT id, version FROM rounds")).all() == [(7, 1)]
+    assert _rows("SELECT id, version FROM rounds") == [(7, 1)]
     db.session.remove()
     flask_migrate.downgrade(revision="0018_session_end_reason")
     assert "version" not in {c["name"] for c in sa.inspect(db.engine).get_columns("rounds")}
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM rounds")).scalar() == 1
+    assert _scalar("SELECT count(*) FROM rounds") == 1
 
 
 def test_handover_records_from_before_their_evidence_keep_their_seal_in_the_note(empty_app):
     """0020: a record already there gets no seal number and no files (the server did not keep them);
     a seal a phone wrote into the note stays in the note. A downgrade keeps the record."""
-    flask_migrate.upgrade(revision="0019_round_version")
-    now = "2026-12-01 03:00:00"
-    with db.engine.begin() as conn:
-        _insert_postman_agency_procedure(conn, now)
-        conn.execute(
-            sa.text(
-                "INSERT INTO handovers (id, direction, agency_id, officer_name, note, created_at) "
-                "VALUES (4, 'post_to_agency', 1, 'Trần Văn Bảy', 'Số niêm phong: NP-7', :now)"
-            ),
-            {"now": now},
-        )
+    _written_at(
+        "0019_round_version",
+        "INSERT INTO handovers (id, direction, agency_id, officer_name, note, created_at) "
+        "VALUES (4, 'post_to_agency', 1, 'Trần Văn Bảy', 'Số niêm phong: NP-7', :now)",
+        now="2026-12-01 03:00:00",
+    )
 
     flask_migrate.upgrade()
 
@@ -755,8 +758,7 @@ def test_fees_collected_before_the_taken_index_keep_their_rows_and_are_found_by_
 
     flask_migrate.downgrade(revision="0020_handover_evidence")
     assert "ix_fee_entries_taken" not in _catalog_indexes("fee_entries")
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT sum(service_fee) FROM fee_entries")).scalar() == 26_000
+    assert _scalar("SELECT sum(service_fee) FROM fee_entries") == 26_000
 
 
 def test_items_from_before_the_trigram_index_are_found_through_it(empty_app):
@@ -766,8 +768,7 @@ def test_items_from_before_the_trigram_index_are_found_through_it(empty_app):
 
     _two_items_at_0004()
     flask_migrate.upgrade(revision="0021_fee_taken_index")
-    with db.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE items SET recipient_name = 'Nguyễn Văn Bình' WHERE id = 1"))
+    _write("UPDATE items SET recipient_name = 'Nguyễn Văn Bình' WHERE id = 1")
 
     flask_migrate.upgrade()
 
@@ -795,8 +796,7 @@ def test_items_from_before_the_trigram_index_are_found_through_it(empty_app):
 
     flask_migrate.downgrade(revision="0021_fee_taken_index")
     assert "ix_items_search_trgm" not in _catalog_indexes("items")
-    with db.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM items")).scalar() == 2
+    assert _scalar("SELECT count(*) FROM items") == 2
 
 
 def test_webhook_secrets_kept_in_clear_are_sealed_and_still_sign(empty_app):
@@ -811,14 +811,13 @@ def test_webhook_secrets_kept_in_clear_are_sealed_and_still_sign(empty_app):
     with db.engine.begin() as conn:
         _insert_postman_agency_procedure(conn, now)
     flask_migrate.upgrade(revision="0028_agency_handovers")
-    with db.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO webhook_endpoints (id, agency_id, url, secret, events, active, created_at) "
-                "VALUES (1, 1, 'https://mot-cua.example/hooks', :secret, '[\"item.delivered\"]', :yes, :now)"
-            ),
-            {"secret": secret, "yes": True, "now": now},
-        )
+    _write(
+        "INSERT INTO webhook_endpoints (id, agency_id, url, secret, events, active, created_at) "
+        "VALUES (1, 1, 'https://mot-cua.example/hooks', :secret, '[\"item.delivered\"]', :yes, :now)",
+        secret=secret,
+        yes=True,
+        now=now,
+    )
 
     flask_migrate.upgrade()
 

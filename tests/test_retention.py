@@ -55,29 +55,16 @@ def test_old_notification_attempts_lose_the_phone_and_text_and_recent_ones_stay(
     with app.app_context():
         long_ago = now_utc() - timedelta(days=app.config["NOTIFICATION_RETENTION_DAYS"] + 1)
         params = {"name": "Lê Thị Ánh", "code": item.code}
+
+        def told(event, key, channel="sms", status="sent", **when):
+            return Notification(
+                item_id=item.id, event=event, key=key, channel=channel, params=params, status=status, **when
+            )
+
         rows = {
-            "old": Notification(
-                item_id=item.id,
-                event="delivered",
-                key="delivered",
-                channel="sms",
-                params=params,
-                status="sent",
-                created_at=long_ago,
-                sent_at=long_ago,
-            ),
-            "waiting": Notification(
-                item_id=item.id,
-                event="failed",
-                key="failed:1",
-                channel="sms",
-                params=params,
-                status="pending",
-                created_at=long_ago,
-            ),
-            "recent": Notification(
-                item_id=item.id, event="morning", key="morning", channel="zns", params=params, status="sent"
-            ),
+            "old": told("delivered", "delivered", created_at=long_ago, sent_at=long_ago),
+            "waiting": told("failed", "failed:1", status="pending", created_at=long_ago),
+            "recent": told("morning", "morning", channel="zns"),
         }
         db.session.add_all(rows.values())
         db.session.flush()

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from backend.domain.s10 import make_s10
-from tests.conftest import redis_up
+from tests.conftest import ROOMY, redis_up, tracking_limits
 from tests.factories import Factory
 from tests.pg import fresh_database, require_pg
 from tests.server_process import ServerProcess
@@ -28,6 +28,11 @@ _addresses = (f"198.51.100.{n}" for n in itertools.count(1))
 
 def from_somewhere_new() -> dict:
     return {"REMOTE_ADDR": next(_addresses)}
+
+
+def login_limits(per_account: str) -> dict:
+    """Rate limiting on, for signing in: `per_account` tries at one account from anywhere."""
+    return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": ROOMY, "LOGIN_ACCOUNT_RATE_LIMIT": per_account}
 
 
 def login(client, username: str, password: str, where: dict | None = None, **headers):
@@ -48,11 +53,7 @@ def track(client, code: str, digits: str, where: dict | None = None):
 class TestPasswordsPerAccount:
     @pytest.fixture
     def app_config(self):
-        return {
-            "RATELIMIT_ENABLED": True,
-            "LOGIN_RATE_LIMIT": "1000 per minute",
-            "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
-        }
+        return login_limits(per_account="3 per minute")
 
     def test_wrong_passwords_from_many_addresses_lock_the_account_like_a_wrong_password(self, client, make):
         lan = make.user("postman")
@@ -90,11 +91,7 @@ class TestPasswordsPerAccount:
 class TestTheLockEnds:
     @pytest.fixture
     def app_config(self):
-        return {
-            "RATELIMIT_ENABLED": True,
-            "LOGIN_RATE_LIMIT": "1000 per minute",
-            "LOGIN_ACCOUNT_RATE_LIMIT": "2 per 5 seconds",
-        }
+        return login_limits(per_account="2 per 5 seconds")
 
     def test_the_lock_ends_with_its_window_and_the_real_user_signs_in(self, client, make):
         lan = make.user("postman")
@@ -111,12 +108,7 @@ class TestTheLockEnds:
 class TestTrackingPerCode:
     @pytest.fixture
     def app_config(self):
-        return {
-            "RATELIMIT_ENABLED": True,
-            "TRACKING_RATE_LIMIT": "1000 per minute",
-            "TRACKING_CODE_RATE_LIMIT": "6 per minute",
-            "TRACKING_WRONG_DIGITS_LIMIT": "3 per minute",
-        }
+        return tracking_limits(per_code="6 per minute")
 
     def test_wrong_digits_for_a_code_lock_it_even_for_the_right_digits(self, client, make):
         item = make.item(recipient_phone="0912345678")

@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.domain import vocabulary
-from backend.domain.handover_rules import CashStatus
-from backend.domain.round_status import RoundStatus
-from backend.domain.status import Direction, Event, FailureReason, Outcome, Status
+from backend.domain import handover_rules, round_status, status, vocabulary
+from backend.domain.status import FailureReason, Outcome
 from backend.domain.vocabulary import FAMILIES, LABELS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,16 +34,36 @@ def _app_sources():
             yield app, path
 
 
+def _codes_people_see():
+    """Every code the domain's own tables name: the item's state machine (its directions, events and
+    statuses), the round's and the cash handover's statuses, a postman's failure reasons and the
+    outcomes of a visit."""
+    for direction, machine in status.TRANSITIONS.items():
+        yield direction
+        for event, (sources, target) in machine.items():
+            yield event
+            yield target
+            yield from sources
+    for sources, target in round_status.TRANSITIONS.values():
+        yield target
+        yield from sources
+    for (source, _), target in handover_rules.CASH_TRANSITIONS.items():
+        yield source
+        yield target
+    yield from handover_rules.CASH_START.values()
+    yield from FailureReason
+    yield from Outcome
+
+
 def test_the_vocabulary_covers_the_state_machines_the_failure_reasons_and_the_outcomes():
-    assert {
-        "status": Status,
-        "event": Event,
-        "direction": Direction,
-        "reason": FailureReason,
-        "outcome": Outcome,
-        "round": RoundStatus,
-        "cash_status": CashStatus,
-    } == FAMILIES
+    family_of = {enum: family for family, enum in FAMILIES.items()}
+    assert len(family_of) == len(FAMILIES), "two families give words to one enum"
+    codes = set(_codes_people_see())
+    without_family = sorted(
+        f"{type(code).__name__}.{code.name}" for code in codes if type(code) not in family_of
+    )
+    assert not without_family, f"codes with no family of words: {without_family}"
+    assert {family_of[type(code)] for code in codes} == set(FAMILIES), "a family of words no table names"
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from backend import create_app
 from backend.extensions import db
+from backend.timeutil import local_today
 from tests.conftest import _test_config
 from tests.factories import Factory
 from tests.kit.barcodes import camera_video, qr_picture
@@ -95,9 +96,8 @@ def live_server_config() -> dict:
 @pytest.fixture
 def tiles():
     """A map tile server on another origin; a module sets MAP_TILE_URL to it in live_server_config."""
-    server = TileServer()
-    yield server
-    server.stop()
+    with TileServer() as server:
+        yield server
 
 
 @pytest.fixture
@@ -107,6 +107,26 @@ def live_server(tmp_path, live_server_config):
     server.stop()
     with server.app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def today(live_server):
+    """The post office's date, not the machine's."""
+    with live_server.app.app_context():
+        return local_today()
+
+
+@pytest.fixture
+def supervisor(live_server):
+    """The supervisor at the post office's desk, first of the people the story needs."""
+    return live_server.make.user("supervisor", full_name="Hồ Thị Giám Sát")
+
+
+@pytest.fixture
+def lan_and_minh(live_server):
+    """Two postmen of the office, Trần Thị Lan and Võ Văn Minh."""
+    make = live_server.make
+    return make.user("postman", full_name="Trần Thị Lan"), make.user("postman", full_name="Võ Văn Minh")
 
 
 # --- The postman's PWA (tests/browser/test_pwa_*.py) ---------------------------------------------

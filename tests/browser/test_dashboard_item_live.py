@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Item
-from backend.timeutil import local_today
 from tests.browser.test_dashboard_story import sign_in
 from tests.kit.images import jpeg_bytes
 from tests.kit.phone import Phone
@@ -22,13 +21,12 @@ def live_server_config():
     return {"DASHBOARD_POLL_SECONDS": 2}
 
 
-def test_a_proof_arriving_and_a_colleagues_review_appear_on_the_open_item_page_without_reload(page, server):
+def test_a_proof_arriving_and_a_colleagues_review_appear_on_the_open_item_page_without_reload(
+    page, server, today, supervisor, lan_and_minh
+):
     make = server.make
-    with server.app.app_context():
-        today = local_today()
-    supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
     colleague = make.user("supervisor", full_name="Đặng Văn Đồng Nghiệp")
-    lan, minh = make.user("postman", full_name="Trần Thị Lan"), make.user("postman", full_name="Võ Văn Minh")
+    lan, minh = lan_and_minh
     item = make.item(recipient_name="Nguyễn Văn Bình")
     lan_round, minh_round = make.round(lan, today), make.round(minh, today)
     client = server.app.test_client()

@@ -13,9 +13,9 @@ from tests.kit.phone import Phone
 
 
 @pytest.fixture
-def day(server):
+def day(server, lan_and_minh):
     make = server.make
-    lan, minh = make.user("postman", full_name="Trần Thị Lan"), make.user("postman", full_name="Võ Văn Minh")
+    lan, minh = lan_and_minh
     off = make.user("postman", full_name="Đặng Văn Nghỉ", active=False)
     waiting = make.item(recipient_name="Nguyễn Thị Kim Ngân")
     on_lan = make.item(recipient_name="Trần Văn Lộc")

@@ -25,9 +25,9 @@ def live_server_config() -> dict:
 
 
 @pytest.fixture
-def two_rounds(server):
+def two_rounds(server, lan_and_minh):
     make = server.make
-    lan, minh = make.user("postman", full_name="Trần Thị Lan"), make.user("postman", full_name="Võ Văn Minh")
+    lan, minh = lan_and_minh
     lans = [
         make.item(recipient_name=name, lat=10.01 + n / 200, lon=105.16 + n / 200)
         for n, name in enumerate(("Lê Văn An", "Phạm Thị Bé", "Huỳnh Văn Cường"))

@@ -14,7 +14,6 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from backend.timeutil import local_today
 from tests.browser.test_dashboard_story import sign_in
 from tests.kit.phone import Phone
 
@@ -34,11 +33,10 @@ def seen_after(started: float, page, condition: str, arg, timeout_s: float) -> f
     return time.perf_counter() - started
 
 
-def test_a_delivery_pushed_by_a_phone_shows_on_today_and_on_the_item_page_within_a_poll(browser, server):
+def test_a_delivery_pushed_by_a_phone_shows_on_today_and_on_the_item_page_within_a_poll(
+    browser, server, today, supervisor
+):
     make = server.make
-    with server.app.app_context():
-        today = local_today()
-    supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
     lan = make.user("postman", full_name="Trần Thị Lan")
     stops = [make.item(recipient_name=f"Người nhận {n}") for n in range(PUSHES)]
     make.round(lan, today, items=stops)

@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, ExceptionAck, Item
-from backend.timeutil import local_today
 from tests.browser.test_dashboard_story import sign_in
 from tests.kit.phone import Phone
 
@@ -20,12 +19,11 @@ def live_server_config():
     return {"DASHBOARD_POLL_SECONDS": 2}
 
 
-def test_a_supervisor_accepts_one_flagged_proof_rejects_another_and_notes_an_overdue_item(page, server):
+def test_a_supervisor_accepts_one_flagged_proof_rejects_another_and_notes_an_overdue_item(
+    page, server, today, supervisor, lan_and_minh
+):
     make = server.make
-    with server.app.app_context():
-        today = local_today()
-    supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
-    lan, minh = make.user("postman", full_name="Trần Thị Lan"), make.user("postman", full_name="Võ Văn Minh")
+    lan, minh = lan_and_minh
     accepted, rejected = make.item(recipient_name="Nguyễn Văn An"), make.item(recipient_name="Lê Thị Bé")
     late = make.item(recipient_name="Phạm Văn Cường", due_date=today - timedelta(days=2))
     make.round(lan, today, items=[accepted, rejected])

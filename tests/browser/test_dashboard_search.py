@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.models import DeliveryAttempt, Item
-from backend.timeutil import local_today
 from tests.browser.test_dashboard_story import sign_in
 from tests.kit.images import jpeg_bytes
 from tests.kit.phone import Phone
@@ -22,13 +21,10 @@ def live_server_config():
 
 
 def test_search_without_diacritics_opens_the_item_whose_flagged_proof_is_accepted_and_the_phones_are_told(
-    page, server
+    page, server, today, supervisor, lan_and_minh
 ):
     make = server.make
-    with server.app.app_context():
-        today = local_today()
-    supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
-    lan, minh = make.user("postman", full_name="Trần Thị Lan"), make.user("postman", full_name="Võ Văn Minh")
+    lan, minh = lan_and_minh
     item = make.item(recipient_name="Nguyễn Văn Bình", address_line="Ấp Phước Lợi", commune="Xã Mong Thọ")
     make.item(recipient_name="Nguyễn Văn Bảy")  # a namesake the search also lists
     other_office = make.office(code="BC-KHAC", name="Bưu cục Giục Tượng")
@@ -132,10 +128,9 @@ def _proof_id(server, item_id: int) -> int:
 
 
 @pytest.fixture
-def open_item(page, server):
+def open_item(page, server, supervisor):
     """Hoa's item open on a supervisor's page; returns (item, a colleague's API client and headers)."""
     make = server.make
-    supervisor = make.user("supervisor", full_name="Hồ Thị Giám Sát")
     colleague = make.user("supervisor", full_name="Đặng Văn Đồng Nghiệp")
     item = make.item(recipient_name="Lâm Thị Hoa", status="at_post_office")
     sign_in(page, server, supervisor)

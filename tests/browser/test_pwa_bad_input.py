@@ -45,12 +45,18 @@ def save_refused(pwa) -> str:
     return pwa.page.inner_text("form .errors")
 
 
+def start_delivery(pwa, item) -> None:
+    """Open the stop, choose Deliver, and write the recipient's ID number and the receipt's (money
+    is collected)."""
+    pwa.open_item(item.id)
+    pwa.page.click('[data-action="deliver"]')
+    pwa.page.fill('[data-field="id_number"] input', "089123456789")
+    pwa.page.fill('[data-field="receipt_number"] input', "BL-0001")
+
+
 def test_an_empty_signature_is_refused_plainly_and_the_form_is_kept(signed_in, postman_day, tmp_path):
     page = signed_in.page
-    signed_in.open_item(postman_day.deliveries[0].id)
-    page.click('[data-action="deliver"]')
-    page.fill('[data-field="id_number"] input', "089123456789")
-    page.fill('[data-field="receipt_number"] input', "BL-0001")  # money collected: a receipt
+    start_delivery(signed_in, postman_day.deliveries[0])
     signed_in.add_photo("photos", photo_file(tmp_path))
     signed_in.wait_for_gps()
     assert "Chưa có: Chữ ký người nhận. Hãy ký vào khung." in save_refused(signed_in)
@@ -63,10 +69,7 @@ def test_an_empty_signature_is_refused_plainly_and_the_form_is_kept(signed_in, p
 
 def test_a_full_storage_is_reported_and_saving_again_works(signed_in, postman_day, tmp_path):
     page = signed_in.page
-    signed_in.open_item(postman_day.deliveries[0].id)
-    page.click('[data-action="deliver"]')
-    page.fill('[data-field="id_number"] input', "089123456789")
-    page.fill('[data-field="receipt_number"] input', "BL-0001")  # money collected: a receipt
+    start_delivery(signed_in, postman_day.deliveries[0])
     signed_in.sign("signature")
     signed_in.add_photo("photos", photo_file(tmp_path))
     signed_in.wait_for_gps()

@@ -15,15 +15,32 @@ from tests.kit.images import photo_file
 from tests.test_vietqr import a_transfer, decode
 
 ACCOUNT = {"bank_bin": "970405", "bank_account": "1500201234567", "bank_account_name": "BUU DIEN MINH LUONG"}
+AGENCY_ACCOUNT = {
+    "bank_bin": "970415",
+    "bank_account": "113366668888",
+    "bank_account_name": "UBND XA MONG THO",
+}
 
 pytestmark = needs_node
 
 
 def the_office_has(live_server, **account) -> None:
+    _give_account(live_server, PostOffice, live_server.make.default_office_id(), account)
+
+
+def the_agency_of_has(live_server, item, **account) -> int:
+    """The item's agency gets `account`; returns the agency's id."""
     with live_server.app.app_context():
-        office = db.session.get(PostOffice, live_server.make.default_office_id())
+        agency_id = db.session.get(Item, item.id).agency_id
+    _give_account(live_server, Agency, agency_id, account)
+    return agency_id
+
+
+def _give_account(live_server, model, row_id: int, account: dict) -> None:
+    with live_server.app.app_context():
+        row = db.session.get(model, row_id)
         for name, value in account.items():
-            setattr(office, name, value)
+            setattr(row, name, value)
         db.session.commit()
 
 
@@ -108,14 +125,7 @@ def test_the_government_fee_qr_pays_the_agencys_own_account(phone, live_server, 
     the government fee's QR, built offline, pays the agency — not the post office."""
     the_office_has(live_server, **ACCOUNT)
     item = postman_day.deliveries[1]  # 10.000 ₫ government fee
-    with live_server.app.app_context():
-        agency = db.session.get(Agency, db.session.get(Item, item.id).agency_id)
-        agency.bank_bin, agency.bank_account, agency.bank_account_name = (
-            "970415",
-            "113366668888",
-            "UBND XA MONG THO",
-        )
-        db.session.commit()
+    the_agency_of_has(live_server, item, **AGENCY_ACCOUNT)
     pwa = Pwa(phone.new_page(), live_server)
     pwa.ready_offline(postman_day.postman.username)
     page = pwa.page
@@ -139,15 +149,8 @@ def test_an_account_given_to_the_agency_during_the_day_reaches_the_phone_at_its_
     pwa = Pwa(phone.new_page(), live_server)
     pwa.on_the_round(postman_day.postman.username)
     page = pwa.page
-    with live_server.app.app_context():  # the admin sets it (what PATCH /api/agencies/{id} does)
-        agency = db.session.get(Agency, db.session.get(Item, item.id).agency_id)
-        agency.bank_bin, agency.bank_account, agency.bank_account_name = (
-            "970415",
-            "113366668888",
-            "UBND XA MONG THO",
-        )
-        db.session.commit()
-        agency_id = agency.id
+    # The admin sets it (what PATCH /api/agencies/{id} does).
+    agency_id = the_agency_of_has(live_server, item, **AGENCY_ACCOUNT)
     assert [a["bank"] for a in pwa.store("agencies") if a["id"] == agency_id] == [None]  # cash only so far
 
     page.context.set_offline(True)  # the phone syncs when the network comes back

@@ -85,9 +85,14 @@ class Phone:
         postman = make.user("postman")
         items = list(items) if items else [make.item()]
         make.round(postman, items=items)
-        phone = cls(client, postman.username).login()
+        return cls.with_its_round(client, postman.username), items
+
+    @classmethod
+    def with_its_round(cls, client, username: str) -> Phone:
+        """A new phone, signed in as `username`, that has downloaded its round."""
+        phone = cls(client, username).login()
         phone.pull()
-        return phone, items
+        return phone
 
     # --- auth
     def login(self):

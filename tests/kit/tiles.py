@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image
+
+from tests.kit.http import Quiet, Serving
 
 
 def _tile() -> bytes:
@@ -15,29 +15,16 @@ def _tile() -> bytes:
     return buffer.getvalue()
 
 
-class TileServer:
+class TileServer(Serving):
     """Serves a plain PNG tile for every path; `served` lists the paths asked for."""
 
     def __init__(self):
         tile, served = _tile(), []
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(Quiet):
             def do_GET(self):
                 served.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("Content-Length", str(len(tile)))
-                self.end_headers()
-                self.wfile.write(tile)
-
-            def log_message(self, *args):
-                pass
+                self.answer(200, tile, "image/png")
 
         self.served = served
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
