@@ -24,6 +24,11 @@ from tests.factories import Factory
 from tests.kit.barcodes import camera_video, qr_picture
 from tests.kit.tiles import TileServer
 
+# An assertion waits for what the user would see up to 10 s (Playwright's default is 5 s): on a
+# loaded two-core machine a page's answer can take longer than that, and waiting longer weakens
+# nothing, since what is asserted must still appear.
+expect.set_options(timeout=10_000)
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

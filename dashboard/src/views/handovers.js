@@ -312,6 +312,11 @@ export function renderHandovers(main, { params }) {
       say(h('p', { class: 'error', role: 'alert' }, t('handover.signFirst')))
       return
     }
+    // One record per press: a second press while the first is on its way does nothing, and the
+    // previous press's refusal is not left on screen as if it were this one's answer.
+    if (state.sending) return
+    state.sending = true
+    say(h('p', { class: 'muted', role: 'status', id: 'handover-sending' }, t('handover.sending')))
     const body = {
       direction: state.direction,
       ...(state.officer ? {} : { agency_id: Number(state.agency), officer_name: officer.trim() }),
@@ -367,6 +372,8 @@ export function renderHandovers(main, { params }) {
             : null,
         ),
       )
+    } finally {
+      state.sending = false
     }
   }
 
