@@ -360,3 +360,18 @@ def test_a_file_sent_twice_in_one_batch_is_stored_once_and_completes_the_proof_p
         (proof,) = DeliveryAttempt.query.filter_by(item_id=items[0].id).all()
         assert proof.complete and not proof.flagged
 
+
+def test_a_push_looks_at_its_files_once_for_the_batch_not_once_per_proof(client, app, make):
+    """Which of a batch's files this postman has sent, and which signatures are blank, is read once
+    for the whole push (under the files' locks), however many proofs it carries."""
+    phone, items = Phone.on_a_round(client, make, items=[make.item() for _ in range(4)])
+    for n, item in enumerate(items[:3], start=1):
+        phone.deliver(item.id, seed=n)
+    phone.upload_files()
+
+    statements, answer = statements_of(app, phone.push)
+
+    assert [r["outcome"] for r in answer["results"]] == ["applied"] * 3
+    assert not any("missing_attachments" in r for r in answer["results"])
+    assert len([s for s in statements if "FROM attachment_uploads" in s]) == 1
+    assert len([s for s in statements if "FROM attachments" in s]) == 1
