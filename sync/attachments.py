@@ -401,12 +401,12 @@ def receive_parts(
     results = []
     for name, data in parts:
         digest = _digest_or_none(name)
-        usual = digest is not None and data and len(data) <= max_bytes
-        if usual and digest in theirs:
-            batch.settled.append(digest)  # stored once; its proofs are looked at with the others
-            results.append(UploadStatus(digest, theirs[digest], theirs[digest], True).as_dict())
-            continue
-        if not usual or store.received(digest, user_id):
+        if (
+            digest is None
+            or not data
+            or len(data) > max_bytes
+            or (digest not in theirs and store.received(digest, user_id))
+        ):
             batch.write(session, store, user_id)
             results.append(
                 result := receive_part(
@@ -423,6 +423,10 @@ def receive_parts(
             )
             if result["verified"]:
                 theirs[result["sha256"]] = result["size"]
+            continue
+        if digest in theirs:
+            batch.settled.append(digest)  # stored once; its proofs are looked at with the others
+            results.append(UploadStatus(digest, theirs[digest], theirs[digest], True).as_dict())
             continue
         row = rows.get(digest)
         try:
@@ -460,8 +464,8 @@ class _PartsBatch:
             return
         keys = store.put_verified_many([(digest, data) for digest, data, _ in self.files])
         for (digest, data, (media_type, width, height, ink)), key in zip(self.files, keys, strict=True):
-            facts = Verified(len(data), media_type, width, height, key, ink)
-            self.rows[digest] = _set_verified(session, self.rows.get(digest), digest, facts)
+            verified = Verified(len(data), media_type, width, height, key, ink)
+            self.rows[digest] = _set_verified(session, self.rows.get(digest), digest, verified)
         session.flush()
         uploads = [*((digest, len(data)) for digest, data, _ in self.files), *self.uploads]
         if uploads:  # this postman's upload rows in one statement: nothing reads them back as objects

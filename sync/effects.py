@@ -76,14 +76,13 @@ class BatchFiles(NamedTuple):
 def batch_files(session: Session, user_id: int, mutations: list) -> BatchFiles | None:
     """Lock the files a push batch names (in digest order, one statement) and read, once for the
     batch, which are blank signatures and which this postman has sent (None: it names none)."""
-    digests = {
-        ref.get("sha256")
+    digests: set[str] = {
+        d
         for m in mutations
         if isinstance(m, dict) and isinstance(m.get("attachments"), list)
         for ref in m["attachments"]
-        if isinstance(ref, dict)
+        if isinstance(ref, dict) and isinstance(d := ref.get("sha256"), str) and SHA256.fullmatch(d)
     }
-    digests = {d for d in digests if isinstance(d, str) and SHA256.fullmatch(d)}
     if not digests:
         return None
     lock_digests(session, digests)
