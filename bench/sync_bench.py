@@ -310,10 +310,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, workdir: Path):
+def gunicorn(env: dict, workdir: Path, workers: int = 2, pids: list | None = None):
+    """A production server on a free port; `pids` (a list) receives its master's pid."""
     port = free_port()
     log = workdir / "gunicorn.log"
-    command = [*_tool("gunicorn"), "-w", "2", "-b", f"{HOST}:{port}", "--error-logfile", str(log)]
+    command = [*_tool("gunicorn"), "-w", str(workers), "-b", f"{HOST}:{port}", "--error-logfile", str(log)]
     help_text = subprocess.run([*_tool("gunicorn"), "--help"], capture_output=True, text=True).stdout
     if "--no-control-socket" in help_text:
         # gunicorn >= 27 opens a control socket at one fixed path per user: leave other servers' alone.
@@ -339,6 +340,8 @@ def gunicorn(env: dict, workdir: Path):
                 raise RuntimeError(f"gunicorn did not answer /api/health within 60 s:\n{_tail(log)}")
             time.sleep(0.2)
         say(f"server: {' '.join(command)} (pid {process.pid}), /api/health {reply.json()}")
+        if pids is not None:
+            pids.append(process.pid)
         yield port
     finally:
         if process.poll() is None:
@@ -764,6 +767,73 @@ def link_rate() -> float:
         sink.close()
 
 
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rpartition(")")[2].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+class CpuMeter:
+    """Where a run's CPU goes, on this machine: this process (the phone's threads and the proxy), the
+    gunicorn workers and the PostgreSQL backends serving the bench's database (Linux /proc only; the
+    figures are None elsewhere). Each is the CPU seconds used between start() and stop()."""
+
+    def __init__(self, master_pid: int | None, engine) -> None:
+        self.master_pid, self.engine = master_pid, engine
+
+    def _backends(self) -> list[int]:
+        import sqlalchemy as sa
+
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()"
+                    )
+                ).scalars()
+            )
+
+    def _sample(self) -> dict:
+        workers = _children(self.master_pid) if self.master_pid else []
+        backends = self._backends()
+        return {
+            "client": time.process_time(),
+            "server": {pid: _cpu_of(pid) for pid in workers},
+            "database": {pid: _cpu_of(pid) for pid in backends},
+        }
+
+    def start(self) -> None:
+        self.began = self._sample() if os.path.isdir("/proc") else None
+
+    def stop(self) -> dict:
+        if self.began is None:
+            return {"client": None, "server": None, "database": None}
+        end = self._sample()
+        spent = {"client": end["client"] - self.began["client"]}
+        for key in ("server", "database"):
+            # A process that started during the run counts from 0 (a new backend, a restarted worker).
+            spent[key] = sum(cpu - self.began[key].get(pid, 0.0) for pid, cpu in end[key].items())
+        return {key: round(value, 2) for key, value in spent.items()}
+
+
 def health_ms(port: int) -> float:
     """The server's quickest answer, straight (no proxy): median of HEALTH_PROBES GET /api/health. On a
     shared machine it says how loaded the cores are when a run starts, so runs compare honestly."""
@@ -1054,6 +1124,7 @@ def measure_latency(
     small_limit: int,
     db_url: str,
     results: dict,
+    master_pid: int | None = None,
 ) -> None:
     """The same day's push (300 deliveries, a ~6 KB signature and a ~120 KB photo each) by the old path
     and the new one, through a proxy that adds each delay to every answer."""
@@ -1085,13 +1156,16 @@ def measure_latency(
             health = health_ms(port)
             proxy = TcpProxy(HOST, port, delay=delay / 1000).start()
             phone = Phone(proxy.port, username)
+            meter = CpuMeter(master_pid, engine)
             try:
+                meter.start()
                 began = time.perf_counter()
                 if path == "old":
                     outcomes = push_old(phone, mutations, files)
                 else:
                     outcomes = push_new(phone, mutations, files, small_limit)
                 wall = time.perf_counter() - began
+                cpu = meter.stop()
             finally:
                 phone.close()
                 proxy.stop()
@@ -1116,13 +1190,16 @@ def measure_latency(
                 "floor_ratio": round(wall / floor, 1),
                 "ok": complete == len(mutations) and all(o["outcome"] == "applied" for o in outcomes),
                 "health_ms": health,
+                "cpu_s": cpu,
             }
             runs.append(run)
             say(
                 f"+{delay:>3} ms {path}: {requests} requests, {phone.round_trips} sequential round trips, "
                 f"{wall:.2f} s wall, {wire} B on the wire ({run['wire_ratio']}x the payload), floor "
                 f"{floor:.2f} s (x{run['floor_ratio']}), {complete}/{len(mutations)} complete proofs; "
-                f"the machine meanwhile: GET /api/health {health} ms (median of {HEALTH_PROBES})"
+                f"the machine meanwhile: GET /api/health {health} ms (median of {HEALTH_PROBES}); CPU "
+                f"seconds: phone and proxy {cpu['client']}, gunicorn workers {cpu['server']}, "
+                f"PostgreSQL {cpu['database']}"
             )
     engine.dispose()
     results["latency_small_upload_bytes"] = small_limit
@@ -1392,6 +1469,12 @@ def main() -> int:
         help="the server's SMALL_UPLOAD_BYTES in the latency mode (default 262144)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="gunicorn workers in the latency mode (default 4, as README.md's production command)",
+    )
+    parser.add_argument(
         "--paths",
         default="old,new",
         help="in the latency mode, which pushes to run: old (GET and PUT per file), new, or both (default)",
@@ -1441,7 +1524,9 @@ def main() -> int:
             results["local_date"] = info["today"].isoformat()
 
             if delays:
-                with gunicorn(env, workdir) as port:
+                pids: list[int] = []
+                results["latency_workers"] = args.workers
+                with gunicorn(env, workdir, args.workers, pids) as port:
                     items_by_user = {}
                     for username in users:
                         if username.startswith("buuta.lat"):
@@ -1450,7 +1535,15 @@ def main() -> int:
                             items_by_user[username] = full_pull(client)[0]
                             client.close()
                     measure_latency(
-                        port, users, items_by_user, delays, paths, args.small_upload_bytes, db_url, results
+                        port,
+                        users,
+                        items_by_user,
+                        delays,
+                        paths,
+                        args.small_upload_bytes,
+                        db_url,
+                        results,
+                        pids[0],
                     )
             else:
                 with gunicorn(env, workdir) as port:

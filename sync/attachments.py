@@ -13,7 +13,7 @@ from typing import BinaryIO, NamedTuple
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.domain.rules import DomainError
@@ -328,7 +328,7 @@ def receive_part(
     refused part answers its problem and leaves the others alone (`data` None: it was larger than
     `part_limit` and was not kept). The caller commits the parts taken, once for the request: a
     part is refused before it writes anything, so the parts before it stay as they are."""
-    digest = name if isinstance(name, str) and re.fullmatch(r"[0-9a-f]{64}", name) else None
+    digest = _digest_or_none(name)
     try:
         if digest is None:
             raise DomainError(
@@ -347,13 +347,146 @@ def receive_part(
             session, store, digest, 0, len(data), data, max_bytes, user_id, quota, tally=tally, commit=False
         ).as_dict()
     except DomainError as error:
-        problem = {"type": PROBLEM_TYPE_BASE + error.kind, "status": error.status, "detail": error.detail}
-        if error.errors:
-            problem["errors"] = error.errors
-        problem.update(getattr(error, "extra", None) or {})
+        problem = _problem(error)
         if digest is None:
             return {"sha256": None, "received": 0, "size": None, "verified": False, "problem": problem}
         return status(session, store, digest, user_id).as_dict() | {"problem": problem}
+
+
+def _digest_or_none(name: str | None) -> str | None:
+    return name if isinstance(name, str) and re.fullmatch(r"[0-9a-f]{64}", name) else None
+
+
+def receive_parts(
+    session: Session,
+    store: AttachmentStore,
+    parts: list[tuple[str | None, bytes | None]],
+    user_id: int,
+    *,
+    part_limit: int,
+    max_bytes: int,
+    quota: int,
+) -> list[dict]:
+    """A batch upload's parts, each verified on its own with the answer `receive_part` gives it, but
+    the batch's files taken together: their locks in one statement, their rows and this postman's
+    uploads read in two, the new files written and synced to disk at once, then their rows in one
+    flush and the proofs they complete in one update, whatever the number of parts. A part off the
+    usual path (a partial upload of it exists, a bad name or size...) goes through `receive_part`
+    alone, after the files before it are written. The caller commits, once for the request."""
+    tally = QuotaTally()
+    digests = sorted({d for name, data in parts if (d := _digest_or_none(name)) and data})
+    lock_digests(session, digests)  # one order (digests sorted) as for a proof's files
+    rows = (
+        {
+            row.sha256: row
+            for row in session.execute(select(Attachment).where(Attachment.sha256.in_(digests))).scalars()
+        }
+        if digests
+        else {}
+    )
+    mine = (
+        set(
+            session.execute(
+                select(AttachmentUpload.sha256).where(
+                    AttachmentUpload.sha256.in_(digests), AttachmentUpload.user_id == user_id
+                )
+            ).scalars()
+        )
+        if digests
+        else set()
+    )
+    # The files verified for this postman, by size: those read, then those this request takes.
+    theirs = {d: row.size_bytes for d, row in rows.items() if row.verified and d in mine}
+    batch = _PartsBatch(rows)
+    results = []
+    for name, data in parts:
+        digest = _digest_or_none(name)
+        if (
+            digest is None
+            or not data
+            or len(data) > max_bytes
+            or (digest not in theirs and store.received(digest, user_id))
+        ):
+            batch.write(session, store, user_id)
+            results.append(
+                result := receive_part(
+                    session,
+                    store,
+                    name,
+                    data,
+                    user_id,
+                    part_limit=part_limit,
+                    max_bytes=max_bytes,
+                    quota=quota,
+                    tally=tally,
+                )
+            )
+            if result["verified"]:
+                theirs[result["sha256"]] = result["size"]
+            continue
+        if digest in theirs:
+            batch.settled.append(digest)  # stored once; its proofs are looked at with the others
+            results.append(UploadStatus(digest, theirs[digest], theirs[digest], True).as_dict())
+            continue
+        row = rows.get(digest)
+        try:
+            _check_quota(session, store, user_id, len(data), quota, tally)
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise _hash_mismatch()
+            if row is not None and row.verified:  # someone else's file: this postman proved they hold it
+                batch.uploads.append((digest, len(data)))
+            else:
+                media_type, width, height, ink = _check_image_file(io.BytesIO(data))
+                batch.files.append((digest, data, (media_type, width, height, ink)))
+        except DomainError as error:
+            results.append(status(session, store, digest, user_id).as_dict() | {"problem": _problem(error)})
+            continue
+        if tally.held is not None:
+            tally.held += len(data)
+        theirs[digest] = len(data)  # sent again in this request: stored once
+        results.append(UploadStatus(digest, len(data), len(data), True).as_dict())
+    batch.write(session, store, user_id)
+    return results
+
+
+class _PartsBatch:
+    """What a batch upload has checked and not yet written: new files (digest, bytes, image facts),
+    upload rows of files the server held already, and files already this postman's."""
+
+    def __init__(self, rows: dict) -> None:
+        self.rows = dict(rows)  # the rows as read under the lock, before this batch's parts
+        self.files: list[tuple[str, bytes, tuple]] = []
+        self.uploads: list[tuple[str, int]] = []
+        self.settled: list[str] = []
+
+    def write(self, session: Session, store: AttachmentStore, user_id: int) -> None:
+        if not (self.files or self.uploads or self.settled):
+            return
+        keys = store.put_verified_many([(digest, data) for digest, data, _ in self.files])
+        for (digest, data, (media_type, width, height, ink)), key in zip(self.files, keys, strict=True):
+            verified = Verified(len(data), media_type, width, height, key, ink)
+            self.rows[digest] = _set_verified(session, self.rows.get(digest), digest, verified)
+        session.flush()
+        uploads = [*((digest, len(data)) for digest, data, _ in self.files), *self.uploads]
+        if uploads:  # this postman's upload rows in one statement: nothing reads them back as objects
+            session.execute(
+                insert(AttachmentUpload),
+                [{"sha256": digest, "user_id": user_id, "size_bytes": size} for digest, size in uploads],
+            )
+        for digest, _, facts in self.files:
+            _flag_blank_signatures(session, digest, facts[3])
+        mark_complete_proofs(
+            session, *(d for d, _, _ in self.files), *(d for d, _ in self.uploads), *self.settled
+        )
+        self.files, self.uploads, self.settled = [], [], []
+
+
+def _problem(error: DomainError) -> dict:
+    problem = {"type": PROBLEM_TYPE_BASE + error.kind, "status": error.status, "detail": error.detail}
+    if error.errors:
+        problem["errors"] = error.errors
+    problem.update(getattr(error, "extra", None) or {})
+    return problem
 
 
 def _hash_mismatch() -> DomainError:
@@ -507,6 +640,16 @@ def _write_verified(
     session: Session, row: Attachment | None, sha256: str, facts: Verified, user_id: int | None
 ) -> None:
     """Record verified bytes; `row` is the file's row as read under its lock (None: not yet)."""
+    _set_verified(session, row, sha256, facts)
+    session.flush()
+    if user_id is not None:
+        _record_upload(session, sha256, user_id, facts.size)
+    _flag_blank_signatures(session, sha256, facts.ink)
+    mark_complete_proofs(session, sha256)
+
+
+def _set_verified(session: Session, row: Attachment | None, sha256: str, facts: Verified) -> Attachment:
+    """The file's row (added if there is none yet) carrying what its verified bytes showed."""
     size, media_type, width, height, key, ink = facts
     if row is None:
         row = Attachment(sha256=sha256)
@@ -514,11 +657,7 @@ def _write_verified(
     row.size_bytes, row.media_type, row.width, row.height = size, media_type, width, height
     row.storage_path, row.received_bytes, row.verified, row.verified_at = key, size, True, now_utc()
     row.ink_share = ink
-    session.flush()
-    if user_id is not None:
-        _record_upload(session, sha256, user_id, size)
-    _flag_blank_signatures(session, sha256, ink)
-    mark_complete_proofs(session, sha256)
+    return row
 
 
 def _flag_blank_signatures(session: Session, sha256: str, ink: float) -> None:
@@ -545,12 +684,12 @@ def _flag_blank_signatures(session: Session, sha256: str, ink: float) -> None:
     )
 
 
-def mark_complete_proofs(session: Session, sha256: str) -> None:
-    """Proofs waiting for this file become complete when all their files are verified."""
+def mark_complete_proofs(session: Session, *digests: str) -> None:
+    """Proofs waiting for these files become complete when all their files are verified."""
     # Correlated per proof, so it uses the indexes and stays cheap however many files exist.
     # A file counts for a proof once the proof's own postman has uploaded it (only verified files
     # have upload rows).
-    waiting = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256 == sha256)
+    waiting = select(ProofAttachment.attempt_id).where(ProofAttachment.sha256.in_(digests))
     still_missing = exists().where(
         ProofAttachment.attempt_id == DeliveryAttempt.id,
         ~exists().where(

@@ -6,6 +6,9 @@ whose status no longer allows it, is stored and flagged for a supervisor, never 
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -57,6 +60,42 @@ def not_yours(item_id) -> DomainError:
 BATCH_LOCKED = "sync.push.locked"
 
 
+# session.info key: what a push batch read of its files before its first mutation (`BatchFiles`), under
+# their locks, which it holds until its COMMIT: no upload of them can be recorded meanwhile, so a
+# mutation of the batch finds its files' facts there instead of locking and reading them again.
+BATCH_FILES = "sync.push.files"
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class BatchFiles(NamedTuple):
+    locked: frozenset[str]  # every file the batch names, locked
+    blank: frozenset[str]  # of those, the verified ones with too little ink for a signature
+    sent: frozenset[str]  # of those, the ones this postman has sent whole
+
+
+def batch_files(session: Session, user_id: int, mutations: list) -> BatchFiles | None:
+    """Lock the files a push batch names (in digest order, one statement) and read, once for the
+    batch, which are blank signatures and which this postman has sent (None: it names none)."""
+    digests: set[str] = {
+        d
+        for m in mutations
+        if isinstance(m, dict) and isinstance(m.get("attachments"), list)
+        for ref in m["attachments"]
+        if isinstance(ref, dict) and isinstance(d := ref.get("sha256"), str) and SHA256.fullmatch(d)
+    }
+    if not digests:
+        return None
+    lock_digests(session, digests)
+    blank = session.execute(
+        select(Attachment.sha256).where(
+            Attachment.sha256.in_(digests),
+            Attachment.verified.is_(True),
+            Attachment.ink_share < current_app.config["SIGNATURE_MIN_INK"],
+        )
+    ).scalars()
+    return BatchFiles(frozenset(digests), frozenset(blank), frozenset(_sent(session, user_id, digests)))
+
+
 def _load_item(session: Session, item_id: int | None, lock: bool = False) -> Item:
     """The item; `lock`: with its round, locked in the one order (round, then item), because the
     mutation will write both (the round's status follows its stops)."""
@@ -103,24 +142,31 @@ def _not_yet_sent(session: Session, user_id: int, refs: list[dict]) -> list[str]
     """The files a mutation names, checked as a proof's are: locked against a concurrent upload, a
     blank signature refused; returns the digests this postman has not sent whole yet."""
     wanted = {ref["sha256"] for ref in refs}
-    lock_digests(session, wanted)
-    _refuse_blank_signatures(session, refs)
-    have = (
-        set(
-            session.execute(
-                select(AttachmentUpload.sha256).where(
-                    AttachmentUpload.sha256.in_(wanted), AttachmentUpload.user_id == user_id
-                )
-            ).scalars()
-        )
-        if wanted
-        else set()
-    )
-    return sorted(wanted - have)
-
-
-def _refuse_blank_signatures(session: Session, refs: list[dict]) -> None:
     signed = {ref["sha256"] for ref in refs if ref["kind"] in SIGNATURE_KINDS}
+    known = session.info.get(BATCH_FILES)
+    if known is not None and wanted <= known.locked:  # read under their locks for the whole batch
+        if signed & known.blank:
+            raise _blank_signature()
+        return sorted(wanted - known.sent)
+    lock_digests(session, wanted)
+    _refuse_blank_signatures(session, signed)
+    return sorted(wanted - _sent(session, user_id, wanted))
+
+
+def _sent(session: Session, user_id: int, digests: set[str]) -> set[str]:
+    """Of these files, the ones this postman has sent whole."""
+    if not digests:
+        return set()
+    return set(
+        session.execute(
+            select(AttachmentUpload.sha256).where(
+                AttachmentUpload.sha256.in_(digests), AttachmentUpload.user_id == user_id
+            )
+        ).scalars()
+    )
+
+
+def _refuse_blank_signatures(session: Session, signed: set[str]) -> None:
     if not signed:
         return
     minimum = current_app.config["SIGNATURE_MIN_INK"]
@@ -130,13 +176,17 @@ def _refuse_blank_signatures(session: Session, refs: list[dict]) -> None:
         )
     ).first()
     if blank is not None:
-        raise DomainError(
-            "blank-signature",
-            "A signature is blank (too little ink); have it signed again. / "
-            "Chữ ký để trống (quá ít nét); hãy ký lại.",
-            status=422,
-            errors={"attachments": ["A signature needs ink."]},
-        )
+        raise _blank_signature()
+
+
+def _blank_signature() -> DomainError:
+    return DomainError(
+        "blank-signature",
+        "A signature is blank (too little ink); have it signed again. / "
+        "Chữ ký để trống (quá ít nét); hãy ký lại.",
+        status=422,
+        errors={"attachments": ["A signature needs ink."]},
+    )
 
 
 def record_attempt(session: Session, user_id: int, device_id: str, mutation: dict, data: dict) -> dict:

@@ -28,7 +28,7 @@ from backend.models import Device, SyncMutation, User
 from backend.models.base import now_utc
 from backend.personal_data import redact_for_ledger
 from backend.services.locks import lock_items_with_rounds
-from sync.effects import BATCH_LOCKED, HANDLERS
+from sync.effects import BATCH_FILES, BATCH_LOCKED, HANDLERS, batch_files
 from sync.protocol import APPLIED, DUPLICATE, RECEIPT_REQUIRED_FROM, REJECTED, SUPPORTED_MUTATION_VERSIONS
 from sync.schemas import (
     ALLOWED_ATTACHMENTS,
@@ -420,9 +420,12 @@ def push(
     device = _Device(device_id, last_seq)
     held = _lock_the_batchs_items(session, ordered)
     taken = _ids_taken(session, ordered)
+    files = batch_files(session, user_id, ordered)  # after the items: the order every mutation kept
     results, reused = [], False
     if held is not None:
         session.info[BATCH_LOCKED] = held
+    if files is not None:
+        session.info[BATCH_FILES] = files
     try:
         for raw in ordered:
             result = apply_one(session, user_id, device, raw, app_version, hold=reused, taken=taken)
@@ -430,6 +433,7 @@ def push(
             results.append(result)
     finally:
         session.info.pop(BATCH_LOCKED, None)
+        session.info.pop(BATCH_FILES, None)
     if device.spent:
         session.execute(update(Device).where(Device.id == device_id).values(last_seq=device.last_seq))
         session.commit()

@@ -266,6 +266,9 @@ class S3Store:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ChecksumSHA256=checksum)
         return key
 
+    def put_verified_many(self, files: list[tuple[str, bytes]]) -> list[str]:
+        return [self.put_verified(sha256, data) for sha256, data in files]
+
     def discard(self, sha256: str, owner: int) -> None:
         self._delete([entry["Key"] for entry in self._list(self._prefix(sha256, owner))])
 

@@ -221,3 +221,31 @@ def test_listing_partial_uploads_survives_an_owner_folder_tidied_away_meanwhile(
     finally:
         done.set()
         churn.join()
+
+
+@pytest.mark.parametrize("kind", ["directory", "s3"])
+def test_several_verified_files_put_at_once_are_each_whole_in_place_and_nothing_else_is_left(
+    kind, tmp_path, request
+):
+    """A batch upload's files go in together (synced to disk at once): each lands whole under its own
+    name, a file already there is simply replaced by the same bytes, and no temporary is left."""
+    from sync.storage import DirectoryStore
+
+    if kind == "s3":
+        server = request.getfixturevalue("s3_server")
+        store = S3Store(s3_bucket(server), server, S3_REGION)
+    else:
+        store = DirectoryStore(tmp_path)
+    photos = [_photo((120 + n, 90)) for n in range(5)]
+    store.put_verified(sha(photos[0]), photos[0])
+
+    keys = store.put_verified_many([(sha(p), p) for p in photos])
+
+    assert keys == [f"{sha(p)[:2]}/{sha(p)[2:4]}/{sha(p)}" for p in photos]
+    for photo in photos:
+        assert store.exists(sha(photo))
+        with store.open(sha(photo)) as handle:
+            assert handle.read() == photo
+    assert list(store.partials()) == []
+    if kind == "directory":
+        assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(sha(p) for p in photos)

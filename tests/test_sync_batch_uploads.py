@@ -7,8 +7,9 @@ import random
 
 import pytest
 
-from tests.kit.images import jpeg_bytes, noisy_jpeg, png_signature
+from tests.kit.images import drawn_signature, jpeg_bytes, noisy_jpeg, png_signature
 from tests.kit.phone import Phone, sha
+from tests.kit.statements import statements_of
 from tests.stores import both_stores, held_partials, verified_copies
 
 CHECK = "/api/sync/attachments/check"
@@ -310,3 +311,67 @@ def test_a_file_sent_whole_in_one_put_leaves_no_partial_upload_behind(client, ap
     )
     assert wrong.status_code == 422 and wrong.get_json()["type"].endswith("/hash-mismatch")
     assert held_partials(app) == set()
+
+
+def test_a_batch_of_many_files_costs_the_server_no_more_statements_than_a_batch_of_two(client, app, make):
+    """The batch's files are looked up, written and recorded together: a day's photos in one request
+    do not cost a round of statements each."""
+    phone, _ = Phone.on_a_round(client, make)
+    few = [drawn_signature(seed) for seed in (1, 2)]
+    many = [drawn_signature(seed) for seed in range(3, 15)]
+
+    def send(files):
+        return lambda: _send_batch(phone, [(sha(f), f) for f in files]).get_json()
+
+    (for_few, sent_few), (for_many, sent_many) = statements_of(app, send(few)), statements_of(app, send(many))
+    answers = [sent_few, sent_many]
+
+    assert [len(a["attachments"]) for a in answers] == [2, 12]
+    assert all(r["verified"] for a in answers for r in a["attachments"])
+    assert len(for_many) == len(for_few), "\n".join(s[:150] for s in for_few + ["----"] + for_many)
+    assert all(len(verified_copies(app, sha(f))) == 1 for f in few + many)
+
+
+@both_stores
+def test_a_file_sent_twice_in_one_batch_is_stored_once_and_completes_the_proof_pushed_before_it(
+    client, app, make
+):
+    phone, items = Phone.on_a_round(client, make)
+    phone.deliver(items[0].id, seed=4)
+    pushed = phone.push()
+    assert pushed["results"][0]["outcome"] == "applied"
+    assert sorted(pushed["results"][0]["missing_attachments"]) == sorted(phone.files)
+    signature, photo = phone.files.values()
+
+    results = _send_batch(
+        phone, [(sha(signature), signature), (sha(photo), photo), (sha(signature), signature)]
+    ).get_json()["attachments"]
+
+    assert [(r["sha256"], r["verified"], r["size"]) for r in results] == [
+        (sha(signature), True, len(signature)),
+        (sha(photo), True, len(photo)),
+        (sha(signature), True, len(signature)),
+    ]
+    assert all(len(verified_copies(app, digest)) == 1 for digest in phone.files)
+    assert held_partials(app) == set()
+    from backend.models import DeliveryAttempt
+
+    with app.app_context():
+        (proof,) = DeliveryAttempt.query.filter_by(item_id=items[0].id).all()
+        assert proof.complete and not proof.flagged
+
+
+def test_a_push_looks_at_its_files_once_for_the_batch_not_once_per_proof(client, app, make):
+    """Which of a batch's files this postman has sent, and which signatures are blank, is read once
+    for the whole push (under the files' locks), however many proofs it carries."""
+    phone, items = Phone.on_a_round(client, make, items=[make.item() for _ in range(4)])
+    for n, item in enumerate(items[:3], start=1):
+        phone.deliver(item.id, seed=n)
+    phone.upload_files()
+
+    statements, answer = statements_of(app, phone.push)
+
+    assert [r["outcome"] for r in answer["results"]] == ["applied"] * 3
+    assert not any("missing_attachments" in r for r in answer["results"])
+    assert len([s for s in statements if "FROM attachment_uploads" in s]) == 1
+    assert len([s for s in statements if "FROM attachments" in s]) == 1

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from backend.extensions import db
 from backend.models import LoginSession, RefreshToken
 from backend.models.base import now_utc
 from tests.factories import Factory
 from tests.kit.phone import Phone
+from tests.kit.statements import statements_of
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 
@@ -201,18 +201,7 @@ def test_the_steady_poll_reads_user_device_and_session_in_one_statement(client, 
     phone = Phone(client, postman.username).login()
     phone.pull()
     phone.pull()  # the first poll after a full pull may stamp last_sync_at; this one must not
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        page = phone.pull()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements, page = statements_of(app, phone.pull)
     assert page["items"] == [] and page["removed"] == []
     assert len(statements) == 2, statements  # the same two as before sessions were revocable
     auth, clock = statements

@@ -362,30 +362,23 @@ class AttachmentBatch(MethodView):
         request.max_content_length = config["MAX_UPLOAD_BYTES"]
         user_id = current_user().id
         store = current_app.extensions["postround.store"]
-        tally, results = attachments.QuotaTally(), []
-        parts = _multipart_parts(
-            request.stream, request.mimetype_params["boundary"], config["SMALL_UPLOAD_BYTES"]
-        )
+        limits = {
+            "part_limit": config["SMALL_UPLOAD_BYTES"],
+            "max_bytes": config["MAX_UPLOAD_BYTES"],
+            "quota": config["UPLOAD_QUOTA_BYTES"],
+        }
+        parts: list = []  # the whole body is bounded above, so its parts may wait in memory
         try:
-            for name, data in parts:
-                results.append(
-                    attachments.receive_part(
-                        db.session,
-                        store,
-                        name,
-                        data,
-                        user_id,
-                        part_limit=config["SMALL_UPLOAD_BYTES"],
-                        max_bytes=config["MAX_UPLOAD_BYTES"],
-                        quota=config["UPLOAD_QUOTA_BYTES"],
-                        tally=tally,
-                    )
-                )
+            parts.extend(
+                _multipart_parts(request.stream, request.mimetype_params["boundary"], limits["part_limit"])
+            )
         except BaseException:
-            # A cut or malformed body: the parts verified before it are kept (one commit).
-            with contextlib.suppress(SQLAlchemyError):
+            # A cut or malformed body: the parts that arrived whole before it are kept (one commit).
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                attachments.receive_parts(db.session, store, parts, user_id, **limits)
                 db.session.commit()
             raise
+        results = attachments.receive_parts(db.session, store, parts, user_id, **limits)
         db.session.commit()  # every part's file, once for the request
         return {"attachments": results}
 
