@@ -11,6 +11,8 @@ import os
 import shutil
 import socket
 import uuid
+from collections import Counter
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -25,26 +27,79 @@ from tests.stores import S3_REGION
 
 BACKENDS = ["sqlite", "postgresql"]
 
-# The longest files first: the suite runs a file per worker (scripts/test.sh), so a long file that
-# starts last is the run's tail while the other worker idles. Measured with --durations.
+# The longest files first (paths under tests/): the suite runs a file per worker (scripts/test.sh), so a
+# long file that starts last is the run's tail while the other worker idles. Measured with --junitxml
+# (a file's tests' total time) on a full run; the files after these are sorted by their number of tests.
 SLOWEST_FIRST = (
     "test_contract_fuzz.py",
-    "test_sync_crash.py",
-    "test_commit_log_postgres.py",
-    "test_sync_stateful.py",
-    "test_worker_kill.py",
+    "test_authorization_matrix.py",
+    "test_sync_protocol.py",
+    "security/test_reads.py",
+    "test_migrations.py",
+    "test_handovers.py",
+    "security/test_files.py",
+    "test_notifications.py",
     "test_two_nodes.py",
     "test_sync_postgres.py",
-    "test_authorization_matrix.py",
+    "test_reattempts.py",
+    "test_agency_webhooks.py",
+    "test_commit_log_postgres.py",
     "test_hostile_input.py",
-    "test_security_throttles.py",
+    "browser/test_pwa_slow_link.py",
+    "test_reports.py",
+    "test_worker_kill.py",
+    "test_rounds_api.py",
+    "test_sync_crash.py",
+    "test_cli_seed.py",
+    "test_sync_stateful.py",
+    "browser/test_dashboard_push_latency.py",
     "test_security_outage.py",
+    "browser/test_security_outage.py",
+    "test_security_throttles.py",
 )
+TESTS_DIR = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
+    """The files in the order the workers should take them: SLOWEST_FIRST, then the rest by their number
+    of tests, most first. pytest-xdist keeps this order only with --no-loadscope-reorder (pyproject.toml):
+    its default reorders the files by test count alone, which put the contract fuzz's four long tests
+    at the very end of the run."""
     rank = {name: n for n, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+    tests_in = Counter(item.path for item in items)
+    # A stable sort: a file's tests stay together and in their order.
+    items.sort(
+        key=lambda item: (
+            rank.get(item.path.relative_to(TESTS_DIR).as_posix(), len(rank)),
+            -tests_in[item.path],
+        )
+    )
+
+
+def _url_builders_compiled_once() -> None:
+    """Most tests create an app of their own, and half of create_app's time was werkzeug writing and
+    compiling Python source for each of its ~100 URL rules' builders, the same code every time.
+    The code depends on the rule alone (its parts and its defaults' names; the rule and its converters
+    come in as arguments), so each builder is compiled once per process and every app's rules share it.
+    A rule whose default fills a variable of its path bakes the converted value in: compiled as before."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    compiled: dict[tuple, object] = {}
+
+    def shared_builder(self, append_unknown=True):
+        defaults = tuple(self.defaults or ())
+        if any(name in self._converters for name in defaults):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), defaults, append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = shared_builder
+
+
+_url_builders_compiled_once()
 
 
 def redis_up() -> bool:
