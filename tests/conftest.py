@@ -12,6 +12,7 @@ import shutil
 import socket
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -230,22 +231,30 @@ def store_config(request, attachment_store, tmp_path) -> dict:
     return config
 
 
-@pytest.fixture
-def app(request, backend_name, tmp_path, app_config, store_config):
-    storage = {**store_config, "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}"}
-    storage = {key: value for key, value in storage.items() if key not in app_config}
+@contextmanager
+def app_on(request, backend_name: str, folder: Path, config: dict):
+    """The app on an empty database of `backend_name` (a copy of the schema file in `folder`, or the
+    run's PostgreSQL database emptied), its task queue in `folder`, `config` over the test settings."""
+    config = {"TASK_QUEUE_URL": f"sqlite:///{folder / 'queue.db'}", **config}
     if backend_name == "sqlite":
-        shutil.copyfile(request.getfixturevalue("_sqlite_schema"), tmp_path / "test.db")
-        app = create_app(_test_config(f"sqlite:///{tmp_path / 'test.db'}", **storage, **app_config))
+        shutil.copyfile(request.getfixturevalue("_sqlite_schema"), folder / "test.db")
+        app = create_app(_test_config(f"sqlite:///{folder / 'test.db'}", **config))
     else:
-        url = request.getfixturevalue("_pg_schema")
-        app = create_app(_test_config(url, **storage, **app_config))
+        app = create_app(_test_config(request.getfixturevalue("_pg_schema"), **config))
         with app.app_context():
             empty_tables(db.session, db.metadata)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, backend_name, tmp_path, app_config, store_config):
+    with app_on(request, backend_name, tmp_path, {**store_config, **app_config}) as app:
+        yield app
 
 
 @pytest.fixture
@@ -265,19 +274,20 @@ def make(app):
         yield Factory(app)
 
 
+def signed_in(client, user, device_id=None) -> dict:
+    """Headers with a real access token for `user`, obtained through /api/auth/login."""
+    body = {"username": user.username, "password": Factory.PASSWORD}
+    if device_id:
+        body["device_id"] = device_id
+    response = client.post("/api/auth/login", json=body)
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
 @pytest.fixture
 def auth(client, make):
     """auth(user) -> headers with a real access token obtained through /api/auth/login."""
-
-    def headers_for(user, device_id=None):
-        body = {"username": user.username, "password": Factory.PASSWORD}
-        if device_id:
-            body["device_id"] = device_id
-        response = client.post("/api/auth/login", json=body)
-        assert response.status_code == 200, response.get_json()
-        return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
-
-    return headers_for
+    return lambda user, device_id=None: signed_in(client, user, device_id)
 
 
 # Personas ------------------------------------------------------------------------------------------
