@@ -11,6 +11,9 @@ import os
 import shutil
 import socket
 import uuid
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -25,26 +28,79 @@ from tests.stores import S3_REGION
 
 BACKENDS = ["sqlite", "postgresql"]
 
-# The longest files first: the suite runs a file per worker (scripts/test.sh), so a long file that
-# starts last is the run's tail while the other worker idles. Measured with --durations.
+# The longest files first (paths under tests/): the suite runs a file per worker (scripts/test.sh), so a
+# long file that starts last is the run's tail while the other worker idles. Measured with --junitxml
+# (a file's tests' total time) on a full run; the files after these are sorted by their number of tests.
 SLOWEST_FIRST = (
     "test_contract_fuzz.py",
-    "test_sync_crash.py",
-    "test_commit_log_postgres.py",
-    "test_sync_stateful.py",
-    "test_worker_kill.py",
+    "test_authorization_matrix.py",
+    "test_sync_protocol.py",
+    "security/test_reads.py",
+    "test_migrations.py",
+    "test_handovers.py",
+    "security/test_files.py",
+    "test_notifications.py",
     "test_two_nodes.py",
     "test_sync_postgres.py",
-    "test_authorization_matrix.py",
+    "test_reattempts.py",
+    "test_agency_webhooks.py",
+    "test_commit_log_postgres.py",
     "test_hostile_input.py",
-    "test_security_throttles.py",
+    "browser/test_pwa_slow_link.py",
+    "test_reports.py",
+    "test_worker_kill.py",
+    "test_rounds_api.py",
+    "test_sync_crash.py",
+    "test_cli_seed.py",
+    "test_sync_stateful.py",
+    "browser/test_dashboard_push_latency.py",
     "test_security_outage.py",
+    "browser/test_security_outage.py",
+    "test_security_throttles.py",
 )
+TESTS_DIR = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
+    """The files in the order the workers should take them: SLOWEST_FIRST, then the rest by their number
+    of tests, most first. pytest-xdist keeps this order only with --no-loadscope-reorder (pyproject.toml):
+    its default reorders the files by test count alone, which put the contract fuzz's four long tests
+    at the very end of the run."""
     rank = {name: n for n, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+    tests_in = Counter(item.path for item in items)
+    # A stable sort: a file's tests stay together and in their order.
+    items.sort(
+        key=lambda item: (
+            rank.get(item.path.relative_to(TESTS_DIR).as_posix(), len(rank)),
+            -tests_in[item.path],
+        )
+    )
+
+
+def _url_builders_compiled_once() -> None:
+    """Most tests create an app of their own, and half of create_app's time was werkzeug writing and
+    compiling Python source for each of its ~100 URL rules' builders, the same code every time.
+    The code depends on the rule alone (its parts and its defaults' names; the rule and its converters
+    come in as arguments), so each builder is compiled once per process and every app's rules share it.
+    A rule whose default fills a variable of its path bakes the converted value in: compiled as before."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    compiled: dict[tuple, object] = {}
+
+    def shared_builder(self, append_unknown=True):
+        defaults = tuple(self.defaults or ())
+        if any(name in self._converters for name in defaults):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), defaults, append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = shared_builder
+
+
+_url_builders_compiled_once()
 
 
 def redis_up() -> bool:
@@ -189,22 +245,30 @@ def store_config(request, attachment_store, tmp_path) -> dict:
     return config
 
 
-@pytest.fixture
-def app(request, backend_name, tmp_path, app_config, store_config):
-    storage = {**store_config, "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}"}
-    storage = {key: value for key, value in storage.items() if key not in app_config}
+@contextmanager
+def app_on(request, backend_name: str, folder: Path, config: dict):
+    """The app on an empty database of `backend_name` (a copy of the schema file in `folder`, or the
+    run's PostgreSQL database emptied), its task queue in `folder`, `config` over the test settings."""
+    config = {"TASK_QUEUE_URL": f"sqlite:///{folder / 'queue.db'}", **config}
     if backend_name == "sqlite":
-        shutil.copyfile(request.getfixturevalue("_sqlite_schema"), tmp_path / "test.db")
-        app = create_app(_test_config(f"sqlite:///{tmp_path / 'test.db'}", **storage, **app_config))
+        shutil.copyfile(request.getfixturevalue("_sqlite_schema"), folder / "test.db")
+        app = create_app(_test_config(f"sqlite:///{folder / 'test.db'}", **config))
     else:
-        url = request.getfixturevalue("_pg_schema")
-        app = create_app(_test_config(url, **storage, **app_config))
+        app = create_app(_test_config(request.getfixturevalue("_pg_schema"), **config))
         with app.app_context():
             empty_tables(db.session, db.metadata)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, backend_name, tmp_path, app_config, store_config):
+    with app_on(request, backend_name, tmp_path, {**store_config, **app_config}) as app:
+        yield app
 
 
 @pytest.fixture
@@ -224,19 +288,20 @@ def make(app):
         yield Factory(app)
 
 
+def signed_in(client, user, device_id=None) -> dict:
+    """Headers with a real access token for `user`, obtained through /api/auth/login."""
+    body = {"username": user.username, "password": Factory.PASSWORD}
+    if device_id:
+        body["device_id"] = device_id
+    response = client.post("/api/auth/login", json=body)
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
 @pytest.fixture
 def auth(client, make):
     """auth(user) -> headers with a real access token obtained through /api/auth/login."""
-
-    def headers_for(user, device_id=None):
-        body = {"username": user.username, "password": Factory.PASSWORD}
-        if device_id:
-            body["device_id"] = device_id
-        response = client.post("/api/auth/login", json=body)
-        assert response.status_code == 200, response.get_json()
-        return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
-
-    return headers_for
+    return lambda user, device_id=None: signed_in(client, user, device_id)
 
 
 # Personas ------------------------------------------------------------------------------------------

@@ -7,11 +7,23 @@ import pytest
 
 from backend.extensions import db
 from backend.models import AuditEntry
+from tests.conftest import BACKENDS, app_on, signed_in
+from tests.factories import Factory
 from tests.kit.phone import Phone
 
 
-@pytest.fixture
-def day(client, make, auth, app):
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request, tmp_path_factory):
+    """One app per database for the whole file, built once: its tests only read the day (adding only the
+    audit entries of their reads, which each test counts from its own starting point)."""
+    folder = tmp_path_factory.mktemp("reads")
+    with app_on(request, request.param, folder, {"STORAGE_DIR": str(folder / "storage")}) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def day(app):
+    make, client = Factory(app), app.test_client()
     supervisor, postman = make.user("supervisor"), make.user("postman")
     agency = make.agency()
     items = [make.item(agency_id=agency.id, recipient_phone="0912345678") for _ in range(2)]
@@ -23,7 +35,7 @@ def day(client, make, auth, app):
         phone.deliver(item.id, seed=n)
     phone.capture("fail", dossier.id, {"reason_code": "not_home"})
     phone.sync()
-    headers = auth(supervisor)
+    headers = signed_in(client, supervisor)
     proofs = client.get("/api/proofs", headers=headers).get_json()
     record = client.post(
         "/api/handovers",
