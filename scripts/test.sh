@@ -44,7 +44,10 @@ fi
 # and browsers are shared within a file; PYTEST_WORKERS=0 runs it in one process.
 workers=${PYTEST_WORKERS:-$(nproc)}
 parallel=()
-[ "$workers" -gt 1 ] && parallel=(-n "$workers" --dist loadfile)
+# --no-loadscope-reorder: the workers take the files in the order tests/conftest.py sorts them (the
+# longest first), not re-sorted by their number of tests. (Here, not in pyproject.toml: pytest without
+# xdist, `-p no:xdist`, would refuse the option.)
+[ "$workers" -gt 1 ] && parallel=(-n "$workers" --dist loadfile --no-loadscope-reorder)
 
 status=0
 .venv/bin/python -m pytest "${parallel[@]}" "$@" || status=$?

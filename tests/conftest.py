@@ -63,7 +63,7 @@ TESTS_DIR = Path(__file__).parent
 
 def pytest_collection_modifyitems(config, items):
     """The files in the order the workers should take them: SLOWEST_FIRST, then the rest by their number
-    of tests, most first. pytest-xdist keeps this order only with --no-loadscope-reorder (pyproject.toml):
+    of tests, most first. pytest-xdist keeps this order only with --no-loadscope-reorder (scripts/test.sh):
     its default reorders the files by test count alone, which put the contract fuzz's four long tests
     at the very end of the run."""
     rank = {name: n for n, name in enumerate(SLOWEST_FIRST)}
