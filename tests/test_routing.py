@@ -166,8 +166,10 @@ def test_a_round_of_up_to_nine_stops_is_solved_exactly_at_once_and_never_longer_
 @pytest.mark.slow
 def test_three_hundred_stops_are_ordered_within_the_time_limit():
     stops = list(enumerate(scatter(99, 300)))
-    started = time.perf_counter()
+    # CPU seconds, not wall seconds: on a loaded machine the solver gets less of the core before its
+    # (wall-clock) limit, while a solver that ignored its limit would still spend more than it.
+    started = time.process_time()
     route = plan_route(OFFICE, stops)
-    elapsed = time.perf_counter() - started
+    spent = time.process_time() - started
     assert sorted(route.order) == list(range(300))
-    assert elapsed < time_limit_for(300) + 3.0
+    assert spent < time_limit_for(300) + 3.0
