@@ -353,8 +353,13 @@ def receive_part(
         return status(session, store, digest, user_id).as_dict() | {"problem": problem}
 
 
+def is_digest(value) -> bool:
+    """A file's name in the protocol: its lower-case hex SHA-256."""
+    return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value) is not None
+
+
 def _digest_or_none(name: str | None) -> str | None:
-    return name if isinstance(name, str) and re.fullmatch(r"[0-9a-f]{64}", name) else None
+    return name if is_digest(name) else None
 
 
 def receive_parts(

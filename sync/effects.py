@@ -6,7 +6,6 @@ whose status no longer allows it, is stored and flagged for a supervisor, never 
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from flask import current_app
@@ -34,7 +33,7 @@ from backend.services import cash, handovers
 from backend.services.item_events import apply_event
 from backend.services.items import carries
 from backend.services.locks import lock_items_and_rounds
-from sync.attachments import SIGNATURE_KINDS, lock_digests
+from sync.attachments import SIGNATURE_KINDS, is_digest, lock_digests
 
 OUTCOME_EVENT = {
     "deliver": (Event.DELIVER, "delivered"),
@@ -64,7 +63,6 @@ BATCH_LOCKED = "sync.push.locked"
 # their locks, which it holds until its COMMIT: no upload of them can be recorded meanwhile, so a
 # mutation of the batch finds its files' facts there instead of locking and reading them again.
 BATCH_FILES = "sync.push.files"
-SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class BatchFiles(NamedTuple):
@@ -81,7 +79,7 @@ def batch_files(session: Session, user_id: int, mutations: list) -> BatchFiles |
         for m in mutations
         if isinstance(m, dict) and isinstance(m.get("attachments"), list)
         for ref in m["attachments"]
-        if isinstance(ref, dict) and isinstance(d := ref.get("sha256"), str) and SHA256.fullmatch(d)
+        if isinstance(ref, dict) and is_digest(d := ref.get("sha256"))
     }
     if not digests:
         return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import re
 import zlib
 from datetime import timedelta
 
@@ -273,7 +272,7 @@ class Push(MethodView):
 
 
 def _check_sha(sha256: str) -> str:
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+    if not attachments.is_digest(sha256):
         raise DomainError("bad-digest", "Name the file by its lower-case hex SHA-256.", status=422)
     return sha256
 
