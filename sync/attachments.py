@@ -9,7 +9,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, TypeGuard
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
@@ -353,7 +353,7 @@ def receive_part(
         return status(session, store, digest, user_id).as_dict() | {"problem": problem}
 
 
-def is_digest(value) -> bool:
+def is_digest(value: object) -> TypeGuard[str]:
     """A file's name in the protocol: its lower-case hex SHA-256."""
     return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value) is not None
 
