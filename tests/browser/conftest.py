@@ -94,7 +94,8 @@ class LiveServer:
 
 @pytest.fixture
 def live_server_config() -> dict:
-    """Override in a test module to change the live server's settings (e.g. ACCESS_TOKEN_TTL)."""
+    """Override in a test module for settings that need another fixture (a tile server's URL, a queue
+    file in tmp_path); constant settings go in the module's `server_settings` mark."""
     return {}
 
 
@@ -106,8 +107,10 @@ def tiles():
 
 
 @pytest.fixture
-def live_server(tmp_path, live_server_config):
-    server = LiveServer(tmp_path, **live_server_config).start()
+def live_server(request, tmp_path, live_server_config):
+    marked = request.node.get_closest_marker("server_settings")
+    settings = {**(marked.kwargs if marked else {}), **live_server_config}
+    server = LiveServer(tmp_path, **settings).start()
     yield server
     server.stop()
     with server.app.app_context():

@@ -12,11 +12,10 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in_to_dashboard
 from tests.kit.phone import Phone
 
-
-@pytest.fixture
-def live_server_config():
-    # The postmen's day is over (every stop expected done), polled every 2 s.
-    return {"DASHBOARD_POLL_SECONDS": 2, "ROUND_DAY_START": "00:00", "ROUND_DAY_END": "00:01"}
+# The postmen's day is over (every stop expected done), polled every 2 s.
+pytestmark = pytest.mark.server_settings(
+    DASHBOARD_POLL_SECONDS=2, ROUND_DAY_START="00:00", ROUND_DAY_END="00:01"
+)
 
 
 def test_the_round_most_behind_comes_first_and_a_new_exception_marks_the_tab(browser, server):

@@ -15,10 +15,7 @@ from tests.browser.test_dashboard_story import sign_in
 from tests.kit.images import jpeg_bytes
 from tests.kit.phone import Phone
 
-
-@pytest.fixture
-def live_server_config():
-    return {"DASHBOARD_POLL_SECONDS": 2}
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=2)
 
 
 def test_a_proof_arriving_and_a_colleagues_review_appear_on_the_open_item_page_without_reload(

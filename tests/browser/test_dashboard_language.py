@@ -46,9 +46,7 @@ def problems_in(text: str) -> list[str]:
     return found
 
 
-@pytest.fixture
-def live_server_config():
-    return {"DASHBOARD_POLL_SECONDS": 2}
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=2)
 
 
 @pytest.fixture

@@ -8,10 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_dashboard_planning_together import desk  # noqa: F401 (the fixture)
 
-
-@pytest.fixture
-def live_server_config() -> dict:
-    return {"DASHBOARD_POLL_SECONDS": 2}
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=2)
 
 
 def test_a_colleagues_change_shows_up_and_the_focus_stays(server, desk):  # noqa: F811

@@ -17,10 +17,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in_to_dashboard
 from tests.kit.barcodes import needs_node, read_codes
 
-
-@pytest.fixture
-def live_server_config() -> dict:
-    return {"DASHBOARD_POLL_SECONDS": 2}
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=2)
 
 
 @pytest.fixture

@@ -18,10 +18,9 @@ from tests.browser.conftest import sign_in_to_dashboard
 from tests.browser.test_dashboard_planning_together import order_of
 from tests.kit.phone import Phone
 
-
-@pytest.fixture
-def live_server_config() -> dict:
-    return {"DASHBOARD_POLL_SECONDS": 15}  # the slowest poll: the colleague acts before it
+pytestmark = pytest.mark.server_settings(
+    DASHBOARD_POLL_SECONDS=15
+)  # the slowest poll: the colleague acts before it
 
 
 @pytest.fixture

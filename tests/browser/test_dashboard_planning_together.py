@@ -13,10 +13,9 @@ from backend.extensions import db
 from backend.models import Item, Round
 from tests.browser.conftest import DESK, sign_in_to_dashboard
 
-
-@pytest.fixture
-def live_server_config() -> dict:
-    return {"DASHBOARD_POLL_SECONDS": 15}  # the slowest poll: the first supervisor acts before it
+pytestmark = pytest.mark.server_settings(
+    DASHBOARD_POLL_SECONDS=15
+)  # the slowest poll: the first supervisor acts before it
 
 
 @pytest.fixture

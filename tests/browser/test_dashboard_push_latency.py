@@ -21,9 +21,7 @@ POLL_SECONDS = 10
 PUSHES = 4
 
 
-@pytest.fixture
-def live_server_config():
-    return {"DASHBOARD_POLL_SECONDS": POLL_SECONDS}
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=POLL_SECONDS)
 
 
 def seen_after(started: float, page, condition: str, arg, timeout_s: float) -> float:

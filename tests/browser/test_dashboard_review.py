@@ -13,10 +13,7 @@ from backend.models import DeliveryAttempt, ExceptionAck, Item
 from tests.browser.test_dashboard_story import sign_in
 from tests.kit.phone import Phone
 
-
-@pytest.fixture
-def live_server_config():
-    return {"DASHBOARD_POLL_SECONDS": 2}
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=2)
 
 
 def test_a_supervisor_accepts_one_flagged_proof_rejects_another_and_notes_an_overdue_item(

@@ -14,10 +14,7 @@ from tests.browser.test_dashboard_story import sign_in
 from tests.kit.images import jpeg_bytes
 from tests.kit.phone import Phone
 
-
-@pytest.fixture
-def live_server_config():
-    return {"DASHBOARD_POLL_SECONDS": 2}
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=2)
 
 
 def test_search_without_diacritics_opens_the_item_whose_flagged_proof_is_accepted_and_the_phones_are_told(

@@ -36,11 +36,9 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture
-def live_server_config():
-    # The export button starts a background job: here it runs inline (test_dashboard_report_export.py
-    # runs it on a real worker and watches its progress).
-    return {"DASHBOARD_POLL_SECONDS": 2, "TASK_QUEUE_URL": "immediate"}
+# The export button starts a background job: here it runs inline (test_dashboard_report_export.py
+# runs it on a real worker and watches its progress).
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=2, TASK_QUEUE_URL="immediate")
 
 
 @pytest.fixture

@@ -18,9 +18,7 @@ SESSION = "postround.dashboard.session"
 NEW_PASSWORD = "mat-khau-moi-2026"
 
 
-@pytest.fixture
-def live_server_config():
-    return {"ACCESS_TOKEN_TTL": 30, "DASHBOARD_POLL_SECONDS": 10}
+pytestmark = pytest.mark.server_settings(ACCESS_TOKEN_TTL=30, DASHBOARD_POLL_SECONDS=10)
 
 
 def desk(browser):

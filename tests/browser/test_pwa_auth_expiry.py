@@ -11,10 +11,9 @@ from backend.models import DeliveryAttempt, RefreshToken
 from backend.models.base import now_utc
 from tests.browser.conftest import Pwa
 
-
-@pytest.fixture
-def live_server_config():
-    return {"ACCESS_TOKEN_TTL": 2}  # seconds: expired by the time the postman is back online
+pytestmark = pytest.mark.server_settings(
+    ACCESS_TOKEN_TTL=2
+)  # seconds: expired by the time the postman is back online
 
 
 def count_401s(page) -> list[str]:

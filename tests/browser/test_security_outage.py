@@ -75,9 +75,7 @@ def test_a_database_outage_keeps_the_work_on_the_phone_and_says_so(
         assert [(a.outcome, a.reason_code) for a in attempts] == [("failed", "not_home")]
 
 
-@pytest.fixture
-def live_server_config():
-    return {"DASHBOARD_POLL_SECONDS": 2}
+pytestmark = pytest.mark.server_settings(DASHBOARD_POLL_SECONDS=2)
 
 
 def test_the_dashboard_says_plainly_that_the_database_is_down_and_recovers(page, live_server, tmp_path):

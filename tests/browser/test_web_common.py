@@ -19,9 +19,7 @@ SESSION = "postround.dashboard.session"
 ZONE = "Pacific/Kiritimati"  # UTC+14: its date is not the phone's (Asia/Ho_Chi_Minh) for 7 hours a day
 
 
-@pytest.fixture
-def live_server_config():
-    return {"ACCESS_TOKEN_TTL": 2, "TIMEZONE": ZONE}
+pytestmark = pytest.mark.server_settings(ACCESS_TOKEN_TTL=2, TIMEZONE=ZONE)
 
 
 def refresh_calls(context) -> list[str]:
