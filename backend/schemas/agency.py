@@ -3,9 +3,9 @@ events, webhook endpoints and their delivery log."""
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
-from backend.schemas.common import StrictSchema
+from backend.schemas.common import DateRangeQuery, StrictSchema
 from backend.services.agency_events import EVENT_TYPES, FEED_LIMIT
 
 
@@ -95,9 +95,7 @@ class DeliveriesQuery(StrictSchema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
-class FeesQuery(StrictSchema):
-    date_from = fields.Date(required=True, metadata={"description": "First local date, inclusive"})
-    date_to = fields.Date(required=True, metadata={"description": "Last local date, inclusive"})
+class FeesQuery(DateRangeQuery):
     group = fields.String(
         load_default="day",
         validate=validate.OneOf(("day", "month")),
@@ -107,11 +105,6 @@ class FeesQuery(StrictSchema):
         load_default=None,
         metadata={"description": "staff: one agency of their offices (an officer always reads their own)"},
     )
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("Must be on or after date_from.", "date_to")
 
 
 class FeesRowSchema(StrictSchema):

@@ -144,3 +144,15 @@ class PrintQuery(StrictSchema):
         validate=validate.OneOf(("vi", "en")),
         metadata={"description": "vi: Vietnamese; en: each heading in Vietnamese, then English"},
     )
+
+
+class DateRangeQuery(StrictSchema):
+    """A range of local days, both ends given and in order (a report's, the fees')."""
+
+    date_from = fields.Date(required=True, metadata={"description": "First local date, inclusive"})
+    date_to = fields.Date(required=True, metadata={"description": "Last local date, inclusive"})
+
+    @ma.validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ma.ValidationError("Must be on or after date_from.", "date_to")

@@ -1,25 +1,18 @@
 """Reports: the query (range, period, grouping) and the aggregated rows."""
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
-from backend.schemas.common import StrictSchema
+from backend.schemas.common import DateRangeQuery, StrictSchema
 from backend.services.reports import GROUPS, PERIODS
 
 
-class ReportQuerySchema(StrictSchema):
-    date_from = fields.Date(required=True, metadata={"description": "First local date, inclusive"})
-    date_to = fields.Date(required=True, metadata={"description": "Last local date, inclusive"})
+class ReportQuerySchema(DateRangeQuery):
     period = fields.String(
         load_default="day",
         validate=validate.OneOf(PERIODS),
         metadata={"description": "Bucket rows per day, month or quarter (YYYY-Q1)"},
     )
     group_by = fields.String(load_default="agency", validate=validate.OneOf(GROUPS))
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("Must be on or after date_from.", "date_to")
 
 
 class ReportExportQuerySchema(ReportQuerySchema):
