@@ -66,6 +66,7 @@ def pytest_collection_modifyitems(config, items):
     of tests, most first. pytest-xdist keeps this order only with --no-loadscope-reorder (scripts/test.sh):
     its default reorders the files by test count alone, which put the contract fuzz's four long tests
     at the very end of the run."""
+    _keep_this_runs_share(config, items)
     rank = {name: n for n, name in enumerate(SLOWEST_FIRST)}
     tests_in = Counter(item.path for item in items)
     # A stable sort: a file's tests stay together and in their order.
@@ -75,6 +76,22 @@ def pytest_collection_modifyitems(config, items):
             -tests_in[item.path],
         )
     )
+
+
+def _keep_this_runs_share(config, items) -> None:
+    """scripts/test.sh runs the suite twice over: POSTROUND_TESTS=shared, every test but the `alone` ones,
+    on every core; then POSTROUND_TESTS=alone, those, in one process with the machine to itself (a
+    latency compared with a baseline measured minutes apart on a core another worker shares is noise).
+    Unset, a run takes every test it selects."""
+    share = os.environ.get("POSTROUND_TESTS")
+    if share not in ("shared", "alone"):
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if (item.get_closest_marker("alone") is not None) == (share == "alone") else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
 
 
 def _url_builders_compiled_once() -> None:

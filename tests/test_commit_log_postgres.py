@@ -320,6 +320,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+@pytest.mark.alone
 def test_a_ten_thousand_row_import_adds_no_wait_to_twenty_phones_pushing_beside_it(apps):
     """Each phone pushes a failed visit every half second or so, first without the import, then while
     the import writes its rows, while its transaction stays open after writing them, and while it
