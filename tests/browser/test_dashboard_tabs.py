@@ -5,6 +5,7 @@ session really ends the sign-in form says why, and what was being typed comes ba
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -25,6 +26,24 @@ def desk(browser):
     return browser.new_context(**DESK)
 
 
+class InFlight:
+    """The requests a tab has sent and not yet had answered, so a step of the page's fake clock can
+    wait for the real server's answers instead of for a fixed time a loaded machine may not keep."""
+
+    def __init__(self, page):
+        self.page, self.open = page, set()
+        page.on("request", lambda request: self.open.add(request))
+        page.on("requestfinished", lambda request: self.open.discard(request))
+        page.on("requestfailed", lambda request: self.open.discard(request))
+
+    def settle(self, still_ms: int = 100, limit_s: float = 15.0) -> None:
+        """Until nothing has been in flight for `still_ms` (a poll's requests follow each other)."""
+        deadline, still = time.monotonic() + limit_s, 0
+        while still < still_ms and time.monotonic() < deadline:
+            self.page.wait_for_timeout(25)
+            still = 0 if self.open else still + 25
+
+
 def test_two_tabs_share_one_session_through_an_hour_of_short_lived_tokens(browser, server):
     supervisor = server.make.user("supervisor", full_name="Hồ Thị Giám Sát")
     context = desk(browser)
@@ -33,10 +52,12 @@ def test_two_tabs_share_one_session_through_an_hour_of_short_lived_tokens(browse
         "response", lambda r: refreshes.append(r.status) if r.url.endswith("/api/auth/refresh") else None
     )
     first = context.new_page()
+    first_in_flight = InFlight(first)
     first.clock.install()
     sign_in_to_dashboard(first, server, supervisor)
     saved = first.evaluate(f"sessionStorage.getItem('{SESSION}')")
     second = context.new_page()  # the tab duplicated: it starts with a copy of the session
+    in_flight = {first: first_in_flight, second: InFlight(second)}
     second.clock.install()
     second.add_init_script(f"sessionStorage.setItem('{SESSION}', {json.dumps(saved)})")
     second.goto(f"{server.url}/dashboard/#/today")
@@ -44,8 +65,9 @@ def test_two_tabs_share_one_session_through_an_hour_of_short_lived_tokens(browse
 
     for minute in range(60):  # an hour, a minute at a time, in each tab in turn
         for page in (first, second):
-            page.clock.run_for(60_000)
-            page.wait_for_timeout(120)  # the real server answers the poll (and the refresh)
+            for _half in range(2):  # half a minute, then the real server answers the poll (and the refresh)
+                page.clock.run_for(30_000)
+                in_flight[page].settle()
             page.clock.run_for(500)  # the rotating tab's hand-over pause
         if minute % 10 == 9:
             first.click("nav a[data-route=reports]" if minute % 20 == 9 else "nav a[data-route=today]")
