@@ -177,6 +177,16 @@ READ_STORE_JS = f"""async (name) => {{
   return rows
 }}"""
 
+# The drafts' values (inputs by name#n) and the number of each part (photos, strokes).
+DRAFTS_JS = """async () => {
+  const db = await new Promise(ok => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result) })
+  const rows = await new Promise(ok => { db.transaction('drafts').objectStore('drafts').getAll().onsuccess =
+                                         e => ok(e.target.result) })
+  db.close()
+  return rows.map(row => ({ values: row.values, parts: Object.fromEntries(Object.entries(row.parts)
+                             .map(([name, part]) => [name, part.length])) }))
+}"""
+
 OUTBOX_COUNT_JS = f"""async () => {{
   const db = await ({OPEN_DB_JS})()
   const n = await new Promise(ok => {{ db.transaction('outbox').objectStore('outbox').count().onsuccess = e => ok(e.target.result) }})
@@ -404,6 +414,18 @@ class Pwa:
 
     def store(self, name: str) -> list[dict]:
         return self.page.evaluate(READ_STORE_JS, name)
+
+    def wait_for_draft(self, **expected):
+        """The one draft in IndexedDB holds these values (inputs by name#n) and counts (photos,
+        strokes): typing is written after a pause, which a loaded machine may make longer."""
+        deadline = time.monotonic() + 5
+        while True:
+            rows = self.page.evaluate(DRAFTS_JS)
+            found = {k: {**row["values"], **row["parts"]}.get(k) for row in rows for k in expected}
+            if len(rows) == 1 and found == expected:
+                return
+            assert time.monotonic() < deadline, rows
+            self.page.wait_for_timeout(100)
 
     def wait_until_synced(self, timeout: float = 20_000):
         """The outbox is empty (every mutation had its outcome) and the pull after it finished."""

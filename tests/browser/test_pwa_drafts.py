@@ -4,21 +4,10 @@ double tap on Save saves once."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests.browser.conftest import OUTBOX_COUNT_JS, Pwa
+from tests.browser.conftest import DRAFTS_JS, OUTBOX_COUNT_JS, Pwa
 from tests.kit.images import photo_file
-
-DRAFTS_JS = """async () => {
-  const db = await new Promise(ok => { const r = indexedDB.open('postround'); r.onsuccess = () => ok(r.result) })
-  const rows = await new Promise(ok => { db.transaction('drafts').objectStore('drafts').getAll().onsuccess =
-                                         e => ok(e.target.result) })
-  db.close()
-  return rows.map(row => ({ values: row.values, parts: Object.fromEntries(Object.entries(row.parts)
-                             .map(([name, part]) => [name, part.length])) }))
-}"""
 
 
 @pytest.fixture
@@ -37,18 +26,6 @@ def open_form(pwa, item):
     pwa.page.wait_for_selector("form.capture[data-draft]")
 
 
-def wait_for_draft(pwa, **expected):
-    """The draft in IndexedDB holds these values (inputs by name#n) and counts (photos, strokes)."""
-    deadline = time.monotonic() + 5
-    while True:
-        rows = pwa.page.evaluate(DRAFTS_JS)
-        found = {k: {**row["values"], **row["parts"]}.get(k) for row in rows for k in expected}
-        if len(rows) == 1 and found == expected:
-            return
-        assert time.monotonic() < deadline, rows
-        pwa.page.wait_for_timeout(100)
-
-
 def test_a_half_filled_stand_in_form_survives_a_reload_with_its_id_photos_and_signature(
     signed_in, postman_day, tmp_path
 ):
@@ -60,8 +37,7 @@ def test_a_half_filled_stand_in_form_survives_a_reload_with_its_id_photos_and_si
     pwa.sign("signature")
     pwa.add_photo("photos", photo_file(tmp_path, 1))
     pwa.add_photo("authorisation_letter", photo_file(tmp_path, 2))
-    wait_for_draft(
-        pwa,
+    pwa.wait_for_draft(
         **{"id_number#0": "079301005678", "receiver_relation=authorised#0": True},
         signature=1,
         photos=1,
@@ -90,7 +66,7 @@ def test_leaving_a_filled_form_asks_first_and_going_back_keeps_the_draft(signed_
     pwa, page, item = signed_in, signed_in.page, postman_day.deliveries[0]
     open_form(pwa, item)
     page.fill('[data-field="id_number"] input', "089123456789")
-    wait_for_draft(pwa, **{"id_number#0": "089123456789"})
+    pwa.wait_for_draft(**{"id_number#0": "089123456789"})
 
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))

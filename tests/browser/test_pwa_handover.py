@@ -147,7 +147,7 @@ def test_a_half_filled_handover_survives_a_reload(phone, live_server, agency_des
     page.click('[data-action="handover"]')
     page.check(f'[name="line-{second.id}"]')
     page.fill('[data-field="officer_name"] input', "Trần Thị Mai")
-    page.wait_for_timeout(400)  # typing is written after a 150 ms pause
+    pwa.wait_for_draft(**{"officer_name#0": "Trần Thị Mai", f"line-{second.id}#0": True})
     page.reload()
     page.wait_for_selector('form.capture-handover[data-draft="restored"]')
     assert page.is_checked(f'[name="line-{second.id}"]')

@@ -41,7 +41,7 @@ def test_a_cccd_whose_name_matches_fills_the_id_number_and_keeps_nothing_else(
     page.wait_for_selector('.id-check[data-match="true"]')
     assert page.inner_text(".id-check") == "Tên trên thẻ khớp với Nguyễn Thị Hồng."
     assert page.input_value('[data-field="id_number"] input') == "079301005678"
-    page.wait_for_timeout(400)  # the draft is written
+    pwa.wait_for_draft(**{"id_number#0": "079301005678"})  # what the scan filled in is kept
     stored = json.dumps(
         [pwa.store(name) for name in ("drafts", "outbox", "proofs", "meta")], ensure_ascii=False, default=str
     )
