@@ -181,24 +181,48 @@ def test_a_bulk_retry_with_the_same_key_answers_with_the_same_items_in_order(app
     assert len(_items(app)) == 3
 
 
-def test_two_retries_arriving_at_once_make_one_item(app, system):
-    """The system's timeout fires while the first request is still running: both answer the same item."""
+def _sent_twice_at_once(app, path: str, body: dict, headers: dict) -> list:
+    """The same request from two clients at the same moment (a timeout fired during the first)."""
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
     start = Barrier(2)
-    headers = system["headers"] | {"Idempotency-Key": "req-race"}
 
     def send(_):
         client = app.test_client()
         start.wait()
-        return client.post("/api/items", json=_body(system), headers=headers)
+        return client.post(path, json=body, headers=headers)
 
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(send, range(2)))
-    assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
-    assert answers[0].get_json()["id"] == answers[1].get_json()["id"]
-    assert len(_items(app)) == 1
+        return list(pool.map(send, range(2)))
+
+
+def _one_made_one_replayed(answers: list, n: int) -> None:
+    assert [a.status_code for a in answers] == [201, 201], (n, [a.get_json() for a in answers])
+    assert answers[0].get_json() == answers[1].get_json()
+    assert [a.headers.get("Idempotent-Replayed") for a in answers].count("true") == 1
+
+
+def test_two_retries_arriving_at_once_make_one_item(app, system):
+    """The system's timeout fires while the first request is still running: both answer the same item.
+    Twenty dossiers, each sent twice at once, so the second may land anywhere in the first's request."""
+    for n in range(20):
+        body = _body(system, serial=81_000_100 + n, dossier_code=f"000.21.30.H01-251201-{n + 100:04d}")
+        answers = _sent_twice_at_once(
+            app, "/api/items", body, system["headers"] | {"Idempotency-Key": f"r-{n}"}
+        )
+        _one_made_one_replayed(answers, n)
+    assert len(_items(app)) == 20
+
+
+def test_two_bulk_retries_arriving_at_once_make_one_set_of_items(app, system):
+    for n in range(10):
+        body = {"items": [_body(system, serial=81_000_200 + 3 * n + k, dossier_code=None) for k in range(3)]}
+        answers = _sent_twice_at_once(
+            app, "/api/items/bulk", body, system["headers"] | {"Idempotency-Key": f"b-{n}"}
+        )
+        _one_made_one_replayed(answers, n)
+    assert len(_items(app)) == 30
 
 
 def test_once_the_post_receives_the_result_its_deadline_is_j_plus_n_working_days(

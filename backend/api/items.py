@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from flask import current_app, request
 from flask.views import MethodView
 
-from backend.api.common import PDF_RESPONSE, Blueprint, commit_unique, file_response, paginate, pdf_response
+from backend.api.common import PDF_RESPONSE, Blueprint, file_response, paginate, pdf_response
 from backend.api.openapi import problems
 from backend.audit import audit, audit_read
 from backend.auth.guard import STAFF, auth_required, current_user
@@ -43,9 +43,9 @@ from backend.schemas.search import TimelineSchema
 from backend.services import bulk, handovers, labels, notifications, reports
 from backend.services.agency_events import item_history
 from backend.services.citizen import find_tracked, tracking_view
-from backend.services.item_creation import create_once, remember_bulk, replay_bulk
+from backend.services.item_creation import create_bulk_once, create_once
 from backend.services.item_events import apply_event
-from backend.services.items import build_item, existing_codes, filter_items, load_visible_item, visible_items
+from backend.services.items import filter_items, load_visible_item, visible_items
 from backend.services.locks import lock_items_and_rounds
 from backend.services.receipts import note_receipts
 from backend.services.round_versions import bump_rounds
@@ -131,42 +131,10 @@ class ItemsBulk(MethodView):
     def post(self, body):
         """Create many items at once: all of them, or none when any is wrong. With an Idempotency-Key
         header, a retry answers with the items the first request made (Idempotent-Replayed: true)."""
-        header = request.headers.get("Idempotency-Key")
-        replayed = replay_bulk(current_user(), body, header)
-        if replayed is not None:
-            return replayed, 201, {"Idempotent-Replayed": "true"}
-        rows = body["items"]
-        limit = current_app.config["MAX_BULK_ITEMS"]
-        if len(rows) > limit:
-            raise DomainError(
-                "too-many-items", f"At most {limit} items per request.", status=422, params={"limit": limit}
-            )
-        errors: dict[str, dict] = {}
-        seen: dict[str, int] = {}
-        for index, row in enumerate(rows):
-            if row["code"] in seen:
-                errors[str(index)] = {"code": [f"Same code as item {seen[row['code']]} in this request."]}
-            seen.setdefault(row["code"], index)
-        for code in existing_codes(list(seen)):
-            errors.setdefault(str(seen[code]), {"code": ["Already exists."]})
-        if errors:
-            raise DomainError(
-                "duplicate-item-code",
-                "Some item codes are repeated or already exist; nothing was created.",
-                errors={"items": errors},
-            )
-        items = []
-        for index, row in enumerate(rows):
-            try:
-                items.append(build_item(current_user(), row))
-            except DomainError as error:
-                db.session.rollback()
-                error.errors = {"items": {str(index): error.errors or {"_": [error.detail]}}}
-                error.detail = f"Item {index}: {error.detail} Nothing was created."
-                raise
-        remember_bulk(items, body, header, current_user())
-        commit_unique("Some item codes already exist; nothing was created.", "duplicate-item-code")
-        return items
+        items, replayed = create_bulk_once(
+            current_user(), body, request.headers.get("Idempotency-Key"), current_app.config["MAX_BULK_ITEMS"]
+        )
+        return (items, 201, {"Idempotent-Replayed": "true"}) if replayed else items
 
 
 @blp.route("/items/bulk-action")

@@ -76,6 +76,14 @@ def _duplicate(code: str) -> DomainError:
     )
 
 
+def _made_under(key: str | None, agency_id: int | None, digest: str, code: str) -> Item:
+    """The item with this code exists: the one this key made (a retry that committed first), or else
+    another item's, which is a duplicate."""
+    if key is not None and (first := _first(agency_id, key, digest)) is not None:
+        return first
+    raise _duplicate(code)
+
+
 def create_once(user: User, body: dict, header: str | None) -> tuple[Item, bool]:
     """Create the item, or find the one this key created: (item, whether it is a replay). Commits."""
     key = creation_key(user, body, header)
@@ -83,7 +91,8 @@ def create_once(user: User, body: dict, header: str | None) -> tuple[Item, bool]
     if key is not None and (first := _first(agency_id, key, digest)) is not None:
         return first, True
     if existing_codes([body["code"]]):
-        raise _duplicate(body["code"])
+        # Two retries at once: the other may have committed between the look above and this one.
+        return _made_under(key, agency_id, digest, body["code"]), True
     item = build_item(user, body)
     if key is not None:
         db.session.add(
@@ -94,13 +103,11 @@ def create_once(user: User, body: dict, header: str | None) -> tuple[Item, bool]
     except IntegrityError:
         # Two retries at once: the one that committed first made the item; this one answers with it.
         db.session.rollback()
-        if key is not None and (first := _first(agency_id, key, digest)) is not None:
-            return first, True
-        raise _duplicate(body["code"]) from None
+        return _made_under(key, agency_id, digest, body["code"]), True
     return item, False
 
 
-def replay_bulk(user: User, body: dict, header: str | None) -> list[Item] | None:
+def _replay_bulk(user: User, body: dict, header: str | None) -> list[Item] | None:
     """The items an earlier bulk creation under this Idempotency-Key made, in order, or None. The same
     key with another body is refused, as for one item (422 idempotency-key-reused)."""
     if header is None:
@@ -121,7 +128,7 @@ def replay_bulk(user: User, body: dict, header: str | None) -> list[Item] | None
     return [by_key[f"{key}#{n}"] for n in range(len(rows)) if f"{key}#{n}" in by_key]
 
 
-def remember_bulk(items: list[Item], body: dict, header: str | None, user: User) -> None:
+def _remember_bulk(items: list[Item], body: dict, header: str | None, user: User) -> None:
     """Keep which items a bulk creation under an Idempotency-Key made (committed with them)."""
     if header is None:
         return
@@ -130,3 +137,54 @@ def remember_bulk(items: list[Item], body: dict, header: str | None, user: User)
         db.session.add(
             ItemCreation(agency_id=item.agency_id, idempotency_key=f"{key}#{n}", body_hash=digest, item=item)
         )
+
+
+def create_bulk_once(user: User, body: dict, header: str | None, limit: int) -> tuple[list[Item], bool]:
+    """Create every item of a bulk request, or none when any is wrong; with an Idempotency-Key, a
+    retry (even one arriving while the first still runs) answers with the items the first made, in
+    order: (items, whether it is a replay). Commits."""
+    if (replayed := _replay_bulk(user, body, header)) is not None:
+        return replayed, True
+    rows = body["items"]
+    if len(rows) > limit:
+        raise DomainError(
+            "too-many-items", f"At most {limit} items per request.", status=422, params={"limit": limit}
+        )
+    errors: dict[str, dict] = {}
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        if row["code"] in seen:
+            errors[str(index)] = {"code": [f"Same code as item {seen[row['code']]} in this request."]}
+        seen.setdefault(row["code"], index)
+    for code in existing_codes(list(seen)):
+        errors.setdefault(str(seen[code]), {"code": ["Already exists."]})
+    if errors:
+        # A retry at once may have committed between the look above and this one: it made them.
+        if (replayed := _replay_bulk(user, body, header)) is not None:
+            return replayed, True
+        raise DomainError(
+            "duplicate-item-code",
+            "Some item codes are repeated or already exist; nothing was created.",
+            errors={"items": errors},
+        )
+    try:
+        items = []
+        for index, row in enumerate(rows):
+            try:
+                items.append(build_item(user, row))
+            except DomainError as error:
+                db.session.rollback()
+                error.errors = {"items": {str(index): error.errors or {"_": [error.detail]}}}
+                error.detail = f"Item {index}: {error.detail} Nothing was created."
+                raise
+        _remember_bulk(items, body, header, user)
+        db.session.commit()
+    except IntegrityError:
+        # Another request took a code meanwhile (its rows can be flushed by a query while building).
+        db.session.rollback()
+        if (replayed := _replay_bulk(user, body, header)) is not None:
+            return replayed, True
+        raise DomainError(
+            "duplicate-item-code", "Some item codes already exist; nothing was created.", status=409
+        ) from None
+    return items, False
