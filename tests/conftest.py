@@ -6,6 +6,7 @@ run (created here, dropped at the end) because the server outlives the run.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -76,6 +77,22 @@ def pytest_collection_modifyitems(config, items):
             -tests_in[item.path],
         )
     )
+
+
+_collected_before: dict[str, Path | None] = {"path": None}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    """At each test file's first test, collect and then freeze what is alive (the imports, the
+    session's fixtures, what earlier files left): the collector never walks those again. Without
+    it, a worker's heap grew to a million objects by mid-run and each full collection stopped every
+    thread of the process, phones and live servers alike, for 1-1.7 s (a 2 ms route took 2 s in
+    CI), about a tenth of the run."""
+    if item.path != _collected_before["path"]:
+        _collected_before["path"] = item.path
+        gc.collect()
+        gc.freeze()
 
 
 def _keep_this_runs_share(config, items) -> None:
