@@ -91,8 +91,13 @@ def pytest_runtest_setup(item) -> None:
     CI), about a tenth of the run."""
     if item.path != _collected_before["path"]:
         _collected_before["path"] = item.path
-        gc.collect()
-        gc.freeze()
+        freeze_what_is_alive()
+
+
+def freeze_what_is_alive() -> None:
+    """Collect, then move every object still alive out of the collector's walks for good."""
+    gc.collect()
+    gc.freeze()
 
 
 def _keep_this_runs_share(config, items) -> None:

@@ -7,7 +7,6 @@ while its postman pushes never deadlocks; two rounds' writers never wait for eac
 
 from __future__ import annotations
 
-import gc
 import random
 import statistics
 import subprocess
@@ -28,7 +27,7 @@ from backend.timeutil import local_today
 from sync.changes import current_seq
 from sync.protocol import Cursor
 from sync.pull import pull
-from tests.conftest import _test_config
+from tests.conftest import _test_config, freeze_what_is_alive
 from tests.factories import Factory, _hashed
 from tests.kit.phone import Phone
 from tests.test_sync_postgres import (  # noqa: F401 (pytest fixtures)
@@ -383,8 +382,7 @@ def test_a_ten_thousand_row_import_adds_no_wait_to_twenty_phones_pushing_beside_
     # the baseline; and the import's process has started (its imports and app) and waits, idle. The
     # twenty phones' apps are frozen out of the collector's walks: a full collection over them stopped
     # every phone at once for 0.5-0.7 s, in whichever phase it fell.
-    gc.collect()
-    gc.freeze()
+    freeze_what_is_alive()
     run_together(*(lambda name=name: push_one_fail(phones[name], rounds[name][1][0]) for name in phones))
     assert running.ready.wait(WAIT * 4), "the import never started"
     enough = threading.Event()

@@ -139,6 +139,27 @@ def _remember_bulk(items: list[Item], body: dict, header: str | None, user: User
         )
 
 
+def _bulk_made_under(user: User, body: dict, header: str | None, refusal: DomainError) -> list[Item]:
+    """Some codes exist: the items this key made (a retry at once that committed first), or else
+    other items', and the request is refused."""
+    if (replayed := _replay_bulk(user, body, header)) is not None:
+        return replayed
+    raise refusal
+
+
+def _build_all(user: User, rows: list[dict]) -> list[Item]:
+    items = []
+    for index, row in enumerate(rows):
+        try:
+            items.append(build_item(user, row))
+        except DomainError as error:
+            db.session.rollback()
+            error.errors = {"items": {str(index): error.errors or {"_": [error.detail]}}}
+            error.detail = f"Item {index}: {error.detail} Nothing was created."
+            raise
+    return items
+
+
 def create_bulk_once(user: User, body: dict, header: str | None, limit: int) -> tuple[list[Item], bool]:
     """Create every item of a bulk request, or none when any is wrong; with an Idempotency-Key, a
     retry (even one arriving while the first still runs) answers with the items the first made, in
@@ -160,31 +181,19 @@ def create_bulk_once(user: User, body: dict, header: str | None, limit: int) -> 
         errors.setdefault(str(seen[code]), {"code": ["Already exists."]})
     if errors:
         # A retry at once may have committed between the look above and this one: it made them.
-        if (replayed := _replay_bulk(user, body, header)) is not None:
-            return replayed, True
-        raise DomainError(
+        refusal = DomainError(
             "duplicate-item-code",
             "Some item codes are repeated or already exist; nothing was created.",
             errors={"items": errors},
         )
+        return _bulk_made_under(user, body, header, refusal), True
     try:
-        items = []
-        for index, row in enumerate(rows):
-            try:
-                items.append(build_item(user, row))
-            except DomainError as error:
-                db.session.rollback()
-                error.errors = {"items": {str(index): error.errors or {"_": [error.detail]}}}
-                error.detail = f"Item {index}: {error.detail} Nothing was created."
-                raise
+        items = _build_all(user, rows)
         _remember_bulk(items, body, header, user)
         db.session.commit()
     except IntegrityError:
         # Another request took a code meanwhile (its rows can be flushed by a query while building).
         db.session.rollback()
-        if (replayed := _replay_bulk(user, body, header)) is not None:
-            return replayed, True
-        raise DomainError(
-            "duplicate-item-code", "Some item codes already exist; nothing was created.", status=409
-        ) from None
+        refusal = DomainError("duplicate-item-code", "Some item codes already exist; nothing was created.")
+        return _bulk_made_under(user, body, header, refusal), True
     return items, False
